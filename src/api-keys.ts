@@ -1,0 +1,51 @@
+/**
+ * API keys: `dgk_<id>_<secret>`. The id is public (it names the key in lists, logs and the audit
+ * log); only a SHA-256 of the secret is stored. A SHA-256 (not a slow KDF) is enough because the
+ * secret is 256 random bits, not a password; comparison is constant-time all the same.
+ */
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto'
+
+export const SCOPES = ['read', 'write', 'admin'] as const
+export type Scope = typeof SCOPES[number]
+/** What a route may declare: a scope, or `none` for the few public routes (health, docs, metrics). */
+export type RouteScope = Scope | 'none'
+
+/** True when a key with scope `have` may call a route that needs `need` (read < write < admin). */
+export function scopeAllows (have: Scope, need: Scope): boolean {
+  return SCOPES.indexOf(have) >= SCOPES.indexOf(need)
+}
+
+const KEY_PATTERN = /^dgk_([a-f0-9]{12})_([A-Za-z0-9_-]{43})$/
+
+export interface GeneratedKey {
+  id: string
+  /** The whole key to hand to the user, once. */
+  key: string
+  hash: string
+}
+
+export function generateApiKey (): GeneratedKey {
+  const id = randomBytes(6).toString('hex')
+  const secret = randomBytes(32).toString('base64url')
+  return { id, key: `dgk_${id}_${secret}`, hash: hashSecret(secret) }
+}
+
+export function parseApiKey (key: string): { id: string, secret: string } | undefined {
+  const m = KEY_PATTERN.exec(key)
+  return m === null ? undefined : { id: m[1], secret: m[2] }
+}
+
+export function hashSecret (secret: string): string {
+  return createHash('sha256').update(secret).digest('hex')
+}
+
+// Compared against when the key id is unknown, so an unknown id costs the same as a wrong secret.
+const DUMMY_HASH = hashSecret('depgate-no-such-key')
+
+/** Constant-time check of a presented secret against a stored hex hash (undefined hash: always false, same cost). */
+export function verifySecret (secret: string, storedHash: string | undefined): boolean {
+  const presented = createHash('sha256').update(secret).digest()
+  const expected = Buffer.from(storedHash ?? DUMMY_HASH, 'hex')
+  if (expected.length !== presented.length) return false
+  return timingSafeEqual(presented, expected) && storedHash !== undefined
+}

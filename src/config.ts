@@ -1,0 +1,98 @@
+/**
+ * depgate's configuration, read once from `DEPGATE_*` environment variables and validated by zod.
+ * A wrong value stops the service at start with a message naming the variable, so an operator
+ * never has to guess which of a dozen variables was mistyped.
+ */
+import { z } from 'zod'
+
+export const SIMULATOR_MODES = ['auto', 'on', 'off'] as const
+export type SimulatorMode = typeof SIMULATOR_MODES[number]
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
+
+/** Shortest admin key accepted: 32 characters leave no room for a guessable word. */
+export const MIN_ADMIN_KEY_LENGTH = 32
+
+const bool = z.enum(['true', 'false', '1', '0', 'yes', 'no'], 'must be true or false').transform((v) => v === 'true' || v === '1' || v === 'yes')
+const int = (min: number, max: number) => z.coerce.number({ error: `must be a whole number between ${min} and ${max}` })
+  .int(`must be a whole number between ${min} and ${max}`)
+  .min(min, `must be a whole number between ${min} and ${max}`)
+  .max(max, `must be a whole number between ${min} and ${max}`)
+
+/** Rejects keys that are long but trivially guessable (`aaaa…`, `0123…`): fewer than 8 distinct characters. */
+const adminKey = z.string()
+  .min(MIN_ADMIN_KEY_LENGTH, `must be at least ${MIN_ADMIN_KEY_LENGTH} characters (generate one with: openssl rand -base64 32)`)
+  .refine((v) => new Set(v).size >= 8, 'is too weak (too few distinct characters); generate one with: openssl rand -base64 32')
+
+/** Each entry: environment variable → its schema. Keys of the resulting config are derived below. */
+const envSchema = z.object({
+  DEPGATE_HOST: z.string().min(1).default('127.0.0.1'),
+  DEPGATE_PORT: int(0, 65535).default(8080),
+  DEPGATE_DATA_DIR: z.string().min(1).default('./data'),
+  DEPGATE_DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL').optional(),
+  DEPGATE_ADMIN_KEY: adminKey.optional(),
+  DEPGATE_TOKEN_FILE: z.string().min(1).optional(),
+  DEPGATE_DEP_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
+  DEPGATE_LOG_LEVEL: z.enum(LOG_LEVELS, `must be one of ${LOG_LEVELS.join(', ')}`).default('info'),
+  DEPGATE_ALLOW_DISOWN: bool.default(false),
+  DEPGATE_RATE_LIMIT: int(1, 1_000_000).default(600),
+  DEPGATE_BODY_LIMIT: int(1024, 100 * 1024 * 1024).default(1024 * 1024),
+  DEPGATE_SIMULATOR: z.enum(SIMULATOR_MODES, 'must be auto, on or off').default('auto'),
+  DEPGATE_SIMULATOR_DEVICES: int(0, 1_000_000).default(2000)
+})
+
+export interface Config {
+  host: string
+  port: number
+  dataDir: string
+  databaseUrl?: string
+  adminKey?: string
+  tokenFile?: string
+  depUrl?: string
+  logLevel: typeof LOG_LEVELS[number]
+  allowDisown: boolean
+  /** Requests per minute per API key (or per IP without a key). */
+  rateLimit: number
+  bodyLimit: number
+  simulator: SimulatorMode
+  simulatorDevices: number
+}
+
+export class ConfigError extends Error {
+  constructor (readonly variable: string, reason: string) {
+    super(`Invalid configuration: ${variable} ${reason}`)
+    this.name = 'ConfigError'
+  }
+}
+
+/** Validates the environment; throws a ConfigError naming the first wrong variable. Empty strings count as unset. */
+export function loadConfig (env: Record<string, string | undefined> = process.env): Config {
+  const input: Record<string, string> = {}
+  for (const key of Object.keys(envSchema.shape)) {
+    const value = env[key]
+    if (value !== undefined && value !== '') input[key] = value
+  }
+  const parsed = envSchema.safeParse(input)
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]
+    const variable = String(issue.path[0])
+    // Never echo the value: DEPGATE_ADMIN_KEY is a secret.
+    throw new ConfigError(variable, issue.message)
+  }
+  const e = parsed.data
+  const config: Config = {
+    host: e.DEPGATE_HOST,
+    port: e.DEPGATE_PORT,
+    dataDir: e.DEPGATE_DATA_DIR,
+    logLevel: e.DEPGATE_LOG_LEVEL,
+    allowDisown: e.DEPGATE_ALLOW_DISOWN,
+    rateLimit: e.DEPGATE_RATE_LIMIT,
+    bodyLimit: e.DEPGATE_BODY_LIMIT,
+    simulator: e.DEPGATE_SIMULATOR,
+    simulatorDevices: e.DEPGATE_SIMULATOR_DEVICES
+  }
+  if (e.DEPGATE_DATABASE_URL !== undefined) config.databaseUrl = e.DEPGATE_DATABASE_URL
+  if (e.DEPGATE_ADMIN_KEY !== undefined) config.adminKey = e.DEPGATE_ADMIN_KEY
+  if (e.DEPGATE_TOKEN_FILE !== undefined) config.tokenFile = e.DEPGATE_TOKEN_FILE
+  if (e.DEPGATE_DEP_URL !== undefined) config.depUrl = e.DEPGATE_DEP_URL
+  return config
+}

@@ -1,0 +1,70 @@
+import type { Kysely } from 'kysely'
+import type { Scope } from '../api-keys.js'
+import type { Database } from './schema.js'
+
+export interface ApiKeyRecord {
+  id: string
+  label: string
+  scope: Scope
+  createdAt: string
+  lastUsedAt?: string
+  revokedAt?: string
+}
+
+export interface ApiKeyRepository {
+  create (input: { id: string, label: string, scope: Scope, hash: string }): Promise<ApiKeyRecord>
+  /** The record plus its hash, for authentication only; never serialise the result. */
+  getForAuth (id: string): Promise<(ApiKeyRecord & { hash: string }) | undefined>
+  get (id: string): Promise<ApiKeyRecord | undefined>
+  list (opts?: { includeRevoked?: boolean }): Promise<ApiKeyRecord[]>
+  /** Marks the key revoked; false when it does not exist or was already revoked. */
+  revoke (id: string): Promise<boolean>
+  touch (id: string, at: Date): Promise<void>
+  countActive (scope?: Scope): Promise<number>
+}
+
+function toRecord (row: Omit<Database['api_keys'], 'hash'>): ApiKeyRecord {
+  const r: ApiKeyRecord = { id: row.id, label: row.label, scope: row.scope as Scope, createdAt: row.created_at }
+  if (row.last_used_at !== null) r.lastUsedAt = row.last_used_at
+  if (row.revoked_at !== null) r.revokedAt = row.revoked_at
+  return r
+}
+
+const PUBLIC_COLUMNS = ['id', 'label', 'scope', 'created_at', 'last_used_at', 'revoked_at'] as const
+
+export function createApiKeyRepository (db: Kysely<Database>, now: () => Date): ApiKeyRepository {
+  return {
+    async create ({ id, label, scope, hash }) {
+      const row = { id, label, scope, hash, created_at: now().toISOString(), last_used_at: null, revoked_at: null }
+      await db.insertInto('api_keys').values(row).execute()
+      return toRecord(row)
+    },
+    async getForAuth (id) {
+      const row = await db.selectFrom('api_keys').selectAll().where('id', '=', id).executeTakeFirst()
+      return row === undefined ? undefined : { ...toRecord(row), hash: row.hash }
+    },
+    async get (id) {
+      const row = await db.selectFrom('api_keys').select(PUBLIC_COLUMNS).where('id', '=', id).executeTakeFirst()
+      return row === undefined ? undefined : toRecord(row)
+    },
+    async list ({ includeRevoked = true } = {}) {
+      let q = db.selectFrom('api_keys').select(PUBLIC_COLUMNS).orderBy('created_at').orderBy('id')
+      if (!includeRevoked) q = q.where('revoked_at', 'is', null)
+      return (await q.execute()).map(toRecord)
+    },
+    async revoke (id) {
+      const res = await db.updateTable('api_keys').set({ revoked_at: now().toISOString() })
+        .where('id', '=', id).where('revoked_at', 'is', null).executeTakeFirst()
+      return res.numUpdatedRows > 0n
+    },
+    async touch (id, at) {
+      await db.updateTable('api_keys').set({ last_used_at: at.toISOString() }).where('id', '=', id).execute()
+    },
+    async countActive (scope) {
+      let q = db.selectFrom('api_keys').select((eb) => eb.fn.countAll<string | number>().as('n')).where('revoked_at', 'is', null)
+      if (scope !== undefined) q = q.where('scope', '=', scope)
+      const row = await q.executeTakeFirstOrThrow()
+      return Number(row.n)
+    }
+  }
+}
