@@ -1,0 +1,72 @@
+/**
+ * NDJSON streaming of Apple's device pages: one device per line, written as each page arrives,
+ * with the next page fetched only when the client has taken the previous one (Readable.from over
+ * an async generator gives us the pipe's backpressure), so memory stays at about one page
+ * whatever the size of the fleet.
+ *
+ * Ending: on success the last line is a trailer `{"cursor","fetched_until","count"}`; a client
+ * that does not see it did not get everything. On a failure after the first line the last line is
+ * `{"error": <problem>}` and the response is then cut off without the terminating chunk, so even
+ * a client that ignores the error line gets a transport error instead of a silently short list.
+ */
+import type { ServerResponse } from 'node:http'
+import type { DevicePredicate } from './device-filter.js'
+import type { Problem } from '../problems.js'
+import type { Device } from '../dep/schemas.js'
+
+export interface StreamPage {
+  devices: Device[]
+  cursor: string
+  fetched_until?: string
+}
+
+export const NDJSON_CONTENT_TYPE = 'application/x-ndjson; charset=utf-8'
+
+/** True when the caller asked for NDJSON (`Accept: application/x-ndjson`, also `application/jsonl`). */
+export function wantsNdjson (accept: string | undefined): boolean {
+  return accept !== undefined && /application\/(x-ndjson|jsonl|x-jsonlines)/i.test(accept)
+}
+
+/**
+ * Resolves once everything handed to the socket so far has been flushed to the kernel, so that
+ * destroying the socket right after does not drop the error line. A zero-length write completes
+ * after every earlier write on the same socket and adds nothing to the HTTP framing.
+ */
+export async function flushed (res: ServerResponse): Promise<void> {
+  const socket = res.socket
+  if (socket === null || socket.destroyed) return
+  await new Promise<void>((resolve) => socket.write('', () => resolve()))
+}
+
+export interface StreamOptions {
+  /** The first page, already fetched by the route so that an early failure is a normal problem reply. */
+  first: IteratorResult<StreamPage>
+  rest: AsyncIterator<StreamPage>
+  match: DevicePredicate | undefined
+  res: ServerResponse
+  problem: (err: unknown) => Problem
+}
+
+export async function * ndjsonDevices (opts: StreamOptions): AsyncGenerator<string, void, undefined> {
+  const { rest, match, res } = opts
+  let count = 0
+  let last: StreamPage | undefined
+  try {
+    for (let step = opts.first; step.done !== true; step = await rest.next()) {
+      last = step.value
+      const kept = match === undefined ? last.devices : last.devices.filter(match)
+      count += kept.length
+      if (kept.length > 0) yield kept.map((d) => JSON.stringify(d)).join('\n') + '\n'
+    }
+    const trailer: Record<string, unknown> = { cursor: last?.cursor ?? '', count }
+    if (last?.fetched_until !== undefined) trailer.fetched_until = last.fetched_until
+    yield JSON.stringify(trailer) + '\n'
+  } catch (err) {
+    yield JSON.stringify({ error: opts.problem(err) }) + '\n'
+    await flushed(res)
+    // Rethrown: Readable.from destroys the stream and Fastify then destroys the response.
+    throw err
+  } finally {
+    await rest.return?.()
+  }
+}

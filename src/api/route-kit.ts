@@ -1,0 +1,43 @@
+/**
+ * Pieces every DEP data route repeats: the `:server` parameter, the OpenAPI documentation block
+ * (summary, description, tag, security) and the error responses, so each route file states only
+ * what is particular to it.
+ */
+import { z } from 'zod'
+import { problemResponses } from '../problems.js'
+
+export type Scope = 'read' | 'write' | 'admin'
+
+export const serverParamsSchema = z.object({
+  server: z.string().describe('The DEP server name (`default` on a single-token install)')
+})
+
+const SCOPE_TEXT: Record<Scope, string> = {
+  read: 'Needs an API key with the `read` scope (or higher).',
+  write: 'Needs an API key with the `write` scope (or `admin`). Every call is written to the audit log.',
+  admin: 'Needs an API key with the `admin` scope. Every call is written to the audit log.'
+}
+
+/** Upstream statuses any route that calls Apple can answer with: 502 (Apple failed), 503 (throttled), 504 (timeout). */
+export const UPSTREAM_STATUSES = [404, 502, 503, 504] as const
+
+export interface RouteDocs {
+  summary: string
+  description: string
+  tags: string[]
+  security: Array<Record<string, string[]>>
+}
+
+export function docs (tag: string, scope: Scope, summary: string, description: string): RouteDocs {
+  return {
+    summary,
+    description: `${description}\n\n${SCOPE_TEXT[scope]}`,
+    tags: [tag],
+    security: [{ bearerAuth: [] }]
+  }
+}
+
+/** The shared Problem for every error status a DEP route can answer with, plus `extra`. */
+export function errorResponses (...extra: number[]) {
+  return problemResponses(...UPSTREAM_STATUSES, ...extra)
+}
