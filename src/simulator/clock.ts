@@ -1,0 +1,19 @@
+/** The simulator's notion of now: an injectable base clock plus an offset the control API can advance. */
+export class SimClock {
+  private offsetMs = 0
+
+  constructor (private readonly base: () => number = Date.now) {}
+
+  now (): number {
+    return this.base() + this.offsetMs
+  }
+
+  advance (ms: number): void {
+    this.offsetMs += ms
+  }
+}
+
+/** Apple's timestamps: ISO-8601 UTC with second precision (dep-api.md §2.15.1). */
+export function isoSeconds (ms: number): string {
+  return new Date(Math.floor(ms / 1000) * 1000).toISOString().replace('.000Z', 'Z')
+}

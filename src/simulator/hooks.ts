@@ -1,0 +1,80 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { sendError } from './reply.js'
+
+const DEFAULT_CODES: Record<number, string> = {
+  400: 'BAD_REQUEST',
+  401: 'UNAUTHORIZED',
+  403: 'FORBIDDEN',
+  404: 'NOT_FOUND',
+  429: 'TOO_MANY_REQUESTS',
+  500: 'INTERNAL_SERVER_ERROR',
+  502: 'BAD_GATEWAY',
+  503: 'SERVICE_UNAVAILABLE',
+  504: 'GATEWAY_TIMEOUT'
+}
+
+function header (request: FastifyRequest, name: string): string | undefined {
+  const value = request.headers[name]
+  return Array.isArray(value) ? value.join(', ') : value
+}
+
+/**
+ * Runs before the body is read, in the order a client meets things: stats, scripted faults, then
+ * (API calls only) User-Agent, session and account-level refusals. /session checks its own
+ * OAuth header in its handler; /token and the control API have no `depsim` route config.
+ */
+async function onRequest (this: FastifyInstance, request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> {
+  const meta = request.routeOptions.config.depsim
+  if (meta === undefined) return
+  const sim = this.sim
+  const { endpoint } = meta
+  sim.count(endpoint)
+  const latency = sim.faults.take(endpoint, 'latency')
+  if (latency !== undefined) await sleep(latency.ms)
+  if (sim.faults.take(endpoint, 'drop') !== undefined) {
+    reply.hijack()
+    request.raw.socket.destroy()
+    return
+  }
+  const status = sim.faults.take(endpoint, 'status')
+  if (status !== undefined) {
+    if (status.retryAfter !== undefined) reply.header('retry-after', String(status.retryAfter))
+    const code = status.code ?? DEFAULT_CODES[status.status as number] ?? ''
+    return sendError(reply, status.status as number, code)
+  }
+  if (!meta.session) return
+  const ua = header(request, 'user-agent')
+  if (ua === undefined || ua.trim() === '') return sendError(reply, 400, 'USER_AGENT_MISSING')
+  if (sim.config.userAgentDenyList.some((s) => s !== '' && ua.includes(s))) return sendError(reply, 400, 'USER_AGENT_INVALID')
+  const session = sim.sessions.check(header(request, 'x-adm-auth-session'), sim.now())
+  // depsim answers 403 FORBIDDEN for a token it never issued (dep-api.md §1.3); Apple 401 for expired or missing.
+  if (session === 'unknown') return sendError(reply, 403, 'FORBIDDEN')
+  if (session !== 'ok') return sendError(reply, 401, 'UNAUTHORIZED')
+  if (sim.config.accessDenied) return sendError(reply, 403, 'ACCESS_DENIED')
+  if (!sim.config.termsSigned) return sendError(reply, 403, 'T_C_NOT_SIGNED')
+}
+
+/** Post-processing of successful answers: session rotation and the body-level faults. */
+async function onSend (this: FastifyInstance, request: FastifyRequest, reply: FastifyReply, payload: unknown): Promise<unknown> {
+  const meta = request.routeOptions.config.depsim
+  if (meta === undefined || reply.statusCode >= 300) return payload
+  const sim = this.sim
+  if (meta.session && sim.config.rotateSessions) {
+    reply.header('x-adm-auth-session', sim.sessions.issue(sim.now(), sim.config.sessionTtlMs, true))
+  }
+  if (sim.faults.take(meta.endpoint, 'content_type') !== undefined) {
+    // What a proxy or maintenance page in front of Apple would answer: right status, wrong body.
+    reply.header('content-type', 'text/html; charset=utf-8')
+    return '<html><head><title>Service Unavailable</title></head><body>Please try again later.</body></html>'
+  }
+  if (typeof payload === 'string' && payload.length > 0 && sim.faults.take(meta.endpoint, 'truncate') !== undefined) {
+    return payload.slice(0, Math.ceil(payload.length / 2))
+  }
+  return payload
+}
+
+export function registerHooks (app: FastifyInstance): void {
+  app.addHook('onRequest', onRequest)
+  app.addHook('onSend', onSend)
+}
