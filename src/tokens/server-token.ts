@@ -17,7 +17,7 @@ export const serverTokenSchema = z.object({
   access_token_expiry: z.string().refine((v) => Number.isFinite(Date.parse(v)), 'must be an ISO-8601 date')
     .optional().describe('When Apple stops accepting this token (ISO-8601 UTC)')
 }).meta({
-  id: 'ServerTokenInput',
+  id: 'ServerToken',
   description: 'The decrypted server token downloaded from Apple Business Manager or Apple School Manager.'
 })
 

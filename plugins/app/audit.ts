@@ -1,0 +1,98 @@
+/**
+ * The audit log, written for EVERY write request (POST, PUT, PATCH, DELETE) by one onResponse
+ * hook, so a route cannot forget it: who (key id), what (action), on what (target), the result
+ * (`ok` or the problem code) and when. A route that wants a richer entry writes it itself after
+ * success with `await fastify.audit(request, {...})`; the hook then skips that request, and still
+ * records the failure when the route throws before getting there.
+ */
+import fp from 'fastify-plugin'
+import type { FastifyRequest } from 'fastify'
+
+export interface AuditAnnotation {
+  /** Dotted verb; default `<METHOD> <route url>`, e.g. `PUT /v1/servers/:server`. */
+  action?: string
+  /** What was acted on; default the request path. */
+  target?: string
+  /** Short non-secret note: counts, a profile uuid, a scope. Never a token or key. */
+  detail?: string
+}
+
+/** An explicit entry from a route: `server` and `target` combine into the stored target. */
+export interface RouteAuditEntry {
+  /** Dotted verb, e.g. `profile.assign`. */
+  action: string
+  /** The depgate server name, when the action is on one. */
+  server?: string
+  /** What inside the server (a profile uuid, a serial), or null for the server itself. */
+  target: string | null
+  /** Non-secret facts (counts, summaries); stored as JSON, cut to 2000 characters. */
+  detail?: unknown
+  /** Default `ok`. */
+  result?: string
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** Writes an audit entry for this request now (and marks it written, so the automatic one is skipped). */
+    audit (request: FastifyRequest, entry: RouteAuditEntry): Promise<void>
+  }
+  interface FastifyContextConfig {
+    /** Audit action name for this route (else `<METHOD> <url>`). */
+    audit?: string
+  }
+  interface FastifyRequest {
+    auditAnnotation: AuditAnnotation | null
+    audited: boolean
+    /** Refines this request's audit entry (action, target, detail). */
+    auditWith (annotation: AuditAnnotation): void
+  }
+}
+
+const WRITE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE'])
+
+export function auditEntryFor (request: FastifyRequest, statusCode: number) {
+  const a = request.auditAnnotation ?? {}
+  const entry = {
+    keyId: request.auth?.keyId ?? null,
+    action: a.action ?? request.routeOptions.config.audit ?? `${request.method} ${request.routeOptions.url ?? ''}`,
+    target: a.target ?? request.url.split('?')[0],
+    result: statusCode < 400 ? 'ok' : (request.problemCode ?? `HTTP_${statusCode}`)
+  }
+  return a.detail === undefined ? entry : { ...entry, detail: a.detail }
+}
+
+const MAX_DETAIL = 2000
+
+export function routeEntryTarget (entry: Pick<RouteAuditEntry, 'server' | 'target'>): string {
+  if (entry.server === undefined) return entry.target ?? ''
+  return entry.target === null ? `servers/${entry.server}` : `servers/${entry.server}/${entry.target}`
+}
+
+export function createAuditPlugin () {
+  return fp(async function audit (fastify) {
+    fastify.decorateRequest('auditAnnotation', null)
+    fastify.decorateRequest('audited', false)
+    fastify.decorate('audit', async function (request: FastifyRequest, entry: RouteAuditEntry) {
+      request.audited = true
+      const detail = entry.detail === undefined ? undefined : JSON.stringify(entry.detail).slice(0, MAX_DETAIL)
+      await fastify.store.audit.record({
+        keyId: request.auth?.keyId ?? null,
+        action: entry.action,
+        target: routeEntryTarget(entry),
+        result: entry.result ?? 'ok',
+        ...(detail === undefined ? {} : { detail })
+      })
+    })
+    fastify.decorateRequest('auditWith', function (this: FastifyRequest, annotation: AuditAnnotation) {
+      this.auditAnnotation = { ...this.auditAnnotation, ...annotation }
+    })
+    fastify.addHook('onResponse', async function (request, reply) {
+      if (!WRITE_METHODS.has(request.method) || request.is404 || request.audited) return
+      try {
+        await fastify.store.audit.record(auditEntryFor(request, reply.statusCode))
+      } catch (err) {
+        request.log.error({ err }, 'could not write the audit log')
+      }
+    })
+  }, { name: 'depgate-audit', dependencies: ['depgate-store', 'depgate-auth', 'depgate-errors'] })
+}

@@ -1,0 +1,107 @@
+/**
+ * Every error depgate can meet, mapped on purpose to a problem a Mac admin can act on. The
+ * DepError mapping is deliberate per class: the HTTP status says whose fault it is (the caller's
+ * request, Apple's account state, or Apple being unreachable), the code stays Apple's when Apple
+ * gave one, and the detail names the fix.
+ */
+import { hasZodFastifySchemaValidationErrors } from '@fastify/type-provider-zod'
+import {
+  DepApiError, DepAuthError, DepCursorError, DepError, DepResponseError, DepThrottledError,
+  DepTokenExpiredError, DepTransportError, DepUpstreamError
+} from '../../src/dep/errors.js'
+import { HttpProblem, httpProblem } from '../../src/problems.js'
+
+const TERMS_FIX = 'Apple refused the request because the latest terms and conditions have not been accepted. ' +
+  'An administrator must accept the latest terms and conditions in Apple Business Manager (or Apple School Manager), then try again.'
+
+/** Apple codes that mean "the thing you named does not exist". */
+const NOT_FOUND_CODES = new Set(['NOT_FOUND', 'PROFILE_NOT_FOUND', 'DEVICE_NOT_FOUND'])
+
+function mapDepError (err: DepError): HttpProblem {
+  const where = `Apple's ${err.endpoint.replace(/_/g, ' ')} endpoint`
+  const retry = err.retryAfterSeconds === undefined ? {} : { retryAfterSeconds: err.retryAfterSeconds }
+  if (err instanceof DepTokenExpiredError) {
+    return httpProblem(409, 'SERVER_TOKEN_EXPIRED', 'The DEP server token has expired. Download a new server token from Apple Business Manager (or Apple School Manager) and upload it with PUT /v1/servers/{server}.')
+  }
+  if (err instanceof DepAuthError) {
+    if (err.code === 'T_C_NOT_SIGNED') return httpProblem(403, err.code, TERMS_FIX)
+    if (err.code === 'ACCESS_DENIED') {
+      return httpProblem(403, err.code, 'Apple denied access with this server token. Check that the MDM server still exists in Apple Business Manager (or Apple School Manager) and that its token is current.')
+    }
+    return httpProblem(502, err.code, `Apple rejected depgate's authentication (${err.code}). The server token may have been revoked or replaced: download a new one from Apple Business Manager and upload it.`)
+  }
+  if (err instanceof DepCursorError) {
+    return httpProblem(err.code === 'SAME_CURSOR' ? 502 : 409, err.code, err.code === 'SAME_CURSOR'
+      ? 'Apple kept answering with the same cursor; depgate stopped instead of looping. Try again later.'
+      : `Apple refused the cursor (${err.code}). Start again without a cursor (a full fetch) to get a fresh one.`)
+  }
+  if (err instanceof DepApiError) {
+    if (NOT_FOUND_CODES.has(err.code)) return httpProblem(404, err.code, `Apple answered ${err.code}: the item requested does not exist for this server.`)
+    return httpProblem(400, err.code, `Apple refused the request with ${err.code}.`)
+  }
+  if (err instanceof DepThrottledError) {
+    // Apple does not always say how long; a minute is the conservative hint when it did not.
+    return httpProblem(429, 'UPSTREAM_THROTTLED', `Apple is throttling requests to ${where}; wait and try again.`, { retryAfterSeconds: err.retryAfterSeconds ?? 60 })
+  }
+  if (err instanceof DepTransportError) {
+    return err.code === 'TIMEOUT'
+      ? httpProblem(504, 'UPSTREAM_TIMEOUT', `${where} did not answer in time; try again.`)
+      : httpProblem(502, 'UPSTREAM_UNREACHABLE', `${where} could not be reached (network error); try again.`)
+  }
+  if (err instanceof DepResponseError) {
+    return httpProblem(502, 'UPSTREAM_INVALID_RESPONSE', `${where} answered with a body depgate could not read; try again.`)
+  }
+  if (err instanceof DepUpstreamError) {
+    return httpProblem(502, 'UPSTREAM_ERROR', `${where} failed (HTTP ${err.status}) after retries; try again later.`, retry)
+  }
+  return httpProblem(502, 'UPSTREAM_ERROR', `${where} failed (${err.code}); try again later.`)
+}
+
+interface FastifyLikeError {
+  code?: string
+  statusCode?: number
+  validation?: Array<{ instancePath?: string, message?: string, params?: Record<string, unknown> }>
+  validationContext?: string
+}
+
+/** What a validation failure names: `body.token.consumer_key`, `querystring.limit`… */
+function validationProblem (err: FastifyLikeError): HttpProblem {
+  const where = err.validationContext ?? 'request'
+  const errors = (err.validation ?? []).map((v) => {
+    const path = (v.instancePath ?? '').split('/').filter((s) => s !== '')
+    const missing = typeof v.params?.missingProperty === 'string' ? [v.params.missingProperty] : []
+    return { field: [where, ...path, ...missing].join('.'), message: v.message ?? 'is invalid' }
+  })
+  const first = errors[0] ?? { field: where, message: 'is invalid' }
+  return httpProblem(400, 'VALIDATION_FAILED', `${first.field}: ${first.message}`, { errors })
+}
+
+/** Maps anything thrown in a request to the problem to answer with; `internal` marks the ones to log as errors. */
+export function mapError (error: unknown): { problem: HttpProblem, internal: boolean } {
+  if (error instanceof HttpProblem) return { problem: error, internal: false }
+  if (error instanceof DepError) return { problem: mapDepError(error), internal: false }
+  const err = (typeof error === 'object' && error !== null ? error : {}) as FastifyLikeError
+  if (hasZodFastifySchemaValidationErrors(error) || (Array.isArray(err.validation) && err.statusCode === 400)) {
+    return { problem: validationProblem(err), internal: false }
+  }
+  switch (err.code) {
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return { problem: httpProblem(400, 'MALFORMED_JSON', 'The request body is not valid JSON.'), internal: false }
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return { problem: httpProblem(413, 'BODY_TOO_LARGE', 'The request body is larger than this server accepts (DEPGATE_BODY_LIMIT).'), internal: false }
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
+      return {
+        problem: err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE'
+          ? httpProblem(415, 'UNSUPPORTED_MEDIA_TYPE', 'Send the request body as application/json.')
+          : httpProblem(400, 'BAD_REQUEST', 'The request\'s Content-Length does not match its body.'),
+        internal: false
+      }
+  }
+  // Other 4xx from Fastify itself (bad URL encoding, …): keep the status, never the message.
+  if (typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500) {
+    return { problem: httpProblem(err.statusCode, 'BAD_REQUEST', 'The request could not be understood.'), internal: false }
+  }
+  return { problem: httpProblem(500, 'INTERNAL', 'depgate failed unexpectedly. The error has been logged with this request id.'), internal: true }
+}

@@ -1,0 +1,54 @@
+/**
+ * One error handler and one not-found handler for the whole app: every failure leaves as
+ * `application/problem+json`. Registered before the routes so each route context copies it.
+ */
+import fp from 'fastify-plugin'
+import type { FastifyReply, FastifyRequest } from 'fastify'
+import { HttpProblem, httpProblem, PROBLEM_CONTENT_TYPE, type Problem, toProblem } from '../../src/problems.js'
+import { mapError } from './error-mapping.js'
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** The problem body for any error, for a route that must report it itself (e.g. mid-stream). Logs like the error handler. */
+    problemFor (error: unknown, request: FastifyRequest): Problem
+  }
+  interface FastifyRequest {
+    /** The problem code this request ended with, for metrics and the audit log. */
+    problemCode?: string
+  }
+}
+
+export function sendProblem (request: FastifyRequest, reply: FastifyReply, problem: HttpProblem): FastifyReply {
+  request.problemCode = problem.code
+  const body = toProblem(problem, request.url, request.id)
+  return reply.code(problem.statusCode).headers(problem.headers).type(PROBLEM_CONTENT_TYPE).send(body)
+}
+
+export function createErrorsPlugin () {
+  return fp(async function errors (fastify) {
+    function mapAndLog (error: unknown, request: FastifyRequest): HttpProblem {
+      const { problem, internal } = mapError(error)
+      if (internal) {
+        request.log.error({ err: error }, 'unhandled error')
+      } else if (problem.statusCode >= 500) {
+        request.log.warn({ code: problem.code, err: error }, 'upstream failure')
+      } else {
+        request.log.info({ code: problem.code }, 'request refused')
+      }
+      request.problemCode = problem.code
+      return problem
+    }
+
+    fastify.decorate('problemFor', function (error: unknown, request: FastifyRequest) {
+      return toProblem(mapAndLog(error, request), request.url, request.id)
+    })
+
+    fastify.setErrorHandler(function (error, request, reply) {
+      return sendProblem(request, reply, mapAndLog(error, request))
+    })
+
+    fastify.setNotFoundHandler(function (request, reply) {
+      return sendProblem(request, reply, httpProblem(404, 'NOT_FOUND', `No route ${request.method} ${request.url.split('?')[0]}. See /docs for the API.`))
+    })
+  }, { name: 'depgate-errors' })
+}

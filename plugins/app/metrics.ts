@@ -1,0 +1,85 @@
+/**
+ * Prometheus metrics in an own Registry (never prom-client's global one: two apps in one test
+ * process must not share counters). Route labels use the route pattern, not the URL, so serials
+ * and names never multiply the series.
+ */
+import fp from 'fastify-plugin'
+import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client'
+
+import type { DepClientEvent } from '../../src/dep/index.js'
+
+/** What the DEP client reports through `onEvent`; never carries secrets. */
+export type DepEvent = DepClientEvent
+
+export interface Metrics {
+  registry: Registry
+  /** Feed for a DepClient's `onEvent`, labelled with the depgate server name. */
+  onDepEvent (server: string, event: DepEvent): void
+  observeHttp (method: string, route: string, status: number, seconds: number): void
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    metrics: Metrics
+  }
+}
+
+export function createMetrics (): Metrics {
+  const registry = new Registry()
+  collectDefaultMetrics({ register: registry, prefix: 'depgate_' })
+  const httpRequests = new Counter({
+    name: 'depgate_http_requests_total',
+    help: 'HTTP requests served, by route pattern and status',
+    labelNames: ['method', 'route', 'status'] as const,
+    registers: [registry]
+  })
+  const httpDuration = new Histogram({
+    name: 'depgate_http_request_duration_seconds',
+    help: 'HTTP request duration, by route pattern',
+    labelNames: ['method', 'route'] as const,
+    buckets: [0.005, 0.025, 0.1, 0.25, 1, 2.5, 10, 30],
+    registers: [registry]
+  })
+  const upstream = new Histogram({
+    name: 'depgate_upstream_request_duration_seconds',
+    help: 'Requests to Apple (or the simulator), by server, endpoint and status (0 = no answer)',
+    labelNames: ['server', 'endpoint', 'status'] as const,
+    buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    registers: [registry]
+  })
+  const sessions = new Counter({
+    name: 'depgate_dep_sessions_total',
+    help: 'DEP session acquisitions, by server and outcome (acquired, rotated, failed)',
+    labelNames: ['server', 'outcome'] as const,
+    registers: [registry]
+  })
+  const retries = new Counter({
+    name: 'depgate_dep_retries_total',
+    help: 'Retried requests to Apple, by server, endpoint and reason',
+    labelNames: ['server', 'endpoint', 'reason'] as const,
+    registers: [registry]
+  })
+  return {
+    registry,
+    onDepEvent (server, e) {
+      if (e.type === 'request') upstream.observe({ server, endpoint: e.endpoint, status: String(e.status) }, e.durationMs / 1000)
+      else if (e.type === 'session') sessions.inc({ server, outcome: e.outcome })
+      else retries.inc({ server, endpoint: e.endpoint, reason: e.reason })
+    },
+    observeHttp (method, route, status, seconds) {
+      httpRequests.inc({ method, route, status: String(status) })
+      httpDuration.observe({ method, route }, seconds)
+    }
+  }
+}
+
+export function createMetricsPlugin () {
+  return fp(async function metrics (fastify) {
+    const m = createMetrics()
+    fastify.decorate('metrics', m)
+    fastify.addHook('onResponse', async function (request, reply) {
+      const route = request.is404 ? '(unmatched)' : (request.routeOptions.url ?? '(unmatched)')
+      m.observeHttp(request.method, route, reply.statusCode, reply.elapsedTime / 1000)
+    })
+  }, { name: 'depgate-metrics' })
+}

@@ -1,0 +1,18 @@
+/** Swagger UI at /docs. Its routes are public: the spec holds no secrets and the UI asks for a key itself. */
+import swaggerUi from '@fastify/swagger-ui'
+import fp from 'fastify-plugin'
+
+export const DOCS_PREFIX = '/docs'
+
+export function createSwaggerUiPlugin () {
+  return fp(async function swaggerUiPlugin (fastify) {
+    await fastify.register(async function docs (instance) {
+      // Declared on the UI's own routes as they are added, rather than exempted by path in the auth hook.
+      instance.addHook('onRoute', (route) => {
+        route.config = { ...route.config, scope: 'none', rateLimit: false }
+        route.schema = { ...route.schema, hide: true }
+      })
+      await instance.register(swaggerUi, { routePrefix: DOCS_PREFIX, uiConfig: { persistAuthorization: false } })
+    })
+  }, { name: 'depgate-swagger-ui', dependencies: ['depgate-swagger'] })
+}

@@ -1,0 +1,37 @@
+import type { FastifyPluginAsyncZod } from '@fastify/type-provider-zod'
+import { z } from 'zod'
+import { generateApiKey } from '../../../src/api-keys.js'
+import { problemResponses } from '../../../src/problems.js'
+import { apiKeySchema, createdKeySchema, createKeySchema, keyView } from './schemas.js'
+
+const plugin: FastifyPluginAsyncZod = async (fastify) => {
+  fastify.get('/', {
+    config: { scope: 'admin' },
+    schema: {
+      summary: 'List API keys',
+      description: 'Every key ever created, revoked ones included (with revoked_at). Never secrets or hashes. Needs the `admin` scope.',
+      tags: ['keys'],
+      security: [{ bearerAuth: [] }],
+      response: { 200: z.object({ keys: z.array(apiKeySchema) }), ...problemResponses() }
+    }
+  }, async () => ({ keys: (await fastify.store.keys.list()).map(keyView) }))
+
+  fastify.post('/', {
+    config: { scope: 'admin', audit: 'key.create' },
+    schema: {
+      summary: 'Create an API key',
+      description: 'Creates a key with a label and a scope and answers it ONCE in `key`: depgate keeps only a hash. Needs the `admin` scope; written to the audit log.',
+      tags: ['keys'],
+      security: [{ bearerAuth: [] }],
+      body: createKeySchema,
+      response: { 201: createdKeySchema, ...problemResponses(413, 415) }
+    }
+  }, async (request, reply) => {
+    const generated = generateApiKey()
+    const record = await fastify.store.keys.create({ id: generated.id, hash: generated.hash, ...request.body })
+    request.auditWith({ target: `keys/${record.id}`, detail: `scope=${record.scope}` })
+    return reply.code(201).header('cache-control', 'no-store').send({ ...keyView(record), key: generated.key })
+  })
+}
+
+export default plugin

@@ -1,0 +1,63 @@
+import type { FastifyPluginAsyncZod } from '@fastify/type-provider-zod'
+import { z } from 'zod'
+import { httpProblem, problemResponses } from '../../../../src/problems.js'
+import { parseServerToken, ServerTokenError, validateServerToken } from '../../../../src/tokens/server-token.js'
+import { serverNotFound } from '../../../../plugins/app/dep-servers.js'
+import { putServerSchema, serverInfoSchema, serverNameParamsSchema } from '../schemas.js'
+
+const plugin: FastifyPluginAsyncZod = async (fastify) => {
+  fastify.get('/', {
+    config: { scope: 'read' },
+    schema: {
+      summary: 'Get a DEP server',
+      description: 'One DEP server with its token health. Needs the `read` scope.',
+      tags: ['servers'],
+      security: [{ bearerAuth: [] }],
+      params: serverNameParamsSchema,
+      response: { 200: serverInfoSchema, ...problemResponses(404) }
+    }
+  }, async (request) => fastify.depServers.get(request.params.server).info)
+
+  fastify.put('/', {
+    config: { scope: 'admin', audit: 'server.put' },
+    schema: {
+      summary: 'Create or replace a DEP server',
+      description: 'Stores the decrypted server token downloaded from Apple Business Manager (or Apple School Manager) under this name, and optionally a base URL. Answers 201 when created, 200 when replaced; the next request uses the new token. Needs the `admin` scope; written to the audit log.',
+      tags: ['servers'],
+      security: [{ bearerAuth: [] }],
+      params: serverNameParamsSchema,
+      body: putServerSchema,
+      response: { 200: serverInfoSchema, 201: serverInfoSchema, ...problemResponses(413, 415) }
+    }
+  }, async (request, reply) => {
+    const { token, base_url: baseUrl } = request.body
+    let parsed
+    try {
+      parsed = typeof token === 'string' ? parseServerToken(token) : validateServerToken(token)
+    } catch (err) {
+      /* c8 ignore next - parse/validate throw nothing else */
+      if (!(err instanceof ServerTokenError)) throw err
+      throw httpProblem(400, 'INVALID_SERVER_TOKEN', `The server token cannot be used: ${err.message}.`, { errors: [{ field: 'body.token', message: err.message }] })
+    }
+    const { server, created } = await fastify.depServers.put(request.params.server, baseUrl === undefined ? { token: parsed } : { token: parsed, baseUrl })
+    return reply.code(created ? 201 : 200).send(server)
+  })
+
+  fastify.delete('/', {
+    config: { scope: 'admin', audit: 'server.delete' },
+    schema: {
+      summary: 'Delete a DEP server',
+      description: 'Forgets the server and its token. Nothing changes at Apple. Needs the `admin` scope; written to the audit log.',
+      tags: ['servers'],
+      security: [{ bearerAuth: [] }],
+      params: serverNameParamsSchema,
+      response: { 204: z.null().describe('Deleted'), ...problemResponses(404) }
+    }
+  }, async (request, reply) => {
+    const { server } = request.params
+    if (!(await fastify.depServers.delete(server))) throw serverNotFound(server)
+    return reply.code(204).send(null)
+  })
+}
+
+export default plugin

@@ -1,0 +1,64 @@
+/**
+ * depgate as a Fastify plugin: shared plugins first (config, errors, store, metrics, auth, audit,
+ * rate limit, OpenAPI, DEP servers), then every route under routes/ by autoload. The error handler
+ * and the zod compilers are set before any route exists, because each route context copies what
+ * its parent has when it is created.
+ */
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import autoload from '@fastify/autoload'
+import { serializerCompiler, validatorCompiler } from '@fastify/type-provider-zod'
+import type { FastifyInstance } from 'fastify'
+import { createAuditPlugin } from '../plugins/app/audit.js'
+import { createAuthPlugin } from '../plugins/app/auth.js'
+import { createConfigPlugin } from '../plugins/app/config.js'
+import { createDepServersPlugin, type DepServersPluginOptions } from '../plugins/app/dep-servers.js'
+import { createErrorsPlugin } from '../plugins/app/errors.js'
+import { createMetricsPlugin } from '../plugins/app/metrics.js'
+import { createStorePlugin } from '../plugins/app/store.js'
+import { createRateLimitPlugin } from '../plugins/external/rate-limit.js'
+import { createSwaggerUiPlugin } from '../plugins/external/swagger-ui.js'
+import { createSwaggerPlugin } from '../plugins/external/swagger.js'
+import type { Config } from './config.js'
+import type { Store } from './store/index.js'
+
+export interface AppOptions {
+  config: Config
+  /** An open store to use (closing it stays the caller's job); else one is opened from the config. */
+  store?: Store
+  defaultServer?: DepServersPluginOptions['defaultServer']
+  depClientOptions?: DepServersPluginOptions['clientOptions']
+}
+
+const here = dirname(fileURLToPath(import.meta.url))
+// Running from source means a TypeScript loader is active (tap's, or node --import); autoload cannot tell by itself.
+/* c8 ignore next - the compiled app (dist/) is never loaded by the tests */
+if (import.meta.url.endsWith('.ts')) process.env.FASTIFY_AUTOLOAD_TYPESCRIPT ??= '1'
+
+export default async function app (fastify: FastifyInstance, opts: AppOptions): Promise<void> {
+  fastify.setValidatorCompiler(validatorCompiler)
+  fastify.setSerializerCompiler(serializerCompiler)
+  fastify.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id)
+  })
+
+  await fastify.register(createConfigPlugin(opts.config))
+  await fastify.register(createErrorsPlugin())
+  await fastify.register(createStorePlugin(opts.store === undefined ? {} : { store: opts.store }))
+  await fastify.register(createMetricsPlugin())
+  await fastify.register(createAuthPlugin(opts.config.adminKey === undefined ? {} : { adminKey: opts.config.adminKey }))
+  await fastify.register(createAuditPlugin())
+  await fastify.register(createRateLimitPlugin())
+  await fastify.register(createSwaggerPlugin())
+  await fastify.register(createSwaggerUiPlugin())
+  const depOpts: DepServersPluginOptions = {}
+  if (opts.defaultServer !== undefined) depOpts.defaultServer = opts.defaultServer
+  if (opts.depClientOptions !== undefined) depOpts.clientOptions = opts.depClientOptions
+  await fastify.register(createDepServersPlugin(depOpts))
+
+  await fastify.register(autoload, {
+    dir: join(here, '..', 'routes'),
+    routeParams: true,
+    options: {}
+  })
+}
