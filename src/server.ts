@@ -4,7 +4,9 @@
  * default), the first admin key, listen.
  */
 import { randomUUID } from 'node:crypto'
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
+import { realpathSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
+import Fastify, { type FastifyInstance, type FastifyServerOptions, type RouteOptions } from 'fastify'
 import fp from 'fastify-plugin'
 import type { DestinationStream } from 'pino'
 import app, { type AppOptions } from './app.js'
@@ -39,11 +41,13 @@ export function loggerOptions (config: Config, stream?: DestinationStream): Fast
 export interface BuildOptions extends Omit<AppOptions, 'config'> {
   /** Where log lines go (default stdout); tests pass an array-backed stream. */
   logStream?: DestinationStream
+  /** Sees every route as it is registered (tests derive the auth matrix from it). */
+  onRoute?: (route: RouteOptions) => void
 }
 
 /** The whole service as a Fastify instance, ready but not listening. */
 export async function buildServer (config: Config, opts: BuildOptions = {}): Promise<FastifyInstance> {
-  const { logStream, ...appOpts } = opts
+  const { logStream, onRoute, ...appOpts } = opts
   const fastify = Fastify({
     logger: loggerOptions(config, logStream) as FastifyServerOptions['logger'],
     genReqId,
@@ -58,7 +62,26 @@ export async function buildServer (config: Config, opts: BuildOptions = {}): Pro
     forceCloseConnections: 'idle',
     routerOptions: { ignoreTrailingSlash: true }
   })
+  if (onRoute !== undefined) fastify.addHook('onRoute', onRoute)
   await fastify.register(fp(app), { config, ...appOpts })
   await fastify.ready()
   return fastify
 }
+
+/* c8 ignore start - entry point for `node dist/src/server.js` (the Dockerfile's CMD); tests build the server directly */
+function isEntryPoint (): boolean {
+  try {
+    return process.argv[1] !== undefined && realpathSync(process.argv[1]) === fileURLToPath(import.meta.url)
+  } catch {
+    return false
+  }
+}
+
+if (isEntryPoint()) {
+  const { main } = await import('./cli.js')
+  main(['serve']).then((code) => { if (code !== 0) process.exitCode = code }, (err: unknown) => {
+    process.stderr.write(`depgate: ${err instanceof Error ? err.message : String(err)}\n`)
+    process.exitCode = 1
+  })
+}
+/* c8 ignore stop */

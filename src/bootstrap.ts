@@ -1,0 +1,83 @@
+/**
+ * What `depgate serve` settles before the app starts: which token backs the `default` server
+ * (DEPGATE_TOKEN_FILE, or the embedded simulator in the demo default), and the first admin key.
+ */
+import { chmodSync, readFileSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { generateApiKey } from './api-keys.js'
+import type { Config } from './config.js'
+import { ConfigError } from './config.js'
+import type { ServerToken } from './dep/token.js'
+import { DEPSIM_CREDENTIALS, startSimulator, type StartedSimulator } from './simulator/index.js'
+import type { Store } from './store/index.js'
+import { parseServerToken, ServerTokenError } from './tokens/server-token.js'
+
+export const ADMIN_KEY_FILE = 'admin-key'
+
+export function readTokenFile (path: string): ServerToken {
+  let text: string
+  try {
+    text = readFileSync(path, 'utf8')
+  } catch (err) {
+    throw new ConfigError('DEPGATE_TOKEN_FILE', `cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'}): ${path}`)
+  }
+  try {
+    return parseServerToken(text)
+  } catch (err) {
+    /* c8 ignore next - parseServerToken throws nothing else */
+    if (!(err instanceof ServerTokenError)) throw err
+    throw new ConfigError('DEPGATE_TOKEN_FILE', `is not a usable decrypted server token: ${err.message}`)
+  }
+}
+
+export interface DefaultServerPlan {
+  defaultServer?: { token: ServerToken, baseUrl?: string }
+  simulator?: StartedSimulator
+  /** Which server name the simulator was registered under, when it runs. */
+  simulatorServer?: string
+}
+
+/**
+ * `auto` starts the simulator only when nothing real is configured: no token file, and no
+ * `default` server stored with a token other than the simulator's (a PUT by an admin wins).
+ * `on` always starts it, as `default`, or as `simulator` beside a real token.
+ */
+export async function planDefaultServer (config: Config, store: Store): Promise<DefaultServerPlan> {
+  const plan: DefaultServerPlan = {}
+  if (config.tokenFile !== undefined) {
+    const token = readTokenFile(config.tokenFile)
+    plan.defaultServer = config.depUrl === undefined ? { token } : { token, baseUrl: config.depUrl }
+  }
+  if (config.simulator === 'off') return plan
+  if (config.simulator === 'auto') {
+    if (plan.defaultServer !== undefined) return plan
+    const stored = await store.servers.get('default')
+    if (stored !== undefined && stored.token.consumer_key !== DEPSIM_CREDENTIALS.consumer_key) return plan
+  }
+  const simulator = await startSimulator({ host: '127.0.0.1', port: 0, devices: config.simulatorDevices })
+  plan.simulator = simulator
+  if (plan.defaultServer === undefined) {
+    plan.defaultServer = { token: DEPSIM_CREDENTIALS, baseUrl: simulator.url }
+    plan.simulatorServer = 'default'
+  } else {
+    await store.servers.upsert({ name: 'simulator', token: DEPSIM_CREDENTIALS, baseUrl: simulator.url })
+    plan.simulatorServer = 'simulator'
+  }
+  return plan
+}
+
+/**
+ * First start without DEPGATE_ADMIN_KEY and without any active admin key: creates one (stored
+ * hashed), writes it to <data dir>/admin-key with mode 0600 and returns it so it can be shown once.
+ */
+export async function ensureAdminKey (config: Config, store: Store): Promise<{ key: string, file: string } | undefined> {
+  if (config.adminKey !== undefined) return undefined
+  if (await store.keys.countActive('admin') > 0) return undefined
+  const generated = generateApiKey()
+  await store.keys.create({ id: generated.id, label: 'first-start admin', scope: 'admin', hash: generated.hash })
+  await store.audit.record({ keyId: null, action: 'key.create', target: `keys/${generated.id}`, result: 'ok', detail: 'first-start admin key' })
+  const file = join(config.dataDir, ADMIN_KEY_FILE)
+  writeFileSync(file, `${generated.key}\n`, { mode: 0o600 })
+  chmodSync(file, 0o600) // an existing file keeps its old mode through writeFileSync
+  return { key: generated.key, file }
+}

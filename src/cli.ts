@@ -1,0 +1,157 @@
+#!/usr/bin/env node
+/**
+ * `depgate`: serve (default), simulate, keys create|list|revoke, openapi, token. Commands that
+ * touch the store open it directly (same DEPGATE_DATA_DIR as the service; SQLite WAL lets both run).
+ */
+import { realpathSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
+import { parseArgs } from 'node:util'
+import { generateApiKey, SCOPES, type Scope } from './api-keys.js'
+import { ConfigError, loadConfig } from './config.js'
+import { writeOpenApi } from './openapi.js'
+import { createStore, type Store } from './store/index.js'
+
+export const USAGE = `Usage: depgate [command]
+
+  serve                          start the gateway (default). Configuration: DEPGATE_* environment variables
+  simulate [options]             run the DEP simulator alone (depgate simulate --help)
+  keys create --label L --scope read|write|admin
+                                 create an API key; prints it once
+  keys list [--json]             list API keys (never secrets)
+  keys revoke <id>               revoke an API key
+  openapi [file]                 write the OpenAPI document (default openapi/openapi.json)
+  token <command>                server-token tools (depgate token --help)
+  help                           this text
+`
+
+export interface CliIo {
+  stdout: (text: string) => void
+  stderr: (text: string) => void
+  env: Record<string, string | undefined>
+}
+
+const defaultIo: CliIo = {
+  stdout: (t) => { process.stdout.write(t) },
+  stderr: (t) => { process.stderr.write(t) },
+  env: process.env
+}
+
+class UsageError extends Error {}
+
+async function withStore<T> (io: CliIo, fn: (store: Store) => Promise<T>): Promise<T> {
+  const config = loadConfig(io.env)
+  const store = await createStore(config.databaseUrl === undefined ? { dataDir: config.dataDir } : { databaseUrl: config.databaseUrl })
+  try {
+    return await fn(store)
+  } finally {
+    await store.close()
+  }
+}
+
+async function keysCommand (argv: string[], io: CliIo): Promise<number> {
+  const [sub, ...rest] = argv
+  if (sub === 'create') {
+    const { values } = parseArgs({ args: rest, options: { label: { type: 'string' }, scope: { type: 'string' } } })
+    const label = values.label?.trim() ?? ''
+    if (label === '' || label.length > 100) throw new UsageError('keys create needs --label (1-100 characters)')
+    if (!(SCOPES as readonly string[]).includes(values.scope ?? '')) throw new UsageError('keys create needs --scope read, write or admin')
+    const scope = values.scope as Scope
+    const generated = generateApiKey()
+    await withStore(io, async (store) => {
+      await store.keys.create({ id: generated.id, label, scope, hash: generated.hash })
+      await store.audit.record({ keyId: 'cli', action: 'key.create', target: `keys/${generated.id}`, result: 'ok', detail: `scope=${scope}` })
+    })
+    io.stderr(`Created ${scope} key ${generated.id} (${label}). It is shown once; depgate keeps only a hash:\n`)
+    io.stdout(`${generated.key}\n`)
+    return 0
+  }
+  if (sub === 'list') {
+    const { values } = parseArgs({ args: rest, options: { json: { type: 'boolean', default: false } } })
+    const keys = await withStore(io, (store) => store.keys.list())
+    if (values.json) {
+      io.stdout(`${JSON.stringify(keys, null, 2)}\n`)
+      return 0
+    }
+    io.stdout('ID            SCOPE  CREATED                   LAST USED                 REVOKED                   LABEL\n')
+    for (const k of keys) {
+      io.stdout(`${k.id.padEnd(13)} ${k.scope.padEnd(6)} ${k.createdAt.padEnd(25)} ${(k.lastUsedAt ?? '-').padEnd(25)} ${(k.revokedAt ?? '-').padEnd(25)} ${k.label}\n`)
+    }
+    return 0
+  }
+  if (sub === 'revoke') {
+    const { positionals } = parseArgs({ args: rest, allowPositionals: true })
+    const id = positionals[0]
+    if (id === undefined) throw new UsageError('keys revoke needs the key id (see depgate keys list)')
+    const revoked = await withStore(io, async (store) => {
+      const ok = await store.keys.revoke(id)
+      await store.audit.record({ keyId: 'cli', action: 'key.revoke', target: `keys/${id}`, result: ok ? 'ok' : 'KEY_NOT_FOUND' })
+      return ok
+    })
+    if (!revoked) {
+      io.stderr(`No active API key with id ${id}.\n`)
+      return 1
+    }
+    io.stderr(`Revoked key ${id}.\n`)
+    return 0
+  }
+  throw new UsageError('keys needs create, list or revoke')
+}
+
+/** Runs one command; resolves to the exit code (`serve` and `simulate` resolve once started). */
+export async function main (argv: string[], io: CliIo = defaultIo): Promise<number> {
+  const [command = 'serve', ...rest] = argv
+  try {
+    switch (command) {
+      case 'serve': {
+        const { serve } = await import('./start.js')
+        await serve(loadConfig(io.env))
+        return 0
+      }
+      case 'simulate': {
+        const { runSimulateCommand } = await import('./simulator/index.js')
+        await runSimulateCommand(rest, { out: (line) => { io.stdout(`${line}\n`) } })
+        return 0
+      }
+      case 'token': {
+        const { runTokenCommand } = await import('./tokens/index.js')
+        return await runTokenCommand(rest)
+      }
+      case 'keys':
+        return await keysCommand(rest, io)
+      case 'openapi':
+        io.stderr(`wrote ${await writeOpenApi(rest[0])}\n`)
+        return 0
+      case 'help':
+      case '--help':
+      case '-h':
+        io.stdout(USAGE)
+        return 0
+      default:
+        throw new UsageError(`unknown command "${command}"`)
+    }
+  } catch (err) {
+    if (err instanceof UsageError || err instanceof ConfigError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS') === true) {
+      io.stderr(`depgate: ${(err as Error).message}\n`)
+      if (err instanceof UsageError) io.stderr(`\n${USAGE}`)
+      return 2
+    }
+    throw err
+  }
+}
+
+/* c8 ignore start - the process entry point; tests call main() */
+function isEntryPoint (): boolean {
+  try {
+    return process.argv[1] !== undefined && realpathSync(process.argv[1]) === fileURLToPath(import.meta.url)
+  } catch {
+    return false
+  }
+}
+
+if (isEntryPoint()) {
+  main(process.argv.slice(2)).then((code) => { if (code !== 0) process.exitCode = code }, (err: unknown) => {
+    process.stderr.write(`depgate: ${err instanceof Error ? err.message : String(err)}\n`)
+    process.exitCode = 1
+  })
+}
+/* c8 ignore stop */

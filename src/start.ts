@@ -1,0 +1,95 @@
+/** `depgate serve`: open the store, settle the default server and admin key, build, listen, print how to start. */
+import { existsSync } from 'node:fs'
+import { join } from 'node:path'
+import closeWithGrace from 'close-with-grace'
+import type { FastifyInstance } from 'fastify'
+import type { DestinationStream } from 'pino'
+import { ADMIN_KEY_FILE, ensureAdminKey, planDefaultServer } from './bootstrap.js'
+import type { Config } from './config.js'
+import { buildServer } from './server.js'
+import { createStore } from './store/index.js'
+
+export interface StartOptions {
+  config: Config
+  /** Where the start banner goes (default stdout). Never the logger: the banner may hold the new admin key. */
+  out?: (line: string) => void
+  logStream?: DestinationStream
+}
+
+export interface StartedDepgate {
+  app: FastifyInstance
+  url: string
+  simulatorUrl?: string
+  /** The admin key created on this start, if one was. */
+  adminKey?: string
+  close (): Promise<void>
+}
+
+export function banner (url: string, info: { adminKey?: string, keyFile: string, keyFileExists: boolean, simulatorUrl?: string, simulatorServer?: string, devices: number }): string[] {
+  const lines = [`depgate is listening on ${url}  (API docs: ${url}/docs)`]
+  if (info.simulatorUrl !== undefined) {
+    lines.push(`DEP server "${String(info.simulatorServer)}" is the embedded simulator at ${info.simulatorUrl} (${info.devices} devices).`,
+      'To serve Apple instead, set DEPGATE_TOKEN_FILE to your decrypted server token (or PUT it to /v1/servers/default).')
+  }
+  if (info.adminKey !== undefined) {
+    lines.push('', 'Admin API key (shown once; saved to ' + info.keyFile + ', mode 0600):', `  ${info.adminKey}`)
+  }
+  const auth = info.keyFileExists ? `"Authorization: Bearer $(cat ${info.keyFile})"` : '"Authorization: Bearer $DEPGATE_ADMIN_KEY"'
+  lines.push('', 'Try:',
+    `  curl -H ${auth} ${url}/v1/servers`,
+    `  curl -H ${auth} ${url}/v1/servers/default/devices`,
+    `  curl -H ${auth} -H 'Content-Type: application/json' -d '{"label":"munki","scope":"read"}' ${url}/v1/keys`)
+  return lines
+}
+
+export async function startDepgate (opts: StartOptions): Promise<StartedDepgate> {
+  const { config } = opts
+  const out = opts.out ?? ((line: string) => { process.stdout.write(`${line}\n`) })
+  const store = await createStore(config.databaseUrl === undefined ? { dataDir: config.dataDir } : { databaseUrl: config.databaseUrl })
+  const plan = await planDefaultServer(config, store).catch(async (err: unknown) => { await store.close(); throw err })
+  const created = await ensureAdminKey(config, store)
+  const app = await buildServer(config, {
+    store,
+    ...(plan.defaultServer === undefined ? {} : { defaultServer: plan.defaultServer }),
+    ...(opts.logStream === undefined ? {} : { logStream: opts.logStream })
+  })
+  const close = async (): Promise<void> => {
+    await app.close()
+    await plan.simulator?.close()
+    await store.close()
+  }
+  try {
+    await app.listen({ host: config.host, port: config.port })
+  } catch (err) {
+    await close()
+    throw err
+  }
+  const address = app.server.address()
+  /* c8 ignore next - listening on TCP always yields an AddressInfo */
+  const port = typeof address === 'object' && address !== null ? address.port : config.port
+  const shownHost = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host.includes(':') ? `[${config.host}]` : config.host
+  const url = `http://${shownHost}:${port}`
+  const keyFile = join(config.dataDir, ADMIN_KEY_FILE)
+  for (const line of banner(url, {
+    keyFile,
+    keyFileExists: existsSync(keyFile),
+    devices: config.simulatorDevices,
+    ...(created === undefined ? {} : { adminKey: created.key }),
+    ...(plan.simulator === undefined ? {} : { simulatorUrl: plan.simulator.url, simulatorServer: plan.simulatorServer })
+  })) out(line)
+  const started: StartedDepgate = { app, url, close }
+  if (plan.simulator !== undefined) started.simulatorUrl = plan.simulator.url
+  if (created !== undefined) started.adminKey = created.key
+  return started
+}
+
+/* c8 ignore start - process wiring (signals, exit) exercised by running the service, not by tests */
+export async function serve (config: Config): Promise<void> {
+  const started = await startDepgate({ config })
+  closeWithGrace({ delay: 10_000 }, async ({ err, signal }) => {
+    if (err !== undefined) started.app.log.error({ err }, 'closing after an error')
+    else started.app.log.info({ signal }, 'closing')
+    await started.close()
+  })
+}
+/* c8 ignore stop */

@@ -1,0 +1,112 @@
+/**
+ * Builds the real depgate for tests: SQLite in a temp dir, the DEP simulator on 127.0.0.1 port 0
+ * as the `default` server, a bootstrap admin key, optional log capture. Everything is closed in
+ * t.teardown.
+ */
+import { randomBytes } from 'node:crypto'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { Writable } from 'node:stream'
+import type { FastifyInstance, RouteOptions } from 'fastify'
+import { generateApiKey, type Scope } from '../src/api-keys.js'
+import { type Config, loadConfig } from '../src/config.js'
+import type { DepClientOptions } from '../src/dep/index.js'
+import { buildServer } from '../src/server.js'
+import { DEPSIM_CREDENTIALS, startSimulator, type SimulatorOptions, type StartedSimulator } from '../src/simulator/index.js'
+import { createStore, type Store } from '../src/store/index.js'
+
+interface Teardown { teardown (fn: () => unknown): void }
+
+export function tempDir (t: Teardown, prefix = 'depgate-test-'): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix))
+  t.teardown(() => { rmSync(dir, { recursive: true, force: true }) })
+  return dir
+}
+
+/** A strong random admin key, as DEPGATE_ADMIN_KEY would hold. */
+export function randomAdminKey (): string {
+  return randomBytes(32).toString('base64url')
+}
+
+/** A log destination that keeps each line; `lines` is what was written. */
+export function logCapture (): { stream: Writable, lines: string[] } {
+  const lines: string[] = []
+  const stream = new Writable({
+    write (chunk: Buffer, _enc, cb) {
+      lines.push(...chunk.toString('utf8').split('\n').filter((l) => l !== ''))
+      cb()
+    }
+  })
+  return { stream, lines }
+}
+
+export interface TestAppOptions {
+  /** Extra DEPGATE_* variables. */
+  env?: Record<string, string>
+  /** Start the simulator as `default` (default true). */
+  simulator?: boolean | SimulatorOptions
+  /** Capture logs (at DEPGATE_LOG_LEVEL, default info) instead of silencing them. */
+  captureLogs?: boolean
+  /** Replace parts of the store (e.g. a failing ping). */
+  wrapStore?: (store: Store) => Store
+  depClientOptions?: Partial<DepClientOptions>
+  onRoute?: (route: RouteOptions) => void
+}
+
+export interface TestApp {
+  app: FastifyInstance
+  config: Config
+  store: Store
+  adminKey: string
+  sim?: StartedSimulator
+  logs: string[]
+  /** Creates a stored key with this scope and returns it whole. */
+  createKey (scope: Scope, label?: string): Promise<string>
+  /** `{ authorization: 'Bearer …' }` for a key (the admin key by default). */
+  auth (key?: string): { authorization: string }
+}
+
+export async function buildTestApp (t: Teardown, opts: TestAppOptions = {}): Promise<TestApp> {
+  const dataDir = tempDir(t)
+  const adminKey = randomAdminKey()
+  const config = loadConfig({
+    DEPGATE_DATA_DIR: dataDir,
+    DEPGATE_ADMIN_KEY: adminKey,
+    DEPGATE_LOG_LEVEL: opts.captureLogs === true ? 'info' : 'silent',
+    ...opts.env
+  })
+  const real = await createStore({ dataDir })
+  t.teardown(() => real.close())
+  const store = opts.wrapStore?.(real) ?? real
+  let sim: StartedSimulator | undefined
+  if (opts.simulator !== false) {
+    const simOpts = typeof opts.simulator === 'object' ? opts.simulator : {}
+    sim = await startSimulator({ devices: 20, ...simOpts })
+    t.teardown(() => sim?.close())
+  }
+  const logs = logCapture()
+  const app = await buildServer(config, {
+    store,
+    logStream: logs.stream,
+    depClientOptions: { retry: { retries: 0 }, ...opts.depClientOptions },
+    ...(sim === undefined ? {} : { defaultServer: { token: DEPSIM_CREDENTIALS, baseUrl: sim.url } }),
+    ...(opts.onRoute === undefined ? {} : { onRoute: opts.onRoute })
+  })
+  t.teardown(() => app.close())
+  const result: TestApp = {
+    app,
+    config,
+    store,
+    adminKey,
+    logs: logs.lines,
+    async createKey (scope, label = `test ${scope}`) {
+      const k = generateApiKey()
+      await real.keys.create({ id: k.id, label, scope, hash: k.hash })
+      return k.key
+    },
+    auth: (key = adminKey) => ({ authorization: `Bearer ${key}` })
+  }
+  if (sim !== undefined) result.sim = sim
+  return result
+}
