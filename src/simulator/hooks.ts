@@ -15,8 +15,8 @@ const DEFAULT_CODES: Record<number, string> = {
 }
 
 function header (request: FastifyRequest, name: string): string | undefined {
-  const value = request.headers[name]
-  return Array.isArray(value) ? value.join(', ') : value
+  // Node joins repeated custom headers and drops repeated User-Agents, so these are strings.
+  return request.headers[name] as string | undefined
 }
 
 /**

@@ -19,6 +19,8 @@ export function baseStringUri (url: URL): string {
   return `${url.protocol}//${url.hostname.toLowerCase()}${port}${url.pathname}`
 }
 
+const compare = (x: string, y: string): number => x < y ? -1 : x > y ? 1 : 0
+
 /** RFC 5849 §3.4.1: method & base URI & normalised parameters (query + oauth_*, minus the signature). */
 export function signatureBaseString (method: string, url: URL, oauthParams: Array<[string, string]>): string {
   const pairs: Array<[string, string]> = []
@@ -26,7 +28,8 @@ export function signatureBaseString (method: string, url: URL, oauthParams: Arra
   for (const [k, v] of oauthParams) {
     if (k !== 'oauth_signature' && k !== 'realm') pairs.push([percentEncode(k), percentEncode(v)])
   }
-  pairs.sort((a, b) => a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : a[1] < b[1] ? -1 : a[1] > b[1] ? 1 : 0)
+  // byte order of the encoded names, then of the encoded values (RFC 5849 §3.4.1.3.2)
+  pairs.sort((a, b) => compare(a[0], b[0]) || compare(a[1], b[1]))
   const normalised = pairs.map(([k, v]) => `${k}=${v}`).join('&')
   return [method.toUpperCase(), percentEncode(baseStringUri(url)), percentEncode(normalised)].join('&')
 }

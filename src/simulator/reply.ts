@@ -20,7 +20,8 @@ export function sendEmpty (reply: FastifyReply): FastifyReply {
 }
 
 export function versionOf (request: FastifyRequest): number {
-  return protocolVersion(request.headers['x-server-protocol-version'])
+  // Node joins a repeated header into one string ("10, 9"), which then reads as unreadable → 1.
+  return protocolVersion(request.headers['x-server-protocol-version'] as string | undefined)
 }
 
 /** Thrown where a handler finds the request body unusable; the error handler turns it into a bare code. */
