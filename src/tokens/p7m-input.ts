@@ -53,19 +53,12 @@ function fromSmime (text: string): Buffer {
   return decodeBase64(body, 'the S/MIME body')
 }
 
-/** MIME headers, lower-cased names, folded continuation lines joined. */
+/** MIME headers, lower-cased names. Folded continuation lines (leading whitespace) join the header above. */
 function parseHeaders (head: string): Map<string, string> {
   const headers = new Map<string, string>()
-  let last: string | undefined
-  for (const line of head.split(/\r?\n/)) {
-    if (/^[ \t]/.test(line) && last !== undefined) {
-      headers.set(last, `${headers.get(last) ?? ''} ${line.trim()}`)
-      continue
-    }
+  for (const line of head.replace(/\r?\n[ \t]+/g, ' ').split(/\r?\n/)) {
     const colon = line.indexOf(':')
-    if (colon <= 0) continue
-    last = line.slice(0, colon).trim().toLowerCase()
-    headers.set(last, line.slice(colon + 1).trim())
+    if (colon > 0) headers.set(line.slice(0, colon).trim().toLowerCase(), line.slice(colon + 1).trim())
   }
   return headers
 }

@@ -26,7 +26,7 @@ type Recipient = forge.pkcs7.PkcsEnvelopedData['recipients'][number] & {
 }
 interface EnvelopedMessage {
   recipients: Recipient[]
-  encryptedContent?: { algorithm: string }
+  encryptedContent: { algorithm: string }
   content?: forge.util.ByteStringBuffer
   findRecipient (cert: forge.pki.Certificate): Recipient | null
   decrypt (recipient: Recipient, key: forge.pki.rsa.PrivateKey): void
@@ -37,9 +37,9 @@ export function decryptP7m (input: Buffer | string, privateKeyPem: string, opts:
   const der = p7mToDer(input, opts.maxBytes ?? DEFAULT_P7M_MAX_BYTES)
   const key = forgePrivateKey(privateKeyPem)
   const msg = readEnvelopedData(der)
-  const cipher = msg.encryptedContent?.algorithm
-  if (cipher === undefined || !CONTENT_CIPHERS.has(cipher)) {
-    throw new TokenError('P7M_UNSUPPORTED_CIPHER', `the token is encrypted with an unsupported cipher (OID ${cipher ?? 'none'}); expected AES-CBC or 3DES-CBC`)
+  const cipher = msg.encryptedContent.algorithm
+  if (!CONTENT_CIPHERS.has(cipher)) {
+    throw new TokenError('P7M_UNSUPPORTED_CIPHER', `the token is encrypted with an unsupported cipher (OID ${cipher}); expected AES-CBC or 3DES-CBC`)
   }
   const candidates = pickRecipients(msg, opts.certificatePem)
   for (const recipient of candidates) {
@@ -79,8 +79,8 @@ function readEnvelopedData (der: Buffer): EnvelopedMessage {
 /** The ContentInfo's contentType OID, or undefined when the structure is not a ContentInfo at all. */
 function contentTypeOf (asn1: forge.asn1.Asn1): string | undefined {
   const first = Array.isArray(asn1.value) ? asn1.value[0] : undefined
-  if (first === undefined || first.type !== forge.asn1.Type.OID || typeof first.value !== 'string') return undefined
-  return forge.asn1.derToOid(first.value)
+  if (first === undefined || first.type !== forge.asn1.Type.OID) return undefined
+  return forge.asn1.derToOid(first.value as string)
 }
 
 function pickRecipients (msg: EnvelopedMessage, certificatePem: string | undefined): Recipient[] {

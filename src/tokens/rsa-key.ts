@@ -17,7 +17,7 @@ export function nodePrivateKey (privateKeyPem: string): KeyObject {
     throw new TokenError('KEY_INVALID', 'the private key is not an unencrypted PEM private key')
   }
   if (key.asymmetricKeyType !== 'rsa') {
-    throw new TokenError('KEY_INVALID', `the private key is ${key.asymmetricKeyType ?? 'unknown'}, Apple needs an RSA key`)
+    throw new TokenError('KEY_INVALID', `the private key is ${String(key.asymmetricKeyType)}, Apple needs an RSA key`)
   }
   return key
 }

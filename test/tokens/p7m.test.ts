@@ -35,6 +35,7 @@ t.test('decrypts what openssl smime -encrypt produces, in every shape and cipher
   t.equal(decryptP7m(apple, key), TOKEN_MIME)
   t.equal(decryptP7m(smime.replace(/Content-Transfer-Encoding[^\n]*\n/, ''), key), TOKEN_MIME, 'base64 is the default transfer encoding')
   t.equal(decryptP7m(smime.replace(/ smime-type=enveloped-data;/, ''), key), TOKEN_MIME, 'smime-type is optional')
+  t.equal(decryptP7m(smime.replace('\n\n', '\nnot a header line\n\n'), key), TOKEN_MIME, 'stray header lines are ignored')
 })
 
 t.test('recipients: picks by certificate, or tries each', { skip: NO_OPENSSL }, async (t) => {
@@ -67,9 +68,16 @@ t.test('unsupported algorithms', { skip: NO_OPENSSL }, async (t) => {
   writeFileSync(join(dir, 'plain.txt'), TOKEN_MIME)
   openssl(['cms', '-encrypt', '-aes256', '-in', join(dir, 'plain.txt'), '-recip', certPath, '-keyopt', 'rsa_padding_mode:oaep', '-outform', 'DER', '-out', oaepPath])
   t.throws(() => decryptP7m(readFileSync(oaepPath), key), { code: 'P7M_UNSUPPORTED_CIPHER', message: /RSA PKCS#1 v1\.5/ })
-  // Enveloped data whose encryptedContentInfo has no content at all.
-  const noContent = envelopedWithoutContent()
-  t.throws(() => decryptP7m(noContent, key), code('P7M_CORRUPT'))
+  // Enveloped data cut down to its version: forge cannot read it.
+  t.throws(() => decryptP7m(envelopedVersionOnly(), key), code('P7M_CORRUPT'))
+  // A real token with its encrypted content removed (detached content, optional in CMS): forge refuses it.
+  const der = readFileSync(encryptToken(dir, [certPath], { outform: 'DER' }))
+  const asn1 = forge.asn1.fromDer(forge.util.createBuffer(der.toString('binary')))
+  const enveloped = ((asn1.value as forge.asn1.Asn1[])[1].value as forge.asn1.Asn1[])[0]
+  const encryptedContentInfo = (enveloped.value as forge.asn1.Asn1[])[2]
+  ;(encryptedContentInfo.value as forge.asn1.Asn1[]).pop()
+  const detached = Buffer.from(forge.asn1.toDer(asn1).getBytes(), 'binary')
+  t.throws(() => decryptP7m(detached, key), code('P7M_CORRUPT'))
 })
 
 t.test('not a p7m, or a damaged one', { skip: NO_OPENSSL }, async (t) => {
@@ -91,6 +99,9 @@ t.test('not a p7m, or a damaged one', { skip: NO_OPENSSL }, async (t) => {
   const signedDer = openssl(['smime', '-sign', '-in', join(dir, 'msg.txt'), '-signer', certPath, '-inkey', keyPath, '-nodetach', '-outform', 'DER'])
   t.throws(() => decryptP7m(signedDer, key), { code: 'P7M_NOT_SMIME', message: /signedData, not envelopedData/ })
   t.throws(() => decryptP7m(Buffer.from([0x30, 0x03, 0x02, 0x01, 0x00]), key), code('P7M_NOT_SMIME'), 'a SEQUENCE without an OID')
+  t.throws(() => decryptP7m(Buffer.from([0x30, 0x00]), key), code('P7M_NOT_SMIME'), 'an empty SEQUENCE')
+  t.throws(() => decryptP7m('AgEF', key), code('P7M_NOT_SMIME'), 'base64 of an INTEGER')
+  t.throws(() => decryptP7m('Subject: hello\n\nAgEF', key), code('P7M_NOT_SMIME'), 'MIME without a Content-Type')
   t.throws(() => decryptP7m(Buffer.from([0x30, 0x03, 0x06, 0x01, 0x2a]), key), { code: 'P7M_NOT_SMIME', message: /1\.2, not/ }, 'an unknown OID')
 
   t.throws(() => decryptP7m(der.subarray(0, der.length - 40), key), code('P7M_CORRUPT'), 'truncated DER')
@@ -111,8 +122,8 @@ t.test('size limit', { skip: NO_OPENSSL }, async (t) => {
   t.equal(decryptP7m(file, key, { maxBytes: file.length }), TOKEN_MIME, 'exactly at the limit is fine')
 })
 
-/** ContentInfo { envelopedData, [0] EnvelopedData with a recipient but no encrypted content }. */
-function envelopedWithoutContent (): Buffer {
+/** ContentInfo { envelopedData, [0] EnvelopedData { version } }: recipients and content missing. */
+function envelopedVersionOnly (): Buffer {
   const { asn1 } = forge
   const seq = (...v: forge.asn1.Asn1[]) => asn1.create(asn1.Class.UNIVERSAL, asn1.Type.SEQUENCE, true, v)
   const der = asn1.toDer(seq(

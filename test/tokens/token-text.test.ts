@@ -1,5 +1,5 @@
 import t from 'tap'
-import { extractTokenJson, unwrapTokenText } from '../../src/tokens/index.js'
+import { extractTokenJson, isTokenError, TOKEN_ERROR_CODES, unwrapTokenText } from '../../src/tokens/index.js'
 import { TOKEN, TOKEN_JSON, TOKEN_MIME } from './helpers.js'
 
 const invalid = (message: RegExp) => ({ name: 'TokenError', code: 'TOKEN_INVALID', message })
@@ -34,4 +34,14 @@ t.test('errors name the field, never the value', async (t) => {
   t.throws(() => extractTokenJson(JSON.stringify({ ...TOKEN, consumer_key: 'CK_' })), invalid(/consumer_key is malformed/))
   t.throws(() => extractTokenJson(JSON.stringify({ ...TOKEN, access_secret: 42 })), invalid(/access_secret is malformed/))
   t.throws(() => extractTokenJson(JSON.stringify({ ...TOKEN, access_token_expiry: 'next year' })), invalid(/access_token_expiry is malformed: expected an ISO-8601/))
+})
+
+t.test('error helpers', async (t) => {
+  let caught: unknown
+  try { extractTokenJson('{}') } catch (err) { caught = err }
+  t.ok(isTokenError(caught))
+  t.ok(isTokenError(caught, 'TOKEN_INVALID'))
+  t.notOk(isTokenError(caught, 'P12_CORRUPT'))
+  t.notOk(isTokenError(new Error('x')))
+  t.ok(TOKEN_ERROR_CODES.includes('P7M_WRONG_KEY'))
 })

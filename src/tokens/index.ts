@@ -1,0 +1,10 @@
+/** Public surface of the server-token crypto library (server-token.ts, the plain parser, is exported on its own). */
+export { TOKEN_ERROR_CODES, TokenError, isTokenError, type TokenErrorCode } from './errors.js'
+export { generateServerKeyPair, certificateFingerprint, type KeyPairOptions, type ServerKeyPair } from './keypair.js'
+export { decryptP7m, type DecryptP7mOptions } from './p7m.js'
+export { DEFAULT_P7M_MAX_BYTES } from './p7m-input.js'
+export { extractTokenJson, unwrapTokenText } from './token-text.js'
+export { loadPkcs12, type Pkcs12Contents } from './pkcs12.js'
+export { createSecretBox, rotateSealed, sealedKeyId, secretKeyId, SECRET_KEY_BYTES, type SecretBox } from './secret-box.js'
+export { loadOrCreateKeyFile, parseSecretKey, SECRET_KEY_FILE, type LoadKeyOptions, type LoadedKey } from './secret-key-file.js'
+export { runTokenCommand, type CommandIo } from './cli.js'
