@@ -15,5 +15,5 @@ export class SimClock {
 
 /** Apple's timestamps: ISO-8601 UTC with second precision (dep-api.md §2.15.1). */
 export function isoSeconds (ms: number): string {
-  return new Date(Math.floor(ms / 1000) * 1000).toISOString().replace('.000Z', 'Z')
+  return `${new Date(ms).toISOString().slice(0, 19)}Z`
 }
