@@ -121,7 +121,7 @@ export class DepClient {
 
   drainSync (opts: DrainOptions & { cursor: string }): AsyncGenerator<s.DevicePage, void, undefined> {
     const limit = opts.limit ?? this.pageMaxima.get('/devices/sync') ?? MAX_PAGE_LIMIT
-    return drainPages('sync_devices', async (cursor) => await this.syncDevices({ cursor: cursor ?? '', limit }, opts.signal), this.drainOptions(opts))
+    return drainPages('sync_devices', async (cursor) => await this.syncDevices({ cursor, limit }, opts.signal), { ...this.drainOptions(opts), cursor: opts.cursor })
   }
 
   async getDeviceDetails (serials: readonly string[]): Promise<Record<string, s.DeviceDetail>> {
@@ -217,7 +217,7 @@ export class DepClient {
     await this.transport.close()
   }
 
-  private drainOptions (opts: DrainOptions): { cursor?: string, maxPages: number, signal?: AbortSignal } {
+  private drainOptions (opts: DrainOptions): { cursor: string | undefined, maxPages: number, signal?: AbortSignal } {
     return { cursor: opts.cursor, maxPages: opts.maxPages ?? DEFAULT_MAX_PAGES, signal: opts.signal }
   }
 

@@ -17,21 +17,22 @@ export interface DrainOptions {
   signal?: AbortSignal
 }
 
-export async function * drainPages (
+export async function * drainPages<C extends string | undefined> (
   endpoint: DepEndpoint,
-  fetchPage: (cursor: string | undefined) => Promise<DevicePage>,
-  opts: { cursor?: string, maxPages: number, signal?: AbortSignal }
+  fetchPage: (cursor: C | string) => Promise<DevicePage>,
+  opts: { cursor: C, maxPages: number, signal?: AbortSignal }
 ): AsyncGenerator<DevicePage, void, undefined> {
-  let cursor = opts.cursor
-  for (let pages = 0; ; pages++) {
+  let cursor: C | string = opts.cursor
+  let more = true
+  for (let pages = 0; more; pages++) {
     opts.signal?.throwIfAborted()
     if (pages >= opts.maxPages) {
       throw new DepCursorError(`${endpoint}: more pages remain after ${opts.maxPages}; resume from the last cursor`, { code: 'PAGE_LIMIT', endpoint })
     }
     const page = await fetchPage(cursor)
     yield page
-    if (!page.more_to_follow) return
-    if (page.cursor === cursor) {
+    more = page.more_to_follow
+    if (more && page.cursor === cursor) {
       throw new DepCursorError(`${endpoint}: Apple returned the cursor it was sent with more_to_follow; stopping instead of looping`, { code: 'SAME_CURSOR', status: 200, endpoint })
     }
     cursor = page.cursor

@@ -20,11 +20,7 @@ export function isSessionRejected (res: WireResponse): boolean {
   return res.status === 401 || (res.status === 403 && res.body.includes('FORBIDDEN'))
 }
 
-function defaultCode (status: number): string {
-  if (status === 404) return 'NOT_FOUND'
-  if (status === 405) return 'METHOD_NOT_ALLOWED'
-  return `HTTP_${status}`
-}
+const defaultCode = (status: number): string => status === 404 ? 'NOT_FOUND' : `HTTP_${status}`
 
 /** The typed error for a non-2xx answer from an authenticated endpoint. */
 export function errorFromResponse (endpoint: DepEndpoint, res: WireResponse, now: number): DepError {

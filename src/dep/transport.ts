@@ -48,19 +48,15 @@ const TIMEOUT_CODES = new Set(['UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEO
 const UNSENT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'UND_ERR_CONNECT_TIMEOUT'])
 const RETRY_STATUSES = new Set([429, 500, 502, 503, 504])
 
+/** undici's and Node's error codes (Node's happy-eyeballs AggregateError carries its first error's code). */
 function errorCode (err: unknown): string | undefined {
-  const code = (err as { code?: unknown } | null)?.code
-  if (typeof code === 'string') return code
-  // Node's happy-eyeballs connect wraps per-address failures in an AggregateError.
-  const inner = (err as { errors?: unknown[] } | null)?.errors
-  return Array.isArray(inner) ? errorCode(inner[0]) : undefined
+  const code: unknown = Object(err).code
+  return typeof code === 'string' ? code : undefined
 }
 
 function flattenHeaders (headers: Record<string, string | string[] | undefined>): Record<string, string> {
   const out: Record<string, string> = {}
-  for (const [name, value] of Object.entries(headers)) {
-    if (value !== undefined) out[name.toLowerCase()] = Array.isArray(value) ? value.join(', ') : value
-  }
+  for (const [name, value] of Object.entries(headers)) out[name.toLowerCase()] = [value ?? []].flat().join(', ')
   return out
 }
 
@@ -85,10 +81,10 @@ export class Transport {
 
   async exchange (req: WireRequest): Promise<WireResponse> {
     const { retry, now } = this.opts
-    for (let attempt = 0; ; attempt++) {
+    let res: WireResponse | undefined
+    for (let attempt = 0; res === undefined; attempt++) {
       req.signal?.throwIfAborted()
       const started = performance.now()
-      let res: WireResponse
       try {
         res = await this.once(req)
       } catch (err) {
@@ -106,12 +102,14 @@ export class Transport {
       }
       this.opts.emit({ type: 'request', endpoint: req.endpoint, method: req.method, status: res.status, durationMs: performance.now() - started })
       req.observe?.(res.headers)
-      if (!RETRY_STATUSES.has(res.status) || req.retry !== 'safe' || attempt >= retry.retries) return res
+      if (!RETRY_STATUSES.has(res.status) || req.retry !== 'safe' || attempt >= retry.retries) break
       const retryAfter = parseRetryAfter(res.headers['retry-after'], now())
       // Beyond the cap we hand the answer back at once: the caller turns it into DepThrottledError.
-      if (retryAfter !== undefined && retryAfter * 1000 > retry.maxRetryAfterMs) return res
+      if (retryAfter !== undefined && retryAfter * 1000 > retry.maxRetryAfterMs) break
       await this.pause(req, `HTTP_${res.status}`, retryAfter !== undefined ? retryAfter * 1000 : backoffDelay(attempt, retry))
+      res = undefined
     }
+    return res
   }
 
   async close (): Promise<void> {

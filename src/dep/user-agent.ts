@@ -19,7 +19,7 @@ function findVersion (): string {
     const pkg = readPackage(rel)
     if (pkg?.name === 'depgate' && typeof pkg.version === 'string') return pkg.version
   }
-  /* c8 ignore next -- only reached in a broken install without depgate's package.json */
+  /* c8 ignore next 2 -- only reached in a broken install without depgate's package.json */
   return '0'
 }
 

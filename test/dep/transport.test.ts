@@ -1,5 +1,6 @@
 /** Transport behaviour against throwaway node:http servers: timeouts, drops, bodies, retries. */
 import { createServer } from 'node:net'
+import type { Dispatcher } from 'undici'
 import t from 'tap'
 import { DepResponseError, DepThrottledError, DepTransportError, DepUpstreamError } from '../../src/dep/errors.js'
 import { retryPolicy } from '../../src/dep/retry.js'
@@ -165,6 +166,32 @@ t.test('connect errors that prove nothing was sent are retried even for unsafe r
     { constructor: DepTransportError, code: 'NETWORK_ERROR', message: /ECONNREFUSED/ }
   )
   t.equal(delays.length, 2)
+})
+
+t.test('an unexpected failure from a dispatcher is a NETWORK_ERROR that names no code', async (t) => {
+  const broken = { request: async () => { throw new Error('boom') }, close: async () => {} } as unknown as Dispatcher
+  const transport = new Transport({
+    baseUrl: new URL('http://127.0.0.1:9'),
+    dispatcher: broken,
+    connections: 1,
+    timeouts: { connectMs: 1, headersMs: 1, bodyMs: 1 },
+    retry: retryPolicy({ retries: 0 }),
+    now: Date.now,
+    emit: () => {}
+  })
+  await t.rejects(
+    transport.exchange({ endpoint: 'account', method: 'GET', path: '/account', retry: 'safe', headers: () => ({}) }),
+    { constructor: DepTransportError, code: 'NETWORK_ERROR', message: /\(unknown\)/ }
+  )
+})
+
+t.test('repeated response headers are joined', async (t) => {
+  const { url } = await startServer(t, fakeApple((req, res) => {
+    res.setHeader('set-cookie', ['a=1', 'b=2'])
+    send(res, 200, account)
+  }))
+  const { client } = makeClient(t, url)
+  t.equal((await client.request('GET', '/account')).headers['set-cookie'], 'a=1, b=2')
 })
 
 t.test('an injected dispatcher is used and left open', async (t) => {
