@@ -59,7 +59,7 @@ async function keysCommand (argv: string[], io: CliIo): Promise<number> {
     const generated = generateApiKey()
     await withStore(io, async (store) => {
       await store.keys.create({ id: generated.id, label, scope, hash: generated.hash })
-      await store.audit.record({ keyId: 'cli', action: 'key.create', target: `keys/${generated.id}`, result: 'ok', detail: `scope=${scope}` })
+      await store.audit.record({ keyId: 'cli', action: 'key.create', target: `/v1/keys/${generated.id}`, result: 'ok', detail: `scope=${scope}` })
     })
     io.stderr(`Created ${scope} key ${generated.id} (${label}). It is shown once; depgate keeps only a hash:\n`)
     io.stdout(`${generated.key}\n`)
@@ -84,7 +84,7 @@ async function keysCommand (argv: string[], io: CliIo): Promise<number> {
     if (id === undefined) throw new UsageError('keys revoke needs the key id (see depgate keys list)')
     const revoked = await withStore(io, async (store) => {
       const ok = await store.keys.revoke(id)
-      await store.audit.record({ keyId: 'cli', action: 'key.revoke', target: `keys/${id}`, result: ok ? 'ok' : 'KEY_NOT_FOUND' })
+      await store.audit.record({ keyId: 'cli', action: 'key.revoke', target: `/v1/keys/${id}`, result: ok ? 'ok' : 'KEY_NOT_FOUND' })
       return ok
     })
     if (!revoked) {

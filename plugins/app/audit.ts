@@ -65,7 +65,7 @@ const MAX_DETAIL = 2000
 
 export function routeEntryTarget (entry: Pick<RouteAuditEntry, 'server' | 'target'>): string {
   if (entry.server === undefined) return entry.target ?? ''
-  return entry.target === null ? `servers/${entry.server}` : `servers/${entry.server}/${entry.target}`
+  return entry.target === null ? `/v1/servers/${entry.server}` : `/v1/servers/${entry.server}/${entry.target}`
 }
 
 export function createAuditPlugin () {

@@ -1,4 +1,7 @@
-/** Swagger UI at /docs. Its routes are public: the spec holds no secrets and the UI asks for a key itself. */
+/**
+ * Swagger UI at /docs. Its routes are public (the spec holds no secrets and the UI asks for a key
+ * itself) but still rate limited per IP like any request without a key.
+ */
 import swaggerUi from '@fastify/swagger-ui'
 import fp from 'fastify-plugin'
 
@@ -9,7 +12,7 @@ export function createSwaggerUiPlugin () {
     await fastify.register(async function docs (instance) {
       // Declared on the UI's own routes as they are added, rather than exempted by path in the auth hook.
       instance.addHook('onRoute', (route) => {
-        route.config = { ...route.config, scope: 'none', rateLimit: false }
+        route.config = { ...route.config, scope: 'none' }
         route.schema = { ...route.schema, hide: true }
       })
       await instance.register(swaggerUi, { routePrefix: DOCS_PREFIX, uiConfig: { persistAuthorization: false } })

@@ -7,7 +7,7 @@ export interface AuditEntryInput {
   keyId: string | null
   /** Dotted verb, e.g. `server.put`, `key.create`, `profile.assign`. */
   action: string
-  /** What was acted on, e.g. `server:default`, `key:0a1b2c3d4e5f`. */
+  /** What was acted on, e.g. `/v1/servers/default`, `/v1/keys/0a1b2c3d4e5f`. */
   target: string
   /** `ok`, or the problem code that stopped it. */
   result: string

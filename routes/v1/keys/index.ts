@@ -29,7 +29,7 @@ const plugin: FastifyPluginAsyncZod = async (fastify) => {
   }, async (request, reply) => {
     const generated = generateApiKey()
     const record = await fastify.store.keys.create({ id: generated.id, hash: generated.hash, ...request.body })
-    request.auditWith({ target: `keys/${record.id}`, detail: `scope=${record.scope}` })
+    request.auditWith({ target: `/v1/keys/${record.id}`, detail: `scope=${record.scope}` })
     return reply.code(201).header('cache-control', 'no-store').send({ ...keyView(record), key: generated.key })
   })
 }

@@ -1,0 +1,80 @@
+import t from 'tap'
+import { ConfigError, loadConfig } from '../src/config.js'
+
+t.test('defaults', async (t) => {
+  t.same(loadConfig({}), {
+    host: '127.0.0.1',
+    port: 8080,
+    dataDir: './data',
+    logLevel: 'info',
+    allowDisown: false,
+    rateLimit: 600,
+    bodyLimit: 1048576,
+    simulator: 'auto',
+    simulatorDevices: 2000
+  })
+})
+
+t.test('every variable is read, empty strings count as unset', async (t) => {
+  const c = loadConfig({
+    DEPGATE_HOST: '0.0.0.0',
+    DEPGATE_PORT: '9000',
+    DEPGATE_DATA_DIR: '/var/lib/depgate',
+    DEPGATE_DATABASE_URL: 'postgres://db/depgate',
+    DEPGATE_ADMIN_KEY: 'Zq8-vR2_pL5xN7cW1mK9tY3bH6dF4gJ0sA',
+    DEPGATE_TOKEN_FILE: '/etc/depgate/token.json',
+    DEPGATE_DEP_URL: 'http://127.0.0.1:8081',
+    DEPGATE_LOG_LEVEL: 'debug',
+    DEPGATE_ALLOW_DISOWN: 'true',
+    DEPGATE_RATE_LIMIT: '60',
+    DEPGATE_BODY_LIMIT: '2048',
+    DEPGATE_SIMULATOR: 'off',
+    DEPGATE_SIMULATOR_DEVICES: '10',
+    DEPGATE_PORT_UNRELATED: 'x'
+  })
+  t.match(c, {
+    host: '0.0.0.0',
+    port: 9000,
+    dataDir: '/var/lib/depgate',
+    databaseUrl: 'postgres://db/depgate',
+    tokenFile: '/etc/depgate/token.json',
+    depUrl: 'http://127.0.0.1:8081',
+    logLevel: 'debug',
+    allowDisown: true,
+    rateLimit: 60,
+    bodyLimit: 2048,
+    simulator: 'off',
+    simulatorDevices: 10
+  })
+  t.equal(c.adminKey, 'Zq8-vR2_pL5xN7cW1mK9tY3bH6dF4gJ0sA')
+  t.equal(loadConfig({ DEPGATE_PORT: '' }).port, 8080)
+  t.equal(loadConfig({ DEPGATE_ALLOW_DISOWN: '0' }).allowDisown, false)
+})
+
+const wrong: Array<[string, string, RegExp]> = [
+  ['DEPGATE_PORT', 'eighty', /whole number between 0 and 65535/],
+  ['DEPGATE_PORT', '70000', /whole number/],
+  ['DEPGATE_PORT', '80.5', /whole number/],
+  ['DEPGATE_RATE_LIMIT', '0', /whole number/],
+  ['DEPGATE_BODY_LIMIT', '10', /whole number/],
+  ['DEPGATE_SIMULATOR', 'maybe', /auto, on or off/],
+  ['DEPGATE_SIMULATOR_DEVICES', '-1', /whole number/],
+  ['DEPGATE_LOG_LEVEL', 'loud', /must be one of/],
+  ['DEPGATE_ALLOW_DISOWN', 'sure', /true or false/],
+  ['DEPGATE_DEP_URL', 'ftp://apple', /http\(s\) URL/],
+  ['DEPGATE_DEP_URL', 'not a url', /http\(s\) URL/],
+  ['DEPGATE_DATABASE_URL', 'mysql://x', /postgres/],
+  ['DEPGATE_ADMIN_KEY', 'hunter2', /at least 32 characters/],
+  ['DEPGATE_ADMIN_KEY', 'abababababababababababababababababab', /too weak/]
+]
+
+for (const [variable, value, reason] of wrong) {
+  t.test(`${variable}=${value} is refused, naming the variable`, async (t) => {
+    const err = t.throws(() => loadConfig({ [variable]: value })) as ConfigError
+    t.ok(err instanceof ConfigError)
+    t.equal(err.variable, variable)
+    t.match(err.message, new RegExp(`^Invalid configuration: ${variable} `))
+    t.match(err.message, reason)
+    if (variable === 'DEPGATE_ADMIN_KEY') t.notMatch(err.message, value, 'never echoes the key')
+  })
+}

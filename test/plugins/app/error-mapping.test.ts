@@ -1,0 +1,68 @@
+import t from 'tap'
+import {
+  DepApiError, DepAuthError, DepCursorError, DepError, DepResponseError, DepThrottledError,
+  DepTokenExpiredError, DepTransportError, DepUpstreamError
+} from '../../../src/dep/errors.js'
+import { mapError } from '../../../plugins/app/error-mapping.js'
+import { httpProblem } from '../../../src/problems.js'
+
+const ep = { endpoint: 'fetch_devices' as const }
+
+const cases: Array<[string, unknown, number, string, RegExp?]> = [
+  ['terms not signed', new DepAuthError('x', { code: 'T_C_NOT_SIGNED', status: 403, ...ep }), 403, 'T_C_NOT_SIGNED', /must accept the latest terms and conditions in Apple Business Manager \(or Apple School Manager\)/],
+  ['access denied', new DepAuthError('x', { code: 'ACCESS_DENIED', status: 403, ...ep }), 403, 'ACCESS_DENIED', /Apple denied access/],
+  ['oauth rejected', new DepAuthError('x', { code: 'OAUTH_REJECTED', status: 401, endpoint: 'session' }), 502, 'OAUTH_REJECTED', /download a new one/],
+  ['token expired', new DepTokenExpiredError('x', { code: 'TOKEN_EXPIRED', ...ep }), 409, 'SERVER_TOKEN_EXPIRED', /download a new server token from Apple Business Manager/i],
+  ['profile not found', new DepApiError('x', { code: 'PROFILE_NOT_FOUND', status: 400, endpoint: 'get_profile' }), 404, 'PROFILE_NOT_FOUND'],
+  ['not found', new DepApiError('x', { code: 'NOT_FOUND', status: 404, endpoint: 'get_profile' }), 404, 'NOT_FOUND'],
+  ['other api error', new DepApiError('x', { code: 'DEVICE_ID_REQUIRED', status: 400, endpoint: 'device_details' }), 400, 'DEVICE_ID_REQUIRED', /DEVICE_ID_REQUIRED/],
+  ['expired cursor', new DepCursorError('x', { code: 'EXPIRED_CURSOR', status: 400, endpoint: 'sync_devices' }), 409, 'EXPIRED_CURSOR', /without a cursor/],
+  ['same cursor', new DepCursorError('x', { code: 'SAME_CURSOR', status: 200, endpoint: 'sync_devices' }), 502, 'SAME_CURSOR', /same cursor/],
+  ['throttled', new DepThrottledError('x', { code: 'TOO_MANY_REQUESTS', status: 429, retryAfterSeconds: 12, ...ep }), 429, 'UPSTREAM_THROTTLED'],
+  ['upstream 5xx', new DepUpstreamError('x', { code: 'SERVER_ERROR', status: 503, ...ep }), 502, 'UPSTREAM_ERROR', /HTTP 503/],
+  ['timeout', new DepTransportError('x', { code: 'TIMEOUT', ...ep }), 504, 'UPSTREAM_TIMEOUT'],
+  ['network', new DepTransportError('x', { code: 'NETWORK_ERROR', ...ep }), 502, 'UPSTREAM_UNREACHABLE'],
+  ['bad response', new DepResponseError('x', { code: 'INVALID_RESPONSE', status: 200, ...ep }), 502, 'UPSTREAM_INVALID_RESPONSE'],
+  ['base DepError', new DepError('x', { code: 'WEIRD', ...ep }), 502, 'UPSTREAM_ERROR', /WEIRD/],
+  ['own problem', httpProblem(418, 'TEAPOT', 'short and stout'), 418, 'TEAPOT'],
+  ['malformed json', { code: 'FST_ERR_CTP_INVALID_JSON_BODY', statusCode: 400 }, 400, 'MALFORMED_JSON'],
+  ['empty json', { code: 'FST_ERR_CTP_EMPTY_JSON_BODY', statusCode: 400 }, 400, 'MALFORMED_JSON'],
+  ['too large', { code: 'FST_ERR_CTP_BODY_TOO_LARGE', statusCode: 413 }, 413, 'BODY_TOO_LARGE'],
+  ['media type', { code: 'FST_ERR_CTP_INVALID_MEDIA_TYPE', statusCode: 415 }, 415, 'UNSUPPORTED_MEDIA_TYPE'],
+  ['content length', { code: 'FST_ERR_CTP_INVALID_CONTENT_LENGTH', statusCode: 400 }, 400, 'BAD_REQUEST'],
+  ['other 4xx', { code: 'FST_ERR_BAD_URL', statusCode: 400, message: 'secret-ish' }, 400, 'BAD_REQUEST'],
+  ['unknown', new Error('db password is hunter2'), 500, 'INTERNAL'],
+  ['not even an error', 'boom', 500, 'INTERNAL']
+]
+
+for (const [name, err, status, code, detail] of cases) {
+  t.test(name, async (t) => {
+    const { problem, internal } = mapError(err)
+    t.equal(problem.statusCode, status)
+    t.equal(problem.code, code)
+    t.equal(internal, code === 'INTERNAL')
+    if (detail !== undefined) t.match(problem.detail, detail)
+    t.notMatch(problem.detail, /hunter2|secret-ish/)
+  })
+}
+
+t.test('throttling always says when to retry', async (t) => {
+  t.equal(mapError(new DepThrottledError('x', { code: 'T', status: 429, retryAfterSeconds: 12, ...ep })).problem.headers['retry-after'], '12')
+  t.equal(mapError(new DepThrottledError('x', { code: 'T', status: 503, ...ep })).problem.headers['retry-after'], '60')
+})
+
+t.test('validation failures name the field and why', async (t) => {
+  const { problem } = mapError({
+    statusCode: 400,
+    validationContext: 'body',
+    validation: [
+      { instancePath: '/token', message: 'is required', params: { missingProperty: 'consumer_key' } },
+      { instancePath: '', params: {} }
+    ]
+  })
+  t.equal(problem.code, 'VALIDATION_FAILED')
+  t.equal(problem.detail, 'body.token.consumer_key: is required')
+  t.same(problem.errors, [{ field: 'body.token.consumer_key', message: 'is required' }, { field: 'body', message: 'is invalid' }])
+  const empty = mapError({ statusCode: 400, validation: [] }).problem
+  t.equal(empty.detail, 'request: is invalid')
+})

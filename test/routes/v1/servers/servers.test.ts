@@ -1,0 +1,50 @@
+import t from 'tap'
+import { buildTestApp } from '../../../helper.js'
+import { DEPSIM_CREDENTIALS } from '../../../../src/simulator/index.js'
+
+const token = { consumer_key: 'CK_other', consumer_secret: 'CS_s3cr3t', access_token: 'AT_s3cr3t', access_secret: 'AS_s3cr3t', access_token_expiry: '2099-01-01T00:00:00Z' }
+
+t.test('servers: list, get, put, replace, delete — never a secret', async (t) => {
+  const { app, auth, sim, store, createKey } = await buildTestApp(t)
+  const read = await createKey('read')
+  const list = await app.inject({ url: '/v1/servers', headers: auth(read) })
+  t.equal(list.statusCode, 200)
+  t.match(list.json().servers, [{ name: 'default', base_url: sim?.url, token_expired: false, token_fingerprint: /^sha256:/ }])
+  for (const secret of [DEPSIM_CREDENTIALS.consumer_key, DEPSIM_CREDENTIALS.consumer_secret, DEPSIM_CREDENTIALS.access_token, DEPSIM_CREDENTIALS.access_secret]) t.notOk(list.body.includes(secret), 'no token value in the answer')
+
+  const put = await app.inject({ method: 'PUT', url: '/v1/servers/paris', headers: auth(), payload: { token, base_url: sim?.url } })
+  t.equal(put.statusCode, 201)
+  t.match(put.json(), { name: 'paris', token_expires_at: '2099-01-01T00:00:00.000Z', token_days_left: Number })
+  t.notMatch(put.body, /s3cr3t|CK_other/)
+
+  const mime = `-----BEGIN MESSAGE-----\n${JSON.stringify({ ...token, access_token_expiry: '2020-01-01T00:00:00Z' })}\n-----END MESSAGE-----`
+  const replaced = await app.inject({ method: 'PUT', url: '/v1/servers/paris', headers: auth(), payload: { token: mime } })
+  t.equal(replaced.statusCode, 200)
+  t.match(replaced.json(), { token_expired: true, base_url: 'https://mdmenrollment.apple.com' })
+  t.ok(replaced.json().token_days_left < 0)
+
+  const one = await app.inject({ url: '/v1/servers/paris', headers: auth(read) })
+  t.equal(one.json().name, 'paris')
+  t.equal((await app.inject({ url: '/v1/servers/nope', headers: auth(read) })).json().code, 'SERVER_NOT_FOUND')
+
+  const badToken = await app.inject({ method: 'PUT', url: '/v1/servers/x', headers: auth(), payload: { token: 'not a token' } })
+  t.equal(badToken.statusCode, 400)
+  t.equal(badToken.json().code, 'INVALID_SERVER_TOKEN')
+  const missing = await app.inject({ method: 'PUT', url: '/v1/servers/x', headers: auth(), payload: { token: { consumer_key: 'CK_1' } } })
+  t.equal(missing.json().code, 'VALIDATION_FAILED')
+  t.match(missing.json().detail, /^body\.token/)
+  const badName = await app.inject({ method: 'PUT', url: '/v1/servers/Bad_Name', headers: auth(), payload: { token } })
+  t.equal(badName.statusCode, 400)
+  t.equal(badName.json().errors[0].field, 'params.server')
+
+  t.equal((await app.inject({ method: 'DELETE', url: '/v1/servers/paris', headers: auth() })).statusCode, 204)
+  const gone = await app.inject({ method: 'DELETE', url: '/v1/servers/paris', headers: auth() })
+  t.equal(gone.statusCode, 404)
+  t.equal(gone.json().code, 'SERVER_NOT_FOUND')
+  t.same((await app.inject({ url: '/v1/servers', headers: auth(read) })).json().servers.map((s: { name: string }) => s.name), ['default'])
+
+  const actions = (await store.audit.list()).map((e) => `${e.action} ${e.target} ${e.result}`)
+  t.ok(actions.includes('server.put /v1/servers/paris ok'))
+  t.ok(actions.includes('server.delete /v1/servers/paris SERVER_NOT_FOUND'))
+  t.ok(actions.includes('server.put /v1/servers/x INVALID_SERVER_TOKEN'))
+})
