@@ -56,7 +56,7 @@ function errorCode (err: unknown): string | undefined {
 
 function flattenHeaders (headers: Record<string, string | string[] | undefined>): Record<string, string> {
   const out: Record<string, string> = {}
-  for (const [name, value] of Object.entries(headers)) out[name.toLowerCase()] = [value ?? []].flat().join(', ')
+  for (const [name, value] of Object.entries(headers)) out[name.toLowerCase()] = [value].flat().join(', ')
   return out
 }
 
