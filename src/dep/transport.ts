@@ -65,6 +65,7 @@ export class Transport {
   private readonly owned: boolean
   private readonly origin: string
   private readonly prefix: string
+  private closing?: Promise<void>
 
   constructor (private readonly opts: TransportOptions) {
     this.origin = opts.baseUrl.origin
@@ -112,8 +113,10 @@ export class Transport {
     return res
   }
 
+  /** Idempotent: the gateway may close a client from several shutdown paths. */
   async close (): Promise<void> {
-    if (this.owned) await this.dispatcher.close()
+    this.closing ??= this.owned ? this.dispatcher.close() : Promise.resolve()
+    await this.closing
   }
 
   private async pause (req: WireRequest, reason: string, delayMs: number): Promise<void> {

@@ -7,6 +7,7 @@ t.test('defaults to Apple and accepts only http(s) base URLs', async (t) => {
   const client = new DepClient({ token: TOKEN })
   t.equal(client.baseUrl, DEFAULT_BASE_URL)
   await client.close()
+  await client.close()
   t.throws(() => new DepClient({ token: TOKEN, baseUrl: 'ftp://example.com' }), TypeError)
   t.throws(() => new DepClient({ token: TOKEN, baseUrl: 'not a url' }), TypeError)
 })
