@@ -51,7 +51,7 @@ export const deviceSchema = z.looseObject({
   }]
 })
 
-const list = (description: string) => z.string().max(20_000).optional().describe(`${description}; a comma-separated list matches any of the values (case-insensitive)`)
+const list = (description: string) => z.string().max(8000).optional().describe(`${description}; a comma-separated list matches any of the values (case-insensitive)`)
 
 /** Query of `GET …/devices`; every filter is optional and they combine with AND. */
 export const deviceListQuerySchema = z.object({

@@ -116,6 +116,9 @@ t.test('5,000 devices: JSON and NDJSON both equal the simulator\'s truth', async
       t.equal(refused.status, 409)
       t.match(refused.json(), { code, detail: /Start over with GET \/v1\/servers\/default\/devices/ })
     }
+    await s.sim('POST', '/_sim/faults', { endpoint: 'sync_devices', kind: 'status', status: 500, times: 3 })
+    const failed = await s.call('GET', `${S}/devices/changes?cursor=${encodeURIComponent(body.cursor)}`)
+    t.match(failed.json(), { status: 502, code: 'UPSTREAM_ERROR' })
     const invalid = await s.call('GET', `${S}/devices/changes?cursor=not-a-cursor`)
     t.equal(invalid.status, 409)
     t.match(invalid.json(), { code: 'INVALID_CURSOR', detail: /does not recognise .* Start over with GET/ })

@@ -34,6 +34,9 @@ t.test('define, get, assign and remove a profile', async (t) => {
   t.match(uuid, /^[0-9A-F]{32}$/)
   t.same(devices, { [serials[0]]: 'SUCCESS' })
 
+  const bare = await s.call('POST', `${S}/profiles`, { body: PROFILE })
+  t.match(bare.json(), { profile_uuid: /^[0-9A-F]{32}$/, devices: {} })
+
   const got = await s.call('GET', `${S}/profiles/${uuid.toLowerCase()}`)
   t.equal(got.status, 200)
   t.match(got.json(), { ...PROFILE, profile_uuid: uuid })

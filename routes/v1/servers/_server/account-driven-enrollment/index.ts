@@ -1,0 +1,63 @@
+import type { FastifyPluginAsyncZod } from '@fastify/type-provider-zod'
+import { z } from 'zod'
+import { adeProfileBodySchema, adeProfileSchema } from '../../../../../src/api/account.js'
+import { docs, errorResponses, serverParamsSchema } from '../../../../../src/api/route-kit.js'
+import { DepApiError } from '../../../../../src/dep/errors.js'
+import { httpProblem } from '../../../../../src/problems.js'
+
+const ABOUT = 'Account-driven enrollment: the MDM service discovery URL Apple hands to devices whose users sign in with a Managed Apple Account. Organisations Apple does not support for it get 400 `ORG_NOT_SUPPORTED`.'
+
+const plugin: FastifyPluginAsyncZod = async (fastify) => {
+  fastify.get('/', {
+    config: { scope: 'read' },
+    schema: {
+      ...docs('account', 'read', 'Get the account-driven enrollment URL', `${ABOUT}\n\nNone set answers 404 \`NOT_FOUND\`.`),
+      params: serverParamsSchema,
+      response: { 200: adeProfileSchema, ...errorResponses() }
+    }
+  }, async (request) => {
+    const { server } = request.params
+    const { client } = fastify.depServers.get(server)
+    try {
+      return await client.getAdeProfile()
+    } catch (err) {
+      if (err instanceof DepApiError && err.code === 'NOT_FOUND') {
+        throw httpProblem(404, 'NOT_FOUND', `No account-driven enrollment URL is set for this MDM server ("${server}"). Set one with PUT.`, { cause: err })
+      }
+      throw err
+    }
+  })
+
+  fastify.put('/', {
+    config: { scope: 'admin', audit: 'ade.set' },
+    schema: {
+      ...docs('account', 'admin', 'Set the account-driven enrollment URL', `${ABOUT}\n\nThe URL must be https; Apple answers 400 \`MDM_SERVICE_DISCOVERY_URL_NOT_VALID\` for one it does not accept.`),
+      params: serverParamsSchema,
+      body: adeProfileBodySchema,
+      response: { 200: adeProfileSchema, ...errorResponses(413, 415) }
+    }
+  }, async (request) => {
+    const { server } = request.params
+    const url = request.body.mdm_service_discovery_url
+    const { client } = fastify.depServers.get(server)
+    request.auditWith({ detail: url })
+    await client.setAdeProfile(url)
+    return { mdm_service_discovery_url: url }
+  })
+
+  fastify.delete('/', {
+    config: { scope: 'admin', audit: 'ade.delete' },
+    schema: {
+      ...docs('account', 'admin', 'Remove the account-driven enrollment URL', `${ABOUT}\n\nAnswers 204 when removed.`),
+      params: serverParamsSchema,
+      response: { 204: z.null().describe('Removed'), ...errorResponses() }
+    }
+  }, async (request, reply) => {
+    const { server } = request.params
+    const { client } = fastify.depServers.get(server)
+    await client.deleteAdeProfile()
+    return reply.code(204).send(null)
+  })
+}
+
+export default plugin

@@ -1,0 +1,45 @@
+import type { FastifyReply } from 'fastify'
+import type { FastifyPluginAsyncZod } from '@fastify/type-provider-zod'
+import { applePath, forwardableHeaders, PASSTHROUGH_METHODS, type PassthroughMethod, passthroughParamsSchema } from '../../../../../src/api/passthrough.js'
+import { docs, errorResponses } from '../../../../../src/api/route-kit.js'
+import { httpProblem } from '../../../../../src/problems.js'
+
+const DESCRIPTION = `Calls any path of Apple's DEP API with this server's credentials and answers Apple's status, body and headers as they are — for endpoints depgate does not wrap yet. \`GET /v1/servers/default/apple/account\` calls Apple's \`GET /account\`.
+
+Only the method (${PASSTHROUGH_METHODS.join(', ')}), the path, the query string and the body are forwarded: none of your headers, so your Authorization never reaches Apple. The body is sent as is (Apple expects JSON). Apple's hop-by-hop and credential headers are dropped, so its session token (\`X-ADM-Auth-Session\`) never reaches you. \`/session\` cannot be called.
+
+Every call other than GET and HEAD is written to the audit log. Apple's errors come back as Apple sent them (a bare code such as \`INVALID_CURSOR\`), not as problems; depgate's own failures (unknown server, Apple unreachable) are problems.`
+
+const plugin: FastifyPluginAsyncZod = async (fastify) => {
+  // Apple's body is forwarded verbatim whatever its type, so this scope reads every body as text.
+  fastify.removeAllContentTypeParsers()
+  fastify.addContentTypeParser('*', { parseAs: 'string' }, (_request, body, done) => { done(null, body) })
+
+  fastify.all('/*', {
+    config: { scope: 'admin', audit: 'apple.passthrough' },
+    schema: {
+      ...docs('pass-through', 'admin', 'Call any Apple DEP endpoint', DESCRIPTION),
+      params: passthroughParamsSchema,
+      response: errorResponses(405, 413)
+    }
+  }, async (request, reply) => {
+    const method = request.method as PassthroughMethod
+    if (!PASSTHROUGH_METHODS.includes(method)) {
+      throw httpProblem(405, 'METHOD_NOT_ALLOWED', `The pass-through forwards ${PASSTHROUGH_METHODS.join(', ')} only.`, { headers: { allow: PASSTHROUGH_METHODS.join(', ') } })
+    }
+    const target = applePath(request.params['*'])
+    if ('refused' in target) throw httpProblem(400, 'PASSTHROUGH_PATH_REFUSED', target.refused)
+    request.auditWith({ detail: `${method} ${target.path}` })
+
+    const { client } = fastify.depServers.get(request.params.server)
+    const rawQuery = request.url.split('?')[1]
+    const query = rawQuery === undefined ? undefined : Object.fromEntries(new URLSearchParams(rawQuery))
+    const body = typeof request.body === 'string' && request.body.length > 0 ? request.body : undefined
+    const res = await client.request(method, target.path, { query, body })
+    // Apple's body goes out verbatim: no response schema applies, so the untyped reply is used.
+    const raw: FastifyReply = reply
+    return raw.code(res.status).headers(forwardableHeaders(res.headers)).send(res.body)
+  })
+}
+
+export default plugin

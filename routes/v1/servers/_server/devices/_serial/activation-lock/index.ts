@@ -1,0 +1,30 @@
+import type { FastifyPluginAsyncZod } from '@fastify/type-provider-zod'
+import { activationLockBodySchema, activationLockResultSchema } from '../../../../../../../src/api/device-actions.js'
+import { docs, errorResponses } from '../../../../../../../src/api/route-kit.js'
+import { serialParamsSchema } from '../../../../../../../src/api/serials.js'
+
+const DESCRIPTION = `Turns on Activation Lock for one device through Apple. \`escrow_key\` is the 64-hex-digit hash of the device's bypass code (not the dashed code): without it the device is locked to the person who created the MDM server in Apple Business/School Manager. \`lost_message\` is shown on the device.
+
+Answers Apple's \`response_status\`: \`SUCCESS\`, \`NOT_ACCESSIBLE\`, \`ORG_NOT_SUPPORTED\`, \`DEVICE_NOT_SUPPORTED\`, \`DEVICE_ALREADY_LOCKED\` or \`FAILED\` — check it, a 200 does not mean the lock is on.`
+
+const plugin: FastifyPluginAsyncZod = async (fastify) => {
+  fastify.post('/', {
+    config: { scope: 'admin', audit: 'device.activation_lock' },
+    schema: {
+      ...docs('devices', 'admin', 'Activation Lock a device', DESCRIPTION),
+      params: serialParamsSchema,
+      body: activationLockBodySchema,
+      response: { 200: activationLockResultSchema, ...errorResponses(413, 415) }
+    }
+  }, async (request) => {
+    const { server, serial } = request.params
+    const { client } = fastify.depServers.get(server)
+    request.auditWith({ target: serial })
+    const result = await client.activationLock({ device: serial, ...request.body })
+    // The escrow key unlocks the device: the audit log says only whether one was given.
+    request.auditWith({ detail: `${result.response_status}, escrow key ${request.body.escrow_key === undefined ? 'absent' : 'given'}` })
+    return result
+  })
+}
+
+export default plugin

@@ -1,0 +1,30 @@
+import type { FastifyPluginAsyncZod } from '@fastify/type-provider-zod'
+import { removeBodySchema, removeResultSchema, summarize } from '../../../../../../src/api/profiles.js'
+import { docs, errorResponses, serverParamsSchema } from '../../../../../../src/api/route-kit.js'
+
+const DESCRIPTION = `Removes the enrollment profile assignment from up to 10000 serials (sent to Apple in chunks). Answers Apple's status per serial (\`SUCCESS\`, \`NOT_ACCESSIBLE\`, \`FAILED\`) and a \`summary\` with the count per status.
+
+A device that already received its profile keeps it until it is erased and activated again. \`profile_uuid\` is optional and passed on, although Apple appears to ignore it.`
+
+const plugin: FastifyPluginAsyncZod = async (fastify) => {
+  fastify.delete('/', {
+    config: { scope: 'write', audit: 'profile.remove' },
+    schema: {
+      ...docs('profiles', 'write', 'Remove profiles from devices', DESCRIPTION),
+      params: serverParamsSchema,
+      body: removeBodySchema,
+      response: { 200: removeResultSchema, ...errorResponses(413, 415) }
+    }
+  }, async (request) => {
+    const { server } = request.params
+    const { serials, profile_uuid: uuid } = request.body
+    const { client } = fastify.depServers.get(server)
+    request.auditWith({ detail: `${serials.length} serial(s)` })
+    const { devices } = await client.removeProfile(serials, uuid)
+    const summary = summarize(devices)
+    request.auditWith({ detail: `${serials.length} serial(s): ${JSON.stringify(summary)}` })
+    return { devices, summary }
+  })
+}
+
+export default plugin

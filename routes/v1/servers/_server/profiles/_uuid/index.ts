@@ -1,0 +1,34 @@
+import type { FastifyPluginAsyncZod } from '@fastify/type-provider-zod'
+import { profileParamsSchema, profileSchema } from '../../../../../../src/api/profiles.js'
+import { docs, errorResponses } from '../../../../../../src/api/route-kit.js'
+import { DepApiError } from '../../../../../../src/dep/errors.js'
+import { httpProblem } from '../../../../../../src/problems.js'
+
+const DESCRIPTION = `A profile as Apple stores it. The UUID is 32 hexadecimal digits as Apple returns them (a dashed UUID and lower case are accepted).
+
+An unknown UUID answers 404 \`PROFILE_NOT_FOUND\` (Apple itself answers 400 \`NOT_FOUND\`).`
+
+const plugin: FastifyPluginAsyncZod = async (fastify) => {
+  fastify.get('/', {
+    config: { scope: 'read' },
+    schema: {
+      ...docs('profiles', 'read', 'Get a profile', DESCRIPTION),
+      params: profileParamsSchema,
+      response: { 200: profileSchema, ...errorResponses() }
+    }
+  }, async (request) => {
+    const { server, uuid } = request.params
+    const { client } = fastify.depServers.get(server)
+    try {
+      return await client.getProfile(uuid)
+    } catch (err) {
+      // The client reports Apple's 400 NOT_FOUND and a 404 alike as NOT_FOUND.
+      if (err instanceof DepApiError && err.code === 'NOT_FOUND') {
+        throw httpProblem(404, 'PROFILE_NOT_FOUND', `Apple knows no profile ${uuid} for this MDM server ("${server}"). Check the UUID returned when the profile was defined.`, { cause: err })
+      }
+      throw err
+    }
+  })
+}
+
+export default plugin
