@@ -19,7 +19,7 @@ export function readTokenFile (path: string): ServerToken {
   try {
     text = readFileSync(path, 'utf8')
   } catch (err) {
-    throw new ConfigError('DEPGATE_TOKEN_FILE', `cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'}): ${path}`)
+    throw new ConfigError('DEPGATE_TOKEN_FILE', `cannot be read: ${(err as Error).message}`)
   }
   try {
     return parseServerToken(text)

@@ -11,8 +11,8 @@ import { createStore } from './store/index.js'
 
 export interface StartOptions {
   config: Config
-  /** Where the start banner goes (default stdout). Never the logger: the banner may hold the new admin key. */
-  out?: (line: string) => void
+  /** Where the start banner goes. Never the logger: the banner may hold the new admin key. */
+  out: (line: string) => void
   logStream?: DestinationStream
 }
 
@@ -42,9 +42,14 @@ export function banner (url: string, info: { adminKey?: string, keyFile: string,
   return lines
 }
 
+/** The host to put in ready-to-paste URLs: a wildcard bind is reached on loopback; IPv6 needs brackets. */
+export function displayHost (host: string): string {
+  if (host === '0.0.0.0' || host === '::') return '127.0.0.1'
+  return host.includes(':') ? `[${host}]` : host
+}
+
 export async function startDepgate (opts: StartOptions): Promise<StartedDepgate> {
-  const { config } = opts
-  const out = opts.out ?? ((line: string) => { process.stdout.write(`${line}\n`) })
+  const { config, out } = opts
   const store = await createStore(config.databaseUrl === undefined ? { dataDir: config.dataDir } : { databaseUrl: config.databaseUrl })
   const plan = await planDefaultServer(config, store).catch(async (err: unknown) => { await store.close(); throw err })
   const created = await ensureAdminKey(config, store)
@@ -67,8 +72,7 @@ export async function startDepgate (opts: StartOptions): Promise<StartedDepgate>
   const address = app.server.address()
   /* c8 ignore next - listening on TCP always yields an AddressInfo */
   const port = typeof address === 'object' && address !== null ? address.port : config.port
-  const shownHost = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host.includes(':') ? `[${config.host}]` : config.host
-  const url = `http://${shownHost}:${port}`
+  const url = `http://${displayHost(config.host)}:${port}`
   const keyFile = join(config.dataDir, ADMIN_KEY_FILE)
   for (const line of banner(url, {
     keyFile,
@@ -85,7 +89,7 @@ export async function startDepgate (opts: StartOptions): Promise<StartedDepgate>
 
 /* c8 ignore start - process wiring (signals, exit) exercised by running the service, not by tests */
 export async function serve (config: Config): Promise<void> {
-  const started = await startDepgate({ config })
+  const started = await startDepgate({ config, out: (line) => { process.stdout.write(`${line}\n`) } })
   closeWithGrace({ delay: 10_000 }, async ({ err, signal }) => {
     if (err !== undefined) started.app.log.error({ err }, 'closing after an error')
     else started.app.log.info({ signal }, 'closing')

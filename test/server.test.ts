@@ -1,6 +1,8 @@
 import t from 'tap'
 import { buildTestApp } from './helper.js'
-import { genReqId, REDACT_PATHS } from '../src/server.js'
+import { buildServer, genReqId, REDACT_PATHS } from '../src/server.js'
+import { loadConfig } from '../src/config.js'
+import { tempDir } from './helper.js'
 import { DEPSIM_CREDENTIALS } from '../src/simulator/index.js'
 
 t.test('request ids: a plain incoming X-Request-Id is kept, anything else replaced', async (t) => {
@@ -31,4 +33,14 @@ t.test('logs never carry the admin key, API keys, authorization or token secrets
   }
   t.match(all, /\[REDACTED\]/)
   t.ok(REDACT_PATHS.includes('req.headers.authorization'))
+})
+
+t.test('without a given store the app opens one under the data dir and closes it', async (t) => {
+  const dataDir = tempDir(t)
+  const app = await buildServer(loadConfig({ DEPGATE_DATA_DIR: dataDir, DEPGATE_LOG_LEVEL: 'silent' }))
+  await app.store.ping()
+  t.same(app.depServers.list(), [])
+  await app.close()
+  await t.rejects(app.store.ping(), 'closed with the app')
+  await t.rejects(buildServer(loadConfig({ DEPGATE_DATABASE_URL: 'postgres://127.0.0.1/x', DEPGATE_LOG_LEVEL: 'silent' })), /not supported yet/)
 })

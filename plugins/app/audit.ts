@@ -54,7 +54,7 @@ export function auditEntryFor (request: FastifyRequest, statusCode: number) {
   const a = request.auditAnnotation ?? {}
   const entry = {
     keyId: request.auth?.keyId ?? null,
-    action: a.action ?? request.routeOptions.config.audit ?? `${request.method} ${request.routeOptions.url ?? ''}`,
+    action: a.action ?? request.routeOptions.config.audit ?? `${request.method} ${String(request.routeOptions.url)}`,
     target: a.target ?? request.url.split('?')[0],
     result: statusCode < 400 ? 'ok' : (request.problemCode ?? `HTTP_${statusCode}`)
   }

@@ -4,7 +4,6 @@
  * request, Apple's account state, or Apple being unreachable), the code stays Apple's when Apple
  * gave one, and the detail names the fix.
  */
-import { hasZodFastifySchemaValidationErrors } from '@fastify/type-provider-zod'
 import {
   DepApiError, DepAuthError, DepCursorError, DepError, DepResponseError, DepThrottledError,
   DepTokenExpiredError, DepTransportError, DepUpstreamError
@@ -65,9 +64,11 @@ interface FastifyLikeError {
 }
 
 /** What a validation failure names: `body.token.consumer_key`, `querystring.limit`… */
-function validationProblem (err: FastifyLikeError): HttpProblem {
-  const where = err.validationContext ?? 'request'
-  const errors = (err.validation ?? []).map((v) => {
+type ValidationEntry = NonNullable<FastifyLikeError['validation']>[number]
+
+function validationProblem (validation: ValidationEntry[], context: string | undefined): HttpProblem {
+  const where = context ?? 'request'
+  const errors = validation.map((v) => {
     const path = (v.instancePath ?? '').split('/').filter((s) => s !== '')
     const missing = typeof v.params?.missingProperty === 'string' ? [v.params.missingProperty] : []
     return { field: [where, ...path, ...missing].join('.'), message: v.message ?? 'is invalid' }
@@ -81,9 +82,8 @@ export function mapError (error: unknown): { problem: HttpProblem, internal: boo
   if (error instanceof HttpProblem) return { problem: error, internal: false }
   if (error instanceof DepError) return { problem: mapDepError(error), internal: false }
   const err = (typeof error === 'object' && error !== null ? error : {}) as FastifyLikeError
-  if (hasZodFastifySchemaValidationErrors(error) || (Array.isArray(err.validation) && err.statusCode === 400)) {
-    return { problem: validationProblem(err), internal: false }
-  }
+  // Fastify sets `validation` only on request validation failures (zod's issues, via the provider).
+  if (Array.isArray(err.validation)) return { problem: validationProblem(err.validation, err.validationContext), internal: false }
   switch (err.code) {
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':

@@ -78,7 +78,7 @@ export function createMetricsPlugin () {
     const m = createMetrics()
     fastify.decorate('metrics', m)
     fastify.addHook('onResponse', async function (request, reply) {
-      const route = request.is404 ? '(unmatched)' : (request.routeOptions.url ?? '(unmatched)')
+      const route = request.is404 ? '(unmatched)' : String(request.routeOptions.url)
       m.observeHttp(request.method, route, reply.statusCode, reply.elapsedTime / 1000)
     })
   }, { name: 'depgate-metrics' })

@@ -57,12 +57,13 @@ t.test('validation failures name the field and why', async (t) => {
     validationContext: 'body',
     validation: [
       { instancePath: '/token', message: 'is required', params: { missingProperty: 'consumer_key' } },
-      { instancePath: '', params: {} }
+      { instancePath: '', params: {} },
+      { message: 'no path at all' }
     ]
   })
   t.equal(problem.code, 'VALIDATION_FAILED')
   t.equal(problem.detail, 'body.token.consumer_key: is required')
-  t.same(problem.errors, [{ field: 'body.token.consumer_key', message: 'is required' }, { field: 'body', message: 'is invalid' }])
+  t.same(problem.errors, [{ field: 'body.token.consumer_key', message: 'is required' }, { field: 'body', message: 'is invalid' }, { field: 'body', message: 'no path at all' }])
   const empty = mapError({ statusCode: 400, validation: [] }).problem
   t.equal(empty.detail, 'request: is invalid')
 })

@@ -1,7 +1,7 @@
 import Fastify from 'fastify'
 import t from 'tap'
 import { createErrorsPlugin } from '../../../plugins/app/errors.js'
-import { DepAuthError, DepThrottledError } from '../../../src/dep/errors.js'
+import { DepAuthError, DepThrottledError, DepUpstreamError } from '../../../src/dep/errors.js'
 import { buildTestApp } from '../../helper.js'
 
 t.test('a thrown DepError leaves as problem+json with Retry-After', async (t) => {
@@ -10,6 +10,7 @@ t.test('a thrown DepError leaves as problem+json with Retry-After', async (t) =>
   await app.register(createErrorsPlugin())
   app.get('/terms', async () => { throw new DepAuthError('x', { code: 'T_C_NOT_SIGNED', status: 403, endpoint: 'account' }) })
   app.get('/slow', async () => { throw new DepThrottledError('x', { code: 'TOO_MANY_REQUESTS', status: 429, retryAfterSeconds: 5, endpoint: 'account' }) })
+  app.get('/upstream', async () => { throw new DepUpstreamError('x', { code: 'SERVER_ERROR', status: 500, endpoint: 'account' }) })
   app.get('/boom', async () => { throw new Error('connection string postgres://u:pw@db') })
   app.get('/mid-stream', async (request) => app.problemFor(new Error('x'), request))
 
@@ -23,6 +24,7 @@ t.test('a thrown DepError leaves as problem+json with Retry-After', async (t) =>
   t.equal(slow.headers['retry-after'], '5')
   t.equal(slow.json().retry_after_seconds, 5)
 
+  t.match((await app.inject('/upstream')).json(), { status: 502, code: 'UPSTREAM_ERROR' })
   const boom = await app.inject('/boom')
   t.equal(boom.statusCode, 500)
   t.equal(boom.json().code, 'INTERNAL')
