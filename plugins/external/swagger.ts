@@ -11,10 +11,31 @@ import { VERSION } from '../../src/version.js'
 
 type Doc = ReturnType<typeof jsonSchemaTransformObject>
 type Responses = Record<string, { description?: string, content?: Record<string, unknown> }>
+interface Operation { responses?: Responses, parameters?: Array<{ in?: string, name?: string }> }
 
-/** Error responses: problem+json media type and a real description instead of "Default Response". */
+/** The methods an OpenAPI 3.1 path item may hold; `fastify.all` also adds e.g. QUERY, which is not one. */
+const OPENAPI_METHODS = new Set(['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'])
+/** What a Fastify wildcard (`/*`, shown as `{*}`) is called in the document: `*` is not a valid parameter name. */
+export const WILDCARD_PARAM = 'path'
+
+/**
+ * Makes the generated document valid and precise: wildcard routes get a named path parameter,
+ * methods OpenAPI does not know are dropped, error responses are `application/problem+json`, and
+ * every response has a real description instead of "Default Response".
+ */
 export function finishDocument (doc: Doc): Doc {
-  const paths = (doc as { paths?: Record<string, Record<string, { responses?: Responses }>> }).paths ?? {}
+  const withPaths = doc as { paths?: Record<string, Record<string, Operation>> }
+  const paths: Record<string, Record<string, Operation>> = {}
+  for (const [path, item] of Object.entries(withPaths.paths ?? {})) {
+    const named = path.replace('{*}', `{${WILDCARD_PARAM}}`)
+    paths[named] = {}
+    for (const [method, op] of Object.entries(item)) {
+      if (!OPENAPI_METHODS.has(method)) continue
+      for (const p of op.parameters ?? []) if (p.in === 'path' && p.name === '*') p.name = WILDCARD_PARAM
+      paths[named][method] = op
+    }
+  }
+  withPaths.paths = paths
   for (const item of Object.values(paths)) {
     for (const op of Object.values(item)) {
       for (const [status, res] of Object.entries(op.responses ?? {})) {
@@ -27,6 +48,22 @@ export function finishDocument (doc: Doc): Doc {
     }
   }
   return doc
+}
+
+/**
+ * The zod provider names the input side of every registered schema `<id>Input`, so an id that
+ * already ends in `Input` beside its base id (`Profile` + `ProfileInput`) breaks the whole
+ * document. Say so, with the fix, instead of the provider's terse message.
+ */
+export function explainCollision<T> (build: () => T): T {
+  try {
+    return build()
+  } catch (err) {
+    const m = /^Collision detected for schema "(\w+)"/.exec((err as Error).message)
+    if (m === null) throw err
+    const base = m[1].replace(/Input$/, '')
+    throw new Error(`OpenAPI schema id "${m[1]}" collides with the input-side name @fastify/type-provider-zod gives to schema "${base}" (it appends "Input"). Rename the schema registered as "${m[1]}", e.g. to "${base}Definition".`, { cause: err })
+  }
 }
 
 export const OPENAPI_INFO = {
@@ -56,8 +93,8 @@ export function createSwaggerPlugin () {
           }
         }
       },
-      transform: jsonSchemaTransform,
-      transformObject: (input) => finishDocument(jsonSchemaTransformObject(input))
+      transform: (input) => explainCollision(() => jsonSchemaTransform(input)),
+      transformObject: (input) => finishDocument(explainCollision(() => jsonSchemaTransformObject(input)))
     })
   }, { name: 'depgate-swagger' })
 }

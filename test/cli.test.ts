@@ -1,0 +1,83 @@
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import t from 'tap'
+import { type CliIo, main, USAGE } from '../src/cli.js'
+import { createStore } from '../src/store/index.js'
+import { tempDir } from './helper.js'
+
+function io (env: Record<string, string>): CliIo & { out: string[], err: string[] } {
+  const out: string[] = []
+  const err: string[] = []
+  return { out, err, env, stdout: (s) => { out.push(s) }, stderr: (s) => { err.push(s) } }
+}
+
+t.test('keys create | list | revoke work on the store directly', async (t) => {
+  const dataDir = tempDir(t)
+  const env = { DEPGATE_DATA_DIR: dataDir }
+  const c = io(env)
+  t.equal(await main(['keys', 'create', '--label', 'puppet', '--scope', 'write'], c), 0)
+  const key = c.out.join('').trim()
+  t.match(key, /^dgk_[a-f0-9]{12}_/)
+  t.match(c.err.join(''), /shown once/)
+  const id = key.split('_')[1]
+
+  const table = io(env)
+  t.equal(await main(['keys', 'list'], table), 0)
+  t.match(table.out.join(''), new RegExp(`${id}\\s+write .* puppet`))
+  t.notOk(table.out.join('').includes(key.split('_').slice(2).join('_')), 'no secret listed')
+
+  const json = io(env)
+  t.equal(await main(['keys', 'list', '--json'], json), 0)
+  t.match(JSON.parse(json.out.join('')), [{ id, scope: 'write', label: 'puppet' }])
+
+  const revoke = io(env)
+  t.equal(await main(['keys', 'revoke', id], revoke), 0)
+  t.match(revoke.err.join(''), /Revoked/)
+  const twice = io(env)
+  t.equal(await main(['keys', 'revoke', id], twice), 1)
+  t.match(twice.err.join(''), /No active API key/)
+
+  const store = await createStore({ dataDir })
+  t.teardown(() => store.close())
+  t.ok((await store.keys.get(id))?.revokedAt)
+  t.same((await store.audit.list()).map((e) => `${e.keyId} ${e.action} ${e.result}`), ['cli key.revoke KEY_NOT_FOUND', 'cli key.revoke ok', 'cli key.create ok'])
+})
+
+t.test('usage errors exit 2 with a message', async (t) => {
+  const env = { DEPGATE_DATA_DIR: tempDir(t) }
+  const cases: Array<[string[], RegExp]> = [
+    [['keys', 'create', '--scope', 'read'], /--label/],
+    [['keys', 'create', '--label', 'x', '--scope', 'root'], /--scope read, write or admin/],
+    [['keys', 'revoke'], /needs the key id/],
+    [['keys'], /create, list or revoke/],
+    [['keys', 'list', '--bogus'], /Unknown option/],
+    [['frobnicate'], /unknown command "frobnicate"/]
+  ]
+  for (const [argv, message] of cases) {
+    const c = io(env)
+    t.equal(await main(argv, c), 2, argv.join(' '))
+    t.match(c.err.join(''), message)
+  }
+  const bad = io({ DEPGATE_PORT: 'x' })
+  t.equal(await main(['serve'], bad), 2)
+  t.match(bad.err.join(''), /DEPGATE_PORT/)
+})
+
+t.test('help, openapi, and unexpected errors', async (t) => {
+  const h = io({})
+  t.equal(await main(['help'], h), 0)
+  t.equal(h.out.join(''), USAGE)
+  const dir = tempDir(t)
+  const o = io({})
+  const file = join(dir, 'spec', 'openapi.json')
+  t.equal(await main(['openapi', file], o), 0)
+  t.equal(JSON.parse(readFileSync(file, 'utf8')).openapi, '3.1.0')
+  await t.rejects(main(['keys', 'list'], io({ DEPGATE_DATABASE_URL: 'postgres://127.0.0.1/x' })), /not supported yet/)
+})
+
+t.test('simulate and token delegate to their owners', async (t) => {
+  const s = io({})
+  t.equal(await main(['simulate', '--help'], s), 0)
+  t.match(s.out.join(''), /depgate simulate/)
+  t.type(await main(['token', '--help'], io({})), 'number')
+})

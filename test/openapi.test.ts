@@ -1,0 +1,56 @@
+import { readFileSync } from 'node:fs'
+import SwaggerParser from '@apidevtools/swagger-parser'
+import t from 'tap'
+import { generateOpenApi, OPENAPI_FILE } from '../src/openapi.js'
+import { DEPSIM_CREDENTIALS } from '../src/simulator/index.js'
+
+type Operation = {
+  summary?: string
+  description?: string
+  security?: unknown[]
+  requestBody?: unknown
+  parameters?: unknown[]
+  responses: Record<string, { content?: Record<string, { schema?: { $ref?: string } }> }>
+}
+
+const PUBLIC = new Set(['/healthz', '/readyz', '/metrics'])
+
+t.test('the committed document is current, valid, and complete', async (t) => {
+  const text = await generateOpenApi()
+  t.equal(readFileSync(OPENAPI_FILE, 'utf8'), text, `${OPENAPI_FILE} is stale: run "npm run openapi" and commit it`)
+  const doc = JSON.parse(text) as { openapi: string, paths: Record<string, Record<string, Operation>>, components: { schemas: Record<string, unknown> } }
+  t.equal(doc.openapi, '3.1.0')
+  await SwaggerParser.validate(structuredClone(doc) as never)
+  t.ok(doc.components.schemas.Problem, 'a shared Problem schema')
+
+  for (const [path, item] of Object.entries(doc.paths)) {
+    for (const [method, op] of Object.entries(item)) {
+      const name = `${method.toUpperCase()} ${path}`
+      t.ok((op.summary ?? '').length > 0, `${name} has a summary`)
+      t.ok((op.description ?? '').length > 20, `${name} has a description`)
+      if (PUBLIC.has(path)) {
+        t.same(op.security, [], `${name} is public`)
+        continue
+      }
+      t.same(op.security, [{ bearerAuth: [] }], `${name} declares bearer security`)
+      for (const status of ['401', '403']) {
+        t.equal(op.responses[status]?.content?.['application/problem+json']?.schema?.$ref, '#/components/schemas/Problem', `${name} ${status} is a Problem`)
+      }
+      const own = JSON.stringify(op)
+      const refs = [...own.matchAll(/#\/components\/schemas\/(\w+)/g)].map((m) => JSON.stringify(doc.components.schemas[m[1]]))
+      const success = Object.keys(op.responses).some((s) => s === '204') || [own, ...refs].some((s) => s.includes('"example'))
+      t.ok(success, `${name} has examples`)
+    }
+  }
+
+  const secretShapes = [/dgk_[a-f0-9]{12}_[A-Za-z0-9_-]{43}/, /(CK|CS|AT|AS)_[0-9a-f]{16,}/, new RegExp(DEPSIM_CREDENTIALS.consumer_secret)]
+  for (const shape of secretShapes) t.notMatch(text, shape, `no secret-shaped value (${String(shape)})`)
+})
+
+t.test('a schema id collision is explained with its fix', async (t) => {
+  const { explainCollision } = await import('../plugins/external/swagger.js')
+  t.throws(() => explainCollision(() => { throw new Error('Collision detected for schema "ThingInput". There is already an input schema with the same name.') }),
+    /schema id "ThingInput" collides with the input-side name .* schema "Thing".* Rename the schema registered as "ThingInput", e.g. to "ThingDefinition"/)
+  t.throws(() => explainCollision(() => { throw new Error('other') }), /^other$/)
+  t.equal(explainCollision(() => 1), 1)
+})
