@@ -1,0 +1,68 @@
+/**
+ * Drains a large fleet through `GET /v1/servers/default/devices`, once as JSON and once as NDJSON,
+ * and prints the time and depgate's peak RSS above idle for each (depgate runs as a child process;
+ * its peak comes from /proc/<pid>/status VmHWM, reset before each run, with RSS polling as a
+ * cross-check).
+ *
+ *   npx tsc -p bench/tsconfig.json && node dist/bench/drain.js [devices]
+ */
+import { request } from 'undici'
+import { ADMIN_KEY, procMiB, resetPeak, startDepgateProcess, startSimulatorProcess, stop } from './processes.js'
+
+const devices = Number(process.argv[2] ?? 100_000)
+const headers = { authorization: `Bearer ${ADMIN_KEY}` }
+
+async function drain (url: string, ndjson: boolean): Promise<{ count: number, bytes: number }> {
+  const res = await request(url, { headers: ndjson ? { ...headers, accept: 'application/x-ndjson' } : headers, headersTimeout: 600_000, bodyTimeout: 600_000 })
+  if (res.statusCode !== 200) throw new Error(`HTTP ${res.statusCode}: ${await res.body.text()}`)
+  if (!ndjson) {
+    const text = await res.body.text()
+    return { count: (JSON.parse(text) as { count: number }).count, bytes: text.length }
+  }
+  let bytes = 0
+  let tail = ''
+  let lines = 0
+  for await (const chunk of res.body) {
+    const s = String(chunk)
+    bytes += s.length
+    const parts = (tail + s).split('\n')
+    tail = parts.pop() ?? ''
+    lines += parts.length
+  }
+  return { count: lines - 1, bytes } // the last line is the trailer
+}
+
+/** One mode on a fresh depgate process, so one run's garbage cannot inflate the other's peak. */
+async function measure (simUrl: string, ndjson: boolean): Promise<void> {
+  const gate = await startDepgateProcess(simUrl, { DEPGATE_LOG_LEVEL: 'warn' })
+  const pid = gate.proc.pid as number
+  try {
+    const url = `${gate.url}/v1/servers/default/devices`
+    // Warm-up on a filtered list: loads the routes and opens depgate's session with Apple.
+    await drain(`${url}?serial=NONE0000`, ndjson)
+    await new Promise((resolve) => setTimeout(resolve, 500))
+    const idle = procMiB(pid, 'VmRSS')
+    const canReset = resetPeak(pid)
+    let polled = idle
+    const timer = setInterval(() => { polled = Math.max(polled, procMiB(pid, 'VmRSS')) }, 20)
+    const started = process.hrtime.bigint()
+    const { count, bytes } = await drain(url, ndjson)
+    const ms = Number(process.hrtime.bigint() - started) / 1e6
+    clearInterval(timer)
+    if (count !== devices) throw new Error(`expected ${devices} devices, got ${count}`)
+    const peak = canReset ? Math.max(procMiB(pid, 'VmHWM'), polled) : polled
+    console.log(`${(ndjson ? 'NDJSON' : 'JSON').padEnd(7)} ${(ms / 1000).toFixed(2)} s  ${(bytes / 1048576).toFixed(0)} MiB received  depgate peak RSS +${(peak - idle).toFixed(0)} MiB above idle (idle ${idle.toFixed(0)}, peak ${peak.toFixed(0)} MiB)`)
+  } finally {
+    await stop(gate)
+    gate.cleanup()
+  }
+}
+
+const sim = await startSimulatorProcess(devices)
+try {
+  console.log(`${devices} devices, Node ${process.version}`)
+  await measure(sim.url, false)
+  await measure(sim.url, true)
+} finally {
+  await stop(sim)
+}
