@@ -65,7 +65,7 @@ export const profileInputSchema = z.strictObject({
   ...profileFields,
   devices: serialListSchema(1000).optional().describe('Serials to assign the new profile to right away (at most 1000)')
 }).meta({
-  id: 'ProfileInput',
+  id: 'ProfileDefinition',
   description: 'An enrollment profile to define, with Apple\'s field names and rules.',
   examples: [{ ...profileExample, devices: ['C02XK1ABCDEF'] }]
 })
