@@ -30,11 +30,13 @@ export interface CliIo {
   env: Record<string, string | undefined>
 }
 
+/* c8 ignore start - the process's own streams; tests pass their own io */
 const defaultIo: CliIo = {
   stdout: (t) => { process.stdout.write(t) },
   stderr: (t) => { process.stderr.write(t) },
   env: process.env
 }
+/* c8 ignore stop */
 
 class UsageError extends Error {}
 
@@ -103,10 +105,13 @@ export async function main (argv: string[], io: CliIo = defaultIo): Promise<numb
   try {
     switch (command) {
       case 'serve': {
+        const config = loadConfig(io.env)
+        /* c8 ignore start - runs until a signal; startDepgate itself is tested in test/start.test.ts */
         const { serve } = await import('./start.js')
-        await serve(loadConfig(io.env))
+        await serve(config)
         return 0
       }
+      /* c8 ignore stop */
       case 'simulate': {
         const { runSimulateCommand } = await import('./simulator/index.js')
         await runSimulateCommand(rest, { out: (line) => { io.stdout(`${line}\n`) } })
@@ -114,7 +119,7 @@ export async function main (argv: string[], io: CliIo = defaultIo): Promise<numb
       }
       case 'token': {
         const { runTokenCommand } = await import('./tokens/index.js')
-        return await runTokenCommand(rest)
+        return await runTokenCommand(rest, { stdout: { write: io.stdout }, stderr: { write: io.stderr }, env: io.env })
       }
       case 'keys':
         return await keysCommand(rest, io)

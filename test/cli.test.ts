@@ -47,6 +47,7 @@ t.test('usage errors exit 2 with a message', async (t) => {
   const env = { DEPGATE_DATA_DIR: tempDir(t) }
   const cases: Array<[string[], RegExp]> = [
     [['keys', 'create', '--scope', 'read'], /--label/],
+    [['keys', 'create', '--label', 'x'.repeat(101), '--scope', 'read'], /1-100 characters/],
     [['keys', 'create', '--label', 'x', '--scope', 'root'], /--scope read, write or admin/],
     [['keys', 'revoke'], /needs the key id/],
     [['keys'], /create, list or revoke/],
@@ -79,5 +80,7 @@ t.test('simulate and token delegate to their owners', async (t) => {
   const s = io({})
   t.equal(await main(['simulate', '--help'], s), 0)
   t.match(s.out.join(''), /depgate simulate/)
-  t.type(await main(['token', '--help'], io({})), 'number')
+  const tok = io({})
+  t.type(await main(['token', '--help'], tok), 'number')
+  t.match(tok.out.join('') + tok.err.join(''), /depgate token/)
 })

@@ -54,3 +54,23 @@ t.test('a schema id collision is explained with its fix', async (t) => {
   t.throws(() => explainCollision(() => { throw new Error('other') }), /^other$/)
   t.equal(explainCollision(() => 1), 1)
 })
+
+t.test('finishDocument copes with bare documents and operations', async (t) => {
+  const { finishDocument } = await import('../plugins/external/swagger.js')
+  type Doc = Parameters<typeof finishDocument>[0]
+  t.same(finishDocument({ openapi: '3.1.0' } as unknown as Doc), { openapi: '3.1.0', paths: {} })
+  const doc = finishDocument({
+    openapi: '3.1.0',
+    paths: {
+      '/a/{*}': {
+        get: { parameters: [{ in: 'query', name: '*' }, { in: 'path', name: '*' }], responses: { 200: { description: 'Fine' }, 404: { description: 'Default Response', content: { 'text/plain': {} } } } },
+        query: { responses: {} },
+        post: {}
+      }
+    }
+  } as unknown as Doc) as unknown as { paths: Record<string, Record<string, { parameters?: unknown[], responses?: Record<string, unknown> }>> }
+  t.same(Object.keys(doc.paths), ['/a/{path}'])
+  t.same(Object.keys(doc.paths['/a/{path}']), ['get', 'post'])
+  t.same(doc.paths['/a/{path}'].get.parameters, [{ in: 'query', name: '*' }, { in: 'path', name: 'path' }])
+  t.same(doc.paths['/a/{path}'].get.responses, { 200: { description: 'Fine' }, 404: { description: 'Not Found', content: { 'text/plain': {} } } })
+})
