@@ -34,9 +34,9 @@ export function wantsNdjson (accept: string | undefined): boolean {
  */
 export async function flushed (res: ServerResponse): Promise<void> {
   const socket = res.socket
-  /* c8 ignore next -- the socket is detached only once the caller has left, and then the stream is destroyed before any error line */
+  /* c8 ignore next -- only called while the response is open, and an open response has its socket */
   if (socket === null) return
-  // The callback runs with an error instead when the socket is already destroyed: either way we may go on.
+  // The callback runs with an error instead when the socket has been destroyed meanwhile: either way we may go on.
   await new Promise<void>((resolve) => socket.write('', () => resolve()))
 }
 
@@ -65,6 +65,8 @@ export async function * ndjsonDevices (opts: StreamOptions): AsyncGenerator<stri
     if (last.fetched_until !== undefined) trailer.fetched_until = last.fetched_until
     yield JSON.stringify(trailer) + '\n'
   } catch (err) {
+    // The caller hung up (and so aborted the drain): nobody is left to read an error line.
+    if (res.destroyed) return
     yield JSON.stringify({ error: opts.problem(err) }) + '\n'
     await flushed(res)
     // Rethrown: Readable.from destroys the stream and Fastify then destroys the response.
@@ -72,4 +74,16 @@ export async function * ndjsonDevices (opts: StreamOptions): AsyncGenerator<stri
   } finally {
     await rest.return?.()
   }
+}
+
+/** JSON mode: every page, filtered, collected into one answer (a failure on any page fails it all). */
+export async function collectDevices (first: IteratorResult<StreamPage>, rest: AsyncIterator<StreamPage>, match: DevicePredicate | undefined) {
+  const devices: Device[] = []
+  // A drain always yields its first fetch, even for an empty fleet, so there is a last page.
+  let last = first.value as StreamPage
+  for (let step = first; step.done !== true; step = await rest.next()) {
+    last = step.value
+    for (const d of last.devices) if (match === undefined || match(d)) devices.push(d)
+  }
+  return { devices, count: devices.length, cursor: last.cursor, fetched_until: last.fetched_until }
 }

@@ -3,9 +3,9 @@ import type { FastifyReply } from 'fastify'
 import type { FastifyPluginAsyncZod } from '@fastify/type-provider-zod'
 import { deviceListQuerySchema, deviceListSchema } from '../../../../../src/api/devices.js'
 import { deviceFilter } from '../../../../../src/api/device-filter.js'
-import { NDJSON_CONTENT_TYPE, ndjsonDevices, wantsNdjson, type StreamPage } from '../../../../../src/api/device-stream.js'
+import { collectDevices, NDJSON_CONTENT_TYPE, ndjsonDevices, wantsNdjson, type StreamPage } from '../../../../../src/api/device-stream.js'
 import { docs, errorResponses, serverParamsSchema } from '../../../../../src/api/route-kit.js'
-import { toProblem } from '../../../../../src/problems.js'
+import { httpProblem, toProblem } from '../../../../../src/problems.js'
 import { mapError } from '../../../../../plugins/app/error-mapping.js'
 
 const DESCRIPTION = `Every device currently assigned to this MDM server: depgate follows Apple's cursor through every page (up to 1000 devices a page) and answers once.
@@ -31,10 +31,10 @@ const plugin: FastifyPluginAsyncZod = async (fastify) => {
     const aborter = new AbortController()
     reply.raw.once('close', () => { if (!reply.raw.writableFinished) aborter.abort() })
     const pages: AsyncIterator<StreamPage> = client.drainFetch({ signal: aborter.signal })[Symbol.asyncIterator]()
-    // The first page is awaited here in both modes: a failure this early is answered as a normal problem with its status.
-    const first = await pages.next()
-
-    if (wantsNdjson(request.headers.accept)) {
+    try {
+      // The first page is awaited here in both modes: a failure this early is answered as a normal problem with its status.
+      const first = await pages.next()
+      if (!wantsNdjson(request.headers.accept)) return await collectDevices(first, pages, match)
       // A stream is not serialized: the untyped reply carries it.
       const raw: FastifyReply = reply
       return raw.type(NDJSON_CONTENT_TYPE).header('cache-control', 'no-store').send(Readable.from(ndjsonDevices({
@@ -44,21 +44,16 @@ const plugin: FastifyPluginAsyncZod = async (fastify) => {
         res: reply.raw,
         problem: (err) => {
           const { problem } = mapError(err)
+          // Fastify logs the error itself when the stream ends with it.
           request.problemCode = problem.code
-          request.log.warn({ code: problem.code, err }, 'device stream failed after it started')
           return toProblem(problem, request.url, request.id)
         }
       })))
+    } catch (err) {
+      // A caller that hung up aborted the drain: say so (logged as a refusal, not as a depgate failure).
+      if (aborter.signal.aborted) throw httpProblem(499, 'CLIENT_CLOSED_REQUEST', 'The caller closed the connection before the device list was complete.', { cause: err })
+      throw err
     }
-
-    const devices: StreamPage['devices'] = []
-    // A drain always yields its first fetch, even for an empty fleet, so there is a last page.
-    let last = first.value as StreamPage
-    for (let step = first; step.done !== true; step = await pages.next()) {
-      last = step.value
-      for (const d of last.devices) if (match === undefined || match(d)) devices.push(d)
-    }
-    return { devices, count: devices.length, cursor: last.cursor, fetched_until: last.fetched_until }
   })
 }
 

@@ -166,6 +166,17 @@ t.test('failures: before the first page a problem, midway an NDJSON error line a
     await new Promise((resolve) => setTimeout(resolve, 900))
     const stats = await s.sim('GET', '/_sim/stats')
     t.ok(stats.requests.fetch_devices < 3, `fetched ${stats.requests.fetch_devices} of 3 pages`)
+
+    // JSON mode sends nothing before the end: hang up once the first page has been fetched.
+    await s.sim('POST', '/_sim/stats/reset')
+    const hangUp = new AbortController()
+    const pending = request(`${s.url}${S}/devices`, { headers: auth, signal: hangUp.signal }).catch((err: unknown) => err)
+    while (((await s.sim('GET', '/_sim/stats')).requests.fetch_devices ?? 0) < 1) await new Promise((resolve) => setTimeout(resolve, 20))
+    hangUp.abort()
+    t.type(await pending, Error)
+    await new Promise((resolve) => setTimeout(resolve, 900))
+    const after = await s.sim('GET', '/_sim/stats')
+    t.ok(after.requests.fetch_devices < 3, `JSON: fetched ${after.requests.fetch_devices} of 3 pages`)
     await s.sim('DELETE', '/_sim/faults')
   })
 })
