@@ -74,3 +74,16 @@ t.test('finishDocument copes with bare documents and operations', async (t) => {
   t.same(doc.paths['/a/{path}'].get.parameters, [{ in: 'query', name: '*' }, { in: 'path', name: 'path' }])
   t.same(doc.paths['/a/{path}'].get.responses, { 200: { description: 'Fine' }, 404: { description: 'Not Found', content: { 'text/plain': {} } } })
 })
+
+t.test('unused component schemas are pruned, transitive ones kept', async (t) => {
+  const { pruneUnusedSchemas } = await import('../plugins/external/swagger.js')
+  type Doc = Parameters<typeof pruneUnusedSchemas>[0]
+  const bare = { openapi: '3.1.0' } as unknown as Doc
+  t.equal(pruneUnusedSchemas(bare), bare)
+  const doc = pruneUnusedSchemas({
+    openapi: '3.1.0',
+    paths: { '/a': { get: { responses: { 200: { content: { 'application/json': { schema: { $ref: '#/components/schemas/A' } } } } } } } },
+    components: { schemas: { A: { properties: { b: { $ref: '#/components/schemas/B' } } }, B: { type: 'string', self: { $ref: '#/components/schemas/B' } }, AInput: {}, C: {} } }
+  } as unknown as Doc) as unknown as { components: { schemas: Record<string, unknown> } }
+  t.same(Object.keys(doc.components.schemas), ['A', 'B'])
+})

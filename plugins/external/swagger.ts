@@ -23,6 +23,26 @@ export const WILDCARD_PARAM = 'path'
  * methods OpenAPI does not know are dropped, error responses are `application/problem+json`, and
  * every response has a real description instead of "Default Response".
  */
+/**
+ * The zod provider emits every registered schema twice (input `XInput` and output `X`); keep only
+ * those the paths reach, directly or through other schemas, so the document lists what exists.
+ */
+export function pruneUnusedSchemas (doc: Doc): Doc {
+  const withSchemas = doc as { paths?: unknown, components?: { schemas?: Record<string, unknown> } }
+  const schemas = withSchemas.components?.schemas
+  if (schemas === undefined) return doc
+  const refsIn = (value: unknown): string[] => [...String(JSON.stringify(value)).matchAll(/"#\/components\/schemas\/([^"]+)"/g)].map((m) => m[1])
+  const used = new Set<string>()
+  const queue = refsIn(withSchemas.paths)
+  for (let name = queue.pop(); name !== undefined; name = queue.pop()) {
+    if (used.has(name)) continue
+    used.add(name)
+    queue.push(...refsIn(schemas[name]))
+  }
+  for (const name of Object.keys(schemas)) if (!used.has(name)) delete schemas[name]
+  return doc
+}
+
 export function finishDocument (doc: Doc): Doc {
   const withPaths = doc as { paths?: Record<string, Record<string, Operation>> }
   const paths: Record<string, Record<string, Operation>> = {}
@@ -94,7 +114,7 @@ export function createSwaggerPlugin () {
         }
       },
       transform: (input) => explainCollision(() => jsonSchemaTransform(input)),
-      transformObject: (input) => finishDocument(explainCollision(() => jsonSchemaTransformObject(input)))
+      transformObject: (input) => pruneUnusedSchemas(finishDocument(explainCollision(() => jsonSchemaTransformObject(input))))
     })
   }, { name: 'depgate-swagger' })
 }
