@@ -49,6 +49,11 @@ t.test('account, beta tokens, account-driven enrollment, replacement, activation
   t.match(dashed.json(), { status: 400, code: 'VALIDATION_FAILED', detail: /64-hex-digit hash/ })
   const bare = await s.call('POST', `${S}/devices/${truth[2].serial_number}/activation-lock`, { body: {} })
   t.same(bare.json(), { serial_number: truth[2].serial_number, response_status: 'SUCCESS' })
+  const locks = await s.audit('device.activation_lock', 3)
+  t.match(locks[0], { target: truth[2].serial_number, detail: 'SUCCESS, escrow key absent' })
+  t.match(locks[2], { target: serial, detail: 'SUCCESS, escrow key given' })
+  t.notMatch(JSON.stringify(locks), /a{64}/, 'the escrow key itself is never audited')
+  t.match(await s.audit('ade.set', 2), [{ result: 'VALIDATION_FAILED' }, { result: 'ok', detail: url }])
 })
 
 t.test('disown: off by default, then only with the exact confirmation', async (t) => {
@@ -75,6 +80,9 @@ t.test('disown: off by default, then only with the exact confirmation', async (t
   const two = await on.call('POST', `${S}/devices/disown`, { body: { serials: [mine[1], mine[2]], confirm: 'DISOWN 2 DEVICES FROM default' } })
   t.same(two.json().summary, { SUCCESS: 2 })
   t.equal((await on.sim('GET', '/_sim/devices')).devices.length, 2)
+  const audit = await on.audit('devices.disown', 8)
+  t.match(audit[0], { result: 'ok', detail: `{"SUCCESS":2} serials ${mine[1]},${mine[2]}` })
+  t.same(audit.map((e) => e.result), ['ok', 'ok', 'VALIDATION_FAILED', ...Array(5).fill('DISOWN_CONFIRMATION_MISMATCH')], 'refused attempts are audited too')
 })
 
 t.test('pass-through to Apple', async (t) => {

@@ -63,6 +63,14 @@ t.test('define, get, assign and remove a profile', async (t) => {
   const removedOne = await s.call('DELETE', `${S}/devices/profile`, { body: { serials: [serials[2]] } })
   t.same(removedOne.json().summary, { SUCCESS: 1 })
 
+  t.test('every write is in the audit log with what it did', async (t) => {
+    const defines = await s.audit('profile.define', 6)
+    t.same(defines.map((e) => e.result).sort(), ['CONFIG_NAME_REQUIRED', 'CONFIG_URL_INVALID', 'FLAGS_INVALID', 'VALIDATION_FAILED', 'ok', 'ok'], 'refused definitions are audited too')
+    t.match(defines.find((e) => e.target === uuid), { result: 'ok', keyId: 'bootstrap', detail: /"Example Corp Macs", 1 serial/ })
+    t.match(await s.audit('profile.assign', 2), [{ target: uuid, result: 'ok', detail: /2 serial\(s\): \{"SUCCESS":2\}/ }, { detail: /6 serial\(s\): .*"THROTTLED":2/ }])
+    t.match(await s.audit('profile.remove', 2), [{ result: 'ok', detail: /1 serial/ }, { result: 'ok', detail: /2 serial/ }])
+  })
+
   t.test('an unknown profile is PROFILE_NOT_FOUND, for get and for assign', async (t) => {
     const unknown = 'F'.repeat(32)
     const get = await s.call('GET', `${S}/profiles/${unknown}`)
@@ -71,6 +79,8 @@ t.test('define, get, assign and remove a profile', async (t) => {
     const put = await s.call('PUT', `${S}/profiles/${unknown}/devices`, { body: { serials } })
     t.equal(put.status, 404)
     t.match(put.json(), { code: 'PROFILE_NOT_FOUND' })
+    const failed = (await s.audit('profile.assign', 3))[0]
+    t.match(failed, { target: unknown, result: 'PROFILE_NOT_FOUND', detail: '5 serial(s)' }, 'a failed write is audited too')
   })
 
   t.test('Apple errors of other kinds pass through the core\'s mapping', async (t) => {

@@ -8,6 +8,7 @@ import { buildServer } from '../../../../../src/server.js'
 import { loadConfig } from '../../../../../src/config.js'
 import { DEPSIM_CREDENTIALS, startSimulator, type SimulatorOptions } from '../../../../../src/simulator/index.js'
 import type { DepClientOptions } from '../../../../../src/dep/index.js'
+import type { AuditEntry } from '../../../../../src/store/index.js'
 
 export const ADMIN_KEY = 'e2e-admin-key-0123456789-abcdefghijklmnop'
 
@@ -43,6 +44,8 @@ export interface Stack {
   simUrl: string
   call: (method: string, path: string, opts?: CallOptions) => Promise<Answer>
   sim: (method: string, path: string, body?: unknown) => Promise<any>
+  /** The newest audit entries with this action; waits for them, as the entry is written after the answer is sent. */
+  audit: (action: string, count?: number) => Promise<AuditEntry[]>
 }
 
 /** Fast retries and short timeouts keep fault tests quick; the behaviour tested is the same. */
@@ -94,6 +97,13 @@ export async function startStack (t: Tap, opts: StackOptions = {}): Promise<Stac
       const key = o.key === undefined ? ADMIN_KEY : o.key
       const headers = key === null ? { ...o.headers } : { authorization: `Bearer ${key}`, ...o.headers }
       return await http(`${url}${path}`, method, { ...o, headers })
+    },
+    audit: async (action, count = 1) => {
+      for (let i = 0; ; i++) {
+        const entries = (await gw.store.audit.list({ limit: 500 })).filter((e) => e.action === action)
+        if (entries.length >= count || i === 100) return entries
+        await new Promise((resolve) => setTimeout(resolve, 10))
+      }
     },
     sim: async (method, path, body) => {
       const res = await http(`${sim.url}${path}`, method, body === undefined ? {} : { body })
