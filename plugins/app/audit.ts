@@ -87,7 +87,9 @@ export function createAuditPlugin () {
       this.auditAnnotation = { ...this.auditAnnotation, ...annotation }
     })
     fastify.addHook('onResponse', async function (request, reply) {
-      if (!WRITE_METHODS.has(request.method) || request.is404 || request.audited) return
+      // Requests refused before authentication are not audited (they are logged): otherwise anyone
+      // who can reach the port could fill the table, since the rate limit counts keys, not strangers.
+      if (!WRITE_METHODS.has(request.method) || request.is404 || request.audited || request.auth === null) return
       try {
         await fastify.store.audit.record(auditEntryFor(request, reply.statusCode))
       } catch (err) {

@@ -30,13 +30,15 @@ t.test('keys lifecycle: create (secret once), list (no secrets), use, revoke', a
   t.equal(badId.statusCode, 400)
   t.equal(badId.json().errors[0].field, 'params.id')
 
+  const stranger = await app.inject({ method: 'POST', url: '/v1/keys', payload: { label: 'x', scope: 'admin' } })
+  t.equal(stranger.statusCode, 401)
   const audit = await store.audit.list()
   t.same(audit.map((e) => [e.action, e.result, e.keyId]), [
     ['key.revoke', 'VALIDATION_FAILED', 'bootstrap'],
     ['key.revoke', 'KEY_NOT_FOUND', 'bootstrap'],
     ['key.revoke', 'ok', 'bootstrap'],
     ['key.create', 'ok', 'bootstrap']
-  ], 'every write audited with key id and result (refusals too)')
+  ], 'every authenticated write audited with key id and result (refusals too); strangers are not')
   t.equal(audit[2].target, `/v1/keys/${body.id}`)
   t.equal(audit[3].target, `/v1/keys/${body.id}`)
   t.equal(audit[3].detail, 'scope=read')
