@@ -49,6 +49,7 @@ t.test('usage errors exit 2 with a message', async (t) => {
     [['keys', 'create', '--scope', 'read'], /--label/],
     [['keys', 'create', '--label', 'x'.repeat(101), '--scope', 'read'], /1-100 characters/],
     [['keys', 'create', '--label', 'x', '--scope', 'root'], /--scope read, write or admin/],
+    [['keys', 'create', '--label', 'x'], /--scope read, write or admin/],
     [['keys', 'revoke'], /needs the key id/],
     [['keys'], /create, list or revoke/],
     [['keys', 'list', '--bogus'], /Unknown option/],
