@@ -6,6 +6,8 @@
 import { createHash } from 'node:crypto'
 import { z } from 'zod'
 import type { ServerToken } from '../dep/token.js'
+import { TokenError } from './errors.js'
+import { unwrapTokenText } from './token-text.js'
 
 const oauthValue = z.string().trim().min(1, 'is required').max(4096, 'is too long')
 
@@ -28,22 +30,14 @@ export class ServerTokenError extends Error {
   }
 }
 
-const BEGIN = '-----BEGIN MESSAGE-----'
-const END = '-----END MESSAGE-----'
-
 /** Turns the text of a decrypted token file into a ServerToken, or throws a ServerTokenError saying what is wrong. */
 export function parseServerToken (text: string): ServerToken {
-  let body = text.trim()
-  const begin = body.indexOf(BEGIN)
-  if (begin !== -1) {
-    const end = body.indexOf(END, begin)
-    if (end === -1) throw new ServerTokenError(`the token has "${BEGIN}" but no "${END}"`)
-    body = body.slice(begin + BEGIN.length, end).trim()
-  }
   let json: unknown
   try {
-    json = JSON.parse(body)
-  } catch {
+    // The same unwrapping as a freshly decrypted .p7m: MIME headers and the MESSAGE wrapper go.
+    json = JSON.parse(unwrapTokenText(text))
+  } catch (err) {
+    if (err instanceof TokenError) throw new ServerTokenError(err.message)
     throw new ServerTokenError('the token is neither JSON nor Apple\'s decrypted MIME text (is it still the encrypted .p7m?)')
   }
   return validateServerToken(json)
