@@ -9,7 +9,9 @@ import type { Config } from './config.js'
 import { ConfigError } from './config.js'
 import type { ServerToken } from './dep/token.js'
 import { DEPSIM_CREDENTIALS, startSimulator, type StartedSimulator } from './simulator/index.js'
-import type { Store } from './store/index.js'
+import { createStore, type Store } from './store/index.js'
+import { createSecretBox, type SecretBox } from './tokens/secret-box.js'
+import { loadOrCreateKeyFile, type LoadedKey } from './tokens/secret-key-file.js'
 import { parseServerToken, ServerTokenError } from './tokens/server-token.js'
 
 export const ADMIN_KEY_FILE = 'admin-key'
@@ -28,6 +30,35 @@ export function readTokenFile (path: string): ServerToken {
     if (!(err instanceof ServerTokenError)) throw err
     throw new ConfigError('DEPGATE_TOKEN_FILE', `is not a usable decrypted server token: ${err.message}`)
   }
+}
+
+/** The secret box from DEPGATE_SECRET_KEY, or the 0600 key file in the data dir (created at first start). */
+export async function loadSecretBox (config: Pick<Config, 'dataDir' | 'secretKey'>): Promise<{ box: SecretBox, source: LoadedKey['source'], path?: string }> {
+  const loaded = await loadOrCreateKeyFile(config.dataDir, config.secretKey === undefined ? {} : { secretKey: config.secretKey })
+  const box = createSecretBox(loaded.key)
+  loaded.key.fill(0) // the box keeps its own copy
+  return loaded.path === undefined ? { box, source: loaded.source } : { box, source: loaded.source, path: loaded.path }
+}
+
+/**
+ * Gives the store its secret box (unless it has one) and seals any server token a version before
+ * 0002 stored in clear. Returns how many tokens were sealed now.
+ */
+export async function secureStore (store: Store, config: Pick<Config, 'dataDir' | 'secretKey'>): Promise<number> {
+  if (!store.servers.hasSecretBox()) store.servers.setSecretBox((await loadSecretBox(config)).box)
+  return await store.servers.sealLegacyTokens()
+}
+
+/** Opens the configured store with its secret box installed and legacy tokens sealed. */
+export async function openSecureStore (config: Config): Promise<Store> {
+  const store = await createStore(config.databaseUrl === undefined ? { dataDir: config.dataDir } : { databaseUrl: config.databaseUrl })
+  try {
+    await secureStore(store, config)
+  } catch (err) {
+    await store.close()
+    throw err
+  }
+  return store
 }
 
 export interface DefaultServerPlan {

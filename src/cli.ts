@@ -9,7 +9,8 @@ import { parseArgs } from 'node:util'
 import { generateApiKey, SCOPES, type Scope } from './api-keys.js'
 import { ConfigError, loadConfig } from './config.js'
 import { writeOpenApi } from './openapi.js'
-import { createStore, type Store } from './store/index.js'
+import { openSecureStore } from './bootstrap.js'
+import type { Store } from './store/index.js'
 
 export const USAGE = `Usage: depgate [command]
 
@@ -42,7 +43,7 @@ class UsageError extends Error {}
 
 async function withStore<T> (io: CliIo, fn: (store: Store) => Promise<T>): Promise<T> {
   const config = loadConfig(io.env)
-  const store = await createStore(config.databaseUrl === undefined ? { dataDir: config.dataDir } : { databaseUrl: config.databaseUrl })
+  const store = await openSecureStore(config)
   try {
     return await fn(store)
   } finally {

@@ -4,6 +4,7 @@
  * never has to guess which of a dozen variables was mistyped.
  */
 import { z } from 'zod'
+import { parseSecretKey } from './tokens/secret-key-file.js'
 
 export const SIMULATOR_MODES = ['auto', 'on', 'off'] as const
 export type SimulatorMode = typeof SIMULATOR_MODES[number]
@@ -37,7 +38,12 @@ const envSchema = z.object({
   DEPGATE_RATE_LIMIT: int(1, 1_000_000).default(600),
   DEPGATE_BODY_LIMIT: int(1024, 100 * 1024 * 1024).default(1024 * 1024),
   DEPGATE_SIMULATOR: z.enum(SIMULATOR_MODES, 'must be auto, on or off').default('auto'),
-  DEPGATE_SIMULATOR_DEVICES: int(0, 1_000_000).default(2000)
+  DEPGATE_SIMULATOR_DEVICES: int(0, 1_000_000).default(2000),
+  DEPGATE_SECRET_KEY: z.string().refine((v) => { try { parseSecretKey(v); return true } catch { return false } },
+    'must be 32 random bytes as 64 hex digits or base64 (generate one with: openssl rand -base64 32)').optional(),
+  DEPGATE_TOKEN_MAX_BYTES: int(1024, 1024 * 1024).default(64 * 1024),
+  DEPGATE_TOKEN_WEBHOOK_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
+  DEPGATE_TOKEN_WEBHOOK_SECRET: z.string().min(16, 'must be at least 16 characters (generate one with: openssl rand -base64 32)').optional()
 })
 
 export interface Config {
@@ -55,6 +61,12 @@ export interface Config {
   bodyLimit: number
   simulator: SimulatorMode
   simulatorDevices: number
+  /** Key of the secret box (32 bytes, hex or base64); else a 0600 key file in the data dir. */
+  secretKey?: string
+  /** Largest .p7m upload accepted. */
+  tokenMaxBytes: number
+  /** Where token events are POSTed, signed with HMAC-SHA256 under tokenWebhookSecret. */
+  tokenWebhook?: { url: string, secret: string }
 }
 
 export class ConfigError extends Error {
@@ -88,8 +100,15 @@ export function loadConfig (env: Record<string, string | undefined> = process.en
     rateLimit: e.DEPGATE_RATE_LIMIT,
     bodyLimit: e.DEPGATE_BODY_LIMIT,
     simulator: e.DEPGATE_SIMULATOR,
-    simulatorDevices: e.DEPGATE_SIMULATOR_DEVICES
+    simulatorDevices: e.DEPGATE_SIMULATOR_DEVICES,
+    tokenMaxBytes: e.DEPGATE_TOKEN_MAX_BYTES
   }
+  if (e.DEPGATE_SECRET_KEY !== undefined) config.secretKey = e.DEPGATE_SECRET_KEY
+  if ((e.DEPGATE_TOKEN_WEBHOOK_URL === undefined) !== (e.DEPGATE_TOKEN_WEBHOOK_SECRET === undefined)) {
+    throw new ConfigError(e.DEPGATE_TOKEN_WEBHOOK_URL === undefined ? 'DEPGATE_TOKEN_WEBHOOK_URL' : 'DEPGATE_TOKEN_WEBHOOK_SECRET',
+      'must be set together with ' + (e.DEPGATE_TOKEN_WEBHOOK_URL === undefined ? 'DEPGATE_TOKEN_WEBHOOK_SECRET' : 'DEPGATE_TOKEN_WEBHOOK_URL') + ': token events are always signed')
+  }
+  if (e.DEPGATE_TOKEN_WEBHOOK_URL !== undefined) config.tokenWebhook = { url: e.DEPGATE_TOKEN_WEBHOOK_URL, secret: e.DEPGATE_TOKEN_WEBHOOK_SECRET! }
   if (e.DEPGATE_DATABASE_URL !== undefined) config.databaseUrl = e.DEPGATE_DATABASE_URL
   if (e.DEPGATE_ADMIN_KEY !== undefined) config.adminKey = e.DEPGATE_ADMIN_KEY
   if (e.DEPGATE_TOKEN_FILE !== undefined) config.tokenFile = e.DEPGATE_TOKEN_FILE

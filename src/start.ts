@@ -4,10 +4,9 @@ import { join } from 'node:path'
 import closeWithGrace from 'close-with-grace'
 import type { FastifyInstance } from 'fastify'
 import type { DestinationStream } from 'pino'
-import { ADMIN_KEY_FILE, ensureAdminKey, planDefaultServer } from './bootstrap.js'
+import { ADMIN_KEY_FILE, ensureAdminKey, openSecureStore, planDefaultServer } from './bootstrap.js'
 import type { Config } from './config.js'
 import { buildServer } from './server.js'
-import { createStore } from './store/index.js'
 
 export interface StartOptions {
   config: Config
@@ -50,7 +49,7 @@ export function displayHost (host: string): string {
 
 export async function startDepgate (opts: StartOptions): Promise<StartedDepgate> {
   const { config, out } = opts
-  const store = await createStore(config.databaseUrl === undefined ? { dataDir: config.dataDir } : { databaseUrl: config.databaseUrl })
+  const store = await openSecureStore(config)
   const plan = await planDefaultServer(config, store).catch(async (err: unknown) => { await store.close(); throw err })
   const created = await ensureAdminKey(config, store)
   const app = await buildServer(config, {

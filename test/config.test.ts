@@ -11,7 +11,8 @@ t.test('defaults', async (t) => {
     rateLimit: 600,
     bodyLimit: 1048576,
     simulator: 'auto',
-    simulatorDevices: 2000
+    simulatorDevices: 2000,
+    tokenMaxBytes: 65536
   })
 })
 

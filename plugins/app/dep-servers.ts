@@ -5,11 +5,16 @@
  * it when the token is replaced, the server deleted, or the app closed.
  */
 import fp from 'fastify-plugin'
-import { DEFAULT_BASE_URL, DepClient, type DepClientOptions } from '../../src/dep/index.js'
+import { secureStore } from '../../src/bootstrap.js'
+import { DEFAULT_BASE_URL, DepClient, DepError, type DepClientOptions } from '../../src/dep/index.js'
 import { isTokenExpired, type ServerToken } from '../../src/dep/token.js'
 import { httpProblem } from '../../src/problems.js'
 import type { ServerRecord } from '../../src/store/index.js'
+import type { AccountIdentity } from '../../src/store/servers.js'
+import { certificateFingerprint, generateServerKeyPair } from '../../src/tokens/keypair.js'
 import { tokenFingerprint } from '../../src/tokens/server-token.js'
+import { checkNotExpired, checkSameServer, decryptWithServerKeys, verifyToken } from '../../src/tokens/token-import.js'
+import { trackClient } from './dep-client-tracking.js'
 
 export const APPLE_BASE_URL = DEFAULT_BASE_URL
 export const SERVER_NAME_PATTERN = /^[a-z0-9][a-z0-9-]{0,62}$/
@@ -24,8 +29,41 @@ export interface DepServerInfo {
   /** Whole days until expiry, negative once expired; null when the token carries no expiry. */
   token_days_left: number | null
   token_expired: boolean
+  /** Who Apple says this token belongs to, as checked when it was stored (null: never checked). */
+  account: { server_uuid: string | null, server_name: string | null, org_name: string | null, checked_at: string } | null
+  /** True since Apple answered T_C_NOT_SIGNED, until a call succeeds again. */
+  terms_not_signed: boolean
+  terms_not_signed_since: string | null
+  last_error: { code: string, at: string } | null
   created_at: string
   updated_at: string
+}
+
+export type TokenEventType = 'token.expiring' | 'token.expired' | 'token.renewed' | 'terms.not_signed' | 'terms.signed'
+
+/** What the registry tells listeners (logs, the webhook); never a secret. */
+export interface TokenEvent {
+  type: TokenEventType
+  server: string
+  at: string
+  token_fingerprint: string
+  token_expires_at: string | null
+  days_left?: number | null
+  account?: DepServerInfo['account']
+}
+
+export interface StagedCertificate {
+  server: string
+  certificate_pem: string
+  fingerprint_sha256: string
+  staged_at: string
+}
+
+export interface ImportTokenOptions {
+  force?: boolean
+  /** Try the token with /session + /account before storing it (default true). */
+  verify?: boolean
+  baseUrl?: string
 }
 
 export interface DepServer {
@@ -45,6 +83,15 @@ export interface DepServerRegistry {
   delete (name: string): Promise<boolean>
   /** Re-reads the store (another replica or the CLI may have changed it). */
   reload (): Promise<void>
+  /** Makes and stages a new key pair for the server (which need not exist yet); the current pair keeps working. */
+  stageCertificate (name: string): Promise<StagedCertificate>
+  /** The staged certificate, else the current one, else undefined. */
+  currentCertificate (name: string): Promise<StagedCertificate | undefined>
+  /** Decrypts an uploaded .p7m with the server's keys, checks and stores the token; throws TokenError / TokenImportError. Nothing is stored on failure. */
+  importP7m (name: string, p7m: Buffer, opts?: ImportTokenOptions): Promise<{ server: DepServerInfo, created: boolean, key: 'staged' | 'current' }>
+  /** Subscribes to token events; returns the unsubscribe function. */
+  onTokenEvent (listener: (e: TokenEvent) => void): () => void
+  emitTokenEvent (type: TokenEventType, name: string, extra?: Partial<TokenEvent>): void
 }
 
 declare module 'fastify' {
@@ -59,6 +106,8 @@ export interface DepServersPluginOptions {
   /** Extra DepClient options (timeouts, retry…); token, baseUrl and onEvent are set here. */
   clientOptions?: Partial<DepClientOptions>
   now?: () => number
+  /** Largest .p7m accepted (default the config's tokenMaxBytes). */
+  tokenMaxBytes?: number
 }
 
 export function serverNotFound (name: string) {
@@ -75,9 +124,18 @@ export function serverInfo (record: ServerRecord, now: number): DepServerInfo {
     token_expires_at: expiresAt,
     token_days_left: expiresAt === null ? null : Math.floor((Date.parse(expiresAt) - now) / DAY_MS),
     token_expired: isTokenExpired(record.token, now),
+    account: accountInfo(record.account),
+    terms_not_signed: record.termsNotSignedAt !== undefined,
+    terms_not_signed_since: record.termsNotSignedAt ?? null,
+    last_error: record.lastError ?? null,
     created_at: record.createdAt,
     updated_at: record.updatedAt
   }
+}
+
+function accountInfo (a: AccountIdentity | undefined): DepServerInfo['account'] {
+  if (a === undefined) return null
+  return { server_uuid: a.serverUuid ?? null, server_name: a.serverName ?? null, org_name: a.orgName ?? null, checked_at: a.checkedAt }
 }
 
 export function createDepServersPlugin (opts: DepServersPluginOptions = {}) {
@@ -86,6 +144,60 @@ export function createDepServersPlugin (opts: DepServersPluginOptions = {}) {
     const { store, metrics } = fastify
     const records = new Map<string, ServerRecord>()
     const clients = new Map<string, DepClient>()
+    const listeners = new Set<(e: TokenEvent) => void>()
+    const maxBytes = opts.tokenMaxBytes ?? fastify.config.tokenMaxBytes
+    // A store opened by the app itself (no caller installed a box) gets the configured one here.
+    await secureStore(store, fastify.config)
+
+    function emitTokenEvent (type: TokenEventType, name: string, extra: Partial<TokenEvent> = {}): void {
+      const record = records.get(name)
+      /* c8 ignore next - events are only emitted for known servers */
+      if (record === undefined) return
+      const event: TokenEvent = {
+        type,
+        server: name,
+        at: new Date(now()).toISOString(),
+        token_fingerprint: tokenFingerprint(record.token),
+        token_expires_at: record.token.access_token_expiry ?? null,
+        ...extra
+      }
+      const level = type === 'token.renewed' || type === 'terms.signed' ? 'info' : 'warn'
+      fastify.log[level]({ event: type, server: name, token_expires_at: event.token_expires_at, days_left: event.days_left }, `DEP server "${name}": ${type}`)
+      for (const listener of listeners) listener(event)
+    }
+
+    /** Persists health changes in the background: a DEP call never waits for the store. */
+    function persistHealth (name: string, update: Parameters<typeof store.servers.setHealth>[1]): void {
+      store.servers.setHealth(name, update).catch((err: unknown) => {
+        /* c8 ignore next - needs a store that fails between two successful calls */
+        fastify.log.warn({ err, server: name }, 'could not record the server\'s health in the store')
+      })
+    }
+
+    const tracking = {
+      success (name: string) {
+        const record = records.get(name)
+        if (record === undefined) return
+        if (record.termsNotSignedAt !== undefined || record.lastError !== undefined) {
+          const wasTerms = record.termsNotSignedAt !== undefined
+          delete record.termsNotSignedAt
+          delete record.lastError
+          persistHealth(name, { termsNotSignedAt: null, lastError: null })
+          if (wasTerms) emitTokenEvent('terms.signed', name)
+        }
+      },
+      failure (name: string, err: unknown) {
+        const record = records.get(name)
+        if (record === undefined || !(err instanceof DepError)) return
+        const at = new Date(now()).toISOString()
+        const termsNow = err.code === 'T_C_NOT_SIGNED' && record.termsNotSignedAt === undefined
+        if (record.lastError?.code === err.code && !termsNow) return
+        record.lastError = { code: err.code, at }
+        if (termsNow) record.termsNotSignedAt = at
+        persistHealth(name, termsNow ? { lastError: record.lastError, termsNotSignedAt: at } : { lastError: record.lastError })
+        if (termsNow) emitTokenEvent('terms.not_signed', name)
+      }
+    }
 
     async function dropClient (name: string): Promise<void> {
       const client = clients.get(name)
@@ -96,11 +208,14 @@ export function createDepServersPlugin (opts: DepServersPluginOptions = {}) {
     function clientFor (record: ServerRecord): DepClient {
       let client = clients.get(record.name)
       if (client === undefined) {
-        client = new DepClient({
+        client = trackClient(new DepClient({
           ...opts.clientOptions,
           token: record.token,
           baseUrl: record.baseUrl ?? APPLE_BASE_URL,
           onEvent: (e) => { metrics.onDepEvent(record.name, e) }
+        }), {
+          success: () => { tracking.success(record.name) },
+          failure: (err) => { tracking.failure(record.name, err) }
         })
         clients.set(record.name, client)
       }
@@ -140,7 +255,58 @@ export function createDepServersPlugin (opts: DepServersPluginOptions = {}) {
         }
         records.clear()
         for (const r of fresh) records.set(r.name, r)
-      }
+      },
+      async stageCertificate (name) {
+        const pair = generateServerKeyPair({ serverName: name })
+        await store.servers.stageKey(name, pair)
+        const keys = await store.servers.getKeys(name)
+        return { server: name, certificate_pem: pair.certificatePem, fingerprint_sha256: certificateFingerprint(pair.certificatePem), staged_at: keys.staged!.stagedAt }
+      },
+      async currentCertificate (name) {
+        const keys = await store.servers.getKeys(name)
+        const pair = keys.staged ?? keys.current
+        if (pair === undefined) return undefined
+        return {
+          server: name,
+          certificate_pem: pair.certificatePem,
+          fingerprint_sha256: certificateFingerprint(pair.certificatePem),
+          staged_at: keys.staged?.stagedAt ?? ''
+        }
+      },
+      async importP7m (name, p7m, { force = false, verify = true, baseUrl } = {}) {
+        const upload = decryptWithServerKeys(p7m, await store.servers.getKeys(name), maxBytes)
+        const existing = records.get(name)
+        checkSameServer(existing?.token, upload.token, force)
+        checkNotExpired(upload.token, now())
+        const target = baseUrl ?? existing?.baseUrl
+        let account: AccountIdentity | undefined
+        if (verify) {
+          // A throwaway client: the stored one keeps serving the old token until the new one is committed.
+          const probe = new DepClient({ ...opts.clientOptions, token: upload.token, baseUrl: target ?? APPLE_BASE_URL, retry: { retries: 0 } })
+          try {
+            account = await verifyToken(() => probe.getAccount(), () => new Date(now()))
+          } finally {
+            await probe.close()
+          }
+        }
+        const { record, created } = await store.servers.upsert({
+          name,
+          token: upload.token,
+          ...(target === undefined ? {} : { baseUrl: target }),
+          ...(account === undefined ? {} : { account }),
+          promoteStagedKey: upload.key === 'staged'
+        })
+        await dropClient(name)
+        records.set(name, record)
+        const server = serverInfo(record, now())
+        emitTokenEvent('token.renewed', name, { days_left: server.token_days_left, account: server.account })
+        return { server, created, key: upload.key }
+      },
+      onTokenEvent (listener) {
+        listeners.add(listener)
+        return () => { listeners.delete(listener) }
+      },
+      emitTokenEvent
     }
 
     if (opts.defaultServer !== undefined) await store.servers.upsert({ name: 'default', ...opts.defaultServer })
@@ -149,5 +315,5 @@ export function createDepServersPlugin (opts: DepServersPluginOptions = {}) {
     fastify.addHook('onClose', async () => {
       await Promise.all([...clients.keys()].map(dropClient))
     })
-  }, { name: 'depgate-dep-servers', dependencies: ['depgate-store', 'depgate-metrics'] })
+  }, { name: 'depgate-dep-servers', dependencies: ['depgate-config', 'depgate-store', 'depgate-metrics'] })
 }

@@ -34,6 +34,25 @@ const migrations: Record<string, Migration> = {
         .execute()
       await db.schema.createIndex('audit_log_at').on('audit_log').column('at').execute()
     }
+  },
+  // Token lifecycle (#5): sealed secrets, key pairs, account identity, terms and error state.
+  // Existing clear-text tokens are sealed by the repository at start (a migration has no key).
+  '0002_token_lifecycle': {
+    async up (db: Kysely<any>) {
+      for (const column of ['token_sealed', 'token_expires_at', 'account_server_uuid', 'account_server_name', 'account_org_name',
+        'account_checked_at', 'terms_not_signed_at', 'last_error', 'last_error_at']) {
+        await db.schema.alterTable('servers').addColumn(column, 'text').execute()
+      }
+      await db.schema.createTable('server_keys')
+        .addColumn('server', 'text', (c) => c.primaryKey())
+        .addColumn('current_key', 'text')
+        .addColumn('current_cert', 'text')
+        .addColumn('staged_key', 'text')
+        .addColumn('staged_cert', 'text')
+        .addColumn('staged_at', 'text')
+        .addColumn('updated_at', 'text', (c) => c.notNull())
+        .execute()
+    }
   }
 }
 

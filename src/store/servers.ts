@@ -1,6 +1,21 @@
+/**
+ * DEP servers and their key pairs. Secrets (the token's OAuth values, private keys) are sealed
+ * with the secret box before they reach the database and opened after they leave it, with the
+ * server name as additional data so a sealed value cannot be moved to another row. The box is
+ * installed by whoever opens the store (start, CLI, the app): the repository stays plain Kysely,
+ * the same on every dialect, and refuses to touch a secret without one.
+ */
 import type { Kysely } from 'kysely'
 import type { ServerToken } from '../dep/token.js'
-import type { Database } from './schema.js'
+import { rotateSealed, type SecretBox } from '../tokens/secret-box.js'
+import type { Database, ServersTable } from './schema.js'
+
+export interface AccountIdentity {
+  serverUuid?: string
+  serverName?: string
+  orgName?: string
+  checkedAt: string
+}
 
 export interface ServerRecord {
   name: string
@@ -8,29 +23,81 @@ export interface ServerRecord {
   baseUrl?: string
   createdAt: string
   updatedAt: string
+  account?: AccountIdentity
+  termsNotSignedAt?: string
+  lastError?: { code: string, at: string }
+}
+
+export interface KeyPairPem { privateKeyPem: string, certificatePem: string }
+
+export interface ServerKeys {
+  current?: KeyPairPem
+  staged?: KeyPairPem & { stagedAt: string }
+}
+
+export interface ServerHealthUpdate {
+  termsNotSignedAt?: string | null
+  lastError?: { code: string, at: string } | null
 }
 
 export interface ServerRepository {
+  /** Installs the box that seals and opens secrets; needed before any read or write of a token. */
+  setSecretBox (box: SecretBox): void
+  hasSecretBox (): boolean
   list (): Promise<ServerRecord[]>
   get (name: string): Promise<ServerRecord | undefined>
-  /** Creates or replaces; `created` tells which (PUT answers 201 or 200). */
-  upsert (input: { name: string, token: ServerToken, baseUrl?: string }): Promise<{ record: ServerRecord, created: boolean }>
+  /**
+   * Creates or replaces; `created` tells which (PUT answers 201 or 200). With `promoteStagedKey`
+   * the staged key pair becomes the current one in the same transaction (a .p7m it opened).
+   */
+  upsert (input: { name: string, token: ServerToken, baseUrl?: string, account?: AccountIdentity, promoteStagedKey?: boolean }): Promise<{ record: ServerRecord, created: boolean }>
+  /** Deletes the server and its key pairs. */
   delete (name: string): Promise<boolean>
+  /** Terms state and last error; false when the server does not exist. */
+  setHealth (name: string, update: ServerHealthUpdate): Promise<boolean>
+  getKeys (name: string): Promise<ServerKeys>
+  /** Stores a new staged key pair (replacing a previous staged one); the current pair is untouched. */
+  stageKey (name: string, pair: KeyPairPem): Promise<void>
+  /** Seals tokens still stored in clear by 0001; returns how many rows it sealed. */
+  sealLegacyTokens (): Promise<number>
+  /** Re-seals every secret from oldBox to newBox; rows already under newBox are skipped. Returns the number of values re-sealed. */
+  rotateSecrets (oldBox: SecretBox, newBox: SecretBox): Promise<number>
 }
 
-function toRecord (row: Database['servers']): ServerRecord {
-  const r: ServerRecord = {
-    name: row.name,
-    token: JSON.parse(row.token) as ServerToken,
-    createdAt: row.created_at,
-    updatedAt: row.updated_at
-  }
-  if (row.base_url !== null) r.baseUrl = row.base_url
-  return r
+const tokenAad = (name: string): string => `depgate server token\0${name}`
+const keyAad = (name: string): string => `depgate server key\0${name}`
+
+function account (row: ServersTable): AccountIdentity | undefined {
+  if (row.account_checked_at === null) return undefined
+  const a: AccountIdentity = { checkedAt: row.account_checked_at }
+  if (row.account_server_uuid !== null) a.serverUuid = row.account_server_uuid
+  if (row.account_server_name !== null) a.serverName = row.account_server_name
+  if (row.account_org_name !== null) a.orgName = row.account_org_name
+  return a
 }
 
 export function createServerRepository (db: Kysely<Database>, now: () => Date): ServerRepository {
+  let box: SecretBox | undefined
+
+  function needBox (): SecretBox {
+    if (box === undefined) throw new Error('the secret box is not configured: server tokens cannot be sealed or opened')
+    return box
+  }
+
+  function toRecord (row: ServersTable): ServerRecord {
+    const json = row.token_sealed !== null ? needBox().open(row.token_sealed, tokenAad(row.name)) : row.token
+    const r: ServerRecord = { name: row.name, token: JSON.parse(json) as ServerToken, createdAt: row.created_at, updatedAt: row.updated_at }
+    if (row.base_url !== null) r.baseUrl = row.base_url
+    const a = account(row)
+    if (a !== undefined) r.account = a
+    if (row.terms_not_signed_at !== null) r.termsNotSignedAt = row.terms_not_signed_at
+    if (row.last_error !== null && row.last_error_at !== null) r.lastError = { code: row.last_error, at: row.last_error_at }
+    return r
+  }
+
   return {
+    setSecretBox (b) { box = b },
+    hasSecretBox: () => box !== undefined,
     async list () {
       const rows = await db.selectFrom('servers').selectAll().orderBy('name').execute()
       return rows.map(toRecord)
@@ -39,24 +106,111 @@ export function createServerRepository (db: Kysely<Database>, now: () => Date): 
       const row = await db.selectFrom('servers').selectAll().where('name', '=', name).executeTakeFirst()
       return row === undefined ? undefined : toRecord(row)
     },
-    async upsert ({ name, token, baseUrl }) {
+    async upsert ({ name, token, baseUrl, account, promoteStagedKey = false }) {
+      const sealed = needBox().seal(JSON.stringify(token), tokenAad(name))
       const at = now().toISOString()
-      // A transaction keeps "did it exist" and the write together; ON CONFLICT would too but reads back less clearly.
+      // A transaction keeps "did it exist", the write and the key promotion together.
       return await db.transaction().execute(async (trx) => {
-        const existing = await trx.selectFrom('servers').select('created_at').where('name', '=', name).executeTakeFirst()
-        const values = { token: JSON.stringify(token), base_url: baseUrl ?? null, updated_at: at }
+        const existing = await trx.selectFrom('servers').selectAll().where('name', '=', name).executeTakeFirst()
+        const values = {
+          token: '',
+          token_sealed: sealed,
+          token_expires_at: token.access_token_expiry ?? null,
+          base_url: baseUrl ?? null,
+          updated_at: at,
+          // A new token starts with a clean slate: the old token's terms and errors were about it.
+          terms_not_signed_at: null,
+          last_error: null,
+          last_error_at: null,
+          ...(account === undefined
+            ? {}
+            : { account_server_uuid: account.serverUuid ?? null, account_server_name: account.serverName ?? null, account_org_name: account.orgName ?? null, account_checked_at: account.checkedAt })
+        }
+        let row: ServersTable
         if (existing === undefined) {
-          await trx.insertInto('servers').values({ name, created_at: at, ...values }).execute()
+          row = { name, created_at: at, account_server_uuid: null, account_server_name: null, account_org_name: null, account_checked_at: null, ...values }
+          await trx.insertInto('servers').values(row).execute()
         } else {
+          row = { ...existing, ...values }
           await trx.updateTable('servers').set(values).where('name', '=', name).execute()
         }
-        const record = toRecord({ name, created_at: existing?.created_at ?? at, ...values })
-        return { record, created: existing === undefined }
+        if (promoteStagedKey) {
+          const keys = await trx.selectFrom('server_keys').selectAll().where('server', '=', name).executeTakeFirst()
+          if (keys?.staged_key != null) {
+            await trx.updateTable('server_keys')
+              .set({ current_key: keys.staged_key, current_cert: keys.staged_cert, staged_key: null, staged_cert: null, staged_at: null, updated_at: at })
+              .where('server', '=', name).execute()
+          }
+        }
+        return { record: toRecord(row), created: existing === undefined }
       })
     },
     async delete (name) {
-      const res = await db.deleteFrom('servers').where('name', '=', name).executeTakeFirst()
-      return res.numDeletedRows > 0n
+      return await db.transaction().execute(async (trx) => {
+        await trx.deleteFrom('server_keys').where('server', '=', name).execute()
+        const res = await trx.deleteFrom('servers').where('name', '=', name).executeTakeFirst()
+        return res.numDeletedRows > 0n
+      })
+    },
+    async setHealth (name, update) {
+      const values: Partial<ServersTable> = {}
+      if (update.termsNotSignedAt !== undefined) values.terms_not_signed_at = update.termsNotSignedAt
+      if (update.lastError !== undefined) {
+        values.last_error = update.lastError?.code ?? null
+        values.last_error_at = update.lastError?.at ?? null
+      }
+      const res = await db.updateTable('servers').set(values).where('name', '=', name).executeTakeFirst()
+      return res.numUpdatedRows > 0n
+    },
+    async getKeys (name) {
+      const row = await db.selectFrom('server_keys').selectAll().where('server', '=', name).executeTakeFirst()
+      const keys: ServerKeys = {}
+      if (row === undefined) return keys
+      const b = needBox()
+      if (row.current_key !== null && row.current_cert !== null) {
+        keys.current = { privateKeyPem: b.open(row.current_key, keyAad(name)), certificatePem: row.current_cert }
+      }
+      if (row.staged_key !== null && row.staged_cert !== null && row.staged_at !== null) {
+        keys.staged = { privateKeyPem: b.open(row.staged_key, keyAad(name)), certificatePem: row.staged_cert, stagedAt: row.staged_at }
+      }
+      return keys
+    },
+    async stageKey (name, pair) {
+      const at = now().toISOString()
+      const staged = { staged_key: needBox().seal(pair.privateKeyPem, keyAad(name)), staged_cert: pair.certificatePem, staged_at: at, updated_at: at }
+      await db.insertInto('server_keys').values({ server: name, current_key: null, current_cert: null, ...staged })
+        .onConflict((oc) => oc.column('server').doUpdateSet(staged)).execute()
+    },
+    async sealLegacyTokens () {
+      const b = needBox()
+      const rows = await db.selectFrom('servers').select(['name', 'token']).where('token_sealed', 'is', null).execute()
+      for (const row of rows) {
+        const token = JSON.parse(row.token) as ServerToken
+        await db.updateTable('servers')
+          .set({ token: '', token_sealed: b.seal(row.token, tokenAad(row.name)), token_expires_at: token.access_token_expiry ?? null })
+          .where('name', '=', row.name).execute()
+      }
+      return rows.length
+    },
+    async rotateSecrets (oldBox, newBox) {
+      return await db.transaction().execute(async (trx) => {
+        let n = 0
+        const again = (sealed: string, aad: string): string => {
+          const next = rotateSealed(sealed, oldBox, newBox, aad)
+          if (next !== sealed) n++
+          return next
+        }
+        for (const row of await trx.selectFrom('servers').select(['name', 'token_sealed']).where('token_sealed', 'is not', null).execute()) {
+          await trx.updateTable('servers').set({ token_sealed: again(row.token_sealed!, tokenAad(row.name)) }).where('name', '=', row.name).execute()
+        }
+        for (const row of await trx.selectFrom('server_keys').selectAll().execute()) {
+          await trx.updateTable('server_keys').set({
+            current_key: row.current_key === null ? null : again(row.current_key, keyAad(row.server)),
+            staged_key: row.staged_key === null ? null : again(row.staged_key, keyAad(row.server))
+          }).where('server', '=', row.server).execute()
+        }
+        return n
+      })
     }
   }
 }

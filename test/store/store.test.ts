@@ -2,11 +2,16 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import t, { type Test } from 'tap'
+import { randomBytes } from 'node:crypto'
 import { createStore, type Store } from '../../src/store/index.js'
+import { createSecretBox } from '../../src/tokens/secret-box.js'
+
+const box = createSecretBox(randomBytes(32))
 
 async function openStore (t: Test, now?: () => Date): Promise<{ store: Store, dir: string }> {
   const dir = mkdtempSync(join(tmpdir(), 'depgate-store-'))
   const store = await createStore(now === undefined ? { dataDir: dir } : { dataDir: dir, now })
+  store.servers.setSecretBox(box)
   t.teardown(async () => {
     await store.close()
     rmSync(dir, { recursive: true, force: true })
@@ -24,6 +29,7 @@ t.test('migrations run once and survive a reopen', async (t) => {
   await store.close()
   await store.close() // idempotent
   const again = await createStore({ dataDir: dir })
+  again.servers.setSecretBox(box)
   t.teardown(() => again.close())
   t.same((await again.servers.list()).map((s) => s.name), ['default'])
 })

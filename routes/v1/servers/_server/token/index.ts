@@ -1,0 +1,91 @@
+/**
+ * PUT /v1/servers/{server}/token: the `.p7m` downloaded from Apple Business/School Manager, as a
+ * raw body (`curl --data-binary @token.p7m -H 'Content-Type: application/pkcs7-mime'`) or a form
+ * upload (`curl -F token=@token.p7m`). The size limit is enforced while reading, so an oversized
+ * upload is refused as P7M_TOO_LARGE before it is buffered.
+ */
+import multipart from '@fastify/multipart'
+import type { FastifyPluginAsyncZod } from '@fastify/type-provider-zod'
+import type { FastifyRequest } from 'fastify'
+import { httpProblem, problemResponses } from '../../../../../src/problems.js'
+import { serverNameParamsSchema, tokenUploadQuerySchema, tokenUploadResultSchema } from '../../schemas.js'
+import { tooLarge, uploadProblem } from './upload-errors.js'
+
+export const RAW_TOKEN_TYPES = ['application/pkcs7-mime', 'application/x-pkcs7-mime', 'application/octet-stream', 'text/plain']
+
+const plugin: FastifyPluginAsyncZod = async (fastify) => {
+  const maxBytes = fastify.config.tokenMaxBytes
+
+  fastify.addContentTypeParser(RAW_TOKEN_TYPES, (request, payload, done) => {
+    const chunks: Buffer[] = []
+    let size = 0
+    let failed = false
+    payload.on('data', (chunk: Buffer) => {
+      size += chunk.length
+      if (size > maxBytes && !failed) {
+        failed = true
+        payload.removeAllListeners('data')
+        payload.resume() // drain the rest so the refusal can be sent on a healthy connection
+        done(tooLarge(maxBytes), undefined)
+        return
+      }
+      if (!failed) chunks.push(chunk)
+    })
+    payload.on('end', () => { if (!failed) done(null, Buffer.concat(chunks)) })
+    payload.on('error', (err) => { if (!failed) done(err, undefined) })
+  })
+  await fastify.register(multipart, { limits: { fileSize: maxBytes, fieldSize: maxBytes, files: 4, fields: 8, parts: 12 } })
+
+  fastify.put('/', {
+    config: { scope: 'admin', audit: 'server.token' },
+    schema: {
+      summary: 'Upload the server token (.p7m) from Apple',
+      description: 'Takes the `.p7m` token file downloaded from Apple Business/School Manager, as the raw body (Content-Type `application/pkcs7-mime`, `application/octet-stream` or `text/plain`) or as `multipart/form-data` (field `token`, else the first file). depgate decrypts it with the server\'s staged key pair (GET …/certificate) or its current one, checks the token, tries it with Apple\'s /session and /account (skip with `verify=false`), then stores it, sealed; a staged key pair that opened it becomes the current one. A token of a different Apple MDM server (another consumer key) is refused with 409 unless `force=true`. On any refusal nothing is stored. Needs the `admin` scope; written to the audit log.',
+      tags: ['servers'],
+      security: [{ bearerAuth: [] }],
+      params: serverNameParamsSchema,
+      querystring: tokenUploadQuerySchema,
+      response: { 200: tokenUploadResultSchema, 201: tokenUploadResultSchema, ...problemResponses(404, 409, 413, 415, 422, 502) }
+    }
+  }, async (request, reply) => {
+    const p7m = await readUpload(request, maxBytes)
+    const { force, verify, base_url: baseUrl } = request.query
+    try {
+      const result = await fastify.depServers.importP7m(request.params.server, p7m, { force, verify, ...(baseUrl === undefined ? {} : { baseUrl }) })
+      return await reply.code(result.created ? 201 : 200).send(result)
+    } catch (err) {
+      throw uploadProblem(err) ?? err
+    }
+  })
+}
+
+async function readUpload (request: FastifyRequest, maxBytes: number): Promise<Buffer> {
+  if (!request.isMultipart()) {
+    const body = request.body
+    if (!Buffer.isBuffer(body)) {
+      throw httpProblem(415, 'UNSUPPORTED_MEDIA_TYPE', `Send the .p7m as the raw body (Content-Type ${RAW_TOKEN_TYPES.join(', ')}) or as multipart/form-data with a field "token".`)
+    }
+    return body
+  }
+  let chosen: Buffer | undefined
+  let chosenIsToken = false
+  try {
+    for await (const part of request.parts()) {
+      const isToken = part.fieldname === 'token'
+      const value = part.type === 'file' ? await part.toBuffer() : Buffer.from(String(part.value))
+      // The `token` field wins; otherwise the first file. Remaining parts are read (and dropped) so the stream ends cleanly.
+      if ((isToken && !chosenIsToken) || (chosen === undefined && part.type === 'file')) {
+        chosen = value
+        chosenIsToken = isToken
+      }
+    }
+  } catch (err) {
+    const code = (err as { code?: string }).code
+    if (code === 'FST_REQ_FILE_TOO_LARGE' || code === 'FST_PARTS_LIMIT' || code === 'FST_FIELDS_LIMIT' || code === 'FST_FILES_LIMIT') throw tooLarge(maxBytes)
+    throw err
+  }
+  if (chosen === undefined) throw httpProblem(400, 'P7M_MISSING', 'The form has no file: send the .p7m in a field named "token".')
+  return chosen
+}
+
+export default plugin

@@ -1,0 +1,78 @@
+/**
+ * Accepting a server token for a DEP server, the safe way (issue #5): decrypt the `.p7m` with the
+ * server's staged key pair (a renewal in progress) or its current one, refuse a token of another
+ * Apple MDM server unless forced, try it against Apple (`/session` + `/account`) before anything
+ * is stored, and only then store it, promoting the staged key if that is the one that opened it.
+ * No Fastify here: the HTTP route and `depgate token import` share it.
+ */
+import type { AccountDetail } from '../dep/schemas.js'
+import type { ServerToken } from '../dep/token.js'
+import type { AccountIdentity, ServerKeys } from '../store/servers.js'
+import { TokenError } from './errors.js'
+import { decryptP7m } from './p7m.js'
+import { extractTokenJson } from './token-text.js'
+
+export type TokenImportCode = 'NO_KEY_PAIR' | 'CONSUMER_KEY_MISMATCH' | 'TOKEN_EXPIRED' | 'TOKEN_VERIFY_FAILED'
+
+/** Refusals that are about the token's fit, not its file format (those are TokenErrors). */
+export class TokenImportError extends Error {
+  constructor (readonly code: TokenImportCode, message: string, readonly cause?: unknown) {
+    super(message)
+    this.name = 'TokenImportError'
+  }
+}
+
+export interface DecryptedUpload {
+  token: ServerToken
+  /** Which key opened it: `staged` means the key pair must be promoted when the token is stored. */
+  key: 'staged' | 'current'
+}
+
+/** Tries the staged key first (a renewal after GET …/certificate), then the current one. */
+export function decryptWithServerKeys (p7m: Buffer | string, keys: ServerKeys, maxBytes: number): DecryptedUpload {
+  const candidates = [['staged', keys.staged], ['current', keys.current]] as const
+  if (keys.staged === undefined && keys.current === undefined) {
+    throw new TokenImportError('NO_KEY_PAIR', 'this server has no key pair yet: GET its /certificate, upload that certificate to Apple Business/School Manager, then download the token again')
+  }
+  for (const [which, pair] of candidates) {
+    if (pair === undefined) continue
+    let text: string
+    try {
+      text = decryptP7m(p7m, pair.privateKeyPem, { maxBytes })
+    } catch (err) {
+      // Only a wrong key moves on to the next pair; a damaged or oversized file is damaged for both.
+      if (err instanceof TokenError && err.code === 'P7M_WRONG_KEY') continue
+      throw err
+    }
+    return { token: extractTokenJson(text), key: which }
+  }
+  throw new TokenError('P7M_WRONG_KEY', `the token was not encrypted to ${keys.staged !== undefined && keys.current !== undefined ? 'the staged or the current' : 'this server\'s'} certificate: was another certificate uploaded to Apple?`)
+}
+
+/** A different consumer key means a different Apple MDM server: refused unless forced. */
+export function checkSameServer (stored: ServerToken | undefined, next: ServerToken, force: boolean): void {
+  if (stored === undefined || force || stored.consumer_key === next.consumer_key) return
+  throw new TokenImportError('CONSUMER_KEY_MISMATCH', 'this token belongs to a different Apple MDM server than the one stored under this name (its consumer key differs); check the name, or add force=true to replace it on purpose')
+}
+
+export function checkNotExpired (token: ServerToken, now: number): void {
+  if (token.access_token_expiry !== undefined && Date.parse(token.access_token_expiry) <= now) {
+    throw new TokenImportError('TOKEN_EXPIRED', `this token expired at ${token.access_token_expiry}; download a fresh one from Apple Business/School Manager`)
+  }
+}
+
+/** Calls `/account` (which takes a `/session` first) and keeps the identity worth showing. */
+export async function verifyToken (getAccount: () => Promise<AccountDetail>, now: () => Date): Promise<AccountIdentity> {
+  let account: AccountDetail
+  try {
+    account = await getAccount()
+  } catch (err) {
+    const code = (err as { code?: string }).code ?? 'UNKNOWN'
+    throw new TokenImportError('TOKEN_VERIFY_FAILED', `Apple did not accept this token (${code}); nothing was stored. Add verify=false to store it without this check`, err)
+  }
+  const identity: AccountIdentity = { checkedAt: now().toISOString() }
+  if (account.server_uuid !== undefined) identity.serverUuid = account.server_uuid
+  if (account.server_name !== undefined) identity.serverName = account.server_name
+  if (account.org_name !== undefined) identity.orgName = account.org_name
+  return identity
+}
