@@ -1,0 +1,72 @@
+/**
+ * Pieces of the secret-leak test: a scanner that knows every secret in every form that could
+ * slip out (as is, URL-encoded, base64 at each of the three byte alignments) and finds any run of
+ * 16 or more of its characters in a text, and the fill-in values that turn a registered route
+ * (`/v1/servers/:server/devices/:serial`) into a request.
+ */
+
+/** Any shared run this long counts as a leak; shorter runs are too likely by chance in hex text. */
+export const WINDOW = 16
+
+const b64 = (s: string, url: boolean) => Buffer.from(s, 'utf8').toString(url ? 'base64url' : 'base64')
+
+/** The encoded forms of a secret in which a piece of it could appear. */
+export function encodedForms (secret: string): string[] {
+  const forms = [secret, encodeURIComponent(secret), JSON.stringify(secret).slice(1, -1)]
+  for (const shift of [0, 1, 2]) {
+    for (const url of [false, true]) {
+      // The last group depends on what follows the secret: only the whole groups before it are fixed.
+      const encoded = b64(secret.slice(shift), url)
+      forms.push(encoded.slice(0, Math.floor((encoded.replace(/=+$/, '').length - 1) / 4) * 4))
+    }
+  }
+  return forms
+}
+
+export interface Finding { secret: string, where: string, excerpt: string }
+
+/** Every 16-character window of every form of every secret, with the name of its secret. */
+export class SecretScanner {
+  private readonly windows = new Map<string, string>()
+
+  add (name: string, secret: string): void {
+    for (const form of encodedForms(secret)) {
+      for (let i = 0; i + WINDOW <= form.length; i++) this.windows.set(form.slice(i, i + WINDOW), name)
+    }
+  }
+
+  get size (): number { return this.windows.size }
+
+  /** The first secret found in `text`, or undefined. */
+  scan (text: string, where: string): Finding | undefined {
+    for (let i = 0; i + WINDOW <= text.length; i++) {
+      const name = this.windows.get(text.slice(i, i + WINDOW))
+      if (name !== undefined) return { secret: name, where, excerpt: text.slice(Math.max(0, i - 40), i + WINDOW + 40) }
+    }
+    return undefined
+  }
+}
+
+/** Distinctive values: nothing in depgate's own text could contain a 16-character run of these by chance. */
+export const LEAK_TOKEN = Object.freeze({
+  consumer_key: 'CK_leakprobe7c1e9a4b2f6d0853ck9e2a7c4f1b6d8e3a5c0b9f2e7d4a1c6b8e3f0a5d2c',
+  consumer_secret: 'CS_leakprobe4f8b2d6a0c3e9175cs1b7e4a9d2c6f0b8e3a5d7c1f9b4e2a6d0c8f3b5e7a',
+  access_token: 'AT_leakprobe9d3a7f1c5e2b8064at6c2f9a4e1d7b3c8f5a0e6d2b9c4f7a1e3d8b5c0f6a',
+  access_secret: 'AS_leakprobe2b6e0a4d8f1c7359as8d4b1f7c3a9e6d2f0c5b8a1e7d3f9c4b6a2e0d8f5c',
+  access_token_expiry: '2099-12-31T23:59:59Z'
+})
+
+export const LEAK_ADMIN_KEY = 'admin-leakprobe-6a1f9c3e7b2d8045-f3c9a6e1d7b4c2a8-e5d1b9f3a7c6e2d0'
+
+/** Values for a route's path parameters, by parameter name (the wildcard by route prefix). */
+export interface PathValues { server: string, serial: string, uuid: string, id: string }
+
+export function fillPath (url: string, v: PathValues): string {
+  const wildcard = url.startsWith('/docs') ? 'index.html' : 'account'
+  return url
+    .replace(':server', v.server)
+    .replace(':serial', v.serial)
+    .replace(':uuid', v.uuid)
+    .replace(':id', v.id)
+    .replace('*', wildcard)
+}
