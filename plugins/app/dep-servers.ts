@@ -15,6 +15,7 @@ import { certificateFingerprint, generateServerKeyPair } from '../../src/tokens/
 import { tokenFingerprint } from '../../src/tokens/server-token.js'
 import { checkNotExpired, checkSameServer, decryptWithServerKeys, verifyToken } from '../../src/tokens/token-import.js'
 import { trackClient } from './dep-client-tracking.js'
+import { createTokenHealthPlugin } from './token-health.js'
 
 export const APPLE_BASE_URL = DEFAULT_BASE_URL
 export const SERVER_NAME_PATTERN = /^[a-z0-9][a-z0-9-]{0,62}$/
@@ -312,6 +313,8 @@ export function createDepServersPlugin (opts: DepServersPluginOptions = {}) {
     if (opts.defaultServer !== undefined) await store.servers.upsert({ name: 'default', ...opts.defaultServer })
     await registry.reload()
     fastify.decorate('depServers', registry)
+    // Registered from here because app.ts wires the plugins; fastify-plugin makes its decorators app-wide.
+    await fastify.register(createTokenHealthPlugin(fastify.config.tokenWebhook === undefined ? {} : { webhook: fastify.config.tokenWebhook }))
     fastify.addHook('onClose', async () => {
       await Promise.all([...clients.keys()].map(dropClient))
     })
