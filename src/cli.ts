@@ -9,8 +9,10 @@ import { parseArgs } from 'node:util'
 import { generateApiKey, SCOPES, type Scope } from './api-keys.js'
 import { ConfigError, loadConfig } from './config.js'
 import { writeOpenApi } from './openapi.js'
-import { openSecureStore } from './bootstrap.js'
-import type { Store } from './store/index.js'
+import { ImportUsageError } from './tokens/import-command.js'
+import { RotateUsageError } from './tokens/rotate-command.js'
+import { loadSecretBox, openSecureStore } from './bootstrap.js'
+import { createStore, type Store } from './store/index.js'
 
 export const USAGE = `Usage: depgate [command]
 
@@ -22,6 +24,10 @@ export const USAGE = `Usage: depgate [command]
   keys revoke <id>               revoke an API key
   openapi [file]                 write the OpenAPI document (default openapi/openapi.json)
   token <command>                server-token tools (depgate token --help)
+  token import <server> <file> [--force] [--no-verify] [--base-url <url>]
+                                 store a server token (.p7m from Apple, or decrypted) with the API's checks
+  secrets rotate [--new-key-env <VAR>]
+                                 re-seal every stored secret under a new secret key
   help                           this text
 `
 
@@ -119,11 +125,38 @@ export async function main (argv: string[], io: CliIo = defaultIo): Promise<numb
         return 0
       }
       case 'token': {
+        if (rest[0] === 'import') {
+          const config = loadConfig(io.env)
+          const { runTokenImport } = await import('./tokens/import-command.js')
+          return await runTokenImport(rest.slice(1), { stdout: io.stdout, maxBytes: config.tokenMaxBytes, openStore: async () => await openSecureStore(config) })
+        }
         const { runTokenCommand } = await import('./tokens/index.js')
         return await runTokenCommand(rest, { stdout: { write: io.stdout }, stderr: { write: io.stderr }, env: io.env })
       }
       case 'keys':
         return await keysCommand(rest, io)
+      case 'secrets': {
+        if (rest[0] !== 'rotate') throw new UsageError('secrets needs rotate')
+        const config = loadConfig(io.env)
+        const { runSecretsRotate } = await import('./tokens/rotate-command.js')
+        return await runSecretsRotate(rest.slice(1), {
+          stdout: io.stdout,
+          env: io.env,
+          dataDir: config.dataDir,
+          openStore: async () => {
+            const store = await createStore(config.databaseUrl === undefined ? { dataDir: config.dataDir } : { databaseUrl: config.databaseUrl })
+            try {
+              const { box, source } = await loadSecretBox(config)
+              store.servers.setSecretBox(box)
+              await store.servers.sealLegacyTokens()
+              return { store, box, source }
+            } catch (err) {
+              await store.close()
+              throw err
+            }
+          }
+        })
+      }
       case 'openapi':
         io.stderr(`wrote ${await writeOpenApi(rest[0])}\n`)
         return 0
@@ -136,7 +169,12 @@ export async function main (argv: string[], io: CliIo = defaultIo): Promise<numb
         throw new UsageError(`unknown command "${command}"`)
     }
   } catch (err) {
-    if (err instanceof UsageError || err instanceof ConfigError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS') === true) {
+    if ((err as Error).name === 'TokenError' || (err as Error).name === 'TokenImportError' || (err as Error).name === 'ServerTokenError' || (err as { code?: string }).code === 'ENOENT') {
+      // Refusals with a message written for the admin (no secrets in them).
+      io.stderr(`depgate: ${(err as { code?: string }).code === undefined ? '' : `${String((err as { code?: string }).code)}: `}${(err as Error).message}\n`)
+      return 1
+    }
+    if (err instanceof UsageError || err instanceof ConfigError || err instanceof ImportUsageError || err instanceof RotateUsageError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS') === true) {
       io.stderr(`depgate: ${(err as Error).message}\n`)
       if (err instanceof UsageError) io.stderr(`\n${USAGE}`)
       return 2

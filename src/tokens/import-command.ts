@@ -1,0 +1,78 @@
+/**
+ * `depgate token import <server> <file>`: stores a server token from the command line, with the
+ * same checks as PUT /v1/servers/{server}/token. The file may be the `.p7m` from Apple (decrypted
+ * with the server's staged or current key pair, made by GET …/certificate) or an already
+ * decrypted token (JSON, or Apple's MIME text).
+ */
+import { readFile, stat } from 'node:fs/promises'
+import { parseArgs } from 'node:util'
+import { DEFAULT_BASE_URL, DepClient } from '../dep/index.js'
+import type { ServerToken } from '../dep/token.js'
+import type { Store } from '../store/index.js'
+import { assertP7mSize } from './p7m-input.js'
+import { parseServerToken, tokenFingerprint } from './server-token.js'
+import { checkNotExpired, checkSameServer, decryptWithServerKeys, verifyToken, type DecryptedUpload } from './token-import.js'
+
+export const IMPORT_USAGE = 'usage: depgate token import <server> <file> [--force] [--no-verify] [--base-url <url>]\n'
+
+export interface ImportIo {
+  stdout: (text: string) => void
+  openStore: () => Promise<Store>
+  maxBytes: number
+}
+
+export class ImportUsageError extends Error {}
+
+/** A decrypted token is text holding "consumer_key"; a .p7m never does (it is encrypted). */
+async function readToken (bytes: Buffer, store: Store, server: string, maxBytes: number): Promise<{ token: ServerToken, key?: DecryptedUpload['key'] }> {
+  if (bytes.includes('consumer_key')) return { token: parseServerToken(bytes.toString('utf8')) }
+  return decryptWithServerKeys(bytes, await store.servers.getKeys(server), maxBytes)
+}
+
+export async function runTokenImport (argv: string[], io: ImportIo): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    strict: true,
+    options: { force: { type: 'boolean' }, 'no-verify': { type: 'boolean' }, 'base-url': { type: 'string' } }
+  })
+  const [server, file] = positionals
+  if (server === undefined || file === undefined || positionals.length > 2) throw new ImportUsageError('token import needs <server> <file>')
+  assertP7mSize((await stat(file)).size, io.maxBytes)
+  const bytes = await readFile(file)
+  const store = await io.openStore()
+  try {
+    const upload = await readToken(bytes, store, server, io.maxBytes)
+    const existing = await store.servers.get(server)
+    checkSameServer(existing?.token, upload.token, values.force === true)
+    checkNotExpired(upload.token, Date.now())
+    const baseUrl = values['base-url'] ?? existing?.baseUrl
+    let account
+    if (values['no-verify'] !== true) {
+      const probe = new DepClient({ token: upload.token, baseUrl: baseUrl ?? DEFAULT_BASE_URL, retry: { retries: 0 } })
+      try {
+        account = await verifyToken(() => probe.getAccount(), () => new Date())
+      } finally {
+        await probe.close()
+      }
+    }
+    const { record, created } = await store.servers.upsert({
+      name: server,
+      token: upload.token,
+      ...(baseUrl === undefined ? {} : { baseUrl }),
+      ...(account === undefined ? {} : { account }),
+      promoteStagedKey: upload.key === 'staged'
+    })
+    await store.audit.record({ keyId: 'cli', action: 'server.token', target: `/v1/servers/${server}`, result: 'ok', detail: created ? 'created' : 'replaced' })
+    io.stdout(`${JSON.stringify({
+      server,
+      created,
+      token_fingerprint: tokenFingerprint(record.token),
+      token_expires_at: record.token.access_token_expiry ?? null,
+      account: record.account ?? null
+    }, null, 2)}\n`)
+    return 0
+  } finally {
+    await store.close()
+  }
+}

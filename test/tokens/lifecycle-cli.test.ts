@@ -1,0 +1,101 @@
+/**
+ * `depgate token import` and `depgate secrets rotate` through the CLI entry point, on a real
+ * SQLite store, with the simulator standing in for Apple and openssl making the .p7m.
+ */
+import { randomBytes } from 'node:crypto'
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import t from 'tap'
+import { openSecureStore } from '../../src/bootstrap.js'
+import { type CliIo, main } from '../../src/cli.js'
+import { loadConfig } from '../../src/config.js'
+import { startSimulator } from '../../src/simulator/index.js'
+import { generateServerKeyPair } from '../../src/tokens/keypair.js'
+import { encryptToken, NO_OPENSSL, TOKEN, TOKEN_JSON, tempDir } from './helpers.js'
+
+function io (env: Record<string, string>): CliIo & { out: string[], err: string[] } {
+  const out: string[] = []
+  const err: string[] = []
+  return { out, err, env, stdout: (s) => { out.push(s) }, stderr: (s) => { err.push(s) } }
+}
+
+t.test('token import: .p7m with the staged key, renewal, refusal, force, decrypted JSON', { skip: NO_OPENSSL }, async (t) => {
+  const sim = await startSimulator({ devices: 2 })
+  t.teardown(() => sim.close())
+  const dataDir = tempDir(t)
+  const env = { DEPGATE_DATA_DIR: dataDir }
+  const pair = generateServerKeyPair({ serverName: 'acme' })
+  const store = await openSecureStore(loadConfig(env))
+  await store.servers.stageKey('acme', pair)
+  await store.close()
+  const certPath = join(dataDir, 'cert.pem')
+  writeFileSync(certPath, pair.certificatePem)
+  const p7m = encryptToken(dataDir, [certPath])
+
+  const first = io(env)
+  t.equal(await main(['token', 'import', 'acme', p7m, '--base-url', sim.url], first), 0, first.err.join(''))
+  t.match(JSON.parse(first.out.join('')), { server: 'acme', created: true, token_expires_at: TOKEN.access_token_expiry, account: { serverName: String } })
+  t.notOk(first.out.join('').includes(TOKEN.consumer_secret))
+
+  const again = io(env)
+  t.equal(await main(['token', 'import', 'acme', p7m], again), 0, again.err.join(''))
+  t.match(JSON.parse(again.out.join('')), { created: false })
+
+  const otherFile = join(dataDir, 'other.json')
+  writeFileSync(otherFile, JSON.stringify({ ...TOKEN, consumer_key: 'CK_other' }))
+  const refused = io(env)
+  t.equal(await main(['token', 'import', 'acme', otherFile, '--no-verify'], refused), 1)
+  t.match(refused.err.join(''), /CONSUMER_KEY_MISMATCH/)
+  const forced = io(env)
+  t.equal(await main(['token', 'import', 'acme', otherFile, '--no-verify', '--force'], forced), 0)
+
+  const jsonFile = join(dataDir, 'token.json')
+  writeFileSync(jsonFile, TOKEN_JSON)
+  const decrypted = io(env)
+  t.equal(await main(['token', 'import', 'plain', jsonFile, '--base-url', sim.url], decrypted), 0, decrypted.err.join(''))
+  const wrong = io(env)
+  t.equal(await main(['token', 'import', 'beta', p7m], wrong), 1)
+  t.match(wrong.err.join(''), /NO_KEY_PAIR/)
+  const usage = io(env)
+  t.equal(await main(['token', 'import', 'beta'], usage), 2)
+  const missing = io(env)
+  t.equal(await main(['token', 'import', 'beta', join(dataDir, 'nope')], missing), 1)
+  t.match(missing.err.join(''), /ENOENT/)
+})
+
+t.test('secrets rotate: key file, then a key from the environment', async (t) => {
+  const dataDir = tempDir(t)
+  const env = { DEPGATE_DATA_DIR: dataDir }
+  const store = await openSecureStore(loadConfig(env))
+  await store.servers.upsert({ name: 'acme', token: TOKEN })
+  await store.close()
+  const keyFile = join(dataDir, 'secret.key')
+  const oldKey = readFileSync(keyFile, 'utf8')
+
+  const rotated = io(env)
+  t.equal(await main(['secrets', 'rotate'], rotated), 0, rotated.err.join(''))
+  t.match(rotated.out.join(''), /Re-sealed 1 secret/)
+  t.not(readFileSync(keyFile, 'utf8'), oldKey)
+  t.equal(statSync(keyFile).mode & 0o777, 0o600)
+  t.notOk(existsSync(`${keyFile}.new`))
+  const reopened = await openSecureStore(loadConfig(env))
+  t.same((await reopened.servers.get('acme'))?.token, TOKEN)
+  await reopened.close()
+
+  const next = randomBytes(32).toString('base64')
+  const fromEnv = io({ ...env, NEXT_KEY: next })
+  t.equal(await main(['secrets', 'rotate', '--new-key-env', 'NEXT_KEY'], fromEnv), 0)
+  t.match(fromEnv.out.join(''), /set DEPGATE_SECRET_KEY/)
+  const withKey = await openSecureStore(loadConfig({ ...env, DEPGATE_SECRET_KEY: next }))
+  t.same((await withKey.servers.get('acme'))?.token, TOKEN)
+  await withKey.close()
+
+  const envOnly = io({ ...env, DEPGATE_SECRET_KEY: next })
+  t.equal(await main(['secrets', 'rotate'], envOnly), 2)
+  t.match(envOnly.err.join(''), /--new-key-env/)
+  const unset = io({ ...env, DEPGATE_SECRET_KEY: next })
+  t.equal(await main(['secrets', 'rotate', '--new-key-env', 'NOPE'], unset), 2)
+  const same = io({ ...env, DEPGATE_SECRET_KEY: next, SAME: next })
+  t.equal(await main(['secrets', 'rotate', '--new-key-env', 'SAME'], same), 2)
+  t.equal(await main(['secrets', 'nope'], io(env)), 2)
+})
