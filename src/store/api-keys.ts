@@ -32,16 +32,52 @@ function toRecord (row: Omit<Database['api_keys'], 'hash'>): ApiKeyRecord {
 
 const PUBLIC_COLUMNS = ['id', 'label', 'scope', 'created_at', 'last_used_at', 'revoked_at'] as const
 
-export function createApiKeyRepository (db: Kysely<Database>, now: () => Date): ApiKeyRepository {
+/**
+ * How long `getForAuth` may answer from memory. Every authenticated request needs the key's
+ * record; reading it from the database each time costs more than the rest of the auth hook.
+ * A revocation or creation through this process drops the entry at once; one made elsewhere (the
+ * CLI, another replica) takes effect within this many milliseconds.
+ */
+export const AUTH_CACHE_TTL_MS = 5_000
+/** Only keys that exist are cached, so unknown ids cannot grow it; the bound is for huge key sets. */
+export const AUTH_CACHE_MAX = 10_000
+
+export interface AuthCacheOptions { ttlMs?: number, max?: number }
+
+type AuthRecord = ApiKeyRecord & { hash: string }
+
+export function createApiKeyRepository (db: Kysely<Database>, now: () => Date, cache: AuthCacheOptions = {}): ApiKeyRepository {
+  const ttl = cache.ttlMs ?? AUTH_CACHE_TTL_MS
+  const max = cache.max ?? AUTH_CACHE_MAX
+  const authCache = new Map<string, { record: AuthRecord, expires: number }>()
+  // Bumped by every create/revoke: a read that started before one must not cache what it read.
+  let generation = 0
+  const forget = (id: string): void => {
+    generation++
+    authCache.delete(id)
+  }
   return {
     async create ({ id, label, scope, hash }) {
       const row = { id, label, scope, hash, created_at: now().toISOString(), last_used_at: null, revoked_at: null }
+      forget(id)
       await db.insertInto('api_keys').values(row).execute()
       return toRecord(row)
     },
     async getForAuth (id) {
+      const t = now().getTime()
+      const hit = authCache.get(id)
+      if (hit !== undefined && hit.expires > t) return hit.record
+      authCache.delete(id)
+      const seen = generation
       const row = await db.selectFrom('api_keys').selectAll().where('id', '=', id).executeTakeFirst()
-      return row === undefined ? undefined : { ...toRecord(row), hash: row.hash }
+      if (row === undefined) return undefined
+      const record = { ...toRecord(row), hash: row.hash }
+      if (ttl > 0 && seen === generation) {
+        // Map order is insertion order: the first entry is the oldest.
+        if (authCache.size >= max) authCache.delete(authCache.keys().next().value as string)
+        authCache.set(id, { record, expires: t + ttl })
+      }
+      return record
     },
     async get (id) {
       const row = await db.selectFrom('api_keys').select(PUBLIC_COLUMNS).where('id', '=', id).executeTakeFirst()
@@ -53,8 +89,10 @@ export function createApiKeyRepository (db: Kysely<Database>, now: () => Date): 
       return (await q.execute()).map(toRecord)
     },
     async revoke (id) {
+      forget(id)
       const res = await db.updateTable('api_keys').set({ revoked_at: now().toISOString() })
         .where('id', '=', id).where('revoked_at', 'is', null).executeTakeFirst()
+      forget(id)
       return res.numUpdatedRows > 0n
     },
     async touch (id, at) {

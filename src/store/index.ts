@@ -6,13 +6,14 @@ import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import Sqlite from 'better-sqlite3'
 import { type Dialect, Kysely, SqliteDialect, sql } from 'kysely'
-import { createApiKeyRepository, type ApiKeyRepository } from './api-keys.js'
+import { createApiKeyRepository, type ApiKeyRepository, type AuthCacheOptions } from './api-keys.js'
 import { createAuditRepository, type AuditRepository } from './audit.js'
 import { migrateToLatest } from './migrations.js'
 import type { Database } from './schema.js'
 import { createServerRepository, type ServerRepository } from './servers.js'
 
-export type { ApiKeyRecord, ApiKeyRepository } from './api-keys.js'
+export type { ApiKeyRecord, ApiKeyRepository, AuthCacheOptions } from './api-keys.js'
+export { AUTH_CACHE_TTL_MS } from './api-keys.js'
 export type { AuditEntry, AuditEntryInput, AuditRepository } from './audit.js'
 export type { ServerRecord, ServerRepository } from './servers.js'
 
@@ -26,9 +27,15 @@ export interface Store {
   close (): Promise<void>
 }
 
+interface CommonStoreOptions {
+  now?: () => Date
+  /** The in-memory cache of key records for authentication (see AUTH_CACHE_TTL_MS). */
+  authCache?: AuthCacheOptions
+}
+
 export type StoreOptions =
-  | { dataDir: string, databaseUrl?: undefined, now?: () => Date }
-  | { databaseUrl: string, dataDir?: undefined, now?: () => Date }
+  | CommonStoreOptions & { dataDir: string, databaseUrl?: undefined }
+  | CommonStoreOptions & { databaseUrl: string, dataDir?: undefined }
 
 export const SQLITE_FILE = 'depgate.sqlite'
 
@@ -61,7 +68,7 @@ export async function createStore (opts: StoreOptions): Promise<Store> {
   return {
     dialect: name,
     servers: createServerRepository(db, now),
-    keys: createApiKeyRepository(db, now),
+    keys: createApiKeyRepository(db, now, opts.authCache),
     audit: createAuditRepository(db, now),
     async ping () {
       await sql`select 1`.execute(db)

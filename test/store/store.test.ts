@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import t, { type Test } from 'tap'
 import { randomBytes } from 'node:crypto'
-import { createStore, type Store } from '../../src/store/index.js'
+import { AUTH_CACHE_TTL_MS, createStore, type Store } from '../../src/store/index.js'
 import { createSecretBox } from '../../src/tokens/secret-box.js'
 
 const box = createSecretBox(randomBytes(32))
@@ -72,6 +72,55 @@ t.test('api keys repository', async (t) => {
   t.equal(await store.keys.countActive('admin'), 0)
   t.same((await store.keys.list()).map((k) => k.id), ['k1', 'k2'])
   t.same((await store.keys.list({ includeRevoked: false })).map((k) => k.id), ['k1'])
+})
+
+t.test('key records for authentication are cached, and revocation through the same store is seen at once', async (t) => {
+  let clock = Date.parse('2026-01-01T00:00:00Z')
+  const { store, dir } = await openStore(t, () => new Date(clock))
+  // A second store on the same database stands for the CLI or another replica.
+  const other = await createStore({ dataDir: dir })
+  t.teardown(() => other.close())
+  await store.keys.create({ id: 'k1', label: 'munki', scope: 'read', hash: 'h1' })
+  t.equal((await store.keys.getForAuth('k1'))?.revokedAt, undefined)
+  await other.keys.revoke('k1')
+  clock += AUTH_CACHE_TTL_MS - 1
+  t.equal((await store.keys.getForAuth('k1'))?.revokedAt, undefined, 'another process\'s revocation waits for the TTL')
+  clock += 1
+  t.ok((await store.keys.getForAuth('k1'))?.revokedAt, 'and lands once it expired')
+
+  await store.keys.create({ id: 'k2', label: 'ops', scope: 'admin', hash: 'h2' })
+  t.equal((await store.keys.getForAuth('k2'))?.hash, 'h2')
+  t.equal(await store.keys.revoke('k2'), true)
+  t.ok((await store.keys.getForAuth('k2'))?.revokedAt, 'revoked through this store: refused at once')
+
+  // A read that was in flight while the key was revoked must not cache the old record.
+  await store.keys.create({ id: 'k3', label: 'ci', scope: 'write', hash: 'h3' })
+  const racing = store.keys.getForAuth('k3')
+  await store.keys.revoke('k3')
+  t.equal((await racing)?.id, 'k3')
+  t.ok((await store.keys.getForAuth('k3'))?.revokedAt)
+  t.equal(await store.keys.getForAuth('nope'), undefined)
+})
+
+t.test('the key cache is bounded and can be turned off', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'depgate-store-'))
+  const tiny = await createStore({ dataDir: dir, authCache: { max: 1 } })
+  const off = await createStore({ dataDir: dir, authCache: { ttlMs: 0 } })
+  t.teardown(async () => {
+    await tiny.close()
+    await off.close()
+    rmSync(dir, { recursive: true, force: true })
+  })
+  await off.keys.create({ id: 'a1', label: 'a', scope: 'read', hash: 'ha' })
+  await off.keys.create({ id: 'b1', label: 'b', scope: 'read', hash: 'hb' })
+  t.equal((await off.keys.getForAuth('a1'))?.hash, 'ha')
+  await tiny.keys.revoke('a1')
+  t.ok((await off.keys.getForAuth('a1'))?.revokedAt, 'ttlMs 0: every call reads the database')
+
+  t.equal((await tiny.keys.getForAuth('b1'))?.hash, 'hb')
+  t.equal((await tiny.keys.getForAuth('a1'))?.id, 'a1', 'pushes b1 out of a one-entry cache')
+  await off.keys.revoke('b1')
+  t.ok((await tiny.keys.getForAuth('b1'))?.revokedAt, 'b1 was evicted, so the revocation is seen at once')
 })
 
 t.test('audit repository', async (t) => {
