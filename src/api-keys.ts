@@ -3,7 +3,7 @@
  * log); only a SHA-256 of the secret is stored. A SHA-256 (not a slow KDF) is enough because the
  * secret is 256 random bits, not a password; comparison is constant-time all the same.
  */
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto'
+import { hash, randomBytes, timingSafeEqual } from 'node:crypto'
 
 export const SCOPES = ['read', 'write', 'admin'] as const
 export type Scope = typeof SCOPES[number]
@@ -35,8 +35,9 @@ export function parseApiKey (key: string): { id: string, secret: string } | unde
   return m === null ? undefined : { id: m[1], secret: m[2] }
 }
 
+// crypto.hash is the one-shot form: no Hash object per call, and it runs on every authenticated request.
 export function hashSecret (secret: string): string {
-  return createHash('sha256').update(secret).digest('hex')
+  return hash('sha256', secret, 'hex')
 }
 
 // Compared against when the key id is unknown, so an unknown id costs the same as a wrong secret.
@@ -44,7 +45,7 @@ const DUMMY_HASH = hashSecret('depgate-no-such-key')
 
 /** Constant-time check of a presented secret against a stored hex hash (undefined hash: always false, same cost). */
 export function verifySecret (secret: string, storedHash: string | undefined): boolean {
-  const presented = createHash('sha256').update(secret).digest()
+  const presented = hash('sha256', secret, 'buffer')
   const expected = Buffer.from(storedHash ?? DUMMY_HASH, 'hex')
   if (expected.length !== presented.length) return false
   return timingSafeEqual(presented, expected) && storedHash !== undefined

@@ -55,8 +55,13 @@ function errorCode (err: unknown): string | undefined {
 }
 
 function flattenHeaders (headers: Record<string, string | string[] | undefined>): Record<string, string> {
+  // A plain loop: this runs on every answer from Apple, and Object.entries + flat + join allocate per header.
   const out: Record<string, string> = {}
-  for (const [name, value] of Object.entries(headers)) out[name.toLowerCase()] = [value].flat().join(', ')
+  for (const name in headers) {
+    const value = headers[name]
+    // undici only lists headers that were sent, so a value is never undefined here.
+    out[name.toLowerCase()] = Array.isArray(value) ? value.join(', ') : value as string
+  }
   return out
 }
 

@@ -45,6 +45,17 @@ t.test('a rotated X-ADM-Auth-Session header (any case) replaces the session', as
   t.same(events.filter((e) => e.type === 'session').map((e) => e.type === 'session' && e.outcome), ['acquired', 'rotated', 'rotated', 'rotated'])
 })
 
+t.test('a repeated response header reaches the pass-through joined with ", "', async (t) => {
+  const { url } = await startServer(t, fakeApple((req, res) => {
+    res.setHeader('Set-Cookie', ['a=1', 'b=2'])
+    send(res, 200, account)
+  }))
+  const { client } = makeClient(t, url)
+  const res = await client.request('GET', '/account')
+  t.equal(res.headers['set-cookie'], 'a=1, b=2')
+  t.equal(res.headers['content-type'], 'application/json;charset=UTF8')
+})
+
 t.test('no answer before headersMs → TIMEOUT, retried for reads', async (t) => {
   const { url, seen } = await startServer(t, fakeApple(() => { /* never answers */ }))
   const { client, delays } = makeClient(t, url, { timeouts: { headersMs: 100 }, retry: { retries: 1 } })
