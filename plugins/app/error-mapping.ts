@@ -16,7 +16,28 @@ const TERMS_FIX = 'Apple refused the request because the latest terms and condit
 /** Apple codes that mean "the thing you named does not exist". */
 const NOT_FOUND_CODES = new Set(['NOT_FOUND', 'PROFILE_NOT_FOUND', 'DEVICE_NOT_FOUND'])
 
-function mapDepError (err: DepError): HttpProblem {
+/** Why Apple refused a cursor, per Apple's code; every case ends in "start over with the full list". */
+const CURSOR_REASONS: Record<string, string> = {
+  EXPIRED_CURSOR: 'Apple no longer accepts this cursor: it is older than 7 days.',
+  INVALID_CURSOR: 'Apple does not recognise this cursor.',
+  EXHAUSTED_CURSOR: 'Apple says this cursor has already returned everything it will.',
+  CURSOR_REQUIRED: 'Apple needs a cursor to report changes.'
+}
+
+/** What the request was about, so a detail can name the exact URL to call next. */
+export interface MappingContext {
+  /** The depgate server name of the route, when it has one. */
+  server?: string
+}
+
+function cursorProblem (err: DepCursorError, server: string | undefined): HttpProblem {
+  // Apple repeating the cursor it was given is Apple's anomaly, not the caller's cursor.
+  if (err.code === 'SAME_CURSOR') return httpProblem(502, err.code, 'Apple kept answering with the same cursor; depgate stopped instead of looping. Try again later.')
+  const reason = CURSOR_REASONS[err.code] ?? `Apple refused the cursor (${err.code}).`
+  return httpProblem(409, err.code, `${reason} Start over with GET /v1/servers/${server ?? '{server}'}/devices and use the cursor it returns.`)
+}
+
+function mapDepError (err: DepError, context: MappingContext): HttpProblem {
   const where = `Apple's ${err.endpoint.replace(/_/g, ' ')} endpoint`
   const retry = err.retryAfterSeconds === undefined ? {} : { retryAfterSeconds: err.retryAfterSeconds }
   if (err instanceof DepTokenExpiredError) {
@@ -29,18 +50,18 @@ function mapDepError (err: DepError): HttpProblem {
     }
     return httpProblem(502, err.code, `Apple rejected depgate's authentication (${err.code}). The server token may have been revoked or replaced: download a new one from Apple Business Manager and upload it.`)
   }
-  if (err instanceof DepCursorError) {
-    return httpProblem(err.code === 'SAME_CURSOR' ? 502 : 409, err.code, err.code === 'SAME_CURSOR'
-      ? 'Apple kept answering with the same cursor; depgate stopped instead of looping. Try again later.'
-      : `Apple refused the cursor (${err.code}). Start again without a cursor (a full fetch) to get a fresh one.`)
-  }
+  if (err instanceof DepCursorError) return cursorProblem(err, context.server)
   if (err instanceof DepApiError) {
     if (NOT_FOUND_CODES.has(err.code)) return httpProblem(404, err.code, `Apple answered ${err.code}: the item requested does not exist for this server.`)
     return httpProblem(400, err.code, `Apple refused the request with ${err.code}.`)
   }
   if (err instanceof DepThrottledError) {
+    // One code for "Apple asked us to slow down"; the status repeats Apple's: 503 only when Apple said 503, else 429.
     // Apple does not always say how long; a minute is the conservative hint when it did not.
-    return httpProblem(429, 'UPSTREAM_THROTTLED', `Apple is throttling requests to ${where}; wait and try again.`, { retryAfterSeconds: err.retryAfterSeconds ?? 60 })
+    const wait = { retryAfterSeconds: err.retryAfterSeconds ?? 60 }
+    return err.status === 503
+      ? httpProblem(503, 'UPSTREAM_THROTTLED', `${where} is unavailable for now (Apple answered 503); wait and try again.`, wait)
+      : httpProblem(429, 'UPSTREAM_THROTTLED', `Apple is throttling requests to ${where}; wait and try again.`, wait)
   }
   if (err instanceof DepTransportError) {
     return err.code === 'TIMEOUT'
@@ -78,9 +99,9 @@ function validationProblem (validation: ValidationEntry[], context: string | und
 }
 
 /** Maps anything thrown in a request to the problem to answer with; `internal` marks the ones to log as errors. */
-export function mapError (error: unknown): { problem: HttpProblem, internal: boolean } {
+export function mapError (error: unknown, context: MappingContext = {}): { problem: HttpProblem, internal: boolean } {
   if (error instanceof HttpProblem) return { problem: error, internal: false }
-  if (error instanceof DepError) return { problem: mapDepError(error), internal: false }
+  if (error instanceof DepError) return { problem: mapDepError(error, context), internal: false }
   const err = (typeof error === 'object' && error !== null ? error : {}) as FastifyLikeError
   // Fastify sets `validation` only on request validation failures (zod's issues, via the provider).
   if (Array.isArray(err.validation)) return { problem: validationProblem(err.validation, err.validationContext), internal: false }

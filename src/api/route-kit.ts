@@ -18,8 +18,13 @@ const SCOPE_TEXT: Record<Scope, string> = {
   admin: 'Needs an API key with the `admin` scope. Every call is written to the audit log.'
 }
 
-/** Upstream statuses any route that calls Apple can answer with: 502 (Apple failed), 503 (throttled), 504 (timeout). */
-export const UPSTREAM_STATUSES = [404, 502, 503, 504] as const
+/**
+ * Statuses any route that calls Apple can answer with, as plugins/app/error-mapping.ts maps Apple's
+ * failures: 404 (unknown server, or Apple: not found), 409 (server token expired; Apple refused a
+ * cursor), 502 (Apple failed), 503 (Apple answered 503 with Retry-After), 504 (timeout). Apple's
+ * throttling is 429 with Retry-After, already among the statuses every authenticated route has.
+ */
+export const UPSTREAM_STATUSES = [404, 409, 502, 503, 504] as const
 
 export interface RouteDocs {
   summary: string

@@ -16,9 +16,11 @@ const cases: Array<[string, unknown, number, string, RegExp?]> = [
   ['profile not found', new DepApiError('x', { code: 'PROFILE_NOT_FOUND', status: 400, endpoint: 'get_profile' }), 404, 'PROFILE_NOT_FOUND'],
   ['not found', new DepApiError('x', { code: 'NOT_FOUND', status: 404, endpoint: 'get_profile' }), 404, 'NOT_FOUND'],
   ['other api error', new DepApiError('x', { code: 'DEVICE_ID_REQUIRED', status: 400, endpoint: 'device_details' }), 400, 'DEVICE_ID_REQUIRED', /DEVICE_ID_REQUIRED/],
-  ['expired cursor', new DepCursorError('x', { code: 'EXPIRED_CURSOR', status: 400, endpoint: 'sync_devices' }), 409, 'EXPIRED_CURSOR', /without a cursor/],
+  ['expired cursor', new DepCursorError('x', { code: 'EXPIRED_CURSOR', status: 400, endpoint: 'sync_devices' }), 409, 'EXPIRED_CURSOR', /older than 7 days\. Start over with GET \/v1\/servers\/\{server\}\/devices/],
+  ['unknown cursor code', new DepCursorError('x', { code: 'CURSOR_GONE', status: 400, endpoint: 'sync_devices' }), 409, 'CURSOR_GONE', /refused the cursor \(CURSOR_GONE\)\. Start over with GET/],
   ['same cursor', new DepCursorError('x', { code: 'SAME_CURSOR', status: 200, endpoint: 'sync_devices' }), 502, 'SAME_CURSOR', /same cursor/],
   ['throttled', new DepThrottledError('x', { code: 'TOO_MANY_REQUESTS', status: 429, retryAfterSeconds: 12, ...ep }), 429, 'UPSTREAM_THROTTLED'],
+  ['unavailable with Retry-After', new DepThrottledError('x', { code: 'UPSTREAM_503', status: 503, retryAfterSeconds: 12, ...ep }), 503, 'UPSTREAM_THROTTLED', /answered 503/],
   ['upstream 5xx', new DepUpstreamError('x', { code: 'SERVER_ERROR', status: 503, ...ep }), 502, 'UPSTREAM_ERROR', /HTTP 503/],
   ['timeout', new DepTransportError('x', { code: 'TIMEOUT', ...ep }), 504, 'UPSTREAM_TIMEOUT'],
   ['network', new DepTransportError('x', { code: 'NETWORK_ERROR', ...ep }), 502, 'UPSTREAM_UNREACHABLE'],
@@ -49,6 +51,12 @@ for (const [name, err, status, code, detail] of cases) {
 t.test('throttling always says when to retry', async (t) => {
   t.equal(mapError(new DepThrottledError('x', { code: 'T', status: 429, retryAfterSeconds: 12, ...ep })).problem.headers['retry-after'], '12')
   t.equal(mapError(new DepThrottledError('x', { code: 'T', status: 503, ...ep })).problem.headers['retry-after'], '60')
+})
+
+t.test('a cursor refusal names the server\'s own device list to start over from', async (t) => {
+  const { problem } = mapError(new DepCursorError('x', { code: 'INVALID_CURSOR', status: 400, endpoint: 'sync_devices' }), { server: 'paris' })
+  t.equal(problem.statusCode, 409)
+  t.equal(problem.detail, 'Apple does not recognise this cursor. Start over with GET /v1/servers/paris/devices and use the cursor it returns.')
 })
 
 t.test('validation failures name the field and why', async (t) => {

@@ -7,6 +7,7 @@ import { collectDevices, NDJSON_CONTENT_TYPE, ndjsonDevices, wantsNdjson, type S
 import { docs, errorResponses, serverParamsSchema } from '../../../../../src/api/route-kit.js'
 import { httpProblem, toProblem } from '../../../../../src/problems.js'
 import { mapError } from '../../../../../plugins/app/error-mapping.js'
+import { mappingContext } from '../../../../../plugins/app/errors.js'
 
 const DESCRIPTION = `Every device currently assigned to this MDM server: depgate follows Apple's cursor through every page (up to 1000 devices a page) and answers once.
 
@@ -43,7 +44,7 @@ const plugin: FastifyPluginAsyncZod = async (fastify) => {
         match,
         res: reply.raw,
         problem: (err) => {
-          const { problem } = mapError(err)
+          const { problem } = mapError(err, mappingContext(request))
           // Fastify logs the error itself when the stream ends with it.
           request.problemCode = problem.code
           return toProblem(problem, request.url, request.id)
