@@ -4,6 +4,13 @@
  * (`ok` or the problem code) and when. A route that wants a richer entry writes it itself after
  * success with `await fastify.audit(request, {...})`; the hook then skips that request, and still
  * records the failure when the route throws before getting there.
+ *
+ * A read sent with a write method (POST …/devices/details carries its serials in a body) says so
+ * with `config: { audit: false }`. That opt-out is accepted only from a route whose scope is
+ * `read` (or `none`): a route needing `write` or `admin` — or declaring no scope, which means
+ * admin — that says `audit: false` stops the app at start-up, so no real write can drop out of
+ * the log by a slip. Deriving "write" from the scope alone would instead drop a write route whose
+ * scope was set too low, silently.
  */
 import fp from 'fastify-plugin'
 import type { FastifyRequest } from 'fastify'
@@ -37,8 +44,8 @@ declare module 'fastify' {
     audit (request: FastifyRequest, entry: RouteAuditEntry): Promise<void>
   }
   interface FastifyContextConfig {
-    /** Audit action name for this route (else `<METHOD> <url>`). */
-    audit?: string
+    /** Audit action name for this route (else `<METHOD> <url>`); `false`: a read sent with a write method (read scope only). */
+    audit?: string | false
   }
   interface FastifyRequest {
     auditAnnotation: AuditAnnotation | null
@@ -49,12 +56,22 @@ declare module 'fastify' {
 }
 
 const WRITE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE'])
+/** Scopes of routes that may declare themselves reads (`audit: false`). */
+const READ_SCOPES = new Set(['read', 'none'])
+
+/** Refuses `audit: false` on a route that needs more than `read`: such a route writes, and must be logged. */
+export function checkAuditOptOut (route: { method: string | string[], url: string, config?: { audit?: string | false, scope?: string } }): void {
+  const config = route.config ?? {}
+  if (config.audit !== false || READ_SCOPES.has(config.scope ?? 'admin')) return
+  throw new Error(`${[route.method].flat().join(',')} ${route.url} declares audit: false but needs the "${config.scope ?? 'admin'}" scope: only a read-scope route may opt out of the audit log.`)
+}
 
 export function auditEntryFor (request: FastifyRequest, statusCode: number) {
   const a = request.auditAnnotation ?? {}
+  const named = request.routeOptions.config.audit
   const entry = {
     keyId: request.auth?.keyId ?? null,
-    action: a.action ?? request.routeOptions.config.audit ?? `${request.method} ${String(request.routeOptions.url)}`,
+    action: a.action ?? (typeof named === 'string' ? named : `${request.method} ${String(request.routeOptions.url)}`),
     target: a.target ?? request.url.split('?')[0],
     result: statusCode < 400 ? 'ok' : (request.problemCode ?? `HTTP_${statusCode}`)
   }
@@ -70,6 +87,7 @@ export function routeEntryTarget (entry: Pick<RouteAuditEntry, 'server' | 'targe
 
 export function createAuditPlugin () {
   return fp(async function audit (fastify) {
+    fastify.addHook('onRoute', checkAuditOptOut)
     fastify.decorateRequest('auditAnnotation', null)
     fastify.decorateRequest('audited', false)
     fastify.decorate('audit', async function (request: FastifyRequest, entry: RouteAuditEntry) {
@@ -89,7 +107,7 @@ export function createAuditPlugin () {
     fastify.addHook('onResponse', async function (request, reply) {
       // Requests refused before authentication are not audited (they are logged): otherwise anyone
       // who can reach the port could fill the table, since the rate limit counts keys, not strangers.
-      if (!WRITE_METHODS.has(request.method) || request.is404 || request.audited || request.auth === null) return
+      if (!WRITE_METHODS.has(request.method) || request.routeOptions.config.audit === false || request.is404 || request.audited || request.auth === null) return
       try {
         await fastify.store.audit.record(auditEntryFor(request, reply.statusCode))
       } catch (err) {
