@@ -105,6 +105,7 @@ export function createSwaggerPlugin () {
           { name: 'devices', description: 'Devices assigned to a DEP server' },
           { name: 'profiles', description: 'Enrollment profiles' },
           { name: 'account', description: 'The Apple account behind a DEP server' },
+          { name: 'pass-through', description: 'Any Apple DEP endpoint, called with a DEP server\'s credentials (admin scope)' },
           { name: 'operations', description: 'Health, readiness and metrics' }
         ],
         components: {
