@@ -5,12 +5,14 @@
  */
 import { randomUUID } from 'node:crypto'
 import { realpathSync } from 'node:fs'
+import type { Socket } from 'node:net'
 import { fileURLToPath } from 'node:url'
 import Fastify, { type FastifyInstance, type FastifyServerOptions, type RouteOptions } from 'fastify'
 import fp from 'fastify-plugin'
 import type { DestinationStream } from 'pino'
 import app, { type AppOptions } from './app.js'
 import type { Config } from './config.js'
+import { PROBLEM_CONTENT_TYPE, problemType, statusTitle } from './problems.js'
 
 /** Fields that may hold a secret, wherever they appear in a log object (one level deep, and top level). */
 export const SECRET_FIELDS = [
@@ -38,6 +40,57 @@ export function loggerOptions (config: Config, stream?: DestinationStream): Fast
   return stream === undefined ? base : { ...base, stream }
 }
 
+const CLIENT_ERRORS: Record<string, [number, string, string]> = {
+  HPE_HEADER_OVERFLOW: [431, 'REQUEST_HEADER_FIELDS_TOO_LARGE', 'The request line or headers are too large.'],
+  ERR_HTTP_REQUEST_TIMEOUT: [408, 'REQUEST_TIMEOUT', 'The request did not arrive in time.']
+}
+const MALFORMED: [number, string, string] = [400, 'BAD_REQUEST', 'The request is not valid HTTP.']
+
+/**
+ * Node's answer to bytes that never became a request (too-large headers, malformed HTTP, a
+ * request that took too long), which no hook or error handler sees: the same problem+json shape
+ * as every other error. Nothing of the input is echoed (it may be a secret-bearing header), and
+ * there is no `instance` because the path is part of what could not be read.
+ */
+export function clientErrorHandler (this: FastifyInstance, err: Error & { code?: string }, socket: Socket): void {
+  // The peer is gone: nobody to answer.
+  if (err.code === 'ECONNRESET' || socket.destroyed) return
+  const [status, code, detail] = CLIENT_ERRORS[err.code ?? ''] ?? MALFORMED
+  this.log.debug({ code: err.code }, 'client error')
+  if (socket.writable) {
+    const body = JSON.stringify({ type: problemType(code), title: statusTitle(status), status, code, detail })
+    socket.write(`HTTP/1.1 ${status} ${statusTitle(status)}\r\nContent-Type: ${PROBLEM_CONTENT_TYPE}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`)
+  }
+  socket.destroy()
+}
+
+/**
+ * Graceful close without the 72 s keep-alive wait: once the requests in flight have been answered,
+ * every remaining connection (idle keep-alive ones, and stuck ones that sent half a request) is
+ * closed. Node's own `close()` only drops connections that are idle at that very moment.
+ */
+function closeConnectionsWhenDrained (fastify: FastifyInstance): void {
+  const server = fastify.server
+  let inFlight = 0
+  let closing = false
+  const sweep = (): void => {
+    if (closing && inFlight === 0) server.closeAllConnections()
+  }
+  server.on('request', (_req, res) => {
+    inFlight++
+    res.once('close', () => {
+      inFlight--
+      sweep()
+    })
+  })
+  fastify.addHook('preClose', (done) => {
+    closing = true
+    // After Fastify's server.close() (which runs right after this hook): no new connections by then.
+    setImmediate(sweep)
+    done()
+  })
+}
+
 export interface BuildOptions extends Omit<AppOptions, 'config'> {
   /** Where log lines go (default stdout); tests pass an array-backed stream. */
   logStream?: DestinationStream
@@ -60,8 +113,10 @@ export async function buildServer (config: Config, opts: BuildOptions = {}): Pro
     keepAliveTimeout: 72_000,
     return503OnClosing: true,
     forceCloseConnections: 'idle',
+    clientErrorHandler,
     routerOptions: { ignoreTrailingSlash: true }
   })
+  closeConnectionsWhenDrained(fastify)
   if (onRoute !== undefined) fastify.addHook('onRoute', onRoute)
   await fastify.register(fp(app), { config, ...appOpts })
   await fastify.ready()

@@ -1,6 +1,9 @@
+import { once } from 'node:events'
+import { connect, type AddressInfo, type Socket } from 'node:net'
+import type { FastifyInstance } from 'fastify'
 import t from 'tap'
 import { buildTestApp } from './helper.js'
-import { buildServer, genReqId, REDACT_PATHS } from '../src/server.js'
+import { buildServer, clientErrorHandler, genReqId, REDACT_PATHS } from '../src/server.js'
 import { loadConfig } from '../src/config.js'
 import { tempDir } from './helper.js'
 import { DEPSIM_CREDENTIALS } from '../src/simulator/index.js'
@@ -43,4 +46,90 @@ t.test('without a given store the app opens one under the data dir and closes it
   await app.close()
   await t.rejects(app.store.ping(), 'closed with the app')
   await t.rejects(buildServer(loadConfig({ DEPGATE_DATABASE_URL: 'postgres://127.0.0.1/x', DEPGATE_LOG_LEVEL: 'silent' })), /not supported yet/)
+})
+
+/** Writes raw bytes to the listening app and collects everything until the server closes the socket. */
+async function rawExchange (app: FastifyInstance, bytes: string): Promise<string> {
+  const { port } = app.server.address() as AddressInfo
+  const socket = connect(port, '127.0.0.1')
+  socket.write(bytes)
+  let out = ''
+  socket.on('data', (chunk: Buffer) => { out += chunk.toString() })
+  await once(socket, 'close')
+  return out
+}
+
+t.test('too-large headers and malformed HTTP are answered as problem+json, without echoing the input', async (t) => {
+  const { app } = await buildTestApp(t, { simulator: false })
+  await app.listen({ port: 0, host: '127.0.0.1' })
+  const big = await rawExchange(app, `GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: ${'s3cr3t'.repeat(4000)}\r\n\r\n`)
+  t.match(big, /^HTTP\/1\.1 431 Request Header Fields Too Large\r\n/)
+  t.match(big, /\r\nContent-Type: application\/problem\+json\r\n/)
+  const bigBody = JSON.parse(big.split('\r\n\r\n')[1]) as Record<string, unknown>
+  t.same(bigBody, { type: 'urn:depgate:problem:request-header-fields-too-large', title: 'Request Header Fields Too Large', status: 431, code: 'REQUEST_HEADER_FIELDS_TOO_LARGE', detail: 'The request line or headers are too large.' })
+  t.notOk(big.includes('s3cr3t'))
+
+  const bad = await rawExchange(app, 'GET /healthz HTTP/1.1\r\nAuthorization Bearer s3cr3t\r\n\r\n')
+  t.match(bad, /^HTTP\/1\.1 400 Bad Request\r\n/)
+  t.match(JSON.parse(bad.split('\r\n\r\n')[1]), { status: 400, code: 'BAD_REQUEST' })
+  t.notOk(bad.includes('s3cr3t'))
+})
+
+t.test('clientErrorHandler: 408 on a request timeout, nothing on a reset or an unwritable socket', async (t) => {
+  const { app } = await buildTestApp(t, { simulator: false })
+  const fakeSocket = (writable: boolean, destroyed = false) => {
+    const written: string[] = []
+    let closed = 0
+    const socket = { writable, destroyed, write (s: string) { written.push(s) }, destroy () { closed++ } }
+    return { socket: socket as unknown as Socket, written, closed: () => closed }
+  }
+  const timeout = fakeSocket(true)
+  clientErrorHandler.call(app, Object.assign(new Error('t'), { code: 'ERR_HTTP_REQUEST_TIMEOUT' }), timeout.socket)
+  t.match(timeout.written[0], /^HTTP\/1\.1 408 Request Timeout\r\n[^]*"code":"REQUEST_TIMEOUT"/)
+  t.equal(timeout.closed(), 1)
+  const reset = fakeSocket(true)
+  clientErrorHandler.call(app, Object.assign(new Error('r'), { code: 'ECONNRESET' }), reset.socket)
+  const gone = fakeSocket(true, true)
+  clientErrorHandler.call(app, new Error('no code'), gone.socket)
+  t.same([reset.written, reset.closed(), gone.written, gone.closed()], [[], 0, [], 0])
+  const readOnly = fakeSocket(false)
+  clientErrorHandler.call(app, new Error('no code'), readOnly.socket)
+  t.same([readOnly.written, readOnly.closed()], [[], 1])
+})
+
+t.test('close does not wait for idle keep-alive or half-sent requests', async (t) => {
+  const { app } = await buildTestApp(t, { simulator: false })
+  await app.listen({ port: 0, host: '127.0.0.1' })
+  const { port } = app.server.address() as AddressInfo
+  const idle = connect(port, '127.0.0.1')
+  idle.write('GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n')
+  await once(idle, 'data') // answered; the connection stays open (keep-alive, 72 s)
+  const stuck = connect(port, '127.0.0.1')
+  stuck.write('GET /healthz HTTP/1.1\r\nHost: x\r\n')
+  await once(stuck, 'connect')
+  // Being cut off may surface as a reset (events.once would reject on it): that is the point.
+  const closed = [idle, stuck].map(async (s) => await new Promise((resolve) => {
+    s.on('error', () => {})
+    s.once('close', resolve)
+  }))
+  await Promise.all([app.close(), ...closed])
+  t.pass('closed with both connections open')
+})
+
+t.test('close lets a request in flight finish, then closes its keep-alive connection', async (t) => {
+  const { app, sim, auth } = await buildTestApp(t)
+  await app.listen({ port: 0, host: '127.0.0.1' })
+  const { port } = app.server.address() as AddressInfo
+  const simUrl = sim?.url ?? ''
+  await fetch(`${simUrl}/_sim/faults`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ endpoint: 'account', kind: 'latency', ms: 200 }) })
+  const socket = connect(port, '127.0.0.1')
+  socket.write(`GET /v1/servers/default/account HTTP/1.1\r\nHost: x\r\nAuthorization: ${auth().authorization}\r\n\r\n`)
+  let answer = ''
+  socket.on('data', (chunk: Buffer) => { answer += chunk.toString() })
+  // Wait until depgate is waiting on the simulator, i.e. the request is in flight.
+  while (((await (await fetch(`${simUrl}/_sim/stats`)).json()) as { requests: { account?: number } }).requests.account !== 1) {
+    await new Promise((resolve) => setImmediate(resolve))
+  }
+  await Promise.all([app.close(), once(socket, 'close')])
+  t.match(answer, /^HTTP\/1\.1 200 OK\r\n/)
 })
