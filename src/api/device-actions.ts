@@ -5,7 +5,7 @@
  */
 import { z } from 'zod'
 import { serialListSchema } from './serials.js'
-import { deviceStatusMapSchema, statusSummarySchema } from './profiles.js'
+import { perSerialResultShape } from './profiles.js'
 
 export const activationLockBodySchema = z.strictObject({
   escrow_key: z.string().regex(/^[0-9A-Fa-f]{64}$/, 'escrow_key is the 64-hex-digit hash of the bypass code, not the dashed code itself').optional()
@@ -44,7 +44,4 @@ export const disownBodySchema = z.object({
   examples: [{ serials: ['C02XK1ABCDEF', 'DMPXK2ABCDEF'], confirm: 'DISOWN 2 DEVICES FROM default' }]
 })
 
-export const disownResultSchema = z.object({
-  devices: deviceStatusMapSchema,
-  summary: statusSummarySchema
-}).meta({ id: 'DisownResult', examples: [{ devices: { C02XK1ABCDEF: 'SUCCESS', DMPXK2ABCDEF: 'SUCCESS' }, summary: { SUCCESS: 2 } }] })
+export const disownResultSchema = z.object(perSerialResultShape).meta({ id: 'DisownResult', examples: [{ devices: { C02XK1ABCDEF: 'SUCCESS', DMPXK2ABCDEF: 'SUCCESS' }, summary: { SUCCESS: 2 } }] })

@@ -5,6 +5,7 @@
  * back, hop-by-hop and credential headers are dropped so Apple's session token never leaves.
  */
 import { z } from 'zod'
+import { serverParamsSchema } from './route-kit.js'
 
 export const PASSTHROUGH_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'] as const
 export type PassthroughMethod = typeof PASSTHROUGH_METHODS[number]
@@ -40,7 +41,6 @@ export function applePath (wildcard: string): { path: string } | { refused: stri
   return { path }
 }
 
-export const passthroughParamsSchema = z.object({
-  server: z.string().describe('The DEP server name'),
+export const passthroughParamsSchema = serverParamsSchema.extend({
   '*': z.string().describe('The Apple path without its leading slash, e.g. `account`, `profile`, `devices/sync`')
 })

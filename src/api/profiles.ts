@@ -4,6 +4,7 @@
  * checked by src/dep/profile-rules.ts so the caller gets Apple's code, not a generic one.
  */
 import { z } from 'zod'
+import { serverParamsSchema } from './route-kit.js'
 import { serialListSchema } from './serials.js'
 
 /** Apple's per-device results: define / assign / remove / disown. */
@@ -87,10 +88,7 @@ export const profileSchema = z.looseObject({
   examples: [{ profile_uuid: '0123456789ABCDEF0123456789ABCDEF', ...profileExample }]
 })
 
-export const profileParamsSchema = z.object({
-  server: z.string().describe('The DEP server name'),
-  uuid: profileUuidSchema
-})
+export const profileParamsSchema = serverParamsSchema.extend({ uuid: profileUuidSchema })
 
 export const assignBodySchema = z.object({
   serials: serialListSchema().describe('1 to 10000 distinct serials; sent to Apple in chunks of at most 1000')
@@ -99,10 +97,12 @@ export const assignBodySchema = z.object({
 export const statusSummarySchema = z.record(z.string(), z.number().int())
   .meta({ id: 'StatusSummary', description: 'How many serials got each status', examples: [{ SUCCESS: 1, THROTTLED: 1 }] })
 
+/** What every per-serial write answers: Apple's status per serial and the count per status. */
+export const perSerialResultShape = { devices: deviceStatusMapSchema, summary: statusSummarySchema }
+
 export const assignResultSchema = z.object({
   profile_uuid: z.string(),
-  devices: deviceStatusMapSchema,
-  summary: statusSummarySchema,
+  ...perSerialResultShape,
   retry_after_seconds: z.number().int().optional().describe('Present when some serials are THROTTLED: wait at least this long before assigning those again')
 }).meta({
   id: 'AssignProfileResult',
@@ -119,10 +119,7 @@ export const removeBodySchema = z.object({
   profile_uuid: profileUuidSchema.optional().describe('Accepted and sent on, although Apple appears to ignore it')
 }).meta({ id: 'RemoveProfileRequest', examples: [{ serials: ['C02XK1ABCDEF'] }] })
 
-export const removeResultSchema = z.object({
-  devices: deviceStatusMapSchema,
-  summary: statusSummarySchema
-}).meta({ id: 'RemoveProfileResult', examples: [{ devices: { C02XK1ABCDEF: 'SUCCESS' }, summary: { SUCCESS: 1 } }] })
+export const removeResultSchema = z.object(perSerialResultShape).meta({ id: 'RemoveProfileResult', examples: [{ devices: { C02XK1ABCDEF: 'SUCCESS' }, summary: { SUCCESS: 1 } }] })
 
 /** Counts per status, so a script can check `summary.SUCCESS === serials.length` without a loop. */
 export function summarize (devices: Record<string, string>): Record<string, number> {

@@ -4,10 +4,12 @@
  * what is particular to it.
  */
 import { z } from 'zod'
-import { problemResponses } from '../problems.js'
+import { DepApiError } from '../dep/errors.js'
+import { httpProblem, problemResponses } from '../problems.js'
 
 export type Scope = 'read' | 'write' | 'admin'
 
+/** The `:server` path parameter of every DEP route; other params schemas extend serverParamsSchema. */
 export const serverParamsSchema = z.object({
   server: z.string().describe('The DEP server name (`default` on a single-token install)')
 })
@@ -39,6 +41,19 @@ export function docs (tag: string, scope: Scope, summary: string, description: s
     description: `${description}\n\n${SCOPE_TEXT[scope]}`,
     tags: [tag],
     security: [{ bearerAuth: [] }]
+  }
+}
+
+/**
+ * Awaits an Apple call and turns Apple's `appleCode` refusal (a thing that does not exist) into a
+ * 404 problem with the route's own code and sentence; every other failure goes on to the mapping.
+ */
+export async function notFoundAs<T> (call: Promise<T>, appleCode: string, code: string, detail: string): Promise<T> {
+  try {
+    return await call
+  } catch (err) {
+    if (err instanceof DepApiError && err.code === appleCode) throw httpProblem(404, code, detail, { cause: err })
+    throw err
   }
 }
 

@@ -6,6 +6,7 @@
  * sent on, because Apple would only answer NOT_ACCESSIBLE for it and a typo would go unnoticed.
  */
 import { z } from 'zod'
+import { serverParamsSchema } from './route-kit.js'
 
 export const SERIAL_PATTERN = /^[A-Za-z0-9]{8,14}$/
 /** Most serials one request may name: bounds memory and keeps one call within Apple's patience. */
@@ -47,7 +48,4 @@ export function serialListSchema (max = MAX_SERIALS) {
     })
 }
 
-export const serialParamsSchema = z.object({
-  server: z.string().describe('The DEP server name (`default` on a single-token install)'),
-  serial: serialSchema
-})
+export const serialParamsSchema = serverParamsSchema.extend({ serial: serialSchema })

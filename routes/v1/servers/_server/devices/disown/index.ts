@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncZod } from '@fastify/type-provider-zod'
 import { disownBodySchema, disownConfirmation, disownResultSchema, MAX_DISOWN } from '../../../../../../src/api/device-actions.js'
-import { summarize } from '../../../../../../src/api/profiles.js'
+import { perSerialWrite } from '../../../../../../src/api/per-serial.js'
 import { docs, errorResponses, serverParamsSchema } from '../../../../../../src/api/route-kit.js'
 import { httpProblem } from '../../../../../../src/problems.js'
 
@@ -33,10 +33,8 @@ const plugin: FastifyPluginAsyncZod = async (fastify) => {
     }
     const { client } = fastify.depServers.get(server)
     // Irreversible: the audit entry names every serial, even when Apple's answer never arrives.
-    request.auditWith({ detail: `serials ${serials.join(',')}` })
-    const devices = await client.disownDevices(serials)
-    const summary = summarize(devices)
-    request.auditWith({ detail: `${JSON.stringify(summary)} serials ${serials.join(',')}` })
+    const named = `serials ${serials.join(',')}`
+    const { devices, summary } = await perSerialWrite(request, named, async () => ({ devices: await client.disownDevices(serials) }), (s) => `${s} ${named}`)
     return { devices, summary }
   })
 }

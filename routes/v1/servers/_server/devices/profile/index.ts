@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncZod } from '@fastify/type-provider-zod'
-import { removeBodySchema, removeResultSchema, summarize } from '../../../../../../src/api/profiles.js'
+import { perSerialWrite } from '../../../../../../src/api/per-serial.js'
+import { removeBodySchema, removeResultSchema } from '../../../../../../src/api/profiles.js'
 import { docs, errorResponses, serverParamsSchema } from '../../../../../../src/api/route-kit.js'
 
 const DESCRIPTION = `Removes the enrollment profile assignment from up to 10000 serials (sent to Apple in chunks). Answers Apple's status per serial (\`SUCCESS\`, \`NOT_ACCESSIBLE\`, \`FAILED\`) and a \`summary\` with the count per status.
@@ -19,10 +20,7 @@ const plugin: FastifyPluginAsyncZod = async (fastify) => {
     const { server } = request.params
     const { serials, profile_uuid: uuid } = request.body
     const { client } = fastify.depServers.get(server)
-    request.auditWith({ detail: `${serials.length} serial(s)` })
-    const { devices } = await client.removeProfile(serials, uuid)
-    const summary = summarize(devices)
-    request.auditWith({ detail: `${serials.length} serial(s): ${JSON.stringify(summary)}` })
+    const { devices, summary } = await perSerialWrite(request, `${serials.length} serial(s)`, async () => await client.removeProfile(serials, uuid))
     return { devices, summary }
   })
 }

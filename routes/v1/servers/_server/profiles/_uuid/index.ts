@@ -1,8 +1,6 @@
 import type { FastifyPluginAsyncZod } from '@fastify/type-provider-zod'
 import { profileParamsSchema, profileSchema } from '../../../../../../src/api/profiles.js'
-import { docs, errorResponses } from '../../../../../../src/api/route-kit.js'
-import { DepApiError } from '../../../../../../src/dep/errors.js'
-import { httpProblem } from '../../../../../../src/problems.js'
+import { docs, errorResponses, notFoundAs } from '../../../../../../src/api/route-kit.js'
 
 const DESCRIPTION = `A profile as Apple stores it. The UUID is 32 hexadecimal digits as Apple returns them (a dashed UUID and lower case are accepted).
 
@@ -19,15 +17,8 @@ const plugin: FastifyPluginAsyncZod = async (fastify) => {
   }, async (request) => {
     const { server, uuid } = request.params
     const { client } = fastify.depServers.get(server)
-    try {
-      return await client.getProfile(uuid)
-    } catch (err) {
-      // The client reports Apple's 400 NOT_FOUND and a 404 alike as NOT_FOUND.
-      if (err instanceof DepApiError && err.code === 'NOT_FOUND') {
-        throw httpProblem(404, 'PROFILE_NOT_FOUND', `Apple knows no profile ${uuid} for this MDM server ("${server}"). Check the UUID returned when the profile was defined.`, { cause: err })
-      }
-      throw err
-    }
+    // The client reports Apple's 400 NOT_FOUND and a 404 alike as NOT_FOUND.
+    return await notFoundAs(client.getProfile(uuid), 'NOT_FOUND', 'PROFILE_NOT_FOUND', `Apple knows no profile ${uuid} for this MDM server ("${server}"). Check the UUID returned when the profile was defined.`)
   })
 }
 

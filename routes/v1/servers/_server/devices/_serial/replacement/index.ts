@@ -1,9 +1,7 @@
 import type { FastifyPluginAsyncZod } from '@fastify/type-provider-zod'
 import { replacementSchema } from '../../../../../../../src/api/device-actions.js'
-import { docs, errorResponses } from '../../../../../../../src/api/route-kit.js'
+import { docs, errorResponses, notFoundAs } from '../../../../../../../src/api/route-kit.js'
 import { serialParamsSchema } from '../../../../../../../src/api/serials.js'
-import { DepApiError } from '../../../../../../../src/dep/errors.js'
-import { httpProblem } from '../../../../../../../src/problems.js'
 
 const DESCRIPTION = `For a device Apple replaced (its \`is_replacement_device\` is true): the serial of the original device and the replacement date.
 
@@ -20,14 +18,7 @@ const plugin: FastifyPluginAsyncZod = async (fastify) => {
   }, async (request) => {
     const { server, serial } = request.params
     const { client } = fastify.depServers.get(server)
-    try {
-      return await client.getReplacementDetails(serial)
-    } catch (err) {
-      if (err instanceof DepApiError && err.code === 'DEVICE_NOT_FOUND') {
-        throw httpProblem(404, 'DEVICE_NOT_FOUND', `Apple has no replacement record for ${serial}: it is not a replacement device, or not known to this MDM server.`, { cause: err })
-      }
-      throw err
-    }
+    return await notFoundAs(client.getReplacementDetails(serial), 'DEVICE_NOT_FOUND', 'DEVICE_NOT_FOUND', `Apple has no replacement record for ${serial}: it is not a replacement device, or not known to this MDM server.`)
   })
 }
 

@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncZod } from '@fastify/type-provider-zod'
-import { assignBodySchema, assignResultSchema, profileParamsSchema, summarize } from '../../../../../../../src/api/profiles.js'
+import { perSerialWrite } from '../../../../../../../src/api/per-serial.js'
+import { assignBodySchema, assignResultSchema, profileParamsSchema } from '../../../../../../../src/api/profiles.js'
 import { docs, errorResponses } from '../../../../../../../src/api/route-kit.js'
 
 const DESCRIPTION = `Assigns the profile to up to 10000 serials; depgate sends them to Apple in chunks of at most 1000 (Apple's advice) and merges the answers.
@@ -21,14 +22,9 @@ const plugin: FastifyPluginAsyncZod = async (fastify) => {
     const { server, uuid } = request.params
     const { serials } = request.body
     const { client } = fastify.depServers.get(server)
-    request.auditWith({ target: uuid, detail: `${serials.length} serial(s)` })
-    const result = await client.assignProfile(uuid, serials)
-    const summary = summarize(result.devices)
-    request.auditWith({ detail: `${serials.length} serial(s): ${JSON.stringify(summary)}` })
-    const answer: { profile_uuid: string, devices: Record<string, string>, summary: Record<string, number>, retry_after_seconds?: number } =
-      { profile_uuid: uuid, devices: result.devices, summary }
-    if (result.retry_after_seconds !== undefined) answer.retry_after_seconds = Math.ceil(result.retry_after_seconds)
-    return answer
+    request.auditWith({ target: uuid })
+    const { devices, summary, retry_after_seconds: wait } = await perSerialWrite(request, `${serials.length} serial(s)`, async () => await client.assignProfile(uuid, serials))
+    return { profile_uuid: uuid, devices, summary, ...(wait === undefined ? {} : { retry_after_seconds: Math.ceil(wait) }) }
   })
 }
 
