@@ -49,16 +49,22 @@ export async function secureStore (store: Store, config: Pick<Config, 'dataDir' 
   return await store.servers.sealLegacyTokens()
 }
 
-/** Opens the configured store with its secret box installed and legacy tokens sealed. */
-export async function openSecureStore (config: Config): Promise<Store> {
+/** Opens the configured store with its secret box installed and legacy tokens sealed; also says which box. */
+export async function openStoreWithBox (config: Config): Promise<{ store: Store, box: SecretBox, source: LoadedKey['source'] }> {
   const store = await createStore(config.databaseUrl === undefined ? { dataDir: config.dataDir } : { databaseUrl: config.databaseUrl })
   try {
-    await secureStore(store, config)
+    const { box, source } = await loadSecretBox(config)
+    store.servers.setSecretBox(box)
+    await store.servers.sealLegacyTokens()
+    return { store, box, source }
   } catch (err) {
     await store.close()
     throw err
   }
-  return store
+}
+
+export async function openSecureStore (config: Config): Promise<Store> {
+  return (await openStoreWithBox(config)).store
 }
 
 export interface DefaultServerPlan {

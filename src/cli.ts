@@ -11,8 +11,8 @@ import { ConfigError, loadConfig } from './config.js'
 import { writeOpenApi } from './openapi.js'
 import { ImportUsageError } from './tokens/import-command.js'
 import { RotateUsageError } from './tokens/rotate-command.js'
-import { loadSecretBox, openSecureStore } from './bootstrap.js'
-import { createStore, type Store } from './store/index.js'
+import { openSecureStore, openStoreWithBox } from './bootstrap.js'
+import type { Store } from './store/index.js'
 
 export const USAGE = `Usage: depgate [command]
 
@@ -143,18 +143,7 @@ export async function main (argv: string[], io: CliIo = defaultIo): Promise<numb
           stdout: io.stdout,
           env: io.env,
           dataDir: config.dataDir,
-          openStore: async () => {
-            const store = await createStore(config.databaseUrl === undefined ? { dataDir: config.dataDir } : { databaseUrl: config.databaseUrl })
-            try {
-              const { box, source } = await loadSecretBox(config)
-              store.servers.setSecretBox(box)
-              await store.servers.sealLegacyTokens()
-              return { store, box, source }
-            } catch (err) {
-              await store.close()
-              throw err
-            }
-          }
+          openStore: async () => await openStoreWithBox(config)
         })
       }
       case 'openapi':

@@ -25,7 +25,8 @@ function observeIterator<T> (iterable: AsyncIterable<T>, observer: CallObserver)
   const it = iterable[Symbol.asyncIterator]()
   const wrapped: AsyncIterableIterator<T> = {
     next: async (...args: [] | [unknown]) => await observe(it.next(...args), observer, () => true),
-    return: async (value?: unknown) => await (it.return?.(value) ?? Promise.resolve({ done: true as const, value: undefined as T })),
+    // Only generators reach here (drainFetch/drainSync), and generators always have return().
+    return: async (value?: unknown) => await (it as AsyncGenerator<T>).return(value),
     [Symbol.asyncIterator] () { return wrapped }
   }
   return wrapped
@@ -44,7 +45,6 @@ export function trackClient (client: DepClient, observer: CallObserver): DepClie
           return observe(result, observer, ok)
         }
         if (result !== null && typeof result === 'object' && Symbol.asyncIterator in result) return observeIterator(result as AsyncIterable<unknown>, observer)
-        /* c8 ignore next - every DepClient method returns a promise or an async iterable */
         return result
       }
     }

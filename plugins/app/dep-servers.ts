@@ -178,6 +178,7 @@ export function createDepServersPlugin (opts: DepServersPluginOptions = {}) {
     const tracking = {
       success (name: string) {
         const record = records.get(name)
+        /* c8 ignore next - only when the server is deleted while one of its calls is in flight */
         if (record === undefined) return
         if (record.termsNotSignedAt !== undefined || record.lastError !== undefined) {
           const wasTerms = record.termsNotSignedAt !== undefined
@@ -279,11 +280,11 @@ export function createDepServersPlugin (opts: DepServersPluginOptions = {}) {
         const existing = records.get(name)
         checkSameServer(existing?.token, upload.token, force)
         checkNotExpired(upload.token, now())
-        const target = baseUrl ?? existing?.baseUrl
+        const target = baseUrl ?? existing?.baseUrl ?? APPLE_BASE_URL
         let account: AccountIdentity | undefined
         if (verify) {
           // A throwaway client: the stored one keeps serving the old token until the new one is committed.
-          const probe = new DepClient({ ...opts.clientOptions, token: upload.token, baseUrl: target ?? APPLE_BASE_URL, retry: { retries: 0 } })
+          const probe = new DepClient({ ...opts.clientOptions, token: upload.token, baseUrl: target, retry: { retries: 0 } })
           try {
             account = await verifyToken(() => probe.getAccount(), () => new Date(now()))
           } finally {
@@ -293,7 +294,7 @@ export function createDepServersPlugin (opts: DepServersPluginOptions = {}) {
         const { record, created } = await store.servers.upsert({
           name,
           token: upload.token,
-          ...(target === undefined ? {} : { baseUrl: target }),
+          baseUrl: target,
           ...(account === undefined ? {} : { account }),
           promoteStagedKey: upload.key === 'staged'
         })

@@ -122,13 +122,15 @@ export function createServerRepository (db: Kysely<Database>, now: () => Date): 
           terms_not_signed_at: null,
           last_error: null,
           last_error_at: null,
-          ...(account === undefined
-            ? {}
-            : { account_server_uuid: account.serverUuid ?? null, account_server_name: account.serverName ?? null, account_org_name: account.orgName ?? null, account_checked_at: account.checkedAt })
+          // An unchecked token says nothing about whose it is: the previous token's identity must not linger.
+          account_server_uuid: account?.serverUuid ?? null,
+          account_server_name: account?.serverName ?? null,
+          account_org_name: account?.orgName ?? null,
+          account_checked_at: account?.checkedAt ?? null
         }
         let row: ServersTable
         if (existing === undefined) {
-          row = { name, created_at: at, account_server_uuid: null, account_server_name: null, account_org_name: null, account_checked_at: null, ...values }
+          row = { name, created_at: at, ...values }
           await trx.insertInto('servers').values(row).execute()
         } else {
           row = { ...existing, ...values }

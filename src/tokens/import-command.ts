@@ -46,10 +46,10 @@ export async function runTokenImport (argv: string[], io: ImportIo): Promise<num
     const existing = await store.servers.get(server)
     checkSameServer(existing?.token, upload.token, values.force === true)
     checkNotExpired(upload.token, Date.now())
-    const baseUrl = values['base-url'] ?? existing?.baseUrl
+    const baseUrl = values['base-url'] ?? existing?.baseUrl ?? DEFAULT_BASE_URL
     let account
     if (values['no-verify'] !== true) {
-      const probe = new DepClient({ token: upload.token, baseUrl: baseUrl ?? DEFAULT_BASE_URL, retry: { retries: 0 } })
+      const probe = new DepClient({ token: upload.token, baseUrl, retry: { retries: 0 } })
       try {
         account = await verifyToken(() => probe.getAccount(), () => new Date())
       } finally {
@@ -59,7 +59,7 @@ export async function runTokenImport (argv: string[], io: ImportIo): Promise<num
     const { record, created } = await store.servers.upsert({
       name: server,
       token: upload.token,
-      ...(baseUrl === undefined ? {} : { baseUrl }),
+      baseUrl,
       ...(account === undefined ? {} : { account }),
       promoteStagedKey: upload.key === 'staged'
     })

@@ -59,19 +59,26 @@ t.test('legacy clear-text rows are sealed at start; rotation re-seals under a ne
   const Sqlite = (await import('better-sqlite3')).default
   const raw = new Kysely<any>({ dialect: new SqliteDialect({ database: new Sqlite(join(dir, SQLITE_FILE)) }) })
   await raw.insertInto('servers').values({ name: 'old', token: JSON.stringify(TOKEN), base_url: null, created_at: 'c', updated_at: 'u' }).execute()
+  const { access_token_expiry: _, ...noExpiry } = TOKEN
+  await raw.insertInto('servers').values({ name: 'older', token: JSON.stringify(noExpiry), base_url: null, created_at: 'c', updated_at: 'u' }).execute()
   await raw.destroy()
+  t.same((await store.servers.get('old'))?.token, TOKEN, 'a legacy row still reads before it is sealed')
 
   const keyA = randomBytes(32)
-  t.equal(await secureStore(store, { dataDir: dir, secretKey: keyA.toString('base64') }), 1)
+  t.equal(await secureStore(store, { dataDir: dir, secretKey: keyA.toString('base64') }), 2)
   t.equal(await store.servers.sealLegacyTokens(), 0, 'nothing left to seal')
   t.same((await store.servers.get('old'))?.token, TOKEN)
   await store.servers.stageKey('old', { privateKeyPem: 'PRIVATE', certificatePem: 'CERT' })
   await store.servers.upsert({ name: 'old', token: TOKEN, promoteStagedKey: true })
   await store.servers.stageKey('old', { privateKeyPem: 'PRIVATE2', certificatePem: 'CERT2' })
+  await store.servers.stageKey('older', { privateKeyPem: 'PRIVATE3', certificatePem: 'CERT3' })
+  await store.servers.upsert({ name: 'older', token: noExpiry, account: { checkedAt: 'now' }, promoteStagedKey: true })
+  await store.servers.setHealth('older', { termsNotSignedAt: 'then', lastError: { code: 'T_C_NOT_SIGNED', at: 'then' } })
+  t.match(await store.servers.get('older'), { account: { checkedAt: 'now' }, termsNotSignedAt: 'then', lastError: { code: 'T_C_NOT_SIGNED' } })
 
   const boxA = createSecretBox(keyA)
   const boxB = createSecretBox(randomBytes(32))
-  t.equal(await store.servers.rotateSecrets(boxA, boxB), 3, 'token, current and staged key')
+  t.equal(await store.servers.rotateSecrets(boxA, boxB), 5, 'two tokens, two current keys and a staged one')
   t.equal(await store.servers.rotateSecrets(boxA, boxB), 0, 'a re-run changes nothing')
   store.servers.setSecretBox(boxA)
   await t.rejects(store.servers.get('old'), { code: 'SECRET_BOX_WRONG_KEY' })

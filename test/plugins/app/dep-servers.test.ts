@@ -48,7 +48,8 @@ t.test('one client per server, created lazily, replaced with the token, dropped 
 t.test('server info: days left, expiry, no expiry', async (t) => {
   const now = Date.parse('2026-01-01T00:00:00Z')
   const rec = { name: 'x', token, createdAt: 'c', updatedAt: 'u' }
-  t.match(serverInfo(rec, now), { token_expires_at: null, token_days_left: null, token_expired: false, base_url: 'https://mdmenrollment.apple.com' })
+  t.match(serverInfo(rec, now), { token_expires_at: null, token_days_left: null, token_expired: false, base_url: 'https://mdmenrollment.apple.com', account: null })
+  t.match(serverInfo({ ...rec, account: { checkedAt: 'c' } }, now), { account: { server_uuid: null, server_name: null, org_name: null, checked_at: 'c' } })
   t.match(serverInfo({ ...rec, token: { ...token, access_token_expiry: '2026-01-11T12:00:00.000Z' } }, now), { token_days_left: 10, token_expired: false })
   t.match(serverInfo({ ...rec, token: { ...token, access_token_expiry: '2025-12-30T00:00:00.000Z' } }, now), { token_days_left: -2, token_expired: true })
 })

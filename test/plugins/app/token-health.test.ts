@@ -47,6 +47,9 @@ t.test('T_C_NOT_SIGNED sets the terms flag, the next success clears it; events r
   t.match(metrics, /depgate_terms_not_signed\{server="default"\} 1/)
   t.match(metrics, /depgate_token_valid\{server="default"\} 1/)
   t.match(metrics, /depgate_token_days_left\{server="default"\} \d+/)
+  let flagged = await ctx.store.servers.get('default')
+  while (flagged?.termsNotSignedAt === undefined) flagged = await ctx.store.servers.get('default')
+  t.match(flagged, { termsNotSignedAt: String, lastError: { code: 'T_C_NOT_SIGNED' } }, 'persisted for restarts and other replicas')
   await (await get('/v1/servers/default/account')).body.dump() // still refused: no second event
 
   await (await request(`${sim.url}/_sim/config`, { method: 'PATCH', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ termsSigned: true }) })).body.dump()
@@ -84,6 +87,9 @@ t.test('expiry warnings at 30/14/7/1 days, once each; an expired token fails /re
   ctx.app.checkTokenHealth()
   ctx.app.checkTokenHealth()
   t.same(events.slice(1), [`token.expired old ${String(ctx.app.depServers.get('old').info.token_days_left)}`])
+  t.match((await ctx.app.inject({ url: '/metrics' })).body, /depgate_token_valid\{server="old"\} 0/)
+  ctx.app.depServers.emitTokenEvent('token.renewed', 'none')
+  t.match(events.at(-1), /token.renewed none/)
   const ready = await ctx.app.inject({ url: '/readyz' })
   t.equal(ready.statusCode, 503)
   t.match(ready.json(), { checks: { servers: [{ name: 'default', status: 'ok' }, { name: 'none', status: 'ok' }, { name: 'old', status: 'token_expired' }] } })

@@ -7,7 +7,7 @@
 import multipart from '@fastify/multipart'
 import type { FastifyPluginAsyncZod } from '@fastify/type-provider-zod'
 import type { FastifyRequest } from 'fastify'
-import { httpProblem, problemResponses } from '../../../../../src/problems.js'
+import { HttpProblem, httpProblem, problemResponses } from '../../../../../src/problems.js'
 import { serverNameParamsSchema, tokenUploadQuerySchema, tokenUploadResultSchema } from '../../schemas.js'
 import { tooLarge, uploadProblem } from './upload-errors.js'
 
@@ -72,6 +72,7 @@ async function readUpload (request: FastifyRequest, maxBytes: number): Promise<B
   try {
     for await (const part of request.parts()) {
       const isToken = part.fieldname === 'token'
+      if (part.type === 'field' && part.valueTruncated) throw tooLarge(maxBytes)
       const value = part.type === 'file' ? await part.toBuffer() : Buffer.from(String(part.value))
       // The `token` field wins; otherwise the first file. Remaining parts are read (and dropped) so the stream ends cleanly.
       if ((isToken && !chosenIsToken) || (chosen === undefined && part.type === 'file')) {
@@ -82,7 +83,9 @@ async function readUpload (request: FastifyRequest, maxBytes: number): Promise<B
   } catch (err) {
     const code = (err as { code?: string }).code
     if (code === 'FST_REQ_FILE_TOO_LARGE' || code === 'FST_PARTS_LIMIT' || code === 'FST_FIELDS_LIMIT' || code === 'FST_FILES_LIMIT') throw tooLarge(maxBytes)
-    throw err
+    if (err instanceof HttpProblem) throw err
+    // Busboy's messages name the defect in the form ("Unexpected end of form"), never its content.
+    throw httpProblem(400, 'INVALID_FORM', `The multipart form cannot be read: ${(err as Error).message}.`)
   }
   if (chosen === undefined) throw httpProblem(400, 'P7M_MISSING', 'The form has no file: send the .p7m in a field named "token".')
   return chosen
