@@ -1,6 +1,7 @@
 /**
- * The audit log, written for EVERY write request (POST, PUT, PATCH, DELETE) by one onResponse
- * hook, so a route cannot forget it: who (key id), what (action), on what (target), the result
+ * The audit log, written for EVERY write request (POST, PUT, PATCH, DELETE), and for every
+ * request to a route that names an audit action whatever its method (a GET that stages a key pair,
+ * the pass-through), by one onResponse hook, so a route cannot forget it: who (key id), what (action), on what (target), the result
  * (`ok` or the problem code) and when. A route that wants a richer entry writes it itself after
  * success with `await fastify.audit(request, {...})`; the hook then skips that request, and still
  * records the failure when the route throws before getting there.
@@ -59,6 +60,12 @@ const WRITE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE'])
 /** Scopes of routes that may declare themselves reads (`audit: false`). */
 const READ_SCOPES = new Set(['read', 'none'])
 
+/** Whether the hook records a request: a route naming its action always; a write method unless its route is a declared read. */
+export function isAudited (method: string, audit: string | false | undefined): boolean {
+  if (typeof audit === 'string') return true
+  return audit !== false && WRITE_METHODS.has(method)
+}
+
 /** Refuses `audit: false` on a route that needs more than `read`: such a route writes, and must be logged. */
 export function checkAuditOptOut (route: { method: string | string[], url: string, config?: { audit?: string | false, scope?: string } }): void {
   const config = route.config ?? {}
@@ -107,7 +114,7 @@ export function createAuditPlugin () {
     fastify.addHook('onResponse', async function (request, reply) {
       // Requests refused before authentication are not audited (they are logged): otherwise anyone
       // who can reach the port could fill the table, since the rate limit counts keys, not strangers.
-      if (!WRITE_METHODS.has(request.method) || request.routeOptions.config.audit === false || request.is404 || request.audited || request.auth === null) return
+      if (!isAudited(request.method, request.routeOptions.config.audit) || request.is404 || request.audited || request.auth === null) return
       try {
         await fastify.store.audit.record(auditEntryFor(request, reply.statusCode))
       } catch (err) {

@@ -1,5 +1,5 @@
 import t from 'tap'
-import { checkAuditOptOut } from '../../../plugins/app/audit.js'
+import { checkAuditOptOut, isAudited } from '../../../plugins/app/audit.js'
 import { buildTestApp } from '../../helper.js'
 
 t.test('only a read-scope route may declare itself a read (audit: false)', async (t) => {
@@ -13,6 +13,15 @@ t.test('only a read-scope route may declare itself a read (audit: false)', async
     /PUT,PATCH \/a declares audit: false but needs the "admin" scope/, 'no scope means admin')
 })
 
+t.test('audited: a named action whatever the method, a write method unless declared a read', async (t) => {
+  t.ok(isAudited('GET', 'server.certificate'), 'a GET that names its action (it stages a key pair)')
+  t.ok(isAudited('POST', undefined))
+  t.ok(isAudited('DELETE', 'key.revoke'))
+  t.notOk(isAudited('POST', false))
+  t.notOk(isAudited('GET', undefined))
+  t.notOk(isAudited('HEAD', undefined))
+})
+
 t.test('the real app: POST …/devices/details is a read and is not audited; a write is', async (t) => {
   const { app, auth, store, sim } = await buildTestApp(t)
   const truth = await sim?.app.inject('/_sim/devices')
@@ -23,11 +32,12 @@ t.test('the real app: POST …/devices/details is a read and is not audited; a w
   t.equal(refused.statusCode, 400)
   const removed = await app.inject({ method: 'DELETE', url: '/v1/servers/default/devices/profile', headers: auth(), payload: { serials: [serial] } })
   t.equal(removed.statusCode, 200)
+  t.equal((await app.inject({ url: '/v1/servers/default/apple/account', headers: auth() })).statusCode, 200)
   // Entries are written after the answer is sent, in the order of the requests.
   let entries = await store.audit.list({ limit: 50 })
-  for (let i = 0; i < 100 && !entries.some((e) => e.action === 'profile.remove'); i++) {
+  for (let i = 0; i < 100 && !entries.some((e) => e.action === 'apple.passthrough'); i++) {
     await new Promise((resolve) => setTimeout(resolve, 10))
     entries = await store.audit.list({ limit: 50 })
   }
-  t.same(entries.map((e) => e.action), ['profile.remove'], 'the write only, the reads (refused or not) not at all')
+  t.same(entries.map((e) => e.action).sort(), ['apple.passthrough', 'profile.remove'], 'the write and the named pass-through only; the details reads (refused or not) not at all')
 })

@@ -8,7 +8,7 @@ const DESCRIPTION = `Calls any path of Apple's DEP API with this server's creden
 
 Only the method (${PASSTHROUGH_METHODS.join(', ')}), the path, the query string and the body are forwarded: none of your headers, so your Authorization never reaches Apple. The body is sent as is (Apple expects JSON). Apple's hop-by-hop and credential headers are dropped, so its session token (\`X-ADM-Auth-Session\`) never reaches you. \`/session\` cannot be called.
 
-Every call other than GET and HEAD is written to the audit log. Apple's errors come back as Apple sent them (a bare code such as \`INVALID_CURSOR\`), not as problems; depgate's own failures (unknown server, Apple unreachable) are problems.`
+Every call is written to the audit log, reads included: they read Apple's data with this server's credentials. Apple's errors come back as Apple sent them (a bare code such as \`INVALID_CURSOR\`), not as problems; depgate's own failures (unknown server, Apple unreachable) are problems.`
 
 const plugin: FastifyPluginAsyncZod = async (fastify) => {
   // Apple's body is forwarded verbatim whatever its type, so this scope reads every body as text.
