@@ -57,6 +57,11 @@ export const LEAK_TOKEN = Object.freeze({
 })
 
 export const LEAK_ADMIN_KEY = 'admin-leakprobe-6a1f9c3e7b2d8045-f3c9a6e1d7b4c2a8-e5d1b9f3a7c6e2d0'
+/** DEPGATE_SECRET_KEY (seals tokens and private keys at rest): 32 bytes as 64 hex digits. */
+export const LEAK_SECRET_KEY = 'd4c1f8a2b7e03596c1e8a4f2d7b30c96e5a1f8d2c4b7e09a3f6d1c8b5a2e7f40'
+export const LEAK_WEBHOOK_SECRET = 'whsec-leakprobe-8b3e1f7a4c9d2065-a7d4c1e9f3b6a2d8'
+/** A private key in PEM, whatever kind: none may ever leave. */
+export const PRIVATE_KEY_PEM = /-----BEGIN [A-Z ]*PRIVATE KEY-----/
 
 /** Values for a route's path parameters, by parameter name (the wildcard by route prefix). */
 export interface PathValues { server: string, serial: string, uuid: string, id: string }

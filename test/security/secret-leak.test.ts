@@ -8,7 +8,8 @@
  * server token's four values, DEPGATE_ADMIN_KEY, the API keys created (outside the one answer that
  * hands each out), a wrong key, and every session token the simulator issued, rotated ones included.
  */
-import { readFileSync } from 'node:fs'
+import { readFileSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
 import type { FastifyInstance, RouteOptions } from 'fastify'
 import t from 'tap'
 import { request } from 'undici'
@@ -16,7 +17,8 @@ import { loadConfig } from '../../src/config.js'
 import { buildServer } from '../../src/server.js'
 import { startSimulator } from '../../src/simulator/index.js'
 import { logCapture } from '../helper.js'
-import { fillPath, LEAK_ADMIN_KEY, LEAK_TOKEN, type PathValues, SecretScanner } from './leak-kit.js'
+import { encryptToken, NO_OPENSSL } from '../tokens/helpers.js'
+import { fillPath, LEAK_ADMIN_KEY, LEAK_SECRET_KEY, LEAK_TOKEN, LEAK_WEBHOOK_SECRET, type PathValues, PRIVATE_KEY_PEM, SecretScanner } from './leak-kit.js'
 
 interface Seen { where: string, text: string }
 
@@ -39,7 +41,11 @@ t.test('no secret in any response, header, log line or the OpenAPI document', as
     DEPGATE_RATE_LIMIT: '1000000',
     DEPGATE_LOG_LEVEL: 'trace',
     DEPGATE_SIMULATOR: 'off',
-    DEPGATE_ALLOW_DISOWN: 'true'
+    DEPGATE_ALLOW_DISOWN: 'true',
+    DEPGATE_SECRET_KEY: LEAK_SECRET_KEY,
+    DEPGATE_TOKEN_WEBHOOK_SECRET: LEAK_WEBHOOK_SECRET,
+    // Token events (terms not signed, expiry) are sent here and refused: the failure path is logged.
+    DEPGATE_TOKEN_WEBHOOK_URL: `${sim.url}/_sim/no-such-webhook`
   })
   const app = await buildServer(config, {
     defaultServer: { token: { ...LEAK_TOKEN }, baseUrl: sim.url },
@@ -161,6 +167,53 @@ t.test('no secret in any response, header, log line or the OpenAPI document', as
     await call('GET', `${S}/devices`, { headers: { accept: 'application/x-ndjson' } })
   }
 
+  t.test('bad input, including secrets in the wrong places of a request', async (t) => {
+    const badTokens: unknown[] = [
+      { ...LEAK_TOKEN, consumer_key: undefined },
+      { ...LEAK_TOKEN, access_token_expiry: `not a date ${LEAK_TOKEN.access_secret}` },
+      { ...LEAK_TOKEN, consumer_secret: 42 },
+      `-----BEGIN MESSAGE-----\n${JSON.stringify({ ...LEAK_TOKEN, access_secret: undefined })}\n-----END MESSAGE-----`,
+      `{"consumer_key":"${LEAK_TOKEN.consumer_key}","consumer_secret":"${LEAK_TOKEN.consumer_secret}"`,
+      LEAK_TOKEN.consumer_secret
+    ]
+    for (const token of badTokens) await call('PUT', '/v1/servers/bad', { body: { token, base_url: sim.url } })
+    await call('PUT', '/v1/servers/bad', { body: { token: LEAK_TOKEN, base_url: `ftp://${LEAK_TOKEN.access_token}` } })
+    await call('PUT', '/v1/servers/bad', { body: { token: LEAK_TOKEN, extra: LEAK_TOKEN.access_secret }, headers: { 'content-type': 'text/plain' } })
+    await call('PUT', '/v1/servers/bad', { raw: JSON.stringify({ token: LEAK_TOKEN }).slice(0, -3) })
+    await call('POST', `${S}/devices/details`, { body: { serials: ['not a serial!', serial, serial] } })
+    await call('POST', `${S}/profiles`, { body: { profile_name: 'x', url: 'not a url', is_supervized: true } })
+    await call('GET', `${S}/devices/%E0%A4%A`)
+    await call('POST', '/v1/keys', { raw: 'x'.repeat(1_100_000) })
+    t.pass('bad input sent')
+  })
+
+  t.test('the pass-through, and every way to reach /session through it', async (t) => {
+    for (const path of ['account', 'session', 'Session', 'SESSION', 'session/', 'session?x=1', '%73ession', './session', 'x/../session', '/session', 'session%2F', 'devices/sync?cursor=x', 'devices']) {
+      for (const method of ['GET', 'POST']) await call(method, `${S}/apple/${path}`, { raw: method === 'POST' ? '{}' : undefined })
+    }
+    await call('POST', `${S}/apple/devices`, { raw: '{"limit": 5}' })
+    t.pass('pass-through called')
+  })
+
+  t.test('a server token sent as Apple sends it: a .p7m encrypted to the staged certificate', { skip: NO_OPENSSL }, async (t) => {
+    const dir = t.testdir()
+    const staged = await call('GET', '/v1/servers/uploaded/certificate')
+    await call('GET', '/v1/servers/uploaded/certificate?existing=true', { headers: { accept: 'application/x-pem-file' } })
+    const certPath = join(dir, 'cert.pem')
+    writeFileSync(certPath, (JSON.parse(staged.text) as { certificate_pem: string }).certificate_pem)
+    const mime = `Content-Type: text/plain;charset=UTF8\r\n\r\n-----BEGIN MESSAGE-----\r\n${JSON.stringify(LEAK_TOKEN)}\r\n-----END MESSAGE-----\r\n`
+    const p7m = readFileSync(encryptToken(dir, [certPath], { plaintext: mime }), 'utf8')
+    const put = (text: string, query = '') => call('PUT', `/v1/servers/uploaded/token?base_url=${encodeURIComponent(sim.url)}${query}`, { raw: text, headers: { 'content-type': 'application/pkcs7-mime' } })
+    const first = await put(p7m)
+    t.equal(first.status, 201, first.text)
+    await put(p7m)
+    await put(p7m.replace(/[A-Za-z0-9+/]{40}\n/, 'A'.repeat(40) + '\n'))
+    await put(p7m, '&verify=false&force=true')
+    await call('GET', '/v1/servers/uploaded/account')
+    await call('GET', '/v1/servers/uploaded')
+  })
+
+  // Last of the scenarios that reach Apple: the clock jump for the expired cursor leaves the simulator 8 days ahead.
   t.test('Apple failing in every way', async (t) => {
     const faults: unknown[] = [
       { kind: 'status', status: 403, code: 'T_C_NOT_SIGNED' },
@@ -201,34 +254,6 @@ t.test('no secret in any response, header, log line or the OpenAPI document', as
     t.pass('faults played')
   })
 
-  t.test('bad input, including secrets in the wrong places of a request', async (t) => {
-    const badTokens: unknown[] = [
-      { ...LEAK_TOKEN, consumer_key: undefined },
-      { ...LEAK_TOKEN, access_token_expiry: `not a date ${LEAK_TOKEN.access_secret}` },
-      { ...LEAK_TOKEN, consumer_secret: 42 },
-      `-----BEGIN MESSAGE-----\n${JSON.stringify({ ...LEAK_TOKEN, access_secret: undefined })}\n-----END MESSAGE-----`,
-      `{"consumer_key":"${LEAK_TOKEN.consumer_key}","consumer_secret":"${LEAK_TOKEN.consumer_secret}"`,
-      LEAK_TOKEN.consumer_secret
-    ]
-    for (const token of badTokens) await call('PUT', '/v1/servers/bad', { body: { token, base_url: sim.url } })
-    await call('PUT', '/v1/servers/bad', { body: { token: LEAK_TOKEN, base_url: `ftp://${LEAK_TOKEN.access_token}` } })
-    await call('PUT', '/v1/servers/bad', { body: { token: LEAK_TOKEN, extra: LEAK_TOKEN.access_secret }, headers: { 'content-type': 'text/plain' } })
-    await call('PUT', '/v1/servers/bad', { raw: JSON.stringify({ token: LEAK_TOKEN }).slice(0, -3) })
-    await call('POST', `${S}/devices/details`, { body: { serials: ['not a serial!', serial, serial] } })
-    await call('POST', `${S}/profiles`, { body: { profile_name: 'x', url: 'not a url', is_supervized: true } })
-    await call('GET', `${S}/devices/%E0%A4%A`)
-    await call('POST', '/v1/keys', { raw: 'x'.repeat(1_100_000) })
-    t.pass('bad input sent')
-  })
-
-  t.test('the pass-through, and every way to reach /session through it', async (t) => {
-    for (const path of ['account', 'session', 'Session', 'SESSION', 'session/', 'session?x=1', '%73ession', './session', 'x/../session', '/session', 'session%2F', 'devices/sync?cursor=x', 'devices']) {
-      for (const method of ['GET', 'POST']) await call(method, `${S}/apple/${path}`, { raw: method === 'POST' ? '{}' : undefined })
-    }
-    await call('POST', `${S}/apple/devices`, { raw: '{"limit": 5}' })
-    t.pass('pass-through called')
-  })
-
   t.test('the public operations routes, last, after everything above', async (t) => {
     for (const path of ['/metrics', '/openapi.json', '/docs', '/docs/json', '/healthz', '/readyz']) await call('GET', path, { key: null })
     t.pass('operations called')
@@ -244,7 +269,9 @@ t.test('no secret in any response, header, log line or the OpenAPI document', as
     const apiSecret = (key: string) => key.replace(/^dgk_[a-f0-9]{12}_/, '')
     const secrets: Array<[string, string]> = [
       ...(['consumer_key', 'consumer_secret', 'access_token', 'access_secret'] as const).map((f): [string, string] => [f, LEAK_TOKEN[f]]),
-      ['DEPGATE_ADMIN_KEY', LEAK_ADMIN_KEY], ['wrong key', apiSecret(wrongKey)], ['throwaway', apiSecret(throwaway.key)],
+      ['DEPGATE_ADMIN_KEY', LEAK_ADMIN_KEY], ['DEPGATE_SECRET_KEY', LEAK_SECRET_KEY],
+      ['DEPGATE_SECRET_KEY as base64', Buffer.from(LEAK_SECRET_KEY, 'hex').toString('base64')],
+      ['DEPGATE_TOKEN_WEBHOOK_SECRET', LEAK_WEBHOOK_SECRET], ['wrong key', apiSecret(wrongKey)], ['throwaway', apiSecret(throwaway.key)],
       ...Object.entries(keys).map(([name, key]): [string, string] => [name, apiSecret(key)]),
       ...[...sessions].map((s, i): [string, string] => [`session #${i}`, s.slice(10)])
     ]
@@ -262,21 +289,25 @@ t.test('no secret in any response, header, log line or the OpenAPI document', as
     }
     t.notOk(all.scan(JSON.stringify({ profile_uuid: uuid, serial, url: base }), 'ordinary'), 'ordinary values are not mistaken for secrets')
 
-    const leaks = []
+    const leaks: Array<{ secret: string, where: string, excerpt?: string }> = []
     for (const [i, s] of seen.entries()) {
       const owner = allowed.get(i)
       const found = owner === undefined ? all.scan(s.text, s.where) : undefined
       // An API key's creation answer holds that key and nothing else secret.
       const other = owner === undefined ? undefined : secrets.filter(([name]) => name !== owner).map(([name]) => scanners.get(name)?.scan(s.text, s.where)).find((f) => f !== undefined)
-      if (found !== undefined || other !== undefined) leaks.push(found ?? other)
+      const leak = found ?? other
+      if (leak !== undefined) leaks.push(leak)
+      if (PRIVATE_KEY_PEM.test(s.text)) leaks.push({ secret: 'a private key', where: s.where })
     }
     for (const [i, line] of logs.lines.entries()) {
       const found = all.scan(line, `log line ${i}`)
       if (found !== undefined) leaks.push(found)
+      if (PRIVATE_KEY_PEM.test(line)) leaks.push({ secret: 'a private key', where: `log line ${i}` })
     }
     const doc = readFileSync(new URL('../../openapi/openapi.json', import.meta.url), 'utf8')
     const inDoc = all.scan(doc, 'openapi/openapi.json')
     if (inDoc !== undefined) leaks.push(inDoc)
+    if (PRIVATE_KEY_PEM.test(doc)) leaks.push({ secret: 'a private key', where: 'openapi/openapi.json' })
 
     t.ok(seen.length > 600, `${seen.length / 2} answers collected`)
     t.ok(logs.lines.length > 1000, `${logs.lines.length} log lines collected`)
