@@ -43,13 +43,16 @@ export async function startSimulatorProcess (devices: number): Promise<Child> {
   return { proc, url }
 }
 
-/** `depgate serve` with the simulator as its `default` server; resolves once /healthz answers. */
-export async function startDepgateProcess (simUrl: string, env: Record<string, string> = {}): Promise<Child & { cleanup: () => void }> {
+/**
+ * `depgate serve` with the simulator as its `default` server; resolves once /healthz answers.
+ * `nodeArgs` go to node itself (e.g. `--cpu-prof`, which NODE_OPTIONS refuses).
+ */
+export async function startDepgateProcess (simUrl: string, env: Record<string, string> = {}, nodeArgs: string[] = []): Promise<Child & { cleanup: () => void }> {
   const dir = mkdtempSync(join(tmpdir(), 'depgate-bench-'))
   const tokenFile = join(dir, 'token.json')
   writeFileSync(tokenFile, JSON.stringify(DEPSIM_CREDENTIALS))
   const port = await freePort()
-  const proc = spawn(process.execPath, [CLI, 'serve'], {
+  const proc = spawn(process.execPath, [...nodeArgs, CLI, 'serve'], {
     stdio: ['ignore', 'ignore', 'inherit'],
     env: {
       ...process.env,

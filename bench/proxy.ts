@@ -5,6 +5,7 @@
  *
  *   npx tsc -p bench/tsconfig.json && node dist/bench/proxy.js [connections] [seconds]
  */
+import { readFileSync } from 'node:fs'
 import autocannon from 'autocannon'
 import { request } from 'undici'
 import { sessionAuthorization } from '../src/dep/oauth.js'
@@ -24,12 +25,24 @@ async function session (simUrl: string): Promise<string> {
   return body.auth_session_token
 }
 
-async function run (label: string, url: string, headers: Record<string, string>) {
+/** CPU time (user + system) a process has used, in µs (Linux /proc, clock ticks of 10 ms). */
+function cpuMicros (pid: number | undefined): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')
+  return (Number(fields[11]) + Number(fields[12])) * 10_000
+}
+
+/**
+ * The throughput figure depends on what else the machine runs; CPU per request of each process
+ * does much less, so it is printed too (for the simulator and, when it is in the path, depgate).
+ */
+async function run (label: string, url: string, headers: Record<string, string>, pids: Record<string, number | undefined>) {
   // Warm-up: connections, JIT, depgate's session with Apple.
   await autocannon({ url, connections, duration: 2, headers })
+  const before = Object.fromEntries(Object.entries(pids).map(([name, pid]) => [name, cpuMicros(pid)]))
   const r = await autocannon({ url, connections, duration, headers })
   if (r.non2xx > 0 || r.errors > 0) throw new Error(`${label}: ${r.non2xx} non-2xx answers, ${r.errors} errors`)
-  console.log(`${label.padEnd(28)} ${r.requests.average.toFixed(0).padStart(7)} req/s   p50 ${String(r.latency.p50).padStart(4)} ms   p99 ${String(r.latency.p99).padStart(4)} ms`)
+  const cpu = Object.entries(pids).map(([name, pid]) => `${name} ${((cpuMicros(pid) - before[name]) / r.requests.total).toFixed(0)} µs`).join(', ')
+  console.log(`${label.padEnd(28)} ${r.requests.average.toFixed(0).padStart(7)} req/s   p50 ${String(r.latency.p50).padStart(4)} ms   p99 ${String(r.latency.p99).padStart(4)} ms   CPU/req: ${cpu}`)
   return r
 }
 
@@ -38,8 +51,8 @@ const gate = await startDepgateProcess(sim.url, { DEPGATE_LOG_LEVEL: 'warn' })
 try {
   console.log(`${connections} connections, ${duration} s each, Node ${process.version}`)
   const token = await session(sim.url)
-  const direct = await run('simulator /account (direct)', `${sim.url}/account`, { 'x-adm-auth-session': token, 'user-agent': UA, 'x-server-protocol-version': '10' })
-  const through = await run('depgate …/account', `${gate.url}/v1/servers/default/account`, { authorization: `Bearer ${ADMIN_KEY}` })
+  const direct = await run('simulator /account (direct)', `${sim.url}/account`, { 'x-adm-auth-session': token, 'user-agent': UA, 'x-server-protocol-version': '10' }, { simulator: sim.proc.pid })
+  const through = await run('depgate …/account', `${gate.url}/v1/servers/default/account`, { authorization: `Bearer ${ADMIN_KEY}` }, { depgate: gate.proc.pid, simulator: sim.proc.pid })
   console.log(`ratio depgate / direct: ${(through.requests.average / direct.requests.average).toFixed(2)} (target ≥ 0.35)`)
 } finally {
   await stop(gate)
