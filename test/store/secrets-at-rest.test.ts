@@ -76,9 +76,10 @@ t.test('legacy clear-text rows are sealed at start; rotation re-seals under a ne
   await store.servers.setHealth('older', { termsNotSignedAt: 'then', lastError: { code: 'T_C_NOT_SIGNED', at: 'then' } })
   t.match(await store.servers.get('older'), { account: { checkedAt: 'now' }, termsNotSignedAt: 'then', lastError: { code: 'T_C_NOT_SIGNED' } })
 
+  await store.servers.stageKey('newcomer', { privateKeyPem: 'PRIVATE4', certificatePem: 'CERT4' })
   const boxA = createSecretBox(keyA)
   const boxB = createSecretBox(randomBytes(32))
-  t.equal(await store.servers.rotateSecrets(boxA, boxB), 5, 'two tokens, two current keys and a staged one')
+  t.equal(await store.servers.rotateSecrets(boxA, boxB), 6, 'two tokens, two current keys, two staged ones')
   t.equal(await store.servers.rotateSecrets(boxA, boxB), 0, 'a re-run changes nothing')
   store.servers.setSecretBox(boxA)
   await t.rejects(store.servers.get('old'), { code: 'SECRET_BOX_WRONG_KEY' })
