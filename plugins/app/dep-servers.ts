@@ -231,7 +231,8 @@ export function createDepServersPlugin (opts: DepServersPluginOptions = {}) {
         return {
           name,
           baseUrl: record.baseUrl ?? APPLE_BASE_URL,
-          info: serverInfo(record, now()),
+          // Lazy: the DEP routes only want the client, and this runs on every request.
+          get info () { return serverInfo(record, now()) },
           get client () { return clientFor(record) }
         }
       },

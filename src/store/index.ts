@@ -50,6 +50,8 @@ function createDialect (opts: StoreOptions): { dialect: Dialect, name: Store['di
   database.pragma('journal_mode = WAL')
   database.pragma('busy_timeout = 5000')
   database.pragma('foreign_keys = ON')
+  // Freed pages are zeroed, so a sealed-over clear-text token (rows from before secrets were sealed) leaves no trace in the file.
+  database.pragma('secure_delete = ON')
   return { dialect: new SqliteDialect({ database }), name: 'sqlite' }
 }
 
