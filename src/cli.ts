@@ -3,11 +3,10 @@
  * `depgate`: serve (default), simulate, keys create|list|revoke, openapi, token. Commands that
  * touch the store open it directly (same DEPGATE_DATA_DIR as the service; SQLite WAL lets both run).
  */
-import { realpathSync } from 'node:fs'
-import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { generateApiKey, SCOPES, type Scope } from './api-keys.js'
 import { ConfigError, loadConfig } from './config.js'
+import { exitWith, isEntryPoint } from './entry-point.js'
 import { writeOpenApi } from './openapi.js'
 import { ImportUsageError } from './tokens/import-command.js'
 import { RotateUsageError } from './tokens/rotate-command.js'
@@ -172,19 +171,5 @@ export async function main (argv: string[], io: CliIo = defaultIo): Promise<numb
   }
 }
 
-/* c8 ignore start - the process entry point; tests call main() */
-function isEntryPoint (): boolean {
-  try {
-    return process.argv[1] !== undefined && realpathSync(process.argv[1]) === fileURLToPath(import.meta.url)
-  } catch {
-    return false
-  }
-}
-
-if (isEntryPoint()) {
-  main(process.argv.slice(2)).then((code) => { if (code !== 0) process.exitCode = code }, (err: unknown) => {
-    process.stderr.write(`depgate: ${err instanceof Error ? err.message : String(err)}\n`)
-    process.exitCode = 1
-  })
-}
-/* c8 ignore stop */
+/* c8 ignore next - the process entry point; tests call main() */
+if (isEntryPoint(import.meta.url)) exitWith(main(process.argv.slice(2)))

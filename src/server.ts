@@ -4,14 +4,13 @@
  * default), the first admin key, listen.
  */
 import { randomUUID } from 'node:crypto'
-import { realpathSync } from 'node:fs'
 import type { Socket } from 'node:net'
-import { fileURLToPath } from 'node:url'
 import Fastify, { type FastifyInstance, type FastifyServerOptions, type RouteOptions } from 'fastify'
 import fp from 'fastify-plugin'
 import type { DestinationStream } from 'pino'
 import app, { type AppOptions } from './app.js'
 import type { Config } from './config.js'
+import { exitWith, isEntryPoint } from './entry-point.js'
 import { PROBLEM_CONTENT_TYPE, problemType, statusTitle } from './problems.js'
 
 /** Fields that may hold a secret, wherever they appear in a log object (one level deep, and top level). */
@@ -124,19 +123,8 @@ export async function buildServer (config: Config, opts: BuildOptions = {}): Pro
 }
 
 /* c8 ignore start - entry point for `node dist/src/server.js` (the Dockerfile's CMD); tests build the server directly */
-function isEntryPoint (): boolean {
-  try {
-    return process.argv[1] !== undefined && realpathSync(process.argv[1]) === fileURLToPath(import.meta.url)
-  } catch {
-    return false
-  }
-}
-
-if (isEntryPoint()) {
+if (isEntryPoint(import.meta.url)) {
   const { main } = await import('./cli.js')
-  main(['serve']).then((code) => { if (code !== 0) process.exitCode = code }, (err: unknown) => {
-    process.stderr.write(`depgate: ${err instanceof Error ? err.message : String(err)}\n`)
-    process.exitCode = 1
-  })
+  exitWith(main(['serve']))
 }
 /* c8 ignore stop */

@@ -13,6 +13,21 @@ export function lookup (sim: SimState, serial: string): 'NOT_ACCESSIBLE' | 'FAIL
   return device
 }
 
+/** `{serial: status}` for a per-device write: `act` runs only on devices this server can change. */
+export function statusPerSerial (sim: SimState, body: Record<string, unknown>, act: (device: SimDevice) => void): Record<string, string> {
+  const devices: Record<string, string> = {}
+  for (const serial of serialsOf(body)) {
+    const found = lookup(sim, serial)
+    if (typeof found === 'string') {
+      devices[serial] = found
+    } else {
+      act(found)
+      devices[serial] = 'SUCCESS'
+    }
+  }
+  return devices
+}
+
 export function registerDeviceRoutes (app: FastifyInstance): void {
   app.post('/devices', dep('device_details'), async (request, reply) => {
     const sim = app.sim
@@ -28,16 +43,7 @@ export function registerDeviceRoutes (app: FastifyInstance): void {
 
   app.post('/devices/disown', dep('disown_devices'), async (request, reply) => {
     const sim = app.sim
-    const devices: Record<string, string> = {}
-    for (const serial of serialsOf(bodyObject(request))) {
-      const found = lookup(sim, serial)
-      if (typeof found === 'string') {
-        devices[serial] = found
-      } else {
-        sim.world.remove(serial, sim.now())
-        devices[serial] = 'SUCCESS'
-      }
-    }
+    const devices = statusPerSerial(sim, bodyObject(request), (device) => { sim.world.remove(device.serial_number, sim.now()) })
     return sendJson(reply, { devices })
   })
 }

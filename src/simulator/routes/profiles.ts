@@ -5,7 +5,7 @@ import { isoSeconds } from '../clock.js'
 import { assignStatus, profileView } from '../protocol.js'
 import { bodyObject, sendError, sendJson, serialsOf, SimHttpError, versionOf } from '../reply.js'
 import type { SimState } from '../state.js'
-import { lookup } from './devices.js'
+import { lookup, statusPerSerial } from './devices.js'
 
 /** Apple's UUIDs are upper-case hex without dashes; clients send other spellings (zentral normalises). */
 function normaliseUuid (value: unknown): string | undefined {
@@ -83,16 +83,9 @@ export function registerProfileRoutes (app: FastifyInstance): void {
   // A body on DELETE; `profile_uuid` in it is documented but unused by Apple (dep-api.md §2.9).
   app.delete('/profile/devices', dep('remove_profile'), async (request, reply) => {
     const sim = app.sim
-    const devices: Record<string, string> = {}
-    for (const serial of serialsOf(bodyObject(request))) {
-      const found = lookup(sim, serial)
-      if (typeof found === 'string') {
-        devices[serial] = found
-      } else {
-        sim.world.modify(serial, sim.now(), { profile_status: 'removed', profile_uuid: null, profile_push_time: null })
-        devices[serial] = 'SUCCESS'
-      }
-    }
+    const devices = statusPerSerial(sim, bodyObject(request), (device) => {
+      sim.world.modify(device.serial_number, sim.now(), { profile_status: 'removed', profile_uuid: null, profile_push_time: null })
+    })
     return sendJson(reply, { devices })
   })
 }
