@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto'
 import type { Socket } from 'node:net'
-import Fastify, { type FastifyInstance, type FastifyServerOptions, type RouteOptions } from 'fastify'
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions, type RouteOptions } from 'fastify'
 import fp from 'fastify-plugin'
 import type { DestinationStream } from 'pino'
 import app, { type AppOptions } from './app.js'
@@ -64,6 +64,16 @@ export function clientErrorHandler (this: FastifyInstance, err: Error & { code?:
 }
 
 /**
+ * Fastify's own refusals before any route runs (a URL whose percent-encoding is broken): a problem
+ * like every other error, echoing nothing of the URL.
+ */
+export function frameworkErrors (error: FastifyError, _request: FastifyRequest, reply: FastifyReply): void {
+  const code = error.code === 'FST_ERR_BAD_URL' ? 'BAD_URL' : 'BAD_REQUEST'
+  const detail = code === 'BAD_URL' ? 'The URL is not valid: check its percent-encoding (%XX).' : 'The request cannot be routed.'
+  reply.code(400).type(PROBLEM_CONTENT_TYPE).send({ type: problemType(code), title: statusTitle(400), status: 400, code, detail })
+}
+
+/**
  * Graceful close without the 72 s keep-alive wait: once the requests in flight have been answered,
  * every remaining connection (idle keep-alive ones, and stuck ones that sent half a request) is
  * closed. Node's own `close()` only drops connections that are idle at that very moment.
@@ -113,6 +123,7 @@ export async function buildServer (config: Config, opts: BuildOptions = {}): Pro
     return503OnClosing: true,
     forceCloseConnections: 'idle',
     clientErrorHandler,
+    frameworkErrors,
     routerOptions: { ignoreTrailingSlash: true }
   })
   closeConnectionsWhenDrained(fastify)

@@ -133,3 +133,12 @@ t.test('close lets a request in flight finish, then closes its keep-alive connec
   await Promise.all([app.close(), once(socket, 'close')])
   t.match(answer, /^HTTP\/1\.1 200 OK\r\n/)
 })
+
+t.test('a URL with broken percent-encoding is a 400 problem that echoes nothing', async (t) => {
+  const { app, auth } = await buildTestApp(t, { simulator: false })
+  const res = await app.inject({ url: '/v1/servers/default/devices/%E0%A4%A', headers: auth() })
+  t.equal(res.statusCode, 400)
+  t.match(res.headers['content-type'], /application\/problem\+json/)
+  t.match(res.json(), { status: 400, code: 'BAD_URL' })
+  t.notMatch(res.body, /%E0/)
+})
