@@ -25,6 +25,7 @@ export interface CommandIo {
 
 const USAGE = `usage: depgate token keypair --out <dir> [--name <server>] [--days <n>] [--force]
        depgate token decrypt --p7m <file> (--key <key.pem> [--cert <cert.pem>] | --p12 <file> [--passphrase-env <VAR>]) [--max-bytes <n>]
+       depgate token import <server> <file> [--force] [--no-verify] [--base-url <url>]
 `
 
 class UsageError extends Error {}

@@ -68,7 +68,7 @@ export async function verifyToken (getAccount: () => Promise<AccountDetail>, now
     account = await getAccount()
   } catch (err) {
     const code = (err as { code?: string }).code ?? 'UNKNOWN'
-    throw new TokenImportError('TOKEN_VERIFY_FAILED', `Apple did not accept this token (${code}); nothing was stored. Add verify=false to store it without this check`, err)
+    throw new TokenImportError('TOKEN_VERIFY_FAILED', `Apple did not accept this token (${code}). Add verify=false to store it without this check`, err)
   }
   const identity: AccountIdentity = { checkedAt: now().toISOString() }
   if (account.server_uuid !== undefined) identity.serverUuid = account.server_uuid
