@@ -6,59 +6,19 @@
  */
 import fp from 'fastify-plugin'
 import { secureStore } from '../../src/bootstrap.js'
-import { DEFAULT_BASE_URL, DepClient, DepError, type DepClientOptions } from '../../src/dep/index.js'
-import { isTokenExpired, type ServerToken } from '../../src/dep/token.js'
-import { httpProblem } from '../../src/problems.js'
+import { DepClient, DepError, type DepClientOptions } from '../../src/dep/index.js'
+import type { ServerToken } from '../../src/dep/token.js'
 import type { ServerRecord } from '../../src/store/index.js'
 import type { AccountIdentity } from '../../src/store/servers.js'
 import { certificateFingerprint, generateServerKeyPair } from '../../src/tokens/keypair.js'
 import { tokenFingerprint } from '../../src/tokens/server-token.js'
 import { checkNotExpired, checkSameServer, decryptWithServerKeys, verifyToken } from '../../src/tokens/token-import.js'
+import { APPLE_BASE_URL, serverInfo, serverNotFound, type DepServerInfo, type StagedCertificate, type TokenEvent, type TokenEventType } from './dep-server-info.js'
 import { trackClient } from './dep-client-tracking.js'
 import { createTokenHealthPlugin } from './token-health.js'
 
-export const APPLE_BASE_URL = DEFAULT_BASE_URL
-export const SERVER_NAME_PATTERN = /^[a-z0-9][a-z0-9-]{0,62}$/
-const DAY_MS = 86_400_000
-
-/** What may be shown about a server: never a secret, the consumer key only as a fingerprint. */
-export interface DepServerInfo {
-  name: string
-  base_url: string
-  token_fingerprint: string
-  token_expires_at: string | null
-  /** Whole days until expiry, negative once expired; null when the token carries no expiry. */
-  token_days_left: number | null
-  token_expired: boolean
-  /** Who Apple says this token belongs to, as checked when it was stored (null: never checked). */
-  account: { server_uuid: string | null, server_name: string | null, org_name: string | null, checked_at: string } | null
-  /** True since Apple answered T_C_NOT_SIGNED, until a call succeeds again. */
-  terms_not_signed: boolean
-  terms_not_signed_since: string | null
-  last_error: { code: string, at: string } | null
-  created_at: string
-  updated_at: string
-}
-
-export type TokenEventType = 'token.expiring' | 'token.expired' | 'token.renewed' | 'terms.not_signed' | 'terms.signed'
-
-/** What the registry tells listeners (logs, the webhook); never a secret. */
-export interface TokenEvent {
-  type: TokenEventType
-  server: string
-  at: string
-  token_fingerprint: string
-  token_expires_at: string | null
-  days_left?: number | null
-  account?: DepServerInfo['account']
-}
-
-export interface StagedCertificate {
-  server: string
-  certificate_pem: string
-  fingerprint_sha256: string
-  staged_at: string
-}
+export { APPLE_BASE_URL, SERVER_NAME_PATTERN, serverInfo, serverNotFound } from './dep-server-info.js'
+export type { DepServerInfo, StagedCertificate, TokenEvent, TokenEventType } from './dep-server-info.js'
 
 export interface ImportTokenOptions {
   force?: boolean
@@ -109,34 +69,6 @@ export interface DepServersPluginOptions {
   now?: () => number
   /** Largest .p7m accepted (default the config's tokenMaxBytes). */
   tokenMaxBytes?: number
-}
-
-export function serverNotFound (name: string) {
-  return httpProblem(404, 'SERVER_NOT_FOUND', `No DEP server named "${name}" is configured. GET /v1/servers lists them; an admin adds one with PUT /v1/servers/{server}.`)
-}
-
-export function serverInfo (record: ServerRecord, now: number): DepServerInfo {
-  const expiry = record.token.access_token_expiry
-  const expiresAt = expiry === undefined ? null : expiry
-  return {
-    name: record.name,
-    base_url: record.baseUrl ?? APPLE_BASE_URL,
-    token_fingerprint: tokenFingerprint(record.token),
-    token_expires_at: expiresAt,
-    token_days_left: expiresAt === null ? null : Math.floor((Date.parse(expiresAt) - now) / DAY_MS),
-    token_expired: isTokenExpired(record.token, now),
-    account: accountInfo(record.account),
-    terms_not_signed: record.termsNotSignedAt !== undefined,
-    terms_not_signed_since: record.termsNotSignedAt ?? null,
-    last_error: record.lastError ?? null,
-    created_at: record.createdAt,
-    updated_at: record.updatedAt
-  }
-}
-
-function accountInfo (a: AccountIdentity | undefined): DepServerInfo['account'] {
-  if (a === undefined) return null
-  return { server_uuid: a.serverUuid ?? null, server_name: a.serverName ?? null, org_name: a.orgName ?? null, checked_at: a.checkedAt }
 }
 
 export function createDepServersPlugin (opts: DepServersPluginOptions = {}) {
