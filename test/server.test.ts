@@ -3,7 +3,7 @@ import { connect, type AddressInfo, type Socket } from 'node:net'
 import type { FastifyInstance } from 'fastify'
 import t from 'tap'
 import { buildTestApp } from './helper.js'
-import { buildServer, clientErrorHandler, genReqId, REDACT_PATHS } from '../src/server.js'
+import { buildServer, clientErrorHandler, frameworkErrors, genReqId, REDACT_PATHS } from '../src/server.js'
 import { loadConfig } from '../src/config.js'
 import { tempDir } from './helper.js'
 import { DEPSIM_CREDENTIALS } from '../src/simulator/index.js'
@@ -141,4 +141,18 @@ t.test('a URL with broken percent-encoding is a 400 problem that echoes nothing'
   t.match(res.headers['content-type'], /application\/problem\+json/)
   t.match(res.json(), { status: 400, code: 'BAD_URL' })
   t.notMatch(res.body, /%E0/)
+})
+
+t.test('any other refusal before routing (an async route constraint failing) is a plain 400 BAD_REQUEST problem', async (t) => {
+  const sent: { status?: number, type?: string, body?: unknown } = {}
+  const reply = {
+    code (status: number) { sent.status = status; return this },
+    type (type: string) { sent.type = type; return this },
+    send (body: unknown) { sent.body = body; return this }
+  }
+  const error = Object.assign(new Error('constraint failed'), { code: 'FST_ERR_ASYNC_CONSTRAINT' })
+  frameworkErrors(error as Parameters<typeof frameworkErrors>[0], {} as Parameters<typeof frameworkErrors>[1], reply as unknown as Parameters<typeof frameworkErrors>[2])
+  t.equal(sent.status, 400)
+  t.match(sent.type, /problem\+json/)
+  t.match(sent.body, { code: 'BAD_REQUEST', status: 400 })
 })
