@@ -56,8 +56,73 @@ export interface AuditLogTable {
   detail: string | null
 }
 
+/** The device mirror (#4): one row per serial Apple ever showed this server; removed rows stay, stamped. */
+export interface InventoryDevicesTable {
+  server: string
+  serial_number: string
+  /** Copies of Apple's fields that filters, sorting and the summary use. */
+  model: string | null
+  os: string | null
+  device_family: string | null
+  profile_status: string | null
+  profile_uuid: string | null
+  device_assigned_date: string | null
+  /** Apple's record as JSON (every field it sent, unknown ones too), without the sync-only op_type / op_date. */
+  record: string
+  first_seen_at: string
+  last_changed_at: string
+  removed_at: string | null
+  /** Apple's op_date of the last sync record applied (a page may repeat a serial; the latest wins). */
+  op_date: string | null
+  /** The full fetch that last saw the serial; a completed fetch marks rows of older generations removed. */
+  generation: number
+  /** Sequence number of the row's last change in inventory_changes. */
+  seq: number
+}
+
+/** The change feed: per server, seq 1, 2, 3 … with no gaps, written in the transaction that changed the row. */
+export interface InventoryChangesTable {
+  server: string
+  seq: number
+  serial_number: string
+  op: 'added' | 'modified' | 'removed'
+  at: string
+  /** The device after the change (for removed, as last known), JSON. */
+  record: string
+}
+
+/** Per-server sync state: the cursor (stored with the page it ends), progress, errors, and the sync lease. */
+export interface InventoryStateTable {
+  server: string
+  /** 'fetch' while a full fetch drains, 'sync' after it completed. */
+  phase: string
+  cursor: string | null
+  cursor_at: string | null
+  /** Number of the current (or last) full fetch. */
+  generation: number
+  fetch_started_at: string | null
+  /** When the first full fetch completed: from then on reads come from the mirror. */
+  ready_at: string | null
+  last_fetch_at: string | null
+  last_success_at: string | null
+  last_attempt_at: string | null
+  last_error_code: string | null
+  last_error_message: string | null
+  last_error_at: string | null
+  last_seq: number
+  device_count: number
+  /** A sync asked for through the API (any replica); the leader runs it and clears it. */
+  requested_at: string | null
+  requested_full: number
+  lease_owner: string | null
+  lease_expires_at: string | null
+}
+
 export interface Database {
   servers: ServersTable
+  inventory_devices: InventoryDevicesTable
+  inventory_changes: InventoryChangesTable
+  inventory_state: InventoryStateTable
   server_keys: ServerKeysTable
   api_keys: ApiKeysTable
   audit_log: AuditLogTable
