@@ -1,25 +1,33 @@
 /**
  * The one place that knows which database the store runs on: SQLite (embedded default, a file
- * under the data dir). Repositories and migrations only see Kysely.
+ * under the data dir) or PostgreSQL through a pg Pool (several replicas on one database).
+ * Repositories and migrations only see Kysely.
  */
 import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import Sqlite from 'better-sqlite3'
-import { type Dialect, SqliteDialect } from 'kysely'
+import { type Dialect, PostgresDialect, SqliteDialect } from 'kysely'
+import pg from 'pg'
+import { DEFAULT_CONNECT_TIMEOUT_MS, parsePostgresUrl, redactDatabaseUrl } from './database-url.js'
 
 export type DialectName = 'sqlite' | 'postgres'
 
 export type DialectOptions =
   | { dataDir: string, databaseUrl?: undefined }
-  | { databaseUrl: string, dataDir?: undefined }
+  | {
+    /** postgres:// or postgresql://; `?pool_size=N` sets the pool size unless `poolSize` does. */
+    databaseUrl: string
+    dataDir?: undefined
+    /** Connections in the pool (default DEFAULT_POOL_SIZE). */
+    poolSize?: number
+    /** How long opening a connection may take before it fails (default 10 s). */
+    connectTimeoutMs?: number
+  }
 
 export const SQLITE_FILE = 'depgate.sqlite'
 
 export function createDialect (opts: DialectOptions): { dialect: Dialect, name: DialectName } {
-  if (opts.databaseUrl !== undefined) {
-    // PostgreSQL (pg through Kysely's PostgresDialect) lands with the multi-replica issue.
-    throw new Error('DEPGATE_DATABASE_URL (PostgreSQL) is not supported yet; leave it unset to use SQLite under DEPGATE_DATA_DIR')
-  }
+  if (opts.databaseUrl !== undefined) return { dialect: postgresDialect(opts.databaseUrl, opts.poolSize, opts.connectTimeoutMs), name: 'postgres' }
   mkdirSync(opts.dataDir, { recursive: true })
   const database = new Sqlite(join(opts.dataDir, SQLITE_FILE))
   // WAL lets readers (readyz, lists) proceed while a write is in flight; busy_timeout covers the CLI writing beside the server.
@@ -29,4 +37,47 @@ export function createDialect (opts: DialectOptions): { dialect: Dialect, name: 
   // Freed pages are zeroed, so a sealed-over clear-text token (rows from before secrets were sealed) leaves no trace in the file.
   database.pragma('secure_delete = ON')
   return { dialect: new SqliteDialect({ database }), name: 'sqlite' }
+}
+
+function postgresDialect (url: string, poolSize?: number, connectTimeoutMs = DEFAULT_CONNECT_TIMEOUT_MS): Dialect {
+  const settings = parsePostgresUrl(url, poolSize)
+  return new PostgresDialect({
+    // Kysely calls this once, at the first query (the migrations): one connection is tried here so
+    // a wrong host or password fails start-up with the URL redacted, not pg's bare message later.
+    async pool () {
+      const pool = new pg.Pool({ connectionString: settings.connectionString, max: settings.poolSize, connectionTimeoutMillis: connectTimeoutMs })
+      // An idle client that loses its server emits 'error' on the pool; unhandled, that would kill
+      // the process. The next query opens a new connection and fails (or succeeds) on its own.
+      pool.on('error', () => {})
+      try {
+        const client = await pool.connect()
+        client.release()
+      } catch (err) {
+        await pool.end()
+        // No `cause`: a URL parse error carries the URL (password included) in its `input`.
+        throw new Error(`cannot connect to PostgreSQL at ${redactDatabaseUrl(url)}: ${describe(err, url)}`)
+      }
+      return pool
+    }
+  })
+}
+
+function describe (err: unknown, url: string): string {
+  const e = err as { message?: unknown, code?: unknown }
+  const message = typeof e.message === 'string' && e.message !== '' ? e.message : String(err)
+  let safe = message.split(url).join(redactDatabaseUrl(url))
+  // Belt and braces: whatever pg said, the password itself (as written and decoded) goes.
+  for (const secret of passwords(url)) safe = safe.split(secret).join('***')
+  return typeof e.code === 'string' && !safe.includes(e.code) ? `${safe} (${e.code})` : safe
+}
+
+/** The URL's password as written and as pg sees it (percent-decoded). The URL was validated by parsePostgresUrl. */
+function passwords (url: string): string[] {
+  const raw = new URL(url).password
+  if (raw === '') return []
+  try {
+    return [raw, decodeURIComponent(raw)]
+  } catch {
+    return [raw]
+  }
 }
