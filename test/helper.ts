@@ -1,5 +1,6 @@
 /**
- * Builds the real depgate for tests: SQLite in a temp dir, the DEP simulator on 127.0.0.1 port 0
+ * Builds the real depgate for tests: SQLite in a temp dir (or, with DEPGATE_TEST_DATABASE=postgres, a
+ * fresh PostgreSQL schema: see databases.ts), the DEP simulator on 127.0.0.1 port 0
  * as the `default` server, a bootstrap admin key, optional log capture. Everything is closed in
  * t.teardown.
  */
@@ -14,7 +15,8 @@ import { type Config, loadConfig } from '../src/config.js'
 import type { DepClientOptions } from '../src/dep/index.js'
 import { buildServer } from '../src/server.js'
 import { DEPSIM_CREDENTIALS, startSimulator, type SimulatorOptions, type StartedSimulator } from '../src/simulator/index.js'
-import { createStore, type Store } from '../src/store/index.js'
+import type { Store } from '../src/store/index.js'
+import { openTestStore, testDialectFromEnv } from './databases.js'
 
 interface Teardown { teardown (fn: () => unknown): void }
 
@@ -76,8 +78,8 @@ export async function buildTestApp (t: Teardown, opts: TestAppOptions = {}): Pro
     DEPGATE_LOG_LEVEL: opts.captureLogs === true ? 'info' : 'silent',
     ...opts.env
   })
-  const real = await createStore({ dataDir })
-  t.teardown(() => real.close())
+  const dialect = testDialectFromEnv()
+  const real = await openTestStore(t, dialect, dialect === 'sqlite' ? { database: { dataDir } } : {})
   const store = opts.wrapStore?.(real) ?? real
   let sim: StartedSimulator | undefined
   if (opts.simulator !== false) {
