@@ -5,9 +5,11 @@
  * parallel jobs never see each other's tables. Everything is closed and dropped in t.teardown.
  */
 import { randomBytes } from 'node:crypto'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import pg from 'pg'
 import { createStore, type Store, type StoreOptions } from '../src/store/index.js'
-import { tempDir } from './helper.js'
 
 export const DIALECTS = ['sqlite', 'postgres'] as const
 export type TestDialect = typeof DIALECTS[number]
@@ -59,7 +61,12 @@ export async function createTestSchema (t: Teardown): Promise<{ schema: string, 
 
 /** A fresh, empty database of this dialect, removed at teardown. */
 export async function createTestDatabase (t: Teardown, dialect: TestDialect): Promise<TestDatabase> {
-  if (dialect === 'sqlite') return { dataDir: tempDir(t) }
+  if (dialect === 'sqlite') {
+    // Not helper.ts's tempDir: helper.ts imports this module.
+    const dataDir = mkdtempSync(join(tmpdir(), 'depgate-store-'))
+    t.teardown(() => { rmSync(dataDir, { recursive: true, force: true }) })
+    return { dataDir }
+  }
   const { schema, url } = await createTestSchema(t)
   return { databaseUrl: url, schema }
 }
