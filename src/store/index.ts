@@ -6,6 +6,7 @@ import { Kysely, sql } from 'kysely'
 import { createApiKeyRepository, type ApiKeyRepository, type AuthCacheOptions } from './api-keys.js'
 import { createAuditRepository, type AuditRepository } from './audit.js'
 import { createDialect, type DialectName, type DialectOptions } from './dialect.js'
+import { createInventoryRepository, type InventoryRepository } from './inventory.js'
 import { migrateToLatest } from './migrations.js'
 import type { Database } from './schema.js'
 import { createServerRepository, type ServerRepository } from './servers.js'
@@ -14,6 +15,8 @@ export type { ApiKeyRecord, ApiKeyRepository, AuthCacheOptions } from './api-key
 export { AUTH_CACHE_TTL_MS } from './api-keys.js'
 export type { AuditEntry, AuditEntryInput, AuditRepository } from './audit.js'
 export type { ServerRecord, ServerRepository } from './servers.js'
+export type { ApplyResult, DeviceRecord, InventoryRepository, InventoryStateRow, PageInput, SyncPhase } from './inventory.js'
+export { LeaseLostError } from './inventory.js'
 export { SQLITE_FILE } from './dialect.js'
 
 export interface Store {
@@ -21,6 +24,8 @@ export interface Store {
   readonly servers: ServerRepository
   readonly keys: ApiKeyRepository
   readonly audit: AuditRepository
+  /** The device mirror (#4): pages from Apple, the change feed, the sync lease. */
+  readonly inventory: InventoryRepository
   /** Resolves when the database answers a trivial query (readiness). */
   ping (): Promise<void>
   close (): Promise<void>
@@ -51,6 +56,7 @@ export async function createStore (opts: StoreOptions): Promise<Store> {
     servers: createServerRepository(db, now),
     keys: createApiKeyRepository(db, now, opts.authCache),
     audit: createAuditRepository(db, now),
+    inventory: createInventoryRepository(db, now),
     async ping () {
       await sql`select 1`.execute(db)
     },

@@ -1,0 +1,16 @@
+/**
+ * The device mirror's repository: the write side (the syncer's fenced page writes, the lease, the
+ * sync state) and the read side (routes) over the same tables, as one `store.inventory`.
+ */
+import type { Kysely } from 'kysely'
+import { createInventoryWrites, type InventoryWrites } from './inventory-writes.js'
+import type { Database } from './schema.js'
+
+export type { ApplyResult, DeviceRecord, InventoryStateRow, InventoryWrites, PageInput, SyncPhase } from './inventory-writes.js'
+export { LeaseLostError } from './inventory-writes.js'
+
+export type InventoryRepository = InventoryWrites
+
+export function createInventoryRepository (db: Kysely<Database>, now: () => Date): InventoryRepository {
+  return createInventoryWrites(db, now)
+}
