@@ -1,0 +1,250 @@
+/**
+ * Read queries of the device mirror (#4). Written once in portable Kysely for SQLite and
+ * PostgreSQL. The hot paths never parse a device: Apple's record is stored as JSON text and handed
+ * to the routes as text, so a device goes from the database to the socket without a
+ * JSON.parse/JSON.stringify round trip.
+ *
+ * Ordering and keyset pagination: a sort column may be null, so every sort compares
+ * `coalesce(column, '')` and breaks ties with the serial (unique per server), which gives a total
+ * order both dialects agree on (the test database uses the C collation, SQLite compares bytes).
+ */
+import { type AliasableExpression, type ExpressionBuilder, type Expression, type Kysely, type SqlBool, sql } from 'kysely'
+import type { Database } from './schema.js'
+
+export const SORT_KEYS = ['serial_number', 'model', 'os', 'device_family', 'profile_status', 'device_assigned_date', 'last_changed_at', 'first_seen_at'] as const
+export type SortKey = typeof SORT_KEYS[number]
+export type SortOrder = 'asc' | 'desc'
+/** Devices Apple no longer shows are kept, stamped `removed_at`: leave them out (default), add them, or list only them. */
+export type RemovedFilter = 'exclude' | 'include' | 'only'
+
+export const FILTER_COLUMNS = ['serial_number', 'model', 'os', 'device_family', 'profile_status', 'profile_uuid'] as const
+export type FilterColumn = typeof FILTER_COLUMNS[number]
+/** Column → accepted values (any of them matches, case-insensitively); columns combine with AND. */
+export type DeviceFilters = Partial<Record<FilterColumn, string[]>>
+
+export interface DeviceSelection {
+  filters?: DeviceFilters
+  removed?: RemovedFilter
+}
+
+/** Where a page ended: the last row's sort value (nulls as '') and serial. */
+export interface PagePosition { value: string, serial: string }
+
+export interface ListOptions extends DeviceSelection {
+  sort?: SortKey
+  order?: SortOrder
+  /** 1..1000 */
+  limit: number
+  after?: PagePosition
+}
+
+export interface MirrorDevice {
+  serial_number: string
+  /** Apple's device as JSON text, exactly as stored. */
+  record: string
+  removed_at: string | null
+}
+
+export interface DevicePage {
+  devices: MirrorDevice[]
+  /** Present when more rows follow: pass it back as `after`. */
+  next?: PagePosition
+}
+
+/** The mirror's state of one server, as the read routes need it. */
+export interface MirrorState {
+  ready_at: string | null
+  last_success_at: string | null
+  last_seq: number
+  device_count: number
+}
+
+/** One device by serial, with the state that says whether the mirror may answer, read in one query. */
+export interface DeviceLookup {
+  ready_at: string | null
+  last_success_at: string | null
+  /** Undefined when the mirror never saw the serial. */
+  device?: MirrorDevice & { last_changed_at: string }
+}
+
+export interface Summary {
+  total: number
+  removed: number
+  by_device_family: Record<string, number>
+  by_model: Record<string, number>
+  by_os: Record<string, number>
+  by_profile_status: Record<string, number>
+}
+
+export interface MirrorChange {
+  seq: number
+  op: 'added' | 'modified' | 'removed'
+  serial_number: string
+  at: string
+  record: string
+}
+
+export interface ChangesPage {
+  changes: MirrorChange[]
+  /** The feed's newest sequence number (0 for a server the mirror does not know yet). */
+  last_seq: number
+}
+
+export interface InventoryReads {
+  state (server: string): Promise<MirrorState | undefined>
+  /** One query on two primary keys: the server's state joined with the device. Undefined when the server has no mirror state. */
+  getDevice (server: string, serial: string): Promise<DeviceLookup | undefined>
+  listDevices (server: string, opts: ListOptions): Promise<DevicePage>
+  /** Every selected device in serial order, `batchSize` rows a query, so the fleet is never held at once. */
+  streamDevices (server: string, opts?: DeviceSelection & { batchSize?: number }): AsyncGenerator<MirrorDevice[], void, undefined>
+  summary (server: string): Promise<Summary>
+  changesSince (server: string, since: number, limit: number): Promise<ChangesPage>
+}
+
+/** The label the summary uses for a device without the field. */
+export const NONE = '(none)'
+export const STREAM_BATCH = 1000
+
+type Eb = ExpressionBuilder<Database, 'inventory_devices'>
+
+function sortExpression (eb: Eb, key: SortKey): AliasableExpression<string> {
+  // serial_number is never null: compared bare, the primary key's index serves the default order.
+  if (key === 'serial_number') return eb.ref('serial_number')
+  return eb.fn.coalesce(eb.ref(key), sql.lit(''))
+}
+
+function selectionWhere (eb: Eb, server: string, sel: DeviceSelection): Expression<SqlBool> {
+  const parts: Array<Expression<SqlBool>> = [eb('server', '=', server)]
+  const removed = sel.removed ?? 'exclude'
+  if (removed === 'exclude') parts.push(eb('removed_at', 'is', null))
+  if (removed === 'only') parts.push(eb('removed_at', 'is not', null))
+  for (const column of FILTER_COLUMNS) {
+    const wanted = sel.filters?.[column]
+    if (wanted === undefined) continue
+    // An empty list matches nothing (as `?os=,` does for the live list).
+    if (wanted.length === 0) return eb.lit(false)
+    // Apple's serials are upper-case letters and digits: compared upper-cased, so the primary key serves it.
+    if (column === 'serial_number') parts.push(eb('serial_number', 'in', wanted.map((v) => v.toUpperCase())))
+    else parts.push(eb(eb.fn('lower', [eb.ref(column)]), 'in', wanted.map((v) => v.toLowerCase())))
+  }
+  return eb.and(parts)
+}
+
+function afterWhere (eb: Eb, key: SortKey, order: SortOrder, after: PagePosition): Expression<SqlBool> {
+  const cmp = order === 'asc' ? '>' : '<'
+  if (key === 'serial_number') return eb('serial_number', cmp, after.serial)
+  const value = sortExpression(eb, key)
+  return eb.or([eb(value, cmp, after.value), eb.and([eb(value, '=', after.value), eb('serial_number', cmp, after.serial)])])
+}
+
+const num = (v: unknown): number => Number(v)
+
+function byValue (rows: Array<{ value: string | null, n: unknown }>): Record<string, number> {
+  const out: Record<string, number> = {}
+  for (const r of rows) out[r.value ?? NONE] = (out[r.value ?? NONE] ?? 0) + num(r.n)
+  return out
+}
+
+export function createInventoryReads (db: Kysely<Database>): InventoryReads {
+  async function * streamDevices (server: string, opts: DeviceSelection & { batchSize?: number } = {}): AsyncGenerator<MirrorDevice[], void, undefined> {
+    const size = opts.batchSize ?? STREAM_BATCH
+    let after: string | undefined
+    for (;;) {
+      const rows = await db.selectFrom('inventory_devices')
+        .select(['serial_number', 'record', 'removed_at'])
+        .where((eb) => after === undefined ? selectionWhere(eb, server, opts) : eb.and([selectionWhere(eb, server, opts), eb('serial_number', '>', after)]))
+        .orderBy('serial_number')
+        .limit(size)
+        .execute()
+      if (rows.length > 0) yield rows
+      if (rows.length < size) return
+      after = rows[rows.length - 1].serial_number
+    }
+  }
+
+  return {
+    async state (server) {
+      const row = await db.selectFrom('inventory_state')
+        .select(['ready_at', 'last_success_at', 'last_seq', 'device_count'])
+        .where('server', '=', server)
+        .executeTakeFirst()
+      if (row === undefined) return undefined
+      return { ready_at: row.ready_at, last_success_at: row.last_success_at, last_seq: num(row.last_seq), device_count: num(row.device_count) }
+    },
+
+    async getDevice (server, serial) {
+      const row = await db.selectFrom('inventory_state as s')
+        .leftJoin('inventory_devices as d', (join) => join.onRef('d.server', '=', 's.server').on('d.serial_number', '=', serial))
+        .select(['s.ready_at', 's.last_success_at', 'd.serial_number', 'd.record', 'd.removed_at', 'd.last_changed_at'])
+        .where('s.server', '=', server)
+        .executeTakeFirst()
+      if (row === undefined) return undefined
+      const out: DeviceLookup = { ready_at: row.ready_at, last_success_at: row.last_success_at }
+      if (row.serial_number !== null && row.record !== null && row.last_changed_at !== null) {
+        out.device = { serial_number: row.serial_number, record: row.record, removed_at: row.removed_at, last_changed_at: row.last_changed_at }
+      }
+      return out
+    },
+
+    async listDevices (server, opts) {
+      const key = opts.sort ?? 'serial_number'
+      const order = opts.order ?? 'asc'
+      const after = opts.after
+      let query = db.selectFrom('inventory_devices')
+        .select((eb) => ['serial_number', 'record', 'removed_at', sortExpression(eb, key).as('sort_value')])
+        .where((eb) => after === undefined ? selectionWhere(eb, server, opts) : eb.and([selectionWhere(eb, server, opts), afterWhere(eb, key, order, after)]))
+      if (key !== 'serial_number') query = query.orderBy((eb) => sortExpression(eb, key), order)
+      // One more row than asked tells whether another page follows without a count.
+      const rows = await query.orderBy('serial_number', order).limit(opts.limit + 1).execute()
+      const more = rows.length > opts.limit
+      if (more) rows.pop()
+      const devices = rows.map((r) => ({ serial_number: r.serial_number, record: r.record, removed_at: r.removed_at }))
+      if (!more) return { devices }
+      const last = rows[rows.length - 1]
+      return { devices, next: { value: last.sort_value, serial: last.serial_number } }
+    },
+
+    streamDevices,
+
+    async summary (server) {
+      const present = db.selectFrom('inventory_devices').where('server', '=', server).where('removed_at', 'is', null)
+      const group = async (column: 'device_family' | 'model' | 'os' | 'profile_status') => byValue(await present
+        .select((eb) => [eb.ref(column).as('value'), eb.fn.countAll().as('n')])
+        .groupBy(column)
+        .execute())
+      const counts = await db.selectFrom('inventory_devices')
+        .select((eb) => [
+          eb.fn.countAll().as('all'),
+          eb.fn.count('removed_at').as('removed')
+        ])
+        .where('server', '=', server)
+        .executeTakeFirstOrThrow()
+      const removed = num(counts.removed)
+      return {
+        total: num(counts.all) - removed,
+        removed,
+        by_device_family: await group('device_family'),
+        by_model: await group('model'),
+        by_os: await group('os'),
+        by_profile_status: await group('profile_status')
+      }
+    },
+
+    async changesSince (server, since, limit) {
+      const changes = await db.selectFrom('inventory_changes')
+        .select(['seq', 'op', 'serial_number', 'at', 'record'])
+        .where('server', '=', server)
+        .where('seq', '>', since)
+        .orderBy('seq')
+        .limit(limit)
+        .execute()
+      const state = await db.selectFrom('inventory_state').select('last_seq').where('server', '=', server).executeTakeFirst()
+      const lastChange = changes.length === 0 ? 0 : num(changes[changes.length - 1].seq)
+      return {
+        changes: changes.map((c) => ({ ...c, seq: num(c.seq) })),
+        // The state row is written in the change's transaction; max() guards a feed read between two of them.
+        last_seq: Math.max(num(state?.last_seq ?? 0), lastChange)
+      }
+    }
+  }
+}

@@ -1,0 +1,183 @@
+/**
+ * The mirror's read queries on both dialects, over rows written directly with Kysely (the fixture
+ * below), so these tests depend only on the tables, not on the syncer.
+ */
+import { Kysely } from 'kysely'
+import t, { type Test } from 'tap'
+import { createDialect } from '../../src/store/dialect.js'
+import { createInventoryReads, type InventoryReads, NONE, SORT_KEYS, type SortKey, type SortOrder } from '../../src/store/inventory-reads.js'
+import type { Database, InventoryDevicesTable } from '../../src/store/schema.js'
+import { DIALECTS, openTestStore, type TestDialect } from '../databases.js'
+
+const FAMILIES = [['Mac', 'OSX', 'MacBook Pro'], ['Mac', 'OSX', 'Mac mini'], ['iPad', 'iPadOS', 'iPad Air'], ['iPhone', 'iOS', 'iPhone 15'], [null, null, null]] as const
+const STATUSES = ['empty', 'assigned', 'pushed', null] as const
+
+type Row = InventoryDevicesTable
+
+/** 60 devices: every fourth one removed, some fields missing, many equal sort values (ties broken by serial). */
+function fixture (server: string): Row[] {
+  return Array.from({ length: 60 }, (_, i) => {
+    const [family, os, model] = FAMILIES[i % FAMILIES.length]
+    const serial = `C02${String((i * 37) % 101).padStart(3, '0')}X${String.fromCharCode(65 + (i % 26))}YZ`
+    const record: Record<string, unknown> = { serial_number: serial, description: `Device "${i}" ✓` }
+    if (model !== null) Object.assign(record, { model, os, device_family: family })
+    const status = STATUSES[i % STATUSES.length]
+    if (status !== null) record.profile_status = status
+    const uuid = i % 3 === 0 ? 'AAAA0000BBBB1111CCCC2222DDDD3333' : null
+    if (uuid !== null) record.profile_uuid = uuid
+    const assigned = i % 5 === 0 ? null : `2026-0${1 + (i % 9)}-01T00:00:00Z`
+    if (assigned !== null) record.device_assigned_date = assigned
+    return {
+      server,
+      serial_number: serial,
+      model,
+      os,
+      device_family: family,
+      profile_status: status,
+      profile_uuid: uuid,
+      device_assigned_date: assigned,
+      record: JSON.stringify(record),
+      first_seen_at: `2026-02-${String(1 + (i % 7)).padStart(2, '0')}T00:00:00.000Z`,
+      last_changed_at: `2026-03-${String(1 + (i % 11)).padStart(2, '0')}T00:00:00.000Z`,
+      removed_at: i % 4 === 3 ? '2026-04-01T00:00:00.000Z' : null,
+      op_date: null,
+      generation: 1,
+      seq: i + 1
+    }
+  })
+}
+
+interface Fixture { reads: InventoryReads, db: Kysely<Database>, rows: Row[] }
+
+async function setup (t: Test, dialect: TestDialect): Promise<Fixture> {
+  const store = await openTestStore(t, dialect)
+  const { dialect: d } = createDialect('dataDir' in store.database ? { dataDir: store.database.dataDir } : { databaseUrl: store.database.databaseUrl })
+  const db = new Kysely<Database>({ dialect: d })
+  t.teardown(() => db.destroy())
+  const rows = fixture('default')
+  await db.insertInto('inventory_devices').values(rows).execute()
+  // Another server's devices, which no query of `default` may return.
+  await db.insertInto('inventory_devices').values(fixture('other').slice(0, 5)).execute()
+  await db.insertInto('inventory_state').values({ server: 'default', phase: 'sync', ready_at: '2026-03-01T00:00:00.000Z', last_success_at: '2026-04-02T00:00:00.000Z', last_seq: 7, device_count: 45, generation: 1 }).execute()
+  await db.insertInto('inventory_state').values({ server: 'fetching', phase: 'fetch', generation: 1 }).execute()
+  const ops = ['added', 'added', 'modified', 'added', 'removed', 'modified', 'added'] as const
+  await db.insertInto('inventory_changes').values(ops.map((op, i) => ({ server: 'default', seq: i + 1, serial_number: rows[i].serial_number, op, at: `2026-04-0${1 + i}T00:00:00.000Z`, record: rows[i].record }))).execute()
+  await db.insertInto('inventory_changes').values({ server: 'other', seq: 1, serial_number: 'X', op: 'added', at: '2026-04-01T00:00:00.000Z', record: '{}' }).execute()
+  return { reads: createInventoryReads(db), db, rows }
+}
+
+// Byte order, as SQLite and the C collation of the test database compare text.
+const cmp = (a: string, b: string): number => a < b ? -1 : a > b ? 1 : 0
+const sortValue = (r: Row, key: SortKey): string => r[key] ?? ''
+function expectedOrder (rows: Row[], key: SortKey, order: SortOrder): string[] {
+  const sign = order === 'asc' ? 1 : -1
+  return [...rows].sort((a, b) => sign * (cmp(sortValue(a, key), sortValue(b, key)) || cmp(a.serial_number, b.serial_number))).map((r) => r.serial_number)
+}
+
+for (const dialect of DIALECTS) {
+  t.test(`inventory reads on ${dialect}`, async (t) => {
+    const { reads, rows } = await setup(t, dialect)
+    const present = rows.filter((r) => r.removed_at === null)
+    const removed = rows.filter((r) => r.removed_at !== null)
+
+    t.test('state', async (t) => {
+      t.same(await reads.state('default'), { ready_at: '2026-03-01T00:00:00.000Z', last_success_at: '2026-04-02T00:00:00.000Z', last_seq: 7, device_count: 45 })
+      t.same(await reads.state('fetching'), { ready_at: null, last_success_at: null, last_seq: 0, device_count: 0 })
+      t.equal(await reads.state('nope'), undefined)
+    })
+
+    t.test('getDevice: the stored text, removed rows stamped, readiness with it', async (t) => {
+      const one = await reads.getDevice('default', rows[0].serial_number)
+      t.same(one, { ready_at: '2026-03-01T00:00:00.000Z', last_success_at: '2026-04-02T00:00:00.000Z', device: { serial_number: rows[0].serial_number, record: rows[0].record, removed_at: null, last_changed_at: rows[0].last_changed_at } })
+      t.equal((await reads.getDevice('default', rows[3].serial_number))?.device?.removed_at, '2026-04-01T00:00:00.000Z')
+      t.same(await reads.getDevice('default', 'ZZZZ99999999'), { ready_at: '2026-03-01T00:00:00.000Z', last_success_at: '2026-04-02T00:00:00.000Z' })
+      t.same(await reads.getDevice('fetching', rows[0].serial_number), { ready_at: null, last_success_at: null })
+      t.equal(await reads.getDevice('nope', rows[0].serial_number), undefined)
+    })
+
+    t.test('listDevices: every sort key and order, walked page by page', async (t) => {
+      for (const key of SORT_KEYS) {
+        for (const order of ['asc', 'desc'] as const) {
+          const seen: string[] = []
+          let after
+          for (let pages = 0; pages < 20; pages++) {
+            const page = await reads.listDevices('default', { sort: key, order, limit: 7, ...(after === undefined ? {} : { after }) })
+            seen.push(...page.devices.map((d) => d.serial_number))
+            after = page.next
+            if (after === undefined) break
+          }
+          t.same(seen, expectedOrder(present, key, order), `${key} ${order}`)
+        }
+      }
+      const exact = await reads.listDevices('default', { limit: present.length })
+      t.equal(exact.devices.length, present.length)
+      t.equal(exact.next, undefined, 'a page that ends exactly at the last row has no next')
+      t.same(exact.devices[0], { serial_number: expectedOrder(present, 'serial_number', 'asc')[0], record: present.find((r) => r.serial_number === exact.devices[0].serial_number)?.record, removed_at: null })
+    })
+
+    t.test('listDevices: filters (lists, any case, AND) and removed devices', async (t) => {
+      const list = async (opts: Parameters<InventoryReads['listDevices']>[1]) => (await reads.listDevices('default', opts)).devices.map((d) => d.serial_number).sort()
+      const serials = (rs: Row[]) => rs.map((r) => r.serial_number).sort()
+      t.same(await list({ limit: 1000, filters: { os: ['osx'], profile_status: ['EMPTY', 'pushed'] } }), serials(present.filter((r) => r.os === 'OSX' && ['empty', 'pushed'].includes(r.profile_status ?? ''))))
+      t.same(await list({ limit: 1000, filters: { model: ['mac MINI'] } }), serials(present.filter((r) => r.model === 'Mac mini')))
+      t.same(await list({ limit: 1000, filters: { serial_number: [rows[0].serial_number.toLowerCase(), rows[3].serial_number, 'NOPE1234'] } }), serials([rows[0]]))
+      t.same(await list({ limit: 1000, filters: { profile_uuid: ['aaaa0000bbbb1111cccc2222dddd3333'], device_family: ['ipad', 'iphone'] } }), serials(present.filter((r) => r.profile_uuid !== null && ['iPad', 'iPhone'].includes(r.device_family ?? ''))))
+      t.same(await list({ limit: 1000, filters: { os: [] } }), [], 'an empty list matches nothing')
+      t.same(await list({ limit: 1000, removed: 'only' }), serials(removed))
+      t.same(await list({ limit: 1000, removed: 'include' }), serials(rows))
+      const page = await reads.listDevices('default', { limit: 1, removed: 'only' })
+      t.equal(page.devices[0].removed_at, '2026-04-01T00:00:00.000Z')
+    })
+
+    t.test('streamDevices: serial order in batches, filtered', async (t) => {
+      const batches: number[] = []
+      const seen: string[] = []
+      for await (const batch of reads.streamDevices('default', { batchSize: 10 })) {
+        batches.push(batch.length)
+        seen.push(...batch.map((d) => d.serial_number))
+      }
+      t.same(seen, expectedOrder(present, 'serial_number', 'asc'))
+      t.same(batches, [10, 10, 10, 10, 5])
+      const all: string[] = []
+      for await (const batch of reads.streamDevices('default', { removed: 'include', filters: { os: ['OSX'] } })) all.push(...batch.map((d) => d.serial_number))
+      t.same(all, expectedOrder(rows.filter((r) => r.os === 'OSX'), 'serial_number', 'asc'))
+      const exact: number[] = []
+      for await (const batch of reads.streamDevices('default', { batchSize: 15, removed: 'only' })) exact.push(batch.length)
+      t.same(exact, [15], 'a last batch that is exactly full ends with one empty query and no empty batch')
+      let none = 0
+      for await (const batch of reads.streamDevices('nope')) none += batch.length
+      t.equal(none, 0)
+    })
+
+    t.test('summary', async (t) => {
+      const count = (key: keyof Row) => {
+        const out: Record<string, number> = {}
+        for (const r of present) {
+          const v = (r[key] as string | null) ?? NONE
+          out[v] = (out[v] ?? 0) + 1
+        }
+        return out
+      }
+      t.same(await reads.summary('default'), {
+        total: present.length,
+        removed: removed.length,
+        by_device_family: count('device_family'),
+        by_model: count('model'),
+        by_os: count('os'),
+        by_profile_status: count('profile_status')
+      })
+      t.same(await reads.summary('nope'), { total: 0, removed: 0, by_device_family: {}, by_model: {}, by_os: {}, by_profile_status: {} })
+    })
+
+    t.test('changesSince', async (t) => {
+      const all = await reads.changesSince('default', 0, 100)
+      t.equal(all.last_seq, 7)
+      t.same(all.changes.map((c) => [c.seq, c.op]), [[1, 'added'], [2, 'added'], [3, 'modified'], [4, 'added'], [5, 'removed'], [6, 'modified'], [7, 'added']])
+      t.same(all.changes[0], { seq: 1, op: 'added', serial_number: rows[0].serial_number, at: '2026-04-01T00:00:00.000Z', record: rows[0].record })
+      t.same((await reads.changesSince('default', 2, 3)).changes.map((c) => c.seq), [3, 4, 5])
+      t.same(await reads.changesSince('default', 7, 10), { changes: [], last_seq: 7 })
+      t.same(await reads.changesSince('nope', 0, 10), { changes: [], last_seq: 0 })
+      t.same(await reads.changesSince('other', 0, 10), { changes: [{ seq: 1, op: 'added', serial_number: 'X', at: '2026-04-01T00:00:00.000Z', record: '{}' }], last_seq: 1 }, 'a feed without a state row still reports its head')
+    })
+  })
+}
