@@ -43,6 +43,10 @@ const envSchema = z.object({
     'must be 32 random bytes as 64 hex digits or base64 (generate one with: openssl rand -base64 32)').optional(),
   DEPGATE_TOKEN_MAX_BYTES: int(1024, 1024 * 1024).default(64 * 1024),
   DEPGATE_TOKEN_WEBHOOK_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
+  DEPGATE_INVENTORY: bool.default(true),
+  DEPGATE_SYNC_INTERVAL: int(5, 86_400).default(900),
+  DEPGATE_SYNC_LEASE: int(3, 600).default(30),
+  DEPGATE_SYNC_PAGE_SIZE: int(1, 1000).default(1000),
   DEPGATE_TOKEN_WEBHOOK_SECRET: z.string().min(16, 'must be at least 16 characters (generate one with: openssl rand -base64 32)').optional()
 })
 
@@ -67,6 +71,8 @@ export interface Config {
   tokenMaxBytes: number
   /** Where token events are POSTed, signed with HMAC-SHA256 under tokenWebhookSecret. */
   tokenWebhook?: { url: string, secret: string }
+  /** The device mirror: on by default; off serves every device read live from Apple. */
+  inventory: { enabled: boolean, intervalMs: number, leaseMs: number, pageSize: number }
 }
 
 export class ConfigError extends Error {
@@ -101,7 +107,8 @@ export function loadConfig (env: Record<string, string | undefined> = process.en
     bodyLimit: e.DEPGATE_BODY_LIMIT,
     simulator: e.DEPGATE_SIMULATOR,
     simulatorDevices: e.DEPGATE_SIMULATOR_DEVICES,
-    tokenMaxBytes: e.DEPGATE_TOKEN_MAX_BYTES
+    tokenMaxBytes: e.DEPGATE_TOKEN_MAX_BYTES,
+    inventory: { enabled: e.DEPGATE_INVENTORY, intervalMs: e.DEPGATE_SYNC_INTERVAL * 1000, leaseMs: e.DEPGATE_SYNC_LEASE * 1000, pageSize: e.DEPGATE_SYNC_PAGE_SIZE }
   }
   if (e.DEPGATE_SECRET_KEY !== undefined) config.secretKey = e.DEPGATE_SECRET_KEY
   if ((e.DEPGATE_TOKEN_WEBHOOK_URL === undefined) !== (e.DEPGATE_TOKEN_WEBHOOK_SECRET === undefined)) {
