@@ -17,6 +17,7 @@ import { buildServer } from '../src/server.js'
 import { DEPSIM_CREDENTIALS, startSimulator, type SimulatorOptions, type StartedSimulator } from '../src/simulator/index.js'
 import type { Store } from '../src/store/index.js'
 import { openTestStore, testDialectFromEnv } from './databases.js'
+import { secretWatch } from './security/suite-scan.js'
 
 interface Teardown { teardown (fn: () => unknown): void }
 
@@ -48,7 +49,7 @@ export interface TestAppOptions {
   env?: Record<string, string>
   /** Start the simulator as `default` (default true). */
   simulator?: boolean | SimulatorOptions
-  /** Capture logs (at DEPGATE_LOG_LEVEL, default info) instead of silencing them. */
+  /** Logs are always recorded (at DEPGATE_LOG_LEVEL, default info) for the secret scan; kept for older callers. */
   captureLogs?: boolean
   /** Replace parts of the store (e.g. a failing ping). */
   wrapStore?: (store: Store) => Store
@@ -75,7 +76,8 @@ export async function buildTestApp (t: Teardown, opts: TestAppOptions = {}): Pro
   const config = loadConfig({
     DEPGATE_DATA_DIR: dataDir,
     DEPGATE_ADMIN_KEY: adminKey,
-    DEPGATE_LOG_LEVEL: opts.captureLogs === true ? 'info' : 'silent',
+    // Always written, so the secret scan at teardown reads every test app's log.
+    DEPGATE_LOG_LEVEL: 'info',
     ...opts.env
   })
   const dialect = testDialectFromEnv()
@@ -88,14 +90,20 @@ export async function buildTestApp (t: Teardown, opts: TestAppOptions = {}): Pro
     t.teardown(() => sim?.close())
   }
   const logs = logCapture()
+  const watch = secretWatch({ adminKey, token: DEPSIM_CREDENTIALS, ...(sim === undefined ? {} : { sim }) })
   const app = await buildServer(config, {
     store,
     logStream: logs.stream,
     depClientOptions: { retry: { retries: 0 }, ...opts.depClientOptions },
     ...(sim === undefined ? {} : { defaultServer: { token: DEPSIM_CREDENTIALS, baseUrl: sim.url } }),
-    ...(opts.onRoute === undefined ? {} : { onRoute: opts.onRoute })
+    onRoute: (route) => {
+      opts.onRoute?.(route)
+      watch.onRoute(route)
+    }
   })
   t.teardown(() => app.close())
+  // After the app closed: its last log lines are written by then.
+  t.teardown(() => { watch.check(logs.lines) })
   const result: TestApp = {
     app,
     config,
@@ -104,6 +112,7 @@ export async function buildTestApp (t: Teardown, opts: TestAppOptions = {}): Pro
     logs: logs.lines,
     async createKey (scope, label = `test ${scope}`) {
       const k = generateApiKey()
+      watch.secret(`API key ${label}`, k.key.slice(`dgk_${k.id}_`.length))
       await real.keys.create({ id: k.id, label, scope, hash: k.hash })
       return k.key
     },

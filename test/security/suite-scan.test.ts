@@ -1,0 +1,53 @@
+/**
+ * The suite-wide scan must be able to fail: a route that echoes a secret in its body or a header,
+ * or a log line that carries one, is found, and a clean app passes.
+ */
+import Fastify from 'fastify'
+import t from 'tap'
+import { DEPSIM_CREDENTIALS } from '../../src/simulator/index.js'
+import { buildTestApp, randomAdminKey } from '../helper.js'
+import { secretWatch } from './suite-scan.js'
+
+async function leakyApp (watch: ReturnType<typeof secretWatch>, leak: { body?: string, header?: string }) {
+  const app = Fastify()
+  app.addHook('onRoute', watch.onRoute)
+  app.get('/x', { onSend: (_req, _reply, payload, done) => { done(null, payload) } }, async (_req, reply) => {
+    if (leak.header !== undefined) reply.header('x-debug', leak.header)
+    return { value: leak.body ?? 'nothing to see' }
+  })
+  app.get('/buffer', async (_req, reply) => reply.type('text/plain').send(Buffer.from(leak.body ?? 'plain')))
+  await app.ready()
+  await app.inject('/x')
+  await app.inject('/buffer')
+  await app.close()
+}
+
+t.test('finds a secret in a body, a header, a Buffer body or a log line; passes a clean app', async (t) => {
+  const adminKey = randomAdminKey()
+  const clean = secretWatch({ adminKey, token: DEPSIM_CREDENTIALS })
+  await leakyApp(clean, {})
+  t.doesNotThrow(() => { clean.check(['{"msg":"request completed"}']) })
+
+  const body = secretWatch({ adminKey })
+  await leakyApp(body, { body: `key=${adminKey}` })
+  t.throws(() => { body.check([]) }, /DEPGATE_ADMIN_KEY in GET \/x → 200 body/)
+
+  const header = secretWatch({ adminKey, token: DEPSIM_CREDENTIALS })
+  await leakyApp(header, { header: DEPSIM_CREDENTIALS.access_secret.slice(10, 40) })
+  t.throws(() => { header.check([]) }, /server token access_secret in GET \/x → 200 headers/)
+
+  const added = secretWatch({ adminKey })
+  added.secret('API key t', 'Zm9vYmFyYmF6cXV4cXV1eHF1dXhxdXV4cXV1eA')
+  await leakyApp(added, {})
+  t.throws(() => { added.check(['{"msg":"key Zm9vYmFyYmF6cXV4cXV1eHF1dXhx"}']) }, /API key t in log line 0/)
+})
+
+t.test('a buildTestApp records its logs and responses and knows the simulator\'s session tokens', async (t) => {
+  const { app, auth, sim } = await buildTestApp(t)
+  const res = await app.inject({ method: 'GET', url: '/v1/servers/default/account', headers: auth() })
+  t.equal(res.statusCode, 200)
+  const issued = [...(sim?.app.sim.sessions['sessions'].keys() ?? [])]
+  t.equal(issued.length, 1, 'depgate opened one session with the simulator')
+  const watch = secretWatch({ adminKey: 'not-used-here-0123456789abcdef', sim })
+  t.throws(() => { watch.check([`oops ${issued[0]}`]) }, /a simulator session token in log line 0/)
+})

@@ -1,0 +1,74 @@
+/**
+ * The suite-wide secret scan behind every `buildTestApp`: each test app records its log lines and
+ * every response it sends (headers and payload, through a route-level onSend hook added as routes
+ * are registered), and at teardown the whole record is scanned for any 16-character run of any
+ * secret the test app knows of: DEPGATE_ADMIN_KEY, the secret part of keys made with `createKey`,
+ * the server token's OAuth values and every session token the simulator issued. A hit throws from
+ * the teardown, which fails the test that produced it.
+ *
+ * Recording is cheap (a reference per response, no copying of strings); scanning runs once, at the
+ * end. Streams (NDJSON) are not recorded: they are device records only, and the dedicated leak test
+ * reads them over HTTP.
+ */
+import type { onSendHookHandler, RouteOptions } from 'fastify'
+import type { ServerToken } from '../../src/dep/token.js'
+import type { StartedSimulator } from '../../src/simulator/index.js'
+import { SecretScanner } from './leak-kit.js'
+
+/** Past this many recorded characters a test app stops recording (a 100,000-device drain is ~60 MB). */
+const MAX_RECORDED = 64 * 1024 * 1024
+
+export interface SecretWatch {
+  /** Chain into buildServer's `onRoute`: gives every route the recording onSend hook. */
+  onRoute: (route: RouteOptions) => void
+  /** Something the app must never show, e.g. an API key's secret part. */
+  secret: (name: string, value: string) => void
+  /** Throws with the first finding; `logs` are the app's log lines. */
+  check: (logs: readonly string[]) => void
+}
+
+export function secretWatch (opts: { adminKey: string, token?: ServerToken, sim?: StartedSimulator }): SecretWatch {
+  const secrets: Array<[string, string]> = [['DEPGATE_ADMIN_KEY', opts.adminKey]]
+  if (opts.token !== undefined) {
+    for (const field of ['consumer_key', 'consumer_secret', 'access_token', 'access_secret'] as const) {
+      secrets.push([`server token ${field}`, opts.token[field]])
+    }
+  }
+  const seen: Array<{ where: string, text: string }> = []
+  let recorded = 0
+  const record = (where: string, text: string): void => {
+    if (recorded > MAX_RECORDED) return
+    recorded += text.length
+    seen.push({ where, text })
+  }
+
+  const onSend: onSendHookHandler = function (request, reply, payload, done) {
+    const where = `${request.method} ${request.url} → ${reply.statusCode}`
+    record(`${where} headers`, JSON.stringify(reply.getHeaders()))
+    if (typeof payload === 'string') record(`${where} body`, payload)
+    else if (Buffer.isBuffer(payload)) record(`${where} body`, payload.toString('utf8'))
+    done(null, payload)
+  }
+
+  return {
+    onRoute (route) {
+      const existing = route.onSend === undefined ? [] : [route.onSend].flat()
+      route.onSend = [...existing, onSend]
+    },
+    secret (name, value) { secrets.push([name, value]) },
+    check (logs) {
+      const scanner = new SecretScanner()
+      for (const [name, value] of secrets) scanner.add(name, value)
+      // Private in the simulator's types; read here as the dedicated leak test does.
+      for (const token of opts.sim?.app.sim.sessions['sessions'].keys() ?? []) scanner.add('a simulator session token', token)
+      for (const [i, line] of logs.entries()) {
+        const found = scanner.scan(line, `log line ${i}`)
+        if (found !== undefined) throw new Error(`secret scan: ${found.secret} in ${found.where}: …${found.excerpt}…`)
+      }
+      for (const { where, text } of seen) {
+        const found = scanner.scan(text, where)
+        if (found !== undefined) throw new Error(`secret scan: ${found.secret} in ${found.where}: …${found.excerpt}…`)
+      }
+    }
+  }
+}
