@@ -38,6 +38,13 @@ export interface ListOptions extends DeviceSelection {
   after?: PagePosition
 }
 
+export interface StreamOptions extends DeviceSelection {
+  sort?: SortKey
+  order?: SortOrder
+  /** Rows per query (default STREAM_BATCH). */
+  batchSize?: number
+}
+
 export interface MirrorDevice {
   serial_number: string
   /** Apple's device as JSON text, exactly as stored. */
@@ -95,8 +102,8 @@ export interface InventoryReads {
   /** One query on two primary keys: the server's state joined with the device. Undefined when the server has no mirror state. */
   getDevice (server: string, serial: string): Promise<DeviceLookup | undefined>
   listDevices (server: string, opts: ListOptions): Promise<DevicePage>
-  /** Every selected device in serial order, `batchSize` rows a query, so the fleet is never held at once. */
-  streamDevices (server: string, opts?: DeviceSelection & { batchSize?: number }): AsyncGenerator<MirrorDevice[], void, undefined>
+  /** Every selected device in the list's order, `batchSize` rows a query (keyset pages), so the fleet is never held at once. */
+  streamDevices (server: string, opts?: StreamOptions): AsyncGenerator<MirrorDevice[], void, undefined>
   summary (server: string): Promise<Summary>
   changesSince (server: string, since: number, limit: number): Promise<ChangesPage>
 }
@@ -146,20 +153,22 @@ function byValue (rows: Array<{ value: string | null, n: unknown }>): Record<str
 }
 
 export function createInventoryReads (db: Kysely<Database>): InventoryReads {
-  async function * streamDevices (server: string, opts: DeviceSelection & { batchSize?: number } = {}): AsyncGenerator<MirrorDevice[], void, undefined> {
-    const size = opts.batchSize ?? STREAM_BATCH
-    let after: string | undefined
-    for (;;) {
-      const rows = await db.selectFrom('inventory_devices')
-        .select(['serial_number', 'record', 'removed_at'])
-        .where((eb) => after === undefined ? selectionWhere(eb, server, opts) : eb.and([selectionWhere(eb, server, opts), eb('serial_number', '>', after)]))
-        .orderBy('serial_number')
-        .limit(size)
-        .execute()
-      if (rows.length > 0) yield rows
-      if (rows.length < size) return
-      after = rows[rows.length - 1].serial_number
-    }
+  async function listDevices (server: string, opts: ListOptions): Promise<DevicePage> {
+    const key = opts.sort ?? 'serial_number'
+    const order = opts.order ?? 'asc'
+    const after = opts.after
+    let query = db.selectFrom('inventory_devices')
+      .select((eb) => ['serial_number', 'record', 'removed_at', sortExpression(eb, key).as('sort_value')])
+      .where((eb) => after === undefined ? selectionWhere(eb, server, opts) : eb.and([selectionWhere(eb, server, opts), afterWhere(eb, key, order, after)]))
+    if (key !== 'serial_number') query = query.orderBy((eb) => sortExpression(eb, key), order)
+    // One more row than asked tells whether another page follows without a count.
+    const rows = await query.orderBy('serial_number', order).limit(opts.limit + 1).execute()
+    const more = rows.length > opts.limit
+    if (more) rows.pop()
+    const devices = rows.map((r) => ({ serial_number: r.serial_number, record: r.record, removed_at: r.removed_at }))
+    if (!more) return { devices }
+    const last = rows[rows.length - 1]
+    return { devices, next: { value: last.sort_value, serial: last.serial_number } }
   }
 
   return {
@@ -186,25 +195,16 @@ export function createInventoryReads (db: Kysely<Database>): InventoryReads {
       return out
     },
 
-    async listDevices (server, opts) {
-      const key = opts.sort ?? 'serial_number'
-      const order = opts.order ?? 'asc'
-      const after = opts.after
-      let query = db.selectFrom('inventory_devices')
-        .select((eb) => ['serial_number', 'record', 'removed_at', sortExpression(eb, key).as('sort_value')])
-        .where((eb) => after === undefined ? selectionWhere(eb, server, opts) : eb.and([selectionWhere(eb, server, opts), afterWhere(eb, key, order, after)]))
-      if (key !== 'serial_number') query = query.orderBy((eb) => sortExpression(eb, key), order)
-      // One more row than asked tells whether another page follows without a count.
-      const rows = await query.orderBy('serial_number', order).limit(opts.limit + 1).execute()
-      const more = rows.length > opts.limit
-      if (more) rows.pop()
-      const devices = rows.map((r) => ({ serial_number: r.serial_number, record: r.record, removed_at: r.removed_at }))
-      if (!more) return { devices }
-      const last = rows[rows.length - 1]
-      return { devices, next: { value: last.sort_value, serial: last.serial_number } }
-    },
+    listDevices,
 
-    streamDevices,
+    async * streamDevices (server, opts = {}) {
+      let after: PagePosition | undefined
+      do {
+        const page: DevicePage = await listDevices(server, { ...opts, limit: opts.batchSize ?? STREAM_BATCH, ...(after === undefined ? {} : { after }) })
+        if (page.devices.length > 0) yield page.devices
+        after = page.next
+      } while (after !== undefined)
+    },
 
     async summary (server) {
       const present = db.selectFrom('inventory_devices').where('server', '=', server).where('removed_at', 'is', null)

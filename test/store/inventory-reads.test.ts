@@ -129,7 +129,7 @@ for (const dialect of DIALECTS) {
       t.equal(page.devices[0].removed_at, '2026-04-01T00:00:00.000Z')
     })
 
-    t.test('streamDevices: serial order in batches, filtered', async (t) => {
+    t.test('streamDevices: in batches, filtered, sorted', async (t) => {
       const batches: number[] = []
       const seen: string[] = []
       for await (const batch of reads.streamDevices('default', { batchSize: 10 })) {
@@ -143,7 +143,10 @@ for (const dialect of DIALECTS) {
       t.same(all, expectedOrder(rows.filter((r) => r.os === 'OSX'), 'serial_number', 'asc'))
       const exact: number[] = []
       for await (const batch of reads.streamDevices('default', { batchSize: 15, removed: 'only' })) exact.push(batch.length)
-      t.same(exact, [15], 'a last batch that is exactly full ends with one empty query and no empty batch')
+      t.same(exact, [15], 'a last batch that is exactly full is not followed by an empty one')
+      const sorted: string[] = []
+      for await (const batch of reads.streamDevices('default', { batchSize: 8, sort: 'model', order: 'desc' })) sorted.push(...batch.map((d) => d.serial_number))
+      t.same(sorted, expectedOrder(present, 'model', 'desc'), 'any sort key and order')
       let none = 0
       for await (const batch of reads.streamDevices('nope')) none += batch.length
       t.equal(none, 0)
