@@ -1,6 +1,6 @@
 /**
  * depgate as a Fastify plugin: shared plugins first (config, errors, store, metrics, auth, audit,
- * rate limit, OpenAPI, DEP servers), then every route under routes/ by autoload. The error handler
+ * rate limit, OpenAPI, DEP servers, the device mirror), then every route under routes/ by autoload. The error handler
  * and the zod compilers are set before any route exists, because each route context copies what
  * its parent has when it is created.
  */
@@ -14,7 +14,9 @@ import { createAuthPlugin } from '../plugins/app/auth.js'
 import { createConfigPlugin } from '../plugins/app/config.js'
 import { createDepServersPlugin, type DepServersPluginOptions } from '../plugins/app/dep-servers.js'
 import { createErrorsPlugin } from '../plugins/app/errors.js'
+import { createInventoryPlugin, type InventoryPluginOptions } from '../plugins/app/inventory.js'
 import { createMetricsPlugin } from '../plugins/app/metrics.js'
+import { createSecurityHeadersPlugin } from '../plugins/app/security-headers.js'
 import { createStorePlugin } from '../plugins/app/store.js'
 import { createRateLimitPlugin } from '../plugins/external/rate-limit.js'
 import { createSwaggerUiPlugin } from '../plugins/external/swagger-ui.js'
@@ -28,6 +30,7 @@ export interface AppOptions {
   store?: Store
   defaultServer?: DepServersPluginOptions['defaultServer']
   depClientOptions?: DepServersPluginOptions['clientOptions']
+  inventory?: InventoryPluginOptions
 }
 
 const here = dirname(fileURLToPath(import.meta.url))
@@ -46,6 +49,7 @@ export default async function app (fastify: FastifyInstance, opts: AppOptions): 
 
   await fastify.register(createConfigPlugin(opts.config))
   await fastify.register(createErrorsPlugin())
+  await fastify.register(createSecurityHeadersPlugin())
   await fastify.register(createStorePlugin(opts.store === undefined ? {} : { store: opts.store }))
   await fastify.register(createMetricsPlugin())
   await fastify.register(createAuthPlugin(opts.config.adminKey === undefined ? {} : { adminKey: opts.config.adminKey }))
@@ -57,6 +61,7 @@ export default async function app (fastify: FastifyInstance, opts: AppOptions): 
   if (opts.defaultServer !== undefined) depOpts.defaultServer = opts.defaultServer
   if (opts.depClientOptions !== undefined) depOpts.clientOptions = opts.depClientOptions
   await fastify.register(createDepServersPlugin(depOpts))
+  await fastify.register(createInventoryPlugin(opts.inventory))
 
   await fastify.register(autoload, {
     dir: join(here, '..', 'routes'),
