@@ -4,7 +4,7 @@
  * only make a route stricter, never open it.
  */
 import fp from 'fastify-plugin'
-import type { FastifyRequest } from 'fastify'
+import type { FastifyInstance, FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify'
 import { hashSecret, parseApiKey, type RouteScope, type Scope, scopeAllows, verifySecret } from '../../src/api-keys.js'
 import { httpProblem } from '../../src/problems.js'
 
@@ -44,6 +44,14 @@ export function requiredScope (request: FastifyRequest): RouteScope {
 const unauthenticated = (detail: string) =>
   httpProblem(401, 'UNAUTHENTICATED', detail, { headers: { 'www-authenticate': 'Bearer realm="depgate"' } })
 
+const BEARER = /^Bearer\s+(\S+)\s*$/i
+const NO_KEY = 'This route needs an API key: send "Authorization: Bearer <key>".'
+const BAD_KEY = 'The API key is unknown, revoked or malformed.'
+/** Shared by every request made with DEPGATE_ADMIN_KEY: nothing per request to allocate. */
+const BOOTSTRAP_AUTH: AuthContext = Object.freeze({ keyId: BOOTSTRAP_KEY_ID, scope: 'admin' })
+
+type KeyRecord = NonNullable<ReturnType<FastifyInstance['store']['keys']['peekForAuth']>>
+
 export function createAuthPlugin (opts: AuthPluginOptions = {}) {
   const bootstrapHash = opts.adminKey === undefined ? undefined : hashSecret(opts.adminKey)
   const now = opts.now ?? Date.now
@@ -51,41 +59,69 @@ export function createAuthPlugin (opts: AuthPluginOptions = {}) {
 
   return fp(async function auth (fastify) {
     fastify.decorateRequest('auth', null)
+    const keys = fastify.store.keys
 
-    async function authenticate (request: FastifyRequest, presented: string): Promise<AuthContext | undefined> {
-      const parsed = parseApiKey(presented)
-      if (parsed === undefined) {
-        // Not our format: it can only be the bootstrap key. Same hash-and-compare cost either way.
-        return verifySecret(presented, bootstrapHash) ? { keyId: BOOTSTRAP_KEY_ID, scope: 'admin' } : undefined
-      }
-      const record = await fastify.store.keys.getForAuth(parsed.id)
-      const ok = verifySecret(parsed.secret, record?.hash)
+    /** The caller, once the key's record (or its absence) is known; hash-and-compare costs the same whatever the outcome. */
+    function check (request: FastifyRequest, secret: string, record: KeyRecord | undefined): AuthContext | undefined {
+      const ok = verifySecret(secret, record?.hash)
       if (!ok || record === undefined || record.revokedAt !== undefined) return undefined
       const t = now()
       if (t - (lastTouched.get(record.id) ?? -Infinity) >= TOUCH_INTERVAL_MS) {
         lastTouched.set(record.id, t)
-        fastify.store.keys.touch(record.id, new Date(t)).catch((err: unknown) => {
+        keys.touch(record.id, new Date(t)).catch((err: unknown) => {
           request.log.warn({ err, keyId: record.id }, 'could not record last_used_at')
         })
       }
       return { keyId: record.id, scope: record.scope }
     }
 
-    fastify.addHook('onRequest', async function (request) {
-      const need = requiredScope(request)
-      // Public routes ignore credentials: a probe or scraper sending some other bearer token must not be refused.
-      if (need === 'none') return
-      const header = request.headers.authorization
-      if (header === undefined) {
-        throw unauthenticated('This route needs an API key: send "Authorization: Bearer <key>".')
+    function finish (request: FastifyRequest, need: Scope, ctx: AuthContext | undefined, done: HookHandlerDoneFunction): void {
+      if (ctx === undefined) {
+        done(unauthenticated(BAD_KEY))
+        return
       }
-      const match = /^Bearer\s+(\S+)\s*$/i.exec(header)
-      const ctx = match === null ? undefined : await authenticate(request, match[1])
-      if (ctx === undefined) throw unauthenticated('The API key is unknown, revoked or malformed.')
       request.auth = ctx
       if (!scopeAllows(ctx.scope, need)) {
-        throw httpProblem(403, 'INSUFFICIENT_SCOPE', `This route needs a key with the "${need}" scope; this key has "${ctx.scope}".`)
+        done(httpProblem(403, 'INSUFFICIENT_SCOPE', `This route needs a key with the "${need}" scope; this key has "${ctx.scope}".`))
+        return
       }
+      done()
+    }
+
+    // Callback style, and synchronous unless the key's record must be read from the database (at
+    // most once per key per cache TTL): an async hook costs a promise and a microtask per request.
+    fastify.addHook('onRequest', function authenticate (request: FastifyRequest, _reply: FastifyReply, done: HookHandlerDoneFunction) {
+      const need = requiredScope(request)
+      // Public routes ignore credentials: a probe or scraper sending some other bearer token must not be refused.
+      if (need === 'none') {
+        done()
+        return
+      }
+      const header = request.headers.authorization
+      if (header === undefined) {
+        done(unauthenticated(NO_KEY))
+        return
+      }
+      const match = BEARER.exec(header)
+      if (match === null) {
+        done(unauthenticated(BAD_KEY))
+        return
+      }
+      const presented = match[1]
+      const parsed = parseApiKey(presented)
+      if (parsed === undefined) {
+        // Not our format: it can only be the bootstrap key. Same hash-and-compare cost either way.
+        finish(request, need, verifySecret(presented, bootstrapHash) ? BOOTSTRAP_AUTH : undefined, done)
+        return
+      }
+      const cached = keys.peekForAuth(parsed.id)
+      if (cached !== undefined) {
+        finish(request, need, check(request, parsed.secret, cached), done)
+        return
+      }
+      keys.getForAuth(parsed.id).then((record) => {
+        finish(request, need, check(request, parsed.secret, record), done)
+      }, done)
     })
   }, { name: 'depgate-auth', dependencies: ['depgate-store'] })
 }

@@ -15,6 +15,11 @@ export interface ApiKeyRepository {
   create (input: { id: string, label: string, scope: Scope, hash: string }): Promise<ApiKeyRecord>
   /** The record plus its hash, for authentication only; never serialise the result. */
   getForAuth (id: string): Promise<(ApiKeyRecord & { hash: string }) | undefined>
+  /**
+   * What `getForAuth` would answer from its cache, without a promise; undefined when it would have
+   * to read the database. Lets the auth hook stay synchronous on the common path.
+   */
+  peekForAuth (id: string): (ApiKeyRecord & { hash: string }) | undefined
   get (id: string): Promise<ApiKeyRecord | undefined>
   list (opts?: { includeRevoked?: boolean }): Promise<ApiKeyRecord[]>
   /** Marks the key revoked; false when it does not exist or was already revoked. */
@@ -62,6 +67,10 @@ export function createApiKeyRepository (db: Kysely<Database>, now: () => Date, c
       forget(id)
       await db.insertInto('api_keys').values(row).execute()
       return toRecord(row)
+    },
+    peekForAuth (id) {
+      const hit = authCache.get(id)
+      return hit !== undefined && hit.expires > now().getTime() ? hit.record : undefined
     },
     async getForAuth (id) {
       const t = now().getTime()

@@ -79,11 +79,14 @@ async function storeCases (t: Test, dialect: TestDialect): Promise<void> {
     // A second store on the same database stands for the CLI or another replica.
     const other = await openTestStore(t, dialect, { database: store.database })
     await store.keys.create({ id: 'k1', label: 'munki', scope: 'read', hash: 'h1' })
+    t.equal(store.keys.peekForAuth('k1'), undefined, 'peek never reads the database')
     t.equal((await store.keys.getForAuth('k1'))?.revokedAt, undefined)
+    t.equal(store.keys.peekForAuth('k1')?.hash, 'h1', 'peek answers from the cache')
     await other.keys.revoke('k1')
     clock += AUTH_CACHE_TTL_MS - 1
     t.equal((await store.keys.getForAuth('k1'))?.revokedAt, undefined, 'another process\'s revocation waits for the TTL')
     clock += 1
+    t.equal(store.keys.peekForAuth('k1'), undefined, 'peek never answers from an expired entry')
     t.ok((await store.keys.getForAuth('k1'))?.revokedAt, 'and lands once it expired')
 
     await store.keys.create({ id: 'k2', label: 'ops', scope: 'admin', hash: 'h2' })
