@@ -78,6 +78,8 @@ export async function buildTestApp (t: Teardown, opts: TestAppOptions = {}): Pro
     DEPGATE_ADMIN_KEY: adminKey,
     // Always written, so the secret scan at teardown reads every test app's log.
     DEPGATE_LOG_LEVEL: 'info',
+    // The mirror changes where device reads come from: tests of it turn it on (DEPGATE_INVENTORY: 'true').
+    DEPGATE_INVENTORY: 'false',
     ...opts.env
   })
   const dialect = testDialectFromEnv()
@@ -95,6 +97,8 @@ export async function buildTestApp (t: Teardown, opts: TestAppOptions = {}): Pro
     store,
     logStream: logs.stream,
     depClientOptions: { retry: { retries: 0 }, ...opts.depClientOptions },
+    // Quick retries and long-poll re-reads keep inventory tests short.
+    inventory: { retryBaseMs: 100, pollMs: 100 },
     ...(sim === undefined ? {} : { defaultServer: { token: DEPSIM_CREDENTIALS, baseUrl: sim.url } }),
     onRoute: (route) => {
       opts.onRoute?.(route)

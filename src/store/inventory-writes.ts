@@ -58,6 +58,8 @@ export interface InventoryWrites {
   clearRequest (server: string, owner: string, requestedAt: string): Promise<void>
   /** Forgets a deleted server's mirror. */
   purge (server: string): Promise<void>
+  /** Forgets the mirror of every server no longer in the servers table (deleted by any replica or the CLI). */
+  purgeOrphans (): Promise<void>
 }
 
 /** Rows per multi-row statement: well under SQLite's and PostgreSQL's bound-parameter limits. */
@@ -248,6 +250,15 @@ export function createInventoryWrites (db: Kysely<Database>, now: () => Date): I
         await trx.deleteFrom('inventory_changes').where('server', '=', server).execute()
         await trx.deleteFrom('inventory_devices').where('server', '=', server).execute()
         await trx.deleteFrom('inventory_state').where('server', '=', server).execute()
+      })
+    },
+    async purgeOrphans () {
+      // One statement per table against the servers table itself: no window in which a server
+      // another replica just added could look deleted.
+      await db.transaction().execute(async (trx) => {
+        for (const table of ['inventory_changes', 'inventory_devices', 'inventory_state'] as const) {
+          await trx.deleteFrom(table).where('server', 'not in', trx.selectFrom('servers').select('name')).execute()
+        }
       })
     }
   }

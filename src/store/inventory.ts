@@ -3,14 +3,16 @@
  * sync state) and the read side (routes) over the same tables, as one `store.inventory`.
  */
 import type { Kysely } from 'kysely'
+import { createInventoryReads, type InventoryReads } from './inventory-reads.js'
 import { createInventoryWrites, type InventoryWrites } from './inventory-writes.js'
 import type { Database } from './schema.js'
 
 export type { ApplyResult, DeviceRecord, InventoryStateRow, InventoryWrites, PageInput, SyncPhase } from './inventory-writes.js'
 export { LeaseLostError } from './inventory-writes.js'
+export type { InventoryReads } from './inventory-reads.js'
 
-export type InventoryRepository = InventoryWrites
+export type InventoryRepository = InventoryWrites & InventoryReads
 
 export function createInventoryRepository (db: Kysely<Database>, now: () => Date): InventoryRepository {
-  return createInventoryWrites(db, now)
+  return { ...createInventoryWrites(db, now), ...createInventoryReads(db) }
 }

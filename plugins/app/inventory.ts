@@ -1,0 +1,86 @@
+/**
+ * The device mirror as `fastify.inventory`: syncers start once the app is ready (never during
+ * registration, so a slow Apple cannot delay listen) and stop, releasing their leases, at close.
+ * Prometheus gauges read the last statuses, refreshed by a cheap collect at scrape time.
+ */
+import fp from 'fastify-plugin'
+import { Counter, Gauge } from 'prom-client'
+import { Inventory, type InventoryStatus } from '../../src/inventory/inventory.js'
+
+export type { InventoryStatus } from '../../src/inventory/inventory.js'
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** The device mirror: statuses, sync requests, change-feed wake-ups. */
+    inventory: Inventory
+  }
+}
+
+export interface InventoryPluginOptions {
+  /** First retry delay after a failed sync (tests shorten it). */
+  retryBaseMs?: number
+  /** Long-poll re-read period (tests shorten it). */
+  pollMs?: number
+}
+
+export function createInventoryPlugin (opts: InventoryPluginOptions = {}) {
+  return fp(async function inventoryPlugin (fastify) {
+    const { config, store, depServers, metrics } = fastify
+    const runs = new Counter({
+      name: 'depgate_inventory_sync_runs_total',
+      help: 'Inventory sync runs on this replica, by server and result (ok, error)',
+      labelNames: ['server', 'result'] as const,
+      registers: [metrics.registry]
+    })
+    const changes = new Counter({
+      name: 'depgate_inventory_changes_total',
+      help: 'Mirror changes written by this replica, by server and operation',
+      labelNames: ['server', 'op'] as const,
+      registers: [metrics.registry]
+    })
+    const inventory = new Inventory({
+      repo: store.inventory,
+      servers: {
+        names: () => depServers.list().map((s) => s.name),
+        client: (name) => depServers.get(name).client,
+        reload: async () => { await depServers.reload() }
+      },
+      enabled: config.inventory.enabled,
+      intervalMs: config.inventory.intervalMs,
+      leaseMs: config.inventory.leaseMs,
+      pageSize: config.inventory.pageSize,
+      retryBaseMs: opts.retryBaseMs,
+      pollMs: opts.pollMs,
+      log: fastify.log,
+      onRun (server, outcome) {
+        runs.inc({ server, result: outcome.error === undefined ? 'ok' : 'error' })
+        if (outcome.result === undefined) return
+        for (const op of ['added', 'modified', 'removed'] as const) changes.inc({ server, op }, outcome.result[op])
+      }
+    })
+    const gauge = (name: string, help: string, value: (s: InventoryStatus) => number | null): Gauge<'server'> => new Gauge({
+      name,
+      help,
+      labelNames: ['server'] as const,
+      registers: [metrics.registry],
+      async collect () {
+        this.reset()
+        if (!inventory.enabled) return
+        for (const [server, status] of Object.entries(await inventory.statuses())) {
+          const v = value(status)
+          if (v !== null) this.set({ server }, v)
+        }
+      }
+    })
+    gauge('depgate_inventory_devices', 'Devices present in the mirror', (s) => s.device_count)
+    gauge('depgate_inventory_ready', '1 once the first full fetch completed (reads come from the mirror)', (s) => s.ready ? 1 : 0)
+    gauge('depgate_inventory_lag_seconds', 'Seconds since the last successful sync', (s) => s.lag_seconds)
+    gauge('depgate_inventory_cursor_age_seconds', 'Age of the stored cursor (Apple expires sync cursors after 7 days)', (s) => s.cursor_age_seconds)
+    gauge('depgate_inventory_last_error', '1 when the last sync failed', (s) => s.last_error === null ? 0 : 1)
+    gauge('depgate_inventory_leader', '1 when this replica holds the sync lease', (s) => s.leader ? 1 : 0)
+
+    fastify.decorate('inventory', inventory)
+    fastify.addHook('onReady', async () => { await inventory.start() })
+    fastify.addHook('preClose', async () => { await inventory.stop() })
+  }, { name: 'depgate-inventory', dependencies: ['depgate-config', 'depgate-store', 'depgate-metrics', 'depgate-dep-servers'] })
+}

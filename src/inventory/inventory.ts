@@ -1,0 +1,210 @@
+/**
+ * The inventory of every configured server on this replica: one ServerSyncer per server (the
+ * lease decides which replica syncs), a reconcile loop that follows servers being added and
+ * deleted (also by other replicas or the CLI), statuses for the API and metrics, sync requests,
+ * and the wake-ups behind the change feed's long poll.
+ */
+import { EventEmitter } from 'node:events'
+import { hostname } from 'node:os'
+import { randomUUID } from 'node:crypto'
+import type { DepClient } from '../dep/index.js'
+import type { InventoryRepository, InventoryStateRow } from '../store/index.js'
+import { ServerSyncer, type ServerSyncerOptions, type SyncLogger } from './server-syncer.js'
+
+export interface InventoryStatus {
+  enabled: boolean
+  /** The first full fetch completed: reads come from the mirror. */
+  ready: boolean
+  phase: 'fetch' | 'sync' | null
+  device_count: number
+  last_seq: number
+  ready_at: string | null
+  last_success_at: string | null
+  last_attempt_at: string | null
+  last_error: { code: string, message: string, at: string } | null
+  cursor_age_seconds: number | null
+  /** Seconds since the last successful sync. */
+  lag_seconds: number | null
+  /** This replica holds the server's sync lease. */
+  leader: boolean
+  /** A run is in progress on this replica. */
+  syncing: boolean
+  sync_requested_at: string | null
+}
+
+export interface ServerSource {
+  names (): string[]
+  client (name: string): DepClient
+  /** Re-reads the server list (another replica or the CLI may have changed it). */
+  reload (): Promise<void>
+}
+
+export interface InventoryOptions {
+  repo: InventoryRepository
+  servers: ServerSource
+  enabled: boolean
+  intervalMs: number
+  leaseMs: number
+  pageSize?: number
+  retryBaseMs?: number
+  log: SyncLogger
+  now?: () => number
+  /** How often a long poll re-reads the change feed's head for other replicas' writes (default 1 s). */
+  pollMs?: number
+  onRun?: ServerSyncerOptions['onRun']
+}
+
+const secondsSince = (iso: string | null, now: number): number | null => iso === null ? null : Math.max(0, Math.round((now - Date.parse(iso)) / 1000))
+
+export class Inventory {
+  readonly enabled: boolean
+  /** Identifies this replica in the lease. */
+  readonly owner = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`
+  private readonly o: InventoryOptions
+  private readonly now: () => number
+  private readonly syncers = new Map<string, ServerSyncer>()
+  private readonly pages = new EventEmitter().setMaxListeners(0)
+  private timer: NodeJS.Timeout | undefined
+  private reconciling: Promise<void> | undefined
+  private stopped = false
+
+  constructor (o: InventoryOptions) {
+    this.o = o
+    this.enabled = o.enabled
+    this.now = o.now ?? Date.now
+  }
+
+  /** Starts a syncer per server, then follows the server list every third of a lease. */
+  async start (): Promise<void> {
+    if (!this.enabled) return
+    await this.reconcile()
+  }
+
+  async stop (): Promise<void> {
+    this.stopped = true
+    clearTimeout(this.timer)
+    await this.reconciling
+    await Promise.all([...this.syncers.values()].map(async (s) => await s.stop()))
+    this.syncers.clear()
+  }
+
+  async status (server: string): Promise<InventoryStatus> {
+    return this.toStatus(server, await this.o.repo.getState(server))
+  }
+
+  async statuses (): Promise<Record<string, InventoryStatus>> {
+    const states = new Map((await this.o.repo.listStates()).map((s) => [s.server, s]))
+    const out: Record<string, InventoryStatus> = {}
+    for (const name of this.o.servers.names()) out[name] = this.toStatus(name, states.get(name))
+    return out
+  }
+
+  /** Records the request for whichever replica leads; waits for the run when asked (here, or by polling the state). */
+  async requestSync (server: string, opts: { full?: boolean, wait?: boolean, timeoutMs?: number } = {}): Promise<InventoryStatus> {
+    await this.o.repo.requestSync(server, opts.full === true)
+    const syncer = this.syncers.get(server)
+    const run = syncer?.trigger()
+    if (opts.wait === true) {
+      if (run !== undefined && syncer?.leader === true) await run
+      else await this.untilServed(server, opts.timeoutMs ?? 60_000)
+    }
+    return await this.status(server)
+  }
+
+  /** True as soon as the server's change feed passes `since`; false at the timeout or on abort. */
+  async waitForChange (server: string, since: number, timeoutMs: number, signal?: AbortSignal): Promise<boolean> {
+    const passed = async (): Promise<boolean> => ((await this.o.repo.getState(server))?.last_seq ?? 0) > since
+    if (await passed()) return true
+    return await new Promise<boolean>((resolve) => {
+      let done = false
+      const finish = (value: boolean): void => {
+        if (done) return
+        done = true
+        clearTimeout(timeout)
+        clearInterval(poll)
+        this.pages.off(server, check)
+        signal?.removeEventListener('abort', abort)
+        resolve(value)
+      }
+      const check = (): void => { passed().then((yes) => { if (yes) finish(true) }, () => {}) }
+      const abort = (): void => finish(false)
+      this.pages.on(server, check)
+      // Another replica's pages raise no local event: its writes are seen by polling.
+      const poll = setInterval(check, this.o.pollMs ?? 1000)
+      const timeout = setTimeout(abort, timeoutMs)
+      signal?.addEventListener('abort', abort)
+    })
+  }
+
+  private async untilServed (server: string, timeoutMs: number): Promise<void> {
+    const deadline = this.now() + timeoutMs
+    while (this.now() < deadline && !this.stopped) {
+      if ((await this.o.repo.getState(server))?.requested_at == null) return
+      await new Promise((resolve) => setTimeout(resolve, this.o.pollMs ?? 1000))
+    }
+  }
+
+  private toStatus (server: string, state: InventoryStateRow | undefined): InventoryStatus {
+    const now = this.now()
+    const syncer = this.syncers.get(server)
+    return {
+      enabled: this.enabled,
+      ready: state?.ready_at != null,
+      phase: state === undefined || state.generation === 0 ? null : state.phase as 'fetch' | 'sync',
+      device_count: state?.device_count ?? 0,
+      last_seq: state?.last_seq ?? 0,
+      ready_at: state?.ready_at ?? null,
+      last_success_at: state?.last_success_at ?? null,
+      last_attempt_at: state?.last_attempt_at ?? null,
+      last_error: state?.last_error_code == null ? null : { code: state.last_error_code, message: state.last_error_message ?? '', at: state.last_error_at ?? '' },
+      cursor_age_seconds: secondsSince(state?.cursor_at ?? null, now),
+      lag_seconds: secondsSince(state?.last_success_at ?? null, now),
+      leader: syncer?.leader ?? false,
+      syncing: syncer?.syncing ?? false,
+      sync_requested_at: state?.requested_at ?? null
+    }
+  }
+
+  private async reconcile (): Promise<void> {
+    const run = (async () => {
+      try {
+        await this.o.servers.reload()
+        const names = new Set(this.o.servers.names())
+        for (const name of names) {
+          if (this.syncers.has(name) || this.stopped) continue
+          const syncer = new ServerSyncer({
+            server: name,
+            owner: this.owner,
+            repo: this.o.repo,
+            client: () => this.o.servers.client(name),
+            intervalMs: this.o.intervalMs,
+            leaseMs: this.o.leaseMs,
+            pageSize: this.o.pageSize,
+            retryBaseMs: this.o.retryBaseMs,
+            log: this.o.log,
+            now: this.now,
+            onPage: (server) => this.pages.emit(server),
+            onRun: this.o.onRun
+          })
+          this.syncers.set(name, syncer)
+          syncer.start()
+        }
+        for (const [name, syncer] of this.syncers) {
+          if (names.has(name)) continue
+          this.syncers.delete(name)
+          await syncer.stop()
+        }
+        // A deleted server's mirror goes with it (whichever replica deleted it, even while this one was down).
+        await this.o.repo.purgeOrphans()
+      } catch (err) {
+        if (!this.stopped) this.o.log.warn({ err }, 'inventory: could not reload the server list')
+      }
+    })()
+    this.reconciling = run
+    await run
+    if (!this.stopped) {
+      this.timer = setTimeout(() => { this.reconcile().catch(() => {}) }, this.o.leaseMs / 3)
+      this.timer.unref()
+    }
+  }
+}
