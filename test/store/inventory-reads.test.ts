@@ -58,8 +58,8 @@ async function setup (t: Test, dialect: TestDialect): Promise<Fixture> {
   await db.insertInto('inventory_devices').values(rows).execute()
   // Another server's devices, which no query of `default` may return.
   await db.insertInto('inventory_devices').values(fixture('other').slice(0, 5)).execute()
-  await db.insertInto('inventory_state').values({ server: 'default', phase: 'sync', ready_at: '2026-03-01T00:00:00.000Z', last_success_at: '2026-04-02T00:00:00.000Z', last_seq: 7, device_count: 45, generation: 1 }).execute()
-  await db.insertInto('inventory_state').values({ server: 'fetching', phase: 'fetch', generation: 1 }).execute()
+  await db.insertInto('inventory_state').values({ server: 'default', phase: 'sync', ready_at: '2026-03-01T00:00:00.000Z', last_success_at: '2026-04-02T00:00:00.000Z', last_seq: 7, device_count: 45, generation: 1, requested_full: 0 }).execute()
+  await db.insertInto('inventory_state').values({ server: 'fetching', phase: 'fetch', generation: 1, last_seq: 0, device_count: 0, requested_full: 0 }).execute()
   const ops = ['added', 'added', 'modified', 'added', 'removed', 'modified', 'added'] as const
   await db.insertInto('inventory_changes').values(ops.map((op, i) => ({ server: 'default', seq: i + 1, serial_number: rows[i].serial_number, op, at: `2026-04-0${1 + i}T00:00:00.000Z`, record: rows[i].record }))).execute()
   await db.insertInto('inventory_changes').values({ server: 'other', seq: 1, serial_number: 'X', op: 'added', at: '2026-04-01T00:00:00.000Z', record: '{}' }).execute()
