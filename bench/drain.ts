@@ -2,11 +2,12 @@
  * Drains a large fleet through `GET /v1/servers/default/devices`, once as JSON and once as NDJSON,
  * and prints the time and depgate's peak RSS above idle for each (depgate runs as a child process;
  * its peak comes from /proc/<pid>/status VmHWM, reset before each run, with RSS polling as a
- * cross-check).
+ * cross-check). Figures are recorded through figures.ts (bench/results.md when run by run.ts).
  *
  *   npx tsc -p bench/tsconfig.json && node dist/bench/drain.js [devices]
  */
 import { request } from 'undici'
+import { recordFigure } from './figures.js'
 import { ADMIN_KEY, procMiB, resetPeak, startDepgateProcess, startSimulatorProcess, stop } from './processes.js'
 
 const devices = Number(process.argv[2] ?? 100_000)
@@ -33,7 +34,7 @@ async function drain (url: string, ndjson: boolean): Promise<{ count: number, by
 }
 
 /** One mode on a fresh depgate process, so one run's garbage cannot inflate the other's peak. */
-async function measure (simUrl: string, ndjson: boolean): Promise<void> {
+async function measure (simUrl: string, ndjson: boolean): Promise<{ seconds: number, idle: number, above: number }> {
   const gate = await startDepgateProcess(simUrl, { DEPGATE_LOG_LEVEL: 'warn' })
   const pid = gate.proc.pid as number
   try {
@@ -52,6 +53,7 @@ async function measure (simUrl: string, ndjson: boolean): Promise<void> {
     if (count !== devices) throw new Error(`expected ${devices} devices, got ${count}`)
     const peak = canReset ? Math.max(procMiB(pid, 'VmHWM'), polled) : polled
     console.log(`${(ndjson ? 'NDJSON' : 'JSON').padEnd(7)} ${(ms / 1000).toFixed(2)} s  ${(bytes / 1048576).toFixed(0)} MiB received  depgate peak RSS +${(peak - idle).toFixed(0)} MiB above idle (idle ${idle.toFixed(0)}, peak ${peak.toFixed(0)} MiB)`)
+    return { seconds: ms / 1000, idle, above: peak - idle }
   } finally {
     await stop(gate)
     gate.cleanup()
@@ -61,8 +63,21 @@ async function measure (simUrl: string, ndjson: boolean): Promise<void> {
 const sim = await startSimulatorProcess(devices)
 try {
   console.log(`${devices} devices, Node ${process.version}`)
-  await measure(sim.url, false)
-  await measure(sim.url, true)
+  const json = await measure(sim.url, false)
+  const ndjson = await measure(sim.url, true)
+  const n = devices.toLocaleString('en-US')
+  recordFigure({ bench: 'drain', name: `${n} devices as JSON: time`, value: json.seconds, unit: 's' })
+  recordFigure({ bench: 'drain', name: `${n} devices as NDJSON: time`, value: ndjson.seconds, unit: 's', baseline: { name: 'JSON', value: json.seconds } })
+  recordFigure({ bench: 'drain', name: `${n} devices as JSON: depgate peak RSS above idle`, value: json.above, unit: 'MiB', baseline: { name: 'idle RSS', value: json.idle } })
+  recordFigure({
+    bench: 'drain',
+    name: `${n} devices as NDJSON: depgate peak RSS above idle`,
+    value: ndjson.above,
+    unit: 'MiB',
+    baseline: { name: 'idle RSS', value: ndjson.idle },
+    target: '< 64 MiB above idle',
+    met: ndjson.above < 64
+  })
 } finally {
   await stop(sim)
 }
