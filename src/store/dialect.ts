@@ -45,7 +45,13 @@ function postgresDialect (url: string, poolSize?: number, connectTimeoutMs = DEF
     // Kysely calls this once, at the first query (the migrations): one connection is tried here so
     // a wrong host or password fails start-up with the URL redacted, not pg's bare message later.
     async pool () {
-      const pool = new pg.Pool({ connectionString: settings.connectionString, max: settings.poolSize, connectionTimeoutMillis: connectTimeoutMs })
+      const pool = new pg.Pool({
+        connectionString: settings.connectionString,
+        max: settings.poolSize,
+        connectionTimeoutMillis: connectTimeoutMs,
+        // Names depgate's sessions in pg_stat_activity; `?application_name=` in the URL wins.
+        application_name: 'depgate'
+      })
       // An idle client that loses its server emits 'error' on the pool; unhandled, that would kill
       // the process. The next query opens a new connection and fails (or succeeds) on its own.
       pool.on('error', () => {})
@@ -63,8 +69,9 @@ function postgresDialect (url: string, poolSize?: number, connectTimeoutMs = DEF
 }
 
 function describe (err: unknown, url: string): string {
-  const e = err as { message?: unknown, code?: unknown }
-  const message = typeof e.message === 'string' && e.message !== '' ? e.message : String(err)
+  // pg rejects with Errors (AggregateError with an empty message when every address refused).
+  const e = err as { message: string, code?: unknown }
+  const message = e.message
   let safe = message.split(url).join(redactDatabaseUrl(url))
   // Belt and braces: whatever pg said, the password itself (as written and decoded) goes.
   for (const secret of passwords(url)) safe = safe.split(secret).join('***')

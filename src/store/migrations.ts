@@ -2,7 +2,7 @@
  * Schema migrations, in code (no files to ship next to dist/). Only portable column types and
  * Kysely's schema builder, so SQLite and PostgreSQL share every migration.
  */
-import { type Kysely, type Migration, type MigrationProvider, Migrator } from 'kysely'
+import { type Kysely, type Migration, type MigrationProvider, Migrator, PostgresAdapter, sql } from 'kysely'
 
 const migrations: Record<string, Migration> = {
   '0001_initial': {
@@ -113,9 +113,23 @@ const provider: MigrationProvider = {
   async getMigrations () { return migrations }
 }
 
+/**
+ * On PostgreSQL, the schema the connection works in (the first of its search_path that exists).
+ * Kysely's Migrator, given no schema, looks for its own tables in every schema of the database,
+ * so a second depgate (or any Kysely app) in another schema would make it skip creating them here.
+ */
+async function migrationSchema (db: Kysely<any>): Promise<string | undefined> {
+  if (!(db.getExecutor().adapter instanceof PostgresAdapter)) return undefined
+  const { rows } = await sql<{ schema: string | null }>`select current_schema() as schema`.execute(db)
+  const schema = rows[0].schema
+  if (schema == null) throw new Error('PostgreSQL: no schema of the connection\'s search_path exists; create it, or fix search_path in DEPGATE_DATABASE_URL')
+  return schema
+}
+
 /** Brings the database to the latest schema; throws the migration's own error when one fails. */
 export async function migrateToLatest (db: Kysely<any>): Promise<string[]> {
-  const migrator = new Migrator({ db, provider })
+  const migrationTableSchema = await migrationSchema(db)
+  const migrator = new Migrator({ db, provider, ...(migrationTableSchema === undefined ? {} : { migrationTableSchema }) })
   const { error, results } = await migrator.migrateToLatest()
   /* c8 ignore next 2 - only reachable with a broken migration or a database that refuses DDL */
   if (error !== undefined) throw error

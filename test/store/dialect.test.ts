@@ -1,0 +1,103 @@
+/**
+ * What only the PostgreSQL dialect does: the pool, its size, connection errors that name the
+ * database without its password, and surviving a connection the server closed.
+ */
+import { randomBytes } from 'node:crypto'
+import pg from 'pg'
+import t from 'tap'
+import { createStore } from '../../src/store/index.js'
+import { createTestSchema, TEST_POSTGRES_URL } from '../databases.js'
+
+async function query<T extends pg.QueryResultRow> (text: string, values: unknown[] = []): Promise<T[]> {
+  const client = new pg.Client({ connectionString: TEST_POSTGRES_URL })
+  await client.connect()
+  try {
+    return (await client.query<T>(text, values)).rows
+  } finally {
+    await client.end()
+  }
+}
+
+/** The test server's URL with a password, user and database swapped in. */
+function withParts (parts: { password?: string, port?: string, database?: string, user?: string, search?: string }): string {
+  const url = new URL(TEST_POSTGRES_URL)
+  if (parts.user !== undefined) url.username = parts.user
+  if (parts.password !== undefined) url.password = parts.password
+  if (parts.port !== undefined) url.port = parts.port
+  if (parts.database !== undefined) url.pathname = `/${parts.database}`
+  if (parts.search !== undefined) url.search = parts.search
+  return url.href
+}
+
+t.test('a store on PostgreSQL: dialect, ping, the pool sized from the URL, closed by close()', async (t) => {
+  const { schema, url } = await createTestSchema(t)
+  const app = `depgate_t_${randomBytes(4).toString('hex')}`
+  const u = new URL(url)
+  u.searchParams.set('application_name', app)
+  u.searchParams.set('pool_size', '3')
+  const store = await createStore({ databaseUrl: u.href })
+  t.teardown(() => store.close())
+  t.equal(store.dialect, 'postgres')
+  await store.ping()
+  const tables = await query<{ table_name: string }>('select table_name from information_schema.tables where table_schema = $1 order by 1', [schema])
+  t.ok(tables.some((r) => r.table_name === 'servers'), 'migrated into the schema of the URL\'s search_path')
+
+  // Ten concurrent queries on a pool of three never open more than three sessions.
+  await Promise.all(Array.from({ length: 10 }, () => store.ping()))
+  const sessions = async (): Promise<number> =>
+    Number((await query<{ n: string }>('select count(*) as n from pg_stat_activity where application_name = $1', [app]))[0].n)
+  const open = await sessions()
+  t.ok(open >= 1 && open <= 3, `${open} sessions for a pool of 3`)
+
+  // The server kills the idle sessions: the pool's error is absorbed, and the next query reconnects.
+  await query('select pg_terminate_backend(pid) from pg_stat_activity where application_name = $1', [app])
+  await new Promise((resolve) => setTimeout(resolve, 100))
+  await store.ping()
+
+  await store.close()
+  t.equal(await sessions(), 0, 'close() ends the pool')
+})
+
+t.test('connection failures name the database, never its password', async (t) => {
+  const cases: Array<{ url: string, message: RegExp }> = [
+    { url: withParts({ port: '1' }), message: /^cannot connect to PostgreSQL at postgres:\/\/postgres@127\.0\.0\.1:1\/test: connect ECONNREFUSED/ },
+    { url: withParts({ password: 's3cret-pw', port: '1' }), message: /^cannot connect to PostgreSQL at postgres:\/\/postgres:\*\*\*@127\.0\.0\.1:1\/test: connect ECONNREFUSED 127\.0\.0\.1:1$/ },
+    { url: withParts({ password: 'p@ss/s3cret-pw', database: `nope_${randomBytes(3).toString('hex')}` }), message: /postgres:\/\/postgres:\*\*\*@127\.0\.0\.1:5432\/nope_\w+: database "nope_\w+" does not exist \(3D000\)$/ },
+    // Percent-encoding that does not decode is still a password to hide.
+    { url: withParts({ user: 's3cret-pw', password: '%zz', search: '?sslmode=verify-full' }), message: /postgres:\/\/s3cret-pw:\*\*\*@127\.0\.0\.1:5432\/test\?sslmode=verify-full: The server does not support SSL connections$/ }
+  ]
+  for (const { url, message } of cases) {
+    const err = await createStore({ databaseUrl: url }).then(() => undefined, (e: unknown) => e as Error)
+    t.ok(err instanceof Error, url)
+    t.match(err?.message, message)
+    t.notMatch(err?.message, /p@ss|p%40ss|%zz/)
+    t.equal(err?.cause, undefined, 'no cause that could hold the URL')
+  }
+  const err = await createStore({ databaseUrl: withParts({ user: 'no_such_role', password: 'p%40ss%2Fs3cret' }) }).then(() => undefined, (e: unknown) => e as Error)
+  t.match(err?.message, /role "no_such_role" does not exist \(28000\)/)
+  t.notMatch(err?.message, /s3cret/)
+})
+
+t.test('a pool_size out of range is refused before any connection', async (t) => {
+  await t.rejects(createStore({ databaseUrl: withParts({ password: 's3cret', search: '?pool_size=0' }) }), /postgres:\/\/postgres:\*\*\*@.*pool_size must be a whole number/)
+})
+
+t.test('a search_path naming no existing schema is refused with a clear message', async (t) => {
+  const u = new URL(TEST_POSTGRES_URL)
+  u.searchParams.set('options', `-c search_path=depgate_t_missing_${randomBytes(4).toString('hex')}`)
+  await t.rejects(createStore({ databaseUrl: u.href }), /no schema of the connection's search_path exists/)
+})
+
+t.test('migrations ignore Kysely tables in other schemas of the same database', async (t) => {
+  // A first store leaves kysely_migration* tables in its schema; a second, in an empty schema, still migrates.
+  const first = await createTestSchema(t)
+  const a = await createStore({ databaseUrl: first.url })
+  t.teardown(() => a.close())
+  const second = await createTestSchema(t)
+  const b = await createStore({ databaseUrl: second.url })
+  t.teardown(() => b.close())
+  const tables = await query<{ table_name: string }>('select table_name from information_schema.tables where table_schema = $1 order by 1', [second.schema])
+  const names = tables.map((r) => r.table_name)
+  for (const name of ['api_keys', 'audit_log', 'kysely_migration', 'kysely_migration_lock', 'server_keys', 'servers']) t.ok(names.includes(name), name)
+  t.equal(await b.keys.countActive(), 0)
+})
