@@ -13,7 +13,7 @@ export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000
 const POOL_SIZE_PARAM = 'pool_size'
 
 export function isPostgresUrl (url: string): boolean {
-  return /^postgres(ql)?:\/\/[^\s]*$/.test(url) && URL.canParse(url)
+  return /^postgres(ql)?:\/\/\S+$/.test(url) && URL.canParse(url)
 }
 
 /**
