@@ -4,6 +4,7 @@
  * never has to guess which of a dozen variables was mistyped.
  */
 import { z } from 'zod'
+import { isPostgresUrl, MAX_POOL_SIZE, parsePostgresUrl } from './store/database-url.js'
 import { parseSecretKey } from './tokens/secret-key-file.js'
 
 export const SIMULATOR_MODES = ['auto', 'on', 'off'] as const
@@ -29,7 +30,11 @@ const envSchema = z.object({
   DEPGATE_HOST: z.string().min(1).default('127.0.0.1'),
   DEPGATE_PORT: int(0, 65535).default(8080),
   DEPGATE_DATA_DIR: z.string().min(1).default('./data'),
-  DEPGATE_DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL').optional(),
+  // Never echoed (it may hold the password); the store redacts it wherever it names the database.
+  DEPGATE_DATABASE_URL: z.string()
+    .refine(isPostgresUrl, 'must be a postgres:// or postgresql:// URL, e.g. postgres://depgate:PASSWORD@db.internal:5432/depgate')
+    .refine((v) => { try { parsePostgresUrl(v); return true } catch { return false } }, `has a pool_size that is not a whole number between 1 and ${MAX_POOL_SIZE}`)
+    .optional(),
   DEPGATE_ADMIN_KEY: adminKey.optional(),
   DEPGATE_TOKEN_FILE: z.string().min(1).optional(),
   DEPGATE_DEP_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
@@ -54,6 +59,7 @@ export interface Config {
   host: string
   port: number
   dataDir: string
+  /** PostgreSQL instead of SQLite under dataDir; holds the password, so only ever shown through redactDatabaseUrl. */
   databaseUrl?: string
   adminKey?: string
   tokenFile?: string
@@ -93,7 +99,7 @@ export function loadConfig (env: Record<string, string | undefined> = process.en
   if (!parsed.success) {
     const issue = parsed.error.issues[0]
     const variable = String(issue.path[0])
-    // Never echo the value: DEPGATE_ADMIN_KEY is a secret.
+    // Never echo the value: DEPGATE_ADMIN_KEY is a secret, DEPGATE_DATABASE_URL may hold a password.
     throw new ConfigError(variable, issue.message)
   }
   const e = parsed.data

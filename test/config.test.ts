@@ -12,7 +12,8 @@ t.test('defaults', async (t) => {
     bodyLimit: 1048576,
     simulator: 'auto',
     simulatorDevices: 2000,
-    tokenMaxBytes: 65536
+    tokenMaxBytes: 65536,
+    inventory: { enabled: true, intervalMs: 900000, leaseMs: 30000, pageSize: 1000 }
   })
 })
 
@@ -49,6 +50,8 @@ t.test('every variable is read, empty strings count as unset', async (t) => {
   })
   t.equal(c.adminKey, 'Zq8-vR2_pL5xN7cW1mK9tY3bH6dF4gJ0sA')
   t.equal(loadConfig({ DEPGATE_PORT: '' }).port, 8080)
+  t.equal(loadConfig({ DEPGATE_DATABASE_URL: 'postgresql://depgate:pw@db:5433/depgate?pool_size=20&sslmode=verify-full' }).databaseUrl,
+    'postgresql://depgate:pw@db:5433/depgate?pool_size=20&sslmode=verify-full', 'postgresql:// too, with depgate\'s pool_size')
   t.equal(loadConfig({ DEPGATE_ALLOW_DISOWN: '0' }).allowDisown, false)
 })
 
@@ -64,7 +67,9 @@ const wrong: Array<[string, string, RegExp]> = [
   ['DEPGATE_ALLOW_DISOWN', 'sure', /true or false/],
   ['DEPGATE_DEP_URL', 'ftp://apple', /http\(s\) URL/],
   ['DEPGATE_DEP_URL', 'not a url', /http\(s\) URL/],
-  ['DEPGATE_DATABASE_URL', 'mysql://x', /postgres/],
+  ['DEPGATE_DATABASE_URL', 'mysql://depgate:s3cret@db/depgate', /must be a postgres:\/\/ or postgresql:\/\/ URL/],
+  ['DEPGATE_DATABASE_URL', 'postgres://', /must be a postgres:\/\/ or postgresql:\/\/ URL/],
+  ['DEPGATE_DATABASE_URL', 'postgres://depgate:s3cret@db/depgate?pool_size=0', /pool_size that is not a whole number between 1 and 1000/],
   ['DEPGATE_ADMIN_KEY', 'hunter2', /at least 32 characters/],
   ['DEPGATE_ADMIN_KEY', 'abababababababababababababababababab', /too weak/]
 ]
@@ -77,5 +82,6 @@ for (const [variable, value, reason] of wrong) {
     t.match(err.message, new RegExp(`^Invalid configuration: ${variable} `))
     t.match(err.message, reason)
     if (variable === 'DEPGATE_ADMIN_KEY') t.notMatch(err.message, value, 'never echoes the key')
+    t.notMatch(err.message, 's3cret', 'never echoes a database password')
   })
 }
