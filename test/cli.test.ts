@@ -74,7 +74,7 @@ t.test('help, openapi, and unexpected errors', async (t) => {
   const file = join(dir, 'spec', 'openapi.json')
   t.equal(await main(['openapi', file], o), 0)
   t.equal(JSON.parse(readFileSync(file, 'utf8')).openapi, '3.1.0')
-  await t.rejects(main(['keys', 'list'], io({ DEPGATE_DATABASE_URL: 'postgres://127.0.0.1/x' })), /not supported yet/)
+  await t.rejects(main(['keys', 'list'], io({ DEPGATE_DATABASE_URL: 'postgres://depgate:s3cret@127.0.0.1:1/x' })), /^cannot connect to PostgreSQL at postgres:\/\/depgate:\*\*\*@127\.0\.0\.1:1\/x: /)
 })
 
 t.test('simulate and token delegate to their owners', async (t) => {

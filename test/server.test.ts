@@ -45,7 +45,7 @@ t.test('without a given store the app opens one under the data dir and closes it
   t.same(app.depServers.list(), [])
   await app.close()
   await t.rejects(app.store.ping(), 'closed with the app')
-  await t.rejects(buildServer(loadConfig({ DEPGATE_DATABASE_URL: 'postgres://127.0.0.1/x', DEPGATE_LOG_LEVEL: 'silent' })), /not supported yet/)
+  await t.rejects(buildServer(loadConfig({ DEPGATE_DATABASE_URL: 'postgres://depgate:s3cret@127.0.0.1:1/x', DEPGATE_LOG_LEVEL: 'silent' })), /^cannot connect to PostgreSQL at postgres:\/\/depgate:\*\*\*@127\.0\.0\.1:1\/x: /)
 })
 
 /** Writes raw bytes to the listening app and collects everything until the server closes the socket. */

@@ -81,7 +81,7 @@ t.test('token file problems name DEPGATE_TOKEN_FILE; off means off; a busy port 
   await t.rejects(startDepgate({ config: env(tempDir(t), { DEPGATE_SIMULATOR: 'off', DEPGATE_PORT: port }), out: () => {} }), { code: 'EADDRINUSE' })
 })
 
-t.test('auto with a token file: Apple only, no simulator; PostgreSQL refused for now', async (t) => {
+t.test('auto with a token file: Apple only, no simulator; an unreachable PostgreSQL stops start-up', async (t) => {
   const dataDir = tempDir(t)
   const tokenFile = join(dataDir, 'token.txt')
   writeFileSync(tokenFile, `-----BEGIN MESSAGE-----\n${JSON.stringify({ consumer_key: 'CK_f', consumer_secret: 'CS_f', access_token: 'AT_f', access_secret: 'AS_f' })}\n-----END MESSAGE-----\n`)
@@ -89,7 +89,7 @@ t.test('auto with a token file: Apple only, no simulator; PostgreSQL refused for
   t.teardown(() => started.close())
   t.equal(started.simulatorUrl, undefined)
   t.same(started.app.depServers.list().map((s) => [s.name, s.base_url]), [['default', 'https://mdmenrollment.apple.com']])
-  await t.rejects(startDepgate({ config: env(dataDir, { DEPGATE_DATABASE_URL: 'postgres://127.0.0.1/x' }), out: () => {} }), /not supported yet/)
+  await t.rejects(startDepgate({ config: env(dataDir, { DEPGATE_DATABASE_URL: 'postgres://depgate:s3cret@127.0.0.1:1/x' }), out: () => {} }), /^cannot connect to PostgreSQL at postgres:\/\/depgate:\*\*\*@127\.0\.0\.1:1\/x: /)
 })
 
 t.test('display host', async (t) => {
