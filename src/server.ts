@@ -12,6 +12,7 @@ import app, { type AppOptions } from './app.js'
 import type { Config } from './config.js'
 import { exitWith, isEntryPoint } from './entry-point.js'
 import { PROBLEM_CONTENT_TYPE, problemType, statusTitle } from './problems.js'
+import { AccessLog, requestLoggerFactory } from './request-logger.js'
 
 /** Fields that may hold a secret, wherever they appear in a log object (one level deep, and top level). */
 export const SECRET_FIELDS = [
@@ -114,6 +115,9 @@ export async function buildServer (config: Config, opts: BuildOptions = {}): Pro
     logger: loggerOptions(config, logStream) as FastifyServerOptions['logger'],
     genReqId,
     requestIdHeader: false,
+    // Request loggers made on first use, and one access line per request (request-logger.ts).
+    childLoggerFactory: requestLoggerFactory,
+    logController: new AccessLog(),
     trustProxy: false,
     bodyLimit: config.bodyLimit,
     // Draining a big fleet's cursors takes a while; 5 minutes is generous without leaving sockets forever.

@@ -29,7 +29,7 @@ t.test('logs never carry the admin key, API keys, authorization or token secrets
   // Something a future route might log by mistake: the redaction must catch it.
   app.log.info({ token: DEPSIM_CREDENTIALS, access_secret: 'AS_topsecret', req: { headers: { authorization: `Bearer ${adminKey}` } } }, 'careless')
   const all = logs.join('\n')
-  t.ok(logs.length > 10, 'logs were captured')
+  t.ok(logs.length > 6, 'logs were captured (one access line per request, and more)')
   t.match(all, /"reqId"/, 'request ids in logs')
   for (const secret of [adminKey, key, created.json().key, 'topsecret', DEPSIM_CREDENTIALS.consumer_secret, DEPSIM_CREDENTIALS.access_secret, DEPSIM_CREDENTIALS.access_token, 'Bearer ']) {
     t.notOk(all.includes(secret), `no ${secret.slice(0, 6)}… in logs`)
