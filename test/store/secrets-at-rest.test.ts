@@ -1,21 +1,49 @@
 /**
  * With the data files but not the secret key, no OAuth secret or private key can be read: the
- * SQLite file and its WAL/SHM files are scanned for the plaintext. Legacy clear-text rows are
- * sealed at start, and a key rotation re-seals everything.
+ * SQLite file and its WAL/SHM files are scanned for the plaintext (on PostgreSQL, every row of
+ * every table in the store's schema). Legacy clear-text rows are sealed at start, and a key
+ * rotation re-seals everything.
  */
 import { randomBytes } from 'node:crypto'
 import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { Kysely, sql } from 'kysely'
 import t from 'tap'
 import { request } from 'undici'
 import { secureStore } from '../../src/bootstrap.js'
-import { createStore, SQLITE_FILE } from '../../src/store/index.js'
+import { createDialect } from '../../src/store/dialect.js'
+import { SQLITE_FILE, type Store } from '../../src/store/index.js'
 import { createSecretBox } from '../../src/tokens/secret-box.js'
+import { DIALECTS, openTestStore, type TestDatabase, type TestStore } from '../databases.js'
 import { buildTestApp } from '../helper.js'
 import { encryptToken, NO_OPENSSL, TOKEN, tempDir } from '../tokens/helpers.js'
 
+/** Every row of every table in the store's PostgreSQL schema, as text, scanned for the needles. */
+async function scanPostgres (database: Extract<TestDatabase, { databaseUrl: string }>, needles: string[]): Promise<string[]> {
+  const raw = new Kysely<any>(createDialect({ databaseUrl: database.databaseUrl }))
+  try {
+    const found: string[] = []
+    const { rows: tables } = await sql<{ name: string }>`select table_name as name from information_schema.tables where table_schema = ${database.schema}`.execute(raw)
+    for (const { name } of tables) {
+      const { rows } = await sql<{ row: string }>`select t::text as row from ${sql.table(`${database.schema}.${name}`)} t`.execute(raw)
+      const text = rows.map((r) => r.row).join('\n')
+      for (const n of needles) if (text.includes(n)) found.push(`${name}: ${n.slice(0, 12)}…`)
+    }
+    t.ok(tables.length >= 4, `scanned ${tables.length} tables`)
+    return found
+  } finally {
+    await raw.destroy()
+  }
+}
+
+async function scanStore (store: Store, dataDir: string, needles: string[]): Promise<string[]> {
+  const { database } = store as TestStore
+  return 'databaseUrl' in database ? await scanPostgres(database, needles) : scan(dataDir, needles)
+}
+
 function scan (dir: string, needles: string[]): string[] {
   const found: string[] = []
+  t.ok(existsSync(join(dir, SQLITE_FILE)), 'the SQLite file is there to scan')
   for (const file of [SQLITE_FILE, `${SQLITE_FILE}-wal`, `${SQLITE_FILE}-shm`]) {
     const path = join(dir, file)
     if (!existsSync(path)) continue
@@ -47,52 +75,52 @@ t.test('uploaded tokens and key pairs are sealed in the database, WAL and SHM', 
   // The base64 body of each key, line by line: any 40-character run would betray it.
   const keyLines = privateKeys.flatMap((pem) => pem.split('\n').filter((l) => l.length >= 40))
   const needles = [TOKEN.consumer_secret, TOKEN.access_token, TOKEN.access_secret, ...keyLines]
-  t.same(scan(ctx.config.dataDir, needles), [])
+  t.same(await scanStore(ctx.store, ctx.config.dataDir, needles), [])
 })
 
-t.test('legacy clear-text rows are sealed at start; rotation re-seals under a new key', async (t) => {
-  const dir = tempDir(t)
-  const store = await createStore({ dataDir: dir })
-  t.teardown(() => store.close())
-  // A row as 0001 wrote it: the token JSON in clear.
-  const { Kysely, SqliteDialect } = await import('kysely')
-  const Sqlite = (await import('better-sqlite3')).default
-  const raw = new Kysely<any>({ dialect: new SqliteDialect({ database: new Sqlite(join(dir, SQLITE_FILE)) }) })
-  await raw.insertInto('servers').values({ name: 'old', token: JSON.stringify(TOKEN), base_url: null, created_at: 'c', updated_at: 'u' }).execute()
-  const { access_token_expiry: _, ...noExpiry } = TOKEN
-  await raw.insertInto('servers').values({ name: 'older', token: JSON.stringify(noExpiry), base_url: null, created_at: 'c', updated_at: 'u' }).execute()
-  await raw.destroy()
-  t.same((await store.servers.get('old'))?.token, TOKEN, 'a legacy row still reads before it is sealed')
+for (const dialect of DIALECTS) {
+  t.test(dialect, async (t) => {
+    t.test('legacy clear-text rows are sealed at start; rotation re-seals under a new key', async (t) => {
+      const store = await openTestStore(t, dialect)
+      const dir = tempDir(t)
+      // A row as 0001 wrote it: the token JSON in clear.
+      const raw = new Kysely<any>(createDialect(store.database))
+      await raw.insertInto('servers').values({ name: 'old', token: JSON.stringify(TOKEN), base_url: null, created_at: 'c', updated_at: 'u' }).execute()
+      const { access_token_expiry: _, ...noExpiry } = TOKEN
+      await raw.insertInto('servers').values({ name: 'older', token: JSON.stringify(noExpiry), base_url: null, created_at: 'c', updated_at: 'u' }).execute()
+      await raw.destroy()
+      t.same((await store.servers.get('old'))?.token, TOKEN, 'a legacy row still reads before it is sealed')
 
-  const keyA = randomBytes(32)
-  t.equal(await secureStore(store, { dataDir: dir, secretKey: keyA.toString('base64') }), 2)
-  t.equal(await store.servers.sealLegacyTokens(), 0, 'nothing left to seal')
-  t.same((await store.servers.get('old'))?.token, TOKEN)
-  await store.servers.stageKey('old', { privateKeyPem: 'PRIVATE', certificatePem: 'CERT' })
-  await store.servers.upsert({ name: 'old', token: TOKEN, promoteStagedKey: true })
-  await store.servers.stageKey('old', { privateKeyPem: 'PRIVATE2', certificatePem: 'CERT2' })
-  await store.servers.stageKey('older', { privateKeyPem: 'PRIVATE3', certificatePem: 'CERT3' })
-  await store.servers.upsert({ name: 'older', token: noExpiry, account: { checkedAt: 'now' }, promoteStagedKey: true })
-  await store.servers.setHealth('older', { termsNotSignedAt: 'then', lastError: { code: 'T_C_NOT_SIGNED', at: 'then' } })
-  t.match(await store.servers.get('older'), { account: { checkedAt: 'now' }, termsNotSignedAt: 'then', lastError: { code: 'T_C_NOT_SIGNED' } })
+      const keyA = randomBytes(32)
+      t.equal(await secureStore(store, { dataDir: dir, secretKey: keyA.toString('base64') }), 2)
+      t.equal(await store.servers.sealLegacyTokens(), 0, 'nothing left to seal')
+      t.same((await store.servers.get('old'))?.token, TOKEN)
+      await store.servers.stageKey('old', { privateKeyPem: 'PRIVATE', certificatePem: 'CERT' })
+      await store.servers.upsert({ name: 'old', token: TOKEN, promoteStagedKey: true })
+      await store.servers.stageKey('old', { privateKeyPem: 'PRIVATE2', certificatePem: 'CERT2' })
+      await store.servers.stageKey('older', { privateKeyPem: 'PRIVATE3', certificatePem: 'CERT3' })
+      await store.servers.upsert({ name: 'older', token: noExpiry, account: { checkedAt: 'now' }, promoteStagedKey: true })
+      await store.servers.setHealth('older', { termsNotSignedAt: 'then', lastError: { code: 'T_C_NOT_SIGNED', at: 'then' } })
+      t.match(await store.servers.get('older'), { account: { checkedAt: 'now' }, termsNotSignedAt: 'then', lastError: { code: 'T_C_NOT_SIGNED' } })
 
-  await store.servers.stageKey('newcomer', { privateKeyPem: 'PRIVATE4', certificatePem: 'CERT4' })
-  const boxA = createSecretBox(keyA)
-  const boxB = createSecretBox(randomBytes(32))
-  t.equal(await store.servers.rotateSecrets(boxA, boxB), 6, 'two tokens, two current keys, two staged ones')
-  t.equal(await store.servers.rotateSecrets(boxA, boxB), 0, 'a re-run changes nothing')
-  store.servers.setSecretBox(boxA)
-  await t.rejects(store.servers.get('old'), { code: 'SECRET_BOX_WRONG_KEY' })
-  store.servers.setSecretBox(boxB)
-  t.match((await store.servers.getKeys('old')), { current: { privateKeyPem: 'PRIVATE', certificatePem: 'CERT' }, staged: { privateKeyPem: 'PRIVATE2', certificatePem: 'CERT2', stagedAt: String } })
-  t.equal(await store.servers.setHealth('nope', { termsNotSignedAt: null }), false)
-  t.ok(await store.servers.delete('old'))
-  t.same(await store.servers.getKeys('old'), {})
-})
+      await store.servers.stageKey('newcomer', { privateKeyPem: 'PRIVATE4', certificatePem: 'CERT4' })
+      const boxA = createSecretBox(keyA)
+      const boxB = createSecretBox(randomBytes(32))
+      t.equal(await store.servers.rotateSecrets(boxA, boxB), 6, 'two tokens, two current keys, two staged ones')
+      t.equal(await store.servers.rotateSecrets(boxA, boxB), 0, 'a re-run changes nothing')
+      store.servers.setSecretBox(boxA)
+      await t.rejects(store.servers.get('old'), { code: 'SECRET_BOX_WRONG_KEY' })
+      store.servers.setSecretBox(boxB)
+      t.match((await store.servers.getKeys('old')), { current: { privateKeyPem: 'PRIVATE', certificatePem: 'CERT' }, staged: { privateKeyPem: 'PRIVATE2', certificatePem: 'CERT2', stagedAt: String } })
+      t.equal(await store.servers.setHealth('nope', { termsNotSignedAt: null }), false)
+      t.ok(await store.servers.delete('old'))
+      t.same(await store.servers.getKeys('old'), {})
+    })
 
-t.test('a store without a secret box refuses to touch tokens', async (t) => {
-  const store = await createStore({ dataDir: tempDir(t) })
-  t.teardown(() => store.close())
-  t.notOk(store.servers.hasSecretBox())
-  await t.rejects(store.servers.upsert({ name: 'x', token: TOKEN }), /secret box is not configured/)
-})
+    t.test('a store without a secret box refuses to touch tokens', async (t) => {
+      const store = await openTestStore(t, dialect)
+      t.notOk(store.servers.hasSecretBox())
+      await t.rejects(store.servers.upsert({ name: 'x', token: TOKEN }), /secret box is not configured/)
+    })
+  })
+}
