@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncZod } from '@fastify/type-provider-zod'
 import { accountSchema } from '../../../../../src/api/account.js'
-import { docs, errorResponses, serverParamsSchema } from '../../../../../src/api/route-kit.js'
+import { docs, errorResponses, fastSerializerCompiler, serverParamsSchema } from '../../../../../src/api/route-kit.js'
 
 const DESCRIPTION = `Apple's account detail for this MDM server: its name and UUID, the organisation, the Apple Account that generated the token, and Apple's list of endpoints with their page limits.
 
@@ -9,6 +9,8 @@ A quick end-to-end check that the server token works: terms not accepted in Appl
 const plugin: FastifyPluginAsyncZod = async (fastify) => {
   fastify.get('/', {
     config: { scope: 'read' },
+    // Apple's answer was checked by the DEP client: no second zod pass to write it out.
+    serializerCompiler: fastSerializerCompiler,
     schema: {
       ...docs('account', 'read', 'Apple account detail', DESCRIPTION),
       params: serverParamsSchema,
