@@ -4,10 +4,11 @@
  * `model=macbook pro` work as a person would type them). Filtering happens page by page as Apple's
  * pages arrive, so a filtered stream never holds more than one page.
  */
+import type { DeviceFilters, FilterColumn } from '../store/inventory-reads.js'
 import type { DeviceListQuery } from './devices.js'
 
 const FILTER_FIELDS = ['serial', 'model', 'os', 'device_family', 'profile_status', 'profile_uuid'] as const
-const DEVICE_FIELD: Record<typeof FILTER_FIELDS[number], string> = {
+const DEVICE_FIELD: Record<typeof FILTER_FIELDS[number], FilterColumn> = {
   serial: 'serial_number',
   model: 'model',
   os: 'os',
@@ -34,4 +35,14 @@ export function deviceFilter (query: DeviceListQuery): DevicePredicate | undefin
     const value = device[field]
     return typeof value === 'string' && wanted.has(value.toLowerCase())
   })
+}
+
+/** The same filters as lists for the mirror's query (values trimmed, empty ones dropped; the store compares case-insensitively). */
+export function filterLists (query: DeviceListQuery): DeviceFilters {
+  const out: DeviceFilters = {}
+  for (const name of FILTER_FIELDS) {
+    const raw = query[name]
+    if (raw !== undefined) out[DEVICE_FIELD[name]] = [...values(raw)]
+  }
+  return out
 }

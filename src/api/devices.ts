@@ -112,9 +112,9 @@ export const deviceDetailsSchema = z.object({
   }]
 })
 
-/** Query of `GET …/devices/changes`. Kept as an object of optional fields so the mirror's `since=` can join it. */
+/** Query of `GET …/devices/changes` for Apple's changes; the mirror's `since`, `limit` and `wait` join it (mirror.ts). */
 export const changesQuerySchema = z.object({
-  cursor: z.string().min(1).max(1000).optional().describe('The cursor from GET …/devices (or from the previous call here). Required for now.')
+  cursor: z.string().min(1).max(1000).optional().describe('Apple\'s changes since this cursor: the cursor of GET …/devices?source=apple, or of the previous call here')
 })
 
 export const changesSchema = z.object({

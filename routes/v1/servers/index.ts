@@ -1,19 +1,19 @@
 import type { FastifyPluginAsyncZod } from '@fastify/type-provider-zod'
 import { z } from 'zod'
 import { problemResponses } from '../../../src/problems.js'
-import { serverInfoSchema } from './schemas.js'
+import { serverWithInventorySchema, withInventory } from './server-inventory.js'
 
 const plugin: FastifyPluginAsyncZod = async (fastify) => {
   fastify.get('/', {
     config: { scope: 'read' },
     schema: {
       summary: 'List DEP servers',
-      description: 'Every configured DEP server with its token health: expiry and days left. Secrets are never shown; the consumer key appears only as a fingerprint. Needs the `read` scope.',
+      description: 'Every configured DEP server with its token health (expiry and days left) and its device mirror (`inventory`: whether device reads come from the mirror, when it last synced with Apple, the last failure, the change feed\'s newest sequence number). Secrets are never shown; the consumer key appears only as a fingerprint. Needs the `read` scope.',
       tags: ['servers'],
       security: [{ bearerAuth: [] }],
-      response: { 200: z.object({ servers: z.array(serverInfoSchema) }), ...problemResponses() }
+      response: { 200: z.object({ servers: z.array(serverWithInventorySchema) }), ...problemResponses() }
     }
-  }, async () => ({ servers: fastify.depServers.list() }))
+  }, async () => ({ servers: await withInventory(fastify, fastify.depServers.list()) }))
 }
 
 export default plugin

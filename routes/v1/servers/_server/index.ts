@@ -4,19 +4,20 @@ import { httpProblem, problemResponses } from '../../../../src/problems.js'
 import { parseServerToken, ServerTokenError, validateServerToken } from '../../../../src/tokens/server-token.js'
 import { serverNotFound } from '../../../../plugins/app/dep-servers.js'
 import { putServerSchema, serverInfoSchema, serverNameParamsSchema } from '../schemas.js'
+import { serverWithInventorySchema, withInventory } from '../server-inventory.js'
 
 const plugin: FastifyPluginAsyncZod = async (fastify) => {
   fastify.get('/', {
     config: { scope: 'read' },
     schema: {
       summary: 'Get a DEP server',
-      description: 'One DEP server with its token health. Needs the `read` scope.',
+      description: 'One DEP server with its token health and its device mirror (`inventory`). Needs the `read` scope.',
       tags: ['servers'],
       security: [{ bearerAuth: [] }],
       params: serverNameParamsSchema,
-      response: { 200: serverInfoSchema, ...problemResponses(404) }
+      response: { 200: serverWithInventorySchema, ...problemResponses(404) }
     }
-  }, async (request) => fastify.depServers.get(request.params.server).info)
+  }, async (request) => (await withInventory(fastify, [fastify.depServers.get(request.params.server).info]))[0])
 
   fastify.put('/', {
     config: { scope: 'admin', audit: 'server.put' },

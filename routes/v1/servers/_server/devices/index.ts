@@ -1,21 +1,30 @@
-import { Readable } from 'node:stream'
 import type { FastifyReply } from 'fastify'
 import type { FastifyPluginAsyncZod } from '@fastify/type-provider-zod'
-import { deviceListQuerySchema, deviceListSchema } from '../../../../../src/api/devices.js'
+import { z } from 'zod'
 import { deviceFilter } from '../../../../../src/api/device-filter.js'
-import { collectDevices, NDJSON_CONTENT_TYPE, ndjsonDevices, wantsNdjson, type StreamPage } from '../../../../../src/api/device-stream.js'
+import { deviceListQuerySchema, deviceListSchema } from '../../../../../src/api/devices.js'
+import { mirrorDeviceListSchema, mirrorListQueryFields } from '../../../../../src/api/mirror.js'
+import { appleCannot, appleHeaders, useMirror } from '../../../../../src/api/mirror-source.js'
 import { docs, errorResponses, serverParamsSchema } from '../../../../../src/api/route-kit.js'
-import { httpProblem, toProblem } from '../../../../../src/problems.js'
-import { mapError } from '../../../../../plugins/app/error-mapping.js'
-import { mappingContext } from '../../../../../plugins/app/errors.js'
+import { appleList } from './apple-list.js'
+import { mirrorList } from './mirror-list.js'
 
-const DESCRIPTION = `Every device currently assigned to this MDM server: depgate follows Apple's cursor through every page (up to 1000 devices a page) and answers once.
+const DESCRIPTION = `Every device assigned to this MDM server. Answered from depgate's **mirror** (\`X-Depgate-Source: mirror\`, instant, with \`X-Depgate-Synced-At\`: when the mirror last synced with Apple) once its first full fetch has completed; before that, with the mirror switched off, or with \`source=apple\`, depgate asks **Apple** live (\`X-Depgate-Source: apple\`), following Apple's cursor through every page.
 
 **Filters** (all optional, combined with AND): \`serial\`, \`model\`, \`os\`, \`device_family\`, \`profile_status\`, \`profile_uuid\`. Each takes a comma-separated list and matches any of its values, case-insensitively: \`?os=OSX&profile_status=empty,removed\`.
 
-**JSON** (default): \`{ devices, count, cursor, fetched_until }\`. \`cursor\` is Apple's cursor after the last page: pass it to \`GET …/devices/changes?cursor=\` later to get only what changed. If any page fails the answer is a problem (\`application/problem+json\`) and no partial list is ever returned.
+**From the mirror**:
+- without \`limit\`, the whole list: \`{ devices, count, next_page_token: null, synced_at, last_seq }\`, streamed from the database (JSON, or NDJSON on \`Accept: application/x-ndjson\`: a device a line, then the trailer \`{"count", "synced_at", "last_seq"}\`). Keep \`last_seq\` and follow what changes next with \`GET …/devices/changes?since=<last_seq>\`.
+- with \`limit\` (1 to 1000), one page; pass its \`next_page_token\` as \`page_token\` (same filters, sort, order and removed) for the next, until it is null.
+- \`sort\` (serial_number, model, os, device_family, profile_status, device_assigned_date, last_changed_at, first_seen_at) and \`order\` (asc, desc).
+- \`removed=include\` adds devices Apple no longer shows to this server (they carry \`removed_at\`); \`removed=only\` lists only them.
+These parameters need the mirror: with \`source=apple\` they are refused (400 \`MIRROR_ONLY_PARAMETER\`); while the first fetch runs they answer 503 \`INVENTORY_NOT_READY\` (with Retry-After); with the mirror off, 409 \`INVENTORY_DISABLED\`.
 
-**NDJSON streaming** (\`Accept: application/x-ndjson\`): one device per line, written as Apple's pages arrive, so depgate's memory does not grow with the fleet. The last line is a trailer \`{"cursor": "…", "fetched_until": "…", "count": n}\`. If the first page fails you get an ordinary problem response with its status. If a later page fails, the last line is \`{"error": {…problem…}}\` and the connection is then cut off before the chunked response is terminated, so your HTTP client reports an error too: **treat a stream without the trailer line as incomplete**.`
+**From Apple**: \`{ devices, count, cursor, fetched_until }\`. \`cursor\` is Apple's cursor after the last page: pass it to \`GET …/devices/changes?cursor=\` later to get only what changed. If any page fails the answer is a problem (\`application/problem+json\`) and no partial list is ever returned. NDJSON (\`Accept: application/x-ndjson\`): one device per line, written as Apple's pages arrive; the last line is a trailer \`{"cursor": "…", "fetched_until": "…", "count": n}\`.
+
+**Streams**: if the first page fails you get an ordinary problem response with its status. If a later page fails, an NDJSON stream's last line is \`{"error": {…problem…}}\`, and either kind of stream is cut off before the chunked response is terminated, so your HTTP client reports an error too: **treat a stream without its trailer (or a JSON document that does not parse) as incomplete**.`
+
+const MIRROR_ONLY = ['sort', 'order', 'limit', 'page_token', 'removed'] as const
 
 const plugin: FastifyPluginAsyncZod = async (fastify) => {
   fastify.get('/', {
@@ -23,38 +32,24 @@ const plugin: FastifyPluginAsyncZod = async (fastify) => {
     schema: {
       ...docs('devices', 'read', 'List every device', DESCRIPTION),
       params: serverParamsSchema,
-      querystring: deviceListQuerySchema,
-      response: { 200: deviceListSchema, ...errorResponses() }
+      querystring: deviceListQuerySchema.extend(mirrorListQueryFields),
+      response: { 200: z.union([mirrorDeviceListSchema, deviceListSchema]), ...errorResponses() }
     }
   }, async (request, reply) => {
-    const { client } = fastify.depServers.get(request.params.server)
-    const match = deviceFilter(request.query)
-    const aborter = new AbortController()
-    reply.raw.once('close', () => { if (!reply.raw.writableFinished) aborter.abort() })
-    const pages: AsyncIterator<StreamPage> = client.drainFetch({ signal: aborter.signal })[Symbol.asyncIterator]()
-    try {
-      // The first page is awaited here in both modes: a failure this early is answered as a normal problem with its status.
-      const first = await pages.next()
-      if (!wantsNdjson(request.headers.accept)) return await collectDevices(first, pages, match)
-      // A stream is not serialized: the untyped reply carries it.
-      const raw: FastifyReply = reply
-      return raw.type(NDJSON_CONTENT_TYPE).header('cache-control', 'no-store').send(Readable.from(ndjsonDevices({
-        first,
-        rest: pages,
-        match,
-        res: reply.raw,
-        problem: (err) => {
-          const { problem } = mapError(err, mappingContext(request))
-          // Fastify logs the error itself when the stream ends with it.
-          request.problemCode = problem.code
-          return toProblem(problem, request.url, request.id)
-        }
-      })))
-    } catch (err) {
-      // A caller that hung up aborted the drain: say so (logged as a refusal, not as a depgate failure).
-      if (aborter.signal.aborted) throw httpProblem(499, 'CLIENT_CLOSED_REQUEST', 'The caller closed the connection before the device list was complete.', { cause: err })
-      throw err
+    const { server } = request.params
+    const { client } = fastify.depServers.get(server)
+    const query = request.query
+    const mirrorOnly = MIRROR_ONLY.filter((name) => query[name] !== undefined)
+    if (query.source === 'apple' && mirrorOnly.length > 0) throw appleCannot(mirrorOnly)
+    const enabled = fastify.inventory.enabled
+    const state = enabled && query.source !== 'apple' ? await fastify.store.inventory.state(server) : undefined
+    // Mirror answers are text (stored JSON) or streams, which the untyped reply carries past the serializer.
+    const raw: FastifyReply = reply
+    if (useMirror({ enabled, server, source: query.source, needsMirror: mirrorOnly.length > 0 }, state)) {
+      return await mirrorList(fastify.store.inventory, request, raw, server, query, state)
     }
+    appleHeaders(raw)
+    return await appleList(request, raw, client, deviceFilter(query))
   })
 }
 

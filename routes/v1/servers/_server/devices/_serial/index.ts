@@ -1,12 +1,20 @@
+import type { FastifyReply } from 'fastify'
 import type { FastifyPluginAsyncZod } from '@fastify/type-provider-zod'
+import { z } from 'zod'
 import { deviceDetailSchema } from '../../../../../../src/api/devices.js'
+import { mirrorDeviceSchema, sourceSchema } from '../../../../../../src/api/mirror.js'
+import { appleHeaders, mirrorHeaders, useMirror } from '../../../../../../src/api/mirror-source.js'
 import { docs, errorResponses } from '../../../../../../src/api/route-kit.js'
 import { serialParamsSchema } from '../../../../../../src/api/serials.js'
 import { httpProblem } from '../../../../../../src/problems.js'
 
-const DESCRIPTION = `Apple's details for one device (its \`response_status\` included). The serial is case-insensitive.
+const DESCRIPTION = `One device. The serial is case-insensitive; a serial that is not 8 to 14 letters or digits answers 400 without looking anywhere.
 
-A serial Apple does not show to this MDM server answers 404 \`DEVICE_NOT_ACCESSIBLE\`: the device is not assigned to this MDM server in Apple Business/School Manager (or the serial is mistyped). A serial that is not 8 to 14 letters or digits answers 400 without calling Apple.`
+Answered from depgate's **mirror** once its first full fetch has completed (\`X-Depgate-Source: mirror\`, and \`X-Depgate-Synced-At\`: when the mirror last synced with Apple): the device as Apple last described it. A serial the mirror does not have, or that has left this MDM server, answers 404 \`DEVICE_NOT_FOUND\`.
+
+With \`source=apple\` (and always while the mirror is not ready or switched off) depgate asks **Apple** for the device's details (\`X-Depgate-Source: apple\`; Apple adds \`response_status\`). A serial Apple does not show to this MDM server answers 404 \`DEVICE_NOT_ACCESSIBLE\`: the device is not assigned to this MDM server in Apple Business/School Manager (or the serial is mistyped).`
+
+const JSON_TYPE = 'application/json; charset=utf-8'
 
 const plugin: FastifyPluginAsyncZod = async (fastify) => {
   fastify.get('/', {
@@ -14,13 +22,31 @@ const plugin: FastifyPluginAsyncZod = async (fastify) => {
     schema: {
       ...docs('devices', 'read', 'One device', DESCRIPTION),
       params: serialParamsSchema,
-      response: { 200: deviceDetailSchema, ...errorResponses() }
+      querystring: z.object({ source: sourceSchema.optional() }),
+      response: { 200: z.union([mirrorDeviceSchema, deviceDetailSchema]), ...errorResponses() }
     }
-  }, async (request) => {
+  }, async (request, reply) => {
     const { server, serial } = request.params
+    const { source } = request.query
     const { client } = fastify.depServers.get(server)
-    const found = await client.getDeviceDetails([serial])
-    const device = found[serial]
+    const enabled = fastify.inventory.enabled
+    // The hot path: one query on two primary keys gives the mirror's readiness and the device.
+    const found = enabled && source !== 'apple' ? await fastify.store.inventory.getDevice(server, serial) : undefined
+    if (useMirror({ enabled, server, source, needsMirror: false }, found)) {
+      if (found.device === undefined || found.device.removed_at !== null) {
+        const left = found.device?.removed_at
+        throw httpProblem(404, 'DEVICE_NOT_FOUND', left == null
+          ? `Device ${serial} is not in depgate's mirror of server "${server}": Apple did not show it to this MDM server at the last sync. Check the serial, and that the device is assigned to this server in Apple Business Manager or Apple School Manager; source=apple asks Apple now.`
+          : `Device ${serial} left server "${server}" at ${left}: Apple no longer shows it to this MDM server (unassigned or released in Apple Business Manager or Apple School Manager). GET …/devices?removed=only lists such devices.`)
+      }
+      const raw: FastifyReply = reply
+      mirrorHeaders(raw, found)
+      // The stored record is JSON text: sent as is, with no serializer in between.
+      return raw.type(JSON_TYPE).send(found.device.record)
+    }
+    appleHeaders(reply)
+    const details = await client.getDeviceDetails([serial])
+    const device = details[serial]
     if (device === undefined || device.response_status === 'NOT_ACCESSIBLE') {
       throw httpProblem(404, 'DEVICE_NOT_ACCESSIBLE', `Device ${serial} is not assigned to this MDM server ("${server}") in Apple Business Manager or Apple School Manager, or the serial number is wrong. Assign it to this server in the portal, then try again.`)
     }

@@ -1,31 +1,53 @@
+import type { FastifyReply } from 'fastify'
 import type { FastifyPluginAsyncZod } from '@fastify/type-provider-zod'
+import { z } from 'zod'
 import { changesQuerySchema, changesSchema } from '../../../../../../src/api/devices.js'
+import { MAX_PAGE, mirrorChangesQueryFields, mirrorChangesSchema } from '../../../../../../src/api/mirror.js'
+import { appleHeaders, inventoryDisabled, mirrorHeaders } from '../../../../../../src/api/mirror-source.js'
+import { changesJson } from '../../../../../../src/api/mirror-stream.js'
 import { docs, errorResponses, serverParamsSchema } from '../../../../../../src/api/route-kit.js'
 import { httpProblem } from '../../../../../../src/problems.js'
 import type { Device } from '../../../../../../src/dep/schemas.js'
 
-const DESCRIPTION = `What changed since a cursor: depgate drains Apple's \`/devices/sync\` from \`cursor\` through every page and answers once with \`{ changes, count, cursor, more_to_follow: false }\`.
+const DESCRIPTION = `What changed, in one of two ways.
 
-Start with the \`cursor\` of \`GET …/devices\`; afterwards pass the \`cursor\` of the previous answer. Each change record carries \`op_type\` (\`added\`, \`modified\`, \`deleted\`) and \`op_date\`; a serial can appear more than once, and the record with the latest \`op_date\` is its current state.
+**The mirror's change feed** (\`since\`): every change depgate recorded after sequence number \`since\`, oldest first: \`{ changes: [{ seq, op, serial_number, at, device }], count, next_since, last_seq, more }\`. \`op\` is \`added\` (the device appeared on this MDM server), \`modified\` or \`removed\` (Apple no longer shows it); \`device\` is the device after the change. Start with \`since=0\` (everything) or with the \`last_seq\` of \`GET …/devices\`, then pass the \`next_since\` of each answer: nothing is skipped or repeated, and the feed has no gaps. \`limit\` (1 to 1000, default 1000) bounds an answer; \`more: true\` says call again at once. \`wait\` (seconds, up to 60) long-polls: when nothing is new, the answer waits until a change arrives or the time is up (then \`changes\` is empty). A \`since\` beyond the feed's \`last_seq\` answers 409 \`SINCE_AHEAD\` (the mirror was rebuilt: start again from 0).
 
-Apple keeps a cursor for 7 days. When Apple refuses the cursor (\`EXPIRED_CURSOR\`, \`INVALID_CURSOR\`, \`EXHAUSTED_CURSOR\`) the answer is a 409 problem with Apple's code: start over with \`GET …/devices\` and use its new cursor.`
+**Apple's changes** (\`cursor\`): depgate drains Apple's \`/devices/sync\` from \`cursor\` (the \`cursor\` of \`GET …/devices?source=apple\`, then of the previous answer) and answers once with \`{ changes, count, cursor, more_to_follow: false }\`. Each record carries \`op_type\` (\`added\`, \`modified\`, \`deleted\`) and \`op_date\`; a serial can appear more than once, and the record with the latest \`op_date\` is its current state. Apple keeps a cursor for 7 days. When Apple refuses the cursor (\`EXPIRED_CURSOR\`, \`INVALID_CURSOR\`, \`EXHAUSTED_CURSOR\`) the answer is a 409 problem with Apple's code: start over with \`GET …/devices?source=apple\` and use its new cursor. While depgate keeps a mirror, its own sync uses Apple's cursors: prefer \`since\`.
+
+Give one of \`since\` or \`cursor\` (400 otherwise). The \`X-Depgate-Source\` header says which one answered.`
 
 const plugin: FastifyPluginAsyncZod = async (fastify) => {
   fastify.get('/', {
     config: { scope: 'read' },
     schema: {
-      ...docs('devices', 'read', 'Device changes since a cursor', DESCRIPTION),
+      ...docs('devices', 'read', 'Device changes: the mirror\'s feed, or Apple\'s since a cursor', DESCRIPTION),
       params: serverParamsSchema,
-      querystring: changesQuerySchema,
-      response: { 200: changesSchema, ...errorResponses() }
+      querystring: changesQuerySchema.extend(mirrorChangesQueryFields),
+      response: { 200: z.union([mirrorChangesSchema, changesSchema]), ...errorResponses() }
     }
-  }, async (request) => {
+  }, async (request, reply) => {
     const { server } = request.params
-    const { cursor } = request.query
-    if (cursor === undefined) {
-      throw httpProblem(400, 'CURSOR_REQUIRED', `Pass ?cursor= with the cursor returned by GET /v1/servers/${server}/devices (or by the previous call here).`)
-    }
+    const { cursor, since, limit, wait } = request.query
     const { client } = fastify.depServers.get(server)
+    const enabled = fastify.inventory.enabled
+    if (cursor !== undefined && since !== undefined) {
+      throw httpProblem(400, 'CURSOR_OR_SINCE', 'Pass either since= (the mirror\'s change feed) or cursor= (Apple\'s changes since a cursor), not both.')
+    }
+    if (since === undefined && (limit !== undefined || wait !== undefined)) {
+      throw httpProblem(400, 'SINCE_REQUIRED', 'limit and wait apply to the mirror\'s change feed: pass since= with them (since=0 for everything).')
+    }
+    if (since !== undefined) {
+      if (!enabled) throw inventoryDisabled(server)
+      const raw: FastifyReply = reply
+      return raw.type('application/json; charset=utf-8').send(await mirrorChanges(server, since, limit ?? MAX_PAGE, wait ?? 0, raw))
+    }
+    if (cursor === undefined) {
+      throw enabled
+        ? httpProblem(400, 'SINCE_REQUIRED', `Pass ?since=0 to read depgate's change feed from the start (then the next_since of each answer), or ?cursor= with a cursor of GET /v1/servers/${server}/devices?source=apple.`)
+        : httpProblem(400, 'CURSOR_REQUIRED', `Pass ?cursor= with the cursor returned by GET /v1/servers/${server}/devices (or by the previous call here).`)
+    }
+    appleHeaders(reply)
     const changes: Device[] = []
     let last: { cursor: string, fetched_until?: string } = { cursor }
     // Apple's cursor refusals become 409 problems in the central mapping (plugins/app/error-mapping.ts).
@@ -35,6 +57,29 @@ const plugin: FastifyPluginAsyncZod = async (fastify) => {
     }
     return { changes, count: changes.length, cursor: last.cursor, fetched_until: last.fetched_until, more_to_follow: false as const }
   })
+
+  async function mirrorChanges (server: string, since: number, limit: number, waitSeconds: number, reply: FastifyReply): Promise<string> {
+    const reads = fastify.store.inventory
+    const state = await reads.state(server)
+    const head = state?.last_seq ?? 0
+    if (since > head) {
+      throw httpProblem(409, 'SINCE_AHEAD', `since=${since} is beyond the newest change of server "${server}" (${head}): the mirror was rebuilt or belongs to another depgate. Start again with since=0, or with the last_seq of GET /v1/servers/${server}/devices.`)
+    }
+    mirrorHeaders(reply, { last_success_at: state?.last_success_at ?? null })
+    let page = await reads.changesSince(server, since, limit)
+    if (page.changes.length === 0 && waitSeconds > 0) {
+      // A caller that hangs up ends the wait at once (no timer or listener left behind).
+      const aborter = new AbortController()
+      const onClose = () => { aborter.abort() }
+      reply.raw.once('close', onClose)
+      try {
+        if (await fastify.inventory.waitForChange(server, since, waitSeconds * 1000, aborter.signal)) page = await reads.changesSince(server, since, limit)
+      } finally {
+        reply.raw.off('close', onClose)
+      }
+    }
+    return changesJson(page, since)
+  }
 }
 
 export default plugin

@@ -1,0 +1,54 @@
+/**
+ * The list from depgate's mirror: one page (`limit`, `page_token`), or every device streamed from
+ * the database a batch at a time as JSON or NDJSON, the stored records copied as text.
+ */
+import { Readable } from 'node:stream'
+import type { FastifyReply, FastifyRequest } from 'fastify'
+import { filterLists } from '../../../../../src/api/device-filter.js'
+import { NDJSON_CONTENT_TYPE, wantsNdjson } from '../../../../../src/api/device-stream.js'
+import type { DeviceListQuery } from '../../../../../src/api/devices.js'
+import { MAX_PAGE } from '../../../../../src/api/mirror.js'
+import { decodePageToken, encodePageToken, type PageScope } from '../../../../../src/api/mirror-page-token.js'
+import { mirrorHeaders } from '../../../../../src/api/mirror-source.js'
+import { firstBatchRead, jsonList, ndjsonList, pageJson } from '../../../../../src/api/mirror-stream.js'
+import type { InventoryReads, MirrorState, RemovedFilter, SortKey, SortOrder } from '../../../../../src/store/inventory-reads.js'
+import { toProblem } from '../../../../../src/problems.js'
+import { mapError } from '../../../../../plugins/app/error-mapping.js'
+import { mappingContext } from '../../../../../plugins/app/errors.js'
+
+export type MirrorListQuery = DeviceListQuery & {
+  sort?: SortKey | undefined
+  order?: SortOrder | undefined
+  limit?: number | undefined
+  page_token?: string | undefined
+  removed?: RemovedFilter | undefined
+}
+
+const JSON_TYPE = 'application/json; charset=utf-8'
+
+export async function mirrorList (reads: InventoryReads, request: FastifyRequest, reply: FastifyReply, server: string, query: MirrorListQuery, state: MirrorState): Promise<FastifyReply> {
+  const scope: PageScope = { server, filters: filterLists(query), sort: query.sort ?? 'serial_number', order: query.order ?? 'asc', removed: query.removed ?? 'exclude' }
+  const tail = { synced_at: state.last_success_at, last_seq: state.last_seq }
+  mirrorHeaders(reply, state)
+  if (query.limit !== undefined || query.page_token !== undefined) {
+    const after = query.page_token === undefined ? undefined : decodePageToken(query.page_token, scope)
+    const page = await reads.listDevices(server, { ...scope, limit: query.limit ?? MAX_PAGE, ...(after === undefined ? {} : { after }) })
+    const token = page.next === undefined ? null : encodePageToken(page.next, scope)
+    // A string with a JSON type is sent as is: the records are already JSON.
+    return reply.type(JSON_TYPE).send(pageJson(page.devices, token, tail))
+  }
+  const batches = await firstBatchRead(reads.streamDevices(server, scope))
+  const ndjson = wantsNdjson(request.headers.accept)
+  const opts = {
+    batches,
+    tail,
+    res: reply.raw,
+    problem: (err: unknown) => {
+      const { problem } = mapError(err, mappingContext(request))
+      request.problemCode = problem.code
+      return toProblem(problem, request.url, request.id)
+    }
+  }
+  return reply.type(ndjson ? NDJSON_CONTENT_TYPE : JSON_TYPE).header('cache-control', 'no-store')
+    .send(Readable.from(ndjson ? ndjsonList(opts) : jsonList(opts)))
+}

@@ -1,0 +1,91 @@
+/**
+ * Answers from the mirror written as text: Apple's records are stored as JSON text and are put
+ * into the answer as they are, never parsed and stringified again, so a list of 100,000 devices
+ * costs string concatenation and the socket, and memory holds about one batch (Readable.from over
+ * these generators gives the pipe's backpressure).
+ *
+ * A list streamed whole cannot turn into a problem once its first bytes are out: on a failure the
+ * NDJSON stream ends with an `{"error": …}` line and both kinds are then cut off before the
+ * chunked response is terminated (see device-stream.ts), so a client never takes a short list
+ * for a complete one.
+ */
+import type { ServerResponse } from 'node:http'
+import type { ChangesPage, MirrorDevice } from '../store/inventory-reads.js'
+import type { Problem } from '../problems.js'
+import { flushed } from './device-stream.js'
+
+/** The stored record, with `removed_at` spliced in for a device that left the server (no parse). */
+export function deviceText (d: MirrorDevice): string {
+  if (d.removed_at === null) return d.record
+  // A record is a JSON object with at least serial_number: it ends with '}' and is not empty.
+  return `${d.record.slice(0, -1)},"removed_at":${JSON.stringify(d.removed_at)}}`
+}
+
+export interface ListTail {
+  synced_at: string | null
+  last_seq: number
+}
+
+function tailFields (count: number, tail: ListTail): string {
+  return `"count":${count},"synced_at":${JSON.stringify(tail.synced_at)},"last_seq":${tail.last_seq}`
+}
+
+/** One page as the MirrorDeviceList JSON text. */
+export function pageJson (devices: MirrorDevice[], nextPageToken: string | null, tail: ListTail): string {
+  return `{"devices":[${devices.map(deviceText).join(',')}],"next_page_token":${JSON.stringify(nextPageToken)},${tailFields(devices.length, tail)}}`
+}
+
+export interface WholeListOptions {
+  batches: AsyncIterable<MirrorDevice[]>
+  tail: ListTail
+  res: ServerResponse
+  problem: (err: unknown) => Problem
+}
+
+/** The whole list as one MirrorDeviceList JSON document, a batch at a time. */
+export async function * jsonList (opts: WholeListOptions): AsyncGenerator<string, void, undefined> {
+  yield '{"devices":['
+  let count = 0
+  for await (const batch of opts.batches) {
+    const text = batch.map(deviceText).join(',')
+    yield count === 0 ? text : `,${text}`
+    count += batch.length
+  }
+  yield `],"next_page_token":null,${tailFields(count, opts.tail)}}`
+}
+
+/** The whole list as NDJSON: a device a line, then the trailer `{"count","synced_at","last_seq"}`. */
+export async function * ndjsonList (opts: WholeListOptions): AsyncGenerator<string, void, undefined> {
+  let count = 0
+  try {
+    for await (const batch of opts.batches) {
+      yield batch.map(deviceText).join('\n') + '\n'
+      count += batch.length
+    }
+    yield `{${tailFields(count, opts.tail)}}\n`
+  } catch (err) {
+    yield JSON.stringify({ error: opts.problem(err) }) + '\n'
+    await flushed(opts.res)
+    throw err
+  }
+}
+
+/** The change feed as MirrorChanges JSON text. */
+export function changesJson (page: ChangesPage, since: number): string {
+  const items = page.changes.map((c) => `{"seq":${c.seq},"op":${JSON.stringify(c.op)},"serial_number":${JSON.stringify(c.serial_number)},"at":${JSON.stringify(c.at)},"device":${c.record}}`)
+  const next = page.changes.length === 0 ? since : page.changes[page.changes.length - 1].seq
+  return `{"changes":[${items.join(',')}],"count":${items.length},"next_since":${next},"last_seq":${page.last_seq},"more":${next < page.last_seq}}`
+}
+
+/**
+ * Runs the first query before the answer starts, so a database failure that early is an ordinary
+ * problem response with its status; the rest is read as the client takes it.
+ */
+export async function firstBatchRead (batches: AsyncGenerator<MirrorDevice[], void, undefined>): Promise<AsyncGenerator<MirrorDevice[], void, undefined>> {
+  const first = await batches.next()
+  return (async function * () {
+    if (first.done === true) return
+    yield first.value
+    yield * batches
+  })()
+}
