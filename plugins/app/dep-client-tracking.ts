@@ -33,20 +33,25 @@ function observeIterator<T> (iterable: AsyncIterable<T>, observer: CallObserver)
 }
 
 export function trackClient (client: DepClient, observer: CallObserver): DepClient {
+  // One wrapper per method, made on first use: every DEP request reads a method through this Proxy.
+  const wrappers = new Map<PropertyKey, { of: unknown, wrapper: unknown }>()
   return new Proxy(client, {
     get (target, prop) {
       const value: unknown = Reflect.get(target, prop, target)
       if (typeof value !== 'function' || prop === 'close') return value
-      return (...args: unknown[]) => {
+      const cached = wrappers.get(prop)
+      // A method replaced on the client (tests do) gets a new wrapper.
+      if (cached?.of === value) return cached.wrapper
+      // The pass-through resolves with Apple's refusals too: only a 2xx/3xx answer clears the flags.
+      const ok = prop === 'request' ? (r: unknown) => (r as { status: number }).status < 400 : () => true
+      const wrapper = (...args: unknown[]): unknown => {
         const result: unknown = (value as (...a: unknown[]) => unknown).apply(target, args)
-        if (result instanceof Promise) {
-          // The pass-through resolves with Apple's refusals too: only a 2xx/3xx answer clears the flags.
-          const ok = prop === 'request' ? (r: unknown) => (r as { status: number }).status < 400 : () => true
-          return observe(result, observer, ok)
-        }
+        if (result instanceof Promise) return observe(result, observer, ok)
         if (result !== null && typeof result === 'object' && Symbol.asyncIterator in result) return observeIterator(result as AsyncIterable<unknown>, observer)
         return result
       }
+      wrappers.set(prop, { of: value, wrapper })
+      return wrapper
     }
   })
 }

@@ -35,3 +35,14 @@ t.test('promises, the pass-through, iterators and plain values are observed as t
   await c.close()
   t.same(seen, ['ok', 'fail:boom', 'ok', 'ok', 'ok', 'ok', 'fail:page failed', 'close'])
 })
+
+t.test('a method replaced on the client is the one called, still observed', async (t) => {
+  let seen = 0
+  const fake = { get: async () => 1 }
+  const c = trackClient(fake as unknown as DepClient, { success: () => { seen++ }, failure: () => {} }) as unknown as typeof fake
+  t.equal(await c.get(), 1)
+  t.equal(c.get, c.get, 'the same wrapper each time')
+  fake.get = async () => 2
+  t.equal(await c.get(), 2)
+  t.equal(seen, 2)
+})
