@@ -54,7 +54,9 @@ const ROUTES: Route[] = [
   { name: 'disown', method: 'POST', path: (s) => `/v1/servers/${s}/devices/disown`, body: { serials: [SERIAL], confirm: 'DISOWN 1 DEVICE FROM default' }, serialLists: ['serials'], maxSerials: 1000 },
   { name: 'activation lock', method: 'POST', path: (s) => `/v1/servers/${s}/devices/${SERIAL}/activation-lock`, body: { lost_message: 'x' }, serialPath: (x) => `${S}/devices/${x}/activation-lock` },
   { name: 'set ADE', method: 'PUT', path: (s) => `/v1/servers/${s}/account-driven-enrollment`, body: { mdm_service_discovery_url: 'https://mdm.example.com/' } },
-  { name: 'pass-through', method: 'POST', path: (s) => `/v1/servers/${s}/apple/devices`, body: { devices: [SERIAL] } }
+  { name: 'pass-through', method: 'POST', path: (s) => `/v1/servers/${s}/apple/devices`, body: { devices: [SERIAL] } },
+  { name: 'device summary', method: 'GET', path: (s) => `/v1/servers/${s}/devices/summary` },
+  { name: 'sync', method: 'POST', path: (s) => `/v1/servers/${s}/sync?full=true` }
 ]
 
 interface Case { label: string, method: string, path: string, opts: CallOptions }
@@ -102,6 +104,14 @@ function cases (): Case[] {
   add(get, 'a 1001-character cursor', `${S}/devices/changes?cursor=${'A'.repeat(1001)}`)
   add(get, 'an empty cursor', `${S}/devices/changes?cursor=`)
   add(ROUTES[0], 'a 9000-character filter (the limit is 8000)', `${S}/devices?serial=${'A'.repeat(9000)}`)
+  for (const query of ['limit=abc', 'limit=0', 'limit=1001', 'limit=%00', 'limit=1.5', 'page_token=', `page_token=${'A'.repeat(2001)}`, 'sort=serial', 'order=up', 'removed=yes', 'source=cache']) {
+    add(ROUTES[0], `mirror query ${query.slice(0, 40)}`, `${S}/devices?${query}`)
+  }
+  add(ROUTES[1], 'an unknown source', `${S}/devices/${SERIAL}?source=cache`)
+  for (const query of ['since=abc', 'since=-1', 'since=', 'since=1e3', 'since=0&limit=0', 'since=0&wait=61', 'since=0&wait=-1']) {
+    add(get, `feed query ${query}`, `${S}/devices/changes?${query}`)
+  }
+  for (const query of ['full=yes', 'wait=1', 'full=%00']) add(ROUTES[14], `sync query ${query}`, `${S}/sync?${query}`)
   for (const uuid of ['xyz', 'F'.repeat(31), 'F'.repeat(33), `${'F'.repeat(31)}%00`, `${'F'.repeat(31)}%C3%84`]) {
     add(ROUTES[4], `profile UUID ${uuid}`, `${S}/profiles/${uuid}`)
     add(ROUTES[7], `profile UUID ${uuid}`, `${S}/profiles/${uuid}/devices`, { body: { serials: [SERIAL] } })
