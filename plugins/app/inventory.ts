@@ -6,6 +6,8 @@
 import fp from 'fastify-plugin'
 import { Counter, Gauge } from 'prom-client'
 import { Inventory, type InventoryStatus } from '../../src/inventory/inventory.js'
+import { DEFAULT_RETRY_BASE_MS } from '../../src/inventory/server-syncer.js'
+import { mapError } from './error-mapping.js'
 
 export type { InventoryStatus } from '../../src/inventory/inventory.js'
 
@@ -19,7 +21,7 @@ declare module 'fastify' {
 export interface InventoryPluginOptions {
   /** First retry delay after a failed sync (tests shorten it). */
   retryBaseMs?: number
-  /** Long-poll re-read period (tests shorten it). */
+  /** Long-poll re-read period (default 1 s; tests shorten it). */
   pollMs?: number
 }
 
@@ -49,9 +51,14 @@ export function createInventoryPlugin (opts: InventoryPluginOptions = {}) {
       intervalMs: config.inventory.intervalMs,
       leaseMs: config.inventory.leaseMs,
       pageSize: config.inventory.pageSize,
-      retryBaseMs: opts.retryBaseMs,
-      pollMs: opts.pollMs,
+      retryBaseMs: opts.retryBaseMs ?? DEFAULT_RETRY_BASE_MS,
+      pollMs: opts.pollMs ?? 1000,
       log: fastify.log,
+      // The same code and sentence an API caller would get for the error, fix included.
+      describeError: (err) => {
+        const { problem } = mapError(err)
+        return { code: problem.code, message: problem.detail }
+      },
       onRun (server, outcome) {
         runs.inc({ server, result: outcome.error === undefined ? 'ok' : 'error' })
         if (outcome.result === undefined) return
@@ -73,11 +80,11 @@ export function createInventoryPlugin (opts: InventoryPluginOptions = {}) {
       }
     })
     gauge('depgate_inventory_devices', 'Devices present in the mirror', (s) => s.device_count)
-    gauge('depgate_inventory_ready', '1 once the first full fetch completed (reads come from the mirror)', (s) => s.ready ? 1 : 0)
+    gauge('depgate_inventory_ready', '1 once the first full fetch completed (reads come from the mirror)', (s) => Number(s.ready))
     gauge('depgate_inventory_lag_seconds', 'Seconds since the last successful sync', (s) => s.lag_seconds)
     gauge('depgate_inventory_cursor_age_seconds', 'Age of the stored cursor (Apple expires sync cursors after 7 days)', (s) => s.cursor_age_seconds)
-    gauge('depgate_inventory_last_error', '1 when the last sync failed', (s) => s.last_error === null ? 0 : 1)
-    gauge('depgate_inventory_leader', '1 when this replica holds the sync lease', (s) => s.leader ? 1 : 0)
+    gauge('depgate_inventory_last_error', '1 when the last sync failed', (s) => Number(s.last_error !== null))
+    gauge('depgate_inventory_leader', '1 when this replica holds the sync lease', (s) => Number(s.leader))
 
     fastify.decorate('inventory', inventory)
     fastify.addHook('onReady', async () => { await inventory.start() })

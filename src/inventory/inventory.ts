@@ -46,12 +46,13 @@ export interface InventoryOptions {
   intervalMs: number
   leaseMs: number
   pageSize?: number
-  retryBaseMs?: number
   log: SyncLogger
-  now?: () => number
-  /** How often a long poll re-reads the change feed's head for other replicas' writes (default 1 s). */
-  pollMs?: number
+  /** First retry delay after a failed sync. */
+  retryBaseMs: number
+  /** How often a long poll (or a wait for another replica's run) re-reads the state. */
+  pollMs: number
   onRun?: ServerSyncerOptions['onRun']
+  describeError: ServerSyncerOptions['describeError']
 }
 
 const secondsSince = (iso: string | null, now: number): number | null => iso === null ? null : Math.max(0, Math.round((now - Date.parse(iso)) / 1000))
@@ -61,7 +62,7 @@ export class Inventory {
   /** Identifies this replica in the lease. */
   readonly owner = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`
   private readonly o: InventoryOptions
-  private readonly now: () => number
+  private readonly now = Date.now
   private readonly syncers = new Map<string, ServerSyncer>()
   private readonly pages = new EventEmitter().setMaxListeners(0)
   private timer: NodeJS.Timeout | undefined
@@ -71,7 +72,6 @@ export class Inventory {
   constructor (o: InventoryOptions) {
     this.o = o
     this.enabled = o.enabled
-    this.now = o.now ?? Date.now
   }
 
   /** Starts a syncer per server, then follows the server list every third of a lease. */
@@ -130,7 +130,7 @@ export class Inventory {
       const abort = (): void => finish(false)
       this.pages.on(server, check)
       // Another replica's pages raise no local event: its writes are seen by polling.
-      const poll = setInterval(check, this.o.pollMs ?? 1000)
+      const poll = setInterval(check, this.o.pollMs)
       const timeout = setTimeout(abort, timeoutMs)
       signal?.addEventListener('abort', abort)
     })
@@ -138,9 +138,8 @@ export class Inventory {
 
   private async untilServed (server: string, timeoutMs: number): Promise<void> {
     const deadline = this.now() + timeoutMs
-    while (this.now() < deadline && !this.stopped) {
-      if ((await this.o.repo.getState(server))?.requested_at == null) return
-      await new Promise((resolve) => setTimeout(resolve, this.o.pollMs ?? 1000))
+    while ((await this.status(server)).sync_requested_at !== null && this.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, this.o.pollMs))
     }
   }
 
@@ -156,7 +155,7 @@ export class Inventory {
       ready_at: state?.ready_at ?? null,
       last_success_at: state?.last_success_at ?? null,
       last_attempt_at: state?.last_attempt_at ?? null,
-      last_error: state?.last_error_code == null ? null : { code: state.last_error_code, message: state.last_error_message ?? '', at: state.last_error_at ?? '' },
+      last_error: state?.last_error_code == null ? null : { code: state.last_error_code, message: String(state.last_error_message), at: String(state.last_error_at) },
       cursor_age_seconds: secondsSince(state?.cursor_at ?? null, now),
       lag_seconds: secondsSince(state?.last_success_at ?? null, now),
       leader: syncer?.leader ?? false,
@@ -184,7 +183,8 @@ export class Inventory {
             log: this.o.log,
             now: this.now,
             onPage: (server) => this.pages.emit(server),
-            onRun: this.o.onRun
+            onRun: this.o.onRun,
+            describeError: this.o.describeError
           })
           this.syncers.set(name, syncer)
           syncer.start()

@@ -39,6 +39,7 @@ export interface SyncRunResult {
 
 /** Cursor codes after which only a fresh fetch helps. */
 const RESTART_CODES = new Set(['EXPIRED_CURSOR', 'INVALID_CURSOR', 'CURSOR_REQUIRED'])
+const ENDPOINTS = { fetch: 'fetch_devices', sync: 'sync_devices' } as const
 /** A fresh fetch sends no cursor, so Apple refusing it twice in one run is not a cursor problem. */
 const MAX_RESTARTS = 2
 
@@ -97,8 +98,9 @@ export async function runSync (o: SyncRunOptions): Promise<SyncRunResult> {
     o.onPage?.(result)
     if (!page.more_to_follow) return total
     if (page.cursor === sent) {
-      throw new DepCursorError(`${phase === 'fetch' ? 'fetch_devices' : 'sync_devices'}: Apple returned the cursor it was sent with more_to_follow; stopping this run instead of looping (the next run resumes from it)`,
-        { code: 'SAME_CURSOR', status: 200, endpoint: phase === 'fetch' ? 'fetch_devices' : 'sync_devices' })
+      const endpoint = ENDPOINTS[phase]
+      throw new DepCursorError(`${endpoint}: Apple returned the cursor it was sent with more_to_follow; stopping this run instead of looping (the next run resumes from it)`,
+        { code: 'SAME_CURSOR', status: 200, endpoint })
     }
     state = { ...state, cursor: page.cursor }
   }
