@@ -82,10 +82,14 @@ export async function startDepgateProcess (simUrl: string, env: Record<string, s
   return { proc, url, cleanup: () => { rmSync(dir, { recursive: true, force: true }) } }
 }
 
-export async function stop (child: Child): Promise<void> {
+/**
+ * Stops a child and waits for it to exit. depgate closes gracefully on SIGINT and SIGTERM alike, so
+ * a process started with `--cpu-prof` writes its profile on the way out (SIGKILL would lose it).
+ */
+export async function stop (child: Child, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
   if (child.proc.exitCode !== null) return
   const exited = new Promise((resolve) => child.proc.once('exit', resolve))
-  child.proc.kill('SIGTERM')
+  child.proc.kill(signal)
   await exited
 }
 
