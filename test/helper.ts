@@ -19,7 +19,7 @@ import type { Store } from '../src/store/index.js'
 import { openTestStore, testDialectFromEnv } from './databases.js'
 import { secretWatch } from './security/suite-scan.js'
 
-interface Teardown { teardown (fn: () => unknown): void }
+interface Teardown { teardown (fn: () => unknown): void, fail?: (message: string) => unknown }
 
 export function tempDir (t: Teardown, prefix = 'depgate-test-'): string {
   const dir = mkdtempSync(join(tmpdir(), prefix))
@@ -106,8 +106,18 @@ export async function buildTestApp (t: Teardown, opts: TestAppOptions = {}): Pro
     }
   })
   t.teardown(() => app.close())
-  // After the app closed: its last log lines are written by then.
-  t.teardown(() => { watch.check(logs.lines) })
+  // After the app closed: its last log lines are written by then. A finding fails the test (tap
+  // shows only a generic line for an assertion in a teardown, hence the message on stderr too);
+  // throwing instead would skip the teardowns registered after this one.
+  t.teardown(() => {
+    try {
+      watch.check(logs.lines)
+    } catch (err) {
+      console.error((err as Error).message)
+      if (t.fail === undefined) throw err
+      t.fail((err as Error).message)
+    }
+  })
   const result: TestApp = {
     app,
     config,

@@ -60,7 +60,8 @@ export function secretWatch (opts: { adminKey: string, token?: ServerToken, sim?
       const scanner = new SecretScanner()
       for (const [name, value] of secrets) scanner.add(name, value)
       // Private in the simulator's types; read here as the dedicated leak test does.
-      for (const token of opts.sim?.app.sim.sessions['sessions'].keys() ?? []) scanner.add('a simulator session token', token)
+      // Its first 10 digits are the time of issue (as Apple's), which cursors and dates share: only the random part is secret.
+      for (const token of opts.sim?.app.sim.sessions['sessions'].keys() ?? []) scanner.add('a simulator session token', token.replace(/^\d{10}/, ''))
       for (const [i, line] of logs.entries()) {
         const found = scanner.scan(line, `log line ${i}`)
         if (found !== undefined) throw new Error(`secret scan: ${found.secret} in ${found.where}: …${found.excerpt}…`)
