@@ -8,7 +8,7 @@
  * `coalesce(column, '')` and breaks ties with the serial (unique per server), which gives a total
  * order both dialects agree on (the test database uses the C collation, SQLite compares bytes).
  */
-import { type AliasableExpression, type ExpressionBuilder, type Expression, type Kysely, type SqlBool, sql } from 'kysely'
+import { type AliasableExpression, type CompiledQuery, type ExpressionBuilder, type Expression, type Kysely, type SqlBool, sql } from 'kysely'
 import type { Database } from './schema.js'
 
 export const SORT_KEYS = ['serial_number', 'model', 'os', 'device_family', 'profile_status', 'device_assigned_date', 'last_changed_at', 'first_seen_at'] as const
@@ -152,7 +152,18 @@ function byValue (rows: Array<{ value: string | null, n: unknown }>): Record<str
   return out
 }
 
+const SERVER = '\u0000server'
+const SERIAL = '\u0000serial'
+interface LookupRow { ready_at: string | null, last_success_at: string | null, serial_number: string | null, record: string | null, removed_at: string | null, last_changed_at: string | null }
+
 export function createInventoryReads (db: Kysely<Database>): InventoryReads {
+  const lookup: CompiledQuery = db.selectFrom('inventory_state as s')
+    .leftJoin('inventory_devices as d', (join) => join.onRef('d.server', '=', 's.server').on('d.serial_number', '=', SERIAL))
+    .select(['s.ready_at', 's.last_success_at', 'd.serial_number', 'd.record', 'd.removed_at', 'd.last_changed_at'])
+    .where('s.server', '=', SERVER)
+    .compile()
+  // Where each value goes, whatever order the dialect's SQL binds them in.
+  const serverAt = lookup.parameters.map((p) => p === SERVER)
   async function listDevices (server: string, opts: ListOptions): Promise<DevicePage> {
     const key = opts.sort ?? 'serial_number'
     const order = opts.order ?? 'asc'
@@ -182,11 +193,8 @@ export function createInventoryReads (db: Kysely<Database>): InventoryReads {
     },
 
     async getDevice (server, serial) {
-      const row = await db.selectFrom('inventory_state as s')
-        .leftJoin('inventory_devices as d', (join) => join.onRef('d.server', '=', 's.server').on('d.serial_number', '=', serial))
-        .select(['s.ready_at', 's.last_success_at', 'd.serial_number', 'd.record', 'd.removed_at', 'd.last_changed_at'])
-        .where('s.server', '=', server)
-        .executeTakeFirst()
+      // The hot path: the query is compiled once (Kysely's builder costs more than SQLite's lookup); only the values change.
+      const { rows: [row] } = await db.executeQuery<LookupRow>({ ...lookup, parameters: serverAt.map((isServer) => isServer ? server : serial) })
       if (row === undefined) return undefined
       const out: DeviceLookup = { ready_at: row.ready_at, last_success_at: row.last_success_at }
       if (row.serial_number !== null && row.record !== null && row.last_changed_at !== null) {
