@@ -9,7 +9,7 @@ import { DepAuthError, DepResponseError, DepTokenExpiredError, parseErrorCode, t
 import { sessionAuthorization } from './oauth.js'
 import { errorFromResponse, parseBody } from './responses.js'
 import { sessionResponseSchema } from './schemas.js'
-import { isTokenExpired, type ServerToken } from './token.js'
+import type { ServerToken } from './token.js'
 import type { Transport } from './transport.js'
 import type { DepClientEvent } from './options.js'
 
@@ -29,18 +29,33 @@ export interface SessionOptions {
 export class SessionManager {
   private current?: string
   private inflight?: Promise<string>
+  private expiryText?: string
+  private expiryMs = Number.NaN
 
   constructor (private readonly opts: SessionOptions) {}
 
   /** Throws DepTokenExpiredError once the server token's `access_token_expiry` has passed. */
   assertTokenValid (endpoint: DepEndpoint): void {
     const { token, now } = this.opts
-    if (isTokenExpired(token, now())) {
+    if (this.isExpired(token, now())) {
       throw new DepTokenExpiredError(
         `${endpoint}: the DEP server token expired at ${token.access_token_expiry}; download a new token from Apple Business or School Manager`,
         { code: 'TOKEN_EXPIRED', endpoint }
       )
     }
+  }
+
+  /**
+   * isTokenExpired's answer with the expiry parsed once per expiry string instead of before every
+   * call to Apple; a token whose expiry changes is parsed again. Missing or unparsable: NaN, never expired.
+   */
+  private isExpired (token: ServerToken, now: number): boolean {
+    if (token.access_token_expiry !== this.expiryText) {
+      this.expiryText = token.access_token_expiry
+      // String(undefined) does not parse: NaN, like any unparsable expiry.
+      this.expiryMs = Date.parse(String(token.access_token_expiry))
+    }
+    return this.expiryMs <= now
   }
 
   /** The session token now in use, if any. */
