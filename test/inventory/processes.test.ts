@@ -1,0 +1,160 @@
+/**
+ * depgate as real processes (`depgate serve` from the build, as it runs in production; `npm test`
+ * builds first) sharing a database: killed with SIGKILL in the middle of a sync and restarted, and
+ * two replicas on one PostgreSQL of which exactly one syncs until it dies.
+ */
+import { type ChildProcess, spawn } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
+import { existsSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import t, { type Test } from 'tap'
+import { DEPSIM_CREDENTIALS } from '../../src/simulator/index.js'
+import { createTestSchema } from '../databases.js'
+import { startSim, type Sim } from '../dep/sim.js'
+import { tempDir } from '../helper.js'
+import { mirrorDb, mirrorDevices, replayChanges, sameDevices, simTruth } from './mirror-kit.js'
+
+interface Depgate { child: ChildProcess, lines: string[], exited: Promise<void> }
+
+const CLI = join(import.meta.dirname, '..', '..', 'dist', 'src', 'cli.js')
+if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run npm run build (npm test does)`)
+
+function depgateEnv (t: Test, sim: Sim, extra: Record<string, string>): Record<string, string> {
+  const dir = tempDir(t)
+  const tokenFile = join(dir, 'token.json')
+  writeFileSync(tokenFile, JSON.stringify(DEPSIM_CREDENTIALS))
+  return {
+    DEPGATE_HOST: '127.0.0.1',
+    DEPGATE_PORT: '0',
+    DEPGATE_DATA_DIR: dir,
+    DEPGATE_ADMIN_KEY: randomBytes(32).toString('base64url'),
+    DEPGATE_TOKEN_FILE: tokenFile,
+    DEPGATE_DEP_URL: sim.url,
+    DEPGATE_SIMULATOR: 'off',
+    DEPGATE_LOG_LEVEL: 'info',
+    DEPGATE_SYNC_INTERVAL: '5',
+    DEPGATE_SYNC_LEASE: '3',
+    DEPGATE_SYNC_PAGE_SIZE: '100',
+    ...extra
+  }
+}
+
+/** Starts `depgate serve` and resolves once it listens; killed (if still running) at teardown. */
+async function startDepgate (t: Test, env: Record<string, string>): Promise<Depgate> {
+  // A clean environment: no TypeScript loader or coverage hooks from tap in the child.
+  const child = spawn(process.execPath, [CLI, 'serve'], {
+    env: { PATH: process.env.PATH, ...env },
+    stdio: ['ignore', 'pipe', 'pipe']
+  })
+  const lines: string[] = []
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
+  t.teardown(async () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
+    await exited
+  })
+  let buffered = ''
+  const listening = new Promise<void>((resolve, reject) => {
+    const onData = (chunk: Buffer): void => {
+      buffered += chunk.toString('utf8')
+      const parts = buffered.split('\n')
+      buffered = parts.pop() ?? ''
+      lines.push(...parts)
+      if (parts.some((l) => l.includes('depgate is listening on'))) resolve()
+    }
+    child.stdout!.on('data', onData)
+    child.stderr!.on('data', onData)
+    exited.then(() => reject(new Error(`depgate exited before listening:\n${lines.join('\n')}`)), reject)
+  })
+  await listening
+  return { child, lines, exited }
+}
+
+async function until<T> (what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 60_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    const value = await fn()
+    if (value !== undefined && value !== false) return value
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
+    await new Promise((resolve) => setTimeout(resolve, 100))
+  }
+}
+
+/** The mirror holds exactly the truth (same serials, same fields). */
+async function equal (db: Parameters<typeof mirrorDevices>[0], truth: Awaited<ReturnType<typeof simTruth>>): Promise<boolean> {
+  const mirror = await mirrorDevices(db)
+  const key = (d: Record<string, unknown>): string => JSON.stringify(Object.keys(d).sort().map((k) => [k, d[k]]))
+  return Object.keys(mirror).length === Object.keys(truth).length && Object.entries(truth).every(([serial, d]) => mirror[serial] !== undefined && key(mirror[serial]) === key(d))
+}
+
+const syncRuns = (d: Depgate): number => d.lines.filter((l) => l.includes('inventory: sync done')).length
+
+async function changeTheFleet (sim: Sim, offset: number): Promise<void> {
+  const serials = Object.keys(await simTruth(sim.control))
+  await sim.control('POST', '/_sim/devices', { count: 400 })
+  for (const serial of serials.slice(offset, offset + 250)) await sim.control('PATCH', `/_sim/devices/${serial}`, { profile_status: 'pushed' })
+  for (const serial of serials.slice(offset + 250, offset + 400)) await sim.control('DELETE', `/_sim/devices/${serial}`)
+}
+
+t.test('killed with SIGKILL in the middle of a sync, then restarted: the mirror equals the truth, the feed has no gap or duplicate', async (t) => {
+  const sim = await startSim(t, { devices: 2000, seed: 11 })
+  const env = depgateEnv(t, sim, {})
+  const db = mirrorDb(t, { dataDir: env.DEPGATE_DATA_DIR! })
+  const state = async () => await db.selectFrom('inventory_state').selectAll().where('server', '=', 'default').executeTakeFirst()
+
+  const first = await startDepgate(t, env)
+  const ready = await until('the first fetch', async () => { const s = await state(); return s?.ready_at != null && s })
+  t.equal(ready.last_seq, 2000)
+
+  await changeTheFleet(sim, 0)
+  // Slow pages: the sync of 800 changes spans about 8 pages of 250 ms.
+  await sim.fault({ endpoint: 'sync_devices', kind: 'latency', ms: 250, times: 0 })
+  await until('a sync in progress', async () => ((await state())?.last_seq ?? 0) >= 2200 || undefined)
+  first.child.kill('SIGKILL')
+  await first.exited
+  const killedAt = (await state())!
+  t.ok(killedAt.last_seq < 2800, `killed midway (${killedAt.last_seq - 2000} of 800 changes written)`)
+  await sim.control('DELETE', '/_sim/faults')
+
+  const second = await startDepgate(t, env)
+  const truth = await simTruth(sim.control)
+  await until('the mirror to catch up', async () => await equal(db, truth))
+  sameDevices(t, await mirrorDevices(db), truth, 'the mirror equals the truth')
+  const { ops } = await replayChanges(t, db)
+  // A patch that sets what a device already had is no change; every add and delete shows exactly once.
+  t.match(ops, { added: 2400, removed: 150 }, 'every change exactly once')
+  t.ok(syncRuns(second) >= 1)
+  second.child.kill('SIGTERM')
+  await second.exited
+  t.equal((await state())?.lease_owner, null, 'a graceful stop hands the lease back')
+})
+
+t.test('two replicas on one PostgreSQL: exactly one syncs; the other takes over when it is killed', async (t) => {
+  const sim = await startSim(t, { devices: 500, seed: 12 })
+  const { url } = await createTestSchema(t)
+  const shared = { DEPGATE_DATABASE_URL: url, DEPGATE_SECRET_KEY: randomBytes(32).toString('hex') }
+  const a = await startDepgate(t, depgateEnv(t, sim, shared))
+  const b = await startDepgate(t, depgateEnv(t, sim, shared))
+  const db = mirrorDb(t, { databaseUrl: url })
+  const state = async () => await db.selectFrom('inventory_state').selectAll().where('server', '=', 'default').executeTakeFirst()
+  await until('the first fetch', async () => (await state())?.ready_at != null)
+
+  const owner = (await state())!.lease_owner!
+  const [leader, follower] = owner.includes(`:${a.child.pid!}:`) ? [a, b] : [b, a]
+  t.ok(owner.includes(`:${leader.child.pid!}:`), 'the lease names one of the two processes')
+
+  await changeTheFleet(sim, 0)
+  const changed = await simTruth(sim.control)
+  await until('the change to be synced', async () => await equal(db, changed))
+  t.ok(syncRuns(leader) >= 2, 'the leader synced')
+  t.equal(syncRuns(follower), 0, 'the follower did not')
+
+  leader.child.kill('SIGKILL')
+  await leader.exited
+  await changeTheFleet(sim, 100)
+  const truth = await simTruth(sim.control)
+  await until('the follower to take over and sync', async () => await equal(db, truth))
+  t.ok((await state())!.lease_owner!.includes(`:${follower.child.pid!}:`), 'the follower holds the lease')
+  t.ok(syncRuns(follower) >= 1, 'and synced')
+  sameDevices(t, await mirrorDevices(db), truth, 'the mirror equals the truth')
+  await replayChanges(t, db)
+})
