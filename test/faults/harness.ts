@@ -52,7 +52,7 @@ export interface Cell {
 }
 
 /** Calls `fn` when the `nth` request for `endpoint` reaches the simulator, before its faults are looked up. */
-function arm (sim: SimState, endpoint: DepEndpoint, nth: number, fn: () => void): { seen: () => number, lastAt: () => number } {
+export function arm (sim: SimState, endpoint: DepEndpoint, nth: number, fn: () => void): { seen: () => number, lastAt: () => number } {
   let seen = 0
   let lastAt = 0
   const own = sim as unknown as { count: (e: DepEndpoint) => void }
@@ -65,7 +65,7 @@ function arm (sim: SimState, endpoint: DepEndpoint, nth: number, fn: () => void)
   return { seen: () => seen, lastAt: () => lastAt }
 }
 
-function reset (sim: SimState, accessSecret: string): void {
+export function reset (sim: SimState, accessSecret: string): void {
   Reflect.deleteProperty(sim, 'count')
   sim.faults.clear()
   sim.config.termsSigned = true
