@@ -128,7 +128,10 @@ export async function buildServer (config: Config, opts: BuildOptions = {}): Pro
     forceCloseConnections: 'idle',
     clientErrorHandler,
     frameworkErrors,
-    routerOptions: { ignoreTrailingSlash: true }
+    routerOptions: { ignoreTrailingSlash: true },
+    // Loading every route (from TypeScript under the test runner, on a busy 2-core box) can pass
+    // Fastify's 10 s default; a start that truly hangs is still reported, after a minute.
+    pluginTimeout: 60_000
   })
   closeConnectionsWhenDrained(fastify)
   if (onRoute !== undefined) fastify.addHook('onRoute', onRoute)
