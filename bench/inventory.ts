@@ -127,17 +127,19 @@ async function gateOnMirror (simUrl: string, dataDir: string, profileDir: string
   }
 }
 
-interface Load { rps: number, p50: number, p99: number, cpuUs: number }
+interface Load { rps: number, p50: number, p99: number, cpuUs: number, failed: number }
 
 async function load (label: string, url: string, paths: string[], pid: number | undefined, connections: number, duration: number): Promise<Load> {
   const opts = { url, connections, headers, requests: paths.map((path) => ({ method: 'GET', path })) }
   await autocannon({ ...opts, duration: 3 }) // warm-up: JIT, connections, SQLite's page cache
   const before = cpuMicros(pid)
   const r = await autocannon({ ...opts, duration })
-  if (r.non2xx > 0 || r.errors > 0 || r.timeouts > 0) throw new Error(`${label}: ${r.non2xx} non-2xx, ${r.errors} errors, ${r.timeouts} timeouts`)
+  // A non-2xx means the bench is wrong (rate limit, key, serial); errors (timeouts: no answer within 10 s) are a finding.
+  if (r.non2xx > 0) throw new Error(`${label}: ${r.non2xx} non-2xx answers`)
   const cpuUs = (cpuMicros(pid) - before) / r.requests.total
-  console.log(`${label.padEnd(30)} ${r.requests.average.toFixed(0).padStart(6)} req/s  p50 ${r.latency.p50} ms  p99 ${r.latency.p99} ms  CPU/req ${cpuUs.toFixed(0)} µs`)
-  return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, cpuUs }
+  const failed = r.errors + r.timeouts
+  console.log(`${label.padEnd(30)} ${r.requests.average.toFixed(0).padStart(6)} req/s  p50 ${r.latency.p50} ms  p99 ${r.latency.p99} ms  CPU/req ${cpuUs.toFixed(0)} µs${failed > 0 ? `  ${r.errors} errors, ${r.timeouts} timeouts` : ''}`)
+  return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, cpuUs, failed }
 }
 
 /** Figure 3 for one format, on a fresh depgate over the mirror; the peak is VmHWM (reset first) or polled RSS. */
@@ -248,7 +250,7 @@ async function main (devices: number, connections: number, duration: number): Pr
       gate.cleanup()
     }
     const what = `${connections} connections, random serials`
-    recordFigure({ bench: BENCH, name: `devices/{serial} from the mirror req/s, ${what}`, value: mirror.rps, unit: 'req/s', baseline: { name: 'bare Fastify route, constant device of the same size', value: bare.rps }, target: 'ratio ≥ 0.5', met: mirror.rps / bare.rps >= 0.5 })
+    recordFigure({ bench: BENCH, name: `devices/{serial} from the mirror req/s, ${what}`, value: mirror.rps, unit: 'req/s', baseline: { name: 'bare Fastify route, constant device of the same size', value: bare.rps }, target: 'ratio ≥ 0.5, no errors', met: mirror.rps / bare.rps >= 0.5 && mirror.failed === 0, ...(mirror.failed + bare.failed > 0 ? { note: `errors or timeouts: depgate ${mirror.failed}, bare ${bare.failed}` } : {}) })
     recordFigure({ bench: BENCH, name: 'devices/{serial} p50', value: mirror.p50, unit: 'ms', baseline: { name: 'bare route', value: bare.p50 } })
     recordFigure({ bench: BENCH, name: 'devices/{serial} p99', value: mirror.p99, unit: 'ms', baseline: { name: 'bare route', value: bare.p99 } })
     recordFigure({ bench: BENCH, name: 'devices/{serial} CPU per request', value: mirror.cpuUs, unit: 'µs', baseline: { name: 'bare route', value: bare.cpuUs } })
