@@ -51,7 +51,7 @@ export function createSecretBox (key: Buffer): SecretBox {
     open (sealed, aad) {
       const parts = parseSealed(sealed)
       if (parts.keyId !== keyId) {
-        throw new TokenError('SECRET_BOX_WRONG_KEY', `the value was sealed with key ${parts.keyId}, this is key ${keyId}`)
+        throw new TokenError('SECRET_BOX_WRONG_KEY', `the value was sealed with secret key ${parts.keyId}, but this depgate has key ${keyId}: every replica and the CLI must share one key (the same DEPGATE_SECRET_KEY, or the same secret.key file); after a change of key, run depgate secrets rotate`)
       }
       const decipher = createDecipheriv('aes-256-gcm', keyCopy, parts.iv, { authTagLength: TAG_BYTES })
       decipher.setAAD(additionalData(aad))
