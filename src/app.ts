@@ -18,7 +18,7 @@ import { createInventoryPlugin, type InventoryPluginOptions } from '../plugins/a
 import { createMetricsPlugin } from '../plugins/app/metrics.js'
 import { createSecurityHeadersPlugin } from '../plugins/app/security-headers.js'
 import { createStorePlugin } from '../plugins/app/store.js'
-import { createRateLimitPlugin } from '../plugins/external/rate-limit.js'
+import { createRateLimitPlugin } from '../plugins/app/rate-limit.js'
 import { createSwaggerUiPlugin } from '../plugins/external/swagger-ui.js'
 import { createSwaggerPlugin } from '../plugins/external/swagger.js'
 import type { Config } from './config.js'

@@ -1,5 +1,5 @@
 import t from 'tap'
-import { createFixedWindow } from '../../../plugins/external/rate-limit.js'
+import { createFixedWindow } from '../../../plugins/app/rate-limit.js'
 import { buildTestApp } from '../../helper.js'
 
 t.test('per-key limit answers 429 problem with Retry-After', async (t) => {
