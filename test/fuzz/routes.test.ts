@@ -11,7 +11,7 @@ import t from 'tap'
 import { buildTestApp } from '../helper.js'
 
 const SEED = Number(process.env.FUZZ_SEED ?? 20261125)
-const RUNS = 15
+const RUNS = 10
 
 const nasty = fc.oneof(
   fc.string({ unit: 'grapheme', maxLength: 40 }),
