@@ -105,11 +105,12 @@ export async function buildTestApp (t: Teardown, opts: TestAppOptions = {}): Pro
       watch.onRoute(route)
     }
   })
-  t.teardown(() => app.close())
-  // After the app closed: its last log lines are written by then. A finding fails the test (tap
-  // shows only a generic line for an assertion in a teardown, hence the message on stderr too);
-  // throwing instead would skip the teardowns registered after this one.
-  t.teardown(() => {
+  // tap runs teardowns last-registered first: the scan goes in the same one, once the app has
+  // closed and written its last log lines. A finding fails the test (tap shows only a generic line
+  // for an assertion in a teardown, hence the message on stderr too); throwing instead would skip
+  // the teardowns still to run.
+  t.teardown(async () => {
+    await app.close()
     try {
       watch.check(logs.lines)
     } catch (err) {
