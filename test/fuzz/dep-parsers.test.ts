@@ -80,8 +80,9 @@ t.test('drainPages: pages or DepCursorError, whatever Apple pages say', async ()
   })
   await fc.assert(fc.asyncProperty(fc.array(page, { minLength: 1, maxLength: 8 }), fc.integer({ min: 1, max: 6 }), async (pages, maxPages) => {
     let i = 0
+    const drained: unknown[] = []
     try {
-      for await (const p of drainPages('fetch_devices', async () => pages[Math.min(i++, pages.length - 1)], { cursor: undefined, maxPages })) pages.push(p)
+      for await (const p of drainPages('fetch_devices', async () => pages[Math.min(i++, pages.length - 1)], { cursor: undefined, maxPages })) drained.push(p)
     } catch (err) {
       if (!(err instanceof DepCursorError)) throw err
     }

@@ -2,6 +2,7 @@
  * Every kind of answer carries nosniff and no-store: a plain read, Apple's data, a created key
  * (shown once), a problem (401, 404, 400) and a public route.
  */
+import type { InjectOptions } from 'fastify'
 import t from 'tap'
 import { SECURITY_HEADERS } from '../../../plugins/app/security-headers.js'
 import { buildTestApp } from '../../helper.js'
@@ -9,7 +10,7 @@ import { buildTestApp } from '../../helper.js'
 t.test('nosniff and no-store on every kind of answer', async (t) => {
   const { app, auth, createKey } = await buildTestApp(t)
   const read = await createKey('read')
-  const cases: Array<[string, { method: 'GET' | 'POST', url: string, headers?: Record<string, string>, payload?: unknown }, number]> = [
+  const cases: Array<[string, InjectOptions, number]> = [
     ['liveness (public)', { method: 'GET', url: '/healthz' }, 200],
     ['the OpenAPI document (public)', { method: 'GET', url: '/openapi.json' }, 200],
     ['Apple account data', { method: 'GET', url: '/v1/servers/default/account', headers: auth(read) }, 200],
