@@ -68,6 +68,8 @@ export class Inventory {
   private timer: NodeJS.Timeout | undefined
   private reconciling: Promise<void> | undefined
   private stopped = false
+  /** The server list at the last purge: deleted servers are purged when it changes (a purge scans the mirror). */
+  private purgedFor: string | undefined
 
   constructor (o: InventoryOptions) {
     this.o = o
@@ -194,8 +196,13 @@ export class Inventory {
           this.syncers.delete(name)
           await syncer.stop()
         }
-        // A deleted server's mirror goes with it (whichever replica deleted it, even while this one was down).
-        await this.o.repo.purgeOrphans()
+        // A deleted server's mirror goes with it (whichever replica deleted it, even while this one
+        // was down): at start, and whenever the list changed.
+        const list = [...names].sort().join('\0')
+        if (list !== this.purgedFor) {
+          await this.o.repo.purgeOrphans()
+          this.purgedFor = list
+        }
       } catch (err) {
         if (!this.stopped) this.o.log.warn({ err }, 'inventory: could not reload the server list')
       }

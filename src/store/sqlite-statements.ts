@@ -1,0 +1,37 @@
+/**
+ * better-sqlite3 behind Kysely with prepared statements kept: Kysely's SQLite driver prepares its
+ * SQL again on every execution, which costs more than a primary-key lookup itself (measured: 69 µs
+ * → 21 µs for the mirror's by-serial read). Statements are cached by SQL text in a bounded LRU; a
+ * statement still iterating (a streamed query) is busy and cannot be reused, so a fresh one is
+ * prepared for that call.
+ */
+import type { Database as SqliteDatabase, Statement } from 'better-sqlite3'
+import type { SqliteDatabase as KyselySqliteDatabase } from 'kysely'
+
+/** Distinct SQL texts kept (multi-row inserts of different sizes each have their own). */
+export const STATEMENT_CACHE_SIZE = 500
+
+export function withStatementCache (database: SqliteDatabase, size = STATEMENT_CACHE_SIZE): KyselySqliteDatabase {
+  const cache = new Map<string, Statement>()
+  return {
+    prepare (sql) {
+      const cached = cache.get(sql)
+      if (cached !== undefined && !cached.busy) {
+        // Map order is insertion order: re-inserting marks the statement as recently used.
+        cache.delete(sql)
+        cache.set(sql, cached)
+        return cached
+      }
+      const statement = database.prepare(sql)
+      if (cached === undefined) {
+        cache.set(sql, statement)
+        if (cache.size > size) cache.delete(cache.keys().next().value as string)
+      }
+      return statement
+    },
+    close () {
+      cache.clear()
+      database.close()
+    }
+  }
+}
