@@ -118,10 +118,8 @@ export class Inventory {
     const passed = async (): Promise<boolean> => ((await this.o.repo.getState(server))?.last_seq ?? 0) > since
     if (await passed()) return true
     return await new Promise<boolean>((resolve) => {
-      let done = false
+      // Idempotent: a check may still resolve after the timeout or an abort has finished the wait.
       const finish = (value: boolean): void => {
-        if (done) return
-        done = true
         clearTimeout(timeout)
         clearInterval(poll)
         this.pages.off(server, check)

@@ -56,6 +56,15 @@ t.test('a sync on request: waited for, full re-fetches, and changes wake a waiti
   t.match(full, { device_count: 42, last_seq: after.last_seq }, 'a re-fetch of unchanged devices changes nothing')
   t.equal((await h.store.inventory.getState('default'))?.generation, 2)
   t.match(await h.app.inventory.requestSync('default'), { device_count: 42 }, 'without wait the request is only recorded')
+  const both = await Promise.all([h.app.inventory.requestSync('default', { wait: true }), h.app.inventory.requestSync('default', { wait: true })])
+  t.same(both.map((s) => s.sync_requested_at), [null, null], 'two requests at once queue on one syncer')
+
+  // A mirror with no state yet (a server just added, before its first tick) has an empty feed.
+  await h.store.inventory.purge('default')
+  t.equal(await h.app.inventory.waitForChange('default', 0, 50), false)
+  const feed = await h.app.inject({ url: '/v1/servers/default/devices/changes?since=0', headers: h.auth() })
+  t.equal(feed.statusCode, 200)
+  t.match(feed.json(), { changes: [] })
 })
 
 t.test('a failing sync records its error, backs off and recovers', async (t) => {
