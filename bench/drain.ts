@@ -1,5 +1,6 @@
 /**
- * Drains a large fleet through `GET /v1/servers/default/devices`, once as JSON and once as NDJSON,
+ * Drains a large fleet live from Apple (the simulator) through `GET /v1/servers/default/devices`,
+ * with the mirror off so every page is fetched through depgate, once as JSON and once as NDJSON,
  * and prints the time and depgate's peak RSS above idle for each (depgate runs as a child process;
  * its peak comes from /proc/<pid>/status VmHWM, reset before each run, with RSS polling as a
  * cross-check). Figures are recorded through figures.ts (bench/results.md when run by run.ts).
@@ -35,7 +36,8 @@ async function drain (url: string, ndjson: boolean): Promise<{ count: number, by
 
 /** One mode on a fresh depgate process, so one run's garbage cannot inflate the other's peak. */
 async function measure (simUrl: string, ndjson: boolean): Promise<{ seconds: number, idle: number, above: number }> {
-  const gate = await startDepgateProcess(simUrl, { DEPGATE_LOG_LEVEL: 'warn' })
+  // The mirror off: this measures draining Apple's cursor pages (the mirror's own list is inventory.ts).
+  const gate = await startDepgateProcess(simUrl, { DEPGATE_LOG_LEVEL: 'warn', DEPGATE_INVENTORY: 'false' })
   const pid = gate.proc.pid as number
   try {
     const url = `${gate.url}/v1/servers/default/devices`
