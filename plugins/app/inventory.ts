@@ -65,6 +65,15 @@ export function createInventoryPlugin (opts: InventoryPluginOptions = {}) {
         for (const op of ['added', 'modified', 'removed'] as const) changes.inc({ server, op }, outcome.result[op])
       }
     })
+    // One read of every status per scrape, shared by the six gauges below.
+    let snapshot: Promise<Record<string, InventoryStatus>> | undefined
+    const statuses = async (): Promise<Record<string, InventoryStatus>> => {
+      if (snapshot === undefined) {
+        snapshot = inventory.statuses()
+        setImmediate(() => { snapshot = undefined })
+      }
+      return await snapshot
+    }
     const gauge = (name: string, help: string, value: (s: InventoryStatus) => number | null): Gauge<'server'> => new Gauge({
       name,
       help,
@@ -73,7 +82,7 @@ export function createInventoryPlugin (opts: InventoryPluginOptions = {}) {
       async collect () {
         this.reset()
         if (!inventory.enabled) return
-        for (const [server, status] of Object.entries(await inventory.statuses())) {
+        for (const [server, status] of Object.entries(await statuses())) {
           const v = value(status)
           if (v !== null) this.set({ server }, v)
         }

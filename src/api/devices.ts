@@ -4,7 +4,7 @@
  * Apple adds later pass through (loose objects) instead of being silently dropped.
  */
 import { z } from 'zod'
-import { serialListSchema } from './serials.js'
+import { CONTROL_CHARACTER, serialListSchema } from './serials.js'
 
 const iso = (description: string) => z.string().describe(`${description} (ISO-8601, UTC)`)
 
@@ -51,7 +51,7 @@ export const deviceSchema = z.looseObject({
   }]
 })
 
-const list = (description: string) => z.string().max(8000).optional().describe(`${description}; a comma-separated list matches any of the values (case-insensitive)`)
+const list = (description: string) => z.string().max(8000).refine((v) => !CONTROL_CHARACTER.test(v), 'must not contain control characters').optional().describe(`${description}; a comma-separated list matches any of the values (case-insensitive)`)
 
 /** Query of `GET …/devices`; every filter is optional and they combine with AND. */
 export const deviceListQuerySchema = z.object({

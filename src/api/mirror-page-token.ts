@@ -7,6 +7,7 @@
 import { createHash } from 'node:crypto'
 import type { DeviceFilters, PagePosition, RemovedFilter, SortKey, SortOrder } from '../store/inventory-reads.js'
 import { httpProblem } from '../problems.js'
+import { CONTROL_CHARACTER } from './serials.js'
 
 export interface PageScope {
   server: string
@@ -38,7 +39,7 @@ export function decodePageToken (token: string, scope: PageScope): PagePosition 
   } catch {
     throw invalid('is not one depgate gave out')
   }
-  if (!Array.isArray(parsed) || parsed.length !== 3 || !parsed.every((p) => typeof p === 'string')) throw invalid('is not one depgate gave out')
+  if (!Array.isArray(parsed) || parsed.length !== 3 || !parsed.every((p) => typeof p === 'string' && !CONTROL_CHARACTER.test(p))) throw invalid('is not one depgate gave out')
   const [value, serial, hash] = parsed as [string, string, string]
   if (hash !== scopeHash(scope)) throw invalid('was given out for other filters, sort, order or removed')
   return { value, serial }

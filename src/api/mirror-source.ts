@@ -15,7 +15,7 @@ export type Source = 'mirror' | 'apple'
 export const NOT_READY_RETRY_SECONDS = 10
 
 export function inventoryDisabled (server: string) {
-  return httpProblem(409, 'INVENTORY_DISABLED', `depgate keeps no device mirror (DEPGATE_INVENTORY=off), so this cannot be answered for server "${server}". Leave out source=mirror and the mirror-only parameters (sort, order, limit, page_token, removed, since) to ask Apple directly.`)
+  return httpProblem(409, 'INVENTORY_DISABLED', `depgate keeps no device mirror (DEPGATE_INVENTORY=false), so this cannot be answered for server "${server}". Leave out source=mirror and the mirror-only parameters (sort, order, limit, page_token, removed, since) to ask Apple directly.`)
 }
 
 export function inventoryNotReady (server: string) {

@@ -7,7 +7,7 @@ import { z } from 'zod'
 const time = (description: string) => z.string().nullable().describe(`${description} (ISO-8601, UTC; null: not yet)`)
 
 export const inventoryStatusSchema = z.object({
-  enabled: z.boolean().describe('False when the mirror is switched off (DEPGATE_INVENTORY=off): device reads then always ask Apple'),
+  enabled: z.boolean().describe('False when the mirror is switched off (DEPGATE_INVENTORY=false): device reads then always ask Apple'),
   ready: z.boolean().describe('The first full fetch has completed: device reads come from the mirror'),
   phase: z.enum(['fetch', 'sync']).nullable().describe('`fetch` while every device is being fetched from Apple, `sync` while following Apple\'s changes'),
   device_count: z.number().int().describe('Devices Apple shows to this server, as of the last sync'),

@@ -12,6 +12,10 @@ export const SERIAL_PATTERN = /^[A-Za-z0-9]{8,14}$/
 /** Most serials one request may name: bounds memory and keeps one call within Apple's patience. */
 export const MAX_SERIALS = 10_000
 
+/** Any C0 control character or DEL: never in a serial, a model or a stored value, and PostgreSQL refuses NUL in text. */
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
+export const CONTROL_CHARACTER = /[\u0000-\u001f\u007f]/
+
 const serialMessage = 'a serial number is 8 to 14 ASCII letters or digits (e.g. C02XK1ABCDEF); no spaces, punctuation or other characters'
 
 export const serialSchema = z.string(serialMessage)

@@ -68,6 +68,8 @@ export class Inventory {
   private timer: NodeJS.Timeout | undefined
   private reconciling: Promise<void> | undefined
   private stopped = false
+  /** Ends every pending long poll at stop, so a waiting client never holds up a shutdown. */
+  private readonly closing = new AbortController()
   /** The server list at the last purge: deleted servers are purged when it changes (a purge scans the mirror). */
   private purgedFor: string | undefined
 
@@ -84,6 +86,7 @@ export class Inventory {
 
   async stop (): Promise<void> {
     this.stopped = true
+    this.closing.abort()
     clearTimeout(this.timer)
     await this.reconciling
     await Promise.all([...this.syncers.values()].map(async (s) => await s.stop()))
@@ -124,6 +127,7 @@ export class Inventory {
         clearInterval(poll)
         this.pages.off(server, check)
         signal?.removeEventListener('abort', abort)
+        this.closing.signal.removeEventListener('abort', abort)
         resolve(value)
       }
       const check = (): void => { passed().then((yes) => { if (yes) finish(true) }, () => {}) }
@@ -133,6 +137,7 @@ export class Inventory {
       const poll = setInterval(check, this.o.pollMs)
       const timeout = setTimeout(abort, timeoutMs)
       signal?.addEventListener('abort', abort)
+      this.closing.signal.addEventListener('abort', abort)
     })
   }
 

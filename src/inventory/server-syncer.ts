@@ -113,7 +113,8 @@ export class ServerSyncer {
     const started = this.now()
     this.syncing = true
     // Pages can be slow (Apple, retries): keep the lease alive while the run lasts.
-    const heartbeat = setInterval(() => { repo.acquireLease(this.server, owner, this.o.leaseMs).catch(() => {}) }, this.o.leaseMs / 3)
+    // Renew only: a lease lost meanwhile is not taken back in the middle of a run.
+    const heartbeat = setInterval(() => { repo.renewLease(this.server, owner, this.o.leaseMs).catch(() => {}) }, this.o.leaseMs / 3)
     heartbeat.unref()
     try {
       await repo.recordAttempt(this.server, owner)
@@ -132,8 +133,8 @@ export class ServerSyncer {
       if (this.stopped) return
       const error = this.o.describeError(err)
       this.failures++
-      const backoff = Math.min(this.o.intervalMs, this.o.retryBaseMs * 2 ** (this.failures - 1))
-      this.nextDueAt = this.now() + backoff * (0.8 + Math.random() * 0.4)
+      const backoff = this.o.retryBaseMs * 2 ** (this.failures - 1) * (0.8 + Math.random() * 0.4)
+      this.nextDueAt = this.now() + Math.min(this.o.intervalMs, backoff)
       await repo.recordError(this.server, owner, error).catch(() => {})
       this.o.log.warn({ server: this.server, code: error.code, retryInMs: Math.round(this.nextDueAt - this.now()) }, `inventory: sync failed: ${error.message}`)
       this.o.onRun?.(this.server, { error, durationMs: this.now() - started })

@@ -79,7 +79,7 @@ export async function runSync (o: SyncRunOptions): Promise<SyncRunResult> {
     } catch (err) {
       const code = err instanceof DepError ? err.code : undefined
       if (code === 'EXHAUSTED_CURSOR' && phase === 'fetch') {
-        add(await o.repo.completeFetch(o.server, o.owner))
+        add(await o.repo.completeFetch(o.server, o.owner, sent ?? null))
         state = await load()
         continue
       }
@@ -92,7 +92,7 @@ export async function runSync (o: SyncRunOptions): Promise<SyncRunResult> {
       }
       throw err
     }
-    const result = await o.repo.applyPage(o.server, o.owner, { phase, devices: page.devices, cursor: page.cursor, moreToFollow: page.more_to_follow })
+    const result = await o.repo.applyPage(o.server, o.owner, { phase, sentCursor: sent ?? null, devices: page.devices, cursor: page.cursor, moreToFollow: page.more_to_follow })
     total.pages++
     add(result)
     o.onPage?.(result)

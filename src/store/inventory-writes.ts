@@ -1,9 +1,11 @@
 /**
- * The write side of the device mirror. Every write is fenced by the sync lease: it runs in a
- * transaction that first renews the lease row *only if this owner still holds it*, so a replica
- * that lost the lease (paused, partitioned) can never write over its successor, and on
- * PostgreSQL the row lock taken there serialises writers. A page's devices, its change-log
- * entries and the cursor that ends it commit together: a crash loses or repeats nothing.
+ * The write side of the device mirror. Every write is fenced: it runs in a transaction that first
+ * touches the lease row *only if this owner still holds it* (on PostgreSQL that row lock also
+ * serialises writers), and a page is applied only if the stored cursor and phase are still the
+ * ones its request was sent from. So a replica that lost the lease (paused, partitioned) can never
+ * write over its successor, nor apply a page fetched from a cursor that has moved on since. A
+ * page's devices, its change-log entries and the cursor that ends it commit together: a crash
+ * loses or repeats nothing.
  */
 import type { Kysely, Transaction } from 'kysely'
 import { diffPage, filterFields, type DeviceRecord, type ExistingDevice, type PlannedChange } from './inventory-diff.js'
@@ -23,6 +25,8 @@ export class LeaseLostError extends Error {
 
 export interface PageInput {
   phase: SyncPhase
+  /** The cursor the page was requested with (null: the start of a fetch): it must still be the stored one. */
+  sentCursor: string | null
   devices: readonly DeviceRecord[]
   cursor: string
   moreToFollow: boolean
@@ -42,13 +46,15 @@ export interface InventoryWrites {
   listStates (): Promise<InventoryStateRow[]>
   /** Takes or renews the server's lease when it is free, ours or expired. */
   acquireLease (server: string, owner: string, ttlMs: number): Promise<boolean>
+  /** Extends the lease only while this owner still holds it (never takes it back). */
+  renewLease (server: string, owner: string, ttlMs: number): Promise<boolean>
   /** Gives the lease up (graceful shutdown) so another replica need not wait for it to expire. */
   releaseLease (server: string, owner: string): Promise<void>
   /** Starts a full fetch: a new generation, no cursor. */
   startFullFetch (server: string, owner: string): Promise<void>
   applyPage (server: string, owner: string, page: PageInput): Promise<ApplyResult>
-  /** Ends a fetch without a page (Apple answered EXHAUSTED_CURSOR): sweep, then sync from the stored cursor. */
-  completeFetch (server: string, owner: string): Promise<ApplyResult>
+  /** Ends a fetch without a page (Apple answered EXHAUSTED_CURSOR to `sentCursor`): sweep, then sync from the stored cursor. */
+  completeFetch (server: string, owner: string, sentCursor: string | null): Promise<ApplyResult>
   recordAttempt (server: string, owner: string): Promise<void>
   recordSuccess (server: string, owner: string): Promise<void>
   recordError (server: string, owner: string, error: { code: string, message: string }): Promise<void>
@@ -81,7 +87,7 @@ export function createInventoryWrites (db: Kysely<Database>, now: () => Date): I
       .execute()
   }
 
-  /** Renews the lease inside the transaction and returns the state row, or throws LeaseLostError. */
+  /** Locks the lease row if this owner holds it and returns the state row, or throws LeaseLostError. */
   async function fence (trx: Transaction<Database>, server: string, owner: string): Promise<InventoryStateRow> {
     const renewed = await trx.updateTable('inventory_state')
       .set({ lease_owner: owner })
@@ -157,7 +163,9 @@ export function createInventoryWrites (db: Kysely<Database>, now: () => Date): I
     return unseen.map((row) => ({ serial: row.serial_number, op: 'removed', record: row.record, opDate: row.op_date, fields: fieldsOf(row.record) }))
   }
 
-  async function apply (trx: Transaction<Database>, server: string, state: InventoryStateRow, page: PageInput | undefined): Promise<ApplyResult> {
+  async function apply (trx: Transaction<Database>, server: string, state: InventoryStateRow, page: PageInput | undefined, sentCursor: string | null): Promise<ApplyResult> {
+    // A page from a cursor that is no longer the stored one is stale (another replica moved on).
+    if (state.cursor !== sentCursor || (page !== undefined && state.phase !== page.phase)) throw new LeaseLostError(server)
     const at = iso()
     let changes: PlannedChange[] = []
     if (page !== undefined && page.devices.length > 0) {
@@ -206,6 +214,11 @@ export function createInventoryWrites (db: Kysely<Database>, now: () => Date): I
         .executeTakeFirst()
       return taken.numUpdatedRows > 0n
     },
+    async renewLease (server, owner, ttlMs) {
+      const renewed = await db.updateTable('inventory_state').set({ lease_expires_at: iso(ttlMs) })
+        .where('server', '=', server).where('lease_owner', '=', owner).executeTakeFirst()
+      return renewed.numUpdatedRows > 0n
+    },
     async releaseLease (server, owner) {
       await db.updateTable('inventory_state').set({ lease_owner: null, lease_expires_at: null })
         .where('server', '=', server).where('lease_owner', '=', owner).execute()
@@ -218,10 +231,10 @@ export function createInventoryWrites (db: Kysely<Database>, now: () => Date): I
       })
     },
     async applyPage (server, owner, page) {
-      return await fenced(server, owner, async (trx, state) => await apply(trx, server, state, page))
+      return await fenced(server, owner, async (trx, state) => await apply(trx, server, state, page, page.sentCursor))
     },
-    async completeFetch (server, owner) {
-      return await fenced(server, owner, async (trx, state) => await apply(trx, server, state, undefined))
+    async completeFetch (server, owner, sentCursor) {
+      return await fenced(server, owner, async (trx, state) => await apply(trx, server, state, undefined, sentCursor))
     },
     async recordAttempt (server, owner) {
       await db.updateTable('inventory_state').set({ last_attempt_at: iso() })

@@ -23,7 +23,9 @@ for (const dialect of DIALECTS) {
       t.equal(await inv.acquireLease('lease', 'a', 30_000), true, 'a renews')
       clock += 31_000
       t.equal(await inv.acquireLease('lease', 'b', 30_000), true, 'expired: b takes over')
-      await t.rejects(inv.applyPage('lease', 'a', { phase: 'fetch', devices: [device('AAAA0001')], cursor: 'c1', moreToFollow: false }), LeaseLostError, 'a is fenced out')
+      await t.rejects(inv.applyPage('lease', 'a', { phase: 'fetch', sentCursor: null, devices: [device('AAAA0001')], cursor: 'c1', moreToFollow: false }), LeaseLostError, 'a is fenced out')
+      t.equal(await inv.renewLease('lease', 'a', 30_000), false, 'a cannot renew what b holds')
+      t.equal(await inv.renewLease('lease', 'b', 30_000), true, 'b renews')
       t.equal((await inv.getState('lease'))?.last_seq, 0, 'nothing written by a')
       await inv.releaseLease('lease', 'a')
       t.equal((await inv.getState('lease'))?.lease_owner, 'b', 'a cannot release what b holds')
@@ -36,19 +38,22 @@ for (const dialect of DIALECTS) {
     t.test('fetch, sync, re-fetch: the change log has no gaps and the cursor moves with its page', async (t) => {
       t.ok(await inv.acquireLease('default', 'me', 30_000))
       await inv.startFullFetch('default', 'me')
-      let r = await inv.applyPage('default', 'me', { phase: 'fetch', devices: [device('AAAA0001'), device('AAAA0002')], cursor: 'f1', moreToFollow: true })
+      let r = await inv.applyPage('default', 'me', { phase: 'fetch', sentCursor: null, devices: [device('AAAA0001'), device('AAAA0002')], cursor: 'f1', moreToFollow: true })
       t.match(r, { added: 2, modified: 0, removed: 0, lastSeq: 2, fetchCompleted: false })
       let state = await inv.getState('default')
       t.match(state, { phase: 'fetch', cursor: 'f1', ready_at: null, device_count: 2, generation: 1 })
-      r = await inv.applyPage('default', 'me', { phase: 'fetch', devices: [device('AAAA0003')], cursor: 'f2', moreToFollow: false })
+      await t.rejects(inv.applyPage('default', 'me', { phase: 'fetch', sentCursor: null, devices: [device('AAAA0009')], cursor: 'old', moreToFollow: false }), LeaseLostError, 'a page from a cursor that moved on is stale')
+      r = await inv.applyPage('default', 'me', { phase: 'fetch', sentCursor: 'f1', devices: [device('AAAA0003')], cursor: 'f2', moreToFollow: false })
       t.match(r, { added: 1, lastSeq: 3, fetchCompleted: true })
       state = await inv.getState('default')
       t.match(state, { phase: 'sync', cursor: 'f2', device_count: 3 })
       t.ok(state?.ready_at)
 
       // Sync: a repeated serial resolves to the latest op_date; modified-never-seen counts as added; deleted removes.
+      await t.rejects(inv.applyPage('default', 'me', { phase: 'fetch', sentCursor: 'f2', devices: [], cursor: 'x', moreToFollow: false }), LeaseLostError, 'a page of the wrong phase is stale')
       r = await inv.applyPage('default', 'me', {
         phase: 'sync',
+        sentCursor: 'f2',
         cursor: 's1',
         moreToFollow: false,
         devices: [
@@ -71,16 +76,17 @@ for (const dialect of DIALECTS) {
       t.equal(JSON.parse(log[5]!.record).model, 'Mac mini', 'with what was known')
 
       // A stale record (older op_date than the one applied) changes nothing.
-      r = await inv.applyPage('default', 'me', { phase: 'sync', cursor: 's2', moreToFollow: false, devices: [device('AAAA0001', { op_type: 'modified', op_date: '2026-11-25T09:00:00Z', profile_status: 'removed' })] })
+      r = await inv.applyPage('default', 'me', { phase: 'sync', sentCursor: 's1', cursor: 's2', moreToFollow: false, devices: [device('AAAA0001', { op_type: 'modified', op_date: '2026-11-25T09:00:00Z', profile_status: 'removed' })] })
       t.match(r, { added: 0, modified: 0, removed: 0, lastSeq: 6 })
       t.equal((await inv.getState('default'))?.cursor, 's2', 'the cursor still moves')
 
       // A full re-fetch: unchanged devices make no change, unseen ones are removed, a removed one seen again is re-added.
       await inv.startFullFetch('default', 'me')
       t.match(await inv.getState('default'), { phase: 'fetch', cursor: null, generation: 2 })
-      r = await inv.applyPage('default', 'me', { phase: 'fetch', devices: [device('AAAA0001', { profile_status: 'pushed' }), device('AAAA0002')], cursor: 'g1', moreToFollow: true })
+      r = await inv.applyPage('default', 'me', { phase: 'fetch', sentCursor: null, devices: [device('AAAA0001', { profile_status: 'pushed' }), device('AAAA0002')], cursor: 'g1', moreToFollow: true })
       t.match(r, { added: 1, modified: 0, removed: 0 }, 'AAAA0002 comes back')
-      r = await inv.completeFetch('default', 'me')
+      await t.rejects(inv.completeFetch('default', 'me', 'f2'), LeaseLostError, 'an exhausted answer to an old cursor is stale')
+      r = await inv.completeFetch('default', 'me', 'g1')
       t.match(r, { removed: 2, fetchCompleted: true, lastSeq: 9 }, 'AAAA0003 and AAAA0009 were not seen')
       const state2 = await inv.getState('default')
       t.match(state2, { phase: 'sync', cursor: 'g1', device_count: 2 })

@@ -65,6 +65,13 @@ t.test('a sync on request: waited for, full re-fetches, and changes wake a waiti
   const feed = await h.app.inject({ url: '/v1/servers/default/devices/changes?since=0', headers: h.auth() })
   t.equal(feed.statusCode, 200)
   t.match(feed.json(), { changes: [] })
+
+  // A long poll still waiting when the app closes ends at once (it must not hold up a shutdown).
+  const polling = h.app.inventory.waitForChange('default', 10_000, 30_000)
+  const closing = Date.now()
+  await h.app.close()
+  t.equal(await polling, false)
+  t.ok(Date.now() - closing < 10_000, 'closed without waiting for the poll')
 })
 
 t.test('a failing sync records its error, backs off and recovers', async (t) => {

@@ -7,7 +7,7 @@ const DESCRIPTION = `Asks depgate to sync its device mirror of this server with 
 
 Without \`wait\` the answer is 202 at once: the sync is requested, and the depgate replica that syncs this server runs it shortly (\`sync_requested_at\` in the status is set until then). With \`wait=true\` the answer comes when the sync has run, 200 with the status after it (\`last_success_at\`, or \`last_error\` when Apple failed); when another replica syncs this server the request is recorded and the answer is 202.
 
-Answers the mirror's status (the \`inventory\` object of \`GET /v1/servers\`). With the mirror switched off (DEPGATE_INVENTORY=off), 409 \`INVENTORY_DISABLED\`.`
+Answers the mirror's status (the \`inventory\` object of \`GET /v1/servers\`). With the mirror switched off (DEPGATE_INVENTORY=false), 409 \`INVENTORY_DISABLED\`.`
 
 const plugin: FastifyPluginAsyncZod = async (fastify) => {
   fastify.post('/', {

@@ -104,6 +104,9 @@ function cases (): Case[] {
   add(get, 'a 1001-character cursor', `${S}/devices/changes?cursor=${'A'.repeat(1001)}`)
   add(get, 'an empty cursor', `${S}/devices/changes?cursor=`)
   add(ROUTES[0], 'a 9000-character filter (the limit is 8000)', `${S}/devices?serial=${'A'.repeat(9000)}`)
+  // PostgreSQL refuses NUL in text: a control character in a filter or a page token is refused before any query.
+  add(ROUTES[0], 'a NUL byte in a filter', `${S}/devices?model=Mac%00mini`)
+  add(ROUTES[0], 'a page token carrying a NUL byte', `${S}/devices?limit=5&page_token=${Buffer.from(JSON.stringify(['a\u0000', 'b', 'c'])).toString('base64url')}`)
   for (const query of ['limit=abc', 'limit=0', 'limit=1001', 'limit=%00', 'limit=1.5', 'page_token=', `page_token=${'A'.repeat(2001)}`, 'sort=serial', 'order=up', 'removed=yes', 'source=cache']) {
     add(ROUTES[0], `mirror query ${query.slice(0, 40)}`, `${S}/devices?${query}`)
   }

@@ -5,7 +5,7 @@ import { docs, errorResponses, serverParamsSchema } from '../../../../../../src/
 
 const DESCRIPTION = `Device counts for dashboards, from depgate's mirror (no call to Apple): how many devices this MDM server has now (\`total\`), by \`device_family\`, \`model\`, \`os\` and \`profile_status\` (\`(none)\` counts devices without the field), and how many have left it (\`removed\`).
 
-\`synced_at\` (also the \`X-Depgate-Synced-At\` header) says when the mirror last synced with Apple. While the mirror's first full fetch runs the answer is 503 \`INVENTORY_NOT_READY\` (with Retry-After); with the mirror switched off (DEPGATE_INVENTORY=off), 409 \`INVENTORY_DISABLED\`.`
+\`synced_at\` (also the \`X-Depgate-Synced-At\` header) says when the mirror last synced with Apple. While the mirror's first full fetch runs the answer is 503 \`INVENTORY_NOT_READY\` (with Retry-After); with the mirror switched off (DEPGATE_INVENTORY=false), 409 \`INVENTORY_DISABLED\`.`
 
 const plugin: FastifyPluginAsyncZod = async (fastify) => {
   fastify.get('/', {
