@@ -58,7 +58,7 @@ export interface InventoryWrites {
   recordAttempt (server: string, owner: string): Promise<void>
   recordSuccess (server: string, owner: string): Promise<void>
   recordError (server: string, owner: string, error: { code: string, message: string }): Promise<void>
-  /** Asks the leader (whichever replica it is) for a sync; `full` is sticky until the run. */
+  /** Asks the leader (whichever replica it is) for a sync; `full` is sticky until a full fetch starts. */
   requestSync (server: string, full: boolean): Promise<void>
   /** Clears a request the leader has served, unless a newer one arrived meanwhile. */
   clearRequest (server: string, owner: string, requestedAt: string): Promise<void>
@@ -226,7 +226,8 @@ export function createInventoryWrites (db: Kysely<Database>, now: () => Date): I
     async startFullFetch (server, owner) {
       await fenced(server, owner, async (trx, state) => {
         await trx.updateTable('inventory_state')
-          .set({ phase: 'fetch', cursor: null, cursor_at: null, generation: state.generation + 1, fetch_started_at: iso() })
+          // A full fetch starting serves any request for one: a plain request arriving during it must not make the next run full again.
+          .set({ phase: 'fetch', cursor: null, cursor_at: null, generation: state.generation + 1, fetch_started_at: iso(), requested_full: 0 })
           .where('server', '=', server).execute()
       })
     },
