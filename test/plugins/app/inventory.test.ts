@@ -46,6 +46,7 @@ t.test('a sync on request: waited for, full re-fetches, and changes wake a waiti
   const after = await h.app.inventory.requestSync('default', { wait: true })
   t.equal(await waiting, true, 'the waiting reader woke')
   t.match(after, { device_count: 42, last_seq: first.last_seq + 2, sync_requested_at: null })
+  t.equal(await h.app.inventory.waitForChange('default', first.last_seq, 10_000), true, 'changes already there: true at once')
   t.equal(await h.app.inventory.waitForChange('default', after.last_seq, 100), false, 'nothing new: false at the timeout')
   const aborted = new AbortController()
   const pending = h.app.inventory.waitForChange('default', after.last_seq, 10_000, aborted.signal)
