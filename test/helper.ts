@@ -21,6 +21,17 @@ import { secretWatch } from './security/suite-scan.js'
 
 interface Teardown { teardown (fn: () => unknown): void, fail?: (message: string) => unknown }
 
+/** Polls `fn` until it returns a value (not undefined or false); throws naming `what` after `timeoutMs`. */
+export async function until<T> (what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 20_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    const value = await fn()
+    if (value !== undefined && value !== false) return value
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
+    await new Promise((resolve) => setTimeout(resolve, 50))
+  }
+}
+
 export function tempDir (t: Teardown, prefix = 'depgate-test-'): string {
   const dir = mkdtempSync(join(tmpdir(), prefix))
   t.teardown(() => { rmSync(dir, { recursive: true, force: true }) })

@@ -120,14 +120,15 @@ export class Inventory {
   async waitForChange (server: string, since: number, timeoutMs: number, signal?: AbortSignal): Promise<boolean> {
     const passed = async (): Promise<boolean> => ((await this.o.repo.getState(server))?.last_seq ?? 0) > since
     if (await passed()) return true
+    // The caller's signal (a client hanging up) or this replica closing ends the wait.
+    const stop = AbortSignal.any(signal === undefined ? [this.closing.signal] : [signal, this.closing.signal])
     return await new Promise<boolean>((resolve) => {
       // Idempotent: a check may still resolve after the timeout or an abort has finished the wait.
       const finish = (value: boolean): void => {
         clearTimeout(timeout)
         clearInterval(poll)
         this.pages.off(server, check)
-        signal?.removeEventListener('abort', abort)
-        this.closing.signal.removeEventListener('abort', abort)
+        stop.removeEventListener('abort', abort)
         resolve(value)
       }
       const check = (): void => { passed().then((yes) => { if (yes) finish(true) }, () => {}) }
@@ -136,8 +137,9 @@ export class Inventory {
       // Another replica's pages raise no local event: its writes are seen by polling.
       const poll = setInterval(check, this.o.pollMs)
       const timeout = setTimeout(abort, timeoutMs)
-      signal?.addEventListener('abort', abort)
-      this.closing.signal.addEventListener('abort', abort)
+      stop.addEventListener('abort', abort)
+      // Aborted while the first check was reading the database: an abort event will not come again.
+      if (stop.aborted) abort()
     })
   }
 

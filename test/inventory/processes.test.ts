@@ -11,7 +11,7 @@ import t, { type Test } from 'tap'
 import { DEPSIM_CREDENTIALS } from '../../src/simulator/index.js'
 import { createTestSchema } from '../databases.js'
 import { startSim, type Sim } from '../dep/sim.js'
-import { tempDir } from '../helper.js'
+import { tempDir, until } from '../helper.js'
 import { mirrorDb, mirrorDevices, replayChanges, sameDevices, simTruth } from './mirror-kit.js'
 
 interface Depgate { child: ChildProcess, lines: string[], exited: Promise<void> }
@@ -69,16 +69,6 @@ async function startDepgate (t: Test, env: Record<string, string>): Promise<Depg
   return { child, lines, exited }
 }
 
-async function until<T> (what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    const value = await fn()
-    if (value !== undefined && value !== false) return value
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((resolve) => setTimeout(resolve, 100))
-  }
-}
-
 /** The mirror holds exactly the truth (same serials, same fields). */
 async function equal (db: Parameters<typeof mirrorDevices>[0], truth: Awaited<ReturnType<typeof simTruth>>): Promise<boolean> {
   const mirror = await mirrorDevices(db)
@@ -102,13 +92,13 @@ t.test('killed with SIGKILL in the middle of a sync, then restarted: the mirror 
   const state = async () => await db.selectFrom('inventory_state').selectAll().where('server', '=', 'default').executeTakeFirst()
 
   const first = await startDepgate(t, env)
-  const ready = await until('the first fetch', async () => { const s = await state(); return s?.ready_at != null && s })
+  const ready = await until('the first fetch', async () => { const s = await state(); return s?.ready_at != null && s }, 60_000)
   t.equal(ready.last_seq, 2000)
 
   await changeTheFleet(sim, 0)
   // Slow pages: the sync of 800 changes spans about 8 pages of 250 ms.
   await sim.fault({ endpoint: 'sync_devices', kind: 'latency', ms: 250, times: 0 })
-  await until('a sync in progress', async () => ((await state())?.last_seq ?? 0) >= 2200 || undefined)
+  await until('a sync in progress', async () => ((await state())?.last_seq ?? 0) >= 2200 || undefined, 60_000)
   first.child.kill('SIGKILL')
   await first.exited
   const killedAt = (await state())!
@@ -117,7 +107,7 @@ t.test('killed with SIGKILL in the middle of a sync, then restarted: the mirror 
 
   const second = await startDepgate(t, env)
   const truth = await simTruth(sim.control)
-  await until('the mirror to catch up', async () => await equal(db, truth))
+  await until('the mirror to catch up', async () => await equal(db, truth), 60_000)
   sameDevices(t, await mirrorDevices(db), truth, 'the mirror equals the truth')
   const { ops } = await replayChanges(t, db)
   // A patch that sets what a device already had is no change; every add and delete shows exactly once.
@@ -136,7 +126,7 @@ t.test('two replicas on one PostgreSQL: exactly one syncs; the other takes over 
   const b = await startDepgate(t, depgateEnv(t, sim, shared))
   const db = mirrorDb(t, { databaseUrl: url })
   const state = async () => await db.selectFrom('inventory_state').selectAll().where('server', '=', 'default').executeTakeFirst()
-  await until('the first fetch', async () => (await state())?.ready_at != null)
+  await until('the first fetch', async () => (await state())?.ready_at != null, 60_000)
 
   const owner = (await state())!.lease_owner!
   const [leader, follower] = owner.includes(`:${a.child.pid!}:`) ? [a, b] : [b, a]
@@ -144,7 +134,7 @@ t.test('two replicas on one PostgreSQL: exactly one syncs; the other takes over 
 
   await changeTheFleet(sim, 0)
   const changed = await simTruth(sim.control)
-  await until('the change to be synced', async () => await equal(db, changed))
+  await until('the change to be synced', async () => await equal(db, changed), 60_000)
   t.ok(syncRuns(leader) >= 2, 'the leader synced')
   t.equal(syncRuns(follower), 0, 'the follower did not')
 
@@ -152,7 +142,7 @@ t.test('two replicas on one PostgreSQL: exactly one syncs; the other takes over 
   await leader.exited
   await changeTheFleet(sim, 100)
   const truth = await simTruth(sim.control)
-  await until('the follower to take over and sync', async () => await equal(db, truth))
+  await until('the follower to take over and sync', async () => await equal(db, truth), 60_000)
   t.ok((await state())!.lease_owner!.includes(`:${follower.child.pid!}:`), 'the follower holds the lease')
   t.ok(syncRuns(follower) >= 1, 'and synced')
   sameDevices(t, await mirrorDevices(db), truth, 'the mirror equals the truth')

@@ -1,5 +1,5 @@
 import t from 'tap'
-import { buildTestApp } from '../../../helper.js'
+import { buildTestApp, until } from '../../../helper.js'
 
 t.test('keys lifecycle: create (secret once), list (no secrets), use, revoke', async (t) => {
   const { app, auth, store } = await buildTestApp(t, { simulator: false })
@@ -18,8 +18,8 @@ t.test('keys lifecycle: create (secret once), list (no secrets), use, revoke', a
 
   const used = await app.inject({ url: '/v1/servers', headers: auth(body.key) })
   t.equal(used.statusCode, 200)
-  await new Promise((resolve) => setImmediate(resolve))
-  t.ok((await store.keys.get(body.id))?.lastUsedAt, 'last_used_at recorded')
+  // Recorded after the answer (on PostgreSQL that write can still be in flight here).
+  t.ok(await until('last_used_at', async () => (await store.keys.get(body.id))?.lastUsedAt ?? undefined), 'last_used_at recorded')
 
   t.equal((await app.inject({ method: 'DELETE', url: `/v1/keys/${body.id}`, headers: auth() })).statusCode, 204)
   t.equal((await app.inject({ url: '/v1/servers', headers: auth(body.key) })).statusCode, 401, 'revoked at once')
@@ -32,7 +32,8 @@ t.test('keys lifecycle: create (secret once), list (no secrets), use, revoke', a
 
   const stranger = await app.inject({ method: 'POST', url: '/v1/keys', payload: { label: 'x', scope: 'admin' } })
   t.equal(stranger.statusCode, 401)
-  const audit = await store.audit.list()
+  // Audit entries are written once the answer is sent: wait for the last one.
+  const audit = await until('the audit entries', async () => { const all = await store.audit.list(); return all.length >= 4 && all })
   t.same(audit.map((e) => [e.action, e.result, e.keyId]), [
     ['key.revoke', 'VALIDATION_FAILED', 'bootstrap'],
     ['key.revoke', 'KEY_NOT_FOUND', 'bootstrap'],

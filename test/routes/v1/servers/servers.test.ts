@@ -1,5 +1,5 @@
 import t from 'tap'
-import { buildTestApp } from '../../../helper.js'
+import { buildTestApp, until } from '../../../helper.js'
 import { DEPSIM_CREDENTIALS } from '../../../../src/simulator/index.js'
 
 const token = { consumer_key: 'CK_other', consumer_secret: 'CS_s3cr3t', access_token: 'AT_s3cr3t', access_secret: 'AS_s3cr3t', access_token_expiry: '2099-01-01T00:00:00Z' }
@@ -43,7 +43,11 @@ t.test('servers: list, get, put, replace, delete — never a secret', async (t) 
   t.equal(gone.json().code, 'SERVER_NOT_FOUND')
   t.same((await app.inject({ url: '/v1/servers', headers: auth(read) })).json().servers.map((s: { name: string }) => s.name), ['default'])
 
-  const actions = (await store.audit.list()).map((e) => `${e.action} ${e.target} ${e.result}`)
+  // Audit entries are written once the answer is sent: wait for the last write's.
+  const actions = await until('the audit entries', async () => {
+    const all = (await store.audit.list()).map((e) => `${e.action} ${e.target} ${e.result}`)
+    return all.includes('server.delete /v1/servers/paris SERVER_NOT_FOUND') && all
+  })
   t.ok(actions.includes('server.put /v1/servers/paris ok'))
   t.ok(actions.includes('server.delete /v1/servers/paris SERVER_NOT_FOUND'))
   t.ok(actions.includes('server.put /v1/servers/x INVALID_SERVER_TOKEN'))

@@ -7,7 +7,7 @@
 import t, { type Test } from 'tap'
 import { request } from 'undici'
 import type { FastifyInstance } from 'fastify'
-import { buildTestApp, type TestApp } from '../../../../helper.js'
+import { buildTestApp, type TestApp, until } from '../../../../helper.js'
 
 const S = '/v1/servers/default'
 const canonical = (d: Record<string, unknown>): string => JSON.stringify(Object.keys(d).sort().map((k) => [k, d[k]]))
@@ -189,8 +189,7 @@ t.test('the mirror answers the device routes', async (t) => {
     const full = await app.inject({ method: 'POST', url: `${S}/sync?full=true&wait=true`, headers: auth(write) })
     t.equal(full.statusCode, 200)
     t.match(full.json(), { device_count: 152, last_error: null })
-    const entries = (await m.store.audit.list({ limit: 50 })).filter((e) => e.action === 'inventory.sync')
-    t.ok(entries.some((e) => e.result === 'ok' && /full, waited/.test(e.detail ?? '')), 'audited')
+    t.ok(await until('the audit entry', async () => (await m.store.audit.list({ limit: 50 })).some((e) => e.action === 'inventory.sync' && e.result === 'ok' && /full, waited/.test(e.detail ?? ''))), 'audited')
   })
 
   t.test('GET /v1/servers shows the mirror', async (t) => {
