@@ -134,7 +134,7 @@ t.test('two replicas on one PostgreSQL: exactly one syncs; the other takes over 
 
   await changeTheFleet(sim, 0)
   const changed = await simTruth(sim.control)
-  await until('the change to be synced', async () => await equal(db, changed), 60_000)
+  await until('the change to be synced (and its run logged, which follows the commit)', async () => await equal(db, changed) && syncRuns(leader) >= 2, 60_000)
   t.ok(syncRuns(leader) >= 2, 'the leader synced')
   t.equal(syncRuns(follower), 0, 'the follower did not')
 
@@ -142,7 +142,7 @@ t.test('two replicas on one PostgreSQL: exactly one syncs; the other takes over 
   await leader.exited
   await changeTheFleet(sim, 100)
   const truth = await simTruth(sim.control)
-  await until('the follower to take over and sync', async () => await equal(db, truth), 60_000)
+  await until('the follower to take over and sync (and log it)', async () => await equal(db, truth) && syncRuns(follower) >= 1, 60_000)
   t.ok((await state())!.lease_owner!.includes(`:${follower.child.pid!}:`), 'the follower holds the lease')
   t.ok(syncRuns(follower) >= 1, 'and synced')
   sameDevices(t, await mirrorDevices(db), truth, 'the mirror equals the truth')
