@@ -14,7 +14,6 @@
  * dropped afterwards; BENCH_POSTGRES=off skips it. PROFILE_DIR runs every depgate under --cpu-prof
  * (a profile per process, written there when it stops: ingest, by-serial, list JSON, list NDJSON).
  */
-import { spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -27,7 +26,7 @@ import { request } from 'undici'
 import { DepClient } from '../src/dep/index.js'
 import { DEPSIM_CREDENTIALS } from '../src/simulator/index.js'
 import { recordFigure } from './figures.js'
-import { ADMIN_KEY, type Child, procMiB, resetPeak, startDepgateProcess, startSimulatorProcess, stop } from './processes.js'
+import { ADMIN_KEY, type Child, procMiB, resetPeak, spawnUntilUrl, startDepgateProcess, startSimulatorProcess, stop } from './processes.js'
 
 declare module 'autocannon' {
   interface Options { requests?: Array<{ method: string, path: string }> }
@@ -49,17 +48,7 @@ async function bareServer (body: string): Promise<void> {
 }
 
 async function startBare (body: string): Promise<Child> {
-  const proc = spawn(process.execPath, [fileURLToPath(import.meta.url), '--bare', body], { stdio: ['ignore', 'pipe', 'inherit'] })
-  const url = await new Promise<string>((resolve, reject) => {
-    let out = ''
-    proc.stdout?.on('data', (chunk: Buffer) => {
-      out += chunk.toString()
-      const line = out.split('\n').find((l) => l.startsWith('{'))
-      if (line !== undefined) resolve((JSON.parse(line) as { url: string }).url)
-    })
-    proc.once('exit', (code) => { reject(new Error(`bare server exited with ${String(code)}`)) })
-  })
-  return { proc, url }
+  return await spawnUntilUrl([fileURLToPath(import.meta.url), '--bare', body], 'bare server')
 }
 
 /** CPU time (user + system) of a process in µs (/proc, 10 ms clock ticks). */

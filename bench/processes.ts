@@ -28,9 +28,9 @@ async function freePort (): Promise<number> {
   })
 }
 
-/** `depgate simulate` on a free port; resolves once it printed its URL. */
-export async function startSimulatorProcess (devices: number): Promise<Child> {
-  const proc = spawn(process.execPath, [CLI, 'simulate', '--port', '0', '--devices', String(devices), '--session-ttl', '86400'], { stdio: ['ignore', 'pipe', 'inherit'] })
+/** Starts `node <args>` and resolves once the child printed a JSON line with its `url`. */
+export async function spawnUntilUrl (args: string[], what: string): Promise<Child> {
+  const proc = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] })
   const url = await new Promise<string>((resolve, reject) => {
     let out = ''
     proc.stdout?.on('data', (chunk: Buffer) => {
@@ -38,9 +38,14 @@ export async function startSimulatorProcess (devices: number): Promise<Child> {
       const line = out.split('\n').find((l) => l.startsWith('{'))
       if (line !== undefined) resolve((JSON.parse(line) as { url: string }).url)
     })
-    proc.once('exit', (code) => { reject(new Error(`simulator exited with ${String(code)}`)) })
+    proc.once('exit', (code) => { reject(new Error(`${what} exited with ${String(code)}`)) })
   })
   return { proc, url }
+}
+
+/** `depgate simulate` on a free port; resolves once it printed its URL. */
+export async function startSimulatorProcess (devices: number): Promise<Child> {
+  return await spawnUntilUrl([CLI, 'simulate', '--port', '0', '--devices', String(devices), '--session-ttl', '86400'], 'simulator')
 }
 
 /**
