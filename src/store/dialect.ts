@@ -9,6 +9,7 @@ import Sqlite from 'better-sqlite3'
 import { type Dialect, PostgresDialect, SqliteDialect } from 'kysely'
 import pg from 'pg'
 import { DEFAULT_CONNECT_TIMEOUT_MS, parsePostgresUrl, redactDatabaseUrl } from './database-url.js'
+import { SqliteSnapshotReader } from './sqlite-reader.js'
 import { withStatementCache } from './sqlite-statements.js'
 
 export type DialectName = 'sqlite' | 'postgres'
@@ -27,10 +28,18 @@ export type DialectOptions =
 
 export const SQLITE_FILE = 'depgate.sqlite'
 
-export function createDialect (opts: DialectOptions): { dialect: Dialect, name: DialectName } {
+export interface OpenedDialect {
+  dialect: Dialect
+  name: DialectName
+  /** SQLite only: the read-only snapshot connection for the hottest lookups (sqlite-reader.ts). */
+  reader?: SqliteSnapshotReader
+}
+
+export function createDialect (opts: DialectOptions): OpenedDialect {
   if (opts.databaseUrl !== undefined) return { dialect: postgresDialect(opts.databaseUrl, opts.poolSize, opts.connectTimeoutMs), name: 'postgres' }
   mkdirSync(opts.dataDir, { recursive: true })
-  const database = new Sqlite(join(opts.dataDir, SQLITE_FILE))
+  const file = join(opts.dataDir, SQLITE_FILE)
+  const database = new Sqlite(file)
   // WAL lets readers (readyz, lists) proceed while a write is in flight; busy_timeout covers the CLI writing beside the server.
   database.pragma('journal_mode = WAL')
   database.pragma('busy_timeout = 5000')
@@ -41,7 +50,9 @@ export function createDialect (opts: DialectOptions): { dialect: Dialect, name: 
   // nothing committed (the log survives it); only a power cut can drop the last transactions, and
   // the database stays consistent. FULL costs an fsync per committed page of a sync.
   database.pragma('synchronous = NORMAL')
-  return { dialect: new SqliteDialect({ database: withStatementCache(database) }), name: 'sqlite' }
+  let writes = 0
+  const reader = new SqliteSnapshotReader(file, { writes: () => writes })
+  return { dialect: new SqliteDialect({ database: withStatementCache(database, undefined, () => { writes++ }) }), name: 'sqlite', reader }
 }
 
 function postgresDialect (url: string, poolSize?: number, connectTimeoutMs = DEFAULT_CONNECT_TIMEOUT_MS): Dialect {

@@ -41,11 +41,12 @@ export type StoreOptions = CommonStoreOptions & DialectOptions
 
 /** Opens the database and migrates it to the latest schema. */
 export async function createStore (opts: StoreOptions): Promise<Store> {
-  const { dialect, name } = createDialect(opts)
+  const { dialect, name, reader } = createDialect(opts)
   const db = new Kysely<Database>({ dialect })
   try {
     await migrateToLatest(db)
   } /* c8 ignore start - needs a database that refuses DDL */ catch (err) {
+    reader?.close()
     await db.destroy()
     throw err
   } /* c8 ignore stop */
@@ -56,13 +57,14 @@ export async function createStore (opts: StoreOptions): Promise<Store> {
     servers: createServerRepository(db, now),
     keys: createApiKeyRepository(db, now, opts.authCache),
     audit: createAuditRepository(db, now),
-    inventory: createInventoryRepository(db, now),
+    inventory: createInventoryRepository(db, now, reader),
     async ping () {
       await sql`select 1`.execute(db)
     },
     async close () {
       if (closed) return
       closed = true
+      reader?.close()
       await db.destroy()
     }
   }

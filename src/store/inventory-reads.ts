@@ -10,6 +10,7 @@
  */
 import { type AliasableExpression, type CompiledQuery, type ExpressionBuilder, type Expression, type Kysely, type SqlBool, sql } from 'kysely'
 import type { Database } from './schema.js'
+import type { SqliteSnapshotReader } from './sqlite-reader.js'
 
 export const SORT_KEYS = ['serial_number', 'model', 'os', 'device_family', 'profile_status', 'device_assigned_date', 'last_changed_at', 'first_seen_at'] as const
 export type SortKey = typeof SORT_KEYS[number]
@@ -101,6 +102,11 @@ export interface InventoryReads {
   state (server: string): Promise<MirrorState | undefined>
   /** One query on two primary keys: the server's state joined with the device. Undefined when the server has no mirror state. */
   getDevice (server: string, serial: string): Promise<DeviceLookup | undefined>
+  /**
+   * SQLite only: the same lookup answered synchronously from the snapshot reader (sqlite-reader.ts),
+   * for the by-serial route's hot path; absent on PostgreSQL, where a lookup is a round trip.
+   */
+  readonly getDeviceNow?: (server: string, serial: string) => DeviceLookup | undefined
   listDevices (server: string, opts: ListOptions): Promise<DevicePage>
   /** Every selected device in the list's order, `batchSize` rows a query (keyset pages), so the fleet is never held at once. */
   streamDevices (server: string, opts?: StreamOptions): AsyncGenerator<MirrorDevice[], void, undefined>
@@ -156,7 +162,16 @@ const SERVER = '\u0000server'
 const SERIAL = '\u0000serial'
 interface LookupRow { ready_at: string | null, last_success_at: string | null, serial_number: string | null, record: string | null, removed_at: string | null, last_changed_at: string | null }
 
-export function createInventoryReads (db: Kysely<Database>): InventoryReads {
+function toDeviceLookup (row: LookupRow | undefined): DeviceLookup | undefined {
+  if (row === undefined) return undefined
+  const out: DeviceLookup = { ready_at: row.ready_at, last_success_at: row.last_success_at }
+  if (row.serial_number !== null && row.record !== null && row.last_changed_at !== null) {
+    out.device = { serial_number: row.serial_number, record: row.record, removed_at: row.removed_at, last_changed_at: row.last_changed_at }
+  }
+  return out
+}
+
+export function createInventoryReads (db: Kysely<Database>, reader?: SqliteSnapshotReader): InventoryReads {
   const lookup: CompiledQuery = db.selectFrom('inventory_state as s')
     .leftJoin('inventory_devices as d', (join) => join.onRef('d.server', '=', 's.server').on('d.serial_number', '=', SERIAL))
     .select(['s.ready_at', 's.last_success_at', 'd.serial_number', 'd.record', 'd.removed_at', 'd.last_changed_at'])
@@ -164,6 +179,10 @@ export function createInventoryReads (db: Kysely<Database>): InventoryReads {
     .compile()
   // Where each value goes, whatever order the dialect's SQL binds them in.
   const serverAt = lookup.parameters.map((p) => p === SERVER)
+  const lookupParameters = (server: string, serial: string): string[] => serverAt.map((isServer) => isServer ? server : serial)
+  const getDeviceNow = reader === undefined
+    ? undefined
+    : (server: string, serial: string) => toDeviceLookup(reader.get<LookupRow>(lookup.sql, lookupParameters(server, serial)))
   async function listDevices (server: string, opts: ListOptions): Promise<DevicePage> {
     const key = opts.sort ?? 'serial_number'
     const order = opts.order ?? 'asc'
@@ -192,15 +211,13 @@ export function createInventoryReads (db: Kysely<Database>): InventoryReads {
       return { ready_at: row.ready_at, last_success_at: row.last_success_at, last_seq: num(row.last_seq), device_count: num(row.device_count) }
     },
 
+    ...(getDeviceNow === undefined ? {} : { getDeviceNow }),
+
     async getDevice (server, serial) {
-      // The hot path: the query is compiled once (Kysely's builder costs more than SQLite's lookup); only the values change.
-      const { rows: [row] } = await db.executeQuery<LookupRow>({ ...lookup, parameters: serverAt.map((isServer) => isServer ? server : serial) })
-      if (row === undefined) return undefined
-      const out: DeviceLookup = { ready_at: row.ready_at, last_success_at: row.last_success_at }
-      if (row.serial_number !== null && row.record !== null && row.last_changed_at !== null) {
-        out.device = { serial_number: row.serial_number, record: row.record, removed_at: row.removed_at, last_changed_at: row.last_changed_at }
-      }
-      return out
+      if (getDeviceNow !== undefined) return getDeviceNow(server, serial)
+      // The hot path: the query is compiled once (Kysely's builder costs more than the lookup); only the values change.
+      const { rows: [row] } = await db.executeQuery<LookupRow>({ ...lookup, parameters: lookupParameters(server, serial) })
+      return toDeviceLookup(row)
     },
 
     listDevices,

@@ -6,6 +6,7 @@ import type { Kysely } from 'kysely'
 import { createInventoryReads, type InventoryReads } from './inventory-reads.js'
 import { createInventoryWrites, type InventoryWrites } from './inventory-writes.js'
 import type { Database } from './schema.js'
+import type { SqliteSnapshotReader } from './sqlite-reader.js'
 
 export type { ApplyResult, DeviceRecord, InventoryStateRow, InventoryWrites, PageInput, SyncPhase } from './inventory-writes.js'
 export { LeaseLostError } from './inventory-writes.js'
@@ -13,6 +14,6 @@ export type { InventoryReads } from './inventory-reads.js'
 
 export type InventoryRepository = InventoryWrites & InventoryReads
 
-export function createInventoryRepository (db: Kysely<Database>, now: () => Date): InventoryRepository {
-  return { ...createInventoryWrites(db, now), ...createInventoryReads(db) }
+export function createInventoryRepository (db: Kysely<Database>, now: () => Date, reader?: SqliteSnapshotReader): InventoryRepository {
+  return { ...createInventoryWrites(db, now), ...createInventoryReads(db, reader) }
 }

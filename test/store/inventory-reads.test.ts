@@ -5,6 +5,7 @@
 import { Kysely } from 'kysely'
 import t, { type Test } from 'tap'
 import { createDialect } from '../../src/store/dialect.js'
+import type { SqliteSnapshotReader } from '../../src/store/sqlite-reader.js'
 import { createInventoryReads, type InventoryReads, NONE, SORT_KEYS, type SortKey, type SortOrder } from '../../src/store/inventory-reads.js'
 import type { Database, InventoryDevicesTable } from '../../src/store/schema.js'
 import { DIALECTS, openTestStore, type TestDialect } from '../databases.js'
@@ -47,13 +48,16 @@ function fixture (server: string): Row[] {
   })
 }
 
-interface Fixture { reads: InventoryReads, db: Kysely<Database>, rows: Row[] }
+interface Fixture { reads: InventoryReads, db: Kysely<Database>, rows: Row[], reader?: SqliteSnapshotReader }
 
 async function setup (t: Test, dialect: TestDialect): Promise<Fixture> {
   const store = await openTestStore(t, dialect)
-  const { dialect: d } = createDialect('dataDir' in store.database ? { dataDir: store.database.dataDir } : { databaseUrl: store.database.databaseUrl })
+  const { dialect: d, reader } = createDialect('dataDir' in store.database ? { dataDir: store.database.dataDir } : { databaseUrl: store.database.databaseUrl })
   const db = new Kysely<Database>({ dialect: d })
-  t.teardown(() => db.destroy())
+  t.teardown(async () => {
+    reader?.close()
+    await db.destroy()
+  })
   const rows = fixture('default')
   await db.insertInto('inventory_devices').values(rows).execute()
   // Another server's devices, which no query of `default` may return.
@@ -63,7 +67,7 @@ async function setup (t: Test, dialect: TestDialect): Promise<Fixture> {
   const ops = ['added', 'added', 'modified', 'added', 'removed', 'modified', 'added'] as const
   await db.insertInto('inventory_changes').values(ops.map((op, i) => ({ server: 'default', seq: i + 1, serial_number: rows[i].serial_number, op, at: `2026-04-0${1 + i}T00:00:00.000Z`, record: rows[i].record }))).execute()
   await db.insertInto('inventory_changes').values({ server: 'other', seq: 1, serial_number: 'X', op: 'added', at: '2026-04-01T00:00:00.000Z', record: '{}' }).execute()
-  return { reads: createInventoryReads(db), db, rows }
+  return { reads: createInventoryReads(db), db, rows, ...(reader === undefined ? {} : { reader }) }
 }
 
 // Byte order, as SQLite and the C collation of the test database compare text.
@@ -76,7 +80,7 @@ function expectedOrder (rows: Row[], key: SortKey, order: SortOrder): string[] {
 
 for (const dialect of DIALECTS) {
   t.test(`inventory reads on ${dialect}`, async (t) => {
-    const { reads, rows } = await setup(t, dialect)
+    const { reads, rows, reader, db } = await setup(t, dialect)
     const present = rows.filter((r) => r.removed_at === null)
     const removed = rows.filter((r) => r.removed_at !== null)
 
@@ -93,6 +97,18 @@ for (const dialect of DIALECTS) {
       t.same(await reads.getDevice('default', 'ZZZZ99999999'), { ready_at: '2026-03-01T00:00:00.000Z', last_success_at: '2026-04-02T00:00:00.000Z' })
       t.same(await reads.getDevice('fetching', rows[0].serial_number), { ready_at: null, last_success_at: null })
       t.equal(await reads.getDevice('nope', rows[0].serial_number), undefined)
+    })
+
+    t.test('getDeviceNow: on SQLite the same answers from the snapshot reader, synchronously; absent on PostgreSQL', async (t) => {
+      t.equal(reads.getDeviceNow, undefined, 'not without a reader')
+      t.equal(reader === undefined, dialect === 'postgres')
+      if (reader === undefined) return
+      const now = createInventoryReads(db, reader)
+      for (const [server, serial] of [['default', rows[0].serial_number], ['default', rows[3].serial_number], ['default', 'ZZZZ99999999'], ['fetching', rows[0].serial_number], ['nope', rows[0].serial_number]]) {
+        const sync = now.getDeviceNow?.(server, serial)
+        t.same(sync, await reads.getDevice(server, serial), `${server} ${serial}`)
+        t.same(await now.getDevice(server, serial), sync, 'getDevice answers from the reader too')
+      }
     })
 
     t.test('listDevices: every sort key and order, walked page by page', async (t) => {

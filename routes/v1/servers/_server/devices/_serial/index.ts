@@ -3,9 +3,11 @@ import type { FastifyPluginAsyncZod } from '@fastify/type-provider-zod'
 import { z } from 'zod'
 import { deviceDetailSchema } from '../../../../../../src/api/devices.js'
 import { mirrorDeviceSchema, sourceSchema } from '../../../../../../src/api/mirror.js'
-import { appleHeaders, mirrorHeaders, useMirror } from '../../../../../../src/api/mirror-source.js'
+import { appleHeaders, mirrorHeaders, type SourceChoice, useMirror } from '../../../../../../src/api/mirror-source.js'
 import { docs, errorResponses } from '../../../../../../src/api/route-kit.js'
 import { serialParamsSchema } from '../../../../../../src/api/serials.js'
+import type { DepClient } from '../../../../../../src/dep/index.js'
+import type { DeviceLookup } from '../../../../../../src/store/inventory-reads.js'
 import { httpProblem } from '../../../../../../src/problems.js'
 
 const DESCRIPTION = `One device. The serial is case-insensitive; a serial that is not 8 to 14 letters or digits answers 400 without looking anywhere.
@@ -25,33 +27,46 @@ const plugin: FastifyPluginAsyncZod = async (fastify) => {
       querystring: z.object({ source: sourceSchema.optional() }),
       response: { 200: z.union([mirrorDeviceSchema, deviceDetailSchema]), ...errorResponses() }
     }
-  }, async (request, reply) => {
+  }, (request, reply) => {
     const { server, serial } = request.params
     const { source } = request.query
     const { client } = fastify.depServers.get(server)
     const enabled = fastify.inventory.enabled
-    // The hot path: one query on two primary keys gives the mirror's readiness and the device.
-    const found = enabled && source !== 'apple' ? await fastify.store.inventory.getDevice(server, serial) : undefined
-    if (useMirror({ enabled, server, source, needsMirror: false }, found)) {
-      if (found.device === undefined || found.device.removed_at !== null) {
-        const left = found.device?.removed_at
-        throw httpProblem(404, 'DEVICE_NOT_FOUND', left == null
-          ? `Device ${serial} is not in depgate's mirror of server "${server}": Apple did not show it to this MDM server at the last sync. Check the serial, and that the device is assigned to this server in Apple Business Manager or Apple School Manager; source=apple asks Apple now.`
-          : `Device ${serial} left server "${server}" at ${left}: Apple no longer shows it to this MDM server (unassigned or released in Apple Business Manager or Apple School Manager). GET …/devices?removed=only lists such devices.`)
-      }
-      const raw: FastifyReply = reply
-      mirrorHeaders(raw, found)
-      // The stored record is JSON text: sent as is, with no serializer in between.
-      return raw.type(JSON_TYPE).send(found.device.record)
+    if (!enabled || source === 'apple') return askApple(reply, client, server, serial)
+    const choice = { enabled, server, source, needsMirror: false }
+    const inventory = fastify.store.inventory
+    // The hot path on SQLite: a synchronous lookup and a synchronous answer, no promise at all.
+    if (inventory.getDeviceNow !== undefined) {
+      return answerFromMirror(reply, choice, serial, inventory.getDeviceNow(server, serial)) ? undefined : askApple(reply, client, server, serial)
     }
-    appleHeaders(reply)
-    const details = await client.getDeviceDetails([serial])
-    const device = details[serial]
-    if (device === undefined || device.response_status === 'NOT_ACCESSIBLE') {
-      throw httpProblem(404, 'DEVICE_NOT_ACCESSIBLE', `Device ${serial} is not assigned to this MDM server ("${server}") in Apple Business Manager or Apple School Manager, or the serial number is wrong. Assign it to this server in the portal, then try again.`)
-    }
-    return { serial_number: serial, ...device }
+    return inventory.getDevice(server, serial).then((found) => answerFromMirror(reply, choice, serial, found) ? undefined : askApple(reply, client, server, serial))
   })
+}
+
+/** Sends the mirror's answer and returns true; false when Apple must answer instead (the mirror is not ready). */
+function answerFromMirror (reply: FastifyReply, choice: SourceChoice, serial: string, found: DeviceLookup | undefined): boolean {
+  if (!useMirror(choice, found)) return false
+  const server = choice.server
+  if (found.device === undefined || found.device.removed_at !== null) {
+    const left = found.device?.removed_at
+    throw httpProblem(404, 'DEVICE_NOT_FOUND', left == null
+      ? `Device ${serial} is not in depgate's mirror of server "${server}": Apple did not show it to this MDM server at the last sync. Check the serial, and that the device is assigned to this server in Apple Business Manager or Apple School Manager; source=apple asks Apple now.`
+      : `Device ${serial} left server "${server}" at ${left}: Apple no longer shows it to this MDM server (unassigned or released in Apple Business Manager or Apple School Manager). GET …/devices?removed=only lists such devices.`)
+  }
+  mirrorHeaders(reply, found)
+  // The stored record is JSON text: sent as is, with no serializer in between.
+  reply.type(JSON_TYPE).send(found.device.record)
+  return true
+}
+
+async function askApple (reply: FastifyReply, client: DepClient, server: string, serial: string): Promise<z.infer<typeof deviceDetailSchema>> {
+  appleHeaders(reply)
+  const details = await client.getDeviceDetails([serial])
+  const device = details[serial]
+  if (device === undefined || device.response_status === 'NOT_ACCESSIBLE') {
+    throw httpProblem(404, 'DEVICE_NOT_ACCESSIBLE', `Device ${serial} is not assigned to this MDM server ("${server}") in Apple Business Manager or Apple School Manager, or the serial number is wrong. Assign it to this server in the portal, then try again.`)
+  }
+  return { serial_number: serial, ...device }
 }
 
 export default plugin
