@@ -4,22 +4,22 @@
  *   1. ingest of the first full fetch (devices/s, SQLite and PostgreSQL), from depgate's start until
  *      `inventory.ready`, against DepClient.drainFetch of the same fleet with no database;
  *   2. `GET …/devices/{serial}` from the mirror (autocannon, random serials of the fleet) against a
- *      bare Fastify route sending a constant device of the same size, in its own process;
+ *      bare Fastify route sending a constant device of the same size, in its own process: medians
+ *      of alternating rounds (rounds.ts), `seconds` each;
  *   3. the whole list from the mirror as JSON and as NDJSON: time and depgate's peak RSS above idle
  *      (a fresh depgate per mode on the SQLite mirror of step 1).
  *
- *   npx tsc -p bench/tsconfig.json && node dist/bench/inventory.js [devices=100000] [connections=50] [seconds=10]
+ *   npx tsc -p bench/tsconfig.json && node dist/bench/inventory.js [devices=100000] [connections=50] [seconds=5] [rounds=3]
  *
  * PostgreSQL: a fresh schema in BENCH_POSTGRES_URL (default postgres://postgres@127.0.0.1:5432/test),
  * dropped afterwards; BENCH_POSTGRES=off skips it. PROFILE_DIR runs every depgate under --cpu-prof
  * (a profile per process, written there when it stops: ingest, by-serial, list JSON, list NDJSON).
  */
 import { randomBytes } from 'node:crypto'
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import autocannon from 'autocannon'
 import Fastify from 'fastify'
 import pg from 'pg'
 import { request } from 'undici'
@@ -27,10 +27,7 @@ import { DepClient } from '../src/dep/index.js'
 import { DEPSIM_CREDENTIALS } from '../src/simulator/index.js'
 import { recordFigure } from './figures.js'
 import { ADMIN_KEY, type Child, procMiB, resetPeak, spawnUntilUrl, startDepgateProcess, startSimulatorProcess, stop } from './processes.js'
-
-declare module 'autocannon' {
-  interface Options { requests?: Array<{ method: string, path: string }> }
-}
+import { alternate, cpuMicros, type SideResult } from './rounds.js'
 
 const BENCH = 'inventory'
 const headers = { authorization: `Bearer ${ADMIN_KEY}` }
@@ -49,12 +46,6 @@ async function bareServer (body: string): Promise<void> {
 
 async function startBare (body: string): Promise<Child> {
   return await spawnUntilUrl([fileURLToPath(import.meta.url), '--bare', body], 'bare server')
-}
-
-/** CPU time (user + system) of a process in µs (/proc, 10 ms clock ticks). */
-function cpuMicros (pid: number | undefined): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')
-  return (Number(fields[11]) + Number(fields[12])) * 10_000
 }
 
 async function getJson<T> (url: string): Promise<T> {
@@ -114,21 +105,6 @@ async function gateOnMirror (simUrl: string, dataDir: string, profileDir: string
     if (s.ready && !s.syncing && s.last_success_at !== null && s.last_success_at >= startedAt) return gate
     await sleep(100)
   }
-}
-
-interface Load { rps: number, p50: number, p99: number, cpuUs: number, failed: number }
-
-async function load (label: string, url: string, paths: string[], pid: number | undefined, connections: number, duration: number): Promise<Load> {
-  const opts = { url, connections, headers, requests: paths.map((path) => ({ method: 'GET', path })) }
-  await autocannon({ ...opts, duration: 3 }) // warm-up: JIT, connections, SQLite's page cache
-  const before = cpuMicros(pid)
-  const r = await autocannon({ ...opts, duration })
-  // A non-2xx means the bench is wrong (rate limit, key, serial); errors (timeouts: no answer within 10 s) are a finding.
-  if (r.non2xx > 0) throw new Error(`${label}: ${r.non2xx} non-2xx answers`)
-  const cpuUs = (cpuMicros(pid) - before) / r.requests.total
-  const failed = r.errors + r.timeouts
-  console.log(`${label.padEnd(30)} ${r.requests.average.toFixed(0).padStart(6)} req/s  p50 ${r.latency.p50} ms  p99 ${r.latency.p99} ms  CPU/req ${cpuUs.toFixed(0)} µs${failed > 0 ? `  ${r.errors} errors, ${r.timeouts} timeouts` : ''}`)
-  return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, cpuUs, failed }
 }
 
 /** Figure 3 for one format, on a fresh depgate over the mirror; the peak is VmHWM (reset first) or polled RSS. */
@@ -195,7 +171,7 @@ async function withPostgresSchema<T> (fn: (url: string) => Promise<T>): Promise<
   }
 }
 
-async function main (devices: number, connections: number, duration: number): Promise<void> {
+async function main (devices: number, connections: number, seconds: number, rounds: number): Promise<void> {
   const profileDir = process.env.PROFILE_DIR
   const n = devices.toLocaleString('en-US')
   const dataDir = mkdtempSync(join(tmpdir(), 'depgate-bench-mirror-'))
@@ -220,29 +196,32 @@ async function main (devices: number, connections: number, duration: number): Pr
     // 2. By serial: 2,000 random serials of the fleet, the same paths for both servers.
     const paths = Array.from({ length: 2000 }, () => DEVICE_PATH + direct.serials[Math.floor(Math.random() * direct.serials.length)])
     const gate = await gateOnMirror(sim.url, dataDir, profileDir)
-    let mirror: Load
-    let bare: Load
+    let mirror: SideResult
+    let bare: SideResult
     try {
       const res = await request(gate.url + paths[0], { headers })
       const body = await res.body.text()
       if (res.statusCode !== 200 || res.headers['x-depgate-source'] !== 'mirror') throw new Error(`by serial: HTTP ${res.statusCode} from ${String(res.headers['x-depgate-source'])}`)
+      console.log(`device body ${body.length} bytes; ${rounds} rounds of ${seconds} s per side`)
       const bareServer = await startBare(body)
       try {
-        bare = await load('bare Fastify route', bareServer.url, paths, bareServer.proc.pid, connections, duration)
+        const requests = paths.map((path) => ({ method: 'GET', path }))
+        ;[bare, mirror] = await alternate([
+          { label: 'bare Fastify route', opts: { url: bareServer.url, connections, headers, requests }, pids: { bare: bareServer.proc.pid } },
+          { label: 'depgate …/devices/{serial}', opts: { url: gate.url, connections, headers, requests }, pids: { depgate: gate.proc.pid } }
+        ], rounds, seconds, 3)
       } finally {
         await stop(bareServer)
       }
-      mirror = await load('depgate …/devices/{serial}', gate.url, paths, gate.proc.pid, connections, duration)
-      console.log(`device body ${body.length} bytes`)
     } finally {
       await stop(gate, 'SIGINT')
       gate.cleanup()
     }
-    const what = `${connections} connections, random serials`
+    const what = `${connections} connections, random serials, median of ${rounds} rounds`
     recordFigure({ bench: BENCH, name: `devices/{serial} from the mirror req/s, ${what}`, value: mirror.rps, unit: 'req/s', baseline: { name: 'bare Fastify route, constant device of the same size', value: bare.rps }, target: 'ratio ≥ 0.5, no errors', met: mirror.rps / bare.rps >= 0.5 && mirror.failed === 0, ...(mirror.failed + bare.failed > 0 ? { note: `errors or timeouts: depgate ${mirror.failed}, bare ${bare.failed}` } : {}) })
     recordFigure({ bench: BENCH, name: 'devices/{serial} p50', value: mirror.p50, unit: 'ms', baseline: { name: 'bare route', value: bare.p50 } })
     recordFigure({ bench: BENCH, name: 'devices/{serial} p99', value: mirror.p99, unit: 'ms', baseline: { name: 'bare route', value: bare.p99 } })
-    recordFigure({ bench: BENCH, name: 'devices/{serial} CPU per request', value: mirror.cpuUs, unit: 'µs', baseline: { name: 'bare route', value: bare.cpuUs } })
+    recordFigure({ bench: BENCH, name: 'devices/{serial} CPU per request', value: mirror.cpuUs.depgate, unit: 'µs', baseline: { name: 'bare route', value: bare.cpuUs.bare } })
 
     // 3. The whole list, a fresh depgate per format.
     for (const ndjson of [false, true]) {
@@ -258,4 +237,4 @@ async function main (devices: number, connections: number, duration: number): Pr
 }
 
 if (process.argv[2] === '--bare') await bareServer(process.argv[3])
-else await main(Number(process.argv[2] ?? 100_000), Number(process.argv[3] ?? 50), Number(process.argv[4] ?? 10))
+else await main(Number(process.argv[2] ?? 100_000), Number(process.argv[3] ?? 50), Number(process.argv[4] ?? 5), Number(process.argv[5] ?? 3))

@@ -1,23 +1,24 @@
 /**
  * How much depgate costs on a cheap call: `GET /v1/servers/default/account` through depgate
  * against the simulator's `GET /account` called directly with a session header, same upstream,
- * same run, no response cache anywhere. Prints requests/s, p50 and p99 for both and the ratio.
+ * same run, no response cache anywhere. Prints requests/s, p50 and p99 for both and the ratio:
+ * medians of alternating rounds (rounds.ts), direct then through depgate, `seconds` each.
  *
- *   npx tsc -p bench/tsconfig.json && node dist/bench/proxy.js [connections] [seconds]
+ *   npx tsc -p bench/tsconfig.json && node dist/bench/proxy.js [connections=50] [seconds=5] [rounds=3]
  *
  * PROFILE_DIR=/tmp/prof runs depgate under `--cpu-prof` and stops it with SIGINT after the load, so
  * the .cpuprofile written there covers the measured requests (plus start-up and the warm-up).
  */
-import { readFileSync } from 'node:fs'
-import autocannon from 'autocannon'
 import { request } from 'undici'
 import { sessionAuthorization } from '../src/dep/oauth.js'
 import { DEPSIM_CREDENTIALS } from '../src/simulator/index.js'
 import { recordFigure } from './figures.js'
 import { ADMIN_KEY, startDepgateProcess, startSimulatorProcess, stop } from './processes.js'
+import { alternate } from './rounds.js'
 
 const connections = Number(process.argv[2] ?? 50)
-const duration = Number(process.argv[3] ?? 10)
+const seconds = Number(process.argv[3] ?? 5)
+const rounds = Number(process.argv[4] ?? 3)
 const UA = 'depgate-bench/1'
 
 async function session (simUrl: string): Promise<string> {
@@ -29,55 +30,36 @@ async function session (simUrl: string): Promise<string> {
   return body.auth_session_token
 }
 
-/** CPU time (user + system) a process has used, in µs (Linux /proc, clock ticks of 10 ms). */
-function cpuMicros (pid: number | undefined): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')
-  return (Number(fields[11]) + Number(fields[12])) * 10_000
-}
-
-/**
- * The throughput figure depends on what else the machine runs; CPU per request of each process
- * does much less, so it is printed too (for the simulator and, when it is in the path, depgate).
- */
-async function run (label: string, url: string, headers: Record<string, string>, pids: Record<string, number | undefined>): Promise<{ r: Awaited<ReturnType<typeof autocannon>>, cpu: Record<string, number> }> {
-  // Warm-up: connections, JIT, depgate's session with Apple.
-  await autocannon({ url, connections, duration: 2, headers })
-  const before = Object.fromEntries(Object.entries(pids).map(([name, pid]) => [name, cpuMicros(pid)]))
-  const r = await autocannon({ url, connections, duration, headers })
-  if (r.non2xx > 0 || r.errors > 0) throw new Error(`${label}: ${r.non2xx} non-2xx answers, ${r.errors} errors`)
-  const cpu = Object.fromEntries(Object.entries(pids).map(([name, pid]) => [name, (cpuMicros(pid) - before[name]) / r.requests.total]))
-  const cpuText = Object.entries(cpu).map(([name, us]) => `${name} ${us.toFixed(0)} µs`).join(', ')
-  console.log(`${label.padEnd(28)} ${r.requests.average.toFixed(0).padStart(7)} req/s   p50 ${String(r.latency.p50).padStart(4)} ms   p99 ${String(r.latency.p99).padStart(4)} ms   CPU/req: ${cpuText}`)
-  return { r, cpu }
-}
-
 const profileDir = process.env.PROFILE_DIR
 const sim = await startSimulatorProcess(50)
 const gate = await startDepgateProcess(sim.url, { DEPGATE_LOG_LEVEL: 'warn' }, profileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${profileDir}`])
 try {
-  console.log(`${connections} connections, ${duration} s each, Node ${process.version}`)
+  console.log(`${connections} connections, ${rounds} rounds of ${seconds} s per side, Node ${process.version}`)
   const token = await session(sim.url)
-  const direct = await run('simulator /account (direct)', `${sim.url}/account`, { 'x-adm-auth-session': token, 'user-agent': UA, 'x-server-protocol-version': '10' }, { simulator: sim.proc.pid })
-  const through = await run('depgate …/account', `${gate.url}/v1/servers/default/account`, { authorization: `Bearer ${ADMIN_KEY}` }, { depgate: gate.proc.pid, simulator: sim.proc.pid })
-  const ratio = through.r.requests.average / direct.r.requests.average
-  const what = `${connections} connections`
+  const [direct, through] = await alternate([
+    { label: 'simulator /account (direct)', opts: { url: `${sim.url}/account`, connections, headers: { 'x-adm-auth-session': token, 'user-agent': UA, 'x-server-protocol-version': '10' } }, pids: { simulator: sim.proc.pid } },
+    { label: 'depgate …/account', opts: { url: `${gate.url}/v1/servers/default/account`, connections, headers: { authorization: `Bearer ${ADMIN_KEY}` } }, pids: { depgate: gate.proc.pid, simulator: sim.proc.pid } }
+  ], rounds, seconds)
+  for (const side of [direct, through]) if (side.failed > 0) throw new Error(`${side.failed} errors or timeouts`)
+  const ratio = through.rps / direct.rps
+  const what = `${connections} connections, median of ${rounds} rounds`
   recordFigure({
     bench: 'proxy',
     name: `account req/s through depgate, ${what}`,
-    value: through.r.requests.average,
+    value: through.rps,
     unit: 'req/s',
-    baseline: { name: 'simulator /account direct', value: direct.r.requests.average },
+    baseline: { name: 'simulator /account direct', value: direct.rps },
     target: 'ratio ≥ 0.35',
     met: ratio >= 0.35
   })
-  recordFigure({ bench: 'proxy', name: `account p50 through depgate, ${what}`, value: through.r.latency.p50, unit: 'ms', baseline: { name: 'direct', value: direct.r.latency.p50 } })
-  recordFigure({ bench: 'proxy', name: `account p99 through depgate, ${what}`, value: through.r.latency.p99, unit: 'ms', baseline: { name: 'direct', value: direct.r.latency.p99 } })
+  recordFigure({ bench: 'proxy', name: `account p50 through depgate, ${what}`, value: through.p50, unit: 'ms', baseline: { name: 'direct', value: direct.p50 } })
+  recordFigure({ bench: 'proxy', name: `account p99 through depgate, ${what}`, value: through.p99, unit: 'ms', baseline: { name: 'direct', value: direct.p99 } })
   recordFigure({
     bench: 'proxy',
     name: 'depgate CPU per request',
-    value: through.cpu.depgate,
+    value: through.cpuUs.depgate,
     unit: 'µs',
-    baseline: { name: 'simulator CPU per direct request', value: direct.cpu.simulator },
+    baseline: { name: 'simulator CPU per direct request', value: direct.cpuUs.simulator },
     note: 'steadier than req/s on a shared machine; user + system time from /proc, 10 ms ticks'
   })
 } finally {
