@@ -97,8 +97,8 @@ export function toProblem (p: HttpProblem, instance: string, requestId?: string)
   return body
 }
 
-/** Statuses every authenticated route can answer with, besides its own. */
-export const AUTH_ERROR_STATUSES = [400, 401, 403, 429, 500] as const
+/** Statuses every authenticated route can answer with, besides its own (503: the database is not answering). */
+export const AUTH_ERROR_STATUSES = [400, 401, 403, 429, 500, 503] as const
 
 /**
  * Response schemas for a route's error statuses, all the shared Problem (a `$ref` in the spec):

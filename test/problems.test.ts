@@ -26,6 +26,6 @@ t.test('helpers', async (t) => {
   t.equal(statusTitle(404), 'Not Found')
   t.equal(statusTitle(599), 'Error')
   const r = problemResponses(404)
-  t.same(Object.keys(r).map(Number).sort((a, b) => a - b), [400, 401, 403, 404, 429, 500])
+  t.same(Object.keys(r).map(Number).sort((a, b) => a - b), [400, 401, 403, 404, 429, 500, 503])
   t.equal(r[404], problemSchema)
 })

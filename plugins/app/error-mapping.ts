@@ -77,6 +77,34 @@ function mapDepError (err: DepError, context: MappingContext): HttpProblem {
   return httpProblem(502, 'UPSTREAM_ERROR', `${where} failed (${err.code}); try again later.`)
 }
 
+/**
+ * Failures that mean the database cannot serve right now, rather than a bug: a PostgreSQL
+ * connection that is refused, dropped or timed out, SQLSTATE classes 08 (connection exception), 53
+ * (insufficient resources: too many connections, disk full) and 57P (the server shutting down or
+ * starting up), and SQLite's busy, locked, I/O, full and read-only errors. They answer 503 with
+ * Retry-After, not 500: the request was fine and may succeed in a moment.
+ */
+const DATABASE_SQLSTATE = /^(08|53|57P)/
+const SQLITE_UNAVAILABLE = /^SQLITE_(BUSY|LOCKED|IOERR|FULL|CANTOPEN|READONLY)/
+const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN'])
+/** pg's own messages for a connection it lost or could not open (they carry no code). */
+const PG_CONNECTION_LOST = /^(Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error)/
+/** Seconds a caller is told to wait while the database is unavailable. */
+export const DATABASE_RETRY_SECONDS = 5
+
+export function isDatabaseUnavailable (error: unknown): boolean {
+  if (!(error instanceof Error)) return false
+  const code: unknown = (error as { code?: unknown }).code
+  if (typeof code === 'string') {
+    if (error.name === 'SqliteError') return SQLITE_UNAVAILABLE.test(code)
+    // pg's DatabaseError carries the server's severity with its SQLSTATE.
+    if ('severity' in error) return DATABASE_SQLSTATE.test(code)
+    // A bare socket error reaching a route comes from pg: the DEP client wraps its own (DepTransportError).
+    return NETWORK_CODES.has(code)
+  }
+  return PG_CONNECTION_LOST.test(error.message)
+}
+
 interface FastifyLikeError {
   code?: string
   statusCode?: number
@@ -102,6 +130,12 @@ function validationProblem (validation: ValidationEntry[], context: string | und
 export function mapError (error: unknown, context: MappingContext = {}): { problem: HttpProblem, internal: boolean } {
   if (error instanceof HttpProblem) return { problem: error, internal: false }
   if (error instanceof DepError) return { problem: mapDepError(error, context), internal: false }
+  if (isDatabaseUnavailable(error)) {
+    return {
+      problem: httpProblem(503, 'DATABASE_UNAVAILABLE', 'depgate\'s database is not answering right now; try again in a moment. If this lasts, an operator should check the database (DEPGATE_DATABASE_URL, or the disk holding DEPGATE_DATA_DIR); GET /readyz reports it too.', { retryAfterSeconds: DATABASE_RETRY_SECONDS }),
+      internal: false
+    }
+  }
   const err = (typeof error === 'object' && error !== null ? error : {}) as FastifyLikeError
   // Fastify sets `validation` only on request validation failures (zod's issues, via the provider).
   if (Array.isArray(err.validation)) return { problem: validationProblem(err.validation, err.validationContext), internal: false }

@@ -37,7 +37,7 @@ export function createErrorsPlugin () {
       if (internal) {
         request.log.error({ err: error }, 'unhandled error')
       } else if (problem.statusCode >= 500) {
-        request.log.warn({ code: problem.code, err: error }, 'upstream failure')
+        request.log.warn({ code: problem.code, err: error }, problem.code === 'DATABASE_UNAVAILABLE' ? 'database unavailable' : 'upstream failure')
       } else {
         request.log.info({ code: problem.code }, 'request refused')
       }

@@ -65,11 +65,15 @@ export function createInventoryPlugin (opts: InventoryPluginOptions = {}) {
         for (const op of ['added', 'modified', 'removed'] as const) changes.inc({ server, op }, outcome.result[op])
       }
     })
-    // One read of every status per scrape, shared by the six gauges below.
+    // One read of every status per scrape, shared by the six gauges below. A scrape while the
+    // database is down leaves them out instead of failing: the rest of /metrics matters most then.
     let snapshot: Promise<Record<string, InventoryStatus>> | undefined
     const statuses = async (): Promise<Record<string, InventoryStatus>> => {
       if (snapshot === undefined) {
-        snapshot = inventory.statuses()
+        snapshot = inventory.statuses().catch((err: unknown) => {
+          fastify.log.warn({ err }, 'metrics: could not read the mirror\'s status; its gauges are left out of this scrape')
+          return {}
+        })
         setImmediate(() => { snapshot = undefined })
       }
       return await snapshot

@@ -1,9 +1,11 @@
+import Sqlite from 'better-sqlite3'
+import pg from 'pg'
 import t from 'tap'
 import {
   DepApiError, DepAuthError, DepCursorError, DepError, DepResponseError, DepThrottledError,
   DepTokenExpiredError, DepTransportError, DepUpstreamError
 } from '../../../src/dep/errors.js'
-import { mapError } from '../../../plugins/app/error-mapping.js'
+import { isDatabaseUnavailable, mapError } from '../../../plugins/app/error-mapping.js'
 import { httpProblem } from '../../../src/problems.js'
 
 const ep = { endpoint: 'fetch_devices' as const }
@@ -74,4 +76,49 @@ t.test('validation failures name the field and why', async (t) => {
   t.same(problem.errors, [{ field: 'body.token.consumer_key', message: 'is required' }, { field: 'body', message: 'is invalid' }, { field: 'body', message: 'no path at all' }])
   const empty = mapError({ statusCode: 400, validation: [] }).problem
   t.equal(empty.detail, 'request: is invalid')
+})
+
+/** pg's server error as the driver builds it: the SQLSTATE in `code`, with a severity. */
+function pgError (code: string, message = 'server said no'): Error {
+  const err = new pg.DatabaseError(message, 0, 'error')
+  err.code = code
+  err.severity = 'FATAL'
+  return err
+}
+
+t.test('a database that cannot answer is a 503 DATABASE_UNAVAILABLE with Retry-After, never a 500', async (t) => {
+  const unavailable: Array<[string, unknown]> = [
+    ['SQLite busy', new Sqlite.SqliteError('database is locked', 'SQLITE_BUSY')],
+    ['SQLite disk I/O', new Sqlite.SqliteError('disk I/O error', 'SQLITE_IOERR_WRITE')],
+    ['SQLite disk full', new Sqlite.SqliteError('database or disk is full', 'SQLITE_FULL')],
+    ['PostgreSQL shutting down (57P01)', pgError('57P01', 'terminating connection due to administrator command')],
+    ['PostgreSQL starting up (57P03)', pgError('57P03')],
+    ['too many connections (53300)', pgError('53300', 'too many connections for role "depgate"')],
+    ['connection failure (08006)', pgError('08006')],
+    ['connection refused', Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' })],
+    ['connection dropped', new Error('Connection terminated unexpectedly')],
+    ['pool timeout', new Error('timeout exceeded when trying to connect')]
+  ]
+  for (const [name, err] of unavailable) {
+    t.ok(isDatabaseUnavailable(err), name)
+    const { problem, internal } = mapError(err)
+    t.equal(problem.statusCode, 503, name)
+    t.equal(problem.code, 'DATABASE_UNAVAILABLE')
+    t.equal(problem.headers['retry-after'], '5')
+    t.match(problem.detail, /database is not answering right now; try again in a moment/)
+    t.notOk(internal, 'a known outage, not a bug')
+  }
+  // A database that answers with an error about the query itself is a bug: still 500.
+  const bugs: Array<[string, unknown]> = [
+    ['SQLite constraint', new Sqlite.SqliteError('UNIQUE constraint failed', 'SQLITE_CONSTRAINT_PRIMARYKEY')],
+    ['SQLite syntax', new Sqlite.SqliteError('near "x": syntax error', 'SQLITE_ERROR')],
+    ['PostgreSQL undefined table (42P01)', pgError('42P01', 'relation "x" does not exist')],
+    ['PostgreSQL unique violation (23505)', pgError('23505')],
+    ['an error with an unrelated code', Object.assign(new Error('nope'), { code: 'ERR_SOMETHING' })],
+    ['not an Error', { code: 'ECONNREFUSED' }]
+  ]
+  for (const [name, err] of bugs) {
+    t.notOk(isDatabaseUnavailable(err), name)
+    t.equal(mapError(err).problem.statusCode, 500, name)
+  }
 })
