@@ -32,6 +32,15 @@ export async function until<T> (what: string, fn: () => Promise<T | undefined | 
   }
 }
 
+/** Until the app's mirror of `server` has completed a fetch and has no sync running or pending. */
+export async function untilReady (app: FastifyInstance, server = 'default'): Promise<void> {
+  for (;;) {
+    const status = await app.inventory.status(server)
+    if (status.ready && !status.syncing && status.sync_requested_at === null) return
+    await new Promise((resolve) => setTimeout(resolve, 20))
+  }
+}
+
 export function tempDir (t: Teardown, prefix = 'depgate-test-'): string {
   const dir = mkdtempSync(join(tmpdir(), prefix))
   t.teardown(() => { rmSync(dir, { recursive: true, force: true }) })

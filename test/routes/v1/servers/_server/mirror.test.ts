@@ -6,20 +6,11 @@
  */
 import t, { type Test } from 'tap'
 import { request } from 'undici'
-import type { FastifyInstance } from 'fastify'
-import { buildTestApp, type TestApp, until } from '../../../../helper.js'
+import { buildTestApp, type TestApp, until, untilReady } from '../../../../helper.js'
 
 const S = '/v1/servers/default'
 const canonical = (d: Record<string, unknown>): string => JSON.stringify(Object.keys(d).sort().map((k) => [k, d[k]]))
 const cmp = (a: string, b: string): number => a < b ? -1 : a > b ? 1 : 0
-
-export async function untilReady (app: FastifyInstance, server = 'default'): Promise<void> {
-  for (;;) {
-    const status = await app.inventory.status(server)
-    if (status.ready && !status.syncing && status.sync_requested_at === null) return
-    await new Promise((resolve) => setTimeout(resolve, 20))
-  }
-}
 
 function sameDevices (t: Test, got: any[], want: any[], message: string): void {
   t.same(got.map(canonical).sort(), want.map(canonical).sort(), message)
