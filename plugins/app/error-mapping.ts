@@ -79,13 +79,15 @@ function mapDepError (err: DepError, context: MappingContext): HttpProblem {
 
 /**
  * Failures that mean the database cannot serve right now, rather than a bug: a PostgreSQL
- * connection that is refused, dropped or timed out, SQLSTATE classes 08 (connection exception), 53
- * (insufficient resources: too many connections, disk full) and 57P (the server shutting down or
- * starting up), and SQLite's busy, locked, I/O, full and read-only errors. They answer 503 with
- * Retry-After, not 500: the request was fine and may succeed in a moment.
+ * connection that is refused, dropped or timed out, SQLSTATE classes 08 (connection exception, but
+ * not 08P01, a protocol violation: a bug), 53 (insufficient resources: too many connections, disk
+ * full) and 57P (the server shutting down or starting up), and SQLite's busy, I/O, full and
+ * read-only errors (SQLITE_LOCKED is a conflict within one connection: a bug). They answer 503
+ * with Retry-After, not 500: the request was fine and may succeed in a moment. Checked after
+ * Fastify's own 4xx errors, so a client hanging up mid-body (ECONNRESET, status 400) stays a 400.
  */
-const DATABASE_SQLSTATE = /^(08|53|57P)/
-const SQLITE_UNAVAILABLE = /^SQLITE_(BUSY|LOCKED|IOERR|FULL|CANTOPEN|READONLY)/
+const DATABASE_SQLSTATE = /^(08\d|53|57P)/
+const SQLITE_UNAVAILABLE = /^SQLITE_(BUSY|IOERR|FULL|CANTOPEN|READONLY)/
 const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN'])
 /** pg's own messages for a connection it lost or could not open (they carry no code). */
 const PG_CONNECTION_LOST = /^(Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error)/
@@ -130,12 +132,6 @@ function validationProblem (validation: ValidationEntry[], context: string | und
 export function mapError (error: unknown, context: MappingContext = {}): { problem: HttpProblem, internal: boolean } {
   if (error instanceof HttpProblem) return { problem: error, internal: false }
   if (error instanceof DepError) return { problem: mapDepError(error, context), internal: false }
-  if (isDatabaseUnavailable(error)) {
-    return {
-      problem: httpProblem(503, 'DATABASE_UNAVAILABLE', 'depgate\'s database is not answering right now; try again in a moment. If this lasts, an operator should check the database (DEPGATE_DATABASE_URL, or the disk holding DEPGATE_DATA_DIR); GET /readyz reports it too.', { retryAfterSeconds: DATABASE_RETRY_SECONDS }),
-      internal: false
-    }
-  }
   const err = (typeof error === 'object' && error !== null ? error : {}) as FastifyLikeError
   // Fastify sets `validation` only on request validation failures (zod's issues, via the provider).
   if (Array.isArray(err.validation)) return { problem: validationProblem(err.validation, err.validationContext), internal: false }
@@ -157,6 +153,12 @@ export function mapError (error: unknown, context: MappingContext = {}): { probl
   // Other 4xx from Fastify itself (bad URL encoding, …): keep the status, never the message.
   if (typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500) {
     return { problem: httpProblem(err.statusCode, 'BAD_REQUEST', 'The request could not be understood.'), internal: false }
+  }
+  if (isDatabaseUnavailable(error)) {
+    return {
+      problem: httpProblem(503, 'DATABASE_UNAVAILABLE', 'depgate\'s database is not answering right now; try again in a moment. If this lasts, an operator should check the database (DEPGATE_DATABASE_URL, or the disk holding DEPGATE_DATA_DIR); GET /readyz reports it too.', { retryAfterSeconds: DATABASE_RETRY_SECONDS }),
+      internal: false
+    }
   }
   return { problem: httpProblem(500, 'INTERNAL', 'depgate failed unexpectedly. The error has been logged with this request id.'), internal: true }
 }

@@ -26,11 +26,13 @@ export class SqliteSnapshotReader {
   #inSnapshot = false
   #writesAtStart = 0
   #end: NodeJS.Immediate | undefined
+  #closed = false
 
   constructor (private readonly file: string, private readonly opts: SnapshotReaderOptions) {}
 
   /** The first row of `sql` with `params`, read in the current snapshot. */
   get<Row> (sql: string, params: unknown[]): Row | undefined {
+    if (this.#closed) throw new Error('the SQLite snapshot reader is closed')
     const writes = this.opts.writes()
     if (this.#inSnapshot && writes !== this.#writesAtStart) this.#endSnapshot()
     const statement = this.#statement(sql)
@@ -47,6 +49,7 @@ export class SqliteSnapshotReader {
   }
 
   close (): void {
+    this.#closed = true
     if (this.#end !== undefined) clearImmediate(this.#end)
     this.#end = undefined
     this.#endSnapshot()
@@ -58,7 +61,14 @@ export class SqliteSnapshotReader {
   #endSnapshot (): void {
     if (!this.#inSnapshot) return
     this.#inSnapshot = false
-    this.#db?.exec('commit')
+    try {
+      this.#db?.exec('commit')
+    } /* c8 ignore start - ending a read transaction does not fail short of a broken connection */ catch {
+      // A connection left inside its transaction would refuse every later `begin`: start afresh.
+      this.#statements.clear()
+      this.#db?.close()
+      this.#db = undefined
+    } /* c8 ignore stop */
   }
 
   // Opened at the first lookup, once the main connection has created and migrated the file.

@@ -16,7 +16,8 @@ export const STATEMENT_CACHE_SIZE = 500
 export function withStatementCache (database: SqliteDatabase, size = STATEMENT_CACHE_SIZE, onWrite?: () => void): KyselySqliteDatabase {
   const cache = new Map<string, Statement>()
   const handOut = (statement: Statement): Statement => {
-    if (onWrite !== undefined && !statement.reader) onWrite()
+    // `reader` is also true of a write with RETURNING; `readonly` is false of BEGIN and COMMIT: either marks a write.
+    if (onWrite !== undefined && (!statement.reader || !statement.readonly)) onWrite()
     return statement
   }
   return {

@@ -109,6 +109,15 @@ for (const dialect of DIALECTS) {
         t.same(sync, await reads.getDevice(server, serial), `${server} ${serial}`)
         t.same(await now.getDevice(server, serial), sync, 'getDevice answers from the reader too')
       }
+      // A write through the same database, awaited within one event-loop turn (the snapshot's
+      // lifetime otherwise), is seen by the very next lookup.
+      let turnEnded = false
+      setImmediate(() => { turnEnded = true })
+      t.equal(now.getDeviceNow?.('default', rows[0].serial_number)?.last_success_at, '2026-04-02T00:00:00.000Z')
+      await db.updateTable('inventory_state').set({ last_success_at: '2026-05-01T00:00:00.000Z' }).where('server', '=', 'default').execute()
+      t.notOk(turnEnded, 'still the same turn')
+      t.equal(now.getDeviceNow?.('default', rows[0].serial_number)?.last_success_at, '2026-05-01T00:00:00.000Z')
+      await db.updateTable('inventory_state').set({ last_success_at: '2026-04-02T00:00:00.000Z' }).where('server', '=', 'default').execute()
     })
 
     t.test('listDevices: every sort key and order, walked page by page', async (t) => {

@@ -30,7 +30,7 @@ function setUp (t: Test) {
   return { main, other, reader, writes: () => writes }
 }
 
-t.test('the statement cache reports the statements that write, commits included, and not the reads', async (t) => {
+t.test('the statement cache reports the statements that write, commits and RETURNING included, and not the reads', async (t) => {
   const { main, writes } = setUp(t)
   const before = writes()
   main.prepare('select v from n').all([])
@@ -39,6 +39,9 @@ t.test('the statement cache reports the statements that write, commits included,
   main.prepare('update n set v = 2').run([])
   main.prepare('commit').run([])
   t.equal(writes(), before + 3)
+  // better-sqlite3 calls a statement with RETURNING a reader (it returns rows), yet it writes.
+  main.prepare('insert into n values (?, ?) returning v').all(['r', 9])
+  t.equal(writes(), before + 4)
 })
 
 t.test('the lookups of one turn share a snapshot; the next turn sees what others committed', async (t) => {
@@ -74,11 +77,15 @@ t.test('a snapshot never outlives its turn, so it never holds back the log: a ch
   t.same(reader.get(SELECT, ['a']), { v: 7 })
 })
 
-t.test('close ends an open snapshot and closes the connection; closing twice is harmless', async (t) => {
-  const { reader } = setUp(t)
+t.test('close ends an open snapshot and closes the connection for good; closing twice is harmless', async (t) => {
+  const { main, reader } = setUp(t)
   reader.get(SELECT, ['a'])
   reader.close()
   reader.close()
+  t.throws(() => reader.get(SELECT, ['a']), /reader is closed/, 'no connection is opened again after close')
   await nextTurn()
-  t.pass('the pending end of the snapshot was cancelled with it')
+  // The snapshot ended with the connection: nothing holds the log back.
+  main.prepare('update n set v = 8 where k = ?').run(['a'])
+  const [result] = main.prepare('pragma wal_checkpoint(truncate)').all([]) as Array<{ busy: number }>
+  t.equal(result.busy, 0)
 })

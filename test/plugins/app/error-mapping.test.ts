@@ -111,6 +111,8 @@ t.test('a database that cannot answer is a 503 DATABASE_UNAVAILABLE with Retry-A
   // A database that answers with an error about the query itself is a bug: still 500.
   const bugs: Array<[string, unknown]> = [
     ['SQLite constraint', new Sqlite.SqliteError('UNIQUE constraint failed', 'SQLITE_CONSTRAINT_PRIMARYKEY')],
+    ['SQLite locked (a conflict within one connection)', new Sqlite.SqliteError('database table is locked', 'SQLITE_LOCKED')],
+    ['PostgreSQL protocol violation (08P01)', pgError('08P01', 'bind message supplies 70000 parameters')],
     ['SQLite syntax', new Sqlite.SqliteError('near "x": syntax error', 'SQLITE_ERROR')],
     ['PostgreSQL undefined table (42P01)', pgError('42P01', 'relation "x" does not exist')],
     ['PostgreSQL unique violation (23505)', pgError('23505')],
@@ -121,4 +123,7 @@ t.test('a database that cannot answer is a 503 DATABASE_UNAVAILABLE with Retry-A
     t.notOk(isDatabaseUnavailable(err), name)
     t.equal(mapError(err).problem.statusCode, 500, name)
   }
+  // A client hanging up mid-body: Node's ECONNRESET, which Fastify marks 400. Not the database.
+  const hangUp = Object.assign(new Error('aborted'), { code: 'ECONNRESET', statusCode: 400 })
+  t.match(mapError(hangUp).problem, { statusCode: 400, code: 'BAD_REQUEST' })
 })

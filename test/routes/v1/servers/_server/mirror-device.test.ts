@@ -1,8 +1,10 @@
 /**
- * One device from the mirror, on both of the route's paths: the synchronous lookup (SQLite's
- * snapshot reader) and the awaited one (PostgreSQL's, taken here by a store without the
- * synchronous lookup). Same answers either way: the stored record, a device that left, a serial
- * the mirror never saw, a write seen at once, and Apple while the mirror is not ready.
+ * One device from the mirror, on both of the route's paths: the synchronous one (SQLite's snapshot
+ * reader) and the awaited one (PostgreSQL's; on SQLite taken here by a store that hides
+ * `getDeviceNow`, so the route awaits `getDevice`). Same answers either way: the stored record, a
+ * device that left, a serial the mirror never saw, a sync's changes, and Apple while the mirror
+ * is not ready. (That a write is seen within the same event-loop turn is tested at the store:
+ * inventory-reads.test.ts; each injected request here runs in a later turn.)
  */
 import t from 'tap'
 import type { Store } from '../../../../../src/store/index.js'
@@ -19,6 +21,7 @@ for (const [path, wrapStore] of [['synchronous lookup', undefined], ['awaited lo
     const sim = m.sim?.app
     if (sim === undefined) throw new Error('no simulator')
     const get = async (url: string) => await m.app.inject({ url, headers: m.auth() })
+    t.equal(typeof m.store.inventory.getDeviceNow, wrapStore === undefined && m.store.dialect === 'sqlite' ? 'function' : 'undefined', 'the path this test means to take')
     await m.app.ready()
     await untilReady(m.app)
     const [kept, left] = (await sim.inject('/_sim/devices')).json().devices as Array<{ serial_number: string }>
@@ -30,7 +33,7 @@ for (const [path, wrapStore] of [['synchronous lookup', undefined], ['awaited lo
     t.same(one.json(), kept, 'the stored record')
     t.match((await get(`${S}/devices/ZZZZ99999999`)).json(), { code: 'DEVICE_NOT_FOUND', detail: /not in depgate's mirror of server "default"/ })
 
-    // A sync's writes are seen by the very next read.
+    // A sync's changes are seen by the next read.
     await sim.inject({ method: 'PATCH', url: `/_sim/devices/${kept.serial_number}`, payload: { asset_tag: 'A123456' } })
     await sim.inject({ method: 'DELETE', url: `/_sim/devices/${left.serial_number}` })
     t.equal((await m.app.inject({ method: 'POST', url: `${S}/sync?wait=true`, headers: m.auth() })).statusCode, 200)
