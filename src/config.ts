@@ -4,6 +4,7 @@
  * never has to guess which of a dozen variables was mistyped.
  */
 import { z } from 'zod'
+import { DEFAULT_CONNECTIONS } from './dep/options.js'
 import { isPostgresUrl, MAX_POOL_SIZE, parsePostgresUrl } from './store/database-url.js'
 import { parseSecretKey } from './tokens/secret-key-file.js'
 
@@ -52,6 +53,7 @@ const envSchema = z.object({
   DEPGATE_SYNC_INTERVAL: int(5, 86_400).default(900),
   DEPGATE_SYNC_LEASE: int(3, 600).default(30),
   DEPGATE_SYNC_PAGE_SIZE: int(1, 1000).default(1000),
+  DEPGATE_DEP_CONNECTIONS: int(1, 256).default(DEFAULT_CONNECTIONS),
   DEPGATE_TOKEN_WEBHOOK_SECRET: z.string().min(16, 'must be at least 16 characters (generate one with: openssl rand -base64 32)').optional()
 })
 
@@ -79,6 +81,8 @@ export interface Config {
   tokenWebhook?: { url: string, secret: string }
   /** The device mirror: on by default; off serves every device read live from Apple. */
   inventory: { enabled: boolean, intervalMs: number, leaseMs: number, pageSize: number }
+  /** Connections to Apple per DEP server: calls beyond them wait for a free one. */
+  depConnections: number
 }
 
 export class ConfigError extends Error {
@@ -114,7 +118,8 @@ export function loadConfig (env: Record<string, string | undefined> = process.en
     simulator: e.DEPGATE_SIMULATOR,
     simulatorDevices: e.DEPGATE_SIMULATOR_DEVICES,
     tokenMaxBytes: e.DEPGATE_TOKEN_MAX_BYTES,
-    inventory: { enabled: e.DEPGATE_INVENTORY, intervalMs: e.DEPGATE_SYNC_INTERVAL * 1000, leaseMs: e.DEPGATE_SYNC_LEASE * 1000, pageSize: e.DEPGATE_SYNC_PAGE_SIZE }
+    inventory: { enabled: e.DEPGATE_INVENTORY, intervalMs: e.DEPGATE_SYNC_INTERVAL * 1000, leaseMs: e.DEPGATE_SYNC_LEASE * 1000, pageSize: e.DEPGATE_SYNC_PAGE_SIZE },
+    depConnections: e.DEPGATE_DEP_CONNECTIONS
   }
   if (e.DEPGATE_SECRET_KEY !== undefined) config.secretKey = e.DEPGATE_SECRET_KEY
   if ((e.DEPGATE_TOKEN_WEBHOOK_URL === undefined) !== (e.DEPGATE_TOKEN_WEBHOOK_SECRET === undefined)) {

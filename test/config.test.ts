@@ -13,7 +13,8 @@ t.test('defaults', async (t) => {
     simulator: 'auto',
     simulatorDevices: 2000,
     tokenMaxBytes: 65536,
-    inventory: { enabled: true, intervalMs: 900000, leaseMs: 30000, pageSize: 1000 }
+    inventory: { enabled: true, intervalMs: 900000, leaseMs: 30000, pageSize: 1000 },
+    depConnections: 8
   })
 })
 
@@ -32,6 +33,7 @@ t.test('every variable is read, empty strings count as unset', async (t) => {
     DEPGATE_BODY_LIMIT: '2048',
     DEPGATE_SIMULATOR: 'off',
     DEPGATE_SIMULATOR_DEVICES: '10',
+    DEPGATE_DEP_CONNECTIONS: '32',
     DEPGATE_PORT_UNRELATED: 'x'
   })
   t.match(c, {
@@ -46,7 +48,8 @@ t.test('every variable is read, empty strings count as unset', async (t) => {
     rateLimit: 60,
     bodyLimit: 2048,
     simulator: 'off',
-    simulatorDevices: 10
+    simulatorDevices: 10,
+    depConnections: 32
   })
   t.equal(c.adminKey, 'Zq8-vR2_pL5xN7cW1mK9tY3bH6dF4gJ0sA')
   t.equal(loadConfig({ DEPGATE_PORT: '' }).port, 8080)
@@ -56,6 +59,7 @@ t.test('every variable is read, empty strings count as unset', async (t) => {
 })
 
 const wrong: Array<[string, string, RegExp]> = [
+  ['DEPGATE_DEP_CONNECTIONS', '0', /whole number between 1 and 256/],
   ['DEPGATE_PORT', 'eighty', /whole number between 0 and 65535/],
   ['DEPGATE_PORT', '70000', /whole number/],
   ['DEPGATE_PORT', '80.5', /whole number/],

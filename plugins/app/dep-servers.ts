@@ -143,6 +143,7 @@ export function createDepServersPlugin (opts: DepServersPluginOptions = {}) {
       let client = clients.get(record.name)
       if (client === undefined) {
         client = trackClient(new DepClient({
+          connections: fastify.config.depConnections,
           ...opts.clientOptions,
           token: record.token,
           baseUrl: record.baseUrl ?? APPLE_BASE_URL,

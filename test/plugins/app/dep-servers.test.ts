@@ -96,3 +96,19 @@ t.test('automatic audit entries: defaults, route action, annotations, status wit
   } as unknown as FastifyRequest, 200), { keyId: 'k', action: 'a', target: 't', result: 'ok', detail: 'd' })
   t.equal(auditEntryFor({ ...base, routeOptions: { url: '/v1/x', config: { audit: 'x.do' } } } as unknown as FastifyRequest, 200).action, 'x.do')
 })
+
+t.test('DEPGATE_DEP_CONNECTIONS bounds the calls to Apple that run at once, per server', async (t) => {
+  const LATENCY_MS = 300
+  const timeTwoCalls = async (connections: string): Promise<number> => {
+    const { app, sim } = await buildTestApp(t, { env: { DEPGATE_DEP_CONNECTIONS: connections } })
+    const client = app.depServers.get('default').client
+    await client.getAccount() // the session, outside the timing
+    await sim?.app.inject({ method: 'POST', url: '/_sim/faults', payload: { endpoint: 'account', kind: 'latency', ms: LATENCY_MS, times: 0 } })
+    const started = performance.now()
+    await Promise.all([client.getAccount(), client.getAccount()])
+    return performance.now() - started
+  }
+  // One connection: the second call can only start once the first has answered (with the default
+  // 8 both would wait at once and finish in about one latency). A lower bound: load cannot break it.
+  t.ok(await timeTwoCalls('1') >= 2 * LATENCY_MS - 20, 'one at a time')
+})
