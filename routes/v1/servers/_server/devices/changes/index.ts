@@ -72,6 +72,8 @@ const plugin: FastifyPluginAsyncZod = async (fastify) => {
       const aborter = new AbortController()
       const onClose = () => { aborter.abort() }
       reply.raw.once('close', onClose)
+      // A caller that hung up during the reads above is already gone: its 'close' has fired.
+      if (reply.raw.destroyed) aborter.abort()
       try {
         if (await fastify.inventory.waitForChange(server, since, waitSeconds * 1000, aborter.signal)) page = await reads.changesSince(server, since, limit)
       } finally {
