@@ -3,12 +3,25 @@
  * before it began (while the route was still reading the feed), the wait ends at once instead of
  * holding its timer and listener for up to 60 s.
  */
+import type { FastifyInstance } from 'fastify'
 import t from 'tap'
 import { request } from 'undici'
 import type { Store } from '../../../../../src/store/index.js'
 import { buildTestApp, until, untilReady } from '../../../../helper.js'
 
 const S = '/v1/servers/default'
+
+/** Starts the app on a loopback port and records the abort signal of every long-poll wait it begins. */
+async function listenRecordingWaits (app: FastifyInstance): Promise<{ url: string, waits: AbortSignal[] }> {
+  const waits: AbortSignal[] = []
+  const inventory = app.inventory
+  const waitForChange = inventory.waitForChange.bind(inventory)
+  inventory.waitForChange = async (server, since, ms, signal) => {
+    if (signal !== undefined) waits.push(signal)
+    return await waitForChange(server, since, ms, signal)
+  }
+  return { url: await app.listen({ host: '127.0.0.1', port: 0 }), waits }
+}
 
 t.test('a caller that hangs up before the wait begins does not leave a wait behind', async (t) => {
   let entered: () => void = () => {}
@@ -33,16 +46,7 @@ t.test('a caller that hangs up before the wait begins does not leave a wait behi
   const m = await buildTestApp(t, { env: { DEPGATE_INVENTORY: 'true' }, simulator: { devices: 3 }, wrapStore })
   await m.app.ready()
   await untilReady(m.app)
-  const waits: AbortSignal[] = []
-  const inventory = m.app.inventory
-  const waitForChange = inventory.waitForChange.bind(inventory)
-  inventory.waitForChange = async (server, since, ms, signal) => {
-    if (signal !== undefined) waits.push(signal)
-    return await waitForChange(server, since, ms, signal)
-  }
-  await m.app.listen({ host: '127.0.0.1', port: 0 })
-  const address = m.app.server.address()
-  const url = `http://127.0.0.1:${typeof address === 'object' && address !== null ? address.port : 0}`
+  const { url, waits } = await listenRecordingWaits(m.app)
 
   hold = true
   const caller = new AbortController()
@@ -62,16 +66,7 @@ t.test('a caller that hangs up during a long poll ends the wait', async (t) => {
   const m = await buildTestApp(t, { env: { DEPGATE_INVENTORY: 'true' }, simulator: { devices: 5 } })
   await m.app.ready()
   await untilReady(m.app)
-  const waits: AbortSignal[] = []
-  const inventory = m.app.inventory
-  const waitForChange = inventory.waitForChange.bind(inventory)
-  inventory.waitForChange = async (server, since, ms, signal) => {
-    if (signal !== undefined) waits.push(signal)
-    return await waitForChange(server, since, ms, signal)
-  }
-  await m.app.listen({ host: '127.0.0.1', port: 0 })
-  const address = m.app.server.address()
-  const url = `http://127.0.0.1:${typeof address === 'object' && address !== null ? address.port : 0}`
+  const { url, waits } = await listenRecordingWaits(m.app)
   const caller = new AbortController()
   const poll = request(`${url}${S}/devices/changes?since=5&wait=60`, { headers: m.auth(), signal: caller.signal })
   await until('the route is waiting', async () => waits.length > 0)
