@@ -107,12 +107,13 @@ t.test('killed with SIGKILL in the middle of a sync, then restarted: the mirror 
 
   const second = await startDepgate(t, env)
   const truth = await simTruth(sim.control)
-  await until('the mirror to catch up', async () => await equal(db, truth), 60_000)
+  // The run is logged after its commit: wait for both, or the log line can still be in the pipe.
+  await until('the mirror to catch up (and the run to be logged)', async () => await equal(db, truth) && syncRuns(second) >= 1, 60_000)
   sameDevices(t, await mirrorDevices(db), truth, 'the mirror equals the truth')
   const { ops } = await replayChanges(t, db)
   // A patch that sets what a device already had is no change; every add and delete shows exactly once.
   t.match(ops, { added: 2400, removed: 150 }, 'every change exactly once')
-  t.ok(syncRuns(second) >= 1)
+  t.ok(syncRuns(second) >= 1, 'the restarted process synced')
   second.child.kill('SIGTERM')
   await second.exited
   t.equal((await state())?.lease_owner, null, 'a graceful stop hands the lease back')
