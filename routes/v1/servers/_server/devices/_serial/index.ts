@@ -6,7 +6,7 @@ import { mirrorDeviceSchema, sourceSchema } from '../../../../../../src/api/mirr
 import { appleHeaders, mirrorHeaders, type SourceChoice, useMirror } from '../../../../../../src/api/mirror-source.js'
 import { docs, errorResponses } from '../../../../../../src/api/route-kit.js'
 import { serialParamsSchema } from '../../../../../../src/api/serials.js'
-import type { DepClient } from '../../../../../../src/dep/index.js'
+import type { DepServer } from '../../../../../../plugins/app/dep-servers.js'
 import type { DeviceLookup } from '../../../../../../src/store/inventory-reads.js'
 import { httpProblem } from '../../../../../../src/problems.js'
 
@@ -30,16 +30,16 @@ const plugin: FastifyPluginAsyncZod = async (fastify) => {
   }, (request, reply) => {
     const { server, serial } = request.params
     const { source } = request.query
-    const { client } = fastify.depServers.get(server)
+    const dep = fastify.depServers.get(server) // an unknown server answers 404 here, whatever the source
     const enabled = fastify.inventory.enabled
-    if (!enabled || source === 'apple') return askApple(reply, client, server, serial)
+    if (!enabled || source === 'apple') return askApple(reply, dep, serial)
     const choice = { enabled, server, source, needsMirror: false }
     const inventory = fastify.store.inventory
     // The hot path on SQLite: a synchronous lookup and a synchronous answer, no promise at all.
     if (inventory.getDeviceNow !== undefined) {
-      return answerFromMirror(reply, choice, serial, inventory.getDeviceNow(server, serial)) ? undefined : askApple(reply, client, server, serial)
+      return answerFromMirror(reply, choice, serial, inventory.getDeviceNow(server, serial)) ? undefined : askApple(reply, dep, serial)
     }
-    return inventory.getDevice(server, serial).then((found) => answerFromMirror(reply, choice, serial, found) ? undefined : askApple(reply, client, server, serial))
+    return inventory.getDevice(server, serial).then((found) => answerFromMirror(reply, choice, serial, found) ? undefined : askApple(reply, dep, serial))
   })
 }
 
@@ -59,9 +59,10 @@ function answerFromMirror (reply: FastifyReply, choice: SourceChoice, serial: st
   return true
 }
 
-async function askApple (reply: FastifyReply, client: DepClient, server: string, serial: string): Promise<z.infer<typeof deviceDetailSchema>> {
+async function askApple (reply: FastifyReply, dep: DepServer, serial: string): Promise<z.infer<typeof deviceDetailSchema>> {
   appleHeaders(reply)
-  const details = await client.getDeviceDetails([serial])
+  const server = dep.name
+  const details = await dep.client.getDeviceDetails([serial])
   const device = details[serial]
   if (device === undefined || device.response_status === 'NOT_ACCESSIBLE') {
     throw httpProblem(404, 'DEVICE_NOT_ACCESSIBLE', `Device ${serial} is not assigned to this MDM server ("${server}") in Apple Business Manager or Apple School Manager, or the serial number is wrong. Assign it to this server in the portal, then try again.`)
