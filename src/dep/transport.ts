@@ -11,6 +11,7 @@ import { Pool, type Dispatcher } from 'undici'
 import { DepTransportError, type DepEndpoint } from './errors.js'
 import { backoffDelay, parseRetryAfter, type RetryPolicy } from './retry.js'
 import type { DepClientEvent } from './options.js'
+import { fetchText, type TextAnswer } from './text-answer.js'
 
 export interface WireRequest {
   endpoint: DepEndpoint
@@ -26,12 +27,7 @@ export interface WireRequest {
   signal?: AbortSignal
 }
 
-export interface WireResponse {
-  status: number
-  /** Lower-case names; repeated headers joined with ", ". */
-  headers: Record<string, string>
-  body: string
-}
+export type WireResponse = TextAnswer
 
 export interface TransportOptions {
   baseUrl: URL
@@ -52,17 +48,6 @@ const RETRY_STATUSES = new Set([429, 500, 502, 503, 504])
 function errorCode (err: unknown): string | undefined {
   const code: unknown = Object(err).code
   return typeof code === 'string' ? code : undefined
-}
-
-function flattenHeaders (headers: Record<string, string | string[] | undefined>): Record<string, string> {
-  // A plain loop: this runs on every answer from Apple, and Object.entries + flat + join allocate per header.
-  const out: Record<string, string> = {}
-  for (const name in headers) {
-    const value = headers[name]
-    // undici only lists headers that were sent, so a value is never undefined here.
-    out[name.toLowerCase()] = Array.isArray(value) ? value.join(', ') : value as string
-  }
-  return out
 }
 
 export class Transport {
@@ -129,18 +114,15 @@ export class Transport {
     await this.opts.retry.sleep(delayMs, req.signal)
   }
 
-  private async once (req: WireRequest): Promise<WireResponse> {
-    const res = await this.dispatcher.request({
+  private once (req: WireRequest): Promise<WireResponse> {
+    return fetchText(this.dispatcher, {
       origin: this.origin,
       path: this.prefix + req.path,
       method: req.method,
       headers: req.headers(),
       body: req.body,
       headersTimeout: this.opts.timeouts.headersMs,
-      bodyTimeout: this.opts.timeouts.bodyMs,
-      signal: req.signal
-    })
-    const body = await res.body.text()
-    return { status: res.statusCode, headers: flattenHeaders(res.headers), body }
+      bodyTimeout: this.opts.timeouts.bodyMs
+    }, req.signal)
   }
 }

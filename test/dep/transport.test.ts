@@ -180,7 +180,7 @@ t.test('connect errors that prove nothing was sent are retried even for unsafe r
 })
 
 t.test('an unexpected failure from a dispatcher is a NETWORK_ERROR that names no code', async (t) => {
-  const broken = { request: async () => { throw new Error('boom') }, close: async () => {} } as unknown as Dispatcher
+  const broken = { dispatch: () => { throw new Error('boom') }, close: async () => {} } as unknown as Dispatcher
   const transport = new Transport({
     baseUrl: new URL('http://127.0.0.1:9'),
     dispatcher: broken,
