@@ -18,8 +18,8 @@ export const CONTROL_DOCS = {
     {
       method: 'POST',
       path: '/_sim/faults',
-      body: '{ endpoint: DepEndpoint | "*", kind, times?: number (default 1, 0 = until cleared), ms?, status?, code?, retryAfter?, count? }',
-      description: 'latency {ms}: delay the answer; status {status, code?, retryAfter?}: answer that status with that code (and a Retry-After header); drop: close the connection without answering; truncate: send the first half of a successful body; same_cursor: fetch/sync answer with the cursor sent and more_to_follow true; content_type: a successful status with a text/html body; throttle {count?, retryAfter?}: assign_profile answers THROTTLED for the next count serials (default all) with retry_after_seconds',
+      body: '{ endpoint: DepEndpoint | "*", kind, times?: number (default 1, 0 = until cleared), share?: number (0 < share <= 1, default every call), ms?, status?, code?, retryAfter?, count? }',
+      description: 'share: the fault fires on that share of the calls it could apply to, drawn at random per call from a fixed-seed PRNG (calls it skips do not count against times; the next fault of the same kind gets its chance); latency {ms}: delay the answer; status {status, code?, retryAfter?}: answer that status with that code (and a Retry-After header); drop: close the connection without answering; truncate: send the first half of a successful body; same_cursor: fetch/sync answer with the cursor sent and more_to_follow true; content_type: a successful status with a text/html body; throttle {count?, retryAfter?}: assign_profile answers THROTTLED for the next count serials (default all) with retry_after_seconds',
       response: '{ id: number }'
     },
     { method: 'DELETE', path: '/_sim/faults', description: 'clear every fault', response: '{ cleared: number }' },
