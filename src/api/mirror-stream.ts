@@ -36,14 +36,48 @@ export function pageJson (devices: MirrorDevice[], nextPageToken: string | null,
 }
 
 export interface WholeListOptions {
-  batches: AsyncIterable<MirrorDevice[]>
+  /** Ended (return()) when the list is, even before its first read: see endingSource. */
+  batches: AsyncGenerator<MirrorDevice[], void, undefined>
   tail: ListTail
   res: ServerResponse
   problem: (err: unknown) => Problem
 }
 
+/**
+ * `gen`, whose return() and throw() also end `source`. A generator ended before its first next()
+ * never runs its body, so its `for await` cannot end the source: Readable.from does just that to
+ * a stream destroyed before its first read (a client gone while the first batch was read), and the
+ * source (the store's stream) holds a database snapshot until it is ended.
+ */
+function endingSource<T> (gen: AsyncGenerator<T, void, undefined>, source: AsyncGenerator<unknown, void, undefined>): AsyncGenerator<T, void, undefined> {
+  const ret = gen.return.bind(gen)
+  const thr = gen.throw.bind(gen)
+  // Ending a generator that has finished already does nothing.
+  const end = async (): Promise<void> => { await source.return() }
+  return Object.assign(gen, {
+    async return (value: void) {
+      try {
+        return await ret(value)
+      } finally {
+        await end()
+      }
+    },
+    async throw (err: unknown) {
+      try {
+        return await thr(err)
+      } finally {
+        await end()
+      }
+    }
+  })
+}
+
 /** The whole list as one MirrorDeviceList JSON document, a batch at a time. */
-export async function * jsonList (opts: WholeListOptions): AsyncGenerator<string, void, undefined> {
+export function jsonList (opts: WholeListOptions): AsyncGenerator<string, void, undefined> {
+  return endingSource(jsonText(opts), opts.batches)
+}
+
+async function * jsonText (opts: WholeListOptions): AsyncGenerator<string, void, undefined> {
   yield '{"devices":['
   let count = 0
   for await (const batch of opts.batches) {
@@ -55,7 +89,11 @@ export async function * jsonList (opts: WholeListOptions): AsyncGenerator<string
 }
 
 /** The whole list as NDJSON: a device a line, then the trailer `{"count","synced_at","last_seq"}`. */
-export async function * ndjsonList (opts: WholeListOptions): AsyncGenerator<string, void, undefined> {
+export function ndjsonList (opts: WholeListOptions): AsyncGenerator<string, void, undefined> {
+  return endingSource(ndjsonText(opts), opts.batches)
+}
+
+async function * ndjsonText (opts: WholeListOptions): AsyncGenerator<string, void, undefined> {
   let count = 0
   try {
     for await (const batch of opts.batches) {
@@ -83,9 +121,9 @@ export function changesJson (page: ChangesPage, since: number): string {
  */
 export async function firstBatchRead (batches: AsyncGenerator<MirrorDevice[], void, undefined>): Promise<AsyncGenerator<MirrorDevice[], void, undefined>> {
   const first = await batches.next()
-  return (async function * () {
+  return endingSource((async function * () {
     if (first.done === true) return
     yield first.value
     yield * batches
-  })()
+  })(), batches)
 }

@@ -51,19 +51,22 @@ export async function createStore (opts: StoreOptions): Promise<Store> {
     throw err
   } /* c8 ignore stop */
   const now = opts.now ?? (() => new Date())
+  const inventory = createInventoryRepository(db, now, reader)
   let closed = false
   return {
     dialect: name,
     servers: createServerRepository(db, now),
     keys: createApiKeyRepository(db, now, opts.authCache),
     audit: createAuditRepository(db, now),
-    inventory: createInventoryRepository(db, now, reader),
+    inventory,
     async ping () {
       await sql`select 1`.execute(db)
     },
     async close () {
       if (closed) return
       closed = true
+      // A stream still open holds a pooled connection (the pool's end would wait for it) or a SQLite read connection.
+      await inventory.endStreams()
       reader?.close()
       await db.destroy()
     }

@@ -7,8 +7,13 @@
  * Ordering and keyset pagination: a sort column may be null, so every sort compares
  * `coalesce(column, '')` and breaks ties with the serial (unique per server), which gives a total
  * order both dialects agree on (the test database uses the C collation, SQLite compares bytes).
+ *
+ * Consistency: a read that takes several queries must see one state of the mirror, or a sync
+ * committing between two of them shows through. The summary is one statement; a stream reads
+ * all its pages in one snapshot (see `openSnapshot`).
  */
-import { type AliasableExpression, type CompiledQuery, type ExpressionBuilder, type Expression, type Kysely, type SqlBool, sql } from 'kysely'
+import Sqlite from 'better-sqlite3'
+import { type AliasableExpression, type CompiledQuery, type ExpressionBuilder, type Expression, type Kysely, type SqlBool, SqliteAdapter, sql } from 'kysely'
 import type { Database } from './schema.js'
 import type { SqliteSnapshotReader } from './sqlite-reader.js'
 
@@ -108,10 +113,17 @@ export interface InventoryReads {
    */
   readonly getDeviceNow?: (server: string, serial: string) => DeviceLookup | undefined
   listDevices (server: string, opts: ListOptions): Promise<DevicePage>
-  /** Every selected device in the list's order, `batchSize` rows a query (keyset pages), so the fleet is never held at once. */
+  /**
+   * Every selected device in the list's order, `batchSize` rows a query (keyset pages), so the
+   * fleet is never held at once. All pages are read in one snapshot, held from the first page
+   * until the generator finishes or is ended with return()/throw(): end it.
+   */
   streamDevices (server: string, opts?: StreamOptions): AsyncGenerator<MirrorDevice[], void, undefined>
+  /** Counts read in one statement, so they always add up. */
   summary (server: string): Promise<Summary>
   changesSince (server: string, since: number, limit: number): Promise<ChangesPage>
+  /** Ends the snapshot of every stream still open (their next page fails): the store calls it when it closes. */
+  endStreams (): Promise<void>
 }
 
 /** The label the summary uses for a device without the field. */
@@ -152,10 +164,15 @@ function afterWhere (eb: Eb, key: SortKey, order: SortOrder, after: PagePosition
 
 const num = (v: unknown): number => Number(v)
 
-function byValue (rows: Array<{ value: string | null, n: unknown }>): Record<string, number> {
-  const out: Record<string, number> = {}
-  for (const r of rows) out[r.value ?? NONE] = (out[r.value ?? NONE] ?? 0) + num(r.n)
-  return out
+type SummaryColumn = 'device_family' | 'model' | 'os' | 'profile_status'
+
+/** Runs a compiled query and returns its rows: on the store's connections, or in a stream's snapshot. */
+type Run = <R>(query: CompiledQuery<R>) => Promise<R[]>
+
+/** One stream's read snapshot: the pages it runs all see the database as of the first one. */
+interface Snapshot {
+  run: Run
+  end: () => Promise<void>
 }
 
 const SERVER = '\u0000server'
@@ -183,7 +200,7 @@ export function createInventoryReads (db: Kysely<Database>, reader?: SqliteSnaps
   const getDeviceNow = reader === undefined
     ? undefined
     : (server: string, serial: string) => toDeviceLookup(reader.get<LookupRow>(lookup.sql, lookupParameters(server, serial)))
-  async function listDevices (server: string, opts: ListOptions): Promise<DevicePage> {
+  async function readPage (run: Run, server: string, opts: ListOptions): Promise<DevicePage> {
     const key = opts.sort ?? 'serial_number'
     const order = opts.order ?? 'asc'
     const after = opts.after
@@ -192,13 +209,69 @@ export function createInventoryReads (db: Kysely<Database>, reader?: SqliteSnaps
       .where((eb) => after === undefined ? selectionWhere(eb, server, opts) : eb.and([selectionWhere(eb, server, opts), afterWhere(eb, key, order, after)]))
     if (key !== 'serial_number') query = query.orderBy((eb) => sortExpression(eb, key), order)
     // One more row than asked tells whether another page follows without a count.
-    const rows = await query.orderBy('serial_number', order).limit(opts.limit + 1).execute()
+    const rows = await run(query.orderBy('serial_number', order).limit(opts.limit + 1).compile())
     const more = rows.length > opts.limit
     if (more) rows.pop()
     const devices = rows.map((r) => ({ serial_number: r.serial_number, record: r.record, removed_at: r.removed_at }))
     if (!more) return { devices }
     const last = rows[rows.length - 1]
     return { devices, next: { value: last.sort_value, serial: last.serial_number } }
+  }
+  const run: Run = async (query) => (await db.executeQuery(query)).rows
+
+  /*
+   * A stream's pages are separate queries: with a sort other than the serial, a sync that changes
+   * a device's sort value between two of them would move it from the unread part of the order to
+   * the read part (never sent) or back (sent twice). So every page of a stream is read in one
+   * snapshot, a transaction held until the stream ends:
+   * - PostgreSQL: REPEATABLE READ (read only) on one pooled connection.
+   * - SQLite: its own read-only connection to the file, in a deferred transaction whose first
+   *   page fixes the snapshot. Not the main connection: the syncer writes on it, and Kysely gives
+   *   a transaction that connection alone until it ends, so a stream held by a slow client would
+   *   stop syncing (and every other query). Not the snapshot reader either: it ends its snapshot
+   *   every event-loop turn. In WAL mode the syncer commits meanwhile; the stream does not see it.
+   */
+  const sqlite = db.getExecutor().adapter instanceof SqliteAdapter
+  const open = new Set<Snapshot>()
+
+  async function sqliteSnapshot (): Promise<Snapshot> {
+    const { rows: [main] } = await sql<{ file: string }>`select file from pragma_database_list where name = 'main'`.execute(db)
+    const connection = new Sqlite(main.file, { readonly: true, fileMustExist: true })
+    connection.pragma('busy_timeout = 5000')
+    connection.exec('begin')
+    return {
+      run: async <R>(query: CompiledQuery<R>) => connection.prepare(query.sql).all(query.parameters) as R[],
+      // Closing the connection ends its read transaction.
+      end: async () => { connection.close() }
+    }
+  }
+
+  async function postgresSnapshot (): Promise<Snapshot> {
+    const trx = await db.startTransaction().setIsolationLevel('repeatable read').setAccessMode('read only').execute()
+    return {
+      run: async (query) => (await trx.executeQuery(query)).rows,
+      // Releases the connection to the pool, even when the rollback fails.
+      end: async () => { await trx.rollback().execute() }
+    }
+  }
+
+  async function openSnapshot (): Promise<Snapshot> {
+    const opened = sqlite ? await sqliteSnapshot() : await postgresSnapshot()
+    let ended = false
+    const snapshot: Snapshot = {
+      async run (query) {
+        if (ended) throw new Error('the stream was ended: the store is closing')
+        return await opened.run(query)
+      },
+      async end () {
+        if (ended) return
+        ended = true
+        open.delete(snapshot)
+        await opened.end()
+      }
+    }
+    open.add(snapshot)
+    return snapshot
   }
 
   return {
@@ -220,39 +293,46 @@ export function createInventoryReads (db: Kysely<Database>, reader?: SqliteSnaps
       return toDeviceLookup(row)
     },
 
-    listDevices,
+    listDevices: async (server, opts) => await readPage(run, server, opts),
 
     async * streamDevices (server, opts = {}) {
-      let after: PagePosition | undefined
-      do {
-        const page: DevicePage = await listDevices(server, { ...opts, limit: opts.batchSize ?? STREAM_BATCH, ...(after === undefined ? {} : { after }) })
-        if (page.devices.length > 0) yield page.devices
-        after = page.next
-      } while (after !== undefined)
+      const snapshot = await openSnapshot()
+      try {
+        let after: PagePosition | undefined
+        do {
+          const page: DevicePage = await readPage(snapshot.run, server, { ...opts, limit: opts.batchSize ?? STREAM_BATCH, ...(after === undefined ? {} : { after }) })
+          if (page.devices.length > 0) yield page.devices
+          after = page.next
+        } while (after !== undefined)
+      } finally {
+        // Also when the consumer stops early (return() or throw() suspends us at the yield).
+        await snapshot.end()
+      }
     },
 
     async summary (server) {
-      const present = db.selectFrom('inventory_devices').where('server', '=', server).where('removed_at', 'is', null)
-      const group = async (column: 'device_family' | 'model' | 'os' | 'profile_status') => byValue(await present
-        .select((eb) => [eb.ref(column).as('value'), eb.fn.countAll().as('n')])
+      // One statement (UNION ALL of the groupings and the two totals) is one snapshot on both
+      // dialects: separate queries could straddle a sync's commit and give counts that disagree.
+      const devices = (removed: boolean) => db.selectFrom('inventory_devices').where('server', '=', server).where('removed_at', removed ? 'is not' : 'is', null)
+      const grouped = (column: SummaryColumn) => devices(false)
+        .select((eb) => [sql.lit<string>(column).as('name'), eb.ref(column).as('value'), eb.fn.countAll().as('n')])
         .groupBy(column)
-        .execute())
-      const counts = await db.selectFrom('inventory_devices')
-        .select((eb) => [
-          eb.fn.countAll().as('all'),
-          eb.fn.count('removed_at').as('removed')
-        ])
-        .where('server', '=', server)
-        .executeTakeFirstOrThrow()
-      const removed = num(counts.removed)
-      return {
-        total: num(counts.all) - removed,
-        removed,
-        by_device_family: await group('device_family'),
-        by_model: await group('model'),
-        by_os: await group('os'),
-        by_profile_status: await group('profile_status')
+      const total = (name: 'total' | 'removed') => devices(name === 'removed')
+        .select((eb) => [sql.lit<string>(name).as('name'), sql<string | null>`null`.as('value'), eb.fn.countAll().as('n')])
+      // The totals last: PostgreSQL takes the type of their null `value` from the branches before.
+      const rows = await grouped('device_family').unionAll(grouped('model')).unionAll(grouped('os')).unionAll(grouped('profile_status'))
+        .unionAll(total('total')).unionAll(total('removed'))
+        .execute()
+      const out: Summary = { total: 0, removed: 0, by_device_family: {}, by_model: {}, by_os: {}, by_profile_status: {} }
+      for (const r of rows) {
+        if (r.name === 'total' || r.name === 'removed') out[r.name] = num(r.n)
+        else {
+          const counts = out[`by_${r.name as SummaryColumn}`]
+          // A null and a literal '(none)' count together.
+          counts[r.value ?? NONE] = (counts[r.value ?? NONE] ?? 0) + num(r.n)
+        }
       }
+      return out
     },
 
     async changesSince (server, since, limit) {
@@ -270,6 +350,10 @@ export function createInventoryReads (db: Kysely<Database>, reader?: SqliteSnaps
         // The state row is written in the change's transaction; max() guards a feed read between two of them.
         last_seq: Math.max(num(state?.last_seq ?? 0), lastChange)
       }
+    },
+
+    async endStreams () {
+      await Promise.allSettled([...open].map(async (snapshot) => { await snapshot.end() }))
     }
   }
 }

@@ -1,14 +1,22 @@
 /**
  * The mirror's read queries on both dialects, over rows written directly with Kysely (the fixture
- * below), so these tests depend only on the tables, not on the syncer.
+ * below), so these tests depend only on the tables, not on the syncer. The snapshot tests at the
+ * end commit syncs through the store's write API between (or during) a read's queries.
  */
-import { Kysely } from 'kysely'
+import { randomBytes } from 'node:crypto'
+import { once } from 'node:events'
+import type { ServerResponse } from 'node:http'
+import { Readable } from 'node:stream'
+import { isDeepStrictEqual } from 'node:util'
+import { Kysely, type LogEvent, sql } from 'kysely'
 import t, { type Test } from 'tap'
-import { createDialect } from '../../src/store/dialect.js'
+import { firstBatchRead, jsonList, ndjsonList } from '../../src/api/mirror-stream.js'
+import type { DeviceRecord, Store } from '../../src/store/index.js'
+import { createDialect, type DialectOptions } from '../../src/store/dialect.js'
 import type { SqliteSnapshotReader } from '../../src/store/sqlite-reader.js'
-import { createInventoryReads, type InventoryReads, NONE, SORT_KEYS, type SortKey, type SortOrder } from '../../src/store/inventory-reads.js'
+import { createInventoryReads, type InventoryReads, type MirrorDevice, NONE, SORT_KEYS, type SortKey, type SortOrder } from '../../src/store/inventory-reads.js'
 import type { Database, InventoryDevicesTable } from '../../src/store/schema.js'
-import { DIALECTS, openTestStore, type TestDialect } from '../databases.js'
+import { createTestDatabase, DIALECTS, openTestStore, type TestDatabase, type TestDialect, type TestStore } from '../databases.js'
 
 const FAMILIES = [['Mac', 'OSX', 'MacBook Pro'], ['Mac', 'OSX', 'Mac mini'], ['iPad', 'iPadOS', 'iPad Air'], ['iPhone', 'iOS', 'iPhone 15'], [null, null, null]] as const
 const STATUSES = ['empty', 'assigned', 'pushed', null] as const
@@ -48,12 +56,17 @@ function fixture (server: string): Row[] {
   })
 }
 
-interface Fixture { reads: InventoryReads, db: Kysely<Database>, rows: Row[], reader?: SqliteSnapshotReader }
+interface Fixture { reads: InventoryReads, db: Kysely<Database>, rows: Row[], reader?: SqliteSnapshotReader, store: TestStore, database: TestDatabase, application: string }
 
-async function setup (t: Test, dialect: TestDialect): Promise<Fixture> {
-  const store = await openTestStore(t, dialect)
-  const { dialect: d, reader } = createDialect('dataDir' in store.database ? { dataDir: store.database.dataDir } : { databaseUrl: store.database.databaseUrl })
-  const db = new Kysely<Database>({ dialect: d })
+const dialectOptions = (database: TestDatabase): DialectOptions => 'dataDir' in database ? { dataDir: database.dataDir } : { databaseUrl: database.databaseUrl }
+
+async function setup (t: Test, dialect: TestDialect, log?: (event: LogEvent) => Promise<void>): Promise<Fixture> {
+  const database = await createTestDatabase(t, dialect)
+  // On PostgreSQL the store's connections carry their own application_name, so a test can find them in pg_stat_activity.
+  const application = `depgate_reads_${randomBytes(4).toString('hex')}`
+  const store = await openTestStore(t, dialect, { database: 'dataDir' in database ? database : { ...database, databaseUrl: withParameter(database.databaseUrl, 'application_name', application) } })
+  const { dialect: d, reader } = createDialect(dialectOptions(database))
+  const db = new Kysely<Database>({ dialect: d, ...(log === undefined ? {} : { log }) })
   t.teardown(async () => {
     reader?.close()
     await db.destroy()
@@ -67,7 +80,13 @@ async function setup (t: Test, dialect: TestDialect): Promise<Fixture> {
   const ops = ['added', 'added', 'modified', 'added', 'removed', 'modified', 'added'] as const
   await db.insertInto('inventory_changes').values(ops.map((op, i) => ({ server: 'default', seq: i + 1, serial_number: rows[i].serial_number, op, at: `2026-04-0${1 + i}T00:00:00.000Z`, record: rows[i].record }))).execute()
   await db.insertInto('inventory_changes').values({ server: 'other', seq: 1, serial_number: 'X', op: 'added', at: '2026-04-01T00:00:00.000Z', record: '{}' }).execute()
-  return { reads: createInventoryReads(db), db, rows, ...(reader === undefined ? {} : { reader }) }
+  return { reads: createInventoryReads(db), db, rows, ...(reader === undefined ? {} : { reader }), store, database, application }
+}
+
+function withParameter (url: string, name: string, value: string): string {
+  const u = new URL(url)
+  u.searchParams.set(name, value)
+  return u.href
 }
 
 // Byte order, as SQLite and the C collation of the test database compare text.
@@ -206,6 +225,149 @@ for (const dialect of DIALECTS) {
       t.same(await reads.changesSince('default', 7, 10), { changes: [], last_seq: 7 })
       t.same(await reads.changesSince('nope', 0, 10), { changes: [], last_seq: 0 })
       t.same(await reads.changesSince('other', 0, 10), { changes: [{ seq: 1, op: 'added', serial_number: 'X', at: '2026-04-01T00:00:00.000Z', record: '{}' }], last_seq: 1 }, 'a feed without a state row still reports its head')
+    })
+  })
+}
+
+/** Syncs through the store's write API, as the syncer does: one fenced page per call. */
+function syncer (store: Store, server = 'default'): (devices: DeviceRecord[]) => Promise<void> {
+  let cursor: string | null = null
+  let n = 0
+  return async (devices) => {
+    if (!await store.inventory.acquireLease(server, 'test-syncer', 60_000)) throw new Error('lease not taken')
+    const next = `cursor-${++n}`
+    await store.inventory.applyPage(server, 'test-syncer', { phase: 'sync', sentCursor: cursor, devices, cursor: next, moreToFollow: false })
+    cursor = next
+  }
+}
+
+const OP_DATE = '2026-05-01T00:00:00Z'
+const modified = (r: Row, fields: Record<string, unknown>): DeviceRecord => {
+  const record = { ...JSON.parse(r.record) as Record<string, unknown>, ...fields }
+  for (const [key, value] of Object.entries(fields)) if (value === undefined) delete record[key]
+  return { ...record, serial_number: r.serial_number, op_type: 'modified', op_date: OP_DATE }
+}
+const deleted = (r: Row): DeviceRecord => ({ serial_number: r.serial_number, op_type: 'deleted', op_date: OP_DATE })
+
+async function serialsOf (batches: AsyncIterable<MirrorDevice[]>): Promise<string[]> {
+  const out: string[] = []
+  for await (const batch of batches) out.push(...batch.map((d) => d.serial_number))
+  return out
+}
+
+for (const dialect of DIALECTS) {
+  t.test(`inventory reads on ${dialect}: one snapshot per read while a sync commits`, async (t) => {
+    // The summary's reads run on `db`: after its first statement, this runs a sync (on the store's own connection).
+    let afterFirstQuery: (() => Promise<void>) | undefined
+    const { db, rows, store, application } = await setup(t, dialect, async (event) => {
+      const write = afterFirstQuery
+      afterFirstQuery = undefined
+      if (event.level === 'query' && write !== undefined) await write()
+    })
+    const present = rows.filter((r) => r.removed_at === null)
+    const sync = syncer(store)
+
+    /** Whether a stream's snapshot is still held: a pooled connection idle in its transaction, or (SQLite) a reader that keeps the WAL from being checkpointed whole. */
+    async function snapshotHeld (): Promise<boolean> {
+      if (dialect === 'postgres') {
+        const { rows: [row] } = await sql<{ n: string }>`select count(*) as n from pg_stat_activity where application_name = ${application} and state like 'idle in transaction%'`.execute(db)
+        return Number(row.n) > 0
+      }
+      const { rows: [row] } = await sql<{ log: number, checkpointed: number }>`pragma wal_checkpoint(passive)`.execute(db)
+      return row.checkpointed < row.log
+    }
+
+    t.test('streamDevices: a sync between two pages neither skips nor repeats a device (every page in the first one\'s snapshot)', async (t) => {
+      const order = expectedOrder(present, 'os', 'desc')
+      const [first, , , ...rest] = order
+      const last = rest[rest.length - 1]
+      const beforeLast = rest[rest.length - 2]
+      const bySerial = new Map(rows.map((r) => [r.serial_number, r]))
+      const seen: string[] = []
+      let pages = 0
+      for await (const batch of store.inventory.streamDevices('default', { sort: 'os', order: 'desc', batchSize: 2 })) {
+        seen.push(...batch.map((d) => d.serial_number))
+        if (++pages !== 2) continue
+        await sync([
+          // A device already sent moves to the unread end of the order, an unread one to the sent start.
+          modified(bySerial.get(first) as Row, { os: undefined }),
+          modified(bySerial.get(last) as Row, { os: 'zzz' }),
+          deleted(bySerial.get(beforeLast) as Row),
+          { serial_number: 'ZZNEW0000001', model: 'Mac mini', op_type: 'added', op_date: OP_DATE }
+        ])
+        t.ok(await snapshotHeld(), 'the snapshot is held between pages')
+      }
+      t.ok(pages > 3, 'the sync ran between pages')
+      t.equal(new Set(seen).size, seen.length, 'no device twice')
+      t.same(seen, order, 'the fleet as it was at the first page, in its order')
+      t.notOk(await snapshotHeld(), 'released at the end')
+      const now = await serialsOf(store.inventory.streamDevices('default', { sort: 'os', order: 'desc', batchSize: 2 }))
+      t.same([now[0], now.includes('ZZNEW0000001'), now.includes(beforeLast)], [last, true, false], 'the next stream sees the sync')
+    })
+
+    t.test('streamDevices: a stream ended early releases its snapshot', async (t) => {
+      const opened = async () => {
+        const batches = store.inventory.streamDevices('default', { batchSize: 2 })
+        t.equal((await batches.next()).value?.length, 2)
+        // A commit after the snapshot: on SQLite only a held one keeps it from being checkpointed.
+        await sync([modified(present[0], { description: randomBytes(4).toString('hex') })])
+        t.ok(await snapshotHeld(), 'held while the stream is open')
+        return batches
+      }
+      await (await opened()).return()
+      t.notOk(await snapshotHeld(), 'return()')
+      await t.rejects((await opened()).throw(new Error('consumer failed')), /consumer failed/)
+      t.notOk(await snapshotHeld(), 'throw()')
+      // The route reads the first batch, then hands a list generator to Readable.from: a client
+      // gone meanwhile destroys the stream before its first read, so that generator never starts.
+      const list = { tail: { synced_at: null, last_seq: 0 }, res: undefined as unknown as ServerResponse, problem: () => { throw new Error('no problem expected') } }
+      const json = Readable.from(jsonList({ ...list, batches: await firstBatchRead(await opened()) }))
+      json.destroy()
+      await once(json, 'close')
+      t.notOk(await snapshotHeld(), 'a JSON list destroyed before its first read')
+      const ndjson = Readable.from(ndjsonList({ ...list, batches: await firstBatchRead(await opened()) }))
+      ndjson.destroy(new Error('client gone'))
+      await t.rejects(once(ndjson, 'close'), /client gone/)
+      t.notOk(await snapshotHeld(), 'an NDJSON list destroyed (with an error) before its first read')
+      const whole = await serialsOf(await firstBatchRead(store.inventory.streamDevices('default', { batchSize: 2 })))
+      t.equal(whole.length, present.length)
+      t.notOk(await snapshotHeld(), 'a stream read to its end')
+    })
+
+    t.test('streamDevices: the store closing ends the streams still open', async (t) => {
+      const other = await openTestStore(t, dialect, { database: store.database })
+      const batches = other.inventory.streamDevices('default', { batchSize: 2 })
+      await batches.next()
+      await sync([modified(present[1], { description: randomBytes(4).toString('hex') })])
+      t.ok(await snapshotHeld(), 'held (on PostgreSQL the pool\'s end would wait for it)')
+      await other.close()
+      t.notOk(await snapshotHeld(), 'released')
+      await t.rejects(batches.next(), /the stream was ended: the store is closing/)
+      t.same(await batches.next(), { done: true, value: undefined })
+      await other.inventory.endStreams()
+    })
+
+    t.test('summary: a sync that commits during the summary is all in or all out', async (t) => {
+      const reads = createInventoryReads(db)
+      const family = present.find((r) => r.device_family === 'iPad') as Row
+      const changes: DeviceRecord[] = [
+        modified(family, { device_family: 'Mac', os: 'OSX', model: 'Mac mini', profile_status: 'pushed' }),
+        deleted(present.find((r) => r.device_family === 'iPhone') as Row),
+        { serial_number: 'ZZNEW0000002', device_family: 'iPhone', os: 'iOS', model: 'iPhone 16', op_type: 'added', op_date: OP_DATE }
+      ]
+      const before = await reads.summary('default')
+      let ran = false
+      afterFirstQuery = async () => {
+        await sync(changes)
+        ran = true
+      }
+      const during = await reads.summary('default')
+      t.ok(ran, 'the sync committed after the summary\'s first statement, before it returned')
+      const after = await reads.summary('default')
+      t.notSame(after, before, 'the sync changes the counts')
+      const sums = (counts: Record<string, number>) => Object.values(counts).reduce((a, b) => a + b, 0)
+      for (const key of ['by_device_family', 'by_model', 'by_os', 'by_profile_status'] as const) t.equal(sums(during[key]), during.total, `${key} adds up to the total`)
+      t.ok(isDeepStrictEqual(during, before) || isDeepStrictEqual(during, after), 'the counts before the sync or after it, not a mix')
     })
   })
 }
