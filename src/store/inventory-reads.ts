@@ -115,8 +115,9 @@ export interface InventoryReads {
   listDevices (server: string, opts: ListOptions): Promise<DevicePage>
   /**
    * Every selected device in the list's order, `batchSize` rows a query (keyset pages), so the
-   * fleet is never held at once. All pages are read in one snapshot, held from the first page
-   * until the generator finishes or is ended with return()/throw(): end it.
+   * fleet is never held at once. Sorted by anything but the serial, all pages are read in one
+   * snapshot, held from the first page until the generator finishes or is ended with
+   * return()/throw(): end it.
    */
   streamDevices (server: string, opts?: StreamOptions): AsyncGenerator<MirrorDevice[], void, undefined>
   /** Counts read in one statement, so they always add up. */
@@ -222,8 +223,8 @@ export function createInventoryReads (db: Kysely<Database>, reader?: SqliteSnaps
   /*
    * A stream's pages are separate queries: with a sort other than the serial, a sync that changes
    * a device's sort value between two of them would move it from the unread part of the order to
-   * the read part (never sent) or back (sent twice). So every page of a stream is read in one
-   * snapshot, a transaction held until the stream ends:
+   * the read part (never sent) or back (sent twice). So every page of such a stream is read in
+   * one snapshot, a transaction held until the stream ends:
    * - PostgreSQL: REPEATABLE READ (read only) on one pooled connection.
    * - SQLite: its own read-only connection to the file, in a deferred transaction whose first
    *   page fixes the snapshot. Not the main connection: the syncer writes on it, and Kysely gives
@@ -296,17 +297,20 @@ export function createInventoryReads (db: Kysely<Database>, reader?: SqliteSnaps
     listDevices: async (server, opts) => await readPage(run, server, opts),
 
     async * streamDevices (server, opts = {}) {
-      const snapshot = await openSnapshot()
+      // In the serial's order a device keeps its place whatever a sync changes (the serial never
+      // changes), so the keyset alone neither skips nor repeats one, and no connection is held for
+      // as long as a client takes to read. Any other order needs the snapshot.
+      const snapshot = (opts.sort ?? 'serial_number') === 'serial_number' ? undefined : await openSnapshot()
       try {
         let after: PagePosition | undefined
         do {
-          const page: DevicePage = await readPage(snapshot.run, server, { ...opts, limit: opts.batchSize ?? STREAM_BATCH, ...(after === undefined ? {} : { after }) })
+          const page: DevicePage = await readPage(snapshot?.run ?? run, server, { ...opts, limit: opts.batchSize ?? STREAM_BATCH, ...(after === undefined ? {} : { after }) })
           if (page.devices.length > 0) yield page.devices
           after = page.next
         } while (after !== undefined)
       } finally {
         // Also when the consumer stops early (return() or throw() suspends us at the yield).
-        await snapshot.end()
+        await snapshot?.end()
       }
     },
 

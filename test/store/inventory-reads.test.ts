@@ -307,7 +307,7 @@ for (const dialect of DIALECTS) {
 
     t.test('streamDevices: a stream ended early releases its snapshot', async (t) => {
       const opened = async () => {
-        const batches = store.inventory.streamDevices('default', { batchSize: 2 })
+        const batches = store.inventory.streamDevices('default', { batchSize: 2, sort: 'model' })
         t.equal((await batches.next()).value?.length, 2)
         // A commit after the snapshot: on SQLite only a held one keeps it from being checkpointed.
         await sync([modified(present[0], { description: randomBytes(4).toString('hex') })])
@@ -329,14 +329,19 @@ for (const dialect of DIALECTS) {
       ndjson.destroy(new Error('client gone'))
       await t.rejects(once(ndjson, 'close'), /client gone/)
       t.notOk(await snapshotHeld(), 'an NDJSON list destroyed (with an error) before its first read')
-      const whole = await serialsOf(await firstBatchRead(store.inventory.streamDevices('default', { batchSize: 2 })))
+      const whole = await serialsOf(await firstBatchRead(store.inventory.streamDevices('default', { batchSize: 2, sort: 'model' })))
       t.equal(whole.length, present.length)
       t.notOk(await snapshotHeld(), 'a stream read to its end')
+      const bySerial = store.inventory.streamDevices('default', { batchSize: 2 })
+      await bySerial.next()
+      await sync([modified(present[0], { description: randomBytes(4).toString('hex') })])
+      t.notOk(await snapshotHeld(), 'in the serial\'s order (stable through a sync by itself) no snapshot is held')
+      await bySerial.return()
     })
 
     t.test('streamDevices: the store closing ends the streams still open', async (t) => {
       const other = await openTestStore(t, dialect, { database: store.database })
-      const batches = other.inventory.streamDevices('default', { batchSize: 2 })
+      const batches = other.inventory.streamDevices('default', { batchSize: 2, sort: 'os' })
       await batches.next()
       await sync([modified(present[1], { description: randomBytes(4).toString('hex') })])
       t.ok(await snapshotHeld(), 'held (on PostgreSQL the pool\'s end would wait for it)')
