@@ -15,7 +15,7 @@ export class SimState {
   readonly clock: SimClock
   readonly world: World
   readonly sessions = new SessionStore()
-  readonly faults = new FaultStore()
+  readonly faults: FaultStore
   readonly credentials: ServerToken
   readonly account: Record<string, unknown>
   readonly betaTokens: Array<{ token: string, title: string, os: string }>
@@ -30,6 +30,8 @@ export class SimState {
     this.credentials = { ...credentials }
     this.clock = new SimClock(clock)
     this.world = new World(seed, devices)
+    // The same seed, the same calls faulted by a fault with a `share`.
+    this.faults = new FaultStore(seed)
     const prng = new Prng(seed ^ 0x5eed)
     const orgId = String(1_000_000 + prng.int(8_999_999))
     this.account = {
