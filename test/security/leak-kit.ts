@@ -4,6 +4,7 @@
  * 16 or more of its characters in a text, and the fill-in values that turn a registered route
  * (`/v1/servers/:server/devices/:serial`) into a request.
  */
+import { createPrivateKey } from 'node:crypto'
 
 /** Any shared run this long counts as a leak; shorter runs are too likely by chance in hex text. */
 export const WINDOW = 16
@@ -62,6 +63,30 @@ export const LEAK_SECRET_KEY = 'd4c1f8a2b7e03596c1e8a4f2d7b30c96e5a1f8d2c4b7e09a
 export const LEAK_WEBHOOK_SECRET = 'whsec-leakprobe-8b3e1f7a4c9d2065-a7d4c1e9f3b6a2d8'
 /** A private key in PEM, whatever kind: none may ever leave. */
 export const PRIVATE_KEY_PEM = /-----BEGIN [A-Z ]*PRIVATE KEY-----/
+/** The password inside the DEPGATE_DATABASE_URLs the tests use (PostgreSQL's trust auth accepts any). */
+export const LEAK_DATABASE_PASSWORD = 'dbpw-leakprobe-5e9a2c7f1b3d8046-c2f8a5e1d9b7c3a6'
+
+/**
+ * The secret parts of an RSA private key, as they could slip out: the PEM's base64 from the private
+ * exponent on (what comes before it, the modulus and public exponent, is also in the certificate,
+ * which may be shown), the same bytes as hex, and the JWK's private members.
+ */
+export function privateKeySecrets (name: string, pem: string): Array<[string, string]> {
+  const key = createPrivateKey(pem)
+  const der = key.export({ type: 'pkcs8', format: 'der' })
+  const jwk = key.export({ format: 'jwk' }) as Record<string, string>
+  const d = Buffer.from(jwk.d, 'base64url')
+  const at = der.indexOf(d)
+  if (at < 0) throw new Error('the private exponent is not in the key\'s DER')
+  // From the first base64 group that starts at or after the private exponent.
+  const from = Math.ceil(at / 3)
+  const body = der.toString('base64')
+  return [
+    [`${name} (PEM body)`, body.slice(from * 4)],
+    [`${name} (hex)`, der.subarray(from * 3).toString('hex')],
+    ...(['d', 'p', 'q', 'dp', 'dq', 'qi'] as const).map((m): [string, string] => [`${name} (JWK ${m})`, jwk[m]])
+  ]
+}
 
 /** Values for a route's path parameters, by parameter name (the wildcard by route prefix). */
 export interface PathValues { server: string, serial: string, uuid: string, id: string }

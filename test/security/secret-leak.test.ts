@@ -6,7 +6,10 @@
  * refusals. Every response (status line, headers, body), every log line and the committed
  * openapi.json are then scanned for any 16-character run of any secret in any encoding: the
  * server token's four values, DEPGATE_ADMIN_KEY, the API keys created (outside the one answer that
- * hands each out), a wrong key, and every session token the simulator issued, rotated ones included.
+ * hands each out), a wrong key, every session token the simulator issued (rotated ones included),
+ * DEPGATE_SECRET_KEY, the webhook secret, and every private key depgate generated for a server's
+ * token certificate (read back from the store after each call that may have staged or promoted one;
+ * their certificates may be shown, their private parts never).
  */
 import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
@@ -17,8 +20,8 @@ import { loadConfig } from '../../src/config.js'
 import { buildServer } from '../../src/server.js'
 import { startSimulator } from '../../src/simulator/index.js'
 import { logCapture } from '../helper.js'
-import { encryptToken, NO_OPENSSL } from '../tokens/helpers.js'
-import { fillPath, LEAK_ADMIN_KEY, LEAK_SECRET_KEY, LEAK_TOKEN, LEAK_WEBHOOK_SECRET, type PathValues, PRIVATE_KEY_PEM, SecretScanner } from './leak-kit.js'
+import { encryptToken, NO_OPENSSL, opensslKeyPair } from '../tokens/helpers.js'
+import { fillPath, LEAK_ADMIN_KEY, LEAK_SECRET_KEY, LEAK_TOKEN, LEAK_WEBHOOK_SECRET, type PathValues, PRIVATE_KEY_PEM, privateKeySecrets, SecretScanner } from './leak-kit.js'
 
 interface Seen { where: string, text: string }
 
@@ -68,6 +71,17 @@ t.test('no secret in any response, header, log line or the OpenAPI document', as
   const sessionStore = sim.app.sim.sessions
   const noteSessions = () => { for (const token of sessionStore['sessions'].keys()) sessions.add(token) }
 
+  // Every key pair depgate made for a server, by private key PEM: read back after each call that may have staged or promoted one.
+  const keyPairs = new Map<string, { server: string, certificatePem: string }>()
+  async function noteKeyPairs (path: string) {
+    const server = /^\/v1\/servers\/([^/?]+)\/(certificate|token)/.exec(path)?.[1]
+    if (server === undefined) return
+    const keys = await app.store.servers.getKeys(decodeURIComponent(server))
+    for (const pair of [keys.staged, keys.current]) {
+      if (pair !== undefined) keyPairs.set(pair.privateKeyPem, { server, certificatePem: pair.certificatePem })
+    }
+  }
+
   const seen: Seen[] = []
   /** The answers allowed to hold a given secret: the creation of an API key shows it once. */
   const allowed = new Map<number, string>()
@@ -89,6 +103,7 @@ t.test('no secret in any response, header, log line or the OpenAPI document', as
     seen.push({ where: `${method} ${path} → ${res.statusCode} (body)`, text })
     seen.push({ where: `${method} ${path} → ${res.statusCode} (headers)`, text: JSON.stringify(res.headers) })
     noteSessions()
+    await noteKeyPairs(path)
     return { status: res.statusCode, text, index: seen.length - 2 }
   }
   const simCall = async (method: string, path: string, body?: unknown) => {
@@ -199,6 +214,7 @@ t.test('no secret in any response, header, log line or the OpenAPI document', as
     const dir = t.testdir()
     const staged = await call('GET', '/v1/servers/uploaded/certificate')
     await call('GET', '/v1/servers/uploaded/certificate?existing=true', { headers: { accept: 'application/x-pem-file' } })
+    await call('GET', '/v1/servers/uploaded/certificate?existing=true')
     const certPath = join(dir, 'cert.pem')
     writeFileSync(certPath, (JSON.parse(staged.text) as { certificate_pem: string }).certificate_pem)
     const mime = `Content-Type: text/plain;charset=UTF8\r\n\r\n-----BEGIN MESSAGE-----\r\n${JSON.stringify(LEAK_TOKEN)}\r\n-----END MESSAGE-----\r\n`
@@ -211,6 +227,20 @@ t.test('no secret in any response, header, log line or the OpenAPI document', as
     await put(p7m, '&verify=false&force=true')
     await call('GET', '/v1/servers/uploaded/account')
     await call('GET', '/v1/servers/uploaded')
+    // A renewal: a new pair is staged, and the token encrypted to the current one still opens (with the current key).
+    const restaged = await call('GET', '/v1/servers/uploaded/certificate')
+    t.equal(restaged.status, 200)
+    const again = await put(p7m, '&force=true')
+    t.equal(again.status, 200, again.text)
+    t.match(JSON.parse(again.text), { key: 'current' })
+    await call('GET', '/v1/servers/uploaded/certificate?existing=true')
+    // Encrypted to a certificate depgate never made, or sent to a server with no key pair.
+    const foreign = opensslKeyPair(dir, 'foreign')
+    const stranger = readFileSync(encryptToken(dir, [foreign.certPath], { plaintext: mime }), 'utf8')
+    t.equal((await put(stranger)).status, 422)
+    const noPair = await call('PUT', `/v1/servers/no-pair/token?base_url=${encodeURIComponent(sim.url)}`, { raw: p7m, headers: { 'content-type': 'application/pkcs7-mime' } })
+    t.equal(noPair.status, 409, noPair.text)
+    t.ok(keyPairs.size >= 3, `${keyPairs.size} key pairs made by depgate are watched`)
   })
 
   // Last of the scenarios that reach Apple: the clock jump for the expired cursor leaves the simulator 8 days ahead.
@@ -267,7 +297,9 @@ t.test('no secret in any response, header, log line or the OpenAPI document', as
     // An API key's `dgk_<id>_` prefix is public (the id is listed and logged): its secret is the rest.
     // A session token's first 10 characters are the time it was issued: its secret is the rest.
     const apiSecret = (key: string) => key.replace(/^dgk_[a-f0-9]{12}_/, '')
+    const privateKeys = [...keyPairs.keys()].flatMap((pem, i) => privateKeySecrets(`private key #${i} (server ${keyPairs.get(pem)?.server})`, pem))
     const secrets: Array<[string, string]> = [
+      ...privateKeys,
       ...(['consumer_key', 'consumer_secret', 'access_token', 'access_secret'] as const).map((f): [string, string] => [f, LEAK_TOKEN[f]]),
       ['DEPGATE_ADMIN_KEY', LEAK_ADMIN_KEY], ['DEPGATE_SECRET_KEY', LEAK_SECRET_KEY],
       ['DEPGATE_SECRET_KEY as base64', Buffer.from(LEAK_SECRET_KEY, 'hex').toString('base64')],
@@ -288,6 +320,15 @@ t.test('no secret in any response, header, log line or the OpenAPI document', as
       t.ok(all.scan(`…${form}…`, 'probe'), `the scanner sees ${form.slice(0, 12)}…`)
     }
     t.notOk(all.scan(JSON.stringify({ profile_uuid: uuid, serial, url: base }), 'ordinary'), 'ordinary values are not mistaken for secrets')
+    // Private keys: 40 characters from the middle of a PEM body are found, in a log line as in JSON; the certificates are public.
+    for (const [pem, { certificatePem }] of keyPairs) {
+      const middle = pem.split('\n').filter((l) => !l.startsWith('-----')).join('')
+      const slice = middle.slice(middle.length / 2 - 20, middle.length / 2 + 20)
+      t.ok(all.scan(`…${slice}…`, 'probe')?.secret.startsWith('private key #'), 'the scanner sees a slice of a private key')
+      t.ok(all.scan(JSON.stringify({ key: pem }), 'probe')?.secret.startsWith('private key #'), 'and a private key as a JSON string')
+      t.equal(all.scan(certificatePem, 'certificate'), undefined, 'the certificate is not mistaken for its private key')
+    }
+    t.ok(keyPairs.size >= 3, `${keyPairs.size} private keys made by depgate are watched`)
 
     const leaks: Array<{ secret: string, where: string, excerpt?: string }> = []
     for (const [i, s] of seen.entries()) {
