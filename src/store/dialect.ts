@@ -71,6 +71,11 @@ function postgresDialect (url: string, poolSize?: number, connectTimeoutMs = DEF
       // An idle client that loses its server emits 'error' on the pool; unhandled, that would kill
       // the process. The next query opens a new connection and fails (or succeeds) on its own.
       pool.on('error', () => {})
+      // A client that loses its server while checked out (a query running, a transaction open)
+      // emits 'error' on itself, where the pool does not listen: unhandled, that too would kill the
+      // process. Its query or next statement fails instead (answered 503), and the pool drops the
+      // broken client at release.
+      pool.on('connect', (client) => { client.on('error', () => {}) })
       try {
         const client = await pool.connect()
         client.release()

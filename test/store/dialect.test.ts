@@ -5,6 +5,8 @@
 import { randomBytes } from 'node:crypto'
 import pg from 'pg'
 import t from 'tap'
+import { Kysely, sql } from 'kysely'
+import { createDialect } from '../../src/store/dialect.js'
 import { createStore } from '../../src/store/index.js'
 import { createTestSchema, TEST_POSTGRES_URL } from '../databases.js'
 
@@ -56,6 +58,24 @@ t.test('a store on PostgreSQL: dialect, ping, the pool sized from the URL, close
 
   await store.close()
   t.equal(await sessions(), 0, 'close() ends the pool')
+})
+
+t.test('a connection the server ends while a transaction holds it fails that transaction, and the process lives on', async (t) => {
+  const { url } = await createTestSchema(t)
+  const app = `depgate_t_${randomBytes(4).toString('hex')}`
+  const u = new URL(url)
+  u.searchParams.set('application_name', app)
+  const db = new Kysely<unknown>({ dialect: createDialect({ databaseUrl: u.href }).dialect })
+  t.teardown(() => db.destroy())
+  // Checked out between two statements (as the syncer's transactions are): the client's 'error'
+  // event, when the server goes, has no pool listener to land on.
+  const trx = await db.startTransaction().execute()
+  await sql`select 1`.execute(trx)
+  await query('select pg_terminate_backend(pid) from pg_stat_activity where application_name = $1', [app])
+  await new Promise((resolve) => setTimeout(resolve, 200))
+  await t.rejects(sql`select 1`.execute(trx), 'the transaction\'s next statement fails (mapped to 503)')
+  await trx.rollback().execute().catch(() => {})
+  t.same((await sql<{ one: number }>`select 1 as one`.execute(db)).rows, [{ one: 1 }], 'the next query gets a new connection')
 })
 
 t.test('connection failures name the database, never its password', async (t) => {
