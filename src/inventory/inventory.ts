@@ -116,9 +116,14 @@ export class Inventory {
     return await this.status(server)
   }
 
-  /** True as soon as the server's change feed passes `since`; false at the timeout or on abort. */
+  /** True as soon as the server's change feed holds a change after `since`; false at the timeout or on abort. */
   async waitForChange (server: string, since: number, timeoutMs: number, signal?: AbortSignal): Promise<boolean> {
-    const passed = async (): Promise<boolean> => ((await this.o.repo.getState(server))?.last_seq ?? 0) > since
+    // Below the feed's floor (since=0 on a server added again, or a since from its dropped feed)
+    // the first change to come is the floor's next number, not since's.
+    const passed = async (): Promise<boolean> => {
+      const state = await this.o.repo.getState(server)
+      return state !== undefined && state.last_seq > Math.max(since, state.feed_floor)
+    }
     if (await passed()) return true
     // The caller's signal (a client hanging up) or this replica closing ends the wait.
     const stop = AbortSignal.any(signal === undefined ? [this.closing.signal] : [signal, this.closing.signal])

@@ -6,13 +6,27 @@
  * write over its successor, nor apply a page fetched from a cursor that has moved on since. A
  * page's devices, its change-log entries and the cursor that ends it commit together: a crash
  * loses or repeats nothing.
+ *
+ * Dropping a deleted server's mirror keeps its state row as a tombstone, so that a name never
+ * reuses a sequence number: a consumer may still hold a `since` of the old feed, and had the new
+ * mirror's feed started again at 1, that `since` would be answered (once the new feed passed it)
+ * with only the changes after it, silently missing the new mirror's first devices. Instead the
+ * tombstone keeps the old head N and moves last_seq and feed_floor to N + 1, a number no change
+ * carries; the new mirror's feed (a server added again finds the row: it is exactly a new
+ * server's state otherwise) goes on from N + 2. The change-feed route refuses a `since` in
+ * 1 … feed_floor - 1 (409 SINCE_AHEAD: start again from 0), and since `since`+1 is always the next
+ * change of a live feed, a read whose first change is not `since`+1 crossed a drop while it ran
+ * (a long poll) and is refused too. since=0 is the whole current mirror; since=feed_floor (the
+ * head of a new mirror still empty) is a valid place to follow it from. Refusing, rather than
+ * answering with the new mirror's adds, also covers what the purge threw away: the old mirror's
+ * later changes and the removal of its devices the new one no longer has.
  */
-import type { Kysely, Transaction } from 'kysely'
+import type { Kysely, Selectable, SelectQueryBuilder, Transaction } from 'kysely'
 import { diffPage, filterFields, type DeviceRecord, type ExistingDevice, type PlannedChange } from './inventory-diff.js'
 import type { Database, InventoryDevicesTable, InventoryStateTable } from './schema.js'
 
 export type { DeviceRecord } from './inventory-diff.js'
-export type InventoryStateRow = InventoryStateTable
+export type InventoryStateRow = Selectable<InventoryStateTable>
 export type SyncPhase = 'fetch' | 'sync'
 
 /** Thrown by a fenced write when another replica holds the lease now. */
@@ -42,7 +56,9 @@ export interface ApplyResult {
 }
 
 export interface InventoryWrites {
+  /** The server's state row; for a deleted server, its tombstone (see above) once the mirror was dropped. */
   getState (server: string): Promise<InventoryStateRow | undefined>
+  /** The states of the servers in the servers table (never a deleted server's tombstone). */
   listStates (): Promise<InventoryStateRow[]>
   /** Takes or renews the server's lease when it is free, ours or expired. */
   acquireLease (server: string, owner: string, ttlMs: number): Promise<boolean>
@@ -62,9 +78,9 @@ export interface InventoryWrites {
   requestSync (server: string, full: boolean): Promise<void>
   /** Clears a request the leader has served, unless a newer one arrived meanwhile. */
   clearRequest (server: string, owner: string, requestedAt: string): Promise<void>
-  /** Forgets a deleted server's mirror. */
+  /** Drops a server's mirror (devices, change log), leaving its state row as a tombstone. */
   purge (server: string): Promise<void>
-  /** Forgets the mirror of every server no longer in the servers table (deleted by any replica or the CLI). */
+  /** Drops the mirror of every server no longer in the servers table (deleted by any replica or the CLI). */
   purgeOrphans (): Promise<void>
 }
 
@@ -197,12 +213,51 @@ export function createInventoryWrites (db: Kysely<Database>, now: () => Date): I
     return result
   }
 
+  /**
+   * Drops the mirror of `servers` (a list, or the servers table: everything not in it), keeping each
+   * state row as a tombstone (see the top of this file). Run again on a tombstone it changes nothing.
+   */
+  async function drop (trx: Transaction<Database>, servers: string[] | SelectQueryBuilder<Database, 'servers', { name: string }>): Promise<void> {
+    const op = Array.isArray(servers) ? 'in' : 'not in'
+    // A feed with changes since its floor skips a number: N + 1 tells the old feed's head N from a new empty mirror's.
+    // Both right-hand sides read the row as it was (SQL evaluates SET against the old row).
+    await trx.updateTable('inventory_state')
+      .set((eb) => ({ last_seq: eb('last_seq', '+', 1), feed_floor: eb('last_seq', '+', 1) }))
+      .where('server', op, servers).whereRef('last_seq', '>', 'feed_floor')
+      .execute()
+    await trx.updateTable('inventory_state').set({
+      phase: 'fetch',
+      cursor: null,
+      cursor_at: null,
+      generation: 0,
+      fetch_started_at: null,
+      ready_at: null,
+      last_fetch_at: null,
+      last_success_at: null,
+      last_attempt_at: null,
+      last_error_code: null,
+      last_error_message: null,
+      last_error_at: null,
+      device_count: 0,
+      requested_at: null,
+      requested_full: 0,
+      // A replica still syncing the server loses its lease: its next fenced write fails.
+      lease_owner: null,
+      lease_expires_at: null
+    }).where('server', op, servers).execute()
+    for (const table of ['inventory_changes', 'inventory_devices'] as const) {
+      await trx.deleteFrom(table).where('server', op, servers).execute()
+    }
+  }
+
   return {
     async getState (server) {
       return await db.selectFrom('inventory_state').selectAll().where('server', '=', server).executeTakeFirst()
     },
     async listStates () {
-      return await db.selectFrom('inventory_state').selectAll().orderBy('server').execute()
+      return await db.selectFrom('inventory_state').selectAll()
+        .where('server', 'in', db.selectFrom('servers').select('name'))
+        .orderBy('server').execute()
     },
     async acquireLease (server, owner, ttlMs) {
       await ensureState(server)
@@ -260,20 +315,12 @@ export function createInventoryWrites (db: Kysely<Database>, now: () => Date): I
         .where('server', '=', server).where('lease_owner', '=', owner).where('requested_at', '=', requestedAt).execute()
     },
     async purge (server) {
-      await db.transaction().execute(async (trx) => {
-        await trx.deleteFrom('inventory_changes').where('server', '=', server).execute()
-        await trx.deleteFrom('inventory_devices').where('server', '=', server).execute()
-        await trx.deleteFrom('inventory_state').where('server', '=', server).execute()
-      })
+      await db.transaction().execute(async (trx) => { await drop(trx, [server]) })
     },
     async purgeOrphans () {
-      // One statement per table against the servers table itself: no window in which a server
-      // another replica just added could look deleted.
-      await db.transaction().execute(async (trx) => {
-        for (const table of ['inventory_changes', 'inventory_devices', 'inventory_state'] as const) {
-          await trx.deleteFrom(table).where('server', 'not in', trx.selectFrom('servers').select('name')).execute()
-        }
-      })
+      // Against the servers table itself, in one transaction: no window in which a server another
+      // replica just added could look deleted.
+      await db.transaction().execute(async (trx) => { await drop(trx, trx.selectFrom('servers').select('name')) })
     }
   }
 }

@@ -106,6 +106,15 @@ const migrations: Record<string, Migration> = {
         .addColumn('lease_expires_at', 'text')
         .execute()
     }
+  },
+  // Change feeds never reuse a sequence number when a server is deleted and added again (see
+  // inventory-writes.ts): where the current feed of a server starts.
+  '0004_feed_floor': {
+    async up (db: Kysely<any>) {
+      await db.schema.alterTable('inventory_state')
+        .addColumn('feed_floor', 'integer', (c) => c.notNull().defaultTo(0))
+        .execute()
+    }
   }
 }
 

@@ -1,3 +1,5 @@
+import type { Generated } from 'kysely'
+
 /**
  * Table types for Kysely. Timestamps are ISO-8601 UTC strings everywhere (text columns), so the
  * same queries run unchanged on SQLite and PostgreSQL and sort correctly as text.
@@ -80,7 +82,10 @@ export interface InventoryDevicesTable {
   seq: number
 }
 
-/** The change feed: per server, seq 1, 2, 3 … with no gaps, written in the transaction that changed the row. */
+/**
+ * The change feed: per server, seq 1, 2, 3 … with no gaps, written in the transaction that changed
+ * the row. A mirror dropped at head N (server deleted) leaves N + 1 unused; the next one goes on from N + 2.
+ */
 export interface InventoryChangesTable {
   server: string
   seq: number
@@ -91,7 +96,11 @@ export interface InventoryChangesTable {
   record: string
 }
 
-/** Per-server sync state: the cursor (stored with the page it ends), progress, errors, and the sync lease. */
+/**
+ * Per-server sync state: the cursor (stored with the page it ends), progress, errors, and the sync
+ * lease. A deleted server's row stays as a tombstone (reset, keeping last_seq and feed_floor) so
+ * that its name never reuses a sequence number.
+ */
 export interface InventoryStateTable {
   server: string
   /** 'fetch' while a full fetch drains, 'sync' after it completed. */
@@ -110,6 +119,12 @@ export interface InventoryStateTable {
   last_error_message: string | null
   last_error_at: string | null
   last_seq: number
+  /**
+   * Where this server's current feed starts (0 until its mirror was first dropped): a `since` in
+   * 1 … feed_floor - 1 belongs to a mirror dropped when the server was deleted (see inventory-writes.ts).
+   * Added by 0004 with a default, so inserts may leave it out.
+   */
+  feed_floor: Generated<number>
   device_count: number
   /** A sync asked for through the API (any replica); the leader runs it and clears it. */
   requested_at: string | null

@@ -15,6 +15,10 @@ for (const dialect of DIALECTS) {
     // The change log as stored, read beside the repository (the read side has its own tests).
     const db = new Kysely<Database>({ dialect: createDialect(store.database).dialect })
     t.teardown(() => db.destroy())
+    const addServer = async (name: string) => {
+      const at = new Date(clock).toISOString()
+      await db.insertInto('servers').values({ name, token: '', created_at: at, updated_at: at }).execute()
+    }
     const changes = async (server = 'default') => await db.selectFrom('inventory_changes').selectAll().where('server', '=', server).orderBy('seq').execute()
 
     t.test('the lease: one owner at a time, free again when released or expired', async (t) => {
@@ -32,7 +36,7 @@ for (const dialect of DIALECTS) {
       await inv.releaseLease('lease', 'b')
       t.equal(await inv.acquireLease('lease', 'c', 30_000), true, 'released: c takes it at once')
       await inv.purge('lease')
-      t.equal(await inv.getState('lease'), undefined)
+      t.match(await inv.getState('lease'), { lease_owner: null, lease_expires_at: null, last_seq: 0, feed_floor: 0 }, 'dropped: a tombstone, its lease free')
     })
 
     t.test('fetch, sync, re-fetch: the change log has no gaps and the cursor moves with its page', async (t) => {
@@ -113,7 +117,59 @@ for (const dialect of DIALECTS) {
       await inv.startFullFetch('x', 'me')
       t.match(await inv.getState('x'), { requested_full: 0 }, 'a full fetch starting serves a full request')
       t.ok((await inv.getState('x'))?.requested_at, 'the request itself stays until the run clears it')
+      t.notOk((await inv.listStates()).some((s) => s.server === 'x'), 'not in the servers table: not listed')
+      await addServer('x')
       t.ok((await inv.listStates()).some((s) => s.server === 'x'))
+    })
+
+    t.test('a dropped mirror leaves a tombstone: a server name never reuses a sequence number', async (t) => {
+      const fill = async (server: string, serials: string[]) => {
+        t.ok(await inv.acquireLease(server, 'me', 30_000))
+        await inv.startFullFetch(server, 'me')
+        return await inv.applyPage(server, 'me', { phase: 'fetch', sentCursor: null, devices: serials.map((s) => device(s)), cursor: 'c', moreToFollow: false })
+      }
+      const devices = async (server: string) => await db.selectFrom('inventory_devices').select('serial_number').where('server', '=', server).execute()
+      await addServer('kept')
+      t.match(await fill('kept', ['KEPT0001']), { lastSeq: 1 })
+      t.match(await fill('gone', ['GONE0001', 'GONE0002']), { lastSeq: 2, fetchCompleted: true })
+      await inv.recordError('gone', 'me', { code: 'X', message: 'x' })
+      await inv.requestSync('gone', true)
+
+      // 'gone' is not in the servers table (deleted): its devices and log go, its row stays, reset.
+      await inv.purgeOrphans()
+      const tombstone = await inv.getState('gone')
+      t.match(tombstone, {
+        last_seq: 3,
+        feed_floor: 3,
+        phase: 'fetch',
+        generation: 0,
+        cursor: null,
+        ready_at: null,
+        last_success_at: null,
+        last_error_code: null,
+        device_count: 0,
+        requested_at: null,
+        requested_full: 0,
+        lease_owner: null
+      }, 'the old head is 2: the floor is 3, a number no change carries')
+      t.same(await changes('gone'), [])
+      t.same(await devices('gone'), [])
+      t.equal((await changes('kept')).length, 1, 'a server still configured keeps its mirror')
+      t.match(await inv.getState('kept'), { last_seq: 1, feed_floor: 0, device_count: 1 })
+      t.same((await inv.listStates()).map((s) => s.server).filter((s) => s === 'gone' || s === 'kept'), ['kept'], 'a tombstone is not listed')
+      await t.rejects(inv.applyPage('gone', 'me', { phase: 'fetch', sentCursor: null, devices: [device('GONE0009')], cursor: 'd', moreToFollow: false }), LeaseLostError, 'a replica still syncing it is fenced out')
+      await inv.purgeOrphans()
+      t.same(await inv.getState('gone'), tombstone, 'dropping a tombstone again changes nothing')
+
+      // Added again: the row is there, the new feed goes on after the floor.
+      t.match(await fill('gone', ['GONE0001']), { added: 1, lastSeq: 4 })
+      t.same((await changes('gone')).map((c) => [c.seq, c.serial_number, c.op]), [[4, 'GONE0001', 'added']])
+      t.match(await inv.getState('gone'), { generation: 1, feed_floor: 3, device_count: 1 })
+      await inv.purge('gone')
+      t.match(await inv.getState('gone'), { last_seq: 5, feed_floor: 5 }, 'dropped again: past the new head')
+      t.ok(await inv.acquireLease('gone', 'me', 30_000))
+      await inv.purge('gone')
+      t.match(await inv.getState('gone'), { last_seq: 5, feed_floor: 5 }, 'a feed with no change since its floor keeps it: no consumer can hold a since to lose')
     })
   })
 }

@@ -11,7 +11,7 @@ import type { Device } from '../../../../../../src/dep/schemas.js'
 
 const DESCRIPTION = `What changed, in one of two ways.
 
-**The mirror's change feed** (\`since\`): every change depgate recorded after sequence number \`since\`, oldest first: \`{ changes: [{ seq, op, serial_number, at, device }], count, next_since, last_seq, more }\`. \`op\` is \`added\` (the device appeared on this MDM server), \`modified\` or \`removed\` (Apple no longer shows it); \`device\` is the device after the change. Start with \`since=0\` (everything) or with the \`last_seq\` of \`GET …/devices\`, then pass the \`next_since\` of each answer: nothing is skipped or repeated, and the feed has no gaps. \`limit\` (1 to 1000, default 1000) bounds an answer; \`more: true\` says call again at once. \`wait\` (seconds, up to 60) long-polls: when nothing is new, the answer waits until a change arrives or the time is up (then \`changes\` is empty). A \`since\` beyond the feed's \`last_seq\` answers 409 \`SINCE_AHEAD\` (the mirror was rebuilt: start again from 0).
+**The mirror's change feed** (\`since\`): every change depgate recorded after sequence number \`since\`, oldest first: \`{ changes: [{ seq, op, serial_number, at, device }], count, next_since, last_seq, more }\`. \`op\` is \`added\` (the device appeared on this MDM server), \`modified\` or \`removed\` (Apple no longer shows it); \`device\` is the device after the change. Start with \`since=0\` (everything) or with the \`last_seq\` of \`GET …/devices\`, then pass the \`next_since\` of each answer: nothing is skipped or repeated, and the feed has no gaps. \`limit\` (1 to 1000, default 1000) bounds an answer; \`more: true\` says call again at once. \`wait\` (seconds, up to 60) long-polls: when nothing is new, the answer waits until a change arrives or the time is up (then \`changes\` is empty). A \`since\` this feed cannot answer in full answers 409 \`SINCE_AHEAD\` (the mirror was rebuilt: drop what you kept and start again from 0): one beyond the feed's \`last_seq\`, or one from before the server was deleted and added again under the same name. A server's sequence numbers are never reused: after it is deleted and added again, the new mirror's feed goes on above the old one's (an empty answer to \`since=0\` then gives that start as \`next_since\`), so an old \`since\` is refused, never answered with only part of the new mirror.
 
 **Apple's changes** (\`cursor\`): depgate drains Apple's \`/devices/sync\` from \`cursor\` (the \`cursor\` of \`GET …/devices?source=apple\`, then of the previous answer) and answers once with \`{ changes, count, cursor, more_to_follow: false }\`. Each record carries \`op_type\` (\`added\`, \`modified\`, \`deleted\`) and \`op_date\`; a serial can appear more than once, and the record with the latest \`op_date\` is its current state. Apple keeps a cursor for 7 days. When Apple refuses the cursor (\`EXPIRED_CURSOR\`, \`INVALID_CURSOR\`, \`EXHAUSTED_CURSOR\`) the answer is a 409 problem with Apple's code: start over with \`GET …/devices?source=apple\` and use its new cursor. While depgate keeps a mirror, its own sync uses Apple's cursors: prefer \`since\`.
 
@@ -60,11 +60,14 @@ const plugin: FastifyPluginAsyncZod = async (fastify) => {
 
   async function mirrorChanges (server: string, since: number, limit: number, waitSeconds: number, reply: FastifyReply): Promise<string> {
     const reads = fastify.store.inventory
-    const state = await reads.state(server)
+    // The full state row: the feed's floor is in it (inventory-writes.ts explains floors).
+    const state = await reads.getState(server)
     const head = state?.last_seq ?? 0
     if (since > head) {
       throw httpProblem(409, 'SINCE_AHEAD', `since=${since} is beyond the newest change of server "${server}" (${head}): the mirror was rebuilt or belongs to another depgate. Start again with since=0, or with the last_seq of GET /v1/servers/${server}/devices.`)
     }
+    const floor = state?.feed_floor ?? 0
+    if (since > 0 && since < floor) throw rebuilt(server, since)
     mirrorHeaders(reply, { last_success_at: state?.last_success_at ?? null })
     let page = await reads.changesSince(server, since, limit)
     if (page.changes.length === 0 && waitSeconds > 0) {
@@ -80,8 +83,16 @@ const plugin: FastifyPluginAsyncZod = async (fastify) => {
         reply.raw.off('close', onClose)
       }
     }
-    return changesJson(page, since)
+    // A live feed's next change after since is since + 1; anything else means the server was
+    // deleted and added again while this request read or waited: what follows is a new mirror's.
+    if (since > 0 && page.changes.length > 0 && page.changes[0].seq !== since + 1) throw rebuilt(server, since)
+    // since=0 on a server added again, nothing new yet: next_since is the floor (the new feed's start), not 0, so `more` is false.
+    return changesJson(page, Math.max(since, floor))
   }
+}
+
+function rebuilt (server: string, since: number): Error {
+  return httpProblem(409, 'SINCE_AHEAD', `since=${since} belongs to the change feed of server "${server}" from before it was deleted and added again: its mirror was rebuilt. Drop what you kept from the old feed and start again with since=0, or with the last_seq of GET /v1/servers/${server}/devices.`)
 }
 
 export default plugin
