@@ -173,7 +173,15 @@ export function createDepServersPlugin (opts: DepServersPluginOptions = {}) {
       }
 
       get info (): DepServerInfo { return serverInfo(this.#record, now()) }
-      get client (): DepClient { return clientFor(this.#record) }
+
+      get client (): DepClient {
+        // The server as it is now, not as it was when the handle was taken: a put, an import or a
+        // delete may have come while the request awaited, and a client built from the old record
+        // would be cached under the name with the old token.
+        const record = records.get(this.name)
+        if (record === undefined) throw serverNotFound(this.name)
+        return clientFor(record)
+      }
     }
 
     const registry: DepServerRegistry = {
@@ -186,24 +194,23 @@ export function createDepServersPlugin (opts: DepServersPluginOptions = {}) {
       list: () => [...records.values()].sort((a, b) => a.name.localeCompare(b.name)).map((r) => serverInfo(r, now())),
       async put (name, input) {
         const { record, created } = await store.servers.upsert({ name, ...input })
-        await dropClient(name)
+        // The record first: a request while the old client closes must build its client from the new one.
         records.set(name, record)
+        await dropClient(name)
         return { server: serverInfo(record, now()), created }
       },
       async delete (name) {
         const deleted = await store.servers.delete(name)
-        await dropClient(name)
         records.delete(name)
+        await dropClient(name)
         return deleted
       },
       async reload () {
         const fresh = await store.servers.list()
-        for (const [name, old] of records) {
-          const next = fresh.find((r) => r.name === name)
-          if (next?.updatedAt !== old.updatedAt) await dropClient(name)
-        }
+        const changed = [...records].filter(([name, old]) => fresh.find((r) => r.name === name)?.updatedAt !== old.updatedAt).map(([name]) => name)
         records.clear()
         for (const r of fresh) records.set(r.name, r)
+        for (const name of changed) await dropClient(name)
       },
       async stageCertificate (name) {
         const pair = generateServerKeyPair({ serverName: name })
@@ -245,8 +252,8 @@ export function createDepServersPlugin (opts: DepServersPluginOptions = {}) {
           ...(account === undefined ? {} : { account }),
           promoteStagedKey: upload.key === 'staged'
         })
-        await dropClient(name)
         records.set(name, record)
+        await dropClient(name)
         const server = serverInfo(record, now())
         emitTokenEvent('token.renewed', name, { days_left: server.token_days_left, account: server.account })
         return { server, created, key: upload.key }

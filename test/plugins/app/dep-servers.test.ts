@@ -20,7 +20,15 @@ t.test('one client per server, created lazily, replaced with the token, dropped 
   await reg.put('default', { token: DEPSIM_CREDENTIALS, baseUrl: sim?.url ?? '' })
   t.not(reg.get('default').client, client, 'a new token means a new client')
 
+  // A handle taken before a put or a delete (a request awaiting something meanwhile) gives the server as it is now.
+  const early = reg.get('default')
+  await reg.put('default', { token: DEPSIM_CREDENTIALS, baseUrl: 'http://127.0.0.1:9' })
+  t.equal(early.client.baseUrl, 'http://127.0.0.1:9', 'not a client built from the old record')
+  t.equal(reg.get('default').client, early.client, 'and the one cached for the name')
+  await reg.put('default', { token: DEPSIM_CREDENTIALS, baseUrl: sim?.url ?? '' })
+
   await reg.put('other', { token })
+  const doomed = reg.get('other')
   t.ok(reg.has('other'))
   t.equal(reg.get('other').baseUrl, 'https://mdmenrollment.apple.com')
   t.ok(reg.get('other').client)
@@ -28,6 +36,7 @@ t.test('one client per server, created lazily, replaced with the token, dropped 
   t.notOk(reg.has('other'))
   t.equal(await reg.delete('other'), false)
   t.throws(() => reg.get('other'), { statusCode: 404, code: 'SERVER_NOT_FOUND' })
+  t.throws(() => doomed.client, { statusCode: 404, code: 'SERVER_NOT_FOUND' }, 'a handle of a deleted server builds no client')
 
   // Another writer (the CLI, another replica) changes the store: reload picks it up.
   const before = reg.get('default').client
