@@ -9,6 +9,7 @@ import {
   DepTokenExpiredError, DepTransportError, DepUpstreamError
 } from '../../src/dep/errors.js'
 import { HttpProblem, httpProblem } from '../../src/problems.js'
+import { SnapshotLimitError } from '../../src/store/read-snapshots.js'
 
 const TERMS_FIX = 'Apple refused the request because the latest terms and conditions have not been accepted. ' +
   'An administrator must accept the latest terms and conditions in Apple Business Manager (or Apple School Manager), then try again.'
@@ -153,6 +154,12 @@ export function mapError (error: unknown, context: MappingContext = {}): { probl
   // Other 4xx from Fastify itself (bad URL encoding, …): keep the status, never the message.
   if (typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500) {
     return { problem: httpProblem(err.statusCode, 'BAD_REQUEST', 'The request could not be understood.'), internal: false }
+  }
+  if (error instanceof SnapshotLimitError) {
+    return {
+      problem: httpProblem(503, 'MIRROR_BUSY', `${error.limit} whole device lists sorted by something other than the serial are being read already, the most depgate serves at once; try again in a moment, or leave out sort (the serial's order has no such limit).`, { retryAfterSeconds: DATABASE_RETRY_SECONDS }),
+      internal: false
+    }
   }
   if (isDatabaseUnavailable(error)) {
     return {

@@ -9,11 +9,11 @@
  * order both dialects agree on (the test database uses the C collation, SQLite compares bytes).
  *
  * Consistency: a read that takes several queries must see one state of the mirror, or a sync
- * committing between two of them shows through. The summary is one statement; a stream reads
- * all its pages in one snapshot (see `openSnapshot`).
+ * committing between two of them shows through. The summary is one statement; a stream in an
+ * order other than the serial's reads all its pages in one snapshot (read-snapshots.ts).
  */
-import Sqlite from 'better-sqlite3'
-import { type AliasableExpression, type CompiledQuery, type ExpressionBuilder, type Expression, type Kysely, type SqlBool, SqliteAdapter, sql } from 'kysely'
+import { type AliasableExpression, type CompiledQuery, type ExpressionBuilder, type Expression, type Kysely, type SqlBool, sql } from 'kysely'
+import { createReadSnapshots, type Run } from './read-snapshots.js'
 import type { Database } from './schema.js'
 import type { SqliteSnapshotReader } from './sqlite-reader.js'
 
@@ -167,15 +167,6 @@ const num = (v: unknown): number => Number(v)
 
 type SummaryColumn = 'device_family' | 'model' | 'os' | 'profile_status'
 
-/** Runs a compiled query and returns its rows: on the store's connections, or in a stream's snapshot. */
-type Run = <R>(query: CompiledQuery<R>) => Promise<R[]>
-
-/** One stream's read snapshot: the pages it runs all see the database as of the first one. */
-interface Snapshot {
-  run: Run
-  end: () => Promise<void>
-}
-
 const SERVER = '\u0000server'
 const SERIAL = '\u0000serial'
 interface LookupRow { ready_at: string | null, last_success_at: string | null, serial_number: string | null, record: string | null, removed_at: string | null, last_changed_at: string | null }
@@ -220,60 +211,7 @@ export function createInventoryReads (db: Kysely<Database>, reader?: SqliteSnaps
   }
   const run: Run = async (query) => (await db.executeQuery(query)).rows
 
-  /*
-   * A stream's pages are separate queries: with a sort other than the serial, a sync that changes
-   * a device's sort value between two of them would move it from the unread part of the order to
-   * the read part (never sent) or back (sent twice). So every page of such a stream is read in
-   * one snapshot, a transaction held until the stream ends:
-   * - PostgreSQL: REPEATABLE READ (read only) on one pooled connection.
-   * - SQLite: its own read-only connection to the file, in a deferred transaction whose first
-   *   page fixes the snapshot. Not the main connection: the syncer writes on it, and Kysely gives
-   *   a transaction that connection alone until it ends, so a stream held by a slow client would
-   *   stop syncing (and every other query). Not the snapshot reader either: it ends its snapshot
-   *   every event-loop turn. In WAL mode the syncer commits meanwhile; the stream does not see it.
-   */
-  const sqlite = db.getExecutor().adapter instanceof SqliteAdapter
-  const open = new Set<Snapshot>()
-
-  async function sqliteSnapshot (): Promise<Snapshot> {
-    const { rows: [main] } = await sql<{ file: string }>`select file from pragma_database_list where name = 'main'`.execute(db)
-    const connection = new Sqlite(main.file, { readonly: true, fileMustExist: true })
-    connection.pragma('busy_timeout = 5000')
-    connection.exec('begin')
-    return {
-      run: async <R>(query: CompiledQuery<R>) => connection.prepare(query.sql).all(query.parameters) as R[],
-      // Closing the connection ends its read transaction.
-      end: async () => { connection.close() }
-    }
-  }
-
-  async function postgresSnapshot (): Promise<Snapshot> {
-    const trx = await db.startTransaction().setIsolationLevel('repeatable read').setAccessMode('read only').execute()
-    return {
-      run: async (query) => (await trx.executeQuery(query)).rows,
-      // Releases the connection to the pool, even when the rollback fails.
-      end: async () => { await trx.rollback().execute() }
-    }
-  }
-
-  async function openSnapshot (): Promise<Snapshot> {
-    const opened = sqlite ? await sqliteSnapshot() : await postgresSnapshot()
-    let ended = false
-    const snapshot: Snapshot = {
-      async run (query) {
-        if (ended) throw new Error('the stream was ended: the store is closing')
-        return await opened.run(query)
-      },
-      async end () {
-        if (ended) return
-        ended = true
-        open.delete(snapshot)
-        await opened.end()
-      }
-    }
-    open.add(snapshot)
-    return snapshot
-  }
+  const snapshots = createReadSnapshots(db)
 
   return {
     async state (server) {
@@ -300,7 +238,7 @@ export function createInventoryReads (db: Kysely<Database>, reader?: SqliteSnaps
       // In the serial's order a device keeps its place whatever a sync changes (the serial never
       // changes), so the keyset alone neither skips nor repeats one, and no connection is held for
       // as long as a client takes to read. Any other order needs the snapshot.
-      const snapshot = (opts.sort ?? 'serial_number') === 'serial_number' ? undefined : await openSnapshot()
+      const snapshot = (opts.sort ?? 'serial_number') === 'serial_number' ? undefined : await snapshots.open()
       try {
         let after: PagePosition | undefined
         do {
@@ -357,7 +295,7 @@ export function createInventoryReads (db: Kysely<Database>, reader?: SqliteSnaps
     },
 
     async endStreams () {
-      await Promise.allSettled([...open].map(async (snapshot) => { await snapshot.end() }))
+      await snapshots.endAll()
     }
   }
 }

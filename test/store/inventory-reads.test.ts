@@ -13,6 +13,7 @@ import t, { type Test } from 'tap'
 import { firstBatchRead, jsonList, ndjsonList } from '../../src/api/mirror-stream.js'
 import type { DeviceRecord, Store } from '../../src/store/index.js'
 import { createDialect, type DialectOptions } from '../../src/store/dialect.js'
+import { MAX_SNAPSHOTS, SnapshotLimitError } from '../../src/store/read-snapshots.js'
 import type { SqliteSnapshotReader } from '../../src/store/sqlite-reader.js'
 import { createInventoryReads, type InventoryReads, type MirrorDevice, NONE, SORT_KEYS, type SortKey, type SortOrder } from '../../src/store/inventory-reads.js'
 import type { Database, InventoryDevicesTable } from '../../src/store/schema.js'
@@ -350,6 +351,28 @@ for (const dialect of DIALECTS) {
       await t.rejects(batches.next(), /the stream was ended: the store is closing/)
       t.same(await batches.next(), { done: true, value: undefined })
       await other.inventory.endStreams()
+    })
+
+    t.test('streamDevices: at most MAX_SNAPSHOTS sorted streams at once, and none opens once the store closes', async (t) => {
+      const other = await openTestStore(t, dialect, { database: store.database })
+      const sorted = () => other.inventory.streamDevices('default', { batchSize: 2, sort: 'os' })
+      const streams = Array.from({ length: MAX_SNAPSHOTS }, sorted)
+      for (const stream of streams) t.equal((await stream.next()).value?.length, 2)
+      await t.rejects(sorted().next(), SnapshotLimitError, 'one more is refused (answered 503 MIRROR_BUSY)')
+      t.equal((await serialsOf(other.inventory.streamDevices('default', { batchSize: 50 }))).length, present.length, 'the serial\'s order needs no snapshot, so no slot')
+      await streams[0].return()
+      t.equal((await sorted().next()).value?.length, 2, 'an ended stream frees its slot')
+      await other.inventory.endStreams()
+      t.notOk(await snapshotHeld(), 'every snapshot ended')
+
+      // A stream whose snapshot is still opening when the store starts closing: ended as it opens.
+      const fresh = await openTestStore(t, dialect, { database: store.database })
+      const opening = fresh.inventory.streamDevices('default', { sort: 'model' }).next()
+      const ending = fresh.inventory.endStreams()
+      await t.rejects(opening, /the stream was ended: the store is closing/)
+      await ending
+      await t.rejects(fresh.inventory.streamDevices('default', { sort: 'model' }).next(), /the store is closing/, 'and none opens after')
+      t.notOk(await snapshotHeld(), 'nothing left open')
     })
 
     t.test('summary: a sync that commits during the summary is all in or all out', async (t) => {

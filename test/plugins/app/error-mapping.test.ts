@@ -6,6 +6,7 @@ import {
   DepTokenExpiredError, DepTransportError, DepUpstreamError
 } from '../../../src/dep/errors.js'
 import { isDatabaseUnavailable, mapError } from '../../../plugins/app/error-mapping.js'
+import { SnapshotLimitError } from '../../../src/store/read-snapshots.js'
 import { httpProblem } from '../../../src/problems.js'
 
 const ep = { endpoint: 'fetch_devices' as const }
@@ -123,6 +124,10 @@ t.test('a database that cannot answer is a 503 DATABASE_UNAVAILABLE with Retry-A
     t.notOk(isDatabaseUnavailable(err), name)
     t.equal(mapError(err).problem.statusCode, 500, name)
   }
+  // Too many sorted whole-list streams hold a snapshot: busy, not broken.
+  const busy = mapError(new SnapshotLimitError(4))
+  t.match(busy.problem, { statusCode: 503, code: 'MIRROR_BUSY', headers: { 'retry-after': '5' }, detail: /^4 whole device lists sorted by something other than the serial .*leave out sort/ })
+  t.notOk(busy.internal)
   // A client hanging up mid-body: Node's ECONNRESET, which Fastify marks 400. Not the database.
   const hangUp = Object.assign(new Error('aborted'), { code: 'ECONNRESET', statusCode: 400 })
   t.match(mapError(hangUp).problem, { statusCode: 400, code: 'BAD_REQUEST' })
