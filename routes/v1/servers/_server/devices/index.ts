@@ -16,7 +16,7 @@ const DESCRIPTION = `Every device assigned to this MDM server. Answered from dep
 **From the mirror**:
 - without \`limit\`, the whole list: \`{ devices, count, next_page_token: null, synced_at, last_seq }\`, streamed from the database (JSON, or NDJSON on \`Accept: application/x-ndjson\`: a device a line, then the trailer \`{"count", "synced_at", "last_seq"}\`). Keep \`last_seq\` and follow what changes next with \`GET …/devices/changes?since=<last_seq>\`.
 - with \`limit\` (1 to 1000), one page; pass its \`next_page_token\` as \`page_token\` (same filters, sort, order and removed) for the next, until it is null.
-- \`sort\` (serial_number, model, os, device_family, profile_status, device_assigned_date, last_changed_at, first_seen_at) and \`order\` (asc, desc).
+- \`sort\` (serial_number, model, os, device_family, profile_status, device_assigned_date, last_changed_at, first_seen_at) and \`order\` (asc, desc). A whole list in another order than the serial's is read from one snapshot of the mirror, so a sync meanwhile neither repeats nor drops a device; depgate reads at most 4 such lists at once (beyond: 503 \`MIRROR_BUSY\`, with Retry-After).
 - \`removed=include\` adds devices Apple no longer shows to this server (they carry \`removed_at\`); \`removed=only\` lists only them.
 These parameters need the mirror: with \`source=apple\` they are refused (400 \`MIRROR_ONLY_PARAMETER\`); while the first fetch runs they answer 503 \`INVENTORY_NOT_READY\` (with Retry-After); with the mirror off, 409 \`INVENTORY_DISABLED\`.
 
