@@ -99,8 +99,8 @@ async function admin (sql: string): Promise<unknown[]> {
 
 /**
  * Until none of the role's sessions is running a query. The audit log and a key's last use are
- * written after the answer: an outage that cuts such a query crashes depgate today (pg emits
- * 'error' on a checked-out client, which has no listener), which is not what this test is about.
+ * written after the answer: waiting for them keeps each outage's errors to the requests this test
+ * makes. (A query cut by an outage used to crash depgate; test/store/dialect.test.ts covers that.)
  */
 async function quiet (role: string): Promise<void> {
   await new Promise((resolve) => setTimeout(resolve, 100))
@@ -260,7 +260,7 @@ t.test('a running app on PostgreSQL with a password in its URL, through two outa
     DEPGATE_LOG_LEVEL: 'trace',
     DEPGATE_PORT: '0',
     DEPGATE_SIMULATOR_DEVICES: '3',
-    // Off: a sync runs queries at any moment, and one cut by the outage crashes the process (see quiet()).
+    // Off: a sync runs queries at any moment, and this test wants each outage's errors from its own requests (see quiet()).
     DEPGATE_INVENTORY: 'false',
     DEPGATE_TOKEN_WEBHOOK_URL: 'http://127.0.0.1:1/hook',
     DEPGATE_TOKEN_WEBHOOK_SECRET: LEAK_WEBHOOK_SECRET

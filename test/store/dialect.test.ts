@@ -9,6 +9,7 @@ import { Kysely, sql } from 'kysely'
 import { createDialect } from '../../src/store/dialect.js'
 import { createStore } from '../../src/store/index.js'
 import { createTestSchema, TEST_POSTGRES_URL } from '../databases.js'
+import { until } from '../helper.js'
 
 async function query<T extends pg.QueryResultRow> (text: string, values: unknown[] = []): Promise<T[]> {
   const client = new pg.Client({ connectionString: TEST_POSTGRES_URL })
@@ -72,7 +73,10 @@ t.test('a connection the server ends while a transaction holds it fails that tra
   const trx = await db.startTransaction().execute()
   await sql`select 1`.execute(trx)
   await query('select pg_terminate_backend(pid) from pg_stat_activity where application_name = $1', [app])
-  await new Promise((resolve) => setTimeout(resolve, 200))
+  // Until the backend is gone, then a moment for the socket's end to reach the client: its 'error'
+  // event is what crashed this process before the fix.
+  await until('the backend to end', async () => (await query<{ n: string }>('select count(*) as n from pg_stat_activity where application_name = $1', [app]))[0].n === '0' || undefined, 5000)
+  await new Promise((resolve) => setTimeout(resolve, 50))
   await t.rejects(sql`select 1`.execute(trx), 'the transaction\'s next statement fails (mapped to 503)')
   await trx.rollback().execute().catch(() => {})
   t.same((await sql<{ one: number }>`select 1 as one`.execute(db)).rows, [{ one: 1 }], 'the next query gets a new connection')
