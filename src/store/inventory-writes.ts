@@ -7,23 +7,12 @@
  * page's devices, its change-log entries and the cursor that ends it commit together: a crash
  * loses or repeats nothing.
  *
- * Dropping a deleted server's mirror keeps its state row as a tombstone, so that a name never
- * reuses a sequence number: a consumer may still hold a `since` of the old feed, and had the new
- * mirror's feed started again at 1, that `since` would be answered (once the new feed passed it)
- * with only the changes after it, silently missing the new mirror's first devices. Instead the
- * tombstone keeps the old head N and moves last_seq and feed_floor to N + 1, a number no change
- * carries; the new mirror's feed (a server added again finds the row: it is exactly a new
- * server's state otherwise) goes on from N + 2. The change-feed route refuses a `since` in
- * 1 … feed_floor - 1 (409 SINCE_AHEAD: start again from 0), and since `since`+1 is always the next
- * change of a live feed, a read whose first change is not `since`+1 crossed a drop while it ran
- * (a long poll) and is refused too. since=0 is the whole current mirror; since=feed_floor (the
- * head of a new mirror still empty) is a valid place to follow it from. Refusing, rather than
- * answering with the new mirror's adds, also covers what the purge threw away: the old mirror's
- * later changes and the removal of its devices the new one no longer has.
+ * Dropping a deleted server's mirror keeps its state row as a tombstone: mirror-drop.ts.
  */
-import type { Kysely, Selectable, SelectQueryBuilder, Transaction } from 'kysely'
+import type { Kysely, Selectable, Transaction } from 'kysely'
 import { diffPage, filterFields, type DeviceRecord, type ExistingDevice, type PlannedChange } from './inventory-diff.js'
 import type { Database, InventoryDevicesTable, InventoryStateTable } from './schema.js'
+import { dropMirrors } from './mirror-drop.js'
 
 export type { DeviceRecord } from './inventory-diff.js'
 export type InventoryStateRow = Selectable<InventoryStateTable>
@@ -213,43 +202,6 @@ export function createInventoryWrites (db: Kysely<Database>, now: () => Date): I
     return result
   }
 
-  /**
-   * Drops the mirror of `servers` (a list, or the servers table: everything not in it), keeping each
-   * state row as a tombstone (see the top of this file). Run again on a tombstone it changes nothing.
-   */
-  async function drop (trx: Transaction<Database>, servers: string[] | SelectQueryBuilder<Database, 'servers', { name: string }>): Promise<void> {
-    const op = Array.isArray(servers) ? 'in' : 'not in'
-    // A feed with changes since its floor skips a number: N + 1 tells the old feed's head N from a new empty mirror's.
-    // Both right-hand sides read the row as it was (SQL evaluates SET against the old row).
-    await trx.updateTable('inventory_state')
-      .set((eb) => ({ last_seq: eb('last_seq', '+', 1), feed_floor: eb('last_seq', '+', 1) }))
-      .where('server', op, servers).whereRef('last_seq', '>', 'feed_floor')
-      .execute()
-    await trx.updateTable('inventory_state').set({
-      phase: 'fetch',
-      cursor: null,
-      cursor_at: null,
-      generation: 0,
-      fetch_started_at: null,
-      ready_at: null,
-      last_fetch_at: null,
-      last_success_at: null,
-      last_attempt_at: null,
-      last_error_code: null,
-      last_error_message: null,
-      last_error_at: null,
-      device_count: 0,
-      requested_at: null,
-      requested_full: 0,
-      // A replica still syncing the server loses its lease: its next fenced write fails.
-      lease_owner: null,
-      lease_expires_at: null
-    }).where('server', op, servers).execute()
-    for (const table of ['inventory_changes', 'inventory_devices'] as const) {
-      await trx.deleteFrom(table).where('server', op, servers).execute()
-    }
-  }
-
   return {
     async getState (server) {
       return await db.selectFrom('inventory_state').selectAll().where('server', '=', server).executeTakeFirst()
@@ -315,12 +267,12 @@ export function createInventoryWrites (db: Kysely<Database>, now: () => Date): I
         .where('server', '=', server).where('lease_owner', '=', owner).where('requested_at', '=', requestedAt).execute()
     },
     async purge (server) {
-      await db.transaction().execute(async (trx) => { await drop(trx, [server]) })
+      await db.transaction().execute(async (trx) => { await dropMirrors(trx, [server]) })
     },
     async purgeOrphans () {
       // Against the servers table itself, in one transaction: no window in which a server another
       // replica just added could look deleted.
-      await db.transaction().execute(async (trx) => { await drop(trx, trx.selectFrom('servers').select('name')) })
+      await db.transaction().execute(async (trx) => { await dropMirrors(trx, trx.selectFrom('servers').select('name')) })
     }
   }
 }

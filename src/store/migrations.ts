@@ -108,7 +108,7 @@ const migrations: Record<string, Migration> = {
     }
   },
   // Change feeds never reuse a sequence number when a server is deleted and added again (see
-  // inventory-writes.ts): where the current feed of a server starts.
+  // mirror-drop.ts): where the current feed of a server starts.
   '0004_feed_floor': {
     async up (db: Kysely<any>) {
       await db.schema.alterTable('inventory_state')

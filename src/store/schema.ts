@@ -121,7 +121,7 @@ export interface InventoryStateTable {
   last_seq: number
   /**
    * Where this server's current feed starts (0 until its mirror was first dropped): a `since` in
-   * 1 … feed_floor - 1 belongs to a mirror dropped when the server was deleted (see inventory-writes.ts).
+   * 1 … feed_floor - 1 belongs to a mirror dropped when the server was deleted (see mirror-drop.ts).
    * Added by 0004 with a default, so inserts may leave it out.
    */
   feed_floor: Generated<number>

@@ -60,7 +60,7 @@ const plugin: FastifyPluginAsyncZod = async (fastify) => {
 
   async function mirrorChanges (server: string, since: number, limit: number, waitSeconds: number, reply: FastifyReply): Promise<string> {
     const reads = fastify.store.inventory
-    // The full state row: the feed's floor is in it (inventory-writes.ts explains floors).
+    // The full state row: the feed's floor is in it (src/store/mirror-drop.ts explains floors).
     const state = await reads.getState(server)
     const head = state?.last_seq ?? 0
     if (since > head) {
