@@ -1,39 +1,33 @@
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import t from 'tap'
-import { type CliIo, main, USAGE } from '../src/cli.js'
+import { main, USAGE } from '../src/cli.js'
 import { createStore } from '../src/store/index.js'
-import { tempDir } from './helper.js'
-
-function io (env: Record<string, string>): CliIo & { out: string[], err: string[] } {
-  const out: string[] = []
-  const err: string[] = []
-  return { out, err, env, stdout: (s) => { out.push(s) }, stderr: (s) => { err.push(s) } }
-}
+import { cliIo, tempDir } from './helper.js'
 
 t.test('keys create | list | revoke work on the store directly', async (t) => {
   const dataDir = tempDir(t)
   const env = { DEPGATE_DATA_DIR: dataDir }
-  const c = io(env)
+  const c = cliIo(env)
   t.equal(await main(['keys', 'create', '--label', 'puppet', '--scope', 'write'], c), 0)
   const key = c.out.join('').trim()
   t.match(key, /^dgk_[a-f0-9]{12}_/)
   t.match(c.err.join(''), /shown once/)
   const id = key.split('_')[1]
 
-  const table = io(env)
+  const table = cliIo(env)
   t.equal(await main(['keys', 'list'], table), 0)
   t.match(table.out.join(''), new RegExp(`${id}\\s+write .* puppet`))
   t.notOk(table.out.join('').includes(key.split('_').slice(2).join('_')), 'no secret listed')
 
-  const json = io(env)
+  const json = cliIo(env)
   t.equal(await main(['keys', 'list', '--json'], json), 0)
   t.match(JSON.parse(json.out.join('')), [{ id, scope: 'write', label: 'puppet' }])
 
-  const revoke = io(env)
+  const revoke = cliIo(env)
   t.equal(await main(['keys', 'revoke', id], revoke), 0)
   t.match(revoke.err.join(''), /Revoked/)
-  const twice = io(env)
+  const twice = cliIo(env)
   t.equal(await main(['keys', 'revoke', id], twice), 1)
   t.match(twice.err.join(''), /No active API key/)
 
@@ -56,32 +50,32 @@ t.test('usage errors exit 2 with a message', async (t) => {
     [['frobnicate'], /unknown command "frobnicate"/]
   ]
   for (const [argv, message] of cases) {
-    const c = io(env)
+    const c = cliIo(env)
     t.equal(await main(argv, c), 2, argv.join(' '))
     t.match(c.err.join(''), message)
   }
-  const bad = io({ DEPGATE_PORT: 'x' })
+  const bad = cliIo({ DEPGATE_PORT: 'x' })
   t.equal(await main(['serve'], bad), 2)
   t.match(bad.err.join(''), /DEPGATE_PORT/)
 })
 
 t.test('help, openapi, and unexpected errors', async (t) => {
-  const h = io({})
+  const h = cliIo({})
   t.equal(await main(['help'], h), 0)
   t.equal(h.out.join(''), USAGE)
   const dir = tempDir(t)
-  const o = io({})
+  const o = cliIo({})
   const file = join(dir, 'spec', 'openapi.json')
   t.equal(await main(['openapi', file], o), 0)
   t.equal(JSON.parse(readFileSync(file, 'utf8')).openapi, '3.1.0')
-  await t.rejects(main(['keys', 'list'], io({ DEPGATE_DATABASE_URL: 'postgres://depgate:s3cret@127.0.0.1:1/x' })), /^cannot connect to PostgreSQL at postgres:\/\/depgate:\*\*\*@127\.0\.0\.1:1\/x: /)
+  await t.rejects(main(['keys', 'list'], cliIo({ DEPGATE_DATABASE_URL: 'postgres://depgate:s3cret@127.0.0.1:1/x' })), /^cannot connect to PostgreSQL at postgres:\/\/depgate:\*\*\*@127\.0\.0\.1:1\/x: /)
 })
 
 t.test('simulate and token delegate to their owners', async (t) => {
-  const s = io({})
+  const s = cliIo({})
   t.equal(await main(['simulate', '--help'], s), 0)
   t.match(s.out.join(''), /depgate simulate/)
-  const tok = io({})
+  const tok = cliIo({})
   t.type(await main(['token', '--help'], tok), 'number')
   t.match(tok.out.join('') + tok.err.join(''), /depgate token/)
 })

@@ -59,6 +59,36 @@ export async function createTestSchema (t: Teardown): Promise<{ schema: string, 
   return { schema, url: testDatabaseUrl(schema) }
 }
 
+/** Runs one statement as the test server's superuser and returns its rows. */
+export async function adminQuery (text: string): Promise<unknown[]> {
+  return await admin(async (c) => (await c.query(text)).rows)
+}
+
+/**
+ * A login role of its own owning a fresh schema (see createTestSchema), for tests that take the
+ * app's database away (connection limit 0, terminated sessions) without touching anyone else's.
+ * The role is dropped last, after the schema it owns. `url` logs in as the role, without a password.
+ */
+export async function createRoleSchema (t: Teardown): Promise<{ role: string, schema: string, url: string }> {
+  const role = `depgate_t_role_${randomBytes(4).toString('hex')}`
+  await adminQuery(`create role ${role} login`)
+  // Registered first, so it runs last: after the app has closed and the schema it owns is gone.
+  t.teardown(() => adminQuery(`drop role if exists ${role}`))
+  const { schema, url } = await createTestSchema(t)
+  await adminQuery(`alter schema ${schema} owner to ${role}`)
+  const asRole = new URL(url)
+  asRole.username = role
+  return { role, schema, url: asRole.href }
+}
+
+/** `url` with this user and password (trust auth on the test server accepts any password). */
+export function withPassword (url: string, password: string, user = 'postgres'): string {
+  const u = new URL(url)
+  u.username = user
+  u.password = password
+  return u.href
+}
+
 /** A fresh, empty database of this dialect, removed at teardown. */
 export async function createTestDatabase (t: Teardown, dialect: TestDialect): Promise<TestDatabase> {
   if (dialect === 'sqlite') {

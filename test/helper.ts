@@ -11,6 +11,7 @@ import { join } from 'node:path'
 import { Writable } from 'node:stream'
 import type { FastifyInstance, RouteOptions } from 'fastify'
 import { generateApiKey, type Scope } from '../src/api-keys.js'
+import type { CliIo } from '../src/cli.js'
 import { type Config, loadConfig } from '../src/config.js'
 import type { DepClientOptions } from '../src/dep/index.js'
 import { buildServer } from '../src/server.js'
@@ -155,4 +156,11 @@ export async function buildTestApp (t: Teardown, opts: TestAppOptions = {}): Pro
   }
   if (sim !== undefined) result.sim = sim
   return result
+}
+
+/** The CLI's I/O for `main()`, with what it printed kept in `out` and `err`. */
+export function cliIo (env: Record<string, string>): CliIo & { out: string[], err: string[] } {
+  const out: string[] = []
+  const err: string[] = []
+  return { out, err, env, stdout: (s) => { out.push(s) }, stderr: (s) => { err.push(s) } }
 }

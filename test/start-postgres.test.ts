@@ -3,31 +3,18 @@
  * and the URL's password shows up in no banner, log line, CLI output or error.
  */
 import t from 'tap'
-import { type CliIo, main } from '../src/cli.js'
+import { main } from '../src/cli.js'
 import { loadConfig } from '../src/config.js'
 import { startDepgate } from '../src/start.js'
-import { createTestSchema } from './databases.js'
-import { logCapture, tempDir } from './helper.js'
+import { createTestSchema, withPassword } from './databases.js'
+import { cliIo, logCapture, tempDir } from './helper.js'
 
 // Trust auth on the test server: any password is accepted, so a made-up one can be hunted for.
 const PASSWORD = 'pw-s3cret-Zx81'
 
-function withPassword (url: string, password = PASSWORD): string {
-  const u = new URL(url)
-  u.username = 'postgres'
-  u.password = password
-  return u.href
-}
-
-function io (env: Record<string, string>): CliIo & { out: string[], err: string[] } {
-  const out: string[] = []
-  const err: string[] = []
-  return { out, err, env, stdout: (s) => { out.push(s) }, stderr: (s) => { err.push(s) } }
-}
-
 t.test('serve and the CLI share a PostgreSQL schema; the password is never shown', async (t) => {
   const { url } = await createTestSchema(t)
-  const databaseUrl = withPassword(url)
+  const databaseUrl = withPassword(url, PASSWORD)
   const dataDir = tempDir(t)
   const env = { DEPGATE_DATA_DIR: dataDir, DEPGATE_DATABASE_URL: databaseUrl }
   const out: string[] = []
@@ -42,15 +29,15 @@ t.test('serve and the CLI share a PostgreSQL schema; the password is never shown
   t.equal((await fetch(`${started.url}/readyz`)).status, 200)
 
   // The CLI, on the same database, sees the first-start admin key the server created.
-  const list = io(env)
+  const list = cliIo(env)
   t.equal(await main(['keys', 'list'], list), 0)
   t.match(list.out.join(''), /admin .*first-start admin/)
-  const created = io(env)
+  const created = cliIo(env)
   t.equal(await main(['keys', 'create', '--label', 'ci', '--scope', 'read'], created), 0)
   const key = created.out.join('').trim()
   t.equal((await fetch(`${started.url}/v1/servers`, { headers: { authorization: `Bearer ${key}` } })).status, 200, 'a key made by the CLI works at once')
 
-  const broken = io({ ...env, DEPGATE_DATABASE_URL: withPassword(url.replace(':5432/', ':1/')) })
+  const broken = cliIo({ ...env, DEPGATE_DATABASE_URL: withPassword(url.replace(':5432/', ':1/'), PASSWORD) })
   const err = await main(['keys', 'list'], broken).then(() => undefined, (e: unknown) => e as Error)
   t.match(err?.message, /^cannot connect to PostgreSQL at postgres:\/\/postgres:\*\*\*@127\.0\.0\.1:1\/test\?options=/)
 

@@ -8,18 +8,16 @@
  * stack, every property and cause), CLI output, start banner, response (status, headers, body) and
  * log line (at trace) is then scanned for any 16-character run of any of them in any encoding.
  */
-import { randomBytes } from 'node:crypto'
 import { once } from 'node:events'
 import { connect, createServer, type Socket } from 'node:net'
 import { inspect } from 'node:util'
-import pg from 'pg'
 import t, { type Test } from 'tap'
-import { type CliIo, main } from '../../src/cli.js'
+import { main } from '../../src/cli.js'
 import { loadConfig } from '../../src/config.js'
 import { buildServer } from '../../src/server.js'
 import { startDepgate } from '../../src/start.js'
-import { createTestSchema, TEST_POSTGRES_URL } from '../databases.js'
-import { logCapture, tempDir, until } from '../helper.js'
+import { adminQuery, createRoleSchema, createTestSchema, TEST_POSTGRES_URL, withPassword } from '../databases.js'
+import { cliIo, logCapture, tempDir, until } from '../helper.js'
 import { LEAK_ADMIN_KEY, LEAK_DATABASE_PASSWORD, LEAK_SECRET_KEY, LEAK_WEBHOOK_SECRET, SecretScanner } from './leak-kit.js'
 
 /** A password with the characters a URL must escape: it shows up percent-encoded in the URL, decoded in pg. */
@@ -65,19 +63,6 @@ class Shown {
   }
 }
 
-function withPassword (url: string, password = LEAK_DATABASE_PASSWORD, user = 'postgres'): string {
-  const u = new URL(url)
-  u.username = user
-  u.password = password
-  return u.href
-}
-
-function cliIo (env: Record<string, string>): CliIo & { out: string[], err: string[] } {
-  const out: string[] = []
-  const err: string[] = []
-  return { out, err, env, stdout: (s) => { out.push(s) }, stderr: (s) => { err.push(s) } }
-}
-
 /** Runs a CLI command and records what it printed, its exit code or what it threw. */
 async function cli (shown: Shown, argv: string[], env: Record<string, string>): Promise<number | Error> {
   const io = cliIo(env)
@@ -87,16 +72,6 @@ async function cli (shown: Shown, argv: string[], env: Record<string, string>): 
   return result
 }
 
-async function admin (sql: string): Promise<unknown[]> {
-  const client = new pg.Client({ connectionString: TEST_POSTGRES_URL })
-  await client.connect()
-  try {
-    return (await client.query(sql)).rows
-  } finally {
-    await client.end()
-  }
-}
-
 /**
  * Until none of the role's sessions is running a query. The audit log and a key's last use are
  * written after the answer: waiting for them keeps each outage's errors to the requests this test
@@ -104,7 +79,7 @@ async function admin (sql: string): Promise<unknown[]> {
  */
 async function quiet (role: string): Promise<void> {
   await new Promise((resolve) => setTimeout(resolve, 100))
-  await until('no query in flight', async () => (await admin(`select 1 from pg_stat_activity where usename = '${role}' and state <> 'idle'`)).length === 0)
+  await until('no query in flight', async () => (await adminQuery(`select 1 from pg_stat_activity where usename = '${role}' and state <> 'idle'`)).length === 0)
 }
 
 t.test('the scan sees each watched secret, in plain text, URL-encoded and inside a URL', async (t) => {
@@ -139,7 +114,7 @@ t.test('config validation never repeats a database URL, secret key or webhook se
     { DEPGATE_TOKEN_WEBHOOK_SECRET: LEAK_WEBHOOK_SECRET, DEPGATE_TOKEN_WEBHOOK_URL: `ftp://hooks.example.com/${LEAK_WEBHOOK_SECRET}` },
     { DEPGATE_TOKEN_WEBHOOK_URL: 'https://hooks.example.com/depgate' },
     // A valid URL with a password beside another variable's error: the error is about the other one.
-    { DEPGATE_DATABASE_URL: withPassword('postgres://h/d'), DEPGATE_SECRET_KEY: LEAK_SECRET_KEY.slice(2) }
+    { DEPGATE_DATABASE_URL: withPassword('postgres://h/d', LEAK_DATABASE_PASSWORD), DEPGATE_SECRET_KEY: LEAK_SECRET_KEY.slice(2) }
   ]
   for (const [i, extra] of envs.entries()) {
     const env = { DEPGATE_DATA_DIR: dataDir, DEPGATE_ADMIN_KEY: LEAK_ADMIN_KEY, ...extra }
@@ -160,11 +135,11 @@ t.test('a start-up that cannot use PostgreSQL names the database without its pas
   const { url } = await createTestSchema(t)
   const urls = [
     // The port refuses connections.
-    withPassword(url.replace(':5432/', ':1/')),
+    withPassword(url.replace(':5432/', ':1/'), LEAK_DATABASE_PASSWORD),
     withPassword(url.replace(':5432/', ':1/'), ODD_PASSWORD, 'depgate'),
     `postgres://postgres@127.0.0.1:1/test?password=${LEAK_DATABASE_PASSWORD}`,
     // The server answers and refuses: no such database, no such role.
-    withPassword(url).replace('/test?', '/depgate_no_such_database?'),
+    withPassword(url, LEAK_DATABASE_PASSWORD).replace('/test?', '/depgate_no_such_database?'),
     withPassword(url, ODD_PASSWORD, 'depgate_no_such_role')
   ]
   for (const [i, databaseUrl] of urls.entries()) {
@@ -239,12 +214,7 @@ async function relay (t: Test, target: URL) {
 }
 
 t.test('a running app on PostgreSQL with a password in its URL, through two outages', async (t) => {
-  const role = `depgate_t_role_${randomBytes(4).toString('hex')}`
-  await admin(`create role ${role} login`)
-  // Registered first, so it runs last: after the app has closed and the schema it owns is gone.
-  t.teardown(() => admin(`drop role if exists ${role}`))
-  const { schema, url } = await createTestSchema(t)
-  await admin(`alter schema ${schema} owner to ${role}`)
+  const { role, url } = await createRoleSchema(t)
   const through = await relay(t, new URL(TEST_POSTGRES_URL))
   const databaseUrl = withPassword(url.replace(/:5432\//, `:${through.port}/`), LEAK_DATABASE_PASSWORD, role)
   t.ok(databaseUrl.includes(LEAK_DATABASE_PASSWORD), 'the URL holds the password')
@@ -298,12 +268,12 @@ t.test('a running app on PostgreSQL with a password in its URL, through two outa
 
   // Outage 1: the role is refused new connections and its sessions are ended (a restart, a full connection table).
   await quiet(role)
-  await admin(`alter role ${role} connection limit 0`)
-  await admin(`select pg_terminate_backend(pid) from pg_stat_activity where usename = '${role}'`)
+  await adminQuery(`alter role ${role} connection limit 0`)
+  await adminQuery(`select pg_terminate_backend(pid) from pg_stat_activity where usename = '${role}'`)
   await everything()
   t.same(unavailable(), [503, 503, 503, 503, 503], 'the database outage answers 503')
   t.match(shown.items.find((i) => i.text.includes('DATABASE_UNAVAILABLE')), { text: /database is not answering/ }, 'DATABASE_UNAVAILABLE was answered')
-  await admin(`alter role ${role} connection limit -1`)
+  await adminQuery(`alter role ${role} connection limit -1`)
 
   // Outage 2: the database's port refuses connections.
   await quiet(role)

@@ -1,5 +1,5 @@
 import t from 'tap'
-import { call, client, start, type Answer } from './fixtures/helper.js'
+import { addFault, call, client, start, type Answer } from './fixtures/helper.js'
 
 const SHARE_ERROR = 'share must be a number greater than 0 and at most 1'
 
@@ -7,11 +7,7 @@ t.test('fault share', async (t) => {
   const s = await start(t, { devices: 5 })
   const { url } = s
   const api = await client(s)
-  const fault = async (body: Record<string, unknown>): Promise<number> => {
-    const r = await call(url, 'POST', '/_sim/faults', { body })
-    t.equal(r.status, 200, r.text)
-    return r.json().id
-  }
+  const fault = async (body: Record<string, unknown>): Promise<number> => await addFault(t, url, body)
   const statuses = async (n: number): Promise<number[]> => {
     const out: number[] = []
     for (let i = 0; i < n; i++) out.push((await api('GET', '/account')).status)

@@ -1,15 +1,11 @@
 import t from 'tap'
-import { call, client, login, start } from './fixtures/helper.js'
+import { addFault, call, client, login, start } from './fixtures/helper.js'
 
 t.test('fault injection', async (t) => {
   const s = await start(t, { devices: 30 })
   const { url } = s
   const api = await client(s)
-  const fault = async (body: Record<string, unknown>): Promise<number> => {
-    const r = await call(url, 'POST', '/_sim/faults', { body })
-    t.equal(r.status, 200, r.text)
-    return r.json().id
-  }
+  const fault = async (body: Record<string, unknown>): Promise<number> => await addFault(t, url, body)
 
   t.test('status: 5xx, 429 with Retry-After, Apple codes, once by default', async (t) => {
     await fault({ endpoint: 'account', kind: 'status', status: 503 })

@@ -7,17 +7,12 @@ import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import t from 'tap'
 import { openSecureStore } from '../../src/bootstrap.js'
-import { type CliIo, main } from '../../src/cli.js'
+import { main } from '../../src/cli.js'
 import { loadConfig } from '../../src/config.js'
 import { startSimulator } from '../../src/simulator/index.js'
 import { generateServerKeyPair } from '../../src/tokens/keypair.js'
+import { cliIo } from '../helper.js'
 import { encryptToken, NO_OPENSSL, TOKEN, TOKEN_JSON, tempDir } from './helpers.js'
-
-function io (env: Record<string, string>): CliIo & { out: string[], err: string[] } {
-  const out: string[] = []
-  const err: string[] = []
-  return { out, err, env, stdout: (s) => { out.push(s) }, stderr: (s) => { err.push(s) } }
-}
 
 t.test('token import: .p7m with the staged key, renewal, refusal, force, decrypted JSON', { skip: NO_OPENSSL }, async (t) => {
   const sim = await startSimulator({ devices: 2 })
@@ -32,44 +27,44 @@ t.test('token import: .p7m with the staged key, renewal, refusal, force, decrypt
   writeFileSync(certPath, pair.certificatePem)
   const p7m = encryptToken(dataDir, [certPath])
 
-  const first = io(env)
+  const first = cliIo(env)
   t.equal(await main(['token', 'import', 'acme', p7m, '--base-url', sim.url], first), 0, first.err.join(''))
   t.match(JSON.parse(first.out.join('')), { server: 'acme', created: true, token_expires_at: TOKEN.access_token_expiry, account: { serverName: String } })
   t.notOk(first.out.join('').includes(TOKEN.consumer_secret))
 
-  const again = io(env)
+  const again = cliIo(env)
   t.equal(await main(['token', 'import', 'acme', p7m], again), 0, again.err.join(''))
   t.match(JSON.parse(again.out.join('')), { created: false })
 
   const otherFile = join(dataDir, 'other.json')
   writeFileSync(otherFile, JSON.stringify({ ...TOKEN, consumer_key: 'CK_other' }))
-  const refused = io(env)
+  const refused = cliIo(env)
   t.equal(await main(['token', 'import', 'acme', otherFile, '--no-verify'], refused), 1)
   t.match(refused.err.join(''), /CONSUMER_KEY_MISMATCH/)
-  const forced = io(env)
+  const forced = cliIo(env)
   t.equal(await main(['token', 'import', 'acme', otherFile, '--no-verify', '--force'], forced), 0)
 
   const jsonFile = join(dataDir, 'token.json')
   writeFileSync(jsonFile, TOKEN_JSON)
-  const decrypted = io(env)
+  const decrypted = cliIo(env)
   t.equal(await main(['token', 'import', 'plain', jsonFile, '--base-url', sim.url], decrypted), 0, decrypted.err.join(''))
-  const wrong = io(env)
+  const wrong = cliIo(env)
   t.equal(await main(['token', 'import', 'beta', p7m], wrong), 1)
   t.match(wrong.err.join(''), /NO_KEY_PAIR/)
   const { access_token_expiry: _, ...noExpiry } = TOKEN
   const bareFile = join(dataDir, 'bare.json')
   writeFileSync(bareFile, JSON.stringify(noExpiry))
-  const bare = io(env)
+  const bare = cliIo(env)
   t.equal(await main(['token', 'import', 'bare', bareFile, '--no-verify'], bare), 0)
   t.match(JSON.parse(bare.out.join('')), { server: 'bare', token_expires_at: null, account: null })
   const badJson = join(dataDir, 'bad.json')
   writeFileSync(badJson, '{"consumer_key": "CK_x"}')
-  const bad = io(env)
+  const bad = cliIo(env)
   t.equal(await main(['token', 'import', 'plain', badJson], bad), 1)
   t.match(bad.err.join(''), /^depgate: the token's consumer_secret/)
-  const usage = io(env)
+  const usage = cliIo(env)
   t.equal(await main(['token', 'import', 'beta'], usage), 2)
-  const missing = io(env)
+  const missing = cliIo(env)
   t.equal(await main(['token', 'import', 'beta', join(dataDir, 'nope')], missing), 1)
   t.match(missing.err.join(''), /ENOENT/)
 })
@@ -83,7 +78,7 @@ t.test('secrets rotate: key file, then a key from the environment', async (t) =>
   const keyFile = join(dataDir, 'secret.key')
   const oldKey = readFileSync(keyFile, 'utf8')
 
-  const rotated = io(env)
+  const rotated = cliIo(env)
   t.equal(await main(['secrets', 'rotate'], rotated), 0, rotated.err.join(''))
   t.match(rotated.out.join(''), /Re-sealed 1 secret/)
   t.not(readFileSync(keyFile, 'utf8'), oldKey)
@@ -94,7 +89,7 @@ t.test('secrets rotate: key file, then a key from the environment', async (t) =>
   await reopened.close()
 
   const next = randomBytes(32).toString('base64')
-  const fromEnv = io({ ...env, NEXT_KEY: next })
+  const fromEnv = cliIo({ ...env, NEXT_KEY: next })
   t.equal(await main(['secrets', 'rotate', '--new-key-env', 'NEXT_KEY'], fromEnv), 0)
   t.match(fromEnv.out.join(''), /set DEPGATE_SECRET_KEY/)
   const withKey = await openSecureStore(loadConfig({ ...env, DEPGATE_SECRET_KEY: next }))
@@ -102,18 +97,18 @@ t.test('secrets rotate: key file, then a key from the environment', async (t) =>
   await withKey.close()
 
   const third = randomBytes(32).toString('hex')
-  const envToEnv = io({ ...env, DEPGATE_SECRET_KEY: next, THIRD: third })
+  const envToEnv = cliIo({ ...env, DEPGATE_SECRET_KEY: next, THIRD: third })
   t.equal(await main(['secrets', 'rotate', '--new-key-env', 'THIRD'], envToEnv), 0)
   t.match(envToEnv.out.join(''), /value of THIRD and restart/)
 
-  const envOnly = io({ ...env, DEPGATE_SECRET_KEY: next })
+  const envOnly = cliIo({ ...env, DEPGATE_SECRET_KEY: next })
   t.equal(await main(['secrets', 'rotate'], envOnly), 2)
   t.match(envOnly.err.join(''), /--new-key-env/)
-  const unset = io({ ...env, DEPGATE_SECRET_KEY: next })
+  const unset = cliIo({ ...env, DEPGATE_SECRET_KEY: next })
   t.equal(await main(['secrets', 'rotate', '--new-key-env', 'NOPE'], unset), 2)
-  const same = io({ ...env, DEPGATE_SECRET_KEY: next, SAME: next })
+  const same = cliIo({ ...env, DEPGATE_SECRET_KEY: next, SAME: next })
   t.equal(await main(['secrets', 'rotate', '--new-key-env', 'SAME'], same), 2)
-  t.equal(await main(['secrets', 'nope'], io(env)), 2)
+  t.equal(await main(['secrets', 'nope'], cliIo(env)), 2)
 })
 
 t.test('secrets rotate finishes an interrupted run with its pending key; an insecure key file stops everything', async (t) => {
@@ -125,12 +120,12 @@ t.test('secrets rotate finishes an interrupted run with its pending key; an inse
   const keyFile = join(dataDir, 'secret.key')
   const pending = randomBytes(32).toString('base64')
   writeFileSync(`${keyFile}.new`, `${pending}\n`, { mode: 0o600 })
-  t.equal(await main(['secrets', 'rotate'], io(env)), 0)
+  t.equal(await main(['secrets', 'rotate'], cliIo(env)), 0)
   t.equal(readFileSync(keyFile, 'utf8').trim(), pending, 'the pending key became the key')
 
   const { chmodSync } = await import('node:fs')
   chmodSync(keyFile, 0o644)
-  const refused = io(env)
+  const refused = cliIo(env)
   t.equal(await main(['secrets', 'rotate'], refused), 1)
   t.match(refused.err.join(''), /SECRET_KEY_FILE_INSECURE/)
   await t.rejects(openSecureStore(loadConfig(env)), { code: 'SECRET_KEY_FILE_INSECURE' })
