@@ -9,6 +9,7 @@ import {
   DepTokenExpiredError, DepTransportError, DepUpstreamError
 } from '../../src/dep/errors.js'
 import { HttpProblem, httpProblem } from '../../src/problems.js'
+import { isStoreClosedError } from '../../src/store/index.js'
 import { SnapshotLimitError } from '../../src/store/read-snapshots.js'
 
 const TERMS_FIX = 'Apple refused the request because the latest terms and conditions have not been accepted. ' +
@@ -158,6 +159,14 @@ export function mapError (error: unknown, context: MappingContext = {}): { probl
   if (error instanceof SnapshotLimitError) {
     return {
       problem: httpProblem(503, 'MIRROR_BUSY', `${error.limit} whole device lists sorted by something other than the serial are being read already, the most depgate serves at once; try again in a moment, or leave out sort (the serial's order has no such limit).`, { retryAfterSeconds: DATABASE_RETRY_SECONDS }),
+      internal: false
+    }
+  }
+  // Not an outage: this depgate closed its store (a graceful shutdown) while the request ran. The
+  // request was fine; a moment later another replica, or this one restarted, answers it.
+  if (isStoreClosedError(error)) {
+    return {
+      problem: httpProblem(503, 'SHUTTING_DOWN', 'depgate is shutting down and no longer reads or writes its database; try again in a moment (another replica, or this one once restarted, will answer).', { retryAfterSeconds: DATABASE_RETRY_SECONDS }),
       internal: false
     }
   }

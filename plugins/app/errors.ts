@@ -18,6 +18,12 @@ declare module 'fastify' {
   }
 }
 
+/** The log message of a 5xx that is not depgate's bug, when it is not Apple's failure. */
+const WARNINGS: Record<string, string> = {
+  DATABASE_UNAVAILABLE: 'database unavailable',
+  SHUTTING_DOWN: 'store closed: shutting down'
+}
+
 export function sendProblem (request: FastifyRequest, reply: FastifyReply, problem: HttpProblem): FastifyReply {
   request.problemCode = problem.code
   const body = toProblem(problem, request.url, request.id)
@@ -37,7 +43,7 @@ export function createErrorsPlugin () {
       if (internal) {
         request.log.error({ err: error }, 'unhandled error')
       } else if (problem.statusCode >= 500) {
-        request.log.warn({ code: problem.code, err: error }, problem.code === 'DATABASE_UNAVAILABLE' ? 'database unavailable' : 'upstream failure')
+        request.log.warn({ code: problem.code, err: error }, WARNINGS[problem.code] ?? 'upstream failure')
       } else {
         request.log.info({ code: problem.code }, 'request refused')
       }

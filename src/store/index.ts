@@ -19,6 +19,33 @@ export type { ApplyResult, DeviceRecord, InventoryRepository, InventoryStateRow,
 export { LeaseLostError } from './inventory.js'
 export { SQLITE_FILE } from './dialect.js'
 
+/**
+ * What a query meets once the store is closed, or while it closes (a graceful shutdown closes the
+ * store after the app; a request or stream still running then reaches it), from each layer that
+ * can refuse it. None of them carries a code, so each is matched by its class and exact message:
+ * - Kysely, for any query once the driver is destroyed (both dialects);
+ * - pg's pool, asked for a connection after `end()`;
+ * - better-sqlite3, for a statement on the closed main connection (a transaction Kysely held
+ *   across an await when the store closed);
+ * - the store's own SQLite snapshot reader and the read snapshots of whole-list streams.
+ * Matching exactly keeps every other error (a bug) a 500. test/store/closed-store.test.ts provokes
+ * each one on the real drivers, so a library that rewords its message fails a test.
+ */
+const CLOSED_ERRORS: ReadonlyArray<[ErrorConstructor | TypeErrorConstructor, string]> = [
+  [Error, 'driver has already been destroyed'],
+  [Error, 'Cannot use a pool after calling end on the pool'],
+  [TypeError, 'The database connection is not open'],
+  [Error, 'the SQLite snapshot reader is closed'],
+  [Error, 'the stream was ended: the store is closing']
+]
+
+/** True when `error` says the store (or a connection of it) has been closed, not that the database failed. */
+export function isStoreClosedError (error: unknown): boolean {
+  if (!(error instanceof Error)) return false
+  const type = Object.getPrototypeOf(error) as unknown
+  return CLOSED_ERRORS.some(([cls, message]) => type === cls.prototype && error.message === message)
+}
+
 export interface Store {
   readonly dialect: DialectName
   readonly servers: ServerRepository

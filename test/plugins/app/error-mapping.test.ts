@@ -36,6 +36,8 @@ const cases: Array<[string, unknown, number, string, RegExp?]> = [
   ['media type', { code: 'FST_ERR_CTP_INVALID_MEDIA_TYPE', statusCode: 415 }, 415, 'UNSUPPORTED_MEDIA_TYPE'],
   ['content length', { code: 'FST_ERR_CTP_INVALID_CONTENT_LENGTH', statusCode: 400 }, 400, 'BAD_REQUEST'],
   ['other 4xx', { code: 'FST_ERR_BAD_URL', statusCode: 400, message: 'secret-ish' }, 400, 'BAD_REQUEST'],
+  ['closed store', new Error('driver has already been destroyed'), 503, 'SHUTTING_DOWN', /depgate is shutting down/],
+  ['closed SQLite connection', new TypeError('The database connection is not open'), 503, 'SHUTTING_DOWN'],
   ['unknown', new Error('db password is hunter2'), 500, 'INTERNAL'],
   ['not even an error', 'boom', 500, 'INTERNAL']
 ]
@@ -50,6 +52,10 @@ for (const [name, err, status, code, detail] of cases) {
     t.notMatch(problem.detail, /hunter2|secret-ish/)
   })
 }
+
+t.test('a closed store says when to retry', async (t) => {
+  t.equal(mapError(new Error('driver has already been destroyed')).problem.headers['retry-after'], '5')
+})
 
 t.test('throttling always says when to retry', async (t) => {
   t.equal(mapError(new DepThrottledError('x', { code: 'T', status: 429, retryAfterSeconds: 12, ...ep })).problem.headers['retry-after'], '12')
