@@ -101,6 +101,9 @@ export interface ChangesPage {
   changes: MirrorChange[]
   /** The feed's newest sequence number (0 for a server the mirror does not know yet). */
   last_seq: number
+  /** The floors (schema.ts), read after the changes: a `since` below feed_floor may have missed some. */
+  feed_floor: number
+  drop_floor: number
 }
 
 export interface InventoryReads {
@@ -285,12 +288,14 @@ export function createInventoryReads (db: Kysely<Database>, reader?: SqliteSnaps
         .orderBy('seq')
         .limit(limit)
         .execute()
-      const state = await db.selectFrom('inventory_state').select('last_seq').where('server', '=', server).executeTakeFirst()
+      const state = await db.selectFrom('inventory_state').select(['last_seq', 'feed_floor', 'drop_floor']).where('server', '=', server).executeTakeFirst()
       const lastChange = changes.length === 0 ? 0 : num(changes[changes.length - 1].seq)
       return {
         changes: changes.map((c) => ({ ...c, seq: num(c.seq) })),
         // The state row is written in the change's transaction; max() guards a feed read between two of them.
-        last_seq: Math.max(num(state?.last_seq ?? 0), lastChange)
+        last_seq: Math.max(num(state?.last_seq ?? 0), lastChange),
+        feed_floor: num(state?.feed_floor ?? 0),
+        drop_floor: num(state?.drop_floor ?? 0)
       }
     },
 

@@ -8,13 +8,16 @@
  * loses or repeats nothing.
  *
  * Dropping a deleted server's mirror keeps its state row as a tombstone: mirror-drop.ts.
+ * Compacting the change log, fenced the same way: feed-compaction.ts.
  */
 import type { Kysely, Selectable, Transaction } from 'kysely'
 import { diffPage, filterFields, type DeviceRecord, type ExistingDevice, type PlannedChange } from './inventory-diff.js'
 import type { Database, InventoryDevicesTable, InventoryStateTable } from './schema.js'
 import { dropMirrors } from './mirror-drop.js'
+import { compactFeed, type CompactionResult } from './feed-compaction.js'
 
 export type { DeviceRecord } from './inventory-diff.js'
+export type { CompactionResult } from './feed-compaction.js'
 export type InventoryStateRow = Selectable<InventoryStateTable>
 export type SyncPhase = 'fetch' | 'sync'
 
@@ -67,6 +70,11 @@ export interface InventoryWrites {
   requestSync (server: string, full: boolean): Promise<void>
   /** Clears a request the leader has served, unless a newer one arrived meanwhile. */
   clearRequest (server: string, owner: string, requestedAt: string): Promise<void>
+  /**
+   * Deletes superseded changes, and removals older than `retentionMs` below every change that
+   * stays (raising the feed's floor), in windows of at most `batch` changes (feed-compaction.ts).
+   */
+  compactFeed (server: string, owner: string, retentionMs: number, batch?: number): Promise<CompactionResult>
   /** Drops a server's mirror (devices, change log), leaving its state row as a tombstone. */
   purge (server: string): Promise<void>
   /** Drops the mirror of every server no longer in the servers table (deleted by any replica or the CLI). */
@@ -265,6 +273,9 @@ export function createInventoryWrites (db: Kysely<Database>, now: () => Date): I
     async clearRequest (server, owner, requestedAt) {
       await db.updateTable('inventory_state').set({ requested_at: null, requested_full: 0 })
         .where('server', '=', server).where('lease_owner', '=', owner).where('requested_at', '=', requestedAt).execute()
+    },
+    async compactFeed (server, owner, retentionMs, batch) {
+      return await compactFeed(async (fn) => await fenced(server, owner, fn), server, { removedBefore: iso(-retentionMs), batch })
     },
     async purge (server) {
       await db.transaction().execute(async (trx) => { await dropMirrors(trx, [server]) })

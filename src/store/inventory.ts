@@ -8,7 +8,7 @@ import { createInventoryWrites, type InventoryWrites } from './inventory-writes.
 import type { Database } from './schema.js'
 import type { SqliteSnapshotReader } from './sqlite-reader.js'
 
-export type { ApplyResult, DeviceRecord, InventoryStateRow, InventoryWrites, PageInput, SyncPhase } from './inventory-writes.js'
+export type { ApplyResult, CompactionResult, DeviceRecord, InventoryStateRow, InventoryWrites, PageInput, SyncPhase } from './inventory-writes.js'
 export { LeaseLostError } from './inventory-writes.js'
 export type { InventoryReads } from './inventory-reads.js'
 

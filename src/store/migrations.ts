@@ -115,6 +115,18 @@ const migrations: Record<string, Migration> = {
         .addColumn('feed_floor', 'integer', (c) => c.notNull().defaultTo(0))
         .execute()
     }
+  },
+  // Compaction (feed-compaction.ts) raises feed_floor too: where the current mirror's feed starts
+  // is kept apart, so that a refused since can say which of the two happened. Until now only a
+  // drop set the floor. No index: each device's newest change is inventory_devices.seq, found by
+  // its primary key, and the log's own (server, seq) key serves the windows compaction walks.
+  '0005_drop_floor': {
+    async up (db: Kysely<any>) {
+      await db.schema.alterTable('inventory_state')
+        .addColumn('drop_floor', 'integer', (c) => c.notNull().defaultTo(0))
+        .execute()
+      await db.updateTable('inventory_state').set((eb) => ({ drop_floor: eb.ref('feed_floor') })).execute()
+    }
   }
 }
 

@@ -3,15 +3,16 @@
  * reuses a sequence number: a consumer may still hold a `since` of the old feed, and had the new
  * mirror's feed started again at 1, that `since` would be answered (once the new feed passed it)
  * with only the changes after it, silently missing the new mirror's first devices. Instead the
- * tombstone keeps the old head N and moves last_seq and feed_floor to N + 1, a number no change
- * carries; the new mirror's feed (a server added again finds the row: it is exactly a new
- * server's state otherwise) goes on from N + 2. The change-feed route refuses a `since` in
- * 1 … feed_floor - 1 (409 SINCE_AHEAD: start again from 0), and since `since`+1 is always the next
- * change of a live feed, a read whose first change is not `since`+1 crossed a drop while it ran
- * (a long poll) and is refused too. since=0 is the whole current mirror; since=feed_floor (the
- * head of a new mirror still empty) is a valid place to follow it from. Refusing, rather than
- * answering with the new mirror's adds, also covers what the purge threw away: the old mirror's
- * later changes and the removal of its devices the new one no longer has.
+ * tombstone keeps the old head N and moves last_seq, feed_floor and drop_floor to N + 1, a number
+ * no change carries; the new mirror's feed (a server added again finds the row: it is exactly a
+ * new server's state otherwise) goes on from N + 2. The change-feed route refuses a `since` in
+ * 1 … feed_floor - 1 (below drop_floor: 409 SINCE_AHEAD, start again from 0), and it reads the
+ * floor again after the changes it answers with: a floor that rose meanwhile past `since` means
+ * a drop (or a compaction, feed-compaction.ts) happened while the read ran (a long poll), and the
+ * read is refused too. since=0 is the whole current mirror; since=feed_floor (the head of a new
+ * mirror still empty) is a valid place to follow it from. Refusing, rather than answering with the
+ * new mirror's adds, also covers what the purge threw away: the old mirror's later changes and the
+ * removal of its devices the new one no longer has.
  */
 import type { SelectQueryBuilder, Transaction } from 'kysely'
 import type { Database } from './schema.js'
@@ -23,9 +24,10 @@ import type { Database } from './schema.js'
 export async function dropMirrors (trx: Transaction<Database>, servers: string[] | SelectQueryBuilder<Database, 'servers', { name: string }>): Promise<void> {
   const op = Array.isArray(servers) ? 'in' : 'not in'
   // A feed with changes since its floor skips a number: N + 1 tells the old feed's head N from a new empty mirror's.
-  // Both right-hand sides read the row as it was (SQL evaluates SET against the old row).
+  // The right-hand sides read the row as it was (SQL evaluates SET against the old row). A floor
+  // compaction raised to the head itself removed every device: a consumer there holds nothing to lose.
   await trx.updateTable('inventory_state')
-    .set((eb) => ({ last_seq: eb('last_seq', '+', 1), feed_floor: eb('last_seq', '+', 1) }))
+    .set((eb) => ({ last_seq: eb('last_seq', '+', 1), feed_floor: eb('last_seq', '+', 1), drop_floor: eb('last_seq', '+', 1) }))
     .where('server', op, servers).whereRef('last_seq', '>', 'feed_floor')
     .execute()
   await trx.updateTable('inventory_state').set({

@@ -83,8 +83,10 @@ export interface InventoryDevicesTable {
 }
 
 /**
- * The change feed: per server, seq 1, 2, 3 … with no gaps, written in the transaction that changed
- * the row. A mirror dropped at head N (server deleted) leaves N + 1 unused; the next one goes on from N + 2.
+ * The change feed: per server, seq 1, 2, 3 … written in the transaction that changed the row.
+ * Compaction (feed-compaction.ts) deletes a change once the same device has a later one, and a
+ * device's removal once it is older than the retention, so the numbers have gaps. A mirror dropped
+ * at head N (server deleted) leaves N + 1 unused; the next one goes on from N + 2.
  */
 export interface InventoryChangesTable {
   server: string
@@ -120,11 +122,14 @@ export interface InventoryStateTable {
   last_error_at: string | null
   last_seq: number
   /**
-   * Where this server's current feed starts (0 until its mirror was first dropped): a `since` in
-   * 1 … feed_floor - 1 belongs to a mirror dropped when the server was deleted (see mirror-drop.ts).
-   * Added by 0004 with a default, so inserts may leave it out.
+   * The lowest `since` (besides 0) the feed can still answer in full: a `since` in 1 … feed_floor - 1
+   * belongs to a mirror dropped when the server was deleted (below drop_floor, see mirror-drop.ts)
+   * or lost a removal to compaction (feed-compaction.ts). Added by 0004 with a default, so inserts
+   * may leave it out.
    */
   feed_floor: Generated<number>
+  /** Where the current mirror's feed starts: the floor the last drop set (0: never dropped). Added by 0005. */
+  drop_floor: Generated<number>
   device_count: number
   /** A sync asked for through the API (any replica); the leader runs it and clears it. */
   requested_at: string | null

@@ -223,9 +223,9 @@ for (const dialect of DIALECTS) {
       t.same(all.changes.map((c) => [c.seq, c.op]), [[1, 'added'], [2, 'added'], [3, 'modified'], [4, 'added'], [5, 'removed'], [6, 'modified'], [7, 'added']])
       t.same(all.changes[0], { seq: 1, op: 'added', serial_number: rows[0].serial_number, at: '2026-04-01T00:00:00.000Z', record: rows[0].record })
       t.same((await reads.changesSince('default', 2, 3)).changes.map((c) => c.seq), [3, 4, 5])
-      t.same(await reads.changesSince('default', 7, 10), { changes: [], last_seq: 7 })
-      t.same(await reads.changesSince('nope', 0, 10), { changes: [], last_seq: 0 })
-      t.same(await reads.changesSince('other', 0, 10), { changes: [{ seq: 1, op: 'added', serial_number: 'X', at: '2026-04-01T00:00:00.000Z', record: '{}' }], last_seq: 1 }, 'a feed without a state row still reports its head')
+      t.same(await reads.changesSince('default', 7, 10), { changes: [], last_seq: 7, feed_floor: 0, drop_floor: 0 })
+      t.same(await reads.changesSince('nope', 0, 10), { changes: [], last_seq: 0, feed_floor: 0, drop_floor: 0 })
+      t.same(await reads.changesSince('other', 0, 10), { changes: [{ seq: 1, op: 'added', serial_number: 'X', at: '2026-04-01T00:00:00.000Z', record: '{}' }], last_seq: 1, feed_floor: 0, drop_floor: 0 }, 'a feed without a state row still reports its head')
     })
   })
 }

@@ -141,6 +141,7 @@ for (const dialect of DIALECTS) {
       t.match(tombstone, {
         last_seq: 3,
         feed_floor: 3,
+        drop_floor: 3,
         phase: 'fetch',
         generation: 0,
         cursor: null,
@@ -166,7 +167,7 @@ for (const dialect of DIALECTS) {
       t.same((await changes('gone')).map((c) => [c.seq, c.serial_number, c.op]), [[4, 'GONE0001', 'added']])
       t.match(await inv.getState('gone'), { generation: 1, feed_floor: 3, device_count: 1 })
       await inv.purge('gone')
-      t.match(await inv.getState('gone'), { last_seq: 5, feed_floor: 5 }, 'dropped again: past the new head')
+      t.match(await inv.getState('gone'), { last_seq: 5, feed_floor: 5, drop_floor: 5 }, 'dropped again: past the new head')
       t.ok(await inv.acquireLease('gone', 'me', 30_000))
       await inv.purge('gone')
       t.match(await inv.getState('gone'), { last_seq: 5, feed_floor: 5 }, 'a feed with no change since its floor keeps it: no consumer can hold a since to lose')
