@@ -4,7 +4,8 @@
  * sent through every place that handles them: config validation (loadConfig and the CLI), a start-up
  * that cannot reach PostgreSQL (a refused port, no such database, no such role), a start
  * on a store sealed with another key, and a running app on PostgreSQL with a password in its URL,
- * through two outages (its role refused connections; the database's port gone). Every error (message,
+ * its mirror syncing against the simulator, through two outages (its role refused connections; the
+ * database's port gone) that each cut a sync in progress. Every error (message,
  * stack, every property and cause), CLI output, start banner, response (status, headers, body) and
  * log line (at trace) is then scanned for any 16-character run of any of them in any encoding.
  */
@@ -70,16 +71,6 @@ async function cli (shown: Shown, argv: string[], env: Record<string, string>): 
   shown.add(`depgate ${argv.join(' ')}: output`, [...io.out, ...io.err].join(''))
   if (result instanceof Error) shown.error(`depgate ${argv.join(' ')}: error`, result)
   return result
-}
-
-/**
- * Until none of the role's sessions is running a query. The audit log and a key's last use are
- * written after the answer: waiting for them keeps each outage's errors to the requests this test
- * makes. (A query cut by an outage used to crash depgate; test/store/dialect.test.ts covers that.)
- */
-async function quiet (role: string): Promise<void> {
-  await new Promise((resolve) => setTimeout(resolve, 100))
-  await until('no query in flight', async () => (await adminQuery(`select 1 from pg_stat_activity where usename = '${role}' and state <> 'idle'`)).length === 0)
 }
 
 t.test('the scan sees each watched secret, in plain text, URL-encoded and inside a URL', async (t) => {
@@ -229,9 +220,13 @@ t.test('a running app on PostgreSQL with a password in its URL, through two outa
     DEPGATE_SECRET_KEY: LEAK_SECRET_KEY,
     DEPGATE_LOG_LEVEL: 'trace',
     DEPGATE_PORT: '0',
-    DEPGATE_SIMULATOR_DEVICES: '3',
-    // Off: a sync runs queries at any moment, and this test wants each outage's errors from its own requests (see quiet()).
-    DEPGATE_INVENTORY: 'false',
+    DEPGATE_SIMULATOR_DEVICES: '20',
+    // The mirror syncs against the simulator, in pages of 5, and its syncer checks its lease every
+    // second: each outage also cuts the syncer's queries and a sync's writes, whenever they run.
+    DEPGATE_INVENTORY: 'true',
+    DEPGATE_SYNC_INTERVAL: '5',
+    DEPGATE_SYNC_LEASE: '3',
+    DEPGATE_SYNC_PAGE_SIZE: '5',
     DEPGATE_TOKEN_WEBHOOK_URL: 'http://127.0.0.1:1/hook',
     DEPGATE_TOKEN_WEBHOOK_SECRET: LEAK_WEBHOOK_SECRET
   })
@@ -240,6 +235,7 @@ t.test('a running app on PostgreSQL with a password in its URL, through two outa
   t.equal(started.app.store.dialect, 'postgres')
 
   const statuses = new Map<string, number>()
+  const answers: string[] = []
   async function call (method: string, path: string, body?: unknown): Promise<number> {
     const res = await fetch(`${started.url}${path}`, {
       method,
@@ -250,6 +246,7 @@ t.test('a running app on PostgreSQL with a password in its URL, through two outa
     shown.add(`${where} (headers)`, `${res.status} ${res.statusText} ${JSON.stringify([...res.headers])}`)
     shown.add(`${where} (body)`, await res.text())
     statuses.set(`${method} ${path}`, res.status)
+    answers.push(where)
     return res.status
   }
   const everything = async () => {
@@ -259,27 +256,54 @@ t.test('a running app on PostgreSQL with a password in its URL, through two outa
     await call('GET', '/v1/servers/default/certificate')
     await call('POST', '/v1/servers/default/sync')
     await call('POST', '/v1/keys', { label: 'outage', scope: 'read' })
-    await call('PUT', '/v1/servers/other', { token: { consumer_key: 'CK_x', consumer_secret: 'CS_x', access_token: 'AT_x', access_secret: 'AS_x' } })
+    // On the simulator: a server the mirror syncs must not send its (wrong) token to Apple.
+    await call('PUT', '/v1/servers/other', { token: { consumer_key: 'CK_x', consumer_secret: 'CS_x', access_token: 'AT_x', access_secret: 'AS_x' }, base_url: simulator })
   }
+  const simulator = started.simulatorUrl!
+  const simCall = async (method: string, path: string, body: unknown) => {
+    const res = await fetch(`${simulator}${path}`, { method, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })
+    t.equal(res.status < 300, true, `simulator ${method} ${path}`)
+    await res.text()
+  }
+  const mirror = () => started.app.inventory.status('default')
+  /** A sync running when the outage comes: new devices to write, and Apple slow enough (150 ms a page) that it lasts. */
+  const syncing = async () => {
+    await simCall('POST', '/_sim/devices', { count: 15 })
+    await call('POST', '/v1/servers/default/sync')
+    await until('a sync running', async () => (await mirror()).syncing)
+  }
+  /** The syncer's own warnings since log line `from`: what the outage did to it. */
+  const syncerWarnings = (from: number) => logs.lines.slice(from).filter((l) => l.includes('"level":40') && l.includes('inventory: '))
 
   const unavailable = () => ['GET /v1/servers', 'GET /v1/keys', 'POST /v1/keys', 'GET /v1/servers/default/certificate', 'GET /readyz'].map((r) => statuses.get(r))
+  await until('the mirror\'s first fetch', async () => (await mirror()).ready)
+  await simCall('POST', '/_sim/faults', { endpoint: 'sync_devices', kind: 'latency', ms: 150, times: 0 })
   await everything()
   t.same(unavailable(), [200, 200, 201, 200, 200], 'the database answers')
 
   // Outage 1: the role is refused new connections and its sessions are ended (a restart, a full connection table).
-  await quiet(role)
+  await syncing()
+  const outage1 = logs.lines.length
   await adminQuery(`alter role ${role} connection limit 0`)
   await adminQuery(`select pg_terminate_backend(pid) from pg_stat_activity where usename = '${role}'`)
   await everything()
   t.same(unavailable(), [503, 503, 503, 503, 503], 'the database outage answers 503')
   t.match(shown.items.find((i) => i.text.includes('DATABASE_UNAVAILABLE')), { text: /database is not answering/ }, 'DATABASE_UNAVAILABLE was answered')
+  await until('the syncer to meet the outage', async () => syncerWarnings(outage1).length > 0)
+  const ended = new Date().toISOString()
   await adminQuery(`alter role ${role} connection limit -1`)
+  // The mirror recovers once the database is back (asked to sync now rather than after its back-off).
+  await call('POST', '/v1/servers/default/sync')
+  await until('a sync after the outage', async () => { const s = await mirror(); return s.last_success_at !== null && s.last_success_at > ended })
 
   // Outage 2: the database's port refuses connections.
-  await quiet(role)
+  await syncing()
+  const outage2 = logs.lines.length
   through.cut()
   await everything()
   t.same(unavailable(), [503, 503, 503, 503, 503], 'a refused port answers 503 too')
+  await until('the syncer to meet the outage', async () => syncerWarnings(outage2).length > 0)
+  t.same(answers.filter((a) => /→ 5(?!03)\d\d$/.test(a)), [], 'no 5xx other than 503')
 
   await started.close()
   shown.add('banner', out.join('\n'))
