@@ -9,9 +9,8 @@ import type { FastifyPluginAsyncZod } from '@fastify/type-provider-zod'
 import type { FastifyRequest } from 'fastify'
 import { HttpProblem, httpProblem, problemResponses } from '../../../../../src/problems.js'
 import { serverNameParamsSchema, tokenUploadQuerySchema, tokenUploadResultSchema } from '../../schemas.js'
+import { RAW_TOKEN_TYPES, tokenUploadBodySchema } from './upload-body.js'
 import { tooLarge, uploadProblem } from './upload-errors.js'
-
-export const RAW_TOKEN_TYPES = ['application/pkcs7-mime', 'application/x-pkcs7-mime', 'application/octet-stream', 'text/plain']
 
 const plugin: FastifyPluginAsyncZod = async (fastify) => {
   const maxBytes = fastify.config.tokenMaxBytes
@@ -45,6 +44,7 @@ const plugin: FastifyPluginAsyncZod = async (fastify) => {
       security: [{ bearerAuth: [] }],
       params: serverNameParamsSchema,
       querystring: tokenUploadQuerySchema,
+      body: tokenUploadBodySchema,
       response: { 200: tokenUploadResultSchema, 201: tokenUploadResultSchema, ...problemResponses(404, 409, 413, 415, 422, 502) }
     }
   }, async (request, reply) => {
