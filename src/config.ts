@@ -53,6 +53,7 @@ const envSchema = z.object({
   DEPGATE_SYNC_INTERVAL: int(5, 86_400).default(900),
   DEPGATE_SYNC_LEASE: int(3, 600).default(30),
   DEPGATE_SYNC_PAGE_SIZE: int(1, 1000).default(1000),
+  DEPGATE_FEED_RETENTION_DAYS: int(1, 3650).default(30),
   DEPGATE_DEP_CONNECTIONS: int(1, 256).default(DEFAULT_CONNECTIONS),
   DEPGATE_TOKEN_WEBHOOK_SECRET: z.string().min(16, 'must be at least 16 characters (generate one with: openssl rand -base64 32)').optional()
 })
@@ -80,7 +81,8 @@ export interface Config {
   /** Where token events are POSTed, signed with HMAC-SHA256 under tokenWebhookSecret. */
   tokenWebhook?: { url: string, secret: string }
   /** The device mirror: on by default; off serves every device read live from Apple. */
-  inventory: { enabled: boolean, intervalMs: number, leaseMs: number, pageSize: number }
+  /** feedRetentionMs: how long the change feed keeps a device's removal (feed-compaction.ts). */
+  inventory: { enabled: boolean, intervalMs: number, leaseMs: number, pageSize: number, feedRetentionMs: number }
   /** Connections to Apple per DEP server: calls beyond them wait for a free one. */
   depConnections: number
 }
@@ -118,7 +120,7 @@ export function loadConfig (env: Record<string, string | undefined> = process.en
     simulator: e.DEPGATE_SIMULATOR,
     simulatorDevices: e.DEPGATE_SIMULATOR_DEVICES,
     tokenMaxBytes: e.DEPGATE_TOKEN_MAX_BYTES,
-    inventory: { enabled: e.DEPGATE_INVENTORY, intervalMs: e.DEPGATE_SYNC_INTERVAL * 1000, leaseMs: e.DEPGATE_SYNC_LEASE * 1000, pageSize: e.DEPGATE_SYNC_PAGE_SIZE },
+    inventory: { enabled: e.DEPGATE_INVENTORY, intervalMs: e.DEPGATE_SYNC_INTERVAL * 1000, leaseMs: e.DEPGATE_SYNC_LEASE * 1000, pageSize: e.DEPGATE_SYNC_PAGE_SIZE, feedRetentionMs: e.DEPGATE_FEED_RETENTION_DAYS * 86_400_000 },
     depConnections: e.DEPGATE_DEP_CONNECTIONS
   }
   if (e.DEPGATE_SECRET_KEY !== undefined) config.secretKey = e.DEPGATE_SECRET_KEY

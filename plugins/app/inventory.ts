@@ -51,6 +51,7 @@ export function createInventoryPlugin (opts: InventoryPluginOptions = {}) {
       intervalMs: config.inventory.intervalMs,
       leaseMs: config.inventory.leaseMs,
       pageSize: config.inventory.pageSize,
+      feedRetentionMs: config.inventory.feedRetentionMs,
       retryBaseMs: opts.retryBaseMs ?? DEFAULT_RETRY_BASE_MS,
       pollMs: opts.pollMs ?? 1000,
       log: fastify.log,

@@ -9,7 +9,7 @@ import { hostname } from 'node:os'
 import { randomUUID } from 'node:crypto'
 import type { DepClient } from '../dep/index.js'
 import type { InventoryRepository, InventoryStateRow } from '../store/index.js'
-import { ServerSyncer, type ServerSyncerOptions, type SyncLogger } from './server-syncer.js'
+import { DEFAULT_FEED_RETENTION_MS, ServerSyncer, type ServerSyncerOptions, type SyncLogger } from './server-syncer.js'
 
 export interface InventoryStatus {
   enabled: boolean
@@ -46,6 +46,8 @@ export interface InventoryOptions {
   intervalMs: number
   leaseMs: number
   pageSize?: number
+  /** How long the change feed keeps a removal (default DEFAULT_FEED_RETENTION_MS). */
+  feedRetentionMs?: number
   log: SyncLogger
   /** First retry delay after a failed sync. */
   retryBaseMs: number
@@ -191,6 +193,7 @@ export class Inventory {
             intervalMs: this.o.intervalMs,
             leaseMs: this.o.leaseMs,
             pageSize: this.o.pageSize,
+            feedRetentionMs: this.o.feedRetentionMs ?? DEFAULT_FEED_RETENTION_MS,
             retryBaseMs: this.o.retryBaseMs,
             log: this.o.log,
             now: this.now,

@@ -3,7 +3,9 @@
  * the store's lease decides which of them syncs: a tick every third of the lease takes or renews
  * it, so a dead leader's lease expires and a follower takes over within about 1⅓ leases. The
  * leader runs a sync when one is due (first fetch not done, the interval passed, a request from
- * the API) and backs off exponentially after errors, never past the interval.
+ * the API) and backs off exponentially after errors, never past the interval. A run ends by
+ * compacting the server's change feed (store/feed-compaction.ts), fenced by the same lease, so the
+ * log stays about the size of the fleet; a compaction that fails fails the run (retried as one).
  */
 import type { DepClient } from '../dep/index.js'
 import { LeaseLostError, type InventoryRepository } from '../store/index.js'
@@ -25,6 +27,8 @@ export interface ServerSyncerOptions {
   /** First retry delay after an error; doubles per failure up to the interval. */
   retryBaseMs: number
   pageSize?: number
+  /** How long the change feed keeps a device's removal (DEPGATE_FEED_RETENTION_DAYS). */
+  feedRetentionMs: number
   log: SyncLogger
   now: () => number
   /** After each committed page (wakes change-feed long polls). */
@@ -36,6 +40,8 @@ export interface ServerSyncerOptions {
 }
 
 export const DEFAULT_RETRY_BASE_MS = 5000
+/** DEPGATE_FEED_RETENTION_DAYS's default, 30 days. */
+export const DEFAULT_FEED_RETENTION_MS = 30 * 86_400_000
 
 export class ServerSyncer {
   readonly server: string
@@ -119,6 +125,8 @@ export class ServerSyncer {
     try {
       await repo.recordAttempt(this.server, owner)
       const result = await runSync({ server: this.server, owner, client: this.o.client(), repo, full, pageSize: this.o.pageSize, signal: this.abort.signal, onPage: () => this.o.onPage?.(this.server) })
+      const compacted = await repo.compactFeed(this.server, owner, this.o.feedRetentionMs)
+      this.o.log.info({ server: this.server, ...compacted }, 'inventory: change feed compacted')
       await repo.recordSuccess(this.server, owner)
       this.failures = 0
       this.nextDueAt = this.now() + this.o.intervalMs

@@ -11,7 +11,7 @@ import type { Device } from '../../../../../../src/dep/schemas.js'
 
 const DESCRIPTION = `What changed, in one of two ways.
 
-**The mirror's change feed** (\`since\`): every change depgate recorded after sequence number \`since\`, oldest first: \`{ changes: [{ seq, op, serial_number, at, device }], count, next_since, last_seq, more }\`. \`op\` is \`added\` (the device appeared on this MDM server), \`modified\` or \`removed\` (Apple no longer shows it); \`device\` is the device after the change. Start with \`since=0\` (everything) or with the \`last_seq\` of \`GET …/devices\`, then pass the \`next_since\` of each answer: nothing is skipped or repeated, and within one mirror the sequence numbers have no gaps. \`limit\` (1 to 1000, default 1000) bounds an answer; \`more: true\` says call again at once. \`wait\` (seconds, up to 60) long-polls: when nothing is new, the answer waits until a change arrives or the time is up (then \`changes\` is empty). A \`since\` this feed cannot answer in full answers 409 \`SINCE_AHEAD\` (the mirror was rebuilt: drop what you kept and start again from 0): one beyond the feed's \`last_seq\`, or one from before the server was deleted and added again under the same name. A server's sequence numbers are never reused: after it is deleted and added again, the new mirror's feed goes on above the old one's (an empty answer to \`since=0\` then gives that start as \`next_since\`), so an old \`since\` is refused, never answered with only part of the new mirror.
+**The mirror's change feed** (\`since\`): the changes depgate recorded after sequence number \`since\`, oldest first: \`{ changes: [{ seq, op, serial_number, at, device }], count, next_since, last_seq, more }\`. \`op\` is \`added\` (the device appeared on this MDM server), \`modified\` or \`removed\` (Apple no longer shows it); \`device\` is the device after the change. Start with \`since=0\` (every current device) or with the \`last_seq\` of \`GET …/devices\`, then pass the \`next_since\` of each answer: nothing is repeated, and every device that changed after \`since\` comes with its latest change. The feed is compacted after each sync: a change is deleted once the same device changed again, so you see each device's latest change after your \`since\`, not necessarily every state in between, and the sequence numbers have gaps. A removal is kept for \`DEPGATE_FEED_RETENTION_DAYS\` (30 days by default); follow the feed at least that often. \`limit\` (1 to 1000, default 1000) bounds an answer; \`more: true\` says call again at once. \`wait\` (seconds, up to 60) long-polls: when nothing is new, the answer waits until a change arrives or the time is up (then \`changes\` is empty). A \`since\` this feed cannot answer in full is refused with 409; in every case drop what you kept and start again from 0: \`SINCE_EXPIRED\` when it is older than what compaction kept (a removal after it is no longer in the feed), \`SINCE_AHEAD\` when the mirror was rebuilt (one beyond the feed's \`last_seq\`, or one from before the server was deleted and added again under the same name). A server's sequence numbers are never reused: after it is deleted and added again, the new mirror's feed goes on above the old one's (an empty answer to \`since=0\` then gives that start as \`next_since\`), so an old \`since\` is refused, never answered with only part of the new mirror.
 
 **Apple's changes** (\`cursor\`): depgate drains Apple's \`/devices/sync\` from \`cursor\` (the \`cursor\` of \`GET …/devices?source=apple\`, then of the previous answer) and answers once with \`{ changes, count, cursor, more_to_follow: false }\`. Each record carries \`op_type\` (\`added\`, \`modified\`, \`deleted\`) and \`op_date\`; a serial can appear more than once, and the record with the latest \`op_date\` is its current state. Apple keeps a cursor for 7 days. When Apple refuses the cursor (\`EXPIRED_CURSOR\`, \`INVALID_CURSOR\`, \`EXHAUSTED_CURSOR\`) the answer is a 409 problem with Apple's code: start over with \`GET …/devices?source=apple\` and use its new cursor. While depgate keeps a mirror, its own sync uses Apple's cursors: prefer \`since\`.
 
@@ -67,7 +67,7 @@ const plugin: FastifyPluginAsyncZod = async (fastify) => {
       throw httpProblem(409, 'SINCE_AHEAD', `since=${since} is beyond the newest change of server "${server}" (${head}): the mirror was rebuilt or belongs to another depgate. Start again with since=0, or with the last_seq of GET /v1/servers/${server}/devices.`)
     }
     const floor = state?.feed_floor ?? 0
-    if (since > 0 && since < floor) throw rebuilt(server, since)
+    if (since > 0 && since < floor) throw belowFloor(server, since, state!)
     mirrorHeaders(reply, { last_success_at: state?.last_success_at ?? null })
     let page = await reads.changesSince(server, since, limit)
     if (page.changes.length === 0 && waitSeconds > 0) {
@@ -83,16 +83,21 @@ const plugin: FastifyPluginAsyncZod = async (fastify) => {
         reply.raw.off('close', onClose)
       }
     }
-    // A live feed's next change after since is since + 1; anything else means the server was
-    // deleted and added again while this request read or waited: what follows is a new mirror's.
-    if (since > 0 && page.changes.length > 0 && page.changes[0].seq !== since + 1) throw rebuilt(server, since)
+    // Compaction leaves gaps, so the changes themselves cannot show that the floor rose past since
+    // while this request read or waited (the server deleted and added again: what follows is a new
+    // mirror's; or a removal compacted away). The floor read after them can.
+    if (since > 0 && since < page.feed_floor) throw belowFloor(server, since, page)
     // since=0 on a server added again, nothing new yet: next_since is the floor (the new feed's start), not 0, so `more` is false.
     return changesJson(page, Math.max(since, floor))
   }
 }
 
-function rebuilt (server: string, since: number): Error {
-  return httpProblem(409, 'SINCE_AHEAD', `since=${since} belongs to the change feed of server "${server}" from before it was deleted and added again: its mirror was rebuilt. Drop what you kept from the old feed and start again with since=0, or with the last_seq of GET /v1/servers/${server}/devices.`)
+/** The refusal of a since below the feed's floor: from a dropped mirror, or older than what compaction kept. */
+function belowFloor (server: string, since: number, state: { feed_floor: number, drop_floor: number }): Error {
+  if (since < state.drop_floor) {
+    return httpProblem(409, 'SINCE_AHEAD', `since=${since} belongs to the change feed of server "${server}" from before it was deleted and added again: its mirror was rebuilt. Drop what you kept from the old feed and start again with since=0, or with the last_seq of GET /v1/servers/${server}/devices.`)
+  }
+  return httpProblem(409, 'SINCE_EXPIRED', `since=${since} is too old for the change feed of server "${server}": changes up to ${state.feed_floor} were compacted, and removals are kept only for DEPGATE_FEED_RETENTION_DAYS days, so devices removed since then would be missed. Drop what you kept and start again with since=0 (every current device), or with the last_seq of GET /v1/servers/${server}/devices.`)
 }
 
 export default plugin
