@@ -3,9 +3,6 @@
  * (summary, description, tag, security) and the error responses, so each route file states only
  * what is particular to it.
  */
-import { serializerCompiler as zodSerializerCompiler } from '@fastify/type-provider-zod'
-import type { FastifyRouteSchemaDef } from 'fastify/types/schema.js'
-import fastJson from 'fast-json-stringify'
 import { z } from 'zod'
 import { DepApiError } from '../dep/errors.js'
 import { httpProblem, problemResponses } from '../problems.js'
@@ -63,20 +60,4 @@ export async function notFoundAs<T> (call: Promise<T>, appleCode: string, code: 
 /** The shared Problem for every error status a DEP route can answer with, plus `extra`. */
 export function errorResponses (...extra: number[]) {
   return problemResponses(...UPSTREAM_STATUSES, ...extra)
-}
-
-/**
- * A route's `serializerCompiler` for hot reads: the 200 answer is written by fast-json-stringify,
- * compiled once from the JSON Schema of the route's zod schema (the one OpenAPI shows), instead of
- * a zod parse plus JSON.stringify per response (about 5 times the cost on the account detail).
- * Undeclared fields are dropped exactly as zod drops them: a `z.object` becomes
- * `additionalProperties: false`, a `z.looseObject` keeps them. Unlike zod it does not check the
- * value's types, so use it only where the value was already checked (the DEP client validates
- * Apple's answers) or built by depgate itself. Other statuses keep the zod serializer.
- */
-export function fastSerializerCompiler<T> (route: FastifyRouteSchemaDef<T>): (data: unknown) => string {
-  // Fastify types the compiler by the route's whole schema; what it is handed is one response schema, a zod type.
-  const zodRoute = route as unknown as FastifyRouteSchemaDef<z.ZodType>
-  if (String(route.httpStatus) !== '200') return zodSerializerCompiler(zodRoute)
-  return fastJson(z.toJSONSchema(zodRoute.schema, { io: 'output', target: 'draft-7' }) as Parameters<typeof fastJson>[0])
 }

@@ -1,5 +1,6 @@
 import t from 'tap'
 import { request } from 'undici'
+import { accountSchema } from '../../../../../src/api/account.js'
 import { ADMIN_KEY, S, startStack } from './stack.js'
 
 t.test('account, beta tokens, account-driven enrollment, replacement, activation lock', async (t) => {
@@ -8,7 +9,11 @@ t.test('account, beta tokens, account-driven enrollment, replacement, activation
 
   const account = await s.call('GET', `${S}/account`)
   t.equal(account.status, 200)
-  t.match(account.json(), { server_name: String, server_uuid: String, org_name: String })
+  t.match(account.headers['content-type'], /^application\/json/)
+  t.match(account.json(), { server_name: String, server_uuid: String, org_name: String, urls: [{ uri: String }] })
+  // The checked answer is Apple's own text (the schema keeps every field): the pass-through's body, byte for byte.
+  t.equal(account.text, (await s.call('GET', `${S}/apple/account`)).text)
+  t.same(accountSchema.parse(account.json()), account.json(), 'and it is what the documented schema writes')
 
   const beta = await s.call('GET', `${S}/beta-enrollment-tokens`)
   t.equal(beta.status, 200)
