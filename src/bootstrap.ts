@@ -10,6 +10,7 @@ import { ConfigError } from './config.js'
 import type { ServerToken } from './dep/token.js'
 import { DEPSIM_CREDENTIALS, startSimulator, type StartedSimulator } from './simulator/index.js'
 import { createStore, type Store } from './store/index.js'
+import type { SecretKeyCheck } from './store/servers.js'
 import { createSecretBox, type SecretBox } from './tokens/secret-box.js'
 import { loadOrCreateKeyFile, type LoadedKey } from './tokens/secret-key-file.js'
 import { parseServerToken, ServerTokenError } from './tokens/server-token.js'
@@ -41,30 +42,61 @@ export async function loadSecretBox (config: Pick<Config, 'dataDir' | 'secretKey
 }
 
 /**
- * Gives the store its secret box (unless it has one) and seals any server token a version before
- * 0002 stored in clear. Returns how many tokens were sealed now.
+ * The refusal when the key is not the one the database's secrets are sealed with: a replica, a
+ * restart or a CLI command with another key would otherwise start, fail on every sealed value,
+ * and seal new ones (a token file's `default`, an upload) that the other replicas cannot open.
+ * Names the variable, never the key: only its short id, which the other replicas can be compared by.
+ */
+export function secretKeyMismatch (box: SecretBox, path?: string): ConfigError & { code: 'SECRET_BOX_WRONG_KEY' } {
+  const from = path === undefined ? 'DEPGATE_SECRET_KEY' : `${path} (DEPGATE_SECRET_KEY is not set)`
+  // The secret box's own code for a value sealed with another key, which is what this is, caught early.
+  const code = 'SECRET_BOX_WRONG_KEY' as const
+  return Object.assign(new ConfigError('DEPGATE_SECRET_KEY', `does not match the key that sealed the secrets in this database. The key must be the same on every replica and for the depgate CLI: give them all the same DEPGATE_SECRET_KEY (or the same secret.key file). This depgate's key (id ${box.keyId}) came from ${from}; it refuses to start rather than seal tokens the other replicas cannot open. If \`depgate secrets rotate\` was interrupted, run it again.`), { code })
+}
+
+/**
+ * Gives the store its secret box (unless it has one), refusing a key that is not the database's
+ * (ConfigError naming DEPGATE_SECRET_KEY), and seals any server token a version before 0002 stored
+ * in clear. Returns how many tokens were sealed now.
  */
 export async function secureStore (store: Store, config: Pick<Config, 'dataDir' | 'secretKey'>): Promise<number> {
-  if (!store.servers.hasSecretBox()) store.servers.setSecretBox((await loadSecretBox(config)).box)
+  if (!store.servers.hasSecretBox()) {
+    const { box, path } = await loadSecretBox(config)
+    store.servers.setSecretBox(box)
+    if (await store.servers.checkSecretKey() === 'mismatched') throw secretKeyMismatch(box, path)
+  }
   return await store.servers.sealLegacyTokens()
 }
 
-/** Opens the configured store with its secret box installed and legacy tokens sealed; also says which box. */
-export async function openStoreWithBox (config: Config): Promise<{ store: Store, box: SecretBox, source: LoadedKey['source'] }> {
+/**
+ * Opens the configured store with its secret box installed and checked (legacy tokens sealed when
+ * the key matches); says which box, where it came from and what the check found. A key that does
+ * not match is not refused here: `depgate secrets rotate` must open a store whose rotation was
+ * interrupted (rotateSecrets decides). Everything else uses openSecureStore.
+ */
+export async function openStoreWithBox (config: Config): Promise<{ store: Store, box: SecretBox, source: LoadedKey['source'], path?: string, keyCheck: SecretKeyCheck }> {
   const store = await createStore(config.databaseUrl === undefined ? { dataDir: config.dataDir } : { databaseUrl: config.databaseUrl })
   try {
-    const { box, source } = await loadSecretBox(config)
+    const { box, source, path } = await loadSecretBox(config)
     store.servers.setSecretBox(box)
-    await store.servers.sealLegacyTokens()
-    return { store, box, source }
+    const keyCheck = await store.servers.checkSecretKey()
+    // Legacy tokens are sealed only under the database's own key.
+    if (keyCheck !== 'mismatched') await store.servers.sealLegacyTokens()
+    return path === undefined ? { store, box, source, keyCheck } : { store, box, source, path, keyCheck }
   } catch (err) {
     await store.close()
     throw err
   }
 }
 
+/** The store for `depgate serve` and the CLI: refuses (ConfigError) a secret key that is not the database's. */
 export async function openSecureStore (config: Config): Promise<Store> {
-  return (await openStoreWithBox(config)).store
+  const { store, box, path, keyCheck } = await openStoreWithBox(config)
+  if (keyCheck === 'mismatched') {
+    await store.close()
+    throw secretKeyMismatch(box, path)
+  }
+  return store
 }
 
 export interface DefaultServerPlan {

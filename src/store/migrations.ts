@@ -127,6 +127,19 @@ const migrations: Record<string, Migration> = {
         .execute()
       await db.updateTable('inventory_state').set((eb) => ({ drop_floor: eb.ref('feed_floor') })).execute()
     }
+  },
+  // Which secret-box key this database's secrets are sealed with, as a check value (an HMAC of a
+  // fixed label under the key, never the key): a replica or restart with another key is refused
+  // at start instead of sealing tokens the others cannot open (servers.ts, checkSecretKey). A
+  // migration has no key: the row is written at the first start after it.
+  '0006_secret_key_check': {
+    async up (db: Kysely<any>) {
+      await db.schema.createTable('secret_key_check')
+        .addColumn('name', 'text', (c) => c.primaryKey())
+        .addColumn('check_value', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .execute()
+    }
   }
 }
 

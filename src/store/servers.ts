@@ -7,8 +7,25 @@
  */
 import type { Kysely } from 'kysely'
 import type { ServerToken } from '../dep/token.js'
+import { isTokenError, TokenError } from '../tokens/errors.js'
 import { rotateSealed, type SecretBox } from '../tokens/secret-box.js'
 import type { Database, ServersTable } from './schema.js'
+
+/** 0006: the check value of the key the database's secrets are sealed with (one row, `secret-box`). */
+interface SecretKeyCheckTable {
+  name: string
+  check_value: string
+  created_at: string
+}
+type WithKeyCheck = Database & { secret_key_check: SecretKeyCheckTable }
+const KEY_CHECK_ROW = 'secret-box'
+
+/**
+ * What checkSecretKey found: the installed key is the database's (`matched`), it is now recorded
+ * as the database's (`stored`: a new database, or one from before the check whose secrets it
+ * opens), or it is another key (`mismatched`).
+ */
+export type SecretKeyCheck = 'matched' | 'stored' | 'mismatched'
 
 export interface AccountIdentity {
   serverUuid?: string
@@ -44,6 +61,12 @@ export interface ServerRepository {
   /** Installs the box that seals and opens secrets; needed before any read or write of a token. */
   setSecretBox (box: SecretBox): void
   hasSecretBox (): boolean
+  /**
+   * Compares the installed box's key with the one the database's secrets are sealed with. The
+   * first time (a new database, or one from before 0006) the key must open a secret already
+   * stored, if there is one, and is then recorded. Never throws for another key: says so.
+   */
+  checkSecretKey (): Promise<SecretKeyCheck>
   list (): Promise<ServerRecord[]>
   get (name: string): Promise<ServerRecord | undefined>
   /**
@@ -60,7 +83,11 @@ export interface ServerRepository {
   stageKey (name: string, pair: KeyPairPem): Promise<void>
   /** Seals tokens still stored in clear by 0001; returns how many rows it sealed. */
   sealLegacyTokens (): Promise<number>
-  /** Re-seals every secret from oldBox to newBox; rows already under newBox are skipped. Returns the number of values re-sealed. */
+  /**
+   * Re-seals every secret from oldBox to newBox and records newBox's key check; rows already under
+   * newBox are skipped (a re-run). Refuses (SECRET_BOX_WRONG_KEY) a database whose key is neither.
+   * Returns the number of values re-sealed.
+   */
   rotateSecrets (oldBox: SecretBox, newBox: SecretBox): Promise<number>
 }
 
@@ -78,6 +105,21 @@ function account (row: ServersTable): AccountIdentity | undefined {
 
 export function createServerRepository (db: Kysely<Database>, now: () => Date): ServerRepository {
   let box: SecretBox | undefined
+  const checks = db as unknown as Kysely<WithKeyCheck>
+
+  async function storedCheck (q: Kysely<WithKeyCheck> = checks): Promise<string | undefined> {
+    const row = await q.selectFrom('secret_key_check').select('check_value').where('name', '=', KEY_CHECK_ROW).executeTakeFirst()
+    return row?.check_value
+  }
+
+  /** One sealed secret and its additional data, to prove a key on a database that has no check yet. */
+  async function anySealed (): Promise<{ sealed: string, aad: string } | undefined> {
+    const token = await db.selectFrom('servers').select(['name', 'token_sealed']).where('token_sealed', 'is not', null).limit(1).executeTakeFirst()
+    if (token !== undefined) return { sealed: token.token_sealed!, aad: tokenAad(token.name) }
+    const keys = await db.selectFrom('server_keys').select(['server', 'current_key', 'staged_key'])
+      .where((eb) => eb.or([eb('current_key', 'is not', null), eb('staged_key', 'is not', null)])).limit(1).executeTakeFirst()
+    return keys === undefined ? undefined : { sealed: (keys.current_key ?? keys.staged_key)!, aad: keyAad(keys.server) }
+  }
 
   function needBox (): SecretBox {
     if (box === undefined) throw new Error('the secret box is not configured: server tokens cannot be sealed or opened')
@@ -98,6 +140,25 @@ export function createServerRepository (db: Kysely<Database>, now: () => Date): 
   return {
     setSecretBox (b) { box = b },
     hasSecretBox: () => box !== undefined,
+    async checkSecretKey () {
+      const b = needBox()
+      const stored = await storedCheck()
+      if (stored !== undefined) return stored === b.keyCheck ? 'matched' : 'mismatched'
+      const sample = await anySealed()
+      if (sample !== undefined) {
+        try {
+          b.open(sample.sealed, sample.aad)
+        } catch (err) {
+          // A tampered value is not a question of which key: that error goes up as it is.
+          if (isTokenError(err, 'SECRET_BOX_WRONG_KEY')) return 'mismatched'
+          throw err
+        }
+      }
+      await checks.insertInto('secret_key_check').values({ name: KEY_CHECK_ROW, check_value: b.keyCheck, created_at: now().toISOString() })
+        .onConflict((oc) => oc.column('name').doNothing()).execute()
+      // Two replicas starting together on a new database: the first insert wins, the other compares with it.
+      return await storedCheck() === b.keyCheck ? 'stored' : 'mismatched'
+    },
     async list () {
       const rows = await db.selectFrom('servers').selectAll().orderBy('name').execute()
       return rows.map(toRecord)
@@ -196,6 +257,11 @@ export function createServerRepository (db: Kysely<Database>, now: () => Date): 
     },
     async rotateSecrets (oldBox, newBox) {
       return await db.transaction().execute(async (trx) => {
+        const stored = await storedCheck(trx as unknown as Kysely<WithKeyCheck>)
+        // The new key's check: a rotation interrupted after its commit, run again.
+        if (stored !== undefined && stored !== oldBox.keyCheck && stored !== newBox.keyCheck) {
+          throw new TokenError('SECRET_BOX_WRONG_KEY', `this database's secrets are sealed with neither the current secret key (${oldBox.keyId}) nor the new one (${newBox.keyId}): start from the key every replica uses (DEPGATE_SECRET_KEY, or the secret.key file)`)
+        }
         let n = 0
         const again = (sealed: string, aad: string): string => {
           const next = rotateSealed(sealed, oldBox, newBox, aad)
@@ -211,6 +277,9 @@ export function createServerRepository (db: Kysely<Database>, now: () => Date): 
             staged_key: row.staged_key === null ? null : again(row.staged_key, keyAad(row.server))
           }).where('server', '=', row.server).execute()
         }
+        const check = { check_value: newBox.keyCheck, created_at: now().toISOString() }
+        await (trx as unknown as Kysely<WithKeyCheck>).insertInto('secret_key_check').values({ name: KEY_CHECK_ROW, ...check })
+          .onConflict((oc) => oc.column('name').doUpdateSet(check)).execute()
         return n
       })
     }

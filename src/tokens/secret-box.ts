@@ -8,7 +8,7 @@
  * is reported as such instead of as tampering. The version and keyId are bound into the GCM
  * additional data, so they cannot be swapped either.
  */
-import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto'
+import { createCipheriv, createDecipheriv, createHash, createHmac, randomBytes } from 'node:crypto'
 import { TokenError } from './errors.js'
 
 export const SECRET_KEY_BYTES = 32
@@ -20,6 +20,11 @@ const KEY_ID_BYTES = 6 // 48 bits: enough to tell a handful of keys apart, too s
 export interface SecretBox {
   /** base64url of the first bytes of SHA-256 over a label and the key. */
   readonly keyId: string
+  /**
+   * base64url of HMAC-SHA256 under the key of a fixed label: what the database keeps to tell, at
+   * start, whether this is the key its secrets were sealed with. It says nothing about the key.
+   */
+  readonly keyCheck: string
   seal (plaintext: string, aad?: string): string
   /** Throws TokenError SECRET_BOX_MALFORMED, SECRET_BOX_WRONG_KEY or SECRET_BOX_TAMPERED. */
   open (sealed: string, aad?: string): string
@@ -28,6 +33,11 @@ export interface SecretBox {
 export function secretKeyId (key: Buffer): string {
   // Domain-separated so the id is never a plain hash of the key that something else might also publish.
   return createHash('sha256').update('depgate secret-box key id\0').update(key).digest().subarray(0, KEY_ID_BYTES).toString('base64url')
+}
+
+/** The key check of `key` (see SecretBox.keyCheck). */
+export function secretKeyCheck (key: Buffer): string {
+  return createHmac('sha256', key).update('depgate secret-box key check v1').digest('base64url')
 }
 
 export function createSecretBox (key: Buffer): SecretBox {
@@ -41,6 +51,7 @@ export function createSecretBox (key: Buffer): SecretBox {
 
   return {
     keyId,
+    keyCheck: secretKeyCheck(keyCopy),
     seal (plaintext, aad) {
       const iv = randomBytes(IV_BYTES)
       const cipher = createCipheriv('aes-256-gcm', keyCopy, iv, { authTagLength: TAG_BYTES })
