@@ -5,10 +5,11 @@
  * installed by whoever opens the store (start, CLI, the app): the repository stays plain Kysely,
  * the same on every dialect, and refuses to touch a secret without one.
  */
-import type { Kysely } from 'kysely'
+import type { Kysely, Transaction } from 'kysely'
 import type { ServerToken } from '../dep/token.js'
 import { isTokenError, TokenError } from '../tokens/errors.js'
 import { rotateSealed, type SecretBox } from '../tokens/secret-box.js'
+import { dropMirrors } from './mirror-drop.js'
 import type { Database, ServersTable } from './schema.js'
 
 /** 0006: the check value of the key the database's secrets are sealed with (one row, `secret-box`). */
@@ -74,7 +75,7 @@ export interface ServerRepository {
    * the staged key pair becomes the current one in the same transaction (a .p7m it opened).
    */
   upsert (input: { name: string, token: ServerToken, baseUrl?: string, account?: AccountIdentity, promoteStagedKey?: boolean }): Promise<{ record: ServerRecord, created: boolean }>
-  /** Deletes the server and its key pairs. */
+  /** Deletes the server, its key pairs and its device mirror (mirror-drop.ts). */
   delete (name: string): Promise<boolean>
   /** Terms state and last error; false when the server does not exist. */
   setHealth (name: string, update: ServerHealthUpdate): Promise<boolean>
@@ -92,6 +93,11 @@ export interface ServerRepository {
 }
 
 const tokenAad = (name: string): string => `depgate server token\0${name}`
+
+/** What POST …/sync records: the replica that syncs the server runs a full fetch at its next tick. */
+async function requestFullSync (trx: Transaction<Database>, name: string, at: string): Promise<void> {
+  await trx.updateTable('inventory_state').set({ requested_at: at, requested_full: 1 }).where('server', '=', name).execute()
+}
 const keyAad = (name: string): string => `depgate server key\0${name}`
 
 function account (row: ServersTable): AccountIdentity | undefined {
@@ -193,9 +199,20 @@ export function createServerRepository (db: Kysely<Database>, now: () => Date): 
         if (existing === undefined) {
           row = { name, created_at: at, ...values }
           await trx.insertInto('servers').values(row).execute()
+          // Added again under a deleted server's name: the syncer a replica may still run for the
+          // name (it looks at the list every third of a lease) fetches the new mirror at once
+          // instead of at its old schedule. A new name has no state row: nothing to do.
+          await requestFullSync(trx, name, at)
         } else {
           row = { ...existing, ...values }
           await trx.updateTable('servers').set(values).where('name', '=', name).execute()
+          // A token of another MDM server in Apple's books: the mirror holds the old server's
+          // devices and its cursors mean nothing to the new one. Start again, as after a delete.
+          const before = existing.account_server_uuid
+          if (before !== null && values.account_server_uuid !== null && before !== values.account_server_uuid) {
+            await dropMirrors(trx, [name])
+            await requestFullSync(trx, name, at)
+          }
         }
         if (promoteStagedKey) {
           const keys = await trx.selectFrom('server_keys').selectAll().where('server', '=', name).executeTakeFirst()
@@ -211,6 +228,9 @@ export function createServerRepository (db: Kysely<Database>, now: () => Date): 
     async delete (name) {
       return await db.transaction().execute(async (trx) => {
         await trx.deleteFrom('server_keys').where('server', '=', name).execute()
+        // In the same transaction, not at the syncers' next look at the list: a server added again
+        // under this name before then would otherwise inherit the old mirror and cursor.
+        await dropMirrors(trx, [name])
         const res = await trx.deleteFrom('servers').where('name', '=', name).executeTakeFirst()
         return res.numDeletedRows > 0n
       })
