@@ -11,7 +11,7 @@ import type { DestinationStream } from 'pino'
 import app, { type AppOptions } from './app.js'
 import type { Config } from './config.js'
 import { exitWith, isEntryPoint } from './entry-point.js'
-import { PROBLEM_CONTENT_TYPE, problemType, statusTitle } from './problems.js'
+import { httpProblem, PROBLEM_CONTENT_TYPE, problemType, statusTitle } from './problems.js'
 import { AccessLog, requestLoggerFactory } from './request-logger.js'
 
 /** Fields that may hold a secret, wherever they appear in a log object (one level deep, and top level). */
@@ -28,6 +28,8 @@ export const REDACT_PATHS = [
 ]
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/
+/** Retry-After on requests refused while this process closes: a restart or another replica answers by then. */
+const CLOSING_RETRY_SECONDS = 5
 
 /** Keeps a caller's X-Request-Id when it is short and plain (it ends up in logs), else makes one. */
 export function genReqId (req: { headers: Record<string, string | string[] | undefined> }): string {
@@ -93,6 +95,17 @@ function closeConnectionsWhenDrained (fastify: FastifyInstance): void {
       sweep()
     })
   })
+  // A request that still arrives on an open connection (pipelined behind one in flight) once
+  // closing began: a problem with Retry-After, like every other refusal. Fastify's own
+  // return503OnClosing writes a fixed JSON body without either.
+  fastify.addHook('onRequest', (_request, reply, done) => {
+    if (!closing) {
+      done()
+      return
+    }
+    reply.header('connection', 'close')
+    done(httpProblem(503, 'SHUTTING_DOWN', 'depgate is shutting down; try again in a moment (another replica, or this one once restarted, will answer).', { retryAfterSeconds: CLOSING_RETRY_SECONDS }))
+  })
   fastify.addHook('preClose', (done) => {
     closing = true
     // After Fastify's server.close() (which runs right after this hook): no new connections by then.
@@ -124,7 +137,8 @@ export async function buildServer (config: Config, opts: BuildOptions = {}): Pro
     requestTimeout: 300_000,
     connectionTimeout: 310_000,
     keepAliveTimeout: 72_000,
-    return503OnClosing: true,
+    // closeConnectionsWhenDrained answers those requests itself.
+    return503OnClosing: false,
     forceCloseConnections: 'idle',
     clientErrorHandler,
     frameworkErrors,

@@ -134,6 +134,32 @@ t.test('close lets a request in flight finish, then closes its keep-alive connec
   t.match(answer, /^HTTP\/1\.1 200 OK\r\n/)
 })
 
+t.test('a request that arrives on an open connection while depgate closes is a 503 problem with Retry-After', async (t) => {
+  const { app, sim, auth } = await buildTestApp(t)
+  await app.listen({ port: 0, host: '127.0.0.1' })
+  const { port } = app.server.address() as AddressInfo
+  const simUrl = sim?.url ?? ''
+  await fetch(`${simUrl}/_sim/faults`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ endpoint: 'account', kind: 'latency', ms: 300 }) })
+  const socket = connect(port, '127.0.0.1')
+  socket.write(`GET /v1/servers/default/account HTTP/1.1\r\nHost: x\r\nAuthorization: ${auth().authorization}\r\n\r\n`)
+  let answer = ''
+  socket.on('data', (chunk: Buffer) => { answer += chunk.toString() })
+  while (((await (await fetch(`${simUrl}/_sim/stats`)).json()) as { requests: { account?: number } }).requests.account !== 1) {
+    await new Promise((resolve) => setImmediate(resolve))
+  }
+  const closing = app.close()
+  // Pipelined behind the request in flight: it reaches depgate after closing began.
+  socket.write(`GET /v1/servers/default/account HTTP/1.1\r\nHost: x\r\nAuthorization: ${auth().authorization}\r\n\r\n`)
+  await Promise.all([closing, once(socket, 'close')])
+  const [first, second] = answer.split(/(?=HTTP\/1\.1 )/)
+  t.match(first, /^HTTP\/1\.1 200 OK\r\n/, 'the request in flight is answered')
+  t.match(second, /^HTTP\/1\.1 503 Service Unavailable\r\n/)
+  t.match(second, /\r\ncontent-type: application\/problem\+json/i)
+  t.match(second, /\r\nretry-after: 5\r\n/i)
+  t.match(second, /\r\nconnection: close\r\n/i)
+  t.match(JSON.parse(second.slice(second.indexOf('\r\n\r\n') + 4)), { status: 503, code: 'SHUTTING_DOWN', detail: /shutting down/ })
+})
+
 t.test('a URL with broken percent-encoding is a 400 problem that echoes nothing', async (t) => {
   const { app, auth } = await buildTestApp(t, { simulator: false })
   const res = await app.inject({ url: '/v1/servers/default/devices/%E0%A4%A', headers: auth() })
