@@ -5,7 +5,7 @@
  * t.teardown.
  */
 import { randomBytes } from 'node:crypto'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Writable } from 'node:stream'
@@ -17,6 +17,7 @@ import type { DepClientOptions } from '../src/dep/index.js'
 import { buildServer } from '../src/server.js'
 import { DEPSIM_CREDENTIALS, startSimulator, type SimulatorOptions, type StartedSimulator } from '../src/simulator/index.js'
 import type { Store } from '../src/store/index.js'
+import { parseSecretKey, SECRET_KEY_FILE } from '../src/tokens/secret-key-file.js'
 import { openTestStore, testDialectFromEnv } from './databases.js'
 import { secretWatch } from './security/suite-scan.js'
 
@@ -105,6 +106,13 @@ export async function buildTestApp (t: Teardown, opts: TestAppOptions = {}): Pro
   })
   const dialect = testDialectFromEnv()
   const real = await openTestStore(t, dialect, dialect === 'sqlite' ? { database: { dataDir } } : {})
+  // Every key pair the app generates is staged here first: the secret scan watches its private part.
+  const privateKeys: Array<[string, string]> = []
+  const stageKey = real.servers.stageKey.bind(real.servers)
+  real.servers.stageKey = async (name, pair) => {
+    privateKeys.push([`private key #${privateKeys.length} (server ${name})`, pair.privateKeyPem])
+    await stageKey(name, pair)
+  }
   const store = opts.wrapStore?.(real) ?? real
   let sim: StartedSimulator | undefined
   if (opts.simulator !== false) {
@@ -113,7 +121,18 @@ export async function buildTestApp (t: Teardown, opts: TestAppOptions = {}): Pro
     t.teardown(() => sim?.close())
   }
   const logs = logCapture()
-  const watch = secretWatch({ adminKey, token: DEPSIM_CREDENTIALS, ...(sim === undefined ? {} : { sim }) })
+  const watch = secretWatch({
+    adminKey,
+    token: DEPSIM_CREDENTIALS,
+    ...(sim === undefined ? {} : { sim }),
+    privateKeys,
+    // What the app sealed its secrets with: DEPGATE_SECRET_KEY, else the key file it created at start.
+    secretBoxKey: () => {
+      if (config.secretKey !== undefined) return parseSecretKey(config.secretKey)
+      const file = join(dataDir, SECRET_KEY_FILE)
+      return existsSync(file) ? parseSecretKey(readFileSync(file, 'utf8')) : undefined
+    }
+  })
   const app = await buildServer(config, {
     store,
     logStream: logs.stream,

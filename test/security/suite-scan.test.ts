@@ -1,7 +1,9 @@
 /**
  * The suite-wide scan must be able to fail: a route that echoes a secret in its body or a header,
- * or a log line that carries one, is found, and a clean app passes.
+ * or a log line that carries one, is found, and a clean app passes; so are the secret-box key and a
+ * generated private key, in each form leak-kit derives, while the public key passes.
  */
+import { generateKeyPairSync, randomBytes } from 'node:crypto'
 import Fastify from 'fastify'
 import t from 'tap'
 import { DEPSIM_CREDENTIALS } from '../../src/simulator/index.js'
@@ -50,4 +52,35 @@ t.test('a buildTestApp records its logs and responses and knows the simulator\'s
   t.equal(issued.length, 1, 'depgate opened one session with the simulator')
   const watch = secretWatch({ adminKey: 'not-used-here-0123456789abcdef', sim })
   t.throws(() => { watch.check([`oops ${issued[0]}`]) }, /a simulator session token in log line 0/)
+})
+
+t.test('watches the secret-box key (hex, base64, base64url) and a generated private key (PEM body, hex, JWK)', async (t) => {
+  const adminKey = randomAdminKey()
+  const boxKey = randomBytes(32)
+  const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 })
+  const pem = privateKey.export({ type: 'pkcs8', format: 'pem' }) as string
+  const der = privateKey.export({ type: 'pkcs8', format: 'der' })
+  const jwk = privateKey.export({ format: 'jwk' }) as Record<string, string>
+  const body = pem.split('\n').filter((l) => !l.startsWith('-----')).join('')
+  const watch = () => secretWatch({ adminKey, secretBoxKey: () => boxKey, privateKeys: [['the staged key', pem]] })
+  const leaks: Array<[string, RegExp]> = [
+    [boxKey.toString('hex').slice(8, 40), /the secret-box key \(hex\) in GET \/x → 200 body/],
+    [boxKey.toString('base64').slice(4, 24), /the secret-box key \(base64(url)?\)/],
+    [boxKey.toString('base64url').slice(20, 40), /the secret-box key \(base64(url)?\)/],
+    [body.slice(body.length / 2, body.length / 2 + 20), /the staged key \(PEM body\)/],
+    [der.subarray(der.length - 40).toString('hex'), /the staged key \(hex\)/],
+    [jwk.d.slice(100, 130), /the staged key \(JWK d\)/],
+    [jwk.qi.slice(10, 30), /the staged key \(JWK qi\)/]
+  ]
+  for (const [leak, found] of leaks) {
+    const w = watch()
+    await leakyApp(w, { body: leak })
+    t.throws(() => { w.check([]) }, found, `finds ${String(found)}`)
+  }
+  const clean = watch()
+  await leakyApp(clean, { body: publicKey.export({ type: 'spki', format: 'pem' }) as string })
+  t.doesNotThrow(() => { clean.check([JSON.stringify(publicKey.export({ format: 'jwk' }))]) }, 'the public key is not a secret')
+  const noKeyFile = secretWatch({ adminKey, secretBoxKey: () => undefined, privateKeys: [] })
+  await leakyApp(noKeyFile, { body: boxKey.toString('hex') })
+  t.doesNotThrow(() => { noKeyFile.check([]) }, 'an app without a key file has no key to watch')
 })

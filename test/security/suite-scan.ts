@@ -3,17 +3,21 @@
  * every response it sends (headers and payload, through a route-level onSend hook added as routes
  * are registered), and at teardown the whole record is scanned for any 16-character run of any
  * secret the test app knows of: DEPGATE_ADMIN_KEY, the secret part of keys made with `createKey`,
- * the server token's OAuth values and every session token the simulator issued. A hit throws from
- * the teardown, which fails the test that produced it.
+ * the server token's OAuth values, every session token the simulator issued, the secret-box key
+ * (hex, base64 and base64url, whichever of DEPGATE_SECRET_KEY or the data dir's secret.key the app
+ * used) and the private part of every key pair the app generated (as leak-kit derives it: the PEM
+ * body from the private exponent on, its hex, the JWK's private members). A hit throws from the
+ * teardown, which fails the test that produced it.
  *
  * Recording is cheap (a reference per response, no copying of strings); scanning runs once, at the
- * end. Streams (NDJSON) are not recorded: they are device records only, and the dedicated leak test
+ * end, and costs about the same whatever the number of secrets (one map lookup per 16-character
+ * window of the record); a private key's forms are derived only then, and only for apps that made one. Streams (NDJSON) are not recorded: they are device records only, and the dedicated leak test
  * reads them over HTTP.
  */
 import type { onSendHookHandler, RouteOptions } from 'fastify'
 import type { ServerToken } from '../../src/dep/token.js'
 import type { StartedSimulator } from '../../src/simulator/index.js'
-import { SecretScanner } from './leak-kit.js'
+import { privateKeySecrets, SecretScanner } from './leak-kit.js'
 
 /** Past this many recorded characters a test app stops recording (a 100,000-device drain is ~60 MB). */
 const MAX_RECORDED = 64 * 1024 * 1024
@@ -27,7 +31,17 @@ export interface SecretWatch {
   check: (logs: readonly string[]) => void
 }
 
-export function secretWatch (opts: { adminKey: string, token?: ServerToken, sim?: StartedSimulator }): SecretWatch {
+export interface SecretWatchOptions {
+  adminKey: string
+  token?: ServerToken
+  sim?: StartedSimulator
+  /** The secret-box key, read at the check (the app creates its key file at start). */
+  secretBoxKey?: () => Buffer | undefined
+  /** Private keys the app generated, as `[name, PEM]`: read at the check, so it may grow until then. */
+  privateKeys?: ReadonlyArray<readonly [string, string]>
+}
+
+export function secretWatch (opts: SecretWatchOptions): SecretWatch {
   const secrets: Array<[string, string]> = [['DEPGATE_ADMIN_KEY', opts.adminKey]]
   if (opts.token !== undefined) {
     for (const field of ['consumer_key', 'consumer_secret', 'access_token', 'access_secret'] as const) {
@@ -59,6 +73,13 @@ export function secretWatch (opts: { adminKey: string, token?: ServerToken, sim?
     check (logs) {
       const scanner = new SecretScanner()
       for (const [name, value] of secrets) scanner.add(name, value)
+      const boxKey = opts.secretBoxKey?.()
+      if (boxKey !== undefined) {
+        for (const encoding of ['hex', 'base64', 'base64url'] as const) scanner.add(`the secret-box key (${encoding})`, boxKey.toString(encoding))
+      }
+      for (const [name, pem] of opts.privateKeys ?? []) {
+        for (const [part, value] of privateKeySecrets(name, pem)) scanner.add(part, value)
+      }
       // Private in the simulator's types; read here as the dedicated leak test does.
       // Its first 10 digits are the time of issue (as Apple's), which cursors and dates share: only the random part is secret.
       for (const token of opts.sim?.app.sim.sessions['sessions'].keys() ?? []) scanner.add('a simulator session token', token.replace(/^\d{10}/, ''))
