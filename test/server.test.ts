@@ -135,7 +135,7 @@ t.test('close lets a request in flight finish, then closes its keep-alive connec
 })
 
 t.test('a request that arrives on an open connection while depgate closes is a 503 problem with Retry-After', async (t) => {
-  const { app, sim, auth } = await buildTestApp(t)
+  const { app, sim, auth, logs } = await buildTestApp(t)
   await app.listen({ port: 0, host: '127.0.0.1' })
   const { port } = app.server.address() as AddressInfo
   const simUrl = sim?.url ?? ''
@@ -158,6 +158,7 @@ t.test('a request that arrives on an open connection while depgate closes is a 5
   t.match(second, /\r\nretry-after: 5\r\n/i)
   t.match(second, /\r\nconnection: close\r\n/i)
   t.match(JSON.parse(second.slice(second.indexOf('\r\n\r\n') + 4)), { status: 503, code: 'SHUTTING_DOWN', detail: /shutting down/ })
+  t.ok(logs.some((l) => /"level":40.*"code":"SHUTTING_DOWN".*"msg":"refused: shutting down"/.test(l)), 'a warning that says why, not an upstream failure')
 })
 
 t.test('a URL with broken percent-encoding is a 400 problem that echoes nothing', async (t) => {

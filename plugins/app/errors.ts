@@ -21,7 +21,9 @@ declare module 'fastify' {
 /** The log message of a 5xx that is not depgate's bug, when it is not Apple's failure. */
 const WARNINGS: Record<string, string> = {
   DATABASE_UNAVAILABLE: 'database unavailable',
-  SHUTTING_DOWN: 'store closed: shutting down'
+  // The store closed under a request, or a request arrived once closing began (src/server.ts).
+  SHUTTING_DOWN: 'refused: shutting down',
+  MIRROR_BUSY: 'refused: too many sorted whole-list reads at once'
 }
 
 export function sendProblem (request: FastifyRequest, reply: FastifyReply, problem: HttpProblem): FastifyReply {

@@ -35,7 +35,7 @@ t.test('reads after the store closed answer 503 SHUTTING_DOWN', async (t) => {
   // A stored key is looked up in the store (after its cache): authentication meets the closed store too.
   checkShuttingDown(t, await built.app.inject({ url: '/v1/keys', headers: built.auth(unseen) }), 'a key authenticated against the closed store')
   t.notOk(built.logs.some((l) => /"level":50/.test(l)), 'nothing is logged as an unhandled error')
-  t.ok(built.logs.some((l) => /"level":40.*"code":"SHUTTING_DOWN".*"msg":"store closed: shutting down"/.test(l)), 'each is a warning that names the shutdown')
+  t.ok(built.logs.some((l) => /"level":40.*"code":"SHUTTING_DOWN".*"msg":"refused: shutting down"/.test(l)), 'each is a warning that names the shutdown')
 })
 
 t.test('a request in flight while the app closes its own store answers 503 SHUTTING_DOWN', async (t) => {
