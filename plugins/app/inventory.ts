@@ -40,6 +40,12 @@ export function createInventoryPlugin (opts: InventoryPluginOptions = {}) {
       labelNames: ['server', 'op'] as const,
       registers: [metrics.registry]
     })
+    const compacted = new Counter({
+      name: 'depgate_inventory_feed_compacted_total',
+      help: 'Change-feed entries deleted by compaction on this replica, by server and reason (superseded: the device changed again; expired: a removal past DEPGATE_FEED_RETENTION_DAYS)',
+      labelNames: ['server', 'reason'] as const,
+      registers: [metrics.registry]
+    })
     const inventory = new Inventory({
       repo: store.inventory,
       servers: {
@@ -64,6 +70,8 @@ export function createInventoryPlugin (opts: InventoryPluginOptions = {}) {
         runs.inc({ server, result: outcome.error === undefined ? 'ok' : 'error' })
         if (outcome.result === undefined) return
         for (const op of ['added', 'modified', 'removed'] as const) changes.inc({ server, op }, outcome.result[op])
+        // A run with a result compacted the feed as it ended (server-syncer.ts).
+        for (const reason of ['superseded', 'expired'] as const) compacted.inc({ server, reason }, outcome.compacted![reason])
       }
     })
     // One read of every status per scrape, shared by the six gauges below. A scrape while the

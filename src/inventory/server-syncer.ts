@@ -9,6 +9,7 @@
  */
 import type { DepClient } from '../dep/index.js'
 import { LeaseLostError, type InventoryRepository } from '../store/index.js'
+import type { CompactionResult } from '../store/inventory.js'
 import { runSync, type SyncRunResult } from './sync-run.js'
 
 export interface SyncLogger {
@@ -36,7 +37,7 @@ export interface ServerSyncerOptions {
   /** The code and sentence a failed run leaves in the status (never a secret). */
   describeError: (err: unknown) => { code: string, message: string }
   /** After each run, with its outcome (metrics). */
-  onRun?: (server: string, outcome: { result?: SyncRunResult, error?: { code: string, message: string }, durationMs: number }) => void
+  onRun?: (server: string, outcome: { result?: SyncRunResult, compacted?: CompactionResult, error?: { code: string, message: string }, durationMs: number }) => void
 }
 
 export const DEFAULT_RETRY_BASE_MS = 5000
@@ -131,7 +132,7 @@ export class ServerSyncer {
       this.failures = 0
       this.nextDueAt = this.now() + this.o.intervalMs
       this.o.log.info({ server: this.server, ...result }, 'inventory: sync done')
-      this.o.onRun?.(this.server, { result, durationMs: this.now() - started })
+      this.o.onRun?.(this.server, { result, compacted, durationMs: this.now() - started })
     } catch (err) {
       if (err instanceof LeaseLostError) {
         this.leader = false

@@ -117,6 +117,7 @@ t.test('killed with SIGKILL in the middle of a sync, then restarted: the mirror 
   t.equal(ops.removed, 150, 'every removal exactly once')
   t.equal(ops.added + ops.modified, 2250, 'every live device exactly once')
   t.ok(syncRuns(second) >= 1, 'the restarted process synced')
+  t.ok(second.lines.some((l) => l.includes('inventory: change feed compacted') && l.includes('"superseded":')), 'and logged its compaction with counts')
   second.child.kill('SIGTERM')
   await second.exited
   t.equal((await state())?.lease_owner, null, 'a graceful stop hands the lease back')

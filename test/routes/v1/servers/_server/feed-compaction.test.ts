@@ -42,6 +42,9 @@ t.test('a compacted feed: gaps are answered, a since below a compacted removal i
   t.same(after.changes.map((c) => c.seq), [7, 8, 9, 10, 11, 12], 'the first change after since=3 is 7: seqs 4-6 were compacted')
   t.same(after.changes.filter((c) => c.op === 'removed').map((c) => c.serial_number), [gone], 'the removal is there')
   t.same((await drain(m, 0, 2)).changes.map((c) => c.seq), [7, 8, 9, 10, 11, 12], 'since=0: each device once, by its latest change')
+  const metrics = (await m.app.inject({ url: '/metrics' })).body
+  t.match(metrics, /depgate_inventory_feed_compacted_total\{server="default",reason="superseded"\} 6\n/, 'the metric counts what compaction deleted')
+  t.match(metrics, /depgate_inventory_feed_compacted_total\{server="default",reason="expired"\} 0\n/)
 
   // The removal (seq 7) ages past the retention while every kept change is above it: it goes,
   // and the floor rises to 7 (the app's own lease holder compacts, retention 0 standing for 30 days later).
