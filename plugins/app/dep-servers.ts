@@ -197,7 +197,13 @@ export function createDepServersPlugin (opts: DepServersPluginOptions = {}) {
         // The record first: a request while the old client closes must build its client from the new one.
         records.set(name, record)
         await dropClient(name)
-        return { server: serverInfo(record, now()), created }
+        const server = serverInfo(record, now())
+        // As for a .p7m import: whoever heard token.expiring learns the token was replaced. A token
+        // already past its expiry renews nothing (the expiry check reports it as token.expired).
+        if (server.token_days_left === null || server.token_days_left >= 0) {
+          emitTokenEvent('token.renewed', name, { days_left: server.token_days_left, account: server.account })
+        }
+        return { server, created }
       },
       async delete (name) {
         const deleted = await store.servers.delete(name)
