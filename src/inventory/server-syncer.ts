@@ -126,9 +126,10 @@ export class ServerSyncer {
     try {
       await repo.recordAttempt(this.server, owner)
       const result = await runSync({ server: this.server, owner, client: this.o.client(), repo, full, pageSize: this.o.pageSize, signal: this.abort.signal, onPage: () => this.o.onPage?.(this.server) })
+      // The mirror is current once the pages committed: say so before compacting, which only tidies the log.
+      await repo.recordSuccess(this.server, owner)
       const compacted = await repo.compactFeed(this.server, owner, this.o.feedRetentionMs)
       this.o.log.info({ server: this.server, ...compacted }, 'inventory: change feed compacted')
-      await repo.recordSuccess(this.server, owner)
       this.failures = 0
       this.nextDueAt = this.now() + this.o.intervalMs
       this.o.log.info({ server: this.server, ...result }, 'inventory: sync done')
