@@ -8,7 +8,8 @@ import { join } from 'node:path'
 import Sqlite from 'better-sqlite3'
 import { type Dialect, PostgresDialect, SqliteDialect } from 'kysely'
 import pg from 'pg'
-import { DEFAULT_CONNECT_TIMEOUT_MS, parsePostgresUrl, redactDatabaseUrl } from './database-url.js'
+import { DEFAULT_CONNECT_TIMEOUT_MS, parsePostgresUrl, type PostgresUrlSettings, redactDatabaseUrl } from './database-url.js'
+import { MAX_SNAPSHOTS, snapshotLimitFor } from './read-snapshots.js'
 import { SqliteSnapshotReader } from './sqlite-reader.js'
 import { withStatementCache } from './sqlite-statements.js'
 
@@ -33,10 +34,15 @@ export interface OpenedDialect {
   name: DialectName
   /** SQLite only: the read-only snapshot connection for the hottest lookups (sqlite-reader.ts). */
   reader?: SqliteSnapshotReader
+  /** Sorted whole-list snapshots open at once at most (read-snapshots.ts): PostgreSQL's come out of its pool. */
+  snapshotLimit: number
 }
 
 export function createDialect (opts: DialectOptions): OpenedDialect {
-  if (opts.databaseUrl !== undefined) return { dialect: postgresDialect(opts.databaseUrl, opts.poolSize, opts.connectTimeoutMs), name: 'postgres' }
+  if (opts.databaseUrl !== undefined) {
+    const settings = parsePostgresUrl(opts.databaseUrl, opts.poolSize)
+    return { dialect: postgresDialect(opts.databaseUrl, settings, opts.connectTimeoutMs), name: 'postgres', snapshotLimit: snapshotLimitFor(settings.poolSize) }
+  }
   mkdirSync(opts.dataDir, { recursive: true })
   const file = join(opts.dataDir, SQLITE_FILE)
   const database = new Sqlite(file)
@@ -52,11 +58,11 @@ export function createDialect (opts: DialectOptions): OpenedDialect {
   database.pragma('synchronous = NORMAL')
   let writes = 0
   const reader = new SqliteSnapshotReader(file, { writes: () => writes })
-  return { dialect: new SqliteDialect({ database: withStatementCache(database, undefined, () => { writes++ }) }), name: 'sqlite', reader }
+  // SQLite snapshots are connections of their own, outside any pool.
+  return { dialect: new SqliteDialect({ database: withStatementCache(database, undefined, () => { writes++ }) }), name: 'sqlite', reader, snapshotLimit: MAX_SNAPSHOTS }
 }
 
-function postgresDialect (url: string, poolSize?: number, connectTimeoutMs = DEFAULT_CONNECT_TIMEOUT_MS): Dialect {
-  const settings = parsePostgresUrl(url, poolSize)
+function postgresDialect (url: string, settings: PostgresUrlSettings, connectTimeoutMs = DEFAULT_CONNECT_TIMEOUT_MS): Dialect {
   return new PostgresDialect({
     // Kysely calls this once, at the first query (the migrations): one connection is tried here so
     // a wrong host or password fails start-up with the URL redacted, not pg's bare message later.

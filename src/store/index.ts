@@ -68,7 +68,7 @@ export type StoreOptions = CommonStoreOptions & DialectOptions
 
 /** Opens the database and migrates it to the latest schema. */
 export async function createStore (opts: StoreOptions): Promise<Store> {
-  const { dialect, name, reader } = createDialect(opts)
+  const { dialect, name, reader, snapshotLimit } = createDialect(opts)
   const db = new Kysely<Database>({ dialect })
   try {
     await migrateToLatest(db)
@@ -78,7 +78,7 @@ export async function createStore (opts: StoreOptions): Promise<Store> {
     throw err
   } /* c8 ignore stop */
   const now = opts.now ?? (() => new Date())
-  const inventory = createInventoryRepository(db, now, reader)
+  const inventory = createInventoryRepository(db, now, reader, snapshotLimit)
   let closed = false
   return {
     dialect: name,

@@ -183,7 +183,7 @@ function toDeviceLookup (row: LookupRow | undefined): DeviceLookup | undefined {
   return out
 }
 
-export function createInventoryReads (db: Kysely<Database>, reader?: SqliteSnapshotReader): InventoryReads {
+export function createInventoryReads (db: Kysely<Database>, reader?: SqliteSnapshotReader, snapshotLimit?: number): InventoryReads {
   const lookup: CompiledQuery = db.selectFrom('inventory_state as s')
     .leftJoin('inventory_devices as d', (join) => join.onRef('d.server', '=', 's.server').on('d.serial_number', '=', SERIAL))
     .select(['s.ready_at', 's.last_success_at', 'd.serial_number', 'd.record', 'd.removed_at', 'd.last_changed_at'])
@@ -214,7 +214,7 @@ export function createInventoryReads (db: Kysely<Database>, reader?: SqliteSnaps
   }
   const run: Run = async (query) => (await db.executeQuery(query)).rows
 
-  const snapshots = createReadSnapshots(db)
+  const snapshots = createReadSnapshots(db, snapshotLimit)
 
   return {
     async state (server) {

@@ -14,6 +14,6 @@ export type { InventoryReads } from './inventory-reads.js'
 
 export type InventoryRepository = InventoryWrites & InventoryReads
 
-export function createInventoryRepository (db: Kysely<Database>, now: () => Date, reader?: SqliteSnapshotReader): InventoryRepository {
-  return { ...createInventoryWrites(db, now), ...createInventoryReads(db, reader) }
+export function createInventoryRepository (db: Kysely<Database>, now: () => Date, reader?: SqliteSnapshotReader, snapshotLimit?: number): InventoryRepository {
+  return { ...createInventoryWrites(db, now), ...createInventoryReads(db, reader, snapshotLimit) }
 }

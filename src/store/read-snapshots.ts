@@ -21,8 +21,16 @@ import Sqlite from 'better-sqlite3'
 import { type CompiledQuery, type Kysely, SqliteAdapter, sql } from 'kysely'
 import type { Database } from './schema.js'
 
-/** Snapshots open at once; PostgreSQL's default pool has 10 connections, and the rest of depgate needs some. */
+/** Snapshots open at once at most; PostgreSQL's default pool has 10 connections, and the rest of depgate needs some. */
 export const MAX_SNAPSHOTS = 4
+
+/**
+ * The cap for a PostgreSQL pool of `poolSize` connections: each snapshot holds one for as long as
+ * its client reads, so at most half of them (and at least one), leaving the rest to everything else.
+ */
+export function snapshotLimitFor (poolSize: number): number {
+  return Math.max(1, Math.min(MAX_SNAPSHOTS, Math.floor(poolSize / 2)))
+}
 
 /** Runs a compiled query and returns its rows. */
 export type Run = <R>(query: CompiledQuery<R>) => Promise<R[]>

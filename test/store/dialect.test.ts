@@ -8,6 +8,7 @@ import t from 'tap'
 import { Kysely, sql } from 'kysely'
 import { createDialect } from '../../src/store/dialect.js'
 import { createStore } from '../../src/store/index.js'
+import { MAX_SNAPSHOTS, SnapshotLimitError } from '../../src/store/read-snapshots.js'
 import { createTestSchema, TEST_POSTGRES_URL } from '../databases.js'
 import { until } from '../helper.js'
 
@@ -124,4 +125,27 @@ t.test('migrations ignore Kysely tables in other schemas of the same database', 
   const names = tables.map((r) => r.table_name)
   for (const name of ['api_keys', 'audit_log', 'kysely_migration', 'kysely_migration_lock', 'server_keys', 'servers']) t.ok(names.includes(name), name)
   t.equal(await b.keys.countActive(), 0)
+})
+
+t.test('sorted whole-list snapshots take at most half of a PostgreSQL pool (and at least one), four at most', async (t) => {
+  const limit = (query: string) => createDialect({ databaseUrl: `${TEST_POSTGRES_URL}${query}` }).snapshotLimit
+  t.equal(limit(''), MAX_SNAPSHOTS, 'the default pool of 10')
+  t.equal(limit('?pool_size=1'), 1)
+  t.equal(limit('?pool_size=3'), 1)
+  t.equal(limit('?pool_size=6'), 3)
+  t.equal(limit('?pool_size=100'), MAX_SNAPSHOTS)
+  t.equal(createDialect({ databaseUrl: TEST_POSTGRES_URL, poolSize: 4 }).snapshotLimit, 2, 'poolSize wins over the URL')
+
+  // On a real store: a pool of 2 serves one sorted stream, and refuses a second while it reads.
+  const { url } = await createTestSchema(t)
+  const store = await createStore({ databaseUrl: `${url}${url.includes('?') ? '&' : '?'}pool_size=2` })
+  t.teardown(() => store.close())
+  const at = new Date().toISOString()
+  await store.inventory.acquireLease('default', 'me', 30_000)
+  const devices = ['A1', 'A2', 'A3'].map((serial) => ({ serial_number: serial, model: 'Mac', os: 'OSX', device_family: 'Mac', profile_status: 'empty', op_date: at }))
+  await store.inventory.applyPage('default', 'me', { phase: 'fetch', sentCursor: null, cursor: 'c', moreToFollow: false, devices })
+  const first = store.inventory.streamDevices('default', { batchSize: 1, sort: 'os' })
+  t.equal((await first.next()).value?.length, 1)
+  await t.rejects(store.inventory.streamDevices('default', { batchSize: 1, sort: 'model' }).next(), SnapshotLimitError)
+  await first.return()
 })
