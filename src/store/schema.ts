@@ -138,6 +138,13 @@ export interface InventoryStateTable {
   lease_expires_at: string | null
 }
 
+/** 0006: the check value of the key the database's secrets are sealed with (one row, `secret-box`; secret-sealing.ts). */
+export interface SecretKeyCheckTable {
+  name: string
+  check_value: string
+  created_at: string
+}
+
 export interface Database {
   servers: ServersTable
   inventory_devices: InventoryDevicesTable
@@ -146,4 +153,5 @@ export interface Database {
   server_keys: ServerKeysTable
   api_keys: ApiKeysTable
   audit_log: AuditLogTable
+  secret_key_check: SecretKeyCheckTable
 }

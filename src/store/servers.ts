@@ -7,26 +7,12 @@
  */
 import type { Kysely, Transaction } from 'kysely'
 import type { ServerToken } from '../dep/token.js'
-import { isTokenError, TokenError } from '../tokens/errors.js'
-import { rotateSealed, type SecretBox } from '../tokens/secret-box.js'
+import type { SecretBox } from '../tokens/secret-box.js'
 import { dropMirrors } from './mirror-drop.js'
+import { checkSecretKey, keyAad, rotateSecrets, sealLegacyTokens, type SecretKeyCheck, tokenAad } from './secret-sealing.js'
 import type { Database, ServersTable } from './schema.js'
 
-/** 0006: the check value of the key the database's secrets are sealed with (one row, `secret-box`). */
-interface SecretKeyCheckTable {
-  name: string
-  check_value: string
-  created_at: string
-}
-type WithKeyCheck = Database & { secret_key_check: SecretKeyCheckTable }
-const KEY_CHECK_ROW = 'secret-box'
-
-/**
- * What checkSecretKey found: the installed key is the database's (`matched`), it is now recorded
- * as the database's (`stored`: a new database, or one from before the check whose secrets it
- * opens), or it is another key (`mismatched`).
- */
-export type SecretKeyCheck = 'matched' | 'stored' | 'mismatched'
+export type { SecretKeyCheck } from './secret-sealing.js'
 
 export interface AccountIdentity {
   serverUuid?: string
@@ -92,13 +78,10 @@ export interface ServerRepository {
   rotateSecrets (oldBox: SecretBox, newBox: SecretBox): Promise<number>
 }
 
-const tokenAad = (name: string): string => `depgate server token\0${name}`
-
 /** What POST …/sync records: the replica that syncs the server runs a full fetch at its next tick. */
 async function requestFullSync (trx: Transaction<Database>, name: string, at: string): Promise<void> {
   await trx.updateTable('inventory_state').set({ requested_at: at, requested_full: 1 }).where('server', '=', name).execute()
 }
-const keyAad = (name: string): string => `depgate server key\0${name}`
 
 function account (row: ServersTable): AccountIdentity | undefined {
   if (row.account_checked_at === null) return undefined
@@ -111,21 +94,6 @@ function account (row: ServersTable): AccountIdentity | undefined {
 
 export function createServerRepository (db: Kysely<Database>, now: () => Date): ServerRepository {
   let box: SecretBox | undefined
-  const checks = db as unknown as Kysely<WithKeyCheck>
-
-  async function storedCheck (q: Kysely<WithKeyCheck> = checks): Promise<string | undefined> {
-    const row = await q.selectFrom('secret_key_check').select('check_value').where('name', '=', KEY_CHECK_ROW).executeTakeFirst()
-    return row?.check_value
-  }
-
-  /** One sealed secret and its additional data, to prove a key on a database that has no check yet. */
-  async function anySealed (): Promise<{ sealed: string, aad: string } | undefined> {
-    const token = await db.selectFrom('servers').select(['name', 'token_sealed']).where('token_sealed', 'is not', null).limit(1).executeTakeFirst()
-    if (token !== undefined) return { sealed: token.token_sealed!, aad: tokenAad(token.name) }
-    const keys = await db.selectFrom('server_keys').select(['server', 'current_key', 'staged_key'])
-      .where((eb) => eb.or([eb('current_key', 'is not', null), eb('staged_key', 'is not', null)])).limit(1).executeTakeFirst()
-    return keys === undefined ? undefined : { sealed: (keys.current_key ?? keys.staged_key)!, aad: keyAad(keys.server) }
-  }
 
   function needBox (): SecretBox {
     if (box === undefined) throw new Error('the secret box is not configured: server tokens cannot be sealed or opened')
@@ -146,25 +114,7 @@ export function createServerRepository (db: Kysely<Database>, now: () => Date): 
   return {
     setSecretBox (b) { box = b },
     hasSecretBox: () => box !== undefined,
-    async checkSecretKey () {
-      const b = needBox()
-      const stored = await storedCheck()
-      if (stored !== undefined) return stored === b.keyCheck ? 'matched' : 'mismatched'
-      const sample = await anySealed()
-      if (sample !== undefined) {
-        try {
-          b.open(sample.sealed, sample.aad)
-        } catch (err) {
-          // A tampered value is not a question of which key: that error goes up as it is.
-          if (isTokenError(err, 'SECRET_BOX_WRONG_KEY')) return 'mismatched'
-          throw err
-        }
-      }
-      await checks.insertInto('secret_key_check').values({ name: KEY_CHECK_ROW, check_value: b.keyCheck, created_at: now().toISOString() })
-        .onConflict((oc) => oc.column('name').doNothing()).execute()
-      // Two replicas starting together on a new database: the first insert wins, the other compares with it.
-      return await storedCheck() === b.keyCheck ? 'stored' : 'mismatched'
-    },
+    checkSecretKey: async () => await checkSecretKey(db, needBox(), now),
     async list () {
       const rows = await db.selectFrom('servers').selectAll().orderBy('name').execute()
       return rows.map(toRecord)
@@ -264,44 +214,7 @@ export function createServerRepository (db: Kysely<Database>, now: () => Date): 
       await db.insertInto('server_keys').values({ server: name, current_key: null, current_cert: null, ...staged })
         .onConflict((oc) => oc.column('server').doUpdateSet(staged)).execute()
     },
-    async sealLegacyTokens () {
-      const b = needBox()
-      const rows = await db.selectFrom('servers').select(['name', 'token']).where('token_sealed', 'is', null).execute()
-      for (const row of rows) {
-        const token = JSON.parse(row.token) as ServerToken
-        await db.updateTable('servers')
-          .set({ token: '', token_sealed: b.seal(row.token, tokenAad(row.name)), token_expires_at: token.access_token_expiry ?? null })
-          .where('name', '=', row.name).execute()
-      }
-      return rows.length
-    },
-    async rotateSecrets (oldBox, newBox) {
-      return await db.transaction().execute(async (trx) => {
-        const stored = await storedCheck(trx as unknown as Kysely<WithKeyCheck>)
-        // The new key's check: a rotation interrupted after its commit, run again.
-        if (stored !== undefined && stored !== oldBox.keyCheck && stored !== newBox.keyCheck) {
-          throw new TokenError('SECRET_BOX_WRONG_KEY', `this database's secrets are sealed with neither the current secret key (${oldBox.keyId}) nor the new one (${newBox.keyId}): start from the key every replica uses (DEPGATE_SECRET_KEY, or the secret.key file)`)
-        }
-        let n = 0
-        const again = (sealed: string, aad: string): string => {
-          const next = rotateSealed(sealed, oldBox, newBox, aad)
-          if (next !== sealed) n++
-          return next
-        }
-        for (const row of await trx.selectFrom('servers').select(['name', 'token_sealed']).where('token_sealed', 'is not', null).execute()) {
-          await trx.updateTable('servers').set({ token_sealed: again(row.token_sealed!, tokenAad(row.name)) }).where('name', '=', row.name).execute()
-        }
-        for (const row of await trx.selectFrom('server_keys').selectAll().execute()) {
-          await trx.updateTable('server_keys').set({
-            current_key: row.current_key === null ? null : again(row.current_key, keyAad(row.server)),
-            staged_key: row.staged_key === null ? null : again(row.staged_key, keyAad(row.server))
-          }).where('server', '=', row.server).execute()
-        }
-        const check = { check_value: newBox.keyCheck, created_at: now().toISOString() }
-        await (trx as unknown as Kysely<WithKeyCheck>).insertInto('secret_key_check').values({ name: KEY_CHECK_ROW, ...check })
-          .onConflict((oc) => oc.column('name').doUpdateSet(check)).execute()
-        return n
-      })
-    }
+    sealLegacyTokens: async () => await sealLegacyTokens(db, needBox()),
+    rotateSecrets: async (oldBox, newBox) => await rotateSecrets(db, oldBox, newBox, now)
   }
 }
