@@ -48,9 +48,11 @@ async function simCall (m: { sim: NonNullable<TestApp['sim']> }, method: 'POST' 
 async function deleteServer (m: TestApp): Promise<void> {
   const res = await m.app.inject({ method: 'DELETE', url: S, headers: m.auth() })
   if (res.statusCode !== 204) throw new Error(`DELETE ${S}: ${res.statusCode} ${res.body}`)
-  // The reconcile loop drops the deleted server's mirror: its change log goes, and it is no longer ready.
-  await until('the mirror dropped', async () => (await m.store.inventory.getState('default'))?.ready_at == null &&
-    (await m.store.inventory.changesSince('default', 0, 1)).changes.length === 0)
+  // The delete drops the server's mirror in its transaction: its change log goes, and it is no longer ready.
+  const dropped = (await m.store.inventory.getState('default'))?.ready_at == null && (await m.store.inventory.changesSince('default', 0, 1)).changes.length === 0
+  if (!dropped) throw new Error('the mirror of the deleted server is still there')
+  // And the replica's look at the server list stops its syncer, before the server comes back.
+  await until('the syncer stopped', async () => (await m.app.inventory.status('default')).leader === false)
 }
 
 async function addServer (m: TestApp & { sim: NonNullable<TestApp['sim']> }): Promise<void> {
