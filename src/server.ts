@@ -79,7 +79,8 @@ export function frameworkErrors (error: FastifyError, _request: FastifyRequest, 
 /**
  * Graceful close without the 72 s keep-alive wait: once the requests in flight have been answered,
  * every remaining connection (idle keep-alive ones, and stuck ones that sent half a request) is
- * closed. Node's own `close()` only drops connections that are idle at that very moment.
+ * closed. Node's own `close()` only drops connections that are idle at that very moment. A request
+ * that still arrives meanwhile is refused with 503 SHUTTING_DOWN.
  */
 function closeConnectionsWhenDrained (fastify: FastifyInstance): void {
   const server = fastify.server
