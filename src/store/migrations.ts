@@ -130,7 +130,7 @@ const migrations: Record<string, Migration> = {
   },
   // Which secret-box key this database's secrets are sealed with, as a check value (an HMAC of a
   // fixed label under the key, never the key): a replica or restart with another key is refused
-  // at start instead of sealing tokens the others cannot open (servers.ts, checkSecretKey). A
+  // at start instead of sealing tokens the others cannot open (secret-sealing.ts, checkSecretKey). A
   // migration has no key: the row is written at the first start after it.
   '0006_secret_key_check': {
     async up (db: Kysely<any>) {
