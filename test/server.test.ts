@@ -1,7 +1,7 @@
 import { once } from 'node:events'
 import { connect, type AddressInfo, type Socket } from 'node:net'
 import type { FastifyInstance } from 'fastify'
-import t from 'tap'
+import t, { type Test } from 'tap'
 import { buildTestApp } from './helper.js'
 import { buildServer, clientErrorHandler, frameworkErrors, genReqId, REDACT_PATHS } from '../src/server.js'
 import { loadConfig } from '../src/config.js'
@@ -116,42 +116,42 @@ t.test('close does not wait for idle keep-alive or half-sent requests', async (t
   t.pass('closed with both connections open')
 })
 
-t.test('close lets a request in flight finish, then closes its keep-alive connection', async (t) => {
-  const { app, sim, auth } = await buildTestApp(t)
+/**
+ * A listening app with one `GET …/account` in flight on a raw keep-alive socket: the simulator
+ * delays its answer by `ms`, and this resolves once depgate is waiting on it.
+ */
+async function accountInFlight (t: Test, ms: number) {
+  const built = await buildTestApp(t)
+  const { app, sim, auth } = built
   await app.listen({ port: 0, host: '127.0.0.1' })
   const { port } = app.server.address() as AddressInfo
   const simUrl = sim?.url ?? ''
-  await fetch(`${simUrl}/_sim/faults`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ endpoint: 'account', kind: 'latency', ms: 200 }) })
+  await fetch(`${simUrl}/_sim/faults`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ endpoint: 'account', kind: 'latency', ms }) })
   const socket = connect(port, '127.0.0.1')
-  socket.write(`GET /v1/servers/default/account HTTP/1.1\r\nHost: x\r\nAuthorization: ${auth().authorization}\r\n\r\n`)
-  let answer = ''
-  socket.on('data', (chunk: Buffer) => { answer += chunk.toString() })
+  const send = (): void => { socket.write(`GET /v1/servers/default/account HTTP/1.1\r\nHost: x\r\nAuthorization: ${auth().authorization}\r\n\r\n`) }
+  send()
+  const received = { text: '' }
+  socket.on('data', (chunk: Buffer) => { received.text += chunk.toString() })
   // Wait until depgate is waiting on the simulator, i.e. the request is in flight.
   while (((await (await fetch(`${simUrl}/_sim/stats`)).json()) as { requests: { account?: number } }).requests.account !== 1) {
     await new Promise((resolve) => setImmediate(resolve))
   }
+  return { ...built, socket, send, received }
+}
+
+t.test('close lets a request in flight finish, then closes its keep-alive connection', async (t) => {
+  const { app, socket, received } = await accountInFlight(t, 200)
   await Promise.all([app.close(), once(socket, 'close')])
-  t.match(answer, /^HTTP\/1\.1 200 OK\r\n/)
+  t.match(received.text, /^HTTP\/1\.1 200 OK\r\n/)
 })
 
 t.test('a request that arrives on an open connection while depgate closes is a 503 problem with Retry-After', async (t) => {
-  const { app, sim, auth, logs } = await buildTestApp(t)
-  await app.listen({ port: 0, host: '127.0.0.1' })
-  const { port } = app.server.address() as AddressInfo
-  const simUrl = sim?.url ?? ''
-  await fetch(`${simUrl}/_sim/faults`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ endpoint: 'account', kind: 'latency', ms: 300 }) })
-  const socket = connect(port, '127.0.0.1')
-  socket.write(`GET /v1/servers/default/account HTTP/1.1\r\nHost: x\r\nAuthorization: ${auth().authorization}\r\n\r\n`)
-  let answer = ''
-  socket.on('data', (chunk: Buffer) => { answer += chunk.toString() })
-  while (((await (await fetch(`${simUrl}/_sim/stats`)).json()) as { requests: { account?: number } }).requests.account !== 1) {
-    await new Promise((resolve) => setImmediate(resolve))
-  }
+  const { app, logs, socket, send, received } = await accountInFlight(t, 300)
   const closing = app.close()
   // Pipelined behind the request in flight: it reaches depgate after closing began.
-  socket.write(`GET /v1/servers/default/account HTTP/1.1\r\nHost: x\r\nAuthorization: ${auth().authorization}\r\n\r\n`)
+  send()
   await Promise.all([closing, once(socket, 'close')])
-  const [first, second] = answer.split(/(?=HTTP\/1\.1 )/)
+  const [first, second] = received.text.split(/(?=HTTP\/1\.1 )/)
   t.match(first, /^HTTP\/1\.1 200 OK\r\n/, 'the request in flight is answered')
   t.match(second, /^HTTP\/1\.1 503 Service Unavailable\r\n/)
   t.match(second, /\r\ncontent-type: application\/problem\+json/i)
