@@ -8,8 +8,10 @@ import { createAuditRepository, type AuditRepository } from './audit.js'
 import { createDialect, type DialectName, type DialectOptions } from './dialect.js'
 import { createInventoryRepository, type InventoryRepository } from './inventory.js'
 import { migrateToLatest } from './migrations.js'
+import { CLOSING } from './read-snapshots.js'
 import type { Database } from './schema.js'
 import { createServerRepository, type ServerRepository } from './servers.js'
+import { READER_CLOSED } from './sqlite-reader.js'
 
 export type { ApiKeyRecord, ApiKeyRepository, AuthCacheOptions } from './api-keys.js'
 export { AUTH_CACHE_TTL_MS } from './api-keys.js'
@@ -35,8 +37,8 @@ const CLOSED_ERRORS: ReadonlyArray<[ErrorConstructor | TypeErrorConstructor, str
   [Error, 'driver has already been destroyed'],
   [Error, 'Cannot use a pool after calling end on the pool'],
   [TypeError, 'The database connection is not open'],
-  [Error, 'the SQLite snapshot reader is closed'],
-  [Error, 'the stream was ended: the store is closing']
+  [Error, READER_CLOSED],
+  [Error, CLOSING]
 ]
 
 /** True when `error` says the store (or a connection of it) has been closed, not that the database failed. */

@@ -55,7 +55,8 @@ export class SnapshotLimitError extends Error {
   }
 }
 
-const CLOSING = 'the stream was ended: the store is closing'
+/** The error a stream meets once the store closes (isStoreClosedError, store/index.ts, tells it apart: answered 503). */
+export const CLOSING = 'the stream was ended: the store is closing'
 
 export function createReadSnapshots (db: Kysely<Database>, max = MAX_SNAPSHOTS): ReadSnapshots {
   // Kysely's executor tells the dialects apart; the store has no other handle on it here.

@@ -15,6 +15,9 @@
  */
 import Sqlite, { type Database as SqliteDatabase, type Statement } from 'better-sqlite3'
 
+/** The error a lookup meets once the store closed this reader (isStoreClosedError, store/index.ts, tells it apart: answered 503). */
+export const READER_CLOSED = 'the SQLite snapshot reader is closed'
+
 export interface SnapshotReaderOptions {
   /** How many writes the main connection has run so far (the snapshot is renewed when this moves). */
   writes: () => number
@@ -32,7 +35,7 @@ export class SqliteSnapshotReader {
 
   /** The first row of `sql` with `params`, read in the current snapshot. */
   get<Row> (sql: string, params: unknown[]): Row | undefined {
-    if (this.#closed) throw new Error('the SQLite snapshot reader is closed')
+    if (this.#closed) throw new Error(READER_CLOSED)
     const writes = this.opts.writes()
     if (this.#inSnapshot && writes !== this.#writesAtStart) this.#endSnapshot()
     const statement = this.#statement(sql)
