@@ -12,11 +12,12 @@ t.test('the mirror fills itself once the app is ready, and reports its status an
   await h.app.ready()
   const status = await ready(h)
   t.match(status, { enabled: true, ready: true, phase: 'sync', device_count: 1500, last_seq: 1500, leader: true, last_error: null, sync_requested_at: null })
-  t.type(status.lag_seconds, 'number')
   t.type(status.cursor_age_seconds, 'number')
   t.match(await h.app.inventory.statuses(), { default: { ready: true } })
-  // Ready once the pages committed; the run is counted and logged after the feed's compaction.
+  // Ready once the pages committed; the run's success is recorded after that, and it is
+  // counted and logged after the feed's compaction.
   await until('the run logged', async () => h.logs.some((l) => l.includes('inventory: sync done')))
+  t.type((await h.app.inventory.status('default')).lag_seconds, 'number', 'lag counts from the recorded success')
   const metrics = await h.app.inject({ url: '/metrics' })
   t.match(metrics.body, /depgate_inventory_devices\{server="default"\} 1500/)
   t.match(metrics.body, /depgate_inventory_ready\{server="default"\} 1/)
