@@ -70,8 +70,9 @@ export function createInventoryPlugin (opts: InventoryPluginOptions = {}) {
         runs.inc({ server, result: outcome.error === undefined ? 'ok' : 'error' })
         if (outcome.result === undefined) return
         for (const op of ['added', 'modified', 'removed'] as const) changes.inc({ server, op }, outcome.result[op])
-        // A run with a result compacted the feed as it ended (server-syncer.ts).
-        for (const reason of ['superseded', 'expired'] as const) compacted.inc({ server, reason }, outcome.compacted![reason])
+        // A run with a result compacted the feed as it ended, unless that failed (logged; server-syncer.ts).
+        if (outcome.compacted === undefined) return
+        for (const reason of ['superseded', 'expired'] as const) compacted.inc({ server, reason }, outcome.compacted[reason])
       }
     })
     // One read of every status per scrape, shared by the six gauges below. A scrape while the

@@ -128,12 +128,11 @@ export class ServerSyncer {
       const result = await runSync({ server: this.server, owner, client: this.o.client(), repo, full, pageSize: this.o.pageSize, signal: this.abort.signal, onPage: () => this.o.onPage?.(this.server) })
       // The mirror is current once the pages committed: say so before compacting, which only tidies the log.
       await repo.recordSuccess(this.server, owner)
-      const compacted = await repo.compactFeed(this.server, owner, this.o.feedRetentionMs)
-      this.o.log.info({ server: this.server, ...compacted }, 'inventory: change feed compacted')
+      const compacted = await this.compact()
       this.failures = 0
       this.nextDueAt = this.now() + this.o.intervalMs
       this.o.log.info({ server: this.server, ...result }, 'inventory: sync done')
-      this.o.onRun?.(this.server, { result, compacted, durationMs: this.now() - started })
+      this.o.onRun?.(this.server, { result, ...(compacted === undefined ? {} : { compacted }), durationMs: this.now() - started })
     } catch (err) {
       if (err instanceof LeaseLostError) {
         this.leader = false
@@ -153,6 +152,23 @@ export class ServerSyncer {
       this.syncing = false
       // A request is served by this run, failed or not (the error is in the status); a newer one stays.
       if (requestedAt !== null) await repo.clearRequest(this.server, owner, requestedAt).catch(() => {})
+    }
+  }
+
+  /**
+   * Tidies the change log after a successful run. Its failure is not the run's: the mirror is
+   * already current and recorded as such, so it is logged on its own and tried again after the
+   * next run (the next compaction picks up whatever this one left). A lost lease still stops the run.
+   */
+  private async compact (): Promise<CompactionResult | undefined> {
+    try {
+      const compacted = await this.o.repo.compactFeed(this.server, this.o.owner, this.o.feedRetentionMs)
+      this.o.log.info({ server: this.server, ...compacted }, 'inventory: change feed compacted')
+      return compacted
+    } catch (err) {
+      if (err instanceof LeaseLostError) throw err
+      this.o.log.warn({ server: this.server, err }, 'inventory: could not compact the change feed; it is tried again after the next sync')
+      return undefined
     }
   }
 }

@@ -172,6 +172,35 @@ t.test('a database failure during a tick is logged and retried at the next one',
   t.ok(h.logs.some((l) => l.includes('inventory: could not check the sync lease')))
 })
 
+t.test('a failed compaction is logged on its own: the run still succeeded, and the next one compacts', async (t) => {
+  let failures = 1
+  const h = await buildTestApp(t, {
+    env: ON,
+    simulator: { devices: 5 },
+    wrapStore: (store) => ({
+      ...store,
+      inventory: {
+        ...store.inventory,
+        compactFeed: async (...args: Parameters<typeof store.inventory.compactFeed>) => {
+          if (failures-- > 0) throw new Error('database is locked')
+          return await store.inventory.compactFeed(...args)
+        }
+      }
+    })
+  })
+  await h.app.ready()
+  await until('the run logged', async () => h.logs.some((l) => l.includes('inventory: sync done')))
+  t.ok(h.logs.some((l) => l.includes('inventory: could not compact the change feed')), 'the failure is logged')
+  t.match(await h.app.inventory.status('default'), { ready: true, last_error: null }, 'not recorded as the run\'s error')
+  const metrics = (await h.app.inject({ url: '/metrics' })).body
+  t.match(metrics, /depgate_inventory_sync_runs_total\{server="default",result="ok"\} 1/)
+  t.notMatch(metrics, /depgate_inventory_sync_runs_total\{server="default",result="error"\}/)
+  t.notMatch(metrics, /depgate_inventory_feed_compacted_total\{/, 'nothing compacted, nothing counted')
+
+  await h.app.inventory.requestSync('default', { wait: true })
+  t.match((await h.app.inject({ url: '/metrics' })).body, /depgate_inventory_feed_compacted_total\{server="default",reason="superseded"\} 0/, 'the next run compacts')
+})
+
 t.test('turned off: nothing syncs, statuses say so', async (t) => {
   const h = await buildTestApp(t, { simulator: { devices: 5 } })
   await h.app.ready()
