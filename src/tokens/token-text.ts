@@ -67,5 +67,8 @@ export function extractTokenJson (decryptedText: string): ServerToken {
     throw new TokenError('TOKEN_INVALID', `the token's ${field} ${what}: expected ${EXPECTED[field]}`)
   }
   const { access_token_expiry: expiry, ...oauth } = parsed.data
-  return expiry === undefined ? oauth : { ...oauth, access_token_expiry: expiry }
+  // In the one form depgate writes every time (UTC, milliseconds), as a token stored as JSON gets
+  // (server-token.ts): Apple's text may carry an offset, and a .p7m and a JSON upload of the same
+  // token must show the same expiry.
+  return expiry === undefined ? oauth : { ...oauth, access_token_expiry: new Date(expiry).toISOString() }
 }

@@ -172,7 +172,7 @@ t.test('every token event reaches the webhook signed, with the documented fields
           break
         case 'token.renewed':
           if (e.server === 'uploaded') {
-            t.match(e, { token_expires_at: LEAK_TOKEN.access_token_expiry, days_left: Number, account: { server_uuid: String, server_name: String, org_name: String, checked_at: String } }, `${where}: with the account Apple answered`)
+            t.match(e, { token_expires_at: new Date(LEAK_TOKEN.access_token_expiry).toISOString(), days_left: Number, account: { server_uuid: String, server_name: String, org_name: String, checked_at: String } }, `${where}: with the account Apple answered`)
           } else {
             // PUT /v1/servers/{server} stores a JSON token without asking Apple: no account to tell.
             t.match(e, { server: 'second', days_left: Number, account: null }, `${where}: a JSON token, unverified`)

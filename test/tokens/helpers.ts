@@ -20,6 +20,8 @@ export const TOKEN = {
   access_token_expiry: '2027-07-16T06:36:41Z'
 }
 export const TOKEN_JSON = JSON.stringify(TOKEN)
+/** TOKEN as depgate reads it from a .p7m: the expiry in UTC with milliseconds, whatever form Apple wrote. */
+export const TOKEN_READ = { ...TOKEN, access_token_expiry: '2027-07-16T06:36:41.000Z' }
 
 /** The plaintext Apple encrypts: MIME headers, blank line, the MESSAGE-wrapped JSON. */
 export const TOKEN_MIME = `Content-Type: text/plain;charset=UTF8\r\nContent-Transfer-Encoding: 7bit\r\n\r\n-----BEGIN MESSAGE-----\r\n${TOKEN_JSON}\r\n-----END MESSAGE-----\r\n`

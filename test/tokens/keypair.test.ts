@@ -2,7 +2,7 @@ import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import t from 'tap'
 import { certificateFingerprint, decryptP7m, extractTokenJson, generateServerKeyPair } from '../../src/tokens/index.js'
-import { encryptToken, NO_OPENSSL, openssl, tempDir, TOKEN } from './helpers.js'
+import { encryptToken, NO_OPENSSL, openssl, tempDir, TOKEN_READ } from './helpers.js'
 
 const now = new Date('2026-01-01T00:00:00Z')
 const pair = generateServerKeyPair({ serverName: 'Paris office', validityDays: 30, now })
@@ -27,7 +27,7 @@ t.test('the upload flow: openssl encrypts to the generated certificate, the gene
   const certPath = join(dir, 'cert.pem')
   writeFileSync(certPath, pair.certificatePem)
   const p7m = readFileSync(encryptToken(dir, [certPath]))
-  t.same(extractTokenJson(decryptP7m(p7m, pair.privateKeyPem, { certificatePem: pair.certificatePem })), TOKEN)
+  t.same(extractTokenJson(decryptP7m(p7m, pair.privateKeyPem, { certificatePem: pair.certificatePem })), TOKEN_READ)
 })
 
 t.test('defaults and limits', async (t) => {

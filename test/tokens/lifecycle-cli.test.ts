@@ -12,7 +12,7 @@ import { loadConfig } from '../../src/config.js'
 import { startSimulator } from '../../src/simulator/index.js'
 import { generateServerKeyPair } from '../../src/tokens/keypair.js'
 import { cliIo } from '../helper.js'
-import { encryptToken, NO_OPENSSL, TOKEN, TOKEN_JSON, tempDir } from './helpers.js'
+import { encryptToken, NO_OPENSSL, TOKEN, TOKEN_JSON, TOKEN_READ, tempDir } from './helpers.js'
 
 t.test('token import: .p7m with the staged key, renewal, refusal, force, decrypted JSON', { skip: NO_OPENSSL }, async (t) => {
   const sim = await startSimulator({ devices: 2 })
@@ -29,7 +29,7 @@ t.test('token import: .p7m with the staged key, renewal, refusal, force, decrypt
 
   const first = cliIo(env)
   t.equal(await main(['token', 'import', 'acme', p7m, '--base-url', sim.url], first), 0, first.err.join(''))
-  t.match(JSON.parse(first.out.join('')), { server: 'acme', created: true, token_expires_at: TOKEN.access_token_expiry, account: { serverName: String } })
+  t.match(JSON.parse(first.out.join('')), { server: 'acme', created: true, token_expires_at: TOKEN_READ.access_token_expiry, account: { serverName: String } })
   t.notOk(first.out.join('').includes(TOKEN.consumer_secret))
 
   const again = cliIo(env)

@@ -7,7 +7,7 @@ import { join } from 'node:path'
 import t from 'tap'
 import { FormData, request } from 'undici'
 import { buildTestApp, type TestApp } from '../../../../helper.js'
-import { encryptToken, NO_OPENSSL, TOKEN, TOKEN_JSON, tempDir } from '../../../../tokens/helpers.js'
+import { encryptToken, NO_OPENSSL, TOKEN, TOKEN_JSON, TOKEN_READ, tempDir } from '../../../../tokens/helpers.js'
 
 async function listen (t: Parameters<typeof buildTestApp>[0], env: Record<string, string> = {}): Promise<TestApp & { url: string }> {
   const built = await buildTestApp(t, { env })
@@ -45,7 +45,7 @@ t.test('first upload, renewal, refusal, force, abandoned staging', { skip: NO_OP
   const cert1 = await stageCert(ctx, 'acme', dir)
   const first = await upload(ctx, 'acme', encryptToken(dir, [cert1]), `?base_url=${simUrl}`)
   t.equal(first.status, 201)
-  t.match(first.body, { created: true, key: 'staged', server: { name: 'acme', base_url: ctx.sim!.url, token_expires_at: TOKEN.access_token_expiry, account: { server_name: String, org_name: String } } })
+  t.match(first.body, { created: true, key: 'staged', server: { name: 'acme', base_url: ctx.sim!.url, token_expires_at: TOKEN_READ.access_token_expiry, account: { server_name: String, org_name: String } } })
   t.notMatch(JSON.stringify(first.body), /CS_|AT_|AS_/, 'no secret in the answer')
   const devices = await request(`${ctx.url}/v1/servers/acme/devices`, { headers: ctx.auth() })
   t.equal(devices.statusCode, 200, 'the new server serves requests')
