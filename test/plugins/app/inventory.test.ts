@@ -77,7 +77,8 @@ t.test('a failing sync records its error, backs off and recovers', async (t) => 
   const failing = await h.app.inject({ url: '/metrics' })
   t.match(failing.body, /depgate_inventory_last_error\{server="default"\} 1/)
   t.notMatch(failing.body, /depgate_inventory_lag_seconds\{/, 'no lag before a first success')
-  const recovered = await ready(h)
+  // Ready once the pages committed; the error is cleared as the run's success is recorded, just after.
+  const recovered = await until('recovered', async () => { const s = await ready(h); return s.last_error === null && s })
   t.match(recovered, { last_error: null, device_count: 10 })
   t.ok(h.logs.some((l) => l.includes('inventory: sync failed')), 'the failure is logged')
   const metrics = await h.app.inject({ url: '/metrics' })
