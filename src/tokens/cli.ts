@@ -7,7 +7,7 @@
  * so its output can be diffed against the old procedure and fed to anything that took that JSON.
  * (`token import`, which stores the token, needs the store and comes with it.)
  */
-import { readFile, stat, writeFile } from 'node:fs/promises'
+import { mkdir, readFile, stat, writeFile } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { isTokenError } from './errors.js'
@@ -69,6 +69,8 @@ async function keypair (args: string[], io: CommandIo): Promise<number> {
   const dir = resolve(values.out)
   const keyPath = join(dir, 'key.pem')
   const certPath = join(dir, 'cert.pem')
+  // Made when missing, readable by its owner only: it is where the private key lives.
+  await mkdir(dir, { recursive: true, mode: 0o700 })
   // 'wx' refuses to overwrite: replacing key.pem would orphan every token already encrypted to it.
   const flag = values.force === true ? 'w' : 'wx'
   await writeFile(keyPath, pair.privateKeyPem, { mode: 0o600, flag })

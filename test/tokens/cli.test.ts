@@ -29,6 +29,11 @@ t.test('keypair, then the upload flow end to end', { skip: NO_OPENSSL }, async (
   t.match(openssl(['x509', '-in', certPath, '-noout', '-subject']).toString(), /CN = depgate lab/)
   t.notMatch(res.stdout, /PRIVATE KEY/)
 
+  const nested = join(dir, 'new', 'keys')
+  t.equal((await run(['keypair', '--out', nested])).code, 0, 'a missing --out directory is made')
+  t.equal(statSync(nested).mode & 0o777, 0o700, 'readable by its owner only')
+  t.equal(statSync(join(nested, 'key.pem')).mode & 0o777, 0o600)
+
   const again = await run(['keypair', '--out', dir])
   t.equal(again.code, 1, 'never overwrites a key by accident')
   t.match(again.stderr, /EEXIST/)
