@@ -2,7 +2,8 @@
  * Schema migrations, in code (no files to ship next to dist/). Only portable column types and
  * Kysely's schema builder, so SQLite and PostgreSQL share every migration.
  */
-import { type Kysely, type Migration, type MigrationProvider, Migrator, PostgresAdapter, sql } from 'kysely'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { type Kysely, type Migration, type MigrationProvider, type MigrationResultSet, Migrator, PostgresAdapter, sql } from 'kysely'
 
 const migrations: Record<string, Migration> = {
   '0001_initial': {
@@ -148,22 +149,34 @@ const provider: MigrationProvider = {
 }
 
 /**
- * On PostgreSQL, the schema the connection works in (the first of its search_path that exists).
+ * The PostgreSQL schema the connection works in (the first of its search_path that exists).
  * Kysely's Migrator, given no schema, looks for its own tables in every schema of the database,
  * so a second depgate (or any Kysely app) in another schema would make it skip creating them here.
  */
-async function migrationSchema (db: Kysely<any>): Promise<string | undefined> {
-  if (!(db.getExecutor().adapter instanceof PostgresAdapter)) return undefined
+async function migrationSchema (db: Kysely<any>): Promise<string> {
   const { rows } = await sql<{ schema: string | null }>`select current_schema() as schema`.execute(db)
   const schema = rows[0].schema
   if (schema == null) throw new Error('PostgreSQL: no schema of the connection\'s search_path exists; create it, or fix search_path in DEPGATE_DATABASE_URL')
   return schema
 }
 
-/** Brings the database to the latest schema; throws the migration's own error when one fails. */
-export async function migrateToLatest (db: Kysely<any>): Promise<string[]> {
-  const migrationTableSchema = await migrationSchema(db)
-  const migrator = new Migrator({ db, provider, ...(migrationTableSchema === undefined ? {} : { migrationTableSchema }) })
+/**
+ * How long, at most, a SQLite store waits for another depgate's migrations (or any long write)
+ * before it gives up with SQLITE_BUSY. Migrating a new database takes milliseconds.
+ */
+export const SQLITE_MIGRATION_WAIT_MS = 60_000
+/** Between two tries on SQLite: short, as the other side's migrations are. */
+const SQLITE_RETRY_MS = 20
+
+/**
+ * Brings the database to the latest schema; throws the migration's own error when one fails.
+ * `waitMs`: SQLite only, see SQLITE_MIGRATION_WAIT_MS.
+ */
+export async function migrateToLatest (db: Kysely<any>, { waitMs = SQLITE_MIGRATION_WAIT_MS } = {}): Promise<string[]> {
+  if (!(db.getExecutor().adapter instanceof PostgresAdapter)) return await migrateSqlite(db, waitMs)
+  // Kysely's PostgreSQL adapter holds an advisory lock around the run (and its steps before the
+  // lock accept a table created meanwhile): a second depgate waits, then finds nothing to do.
+  const migrator = new Migrator({ db, provider, migrationTableSchema: await migrationSchema(db) })
   let outcome = await migrator.migrateToLatest()
   // Kysely lists the tables of every schema of the database; a schema another app (or a parallel
   // test) drops meanwhile fails that listing with 3F000 invalid_schema_name. Nothing ran: try again.
@@ -172,7 +185,53 @@ export async function migrateToLatest (db: Kysely<any>): Promise<string[]> {
     outcome = await migrator.migrateToLatest()
   }
   /* c8 ignore stop */
-  /* c8 ignore next 2 - only reachable with a broken migration or a database that refuses DDL (Kysely then gives no results) */
   if (outcome.error !== undefined) throw outcome.error
-  return (outcome.results ?? []).map((r) => r.migrationName)
+  return migrated(outcome)
+}
+
+/**
+ * SQLite: Kysely's adapter takes no migration lock (it counts on the one connection) and runs the
+ * migrations outside any transaction, so two depgates opening one new file at once (`serve` and a
+ * `keys create`, two replicas) both found nothing migrated and the second failed half way ("table
+ * servers already exists", "duplicate column name"). Here the whole run is one transaction. It
+ * reads which migrations ran from one snapshot (WAL) and takes the write lock at its first write,
+ * which fails at once (SQLITE_BUSY while the other holds the lock, SQLITE_BUSY_SNAPSHOT once the
+ * other has committed since the snapshot): it is rolled back, and tried again after a short wait,
+ * when it finds nothing to do. A transaction that has nothing to do only reads, so it never holds
+ * the write lock. A migration that fails, or a process killed in the middle, leaves nothing half done.
+ *
+ * The wait is ours, asynchronous, with busy_timeout 0 meanwhile: better-sqlite3 waits out
+ * busy_timeout blocking the thread, and a second store in the same process (tests, or a CLI
+ * command run in-process) would then stop the event loop the first needs to commit.
+ * The store is not handed out yet, so no other query shares its one connection meanwhile.
+ */
+async function migrateSqlite (db: Kysely<any>, waitMs: number): Promise<string[]> {
+  const { rows: [{ timeout }] } = await sql<{ timeout: number }>`pragma busy_timeout`.execute(db)
+  await sql`pragma busy_timeout = 0`.execute(db)
+  try {
+    const deadline = Date.now() + waitMs
+    for (;;) {
+      await sql`begin`.execute(db)
+      // Our transaction holds the run: Kysely must never open one of its own inside it (none on SQLite today).
+      const outcome = await new Migrator({ db, provider, disableTransactions: true }).migrateToLatest()
+      // Kysely reports a failed migration instead of throwing it.
+      await sql.raw(outcome.error === undefined ? 'commit' : 'rollback').execute(db)
+      if (outcome.error === undefined) return migrated(outcome)
+      if (!isBusy(outcome.error) || Date.now() >= deadline) throw outcome.error
+      await sleep(SQLITE_RETRY_MS)
+    }
+  } finally {
+    await sql`pragma busy_timeout = ${sql.lit(timeout)}`.execute(db)
+  }
+}
+
+/** The migrations a successful run executed: Kysely leaves `results` out only along with an error. */
+function migrated (outcome: MigrationResultSet): string[] {
+  return outcome.results!.map((r) => r.migrationName)
+}
+
+/** SQLITE_BUSY and its extended codes (_SNAPSHOT, _RECOVERY, _TIMEOUT), as better-sqlite3 reports them. */
+function isBusy (error: unknown): boolean {
+  const code = (error as { code?: unknown }).code
+  return typeof code === 'string' && code.startsWith('SQLITE_BUSY')
 }
