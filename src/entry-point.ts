@@ -1,6 +1,8 @@
 /**
- * Process wiring shared by the two scripts node can be started with: `dist/src/cli.js` (the
- * `depgate` command) and `dist/src/server.js` (the Dockerfile's CMD).
+ * Process wiring for the one script node is started with: `dist/src/cli.js`, the `depgate`
+ * command (`npm start` and the Dockerfile run `depgate serve` through it). A second entry in
+ * server.js could not work: cli.js imports openapi.js, which imports server.js, so server.js
+ * awaiting cli.js at top level waited on itself and node exited with code 13.
  */
 import { realpathSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'

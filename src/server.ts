@@ -10,7 +10,6 @@ import fp from 'fastify-plugin'
 import type { DestinationStream } from 'pino'
 import app, { type AppOptions } from './app.js'
 import type { Config } from './config.js'
-import { exitWith, isEntryPoint } from './entry-point.js'
 import { httpProblem, PROBLEM_CONTENT_TYPE, problemType, statusTitle } from './problems.js'
 import { AccessLog, requestLoggerFactory } from './request-logger.js'
 
@@ -154,10 +153,3 @@ export async function buildServer (config: Config, opts: BuildOptions = {}): Pro
   await fastify.ready()
   return fastify
 }
-
-/* c8 ignore start - entry point for `node dist/src/server.js` (the Dockerfile's CMD); tests build the server directly */
-if (isEntryPoint(import.meta.url)) {
-  const { main } = await import('./cli.js')
-  exitWith(main(['serve']))
-}
-/* c8 ignore stop */
