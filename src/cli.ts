@@ -172,4 +172,4 @@ export async function main (argv: string[], io: CliIo = defaultIo): Promise<numb
 }
 
 /* c8 ignore next - the process entry point; tests call main() */
-if (isEntryPoint(import.meta.url)) exitWith(main(process.argv.slice(2)))
+if (isEntryPoint(import.meta.url)) exitWith(() => main(process.argv.slice(2)))
