@@ -4,6 +4,7 @@
  * touch the store open it directly (same DEPGATE_DATA_DIR as the service; SQLite WAL lets both run).
  */
 import { parseArgs } from 'node:util'
+import { keyView } from '../routes/v1/keys/schemas.js'
 import { generateApiKey, SCOPES, type Scope } from './api-keys.js'
 import { ConfigError, loadConfig } from './config.js'
 import { exitWith, isEntryPoint } from './entry-point.js'
@@ -77,7 +78,8 @@ async function keysCommand (argv: string[], io: CliIo): Promise<number> {
     const { values } = parseArgs({ args: rest, options: { json: { type: 'boolean', default: false } } })
     const keys = await withStore(io, (store) => store.keys.list())
     if (values.json) {
-      io.stdout(`${JSON.stringify(keys, null, 2)}\n`)
+      // GET /v1/keys's mapping: the same field names, and null rather than a missing field.
+      io.stdout(`${JSON.stringify(keys.map(keyView), null, 2)}\n`)
       return 0
     }
     io.stdout('ID            SCOPE  CREATED                   LAST USED                 REVOKED                   LABEL\n')

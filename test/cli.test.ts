@@ -22,7 +22,9 @@ t.test('keys create | list | revoke work on the store directly', async (t) => {
 
   const json = cliIo(env)
   t.equal(await main(['keys', 'list', '--json'], json), 0)
-  t.match(JSON.parse(json.out.join('')), [{ id, scope: 'write', label: 'puppet' }])
+  // GET /v1/keys's shape: snake_case, and null for what has not happened yet.
+  t.same(Object.keys(JSON.parse(json.out.join(''))[0]), ['id', 'label', 'scope', 'created_at', 'last_used_at', 'revoked_at'])
+  t.match(JSON.parse(json.out.join('')), [{ id, scope: 'write', label: 'puppet', created_at: String, last_used_at: null, revoked_at: null }])
 
   const revoke = cliIo(env)
   t.equal(await main(['keys', 'revoke', id], revoke), 0)
