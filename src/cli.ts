@@ -129,7 +129,7 @@ export async function main (argv: string[], io: CliIo = defaultIo): Promise<numb
         if (rest[0] === 'import') {
           const config = loadConfig(io.env)
           const { runTokenImport } = await import('./tokens/import-command.js')
-          return await runTokenImport(rest.slice(1), { stdout: io.stdout, maxBytes: config.tokenMaxBytes, openStore: async () => await openSecureStore(config) })
+          return await runTokenImport(rest.slice(1), { stdout: io.stdout, stderr: io.stderr, maxBytes: config.tokenMaxBytes, openStore: async () => await openSecureStore(config) })
         }
         const { runTokenCommand } = await import('./tokens/index.js')
         return await runTokenCommand(rest, { stdout: { write: io.stdout }, stderr: { write: io.stderr }, env: io.env })
@@ -159,7 +159,7 @@ export async function main (argv: string[], io: CliIo = defaultIo): Promise<numb
         throw new UsageError(`unknown command "${command}"`)
     }
   } catch (err) {
-    if ((err as Error).name === 'TokenError' || (err as Error).name === 'TokenImportError' || (err as Error).name === 'ServerTokenError' || (err as { code?: string }).code === 'ENOENT') {
+    if ((err as Error).name === 'TokenError' || (err as Error).name === 'ServerTokenError' || (err as { code?: string }).code === 'ENOENT') {
       // Refusals with a message written for the admin (no secrets in them).
       io.stderr(`depgate: ${(err as { code?: string }).code === undefined ? '' : `${String((err as { code?: string }).code)}: `}${(err as Error).message}\n`)
       return 1

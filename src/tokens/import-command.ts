@@ -2,21 +2,27 @@
  * `depgate token import <server> <file>`: stores a server token from the command line, with the
  * same checks as PUT /v1/servers/{server}/token. The file may be the `.p7m` from Apple (decrypted
  * with the server's staged or current key pair, made by GET …/certificate) or an already
- * decrypted token (JSON, or Apple's MIME text).
+ * decrypted token (JSON, or Apple's MIME text). It prints what the API answers: the server as
+ * GET /v1/servers shows it (same mapping, same field names), and which key pair opened a `.p7m`.
  */
 import { readFile, stat } from 'node:fs/promises'
 import { parseArgs } from 'node:util'
+import { serverInfo } from '../../plugins/app/dep-server-info.js'
 import { DEFAULT_BASE_URL, DepClient } from '../dep/index.js'
 import type { ServerToken } from '../dep/token.js'
 import type { Store } from '../store/index.js'
 import { assertP7mSize } from './p7m-input.js'
-import { parseServerToken, tokenFingerprint } from './server-token.js'
-import { checkNotExpired, checkSameServer, decryptWithServerKeys, verifyToken, type DecryptedUpload } from './token-import.js'
+import { parseServerToken } from './server-token.js'
+import { checkNotExpired, checkSameServer, decryptWithServerKeys, TokenImportError, verifyToken, type DecryptedUpload, type ImportSwitches } from './token-import.js'
 
 export const IMPORT_USAGE = 'usage: depgate token import <server> <file> [--force] [--no-verify] [--base-url <url>]\n'
 
+/** The overrides as this command's options (the API names them force=true, verify=false). */
+const CLI_SWITCHES: ImportSwitches = { force: '--force', skipVerify: '--no-verify' }
+
 export interface ImportIo {
   stdout: (text: string) => void
+  stderr: (text: string) => void
   openStore: () => Promise<Store>
   maxBytes: number
 }
@@ -29,7 +35,18 @@ async function readToken (bytes: Buffer, store: Store, server: string, maxBytes:
   return decryptWithServerKeys(bytes, await store.servers.getKeys(server), maxBytes)
 }
 
+/** Returns the exit code: 0 stored, 1 refused (the reason on stderr, nothing stored). */
 export async function runTokenImport (argv: string[], io: ImportIo): Promise<number> {
+  try {
+    return await importToken(argv, io)
+  } catch (err) {
+    if (!(err instanceof TokenImportError)) throw err
+    io.stderr(`depgate: ${err.code}: ${err.explain(CLI_SWITCHES)}\n`)
+    return 1
+  }
+}
+
+async function importToken (argv: string[], io: ImportIo): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
@@ -64,13 +81,9 @@ export async function runTokenImport (argv: string[], io: ImportIo): Promise<num
       promoteStagedKey: upload.key === 'staged'
     })
     await store.audit.record({ keyId: 'cli', action: 'server.token', target: `/v1/servers/${server}`, result: 'ok', detail: created ? 'created' : 'replaced' })
-    io.stdout(`${JSON.stringify({
-      server,
-      created,
-      token_fingerprint: tokenFingerprint(record.token),
-      token_expires_at: record.token.access_token_expiry ?? null,
-      account: record.account ?? null
-    }, null, 2)}\n`)
+    // PUT …/token's answer; a decrypted file was opened by no key pair, so it has no `key`.
+    const result = { created, ...(upload.key === undefined ? {} : { key: upload.key }), server: serverInfo(record, Date.now()) }
+    io.stdout(`${JSON.stringify(result, null, 2)}\n`)
     return 0
   } finally {
     await store.close()

@@ -29,25 +29,42 @@ t.test('token import: .p7m with the staged key, renewal, refusal, force, decrypt
 
   const first = cliIo(env)
   t.equal(await main(['token', 'import', 'acme', p7m, '--base-url', sim.url], first), 0, first.err.join(''))
-  t.match(JSON.parse(first.out.join('')), { server: 'acme', created: true, token_expires_at: TOKEN_READ.access_token_expiry, account: { serverName: String } })
+  // PUT …/token's answer, field for field: the server as GET /v1/servers shows it.
+  const imported = JSON.parse(first.out.join(''))
+  t.match(imported, { created: true, key: 'staged', server: { name: 'acme', base_url: sim.url, token_expires_at: TOKEN_READ.access_token_expiry, account: { server_name: String, org_name: String, checked_at: String } } })
+  t.same(Object.keys(imported.server.account).sort(), ['checked_at', 'org_name', 'server_name', 'server_uuid'])
   t.notOk(first.out.join('').includes(TOKEN.consumer_secret))
 
   const again = cliIo(env)
   t.equal(await main(['token', 'import', 'acme', p7m], again), 0, again.err.join(''))
-  t.match(JSON.parse(again.out.join('')), { created: false })
+  t.match(JSON.parse(again.out.join('')), { created: false, key: 'current' })
 
   const otherFile = join(dataDir, 'other.json')
   writeFileSync(otherFile, JSON.stringify({ ...TOKEN, consumer_key: 'CK_other' }))
   const refused = cliIo(env)
   t.equal(await main(['token', 'import', 'acme', otherFile, '--no-verify'], refused), 1)
-  t.match(refused.err.join(''), /CONSUMER_KEY_MISMATCH/)
+  // The remedy is named as this command spells it, not as the API does (force=true).
+  t.equal(refused.err.join(''), 'depgate: CONSUMER_KEY_MISMATCH: this token belongs to a different Apple MDM server than the one stored under this name (its consumer key differs); check the name, or add --force to replace it on purpose\n')
   const forced = cliIo(env)
   t.equal(await main(['token', 'import', 'acme', otherFile, '--no-verify', '--force'], forced), 0)
+
+  // Apple says no: the token's fault, skippable with --no-verify.
+  const rejected = cliIo(env)
+  t.equal(await main(['token', 'import', 'stranger', otherFile, '--base-url', sim.url], rejected), 1)
+  t.match(rejected.err.join(''), /^depgate: TOKEN_VERIFY_FAILED: Apple did not accept this token \(\w+\); add --no-verify to store it without this check\n$/)
+  // Apple unreachable: not the token's fault, and said so (it used to read "did not accept … (NETWORK_ERROR)").
+  const unreachable = cliIo(env)
+  t.equal(await main(['token', 'import', 'stranger', otherFile, '--base-url', 'http://127.0.0.1:9'], unreachable), 1)
+  t.equal(unreachable.err.join(''), 'depgate: TOKEN_VERIFY_UNAVAILABLE: Apple could not be reached to check the token (NETWORK_ERROR); try again, or add --no-verify to store it without this check\n')
+  t.equal(unreachable.out.join(''), '')
 
   const jsonFile = join(dataDir, 'token.json')
   writeFileSync(jsonFile, TOKEN_JSON)
   const decrypted = cliIo(env)
   t.equal(await main(['token', 'import', 'plain', jsonFile, '--base-url', sim.url], decrypted), 0, decrypted.err.join(''))
+  const plain = JSON.parse(decrypted.out.join(''))
+  t.match(plain, { created: true, server: { name: 'plain', account: { server_name: String } } })
+  t.notOk('key' in plain, 'a decrypted file was opened by no key pair')
   const wrong = cliIo(env)
   t.equal(await main(['token', 'import', 'beta', p7m], wrong), 1)
   t.match(wrong.err.join(''), /NO_KEY_PAIR/)
@@ -56,7 +73,7 @@ t.test('token import: .p7m with the staged key, renewal, refusal, force, decrypt
   writeFileSync(bareFile, JSON.stringify(noExpiry))
   const bare = cliIo(env)
   t.equal(await main(['token', 'import', 'bare', bareFile, '--no-verify'], bare), 0)
-  t.match(JSON.parse(bare.out.join('')), { server: 'bare', token_expires_at: null, account: null })
+  t.match(JSON.parse(bare.out.join('')), { server: { name: 'bare', token_expires_at: null, token_days_left: null, account: null } })
   const badJson = join(dataDir, 'bad.json')
   writeFileSync(badJson, '{"consumer_key": "CK_x"}')
   const bad = cliIo(env)

@@ -3,10 +3,9 @@
  * problems are 400, a file over the limit 413, a well-formed file that does not fit (wrong key,
  * cipher, token content, expired, refused by Apple) 422, a conflict with what is stored 409.
  */
-import { DepTransportError, DepUpstreamError } from '../../../../../src/dep/index.js'
 import { httpProblem, type HttpProblem } from '../../../../../src/problems.js'
 import { isTokenError, type TokenErrorCode } from '../../../../../src/tokens/errors.js'
-import { TokenImportError, type TokenImportCode } from '../../../../../src/tokens/token-import.js'
+import { TokenImportError, type ImportSwitches, type TokenImportCode } from '../../../../../src/tokens/token-import.js'
 
 const TOKEN_STATUS: Partial<Record<TokenErrorCode, number>> = {
   P7M_NOT_SMIME: 400,
@@ -22,8 +21,13 @@ const IMPORT_STATUS: Record<TokenImportCode, number> = {
   NO_KEY_PAIR: 409,
   CONSUMER_KEY_MISMATCH: 409,
   TOKEN_EXPIRED: 422,
-  TOKEN_VERIFY_FAILED: 422
+  TOKEN_VERIFY_FAILED: 422,
+  // Apple unreachable is not the token's fault: a 502 rather than blaming the file.
+  TOKEN_VERIFY_UNAVAILABLE: 502
 }
+
+/** The overrides as this route's query parameters. */
+const API_SWITCHES: ImportSwitches = { force: 'force=true', skipVerify: 'verify=false' }
 
 /** The problem for a refused upload, or undefined for errors that are ours (a sealed-store failure is a 500). */
 export function uploadProblem (err: unknown): HttpProblem | undefined {
@@ -32,11 +36,7 @@ export function uploadProblem (err: unknown): HttpProblem | undefined {
     return status === undefined ? undefined : httpProblem(status, err.code, `The token file cannot be used: ${err.message}. Nothing was stored.`)
   }
   if (err instanceof TokenImportError) {
-    // Apple unreachable is not the token's fault: say so with a 502 rather than blaming the file.
-    if (err.code === 'TOKEN_VERIFY_FAILED' && (err.cause instanceof DepTransportError || err.cause instanceof DepUpstreamError)) {
-      return httpProblem(502, 'TOKEN_VERIFY_UNAVAILABLE', 'Apple could not be reached to check the token; nothing was stored. Try again, or add verify=false.')
-    }
-    return httpProblem(IMPORT_STATUS[err.code], err.code, `${err.message}. Nothing was stored.`)
+    return httpProblem(IMPORT_STATUS[err.code], err.code, `${err.explain(API_SWITCHES)}. Nothing was stored.`)
   }
   return undefined
 }

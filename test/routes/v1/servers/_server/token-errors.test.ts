@@ -8,7 +8,7 @@ import { join } from 'node:path'
 import t from 'tap'
 import { FormData, request } from 'undici'
 import { uploadProblem } from '../../../../../routes/v1/servers/_server/token/upload-errors.js'
-import { DepApiError, DepTransportError } from '../../../../../src/dep/index.js'
+import { DepApiError, DepTransportError, DepUpstreamError } from '../../../../../src/dep/index.js'
 import { TokenError } from '../../../../../src/tokens/errors.js'
 import { createSecretBox } from '../../../../../src/tokens/secret-box.js'
 import { TokenImportError, verifyToken } from '../../../../../src/tokens/token-import.js'
@@ -43,7 +43,7 @@ t.test('refusals', { skip: NO_OPENSSL }, async (t) => {
   const p7m = readFileSync(encryptToken(dir, [cert]))
 
   // Apple unreachable: 502, nothing stored.
-  t.match(await put(ctx, 'acme', p7m, '?base_url=http://127.0.0.1:9'), { status: 502, body: { code: 'TOKEN_VERIFY_UNAVAILABLE' } })
+  t.match(await put(ctx, 'acme', p7m, '?base_url=http://127.0.0.1:9'), { status: 502, body: { code: 'TOKEN_VERIFY_UNAVAILABLE', detail: /could not be reached .*add verify=false.*Nothing was stored/ } })
   // Expired token: 422.
   const expired = readFileSync(encryptToken(dir, [cert], { plaintext: mimeOf({ ...TOKEN, access_token_expiry: '2001-01-01T00:00:00Z' }) }))
   t.match(await put(ctx, 'acme', expired, '?verify=false'), { status: 422, body: { code: 'TOKEN_EXPIRED' } })
@@ -80,7 +80,14 @@ t.test('refusals', { skip: NO_OPENSSL }, async (t) => {
 t.test('the error table', async (t) => {
   t.equal(uploadProblem(new TokenError('SECRET_BOX_TAMPERED', 'x')), undefined)
   t.equal(uploadProblem(new Error('x')), undefined)
-  t.match(uploadProblem(new TokenImportError('TOKEN_VERIFY_FAILED', 'no', new DepTransportError('refused', { code: 'ECONNREFUSED', endpoint: 'account' }))), { statusCode: 502 })
-  t.match(uploadProblem(new TokenImportError('TOKEN_VERIFY_FAILED', 'no', new DepApiError('denied', { code: 'ACCESS_DENIED', status: 403, endpoint: 'account' }))), { statusCode: 422 })
-  await t.rejects(verifyToken(async () => { throw new Error('plain') }, () => new Date()), { code: 'TOKEN_VERIFY_FAILED', message: /UNKNOWN/ })
+  // What Apple said decides the code: unreachable (network, 5xx) is a 502, a refusal a 422.
+  const refusal = async (cause: Error): Promise<unknown> => await verifyToken(async () => { throw cause }, () => new Date()).catch((err: unknown) => err)
+  const unreachable = await refusal(new DepTransportError('refused', { code: 'NETWORK_ERROR', endpoint: 'account' }))
+  t.match(unreachable, { code: 'TOKEN_VERIFY_UNAVAILABLE', cause: { code: 'NETWORK_ERROR' } })
+  t.match(uploadProblem(unreachable), { statusCode: 502, code: 'TOKEN_VERIFY_UNAVAILABLE', detail: 'Apple could not be reached to check the token (NETWORK_ERROR); try again, or add verify=false to store it without this check. Nothing was stored.' })
+  t.match(uploadProblem(await refusal(new DepUpstreamError('x', { code: 'SERVER_ERROR', status: 503, endpoint: 'account' }))), { statusCode: 502, code: 'TOKEN_VERIFY_UNAVAILABLE' })
+  t.match(uploadProblem(await refusal(new DepApiError('denied', { code: 'ACCESS_DENIED', status: 403, endpoint: 'account' }))), { statusCode: 422, code: 'TOKEN_VERIFY_FAILED', detail: 'Apple did not accept this token (ACCESS_DENIED); add verify=false to store it without this check. Nothing was stored.' })
+  t.match(await refusal(new Error('plain')), { code: 'TOKEN_VERIFY_FAILED', message: /UNKNOWN/ })
+  // A refusal without an override is worded the same everywhere.
+  t.match(uploadProblem(new TokenImportError('TOKEN_EXPIRED', 'this token expired')), { statusCode: 422, detail: 'this token expired. Nothing was stored.' })
 })

@@ -63,14 +63,14 @@ t.test('first upload, renewal, refusal, force, abandoned staging', { skip: NO_OP
   const other = { ...TOKEN, consumer_key: 'CK_0ther' }
   const mime = `Content-Type: text/plain;charset=UTF8\r\n\r\n-----BEGIN MESSAGE-----\r\n${JSON.stringify(other)}\r\n-----END MESSAGE-----\r\n`
   const otherP7m = encryptToken(dir, [cert1], { plaintext: mime })
-  t.match(await upload(ctx, 'acme', otherP7m, '?verify=false'), { status: 409, body: { code: 'CONSUMER_KEY_MISMATCH' } })
+  t.match(await upload(ctx, 'acme', otherP7m, '?verify=false'), { status: 409, body: { code: 'CONSUMER_KEY_MISMATCH', detail: /its consumer key differs\); check the name, or add force=true to replace it on purpose\. Nothing was stored\./ } })
   t.equal(ctx.app.depServers.get('acme').info.token_fingerprint, first.body.server.token_fingerprint, 'nothing stored')
   t.match(await upload(ctx, 'acme', otherP7m, '?verify=false&force=true'), { status: 200 })
   t.not(ctx.app.depServers.get('acme').info.token_fingerprint, first.body.server.token_fingerprint)
   // Verification on: the simulator refuses the stranger's token, nothing is stored.
   const before = ctx.app.depServers.get('acme').info
   const back = encryptToken(dir, [cert1], { plaintext: mime.replace('CK_0ther', 'CK_1other') })
-  t.match(await upload(ctx, 'acme', back, '?force=true'), { status: 422, body: { code: 'TOKEN_VERIFY_FAILED' } })
+  t.match(await upload(ctx, 'acme', back, '?force=true'), { status: 422, body: { code: 'TOKEN_VERIFY_FAILED', detail: /^Apple did not accept this token \(\w+\); add verify=false to store it without this check\./ } })
   t.same(ctx.app.depServers.get('acme').info, before)
 })
 
