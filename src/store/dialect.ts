@@ -47,7 +47,12 @@ export function createDialect (opts: DialectOptions): OpenedDialect {
   const file = join(opts.dataDir, SQLITE_FILE)
   const database = new Sqlite(file)
   // WAL lets readers (readyz, lists) proceed while a write is in flight; busy_timeout covers the CLI writing beside the server.
-  database.pragma('journal_mode = WAL')
+  try {
+    useWal(database)
+  } catch (err) {
+    database.close()
+    throw err
+  }
   database.pragma('busy_timeout = 5000')
   database.pragma('foreign_keys = ON')
   // Freed pages are zeroed, so a sealed-over clear-text token (rows from before secrets were sealed) leaves no trace in the file.
@@ -60,6 +65,29 @@ export function createDialect (opts: DialectOptions): OpenedDialect {
   const reader = new SqliteSnapshotReader(file, { writes: () => writes })
   // SQLite snapshots are connections of their own, outside any pool.
   return { dialect: new SqliteDialect({ database: withStatementCache(database, undefined, () => { writes++ }) }), name: 'sqlite', reader, snapshotLimit: MAX_SNAPSHOTS }
+}
+
+/** Tries of the switch to WAL, WAL_RETRY_MS apart, before the error goes up. */
+const WAL_TRIES = 50
+const WAL_RETRY_MS = 10
+
+/**
+ * Two processes opening one new file at once both switch it to WAL, which needs the file alone for
+ * a moment: SQLite refuses one of them at once with SQLITE_BUSY (without busy_timeout: waiting
+ * could deadlock), and the other's switch is done a moment later, so the next try finds WAL. The
+ * wait blocks the thread, as all of better-sqlite3 does; it only happens at start.
+ */
+function useWal (database: Sqlite.Database): void {
+  for (let tries = 1; tries < WAL_TRIES; tries++) {
+    try {
+      database.pragma('journal_mode = WAL')
+      return
+    } catch (err) {
+      if ((err as { code?: unknown }).code !== 'SQLITE_BUSY') throw err
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, WAL_RETRY_MS)
+    }
+  }
+  database.pragma('journal_mode = WAL') // the last try: its error goes up
 }
 
 function postgresDialect (url: string, settings: PostgresUrlSettings, connectTimeoutMs = DEFAULT_CONNECT_TIMEOUT_MS): Dialect {

@@ -10,7 +10,7 @@
  */
 import { type ChildProcessByStdio, spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { existsSync } from 'node:fs'
+import { existsSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import type { Readable, Writable } from 'node:stream'
@@ -65,6 +65,15 @@ async function firstStarts (t: Test, database: TestDatabase, boxes: SecretBox[])
   return opened.flatMap((o) => o.status === 'fulfilled' ? [o.value] : [])
 }
 
+/**
+ * Runs `fn` `n` times, each round a subtest of its own so that its database goes at its end: a
+ * burst of PostgreSQL schemas dropped together fails the migrations of tests running beside this
+ * one, as Kysely lists every schema's tables (migrations.ts tries again, but not without end).
+ */
+async function rounds (t: Test, n: number, fn: (t: Test, round: number) => Promise<void>): Promise<void> {
+  for (let round = 0; round < n; round++) await t.test(`round ${round}`, async (t) => { await fn(t, round) })
+}
+
 for (const dialect of DIALECTS) {
   t.test(dialect, async (t) => {
     await raceCases(t, dialect)
@@ -79,7 +88,7 @@ async function raceCases (t: Test, dialect: TestDialect): Promise<void> {
   t.ok(all.length >= 6, `${all.length} migrations`)
 
   t.test('two stores opening one new database at once both open it, migrated once', async (t) => {
-    for (let round = 0; round < ROUNDS; round++) {
+    await rounds(t, ROUNDS, async (t, round) => {
       const database = await createTestDatabase(t, dialect)
       const box = createSecretBox(randomBytes(32))
       const started = await firstStarts(t, database, [box, box])
@@ -90,11 +99,11 @@ async function raceCases (t: Test, dialect: TestDialect): Promise<void> {
       t.equal((await started[1].store.keys.get(`k${round}`))?.label, 'race')
       for (const { store } of started) await store.close()
       t.same(await executed(database), all, 'every migration recorded once')
-    }
+    })
   })
 
   t.test('two first starts with different keys at once: one key is recorded, the other refused', async (t) => {
-    for (let round = 0; round < ROUNDS; round++) {
+    await rounds(t, ROUNDS, async (t) => {
       const database = await createTestDatabase(t, dialect)
       const boxes = [createSecretBox(randomBytes(32)), createSecretBox(randomBytes(32))]
       const started = await firstStarts(t, database, boxes)
@@ -103,28 +112,28 @@ async function raceCases (t: Test, dialect: TestDialect): Promise<void> {
       // Each store answers the same once the race is over: neither overwrote the other's check.
       t.same(await Promise.all(started.map(({ store }) => store.servers.checkSecretKey())), started.map((_, i) => i === winner ? 'matched' : 'mismatched'))
       for (const { store } of started) await store.close()
-    }
+    })
   })
 
   t.test('depgate keys create twice at once on a new data dir', async (t) => {
-    for (let round = 0; round < ROUNDS / 2; round++) {
+    await rounds(t, ROUNDS / 2, async (t) => {
       const env = await cliEnv(t, dialect)
       const runs = [cliIo(env), cliIo(env)]
       const codes = await Promise.all(runs.map(async (io, i) => await main(['keys', 'create', '--label', `admin ${i}`, '--scope', 'admin'], io)))
       t.same(codes, [0, 0], runs.map((io) => io.err.join('')).join('\n'))
       t.same(await keyLabels(env), ['admin 0', 'admin 1'])
-    }
+    })
   })
 
   t.test('two processes opening one new database at once, with different keys', async (t) => {
     const [one, two] = [opener(t), opener(t)]
-    for (let round = 0; round < ROUNDS; round++) {
+    await rounds(t, ROUNDS, async (t) => {
       const database = await createTestDatabase(t, dialect)
       // Both have loaded everything and wait: the two lines go out together.
       const replies = await Promise.all([one, two].map(async (o) => await o.open(where(database), randomBytes(32))))
       t.same(replies.map((r) => r.check ?? r.error).sort(), ['mismatched', 'stored'])
       t.same(await executed(database), all, 'every migration recorded once')
-    }
+    })
   })
 
   t.test('a migration that fails leaves nothing behind', async (t) => {
@@ -155,6 +164,27 @@ t.test('sqlite: a write lock held elsewhere past the wait fails the migration wi
   holder.exec('rollback')
   t.ok((await migrateToLatest(db)).length >= 6, 'migrates once the lock is gone')
   t.same(await migrateToLatest(db), [], 'then has nothing to do')
+})
+
+t.test('sqlite: the switch to WAL is tried again while the file is not free, then its error goes up', async (t) => {
+  const dataDir = tempDir(t)
+  // A write transaction on a file still in rollback-journal mode, as another process's start may
+  // hold for a moment: the switch needs the file alone, and SQLite refuses it at once.
+  const holder = new Sqlite(join(dataDir, SQLITE_FILE))
+  t.teardown(() => { holder.close() })
+  holder.exec('create table t (a)')
+  holder.exec('begin immediate')
+  const started = Date.now()
+  t.throws(() => createDialect({ dataDir }), { code: 'SQLITE_BUSY' })
+  t.ok(Date.now() - started >= 400, 'after trying again for a while')
+  holder.exec('commit')
+  const db = new Kysely<any>({ dialect: createDialect({ dataDir }).dialect })
+  t.same((await sql`pragma journal_mode`.execute(db)).rows, [{ journal_mode: 'wal' }], 'the switch succeeds once the file is free')
+  await db.destroy()
+  // Any other error is not waited out.
+  const other = tempDir(t)
+  writeFileSync(join(other, SQLITE_FILE), 'not a database\n'.repeat(100))
+  t.throws(() => createDialect({ dataDir: other }), { code: 'SQLITE_NOTADB' })
 })
 
 async function cliEnv (t: Test, dialect: TestDialect): Promise<Record<string, string>> {
