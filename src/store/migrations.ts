@@ -179,9 +179,11 @@ export async function migrateToLatest (db: Kysely<any>, { waitMs = SQLITE_MIGRAT
   const migrator = new Migrator({ db, provider, migrationTableSchema: await migrationSchema(db) })
   let outcome = await migrator.migrateToLatest()
   // Kysely lists the tables of every schema of the database; a schema another app (or a parallel
-  // test) drops meanwhile fails that listing with 3F000 invalid_schema_name. Nothing ran: try again.
+  // test) drops meanwhile fails that listing with 3F000 invalid_schema_name. Nothing ran: try again,
+  // a moment later. (A test run drops schemas in bursts: three tries back to back once all failed.)
   /* c8 ignore start - needs another schema dropped in the middle of Kysely's introspection */
-  for (let retries = 2; retries > 0 && (outcome.error as { code?: unknown } | undefined)?.code === '3F000'; retries--) {
+  for (let retries = 10; retries > 0 && (outcome.error as { code?: unknown } | undefined)?.code === '3F000'; retries--) {
+    await sleep(50)
     outcome = await migrator.migrateToLatest()
   }
   /* c8 ignore stop */
