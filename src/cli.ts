@@ -4,7 +4,7 @@
  * touch the store open it directly (same DEPGATE_DATA_DIR as the service; SQLite WAL lets both run).
  */
 import { parseArgs } from 'node:util'
-import { keyView } from '../routes/v1/keys/schemas.js'
+import { keyView } from './api/keys.js'
 import { generateApiKey, SCOPES, type Scope } from './api-keys.js'
 import { ConfigError, loadConfig } from './config.js'
 import { exitWith, isEntryPoint } from './entry-point.js'

@@ -13,12 +13,12 @@ import type { AccountIdentity } from '../../src/store/servers.js'
 import { certificateFingerprint, generateServerKeyPair } from '../../src/tokens/keypair.js'
 import { tokenFingerprint } from '../../src/tokens/server-token.js'
 import { checkNotExpired, checkSameServer, decryptWithServerKeys, verifyToken } from '../../src/tokens/token-import.js'
-import { APPLE_BASE_URL, serverInfo, serverNotFound, type DepServerInfo, type StagedCertificate, type TokenEvent, type TokenEventType } from './dep-server-info.js'
+import { APPLE_BASE_URL, serverInfo, serverNotFound, type DepServerInfo, type StagedCertificate, type TokenEvent, type TokenEventType } from '../../src/api/server-info.js'
 import { trackClient } from './dep-client-tracking.js'
 import { createTokenHealthPlugin } from './token-health.js'
 
-export { APPLE_BASE_URL, SERVER_NAME_PATTERN, serverInfo, serverNotFound } from './dep-server-info.js'
-export type { DepServerInfo, StagedCertificate, TokenEvent, TokenEventType } from './dep-server-info.js'
+export { APPLE_BASE_URL, SERVER_NAME_PATTERN, serverInfo, serverNotFound } from '../../src/api/server-info.js'
+export type { DepServerInfo, StagedCertificate, TokenEvent, TokenEventType } from '../../src/api/server-info.js'
 
 export interface ImportTokenOptions {
   force?: boolean

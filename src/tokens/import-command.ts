@@ -7,7 +7,7 @@
  */
 import { readFile, stat } from 'node:fs/promises'
 import { parseArgs } from 'node:util'
-import { serverInfo } from '../../plugins/app/dep-server-info.js'
+import { serverInfo } from '../api/server-info.js'
 import { DEFAULT_BASE_URL, DepClient } from '../dep/index.js'
 import type { ServerToken } from '../dep/token.js'
 import type { Store } from '../store/index.js'

@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncZod } from '@fastify/type-provider-zod'
 import { z } from 'zod'
 import { generateApiKey } from '../../../src/api-keys.js'
 import { problemResponses } from '../../../src/problems.js'
-import { apiKeySchema, createdKeySchema, createKeySchema, keyView } from './schemas.js'
+import { apiKeySchema, createdKeySchema, createKeySchema, keyView } from '../../../src/api/keys.js'
 
 const plugin: FastifyPluginAsyncZod = async (fastify) => {
   fastify.get('/', {

@@ -2,12 +2,12 @@
  * What depgate shows about a DEP server, and the events it tells about its token: pure shapes and
  * functions of a stored record, kept apart from the registry plugin that holds the records.
  */
-import { DEFAULT_BASE_URL } from '../../src/dep/index.js'
-import { isTokenExpired } from '../../src/dep/token.js'
-import { httpProblem } from '../../src/problems.js'
-import type { ServerRecord } from '../../src/store/index.js'
-import type { AccountIdentity } from '../../src/store/servers.js'
-import { tokenFingerprint } from '../../src/tokens/server-token.js'
+import { DEFAULT_BASE_URL } from '../dep/index.js'
+import { isTokenExpired } from '../dep/token.js'
+import { httpProblem } from '../problems.js'
+import type { ServerRecord } from '../store/index.js'
+import type { AccountIdentity } from '../store/servers.js'
+import { tokenFingerprint } from '../tokens/server-token.js'
 
 export const APPLE_BASE_URL = DEFAULT_BASE_URL
 export const SERVER_NAME_PATTERN = /^[a-z0-9][a-z0-9-]{0,62}$/
