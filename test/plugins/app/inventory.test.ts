@@ -1,5 +1,6 @@
 import t from 'tap'
 import { Inventory } from '../../../src/inventory/inventory.js'
+import { LeaseLostError } from '../../../src/store/index.js'
 import { buildTestApp, type TestApp, until } from '../../helper.js'
 
 const ON = { DEPGATE_INVENTORY: 'true', DEPGATE_SYNC_LEASE: '3' }
@@ -200,6 +201,29 @@ t.test('a failed compaction is logged on its own: the run still succeeded, and t
 
   await h.app.inventory.requestSync('default', { wait: true })
   t.match((await h.app.inject({ url: '/metrics' })).body, /depgate_inventory_feed_compacted_total\{server="default",reason="superseded"\} 0/, 'the next run compacts')
+})
+
+t.test('a lease lost while compacting stops the run as a lease lost anywhere else', async (t) => {
+  let losses = 1
+  const h = await buildTestApp(t, {
+    env: ON,
+    simulator: { devices: 5 },
+    wrapStore: (store) => ({
+      ...store,
+      inventory: {
+        ...store.inventory,
+        compactFeed: async (...args: Parameters<typeof store.inventory.compactFeed>) => {
+          if (losses-- > 0) throw new LeaseLostError(args[0])
+          return await store.inventory.compactFeed(...args)
+        }
+      }
+    })
+  })
+  await h.app.ready()
+  await until('the loss logged', async () => h.logs.some((l) => l.includes('inventory: another replica took the sync lease')))
+  t.notOk(h.logs.some((l) => l.includes('could not compact the change feed')), 'not taken for a failed compaction')
+  t.notOk(h.logs.some((l) => l.includes('inventory: sync done')), 'the run stopped there')
+  await ready(h)
 })
 
 t.test('turned off: nothing syncs, statuses say so', async (t) => {
