@@ -6,9 +6,10 @@
 import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import Sqlite from 'better-sqlite3'
-import { type Dialect, PostgresDialect, SqliteDialect } from 'kysely'
+import { type DatabaseIntrospector, type Dialect, type Kysely, PostgresDialect, SqliteDialect } from 'kysely'
 import pg from 'pg'
 import { DEFAULT_CONNECT_TIMEOUT_MS, parsePostgresUrl, type PostgresUrlSettings, redactDatabaseUrl } from './database-url.js'
+import { OwnSchemaIntrospector } from './pg-introspector.js'
 import { MAX_SNAPSHOTS, snapshotLimitFor } from './read-snapshots.js'
 import { SqliteSnapshotReader } from './sqlite-reader.js'
 import { withStatementCache } from './sqlite-statements.js'
@@ -90,8 +91,15 @@ function useWal (database: Sqlite.Database): void {
   database.pragma('journal_mode = WAL') // the last try: its error goes up
 }
 
+/** PostgreSQL, introspected in the connection's own schema only (pg-introspector.ts says why). */
+class OwnSchemaPostgresDialect extends PostgresDialect {
+  override createIntrospector (db: Kysely<any>): DatabaseIntrospector {
+    return new OwnSchemaIntrospector(db, super.createIntrospector(db))
+  }
+}
+
 function postgresDialect (url: string, settings: PostgresUrlSettings, connectTimeoutMs = DEFAULT_CONNECT_TIMEOUT_MS): Dialect {
-  return new PostgresDialect({
+  return new OwnSchemaPostgresDialect({
     // Kysely calls this once, at the first query (the migrations): one connection is tried here so
     // a wrong host or password fails start-up with the URL redacted, not pg's bare message later.
     async pool () {

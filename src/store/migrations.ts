@@ -149,9 +149,9 @@ const provider: MigrationProvider = {
 }
 
 /**
- * The PostgreSQL schema the connection works in (the first of its search_path that exists).
- * Kysely's Migrator, given no schema, looks for its own tables in every schema of the database,
- * so a second depgate (or any Kysely app) in another schema would make it skip creating them here.
+ * The PostgreSQL schema the connection works in (the first of its search_path that exists). The
+ * Migrator is given it, so it makes and reads its own tables there by name, whatever search_path
+ * and other schemas hold (another depgate's migration table must not count as this one's).
  */
 async function migrationSchema (db: Kysely<any>): Promise<string> {
   const { rows } = await sql<{ schema: string | null }>`select current_schema() as schema`.execute(db)
@@ -177,16 +177,9 @@ export async function migrateToLatest (db: Kysely<any>, { waitMs = SQLITE_MIGRAT
   // Kysely's PostgreSQL adapter holds an advisory lock around the run (and its steps before the
   // lock accept a table created meanwhile): a second depgate waits, then finds nothing to do.
   const migrator = new Migrator({ db, provider, migrationTableSchema: await migrationSchema(db) })
-  let outcome = await migrator.migrateToLatest()
-  // Kysely lists the tables of every schema of the database; a schema another app (or a parallel
-  // test) drops meanwhile fails that listing with 3F000 invalid_schema_name. Nothing ran: try again,
-  // a moment later. (A test run drops schemas in bursts: three tries back to back once all failed.)
-  /* c8 ignore start - needs another schema dropped in the middle of Kysely's introspection */
-  for (let retries = 10; retries > 0 && (outcome.error as { code?: unknown } | undefined)?.code === '3F000'; retries--) {
-    await sleep(50)
-    outcome = await migrator.migrateToLatest()
-  }
-  /* c8 ignore stop */
+  // Its check for its own tables lists this schema only (pg-introspector.ts): another schema
+  // dropped meanwhile cannot fail it.
+  const outcome = await migrator.migrateToLatest()
   if (outcome.error !== undefined) throw outcome.error
   return migrated(outcome)
 }
