@@ -1,9 +1,22 @@
 import t from 'tap'
 import { Inventory } from '../../../src/inventory/inventory.js'
-import { LeaseLostError } from '../../../src/store/index.js'
+import { LeaseLostError, type Store } from '../../../src/store/index.js'
 import { buildTestApp, type TestApp, until } from '../../helper.js'
 
 const ON = { DEPGATE_INVENTORY: 'true', DEPGATE_SYNC_LEASE: '3' }
+
+/** A wrapStore whose inventory repository's `method` throws `error(args)` on its first call, then works. */
+function failFirst (method: 'acquireLease' | 'compactFeed', error: (args: unknown[]) => Error) {
+  return (store: Store): Store => {
+    let failures = 1
+    const real = store.inventory[method] as (...args: unknown[]) => Promise<unknown>
+    const failing = async (...args: unknown[]): Promise<unknown> => {
+      if (failures-- > 0) throw error(args)
+      return await real.apply(store.inventory, args)
+    }
+    return { ...store, inventory: { ...store.inventory, [method]: failing } as Store['inventory'] }
+  }
+}
 
 const ready = async (h: TestApp, server = 'default') =>
   await until(`${server} ready`, async () => { const s = await h.app.inventory.status(server); return s.ready && s })
@@ -154,42 +167,14 @@ t.test('a replica that loses the lease in the middle of a run stops writing', as
 })
 
 t.test('a database failure during a tick is logged and retried at the next one', async (t) => {
-  let failures = 1
-  const h = await buildTestApp(t, {
-    env: ON,
-    simulator: { devices: 5 },
-    wrapStore: (store) => ({
-      ...store,
-      inventory: {
-        ...store.inventory,
-        acquireLease: async (...args: Parameters<typeof store.inventory.acquireLease>) => {
-          if (failures-- > 0) throw new Error('connection reset')
-          return await store.inventory.acquireLease(...args)
-        }
-      }
-    })
-  })
+  const h = await buildTestApp(t, { env: ON, simulator: { devices: 5 }, wrapStore: failFirst('acquireLease', () => new Error('connection reset')) })
   await h.app.ready()
   await ready(h)
   t.ok(h.logs.some((l) => l.includes('inventory: could not check the sync lease')))
 })
 
 t.test('a failed compaction is logged on its own: the run still succeeded, and the next one compacts', async (t) => {
-  let failures = 1
-  const h = await buildTestApp(t, {
-    env: ON,
-    simulator: { devices: 5 },
-    wrapStore: (store) => ({
-      ...store,
-      inventory: {
-        ...store.inventory,
-        compactFeed: async (...args: Parameters<typeof store.inventory.compactFeed>) => {
-          if (failures-- > 0) throw new Error('database is locked')
-          return await store.inventory.compactFeed(...args)
-        }
-      }
-    })
-  })
+  const h = await buildTestApp(t, { env: ON, simulator: { devices: 5 }, wrapStore: failFirst('compactFeed', () => new Error('database is locked')) })
   await h.app.ready()
   await until('the run logged', async () => h.logs.some((l) => l.includes('inventory: sync done')))
   t.ok(h.logs.some((l) => l.includes('inventory: could not compact the change feed')), 'the failure is logged')
@@ -204,21 +189,7 @@ t.test('a failed compaction is logged on its own: the run still succeeded, and t
 })
 
 t.test('a lease lost while compacting stops the run as a lease lost anywhere else', async (t) => {
-  let losses = 1
-  const h = await buildTestApp(t, {
-    env: ON,
-    simulator: { devices: 5 },
-    wrapStore: (store) => ({
-      ...store,
-      inventory: {
-        ...store.inventory,
-        compactFeed: async (...args: Parameters<typeof store.inventory.compactFeed>) => {
-          if (losses-- > 0) throw new LeaseLostError(args[0])
-          return await store.inventory.compactFeed(...args)
-        }
-      }
-    })
-  })
+  const h = await buildTestApp(t, { env: ON, simulator: { devices: 5 }, wrapStore: failFirst('compactFeed', (args) => new LeaseLostError(String(args[0]))) })
   await h.app.ready()
   await until('the loss logged', async () => h.logs.some((l) => l.includes('inventory: another replica took the sync lease')))
   t.notOk(h.logs.some((l) => l.includes('could not compact the change feed')), 'not taken for a failed compaction')
