@@ -46,8 +46,8 @@ export interface DepServerRegistry {
   reload (): Promise<void>
   /** Makes and stages a new key pair for the server (which need not exist yet); the current pair keeps working. */
   stageCertificate (name: string): Promise<StagedCertificate>
-  /** The staged certificate, else the current one, else undefined. */
-  currentCertificate (name: string): Promise<StagedCertificate | undefined>
+  /** The staged certificate (made by stageCertificate, not yet used by an uploaded token), else undefined. */
+  stagedCertificate (name: string): Promise<StagedCertificate | undefined>
   /** Decrypts an uploaded .p7m with the server's keys, checks and stores the token; throws TokenError / TokenImportError. Nothing is stored on failure. */
   importP7m (name: string, p7m: Buffer, opts?: ImportTokenOptions): Promise<{ server: DepServerInfo, created: boolean, key: 'staged' | 'current' }>
   /** Subscribes to token events; returns the unsubscribe function. */
@@ -224,16 +224,10 @@ export function createDepServersPlugin (opts: DepServersPluginOptions = {}) {
         const keys = await store.servers.getKeys(name)
         return { server: name, certificate_pem: pair.certificatePem, fingerprint_sha256: certificateFingerprint(pair.certificatePem), staged_at: keys.staged!.stagedAt }
       },
-      async currentCertificate (name) {
-        const keys = await store.servers.getKeys(name)
-        const pair = keys.staged ?? keys.current
-        if (pair === undefined) return undefined
-        return {
-          server: name,
-          certificate_pem: pair.certificatePem,
-          fingerprint_sha256: certificateFingerprint(pair.certificatePem),
-          staged_at: keys.staged?.stagedAt ?? ''
-        }
+      async stagedCertificate (name) {
+        const { staged } = await store.servers.getKeys(name)
+        if (staged === undefined) return undefined
+        return { server: name, certificate_pem: staged.certificatePem, fingerprint_sha256: certificateFingerprint(staged.certificatePem), staged_at: staged.stagedAt }
       },
       async importP7m (name, p7m, { force = false, verify = true, baseUrl } = {}) {
         const upload = decryptWithServerKeys(p7m, await store.servers.getKeys(name), maxBytes)
