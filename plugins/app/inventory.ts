@@ -7,7 +7,7 @@ import fp from 'fastify-plugin'
 import { Counter, Gauge } from 'prom-client'
 import { Inventory, type InventoryStatus } from '../../src/inventory/inventory.js'
 import { DEFAULT_RETRY_BASE_MS } from '../../src/inventory/server-syncer.js'
-import { mapError } from './error-mapping.js'
+import { mapError } from '../../src/api/error-mapping.js'
 
 export type { InventoryStatus } from '../../src/inventory/inventory.js'
 

@@ -21,7 +21,7 @@ const SCOPE_TEXT: Record<Scope, string> = {
 }
 
 /**
- * Statuses any route that calls Apple can answer with, as plugins/app/error-mapping.ts maps Apple's
+ * Statuses any route that calls Apple can answer with, as src/api/error-mapping.ts maps Apple's
  * failures: 404 (unknown server, or Apple: not found), 409 (server token expired; Apple refused a
  * cursor), 502 (Apple failed), 503 (Apple answered 503 with Retry-After), 504 (timeout). Apple's
  * throttling is 429 with Retry-After, already among the statuses every authenticated route has.

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify'
 import { z } from 'zod'
 import { inventoryStatusSchema } from '../../../src/api/mirror-status.js'
-import type { DepServerInfo } from '../../../plugins/app/dep-servers.js'
+import type { DepServerInfo } from '../../../src/api/server-info.js'
 import { serverInfoSchema } from './schemas.js'
 
 export const serverWithInventorySchema = serverInfoSchema.extend({

@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncZod } from '@fastify/type-provider-zod'
 import { z } from 'zod'
 import { httpProblem, problemResponses } from '../../../../src/problems.js'
 import { parseServerToken, ServerTokenError, validateServerToken } from '../../../../src/tokens/server-token.js'
-import { serverNotFound } from '../../../../plugins/app/dep-servers.js'
+import { serverNotFound } from '../../../../src/api/server-info.js'
 import { putServerSchema, serverInfoSchema, serverNameParamsSchema } from '../schemas.js'
 import { serverWithInventorySchema, withInventory } from '../server-inventory.js'
 

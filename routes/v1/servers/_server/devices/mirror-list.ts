@@ -13,8 +13,7 @@ import { mirrorHeaders } from '../../../../../src/api/mirror-source.js'
 import { firstBatchRead, jsonList, ndjsonList, pageJson } from '../../../../../src/api/mirror-stream.js'
 import type { InventoryReads, MirrorState, RemovedFilter, SortKey, SortOrder } from '../../../../../src/store/inventory-reads.js'
 import { toProblem } from '../../../../../src/problems.js'
-import { mapError } from '../../../../../plugins/app/error-mapping.js'
-import { mappingContext } from '../../../../../plugins/app/errors.js'
+import { mapError, mappingContext } from '../../../../../src/api/error-mapping.js'
 
 export type MirrorListQuery = DeviceListQuery & {
   sort?: SortKey | undefined

@@ -6,7 +6,7 @@ import { mirrorDeviceSchema, sourceSchema } from '../../../../../../src/api/mirr
 import { appleHeaders, mirrorHeaders, type SourceChoice, useMirror } from '../../../../../../src/api/mirror-source.js'
 import { docs, errorResponses } from '../../../../../../src/api/route-kit.js'
 import { serialParamsSchema } from '../../../../../../src/api/serials.js'
-import type { DepServer } from '../../../../../../plugins/app/dep-servers.js'
+import type { DepServer } from '../../../../../../src/servers/types.js'
 import type { DeviceLookup } from '../../../../../../src/store/inventory-reads.js'
 import { httpProblem } from '../../../../../../src/problems.js'
 

@@ -50,7 +50,7 @@ const plugin: FastifyPluginAsyncZod = async (fastify) => {
     appleHeaders(reply)
     const changes: Device[] = []
     let last: { cursor: string, fetched_until?: string } = { cursor }
-    // Apple's cursor refusals become 409 problems in the central mapping (plugins/app/error-mapping.ts).
+    // Apple's cursor refusals become 409 problems in the central mapping (src/api/error-mapping.ts).
     for await (const page of client.drainSync({ cursor })) {
       changes.push(...page.devices)
       last = page
