@@ -13,7 +13,7 @@ import { createAuditPlugin } from '../plugins/app/audit.js'
 import { createAuthPlugin } from '../plugins/app/auth.js'
 import { createConfigPlugin } from '../plugins/app/config.js'
 import { createErrorsPlugin } from '../plugins/app/errors.js'
-import { createInventoryPlugin, type InventoryPluginOptions } from '../plugins/app/inventory.js'
+import { createMirrorPlugin, type MirrorPluginOptions } from '../plugins/app/mirror.js'
 import { createMetricsPlugin } from '../plugins/app/metrics.js'
 import { createSecurityHeadersPlugin } from '../plugins/app/security-headers.js'
 import { createStorePlugin } from '../plugins/app/store.js'
@@ -31,7 +31,7 @@ export interface AppOptions {
   store?: Store
   defaultServer?: DepServersPluginOptions['defaultServer']
   depClientOptions?: DepServersPluginOptions['clientOptions']
-  inventory?: InventoryPluginOptions
+  mirror?: MirrorPluginOptions
 }
 
 const here = dirname(fileURLToPath(import.meta.url))
@@ -63,7 +63,7 @@ export default async function app (fastify: FastifyInstance, opts: AppOptions): 
   if (opts.depClientOptions !== undefined) depOpts.clientOptions = opts.depClientOptions
   await fastify.register(createDepServersPlugin(depOpts))
   await fastify.register(createTokenHealthPlugin(opts.config.tokenWebhook === undefined ? {} : { webhook: opts.config.tokenWebhook }))
-  await fastify.register(createInventoryPlugin(opts.inventory))
+  await fastify.register(createMirrorPlugin(opts.mirror))
 
   await fastify.register(autoload, {
     dir: join(here, '..', 'routes'),

@@ -6,8 +6,7 @@
 import { z } from 'zod'
 import { DepApiError } from '../dep/errors.js'
 import { httpProblem, problemResponses } from '../problems.js'
-
-export type Scope = 'read' | 'write' | 'admin'
+import type { Scope } from '../scopes.js'
 
 /** The `:server` path parameter of every DEP route; other params schemas extend serverParamsSchema. */
 export const serverParamsSchema = z.object({
@@ -48,7 +47,7 @@ export function docs (tag: string, scope: Scope, summary: string, description: s
  * Awaits an Apple call and turns Apple's `appleCode` refusal (a thing that does not exist) into a
  * 404 problem with the route's own code and sentence; every other failure goes on to the mapping.
  */
-export async function notFoundAs<T> (call: Promise<T>, appleCode: string, code: string, detail: string): Promise<T> {
+export async function withNotFoundProblem<T> (call: Promise<T>, appleCode: string, code: string, detail: string): Promise<T> {
   try {
     return await call
   } catch (err) {
