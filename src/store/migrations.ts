@@ -141,6 +141,13 @@ const migrations: Record<string, Migration> = {
         .addColumn('created_at', 'text', (c) => c.notNull())
         .execute()
     }
+  },
+  // The HTTP status of the last sync failure, so POST …/sync?wait=true answers a failed run with
+  // the status an API caller would get for the same error, on whichever replica ran it.
+  '0009_sync_error_status': {
+    async up (db: Kysely<any>) {
+      await db.schema.alterTable('inventory_state').addColumn('last_error_status', 'integer').execute()
+    }
   }
 }
 

@@ -16,6 +16,9 @@ import type { Database, MirrorDevicesTable, MirrorStateTable } from './schema.js
 import { dropMirrors } from './mirror-drop.js'
 import { compactFeed, type CompactionResult } from './feed-compaction.js'
 
+/** A failed sync run as the status keeps it: the code, sentence and HTTP status an API caller would get for the error. */
+export interface SyncFailure { code: string, message: string, status: number }
+
 export type { DeviceRecord } from './mirror-diff.js'
 export type { CompactionResult } from './feed-compaction.js'
 export type MirrorStateRow = Selectable<MirrorStateTable>
@@ -65,7 +68,7 @@ export interface MirrorWrites {
   completeFetch (server: string, owner: string, sentCursor: string | null): Promise<ApplyResult>
   recordAttempt (server: string, owner: string): Promise<void>
   recordSuccess (server: string, owner: string): Promise<void>
-  recordError (server: string, owner: string, error: { code: string, message: string }): Promise<void>
+  recordError (server: string, owner: string, error: SyncFailure): Promise<void>
   /** Asks the leader (whichever replica it is) for a sync; `full` is sticky until a full fetch starts. */
   requestSync (server: string, full: boolean): Promise<void>
   /** Clears a request the leader has served, unless a newer one arrived meanwhile. */
@@ -257,11 +260,11 @@ export function createMirrorWrites (db: Kysely<Database>, now: () => Date): Mirr
         .where('server', '=', server).where('lease_owner', '=', owner).execute()
     },
     async recordSuccess (server, owner) {
-      await db.updateTable('inventory_state').set({ last_success_at: iso(), last_error_code: null, last_error_message: null, last_error_at: null })
+      await db.updateTable('inventory_state').set({ last_success_at: iso(), last_error_code: null, last_error_message: null, last_error_status: null, last_error_at: null })
         .where('server', '=', server).where('lease_owner', '=', owner).execute()
     },
     async recordError (server, owner, error) {
-      await db.updateTable('inventory_state').set({ last_error_code: error.code, last_error_message: error.message, last_error_at: iso() })
+      await db.updateTable('inventory_state').set({ last_error_code: error.code, last_error_message: error.message, last_error_status: error.status, last_error_at: iso() })
         .where('server', '=', server).where('lease_owner', '=', owner).execute()
     },
     async requestSync (server, full) {
