@@ -5,7 +5,7 @@ import { certificateSchema, serverNameParamsSchema } from '../../schemas.js'
 
 const plugin: FastifyPluginAsyncZod = async (fastify) => {
   fastify.get('/', {
-    config: { scope: 'admin', audit: 'server.certificate' },
+    config: { scope: 'admin', audit: 'server.certificate', produces: ['application/json', 'application/x-pem-file'] },
     schema: {
       summary: 'Make a key pair and get its certificate for Apple',
       description: 'Creates an RSA key pair with a self-signed certificate and stages it for this server (which need not exist yet), then returns the certificate to upload to Apple Business Manager or Apple School Manager (Preferences > Your MDM Servers > the server > Upload Public Key). The current key pair keeps working until a token encrypted to the new one is uploaded with PUT …/token, so an abandoned renewal breaks nothing. Each call stages a fresh pair; `?existing=true` returns the staged (else current) certificate instead. Answers PEM for `Accept: application/x-pem-file`, JSON otherwise. Needs the `admin` scope; written to the audit log.',
