@@ -6,7 +6,7 @@
  * filtered stream never holds more than one page; the mirror's query does the same in SQL
  * (src/store/device-selection.ts).
  */
-import type { DeviceFilters, FilterColumn } from '../store/inventory-reads.js'
+import type { DeviceFilters, FilterColumn } from '../store/mirror-reads.js'
 import type { DeviceListQuery } from './devices.js'
 
 /** Query name → the column its values are compared with for equality. */

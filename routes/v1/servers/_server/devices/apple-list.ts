@@ -10,8 +10,7 @@ import { CSV_CONTENT_TYPE, csvDisposition } from '../../../../../src/api/device-
 import { collectDevices, csvDevices, NDJSON_CONTENT_TYPE, ndjsonDevices, type StreamOptions, type StreamPage } from '../../../../../src/api/device-stream.js'
 import type { ListFormat } from '../../../../../src/api/list-format.js'
 import { httpProblem, toProblem } from '../../../../../src/problems.js'
-import { mapError } from '../../../../../plugins/app/error-mapping.js'
-import { mappingContext } from '../../../../../plugins/app/errors.js'
+import { mapError, mappingContext } from '../../../../../src/api/error-mapping.js'
 
 export interface AppleListRequest {
   server: string
