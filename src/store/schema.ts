@@ -69,6 +69,10 @@ export interface MirrorDevicesTable {
   profile_status: string | null
   profile_uuid: string | null
   device_assigned_date: string | null
+  asset_tag: string | null
+  color: string | null
+  description: string | null
+  device_assigned_by: string | null
   /** Apple's record as JSON (every field it sent, unknown ones too), without the sync-only op_type / op_date. */
   record: string
   first_seen_at: string

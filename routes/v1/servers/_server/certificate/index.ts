@@ -22,7 +22,7 @@ const FORMATS = 'Answers PEM for `Accept: application/x-pem-file`, JSON otherwis
 const plugin: FastifyPluginAsyncZod = async (fastify) => {
   // A read: it never makes or changes a key pair (HEAD too), so a script may call it as often as it likes.
   fastify.get('/', {
-    config: { scope: 'admin', audit: 'server.certificate.read' },
+    config: { scope: 'admin', audit: 'server.certificate.read', produces: ['application/json', 'application/x-pem-file'] },
     schema: {
       summary: 'Get the staged certificate to upload to Apple',
       description: `Returns the certificate of the key pair staged for this server by POST …/certificate, to upload to Apple Business Manager or Apple School Manager (Preferences > Your MDM Servers > the server > Upload Public Key). Never creates a key pair: with none staged (none made yet, or the staged pair was already used by an uploaded token), 404 \`NO_STAGED_CERTIFICATE\`. ${FORMATS} Needs the \`admin\` scope; written to the audit log.`,
@@ -41,7 +41,7 @@ const plugin: FastifyPluginAsyncZod = async (fastify) => {
   })
 
   fastify.post('/', {
-    config: { scope: 'admin', audit: 'server.certificate.create' },
+    config: { scope: 'admin', audit: 'server.certificate.create', produces: ['application/json', 'application/x-pem-file'] },
     schema: {
       summary: 'Make a key pair and get its certificate for Apple',
       description: `Creates an RSA key pair with a self-signed certificate and stages it for this server (which need not exist yet), then answers 201 with the certificate to upload to Apple Business Manager or Apple School Manager. The private key stays in depgate, sealed. The current key pair keeps working until a token encrypted to the new one is uploaded with PUT …/token, so an abandoned renewal breaks nothing. While a key pair is already staged the answer is 409 \`CERTIFICATE_ALREADY_STAGED\` (a certificate already uploaded to Apple would stop matching); \`replace=true\` makes a new one anyway. ${FORMATS} Needs the \`admin\` scope; written to the audit log.`,
