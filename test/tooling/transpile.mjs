@@ -20,13 +20,17 @@ export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..')
 const CACHE = join(ROOT, 'node_modules', '.cache', 'depgate-ts')
 const require = createRequire(import.meta.url)
 
-/** Text of the project's tsconfig.json and of the config it extends, if that one is a package's. */
+/**
+ * Text of the project's tsconfig.json and of the config it extends (fastify-tsconfig). A tsconfig.json
+ * with comments is not JSON: then its own text alone keys the cache.
+ */
 function tsconfigTexts () {
   const own = readFileSync(join(ROOT, 'tsconfig.json'), 'utf8')
-  const texts = [own]
-  const base = JSON.parse(own).extends
-  if (typeof base === 'string') texts.push(readFileSync(require.resolve(base, { paths: [ROOT] }), 'utf8'))
-  return texts
+  let base
+  try {
+    base = JSON.parse(own).extends
+  } catch {}
+  return typeof base === 'string' ? [own, readFileSync(require.resolve(base, { paths: [ROOT] }), 'utf8')] : [own]
 }
 
 const salt = createHash('sha256')

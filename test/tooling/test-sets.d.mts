@@ -1,0 +1,4 @@
+export const ROOT: string
+export function testFiles (): string[]
+export function isSlow (text: string): boolean
+export function fastFiles (): string[]
