@@ -1,7 +1,8 @@
 /**
- * The test files, and the slow ones among them. A test file is slow when its first lines hold a
+ * The test files, and the slow ones among them. A test file is slow when a line of it is a
  * `// @slow: <why>` comment: it starts processes (the compiled CLI, node, a server) or drives a
- * 20,000-device fleet. `npm run test:fast` leaves those out; `npm test` and CI run everything.
+ * 20,000-device fleet, or runs a matrix that takes minutes. `npm run test:fast` leaves those out;
+ * `npm test` and CI run everything.
  */
 import { readdirSync, readFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
