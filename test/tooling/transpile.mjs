@@ -17,7 +17,7 @@ import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..')
-const CACHE = join(ROOT, 'node_modules', '.cache', 'depgate-ts')
+export const CACHE = join(ROOT, 'node_modules', '.cache', 'depgate-ts')
 const require = createRequire(import.meta.url)
 
 /**
