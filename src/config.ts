@@ -54,6 +54,8 @@ const envSchema = z.object({
   DEPGATE_INVENTORY: bool.optional(),
   DEPGATE_SYNC_INTERVAL: int(5, 86_400).default(900),
   DEPGATE_SYNC_LEASE: int(3, 600).default(30),
+  // 0 lets every POST …/sync?full=true through; a full fetch re-reads the whole fleet from Apple.
+  DEPGATE_FULL_SYNC_MIN_INTERVAL: int(0, 86_400).default(600),
   DEPGATE_SYNC_PAGE_SIZE: int(1, 1000).default(1000),
   DEPGATE_FEED_RETENTION_DAYS: int(1, 3650).default(30),
   DEPGATE_DEP_CONNECTIONS: int(1, 256).default(DEFAULT_CONNECTIONS),
@@ -84,7 +86,8 @@ export interface Config {
   tokenWebhook?: { url: string, secret: string }
   /** The device mirror: on by default; off serves every device read live from Apple. */
   /** feedRetentionMs: how long the change feed keeps a device's removal (feed-compaction.ts). */
-  mirror: { enabled: boolean, intervalMs: number, leaseMs: number, pageSize: number, feedRetentionMs: number }
+  /** fullSyncMinIntervalMs: the least time between two full fetches a `POST …/sync?full=true` may start. */
+  mirror: { enabled: boolean, intervalMs: number, leaseMs: number, pageSize: number, feedRetentionMs: number, fullSyncMinIntervalMs: number }
   /** Connections to Apple per DEP server: calls beyond them wait for a free one. */
   depConnections: number
 }
@@ -122,7 +125,7 @@ export function loadConfig (env: Record<string, string | undefined> = process.en
     simulator: e.DEPGATE_SIMULATOR,
     simulatorDevices: e.DEPGATE_SIMULATOR_DEVICES,
     tokenMaxBytes: e.DEPGATE_TOKEN_MAX_BYTES,
-    mirror: { enabled: e.DEPGATE_MIRROR ?? e.DEPGATE_INVENTORY ?? true, intervalMs: e.DEPGATE_SYNC_INTERVAL * 1000, leaseMs: e.DEPGATE_SYNC_LEASE * 1000, pageSize: e.DEPGATE_SYNC_PAGE_SIZE, feedRetentionMs: e.DEPGATE_FEED_RETENTION_DAYS * 86_400_000 },
+    mirror: { enabled: e.DEPGATE_MIRROR ?? e.DEPGATE_INVENTORY ?? true, intervalMs: e.DEPGATE_SYNC_INTERVAL * 1000, leaseMs: e.DEPGATE_SYNC_LEASE * 1000, pageSize: e.DEPGATE_SYNC_PAGE_SIZE, feedRetentionMs: e.DEPGATE_FEED_RETENTION_DAYS * 86_400_000, fullSyncMinIntervalMs: e.DEPGATE_FULL_SYNC_MIN_INTERVAL * 1000 },
     depConnections: e.DEPGATE_DEP_CONNECTIONS
   }
   if (e.DEPGATE_MIRROR !== undefined && e.DEPGATE_INVENTORY !== undefined && e.DEPGATE_MIRROR !== e.DEPGATE_INVENTORY) {

@@ -78,6 +78,8 @@ export interface TestAppOptions {
   wrapStore?: (store: Store) => Store
   depClientOptions?: Partial<DepClientOptions>
   onRoute?: (route: RouteOptions) => void
+  /** The mirror's clock (tests move it instead of waiting). */
+  mirrorNow?: () => number
 }
 
 export interface TestApp {
@@ -139,7 +141,7 @@ export async function buildTestApp (t: Teardown, opts: TestAppOptions = {}): Pro
     logStream: logs.stream,
     depClientOptions: { retry: { retries: 0 }, ...opts.depClientOptions },
     // Quick retries and long-poll re-reads keep mirror tests short.
-    mirror: { retryBaseMs: 100, pollMs: 100 },
+    mirror: { retryBaseMs: 100, pollMs: 100, ...(opts.mirrorNow === undefined ? {} : { now: opts.mirrorNow }) },
     ...(sim === undefined ? {} : { defaultServer: { token: DEPSIM_CREDENTIALS, baseUrl: sim.url } }),
     onRoute: (route) => {
       opts.onRoute?.(route)

@@ -23,6 +23,8 @@ export interface MirrorPluginOptions {
   retryBaseMs?: number
   /** Long-poll re-read period (default 1 s; tests shorten it). */
   pollMs?: number
+  /** The mirror's clock (tests move it instead of waiting). */
+  now?: () => number
 }
 
 export function createMirrorPlugin (opts: MirrorPluginOptions = {}) {
@@ -58,6 +60,8 @@ export function createMirrorPlugin (opts: MirrorPluginOptions = {}) {
       leaseMs: config.mirror.leaseMs,
       pageSize: config.mirror.pageSize,
       feedRetentionMs: config.mirror.feedRetentionMs,
+      fullSyncMinIntervalMs: config.mirror.fullSyncMinIntervalMs,
+      ...(opts.now === undefined ? {} : { now: opts.now }),
       retryBaseMs: opts.retryBaseMs ?? DEFAULT_RETRY_BASE_MS,
       pollMs: opts.pollMs ?? 1000,
       log: fastify.log,

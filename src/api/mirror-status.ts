@@ -47,5 +47,6 @@ const flag = (description: string) => z.enum(['true', 'false']).default('false')
 
 export const syncQuerySchema = z.object({
   full: flag('`true`: fetch every device again instead of following Apple\'s changes (devices not seen are then marked removed)'),
-  wait: flag('`true`: answer when the sync has run (200) instead of at once (202)')
+  wait: flag('`true`: answer when the sync has run (200) instead of at once (202)'),
+  force: flag('`true` (admin keys only): start a full fetch even within DEPGATE_FULL_SYNC_MIN_INTERVAL of the last one')
 })

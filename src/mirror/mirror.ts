@@ -61,6 +61,10 @@ export interface MirrorOptions {
   retryBaseMs: number
   /** How often a long poll (or a wait for another replica's run) re-reads the state. */
   pollMs: number
+  /** The least time between two full fetches that a request may start (DEPGATE_FULL_SYNC_MIN_INTERVAL). */
+  fullSyncMinIntervalMs: number
+  /** The clock (tests move it instead of waiting). */
+  now?: () => number
   onRun?: ServerSyncerOptions['onRun']
   describeError: ServerSyncerOptions['describeError']
 }
@@ -72,7 +76,7 @@ export class Mirror {
   /** Identifies this replica in the lease. */
   readonly owner = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`
   private readonly o: MirrorOptions
-  private readonly now = Date.now
+  private readonly now: () => number
   private readonly syncers = new Map<string, ServerSyncer>()
   private readonly pages = new EventEmitter().setMaxListeners(0)
   private timer: NodeJS.Timeout | undefined
@@ -86,6 +90,7 @@ export class Mirror {
   constructor (o: MirrorOptions) {
     this.o = o
     this.enabled = o.enabled
+    this.now = o.now ?? Date.now
   }
 
   /** Starts a syncer per server, then follows the server list every third of a lease. */
@@ -141,6 +146,18 @@ export class Mirror {
     const status = await this.status(server)
     if (opts.wait !== true || status.sync_requested_at !== null) return { status, outcome: 'requested' }
     return { status, outcome: status.last_error !== null && status.last_error.at >= askedAt ? 'failed' : 'ran' }
+  }
+
+  /**
+   * Seconds until a requested full fetch may start: a full fetch re-reads the whole fleet from
+   * Apple, so a burst of `full=true` requests must not run one each. 0 when it may start now, or
+   * when one is already requested (the new request merges into it).
+   */
+  async fullSyncWaitSeconds (server: string): Promise<number> {
+    const state = await this.o.repo.getState(server)
+    if (state?.fetch_started_at == null || state.requested_full === 1) return 0
+    const left = Date.parse(state.fetch_started_at) + this.o.fullSyncMinIntervalMs - this.now()
+    return left > 0 ? Math.ceil(left / 1000) : 0
   }
 
   /** True as soon as the server's change feed holds a change after `since`; false at the timeout or on abort. */

@@ -115,6 +115,7 @@ t.test('replicas on one database: one leads, the other takes over when it leaves
     },
     enabled: true,
     intervalMs: 60_000,
+    fullSyncMinIntervalMs: 600_000,
     leaseMs: 300,
     retryBaseMs: 100,
     pollMs: 50,
