@@ -125,6 +125,18 @@ export class ManualScheduler implements Scheduler {
     return timer.dueAt
   }
 
+  /**
+   * Runs timers one at a time (as `next` does) until `work` settles, and returns its outcome: for
+   * work that waits on this clock while other timers (someone else's ticks) must run to finish it.
+   */
+  async settle<T> (work: Promise<T>): Promise<T> {
+    const state = { settled: false }
+    const done = (): void => { state.settled = true }
+    work.then(done, done)
+    while (!state.settled) await this.next()
+    return await work
+  }
+
   private add (timer: Timer): Cancel {
     this.timers.set(timer.id, timer)
     for (const wake of this.waiters) wake()

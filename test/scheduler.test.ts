@@ -76,6 +76,19 @@ t.test('next waits for a timer to be armed, then runs the earliest', async (t) =
   t.equal(clock.now(), 540)
 })
 
+t.test('settle runs timers until the work is done, then hands back its outcome', async (t) => {
+  const clock = new ManualScheduler({ start: 0 })
+  let polls = 0
+  clock.every(10, () => { polls++ })
+  const work = (async () => {
+    await delay(clock, 25)
+    return clock.now()
+  })()
+  t.equal(await clock.settle(work), 25)
+  t.equal(polls, 2, 'the other timers due on the way ran too')
+  await t.rejects(clock.settle(delay(clock, 5).then(() => { throw new Error('failed') })), { message: 'failed' })
+})
+
 t.test('random: 0.5 by default, or the one given; the start defaults to the real time', async (t) => {
   t.equal(new ManualScheduler().random(), 0.5)
   t.equal(new ManualScheduler({ random: () => 0.25 }).random(), 0.25)

@@ -27,7 +27,7 @@ export interface InventoryPluginOptions {
 
 export function createInventoryPlugin (opts: InventoryPluginOptions = {}) {
   return fp(async function inventoryPlugin (fastify) {
-    const { config, store, depServers, metrics } = fastify
+    const { config, store, depServers, metrics, scheduler } = fastify
     const runs = new Counter({
       name: 'depgate_inventory_sync_runs_total',
       help: 'Inventory sync runs on this replica, by server and result (ok, error)',
@@ -61,6 +61,7 @@ export function createInventoryPlugin (opts: InventoryPluginOptions = {}) {
       retryBaseMs: opts.retryBaseMs ?? DEFAULT_RETRY_BASE_MS,
       pollMs: opts.pollMs ?? 1000,
       log: fastify.log,
+      scheduler,
       // The same code and sentence an API caller would get for the error, fix included.
       describeError: (err) => {
         const { problem } = mapError(err)
@@ -112,5 +113,5 @@ export function createInventoryPlugin (opts: InventoryPluginOptions = {}) {
     fastify.decorate('inventory', inventory)
     fastify.addHook('onReady', async () => { await inventory.start() })
     fastify.addHook('preClose', async () => { await inventory.stop() })
-  }, { name: 'depgate-inventory', dependencies: ['depgate-config', 'depgate-store', 'depgate-metrics', 'depgate-dep-servers'] })
+  }, { name: 'depgate-inventory', dependencies: ['depgate-config', 'depgate-scheduler', 'depgate-store', 'depgate-metrics', 'depgate-dep-servers'] })
 }
