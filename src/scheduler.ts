@@ -119,6 +119,9 @@ export class ManualScheduler implements Scheduler {
    * when done), moves the clock to the earliest and runs it. Returns the time it ran at.
    */
   async next (): Promise<number> {
+    // One turn of the event loop first: I/O that is about to arm an earlier timer gets to run, and
+    // a loop of `next` calls (settle) cannot starve the process of I/O with microtasks alone.
+    await new Promise((resolve) => setImmediate(resolve))
     while (this.timers.size === 0) await new Promise<void>((resolve) => this.waiters.add(resolve))
     const timer = this.first() as Timer
     await this.run(timer)

@@ -120,12 +120,14 @@ export function createTokenHealthPlugin (opts: TokenHealthOptions = {}) {
       for (const e of dueExpiryEvents(registry, warned)) registry.emitTokenEvent(e.type, e.server, { days_left: e.days_left })
     }
     fastify.decorate('checkTokenHealth', check)
+    const settled = async (): Promise<void> => { await Promise.allSettled([...pending]) }
+    fastify.decorate('tokenWebhookSettled', settled)
     check()
     const stopChecks = scheduler.every(opts.checkIntervalMs ?? DAY_MS, check)
     fastify.addHook('onClose', async () => {
       stopChecks()
       for (const g of gauges) g.reset()
-      await Promise.allSettled([...pending])
+      await settled()
     })
   }, { name: 'depgate-token-health', dependencies: ['depgate-metrics', 'depgate-scheduler'] })
 }
@@ -134,5 +136,7 @@ declare module 'fastify' {
   interface FastifyInstance {
     /** Runs the expiry check now (the daily timer's job). */
     checkTokenHealth: () => void
+    /** Resolves once every webhook delivery under way when called, retries included, has ended (delivered or given up). */
+    tokenWebhookSettled: () => Promise<void>
   }
 }

@@ -6,8 +6,9 @@ import { createServer } from 'node:http'
 import t from 'tap'
 import { request } from 'undici'
 import { signWebhook } from '../../../plugins/app/token-health.js'
+import { ManualScheduler } from '../../../src/scheduler.js'
 import { DEPSIM_CREDENTIALS } from '../../../src/simulator/index.js'
-import { buildTestApp } from '../../helper.js'
+import { buildTestApp, until } from '../../helper.js'
 
 async function webhookReceiver (t: Parameters<typeof buildTestApp>[0], failFirst = 0) {
   const received: Array<{ headers: Record<string, string | string[] | undefined>, body: string }> = []
@@ -27,12 +28,12 @@ async function webhookReceiver (t: Parameters<typeof buildTestApp>[0], failFirst
   return { url: `http://127.0.0.1:${port}/hook`, received }
 }
 
-const until = async (f: () => boolean): Promise<void> => { while (!f()) await new Promise((resolve) => setTimeout(resolve, 10)) }
-
 t.test('T_C_NOT_SIGNED sets the terms flag, the next success clears it; events reach the webhook signed', async (t) => {
   const hook = await webhookReceiver(t, 1)
   const secret = 'a-webhook-secret-of-some-length'
-  const ctx = await buildTestApp(t, { env: { DEPGATE_TOKEN_WEBHOOK_URL: hook.url, DEPGATE_TOKEN_WEBHOOK_SECRET: secret } })
+  // The refused delivery's retry waits on this clock: the test moves it instead of waiting a second.
+  const clock = new ManualScheduler()
+  const ctx = await buildTestApp(t, { env: { DEPGATE_TOKEN_WEBHOOK_URL: hook.url, DEPGATE_TOKEN_WEBHOOK_SECRET: secret }, scheduler: clock })
   const sim = ctx.sim!
   const url = await ctx.app.listen({ host: '127.0.0.1', port: 0 })
   const get = async (path: string) => await request(`${url}${path}`, { headers: ctx.auth() })
@@ -58,7 +59,10 @@ t.test('T_C_NOT_SIGNED sets the terms flag, the next success clears it; events r
   await ok.body.dump()
   t.match(ctx.app.depServers.get('default').info, { terms_not_signed: false, last_error: null })
 
-  await until(() => hook.received.length >= 2)
+  await until('both deliveries', async () => {
+    await clock.advance(1000)
+    return hook.received.length >= 2
+  })
   // The first delivery was refused once and retried, so the order may vary.
   t.same(hook.received.map((r) => JSON.parse(r.body).type).sort(), ['terms.not_signed', 'terms.signed'])
   for (const r of hook.received) {
@@ -96,8 +100,15 @@ t.test('expiry warnings at 30/14/7/1 days, once each; an expired token fails /re
 })
 
 t.test('webhook that never answers: retried, logged, never blocks', async (t) => {
-  const ctx = await buildTestApp(t, { captureLogs: true, env: { DEPGATE_TOKEN_WEBHOOK_URL: 'http://127.0.0.1:9/hook', DEPGATE_TOKEN_WEBHOOK_SECRET: 'x'.repeat(16) } })
+  const clock = new ManualScheduler()
+  const ctx = await buildTestApp(t, { captureLogs: true, env: { DEPGATE_TOKEN_WEBHOOK_URL: 'http://127.0.0.1:9/hook', DEPGATE_TOKEN_WEBHOOK_SECRET: 'x'.repeat(16) }, scheduler: clock })
   ctx.app.depServers.emitTokenEvent('token.expiring', 'default', { days_left: 3 })
-  await until(() => ctx.logs.some((l) => l.includes('token webhook could not be reached')))
+  await until('the failure logged', async () => ctx.logs.some((l) => l.includes('token webhook could not be reached')))
+  // Its retries wait on the clock: run them (1 s, then 2 s), so the close does not wait on them.
+  await until('every attempt made', async () => {
+    await clock.advance(2000)
+    return ctx.logs.filter((l) => l.includes('token webhook could not be reached')).length === 3
+  })
+  await ctx.app.tokenWebhookSettled()
   t.pass('logged')
 })
