@@ -10,7 +10,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Writable } from 'node:stream'
 import type { FastifyInstance, RouteOptions } from 'fastify'
-import { generateApiKey, type Scope } from '../src/api-keys.js'
+import { generateApiKey } from '../src/api-key-secrets.js'
+import type { Scope } from '../src/scopes.js'
 import type { CliIo } from '../src/cli.js'
 import { type Config, loadConfig } from '../src/config.js'
 import type { DepClientOptions } from '../src/dep/index.js'
@@ -43,7 +44,7 @@ export async function untilReady (app: FastifyInstance, server = 'default', time
   let last: unknown
   try {
     await until(`the mirror of "${server}" to be ready and idle`, async () => {
-      const status = await app.inventory.status(server)
+      const status = await app.mirror.status(server)
       last = status
       return status.ready && !status.syncing && status.sync_requested_at === null
     }, timeoutMs)
@@ -111,8 +112,8 @@ export async function buildTestApp (t: Teardown, opts: TestAppOptions = {}): Pro
     DEPGATE_ADMIN_KEY: adminKey,
     // Always written, so the secret scan at teardown reads every test app's log.
     DEPGATE_LOG_LEVEL: 'info',
-    // The mirror changes where device reads come from: tests of it turn it on (DEPGATE_INVENTORY: 'true').
-    DEPGATE_INVENTORY: 'false',
+    // The mirror changes where device reads come from: tests of it turn it on (DEPGATE_MIRROR: 'true').
+    DEPGATE_MIRROR: 'false',
     ...opts.env
   })
   const dialect = testDialectFromEnv()
@@ -153,8 +154,8 @@ export async function buildTestApp (t: Teardown, opts: TestAppOptions = {}): Pro
     store,
     logStream: logs.stream,
     depClientOptions: { retry: { retries: 0 }, ...opts.depClientOptions },
-    // Quick retries and long-poll re-reads keep inventory tests short.
-    inventory: { retryBaseMs: 100, pollMs: 100 },
+    // Quick retries and long-poll re-reads keep mirror tests short.
+    mirror: { retryBaseMs: 100, pollMs: 100 },
     ...(scheduler === undefined ? {} : { scheduler }),
     ...(sim === undefined ? {} : { defaultServer: { token: DEPSIM_CREDENTIALS, baseUrl: sim.url } }),
     onRoute: (route) => {

@@ -9,7 +9,8 @@ import fp from 'fastify-plugin'
 import { Gauge } from 'prom-client'
 import { request } from 'undici'
 import { delay } from '../../src/scheduler.js'
-import type { DepServerRegistry, TokenEvent } from './dep-servers.js'
+import type { TokenEvent } from '../../src/api/server-info.js'
+import type { DepServerRegistry } from '../../src/servers/types.js'
 
 export const WARN_DAYS = [30, 14, 7, 1] as const
 const DAY_MS = 86_400_000
@@ -129,7 +130,7 @@ export function createTokenHealthPlugin (opts: TokenHealthOptions = {}) {
       for (const g of gauges) g.reset()
       await settled()
     })
-  }, { name: 'depgate-token-health', dependencies: ['depgate-metrics', 'depgate-scheduler'] })
+  }, { name: 'depgate-token-health', dependencies: ['depgate-metrics', 'depgate-dep-servers', 'depgate-scheduler'] })
 }
 
 declare module 'fastify' {

@@ -9,8 +9,8 @@
  */
 import type { DepClient } from '../dep/index.js'
 import type { Cancel, Scheduler } from '../scheduler.js'
-import { LeaseLostError, type InventoryRepository } from '../store/index.js'
-import type { CompactionResult } from '../store/inventory.js'
+import { LeaseLostError, type MirrorRepository } from '../store/index.js'
+import type { CompactionResult } from '../store/mirror.js'
 import { runSync, type SyncRunResult } from './sync-run.js'
 
 export interface SyncLogger {
@@ -21,7 +21,7 @@ export interface SyncLogger {
 export interface ServerSyncerOptions {
   server: string
   owner: string
-  repo: InventoryRepository
+  repo: MirrorRepository
   /** The server's current client (replaced when its token is). */
   client: () => DepClient
   intervalMs: number
