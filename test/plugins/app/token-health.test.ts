@@ -99,6 +99,20 @@ t.test('expiry warnings at 30/14/7/1 days, once each; an expired token fails /re
   t.match(ready.json(), { checks: { servers: [{ name: 'default', status: 'ok' }, { name: 'none', status: 'ok' }, { name: 'old', status: 'token_expired' }] } })
 })
 
+t.test('the daily check runs on the app\'s clock: a week later the 14-day warning comes', async (t) => {
+  const clock = new ManualScheduler()
+  const ctx = await buildTestApp(t, { scheduler: clock })
+  await ctx.app.depServers.put('later', { token: { ...DEPSIM_CREDENTIALS, access_token_expiry: new Date(clock.now() + 20.5 * 86_400_000).toISOString() } })
+  const events: string[] = []
+  ctx.app.depServers.onTokenEvent((e) => { events.push(`${e.type} ${e.server} ${String(e.days_left)}`) })
+  ctx.app.checkTokenHealth()
+  t.same(events, ['token.expiring later 20'])
+  await clock.advance(6 * 86_400_000)
+  t.same(events, ['token.expiring later 20'], 'still above 14 days: nothing new')
+  await clock.advance(86_400_000)
+  t.same(events, ['token.expiring later 20', 'token.expiring later 13'])
+})
+
 t.test('webhook that never answers: retried, logged, never blocks', async (t) => {
   const clock = new ManualScheduler()
   const ctx = await buildTestApp(t, { captureLogs: true, env: { DEPGATE_TOKEN_WEBHOOK_URL: 'http://127.0.0.1:9/hook', DEPGATE_TOKEN_WEBHOOK_SECRET: 'x'.repeat(16) }, scheduler: clock })
