@@ -28,6 +28,8 @@ export function createDepServersPlugin (opts: DepServersPluginOptions = {}) {
   return fp(async function depServers (fastify) {
     const { config, metrics } = fastify
     const registry = await openServerRegistry({
+      // Token expiry is read on the same clock as the daily check that warns about it.
+      now: () => fastify.scheduler.now(),
       ...opts,
       store: fastify.store,
       log: fastify.log,
@@ -37,5 +39,5 @@ export function createDepServersPlugin (opts: DepServersPluginOptions = {}) {
     })
     fastify.decorate('depServers', registry)
     fastify.addHook('onClose', async () => { await registry.close() })
-  }, { name: 'depgate-dep-servers', dependencies: ['depgate-config', 'depgate-store', 'depgate-metrics'] })
+  }, { name: 'depgate-dep-servers', dependencies: ['depgate-config', 'depgate-scheduler', 'depgate-store', 'depgate-metrics'] })
 }

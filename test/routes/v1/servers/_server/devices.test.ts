@@ -1,5 +1,6 @@
 import t, { type Test } from 'tap'
 import { request } from 'undici'
+import { until } from '../../../../helper.js'
 import { ADMIN_KEY, S, startStack } from './stack.js'
 
 const auth = { authorization: `Bearer ${ADMIN_KEY}` }
@@ -171,7 +172,7 @@ t.test('failures: before the first page a problem, midway an NDJSON error line a
     await s.sim('POST', '/_sim/stats/reset')
     const hangUp = new AbortController()
     const pending = request(`${s.url}${S}/devices`, { headers: auth, signal: hangUp.signal }).catch((err: unknown) => err)
-    while (((await s.sim('GET', '/_sim/stats')).requests.fetch_devices ?? 0) < 1) await new Promise((resolve) => setTimeout(resolve, 20))
+    await until('a first page fetched', async () => ((await s.sim('GET', '/_sim/stats')).requests.fetch_devices ?? 0) >= 1)
     hangUp.abort()
     t.type(await pending, Error)
     await new Promise((resolve) => setTimeout(resolve, 900))
