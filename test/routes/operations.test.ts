@@ -1,5 +1,18 @@
 import t from 'tap'
+import { request } from 'undici'
 import { buildTestApp } from '../helper.js'
+
+t.test('/ redirects a browser to the documentation, without a key', async (t) => {
+  const { app } = await buildTestApp(t)
+  const url = await app.listen({ host: '127.0.0.1', port: 0 })
+  const res = await request(`${url}/`)
+  await res.body.dump()
+  t.equal(res.statusCode, 302)
+  t.equal(res.headers.location, '/docs')
+  const docs = await request(new URL(res.headers.location, url))
+  t.equal(docs.statusCode, 200, 'and the documentation answers there')
+  await docs.body.dump()
+})
 
 t.test('healthz and metrics need no key', async (t) => {
   const { app, auth } = await buildTestApp(t)
