@@ -209,6 +209,7 @@ export function createDepServersPlugin (opts: DepServersPluginOptions = {}) {
         const deleted = await store.servers.delete(name)
         records.delete(name)
         await dropClient(name)
+        await metrics.forgetServer(name)
         return deleted
       },
       async reload () {
@@ -217,6 +218,8 @@ export function createDepServersPlugin (opts: DepServersPluginOptions = {}) {
         records.clear()
         for (const r of fresh) records.set(r.name, r)
         for (const name of changed) await dropClient(name)
+        // Deleted by another writer (the CLI, another replica): its series go as on a local delete.
+        for (const name of changed) if (!records.has(name)) await metrics.forgetServer(name)
       },
       async stageCertificate (name) {
         const pair = generateServerKeyPair({ serverName: name })
