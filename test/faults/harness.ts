@@ -108,7 +108,7 @@ export async function runGroup (t: Test, g: EndpointGroup): Promise<void> {
   const { app, auth, sim: started } = await buildTestApp(t, {
     // Pages of 5 so a drain of 20 devices has 4 pages to fault in the middle of.
     simulator: { devices: 20, maxLimit: 5 },
-    env: { DEPGATE_RATE_LIMIT: '1000000', DEPGATE_INVENTORY: 'false' },
+    env: { DEPGATE_RATE_LIMIT: '1000000', DEPGATE_MIRROR: 'false' },
     depClientOptions: CLIENT
   })
   await app.listen({ host: '127.0.0.1', port: 0 })
