@@ -17,7 +17,9 @@ import { createErrorsPlugin } from '../plugins/app/errors.js'
 import { createInventoryPlugin, type InventoryPluginOptions } from '../plugins/app/inventory.js'
 import { createMetricsPlugin } from '../plugins/app/metrics.js'
 import { createSecurityHeadersPlugin } from '../plugins/app/security-headers.js'
+import { createRefusedBodiesPlugin } from '../plugins/app/refused-bodies.js'
 import { createStorePlugin } from '../plugins/app/store.js'
+import { createStreamLimitsPlugin, type StreamLimitsOptions } from '../plugins/app/stream-limits.js'
 import { createRateLimitPlugin } from '../plugins/app/rate-limit.js'
 import { createSwaggerUiPlugin } from '../plugins/external/swagger-ui.js'
 import { createSwaggerPlugin } from '../plugins/external/swagger.js'
@@ -31,6 +33,7 @@ export interface AppOptions {
   defaultServer?: DepServersPluginOptions['defaultServer']
   depClientOptions?: DepServersPluginOptions['clientOptions']
   inventory?: InventoryPluginOptions
+  streamLimits?: StreamLimitsOptions
 }
 
 const here = dirname(fileURLToPath(import.meta.url))
@@ -50,11 +53,13 @@ export default async function app (fastify: FastifyInstance, opts: AppOptions): 
   await fastify.register(createConfigPlugin(opts.config))
   await fastify.register(createErrorsPlugin())
   await fastify.register(createSecurityHeadersPlugin())
+  await fastify.register(createRefusedBodiesPlugin())
   await fastify.register(createStorePlugin(opts.store === undefined ? {} : { store: opts.store }))
   await fastify.register(createMetricsPlugin())
   await fastify.register(createAuthPlugin(opts.config.adminKey === undefined ? {} : { adminKey: opts.config.adminKey }))
   await fastify.register(createAuditPlugin())
   await fastify.register(createRateLimitPlugin())
+  await fastify.register(createStreamLimitsPlugin(opts.streamLimits))
   await fastify.register(createSwaggerPlugin())
   await fastify.register(createSwaggerUiPlugin())
   const depOpts: DepServersPluginOptions = {}

@@ -17,8 +17,9 @@ import type { DepClientOptions } from '../src/dep/index.js'
 import { buildServer } from '../src/server.js'
 import { DEPSIM_CREDENTIALS, startSimulator, type SimulatorOptions, type StartedSimulator } from '../src/simulator/index.js'
 import type { Store } from '../src/store/index.js'
+import type { StreamLimitsOptions } from '../plugins/app/stream-limits.js'
 import { parseSecretKey, SECRET_KEY_FILE } from '../src/tokens/secret-key-file.js'
-import { openTestStore, testDialectFromEnv } from './databases.js'
+import { openTestStore, type TestDialect, testDialectFromEnv } from './databases.js'
 import { secretWatch } from './security/suite-scan.js'
 
 interface Teardown { teardown (fn: () => unknown): void, fail?: (message: string) => unknown }
@@ -77,6 +78,10 @@ export interface TestAppOptions {
   wrapStore?: (store: Store) => Store
   depClientOptions?: Partial<DepClientOptions>
   onRoute?: (route: RouteOptions) => void
+  /** The database to run on; default DEPGATE_TEST_DATABASE's (test/security/ runs its battery on each). */
+  dialect?: TestDialect
+  /** The whole-list idle timers, to drive by hand. */
+  streamTimers?: StreamLimitsOptions['timers']
 }
 
 export interface TestApp {
@@ -104,7 +109,7 @@ export async function buildTestApp (t: Teardown, opts: TestAppOptions = {}): Pro
     DEPGATE_INVENTORY: 'false',
     ...opts.env
   })
-  const dialect = testDialectFromEnv()
+  const dialect = opts.dialect ?? testDialectFromEnv()
   const real = await openTestStore(t, dialect, dialect === 'sqlite' ? { database: { dataDir } } : {})
   // Every key pair the app generates is staged here first: the secret scan watches its private part.
   const privateKeys: Array<[string, string]> = []
@@ -139,6 +144,7 @@ export async function buildTestApp (t: Teardown, opts: TestAppOptions = {}): Pro
     depClientOptions: { retry: { retries: 0 }, ...opts.depClientOptions },
     // Quick retries and long-poll re-reads keep inventory tests short.
     inventory: { retryBaseMs: 100, pollMs: 100 },
+    ...(opts.streamTimers === undefined ? {} : { streamLimits: { timers: opts.streamTimers } }),
     ...(sim === undefined ? {} : { defaultServer: { token: DEPSIM_CREDENTIALS, baseUrl: sim.url } }),
     onRoute: (route) => {
       opts.onRoute?.(route)

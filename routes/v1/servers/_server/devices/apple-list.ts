@@ -10,16 +10,22 @@ import { collectDevices, NDJSON_CONTENT_TYPE, ndjsonDevices, wantsNdjson, type S
 import { httpProblem, toProblem } from '../../../../../src/problems.js'
 import { mapError } from '../../../../../plugins/app/error-mapping.js'
 import { mappingContext } from '../../../../../plugins/app/errors.js'
+import type { StreamLimits } from '../../../../../plugins/app/stream-limits.js'
 
-export async function appleList (request: FastifyRequest, reply: FastifyReply, client: DepClient, match: DevicePredicate | undefined) {
+export async function appleList (request: FastifyRequest, reply: FastifyReply, client: DepClient, match: DevicePredicate | undefined, limits: StreamLimits) {
+  limits.admit(request, reply)
   const aborter = new AbortController()
   reply.raw.once('close', () => { if (!reply.raw.writableFinished) aborter.abort() })
   const pages: AsyncIterator<StreamPage> = client.drainFetch({ signal: aborter.signal })[Symbol.asyncIterator]()
   try {
     // The first page is awaited here in both modes: a failure this early is answered as a normal problem with its status.
     const first = await pages.next()
-    if (!wantsNdjson(request.headers.accept)) return await collectDevices(first, pages, match)
-    return reply.type(NDJSON_CONTENT_TYPE).header('cache-control', 'no-store').send(Readable.from(ndjsonDevices({
+    if (!wantsNdjson(request.headers.accept)) {
+      const list = await collectDevices(first, pages, match)
+      limits.watchTail(reply)
+      return list
+    }
+    return reply.type(NDJSON_CONTENT_TYPE).header('cache-control', 'no-store').send(Readable.from(limits.watch(reply, ndjsonDevices({
       first,
       rest: pages,
       match,
@@ -30,7 +36,7 @@ export async function appleList (request: FastifyRequest, reply: FastifyReply, c
         request.problemCode = problem.code
         return toProblem(problem, request.url, request.id)
       }
-    })))
+    })), { highWaterMark: 1 }))
   } catch (err) {
     // A caller that hung up aborted the drain: say so (logged as a refusal, not as a depgate failure).
     if (aborter.signal.aborted) throw httpProblem(499, 'CLIENT_CLOSED_REQUEST', 'The caller closed the connection before the device list was complete.', { cause: err })

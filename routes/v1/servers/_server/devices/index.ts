@@ -46,10 +46,10 @@ const plugin: FastifyPluginAsyncZod = async (fastify) => {
     // Mirror answers are text (stored JSON) or streams, which the untyped reply carries past the serializer.
     const raw: FastifyReply = reply
     if (useMirror({ enabled, server, source: query.source, needsMirror: mirrorOnly.length > 0 }, state)) {
-      return await mirrorList(fastify.store.inventory, request, raw, server, query, state)
+      return await mirrorList(fastify.store.inventory, fastify.streamLimits, request, raw, server, query, state)
     }
     appleHeaders(raw)
-    return await appleList(request, raw, client, deviceFilter(query))
+    return await appleList(request, raw, client, deviceFilter(query), fastify.streamLimits)
   })
 }
 

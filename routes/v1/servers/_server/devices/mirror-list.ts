@@ -14,6 +14,7 @@ import { firstBatchRead, jsonList, ndjsonList, pageJson } from '../../../../../s
 import type { InventoryReads, MirrorState, RemovedFilter, SortKey, SortOrder } from '../../../../../src/store/inventory-reads.js'
 import { toProblem } from '../../../../../src/problems.js'
 import { mapError } from '../../../../../plugins/app/error-mapping.js'
+import type { StreamLimits } from '../../../../../plugins/app/stream-limits.js'
 import { mappingContext } from '../../../../../plugins/app/errors.js'
 
 export type MirrorListQuery = DeviceListQuery & {
@@ -26,7 +27,7 @@ export type MirrorListQuery = DeviceListQuery & {
 
 const JSON_TYPE = 'application/json; charset=utf-8'
 
-export async function mirrorList (reads: InventoryReads, request: FastifyRequest, reply: FastifyReply, server: string, query: MirrorListQuery, state: MirrorState): Promise<FastifyReply> {
+export async function mirrorList (reads: InventoryReads, limits: StreamLimits, request: FastifyRequest, reply: FastifyReply, server: string, query: MirrorListQuery, state: MirrorState): Promise<FastifyReply> {
   const scope: PageScope = { server, filters: filterLists(query), sort: query.sort ?? 'serial_number', order: query.order ?? 'asc', removed: query.removed ?? 'exclude' }
   const tail = { synced_at: state.last_success_at, last_seq: state.last_seq }
   mirrorHeaders(reply, state)
@@ -37,6 +38,8 @@ export async function mirrorList (reads: InventoryReads, request: FastifyRequest
     // A string with a JSON type is sent as is: the records are already JSON.
     return reply.type(JSON_TYPE).send(pageJson(page.devices, token, tail))
   }
+  // The caller's slot is taken before the snapshot (or reader) is: a refused list costs nothing.
+  limits.admit(request, reply)
   const batches = await firstBatchRead(reads.streamDevices(server, scope))
   const ndjson = wantsNdjson(request.headers.accept)
   const opts = {
@@ -50,5 +53,6 @@ export async function mirrorList (reads: InventoryReads, request: FastifyRequest
     }
   }
   return reply.type(ndjson ? NDJSON_CONTENT_TYPE : JSON_TYPE).header('cache-control', 'no-store')
-    .send(Readable.from(ndjson ? ndjsonList(opts) : jsonList(opts)))
+    // One chunk buffered ahead of the response at most: a stalled reader holds no more than that and the socket's.
+    .send(Readable.from(limits.watch(reply, ndjson ? ndjsonList(opts) : jsonList(opts)), { highWaterMark: 1 }))
 }
