@@ -1,10 +1,10 @@
 /**
- * API shapes of the device mirror's reads (#4): the list's paging and sorting parameters, the
+ * API shapes of the device mirror's reads: the list's paging and sorting parameters, the
  * mirror's list, summary and change feed. Devices keep Apple's field names; the mirror adds only
  * `removed_at`, on devices Apple no longer shows (listed with `removed=include|only`).
  */
 import { z } from 'zod'
-import { SORT_KEYS } from '../store/inventory-reads.js'
+import { SORT_KEYS } from '../store/mirror-reads.js'
 import { deviceSchema } from './devices.js'
 
 const iso = (description: string) => z.string().describe(`${description} (ISO-8601, UTC)`)

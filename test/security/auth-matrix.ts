@@ -3,7 +3,8 @@
  */
 import type { RouteOptions } from 'fastify'
 import type { Test } from 'tap'
-import { generateApiKey, type Scope } from '../../src/api-keys.js'
+import { generateApiKey } from '../../src/api-key-secrets.js'
+import type { Scope } from '../../src/scopes.js'
 import type { TestDialect } from '../databases.js'
 import { buildTestApp } from '../helper.js'
 

@@ -6,7 +6,7 @@
  */
 import type { AddressInfo } from 'node:net'
 import type { Test } from 'tap'
-import { generateApiKey } from '../../src/api-keys.js'
+import { generateApiKey } from '../../src/api-key-secrets.js'
 import type { Store } from '../../src/store/index.js'
 import type { TestDialect } from '../databases.js'
 import { buildTestApp } from '../helper.js'

@@ -38,7 +38,7 @@ export async function stalledReaders (t: Test, dialect: TestDialect): Promise<vo
     dialect,
     simulator: { devices: FLEET },
     streamTimers: clock.timers,
-    env: { DEPGATE_INVENTORY: 'true', DEPGATE_STREAM_IDLE_TIMEOUT: '1' }
+    env: { DEPGATE_MIRROR: 'true', DEPGATE_STREAM_IDLE_TIMEOUT: '1' }
   })
   await untilReady(h.app)
   await h.app.listen({ port: 0, host: '127.0.0.1' })

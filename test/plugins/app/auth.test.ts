@@ -4,7 +4,7 @@ import { createAuthPlugin, TOUCH_INTERVAL_MS } from '../../../plugins/app/auth.j
 import { createErrorsPlugin } from '../../../plugins/app/errors.js'
 import { createStorePlugin } from '../../../plugins/app/store.js'
 import { createConfigPlugin } from '../../../plugins/app/config.js'
-import { generateApiKey } from '../../../src/api-keys.js'
+import { generateApiKey } from '../../../src/api-key-secrets.js'
 import { loadConfig } from '../../../src/config.js'
 import { createStore } from '../../../src/store/index.js'
 import { tempDir } from '../../helper.js'

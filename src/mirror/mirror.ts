@@ -1,0 +1,230 @@
+/**
+ * The mirror of every configured server on this replica: one ServerSyncer per server (the
+ * lease decides which replica syncs), a reconcile loop that follows servers being added and
+ * deleted (also by other replicas or the CLI), statuses for the API and metrics, sync requests,
+ * and the wake-ups behind the change feed's long poll.
+ */
+import { EventEmitter } from 'node:events'
+import { hostname } from 'node:os'
+import { randomUUID } from 'node:crypto'
+import type { DepClient } from '../dep/index.js'
+import type { MirrorRepository, MirrorStateRow } from '../store/index.js'
+import { DEFAULT_FEED_RETENTION_MS, ServerSyncer, type ServerSyncerOptions, type SyncLogger } from './server-syncer.js'
+
+export interface MirrorStatus {
+  enabled: boolean
+  /** The first full fetch completed: reads come from the mirror. */
+  ready: boolean
+  phase: 'fetch' | 'sync' | null
+  device_count: number
+  last_seq: number
+  ready_at: string | null
+  last_success_at: string | null
+  last_attempt_at: string | null
+  last_error: { code: string, message: string, at: string } | null
+  cursor_age_seconds: number | null
+  /** Seconds since the last successful sync. */
+  lag_seconds: number | null
+  /** This replica holds the server's sync lease. */
+  leader: boolean
+  /** A run is in progress on this replica. */
+  syncing: boolean
+  sync_requested_at: string | null
+}
+
+export interface ServerSource {
+  names (): string[]
+  client (name: string): DepClient
+  /** Re-reads the server list (another replica or the CLI may have changed it). */
+  reload (): Promise<void>
+}
+
+export interface MirrorOptions {
+  repo: MirrorRepository
+  servers: ServerSource
+  enabled: boolean
+  intervalMs: number
+  leaseMs: number
+  pageSize?: number
+  /** How long the change feed keeps a removal (default DEFAULT_FEED_RETENTION_MS). */
+  feedRetentionMs?: number
+  log: SyncLogger
+  /** First retry delay after a failed sync. */
+  retryBaseMs: number
+  /** How often a long poll (or a wait for another replica's run) re-reads the state. */
+  pollMs: number
+  onRun?: ServerSyncerOptions['onRun']
+  describeError: ServerSyncerOptions['describeError']
+}
+
+const secondsSince = (iso: string | null, now: number): number | null => iso === null ? null : Math.max(0, Math.round((now - Date.parse(iso)) / 1000))
+
+export class Mirror {
+  readonly enabled: boolean
+  /** Identifies this replica in the lease. */
+  readonly owner = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`
+  private readonly o: MirrorOptions
+  private readonly now = Date.now
+  private readonly syncers = new Map<string, ServerSyncer>()
+  private readonly pages = new EventEmitter().setMaxListeners(0)
+  private timer: NodeJS.Timeout | undefined
+  private reconciling: Promise<void> | undefined
+  private stopped = false
+  /** Ends every pending long poll at stop, so a waiting client never holds up a shutdown. */
+  private readonly closing = new AbortController()
+  /** The server list at the last purge: deleted servers are purged when it changes (a purge scans the mirror). */
+  private purgedFor: string | undefined
+
+  constructor (o: MirrorOptions) {
+    this.o = o
+    this.enabled = o.enabled
+  }
+
+  /** Starts a syncer per server, then follows the server list every third of a lease. */
+  async start (): Promise<void> {
+    if (!this.enabled) return
+    await this.reconcile()
+  }
+
+  async stop (): Promise<void> {
+    this.stopped = true
+    this.closing.abort()
+    clearTimeout(this.timer)
+    await this.reconciling
+    await Promise.all([...this.syncers.values()].map(async (s) => await s.stop()))
+    this.syncers.clear()
+  }
+
+  async status (server: string): Promise<MirrorStatus> {
+    return this.toStatus(server, await this.o.repo.getState(server))
+  }
+
+  async statuses (): Promise<Record<string, MirrorStatus>> {
+    const states = new Map((await this.o.repo.listStates()).map((s) => [s.server, s]))
+    const out: Record<string, MirrorStatus> = {}
+    for (const name of this.o.servers.names()) out[name] = this.toStatus(name, states.get(name))
+    return out
+  }
+
+  /** Records the request for whichever replica leads; waits for the run when asked (here, or by polling the state). */
+  async requestSync (server: string, opts: { full?: boolean, wait?: boolean, timeoutMs?: number } = {}): Promise<MirrorStatus> {
+    await this.o.repo.requestSync(server, opts.full === true)
+    const syncer = this.syncers.get(server)
+    const run = syncer?.trigger()
+    if (opts.wait === true) {
+      if (run !== undefined && syncer?.leader === true) await run
+      else await this.untilServed(server, opts.timeoutMs ?? 60_000)
+    }
+    return await this.status(server)
+  }
+
+  /** True as soon as the server's change feed holds a change after `since`; false at the timeout or on abort. */
+  async waitForChange (server: string, since: number, timeoutMs: number, signal?: AbortSignal): Promise<boolean> {
+    // Below the feed's floor (since=0 on a server added again, or a since from its dropped feed)
+    // the first change to come is the floor's next number, not since's.
+    const passed = async (): Promise<boolean> => {
+      const state = await this.o.repo.getState(server)
+      return state !== undefined && state.last_seq > Math.max(since, state.feed_floor)
+    }
+    if (await passed()) return true
+    // The caller's signal (a client hanging up) or this replica closing ends the wait.
+    const stop = AbortSignal.any(signal === undefined ? [this.closing.signal] : [signal, this.closing.signal])
+    return await new Promise<boolean>((resolve) => {
+      // Idempotent: a check may still resolve after the timeout or an abort has finished the wait.
+      const finish = (value: boolean): void => {
+        clearTimeout(timeout)
+        clearInterval(poll)
+        this.pages.off(server, check)
+        stop.removeEventListener('abort', abort)
+        resolve(value)
+      }
+      const check = (): void => { passed().then((yes) => { if (yes) finish(true) }, () => {}) }
+      const abort = (): void => finish(false)
+      this.pages.on(server, check)
+      // Another replica's pages raise no local event: its writes are seen by polling.
+      const poll = setInterval(check, this.o.pollMs)
+      const timeout = setTimeout(abort, timeoutMs)
+      stop.addEventListener('abort', abort)
+      // Aborted while the first check was reading the database: an abort event will not come again.
+      if (stop.aborted) abort()
+    })
+  }
+
+  private async untilServed (server: string, timeoutMs: number): Promise<void> {
+    const deadline = this.now() + timeoutMs
+    while ((await this.status(server)).sync_requested_at !== null && this.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, this.o.pollMs))
+    }
+  }
+
+  private toStatus (server: string, state: MirrorStateRow | undefined): MirrorStatus {
+    const now = this.now()
+    const syncer = this.syncers.get(server)
+    return {
+      enabled: this.enabled,
+      ready: state?.ready_at != null,
+      phase: state === undefined || state.generation === 0 ? null : state.phase as 'fetch' | 'sync',
+      device_count: state?.device_count ?? 0,
+      last_seq: state?.last_seq ?? 0,
+      ready_at: state?.ready_at ?? null,
+      last_success_at: state?.last_success_at ?? null,
+      last_attempt_at: state?.last_attempt_at ?? null,
+      last_error: state?.last_error_code == null ? null : { code: state.last_error_code, message: String(state.last_error_message), at: String(state.last_error_at) },
+      cursor_age_seconds: secondsSince(state?.cursor_at ?? null, now),
+      lag_seconds: secondsSince(state?.last_success_at ?? null, now),
+      leader: syncer?.leader ?? false,
+      syncing: syncer?.syncing ?? false,
+      sync_requested_at: state?.requested_at ?? null
+    }
+  }
+
+  private async reconcile (): Promise<void> {
+    const run = (async () => {
+      try {
+        await this.o.servers.reload()
+        const names = new Set(this.o.servers.names())
+        for (const name of names) {
+          if (this.syncers.has(name) || this.stopped) continue
+          const syncer = new ServerSyncer({
+            server: name,
+            owner: this.owner,
+            repo: this.o.repo,
+            client: () => this.o.servers.client(name),
+            intervalMs: this.o.intervalMs,
+            leaseMs: this.o.leaseMs,
+            pageSize: this.o.pageSize,
+            feedRetentionMs: this.o.feedRetentionMs ?? DEFAULT_FEED_RETENTION_MS,
+            retryBaseMs: this.o.retryBaseMs,
+            log: this.o.log,
+            now: this.now,
+            onPage: (server) => this.pages.emit(server),
+            onRun: this.o.onRun,
+            describeError: this.o.describeError
+          })
+          this.syncers.set(name, syncer)
+          syncer.start()
+        }
+        for (const [name, syncer] of this.syncers) {
+          if (names.has(name)) continue
+          this.syncers.delete(name)
+          await syncer.stop()
+        }
+        // A deleted server's mirror goes with it (whichever replica deleted it, even while this one
+        // was down): at start, and whenever the list changed.
+        const list = [...names].sort().join('\0')
+        if (list !== this.purgedFor) {
+          await this.o.repo.purgeOrphans()
+          this.purgedFor = list
+        }
+      } catch (err) {
+        if (!this.stopped) this.o.log.warn({ err }, 'inventory: could not reload the server list')
+      }
+    })()
+    this.reconciling = run
+    await run
+    if (!this.stopped) {
+      this.timer = setTimeout(() => { this.reconcile().catch(() => {}) }, this.o.leaseMs / 3)
+      this.timer.unref()
+    }
+  }
+}

@@ -1,0 +1,293 @@
+/**
+ * The write side of the device mirror. Every write is fenced: it runs in a transaction that first
+ * touches the lease row *only if this owner still holds it* (on PostgreSQL that row lock also
+ * serialises writers), and a page is applied only if the stored cursor and phase are still the
+ * ones its request was sent from. So a replica that lost the lease (paused, partitioned) can never
+ * write over its successor, nor apply a page fetched from a cursor that has moved on since. A
+ * page's devices, its change-log entries and the cursor that ends it commit together: a crash
+ * loses or repeats nothing.
+ *
+ * Dropping a deleted server's mirror keeps its state row as a tombstone: mirror-drop.ts.
+ * Compacting the change log, fenced the same way: feed-compaction.ts.
+ */
+import type { Kysely, Selectable, Transaction } from 'kysely'
+import { diffPage, filterFields, type DeviceRecord, type ExistingDevice, type PlannedChange } from './mirror-diff.js'
+import type { Database, MirrorDevicesTable, MirrorStateTable } from './schema.js'
+import { dropMirrors } from './mirror-drop.js'
+import { compactFeed, type CompactionResult } from './feed-compaction.js'
+
+export type { DeviceRecord } from './mirror-diff.js'
+export type { CompactionResult } from './feed-compaction.js'
+export type MirrorStateRow = Selectable<MirrorStateTable>
+export type SyncPhase = 'fetch' | 'sync'
+
+/** Thrown by a fenced write when another replica holds the lease now. */
+export class LeaseLostError extends Error {
+  constructor (server: string) {
+    super(`the sync lease for "${server}" is held by another replica`)
+    this.name = 'LeaseLostError'
+  }
+}
+
+export interface PageInput {
+  phase: SyncPhase
+  /** The cursor the page was requested with (null: the start of a fetch): it must still be the stored one. */
+  sentCursor: string | null
+  devices: readonly DeviceRecord[]
+  cursor: string
+  moreToFollow: boolean
+}
+
+export interface ApplyResult {
+  added: number
+  modified: number
+  removed: number
+  lastSeq: number
+  /** The page ended a full fetch: unseen devices were marked removed, the phase is now sync. */
+  fetchCompleted: boolean
+}
+
+export interface MirrorWrites {
+  /** The server's state row; for a deleted server, its tombstone (see above) once the mirror was dropped. */
+  getState (server: string): Promise<MirrorStateRow | undefined>
+  /** The states of the servers in the servers table (never a deleted server's tombstone). */
+  listStates (): Promise<MirrorStateRow[]>
+  /** Takes or renews the server's lease when it is free, ours or expired. */
+  acquireLease (server: string, owner: string, ttlMs: number): Promise<boolean>
+  /** Extends the lease only while this owner still holds it (never takes it back). */
+  renewLease (server: string, owner: string, ttlMs: number): Promise<boolean>
+  /** Gives the lease up (graceful shutdown) so another replica need not wait for it to expire. */
+  releaseLease (server: string, owner: string): Promise<void>
+  /** Starts a full fetch: a new generation, no cursor. */
+  startFullFetch (server: string, owner: string): Promise<void>
+  applyPage (server: string, owner: string, page: PageInput): Promise<ApplyResult>
+  /** Ends a fetch without a page (Apple answered EXHAUSTED_CURSOR to `sentCursor`): sweep, then sync from the stored cursor. */
+  completeFetch (server: string, owner: string, sentCursor: string | null): Promise<ApplyResult>
+  recordAttempt (server: string, owner: string): Promise<void>
+  recordSuccess (server: string, owner: string): Promise<void>
+  recordError (server: string, owner: string, error: { code: string, message: string }): Promise<void>
+  /** Asks the leader (whichever replica it is) for a sync; `full` is sticky until a full fetch starts. */
+  requestSync (server: string, full: boolean): Promise<void>
+  /** Clears a request the leader has served, unless a newer one arrived meanwhile. */
+  clearRequest (server: string, owner: string, requestedAt: string): Promise<void>
+  /**
+   * Deletes superseded changes, and removals older than `retentionMs` below every change that
+   * stays (raising the feed's floor), in windows of at most `batch` changes (feed-compaction.ts).
+   */
+  compactFeed (server: string, owner: string, retentionMs: number, batch?: number): Promise<CompactionResult>
+  /** Drops a server's mirror (devices, change log), leaving its state row as a tombstone. */
+  purge (server: string): Promise<void>
+  /** Drops the mirror of every server no longer in the servers table (deleted by any replica or the CLI). */
+  purgeOrphans (): Promise<void>
+}
+
+/** Rows per multi-row statement: well under SQLite's and PostgreSQL's bound-parameter limits. */
+const BATCH = 400
+
+const chunks = <T>(items: readonly T[], size = BATCH): T[][] => {
+  const out: T[][] = []
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size))
+  return out
+}
+
+export function createMirrorWrites (db: Kysely<Database>, now: () => Date): MirrorWrites {
+  const iso = (offsetMs = 0): string => new Date(now().getTime() + offsetMs).toISOString()
+
+  async function ensureState (server: string): Promise<void> {
+    await db.insertInto('inventory_state')
+      .values({ server, phase: 'fetch', generation: 0, last_seq: 0, device_count: 0, requested_full: 0 })
+      .onConflict((oc) => oc.column('server').doNothing())
+      .execute()
+  }
+
+  /** Locks the lease row if this owner holds it and returns the state row, or throws LeaseLostError. */
+  async function fence (trx: Transaction<Database>, server: string, owner: string): Promise<MirrorStateRow> {
+    const renewed = await trx.updateTable('inventory_state')
+      .set({ lease_owner: owner })
+      .where('server', '=', server).where('lease_owner', '=', owner)
+      .executeTakeFirst()
+    if (renewed.numUpdatedRows === 0n) throw new LeaseLostError(server)
+    return await trx.selectFrom('inventory_state').selectAll().where('server', '=', server).executeTakeFirstOrThrow()
+  }
+
+  async function fenced<T> (server: string, owner: string, fn: (trx: Transaction<Database>, state: MirrorStateRow) => Promise<T>): Promise<T> {
+    return await db.transaction().execute(async (trx) => await fn(trx, await fence(trx, server, owner)))
+  }
+
+  async function existingRows (trx: Transaction<Database>, server: string, serials: string[]): Promise<Map<string, ExistingDevice>> {
+    const found = new Map<string, ExistingDevice>()
+    for (const batch of chunks(serials)) {
+      const rows = await trx.selectFrom('inventory_devices')
+        .select(['serial_number', 'record', 'removed_at', 'op_date'])
+        .where('server', '=', server).where('serial_number', 'in', batch)
+        .execute()
+      for (const row of rows) found.set(row.serial_number, row)
+    }
+    return found
+  }
+
+  async function writeChanges (trx: Transaction<Database>, server: string, changes: PlannedChange[], firstSeq: number, generation: number, at: string): Promise<void> {
+    const rows: MirrorDevicesTable[] = changes.map((c, i) => ({
+      server,
+      serial_number: c.serial,
+      model: c.fields.model,
+      os: c.fields.os,
+      device_family: c.fields.device_family,
+      profile_status: c.fields.profile_status,
+      profile_uuid: c.fields.profile_uuid,
+      device_assigned_date: c.fields.device_assigned_date,
+      record: c.record,
+      first_seen_at: at,
+      last_changed_at: at,
+      removed_at: c.op === 'removed' ? at : null,
+      op_date: c.opDate,
+      generation,
+      seq: firstSeq + i
+    }))
+    for (const batch of chunks(rows)) {
+      await trx.insertInto('inventory_devices').values(batch)
+        .onConflict((oc) => oc.columns(['server', 'serial_number']).doUpdateSet((eb) => ({
+          model: eb.ref('excluded.model'),
+          os: eb.ref('excluded.os'),
+          device_family: eb.ref('excluded.device_family'),
+          profile_status: eb.ref('excluded.profile_status'),
+          profile_uuid: eb.ref('excluded.profile_uuid'),
+          device_assigned_date: eb.ref('excluded.device_assigned_date'),
+          record: eb.ref('excluded.record'),
+          last_changed_at: eb.ref('excluded.last_changed_at'),
+          removed_at: eb.ref('excluded.removed_at'),
+          op_date: eb.ref('excluded.op_date'),
+          generation: eb.ref('excluded.generation'),
+          seq: eb.ref('excluded.seq')
+        })))
+        .execute()
+    }
+    const log = changes.map((c, i) => ({ server, seq: firstSeq + i, serial_number: c.serial, op: c.op, at, record: c.record }))
+    for (const batch of chunks(log)) await trx.insertInto('inventory_changes').values(batch).execute()
+  }
+
+  /** Marks every present device the current fetch did not see as removed (end of a full fetch). */
+  async function sweep (trx: Transaction<Database>, server: string, state: MirrorStateRow, at: string): Promise<PlannedChange[]> {
+    const unseen = await trx.selectFrom('inventory_devices')
+      .select(['serial_number', 'record', 'removed_at', 'op_date'])
+      .where('server', '=', server).where('removed_at', 'is', null).where('generation', '<', state.generation)
+      .orderBy('serial_number')
+      .execute()
+    return unseen.map((row) => ({ serial: row.serial_number, op: 'removed', record: row.record, opDate: row.op_date, fields: fieldsOf(row.record) }))
+  }
+
+  async function apply (trx: Transaction<Database>, server: string, state: MirrorStateRow, page: PageInput | undefined, sentCursor: string | null): Promise<ApplyResult> {
+    // A page from a cursor that is no longer the stored one is stale (another replica moved on).
+    if (state.cursor !== sentCursor || (page !== undefined && state.phase !== page.phase)) throw new LeaseLostError(server)
+    const at = iso()
+    let changes: PlannedChange[] = []
+    if (page !== undefined && page.devices.length > 0) {
+      const serials = [...new Set(page.devices.map((d) => d.serial_number))]
+      const plan = diffPage(page.phase, page.devices, await existingRows(trx, server, serials))
+      changes = plan.changes
+      // Devices a fetch saw unchanged still belong to this generation (the sweep must spare them).
+      if (page.phase === 'fetch') {
+        for (const batch of chunks(plan.unchanged)) {
+          await trx.updateTable('inventory_devices').set({ generation: state.generation })
+            .where('server', '=', server).where('serial_number', 'in', batch).execute()
+        }
+      }
+    }
+    const fetchCompleted = state.phase === 'fetch' && (page === undefined || (page.phase === 'fetch' && !page.moreToFollow))
+    if (fetchCompleted) {
+      const seen = new Set(changes.map((c) => c.serial))
+      changes.push(...(await sweep(trx, server, state, at)).filter((c) => !seen.has(c.serial)))
+    }
+    await writeChanges(trx, server, changes, state.last_seq + 1, state.generation, at)
+    const count = (op: PlannedChange['op']): number => changes.filter((c) => c.op === op).length
+    const result: ApplyResult = { added: count('added'), modified: count('modified'), removed: count('removed'), lastSeq: state.last_seq + changes.length, fetchCompleted }
+    await trx.updateTable('inventory_state').set({
+      ...(page === undefined ? {} : { cursor: page.cursor, cursor_at: at }),
+      last_seq: result.lastSeq,
+      device_count: state.device_count + result.added - result.removed,
+      ...(fetchCompleted ? { phase: 'sync', last_fetch_at: at, ready_at: state.ready_at ?? at } : {})
+    }).where('server', '=', server).execute()
+    return result
+  }
+
+  return {
+    async getState (server) {
+      return await db.selectFrom('inventory_state').selectAll().where('server', '=', server).executeTakeFirst()
+    },
+    async listStates () {
+      return await db.selectFrom('inventory_state').selectAll()
+        .where('server', 'in', db.selectFrom('servers').select('name'))
+        .orderBy('server').execute()
+    },
+    async acquireLease (server, owner, ttlMs) {
+      await ensureState(server)
+      const at = iso()
+      const taken = await db.updateTable('inventory_state')
+        .set({ lease_owner: owner, lease_expires_at: iso(ttlMs) })
+        .where('server', '=', server)
+        .where((eb) => eb.or([eb('lease_owner', 'is', null), eb('lease_owner', '=', owner), eb('lease_expires_at', '<', at)]))
+        .executeTakeFirst()
+      return taken.numUpdatedRows > 0n
+    },
+    async renewLease (server, owner, ttlMs) {
+      const renewed = await db.updateTable('inventory_state').set({ lease_expires_at: iso(ttlMs) })
+        .where('server', '=', server).where('lease_owner', '=', owner).executeTakeFirst()
+      return renewed.numUpdatedRows > 0n
+    },
+    async releaseLease (server, owner) {
+      await db.updateTable('inventory_state').set({ lease_owner: null, lease_expires_at: null })
+        .where('server', '=', server).where('lease_owner', '=', owner).execute()
+    },
+    async startFullFetch (server, owner) {
+      await fenced(server, owner, async (trx, state) => {
+        await trx.updateTable('inventory_state')
+          // A full fetch starting serves any request for one: a plain request arriving during it must not make the next run full again.
+          .set({ phase: 'fetch', cursor: null, cursor_at: null, generation: state.generation + 1, fetch_started_at: iso(), requested_full: 0 })
+          .where('server', '=', server).execute()
+      })
+    },
+    async applyPage (server, owner, page) {
+      return await fenced(server, owner, async (trx, state) => await apply(trx, server, state, page, page.sentCursor))
+    },
+    async completeFetch (server, owner, sentCursor) {
+      return await fenced(server, owner, async (trx, state) => await apply(trx, server, state, undefined, sentCursor))
+    },
+    async recordAttempt (server, owner) {
+      await db.updateTable('inventory_state').set({ last_attempt_at: iso() })
+        .where('server', '=', server).where('lease_owner', '=', owner).execute()
+    },
+    async recordSuccess (server, owner) {
+      await db.updateTable('inventory_state').set({ last_success_at: iso(), last_error_code: null, last_error_message: null, last_error_at: null })
+        .where('server', '=', server).where('lease_owner', '=', owner).execute()
+    },
+    async recordError (server, owner, error) {
+      await db.updateTable('inventory_state').set({ last_error_code: error.code, last_error_message: error.message, last_error_at: iso() })
+        .where('server', '=', server).where('lease_owner', '=', owner).execute()
+    },
+    async requestSync (server, full) {
+      await ensureState(server)
+      await db.updateTable('inventory_state')
+        .set((eb) => ({ requested_at: iso(), requested_full: full ? 1 : eb.ref('requested_full') }))
+        .where('server', '=', server).execute()
+    },
+    async clearRequest (server, owner, requestedAt) {
+      await db.updateTable('inventory_state').set({ requested_at: null, requested_full: 0 })
+        .where('server', '=', server).where('lease_owner', '=', owner).where('requested_at', '=', requestedAt).execute()
+    },
+    async compactFeed (server, owner, retentionMs, batch) {
+      return await compactFeed(async (fn) => await fenced(server, owner, fn), server, { removedBefore: iso(-retentionMs), batch })
+    },
+    async purge (server) {
+      await db.transaction().execute(async (trx) => { await dropMirrors(trx, [server]) })
+    },
+    async purgeOrphans () {
+      // Against the servers table itself, in one transaction: no window in which a server another
+      // replica just added could look deleted.
+      await db.transaction().execute(async (trx) => { await dropMirrors(trx, trx.selectFrom('servers').select('name')) })
+    }
+  }
+}
+
+function fieldsOf (record: string): PlannedChange['fields'] {
+  return filterFields(JSON.parse(record) as Record<string, unknown>)
+}
