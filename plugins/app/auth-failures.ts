@@ -18,7 +18,8 @@ export interface AuthFailuresOptions {
   max: number
   windowMs?: number
   maxBuckets?: number
-  now?: () => number
+  /** The auth plugin's clock (Date.now unless a test drives it). */
+  now: () => number
 }
 
 export interface AuthFailures {
@@ -31,7 +32,7 @@ export interface AuthFailures {
 export function createAuthFailures (opts: AuthFailuresOptions): AuthFailures {
   const windowMs = opts.windowMs ?? WINDOW_MS
   const maxBuckets = opts.maxBuckets ?? MAX_BUCKETS
-  const now = opts.now ?? Date.now
+  const now = opts.now
   // Insertion order is window-start order: the first entry is the one that ends first.
   const windows = new Map<string, Window>()
 
@@ -59,7 +60,7 @@ export function createAuthFailures (opts: AuthFailuresOptions): AuthFailures {
       const seconds = spent(`ip:${address}`, t) ?? (keyId === undefined ? undefined : spent(`key:${keyId}`, t))
       if (seconds === undefined) return undefined
       return httpProblem(429, 'TOO_MANY_AUTH_FAILURES',
-        `Too many failed authentications from this address or for this key (limit ${opts.max} a minute, DEPGATE_AUTH_FAILURE_LIMIT). Retry after ${seconds} s with a valid key.`,
+        `Too many failed authentications from this address or for this key (limit ${opts.max} in ${windowMs / 1000} s, DEPGATE_AUTH_FAILURE_LIMIT). Retry after ${seconds} s with a valid key.`,
         { retryAfterSeconds: seconds })
     },
     failed (address, keyId) {

@@ -66,7 +66,7 @@ export function createStreamLimitsPlugin (opts: StreamLimitsOptions = {}) {
     const limits: StreamLimits = {
       admit (request, reply) {
         // Whole lists need a key; the address only stands in should a public route ever stream one.
-        const caller = request.auth?.keyId ?? /* c8 ignore next */ `ip:${request.ip}`
+        const caller = request.auth?.keyId ?? `ip:${request.ip}`
         const held = open.get(caller) ?? 0
         if (held >= streamsPerKey) {
           throw httpProblem(429, 'TOO_MANY_STREAMS',
