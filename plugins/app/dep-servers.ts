@@ -8,7 +8,7 @@ import fp from 'fastify-plugin'
 import { secureStore } from '../../src/bootstrap.js'
 import { DepClient, DepError, type DepClientOptions } from '../../src/dep/index.js'
 import type { ServerToken } from '../../src/dep/token.js'
-import type { ServerRecord } from '../../src/store/index.js'
+import type { AuditEntryInput, ServerAudit, ServerRecord } from '../../src/store/index.js'
 import type { AccountIdentity } from '../../src/store/servers.js'
 import { certificateFingerprint, generateServerKeyPair } from '../../src/tokens/keypair.js'
 import { tokenFingerprint } from '../../src/tokens/server-token.js'
@@ -40,16 +40,17 @@ export interface DepServerRegistry {
   get (name: string): DepServer
   has (name: string): boolean
   list (): DepServerInfo[]
-  put (name: string, input: { token: ServerToken, baseUrl?: string }): Promise<{ server: DepServerInfo, created: boolean }>
-  delete (name: string): Promise<boolean>
+  /** `audit`: the row written in the transaction of the change (see plugins/app/audit.ts). */
+  put (name: string, input: { token: ServerToken, baseUrl?: string, audit?: ServerAudit }): Promise<{ server: DepServerInfo, created: boolean }>
+  delete (name: string, audit?: AuditEntryInput): Promise<boolean>
   /** Re-reads the store (another replica or the CLI may have changed it). */
   reload (): Promise<void>
   /** Makes and stages a new key pair for the server (which need not exist yet); the current pair keeps working. */
-  stageCertificate (name: string): Promise<StagedCertificate>
+  stageCertificate (name: string, audit?: AuditEntryInput): Promise<StagedCertificate>
   /** The staged certificate, else the current one, else undefined. */
   currentCertificate (name: string): Promise<StagedCertificate | undefined>
   /** Decrypts an uploaded .p7m with the server's keys, checks and stores the token; throws TokenError / TokenImportError. Nothing is stored on failure. */
-  importP7m (name: string, p7m: Buffer, opts?: ImportTokenOptions): Promise<{ server: DepServerInfo, created: boolean, key: 'staged' | 'current' }>
+  importP7m (name: string, p7m: Buffer, opts?: ImportTokenOptions & { audit?: ServerAudit }): Promise<{ server: DepServerInfo, created: boolean, key: 'staged' | 'current' }>
   /** Subscribes to token events; returns the unsubscribe function. */
   onTokenEvent (listener: (e: TokenEvent) => void): () => void
   emitTokenEvent (type: TokenEventType, name: string, extra?: Partial<TokenEvent>): void
@@ -205,8 +206,8 @@ export function createDepServersPlugin (opts: DepServersPluginOptions = {}) {
         }
         return { server, created }
       },
-      async delete (name) {
-        const deleted = await store.servers.delete(name)
+      async delete (name, audit) {
+        const deleted = await store.servers.delete(name, audit)
         records.delete(name)
         await dropClient(name)
         return deleted
@@ -218,9 +219,9 @@ export function createDepServersPlugin (opts: DepServersPluginOptions = {}) {
         for (const r of fresh) records.set(r.name, r)
         for (const name of changed) await dropClient(name)
       },
-      async stageCertificate (name) {
+      async stageCertificate (name, audit) {
         const pair = generateServerKeyPair({ serverName: name })
-        await store.servers.stageKey(name, pair)
+        await store.servers.stageKey(name, pair, audit)
         const keys = await store.servers.getKeys(name)
         return { server: name, certificate_pem: pair.certificatePem, fingerprint_sha256: certificateFingerprint(pair.certificatePem), staged_at: keys.staged!.stagedAt }
       },
@@ -235,7 +236,7 @@ export function createDepServersPlugin (opts: DepServersPluginOptions = {}) {
           staged_at: keys.staged?.stagedAt ?? ''
         }
       },
-      async importP7m (name, p7m, { force = false, verify = true, baseUrl } = {}) {
+      async importP7m (name, p7m, { force = false, verify = true, baseUrl, audit } = {}) {
         const upload = decryptWithServerKeys(p7m, await store.servers.getKeys(name), maxBytes)
         const existing = records.get(name)
         checkSameServer(existing?.token, upload.token, force)
@@ -256,7 +257,8 @@ export function createDepServersPlugin (opts: DepServersPluginOptions = {}) {
           token: upload.token,
           baseUrl: target,
           ...(account === undefined ? {} : { account }),
-          promoteStagedKey: upload.key === 'staged'
+          promoteStagedKey: upload.key === 'staged',
+          ...(audit === undefined ? {} : { audit })
         })
         records.set(name, record)
         await dropClient(name)

@@ -141,6 +141,27 @@ const migrations: Record<string, Migration> = {
         .addColumn('created_at', 'text', (c) => c.notNull())
         .execute()
     }
+  },
+  // Crash-safe audit (#13): a call to Apple is written as an attempt before it and finished after,
+  // with the serials it names (long lists in audit_serials); `server` lets GET /v1/audit filter.
+  '0007_audit_attempts': {
+    async up (db: Kysely<any>) {
+      await db.schema.alterTable('audit_log').addColumn('server', 'text').execute()
+      await db.schema.alterTable('audit_log').addColumn('serial_count', 'integer').execute()
+      for (const column of ['serials', 'serials_sha256', 'serials_ref', 'finished_at']) {
+        await db.schema.alterTable('audit_log').addColumn(column, 'text').execute()
+      }
+      await db.schema.createTable('audit_serials')
+        .addColumn('audit_id', 'text', (c) => c.primaryKey())
+        .addColumn('serials', 'text', (c) => c.notNull())
+        .execute()
+      // Rows from before named their server only in target (`/v1/servers/<name>[/…]`).
+      const rows = await db.selectFrom('audit_log').select(['id', 'target']).where('target', 'like', '/v1/servers/%').execute() as Array<{ id: string, target: string }>
+      for (const row of rows) {
+        await db.updateTable('audit_log').set({ server: row.target.split('/')[3] }).where('id', '=', row.id).execute()
+      }
+      await db.schema.createIndex('audit_log_server').on('audit_log').columns(['server', 'id']).execute()
+    }
   }
 }
 

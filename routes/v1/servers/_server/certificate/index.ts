@@ -22,7 +22,8 @@ const plugin: FastifyPluginAsyncZod = async (fastify) => {
     const { server } = request.params
     const cert = request.query.existing
       ? await fastify.depServers.currentCertificate(server)
-      : await fastify.depServers.stageCertificate(server)
+      : await fastify.depServers.stageCertificate(server, fastify.auditRow(request, { action: 'server.certificate', server, target: null, detail: 'key pair staged' }))
+    request.audited = !request.query.existing
     if (cert === undefined) {
       throw httpProblem(404, 'NO_KEY_PAIR', `Server "${server}" has no key pair yet. GET this URL without ?existing=true to make one.`)
     }
