@@ -76,7 +76,7 @@ export interface AuditSerialsTable {
   serials: string
 }
 
-/** The device mirror (#4): one row per serial Apple ever showed this server; removed rows stay, stamped. */
+/** The device mirror: one row per serial Apple ever showed this server; removed rows stay, stamped. */
 export interface InventoryDevicesTable {
   server: string
   serial_number: string
