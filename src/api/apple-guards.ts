@@ -62,7 +62,7 @@ const disown = guard({
 
 const assign = guard({
   action: 'profile.assign',
-  // Apple takes PUT as well as POST here (dep-api.md §2.8).
+  // Apple takes PUT as well as POST here (docs/apple-dep.md §2.8).
   apple: { path: '/profile/devices', methods: ['POST', 'PUT'] },
   route: { method: 'PUT', url: '/v1/servers/:server/profiles/:uuid/devices' },
   input: assignBodySchema.extend({ uuid: profileUuidSchema }),

@@ -142,7 +142,7 @@ const migrations: Record<string, Migration> = {
         .execute()
     }
   },
-  // Crash-safe audit (#13): a call to Apple is written as an attempt before it and finished after,
+  // Crash-safe audit: a call to Apple is written as an attempt before it and finished after,
   // with the serials it names (long lists in audit_serials); `server` lets GET /v1/audit filter.
   '0007_audit_attempts': {
     async up (db: Kysely<any>) {
