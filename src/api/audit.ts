@@ -8,6 +8,7 @@ import { z } from 'zod'
 import type { AuditEntry, AuditQuery } from '../store/index.js'
 import { httpProblem } from '../problems.js'
 import { queryInteger } from './mirror.js'
+import { SERVER_NAME_PATTERN } from './server-info.js'
 import { CONTROL_CHARACTER } from './serials.js'
 
 export const MAX_AUDIT_PAGE = 1000
@@ -24,7 +25,7 @@ const text = (max: number, description: string) => z.string().min(1).max(max)
 export const auditQuerySchema = z.object({
   key: text(64, 'Only entries by this key id (`bootstrap` for DEPGATE_ADMIN_KEY, `cli` for the command line)'),
   action: text(200, 'Only this action, e.g. `profile.assign`, `key.create`, `devices.disown`'),
-  server: text(63, 'Only entries about this DEP server'),
+  server: z.string().regex(SERVER_NAME_PATTERN, 'is not a server name (1-63 lower-case letters, digits or dashes)').optional().describe('Only entries about this DEP server'),
   since: instant('Only entries at or after this instant'),
   until: instant('Only entries at or before this instant'),
   limit: queryInteger(1, MAX_AUDIT_PAGE).optional().describe(`Entries per page, 1 to ${MAX_AUDIT_PAGE} (default ${DEFAULT_AUDIT_PAGE})`),

@@ -150,7 +150,13 @@ export function createAuditRepository (db: Kysely<Database>, now: () => Date): A
       if (target !== undefined) q = q.where('target', '=', target)
       if (keyId !== undefined) q = q.where('key_id', '=', keyId)
       if (action !== undefined) q = q.where('action', '=', action)
-      if (server !== undefined) q = q.where('server', '=', server)
+      if (server !== undefined) {
+        // Rows from before 0007 name their server in target only. Server names hold no LIKE wildcard (SERVER_NAME_PATTERN).
+        q = q.where((eb) => eb.or([
+          eb('server', '=', server),
+          eb.and([eb('server', 'is', null), eb.or([eb('target', '=', `/v1/servers/${server}`), eb('target', 'like', `/v1/servers/${server}/%`)])])
+        ]))
+      }
       if (since !== undefined) q = q.where('at', '>=', since)
       if (until !== undefined) q = q.where('at', '<=', until)
       if (before !== undefined) q = q.where('id', '<', before)

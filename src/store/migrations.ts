@@ -155,11 +155,7 @@ const migrations: Record<string, Migration> = {
         .addColumn('audit_id', 'text', (c) => c.primaryKey())
         .addColumn('serials', 'text', (c) => c.notNull())
         .execute()
-      // Rows from before named their server only in target (`/v1/servers/<name>[/…]`).
-      const rows = await db.selectFrom('audit_log').select(['id', 'target']).where('target', 'like', '/v1/servers/%').execute() as Array<{ id: string, target: string }>
-      for (const row of rows) {
-        await db.updateTable('audit_log').set({ server: row.target.split('/')[3] }).where('id', '=', row.id).execute()
-      }
+      // Rows from before name their server only in target; the server filter reads them there (audit.ts).
       await db.schema.createIndex('audit_log_server').on('audit_log').columns(['server', 'id']).execute()
     }
   }

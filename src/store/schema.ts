@@ -56,7 +56,7 @@ export interface AuditLogTable {
   target: string
   result: string
   detail: string | null
-  /** The depgate server acted on, for filtering (0007; older rows were filled from target). */
+  /** The depgate server acted on, for filtering (0007; older rows name it in target only). */
   server: string | null
   /** How many serials the action named (calls to Apple with a list). */
   serial_count: number | null
