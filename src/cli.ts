@@ -4,8 +4,9 @@
  * touch the store open it directly (same DEPGATE_DATA_DIR as the service; SQLite WAL lets both run).
  */
 import { parseArgs } from 'node:util'
-import { keyView } from './api/keys.js'
-import { generateApiKey, SCOPES, type Scope } from './api-keys.js'
+import { keyView } from './api/api-key-views.js'
+import { generateApiKey } from './api-key-secrets.js'
+import { SCOPES, type Scope } from './scopes.js'
 import { ConfigError, loadConfig } from './config.js'
 import { exitWith, isEntryPoint } from './entry-point.js'
 import { writeOpenApi } from './openapi.js'
