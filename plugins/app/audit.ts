@@ -7,8 +7,8 @@
  *
  * Everything else — refusals, failures, routes that change nothing here — is written by one
  * onResponse hook, for EVERY write request (POST, PUT, PATCH, DELETE) and every request to a
- * route that names an audit action whatever its method (a GET that stages a key pair, the
- * pass-through), so a route cannot forget it: who (key id), what (action), on what (target), the
+ * route that names an audit action whatever its method (a GET that reads a certificate,
+ * the pass-through), so a route cannot forget it: who (key id), what (action), on what (target), the
  * result (`ok` or the problem code) and when. The hook skips a request whose row is already
  * written, and finishes an attempt whose call threw with the problem code.
  *

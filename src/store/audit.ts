@@ -151,7 +151,7 @@ export function createAuditRepository (db: Kysely<Database>, now: () => Date): A
       if (keyId !== undefined) q = q.where('key_id', '=', keyId)
       if (action !== undefined) q = q.where('action', '=', action)
       if (server !== undefined) {
-        // Rows from before 0007 name their server in target only. Server names hold no LIKE wildcard (SERVER_NAME_PATTERN).
+        // Rows from before 0009 name their server in target only. Server names hold no LIKE wildcard (SERVER_NAME_PATTERN).
         q = q.where((eb) => eb.or([
           eb('server', '=', server),
           eb.and([eb('server', 'is', null), eb.or([eb('target', '=', `/v1/servers/${server}`), eb('target', 'like', `/v1/servers/${server}/%`)])])

@@ -60,7 +60,7 @@ async function cases (t: Test, dialect: TestDialect): Promise<void> {
   t.test('filters', async (t) => {
     clock += 60_000
     await store.audit.record({ keyId: 'k2', action: 'key.create', target: '/v1/keys/abc', result: 'ok' })
-    // A row from before 0007 names its server in target only.
+    // A row from before 0009 names its server in target only.
     await store.audit.record({ keyId: 'k2', action: 'legacy', target: '/v1/servers/c/x', result: 'ok' })
     const legacy = (await store.audit.list({ limit: 1 }))[0]
     await raw(store.database, async (db) => { await sql`update audit_log set server = null where id = ${legacy.id}`.execute(db) })
