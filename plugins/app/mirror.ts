@@ -23,13 +23,11 @@ export interface MirrorPluginOptions {
   retryBaseMs?: number
   /** Long-poll re-read period (default 1 s; tests shorten it). */
   pollMs?: number
-  /** The mirror's clock (tests move it instead of waiting). */
-  now?: () => number
 }
 
 export function createMirrorPlugin (opts: MirrorPluginOptions = {}) {
   return fp(async function mirrorPlugin (fastify) {
-    const { config, store, depServers, metrics } = fastify
+    const { config, store, depServers, metrics, scheduler } = fastify
     const runs = new Counter({
       name: 'depgate_inventory_sync_runs_total',
       help: 'Mirror sync runs on this replica, by server and result (ok, error)',
@@ -61,10 +59,10 @@ export function createMirrorPlugin (opts: MirrorPluginOptions = {}) {
       pageSize: config.mirror.pageSize,
       feedRetentionMs: config.mirror.feedRetentionMs,
       fullSyncMinIntervalMs: config.mirror.fullSyncMinIntervalMs,
-      ...(opts.now === undefined ? {} : { now: opts.now }),
       retryBaseMs: opts.retryBaseMs ?? DEFAULT_RETRY_BASE_MS,
       pollMs: opts.pollMs ?? 1000,
       log: fastify.log,
+      scheduler,
       // The same code and sentence an API caller would get for the error, fix included.
       describeError: (err) => {
         const { problem } = mapError(err)
@@ -116,5 +114,5 @@ export function createMirrorPlugin (opts: MirrorPluginOptions = {}) {
     fastify.decorate('mirror', mirror)
     fastify.addHook('onReady', async () => { await mirror.start() })
     fastify.addHook('preClose', async () => { await mirror.stop() })
-  }, { name: 'depgate-mirror', dependencies: ['depgate-config', 'depgate-store', 'depgate-metrics', 'depgate-dep-servers'] })
+  }, { name: 'depgate-mirror', dependencies: ['depgate-config', 'depgate-scheduler', 'depgate-store', 'depgate-metrics', 'depgate-dep-servers'] })
 }

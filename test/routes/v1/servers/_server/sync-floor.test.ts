@@ -5,16 +5,20 @@
  * over real HTTP, whose request counts tell how many fetches ran.
  */
 import t from 'tap'
+import { ManualScheduler } from '../../../../../src/scheduler.js'
 import { buildTestApp, until, untilReady } from '../../../../helper.js'
 
 const S = '/v1/servers/default'
 
 t.test('full fetches have a floor; concurrent requests are merged', async (t) => {
-  let offsetMs = 0
-  const m = await buildTestApp(t, { env: { DEPGATE_MIRROR: 'true' }, simulator: { devices: 5 }, mirrorNow: () => Date.now() + offsetMs })
+  // Background ticks run only when the test moves this clock; requests trigger their runs themselves.
+  const clock = new ManualScheduler()
+  const m = await buildTestApp(t, { env: { DEPGATE_MIRROR: 'true' }, simulator: { devices: 5 }, scheduler: clock })
   const sim = m.sim?.app
   if (sim === undefined) throw new Error('no simulator')
   await m.app.ready()
+  // The syncer's first tick: the first full fetch.
+  await clock.advance(0)
   await untilReady(m.app)
   const writeKey = await m.createKey('write')
   const sync = async (query: string, key?: string) => await m.app.inject({ method: 'POST', url: `${S}/sync${query}`, headers: m.auth(key) })
@@ -45,21 +49,21 @@ t.test('full fetches have a floor; concurrent requests are merged', async (t) =>
   t.equal((await sync('?full=true')).statusCode, 429)
 
   // Ten minutes later on the mirror's clock a full fetch may start again.
-  offsetMs += 600_000
+  await clock.advance(600_000)
   t.equal((await sync('?full=true&wait=true', writeKey)).statusCode, 200)
   t.equal((await requests()).fetch_devices, 2)
 
   t.test('a full request joins one already requested', async (t) => {
+    await clock.advance(600_000)
     // Another replica holds the lease: requests stay pending here until it lets go.
-    const owner = m.app.mirror.owner
-    await m.store.mirror.releaseLease('default', owner)
+    await m.store.mirror.releaseLease('default', m.app.mirror.owner)
     t.ok(await m.store.mirror.acquireLease('default', 'other-replica', 60_000))
-    offsetMs += 600_000
     t.equal((await sync('?full=true')).statusCode, 202)
     const joined = await sync('?full=true', writeKey)
     t.equal(joined.statusCode, 202, 'merged into the pending full fetch, not refused')
     await m.store.mirror.releaseLease('default', 'other-replica')
-    t.equal((await sync('?wait=true')).statusCode, 200)
+    // This replica's next lease tick (a third of the lease away) takes the lease and runs the request.
+    await clock.advance(10_000)
     t.equal((await requests()).fetch_devices, 3, 'both requests ran as one full fetch')
   })
 
