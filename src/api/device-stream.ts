@@ -89,14 +89,28 @@ export async function * csvDevices (opts: StreamOptions): AsyncGenerator<string,
   }
 }
 
-/** JSON mode: every page, filtered, collected into one answer (a failure on any page fails it all). */
-export async function collectDevices (first: IteratorResult<StreamPage>, rest: AsyncIterator<StreamPage>, match: DevicePredicate | undefined) {
-  const devices: Device[] = []
+/**
+ * JSON: the same `{ devices, count, cursor, fetched_until }` document a collected list would be,
+ * written as Apple's pages arrive (memory stays at about one page whatever the fleet), with the
+ * trailing fields after the array. JSON has no place for an error: a page that fails after the
+ * first bytes cuts the response off, so the document never parses and the client sees an error.
+ */
+export async function * jsonDevices (opts: StreamOptions): AsyncGenerator<string, void, undefined> {
+  const { rest, match } = opts
+  let count = 0
   // A drain always yields its first fetch, even for an empty fleet, so there is a last page.
-  let last = first.value as StreamPage
-  for (let step = first; step.done !== true; step = await rest.next()) {
-    last = step.value
-    for (const d of last.devices) if (match === undefined || match(d)) devices.push(d)
+  let last = opts.first.value as StreamPage
+  try {
+    yield '{"devices":['
+    for (let step = opts.first; step.done !== true; step = await rest.next()) {
+      last = step.value
+      const kept = match === undefined ? last.devices : last.devices.filter(match)
+      if (kept.length === 0) continue
+      yield (count === 0 ? '' : ',') + kept.map((d) => JSON.stringify(d)).join(',')
+      count += kept.length
+    }
+    yield '],' + JSON.stringify({ count, cursor: last.cursor, fetched_until: last.fetched_until }).slice(1)
+  } finally {
+    await rest.return?.()
   }
-  return { devices, count: devices.length, cursor: last.cursor, fetched_until: last.fetched_until }
 }

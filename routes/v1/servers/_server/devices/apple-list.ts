@@ -7,7 +7,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { DepClient } from '../../../../../src/dep/index.js'
 import type { DevicePredicate } from '../../../../../src/api/device-filter.js'
 import { CSV_CONTENT_TYPE, csvDisposition } from '../../../../../src/api/device-csv.js'
-import { collectDevices, csvDevices, NDJSON_CONTENT_TYPE, ndjsonDevices, type StreamOptions, type StreamPage } from '../../../../../src/api/device-stream.js'
+import { csvDevices, jsonDevices, NDJSON_CONTENT_TYPE, ndjsonDevices, type StreamOptions, type StreamPage } from '../../../../../src/api/device-stream.js'
 import type { ListFormat } from '../../../../../src/api/list-format.js'
 import { httpProblem, toProblem } from '../../../../../src/problems.js'
 import { mapError, mappingContext } from '../../../../../src/api/error-mapping.js'
@@ -28,11 +28,6 @@ export async function appleList (request: FastifyRequest, reply: FastifyReply, c
   try {
     // The first page is awaited here in every form: a failure this early is answered as a normal problem with its status.
     const first = await pages.next()
-    if (format === 'json') {
-      const list = await collectDevices(first, pages, match)
-      limits.watchTail(reply)
-      return list
-    }
     const opts: StreamOptions = {
       first,
       rest: pages,
@@ -48,6 +43,10 @@ export async function appleList (request: FastifyRequest, reply: FastifyReply, c
     if (format === 'csv') {
       return reply.type(CSV_CONTENT_TYPE).header('cache-control', 'no-store').header('content-disposition', csvDisposition(server))
         .send(Readable.from(limits.watch(reply, csvDevices(opts))))
+    }
+    if (format === 'json') {
+      // Streamed like the other forms, so a large fleet is never held whole (the serializer is bypassed: the shape is deviceListSchema's).
+      return reply.type('application/json; charset=utf-8').header('cache-control', 'no-store').send(Readable.from(limits.watch(reply, jsonDevices(opts))))
     }
     return reply.type(NDJSON_CONTENT_TYPE).header('cache-control', 'no-store').send(Readable.from(limits.watch(reply, ndjsonDevices(opts))))
   } catch (err) {

@@ -157,6 +157,26 @@ t.test('failures: before the first page a problem, midway an NDJSON error line a
   t.ok(mid.lines.every((d: any) => typeof d.serial_number === 'string'))
   await s.sim('DELETE', '/_sim/faults')
 
+  // JSON is streamed too: the first page goes out as it arrives, and a later failure cuts the
+  // document off, so it never parses as a (shorter) list.
+  await s.sim('POST', '/_sim/faults', { endpoint: 'fetch_devices', kind: 'latency', ms: 800, times: 0 })
+  const res = await request(`${s.url}${S}/devices?source=apple`, { headers: auth })
+  t.equal(res.statusCode, 200)
+  let text = ''
+  let cut: unknown
+  try {
+    for await (const chunk of res.body) {
+      if (text === '') await s.sim('POST', '/_sim/faults', { endpoint: 'fetch_devices', kind: 'status', status: 500, times: 0 })
+      text += String(chunk)
+    }
+  } catch (err) {
+    cut = err
+  }
+  t.ok(cut, 'the HTTP client sees the JSON response cut off')
+  t.match(text, /^\{"devices":\[\{"serial_number"/, 'the first page was sent before the drain ended')
+  t.throws(() => JSON.parse(text), SyntaxError, 'what arrived is not a valid document')
+  await s.sim('DELETE', '/_sim/faults')
+
   t.test('a caller that hangs up stops the drain', async (t) => {
     await s.sim('POST', '/_sim/faults', { endpoint: 'fetch_devices', kind: 'latency', ms: 300, times: 0 })
     await s.sim('POST', '/_sim/stats/reset')
@@ -167,10 +187,11 @@ t.test('failures: before the first page a problem, midway an NDJSON error line a
     const stats = await s.sim('GET', '/_sim/stats')
     t.ok(stats.requests.fetch_devices < 3, `fetched ${stats.requests.fetch_devices} of 3 pages`)
 
-    // JSON mode sends nothing before the end: hang up once the first page has been fetched.
+    // JSON mode: hang up once the first page has been fetched.
     await s.sim('POST', '/_sim/stats/reset')
     const hangUp = new AbortController()
-    const pending = request(`${s.url}${S}/devices`, { headers: auth, signal: hangUp.signal }).catch((err: unknown) => err)
+    const pending = request(`${s.url}${S}/devices`, { headers: auth, signal: hangUp.signal })
+      .then(async (res) => { for await (const chunk of res.body) t.ok(chunk) }).catch((err: unknown) => err)
     await until('a first page fetched', async () => ((await s.sim('GET', '/_sim/stats')).requests.fetch_devices ?? 0) >= 1)
     hangUp.abort()
     t.type(await pending, Error)
