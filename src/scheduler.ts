@@ -13,6 +13,9 @@
 /** Cancels a timer; calling it again, or after the timer ran, does nothing. */
 export type Cancel = () => void
 
+/** The Cancel of a timer not armed yet (a loop's initial state). */
+export const nothingToCancel: Cancel = () => {}
+
 /** A timer's callback; a returned promise is awaited by ManualScheduler (the real one ignores it, so handle errors inside). */
 export type TimerCallback = () => unknown
 

@@ -1,5 +1,5 @@
 import t from 'tap'
-import { delay, ManualScheduler, realScheduler } from '../src/scheduler.js'
+import { delay, ManualScheduler, nothingToCancel, realScheduler } from '../src/scheduler.js'
 
 t.test('advance runs due timers in due order, each at its own time, ties in arming order', async (t) => {
   const clock = new ManualScheduler({ start: 1000 })
@@ -40,6 +40,7 @@ t.test('cancel: before it runs, twice, and after it ran', async (t) => {
   const ranAlready = clock.after(5, () => { ran.push('ran') })
   cancel()
   cancel()
+  nothingToCancel()
   await clock.advance(20)
   ranAlready()
   t.same(ran, ['ran'])
