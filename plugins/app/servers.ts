@@ -35,7 +35,8 @@ export function createDepServersPlugin (opts: DepServersPluginOptions = {}) {
       log: fastify.log,
       tokenMaxBytes: opts.tokenMaxBytes ?? config.tokenMaxBytes,
       clientOptions: { connections: config.depConnections, ...opts.clientOptions },
-      onDepEvent: (server, e) => { metrics.onDepEvent(server, e) }
+      onDepEvent: (server, e) => { metrics.onDepEvent(server, e) },
+      onServerGone: async (server) => { await metrics.forgetServer(server) }
     })
     fastify.decorate('depServers', registry)
     fastify.addHook('onClose', async () => { await registry.close() })

@@ -64,7 +64,7 @@ t.test('the mirror answers the device routes', async (t) => {
     const nd = await get(`${S}/devices`, { accept: 'application/x-ndjson' })
     t.match(nd.headers['content-type'], /^application\/x-ndjson/)
     const lines = nd.body.trim().split('\n').map((l) => JSON.parse(l))
-    t.same(lines.pop(), { count: 150, synced_at: list.synced_at, last_seq: 150 })
+    t.same(lines.pop(), { count: 150, total: 150, synced_at: list.synced_at, last_seq: 150 })
     sameDevices(t, lines, truth, 'NDJSON equals the truth')
 
     const sorted = (await get(`${S}/devices?sort=model&order=desc&os=OSX`)).json()
@@ -77,7 +77,7 @@ t.test('the mirror answers the device routes', async (t) => {
     sameDevices(t, (await get(`${S}/devices?os=osx&profile_status=EMPTY,pushed`)).json().devices, want, 'os and status')
     const some = truth.slice(0, 3).map((d) => d.serial_number)
     t.same((await get(`${S}/devices?serial=${some.join(',').toLowerCase()}&limit=10`)).json().devices.map((d: any) => d.serial_number), [...some].sort(cmp))
-    t.same((await get(`${S}/devices?profile_uuid=${'0'.repeat(32)}`)).json(), { devices: [], count: 0, next_page_token: null, synced_at: (await app.mirror.status('default')).last_success_at, last_seq: 150 })
+    t.same((await get(`${S}/devices?profile_uuid=${'0'.repeat(32)}`)).json(), { devices: [], count: 0, total: 0, next_page_token: null, synced_at: (await app.mirror.status('default')).last_success_at, last_seq: 150 })
   })
 
   t.test('pages with tokens, on any sort', async (t) => {
