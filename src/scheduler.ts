@@ -114,7 +114,8 @@ export class ManualScheduler implements Scheduler {
   async advance (ms: number): Promise<void> {
     const target = this.current + ms
     for (let timer = this.first(); timer !== undefined && timer.dueAt <= target; timer = this.first()) await this.run(timer)
-    this.current = target
+    // An advance made meanwhile (while this one waited on a callback) may have gone further.
+    this.current = Math.max(this.current, target)
   }
 
   /**
