@@ -13,9 +13,11 @@ import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { z } from 'zod'
 import { adeProfileBodySchema } from './account.js'
 import { activationLockBodySchema, disownBodySchema, disownConfirmation } from './device-actions.js'
+import { reflectOwnWrite } from './own-writes.js'
 import { perSerialWrite } from './per-serial.js'
 import { assignBodySchema, profileInputSchema, profileUuidSchema, removeBodySchema, summarize } from './profiles.js'
 import { serialSchema } from './serials.js'
+import { profileUrlViolation } from './url-policy.js'
 import { validateProfile } from '../dep/profile-rules.js'
 import { httpProblem } from '../problems.js'
 
@@ -55,7 +57,9 @@ const disown = guard({
       throw httpProblem(400, 'DISOWN_CONFIRMATION_MISMATCH', `To disown these ${serials.length} serial(s) from "${server}", set confirm to exactly "${expected}". Nothing was disowned.`)
     }
     const { client } = fastify.depServers.get(server)
-    return await perSerialWrite(fastify, request, { action: 'devices.disown', server, target: null, serials }, async () => ({ devices: await client.disownDevices(serials) }))
+    const result = await perSerialWrite(fastify, request, { action: 'devices.disown', server, target: null, serials }, async () => ({ devices: await client.disownDevices(serials) }))
+    await reflectOwnWrite(fastify, server, { kind: 'disown' }, result.devices)
+    return result
   },
   toApple: ({ devices }) => ({ devices })
 })
@@ -70,6 +74,7 @@ const assign = guard({
   async run (fastify, request, server, { uuid, serials }) {
     const { client } = fastify.depServers.get(server)
     const result = await perSerialWrite(fastify, request, { action: 'profile.assign', server, target: uuid, serials }, async () => await client.assignProfile(uuid, serials))
+    await reflectOwnWrite(fastify, server, { kind: 'assign', profileUuid: uuid }, result.devices)
     const wait = result.retry_after_seconds
     return { profile_uuid: uuid, devices: result.devices, summary: result.summary, ...(wait === undefined ? {} : { retry_after_seconds: Math.ceil(wait) }) }
   },
@@ -85,6 +90,7 @@ const remove = guard({
   async run (fastify, request, server, { serials, profile_uuid: uuid }) {
     const { client } = fastify.depServers.get(server)
     const { devices, summary } = await perSerialWrite(fastify, request, { action: 'profile.remove', server, target: null, serials }, async () => await client.removeProfile(serials, uuid))
+    await reflectOwnWrite(fastify, server, { kind: 'remove' }, devices)
     return { devices, summary }
   },
   toApple: ({ devices }) => ({ devices })
@@ -101,13 +107,19 @@ const define = guard({
     if (violation !== undefined) {
       throw httpProblem(400, violation.code, `The profile breaks Apple's rules: ${violation.message}.`, { errors: [{ field: `body.${violation.field}`, message: violation.message }] })
     }
+    const urlViolation = profileUrlViolation(profile)
+    if (urlViolation !== undefined) {
+      throw httpProblem(400, urlViolation.code, `The profile cannot be sent: ${urlViolation.message}.`, { errors: [{ field: `body.${urlViolation.field}`, message: urlViolation.message }] })
+    }
     const { client } = fastify.depServers.get(server)
     const serials = profile.devices ?? []
     const named = `profile_name ${JSON.stringify(profile.profile_name)}, ${serials.length} serial(s)`
     // validateProfile guarantees profile_name and url are present strings.
-    return await fastify.auditCall(request, { action: 'profile.define', server, target: null, serials, detail: named },
+    const result = await fastify.auditCall(request, { action: 'profile.define', server, target: null, serials, detail: named },
       async () => await client.defineProfile(profile as typeof profile & { profile_name: string, url: string }),
-      (result) => ({ detail: `${result.profile_uuid}: ${named}: ${JSON.stringify(summarize(result.devices))}` }))
+      (defined) => ({ detail: `${defined.profile_uuid}: ${named}: ${JSON.stringify(summarize(defined.devices))}` }))
+    await reflectOwnWrite(fastify, server, { kind: 'assign', profileUuid: result.profile_uuid }, result.devices)
+    return result
   },
   toApple: (result) => result
 })
