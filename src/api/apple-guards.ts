@@ -4,7 +4,8 @@
  * …/apple/devices/disown). Each entry says which Apple path and methods it guards, how Apple's
  * wire body maps to depgate's input, the input's schema (the typed route's own), and the guarded
  * action itself: the checks (disown's switch and confirmation, Apple's rules for a profile), the
- * chunking into Apple's batches, and the audit attempt/outcome. The pass-through runs the entry
+ * chunking into Apple's batches, the audit attempt/outcome, and what Apple's SUCCESS changes in
+ * the mirror at once (own-writes.ts). The pass-through runs the entry
  * for any guarded path instead of forwarding the body, so a call through it can do no more than
  * the typed route; a new guarded endpoint is one more entry, and test/api/apple-guards.test.ts
  * fails until it has a refusal to compare both ways in with.

@@ -5,7 +5,7 @@ import { docs, errorResponses, serverParamsSchema } from '../../../../../src/api
 
 const DESCRIPTION = `Defines an enrollment profile at Apple and answers its \`profile_uuid\`; with \`devices\` (at most 1000 serials) it is assigned to them at once, with Apple's status per serial.
 
-The profile is checked against Apple's rules before anything is sent, and a violation answers 400 with Apple's own code and the field, e.g. \`CONFIG_NAME_REQUIRED\` (profile_name missing), \`CONFIG_URL_INVALID\` (url not an absolute URL of at most 2000 characters), \`FLAGS_INVALID\` (is_mdm_removable false without is_supervised true), \`LOCALE_INVALID\`, \`DEPARTMENT_INVALID\`, \`MAGIC_INVALID\`, \`SUPPORT_EMAIL_INVALID\`, \`SUPPORT_PHONE_INVALID\`. depgate also refuses a \`url\` or \`configuration_web_url\` that is not https: (\`PROFILE_URL_NOT_HTTPS\`; http: only for a loopback simulator address), is not a URL (\`PROFILE_URL_INVALID\`) or carries user:password@ (\`URL_HAS_CREDENTIALS\`). Unknown fields are refused, so a misspelt flag is not silently ignored.
+The profile is checked against Apple's rules before anything is sent, and a violation answers 400 with Apple's own code and the field, e.g. \`CONFIG_NAME_REQUIRED\` (profile_name missing), \`CONFIG_URL_INVALID\` (url not an absolute URL of at most 2000 characters), \`FLAGS_INVALID\` (is_mdm_removable false without is_supervised true), \`LOCALE_INVALID\`, \`DEPARTMENT_INVALID\`, \`MAGIC_INVALID\`, \`SUPPORT_EMAIL_INVALID\`, \`SUPPORT_PHONE_INVALID\`. Unknown fields are refused, so a misspelt flag is not silently ignored.
 
 Apple keeps every profile; there is no way to list or delete them, so keep the returned \`profile_uuid\`.`
 
