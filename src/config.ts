@@ -4,6 +4,7 @@
  * never has to guess which of a dozen variables was mistyped.
  */
 import { z } from 'zod'
+import { httpUrlSchema } from './api/url-policy.js'
 import { DEFAULT_CONNECTIONS } from './dep/options.js'
 import { isPostgresUrl, MAX_POOL_SIZE, parsePostgresUrl } from './store/database-url.js'
 import { parseSecretKey } from './tokens/secret-key-file.js'
@@ -38,7 +39,7 @@ const envSchema = z.object({
     .optional(),
   DEPGATE_ADMIN_KEY: adminKey.optional(),
   DEPGATE_TOKEN_FILE: z.string().min(1).optional(),
-  DEPGATE_DEP_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
+  DEPGATE_DEP_URL: httpUrlSchema('must be an http(s) URL').optional(),
   DEPGATE_LOG_LEVEL: z.enum(LOG_LEVELS, `must be one of ${LOG_LEVELS.join(', ')}`).default('info'),
   DEPGATE_ALLOW_DISOWN: bool.default(false),
   DEPGATE_RATE_LIMIT: int(1, 1_000_000).default(600),

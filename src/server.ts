@@ -9,6 +9,7 @@ import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, ty
 import fp from 'fastify-plugin'
 import type { DestinationStream } from 'pino'
 import app, { type AppOptions } from './app.js'
+import { redactUrlCredentials } from './api/url-policy.js'
 import type { Config } from './config.js'
 import { httpProblem, PROBLEM_CONTENT_TYPE, problemType, statusTitle } from './problems.js'
 import { AccessLog, requestLoggerFactory } from './request-logger.js'
@@ -36,8 +37,23 @@ export function genReqId (req: { headers: Record<string, string | string[] | und
   return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID()
 }
 
+/**
+ * Fastify's own request serializer, with credentials in a query value's URL redacted
+ * (src/api/url-policy.ts). Any object logged as `req` comes through here, not only a request.
+ */
+export function requestForLog (req: Partial<Pick<FastifyRequest, 'method' | 'url' | 'headers' | 'host' | 'ip' | 'socket'>>): Record<string, unknown> {
+  return {
+    method: req.method,
+    url: typeof req.url === 'string' ? redactUrlCredentials(req.url) : req.url,
+    version: req.headers?.['accept-version'],
+    host: req.host,
+    remoteAddress: req.ip,
+    remotePort: req.socket?.remotePort
+  }
+}
+
 export function loggerOptions (config: Config, stream?: DestinationStream): FastifyServerOptions['loggerInstance'] | Record<string, unknown> {
-  const base = { level: config.logLevel, redact: { paths: REDACT_PATHS, censor: '[REDACTED]' } }
+  const base = { level: config.logLevel, redact: { paths: REDACT_PATHS, censor: '[REDACTED]' }, serializers: { req: requestForLog } }
   return stream === undefined ? base : { ...base, stream }
 }
 

@@ -8,8 +8,17 @@ import { EventEmitter } from 'node:events'
 import { hostname } from 'node:os'
 import { randomUUID } from 'node:crypto'
 import type { DepClient } from '../dep/index.js'
+import { type Cancel, delay, type Scheduler } from '../scheduler.js'
 import type { MirrorRepository, MirrorStateRow } from '../store/index.js'
 import { DEFAULT_FEED_RETENTION_MS, ServerSyncer, type ServerSyncerOptions, type SyncLogger } from './server-syncer.js'
+
+export interface SyncRequest {
+  /** Fetch every device again instead of following Apple's changes. */
+  full?: boolean
+  /** Wait for the run (here, or on the replica that leads). */
+  wait?: boolean
+  timeoutMs?: number
+}
 
 export interface MirrorStatus {
   enabled: boolean
@@ -21,7 +30,7 @@ export interface MirrorStatus {
   ready_at: string | null
   last_success_at: string | null
   last_attempt_at: string | null
-  last_error: { code: string, message: string, at: string } | null
+  last_error: { code: string, message: string, status: number, at: string } | null
   cursor_age_seconds: number | null
   /** Seconds since the last successful sync. */
   lag_seconds: number | null
@@ -55,6 +64,8 @@ export interface MirrorOptions {
   pollMs: number
   onRun?: ServerSyncerOptions['onRun']
   describeError: ServerSyncerOptions['describeError']
+  /** Clock and timers of the syncers, the reconcile loop and the waits (`realScheduler` in production). */
+  scheduler: Scheduler
 }
 
 const secondsSince = (iso: string | null, now: number): number | null => iso === null ? null : Math.max(0, Math.round((now - Date.parse(iso)) / 1000))
@@ -64,10 +75,10 @@ export class Mirror {
   /** Identifies this replica in the lease. */
   readonly owner = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`
   private readonly o: MirrorOptions
-  private readonly now = Date.now
+  private readonly scheduler: Scheduler
   private readonly syncers = new Map<string, ServerSyncer>()
   private readonly pages = new EventEmitter().setMaxListeners(0)
-  private timer: NodeJS.Timeout | undefined
+  private cancelReconcile: Cancel = () => {}
   private reconciling: Promise<void> | undefined
   private stopped = false
   /** Ends every pending long poll at stop, so a waiting client never holds up a shutdown. */
@@ -78,6 +89,11 @@ export class Mirror {
   constructor (o: MirrorOptions) {
     this.o = o
     this.enabled = o.enabled
+    this.scheduler = o.scheduler
+  }
+
+  private now (): number {
+    return this.scheduler.now()
   }
 
   /** Starts a syncer per server, then follows the server list every third of a lease. */
@@ -89,7 +105,7 @@ export class Mirror {
   async stop (): Promise<void> {
     this.stopped = true
     this.closing.abort()
-    clearTimeout(this.timer)
+    this.cancelReconcile()
     await this.reconciling
     await Promise.all([...this.syncers.values()].map(async (s) => await s.stop()))
     this.syncers.clear()
@@ -106,16 +122,33 @@ export class Mirror {
     return out
   }
 
+  /** Wakes this replica's long polls on the server's change feed: a change was written outside a sync (an own write). */
+  changed (server: string): void {
+    this.pages.emit(server)
+  }
+
   /** Records the request for whichever replica leads; waits for the run when asked (here, or by polling the state). */
-  async requestSync (server: string, opts: { full?: boolean, wait?: boolean, timeoutMs?: number } = {}): Promise<MirrorStatus> {
+  async requestSync (server: string, opts: SyncRequest = {}): Promise<MirrorStatus> {
+    return (await this.syncNow(server, opts)).status
+  }
+
+  /**
+   * requestSync, telling what became of the request: only recorded (no wait, or another replica
+   * has not served it yet), run, or run and failed (the run's error is the status's last_error).
+   */
+  async syncNow (server: string, opts: SyncRequest = {}): Promise<{ status: MirrorStatus, outcome: 'requested' | 'ran' | 'failed' }> {
     await this.o.repo.requestSync(server, opts.full === true)
+    // The request's time on the store's clock: a failure recorded at or after it is this run's.
+    const askedAt = (await this.o.repo.getState(server))?.requested_at ?? ''
     const syncer = this.syncers.get(server)
     const run = syncer?.trigger()
     if (opts.wait === true) {
       if (run !== undefined && syncer?.leader === true) await run
       else await this.untilServed(server, opts.timeoutMs ?? 60_000)
     }
-    return await this.status(server)
+    const status = await this.status(server)
+    if (opts.wait !== true || status.sync_requested_at !== null) return { status, outcome: 'requested' }
+    return { status, outcome: status.last_error !== null && status.last_error.at >= askedAt ? 'failed' : 'ran' }
   }
 
   /** True as soon as the server's change feed holds a change after `since`; false at the timeout or on abort. */
@@ -132,8 +165,8 @@ export class Mirror {
     return await new Promise<boolean>((resolve) => {
       // Idempotent: a check may still resolve after the timeout or an abort has finished the wait.
       const finish = (value: boolean): void => {
-        clearTimeout(timeout)
-        clearInterval(poll)
+        cancelTimeout()
+        cancelPoll()
         this.pages.off(server, check)
         stop.removeEventListener('abort', abort)
         resolve(value)
@@ -142,8 +175,8 @@ export class Mirror {
       const abort = (): void => finish(false)
       this.pages.on(server, check)
       // Another replica's pages raise no local event: its writes are seen by polling.
-      const poll = setInterval(check, this.o.pollMs)
-      const timeout = setTimeout(abort, timeoutMs)
+      const cancelPoll = this.scheduler.every(this.o.pollMs, check)
+      const cancelTimeout = this.scheduler.after(timeoutMs, abort)
       stop.addEventListener('abort', abort)
       // Aborted while the first check was reading the database: an abort event will not come again.
       if (stop.aborted) abort()
@@ -153,7 +186,7 @@ export class Mirror {
   private async untilServed (server: string, timeoutMs: number): Promise<void> {
     const deadline = this.now() + timeoutMs
     while ((await this.status(server)).sync_requested_at !== null && this.now() < deadline) {
-      await new Promise((resolve) => setTimeout(resolve, this.o.pollMs))
+      await delay(this.scheduler, this.o.pollMs)
     }
   }
 
@@ -169,7 +202,7 @@ export class Mirror {
       ready_at: state?.ready_at ?? null,
       last_success_at: state?.last_success_at ?? null,
       last_attempt_at: state?.last_attempt_at ?? null,
-      last_error: state?.last_error_code == null ? null : { code: state.last_error_code, message: String(state.last_error_message), at: String(state.last_error_at) },
+      last_error: state?.last_error_code == null ? null : { code: state.last_error_code, message: String(state.last_error_message), status: state.last_error_status ?? 502, at: String(state.last_error_at) },
       cursor_age_seconds: secondsSince(state?.cursor_at ?? null, now),
       lag_seconds: secondsSince(state?.last_success_at ?? null, now),
       leader: syncer?.leader ?? false,
@@ -196,7 +229,7 @@ export class Mirror {
             feedRetentionMs: this.o.feedRetentionMs ?? DEFAULT_FEED_RETENTION_MS,
             retryBaseMs: this.o.retryBaseMs,
             log: this.o.log,
-            now: this.now,
+            scheduler: this.scheduler,
             onPage: (server) => this.pages.emit(server),
             onRun: this.o.onRun,
             describeError: this.o.describeError
@@ -222,9 +255,6 @@ export class Mirror {
     })()
     this.reconciling = run
     await run
-    if (!this.stopped) {
-      this.timer = setTimeout(() => { this.reconcile().catch(() => {}) }, this.o.leaseMs / 3)
-      this.timer.unref()
-    }
+    if (!this.stopped) this.cancelReconcile = this.scheduler.after(this.o.leaseMs / 3, async () => { await this.reconcile() })
   }
 }

@@ -27,6 +27,8 @@ export interface ServerRegistryOptions {
   clientOptions?: Partial<DepClientOptions>
   /** Every event of every server's client (metrics). */
   onDepEvent: (server: string, e: DepClientEvent) => void
+  /** A server is gone: deleted here, or found deleted by another writer on reload (metrics forget its series). */
+  onServerGone: (server: string) => Promise<void>
   now?: () => number
 }
 
@@ -119,6 +121,7 @@ export async function openServerRegistry (opts: ServerRegistryOptions): Promise<
       const deleted = await store.servers.delete(name)
       records.delete(name)
       await dropClient(name)
+      await opts.onServerGone(name)
       return deleted
     },
     async reload () {
@@ -127,6 +130,8 @@ export async function openServerRegistry (opts: ServerRegistryOptions): Promise<
       records.clear()
       for (const r of fresh) records.set(r.name, r)
       for (const name of changed) await dropClient(name)
+      // Deleted by another writer (the CLI, another replica): it goes as on a local delete.
+      for (const name of changed) if (!records.has(name)) await opts.onServerGone(name)
     },
     async stageCertificate (name) {
       const pair = generateServerKeyPair({ serverName: name })
@@ -134,16 +139,10 @@ export async function openServerRegistry (opts: ServerRegistryOptions): Promise<
       const keys = await store.servers.getKeys(name)
       return { server: name, certificate_pem: pair.certificatePem, fingerprint_sha256: certificateFingerprint(pair.certificatePem), staged_at: keys.staged!.stagedAt }
     },
-    async currentCertificate (name) {
-      const keys = await store.servers.getKeys(name)
-      const pair = keys.staged ?? keys.current
-      if (pair === undefined) return undefined
-      return {
-        server: name,
-        certificate_pem: pair.certificatePem,
-        fingerprint_sha256: certificateFingerprint(pair.certificatePem),
-        staged_at: keys.staged?.stagedAt ?? ''
-      }
+    async stagedCertificate (name) {
+      const { staged } = await store.servers.getKeys(name)
+      if (staged === undefined) return undefined
+      return { server: name, certificate_pem: staged.certificatePem, fingerprint_sha256: certificateFingerprint(staged.certificatePem), staged_at: staged.stagedAt }
     },
     async importP7m (name, p7m, { force = false, verify = true, baseUrl } = {}) {
       const upload = decryptWithServerKeys(p7m, await store.servers.getKeys(name), opts.tokenMaxBytes)

@@ -160,6 +160,13 @@ export const migrations: Record<string, Migration> = {
           : sql`case when json_type(record, ${'$.' + column}) = 'text' then json_extract(record, ${'$.' + column}) end`
       ]))).execute()
     }
+  },
+  // The HTTP status of the last sync failure, so POST …/sync?wait=true answers a failed run with
+  // the status an API caller would get for the same error, on whichever replica ran it.
+  '0008_sync_error_status': {
+    async up (db: Kysely<any>) {
+      await db.schema.alterTable('inventory_state').addColumn('last_error_status', 'integer').execute()
+    }
   }
 }
 

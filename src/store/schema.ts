@@ -123,6 +123,7 @@ export interface MirrorStateTable {
   last_attempt_at: string | null
   last_error_code: string | null
   last_error_message: string | null
+  last_error_status: number | null
   last_error_at: string | null
   last_seq: number
   /**

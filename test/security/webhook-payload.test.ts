@@ -89,8 +89,8 @@ t.test('every token event reaches the webhook signed, with the documented fields
   const keyServers = ['second']
   if (NO_OPENSSL === false) {
     const dir = t.testdir()
-    const staged = await call('GET', '/v1/servers/uploaded/certificate')
-    t.equal(staged.status, 200)
+    const staged = await call('POST', '/v1/servers/uploaded/certificate')
+    t.equal(staged.status, 201)
     const certPath = join(dir, 'cert.pem')
     writeFileSync(certPath, (JSON.parse(staged.text) as { certificate_pem: string }).certificate_pem)
     const mime = `Content-Type: text/plain;charset=UTF8\r\n\r\n-----BEGIN MESSAGE-----\r\n${JSON.stringify(LEAK_TOKEN)}\r\n-----END MESSAGE-----\r\n`
@@ -98,13 +98,13 @@ t.test('every token event reaches the webhook signed, with the documented fields
     const uploaded = await call('PUT', `/v1/servers/uploaded/token?base_url=${encodeURIComponent(sim.url)}`, { raw: p7m, type: 'application/pkcs7-mime' })
     t.equal(uploaded.status, 201, uploaded.text)
     // A renewal staged beside it: two private keys for one server.
-    t.equal((await call('GET', '/v1/servers/uploaded/certificate')).status, 200)
+    t.equal((await call('POST', '/v1/servers/uploaded/certificate')).status, 201)
     keyServers.push('uploaded')
     noteSessions()
   }
   // A staged key for the default server too, and one for a server with no token yet.
-  t.equal((await call('GET', '/v1/servers/default/certificate')).status, 200)
-  t.equal((await call('GET', '/v1/servers/no-token-yet/certificate')).status, 200)
+  t.equal((await call('POST', '/v1/servers/default/certificate')).status, 201)
+  t.equal((await call('POST', '/v1/servers/no-token-yet/certificate')).status, 201)
   keyServers.push('default', 'no-token-yet')
 
   // token.expired: a server whose token is past its expiry, found by the expiry check.
@@ -122,7 +122,9 @@ t.test('every token event reaches the webhook signed, with the documented fields
   // One delivery per event the registry emitted (its log line names each), and every kind of event among them.
   const emitted = () => logs.lines.map((l) => /"msg":"DEP server \\"([^"\\]+)\\": ([a-z._]+)"/.exec(l)).filter((m) => m !== null).map((m) => `${m[2]} ${m[1]}`).sort()
   await until('a delivery for every event', async () => deliveries.length >= emitted().length, 10_000)
-  await new Promise((resolve) => setTimeout(resolve, 200)) // and nothing more
+  // And nothing more: every delivery goes through the plugin's pending set, so once it is settled
+  // and no event is left to emit, no delivery can still come.
+  await app.tokenWebhookSettled()
   const delivered = deliveries.map((d) => JSON.parse(d.body) as { type: string, server: string })
   t.same(delivered.map((e) => `${e.type} ${e.server}`).sort(), emitted(), 'one delivery per event')
   t.equal(emitted().filter((e) => e === 'token.renewed second').length, 2, 'a JSON token, new or replacing, says token.renewed')

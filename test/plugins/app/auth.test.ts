@@ -12,7 +12,7 @@ import { createStore } from '../../../src/store/index.js'
 import { buildTestApp, tempDir } from '../../helper.js'
 
 /** Routes that may be public; anything else declaring `none` fails the test. */
-const PUBLIC = [/^\/healthz$/, /^\/readyz$/, /^\/metrics$/, /^\/openapi\.json$/, /^\/docs(\/|$)/]
+const PUBLIC = [/^\/$/, /^\/healthz$/, /^\/readyz$/, /^\/metrics$/, /^\/openapi\.json$/, /^\/docs(\/|$)/]
 
 const PARAMS: Record<string, string> = { server: 'default', serial: 'C02TESTSERIAL', uuid: '0f2e4b1a9c7d4e8f', id: 'aaaaaaaaaaaa' }
 function concrete (url: string): string {
