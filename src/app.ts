@@ -16,7 +16,9 @@ import { createErrorsPlugin } from '../plugins/app/errors.js'
 import { createMirrorPlugin, type MirrorPluginOptions } from '../plugins/app/mirror.js'
 import { createMetricsPlugin } from '../plugins/app/metrics.js'
 import { createSecurityHeadersPlugin } from '../plugins/app/security-headers.js'
+import { createRefusedBodiesPlugin } from '../plugins/app/refused-bodies.js'
 import { createStorePlugin } from '../plugins/app/store.js'
+import { createStreamLimitsPlugin, type StreamLimitsOptions } from '../plugins/app/stream-limits.js'
 import { createRateLimitPlugin } from '../plugins/app/rate-limit.js'
 import { createSchedulerPlugin } from '../plugins/app/scheduler.js'
 import { createDepServersPlugin, type DepServersPluginOptions } from '../plugins/app/servers.js'
@@ -38,6 +40,7 @@ export interface AppOptions {
   mirror?: MirrorPluginOptions
   /** Clock and timers of every background loop (default the real ones; tests drive a ManualScheduler). */
   scheduler?: Scheduler
+  streamLimits?: StreamLimitsOptions
 }
 
 const here = dirname(fileURLToPath(import.meta.url))
@@ -62,11 +65,13 @@ export default async function app (fastify: FastifyInstance, opts: AppOptions): 
   await fastify.register(createSchedulerPlugin(opts.scheduler))
   await fastify.register(createErrorsPlugin())
   await fastify.register(createSecurityHeadersPlugin())
+  await fastify.register(createRefusedBodiesPlugin())
   await fastify.register(createStorePlugin(opts.store === undefined ? {} : { store: opts.store }))
   await fastify.register(createMetricsPlugin())
   await fastify.register(createAuthPlugin(opts.config.adminKey === undefined ? {} : { adminKey: opts.config.adminKey }))
   await fastify.register(createAuditPlugin())
   await fastify.register(createRateLimitPlugin())
+  await fastify.register(createStreamLimitsPlugin(opts.streamLimits))
   await fastify.register(createSwaggerPlugin())
   await fastify.register(createSwaggerUiPlugin())
   const depOpts: DepServersPluginOptions = {}

@@ -149,9 +149,13 @@ export async function buildServer (config: Config, opts: BuildOptions = {}): Pro
     logController: new AccessLog(),
     trustProxy: false,
     bodyLimit: config.bodyLimit,
-    // Draining a big fleet's cursors takes a while; 5 minutes is generous without leaving sockets forever.
-    requestTimeout: 300_000,
-    connectionTimeout: 310_000,
+    // The whole request (headers and body) must have arrived by then (DEPGATE_REQUEST_TIMEOUT, 5
+    // minutes by default): a body trickled a byte at a time cannot hold a connection for ever. Node
+    // checks every connectionsCheckingInterval, so that follows a short timeout too.
+    requestTimeout: config.limits.requestTimeoutMs,
+    http: { connectionsCheckingInterval: Math.min(30_000, Math.ceil(config.limits.requestTimeoutMs / 4)) },
+    // A socket silent for longer than a request may take is dead.
+    connectionTimeout: config.limits.requestTimeoutMs + 10_000,
     keepAliveTimeout: 72_000,
     // closeConnectionsWhenDrained answers those requests itself.
     return503OnClosing: false,
@@ -163,6 +167,10 @@ export async function buildServer (config: Config, opts: BuildOptions = {}): Pro
     // Fastify's 10 s default; a start that truly hangs is still reported, after a minute.
     pluginTimeout: 60_000
   })
+  // Node refuses headers arriving after requestTimeout anyway; its default of 60 s must not exceed it.
+  fastify.server.headersTimeout = Math.min(fastify.server.headersTimeout, config.limits.requestTimeoutMs)
+  // Beyond it node drops new connections at once: a flood of idle sockets cannot take every file descriptor.
+  fastify.server.maxConnections = config.limits.maxConnections
   closeConnectionsWhenDrained(fastify)
   if (onRoute !== undefined) fastify.addHook('onRoute', onRoute)
   await fastify.register(fp(app), { config, ...appOpts })

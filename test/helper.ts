@@ -19,8 +19,9 @@ import { buildServer } from '../src/server.js'
 import { DEPSIM_CREDENTIALS, startSimulator, type SimulatorOptions, type StartedSimulator } from '../src/simulator/index.js'
 import type { Scheduler } from '../src/scheduler.js'
 import type { Store } from '../src/store/index.js'
+import type { StreamLimitsOptions } from '../plugins/app/stream-limits.js'
 import { parseSecretKey, SECRET_KEY_FILE } from '../src/tokens/secret-key-file.js'
-import { openTestStore, testDialectFromEnv } from './databases.js'
+import { openTestStore, type TestDialect, testDialectFromEnv } from './databases.js'
 import { secretWatch } from './security/suite-scan.js'
 
 interface Teardown { teardown (fn: () => unknown): void, fail?: (message: string) => unknown }
@@ -89,6 +90,10 @@ export interface TestAppOptions {
   onRoute?: (route: RouteOptions) => void
   /** The app's background clock (default the real one): a ManualScheduler lets the test move time. */
   scheduler?: Scheduler
+  /** The database to run on; default DEPGATE_TEST_DATABASE's (test/security/ runs its battery on each). */
+  dialect?: TestDialect
+  /** The whole-list idle timers, to drive by hand. */
+  streamTimers?: StreamLimitsOptions['timers']
 }
 
 export interface TestApp {
@@ -116,7 +121,7 @@ export async function buildTestApp (t: Teardown, opts: TestAppOptions = {}): Pro
     DEPGATE_MIRROR: 'false',
     ...opts.env
   })
-  const dialect = testDialectFromEnv()
+  const dialect = opts.dialect ?? testDialectFromEnv()
   // A manual clock is the store's too: leases, timestamps and the syncers' decisions share one time.
   const scheduler = opts.scheduler
   const real = await openTestStore(t, dialect, {
@@ -126,9 +131,9 @@ export async function buildTestApp (t: Teardown, opts: TestAppOptions = {}): Pro
   // Every key pair the app generates is staged here first: the secret scan watches its private part.
   const privateKeys: Array<[string, string]> = []
   const stageKey = real.servers.stageKey.bind(real.servers)
-  real.servers.stageKey = async (name, pair) => {
+  real.servers.stageKey = async (name, pair, audit) => {
     privateKeys.push([`private key #${privateKeys.length} (server ${name})`, pair.privateKeyPem])
-    await stageKey(name, pair)
+    await stageKey(name, pair, audit)
   }
   const store = opts.wrapStore?.(real) ?? real
   let sim: StartedSimulator | undefined
@@ -157,6 +162,7 @@ export async function buildTestApp (t: Teardown, opts: TestAppOptions = {}): Pro
     // Quick retries and long-poll re-reads keep mirror tests short.
     mirror: { retryBaseMs: 100, pollMs: 100 },
     ...(scheduler === undefined ? {} : { scheduler }),
+    ...(opts.streamTimers === undefined ? {} : { streamLimits: { timers: opts.streamTimers } }),
     ...(sim === undefined ? {} : { defaultServer: { token: DEPSIM_CREDENTIALS, baseUrl: sim.url } }),
     onRoute: (route) => {
       opts.onRoute?.(route)

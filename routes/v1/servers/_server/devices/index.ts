@@ -25,7 +25,9 @@ These parameters need the mirror: with \`source=apple\` they are refused (400 \`
 
 **From Apple**: \`{ devices, count, cursor, fetched_until }\`. \`cursor\` is Apple's cursor after the last page: pass it to \`GET …/devices/changes?cursor=\` later to get only what changed. If any page fails the answer is a problem (\`application/problem+json\`) and no partial list is ever returned. NDJSON (\`Accept: application/x-ndjson\`): one device per line, written as Apple's pages arrive; the last line is a trailer \`{"cursor": "…", "fetched_until": "…", "count": n}\`.
 
-**Streams**: if the first page fails you get an ordinary problem response with its status. If a later page fails, an NDJSON stream's last line is \`{"error": {…problem…}}\`, and either kind of stream is cut off before the chunked response is terminated, so your HTTP client reports an error too: **treat a stream without its trailer (or a JSON document that does not parse) as incomplete**.`
+**Streams**: if the first page fails you get an ordinary problem response with its status. If a later page fails, an NDJSON stream's last line is \`{"error": {…problem…}}\`, and either kind of stream is cut off before the chunked response is terminated, so your HTTP client reports an error too: **treat a stream without its trailer (or a JSON document that does not parse) as incomplete**. A whole list whose reader takes nothing for \`DEPGATE_STREAM_IDLE_TIMEOUT\` (60 s) is cut off the same way.
+
+**Limits**: an API key may have \`DEPGATE_STREAMS_PER_KEY\` (4) whole lists (without \`limit\`, from either source) open at once; beyond: 429 \`TOO_MANY_STREAMS\` with Retry-After.`
 
 const MIRROR_ONLY = ['sort', 'order', 'limit', 'page_token', 'removed'] as const
 
@@ -50,10 +52,10 @@ const plugin: FastifyPluginAsyncZod = async (fastify) => {
     const raw: FastifyReply = reply
     const format = listFormat(request.responseType)
     if (useMirror({ enabled, server, source: query.source, needsMirror: mirrorOnly.length > 0 }, state)) {
-      return await mirrorList(fastify.store.mirror, request, raw, { server, query, state, format })
+      return await mirrorList(fastify.store.mirror, request, raw, { server, query, state, format, limits: fastify.streamLimits })
     }
     appleHeaders(raw)
-    return await appleList(request, raw, client, { server, match: deviceFilter(query), format })
+    return await appleList(request, raw, client, { server, match: deviceFilter(query), format, limits: fastify.streamLimits })
   })
 }
 
