@@ -76,6 +76,8 @@ export interface ServerRepository {
    * Returns the number of values re-sealed.
    */
   rotateSecrets (oldBox: SecretBox, newBox: SecretBox): Promise<number>
+  /** Sync leases held now (a replica is running), for `depgate secrets rotate` to refuse. */
+  liveSyncLeases (): Promise<Array<{ server: string, owner: string, expiresAt: string }>>
 }
 
 /** What POST …/sync records: the replica that syncs the server runs a full fetch at its next tick. */
@@ -215,6 +217,11 @@ export function createServerRepository (db: Kysely<Database>, now: () => Date): 
         .onConflict((oc) => oc.column('server').doUpdateSet(staged)).execute()
     },
     sealLegacyTokens: async () => await sealLegacyTokens(db, needBox()),
-    rotateSecrets: async (oldBox, newBox) => await rotateSecrets(db, oldBox, newBox, now)
+    rotateSecrets: async (oldBox, newBox) => await rotateSecrets(db, oldBox, newBox, now),
+    async liveSyncLeases () {
+      const rows = await db.selectFrom('inventory_state').select(['server', 'lease_owner', 'lease_expires_at'])
+        .where('lease_owner', 'is not', null).where('lease_expires_at', '>', now().toISOString()).orderBy('server').execute()
+      return rows.map((r) => ({ server: r.server, owner: r.lease_owner!, expiresAt: r.lease_expires_at! }))
+    }
   }
 }
