@@ -1,5 +1,5 @@
 /**
- * The device mirror (#4) with a 100,000-device simulator, every figure against a baseline measured
+ * The device mirror with a 100,000-device simulator, every figure against a baseline measured
  * in the same run:
  *   1. ingest of the first full fetch (devices/s, SQLite and PostgreSQL), from depgate's start until
  *      `inventory.ready`, against DepClient.drainFetch of the same fleet with no database;

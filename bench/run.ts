@@ -22,7 +22,7 @@ export const BENCHES: Array<{ name: string, args: string[], about: string }> = [
   { name: 'proxy', args: [], about: 'depgate in front of one cheap Apple call vs. the simulator called directly' },
   { name: 'drain', args: [], about: '100,000 devices drained as JSON and as NDJSON: time and peak memory' },
   { name: 'load', args: [], about: '200 concurrent clients, mixed reads and writes, 5 % of Apple calls faulted' },
-  { name: 'inventory', args: [], about: 'the device mirror (issue #4)' }
+  { name: 'inventory', args: [], about: 'the device mirror' }
 ]
 
 const here = dirname(fileURLToPath(import.meta.url))

@@ -1,6 +1,6 @@
 /**
- * API shapes of the device routes. Apple's field names are kept as they are (snake_case, dep-api.md
- * §2.15.1) so a script written against Apple's documentation reads our answers unchanged; fields
+ * API shapes of the device routes. Apple's field names are kept as they are (snake_case,
+ * docs/apple-dep.md §2.15.1) so a script written against Apple's documentation reads our answers unchanged; fields
  * Apple adds later pass through (loose objects) instead of being silently dropped.
  */
 import { z } from 'zod'

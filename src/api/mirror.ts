@@ -1,5 +1,5 @@
 /**
- * API shapes of the device mirror's reads (#4): the list's paging and sorting parameters, the
+ * API shapes of the device mirror's reads: the list's paging and sorting parameters, the
  * mirror's list, summary and change feed. Devices keep Apple's field names; the mirror adds only
  * `removed_at`, on devices Apple no longer shows (listed with `removed=include|only`).
  */

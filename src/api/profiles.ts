@@ -1,6 +1,6 @@
 /**
- * API shapes of the profile routes. The profile body keeps Apple's field names (dep-api.md
- * §2.15.2). Types are checked by zod; Apple's own rules (lengths, FLAGS_INVALID, locale, URL) are
+ * API shapes of the profile routes. The profile body keeps Apple's field names
+ * (docs/apple-dep.md §2.15.2). Types are checked by zod; Apple's own rules (lengths, FLAGS_INVALID, locale, URL) are
  * checked by src/dep/profile-rules.ts so the caller gets Apple's code, not a generic one.
  */
 import { z } from 'zod'

@@ -1,5 +1,5 @@
 /**
- * Splitting serial lists for Apple (≤ 1000 per request: documented for assign, dep-api.md §2.8, and
+ * Splitting serial lists for Apple (≤ 1000 per request: documented for assign, docs/apple-dep.md §2.8, and
  * applied to every list endpoint since their limits are unknown) and merging per-device results.
  *
  * Chunks run one after the other. When one fails, the error thrown is Apple's (typed DepError),

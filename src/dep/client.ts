@@ -1,5 +1,5 @@
 /**
- * DepClient: one typed method per Apple endpoint (dep-api.md §2) on top of the session manager
+ * DepClient: one typed method per Apple endpoint (docs/apple-dep.md §2) on top of the session manager
  * and the transport. No Fastify here: the gateway, the CLI and the tests all use it directly.
  */
 import type { z } from 'zod'
@@ -250,7 +250,7 @@ export class DepClient {
     return spec.mapError?.(err) ?? err
   }
 
-  /** One request with a session, re-authenticating once on 401 / 403 FORBIDDEN (dep-api.md §1.4). */
+  /** One request with a session, re-authenticating once on 401 / 403 FORBIDDEN (docs/apple-dep.md §1.4). */
   private async send (spec: CallSpec): Promise<WireResponse> {
     this.sessions.assertTokenValid(spec.endpoint)
     const first = await this.attempt(spec, await this.sessions.get())

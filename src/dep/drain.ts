@@ -1,8 +1,8 @@
 /**
- * Draining fetch/sync cursors page by page (dep-api.md §3). Guards against Apple's loop anomaly
- * (§3.5: the cursor that was sent comes back with `more_to_follow: true`) and against runaway
- * drains (`maxPages`); both end with a DepCursorError *after* yielding every page that arrived,
- * so the caller can store the last good cursor.
+ * Draining fetch/sync cursors page by page (docs/apple-dep.md §3). Guards against Apple's loop
+ * anomaly (docs/apple-dep.md §3.5: the cursor that was sent comes back with `more_to_follow: true`)
+ * and against runaway drains (`maxPages`); both end with a DepCursorError *after* yielding every
+ * page that arrived, so the caller can store the last good cursor.
  */
 import { DepCursorError, type DepEndpoint } from './errors.js'
 import type { DevicePage } from './schemas.js'

@@ -1,5 +1,5 @@
 /**
- * OAuth 1.0a signing of `GET /session` (dep-api.md §1.2): HMAC-SHA1 computed with node:crypto,
+ * OAuth 1.0a signing of `GET /session` (docs/apple-dep.md §1.2): HMAC-SHA1 computed with node:crypto,
  * parameters and header layout by the `oauth-1.0a` package, `realm="ADM"` as Apple's own
  * examples send it (it is not part of the signature base string).
  */

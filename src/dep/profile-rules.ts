@@ -1,5 +1,5 @@
 /**
- * Apple's validation rules for `POST /profile` (dep-api.md §2.6), in one place: the client and the
+ * Apple's validation rules for `POST /profile` (docs/apple-dep.md §2.6), in one place: the client and the
  * gateway check a profile before sending it, and the simulator answers with the same codes.
  * Lengths are counted in Unicode characters, as Apple words them ("UTF-8 characters").
  */

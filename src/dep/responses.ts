@@ -1,5 +1,5 @@
 /**
- * Turning Apple's answers into values or typed errors (dep-api.md §2.16, §4.3). Codes are read
+ * Turning Apple's answers into values or typed errors (docs/apple-dep.md §2.16, §4.3). Codes are read
  * with parseErrorCode (bare, quoted or `{"code"}` bodies); messages name the endpoint, the status
  * and the code only, so nothing secret can leak through them.
  */
@@ -12,10 +12,10 @@ import { parseRetryAfter } from './retry.js'
 import type { WireResponse } from './transport.js'
 
 export const CURSOR_CODES = new Set(['INVALID_CURSOR', 'EXPIRED_CURSOR', 'EXHAUSTED_CURSOR', 'CURSOR_REQUIRED'])
-/** 403 codes that say the account itself is refused: a new session cannot help (dep-api.md §1.2). */
+/** 403 codes that say the account itself is refused: a new session cannot help (docs/apple-dep.md §1.2). */
 export const ACCOUNT_REFUSED_CODES = new Set(['T_C_NOT_SIGNED', 'ACCESS_DENIED'])
 
-/** 401, or depsim's 403 `FORBIDDEN` for a session it no longer knows: worth one re-authentication (dep-api.md §1.4). */
+/** 401, or depsim's 403 `FORBIDDEN` for a session it no longer knows: worth one re-authentication (docs/apple-dep.md §1.4). */
 export function isSessionRejected (res: WireResponse): boolean {
   return res.status === 401 || (res.status === 403 && res.body.includes('FORBIDDEN'))
 }

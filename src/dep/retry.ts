@@ -1,6 +1,6 @@
 /**
  * Retry policy: exponential backoff with full jitter, and `Retry-After` parsing (delta-seconds or
- * HTTP-date, RFC 9110 §10.2.3). Apple documents neither 429 nor 503 (dep-api.md §4.1), so these are
+ * HTTP-date, RFC 9110 §10.2.3). Apple documents neither 429 nor 503 (docs/apple-dep.md §4.1), so these are
  * defensive defaults, all overridable through `DepClientOptions.retry`.
  */
 

@@ -1,5 +1,5 @@
 /**
- * Apple's wire format as zod schemas (dep-api.md §2.15, micromdm/apple-device-services schemas).
+ * Apple's wire format as zod schemas (docs/apple-dep.md §2.15, micromdm/apple-device-services schemas).
  * Every object is loose so keys Apple adds later survive, every key Apple may omit is optional,
  * and enum-like values (os, profile_status, statuses…) are plain strings: a new value from Apple
  * must not turn a good answer into INVALID_RESPONSE.
@@ -125,7 +125,7 @@ export const replacementDetailsSchema = z.looseObject({
 export const betaEnrollmentTokenSchema = z.looseObject({ token: opt, title: opt, os: opt })
 export const betaEnrollmentTokensSchema = z.looseObject({
   betaEnrollmentTokens: z.array(betaEnrollmentTokenSchema).default([]),
-  /** Seen once in a real answer (dep-api.md §2.12). */
+  /** Seen once in a real answer (docs/apple-dep.md §2.12). */
   seedBuildTokens: z.array(betaEnrollmentTokenSchema).optional()
 })
 

@@ -1,9 +1,9 @@
 /**
- * The session manager (dep-api.md §1.2–§1.4): one `GET /session` at a time however many callers
- * need a token (single-flight), rotation from any answer's `X-ADM-Auth-Session` header, and
+ * The session manager (docs/apple-dep.md §1.2–§1.4): one `GET /session` at a time however many
+ * callers need a token (single-flight), rotation from any answer's `X-ADM-Auth-Session` header, and
  * invalidation that only drops the token that actually failed, so a caller holding a stale token
  * cannot throw away the fresh one another caller just obtained. The session lifetime is unknown
- * (§6), so we never expire tokens on a timer: Apple's 401 tells us.
+ * (docs/apple-dep.md §6), so we never expire tokens on a timer: Apple's 401 tells us.
  */
 import { DepAuthError, DepResponseError, DepTokenExpiredError, parseErrorCode, type DepEndpoint } from './errors.js'
 import { sessionAuthorization } from './oauth.js'
@@ -107,7 +107,7 @@ export class SessionManager {
       retry: 'safe',
       headers: () => ({
         authorization: sessionAuthorization(token, url, { now: now() }),
-        // depsim insists on this exact value even without a body (dep-api.md §1.2).
+        // depsim insists on this exact value even without a body (docs/apple-dep.md §1.2).
         'content-type': JSON_CONTENT_TYPE,
         'user-agent': userAgent,
         'x-server-protocol-version': String(protocolVersion)

@@ -1,6 +1,6 @@
 /**
  * The decrypted DEP server token: four OAuth 1.0a values plus an expiry that is never sent to
- * Apple but tells us when to stop calling (dep-api.md §1.1).
+ * Apple but tells us when to stop calling (docs/apple-dep.md §1.1).
  */
 export interface ServerToken {
   consumer_key: string

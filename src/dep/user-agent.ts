@@ -1,6 +1,6 @@
 /**
  * The default User-Agent, `depgate/<version>`, read once from the package's own package.json.
- * Apple rejects some agents (`USER_AGENT_INVALID`, dep-api.md §1.5), so it names the product plainly.
+ * Apple rejects some agents (`USER_AGENT_INVALID`, docs/apple-dep.md §1.5), so it names the product plainly.
  */
 import { readFileSync } from 'node:fs'
 

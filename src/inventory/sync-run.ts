@@ -1,5 +1,5 @@
 /**
- * One sync run for one server: Apple's fetch → sync state machine (dep-api.md §3.2) over the
+ * One sync run for one server: Apple's fetch → sync state machine (docs/apple-dep.md §3.2) over the
  * mirror. The cursor lives in the store, written with the page it ends, so a run resumes exactly
  * where the last one (or a killed process) stopped:
  * - phase fetch: `POST /server/devices` from the stored cursor (none = start) until
@@ -7,8 +7,9 @@
  *   `EXHAUSTED_CURSOR` there means the fetch is over: sweep and continue as sync (nanodep, micromdm).
  * - phase sync: `POST /devices/sync` from the stored cursor until `more_to_follow` is false.
  * - `EXPIRED_CURSOR`, `INVALID_CURSOR` (or `CURSOR_REQUIRED`): start a full re-fetch.
- * - Apple sending back the cursor it was sent with `more_to_follow: true` (§3.5): the page is
- *   applied, then the run stops with SAME_CURSOR instead of spinning; the next run resumes there.
+ * - Apple sending back the cursor it was sent with `more_to_follow: true`
+ *   (docs/apple-dep.md §3.5): the page is applied, then the run stops with SAME_CURSOR instead of
+ *   spinning; the next run resumes there.
  */
 import { DepCursorError, DepError, type DepClient } from '../dep/index.js'
 import type { ApplyResult, InventoryRepository, InventoryStateRow, SyncPhase } from '../store/index.js'

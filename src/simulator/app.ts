@@ -54,7 +54,7 @@ export async function buildSimulator (opts: SimulatorOptions = {}): Promise<Fast
     return sendError(reply, status, code)
   })
 
-  // Apple answers a wrong method on a known path with an empty 405 (dep-api.md §2.16).
+  // Apple answers a wrong method on a known path with an empty 405 (docs/apple-dep.md §2.16).
   const paths = new Set<string>()
   app.addHook('onRoute', (route) => { paths.add(route.url) })
   app.setNotFoundHandler((request, reply) => {

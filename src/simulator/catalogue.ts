@@ -1,7 +1,7 @@
 /** What the generator draws from: real Apple model names, families, colours and serial prefixes. */
 export interface ModelSpec {
   family: 'Mac' | 'iPad' | 'iPhone' | 'iPod' | 'AppleTV' | 'Vision'
-  /** The newest value; protocol < 7 turns `iPadOS` into `iOS` (dep-api.md §1.5). */
+  /** The newest value; protocol < 7 turns `iPadOS` into `iOS` (docs/apple-dep.md §1.5). */
   os: 'OSX' | 'iPadOS' | 'iOS' | 'tvOS' | 'visionOS'
   model: string
   abbr: string

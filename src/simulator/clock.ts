@@ -13,7 +13,7 @@ export class SimClock {
   }
 }
 
-/** Apple's timestamps: ISO-8601 UTC with second precision (dep-api.md §2.15.1). */
+/** Apple's timestamps: ISO-8601 UTC with second precision (docs/apple-dep.md §2.15.1). */
 export function isoSeconds (ms: number): string {
   return `${new Date(ms).toISOString().slice(0, 19)}Z`
 }

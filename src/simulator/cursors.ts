@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto'
 
 /**
- * Cursors are opaque to clients (dep-api.md §3.1) but carry everything the simulator needs, so
+ * Cursors are opaque to clients (docs/apple-dep.md §3.1) but carry everything the simulator needs, so
  * the simulator keeps no per-cursor state:
  * - fetch: `pos` in the fetch order, `end` (the order's length when the fetch began, so devices
  *   added during a fetch show up only in sync), `seq` (the change log's length when the fetch

@@ -26,7 +26,7 @@ export class DeviceGenerator {
     this.prng = new Prng(seed)
   }
 
-  /** A UUID in Apple's profile shape: 32 upper-case hex characters (dep-api.md §2.6). */
+  /** A UUID in Apple's profile shape: 32 upper-case hex characters (docs/apple-dep.md §2.6). */
   uuid (): string {
     return this.prng.hex(32)
   }

@@ -48,7 +48,7 @@ async function onRequest (this: FastifyInstance, request: FastifyRequest, reply:
   if (ua === undefined || ua.trim() === '') return sendError(reply, 400, 'USER_AGENT_MISSING')
   if (sim.config.userAgentDenyList.some((s) => s !== '' && ua.includes(s))) return sendError(reply, 400, 'USER_AGENT_INVALID')
   const session = sim.sessions.check(header(request, 'x-adm-auth-session'), sim.now())
-  // depsim answers 403 FORBIDDEN for a token it never issued (dep-api.md §1.3); Apple 401 for expired or missing.
+  // depsim answers 403 FORBIDDEN for a token it never issued (docs/apple-dep.md §1.3); Apple 401 for expired or missing.
   if (session === 'unknown') return sendError(reply, 403, 'FORBIDDEN')
   if (session !== 'ok') return sendError(reply, 401, 'UNAUTHORIZED')
   if (sim.config.accessDenied) return sendError(reply, 403, 'ACCESS_DENIED')

@@ -2,7 +2,7 @@ import { createHmac, timingSafeEqual } from 'node:crypto'
 import type { ServerToken } from '../dep/token.js'
 
 /*
- * OAuth 1.0a HMAC-SHA1 verification for GET /session (RFC 5849, dep-api.md §1.2), written with
+ * OAuth 1.0a HMAC-SHA1 verification for GET /session (RFC 5849, docs/apple-dep.md §1.2), written with
  * node:crypto alone: the client signs with the oauth-1.0a package, so the simulator must be an
  * independent implementation for the pair to check each other.
  */
@@ -82,7 +82,7 @@ const badRequest: OAuthResult = { ok: false, status: 400, code: 'BAD_REQUEST' }
 const unauthorized: OAuthResult = { ok: false, status: 401, code: 'UNAUTHORIZED' }
 
 /**
- * Apple's split (dep-api.md §1.2): 400 for unsupported or missing or duplicated parameters and
+ * Apple's split (docs/apple-dep.md §1.2): 400 for unsupported or missing or duplicated parameters and
  * unsupported signature methods; 401 for unknown key or token, bad signature, reused nonce, and
  * (our choice, the window being undocumented) a timestamp outside the window.
  */

@@ -1,7 +1,7 @@
 import type { ServerToken } from '../dep/token.js'
 
 /**
- * Apple's depsim ships with these fixed OAuth values (dep-api.md §5.1); clients written for depsim
+ * Apple's depsim ships with these fixed OAuth values (docs/apple-dep.md §5.1); clients written for depsim
  * hard-code them, so they are the simulator's default credentials. They are public test values,
  * not secrets, which is why printing them at start is fine.
  */
@@ -15,9 +15,9 @@ export const DEPSIM_CREDENTIALS: ServerToken = Object.freeze({
 
 /** Behaviour that can be changed while the simulator runs (`PATCH /_sim/config`). */
 export interface SimulatorConfig {
-  /** Send a fresh `X-ADM-Auth-Session` header on every successful authenticated answer (dep-api.md §1.3). */
+  /** Send a fresh `X-ADM-Auth-Session` header on every successful authenticated answer (docs/apple-dep.md §1.3). */
   rotateSessions: boolean
-  /** depsim wraps error codes in double quotes (dep-api.md §4.3). */
+  /** depsim wraps error codes in double quotes (docs/apple-dep.md §4.3). */
   quoteErrors: boolean
   /** false: `/session` and API calls answer 403 `T_C_NOT_SIGNED`. */
   termsSigned: boolean
@@ -50,7 +50,7 @@ export interface SimulatorConfig {
    * anywhere): `reject` answers 400 `MALFORMED_REQUEST_BODY`, `default` silently uses defaultLimit.
    */
   invalidLimit: 'reject' | 'default'
-  /** Status of `DEVICE_NOT_FOUND` on replacement details: Apple documents 404, answers 400 (dep-api.md §2.11). */
+  /** Status of `DEVICE_NOT_FOUND` on replacement details: Apple documents 404, answers 400 (docs/apple-dep.md §2.11). */
   replacementNotFoundStatus: number
   /** `org_type` in GET /account (v3+). */
   orgType: 'edu' | 'org'

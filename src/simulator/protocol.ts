@@ -1,6 +1,6 @@
 import type { SimDevice, SimEvent } from './types.js'
 
-/** `X-Server-Protocol-Version`; a missing or unreadable header means version 1 (dep-api.md §1.5). */
+/** `X-Server-Protocol-Version`; a missing or unreadable header means version 1 (docs/apple-dep.md §1.5). */
 export function protocolVersion (value: string | undefined): number {
   if (value === undefined || !/^\s*\d+\s*$/.test(value)) return 1
   return Number(value)

@@ -1,7 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { protocolVersion } from './protocol.js'
 
-/** The exact value depsim and Apple use, no space, `UTF8` (dep-api.md §1.5). */
+/** The exact value depsim and Apple use, no space, `UTF8` (docs/apple-dep.md §1.5). */
 export const JSON_TYPE = 'application/json;charset=UTF8'
 
 /** An Apple error: a bare code in text/plain (quoted in depsim mode), or an empty body (405). */

@@ -13,7 +13,7 @@ export class SessionStore {
   issued = 0
   rotated = 0
 
-  /** depy observed tokens starting with the 10-digit Unix time of issue (dep-api.md §1.2). */
+  /** depy observed tokens starting with the 10-digit Unix time of issue (docs/apple-dep.md §1.2). */
   issue (now: number, ttlMs: number, rotation = false): string {
     this.prune(now)
     const token = `${Math.floor(now / 1000)}${randomBytes(32).toString('hex')}`

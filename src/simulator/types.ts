@@ -1,4 +1,4 @@
-/** A device as the simulator keeps it: Apple's field names (dep-api.md §2.15.1), every version-gated key present. */
+/** A device as the simulator keeps it: Apple's field names (docs/apple-dep.md §2.15.1), every version-gated key present. */
 export interface SimDevice {
   serial_number: string
   model?: string

@@ -53,7 +53,7 @@ export interface Store {
   readonly servers: ServerRepository
   readonly keys: ApiKeyRepository
   readonly audit: AuditRepository
-  /** The device mirror (#4): pages from Apple, the change feed, the sync lease. */
+  /** The device mirror: pages from Apple, the change feed, the sync lease. */
   readonly inventory: InventoryRepository
   /** Resolves when the database answers a trivial query (readiness). */
   ping (): Promise<void>

@@ -1,5 +1,5 @@
 /**
- * What one page from Apple changes in the mirror (dep-api.md §3.3): pure, so the rules are tested
+ * What one page from Apple changes in the mirror (docs/apple-dep.md §3.3): pure, so the rules are tested
  * without a database.
  * - A serial repeated in a page resolves to the record with the latest `op_date` (a later position
  *   wins a tie or when Apple sent no date).

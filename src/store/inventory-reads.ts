@@ -1,5 +1,5 @@
 /**
- * Read queries of the device mirror (#4). Written once in portable Kysely for SQLite and
+ * Read queries of the device mirror. Written once in portable Kysely for SQLite and
  * PostgreSQL. The hot paths never parse a device: Apple's record is stored as JSON text and handed
  * to the routes as text, so a device goes from the database to the socket without a
  * JSON.parse/JSON.stringify round trip.

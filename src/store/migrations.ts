@@ -36,7 +36,7 @@ const migrations: Record<string, Migration> = {
       await db.schema.createIndex('audit_log_at').on('audit_log').column('at').execute()
     }
   },
-  // Token lifecycle (#5): sealed secrets, key pairs, account identity, terms and error state.
+  // Token lifecycle: sealed secrets, key pairs, account identity, terms and error state.
   // Existing clear-text tokens are sealed by the repository at start (a migration has no key).
   '0002_token_lifecycle': {
     async up (db: Kysely<any>) {
@@ -55,7 +55,7 @@ const migrations: Record<string, Migration> = {
         .execute()
     }
   },
-  // Device inventory mirror (#4). Integers only where arithmetic happens (seq, generation, counts).
+  // Device inventory mirror. Integers only where arithmetic happens (seq, generation, counts).
   '0003_inventory': {
     async up (db: Kysely<any>) {
       await db.schema.createTable('inventory_devices')

@@ -58,7 +58,7 @@ export interface AuditLogTable {
   detail: string | null
 }
 
-/** The device mirror (#4): one row per serial Apple ever showed this server; removed rows stay, stamped. */
+/** The device mirror: one row per serial Apple ever showed this server; removed rows stay, stamped. */
 export interface InventoryDevicesTable {
   server: string
   serial_number: string

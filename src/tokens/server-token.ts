@@ -1,5 +1,5 @@
 /**
- * Parsing of a decrypted DEP server token (dep-api.md §1.1): either the bare JSON, or the MIME text
+ * Parsing of a decrypted DEP server token (docs/apple-dep.md §1.1): either the bare JSON, or the MIME text
  * Apple's `.p7m` decrypts to, with the JSON between `-----BEGIN MESSAGE-----` and
  * `-----END MESSAGE-----`. Errors never quote the input: it is full of secrets.
  */

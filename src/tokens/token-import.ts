@@ -1,5 +1,5 @@
 /**
- * Accepting a server token for a DEP server, the safe way (issue #5): decrypt the `.p7m` with the
+ * Accepting a server token for a DEP server, the safe way: decrypt the `.p7m` with the
  * server's staged key pair (a renewal in progress) or its current one, refuse a token of another
  * Apple MDM server unless forced, try it against Apple (`/session` + `/account`) before anything
  * is stored, and only then store it, promoting the staged key if that is the one that opened it.

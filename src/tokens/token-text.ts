@@ -1,6 +1,6 @@
 /**
  * From the decrypted `.p7m` text to a validated ServerToken. The text is MIME (headers, blank
- * line) around `-----BEGIN MESSAGE-----` JSON `-----END MESSAGE-----` (dep-api.md §1.1). This is
+ * line) around `-----BEGIN MESSAGE-----` JSON `-----END MESSAGE-----` (docs/apple-dep.md §1.1). This is
  * stricter than server-token.ts's parser, which accepts hand-made tokens: a token fresh from Apple
  * must carry Apple's CK_/CS_/AT_/AS_ prefixes, and a mismatch means the wrong file or a damaged one.
  * Errors name the field and never quote a value: every value is a secret.

@@ -7,7 +7,7 @@ export function registerAccountRoutes (app: FastifyInstance): void {
   app.get('/account', dep('account'), async (request, reply) => {
     const sim = app.sim
     const limit = { default: sim.config.defaultLimit, maximum: sim.config.maxLimit }
-    // `urls` self-describes the API and its paging limits (dep-api.md §2.1).
+    // `urls` self-describes the API and its paging limits (docs/apple-dep.md §2.1).
     const urls = [
       { uri: '/session', http_method: ['GET'] },
       { uri: '/account', http_method: ['GET'] },

@@ -6,7 +6,7 @@ import { lookup } from './devices.js'
 const optionalString = (v: unknown): boolean => v === undefined || typeof v === 'string'
 
 export function registerActivationLockRoutes (app: FastifyInstance): void {
-  // dep-api.md §2.10: the only documented request error is MALFORMED_REQUEST_BODY.
+  // docs/apple-dep.md §2.10: the only documented request error is MALFORMED_REQUEST_BODY.
   app.post('/device/activationlock', dep('activation_lock'), async (request, reply) => {
     const sim = app.sim
     const body = bodyObject(request)

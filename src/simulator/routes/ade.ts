@@ -13,7 +13,7 @@ function isHttpsUrl (value: string): boolean {
   }
 }
 
-/** Account-driven enrollment service discovery (dep-api.md §2.13). */
+/** Account-driven enrollment service discovery (docs/apple-dep.md §2.13). */
 export function registerAdeRoutes (app: FastifyInstance): void {
   app.post(PATH, dep('ade_profile_set'), async (request, reply) => {
     const sim = app.sim

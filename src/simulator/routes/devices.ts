@@ -35,7 +35,7 @@ export function registerDeviceRoutes (app: FastifyInstance): void {
     const devices: Record<string, Record<string, unknown>> = {}
     for (const serial of serialsOf(bodyObject(request))) {
       const found = lookup(sim, serial)
-      // A serial this server cannot see gets only its status (dep-api.md §2.4).
+      // A serial this server cannot see gets only its status (docs/apple-dep.md §2.4).
       devices[serial] = typeof found === 'string' ? { response_status: found } : { ...deviceView(found, version), response_status: 'SUCCESS' }
     }
     return sendJson(reply, { devices })

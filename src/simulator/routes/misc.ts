@@ -9,7 +9,8 @@ export function registerMiscRoutes (app: FastifyInstance): void {
     if (typeof serial !== 'string' || serial === '') return sendError(reply, 400, 'DEVICE_ID_REQUIRED')
     const device = sim.world.devices.get(serial)
     // Apple requires protocol ≥ 10 here but documents no error for older versions: DEVICE_NOT_FOUND
-    // is our guess. The status is configurable because Apple documents 404 and answers 400 (§2.11).
+    // is our guess. The status is configurable because Apple documents 404 and answers 400
+    // (docs/apple-dep.md §2.11).
     if (versionOf(request) < 10 || device?.is_replacement_device !== true) {
       return sendError(reply, sim.config.replacementNotFoundStatus, 'DEVICE_NOT_FOUND')
     }

@@ -51,12 +51,12 @@ export function registerProfileRoutes (app: FastifyInstance): void {
     const uuid = normaliseUuid((request.query as Record<string, unknown>).profile_uuid)
     if (uuid === undefined) return sendError(reply, 400, 'PROFILE_UUID_REQUIRED')
     const profile = app.sim.world.profiles.get(uuid)
-    // 400, as Apple's page says (dep-api.md §2.7).
+    // 400, as Apple's page says (docs/apple-dep.md §2.7).
     if (profile === undefined) return sendError(reply, 400, 'NOT_FOUND')
     return sendJson(reply, profileView(profile, versionOf(request)))
   })
 
-  // Apple documents POST; depsim requires PUT, which nanodep and Fleet still send (dep-api.md §2.8).
+  // Apple documents POST; depsim requires PUT, which nanodep and Fleet still send (docs/apple-dep.md §2.8).
   app.route({
     method: ['POST', 'PUT'],
     url: '/profile/devices',
@@ -80,7 +80,7 @@ export function registerProfileRoutes (app: FastifyInstance): void {
     }
   })
 
-  // A body on DELETE; `profile_uuid` in it is documented but unused by Apple (dep-api.md §2.9).
+  // A body on DELETE; `profile_uuid` in it is documented but unused by Apple (docs/apple-dep.md §2.9).
   app.delete('/profile/devices', dep('remove_profile'), async (request, reply) => {
     const sim = app.sim
     const devices = statusPerSerial(sim, bodyObject(request), (device) => {

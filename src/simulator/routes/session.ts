@@ -4,7 +4,7 @@ import { verifyOAuth } from '../oauth.js'
 import { sendError, sendJson } from '../reply.js'
 
 export function registerSessionRoutes (app: FastifyInstance): void {
-  // dep-api.md §1.2. No User-Agent check here: Apple's pages list it for data endpoints only, and
+  // docs/apple-dep.md §1.2. No User-Agent check here: Apple's pages list it for data endpoints only, and
   // nanodep long sent /session without one.
   app.get('/session', dep('session', false), async (request, reply) => {
     const sim = app.sim
@@ -25,6 +25,6 @@ export function registerSessionRoutes (app: FastifyInstance): void {
     return sendJson(reply, { auth_session_token: sim.sessions.issue(now, sim.config.sessionTtlMs) })
   })
 
-  // depsim hands out its test credentials here (dep-api.md §5.1); so does this simulator.
+  // depsim hands out its test credentials here (docs/apple-dep.md §5.1); so does this simulator.
   app.get('/token', async (_request, reply) => sendJson(reply, app.sim.credentials))
 }

@@ -17,7 +17,7 @@ export function pageLimit (value: unknown, config: SimulatorConfig): number {
   return Math.min(value as number, config.maxLimit)
 }
 
-/** Apple's loop anomaly (dep-api.md §3.5): the cursor that was sent, no devices, more_to_follow true. */
+/** Apple's loop anomaly (docs/apple-dep.md §3.5): the cursor that was sent, no devices, more_to_follow true. */
 function sameCursor (sim: SimState, reply: FastifyReply, endpoint: 'fetch_devices' | 'sync_devices', cursor: string): FastifyReply | undefined {
   if (sim.faults.take(endpoint, 'same_cursor') === undefined) return undefined
   return sendJson(reply, { devices: [], cursor, fetched_until: isoSeconds(sim.now()), more_to_follow: true })
