@@ -72,16 +72,16 @@ export async function acquireDataDirLock (dataDir: string): Promise<DataDirLock>
       const pid = await readPid(path)
       if (pid !== undefined && alive(pid, path)) throw new StartRefusal(lockedMessage(pid, dataDir))
       const aside = `${tmp}.stale`
+      /* c8 ignore start -- races between two starters: another moved the stale lock first (try again), or a live lock replaced it between the read and the move (put it back) */
       try {
         await rename(path, aside)
       } catch (err) {
-        /* c8 ignore next 2 -- another starter moved it first: try again */
         if ((err as NodeJS.ErrnoException).code === 'ENOENT') continue
         throw err
       }
       const moved = await readPid(aside)
-      /* c8 ignore next -- a race: the lock was replaced by a live one between reading and moving it */
       if (moved !== pid && moved !== undefined && alive(moved, path)) await link(aside, path).catch(() => {})
+      /* c8 ignore stop */
       await unlink(aside)
     }
   } finally {

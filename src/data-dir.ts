@@ -42,8 +42,8 @@ export function explainDataDirError (err: unknown, dataDir: string): StartRefusa
 export function prepareDataDir (dataDir: string): void {
   try {
     mkdirSync(dataDir, { recursive: true, mode: 0o700 })
+    // mkdir has refused a file in the way (EEXIST, ENOTDIR below it): what is here is a directory.
     const stats = statSync(dataDir)
-    if (!stats.isDirectory()) throw Object.assign(new Error('not a directory'), { code: 'ENOTDIR' })
     /* c8 ignore next 3 -- Windows has no POSIX group/other bits to check */
     if (process.platform !== 'win32' && (stats.mode & 0o077) !== 0) {
       const mode = (stats.mode & 0o777).toString(8).padStart(4, '0')
