@@ -1,6 +1,6 @@
 /**
  * depgate as a Fastify plugin: shared plugins first (config, errors, store, metrics, auth, audit,
- * rate limit, OpenAPI, DEP servers, the device mirror), then every route under routes/ by autoload. The error handler
+ * rate limit, OpenAPI, DEP servers, token health, the device mirror), then every route under routes/ by autoload. The error handler
  * and the zod compilers are set before any route exists, because each route context copies what
  * its parent has when it is created.
  */
@@ -12,13 +12,14 @@ import type { FastifyInstance } from 'fastify'
 import { createAuditPlugin } from '../plugins/app/audit.js'
 import { createAuthPlugin } from '../plugins/app/auth.js'
 import { createConfigPlugin } from '../plugins/app/config.js'
-import { createDepServersPlugin, type DepServersPluginOptions } from '../plugins/app/dep-servers.js'
 import { createErrorsPlugin } from '../plugins/app/errors.js'
-import { createInventoryPlugin, type InventoryPluginOptions } from '../plugins/app/inventory.js'
+import { createMirrorPlugin, type MirrorPluginOptions } from '../plugins/app/mirror.js'
 import { createMetricsPlugin } from '../plugins/app/metrics.js'
 import { createSecurityHeadersPlugin } from '../plugins/app/security-headers.js'
 import { createStorePlugin } from '../plugins/app/store.js'
 import { createRateLimitPlugin } from '../plugins/app/rate-limit.js'
+import { createDepServersPlugin, type DepServersPluginOptions } from '../plugins/app/servers.js'
+import { createTokenHealthPlugin } from '../plugins/app/token-health.js'
 import { createSwaggerUiPlugin } from '../plugins/external/swagger-ui.js'
 import { createSwaggerPlugin } from '../plugins/external/swagger.js'
 import type { Config } from './config.js'
@@ -30,7 +31,7 @@ export interface AppOptions {
   store?: Store
   defaultServer?: DepServersPluginOptions['defaultServer']
   depClientOptions?: DepServersPluginOptions['clientOptions']
-  inventory?: InventoryPluginOptions
+  mirror?: MirrorPluginOptions
 }
 
 const here = dirname(fileURLToPath(import.meta.url))
@@ -61,7 +62,8 @@ export default async function app (fastify: FastifyInstance, opts: AppOptions): 
   if (opts.defaultServer !== undefined) depOpts.defaultServer = opts.defaultServer
   if (opts.depClientOptions !== undefined) depOpts.clientOptions = opts.depClientOptions
   await fastify.register(createDepServersPlugin(depOpts))
-  await fastify.register(createInventoryPlugin(opts.inventory))
+  await fastify.register(createTokenHealthPlugin(opts.config.tokenWebhook === undefined ? {} : { webhook: opts.config.tokenWebhook }))
+  await fastify.register(createMirrorPlugin(opts.mirror))
 
   await fastify.register(autoload, {
     dir: join(here, '..', 'routes'),

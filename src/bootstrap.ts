@@ -4,7 +4,7 @@
  */
 import { chmodSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { generateApiKey } from './api-keys.js'
+import { generateApiKey } from './api-key-secrets.js'
 import type { Config } from './config.js'
 import { ConfigError } from './config.js'
 import type { ServerToken } from './dep/token.js'

@@ -49,7 +49,9 @@ const envSchema = z.object({
     'must be 32 random bytes as 64 hex digits or base64 (generate one with: openssl rand -base64 32)').optional(),
   DEPGATE_TOKEN_MAX_BYTES: int(1024, 1024 * 1024).default(64 * 1024),
   DEPGATE_TOKEN_WEBHOOK_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
-  DEPGATE_INVENTORY: bool.default(true),
+  DEPGATE_MIRROR: bool.optional(),
+  // The variable's first name, still read: deployments set it before the concept was called the mirror.
+  DEPGATE_INVENTORY: bool.optional(),
   DEPGATE_SYNC_INTERVAL: int(5, 86_400).default(900),
   DEPGATE_SYNC_LEASE: int(3, 600).default(30),
   DEPGATE_SYNC_PAGE_SIZE: int(1, 1000).default(1000),
@@ -82,7 +84,7 @@ export interface Config {
   tokenWebhook?: { url: string, secret: string }
   /** The device mirror: on by default; off serves every device read live from Apple. */
   /** feedRetentionMs: how long the change feed keeps a device's removal (feed-compaction.ts). */
-  inventory: { enabled: boolean, intervalMs: number, leaseMs: number, pageSize: number, feedRetentionMs: number }
+  mirror: { enabled: boolean, intervalMs: number, leaseMs: number, pageSize: number, feedRetentionMs: number }
   /** Connections to Apple per DEP server: calls beyond them wait for a free one. */
   depConnections: number
 }
@@ -120,8 +122,11 @@ export function loadConfig (env: Record<string, string | undefined> = process.en
     simulator: e.DEPGATE_SIMULATOR,
     simulatorDevices: e.DEPGATE_SIMULATOR_DEVICES,
     tokenMaxBytes: e.DEPGATE_TOKEN_MAX_BYTES,
-    inventory: { enabled: e.DEPGATE_INVENTORY, intervalMs: e.DEPGATE_SYNC_INTERVAL * 1000, leaseMs: e.DEPGATE_SYNC_LEASE * 1000, pageSize: e.DEPGATE_SYNC_PAGE_SIZE, feedRetentionMs: e.DEPGATE_FEED_RETENTION_DAYS * 86_400_000 },
+    mirror: { enabled: e.DEPGATE_MIRROR ?? e.DEPGATE_INVENTORY ?? true, intervalMs: e.DEPGATE_SYNC_INTERVAL * 1000, leaseMs: e.DEPGATE_SYNC_LEASE * 1000, pageSize: e.DEPGATE_SYNC_PAGE_SIZE, feedRetentionMs: e.DEPGATE_FEED_RETENTION_DAYS * 86_400_000 },
     depConnections: e.DEPGATE_DEP_CONNECTIONS
+  }
+  if (e.DEPGATE_MIRROR !== undefined && e.DEPGATE_INVENTORY !== undefined && e.DEPGATE_MIRROR !== e.DEPGATE_INVENTORY) {
+    throw new ConfigError('DEPGATE_MIRROR', 'contradicts DEPGATE_INVENTORY (its older name): set only DEPGATE_MIRROR')
   }
   if (e.DEPGATE_SECRET_KEY !== undefined) config.secretKey = e.DEPGATE_SECRET_KEY
   if ((e.DEPGATE_TOKEN_WEBHOOK_URL === undefined) !== (e.DEPGATE_TOKEN_WEBHOOK_SECRET === undefined)) {

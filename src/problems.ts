@@ -1,6 +1,6 @@
 /**
  * RFC 9457 problem details: the one error shape every depgate response uses, with a stable `code`
- * a script can switch on. Routes throw `httpProblem(...)`; the error handler (plugins/app/errors.ts)
+ * a script can switch on. Routes throw `httpProblem(...)`; the error handler (the errors plugin)
  * turns it, and every other error, into `application/problem+json`.
  */
 import { STATUS_CODES } from 'node:http'

@@ -13,7 +13,7 @@ t.test('defaults', async (t) => {
     simulator: 'auto',
     simulatorDevices: 2000,
     tokenMaxBytes: 65536,
-    inventory: { enabled: true, intervalMs: 900000, leaseMs: 30000, pageSize: 1000, feedRetentionMs: 30 * 86400000 },
+    mirror: { enabled: true, intervalMs: 900000, leaseMs: 30000, pageSize: 1000, feedRetentionMs: 30 * 86400000 },
     depConnections: 8
   })
 })
@@ -56,7 +56,15 @@ t.test('every variable is read, empty strings count as unset', async (t) => {
   t.equal(loadConfig({ DEPGATE_DATABASE_URL: 'postgresql://depgate:pw@db:5433/depgate?pool_size=20&sslmode=verify-full' }).databaseUrl,
     'postgresql://depgate:pw@db:5433/depgate?pool_size=20&sslmode=verify-full', 'postgresql:// too, with depgate\'s pool_size')
   t.equal(loadConfig({ DEPGATE_ALLOW_DISOWN: '0' }).allowDisown, false)
-  t.equal(loadConfig({ DEPGATE_FEED_RETENTION_DAYS: '7' }).inventory.feedRetentionMs, 7 * 86_400_000, 'days, kept as milliseconds')
+  t.equal(loadConfig({ DEPGATE_FEED_RETENTION_DAYS: '7' }).mirror.feedRetentionMs, 7 * 86_400_000, 'days, kept as milliseconds')
+})
+
+t.test('DEPGATE_MIRROR switches the mirror; DEPGATE_INVENTORY, its older name, still does', async (t) => {
+  t.equal(loadConfig({ DEPGATE_MIRROR: 'false' }).mirror.enabled, false)
+  t.equal(loadConfig({ DEPGATE_INVENTORY: 'false' }).mirror.enabled, false, 'the alias')
+  t.equal(loadConfig({ DEPGATE_MIRROR: 'true', DEPGATE_INVENTORY: 'yes' }).mirror.enabled, true, 'both, agreeing')
+  t.throws(() => loadConfig({ DEPGATE_MIRROR: 'true', DEPGATE_INVENTORY: 'false' }), { name: 'ConfigError', variable: 'DEPGATE_MIRROR', message: /contradicts DEPGATE_INVENTORY/ })
+  t.throws(() => loadConfig({ DEPGATE_MIRROR: 'maybe' }), { variable: 'DEPGATE_MIRROR', message: /must be true or false/ })
 })
 
 const wrong: Array<[string, string, RegExp]> = [

@@ -10,7 +10,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Writable } from 'node:stream'
 import type { FastifyInstance, RouteOptions } from 'fastify'
-import { generateApiKey, type Scope } from '../src/api-keys.js'
+import { generateApiKey } from '../src/api-key-secrets.js'
+import type { Scope } from '../src/scopes.js'
 import type { CliIo } from '../src/cli.js'
 import { type Config, loadConfig } from '../src/config.js'
 import type { DepClientOptions } from '../src/dep/index.js'
@@ -37,7 +38,7 @@ export async function until<T> (what: string, fn: () => Promise<T | undefined | 
 /** Until the app's mirror of `server` has completed a fetch and has no sync running or pending. */
 export async function untilReady (app: FastifyInstance, server = 'default'): Promise<void> {
   for (;;) {
-    const status = await app.inventory.status(server)
+    const status = await app.mirror.status(server)
     if (status.ready && !status.syncing && status.sync_requested_at === null) return
     await new Promise((resolve) => setTimeout(resolve, 20))
   }
@@ -100,8 +101,8 @@ export async function buildTestApp (t: Teardown, opts: TestAppOptions = {}): Pro
     DEPGATE_ADMIN_KEY: adminKey,
     // Always written, so the secret scan at teardown reads every test app's log.
     DEPGATE_LOG_LEVEL: 'info',
-    // The mirror changes where device reads come from: tests of it turn it on (DEPGATE_INVENTORY: 'true').
-    DEPGATE_INVENTORY: 'false',
+    // The mirror changes where device reads come from: tests of it turn it on (DEPGATE_MIRROR: 'true').
+    DEPGATE_MIRROR: 'false',
     ...opts.env
   })
   const dialect = testDialectFromEnv()
@@ -137,8 +138,8 @@ export async function buildTestApp (t: Teardown, opts: TestAppOptions = {}): Pro
     store,
     logStream: logs.stream,
     depClientOptions: { retry: { retries: 0 }, ...opts.depClientOptions },
-    // Quick retries and long-poll re-reads keep inventory tests short.
-    inventory: { retryBaseMs: 100, pollMs: 100 },
+    // Quick retries and long-poll re-reads keep mirror tests short.
+    mirror: { retryBaseMs: 100, pollMs: 100 },
     ...(sim === undefined ? {} : { defaultServer: { token: DEPSIM_CREDENTIALS, baseUrl: sim.url } }),
     onRoute: (route) => {
       opts.onRoute?.(route)

@@ -5,7 +5,8 @@
  */
 import fp from 'fastify-plugin'
 import type { FastifyInstance, FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify'
-import { hashSecret, parseApiKey, type RouteScope, type Scope, scopeAllows, verifySecret } from '../../src/api-keys.js'
+import { hashSecret, parseApiKey, verifySecret } from '../../src/api-key-secrets.js'
+import { type RouteScope, type Scope, scopeAllows } from '../../src/scopes.js'
 import { httpProblem } from '../../src/problems.js'
 
 export interface AuthContext {

@@ -5,7 +5,7 @@
 import fp from 'fastify-plugin'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { HttpProblem, httpProblem, PROBLEM_CONTENT_TYPE, type Problem, toProblem } from '../../src/problems.js'
-import { mapError, type MappingContext } from './error-mapping.js'
+import { mapError, mappingContext } from '../../src/api/error-mapping.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -30,12 +30,6 @@ export function sendProblem (request: FastifyRequest, reply: FastifyReply, probl
   request.problemCode = problem.code
   const body = toProblem(problem, request.url, request.id)
   return reply.code(problem.statusCode).headers(problem.headers).type(PROBLEM_CONTENT_TYPE).send(body)
-}
-
-/** What the error mapping may name in a detail: the route's `:server`, once validated by the route. */
-export function mappingContext (request: FastifyRequest): MappingContext {
-  const params = request.params as Record<string, unknown> | undefined
-  return typeof params?.server === 'string' ? { server: params.server } : {}
 }
 
 export function createErrorsPlugin () {

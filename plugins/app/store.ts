@@ -1,4 +1,5 @@
 import fp from 'fastify-plugin'
+import { secureStore } from '../../src/bootstrap.js'
 import { createStore, type Store } from '../../src/store/index.js'
 
 declare module 'fastify' {
@@ -22,6 +23,8 @@ export function createStorePlugin (opts: StorePluginOptions = {}) {
       fastify.addHook('onClose', async () => { await opened.close() })
       store = opened
     }
+    // A store opened here, or one handed in without a box, gets the configured secret box.
+    await secureStore(store, fastify.config)
     fastify.decorate('store', store)
   }, { name: 'depgate-store', dependencies: ['depgate-config'] })
 }

@@ -8,7 +8,8 @@ import { createHmac } from 'node:crypto'
 import fp from 'fastify-plugin'
 import { Gauge } from 'prom-client'
 import { request } from 'undici'
-import type { DepServerRegistry, TokenEvent } from './dep-servers.js'
+import type { TokenEvent } from '../../src/api/server-info.js'
+import type { DepServerRegistry } from '../../src/servers/types.js'
 
 export const WARN_DAYS = [30, 14, 7, 1] as const
 const DAY_MS = 86_400_000
@@ -125,7 +126,7 @@ export function createTokenHealthPlugin (opts: TokenHealthOptions = {}) {
       for (const g of gauges) g.reset()
       await Promise.allSettled([...pending])
     })
-  }, { name: 'depgate-token-health', dependencies: ['depgate-metrics'] })
+  }, { name: 'depgate-token-health', dependencies: ['depgate-metrics', 'depgate-dep-servers'] })
 }
 
 declare module 'fastify' {

@@ -4,7 +4,7 @@
  * `model=macbook pro` work as a person would type them). Filtering happens page by page as Apple's
  * pages arrive, so a filtered stream never holds more than one page.
  */
-import type { DeviceFilters, FilterColumn } from '../store/inventory-reads.js'
+import type { DeviceFilters, FilterColumn } from '../store/mirror-reads.js'
 import type { DeviceListQuery } from './devices.js'
 
 const FILTER_FIELDS = ['serial', 'model', 'os', 'device_family', 'profile_status', 'profile_uuid'] as const

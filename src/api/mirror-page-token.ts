@@ -5,7 +5,7 @@
  * cut short or made up is refused with a 400 problem instead of silently listing something else.
  */
 import { createHash } from 'node:crypto'
-import type { DeviceFilters, PagePosition, RemovedFilter, SortKey, SortOrder } from '../store/inventory-reads.js'
+import type { DeviceFilters, PagePosition, RemovedFilter, SortKey, SortOrder } from '../store/mirror-reads.js'
 import { httpProblem } from '../problems.js'
 import { CONTROL_CHARACTER } from './serials.js'
 

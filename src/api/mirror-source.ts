@@ -5,7 +5,7 @@
  * only the mirror has) gets a problem saying why it cannot, never a silent live answer.
  */
 import type { FastifyReply } from 'fastify'
-import type { MirrorState } from '../store/inventory-reads.js'
+import type { MirrorState } from '../store/mirror-reads.js'
 import { httpProblem } from '../problems.js'
 import { SOURCE_HEADER, SYNCED_AT_HEADER } from './mirror.js'
 
@@ -14,11 +14,12 @@ export type Source = 'mirror' | 'apple'
 /** Seconds a caller is told to wait for a first fetch to complete. */
 export const NOT_READY_RETRY_SECONDS = 10
 
-export function inventoryDisabled (server: string) {
-  return httpProblem(409, 'INVENTORY_DISABLED', `depgate keeps no device mirror (DEPGATE_INVENTORY=false), so this cannot be answered for server "${server}". Leave out source=mirror and the mirror-only parameters (sort, order, limit, page_token, removed, since) to ask Apple directly.`)
+// The codes keep the concept's first name (INVENTORY_*): scripts switch on them; the sentences say "mirror".
+export function mirrorDisabled (server: string) {
+  return httpProblem(409, 'INVENTORY_DISABLED', `depgate keeps no device mirror (DEPGATE_MIRROR=false, or its older name DEPGATE_INVENTORY=false), so this cannot be answered for server "${server}". Leave out source=mirror and the mirror-only parameters (sort, order, limit, page_token, removed, since) to ask Apple directly.`)
 }
 
-export function inventoryNotReady (server: string) {
+export function mirrorNotReady (server: string) {
   return httpProblem(503, 'INVENTORY_NOT_READY', `depgate is still fetching every device of server "${server}" from Apple for its mirror; try again in a moment (GET /v1/servers shows the progress), or ask Apple directly with source=apple.`, { retryAfterSeconds: NOT_READY_RETRY_SECONDS })
 }
 
@@ -39,8 +40,8 @@ export interface SourceChoice {
 
 /** The mirror's state when it can answer; else the problem saying why not. */
 export function requireMirror<S extends { ready_at: string | null }> (enabled: boolean, server: string, state: S | undefined): S {
-  if (!enabled) throw inventoryDisabled(server)
-  if (state === undefined || state.ready_at === null) throw inventoryNotReady(server)
+  if (!enabled) throw mirrorDisabled(server)
+  if (state === undefined || state.ready_at === null) throw mirrorNotReady(server)
   return state
 }
 

@@ -6,7 +6,8 @@ import { z } from 'zod'
 
 const time = (description: string) => z.string().nullable().describe(`${description} (ISO-8601, UTC; null: not yet)`)
 
-export const inventoryStatusSchema = z.object({
+// Published as `InventoryStatus` (the field is `inventory`): the contract predates the word "mirror" in the code.
+export const mirrorStatusSchema = z.object({
   enabled: z.boolean().describe('False when the mirror is switched off (DEPGATE_INVENTORY=false): device reads then always ask Apple'),
   ready: z.boolean().describe('The first full fetch has completed: device reads come from the mirror'),
   phase: z.enum(['fetch', 'sync']).nullable().describe('`fetch` while every device is being fetched from Apple, `sync` while following Apple\'s changes'),

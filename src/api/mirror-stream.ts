@@ -10,7 +10,7 @@
  * for a complete one.
  */
 import type { ServerResponse } from 'node:http'
-import type { ChangesPage, MirrorDevice } from '../store/inventory-reads.js'
+import type { ChangesPage, MirrorDevice } from '../store/mirror-reads.js'
 import type { Problem } from '../problems.js'
 import { flushed } from './device-stream.js'
 

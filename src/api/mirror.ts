@@ -4,7 +4,7 @@
  * `removed_at`, on devices Apple no longer shows (listed with `removed=include|only`).
  */
 import { z } from 'zod'
-import { SORT_KEYS } from '../store/inventory-reads.js'
+import { SORT_KEYS } from '../store/mirror-reads.js'
 import { deviceSchema } from './devices.js'
 
 const iso = (description: string) => z.string().describe(`${description} (ISO-8601, UTC)`)

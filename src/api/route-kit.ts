@@ -6,8 +6,7 @@
 import { z } from 'zod'
 import { DepApiError } from '../dep/errors.js'
 import { httpProblem, problemResponses } from '../problems.js'
-
-export type Scope = 'read' | 'write' | 'admin'
+import type { Scope } from '../scopes.js'
 
 /** The `:server` path parameter of every DEP route; other params schemas extend serverParamsSchema. */
 export const serverParamsSchema = z.object({
@@ -21,7 +20,7 @@ const SCOPE_TEXT: Record<Scope, string> = {
 }
 
 /**
- * Statuses any route that calls Apple can answer with, as plugins/app/error-mapping.ts maps Apple's
+ * Statuses any route that calls Apple can answer with, as src/api/error-mapping.ts maps Apple's
  * failures: 404 (unknown server, or Apple: not found), 409 (server token expired; Apple refused a
  * cursor), 502 (Apple failed), 503 (Apple answered 503 with Retry-After), 504 (timeout). Apple's
  * throttling is 429 with Retry-After, already among the statuses every authenticated route has.
@@ -48,7 +47,7 @@ export function docs (tag: string, scope: Scope, summary: string, description: s
  * Awaits an Apple call and turns Apple's `appleCode` refusal (a thing that does not exist) into a
  * 404 problem with the route's own code and sentence; every other failure goes on to the mapping.
  */
-export async function notFoundAs<T> (call: Promise<T>, appleCode: string, code: string, detail: string): Promise<T> {
+export async function withNotFoundProblem<T> (call: Promise<T>, appleCode: string, code: string, detail: string): Promise<T> {
   try {
     return await call
   } catch (err) {

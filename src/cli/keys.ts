@@ -1,7 +1,8 @@
 /** `depgate keys create|list|revoke`: API keys, on the store directly (the service need not run). */
 import { Option, type Command } from 'commander'
-import { keyView } from '../api/keys.js'
-import { generateApiKey, SCOPES, type Scope } from '../api-keys.js'
+import { keyView } from '../api/api-key-views.js'
+import { generateApiKey } from '../api-key-secrets.js'
+import { SCOPES, type Scope } from '../scopes.js'
 import { openSecureStore } from '../bootstrap.js'
 import { loadConfig } from '../config.js'
 import type { Store } from '../store/index.js'

@@ -45,7 +45,7 @@ export interface PassthroughResponse { status: number, headers: Record<string, s
 
 const json = (value: unknown): string => JSON.stringify(value)
 
-function notFoundAs (code: string) {
+function notFoundToApiError (code: string) {
   return (err: DepError): DepError => err.status === 404 || (err.status === 400 && err.code === code)
     ? new DepApiError(`${err.endpoint}: Apple answered ${err.status} ${code}`, { code, status: err.status, endpoint: err.endpoint })
     : err
@@ -161,7 +161,7 @@ export class DepClient {
 
   async getProfile (uuid: string): Promise<s.Profile> {
     return await this.call({
-      endpoint: 'get_profile', method: 'GET', path: '/profile', query: { profile_uuid: uuid }, retry: 'safe', mapError: notFoundAs('NOT_FOUND')
+      endpoint: 'get_profile', method: 'GET', path: '/profile', query: { profile_uuid: uuid }, retry: 'safe', mapError: notFoundToApiError('NOT_FOUND')
     }, s.profileSchema)
   }
 
@@ -186,7 +186,7 @@ export class DepClient {
 
   async getReplacementDetails (serial: string): Promise<s.ReplacementDetails> {
     return await this.call({
-      endpoint: 'replacement_details', method: 'GET', path: '/device/replacementDetails', query: { device: serial }, retry: 'safe', mapError: notFoundAs('DEVICE_NOT_FOUND')
+      endpoint: 'replacement_details', method: 'GET', path: '/device/replacementDetails', query: { device: serial }, retry: 'safe', mapError: notFoundToApiError('DEVICE_NOT_FOUND')
     }, s.replacementDetailsSchema)
   }
 

@@ -25,7 +25,7 @@
  * writers take turns as on PostgreSQL; only the lease holder compacts (after its sync run).
  */
 import type { Selectable, Transaction } from 'kysely'
-import type { Database, InventoryStateTable } from './schema.js'
+import type { Database, MirrorStateTable } from './schema.js'
 
 /** Changes per window: at most this many rows are deleted by one statement. */
 export const COMPACTION_BATCH = 10_000
@@ -39,8 +39,8 @@ export interface CompactionResult {
   feedFloor: number
 }
 
-/** Runs `fn` in a transaction fenced by the lease (inventory-writes.ts), with the state row read in it. */
-export type Fenced = <T>(fn: (trx: Transaction<Database>, state: Selectable<InventoryStateTable>) => Promise<T>) => Promise<T>
+/** Runs `fn` in a transaction fenced by the lease (mirror-writes.ts), with the state row read in it. */
+export type Fenced = <T>(fn: (trx: Transaction<Database>, state: Selectable<MirrorStateTable>) => Promise<T>) => Promise<T>
 
 export interface CompactionOptions {
   /** Removals at or after this ISO time are kept. */

@@ -3,22 +3,22 @@
  * in `createDialect` (dialect.ts) only; repositories use portable Kysely queries.
  */
 import { Kysely, sql } from 'kysely'
-import { createApiKeyRepository, type ApiKeyRepository, type AuthCacheOptions } from './api-keys.js'
+import { createApiKeyRepository, type ApiKeyRepository, type AuthCacheOptions } from './api-key-records.js'
 import { createAuditRepository, type AuditRepository } from './audit.js'
 import { createDialect, type DialectName, type DialectOptions } from './dialect.js'
-import { createInventoryRepository, type InventoryRepository } from './inventory.js'
+import { createMirrorRepository, type MirrorRepository } from './mirror.js'
 import { migrateToLatest } from './migrations.js'
 import { CLOSING } from './read-snapshots.js'
 import type { Database } from './schema.js'
 import { createServerRepository, type ServerRepository } from './servers.js'
 import { READER_CLOSED } from './sqlite-reader.js'
 
-export type { ApiKeyRecord, ApiKeyRepository, AuthCacheOptions } from './api-keys.js'
-export { AUTH_CACHE_TTL_MS } from './api-keys.js'
+export type { ApiKeyRecord, ApiKeyRepository, AuthCacheOptions } from './api-key-records.js'
+export { AUTH_CACHE_TTL_MS } from './api-key-records.js'
 export type { AuditEntry, AuditEntryInput, AuditRepository } from './audit.js'
 export type { ServerRecord, ServerRepository } from './servers.js'
-export type { ApplyResult, DeviceRecord, InventoryRepository, InventoryStateRow, PageInput, SyncPhase } from './inventory.js'
-export { LeaseLostError } from './inventory.js'
+export type { ApplyResult, DeviceRecord, MirrorRepository, MirrorStateRow, PageInput, SyncPhase } from './mirror.js'
+export { LeaseLostError } from './mirror.js'
 export { SQLITE_FILE } from './dialect.js'
 
 /**
@@ -54,7 +54,7 @@ export interface Store {
   readonly keys: ApiKeyRepository
   readonly audit: AuditRepository
   /** The device mirror: pages from Apple, the change feed, the sync lease. */
-  readonly inventory: InventoryRepository
+  readonly mirror: MirrorRepository
   /** Resolves when the database answers a trivial query (readiness). */
   ping (): Promise<void>
   close (): Promise<void>
@@ -81,14 +81,14 @@ export async function createStore (opts: StoreOptions): Promise<Store> {
     throw err
   }
   const now = opts.now ?? (() => new Date())
-  const inventory = createInventoryRepository(db, now, reader, snapshotLimit)
+  const mirror = createMirrorRepository(db, now, reader, snapshotLimit)
   let closed = false
   return {
     dialect: name,
     servers: createServerRepository(db, now),
     keys: createApiKeyRepository(db, now, opts.authCache),
     audit: createAuditRepository(db, now),
-    inventory,
+    mirror,
     async ping () {
       await sql`select 1`.execute(db)
     },
@@ -96,7 +96,7 @@ export async function createStore (opts: StoreOptions): Promise<Store> {
       if (closed) return
       closed = true
       // A stream still open holds a pooled connection (the pool's end would wait for it) or a SQLite read connection.
-      await inventory.endStreams()
+      await mirror.endStreams()
       reader?.close()
       await db.destroy()
     }

@@ -55,7 +55,7 @@ const migrations: Record<string, Migration> = {
         .execute()
     }
   },
-  // Device inventory mirror. Integers only where arithmetic happens (seq, generation, counts).
+  // The device mirror; its tables keep the first name of the concept (inventory_*). Integers only where arithmetic happens (seq, generation, counts).
   '0003_inventory': {
     async up (db: Kysely<any>) {
       await db.schema.createTable('inventory_devices')

@@ -59,7 +59,7 @@ export interface AuditLogTable {
 }
 
 /** The device mirror: one row per serial Apple ever showed this server; removed rows stay, stamped. */
-export interface InventoryDevicesTable {
+export interface MirrorDevicesTable {
   server: string
   serial_number: string
   /** Copies of Apple's fields that filters, sorting and the summary use. */
@@ -88,7 +88,7 @@ export interface InventoryDevicesTable {
  * device's removal once it is older than the retention, so the numbers have gaps. A mirror dropped
  * at head N (server deleted) leaves N + 1 unused; the next one goes on from N + 2.
  */
-export interface InventoryChangesTable {
+export interface MirrorChangesTable {
   server: string
   seq: number
   serial_number: string
@@ -103,7 +103,7 @@ export interface InventoryChangesTable {
  * lease. A deleted server's row stays as a tombstone (reset, keeping last_seq and feed_floor) so
  * that its name never reuses a sequence number.
  */
-export interface InventoryStateTable {
+export interface MirrorStateTable {
   server: string
   /** 'fetch' while a full fetch drains, 'sync' after it completed. */
   phase: string
@@ -147,9 +147,11 @@ export interface SecretKeyCheckTable {
 
 export interface Database {
   servers: ServersTable
-  inventory_devices: InventoryDevicesTable
-  inventory_changes: InventoryChangesTable
-  inventory_state: InventoryStateTable
+  // The mirror's tables keep the name migration 0003 gave them: renaming a table in place on every
+  // deployed database buys no user anything, and SQL is not where a user reads the word.
+  inventory_devices: MirrorDevicesTable
+  inventory_changes: MirrorChangesTable
+  inventory_state: MirrorStateTable
   server_keys: ServerKeysTable
   api_keys: ApiKeysTable
   audit_log: AuditLogTable

@@ -109,7 +109,7 @@ export async function runGroup (t: Test, g: EndpointGroup): Promise<void> {
     // Pages of 5 so a drain of 20 devices has 4 pages to fault in the middle of; a huge OAuth
     // window because the cursor-expiry fault moves the simulator's clock 8 days on.
     simulator: { devices: 20, maxLimit: 5, timestampWindowSec: 10 * 365 * 86_400 },
-    env: { DEPGATE_RATE_LIMIT: '1000000', DEPGATE_INVENTORY: 'false' },
+    env: { DEPGATE_RATE_LIMIT: '1000000', DEPGATE_MIRROR: 'false' },
     depClientOptions: CLIENT
   })
   await app.listen({ host: '127.0.0.1', port: 0 })

@@ -50,7 +50,7 @@ const SKIP = [/^DELETE \/v1\/servers\/:server$/, /\/docs/, /^GET \/openapi\.json
 
 t.test('no route answers a 5xx or a 4xx without problem+json, whatever it is sent', async (t) => {
   const routes: RouteOptions[] = []
-  const { app, auth } = await buildTestApp(t, { onRoute: (r) => { routes.push(r) }, env: { DEPGATE_RATE_LIMIT: '1000000', DEPGATE_INVENTORY: 'false' } })
+  const { app, auth } = await buildTestApp(t, { onRoute: (r) => { routes.push(r) }, env: { DEPGATE_RATE_LIMIT: '1000000', DEPGATE_MIRROR: 'false' } })
   const seen = new Set<string>()
   for (const route of routes) {
     for (const method of [route.method].flat()) {

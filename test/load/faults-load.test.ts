@@ -62,7 +62,7 @@ t.test('200 clients, reads and writes, 5 % of Apple calls faulted', async (t) =>
     DEPGATE_RATE_LIMIT: '1000000',
     DEPGATE_LOG_LEVEL: 'silent',
     DEPGATE_SIMULATOR: 'off',
-    DEPGATE_INVENTORY: 'false'
+    DEPGATE_MIRROR: 'false'
   }), {
     defaultServer: { token: DEPSIM_CREDENTIALS, baseUrl: sim.url },
     depClientOptions: { retry: { retries: 1, baseDelayMs: 1, maxDelayMs: 5, maxRetryAfterMs: 100 }, timeouts: { connectMs: 1000, headersMs: 500, bodyMs: 1000 } }

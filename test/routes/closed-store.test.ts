@@ -19,9 +19,9 @@ function checkShuttingDown (t: Test, res: { statusCode: number, headers: Record<
 }
 
 t.test('reads after the store closed answer 503 SHUTTING_DOWN', async (t) => {
-  const built = await buildTestApp(t, { env: { DEPGATE_INVENTORY: 'true' } })
+  const built = await buildTestApp(t, { env: { DEPGATE_MIRROR: 'true' } })
   await untilReady(built.app)
-  const serial = (await built.store.inventory.listDevices('default', { limit: 1 })).devices[0].serial_number
+  const serial = (await built.store.mirror.listDevices('default', { limit: 1 })).devices[0].serial_number
   const reader = await built.createKey('read')
   // Used only once the store is closed: not in the key cache, so authentication must read the store.
   const unseen = await built.createKey('admin', 'unseen')

@@ -17,7 +17,7 @@ t.test('a PostgreSQL outage answers 503 DATABASE_UNAVAILABLE, and the app recove
   const store = await createStore({ databaseUrl: url, connectTimeoutMs: 2000 })
   t.teardown(() => store.close())
   const adminKey = randomAdminKey()
-  const app = await buildServer(loadConfig({ DEPGATE_DATA_DIR: tempDir(t), DEPGATE_ADMIN_KEY: adminKey, DEPGATE_LOG_LEVEL: 'silent', DEPGATE_INVENTORY: 'true' }), { store })
+  const app = await buildServer(loadConfig({ DEPGATE_DATA_DIR: tempDir(t), DEPGATE_ADMIN_KEY: adminKey, DEPGATE_LOG_LEVEL: 'silent', DEPGATE_MIRROR: 'true' }), { store })
   t.teardown(() => app.close())
   const headers = { authorization: `Bearer ${adminKey}` }
   t.equal((await app.inject({ url: '/v1/keys', headers })).statusCode, 200, 'the database answers')

@@ -223,7 +223,7 @@ t.test('a running app on PostgreSQL with a password in its URL, through two outa
     DEPGATE_SIMULATOR_DEVICES: '20',
     // The mirror syncs against the simulator, in pages of 5, and its syncer checks its lease every
     // second: each outage also cuts the syncer's queries and a sync's writes, whenever they run.
-    DEPGATE_INVENTORY: 'true',
+    DEPGATE_MIRROR: 'true',
     DEPGATE_SYNC_INTERVAL: '5',
     DEPGATE_SYNC_LEASE: '3',
     DEPGATE_SYNC_PAGE_SIZE: '5',
@@ -265,7 +265,7 @@ t.test('a running app on PostgreSQL with a password in its URL, through two outa
     t.equal(res.status < 300, true, `simulator ${method} ${path}`)
     await res.text()
   }
-  const mirror = () => started.app.inventory.status('default')
+  const mirror = () => started.app.mirror.status('default')
   /** A sync running when the outage comes: new devices to write, and Apple slow enough (150 ms a page) that it lasts. */
   const syncing = async () => {
     await simCall('POST', '/_sim/devices', { count: 15 })

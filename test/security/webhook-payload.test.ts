@@ -49,7 +49,7 @@ t.test('every token event reaches the webhook signed, with the documented fields
     DEPGATE_ADMIN_KEY: LEAK_ADMIN_KEY,
     DEPGATE_DATA_DIR: t.testdir(),
     DEPGATE_LOG_LEVEL: 'info',
-    DEPGATE_INVENTORY: 'false',
+    DEPGATE_MIRROR: 'false',
     DEPGATE_SECRET_KEY: LEAK_SECRET_KEY,
     DEPGATE_TOKEN_WEBHOOK_URL: `http://127.0.0.1:${port}/hooks/depgate`,
     DEPGATE_TOKEN_WEBHOOK_SECRET: LEAK_WEBHOOK_SECRET

@@ -26,8 +26,8 @@ for (const dialect of DIALECTS) {
     await store.close()
     t.ok(isStoreClosedError(await caught(() => store.keys.list())), 'a repository query')
     t.ok(isStoreClosedError(await caught(() => store.ping())), 'the readiness ping')
-    t.ok(isStoreClosedError(await caught(() => store.inventory.getDevice('default', 'C02XX0000001'))), 'the by-serial lookup')
-    t.ok(isStoreClosedError(await caught(async () => { for await (const page of store.inventory.streamDevices('default', { sort: 'model' })) t.fail(String(page)) })), 'a sorted stream')
+    t.ok(isStoreClosedError(await caught(() => store.mirror.getDevice('default', 'C02XX0000001'))), 'the by-serial lookup')
+    t.ok(isStoreClosedError(await caught(async () => { for await (const page of store.mirror.streamDevices('default', { sort: 'model' })) t.fail(String(page)) })), 'a sorted stream')
   })
 }
 
@@ -62,8 +62,8 @@ t.test('a whole-list snapshot asked for while the store closes', async (t) => {
 t.test('SQLite: the by-serial snapshot reader once closed', async (t) => {
   const store = await openTestStore(t, 'sqlite')
   await store.close()
-  t.ok(store.inventory.getDeviceNow, 'SQLite has the synchronous lookup')
-  t.ok(isStoreClosedError(await caught(() => store.inventory.getDeviceNow?.('default', 'C02XX0000001'))))
+  t.ok(store.mirror.getDeviceNow, 'SQLite has the synchronous lookup')
+  t.ok(isStoreClosedError(await caught(() => store.mirror.getDeviceNow?.('default', 'C02XX0000001'))))
 })
 
 t.test('anything else is not a closed store', async (t) => {

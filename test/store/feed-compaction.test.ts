@@ -22,7 +22,7 @@ for (const dialect of DIALECTS) {
   t.test(dialect, async (t) => {
     let clock = Date.parse('2026-01-01T00:00:00Z')
     const store = await openTestStore(t, dialect, { now: () => new Date(clock) })
-    const inv = store.inventory
+    const inv = store.mirror
     const db = new Kysely<Database>({ dialect: createDialect(store.database).dialect })
     t.teardown(() => db.destroy())
     const log = async (server: string) => (await db.selectFrom('inventory_changes').select(['seq', 'serial_number', 'op']).where('server', '=', server).orderBy('seq').execute())

@@ -1,8 +1,8 @@
 import type { FastifyPluginAsyncZod } from '@fastify/type-provider-zod'
 import { z } from 'zod'
-import { generateApiKey } from '../../../src/api-keys.js'
+import { generateApiKey } from '../../../src/api-key-secrets.js'
 import { problemResponses } from '../../../src/problems.js'
-import { apiKeySchema, createdKeySchema, createKeySchema, keyView } from '../../../src/api/keys.js'
+import { apiKeySchema, createdKeySchema, createKeySchema, keyView } from '../../../src/api/api-key-views.js'
 
 const plugin: FastifyPluginAsyncZod = async (fastify) => {
   fastify.get('/', {

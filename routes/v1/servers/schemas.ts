@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { SERVER_NAME_PATTERN } from '../../../plugins/app/dep-servers.js'
+import { SERVER_NAME_PATTERN } from '../../../src/api/server-info.js'
 import { serverTokenSchema } from '../../../src/tokens/server-token.js'
 
 export const serverNameParamsSchema = z.object({

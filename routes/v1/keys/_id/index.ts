@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncZod } from '@fastify/type-provider-zod'
 import { z } from 'zod'
 import { httpProblem, problemResponses } from '../../../../src/problems.js'
-import { keyIdParamsSchema } from '../../../../src/api/keys.js'
+import { keyIdParamsSchema } from '../../../../src/api/api-key-views.js'
 
 const plugin: FastifyPluginAsyncZod = async (fastify) => {
   fastify.delete('/', {

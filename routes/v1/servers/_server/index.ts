@@ -2,9 +2,9 @@ import type { FastifyPluginAsyncZod } from '@fastify/type-provider-zod'
 import { z } from 'zod'
 import { httpProblem, problemResponses } from '../../../../src/problems.js'
 import { parseServerToken, ServerTokenError, validateServerToken } from '../../../../src/tokens/server-token.js'
-import { serverNotFound } from '../../../../plugins/app/dep-servers.js'
+import { serverNotFound } from '../../../../src/api/server-info.js'
 import { putServerSchema, serverInfoSchema, serverNameParamsSchema } from '../schemas.js'
-import { serverWithInventorySchema, withInventory } from '../server-inventory.js'
+import { serverWithMirrorSchema, withMirrorStatus } from '../server-mirror.js'
 
 const plugin: FastifyPluginAsyncZod = async (fastify) => {
   fastify.get('/', {
@@ -15,9 +15,9 @@ const plugin: FastifyPluginAsyncZod = async (fastify) => {
       tags: ['servers'],
       security: [{ bearerAuth: [] }],
       params: serverNameParamsSchema,
-      response: { 200: serverWithInventorySchema, ...problemResponses(404) }
+      response: { 200: serverWithMirrorSchema, ...problemResponses(404) }
     }
-  }, async (request) => (await withInventory(fastify, [fastify.depServers.get(request.params.server).info]))[0])
+  }, async (request) => (await withMirrorStatus(fastify, [fastify.depServers.get(request.params.server).info]))[0])
 
   fastify.put('/', {
     config: { scope: 'admin', audit: 'server.put' },

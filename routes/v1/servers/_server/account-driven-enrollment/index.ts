@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncZod } from '@fastify/type-provider-zod'
 import { z } from 'zod'
 import { adeProfileBodySchema, adeProfileSchema } from '../../../../../src/api/account.js'
-import { docs, errorResponses, notFoundAs, serverParamsSchema } from '../../../../../src/api/route-kit.js'
+import { docs, errorResponses, withNotFoundProblem, serverParamsSchema } from '../../../../../src/api/route-kit.js'
 
 const ABOUT = 'Account-driven enrollment: the MDM service discovery URL Apple hands to devices whose users sign in with a Managed Apple Account. Organisations Apple does not support for it get 400 `ORG_NOT_SUPPORTED`.'
 
@@ -16,7 +16,7 @@ const plugin: FastifyPluginAsyncZod = async (fastify) => {
   }, async (request) => {
     const { server } = request.params
     const { client } = fastify.depServers.get(server)
-    return await notFoundAs(client.getAdeProfile(), 'NOT_FOUND', 'NOT_FOUND', `No account-driven enrollment URL is set for this MDM server ("${server}"). Set one with PUT.`)
+    return await withNotFoundProblem(client.getAdeProfile(), 'NOT_FOUND', 'NOT_FOUND', `No account-driven enrollment URL is set for this MDM server ("${server}"). Set one with PUT.`)
   })
 
   fastify.put('/', {

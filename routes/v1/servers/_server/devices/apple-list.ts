@@ -8,8 +8,7 @@ import type { DepClient } from '../../../../../src/dep/index.js'
 import type { DevicePredicate } from '../../../../../src/api/device-filter.js'
 import { collectDevices, NDJSON_CONTENT_TYPE, ndjsonDevices, wantsNdjson, type StreamPage } from '../../../../../src/api/device-stream.js'
 import { httpProblem, toProblem } from '../../../../../src/problems.js'
-import { mapError } from '../../../../../plugins/app/error-mapping.js'
-import { mappingContext } from '../../../../../plugins/app/errors.js'
+import { mapError, mappingContext } from '../../../../../src/api/error-mapping.js'
 
 export async function appleList (request: FastifyRequest, reply: FastifyReply, client: DepClient, match: DevicePredicate | undefined) {
   const aborter = new AbortController()

@@ -41,12 +41,12 @@ const plugin: FastifyPluginAsyncZod = async (fastify) => {
     const query = request.query
     const mirrorOnly = MIRROR_ONLY.filter((name) => query[name] !== undefined)
     if (query.source === 'apple' && mirrorOnly.length > 0) throw appleCannot(mirrorOnly)
-    const enabled = fastify.inventory.enabled
-    const state = enabled && query.source !== 'apple' ? await fastify.store.inventory.state(server) : undefined
+    const enabled = fastify.mirror.enabled
+    const state = enabled && query.source !== 'apple' ? await fastify.store.mirror.state(server) : undefined
     // Mirror answers are text (stored JSON) or streams, which the untyped reply carries past the serializer.
     const raw: FastifyReply = reply
     if (useMirror({ enabled, server, source: query.source, needsMirror: mirrorOnly.length > 0 }, state)) {
-      return await mirrorList(fastify.store.inventory, request, raw, server, query, state)
+      return await mirrorList(fastify.store.mirror, request, raw, server, query, state)
     }
     appleHeaders(raw)
     return await appleList(request, raw, client, deviceFilter(query))

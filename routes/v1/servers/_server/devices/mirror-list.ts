@@ -11,10 +11,9 @@ import { MAX_PAGE } from '../../../../../src/api/mirror.js'
 import { decodePageToken, encodePageToken, type PageScope } from '../../../../../src/api/mirror-page-token.js'
 import { mirrorHeaders } from '../../../../../src/api/mirror-source.js'
 import { firstBatchRead, jsonList, ndjsonList, pageJson } from '../../../../../src/api/mirror-stream.js'
-import type { InventoryReads, MirrorState, RemovedFilter, SortKey, SortOrder } from '../../../../../src/store/inventory-reads.js'
+import type { MirrorReads, MirrorState, RemovedFilter, SortKey, SortOrder } from '../../../../../src/store/mirror-reads.js'
 import { toProblem } from '../../../../../src/problems.js'
-import { mapError } from '../../../../../plugins/app/error-mapping.js'
-import { mappingContext } from '../../../../../plugins/app/errors.js'
+import { mapError, mappingContext } from '../../../../../src/api/error-mapping.js'
 
 export type MirrorListQuery = DeviceListQuery & {
   sort?: SortKey | undefined
@@ -26,7 +25,7 @@ export type MirrorListQuery = DeviceListQuery & {
 
 const JSON_TYPE = 'application/json; charset=utf-8'
 
-export async function mirrorList (reads: InventoryReads, request: FastifyRequest, reply: FastifyReply, server: string, query: MirrorListQuery, state: MirrorState): Promise<FastifyReply> {
+export async function mirrorList (reads: MirrorReads, request: FastifyRequest, reply: FastifyReply, server: string, query: MirrorListQuery, state: MirrorState): Promise<FastifyReply> {
   const scope: PageScope = { server, filters: filterLists(query), sort: query.sort ?? 'serial_number', order: query.order ?? 'asc', removed: query.removed ?? 'exclude' }
   const tail = { synced_at: state.last_success_at, last_seq: state.last_seq }
   mirrorHeaders(reply, state)

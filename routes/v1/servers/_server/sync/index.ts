@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncZod } from '@fastify/type-provider-zod'
-import { inventoryStatusSchema, syncQuerySchema } from '../../../../../src/api/mirror-status.js'
-import { inventoryDisabled } from '../../../../../src/api/mirror-source.js'
+import { mirrorStatusSchema, syncQuerySchema } from '../../../../../src/api/mirror-status.js'
+import { mirrorDisabled } from '../../../../../src/api/mirror-source.js'
 import { docs, errorResponses, serverParamsSchema } from '../../../../../src/api/route-kit.js'
 
 const DESCRIPTION = `Asks depgate to sync its device mirror of this server with Apple now, instead of at the next interval (DEPGATE_SYNC_INTERVAL). \`full=true\` fetches every device again instead of following Apple's changes: use it when the mirror seems wrong; devices the fetch does not see are then marked removed.
@@ -16,15 +16,15 @@ const plugin: FastifyPluginAsyncZod = async (fastify) => {
       ...docs('devices', 'write', 'Sync the device mirror now', DESCRIPTION),
       params: serverParamsSchema,
       querystring: syncQuerySchema,
-      response: { 200: inventoryStatusSchema, 202: inventoryStatusSchema, ...errorResponses() }
+      response: { 200: mirrorStatusSchema, 202: mirrorStatusSchema, ...errorResponses() }
     }
   }, async (request, reply) => {
     const { server } = request.params
     const { full, wait } = request.query
     fastify.depServers.get(server)
-    if (!fastify.inventory.enabled) throw inventoryDisabled(server)
+    if (!fastify.mirror.enabled) throw mirrorDisabled(server)
     request.auditWith({ detail: `${full ? 'full' : 'incremental'}${wait ? ', waited' : ''}` })
-    const status = await fastify.inventory.requestSync(server, { full, wait })
+    const status = await fastify.mirror.requestSync(server, { full, wait })
     // Ran: waited for, and the request served (a replica that does not lead only records it).
     const ran = wait && status.sync_requested_at === null
     return reply.code(ran ? 200 : 202).send(status)

@@ -25,7 +25,7 @@ async function drain (m: TestApp, since: number, limit: number): Promise<{ statu
 }
 
 t.test('a compacted feed: gaps are answered, a since below a compacted removal is SINCE_EXPIRED, since=0 still works', async (t) => {
-  const m = await buildTestApp(t, { env: { DEPGATE_INVENTORY: 'true', DEPGATE_SYNC_PAGE_SIZE: '4' }, simulator: { devices: 6 } })
+  const m = await buildTestApp(t, { env: { DEPGATE_MIRROR: 'true', DEPGATE_SYNC_PAGE_SIZE: '4' }, simulator: { devices: 6 } })
   await m.app.ready()
   await untilReady(m.app)
   const sim = m.sim!
@@ -36,7 +36,7 @@ t.test('a compacted feed: gaps are answered, a since below a compacted removal i
   // One device leaves, the others change: the sync's compaction deletes every first change.
   await sim.app.inject({ method: 'DELETE', url: `/_sim/devices/${gone}` })
   for (const serial of kept) await sim.app.inject({ method: 'PATCH', url: `/_sim/devices/${serial}`, payload: { asset_tag: 'moved' } })
-  await m.app.inventory.requestSync('default', { wait: true })
+  await m.app.mirror.requestSync('default', { wait: true })
   const after = await drain(m, 3, 100)
   t.equal(after.status, 200, 'a since before the gap is answered')
   t.same(after.changes.map((c) => c.seq), [7, 8, 9, 10, 11, 12], 'the first change after since=3 is 7: seqs 4-6 were compacted')
@@ -48,7 +48,7 @@ t.test('a compacted feed: gaps are answered, a since below a compacted removal i
 
   // The removal (seq 7) ages past the retention while every kept change is above it: it goes,
   // and the floor rises to 7 (the app's own lease holder compacts, retention 0 standing for 30 days later).
-  const compacted = await m.store.inventory.compactFeed('default', m.app.inventory.owner, 0)
+  const compacted = await m.store.mirror.compactFeed('default', m.app.mirror.owner, 0)
   t.same(compacted, { superseded: 0, expired: 1, feedFloor: 7 })
   for (const since of [3, 6]) {
     const refused = await drain(m, since, 100)

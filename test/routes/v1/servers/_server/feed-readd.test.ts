@@ -15,7 +15,7 @@ interface Feed { changes: Array<{ seq: number, op: string, serial_number: string
 
 async function mirrorApp (t: Test): Promise<TestApp & { sim: NonNullable<TestApp['sim']> }> {
   // A 3 s lease: the server list is re-read every second, so a deletion is seen (and purged) quickly.
-  const built = await buildTestApp(t, { env: { DEPGATE_INVENTORY: 'true', DEPGATE_SYNC_LEASE: '3', DEPGATE_SYNC_PAGE_SIZE: '4' }, simulator: { devices: 6 } })
+  const built = await buildTestApp(t, { env: { DEPGATE_MIRROR: 'true', DEPGATE_SYNC_LEASE: '3', DEPGATE_SYNC_PAGE_SIZE: '4' }, simulator: { devices: 6 } })
   await built.app.ready()
   await untilReady(built.app)
   return { ...built, sim: built.sim as NonNullable<TestApp['sim']> }
@@ -49,10 +49,10 @@ async function deleteServer (m: TestApp): Promise<void> {
   const res = await m.app.inject({ method: 'DELETE', url: S, headers: m.auth() })
   if (res.statusCode !== 204) throw new Error(`DELETE ${S}: ${res.statusCode} ${res.body}`)
   // The delete drops the server's mirror in its transaction: its change log goes, and it is no longer ready.
-  const dropped = (await m.store.inventory.getState('default'))?.ready_at == null && (await m.store.inventory.changesSince('default', 0, 1)).changes.length === 0
+  const dropped = (await m.store.mirror.getState('default'))?.ready_at == null && (await m.store.mirror.changesSince('default', 0, 1)).changes.length === 0
   if (!dropped) throw new Error('the mirror of the deleted server is still there')
   // And the replica's look at the server list stops its syncer, before the server comes back.
-  await until('the syncer stopped', async () => (await m.app.inventory.status('default')).leader === false)
+  await until('the syncer stopped', async () => (await m.app.mirror.status('default')).leader === false)
 }
 
 async function addServer (m: TestApp & { sim: NonNullable<TestApp['sim']> }): Promise<void> {
@@ -105,9 +105,9 @@ t.test('a long poll that spans a delete and re-add is refused rather than answer
   const head = (await drain(m, 0)).next
   let waiting: () => void = () => {}
   const entered = new Promise<void>((resolve) => { waiting = resolve })
-  const inventory = m.app.inventory
-  const waitForChange = inventory.waitForChange.bind(inventory)
-  inventory.waitForChange = async (...args) => {
+  const mirror = m.app.mirror
+  const waitForChange = mirror.waitForChange.bind(mirror)
+  mirror.waitForChange = async (...args) => {
     waiting()
     return await waitForChange(...args)
   }
@@ -155,7 +155,7 @@ t.test('an empty re-added mirror: its own head is a valid since, the old feed\'s
 
 t.test('a server just added, before its mirror has any state: an empty feed from 0, nothing beyond', async (t) => {
   // The default lease: the server list is re-read only every 10 s, so the new server has no state row yet.
-  const m = await buildTestApp(t, { env: { DEPGATE_INVENTORY: 'true' }, simulator: { devices: 2 } })
+  const m = await buildTestApp(t, { env: { DEPGATE_MIRROR: 'true' }, simulator: { devices: 2 } })
   await m.app.ready()
   const put = await m.app.inject({ method: 'PUT', url: '/v1/servers/fresh', headers: m.auth(), payload: { token: DEPSIM_CREDENTIALS, base_url: m.sim!.url } })
   t.equal(put.statusCode, 201)

@@ -4,7 +4,7 @@
  * `getDeviceNow`, so the route awaits `getDevice`). Same answers either way: the stored record, a
  * device that left, a serial the mirror never saw, a sync's changes, and Apple while the mirror
  * is not ready. (That a write is seen within the same event-loop turn is tested at the store:
- * inventory-reads.test.ts; each injected request here runs in a later turn.)
+ * mirror-reads.test.ts; each injected request here runs in a later turn.)
  */
 import t from 'tap'
 import type { Store } from '../../../../../src/store/index.js'
@@ -13,15 +13,15 @@ import { buildTestApp, untilReady } from '../../../../helper.js'
 const S = '/v1/servers/default'
 
 /** The store as PostgreSQL offers it: no synchronous lookup, so the route awaits `getDevice`. */
-const withoutSyncLookup = (store: Store): Store => ({ ...store, inventory: { ...store.inventory, getDeviceNow: undefined } })
+const withoutSyncLookup = (store: Store): Store => ({ ...store, mirror: { ...store.mirror, getDeviceNow: undefined } })
 
 for (const [path, wrapStore] of [['synchronous lookup', undefined], ['awaited lookup', withoutSyncLookup]] as const) {
   t.test(`one device from the mirror, ${path}`, async (t) => {
-    const m = await buildTestApp(t, { env: { DEPGATE_INVENTORY: 'true' }, simulator: { devices: 12 }, ...(wrapStore === undefined ? {} : { wrapStore }) })
+    const m = await buildTestApp(t, { env: { DEPGATE_MIRROR: 'true' }, simulator: { devices: 12 }, ...(wrapStore === undefined ? {} : { wrapStore }) })
     const sim = m.sim?.app
     if (sim === undefined) throw new Error('no simulator')
     const get = async (url: string) => await m.app.inject({ url, headers: m.auth() })
-    t.equal(typeof m.store.inventory.getDeviceNow, wrapStore === undefined && m.store.dialect === 'sqlite' ? 'function' : 'undefined', 'the path this test means to take')
+    t.equal(typeof m.store.mirror.getDeviceNow, wrapStore === undefined && m.store.dialect === 'sqlite' ? 'function' : 'undefined', 'the path this test means to take')
     await m.app.ready()
     await untilReady(m.app)
     const [kept, left] = (await sim.inject('/_sim/devices')).json().devices as Array<{ serial_number: string }>
@@ -50,7 +50,7 @@ for (const [path, wrapStore] of [['synchronous lookup', undefined], ['awaited lo
   })
 
   t.test(`before the first fetch completes, Apple answers, ${path}`, async (t) => {
-    const m = await buildTestApp(t, { env: { DEPGATE_INVENTORY: 'true' }, simulator: { devices: 3 }, ...(wrapStore === undefined ? {} : { wrapStore }) })
+    const m = await buildTestApp(t, { env: { DEPGATE_MIRROR: 'true' }, simulator: { devices: 3 }, ...(wrapStore === undefined ? {} : { wrapStore }) })
     const sim = m.sim?.app
     if (sim === undefined) throw new Error('no simulator')
     await sim.inject({ method: 'POST', url: '/_sim/faults', payload: { endpoint: 'fetch_devices', kind: 'status', status: 500, times: 0 } })

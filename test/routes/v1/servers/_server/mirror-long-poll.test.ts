@@ -14,9 +14,9 @@ const S = '/v1/servers/default'
 /** Starts the app on a loopback port and records the abort signal of every long-poll wait it begins. */
 async function listenRecordingWaits (app: FastifyInstance): Promise<{ url: string, waits: AbortSignal[] }> {
   const waits: AbortSignal[] = []
-  const inventory = app.inventory
-  const waitForChange = inventory.waitForChange.bind(inventory)
-  inventory.waitForChange = async (server, since, ms, signal) => {
+  const mirror = app.mirror
+  const waitForChange = mirror.waitForChange.bind(mirror)
+  mirror.waitForChange = async (server, since, ms, signal) => {
     if (signal !== undefined) waits.push(signal)
     return await waitForChange(server, since, ms, signal)
   }
@@ -32,18 +32,18 @@ t.test('a caller that hangs up before the wait begins does not leave a wait behi
   // The feed read waits for the test, so the caller can leave before the route starts its wait.
   const wrapStore = (store: Store): Store => ({
     ...store,
-    inventory: {
-      ...store.inventory,
+    mirror: {
+      ...store.mirror,
       async changesSince (server, since, limit) {
         if (hold) {
           entered()
           await held
         }
-        return await store.inventory.changesSince(server, since, limit)
+        return await store.mirror.changesSince(server, since, limit)
       }
     }
   })
-  const m = await buildTestApp(t, { env: { DEPGATE_INVENTORY: 'true' }, simulator: { devices: 3 }, wrapStore })
+  const m = await buildTestApp(t, { env: { DEPGATE_MIRROR: 'true' }, simulator: { devices: 3 }, wrapStore })
   await m.app.ready()
   await untilReady(m.app)
   const { url, waits } = await listenRecordingWaits(m.app)
@@ -63,7 +63,7 @@ t.test('a caller that hangs up before the wait begins does not leave a wait behi
 })
 
 t.test('a caller that hangs up during a long poll ends the wait', async (t) => {
-  const m = await buildTestApp(t, { env: { DEPGATE_INVENTORY: 'true' }, simulator: { devices: 5 } })
+  const m = await buildTestApp(t, { env: { DEPGATE_MIRROR: 'true' }, simulator: { devices: 5 } })
   await m.app.ready()
   await untilReady(m.app)
   const { url, waits } = await listenRecordingWaits(m.app)

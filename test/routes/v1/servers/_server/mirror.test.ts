@@ -2,7 +2,7 @@
  * The device routes answered from the mirror: the real app with the mirror on, filled by its own
  * syncer from the simulator, then list (filters, sort, pages, tokens, whole list as JSON and
  * NDJSON), one device, the summary, the change feed (since, limit, long poll), sync requests and
- * the inventory status of GET /v1/servers.
+ * the mirror status of GET /v1/servers.
  */
 import t, { type Test } from 'tap'
 import { request } from 'undici'
@@ -17,7 +17,7 @@ function sameDevices (t: Test, got: any[], want: any[], message: string): void {
 }
 
 async function mirrorApp (t: Test, devices = 150): Promise<TestApp & { sim: NonNullable<TestApp['sim']>, truth: () => Promise<any[]>, simCall: (method: string, url: string, payload?: unknown) => Promise<any> }> {
-  const built = await buildTestApp(t, { env: { DEPGATE_INVENTORY: 'true', DEPGATE_SYNC_PAGE_SIZE: '40' }, simulator: { devices } })
+  const built = await buildTestApp(t, { env: { DEPGATE_MIRROR: 'true', DEPGATE_SYNC_PAGE_SIZE: '40' }, simulator: { devices } })
   const sim = built.sim as NonNullable<TestApp['sim']>
   const simCall = async (method: string, url: string, payload?: unknown) => {
     const res = await sim.app.inject({ method: method as 'GET', url, ...(payload === undefined ? {} : { payload: payload as object }) })
@@ -62,7 +62,7 @@ t.test('the mirror answers the device routes', async (t) => {
     sameDevices(t, (await get(`${S}/devices?os=osx&profile_status=EMPTY,pushed`)).json().devices, want, 'os and status')
     const some = truth.slice(0, 3).map((d) => d.serial_number)
     t.same((await get(`${S}/devices?serial=${some.join(',').toLowerCase()}&limit=10`)).json().devices.map((d: any) => d.serial_number), [...some].sort(cmp))
-    t.same((await get(`${S}/devices?profile_uuid=${'0'.repeat(32)}`)).json(), { devices: [], count: 0, next_page_token: null, synced_at: (await app.inventory.status('default')).last_success_at, last_seq: 150 })
+    t.same((await get(`${S}/devices?profile_uuid=${'0'.repeat(32)}`)).json(), { devices: [], count: 0, next_page_token: null, synced_at: (await app.mirror.status('default')).last_success_at, last_seq: 150 })
   })
 
   t.test('pages with tokens, on any sort', async (t) => {
@@ -232,7 +232,7 @@ t.test('with the mirror off or not ready yet', async (t) => {
   t.match((await call(off, '/v1/servers')).json().servers[0].inventory, { enabled: false, ready: false })
 
   // Apple refuses every fetch: the first full fetch never completes.
-  const notReady = await buildTestApp(t, { env: { DEPGATE_INVENTORY: 'true' }, simulator: { devices: 5 } })
+  const notReady = await buildTestApp(t, { env: { DEPGATE_MIRROR: 'true' }, simulator: { devices: 5 } })
   await notReady.sim?.app.inject({ method: 'POST', url: '/_sim/faults', payload: { endpoint: 'fetch_devices', kind: 'status', status: 500, times: 0 } })
   await notReady.app.ready()
   const serial = ((await notReady.sim?.app.inject('/_sim/devices'))?.json().devices[0].serial_number) as string
@@ -251,15 +251,15 @@ t.test('with the mirror off or not ready yet', async (t) => {
 t.test('a database failure while the whole list streams', async (t) => {
   let failAfter = -1
   const m = await buildTestApp(t, {
-    env: { DEPGATE_INVENTORY: 'true' },
+    env: { DEPGATE_MIRROR: 'true' },
     simulator: { devices: 30 },
     wrapStore: (store) => ({
       ...store,
-      inventory: {
-        ...store.inventory,
+      mirror: {
+        ...store.mirror,
         async * streamDevices (server, opts) {
           let n = 0
-          for await (const batch of store.inventory.streamDevices(server, { ...opts, batchSize: 10 })) {
+          for await (const batch of store.mirror.streamDevices(server, { ...opts, batchSize: 10 })) {
             if (n++ === failAfter) throw new Error('database connection lost')
             yield batch
           }

@@ -73,8 +73,8 @@ export async function startStack (t: Tap, opts: StackOptions = {}): Promise<Stac
     DEPGATE_RATE_LIMIT: '1000000',
     DEPGATE_LOG_LEVEL: 'silent',
     DEPGATE_SIMULATOR: 'off',
-    // The mirror changes where device reads come from: tests of it turn it on (DEPGATE_INVENTORY: 'true').
-    DEPGATE_INVENTORY: 'false',
+    // The mirror changes where device reads come from: tests of it turn it on (DEPGATE_MIRROR: 'true').
+    DEPGATE_MIRROR: 'false',
     ...opts.env
   })
   const gw = await buildServer(config, {

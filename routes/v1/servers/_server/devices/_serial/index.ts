@@ -6,8 +6,8 @@ import { mirrorDeviceSchema, sourceSchema } from '../../../../../../src/api/mirr
 import { appleHeaders, mirrorHeaders, type SourceChoice, useMirror } from '../../../../../../src/api/mirror-source.js'
 import { docs, errorResponses } from '../../../../../../src/api/route-kit.js'
 import { serialParamsSchema } from '../../../../../../src/api/serials.js'
-import type { DepServer } from '../../../../../../plugins/app/dep-servers.js'
-import type { DeviceLookup } from '../../../../../../src/store/inventory-reads.js'
+import type { DepServer } from '../../../../../../src/servers/types.js'
+import type { DeviceLookup } from '../../../../../../src/store/mirror-reads.js'
 import { httpProblem } from '../../../../../../src/problems.js'
 
 const DESCRIPTION = `One device. The serial is case-insensitive; a serial that is not 8 to 14 letters or digits answers 400 without looking anywhere.
@@ -31,15 +31,15 @@ const plugin: FastifyPluginAsyncZod = async (fastify) => {
     const { server, serial } = request.params
     const { source } = request.query
     const dep = fastify.depServers.get(server) // an unknown server answers 404 here, whatever the source
-    const enabled = fastify.inventory.enabled
+    const enabled = fastify.mirror.enabled
     if (!enabled || source === 'apple') return askApple(reply, dep, serial)
     const choice = { enabled, server, source, needsMirror: false }
-    const inventory = fastify.store.inventory
+    const mirror = fastify.store.mirror
     // The hot path on SQLite: a synchronous lookup and a synchronous answer, no promise at all.
-    if (inventory.getDeviceNow !== undefined) {
-      return answerFromMirror(reply, choice, serial, inventory.getDeviceNow(server, serial)) ? undefined : askApple(reply, dep, serial)
+    if (mirror.getDeviceNow !== undefined) {
+      return answerFromMirror(reply, choice, serial, mirror.getDeviceNow(server, serial)) ? undefined : askApple(reply, dep, serial)
     }
-    return inventory.getDevice(server, serial).then((found) => answerFromMirror(reply, choice, serial, found) ? undefined : askApple(reply, dep, serial))
+    return mirror.getDevice(server, serial).then((found) => answerFromMirror(reply, choice, serial, found) ? undefined : askApple(reply, dep, serial))
   })
 }
 

@@ -3,7 +3,7 @@ import type { FastifyPluginAsyncZod } from '@fastify/type-provider-zod'
 import { z } from 'zod'
 import { changesQuerySchema, changesSchema } from '../../../../../../src/api/devices.js'
 import { MAX_PAGE, mirrorChangesQueryFields, mirrorChangesSchema } from '../../../../../../src/api/mirror.js'
-import { appleHeaders, inventoryDisabled, mirrorHeaders } from '../../../../../../src/api/mirror-source.js'
+import { appleHeaders, mirrorDisabled, mirrorHeaders } from '../../../../../../src/api/mirror-source.js'
 import { changesJson } from '../../../../../../src/api/mirror-stream.js'
 import { docs, errorResponses, serverParamsSchema } from '../../../../../../src/api/route-kit.js'
 import { httpProblem } from '../../../../../../src/problems.js'
@@ -30,7 +30,7 @@ const plugin: FastifyPluginAsyncZod = async (fastify) => {
     const { server } = request.params
     const { cursor, since, limit, wait } = request.query
     const { client } = fastify.depServers.get(server)
-    const enabled = fastify.inventory.enabled
+    const enabled = fastify.mirror.enabled
     if (cursor !== undefined && since !== undefined) {
       throw httpProblem(400, 'CURSOR_OR_SINCE', 'Pass either since= (the mirror\'s change feed) or cursor= (Apple\'s changes since a cursor), not both.')
     }
@@ -38,7 +38,7 @@ const plugin: FastifyPluginAsyncZod = async (fastify) => {
       throw httpProblem(400, 'SINCE_REQUIRED', 'limit and wait apply to the mirror\'s change feed: pass since= with them (since=0 for everything).')
     }
     if (since !== undefined) {
-      if (!enabled) throw inventoryDisabled(server)
+      if (!enabled) throw mirrorDisabled(server)
       const raw: FastifyReply = reply
       return raw.type('application/json; charset=utf-8').send(await mirrorChanges(server, since, limit ?? MAX_PAGE, wait ?? 0, raw))
     }
@@ -50,7 +50,7 @@ const plugin: FastifyPluginAsyncZod = async (fastify) => {
     appleHeaders(reply)
     const changes: Device[] = []
     let last: { cursor: string, fetched_until?: string } = { cursor }
-    // Apple's cursor refusals become 409 problems in the central mapping (plugins/app/error-mapping.ts).
+    // Apple's cursor refusals become 409 problems in the central mapping (src/api/error-mapping.ts).
     for await (const page of client.drainSync({ cursor })) {
       changes.push(...page.devices)
       last = page
@@ -59,7 +59,7 @@ const plugin: FastifyPluginAsyncZod = async (fastify) => {
   })
 
   async function mirrorChanges (server: string, since: number, limit: number, waitSeconds: number, reply: FastifyReply): Promise<string> {
-    const reads = fastify.store.inventory
+    const reads = fastify.store.mirror
     // The full state row: the feed's floor is in it (src/store/mirror-drop.ts explains floors).
     const state = await reads.getState(server)
     const head = state?.last_seq ?? 0
@@ -78,7 +78,7 @@ const plugin: FastifyPluginAsyncZod = async (fastify) => {
       // A caller that hung up during the reads above is already gone: its 'close' has fired.
       if (reply.raw.destroyed) aborter.abort()
       try {
-        if (await fastify.inventory.waitForChange(server, since, waitSeconds * 1000, aborter.signal)) page = await reads.changesSince(server, since, limit)
+        if (await fastify.mirror.waitForChange(server, since, waitSeconds * 1000, aborter.signal)) page = await reads.changesSince(server, since, limit)
       } finally {
         reply.raw.off('close', onClose)
       }

@@ -18,11 +18,11 @@ const plugin: FastifyPluginAsyncZod = async (fastify) => {
   }, async (request, reply) => {
     const { server } = request.params
     fastify.depServers.get(server)
-    const enabled = fastify.inventory.enabled
-    const state = enabled ? await fastify.store.inventory.state(server) : undefined
+    const enabled = fastify.mirror.enabled
+    const state = enabled ? await fastify.store.mirror.state(server) : undefined
     const ready = requireMirror(enabled, server, state)
     mirrorHeaders(reply, ready)
-    return { ...await fastify.store.inventory.summary(server), synced_at: ready.last_success_at, last_seq: ready.last_seq }
+    return { ...await fastify.store.mirror.summary(server), synced_at: ready.last_success_at, last_seq: ready.last_seq }
   })
 }
 

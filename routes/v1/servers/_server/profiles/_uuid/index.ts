@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncZod } from '@fastify/type-provider-zod'
 import { profileParamsSchema, profileSchema } from '../../../../../../src/api/profiles.js'
-import { docs, errorResponses, notFoundAs } from '../../../../../../src/api/route-kit.js'
+import { docs, errorResponses, withNotFoundProblem } from '../../../../../../src/api/route-kit.js'
 
 const DESCRIPTION = `A profile as Apple stores it. The UUID is 32 hexadecimal digits as Apple returns them (a dashed UUID and lower case are accepted).
 
@@ -18,7 +18,7 @@ const plugin: FastifyPluginAsyncZod = async (fastify) => {
     const { server, uuid } = request.params
     const { client } = fastify.depServers.get(server)
     // The client reports Apple's 400 NOT_FOUND and a 404 alike as NOT_FOUND.
-    return await notFoundAs(client.getProfile(uuid), 'NOT_FOUND', 'PROFILE_NOT_FOUND', `Apple knows no profile ${uuid} for this MDM server ("${server}"). Check the UUID returned when the profile was defined.`)
+    return await withNotFoundProblem(client.getProfile(uuid), 'NOT_FOUND', 'PROFILE_NOT_FOUND', `Apple knows no profile ${uuid} for this MDM server ("${server}"). Check the UUID returned when the profile was defined.`)
   })
 }
 

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncZod } from '@fastify/type-provider-zod'
 import { replacementSchema } from '../../../../../../../src/api/device-actions.js'
-import { docs, errorResponses, notFoundAs } from '../../../../../../../src/api/route-kit.js'
+import { docs, errorResponses, withNotFoundProblem } from '../../../../../../../src/api/route-kit.js'
 import { serialParamsSchema } from '../../../../../../../src/api/serials.js'
 
 const DESCRIPTION = `For a device Apple replaced (its \`is_replacement_device\` is true): the serial of the original device and the replacement date.
@@ -18,7 +18,7 @@ const plugin: FastifyPluginAsyncZod = async (fastify) => {
   }, async (request) => {
     const { server, serial } = request.params
     const { client } = fastify.depServers.get(server)
-    return await notFoundAs(client.getReplacementDetails(serial), 'DEVICE_NOT_FOUND', 'DEVICE_NOT_FOUND', `Apple has no replacement record for ${serial}: it is not a replacement device, or not known to this MDM server.`)
+    return await withNotFoundProblem(client.getReplacementDetails(serial), 'DEVICE_NOT_FOUND', 'DEVICE_NOT_FOUND', `Apple has no replacement record for ${serial}: it is not a replacement device, or not known to this MDM server.`)
   })
 }
 

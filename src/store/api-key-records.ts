@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely'
-import type { Scope } from '../api-keys.js'
+import type { Scope } from '../scopes.js'
 import type { Database } from './schema.js'
 
 export interface ApiKeyRecord {

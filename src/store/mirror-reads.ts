@@ -106,7 +106,7 @@ export interface ChangesPage {
   drop_floor: number
 }
 
-export interface InventoryReads {
+export interface MirrorReads {
   state (server: string): Promise<MirrorState | undefined>
   /** One query on two primary keys: the server's state joined with the device. Undefined when the server has no mirror state. */
   getDevice (server: string, serial: string): Promise<DeviceLookup | undefined>
@@ -183,7 +183,7 @@ function toDeviceLookup (row: LookupRow | undefined): DeviceLookup | undefined {
   return out
 }
 
-export function createInventoryReads (db: Kysely<Database>, reader?: SqliteSnapshotReader, snapshotLimit?: number): InventoryReads {
+export function createMirrorReads (db: Kysely<Database>, reader?: SqliteSnapshotReader, snapshotLimit?: number): MirrorReads {
   const lookup: CompiledQuery = db.selectFrom('inventory_state as s')
     .leftJoin('inventory_devices as d', (join) => join.onRef('d.server', '=', 's.server').on('d.serial_number', '=', SERIAL))
     .select(['s.ready_at', 's.last_success_at', 'd.serial_number', 'd.record', 'd.removed_at', 'd.last_changed_at'])

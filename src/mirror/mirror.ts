@@ -1,5 +1,5 @@
 /**
- * The inventory of every configured server on this replica: one ServerSyncer per server (the
+ * The mirror of every configured server on this replica: one ServerSyncer per server (the
  * lease decides which replica syncs), a reconcile loop that follows servers being added and
  * deleted (also by other replicas or the CLI), statuses for the API and metrics, sync requests,
  * and the wake-ups behind the change feed's long poll.
@@ -8,10 +8,10 @@ import { EventEmitter } from 'node:events'
 import { hostname } from 'node:os'
 import { randomUUID } from 'node:crypto'
 import type { DepClient } from '../dep/index.js'
-import type { InventoryRepository, InventoryStateRow } from '../store/index.js'
+import type { MirrorRepository, MirrorStateRow } from '../store/index.js'
 import { DEFAULT_FEED_RETENTION_MS, ServerSyncer, type ServerSyncerOptions, type SyncLogger } from './server-syncer.js'
 
-export interface InventoryStatus {
+export interface MirrorStatus {
   enabled: boolean
   /** The first full fetch completed: reads come from the mirror. */
   ready: boolean
@@ -39,8 +39,8 @@ export interface ServerSource {
   reload (): Promise<void>
 }
 
-export interface InventoryOptions {
-  repo: InventoryRepository
+export interface MirrorOptions {
+  repo: MirrorRepository
   servers: ServerSource
   enabled: boolean
   intervalMs: number
@@ -59,11 +59,11 @@ export interface InventoryOptions {
 
 const secondsSince = (iso: string | null, now: number): number | null => iso === null ? null : Math.max(0, Math.round((now - Date.parse(iso)) / 1000))
 
-export class Inventory {
+export class Mirror {
   readonly enabled: boolean
   /** Identifies this replica in the lease. */
   readonly owner = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`
-  private readonly o: InventoryOptions
+  private readonly o: MirrorOptions
   private readonly now = Date.now
   private readonly syncers = new Map<string, ServerSyncer>()
   private readonly pages = new EventEmitter().setMaxListeners(0)
@@ -75,7 +75,7 @@ export class Inventory {
   /** The server list at the last purge: deleted servers are purged when it changes (a purge scans the mirror). */
   private purgedFor: string | undefined
 
-  constructor (o: InventoryOptions) {
+  constructor (o: MirrorOptions) {
     this.o = o
     this.enabled = o.enabled
   }
@@ -95,19 +95,19 @@ export class Inventory {
     this.syncers.clear()
   }
 
-  async status (server: string): Promise<InventoryStatus> {
+  async status (server: string): Promise<MirrorStatus> {
     return this.toStatus(server, await this.o.repo.getState(server))
   }
 
-  async statuses (): Promise<Record<string, InventoryStatus>> {
+  async statuses (): Promise<Record<string, MirrorStatus>> {
     const states = new Map((await this.o.repo.listStates()).map((s) => [s.server, s]))
-    const out: Record<string, InventoryStatus> = {}
+    const out: Record<string, MirrorStatus> = {}
     for (const name of this.o.servers.names()) out[name] = this.toStatus(name, states.get(name))
     return out
   }
 
   /** Records the request for whichever replica leads; waits for the run when asked (here, or by polling the state). */
-  async requestSync (server: string, opts: { full?: boolean, wait?: boolean, timeoutMs?: number } = {}): Promise<InventoryStatus> {
+  async requestSync (server: string, opts: { full?: boolean, wait?: boolean, timeoutMs?: number } = {}): Promise<MirrorStatus> {
     await this.o.repo.requestSync(server, opts.full === true)
     const syncer = this.syncers.get(server)
     const run = syncer?.trigger()
@@ -157,7 +157,7 @@ export class Inventory {
     }
   }
 
-  private toStatus (server: string, state: InventoryStateRow | undefined): InventoryStatus {
+  private toStatus (server: string, state: MirrorStateRow | undefined): MirrorStatus {
     const now = this.now()
     const syncer = this.syncers.get(server)
     return {

@@ -5,16 +5,6 @@
  */
 import { hash, randomBytes, timingSafeEqual } from 'node:crypto'
 
-export const SCOPES = ['read', 'write', 'admin'] as const
-export type Scope = typeof SCOPES[number]
-/** What a route may declare: a scope, or `none` for the few public routes (health, docs, metrics). */
-export type RouteScope = Scope | 'none'
-
-/** True when a key with scope `have` may call a route that needs `need` (read < write < admin). */
-export function scopeAllows (have: Scope, need: Scope): boolean {
-  return SCOPES.indexOf(have) >= SCOPES.indexOf(need)
-}
-
 const KEY_PATTERN = /^dgk_([a-f0-9]{12})_([A-Za-z0-9_-]{43})$/
 
 export interface GeneratedKey {

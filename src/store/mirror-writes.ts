@@ -11,14 +11,14 @@
  * Compacting the change log, fenced the same way: feed-compaction.ts.
  */
 import type { Kysely, Selectable, Transaction } from 'kysely'
-import { diffPage, filterFields, type DeviceRecord, type ExistingDevice, type PlannedChange } from './inventory-diff.js'
-import type { Database, InventoryDevicesTable, InventoryStateTable } from './schema.js'
+import { diffPage, filterFields, type DeviceRecord, type ExistingDevice, type PlannedChange } from './mirror-diff.js'
+import type { Database, MirrorDevicesTable, MirrorStateTable } from './schema.js'
 import { dropMirrors } from './mirror-drop.js'
 import { compactFeed, type CompactionResult } from './feed-compaction.js'
 
-export type { DeviceRecord } from './inventory-diff.js'
+export type { DeviceRecord } from './mirror-diff.js'
 export type { CompactionResult } from './feed-compaction.js'
-export type InventoryStateRow = Selectable<InventoryStateTable>
+export type MirrorStateRow = Selectable<MirrorStateTable>
 export type SyncPhase = 'fetch' | 'sync'
 
 /** Thrown by a fenced write when another replica holds the lease now. */
@@ -47,11 +47,11 @@ export interface ApplyResult {
   fetchCompleted: boolean
 }
 
-export interface InventoryWrites {
+export interface MirrorWrites {
   /** The server's state row; for a deleted server, its tombstone (see above) once the mirror was dropped. */
-  getState (server: string): Promise<InventoryStateRow | undefined>
+  getState (server: string): Promise<MirrorStateRow | undefined>
   /** The states of the servers in the servers table (never a deleted server's tombstone). */
-  listStates (): Promise<InventoryStateRow[]>
+  listStates (): Promise<MirrorStateRow[]>
   /** Takes or renews the server's lease when it is free, ours or expired. */
   acquireLease (server: string, owner: string, ttlMs: number): Promise<boolean>
   /** Extends the lease only while this owner still holds it (never takes it back). */
@@ -90,7 +90,7 @@ const chunks = <T>(items: readonly T[], size = BATCH): T[][] => {
   return out
 }
 
-export function createInventoryWrites (db: Kysely<Database>, now: () => Date): InventoryWrites {
+export function createMirrorWrites (db: Kysely<Database>, now: () => Date): MirrorWrites {
   const iso = (offsetMs = 0): string => new Date(now().getTime() + offsetMs).toISOString()
 
   async function ensureState (server: string): Promise<void> {
@@ -101,7 +101,7 @@ export function createInventoryWrites (db: Kysely<Database>, now: () => Date): I
   }
 
   /** Locks the lease row if this owner holds it and returns the state row, or throws LeaseLostError. */
-  async function fence (trx: Transaction<Database>, server: string, owner: string): Promise<InventoryStateRow> {
+  async function fence (trx: Transaction<Database>, server: string, owner: string): Promise<MirrorStateRow> {
     const renewed = await trx.updateTable('inventory_state')
       .set({ lease_owner: owner })
       .where('server', '=', server).where('lease_owner', '=', owner)
@@ -110,7 +110,7 @@ export function createInventoryWrites (db: Kysely<Database>, now: () => Date): I
     return await trx.selectFrom('inventory_state').selectAll().where('server', '=', server).executeTakeFirstOrThrow()
   }
 
-  async function fenced<T> (server: string, owner: string, fn: (trx: Transaction<Database>, state: InventoryStateRow) => Promise<T>): Promise<T> {
+  async function fenced<T> (server: string, owner: string, fn: (trx: Transaction<Database>, state: MirrorStateRow) => Promise<T>): Promise<T> {
     return await db.transaction().execute(async (trx) => await fn(trx, await fence(trx, server, owner)))
   }
 
@@ -127,7 +127,7 @@ export function createInventoryWrites (db: Kysely<Database>, now: () => Date): I
   }
 
   async function writeChanges (trx: Transaction<Database>, server: string, changes: PlannedChange[], firstSeq: number, generation: number, at: string): Promise<void> {
-    const rows: InventoryDevicesTable[] = changes.map((c, i) => ({
+    const rows: MirrorDevicesTable[] = changes.map((c, i) => ({
       server,
       serial_number: c.serial,
       model: c.fields.model,
@@ -167,7 +167,7 @@ export function createInventoryWrites (db: Kysely<Database>, now: () => Date): I
   }
 
   /** Marks every present device the current fetch did not see as removed (end of a full fetch). */
-  async function sweep (trx: Transaction<Database>, server: string, state: InventoryStateRow, at: string): Promise<PlannedChange[]> {
+  async function sweep (trx: Transaction<Database>, server: string, state: MirrorStateRow, at: string): Promise<PlannedChange[]> {
     const unseen = await trx.selectFrom('inventory_devices')
       .select(['serial_number', 'record', 'removed_at', 'op_date'])
       .where('server', '=', server).where('removed_at', 'is', null).where('generation', '<', state.generation)
@@ -176,7 +176,7 @@ export function createInventoryWrites (db: Kysely<Database>, now: () => Date): I
     return unseen.map((row) => ({ serial: row.serial_number, op: 'removed', record: row.record, opDate: row.op_date, fields: fieldsOf(row.record) }))
   }
 
-  async function apply (trx: Transaction<Database>, server: string, state: InventoryStateRow, page: PageInput | undefined, sentCursor: string | null): Promise<ApplyResult> {
+  async function apply (trx: Transaction<Database>, server: string, state: MirrorStateRow, page: PageInput | undefined, sentCursor: string | null): Promise<ApplyResult> {
     // A page from a cursor that is no longer the stored one is stale (another replica moved on).
     if (state.cursor !== sentCursor || (page !== undefined && state.phase !== page.phase)) throw new LeaseLostError(server)
     const at = iso()

@@ -12,14 +12,14 @@
  *   spinning; the next run resumes there.
  */
 import { DepCursorError, DepError, type DepClient } from '../dep/index.js'
-import type { ApplyResult, InventoryRepository, InventoryStateRow, SyncPhase } from '../store/index.js'
+import type { ApplyResult, MirrorRepository, MirrorStateRow, SyncPhase } from '../store/index.js'
 
 export interface SyncRunOptions {
   server: string
   /** The lease holder writing (every write is fenced by it). */
   owner: string
   client: DepClient
-  repo: InventoryRepository
+  repo: MirrorRepository
   /** Start with a full re-fetch whatever the state. */
   full?: boolean
   /** Devices per page asked of Apple (default: the client's maximum). */
@@ -52,13 +52,13 @@ export async function runSync (o: SyncRunOptions): Promise<SyncRunResult> {
     total.removed += r.removed
     total.lastSeq = r.lastSeq
   }
-  const load = async (): Promise<InventoryStateRow> => {
+  const load = async (): Promise<MirrorStateRow> => {
     const state = await o.repo.getState(o.server)
     /* c8 ignore next - the leader loop creates the row when it takes the lease */
-    if (state === undefined) throw new Error(`no inventory state for "${o.server}"`)
+    if (state === undefined) throw new Error(`no mirror state for "${o.server}"`)
     return state
   }
-  const restart = async (): Promise<InventoryStateRow> => {
+  const restart = async (): Promise<MirrorStateRow> => {
     await o.repo.startFullFetch(o.server, o.owner)
     total.fullFetch = true
     return await load()

@@ -4,13 +4,14 @@
  * request, Apple's account state, or Apple being unreachable), the code stays Apple's when Apple
  * gave one, and the detail names the fix.
  */
+import type { FastifyRequest } from 'fastify'
 import {
   DepApiError, DepAuthError, DepCursorError, DepError, DepResponseError, DepThrottledError,
   DepTokenExpiredError, DepTransportError, DepUpstreamError
-} from '../../src/dep/errors.js'
-import { HttpProblem, httpProblem } from '../../src/problems.js'
-import { isStoreClosedError } from '../../src/store/index.js'
-import { SnapshotLimitError } from '../../src/store/read-snapshots.js'
+} from '../dep/errors.js'
+import { HttpProblem, httpProblem } from '../problems.js'
+import { isStoreClosedError } from '../store/index.js'
+import { SnapshotLimitError } from '../store/read-snapshots.js'
 
 const TERMS_FIX = 'Apple refused the request because the latest terms and conditions have not been accepted. ' +
   'An administrator must accept the latest terms and conditions in Apple Business Manager (or Apple School Manager), then try again.'
@@ -30,6 +31,12 @@ const CURSOR_REASONS: Record<string, string> = {
 export interface MappingContext {
   /** The depgate server name of the route, when it has one. */
   server?: string
+}
+
+/** What the error mapping may name in a detail: the route's `:server`, once validated by the route. */
+export function mappingContext (request: Pick<FastifyRequest, 'params'>): MappingContext {
+  const params = request.params as Record<string, unknown> | undefined
+  return typeof params?.server === 'string' ? { server: params.server } : {}
 }
 
 function cursorProblem (err: DepCursorError, server: string | undefined): HttpProblem {

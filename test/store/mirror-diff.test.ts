@@ -1,5 +1,5 @@
 import t from 'tap'
-import { canonicalJson, diffPage, latestPerSerial, type ExistingDevice } from '../../src/store/inventory-diff.js'
+import { canonicalJson, diffPage, latestPerSerial, type ExistingDevice } from '../../src/store/mirror-diff.js'
 
 const row = (serial: string, record: object, extra: Partial<ExistingDevice> = {}): [string, ExistingDevice] =>
   [serial, { serial_number: serial, record: canonicalJson({ serial_number: serial, ...record }), removed_at: null, op_date: null, ...extra }]

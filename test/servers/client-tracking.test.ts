@@ -1,6 +1,6 @@
 import t from 'tap'
-import { trackClient } from '../../../plugins/app/dep-client-tracking.js'
-import type { DepClient } from '../../../src/dep/index.js'
+import { trackClient } from '../../src/servers/client-tracking.js'
+import type { DepClient } from '../../src/dep/index.js'
 
 t.test('promises, the pass-through, iterators and plain values are observed as they should be', async (t) => {
   const seen: string[] = []

@@ -1,5 +1,5 @@
 /**
- * Checks shared by the inventory tests: the mirror against the simulator's truth, and the change
+ * Checks shared by the mirror tests: the mirror against the simulator's truth, and the change
  * feed replayed from nothing against the mirror (no gap, no duplicate, nothing lost).
  */
 import { Kysely } from 'kysely'

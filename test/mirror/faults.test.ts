@@ -27,7 +27,7 @@ t.test('every fault in the middle of a sync: the mirror loses and duplicates not
   // The client's clock follows the simulator's, which 'cursor expired' moves 8 days on.
   let offset = 0
   const h = await buildTestApp(t, {
-    env: { DEPGATE_INVENTORY: 'true', DEPGATE_SYNC_PAGE_SIZE: '5', DEPGATE_SYNC_INTERVAL: '3600' },
+    env: { DEPGATE_MIRROR: 'true', DEPGATE_SYNC_PAGE_SIZE: '5', DEPGATE_SYNC_INTERVAL: '3600' },
     simulator: { devices: 60, seed: 21 },
     depClientOptions: { ...CLIENT, now: () => Date.now() + offset }
   })
@@ -40,8 +40,8 @@ t.test('every fault in the middle of a sync: the mirror loses and duplicates not
     const res = await fetch(`${started.url}${path}`, { method, headers: { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) })
     return await res.json() as T
   }
-  const sync = async () => await h.app.inventory.requestSync('default', { wait: true })
-  for (let i = 0; i < 100 && !(await h.app.inventory.status('default')).ready; i++) await new Promise((resolve) => setTimeout(resolve, 50))
+  const sync = async () => await h.app.mirror.requestSync('default', { wait: true })
+  for (let i = 0; i < 100 && !(await h.app.mirror.status('default')).ready; i++) await new Promise((resolve) => setTimeout(resolve, 50))
 
   for (const [n, { fault, mode }] of cells.entries()) {
     await t.test(`${fault.name} (${mode})`, async (t) => {

@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { SCOPES } from '../api-keys.js'
+import { SCOPES } from '../scopes.js'
 
 export const scopeSchema = z.enum(SCOPES).describe('read < write < admin: each scope includes the ones before it')
 

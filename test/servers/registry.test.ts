@@ -1,9 +1,9 @@
 import type { FastifyRequest } from 'fastify'
 import t from 'tap'
-import { auditEntryFor } from '../../../plugins/app/audit.js'
-import { serverInfo } from '../../../plugins/app/dep-servers.js'
-import { DEPSIM_CREDENTIALS } from '../../../src/simulator/index.js'
-import { buildTestApp } from '../../helper.js'
+import { auditEntryFor } from '../../plugins/app/audit.js'
+import { serverInfo } from '../../src/api/server-info.js'
+import { DEPSIM_CREDENTIALS } from '../../src/simulator/index.js'
+import { buildTestApp } from '../helper.js'
 
 const token = { consumer_key: 'CK_1', consumer_secret: 'CS_1', access_token: 'AT_1', access_secret: 'AS_1' }
 

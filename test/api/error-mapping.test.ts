@@ -4,10 +4,10 @@ import t from 'tap'
 import {
   DepApiError, DepAuthError, DepCursorError, DepError, DepResponseError, DepThrottledError,
   DepTokenExpiredError, DepTransportError, DepUpstreamError
-} from '../../../src/dep/errors.js'
-import { isDatabaseUnavailable, mapError } from '../../../plugins/app/error-mapping.js'
-import { SnapshotLimitError } from '../../../src/store/read-snapshots.js'
-import { httpProblem } from '../../../src/problems.js'
+} from '../../src/dep/errors.js'
+import { isDatabaseUnavailable, mapError } from '../../src/api/error-mapping.js'
+import { SnapshotLimitError } from '../../src/store/read-snapshots.js'
+import { httpProblem } from '../../src/problems.js'
 
 const ep = { endpoint: 'fetch_devices' as const }
 

@@ -4,7 +4,7 @@
  * to report it. A Proxy rather than a subclass: routes keep the DepClient type and every method,
  * present and future, is covered.
  */
-import type { DepClient } from '../../src/dep/index.js'
+import type { DepClient } from '../dep/index.js'
 
 export interface CallObserver {
   success (): void

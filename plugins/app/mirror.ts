@@ -1,36 +1,36 @@
 /**
- * The device mirror as `fastify.inventory`: syncers start once the app is ready (never during
+ * The device mirror as `fastify.mirror`: syncers start once the app is ready (never during
  * registration, so a slow Apple cannot delay listen) and stop, releasing their leases, at close.
  * Prometheus gauges read the last statuses, refreshed by a cheap collect at scrape time.
  */
 import fp from 'fastify-plugin'
 import { Counter, Gauge } from 'prom-client'
-import { Inventory, type InventoryStatus } from '../../src/inventory/inventory.js'
-import { DEFAULT_RETRY_BASE_MS } from '../../src/inventory/server-syncer.js'
-import { mapError } from './error-mapping.js'
+import { Mirror, type MirrorStatus } from '../../src/mirror/mirror.js'
+import { DEFAULT_RETRY_BASE_MS } from '../../src/mirror/server-syncer.js'
+import { mapError } from '../../src/api/error-mapping.js'
 
-export type { InventoryStatus } from '../../src/inventory/inventory.js'
+export type { MirrorStatus } from '../../src/mirror/mirror.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
     /** The device mirror: statuses, sync requests, change-feed wake-ups. */
-    inventory: Inventory
+    mirror: Mirror
   }
 }
 
-export interface InventoryPluginOptions {
+export interface MirrorPluginOptions {
   /** First retry delay after a failed sync (tests shorten it). */
   retryBaseMs?: number
   /** Long-poll re-read period (default 1 s; tests shorten it). */
   pollMs?: number
 }
 
-export function createInventoryPlugin (opts: InventoryPluginOptions = {}) {
-  return fp(async function inventoryPlugin (fastify) {
+export function createMirrorPlugin (opts: MirrorPluginOptions = {}) {
+  return fp(async function mirrorPlugin (fastify) {
     const { config, store, depServers, metrics } = fastify
     const runs = new Counter({
       name: 'depgate_inventory_sync_runs_total',
-      help: 'Inventory sync runs on this replica, by server and result (ok, error)',
+      help: 'Mirror sync runs on this replica, by server and result (ok, error)',
       labelNames: ['server', 'result'] as const,
       registers: [metrics.registry]
     })
@@ -46,18 +46,18 @@ export function createInventoryPlugin (opts: InventoryPluginOptions = {}) {
       labelNames: ['server', 'reason'] as const,
       registers: [metrics.registry]
     })
-    const inventory = new Inventory({
-      repo: store.inventory,
+    const mirror = new Mirror({
+      repo: store.mirror,
       servers: {
         names: () => depServers.list().map((s) => s.name),
         client: (name) => depServers.get(name).client,
         reload: async () => { await depServers.reload() }
       },
-      enabled: config.inventory.enabled,
-      intervalMs: config.inventory.intervalMs,
-      leaseMs: config.inventory.leaseMs,
-      pageSize: config.inventory.pageSize,
-      feedRetentionMs: config.inventory.feedRetentionMs,
+      enabled: config.mirror.enabled,
+      intervalMs: config.mirror.intervalMs,
+      leaseMs: config.mirror.leaseMs,
+      pageSize: config.mirror.pageSize,
+      feedRetentionMs: config.mirror.feedRetentionMs,
       retryBaseMs: opts.retryBaseMs ?? DEFAULT_RETRY_BASE_MS,
       pollMs: opts.pollMs ?? 1000,
       log: fastify.log,
@@ -77,10 +77,10 @@ export function createInventoryPlugin (opts: InventoryPluginOptions = {}) {
     })
     // One read of every status per scrape, shared by the six gauges below. A scrape while the
     // database is down leaves them out instead of failing: the rest of /metrics matters most then.
-    let snapshot: Promise<Record<string, InventoryStatus>> | undefined
-    const statuses = async (): Promise<Record<string, InventoryStatus>> => {
+    let snapshot: Promise<Record<string, MirrorStatus>> | undefined
+    const statuses = async (): Promise<Record<string, MirrorStatus>> => {
       if (snapshot === undefined) {
-        snapshot = inventory.statuses().catch((err: unknown) => {
+        snapshot = mirror.statuses().catch((err: unknown) => {
           fastify.log.warn({ err }, 'metrics: could not read the mirror\'s status; its gauges are left out of this scrape')
           return {}
         })
@@ -88,14 +88,14 @@ export function createInventoryPlugin (opts: InventoryPluginOptions = {}) {
       }
       return await snapshot
     }
-    const gauge = (name: string, help: string, value: (s: InventoryStatus) => number | null): Gauge<'server'> => new Gauge({
+    const gauge = (name: string, help: string, value: (s: MirrorStatus) => number | null): Gauge<'server'> => new Gauge({
       name,
       help,
       labelNames: ['server'] as const,
       registers: [metrics.registry],
       async collect () {
         this.reset()
-        if (!inventory.enabled) return
+        if (!mirror.enabled) return
         for (const [server, status] of Object.entries(await statuses())) {
           const v = value(status)
           if (v !== null) this.set({ server }, v)
@@ -109,8 +109,8 @@ export function createInventoryPlugin (opts: InventoryPluginOptions = {}) {
     gauge('depgate_inventory_last_error', '1 when the last sync failed', (s) => Number(s.last_error !== null))
     gauge('depgate_inventory_leader', '1 when this replica holds the sync lease', (s) => Number(s.leader))
 
-    fastify.decorate('inventory', inventory)
-    fastify.addHook('onReady', async () => { await inventory.start() })
-    fastify.addHook('preClose', async () => { await inventory.stop() })
-  }, { name: 'depgate-inventory', dependencies: ['depgate-config', 'depgate-store', 'depgate-metrics', 'depgate-dep-servers'] })
+    fastify.decorate('mirror', mirror)
+    fastify.addHook('onReady', async () => { await mirror.start() })
+    fastify.addHook('preClose', async () => { await mirror.stop() })
+  }, { name: 'depgate-mirror', dependencies: ['depgate-config', 'depgate-store', 'depgate-metrics', 'depgate-dep-servers'] })
 }

@@ -8,8 +8,8 @@
  * log stays about the size of the fleet; a compaction that fails fails the run (retried as one).
  */
 import type { DepClient } from '../dep/index.js'
-import { LeaseLostError, type InventoryRepository } from '../store/index.js'
-import type { CompactionResult } from '../store/inventory.js'
+import { LeaseLostError, type MirrorRepository } from '../store/index.js'
+import type { CompactionResult } from '../store/mirror.js'
 import { runSync, type SyncRunResult } from './sync-run.js'
 
 export interface SyncLogger {
@@ -20,7 +20,7 @@ export interface SyncLogger {
 export interface ServerSyncerOptions {
   server: string
   owner: string
-  repo: InventoryRepository
+  repo: MirrorRepository
   /** The server's current client (replaced when its token is). */
   client: () => DepClient
   intervalMs: number

@@ -15,14 +15,14 @@ import type { DeviceRecord, Store } from '../../src/store/index.js'
 import { createDialect, type DialectOptions } from '../../src/store/dialect.js'
 import { MAX_SNAPSHOTS, SnapshotLimitError } from '../../src/store/read-snapshots.js'
 import type { SqliteSnapshotReader } from '../../src/store/sqlite-reader.js'
-import { createInventoryReads, type InventoryReads, type MirrorDevice, NONE, SORT_KEYS, type SortKey, type SortOrder } from '../../src/store/inventory-reads.js'
-import type { Database, InventoryDevicesTable } from '../../src/store/schema.js'
+import { createMirrorReads, type MirrorReads, type MirrorDevice, NONE, SORT_KEYS, type SortKey, type SortOrder } from '../../src/store/mirror-reads.js'
+import type { Database, MirrorDevicesTable } from '../../src/store/schema.js'
 import { createTestDatabase, DIALECTS, openTestStore, type TestDatabase, type TestDialect, type TestStore } from '../databases.js'
 
 const FAMILIES = [['Mac', 'OSX', 'MacBook Pro'], ['Mac', 'OSX', 'Mac mini'], ['iPad', 'iPadOS', 'iPad Air'], ['iPhone', 'iOS', 'iPhone 15'], [null, null, null]] as const
 const STATUSES = ['empty', 'assigned', 'pushed', null] as const
 
-type Row = InventoryDevicesTable
+type Row = MirrorDevicesTable
 
 /** 60 devices: every fourth one removed, some fields missing, many equal sort values (ties broken by serial). */
 function fixture (server: string): Row[] {
@@ -57,7 +57,7 @@ function fixture (server: string): Row[] {
   })
 }
 
-interface Fixture { reads: InventoryReads, db: Kysely<Database>, rows: Row[], reader?: SqliteSnapshotReader, store: TestStore, database: TestDatabase, application: string }
+interface Fixture { reads: MirrorReads, db: Kysely<Database>, rows: Row[], reader?: SqliteSnapshotReader, store: TestStore, database: TestDatabase, application: string }
 
 const dialectOptions = (database: TestDatabase): DialectOptions => 'dataDir' in database ? { dataDir: database.dataDir } : { databaseUrl: database.databaseUrl }
 
@@ -81,7 +81,7 @@ async function setup (t: Test, dialect: TestDialect, log?: (event: LogEvent) => 
   const ops = ['added', 'added', 'modified', 'added', 'removed', 'modified', 'added'] as const
   await db.insertInto('inventory_changes').values(ops.map((op, i) => ({ server: 'default', seq: i + 1, serial_number: rows[i].serial_number, op, at: `2026-04-0${1 + i}T00:00:00.000Z`, record: rows[i].record }))).execute()
   await db.insertInto('inventory_changes').values({ server: 'other', seq: 1, serial_number: 'X', op: 'added', at: '2026-04-01T00:00:00.000Z', record: '{}' }).execute()
-  return { reads: createInventoryReads(db), db, rows, ...(reader === undefined ? {} : { reader }), store, database, application }
+  return { reads: createMirrorReads(db), db, rows, ...(reader === undefined ? {} : { reader }), store, database, application }
 }
 
 function withParameter (url: string, name: string, value: string): string {
@@ -99,7 +99,7 @@ function expectedOrder (rows: Row[], key: SortKey, order: SortOrder): string[] {
 }
 
 for (const dialect of DIALECTS) {
-  t.test(`inventory reads on ${dialect}`, async (t) => {
+  t.test(`mirror reads on ${dialect}`, async (t) => {
     const { reads, rows, reader, db } = await setup(t, dialect)
     const present = rows.filter((r) => r.removed_at === null)
     const removed = rows.filter((r) => r.removed_at !== null)
@@ -123,7 +123,7 @@ for (const dialect of DIALECTS) {
       t.equal(reads.getDeviceNow, undefined, 'not without a reader')
       t.equal(reader === undefined, dialect === 'postgres')
       if (reader === undefined) return
-      const now = createInventoryReads(db, reader)
+      const now = createMirrorReads(db, reader)
       for (const [server, serial] of [['default', rows[0].serial_number], ['default', rows[3].serial_number], ['default', 'ZZZZ99999999'], ['fetching', rows[0].serial_number], ['nope', rows[0].serial_number]]) {
         const sync = now.getDeviceNow?.(server, serial)
         t.same(sync, await reads.getDevice(server, serial), `${server} ${serial}`)
@@ -161,7 +161,7 @@ for (const dialect of DIALECTS) {
     })
 
     t.test('listDevices: filters (lists, any case, AND) and removed devices', async (t) => {
-      const list = async (opts: Parameters<InventoryReads['listDevices']>[1]) => (await reads.listDevices('default', opts)).devices.map((d) => d.serial_number).sort()
+      const list = async (opts: Parameters<MirrorReads['listDevices']>[1]) => (await reads.listDevices('default', opts)).devices.map((d) => d.serial_number).sort()
       const serials = (rs: Row[]) => rs.map((r) => r.serial_number).sort()
       t.same(await list({ limit: 1000, filters: { os: ['osx'], profile_status: ['EMPTY', 'pushed'] } }), serials(present.filter((r) => r.os === 'OSX' && ['empty', 'pushed'].includes(r.profile_status ?? ''))))
       t.same(await list({ limit: 1000, filters: { model: ['mac MINI'] } }), serials(present.filter((r) => r.model === 'Mac mini')))
@@ -235,9 +235,9 @@ function syncer (store: Store, server = 'default'): (devices: DeviceRecord[]) =>
   let cursor: string | null = null
   let n = 0
   return async (devices) => {
-    if (!await store.inventory.acquireLease(server, 'test-syncer', 60_000)) throw new Error('lease not taken')
+    if (!await store.mirror.acquireLease(server, 'test-syncer', 60_000)) throw new Error('lease not taken')
     const next = `cursor-${++n}`
-    await store.inventory.applyPage(server, 'test-syncer', { phase: 'sync', sentCursor: cursor, devices, cursor: next, moreToFollow: false })
+    await store.mirror.applyPage(server, 'test-syncer', { phase: 'sync', sentCursor: cursor, devices, cursor: next, moreToFollow: false })
     cursor = next
   }
 }
@@ -257,7 +257,7 @@ async function serialsOf (batches: AsyncIterable<MirrorDevice[]>): Promise<strin
 }
 
 for (const dialect of DIALECTS) {
-  t.test(`inventory reads on ${dialect}: one snapshot per read while a sync commits`, async (t) => {
+  t.test(`mirror reads on ${dialect}: one snapshot per read while a sync commits`, async (t) => {
     // The summary's reads run on `db`: after its first statement, this runs a sync (on the store's own connection).
     let afterFirstQuery: (() => Promise<void>) | undefined
     const { db, rows, store, application } = await setup(t, dialect, async (event) => {
@@ -286,7 +286,7 @@ for (const dialect of DIALECTS) {
       const bySerial = new Map(rows.map((r) => [r.serial_number, r]))
       const seen: string[] = []
       let pages = 0
-      for await (const batch of store.inventory.streamDevices('default', { sort: 'os', order: 'desc', batchSize: 2 })) {
+      for await (const batch of store.mirror.streamDevices('default', { sort: 'os', order: 'desc', batchSize: 2 })) {
         seen.push(...batch.map((d) => d.serial_number))
         if (++pages !== 2) continue
         await sync([
@@ -302,13 +302,13 @@ for (const dialect of DIALECTS) {
       t.equal(new Set(seen).size, seen.length, 'no device twice')
       t.same(seen, order, 'the fleet as it was at the first page, in its order')
       t.notOk(await snapshotHeld(), 'released at the end')
-      const now = await serialsOf(store.inventory.streamDevices('default', { sort: 'os', order: 'desc', batchSize: 2 }))
+      const now = await serialsOf(store.mirror.streamDevices('default', { sort: 'os', order: 'desc', batchSize: 2 }))
       t.same([now[0], now.includes('ZZNEW0000001'), now.includes(beforeLast)], [last, true, false], 'the next stream sees the sync')
     })
 
     t.test('streamDevices: a stream ended early releases its snapshot', async (t) => {
       const opened = async () => {
-        const batches = store.inventory.streamDevices('default', { batchSize: 2, sort: 'model' })
+        const batches = store.mirror.streamDevices('default', { batchSize: 2, sort: 'model' })
         t.equal((await batches.next()).value?.length, 2)
         // A commit after the snapshot: on SQLite only a held one keeps it from being checkpointed.
         await sync([modified(present[0], { description: randomBytes(4).toString('hex') })])
@@ -330,10 +330,10 @@ for (const dialect of DIALECTS) {
       ndjson.destroy(new Error('client gone'))
       await t.rejects(once(ndjson, 'close'), /client gone/)
       t.notOk(await snapshotHeld(), 'an NDJSON list destroyed (with an error) before its first read')
-      const whole = await serialsOf(await firstBatchRead(store.inventory.streamDevices('default', { batchSize: 2, sort: 'model' })))
+      const whole = await serialsOf(await firstBatchRead(store.mirror.streamDevices('default', { batchSize: 2, sort: 'model' })))
       t.equal(whole.length, present.length)
       t.notOk(await snapshotHeld(), 'a stream read to its end')
-      const bySerial = store.inventory.streamDevices('default', { batchSize: 2 })
+      const bySerial = store.mirror.streamDevices('default', { batchSize: 2 })
       await bySerial.next()
       await sync([modified(present[0], { description: randomBytes(4).toString('hex') })])
       t.notOk(await snapshotHeld(), 'in the serial\'s order (stable through a sync by itself) no snapshot is held')
@@ -342,7 +342,7 @@ for (const dialect of DIALECTS) {
 
     t.test('streamDevices: the store closing ends the streams still open', async (t) => {
       const other = await openTestStore(t, dialect, { database: store.database })
-      const batches = other.inventory.streamDevices('default', { batchSize: 2, sort: 'os' })
+      const batches = other.mirror.streamDevices('default', { batchSize: 2, sort: 'os' })
       await batches.next()
       await sync([modified(present[1], { description: randomBytes(4).toString('hex') })])
       t.ok(await snapshotHeld(), 'held (on PostgreSQL the pool\'s end would wait for it)')
@@ -350,33 +350,33 @@ for (const dialect of DIALECTS) {
       t.notOk(await snapshotHeld(), 'released')
       await t.rejects(batches.next(), /the stream was ended: the store is closing/)
       t.same(await batches.next(), { done: true, value: undefined })
-      await other.inventory.endStreams()
+      await other.mirror.endStreams()
     })
 
     t.test('streamDevices: at most MAX_SNAPSHOTS sorted streams at once, and none opens once the store closes', async (t) => {
       const other = await openTestStore(t, dialect, { database: store.database })
-      const sorted = () => other.inventory.streamDevices('default', { batchSize: 2, sort: 'os' })
+      const sorted = () => other.mirror.streamDevices('default', { batchSize: 2, sort: 'os' })
       const streams = Array.from({ length: MAX_SNAPSHOTS }, sorted)
       for (const stream of streams) t.equal((await stream.next()).value?.length, 2)
       await t.rejects(sorted().next(), SnapshotLimitError, 'one more is refused (answered 503 MIRROR_BUSY)')
-      t.equal((await serialsOf(other.inventory.streamDevices('default', { batchSize: 50 }))).length, present.length, 'the serial\'s order needs no snapshot, so no slot')
+      t.equal((await serialsOf(other.mirror.streamDevices('default', { batchSize: 50 }))).length, present.length, 'the serial\'s order needs no snapshot, so no slot')
       await streams[0].return()
       t.equal((await sorted().next()).value?.length, 2, 'an ended stream frees its slot')
-      await other.inventory.endStreams()
+      await other.mirror.endStreams()
       t.notOk(await snapshotHeld(), 'every snapshot ended')
 
       // A stream whose snapshot is still opening when the store starts closing: ended as it opens.
       const fresh = await openTestStore(t, dialect, { database: store.database })
-      const opening = fresh.inventory.streamDevices('default', { sort: 'model' }).next()
-      const ending = fresh.inventory.endStreams()
+      const opening = fresh.mirror.streamDevices('default', { sort: 'model' }).next()
+      const ending = fresh.mirror.endStreams()
       await t.rejects(opening, /the stream was ended: the store is closing/)
       await ending
-      await t.rejects(fresh.inventory.streamDevices('default', { sort: 'model' }).next(), /the store is closing/, 'and none opens after')
+      await t.rejects(fresh.mirror.streamDevices('default', { sort: 'model' }).next(), /the store is closing/, 'and none opens after')
       t.notOk(await snapshotHeld(), 'nothing left open')
     })
 
     t.test('summary: a sync that commits during the summary is all in or all out', async (t) => {
-      const reads = createInventoryReads(db)
+      const reads = createMirrorReads(db)
       const family = present.find((r) => r.device_family === 'iPad') as Row
       const changes: DeviceRecord[] = [
         modified(family, { device_family: 'Mac', os: 'OSX', model: 'Mac mini', profile_status: 'pushed' }),

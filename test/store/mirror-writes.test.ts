@@ -11,7 +11,7 @@ for (const dialect of DIALECTS) {
   t.test(dialect, async (t) => {
     let clock = Date.parse('2026-11-25T10:00:00Z')
     const store = await openTestStore(t, dialect, { now: () => new Date(clock) })
-    const inv = store.inventory
+    const inv = store.mirror
     // The change log as stored, read beside the repository (the read side has its own tests).
     const db = new Kysely<Database>({ dialect: createDialect(store.database).dialect })
     t.teardown(() => db.destroy())

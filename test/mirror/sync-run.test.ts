@@ -1,6 +1,6 @@
 import t from 'tap'
 import { DepCursorError, DepError } from '../../src/dep/index.js'
-import { runSync } from '../../src/inventory/sync-run.js'
+import { runSync } from '../../src/mirror/sync-run.js'
 import { DIALECTS, openTestStore } from '../databases.js'
 import { simClient, startSim } from '../dep/sim.js'
 import { mirrorDb, mirrorDevices, replayChanges, sameDevices, simTruth } from './mirror-kit.js'
@@ -14,7 +14,7 @@ for (const dialect of DIALECTS) {
       const { client } = simClient(t, sim)
       const store = await openTestStore(t, dialect)
       const db = mirrorDb(t, store.database)
-      const repo = store.inventory
+      const repo = store.mirror
       t.ok(await repo.acquireLease('default', OWNER, 60_000))
       const pages: number[] = []
       const first = await runSync({ server: 'default', owner: OWNER, client, repo, pageSize: 1000, onPage: (r) => pages.push(r.lastSeq) })
@@ -49,7 +49,7 @@ for (const dialect of DIALECTS) {
       const { client } = simClient(t, sim, { now: () => Date.now() + offset })
       const store = await openTestStore(t, dialect)
       const db = mirrorDb(t, store.database)
-      const repo = store.inventory
+      const repo = store.mirror
       t.ok(await repo.acquireLease('default', OWNER, 60_000))
       await runSync({ server: 'default', owner: OWNER, client, repo, pageSize: 100 })
       const serials = Object.keys(await simTruth(sim.control))
@@ -69,7 +69,7 @@ for (const dialect of DIALECTS) {
       const { client } = simClient(t, sim)
       const store = await openTestStore(t, dialect)
       const db = mirrorDb(t, store.database)
-      const repo = store.inventory
+      const repo = store.mirror
       t.ok(await repo.acquireLease('default', OWNER, 60_000))
       await sim.fault({ endpoint: 'fetch_devices', kind: 'status', status: 400, code: 'EXHAUSTED_CURSOR', times: 1 })
       // The fault answers the first fetch: the (empty) fetch is over, and a sync without a cursor
@@ -92,7 +92,7 @@ for (const dialect of DIALECTS) {
       const { client } = simClient(t, sim)
       const store = await openTestStore(t, dialect)
       const db = mirrorDb(t, store.database)
-      const repo = store.inventory
+      const repo = store.mirror
       t.ok(await repo.acquireLease('default', OWNER, 60_000))
       await runSync({ server: 'default', owner: OWNER, client, repo })
       const before = (await repo.getState('default'))!
@@ -109,7 +109,7 @@ for (const dialect of DIALECTS) {
       const sim = await startSim(t, { devices: 10 })
       const { client } = simClient(t, sim)
       const store = await openTestStore(t, dialect)
-      const repo = store.inventory
+      const repo = store.mirror
       t.ok(await repo.acquireLease('default', OWNER, 60_000))
       await sim.fault({ endpoint: 'fetch_devices', kind: 'status', status: 403, code: 'T_C_NOT_SIGNED', times: 0 })
       const err = await runSync({ server: 'default', owner: OWNER, client, repo }).catch((e: unknown) => e)

@@ -1,25 +1,25 @@
 import t from 'tap'
-import { Inventory } from '../../../src/inventory/inventory.js'
+import { Mirror } from '../../../src/mirror/mirror.js'
 import { LeaseLostError, type Store } from '../../../src/store/index.js'
 import { buildTestApp, type TestApp, until } from '../../helper.js'
 
-const ON = { DEPGATE_INVENTORY: 'true', DEPGATE_SYNC_LEASE: '3' }
+const ON = { DEPGATE_MIRROR: 'true', DEPGATE_SYNC_LEASE: '3' }
 
-/** A wrapStore whose inventory repository's `method` throws `error(args)` on its first call, then works. */
+/** A wrapStore whose mirror repository's `method` throws `error(args)` on its first call, then works. */
 function failFirst (method: 'acquireLease' | 'compactFeed', error: (args: unknown[]) => Error) {
   return (store: Store): Store => {
     let failures = 1
-    const real = store.inventory[method] as (...args: unknown[]) => Promise<unknown>
+    const real = store.mirror[method] as (...args: unknown[]) => Promise<unknown>
     const failing = async (...args: unknown[]): Promise<unknown> => {
       if (failures-- > 0) throw error(args)
-      return await real.apply(store.inventory, args)
+      return await real.apply(store.mirror, args)
     }
-    return { ...store, inventory: { ...store.inventory, [method]: failing } as Store['inventory'] }
+    return { ...store, mirror: { ...store.mirror, [method]: failing } as Store['mirror'] }
   }
 }
 
 const ready = async (h: TestApp, server = 'default') =>
-  await until(`${server} ready`, async () => { const s = await h.app.inventory.status(server); return s.ready && s })
+  await until(`${server} ready`, async () => { const s = await h.app.mirror.status(server); return s.ready && s })
 
 t.test('the mirror fills itself once the app is ready, and reports its status and metrics', async (t) => {
   const h = await buildTestApp(t, { env: ON, simulator: { devices: 1500 } })
@@ -27,11 +27,11 @@ t.test('the mirror fills itself once the app is ready, and reports its status an
   const status = await ready(h)
   t.match(status, { enabled: true, ready: true, phase: 'sync', device_count: 1500, last_seq: 1500, leader: true, last_error: null, sync_requested_at: null })
   t.type(status.cursor_age_seconds, 'number')
-  t.match(await h.app.inventory.statuses(), { default: { ready: true } })
+  t.match(await h.app.mirror.statuses(), { default: { ready: true } })
   // Ready once the pages committed; the run's success is recorded after that, and it is
   // counted and logged after the feed's compaction.
   await until('the run logged', async () => h.logs.some((l) => l.includes('inventory: sync done')))
-  t.type((await h.app.inventory.status('default')).lag_seconds, 'number', 'lag counts from the recorded success')
+  t.type((await h.app.mirror.status('default')).lag_seconds, 'number', 'lag counts from the recorded success')
   const metrics = await h.app.inject({ url: '/metrics' })
   t.match(metrics.body, /depgate_inventory_devices\{server="default"\} 1500/)
   t.match(metrics.body, /depgate_inventory_ready\{server="default"\} 1/)
@@ -47,38 +47,38 @@ t.test('a sync on request: waited for, full re-fetches, and changes wake a waiti
   const sim = h.sim!
   const control = async (method: string, path: string, body?: unknown) => await fetch(`${sim.url}${path}`, { method, headers: { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) })
 
-  const waiting = h.app.inventory.waitForChange('default', first.last_seq, 10_000)
+  const waiting = h.app.mirror.waitForChange('default', first.last_seq, 10_000)
   await control('POST', '/_sim/devices', { count: 2 })
-  const after = await h.app.inventory.requestSync('default', { wait: true })
+  const after = await h.app.mirror.requestSync('default', { wait: true })
   t.equal(await waiting, true, 'the waiting reader woke')
   t.match(after, { device_count: 42, last_seq: first.last_seq + 2, sync_requested_at: null })
-  t.equal(await h.app.inventory.waitForChange('default', first.last_seq, 10_000), true, 'changes already there: true at once')
-  t.equal(await h.app.inventory.waitForChange('default', after.last_seq, 100), false, 'nothing new: false at the timeout')
+  t.equal(await h.app.mirror.waitForChange('default', first.last_seq, 10_000), true, 'changes already there: true at once')
+  t.equal(await h.app.mirror.waitForChange('default', after.last_seq, 100), false, 'nothing new: false at the timeout')
   const aborted = new AbortController()
-  const pending = h.app.inventory.waitForChange('default', after.last_seq, 10_000, aborted.signal)
+  const pending = h.app.mirror.waitForChange('default', after.last_seq, 10_000, aborted.signal)
   aborted.abort()
   t.equal(await pending, false, 'false on abort')
 
-  const full = await h.app.inventory.requestSync('default', { full: true, wait: true })
+  const full = await h.app.mirror.requestSync('default', { full: true, wait: true })
   t.match(full, { device_count: 42, last_seq: after.last_seq }, 'a re-fetch of unchanged devices changes nothing')
-  t.equal((await h.store.inventory.getState('default'))?.generation, 2)
-  t.match(await h.app.inventory.requestSync('default'), { device_count: 42 }, 'without wait the request is only recorded')
-  await Promise.all([h.app.inventory.requestSync('default', { wait: true }), h.app.inventory.requestSync('default', { wait: true })])
-  t.equal((await h.app.inventory.status('default')).sync_requested_at, null, 'two requests at once queue on one syncer, and both are served')
+  t.equal((await h.store.mirror.getState('default'))?.generation, 2)
+  t.match(await h.app.mirror.requestSync('default'), { device_count: 42 }, 'without wait the request is only recorded')
+  await Promise.all([h.app.mirror.requestSync('default', { wait: true }), h.app.mirror.requestSync('default', { wait: true })])
+  t.equal((await h.app.mirror.status('default')).sync_requested_at, null, 'two requests at once queue on one syncer, and both are served')
 
   // A mirror with no state yet (a server just added, before its first tick) has an empty feed.
-  await h.store.inventory.purge('default')
-  t.equal(await h.app.inventory.waitForChange('default', 0, 50), false)
+  await h.store.mirror.purge('default')
+  t.equal(await h.app.mirror.waitForChange('default', 0, 50), false)
   const feed = await h.app.inject({ url: '/v1/servers/default/devices/changes?since=0', headers: h.auth() })
   t.equal(feed.statusCode, 200)
   t.match(feed.json(), { changes: [] })
 
   // A long poll still waiting when the app closes ends then (it must not hold up a shutdown): were
   // it left to its 10-minute timeout, this test would not finish.
-  const polling = h.app.inventory.waitForChange('default', 10_000, 600_000)
+  const polling = h.app.mirror.waitForChange('default', 10_000, 600_000)
   await h.app.close()
   t.equal(await polling, false)
-  t.equal(await h.app.inventory.waitForChange('default', 10_000, 600_000), false, 'after the close a wait ends at once')
+  t.equal(await h.app.mirror.waitForChange('default', 10_000, 600_000), false, 'after the close a wait ends at once')
 })
 
 t.test('a failing sync records its error, backs off and recovers', async (t) => {
@@ -86,7 +86,7 @@ t.test('a failing sync records its error, backs off and recovers', async (t) => 
   const sim = h.sim!
   await fetch(`${sim.url}/_sim/faults`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ endpoint: 'fetch_devices', kind: 'status', status: 403, code: 'T_C_NOT_SIGNED', times: 2 }) })
   await h.app.ready()
-  const failed = await until('an error', async () => { const s = await h.app.inventory.status('default'); return s.last_error !== null && s })
+  const failed = await until('an error', async () => { const s = await h.app.mirror.status('default'); return s.last_error !== null && s })
   t.match(failed, { ready: false, last_error: { code: 'T_C_NOT_SIGNED', message: /terms and conditions/ } })
   const failing = await h.app.inject({ url: '/metrics' })
   t.match(failing.body, /depgate_inventory_last_error\{server="default"\} 1/)
@@ -106,8 +106,8 @@ t.test('replicas on one database: one leads, the other takes over when it leaves
   const names = ['default']
   const warnings: string[] = []
   let reloads = 0
-  const follower = new Inventory({
-    repo: h.store.inventory,
+  const follower = new Mirror({
+    repo: h.store.mirror,
     servers: {
       names: () => names,
       client: (name) => h.app.depServers.get(name).client,
@@ -127,7 +127,7 @@ t.test('replicas on one database: one leads, the other takes over when it leaves
   await until('the follower syncer', async () => reloads > 1 || undefined)
   await new Promise((resolve) => setTimeout(resolve, 200))
   t.match(await follower.status('default'), { leader: false, ready: true }, 'the follower sees the mirror but does not lead')
-  t.equal((await h.app.inventory.status('default')).leader, true)
+  t.equal((await h.app.mirror.status('default')).leader, true)
 
   // A request through the follower is served by the leader; the follower waits by reading the state.
   await fetch(`${h.sim!.url}/_sim/devices`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ count: 1 }) })
@@ -139,14 +139,14 @@ t.test('replicas on one database: one leads, the other takes over when it leaves
   t.match(took, { leader: true, ready: true, device_count: 31 })
 
   // A replica that holds the lease but never serves (hung): a wait ends at its timeout, the request still pending.
-  await h.store.inventory.releaseLease('default', follower.owner)
-  t.ok(await h.store.inventory.acquireLease('default', 'a hung replica', 60_000))
+  await h.store.mirror.releaseLease('default', follower.owner)
+  t.ok(await h.store.mirror.acquireLease('default', 'a hung replica', 60_000))
   t.match(await follower.requestSync('default', { wait: true, timeoutMs: 150 }), { leader: false, sync_requested_at: /T/ })
 
-  t.equal((await h.store.inventory.listStates()).length, 1)
+  t.equal((await h.store.mirror.listStates()).length, 1)
   await h.store.servers.delete('default')
   names.length = 0
-  await until('purge', async () => (await h.store.inventory.listStates()).length === 0 || undefined)
+  await until('purge', async () => (await h.store.mirror.listStates()).length === 0 || undefined)
   t.same(await follower.statuses(), {}, 'no servers, no statuses')
 })
 
@@ -156,14 +156,14 @@ t.test('a replica that loses the lease in the middle of a run stops writing', as
   // Slow pages, so the run is still going when the lease is taken from it.
   await fetch(`${sim.url}/_sim/faults`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ endpoint: 'fetch_devices', kind: 'latency', ms: 300, times: 0 }) })
   await h.app.ready()
-  await until('a first page', async () => ((await h.store.inventory.getState('default'))?.last_seq ?? 0) > 0 || undefined)
-  await h.store.inventory.releaseLease('default', h.app.inventory.owner)
-  t.ok(await h.store.inventory.acquireLease('default', 'another replica', 60_000))
+  await until('a first page', async () => ((await h.store.mirror.getState('default'))?.last_seq ?? 0) > 0 || undefined)
+  await h.store.mirror.releaseLease('default', h.app.mirror.owner)
+  t.ok(await h.store.mirror.acquireLease('default', 'another replica', 60_000))
   await until('the run to stop', async () => h.logs.some((l) => l.includes('another replica took the sync lease')) || undefined)
-  const seq = (await h.store.inventory.getState('default'))!.last_seq
+  const seq = (await h.store.mirror.getState('default'))!.last_seq
   await new Promise((resolve) => setTimeout(resolve, 700))
-  t.equal((await h.store.inventory.getState('default'))!.last_seq, seq, 'nothing written after the lease was lost')
-  t.match(await h.app.inventory.status('default'), { leader: false, syncing: false })
+  t.equal((await h.store.mirror.getState('default'))!.last_seq, seq, 'nothing written after the lease was lost')
+  t.match(await h.app.mirror.status('default'), { leader: false, syncing: false })
 })
 
 t.test('a database failure during a tick is logged and retried at the next one', async (t) => {
@@ -178,13 +178,13 @@ t.test('a failed compaction is logged on its own: the run still succeeded, and t
   await h.app.ready()
   await until('the run logged', async () => h.logs.some((l) => l.includes('inventory: sync done')))
   t.ok(h.logs.some((l) => l.includes('inventory: could not compact the change feed')), 'the failure is logged')
-  t.match(await h.app.inventory.status('default'), { ready: true, last_error: null }, 'not recorded as the run\'s error')
+  t.match(await h.app.mirror.status('default'), { ready: true, last_error: null }, 'not recorded as the run\'s error')
   const metrics = (await h.app.inject({ url: '/metrics' })).body
   t.match(metrics, /depgate_inventory_sync_runs_total\{server="default",result="ok"\} 1/)
   t.notMatch(metrics, /depgate_inventory_sync_runs_total\{server="default",result="error"\}/)
   t.notMatch(metrics, /depgate_inventory_feed_compacted_total\{/, 'nothing compacted, nothing counted')
 
-  await h.app.inventory.requestSync('default', { wait: true })
+  await h.app.mirror.requestSync('default', { wait: true })
   t.match((await h.app.inject({ url: '/metrics' })).body, /depgate_inventory_feed_compacted_total\{server="default",reason="superseded"\} 0/, 'the next run compacts')
 })
 
@@ -200,8 +200,8 @@ t.test('a lease lost while compacting stops the run as a lease lost anywhere els
 t.test('turned off: nothing syncs, statuses say so', async (t) => {
   const h = await buildTestApp(t, { simulator: { devices: 5 } })
   await h.app.ready()
-  t.match(await h.app.inventory.status('default'), { enabled: false, ready: false, phase: null, device_count: 0, leader: false })
-  t.equal((await h.store.inventory.listStates()).length, 0)
+  t.match(await h.app.mirror.status('default'), { enabled: false, ready: false, phase: null, device_count: 0, leader: false })
+  t.equal((await h.store.mirror.listStates()).length, 0)
   const metrics = await h.app.inject({ url: '/metrics' })
   t.notMatch(metrics.body, /depgate_inventory_devices\{/, 'no inventory series')
 })

@@ -1,0 +1,48 @@
+/**
+ * The server registry's contract: what routes and engines may ask of it. Apart from the
+ * implementation (registry.ts) so a route can name `DepServer` without loading the registry.
+ */
+import type { DepClient } from '../dep/index.js'
+import type { ServerToken } from '../dep/token.js'
+import type { DepServerInfo, StagedCertificate, TokenEvent, TokenEventType } from '../api/server-info.js'
+
+export interface ImportTokenOptions {
+  force?: boolean
+  /** Try the token with /session + /account before storing it (default true). */
+  verify?: boolean
+  baseUrl?: string
+}
+
+export interface DepServer {
+  name: string
+  baseUrl: string
+  info: DepServerInfo
+  /** Created on first use, then reused. */
+  readonly client: DepClient
+}
+
+export interface DepServerRegistry {
+  /** The server, or throws a 404 problem `SERVER_NOT_FOUND`. */
+  get (name: string): DepServer
+  has (name: string): boolean
+  list (): DepServerInfo[]
+  put (name: string, input: { token: ServerToken, baseUrl?: string }): Promise<{ server: DepServerInfo, created: boolean }>
+  delete (name: string): Promise<boolean>
+  /** Re-reads the store (another replica or the CLI may have changed it). */
+  reload (): Promise<void>
+  /** Makes and stages a new key pair for the server (which need not exist yet); the current pair keeps working. */
+  stageCertificate (name: string): Promise<StagedCertificate>
+  /** The staged certificate, else the current one, else undefined. */
+  currentCertificate (name: string): Promise<StagedCertificate | undefined>
+  /** Decrypts an uploaded .p7m with the server's keys, checks and stores the token; throws TokenError / TokenImportError. Nothing is stored on failure. */
+  importP7m (name: string, p7m: Buffer, opts?: ImportTokenOptions): Promise<{ server: DepServerInfo, created: boolean, key: 'staged' | 'current' }>
+  /** Subscribes to token events; returns the unsubscribe function. */
+  onTokenEvent (listener: (e: TokenEvent) => void): () => void
+  emitTokenEvent (type: TokenEventType, name: string, extra?: Partial<TokenEvent>): void
+}
+
+/** The registry's log lines: Fastify's logger fits, and so does pino or a test's recorder. */
+export interface RegistryLog {
+  info (obj: object, msg: string): void
+  warn (obj: object, msg: string): void
+}
