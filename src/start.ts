@@ -5,7 +5,7 @@ import closeWithGrace from 'close-with-grace'
 import type { FastifyInstance } from 'fastify'
 import type { DestinationStream } from 'pino'
 import type { Store } from './store/index.js'
-import { ADMIN_KEY_FILE, ensureAdminKey, openSecureStore, planDefaultServer } from './bootstrap.js'
+import { ADMIN_KEY_FILE, confirmRotation, ensureAdminKey, openSecureStore, planDefaultServer } from './bootstrap.js'
 import type { Config } from './config.js'
 import { explainDataDirError, prepareDataDir, StartRefusal } from './data-dir.js'
 import { acquireDataDirLock, type DataDirLock } from './data-dir-lock.js'
@@ -88,6 +88,8 @@ export async function startDepgate (opts: StartOptions): Promise<StartedDepgate>
   try {
     store = await openStore(config)
     try {
+      const removed = await confirmRotation(config.dataDir, store)
+      if (removed !== undefined) out(`Every stored secret opens with the current secret key: the rotation is complete, and ${removed} (the previous key) was removed.`)
       plan = await planDefaultServer(config, store)
       created = await ensureAdminKey(config, store)
     } catch (err) {

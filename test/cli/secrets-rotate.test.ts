@@ -64,7 +64,7 @@ t.test('refuses while a depgate holds the store, unless --force', async (t) => {
   const { env, keyFile } = await seeded(t)
   const lock = await acquireDataDirLock(env.DEPGATE_DATA_DIR)
   const store = await openSecureStore(loadConfig(env))
-  t.ok(await store.inventory.acquireLease('acme', 'replica-b:42:abcd', 60_000))
+  t.ok(await store.mirror.acquireLease('acme', 'replica-b:42:abcd', 60_000))
   await store.close()
   const before = readFileSync(keyFile, 'utf8')
   const refused = cliIo(env)
