@@ -3,7 +3,7 @@ import { z } from 'zod'
 
 const plugin: FastifyPluginAsyncZod = async (fastify) => {
   fastify.get('/', {
-    config: { scope: 'none', rateLimit: false },
+    config: { scope: 'none', rateLimit: false, produces: ['text/plain'] },
     schema: {
       summary: 'Prometheus metrics',
       description: 'Prometheus text format: HTTP requests by route and status, requests to Apple by endpoint and status with latency, DEP session acquisitions and retries. No API key: restrict it by network in deployment.',

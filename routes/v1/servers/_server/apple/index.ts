@@ -1,6 +1,6 @@
 import type { FastifyReply } from 'fastify'
 import type { FastifyPluginAsyncZod } from '@fastify/type-provider-zod'
-import { applePath, forwardableHeaders, PASSTHROUGH_METHODS, type PassthroughMethod, passthroughParamsSchema } from '../../../../../src/api/passthrough.js'
+import { applePath, forwardableHeaders, PASSTHROUGH_METHODS, type PassthroughMethod, passthroughParamsSchema, passthroughQuerySchema } from '../../../../../src/api/passthrough.js'
 import { docs, errorResponses } from '../../../../../src/api/route-kit.js'
 import { httpProblem } from '../../../../../src/problems.js'
 
@@ -16,10 +16,12 @@ const plugin: FastifyPluginAsyncZod = async (fastify) => {
   fastify.addContentTypeParser('*', { parseAs: 'string' }, (_request, body, done) => { done(null, body) })
 
   fastify.all('/*', {
-    config: { scope: 'admin', audit: 'apple.passthrough' },
+    config: { scope: 'admin', audit: 'apple.passthrough', produces: ['*/*'] },
     schema: {
       ...docs('pass-through', 'admin', 'Call any Apple DEP endpoint', DESCRIPTION),
       params: passthroughParamsSchema,
+      // Declared as "any parameter": the query string is Apple's, forwarded as it is, so depgate cannot know Apple's names.
+      querystring: passthroughQuerySchema,
       response: errorResponses(405, 413)
     }
   }, async (request, reply) => {
