@@ -143,6 +143,10 @@ export async function planDefaultServer (config: Config, store: Store): Promise<
     const stored = await store.servers.get('default')
     if (stored !== undefined && stored.token.consumer_key !== DEPSIM_CREDENTIALS.consumer_key) return plan
   }
+  // The server the simulator would take, synced now by another depgate (its live lease): that
+  // one's own simulator serves it, and replacing its address would cut the other replica off.
+  const target = plan.defaultServer === undefined ? 'default' : 'simulator'
+  if ((await store.servers.liveSyncLeases()).some((lease) => lease.server === target)) return plan
   const simulator = await startSimulator({ host: '127.0.0.1', port: 0, devices: config.simulatorDevices })
   plan.simulator = simulator
   if (plan.defaultServer === undefined) {

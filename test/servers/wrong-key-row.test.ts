@@ -73,3 +73,18 @@ t.test('one unreadable row: that server reports SECRET_BOX_WRONG_KEY, the others
   t.notOk(out.some((l) => l.includes('rotation is complete')))
   t.equal(readFileSync(join(dataDir, 'secret.key'), 'utf8').length > 0, true)
 })
+
+t.test('the embedded simulator never replaces a default server another depgate is using', async (t) => {
+  const dataDir = tempDir(t)
+  const config = loadConfig({ DEPGATE_DATA_DIR: dataDir, DEPGATE_PORT: '0', DEPGATE_SIMULATOR_DEVICES: '1', DEPGATE_LOG_LEVEL: 'silent', DEPGATE_ADMIN_KEY: randomAdminKey(), DEPGATE_INVENTORY: 'false' })
+  const first = await startDepgate({ config, out: () => {} })
+  const theirs = first.simulatorUrl
+  t.ok(theirs)
+  // Another replica syncs `default` through its simulator (its live lease in the store).
+  t.ok(await first.app.store.mirror.acquireLease('default', 'replica-a:7:abcd', 60_000))
+  await first.close()
+  const second = await startDepgate({ config, out: () => {} })
+  t.teardown(() => second.close())
+  t.equal(second.simulatorUrl, undefined, 'no second simulator')
+  t.equal(second.app.depServers.list().find((s) => s.name === 'default')?.base_url, theirs, 'default keeps its address')
+})
