@@ -28,8 +28,9 @@ export function defineKeysCommands (program: Command, io: CliIo, exit: (code: nu
       if (label === '' || label.length > 100) cmd.error('error: --label must be 1-100 characters', { exitCode: 2 })
       const generated = generateApiKey()
       await withStore(io, async (store) => {
-        await store.keys.create({ id: generated.id, label, scope: opts.scope, hash: generated.hash })
-        await store.audit.record({ keyId: 'cli', action: 'key.create', target: `/v1/keys/${generated.id}`, result: 'ok', detail: `scope=${opts.scope}` })
+        // The audit row in the same transaction as the key: a crash cannot leave a key nobody recorded.
+        await store.keys.create({ id: generated.id, label, scope: opts.scope, hash: generated.hash },
+          { keyId: 'cli', action: 'key.create', target: `/v1/keys/${generated.id}`, result: 'ok', detail: `scope=${opts.scope}` })
       })
       io.stderr(`Created ${opts.scope} key ${generated.id} (${label}). It is shown once; depgate keeps only a hash:\n`)
       io.stdout(`${generated.key}\n`)
@@ -54,8 +55,10 @@ export function defineKeysCommands (program: Command, io: CliIo, exit: (code: nu
     .argument('<id>', 'the key id')
     .action(async (id: string) => {
       const revoked = await withStore(io, async (store) => {
-        const ok = await store.keys.revoke(id)
-        await store.audit.record({ keyId: 'cli', action: 'key.revoke', target: `/v1/keys/${id}`, result: ok ? 'ok' : 'KEY_NOT_FOUND' })
+        const entry = { keyId: 'cli', action: 'key.revoke', target: `/v1/keys/${id}` }
+        const ok = await store.keys.revoke(id, { ...entry, result: 'ok' })
+        // A refusal changes nothing: its row stands alone.
+        if (!ok) await store.audit.record({ ...entry, result: 'KEY_NOT_FOUND' })
         return ok
       })
       if (!revoked) {

@@ -8,6 +8,7 @@ import { EventEmitter } from 'node:events'
 import { hostname } from 'node:os'
 import { randomUUID } from 'node:crypto'
 import type { DepClient } from '../dep/index.js'
+import { type Cancel, delay, nothingToCancel, type Scheduler } from '../scheduler.js'
 import type { MirrorRepository, MirrorStateRow } from '../store/index.js'
 import { DEFAULT_FEED_RETENTION_MS, ServerSyncer, type ServerSyncerOptions, type SyncLogger } from './server-syncer.js'
 
@@ -63,6 +64,8 @@ export interface MirrorOptions {
   pollMs: number
   onRun?: ServerSyncerOptions['onRun']
   describeError: ServerSyncerOptions['describeError']
+  /** Clock and timers of the syncers, the reconcile loop and the waits (`realScheduler` in production). */
+  scheduler: Scheduler
 }
 
 const secondsSince = (iso: string | null, now: number): number | null => iso === null ? null : Math.max(0, Math.round((now - Date.parse(iso)) / 1000))
@@ -72,10 +75,10 @@ export class Mirror {
   /** Identifies this replica in the lease. */
   readonly owner = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`
   private readonly o: MirrorOptions
-  private readonly now = Date.now
+  private readonly scheduler: Scheduler
   private readonly syncers = new Map<string, ServerSyncer>()
   private readonly pages = new EventEmitter().setMaxListeners(0)
-  private timer: NodeJS.Timeout | undefined
+  private cancelReconcile: Cancel = nothingToCancel
   private reconciling: Promise<void> | undefined
   private stopped = false
   /** Ends every pending long poll at stop, so a waiting client never holds up a shutdown. */
@@ -86,6 +89,11 @@ export class Mirror {
   constructor (o: MirrorOptions) {
     this.o = o
     this.enabled = o.enabled
+    this.scheduler = o.scheduler
+  }
+
+  private now (): number {
+    return this.scheduler.now()
   }
 
   /** Starts a syncer per server, then follows the server list every third of a lease. */
@@ -97,7 +105,7 @@ export class Mirror {
   async stop (): Promise<void> {
     this.stopped = true
     this.closing.abort()
-    clearTimeout(this.timer)
+    this.cancelReconcile()
     await this.reconciling
     await Promise.all([...this.syncers.values()].map(async (s) => await s.stop()))
     this.syncers.clear()
@@ -112,6 +120,11 @@ export class Mirror {
     const out: Record<string, MirrorStatus> = {}
     for (const name of this.o.servers.names()) out[name] = this.toStatus(name, states.get(name))
     return out
+  }
+
+  /** Wakes this replica's long polls on the server's change feed: a change was written outside a sync (an own write). */
+  changed (server: string): void {
+    this.pages.emit(server)
   }
 
   /** Records the request for whichever replica leads; waits for the run when asked (here, or by polling the state). */
@@ -152,8 +165,8 @@ export class Mirror {
     return await new Promise<boolean>((resolve) => {
       // Idempotent: a check may still resolve after the timeout or an abort has finished the wait.
       const finish = (value: boolean): void => {
-        clearTimeout(timeout)
-        clearInterval(poll)
+        cancelTimeout()
+        cancelPoll()
         this.pages.off(server, check)
         stop.removeEventListener('abort', abort)
         resolve(value)
@@ -162,8 +175,8 @@ export class Mirror {
       const abort = (): void => finish(false)
       this.pages.on(server, check)
       // Another replica's pages raise no local event: its writes are seen by polling.
-      const poll = setInterval(check, this.o.pollMs)
-      const timeout = setTimeout(abort, timeoutMs)
+      const cancelPoll = this.scheduler.every(this.o.pollMs, check)
+      const cancelTimeout = this.scheduler.after(timeoutMs, abort)
       stop.addEventListener('abort', abort)
       // Aborted while the first check was reading the database: an abort event will not come again.
       if (stop.aborted) abort()
@@ -173,7 +186,7 @@ export class Mirror {
   private async untilServed (server: string, timeoutMs: number): Promise<void> {
     const deadline = this.now() + timeoutMs
     while ((await this.status(server)).sync_requested_at !== null && this.now() < deadline) {
-      await new Promise((resolve) => setTimeout(resolve, this.o.pollMs))
+      await delay(this.scheduler, this.o.pollMs)
     }
   }
 
@@ -216,7 +229,7 @@ export class Mirror {
             feedRetentionMs: this.o.feedRetentionMs ?? DEFAULT_FEED_RETENTION_MS,
             retryBaseMs: this.o.retryBaseMs,
             log: this.o.log,
-            now: this.now,
+            scheduler: this.scheduler,
             onPage: (server) => this.pages.emit(server),
             onRun: this.o.onRun,
             describeError: this.o.describeError
@@ -242,9 +255,6 @@ export class Mirror {
     })()
     this.reconciling = run
     await run
-    if (!this.stopped) {
-      this.timer = setTimeout(() => { this.reconcile().catch(() => {}) }, this.o.leaseMs / 3)
-      this.timer.unref()
-    }
+    if (!this.stopped) this.cancelReconcile = this.scheduler.after(this.o.leaseMs / 3, async () => { await this.reconcile() })
   }
 }

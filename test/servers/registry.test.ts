@@ -49,9 +49,12 @@ t.test('one client per server, created lazily, replaced with the token, dropped 
   const lyonClient = reg.get('lyon').client
   await reg.reload()
   t.equal(reg.get('lyon').client, lyonClient, 'unchanged servers keep their client')
+  app.metrics.onDepEvent('lyon', { type: 'session', outcome: 'acquired' })
+  t.match(await app.metrics.registry.metrics(), /server="lyon"/)
   await store.servers.delete('lyon')
   await reg.reload()
   t.notOk(reg.has('lyon'))
+  t.notMatch(await app.metrics.registry.metrics(), /server="lyon"/, 'a server deleted elsewhere leaves /metrics too')
 })
 
 t.test('server info: days left, expiry, no expiry', async (t) => {
@@ -87,8 +90,9 @@ t.test('a failing audit write is logged, the answer stands', async (t) => {
     captureLogs: true,
     wrapStore: (s) => ({ ...s, audit: { ...s.audit, record: async () => { throw new Error('disk full') } } })
   })
-  const res = await app.inject({ method: 'POST', url: '/v1/keys', headers: auth(), payload: { label: 'x', scope: 'read' } })
-  t.equal(res.statusCode, 201)
+  // A refusal's row is written after the answer (a change's row goes with the change, or neither does).
+  const res = await app.inject({ method: 'POST', url: '/v1/keys', headers: auth(), payload: { label: 'x', scope: 'nope' } })
+  t.equal(res.statusCode, 400)
   t.match(logs.join('\n'), /could not write the audit log/)
 })
 

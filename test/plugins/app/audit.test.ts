@@ -1,6 +1,6 @@
 import t from 'tap'
 import { checkAuditOptOut, isAudited } from '../../../plugins/app/audit.js'
-import { buildTestApp } from '../../helper.js'
+import { buildTestApp, until } from '../../helper.js'
 
 t.test('only a read-scope route may declare itself a read (audit: false)', async (t) => {
   t.doesNotThrow(() => checkAuditOptOut({ method: 'POST', url: '/r', config: { scope: 'read', audit: false } }))
@@ -34,10 +34,20 @@ t.test('the real app: POST …/devices/details is a read and is not audited; a w
   t.equal(removed.statusCode, 200)
   t.equal((await app.inject({ url: '/v1/servers/default/apple/account', headers: auth() })).statusCode, 200)
   // Entries are written after the answer is sent, in the order of the requests.
-  let entries = await store.audit.list({ limit: 50 })
-  for (let i = 0; i < 100 && !entries.some((e) => e.action === 'apple.passthrough'); i++) {
-    await new Promise((resolve) => setTimeout(resolve, 10))
-    entries = await store.audit.list({ limit: 50 })
-  }
+  const entries = await until('the pass-through\'s entry', async () => {
+    const list = await store.audit.list({ limit: 50 })
+    return list.some((e) => e.action === 'apple.passthrough') && list
+  })
   t.same(entries.map((e) => e.action).sort(), ['apple.passthrough', 'profile.remove'], 'the write and the named pass-through only; the details reads (refused or not) not at all')
+})
+
+t.test('an attempt whose outcome cannot be written is logged; the answer stands', async (t) => {
+  const { app, auth, logs, store } = await buildTestApp(t, {
+    wrapStore: (s) => ({ ...s, audit: { ...s.audit, finish: async () => { throw new Error('disk full') } } })
+  })
+  const res = await app.inject({ method: 'PUT', url: `/v1/servers/default/profiles/${'F'.repeat(32)}/devices`, headers: auth(), payload: { serials: ['C02XK1ABCDEF'] } })
+  t.equal(res.statusCode, 404)
+  await app.close()
+  t.match(logs.join('\n'), /could not write the audit log/)
+  t.match(await store.audit.list({ action: 'profile.assign' }), [{ result: 'pending', serials: ['C02XK1ABCDEF'] }], 'the attempt stays visible')
 })

@@ -16,6 +16,7 @@ import { csvList, deviceObject, firstBatchRead, jsonList, ndjsonList, pageJson }
 import type { MirrorReads, MirrorState, RemovedFilter, SortKey, SortOrder } from '../../../../../src/store/mirror-reads.js'
 import { toProblem } from '../../../../../src/problems.js'
 import { mapError, mappingContext } from '../../../../../src/api/error-mapping.js'
+import type { StreamLimits } from '../../../../../plugins/app/stream-limits.js'
 
 export type MirrorListQuery = DeviceListQuery & {
   sort?: SortKey | undefined
@@ -32,9 +33,10 @@ export interface MirrorListRequest {
   query: MirrorListQuery
   state: MirrorState
   format: ListFormat
+  limits: StreamLimits
 }
 
-export async function mirrorList (reads: MirrorReads, request: FastifyRequest, reply: FastifyReply, { server, query, state, format }: MirrorListRequest): Promise<FastifyReply> {
+export async function mirrorList (reads: MirrorReads, request: FastifyRequest, reply: FastifyReply, { server, query, state, format, limits }: MirrorListRequest): Promise<FastifyReply> {
   const scope: PageScope = { server, filters: filterLists(query), sort: query.sort ?? 'serial_number', order: query.order ?? 'asc', removed: query.removed ?? 'exclude' }
   const tail = { synced_at: state.last_success_at, last_seq: state.last_seq }
   mirrorHeaders(reply, state)
@@ -52,6 +54,8 @@ export async function mirrorList (reads: MirrorReads, request: FastifyRequest, r
     // A string with a JSON type is sent as is: the records are already JSON.
     return reply.type(JSON_TYPE).send(pageJson(page.devices, token, tail, total))
   }
+  // The caller's slot is taken before the snapshot (or reader) is: a refused list costs nothing.
+  limits.admit(request, reply)
   const batches = await firstBatchRead(reads.streamDevices(server, scope))
   const opts = {
     batches,
@@ -66,5 +70,5 @@ export async function mirrorList (reads: MirrorReads, request: FastifyRequest, r
   const [type, body] = format === 'csv'
     ? [CSV_CONTENT_TYPE, csvList(opts)]
     : format === 'ndjson' ? [NDJSON_CONTENT_TYPE, ndjsonList(opts)] : [JSON_TYPE, jsonList(opts)]
-  return reply.type(type).header('cache-control', 'no-store').send(Readable.from(body))
+  return reply.type(type).header('cache-control', 'no-store').send(Readable.from(limits.watch(reply, body)))
 }

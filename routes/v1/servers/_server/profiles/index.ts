@@ -1,8 +1,7 @@
 import type { FastifyPluginAsyncZod } from '@fastify/type-provider-zod'
+import { APPLE_GUARDS } from '../../../../../src/api/apple-guards.js'
 import { defineProfileResultSchema, profileInputSchema } from '../../../../../src/api/profiles.js'
 import { docs, errorResponses, serverParamsSchema } from '../../../../../src/api/route-kit.js'
-import { validateProfile } from '../../../../../src/dep/profile-rules.js'
-import { httpProblem } from '../../../../../src/problems.js'
 
 const DESCRIPTION = `Defines an enrollment profile at Apple and answers its \`profile_uuid\`; with \`devices\` (at most 1000 serials) it is assigned to them at once, with Apple's status per serial.
 
@@ -19,18 +18,7 @@ const plugin: FastifyPluginAsyncZod = async (fastify) => {
       body: profileInputSchema,
       response: { 200: defineProfileResultSchema, ...errorResponses(413, 415) }
     }
-  }, async (request) => {
-    const { server } = request.params
-    const violation = validateProfile(request.body)
-    if (violation !== undefined) {
-      throw httpProblem(400, violation.code, `The profile breaks Apple's rules: ${violation.message}.`, { errors: [{ field: `body.${violation.field}`, message: violation.message }] })
-    }
-    const { client } = fastify.depServers.get(server)
-    // validateProfile guarantees profile_name and url are present strings.
-    const result = await client.defineProfile(request.body as typeof request.body & { profile_name: string, url: string })
-    request.auditWith({ target: result.profile_uuid, detail: `profile_name ${JSON.stringify(request.body.profile_name)}, ${request.body.devices?.length ?? 0} serial(s)` })
-    return result
-  })
+  }, async (request) => await APPLE_GUARDS.define.run(fastify, request, request.params.server, request.body))
 }
 
 export default plugin
