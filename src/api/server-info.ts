@@ -56,6 +56,11 @@ export function serverNotFound (name: string) {
   return httpProblem(404, 'SERVER_NOT_FOUND', `No DEP server named "${name}" is configured. GET /v1/servers lists them; an admin adds one with PUT /v1/servers/{server}.`)
 }
 
+/** The answer for a server whose token is sealed with another key: what happened and the fix, never "rotate again". */
+export function tokenUnreadable (name: string, keyId: string) {
+  return httpProblem(503, 'SECRET_BOX_WRONG_KEY', `The token of DEP server "${name}" is sealed with another secret key (id ${keyId}) than this depgate's: a depgate still running with the previous key stored it after the secrets were rotated. Restart every depgate replica with the current key, then store this server's token again (PUT /v1/servers/${name}/token, or depgate token import).`)
+}
+
 export function serverInfo (record: ServerRecord, now: number): DepServerInfo {
   const expiry = record.token.access_token_expiry
   const expiresAt = expiry === undefined ? null : expiry
@@ -69,7 +74,8 @@ export function serverInfo (record: ServerRecord, now: number): DepServerInfo {
     account: accountInfo(record.account),
     terms_not_signed: record.termsNotSignedAt !== undefined,
     terms_not_signed_since: record.termsNotSignedAt ?? null,
-    last_error: record.lastError ?? null,
+    // A token no key here opens outranks whatever Apple said last: nothing can be asked of Apple now.
+    last_error: record.unreadable === undefined ? record.lastError ?? null : { code: record.unreadable.code, at: record.updatedAt },
     created_at: record.createdAt,
     updated_at: record.updatedAt
   }
