@@ -7,10 +7,15 @@ import { z } from 'zod'
 import { DepApiError } from '../dep/errors.js'
 import { httpProblem, problemResponses } from '../problems.js'
 import type { Scope } from '../scopes.js'
+import { SERVER_NAME_PATTERN } from './server-info.js'
 
-/** The `:server` path parameter of every DEP route; other params schemas extend serverParamsSchema. */
+/**
+ * The `:server` path parameter of every route under /v1/servers/{server}; other params schemas
+ * extend it. A name no server can have is refused here, before any lookup.
+ */
 export const serverParamsSchema = z.object({
-  server: z.string().describe('The DEP server name (`default` on a single-token install)')
+  server: z.string().regex(SERVER_NAME_PATTERN, 'must be 1-63 lower-case letters, digits or dashes, starting with a letter or digit')
+    .describe('The DEP server name (`default` on a single-token install)')
 })
 
 const SCOPE_TEXT: Record<Scope, string> = {

@@ -1,11 +1,5 @@
 import { z } from 'zod'
-import { SERVER_NAME_PATTERN } from '../../../src/api/server-info.js'
 import { serverTokenSchema } from '../../../src/tokens/server-token.js'
-
-export const serverNameParamsSchema = z.object({
-  server: z.string().regex(SERVER_NAME_PATTERN, 'must be 1-63 lower-case letters, digits or dashes, starting with a letter or digit')
-    .describe('The DEP server name (`default` on a single-token install)')
-})
 
 export const serverInfoSchema = z.object({
   name: z.string(),

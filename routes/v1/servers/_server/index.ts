@@ -3,8 +3,9 @@ import { z } from 'zod'
 import { httpProblem, problemResponses } from '../../../../src/problems.js'
 import { parseServerToken, ServerTokenError, validateServerToken } from '../../../../src/tokens/server-token.js'
 import { serverNotFound } from '../../../../src/api/server-info.js'
-import { putServerSchema, serverInfoSchema, serverNameParamsSchema } from '../schemas.js'
+import { putServerSchema, serverInfoSchema } from '../schemas.js'
 import { serverWithMirrorSchema, withMirrorStatus } from '../server-mirror.js'
+import { serverParamsSchema } from '../../../../src/api/route-kit.js'
 
 const plugin: FastifyPluginAsyncZod = async (fastify) => {
   fastify.get('/', {
@@ -14,7 +15,7 @@ const plugin: FastifyPluginAsyncZod = async (fastify) => {
       description: 'One DEP server with its token health and its device mirror (`inventory`). Needs the `read` scope.',
       tags: ['servers'],
       security: [{ bearerAuth: [] }],
-      params: serverNameParamsSchema,
+      params: serverParamsSchema,
       response: { 200: serverWithMirrorSchema, ...problemResponses(404) }
     }
   }, async (request) => (await withMirrorStatus(fastify, [fastify.depServers.get(request.params.server).info]))[0])
@@ -26,7 +27,7 @@ const plugin: FastifyPluginAsyncZod = async (fastify) => {
       description: 'Stores the decrypted server token downloaded from Apple Business Manager (or Apple School Manager) under this name, and optionally a base URL. Answers 201 when created, 200 when replaced; the next request uses the new token. Needs the `admin` scope; written to the audit log.',
       tags: ['servers'],
       security: [{ bearerAuth: [] }],
-      params: serverNameParamsSchema,
+      params: serverParamsSchema,
       body: putServerSchema,
       response: { 200: serverInfoSchema, 201: serverInfoSchema, ...problemResponses(413, 415) }
     }
@@ -51,7 +52,7 @@ const plugin: FastifyPluginAsyncZod = async (fastify) => {
       description: 'Forgets the server and its token. Nothing changes at Apple. Needs the `admin` scope; written to the audit log.',
       tags: ['servers'],
       security: [{ bearerAuth: [] }],
-      params: serverNameParamsSchema,
+      params: serverParamsSchema,
       response: { 204: z.null().describe('Deleted'), ...problemResponses(404) }
     }
   }, async (request, reply) => {

@@ -1,7 +1,8 @@
 import type { FastifyPluginAsyncZod } from '@fastify/type-provider-zod'
 import { z } from 'zod'
 import { httpProblem, problemResponses } from '../../../../../src/problems.js'
-import { certificateSchema, serverNameParamsSchema } from '../../schemas.js'
+import { certificateSchema } from '../../schemas.js'
+import { serverParamsSchema } from '../../../../../src/api/route-kit.js'
 
 const plugin: FastifyPluginAsyncZod = async (fastify) => {
   fastify.get('/', {
@@ -11,7 +12,7 @@ const plugin: FastifyPluginAsyncZod = async (fastify) => {
       description: 'Creates an RSA key pair with a self-signed certificate and stages it for this server (which need not exist yet), then returns the certificate to upload to Apple Business Manager or Apple School Manager (Preferences > Your MDM Servers > the server > Upload Public Key). The current key pair keeps working until a token encrypted to the new one is uploaded with PUT …/token, so an abandoned renewal breaks nothing. Each call stages a fresh pair; `?existing=true` returns the staged (else current) certificate instead. Answers PEM for `Accept: application/x-pem-file`, JSON otherwise. Needs the `admin` scope; written to the audit log.',
       tags: ['servers'],
       security: [{ bearerAuth: [] }],
-      params: serverNameParamsSchema,
+      params: serverParamsSchema,
       querystring: z.object({
         existing: z.enum(['true', 'false']).default('false').transform((v) => v === 'true')
           .describe('Return the already staged (else current) certificate instead of making a new pair')
