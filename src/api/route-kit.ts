@@ -6,7 +6,7 @@
 import { z } from 'zod'
 import { DepApiError } from '../dep/errors.js'
 import { httpProblem, problemResponses } from '../problems.js'
-import type { Scope } from '../scopes.js'
+import type { RouteScope } from '../scopes.js'
 import { SERVER_NAME_PATTERN } from './server-info.js'
 
 /**
@@ -18,11 +18,14 @@ export const serverParamsSchema = z.object({
     .describe('The DEP server name (`default` on a single-token install)')
 })
 
-const SCOPE_TEXT: Record<Scope, string> = {
+/** The sentence that ends every documented route's description: its scope, as the auth hook enforces it. */
+export const SCOPE_TEXT: Record<RouteScope, string> = {
+  none: 'No API key needed.',
   read: 'Needs an API key with the `read` scope (or higher).',
-  write: 'Needs an API key with the `write` scope (or `admin`). Every call is written to the audit log.',
-  admin: 'Needs an API key with the `admin` scope. Every call is written to the audit log.'
+  write: 'Needs an API key with the `write` scope (or `admin`).',
+  admin: 'Needs an API key with the `admin` scope.'
 }
+export const AUDIT_TEXT = 'Every call is written to the audit log.'
 
 /**
  * Statuses any route that calls Apple can answer with, as src/api/error-mapping.ts maps Apple's
@@ -39,12 +42,41 @@ export interface RouteDocs {
   security: Array<Record<string, string[]>>
 }
 
-export function docs (tag: string, scope: Scope, summary: string, description: string): RouteDocs {
+export interface RouteSpec<S extends object> {
+  /** Least scope a key needs (the auth hook enforces it; the docs say it). */
+  scope: RouteScope
+  /** The audit action; false opts a read-scope route with a body out of the audit log. */
+  audit?: string | false
+  /** False on the few routes that must answer however often they are called (health, metrics). */
+  rateLimit?: false
+  tag: string
+  summary: string
+  /** What the route does; the scope and audit sentences are added here. */
+  description: string
+  /** params, querystring, body, response… */
+  schema: S
+}
+
+/**
+ * A route's options from one statement of its scope: the `config` the auth, audit and rate-limit
+ * hooks read, and the OpenAPI block (security, and the sentence saying what key it needs). A test
+ * checks every documented route against the enforced scope, so the two cannot drift apart.
+ */
+export function defineRoute<S extends object> (spec: RouteSpec<S>): { config: { scope: RouteScope, audit?: string | false, rateLimit?: false }, schema: S & RouteDocs } {
+  const { scope, audit, rateLimit, tag, summary, description, schema } = spec
+  const config: { scope: RouteScope, audit?: string | false, rateLimit?: false } = { scope }
+  if (audit !== undefined) config.audit = audit
+  if (rateLimit !== undefined) config.rateLimit = rateLimit
+  const sentences = typeof audit === 'string' ? `${SCOPE_TEXT[scope]} ${AUDIT_TEXT}` : SCOPE_TEXT[scope]
   return {
-    summary,
-    description: `${description}\n\n${SCOPE_TEXT[scope]}`,
-    tags: [tag],
-    security: [{ bearerAuth: [] }]
+    config,
+    schema: {
+      ...schema,
+      summary,
+      description: `${description}\n\n${sentences}`,
+      tags: [tag],
+      security: scope === 'none' ? [] : [{ bearerAuth: [] }]
+    }
   }
 }
 

@@ -1,7 +1,7 @@
 import type { FastifyReply } from 'fastify'
 import type { FastifyPluginAsyncZod } from '@fastify/type-provider-zod'
 import { applePath, forwardableHeaders, PASSTHROUGH_METHODS, type PassthroughMethod, passthroughParamsSchema } from '../../../../../src/api/passthrough.js'
-import { docs, errorResponses } from '../../../../../src/api/route-kit.js'
+import { defineRoute, errorResponses } from '../../../../../src/api/route-kit.js'
 import { httpProblem } from '../../../../../src/problems.js'
 
 const DESCRIPTION = `Calls any path of Apple's DEP API with this server's credentials and answers Apple's status, body and headers as they are — for endpoints depgate does not wrap yet. \`GET /v1/servers/default/apple/account\` calls Apple's \`GET /account\`.
@@ -15,14 +15,17 @@ const plugin: FastifyPluginAsyncZod = async (fastify) => {
   fastify.removeAllContentTypeParsers()
   fastify.addContentTypeParser('*', { parseAs: 'string' }, (_request, body, done) => { done(null, body) })
 
-  fastify.all('/*', {
-    config: { scope: 'admin', audit: 'apple.passthrough' },
+  fastify.all('/*', defineRoute({
+    scope: 'admin',
+    audit: 'apple.passthrough',
+    tag: 'pass-through',
+    summary: 'Call any Apple DEP endpoint',
+    description: DESCRIPTION,
     schema: {
-      ...docs('pass-through', 'admin', 'Call any Apple DEP endpoint', DESCRIPTION),
       params: passthroughParamsSchema,
       response: errorResponses(405, 413)
     }
-  }, async (request, reply) => {
+  }), async (request, reply) => {
     const method = request.method as PassthroughMethod
     if (!PASSTHROUGH_METHODS.includes(method)) {
       throw httpProblem(405, 'METHOD_NOT_ALLOWED', `The pass-through forwards ${PASSTHROUGH_METHODS.join(', ')} only.`, { headers: { allow: PASSTHROUGH_METHODS.join(', ') } })

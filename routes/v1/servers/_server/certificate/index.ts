@@ -2,16 +2,16 @@ import type { FastifyPluginAsyncZod } from '@fastify/type-provider-zod'
 import { z } from 'zod'
 import { httpProblem, problemResponses } from '../../../../../src/problems.js'
 import { certificateSchema } from '../../schemas.js'
-import { serverParamsSchema } from '../../../../../src/api/route-kit.js'
+import { defineRoute, serverParamsSchema } from '../../../../../src/api/route-kit.js'
 
 const plugin: FastifyPluginAsyncZod = async (fastify) => {
-  fastify.get('/', {
-    config: { scope: 'admin', audit: 'server.certificate' },
+  fastify.get('/', defineRoute({
+    scope: 'admin',
+    audit: 'server.certificate',
+    tag: 'servers',
+    summary: 'Make a key pair and get its certificate for Apple',
+    description: 'Creates an RSA key pair with a self-signed certificate and stages it for this server (which need not exist yet), then returns the certificate to upload to Apple Business Manager or Apple School Manager (Preferences > Your MDM Servers > the server > Upload Public Key). The current key pair keeps working until a token encrypted to the new one is uploaded with PUT …/token, so an abandoned renewal breaks nothing. Each call stages a fresh pair; `?existing=true` returns the staged (else current) certificate instead. Answers PEM for `Accept: application/x-pem-file`, JSON otherwise.',
     schema: {
-      summary: 'Make a key pair and get its certificate for Apple',
-      description: 'Creates an RSA key pair with a self-signed certificate and stages it for this server (which need not exist yet), then returns the certificate to upload to Apple Business Manager or Apple School Manager (Preferences > Your MDM Servers > the server > Upload Public Key). The current key pair keeps working until a token encrypted to the new one is uploaded with PUT …/token, so an abandoned renewal breaks nothing. Each call stages a fresh pair; `?existing=true` returns the staged (else current) certificate instead. Answers PEM for `Accept: application/x-pem-file`, JSON otherwise. Needs the `admin` scope; written to the audit log.',
-      tags: ['servers'],
-      security: [{ bearerAuth: [] }],
       params: serverParamsSchema,
       querystring: z.object({
         existing: z.enum(['true', 'false']).default('false').transform((v) => v === 'true')
@@ -19,7 +19,7 @@ const plugin: FastifyPluginAsyncZod = async (fastify) => {
       }),
       response: { 200: certificateSchema, ...problemResponses(404) }
     }
-  }, async (request, reply) => {
+  }), async (request, reply) => {
     const { server } = request.params
     const cert = request.query.existing
       ? await fastify.depServers.currentCertificate(server)

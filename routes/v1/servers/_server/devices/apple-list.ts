@@ -7,8 +7,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { DepClient } from '../../../../../src/dep/index.js'
 import type { DevicePredicate } from '../../../../../src/api/device-filter.js'
 import { collectDevices, NDJSON_CONTENT_TYPE, ndjsonDevices, wantsNdjson, type StreamPage } from '../../../../../src/api/device-stream.js'
-import { httpProblem, toProblem } from '../../../../../src/problems.js'
-import { mapError, mappingContext } from '../../../../../src/api/error-mapping.js'
+import { httpProblem } from '../../../../../src/problems.js'
 
 export async function appleList (request: FastifyRequest, reply: FastifyReply, client: DepClient, match: DevicePredicate | undefined) {
   const aborter = new AbortController()
@@ -23,12 +22,8 @@ export async function appleList (request: FastifyRequest, reply: FastifyReply, c
       rest: pages,
       match,
       res: reply.raw,
-      problem: (err) => {
-        const { problem } = mapError(err, mappingContext(request))
-        // Fastify logs the error itself when the stream ends with it.
-        request.problemCode = problem.code
-        return toProblem(problem, request.url, request.id)
-      }
+      // Fastify logs the error itself when the stream ends with it.
+      problem: (err) => request.server.problemFor(err, request, { log: false })
     })))
   } catch (err) {
     // A caller that hung up aborted the drain: say so (logged as a refusal, not as a depgate failure).

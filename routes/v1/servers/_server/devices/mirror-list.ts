@@ -12,8 +12,6 @@ import { decodePageToken, encodePageToken, type PageScope } from '../../../../..
 import { mirrorHeaders } from '../../../../../src/api/mirror-source.js'
 import { firstBatchRead, jsonList, ndjsonList, pageJson } from '../../../../../src/api/mirror-stream.js'
 import type { MirrorReads, MirrorState, RemovedFilter, SortKey, SortOrder } from '../../../../../src/store/mirror-reads.js'
-import { toProblem } from '../../../../../src/problems.js'
-import { mapError, mappingContext } from '../../../../../src/api/error-mapping.js'
 
 export type MirrorListQuery = DeviceListQuery & {
   sort?: SortKey | undefined
@@ -42,11 +40,8 @@ export async function mirrorList (reads: MirrorReads, request: FastifyRequest, r
     batches,
     tail,
     res: reply.raw,
-    problem: (err: unknown) => {
-      const { problem } = mapError(err, mappingContext(request))
-      request.problemCode = problem.code
-      return toProblem(problem, request.url, request.id)
-    }
+    // Fastify logs the error itself when the stream ends with it.
+    problem: (err: unknown) => request.server.problemFor(err, request, { log: false })
   }
   return reply.type(ndjson ? NDJSON_CONTENT_TYPE : JSON_TYPE).header('cache-control', 'no-store')
     .send(Readable.from(ndjson ? ndjsonList(opts) : jsonList(opts)))

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncZod } from '@fastify/type-provider-zod'
 import { defineProfileResultSchema, profileInputSchema } from '../../../../../src/api/profiles.js'
-import { docs, errorResponses, serverParamsSchema } from '../../../../../src/api/route-kit.js'
+import { defineRoute, errorResponses, serverParamsSchema } from '../../../../../src/api/route-kit.js'
 import { validateProfile } from '../../../../../src/dep/profile-rules.js'
 import { httpProblem } from '../../../../../src/problems.js'
 
@@ -11,15 +11,18 @@ The profile is checked against Apple's rules before anything is sent, and a viol
 Apple keeps every profile; there is no way to list or delete them, so keep the returned \`profile_uuid\`.`
 
 const plugin: FastifyPluginAsyncZod = async (fastify) => {
-  fastify.post('/', {
-    config: { scope: 'write', audit: 'profile.define' },
+  fastify.post('/', defineRoute({
+    scope: 'write',
+    audit: 'profile.define',
+    tag: 'profiles',
+    summary: 'Define a profile',
+    description: DESCRIPTION,
     schema: {
-      ...docs('profiles', 'write', 'Define a profile', DESCRIPTION),
       params: serverParamsSchema,
       body: profileInputSchema,
       response: { 200: defineProfileResultSchema, ...errorResponses(413, 415) }
     }
-  }, async (request) => {
+  }), async (request) => {
     const { server } = request.params
     const violation = validateProfile(request.body)
     if (violation !== undefined) {

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncZod } from '@fastify/type-provider-zod'
 import { activationLockBodySchema, activationLockResultSchema } from '../../../../../../../src/api/device-actions.js'
-import { docs, errorResponses } from '../../../../../../../src/api/route-kit.js'
+import { defineRoute, errorResponses } from '../../../../../../../src/api/route-kit.js'
 import { serialParamsSchema } from '../../../../../../../src/api/serials.js'
 
 const DESCRIPTION = `Turns on Activation Lock for one device through Apple. \`escrow_key\` is the 64-hex-digit hash of the device's bypass code (not the dashed code): without it the device is locked to the person who created the MDM server in Apple Business/School Manager. \`lost_message\` is shown on the device.
@@ -8,15 +8,18 @@ const DESCRIPTION = `Turns on Activation Lock for one device through Apple. \`es
 Answers Apple's \`response_status\`: \`SUCCESS\`, \`NOT_ACCESSIBLE\`, \`ORG_NOT_SUPPORTED\`, \`DEVICE_NOT_SUPPORTED\`, \`DEVICE_ALREADY_LOCKED\` or \`FAILED\` — check it, a 200 does not mean the lock is on.`
 
 const plugin: FastifyPluginAsyncZod = async (fastify) => {
-  fastify.post('/', {
-    config: { scope: 'admin', audit: 'device.activation_lock' },
+  fastify.post('/', defineRoute({
+    scope: 'admin',
+    audit: 'device.activation_lock',
+    tag: 'devices',
+    summary: 'Activation Lock a device',
+    description: DESCRIPTION,
     schema: {
-      ...docs('devices', 'admin', 'Activation Lock a device', DESCRIPTION),
       params: serialParamsSchema,
       body: activationLockBodySchema,
       response: { 200: activationLockResultSchema, ...errorResponses(413, 415) }
     }
-  }, async (request) => {
+  }), async (request) => {
     const { server, serial } = request.params
     const { client } = fastify.depServers.get(server)
     request.auditWith({ target: serial })
