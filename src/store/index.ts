@@ -17,7 +17,7 @@ export type { ApiKeyRecord, ApiKeyRepository, AuthCacheOptions } from './api-key
 export { AUTH_CACHE_TTL_MS } from './api-key-records.js'
 export type { AuditEntry, AuditEntryInput, AuditRepository } from './audit.js'
 export type { ServerRecord, ServerRepository } from './servers.js'
-export type { ApplyResult, DeviceRecord, MirrorRepository, MirrorStateRow, PageInput, SyncPhase } from './mirror.js'
+export type { ApplyResult, DeviceRecord, MirrorRepository, MirrorStateRow, MirrorWrites, PageInput, SyncPhase } from './mirror.js'
 export { LeaseLostError } from './mirror.js'
 export { SQLITE_FILE } from './dialect.js'
 
