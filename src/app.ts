@@ -7,7 +7,7 @@
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import autoload from '@fastify/autoload'
-import { serializerCompiler, validatorCompiler } from '@fastify/type-provider-zod'
+import { serializerCompiler } from '@fastify/type-provider-zod'
 import type { FastifyInstance } from 'fastify'
 import { createAuditPlugin } from '../plugins/app/audit.js'
 import { createAuthPlugin } from '../plugins/app/auth.js'
@@ -22,6 +22,8 @@ import { createDepServersPlugin, type DepServersPluginOptions } from '../plugins
 import { createTokenHealthPlugin } from '../plugins/app/token-health.js'
 import { createSwaggerUiPlugin } from '../plugins/external/swagger-ui.js'
 import { createSwaggerPlugin } from '../plugins/external/swagger.js'
+import { negotiationHook } from './api/negotiation.js'
+import { defaultQuerystring, strictValidatorCompiler } from './api/strict-input.js'
 import type { Config } from './config.js'
 import type { Store } from './store/index.js'
 
@@ -40,8 +42,12 @@ const here = dirname(fileURLToPath(import.meta.url))
 if (import.meta.url.endsWith('.ts')) process.env.FASTIFY_AUTOLOAD_TYPESCRIPT ??= '1'
 
 export default async function app (fastify: FastifyInstance, opts: AppOptions): Promise<void> {
-  fastify.setValidatorCompiler(validatorCompiler)
+  // Strict: a query parameter or body field no schema declares is refused (src/api/strict-input.ts).
+  fastify.setValidatorCompiler(strictValidatorCompiler)
   fastify.setSerializerCompiler(serializerCompiler)
+  fastify.addHook('onRoute', defaultQuerystring)
+  // Accept is negotiated for every route from what it declares it produces (src/api/negotiation.ts).
+  fastify.addHook('preHandler', negotiationHook)
   // A callback hook: this runs on every request, and an async one costs a promise each time.
   fastify.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id)

@@ -1,6 +1,6 @@
 /**
  * The audit log, written for EVERY write request (POST, PUT, PATCH, DELETE), and for every
- * request to a route that names an audit action whatever its method (a GET that stages a key pair,
+ * request to a route that names an audit action whatever its method (a GET that reads a certificate,
  * the pass-through), by one onResponse hook, so a route cannot forget it: who (key id), what (action), on what (target), the result
  * (`ok` or the problem code) and when. A route that wants a richer entry writes it itself after
  * success with `await fastify.audit(request, {...})`; the hook then skips that request, and still

@@ -64,7 +64,7 @@ export function createMirrorPlugin (opts: MirrorPluginOptions = {}) {
       // The same code and sentence an API caller would get for the error, fix included.
       describeError: (err) => {
         const { problem } = mapError(err)
-        return { code: problem.code, message: problem.detail }
+        return { code: problem.code, message: problem.detail, status: problem.statusCode }
       },
       onRun (server, outcome) {
         runs.inc({ server, result: outcome.error === undefined ? 'ok' : 'error' })

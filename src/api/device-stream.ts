@@ -10,6 +10,7 @@
  * a client that ignores the error line gets a transport error instead of a silently short list.
  */
 import type { ServerResponse } from 'node:http'
+import { csvBatches, DEVICE_COLUMNS } from './device-csv.js'
 import type { DevicePredicate } from './device-filter.js'
 import type { Problem } from '../problems.js'
 import type { Device } from '../dep/schemas.js'
@@ -21,11 +22,6 @@ export interface StreamPage {
 }
 
 export const NDJSON_CONTENT_TYPE = 'application/x-ndjson; charset=utf-8'
-
-/** True when the caller asked for NDJSON (`Accept: application/x-ndjson`, also `application/jsonl`). */
-export function wantsNdjson (accept: string | undefined): boolean {
-  return accept !== undefined && /application\/(x-ndjson|jsonl|x-jsonlines)/i.test(accept)
-}
 
 /**
  * Resolves once everything handed to the socket so far has been flushed to the kernel, so that
@@ -71,6 +67,23 @@ export async function * ndjsonDevices (opts: StreamOptions): AsyncGenerator<stri
     await flushed(res)
     // Rethrown: Readable.from destroys the stream and Fastify then destroys the response.
     throw err
+  } finally {
+    await rest.return?.()
+  }
+}
+
+/**
+ * CSV: the header row, then every kept device, a page at a time. CSV has no place for an error
+ * line: a page that fails after the first bytes cuts the response off, so the client sees an error.
+ */
+export async function * csvDevices (opts: StreamOptions): AsyncGenerator<string, void, undefined> {
+  const { rest, match } = opts
+  try {
+    yield * csvBatches(DEVICE_COLUMNS, (async function * () {
+      for (let step = opts.first; step.done !== true; step = await rest.next()) {
+        yield match === undefined ? step.value.devices : step.value.devices.filter(match)
+      }
+    })())
   } finally {
     await rest.return?.()
   }

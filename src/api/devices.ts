@@ -51,16 +51,54 @@ export const deviceSchema = z.looseObject({
   }]
 })
 
-const list = (description: string) => z.string().max(8000).refine((v) => !CONTROL_CHARACTER.test(v), 'must not contain control characters').optional().describe(`${description}; a comma-separated list matches any of the values (case-insensitive)`)
+/** A query value given once or repeated (`os=iOS&os=iPadOS`), checked for control characters. */
+const repeatable = z.union([z.string().max(8000), z.array(z.string().max(8000)).max(100)])
+  .transform((v) => Array.isArray(v) ? v : [v])
+  .refine((vs) => !vs.some((v) => CONTROL_CHARACTER.test(v)), 'must not contain control characters')
+
+/** A filter whose values may also be comma-separated: the trimmed, non-empty values. */
+const list = (description: string) => repeatable
+  .transform((vs) => vs.flatMap((v) => v.split(',')).map((v) => v.trim()).filter((v) => v.length > 0))
+  .optional()
+  .describe(`${description}; repeat the parameter or separate values with commas to match any of them (case-insensitive)`)
+
+/** Date, or date and time with its zone: text Apple's dates can be compared with once normalised. */
+const ISO_8601 = /^(\d{4})-(\d{2})-(\d{2})(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2}))?$/
+
+/** Apple's form of an instant (seconds, UTC), rounded up to the second so "on or after" / "before" compare exactly with Apple's whole seconds. */
+export function appleInstant (ms: number): string {
+  return new Date(Math.ceil(ms / 1000) * 1000).toISOString().replace('.000Z', 'Z')
+}
+
+function realDate (v: string): boolean {
+  const m = ISO_8601.exec(v)
+  if (m === null) return false
+  // Date.parse takes 2026-02-30 for March 2: the day must exist.
+  const day = new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3])))
+  return day.getUTCMonth() === Number(m[2]) - 1 && day.getUTCDate() === Number(m[3]) && !Number.isNaN(Date.parse(v))
+}
+
+const instant = (description: string) => z.string().max(40)
+  .refine(realDate, 'an ISO 8601 date (2026-01-15) or date and time with its zone (2026-01-15T09:30:00Z)')
+  .transform((v) => appleInstant(Date.parse(v)))
+  .optional()
+  .describe(`${description} (ISO 8601: a date, taken as midnight UTC, or a date and time with its zone)`)
 
 /** Query of `GET …/devices`; every filter is optional and they combine with AND. */
 export const deviceListQuerySchema = z.object({
   serial: list('Only these serial numbers'),
+  serial_prefix: list('Only serial numbers starting with this'),
   model: list('Only this model, e.g. "MacBook Pro"'),
   os: list('Only this OS: iOS, iPadOS, OSX, tvOS, visionOS'),
   device_family: list('Only this family: iPad, iPhone, iPod, Mac, AppleTV, Vision'),
   profile_status: list('Only this profile status: empty, assigned, pushed, removed'),
-  profile_uuid: list('Only devices assigned this profile')
+  profile_uuid: list('Only devices assigned this profile'),
+  asset_tag: list('Only this asset tag'),
+  color: list('Only this color, e.g. "SPACE GRAY"'),
+  device_assigned_by: list('Only devices assigned to this server by this Apple Account'),
+  description: repeatable.optional().describe('Only devices whose description contains this text (case-insensitive); repeat the parameter to match any of several (commas are part of the text)'),
+  assigned_after: instant('Only devices assigned to this server at or after this time'),
+  assigned_before: instant('Only devices assigned to this server before this time')
 })
 export type DeviceListQuery = z.infer<typeof deviceListQuerySchema>
 

@@ -16,7 +16,7 @@ export const mirrorStatusSchema = z.object({
   ready_at: time('When the first full fetch completed'),
   last_success_at: time('When the last sync with Apple succeeded'),
   last_attempt_at: time('When the last sync with Apple started'),
-  last_error: z.object({ code: z.string(), message: z.string(), at: z.string() }).nullable().describe('The last sync failure, cleared by the next success'),
+  last_error: z.object({ code: z.string(), message: z.string(), status: z.number().int().describe('The HTTP status depgate answers for this failure (POST …/sync?wait=true answers it)'), at: z.string() }).nullable().describe('The last sync failure, cleared by the next success'),
   cursor_age_seconds: z.number().nullable().describe('Age of Apple\'s sync cursor (Apple keeps one 7 days)'),
   lag_seconds: z.number().nullable().describe('Seconds since the last successful sync'),
   leader: z.boolean().describe('This depgate replica is the one syncing this server'),

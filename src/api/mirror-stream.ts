@@ -12,6 +12,7 @@
 import type { ServerResponse } from 'node:http'
 import type { ChangesPage, MirrorDevice } from '../store/mirror-reads.js'
 import type { Problem } from '../problems.js'
+import { csvBatches, MIRROR_COLUMNS } from './device-csv.js'
 import { flushed } from './device-stream.js'
 
 /** The stored record, with `removed_at` spliced in for a device that left the server (no parse). */
@@ -26,13 +27,21 @@ export interface ListTail {
   last_seq: number
 }
 
-function tailFields (count: number, tail: ListTail): string {
-  return `"count":${count},"synced_at":${JSON.stringify(tail.synced_at)},"last_seq":${tail.last_seq}`
+/** `total`: devices matching the filters on every page; a whole list's is its count. */
+function tailFields (count: number, tail: ListTail, total = count): string {
+  return `"count":${count},"total":${total},"synced_at":${JSON.stringify(tail.synced_at)},"last_seq":${tail.last_seq}`
 }
 
 /** One page as the MirrorDeviceList JSON text. */
-export function pageJson (devices: MirrorDevice[], nextPageToken: string | null, tail: ListTail): string {
-  return `{"devices":[${devices.map(deviceText).join(',')}],"next_page_token":${JSON.stringify(nextPageToken)},${tailFields(devices.length, tail)}}`
+export function pageJson (devices: MirrorDevice[], nextPageToken: string | null, tail: ListTail, total: number): string {
+  return `{"devices":[${devices.map(deviceText).join(',')}],"next_page_token":${JSON.stringify(nextPageToken)},${tailFields(devices.length, tail, total)}}`
+}
+
+/** The stored record as an object, with `removed_at` for a device that left the server (CSV needs the fields). */
+export function deviceObject (d: MirrorDevice): Record<string, unknown> {
+  const device = JSON.parse(d.record) as Record<string, unknown>
+  if (d.removed_at !== null) device.removed_at = d.removed_at
+  return device
 }
 
 export interface WholeListOptions {
@@ -86,6 +95,18 @@ async function * jsonText (opts: WholeListOptions): AsyncGenerator<string, void,
     count += batch.length
   }
   yield `],"next_page_token":null,${tailFields(count, opts.tail)}}`
+}
+
+/**
+ * The whole list as CSV, a batch at a time. CSV has no place for an error or a trailer: a failure
+ * after the first bytes cuts the response off (as for JSON), which the client sees as an error.
+ */
+export function csvList (opts: WholeListOptions): AsyncGenerator<string, void, undefined> {
+  return endingSource(csvBatches(MIRROR_COLUMNS, objects(opts.batches)), opts.batches)
+}
+
+async function * objects (batches: AsyncIterable<MirrorDevice[]>): AsyncGenerator<Array<Record<string, unknown>>, void, undefined> {
+  for await (const batch of batches) yield batch.map(deviceObject)
 }
 
 /** The whole list as NDJSON: a device a line, then the trailer `{"count","synced_at","last_seq"}`. */

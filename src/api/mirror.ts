@@ -22,6 +22,9 @@ export const MAX_WAIT_SECONDS = 60
 export const SOURCE_HEADER = 'x-depgate-source'
 /** Header with the mirror's last successful sync with Apple. */
 export const SYNCED_AT_HEADER = 'x-depgate-synced-at'
+/** A CSV page's `next_page_token` and `total`, which JSON carries beside the devices. */
+export const NEXT_PAGE_HEADER = 'x-depgate-next-page-token'
+export const TOTAL_HEADER = 'x-depgate-total'
 
 export const sourceSchema = z.enum(['mirror', 'apple'])
   .describe('`mirror`: depgate\'s copy, instant (the default once the first full fetch has completed); `apple`: ask Apple now, every page')
@@ -49,6 +52,7 @@ const lastSeq = z.number().int().describe('The change feed\'s newest sequence nu
 export const mirrorDeviceListSchema = z.object({
   devices: z.array(mirrorDeviceSchema),
   count: z.number().int().describe('Number of devices in this answer'),
+  total: z.number().int().describe('Number of devices matching the filters (and removed), across all pages'),
   next_page_token: z.string().nullable().describe('Pass as `page_token` for the next page; null on the last page (and for the whole list)'),
   synced_at: syncedAt,
   last_seq: lastSeq
@@ -58,6 +62,7 @@ export const mirrorDeviceListSchema = z.object({
   examples: [{
     devices: [{ serial_number: 'C02XK1ABCDEF', model: 'MacBook Pro', os: 'OSX', device_family: 'Mac', profile_status: 'assigned' }],
     count: 1,
+    total: 812,
     next_page_token: 'WyJDMDJYSzFBQkNERUYiLCJDMDJYSzFBQkNERUYiLCI0YjFjIl0',
     synced_at: '2026-11-25T09:30:00.000Z',
     last_seq: 20412
@@ -67,6 +72,7 @@ export const mirrorDeviceListSchema = z.object({
 /** The last NDJSON line of a complete list from the mirror. */
 export const mirrorStreamTrailerSchema = z.object({
   count: z.number().int(),
+  total: z.number().int().describe('The same as count: the whole list is every matching device'),
   synced_at: syncedAt,
   last_seq: lastSeq
 }).meta({ id: 'MirrorStreamTrailer', description: 'Last NDJSON line of a complete list from the mirror.' })

@@ -44,3 +44,7 @@ export function applePath (wildcard: string): { path: string } | { refused: stri
 export const passthroughParamsSchema = serverParamsSchema.extend({
   '*': z.string().describe('The Apple path without its leading slash, e.g. `account`, `profile`, `devices/sync`')
 })
+
+/** The pass-through's query: any parameter, since it is Apple's and forwarded unread (repeated ones arrive as a list). */
+export const passthroughQuerySchema = z.record(z.string(), z.union([z.string(), z.array(z.string())]))
+  .describe('Forwarded to Apple as it is: depgate does not know Apple\'s parameter names, so it refuses none')

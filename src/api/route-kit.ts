@@ -42,6 +42,15 @@ export interface RouteDocs {
   security: Array<Record<string, string[]>>
 }
 
+/** What defineRoute puts in a route's `config` (the hooks' declarations of auth, audit, rate limit, negotiation). */
+export interface RouteConfig {
+  scope: RouteScope
+  audit?: string | false
+  rateLimit?: false
+  produces?: readonly string[]
+  formats?: Readonly<Record<string, string>>
+}
+
 export interface RouteSpec<S extends object> {
   /** Least scope a key needs (the auth hook enforces it; the docs say it). */
   scope: RouteScope
@@ -49,6 +58,10 @@ export interface RouteSpec<S extends object> {
   audit?: string | false
   /** False on the few routes that must answer however often they are called (health, metrics). */
   rateLimit?: false
+  /** Media types the route answers with (see negotiation.ts); JSON when absent. */
+  produces?: readonly string[]
+  /** `format` query value → media type. */
+  formats?: Readonly<Record<string, string>>
   tag: string
   summary: string
   /** What the route does; the scope and audit sentences are added here. */
@@ -62,11 +75,12 @@ export interface RouteSpec<S extends object> {
  * hooks read, and the OpenAPI block (security, and the sentence saying what key it needs). A test
  * checks every documented route against the enforced scope, so the two cannot drift apart.
  */
-export function defineRoute<S extends object> (spec: RouteSpec<S>): { config: { scope: RouteScope, audit?: string | false, rateLimit?: false }, schema: S & RouteDocs } {
-  const { scope, audit, rateLimit, tag, summary, description, schema } = spec
-  const config: { scope: RouteScope, audit?: string | false, rateLimit?: false } = { scope }
-  if (audit !== undefined) config.audit = audit
-  if (rateLimit !== undefined) config.rateLimit = rateLimit
+export function defineRoute<S extends object> (spec: RouteSpec<S>): { config: RouteConfig, schema: S & RouteDocs } {
+  const { scope, audit, tag, summary, description, schema } = spec
+  const config: RouteConfig = { scope }
+  for (const key of ['audit', 'rateLimit', 'produces', 'formats'] as const) {
+    if (spec[key] !== undefined) Object.assign(config, { [key]: spec[key] })
+  }
   const sentences = typeof audit === 'string' ? `${SCOPE_TEXT[scope]} ${AUDIT_TEXT}` : SCOPE_TEXT[scope]
   return {
     config,

@@ -12,6 +12,14 @@ import type { DepClient } from '../dep/index.js'
 import type { MirrorRepository, MirrorStateRow } from '../store/index.js'
 import { DEFAULT_FEED_RETENTION_MS, ServerSyncer, type ServerSyncerOptions, type SyncLogger } from './server-syncer.js'
 
+export interface SyncRequest {
+  /** Fetch every device again instead of following Apple's changes. */
+  full?: boolean
+  /** Wait for the run (here, or on the replica that leads). */
+  wait?: boolean
+  timeoutMs?: number
+}
+
 export type { MirrorStatus }
 
 export interface ServerSource {
@@ -89,15 +97,27 @@ export class Mirror {
   }
 
   /** Records the request for whichever replica leads; waits for the run when asked (here, or by polling the state). */
-  async requestSync (server: string, opts: { full?: boolean, wait?: boolean, timeoutMs?: number } = {}): Promise<MirrorStatus> {
+  async requestSync (server: string, opts: SyncRequest = {}): Promise<MirrorStatus> {
+    return (await this.syncNow(server, opts)).status
+  }
+
+  /**
+   * requestSync, telling what became of the request: only recorded (no wait, or another replica
+   * has not served it yet), run, or run and failed (the run's error is the status's last_error).
+   */
+  async syncNow (server: string, opts: SyncRequest = {}): Promise<{ status: MirrorStatus, outcome: 'requested' | 'ran' | 'failed' }> {
     await this.o.repo.requestSync(server, opts.full === true)
+    // The request's time on the store's clock: a failure recorded at or after it is this run's.
+    const askedAt = (await this.o.repo.getState(server))?.requested_at ?? ''
     const syncer = this.syncers.get(server)
     const run = syncer?.trigger()
     if (opts.wait === true) {
       if (run !== undefined && syncer?.leader === true) await run
       else await this.untilServed(server, opts.timeoutMs ?? 60_000)
     }
-    return await this.status(server)
+    const status = await this.status(server)
+    if (opts.wait !== true || status.sync_requested_at !== null) return { status, outcome: 'requested' }
+    return { status, outcome: status.last_error !== null && status.last_error.at >= askedAt ? 'failed' : 'ran' }
   }
 
   /** True as soon as the server's change feed holds a change after `since`; false at the timeout or on abort. */
@@ -151,7 +171,7 @@ export class Mirror {
       ready_at: state?.ready_at ?? null,
       last_success_at: state?.last_success_at ?? null,
       last_attempt_at: state?.last_attempt_at ?? null,
-      last_error: state?.last_error_code == null ? null : { code: state.last_error_code, message: String(state.last_error_message), at: String(state.last_error_at) },
+      last_error: state?.last_error_code == null ? null : { code: state.last_error_code, message: String(state.last_error_message), status: state.last_error_status ?? 502, at: String(state.last_error_at) },
       cursor_age_seconds: secondsSince(state?.cursor_at ?? null, now),
       lag_seconds: secondsSince(state?.last_success_at ?? null, now),
       leader: syncer?.leader ?? false,

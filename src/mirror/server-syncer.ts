@@ -9,6 +9,7 @@
  */
 import type { DepClient } from '../dep/index.js'
 import { LeaseLostError, type MirrorRepository } from '../store/index.js'
+import type { SyncFailure } from '../store/mirror-writes.js'
 import type { CompactionResult } from '../store/mirror.js'
 import { runSync, type SyncRunResult } from './sync-run.js'
 
@@ -34,10 +35,10 @@ export interface ServerSyncerOptions {
   now: () => number
   /** After each committed page (wakes change-feed long polls). */
   onPage?: (server: string) => void
-  /** The code and sentence a failed run leaves in the status (never a secret). */
-  describeError: (err: unknown) => { code: string, message: string }
+  /** The code, sentence and HTTP status a failed run leaves in the status (never a secret). */
+  describeError: (err: unknown) => SyncFailure
   /** After each run, with its outcome (metrics). */
-  onRun?: (server: string, outcome: { result?: SyncRunResult, compacted?: CompactionResult, error?: { code: string, message: string }, durationMs: number }) => void
+  onRun?: (server: string, outcome: { result?: SyncRunResult, compacted?: CompactionResult, error?: SyncFailure, durationMs: number }) => void
 }
 
 export const DEFAULT_RETRY_BASE_MS = 5000

@@ -134,16 +134,10 @@ export async function openServerRegistry (opts: ServerRegistryOptions): Promise<
       const keys = await store.servers.getKeys(name)
       return { server: name, certificate_pem: pair.certificatePem, fingerprint_sha256: certificateFingerprint(pair.certificatePem), staged_at: keys.staged!.stagedAt }
     },
-    async currentCertificate (name) {
-      const keys = await store.servers.getKeys(name)
-      const pair = keys.staged ?? keys.current
-      if (pair === undefined) return undefined
-      return {
-        server: name,
-        certificate_pem: pair.certificatePem,
-        fingerprint_sha256: certificateFingerprint(pair.certificatePem),
-        staged_at: keys.staged?.stagedAt ?? ''
-      }
+    async stagedCertificate (name) {
+      const { staged } = await store.servers.getKeys(name)
+      if (staged === undefined) return undefined
+      return { server: name, certificate_pem: staged.certificatePem, fingerprint_sha256: certificateFingerprint(staged.certificatePem), staged_at: staged.stagedAt }
     },
     async importP7m (name, p7m, { force = false, verify = true, baseUrl } = {}) {
       const upload = decryptWithServerKeys(p7m, await store.servers.getKeys(name), opts.tokenMaxBytes)

@@ -32,8 +32,8 @@ export interface DepServerRegistry {
   reload (): Promise<void>
   /** Makes and stages a new key pair for the server (which need not exist yet); the current pair keeps working. */
   stageCertificate (name: string): Promise<StagedCertificate>
-  /** The staged certificate, else the current one, else undefined. */
-  currentCertificate (name: string): Promise<StagedCertificate | undefined>
+  /** The staged certificate (made by stageCertificate, not yet used by an uploaded token), else undefined. */
+  stagedCertificate (name: string): Promise<StagedCertificate | undefined>
   /** Decrypts an uploaded .p7m with the server's keys, checks and stores the token; throws TokenError / TokenImportError. Nothing is stored on failure. */
   importP7m (name: string, p7m: Buffer, opts?: ImportTokenOptions): Promise<{ server: DepServerInfo, created: boolean, key: 'staged' | 'current' }>
   /** Subscribes to token events; returns the unsubscribe function. */

@@ -5,7 +5,8 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import { type Kysely, type Migration, type MigrationProvider, type MigrationResultSet, Migrator, PostgresAdapter, sql } from 'kysely'
 
-const migrations: Record<string, Migration> = {
+/** Every migration by name, run in name order (exported for tests that stop at one). */
+export const migrations: Record<string, Migration> = {
   '0001_initial': {
     async up (db: Kysely<any>) {
       await db.schema.createTable('servers')
@@ -141,8 +142,36 @@ const migrations: Record<string, Migration> = {
         .addColumn('created_at', 'text', (c) => c.notNull())
         .execute()
     }
+  },
+  // The mirror's filters on asset_tag, color, description and device_assigned_by compare copies of
+  // Apple's fields, like the first filters; the rows already there get them from their record. No
+  // index: every filter is read within one server's rows, compared case-insensitively (lower()),
+  // and description is a substring search an ordinary index cannot serve.
+  '0007_device_filter_columns': {
+    async up (db: Kysely<any>) {
+      for (const column of DEVICE_TEXT_COLUMNS) {
+        await db.schema.alterTable('inventory_devices').addColumn(column, 'text').execute()
+      }
+      const postgres = db.getExecutor().adapter instanceof PostgresAdapter
+      await db.updateTable('inventory_devices').set(Object.fromEntries(DEVICE_TEXT_COLUMNS.map((column) => [column,
+        // Only a string is copied (as the writes do): SQLite's json_extract would give a number as a number.
+        postgres
+          ? sql`case when json_typeof(record::json -> ${column}) = 'string' then record::json ->> ${column} end`
+          : sql`case when json_type(record, ${'$.' + column}) = 'text' then json_extract(record, ${'$.' + column}) end`
+      ]))).execute()
+    }
+  },
+  // The HTTP status of the last sync failure, so POST …/sync?wait=true answers a failed run with
+  // the status an API caller would get for the same error, on whichever replica ran it.
+  '0008_sync_error_status': {
+    async up (db: Kysely<any>) {
+      await db.schema.alterTable('inventory_state').addColumn('last_error_status', 'integer').execute()
+    }
   }
 }
+
+/** Apple's text fields copied into columns by 0007 (the mirror's filters). */
+const DEVICE_TEXT_COLUMNS = ['asset_tag', 'color', 'description', 'device_assigned_by'] as const
 
 const provider: MigrationProvider = {
   async getMigrations () { return migrations }

@@ -36,6 +36,10 @@ export interface PlannedChange {
     profile_status: string | null
     profile_uuid: string | null
     device_assigned_date: string | null
+    asset_tag: string | null
+    color: string | null
+    description: string | null
+    device_assigned_by: string | null
   }
 }
 
@@ -48,7 +52,11 @@ export function filterFields (d: Record<string, unknown>): PlannedChange['fields
     device_family: text(d.device_family),
     profile_status: text(d.profile_status),
     profile_uuid: text(d.profile_uuid),
-    device_assigned_date: text(d.device_assigned_date)
+    device_assigned_date: text(d.device_assigned_date),
+    asset_tag: text(d.asset_tag),
+    color: text(d.color),
+    description: text(d.description),
+    device_assigned_by: text(d.device_assigned_by)
   }
 }
 

@@ -42,6 +42,7 @@ export async function dropMirrors (trx: Transaction<Database>, servers: string[]
     last_attempt_at: null,
     last_error_code: null,
     last_error_message: null,
+    last_error_status: null,
     last_error_at: null,
     device_count: 0,
     requested_at: null,

@@ -16,22 +16,13 @@ import { type AliasableExpression, type CompiledQuery, type ExpressionBuilder, t
 import { createReadSnapshots, type Run } from './read-snapshots.js'
 import type { Database } from './schema.js'
 import type { SqliteSnapshotReader } from './sqlite-reader.js'
+import { type DeviceSelection, selectionWhere } from './device-selection.js'
+
+export { FILTER_COLUMNS, type DeviceFilters, type DeviceSelection, type FilterColumn, type RemovedFilter } from './device-selection.js'
 
 export const SORT_KEYS = ['serial_number', 'model', 'os', 'device_family', 'profile_status', 'device_assigned_date', 'last_changed_at', 'first_seen_at'] as const
 export type SortKey = typeof SORT_KEYS[number]
 export type SortOrder = 'asc' | 'desc'
-/** Devices Apple no longer shows are kept, stamped `removed_at`: leave them out (default), add them, or list only them. */
-export type RemovedFilter = 'exclude' | 'include' | 'only'
-
-export const FILTER_COLUMNS = ['serial_number', 'model', 'os', 'device_family', 'profile_status', 'profile_uuid'] as const
-export type FilterColumn = typeof FILTER_COLUMNS[number]
-/** Column → accepted values (any of them matches, case-insensitively); columns combine with AND. */
-export type DeviceFilters = Partial<Record<FilterColumn, string[]>>
-
-export interface DeviceSelection {
-  filters?: DeviceFilters
-  removed?: RemovedFilter
-}
 
 /** Where a page ended: the last row's sort value (nulls as '') and serial. */
 export interface PagePosition { value: string, serial: string }
@@ -116,6 +107,8 @@ export interface MirrorReads {
    */
   readonly getDeviceNow?: (server: string, serial: string) => DeviceLookup | undefined
   listDevices (server: string, opts: ListOptions): Promise<DevicePage>
+  /** How many devices the selection holds (a page's `total`). */
+  countDevices (server: string, selection: DeviceSelection): Promise<number>
   /**
    * Every selected device in the list's order, `batchSize` rows a query (keyset pages), so the
    * fleet is never held at once. Sorted by anything but the serial, all pages are read in one
@@ -140,23 +133,6 @@ function sortExpression (eb: Eb, key: SortKey): AliasableExpression<string> {
   // serial_number is never null: compared bare, the primary key's index serves the default order.
   if (key === 'serial_number') return eb.ref('serial_number')
   return eb.fn.coalesce(eb.ref(key), sql.lit(''))
-}
-
-function selectionWhere (eb: Eb, server: string, sel: DeviceSelection): Expression<SqlBool> {
-  const parts: Array<Expression<SqlBool>> = [eb('server', '=', server)]
-  const removed = sel.removed ?? 'exclude'
-  if (removed === 'exclude') parts.push(eb('removed_at', 'is', null))
-  if (removed === 'only') parts.push(eb('removed_at', 'is not', null))
-  for (const column of FILTER_COLUMNS) {
-    const wanted = sel.filters?.[column]
-    if (wanted === undefined) continue
-    // An empty list matches nothing (as `?os=,` does for the live list).
-    if (wanted.length === 0) return eb.lit(false)
-    // Apple's serials are upper-case letters and digits: compared upper-cased, so the primary key serves it.
-    if (column === 'serial_number') parts.push(eb('serial_number', 'in', wanted.map((v) => v.toUpperCase())))
-    else parts.push(eb(eb.fn('lower', [eb.ref(column)]), 'in', wanted.map((v) => v.toLowerCase())))
-  }
-  return eb.and(parts)
 }
 
 function afterWhere (eb: Eb, key: SortKey, order: SortOrder, after: PagePosition): Expression<SqlBool> {
@@ -236,6 +212,14 @@ export function createMirrorReads (db: Kysely<Database>, reader?: SqliteSnapshot
     },
 
     listDevices: async (server, opts) => await readPage(run, server, opts),
+
+    async countDevices (server, selection) {
+      const row = await db.selectFrom('inventory_devices')
+        .select((eb) => eb.fn.countAll().as('n'))
+        .where((eb) => selectionWhere(eb, server, selection))
+        .executeTakeFirstOrThrow()
+      return num(row.n)
+    },
 
     async * streamDevices (server, opts = {}) {
       // In the serial's order a device keeps its place whatever a sync changes (the serial never

@@ -16,6 +16,9 @@ import type { Database, MirrorDevicesTable, MirrorStateTable } from './schema.js
 import { dropMirrors } from './mirror-drop.js'
 import { compactFeed, type CompactionResult } from './feed-compaction.js'
 
+/** A failed sync run as the status keeps it: the code, sentence and HTTP status an API caller would get for the error. */
+export interface SyncFailure { code: string, message: string, status: number }
+
 export type { DeviceRecord } from './mirror-diff.js'
 export type { CompactionResult } from './feed-compaction.js'
 export type MirrorStateRow = Selectable<MirrorStateTable>
@@ -65,7 +68,7 @@ export interface MirrorWrites {
   completeFetch (server: string, owner: string, sentCursor: string | null): Promise<ApplyResult>
   recordAttempt (server: string, owner: string): Promise<void>
   recordSuccess (server: string, owner: string): Promise<void>
-  recordError (server: string, owner: string, error: { code: string, message: string }): Promise<void>
+  recordError (server: string, owner: string, error: SyncFailure): Promise<void>
   /** Asks the leader (whichever replica it is) for a sync; `full` is sticky until a full fetch starts. */
   requestSync (server: string, full: boolean): Promise<void>
   /** Clears a request the leader has served, unless a newer one arrived meanwhile. */
@@ -130,12 +133,7 @@ export function createMirrorWrites (db: Kysely<Database>, now: () => Date): Mirr
     const rows: MirrorDevicesTable[] = changes.map((c, i) => ({
       server,
       serial_number: c.serial,
-      model: c.fields.model,
-      os: c.fields.os,
-      device_family: c.fields.device_family,
-      profile_status: c.fields.profile_status,
-      profile_uuid: c.fields.profile_uuid,
-      device_assigned_date: c.fields.device_assigned_date,
+      ...c.fields,
       record: c.record,
       first_seen_at: at,
       last_changed_at: at,
@@ -153,6 +151,10 @@ export function createMirrorWrites (db: Kysely<Database>, now: () => Date): Mirr
           profile_status: eb.ref('excluded.profile_status'),
           profile_uuid: eb.ref('excluded.profile_uuid'),
           device_assigned_date: eb.ref('excluded.device_assigned_date'),
+          asset_tag: eb.ref('excluded.asset_tag'),
+          color: eb.ref('excluded.color'),
+          description: eb.ref('excluded.description'),
+          device_assigned_by: eb.ref('excluded.device_assigned_by'),
           record: eb.ref('excluded.record'),
           last_changed_at: eb.ref('excluded.last_changed_at'),
           removed_at: eb.ref('excluded.removed_at'),
@@ -257,11 +259,11 @@ export function createMirrorWrites (db: Kysely<Database>, now: () => Date): Mirr
         .where('server', '=', server).where('lease_owner', '=', owner).execute()
     },
     async recordSuccess (server, owner) {
-      await db.updateTable('inventory_state').set({ last_success_at: iso(), last_error_code: null, last_error_message: null, last_error_at: null })
+      await db.updateTable('inventory_state').set({ last_success_at: iso(), last_error_code: null, last_error_message: null, last_error_status: null, last_error_at: null })
         .where('server', '=', server).where('lease_owner', '=', owner).execute()
     },
     async recordError (server, owner, error) {
-      await db.updateTable('inventory_state').set({ last_error_code: error.code, last_error_message: error.message, last_error_at: iso() })
+      await db.updateTable('inventory_state').set({ last_error_code: error.code, last_error_message: error.message, last_error_status: error.status, last_error_at: iso() })
         .where('server', '=', server).where('lease_owner', '=', owner).execute()
     },
     async requestSync (server, full) {

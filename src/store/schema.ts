@@ -69,6 +69,10 @@ export interface MirrorDevicesTable {
   profile_status: string | null
   profile_uuid: string | null
   device_assigned_date: string | null
+  asset_tag: string | null
+  color: string | null
+  description: string | null
+  device_assigned_by: string | null
   /** Apple's record as JSON (every field it sent, unknown ones too), without the sync-only op_type / op_date. */
   record: string
   first_seen_at: string
@@ -119,6 +123,7 @@ export interface MirrorStateTable {
   last_attempt_at: string | null
   last_error_code: string | null
   last_error_message: string | null
+  last_error_status: number | null
   last_error_at: string | null
   last_seq: number
   /**

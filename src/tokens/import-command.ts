@@ -1,7 +1,7 @@
 /**
  * `depgate token import <server> <file>`: stores a server token from the command line, with the
  * same checks as PUT /v1/servers/{server}/token. The file may be the `.p7m` from Apple (decrypted
- * with the server's staged or current key pair, made by GET …/certificate) or an already
+ * with the server's staged or current key pair, made by POST …/certificate) or an already
  * decrypted token (JSON, or Apple's MIME text). It prints what the API answers: the server as
  * GET /v1/servers shows it (same mapping, same field names), and which key pair opened a `.p7m`.
  */

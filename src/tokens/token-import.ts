@@ -48,11 +48,11 @@ export interface DecryptedUpload {
   key: 'staged' | 'current'
 }
 
-/** Tries the staged key first (a renewal after GET …/certificate), then the current one. */
+/** Tries the staged key first (a renewal after POST …/certificate), then the current one. */
 export function decryptWithServerKeys (p7m: Buffer | string, keys: ServerKeys, maxBytes: number): DecryptedUpload {
   const candidates = [['staged', keys.staged], ['current', keys.current]] as const
   if (keys.staged === undefined && keys.current === undefined) {
-    throw new TokenImportError('NO_KEY_PAIR', 'this server has no key pair yet: GET its /certificate, upload that certificate to Apple Business/School Manager, then download the token again')
+    throw new TokenImportError('NO_KEY_PAIR', 'this server has no key pair yet: POST its /certificate, upload that certificate to Apple Business/School Manager, then download the token again')
   }
   for (const [which, pair] of candidates) {
     if (pair === undefined) continue

@@ -159,8 +159,8 @@ t.test('a store sealed with one key, opened with another: the refusal names key 
   const logs = logCapture()
   const out: string[] = []
   const first = await startDepgate({ config: loadConfig({ ...base, DEPGATE_SECRET_KEY: LEAK_SECRET_KEY }), out: (l) => out.push(l), logStream: logs.stream })
-  const staged = await fetch(`${first.url}/v1/servers/default/certificate`, { headers: { authorization: `Bearer ${LEAK_ADMIN_KEY}` } })
-  t.equal(staged.status, 200, 'a private key is sealed too')
+  const staged = await fetch(`${first.url}/v1/servers/default/certificate`, { method: 'POST', headers: { authorization: `Bearer ${LEAK_ADMIN_KEY}` } })
+  t.equal(staged.status, 201, 'a private key is sealed too')
   shown.add('certificate', await staged.text())
   await first.close()
 
@@ -250,10 +250,10 @@ t.test('a running app on PostgreSQL with a password in its URL, through two outa
     return res.status
   }
   const everything = async () => {
-    for (const path of ['/v1/servers', '/v1/servers/default', '/v1/servers/default/devices', '/v1/servers/default/devices/summary', '/v1/servers/default/devices/changes?since=0', '/v1/servers/default/account', '/v1/keys', '/v1/servers/default/certificate?existing=true', '/readyz', '/healthz', '/metrics', '/openapi.json', '/docs/json']) {
+    for (const path of ['/v1/servers', '/v1/servers/default', '/v1/servers/default/devices', '/v1/servers/default/devices/summary', '/v1/servers/default/devices/changes?since=0', '/v1/servers/default/account', '/v1/keys', '/v1/servers/default/certificate', '/readyz', '/healthz', '/metrics', '/openapi.json', '/docs/json']) {
       await call('GET', path)
     }
-    await call('GET', '/v1/servers/default/certificate')
+    await call('POST', '/v1/servers/default/certificate?replace=true')
     await call('POST', '/v1/servers/default/sync')
     await call('POST', '/v1/keys', { label: 'outage', scope: 'read' })
     // On the simulator: a server the mirror syncs must not send its (wrong) token to Apple.
@@ -275,11 +275,11 @@ t.test('a running app on PostgreSQL with a password in its URL, through two outa
   /** The syncer's own warnings since log line `from`: what the outage did to it. */
   const syncerWarnings = (from: number) => logs.lines.slice(from).filter((l) => l.includes('"level":40') && l.includes('inventory: '))
 
-  const unavailable = () => ['GET /v1/servers', 'GET /v1/keys', 'POST /v1/keys', 'GET /v1/servers/default/certificate', 'GET /v1/servers/default/devices/changes?since=0', 'GET /readyz'].map((r) => statuses.get(r))
+  const unavailable = () => ['GET /v1/servers', 'GET /v1/keys', 'POST /v1/keys', 'POST /v1/servers/default/certificate?replace=true', 'GET /v1/servers/default/devices/changes?since=0', 'GET /readyz'].map((r) => statuses.get(r))
   await until('the mirror\'s first fetch', async () => (await mirror()).ready)
   await simCall('POST', '/_sim/faults', { endpoint: 'sync_devices', kind: 'latency', ms: 150, times: 0 })
   await everything()
-  t.same(unavailable(), [200, 200, 201, 200, 200, 200], 'the database answers')
+  t.same(unavailable(), [200, 200, 201, 201, 200, 200], 'the database answers')
 
   // Outage 1: the role is refused new connections and its sessions are ended (a restart, a full connection table).
   await syncing()

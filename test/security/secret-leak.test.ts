@@ -212,9 +212,10 @@ t.test('no secret in any response, header, log line or the OpenAPI document', as
 
   t.test('a server token sent as Apple sends it: a .p7m encrypted to the staged certificate', { skip: NO_OPENSSL }, async (t) => {
     const dir = t.testdir()
-    const staged = await call('GET', '/v1/servers/uploaded/certificate')
-    await call('GET', '/v1/servers/uploaded/certificate?existing=true', { headers: { accept: 'application/x-pem-file' } })
-    await call('GET', '/v1/servers/uploaded/certificate?existing=true')
+    const staged = await call('POST', '/v1/servers/uploaded/certificate')
+    await call('POST', '/v1/servers/uploaded/certificate')
+    await call('GET', '/v1/servers/uploaded/certificate', { headers: { accept: 'application/x-pem-file' } })
+    await call('GET', '/v1/servers/uploaded/certificate')
     const certPath = join(dir, 'cert.pem')
     writeFileSync(certPath, (JSON.parse(staged.text) as { certificate_pem: string }).certificate_pem)
     const mime = `Content-Type: text/plain;charset=UTF8\r\n\r\n-----BEGIN MESSAGE-----\r\n${JSON.stringify(LEAK_TOKEN)}\r\n-----END MESSAGE-----\r\n`
@@ -228,12 +229,12 @@ t.test('no secret in any response, header, log line or the OpenAPI document', as
     await call('GET', '/v1/servers/uploaded/account')
     await call('GET', '/v1/servers/uploaded')
     // A renewal: a new pair is staged, and the token encrypted to the current one still opens (with the current key).
-    const restaged = await call('GET', '/v1/servers/uploaded/certificate')
-    t.equal(restaged.status, 200)
+    const restaged = await call('POST', '/v1/servers/uploaded/certificate', { headers: { accept: 'application/x-pem-file' } })
+    t.equal(restaged.status, 201)
     const again = await put(p7m, '&force=true')
     t.equal(again.status, 200, again.text)
     t.match(JSON.parse(again.text), { key: 'current' })
-    await call('GET', '/v1/servers/uploaded/certificate?existing=true')
+    await call('GET', '/v1/servers/uploaded/certificate')
     // Encrypted to a certificate depgate never made, or sent to a server with no key pair.
     const foreign = opensslKeyPair(dir, 'foreign')
     const stranger = readFileSync(encryptToken(dir, [foreign.certPath], { plaintext: mime }), 'utf8')

@@ -89,8 +89,8 @@ t.test('every token event reaches the webhook signed, with the documented fields
   const keyServers = ['second']
   if (NO_OPENSSL === false) {
     const dir = t.testdir()
-    const staged = await call('GET', '/v1/servers/uploaded/certificate')
-    t.equal(staged.status, 200)
+    const staged = await call('POST', '/v1/servers/uploaded/certificate')
+    t.equal(staged.status, 201)
     const certPath = join(dir, 'cert.pem')
     writeFileSync(certPath, (JSON.parse(staged.text) as { certificate_pem: string }).certificate_pem)
     const mime = `Content-Type: text/plain;charset=UTF8\r\n\r\n-----BEGIN MESSAGE-----\r\n${JSON.stringify(LEAK_TOKEN)}\r\n-----END MESSAGE-----\r\n`
@@ -98,13 +98,13 @@ t.test('every token event reaches the webhook signed, with the documented fields
     const uploaded = await call('PUT', `/v1/servers/uploaded/token?base_url=${encodeURIComponent(sim.url)}`, { raw: p7m, type: 'application/pkcs7-mime' })
     t.equal(uploaded.status, 201, uploaded.text)
     // A renewal staged beside it: two private keys for one server.
-    t.equal((await call('GET', '/v1/servers/uploaded/certificate')).status, 200)
+    t.equal((await call('POST', '/v1/servers/uploaded/certificate')).status, 201)
     keyServers.push('uploaded')
     noteSessions()
   }
   // A staged key for the default server too, and one for a server with no token yet.
-  t.equal((await call('GET', '/v1/servers/default/certificate')).status, 200)
-  t.equal((await call('GET', '/v1/servers/no-token-yet/certificate')).status, 200)
+  t.equal((await call('POST', '/v1/servers/default/certificate')).status, 201)
+  t.equal((await call('POST', '/v1/servers/no-token-yet/certificate')).status, 201)
   keyServers.push('default', 'no-token-yet')
 
   // token.expired: a server whose token is past its expiry, found by the expiry check.

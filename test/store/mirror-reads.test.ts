@@ -29,7 +29,14 @@ function fixture (server: string): Row[] {
   return Array.from({ length: 60 }, (_, i) => {
     const [family, os, model] = FAMILIES[i % FAMILIES.length]
     const serial = `C02${String((i * 37) % 101).padStart(3, '0')}X${String.fromCharCode(65 + (i % 26))}YZ`
-    const record: Record<string, unknown> = { serial_number: serial, description: `Device "${i}" ✓` }
+    // Every sixth description holds LIKE's wildcards, which a filter must take literally.
+    const description = `Device "${i}" ✓${i % 6 === 0 ? ' 50%_off' : ''}`
+    const color = i % 3 === 0 ? null : i % 3 === 1 ? 'Silver' : 'Space Gray'
+    const assetTag = i % 2 === 0 ? null : `A${i}`
+    const assignedBy = `admin${i % 3}@example.com`
+    const record: Record<string, unknown> = { serial_number: serial, description, device_assigned_by: assignedBy }
+    if (color !== null) record.color = color
+    if (assetTag !== null) record.asset_tag = assetTag
     if (model !== null) Object.assign(record, { model, os, device_family: family })
     const status = STATUSES[i % STATUSES.length]
     if (status !== null) record.profile_status = status
@@ -46,6 +53,10 @@ function fixture (server: string): Row[] {
       profile_status: status,
       profile_uuid: uuid,
       device_assigned_date: assigned,
+      asset_tag: assetTag,
+      color,
+      description,
+      device_assigned_by: assignedBy,
       record: JSON.stringify(record),
       first_seen_at: `2026-02-${String(1 + (i % 7)).padStart(2, '0')}T00:00:00.000Z`,
       last_changed_at: `2026-03-${String(1 + (i % 11)).padStart(2, '0')}T00:00:00.000Z`,
@@ -172,6 +183,35 @@ for (const dialect of DIALECTS) {
       t.same(await list({ limit: 1000, removed: 'include' }), serials(rows))
       const page = await reads.listDevices('default', { limit: 1, removed: 'only' })
       t.equal(page.devices[0].removed_at, '2026-04-01T00:00:00.000Z')
+    })
+
+    t.test('listDevices and countDevices: prefix, substring, date range, the new equality filters', async (t) => {
+      const serials = (rs: Row[]) => rs.map((r) => r.serial_number).sort()
+      const cases: Array<[string, NonNullable<Parameters<MirrorReads['countDevices']>[1]['filters']>, (r: Row) => boolean]> = [
+        ['serial prefixes, any case', { serial_prefix: ['c020', 'C0210'] }, (r) => r.serial_number.startsWith('C020') || r.serial_number.startsWith('C0210')],
+        ['a prefix is not a pattern', { serial_prefix: ['C0_'] }, () => false],
+        ['description substring, any case', { description: ['"1'] }, (r) => r.description?.includes('"1') === true],
+        ['% and _ taken literally', { description: ['50%_OFF'] }, (r) => r.description?.includes('50%_off') === true],
+        ['a wildcard alone matches only itself', { description: ['%'] }, (r) => r.description?.includes('%') === true],
+        ['several descriptions: any', { description: ['"2"', '"3"'] }, (r) => /"[23]"/.test(r.description ?? '')],
+        ['asset tag', { asset_tag: ['a1', 'A3'] }, (r) => ['A1', 'A3'].includes(r.asset_tag ?? '')],
+        ['color', { color: ['space gray'] }, (r) => r.color === 'Space Gray'],
+        ['assigned by', { device_assigned_by: ['ADMIN1@example.com'] }, (r) => r.device_assigned_by === 'admin1@example.com'],
+        ['assigned on or after', { assigned_after: ['2026-05-01T00:00:00Z'] }, (r) => (r.device_assigned_date ?? '') >= '2026-05-01T00:00:00Z'],
+        ['assigned before', { assigned_before: ['2026-03-01T00:00:00Z'] }, (r) => r.device_assigned_date !== null && r.device_assigned_date < '2026-03-01T00:00:00Z'],
+        ['a range, with another filter', { assigned_after: ['2026-02-01T00:00:00Z'], assigned_before: ['2026-04-01T00:00:00Z'], os: ['OSX'] },
+          (r) => r.device_assigned_date !== null && r.device_assigned_date >= '2026-02-01T00:00:00Z' && r.device_assigned_date < '2026-04-01T00:00:00Z' && r.os === 'OSX'],
+        ['an empty list matches nothing', { color: [] }, () => false]
+      ]
+      for (const [name, filters, keep] of cases) {
+        const want = serials(present.filter(keep))
+        const page = await reads.listDevices('default', { limit: 1000, filters })
+        t.same(page.devices.map((d) => d.serial_number).sort(), want, name)
+        t.equal(await reads.countDevices('default', { filters }), want.length, `${name}: count`)
+      }
+      t.ok(present.filter((r) => r.description?.includes('%') === true).length > 0, 'the fixture has wildcard descriptions')
+      t.equal(await reads.countDevices('default', { removed: 'include' }), rows.length)
+      t.equal(await reads.countDevices('nope', {}), 0)
     })
 
     t.test('streamDevices: in batches, filtered, sorted', async (t) => {

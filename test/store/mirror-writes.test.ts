@@ -99,12 +99,12 @@ for (const dialect of DIALECTS) {
     t.test('errors, attempts and requests are recorded for the holder only', async (t) => {
       t.ok(await inv.acquireLease('x', 'me', 30_000))
       await inv.recordAttempt('x', 'me')
-      await inv.recordError('x', 'me', { code: 'T_C_NOT_SIGNED', message: 'accept the terms' })
-      t.match(await inv.getState('x'), { last_error_code: 'T_C_NOT_SIGNED', last_error_message: 'accept the terms' })
-      await inv.recordError('x', 'other', { code: 'NOPE', message: 'no' })
+      await inv.recordError('x', 'me', { code: 'T_C_NOT_SIGNED', message: 'accept the terms', status: 403 })
+      t.match(await inv.getState('x'), { last_error_code: 'T_C_NOT_SIGNED', last_error_message: 'accept the terms', last_error_status: 403 })
+      await inv.recordError('x', 'other', { code: 'NOPE', message: 'no', status: 500 })
       t.equal((await inv.getState('x'))?.last_error_code, 'T_C_NOT_SIGNED')
       await inv.recordSuccess('x', 'me')
-      t.match(await inv.getState('x'), { last_error_code: null, last_success_at: '2026-11-25T' })
+      t.match(await inv.getState('x'), { last_error_code: null, last_error_status: null, last_success_at: '2026-11-25T' })
       await inv.requestSync('x', true)
       await inv.requestSync('x', false)
       const requested = await inv.getState('x')
@@ -132,7 +132,7 @@ for (const dialect of DIALECTS) {
       await addServer('kept')
       t.match(await fill('kept', ['KEPT0001']), { lastSeq: 1 })
       t.match(await fill('gone', ['GONE0001', 'GONE0002']), { lastSeq: 2, fetchCompleted: true })
-      await inv.recordError('gone', 'me', { code: 'X', message: 'x' })
+      await inv.recordError('gone', 'me', { code: 'X', message: 'x', status: 502 })
       await inv.requestSync('gone', true)
 
       // 'gone' is not in the servers table (deleted): its devices and log go, its row stays, reset.

@@ -57,7 +57,7 @@ t.test('uploaded tokens and key pairs are sealed in the database, WAL and SHM', 
   const ctx = await buildTestApp(t)
   const url = await ctx.app.listen({ host: '127.0.0.1', port: 0 })
   const dir = tempDir(t)
-  const res = await request(`${url}/v1/servers/acme/certificate`, { headers: ctx.auth() })
+  const res = await request(`${url}/v1/servers/acme/certificate`, { method: 'POST', headers: ctx.auth() })
   const { certificate_pem: cert } = await res.body.json() as { certificate_pem: string }
   const certPath = join(dir, 'cert.pem')
   const { writeFileSync } = await import('node:fs')
@@ -68,7 +68,7 @@ t.test('uploaded tokens and key pairs are sealed in the database, WAL and SHM', 
   t.equal(up.statusCode, 201)
   await up.body.dump()
   // A second staged pair, so both current and staged keys are on disk.
-  await (await request(`${url}/v1/servers/acme/certificate`, { headers: ctx.auth() })).body.dump()
+  await (await request(`${url}/v1/servers/acme/certificate`, { method: 'POST', headers: ctx.auth() })).body.dump()
   const keys = await ctx.store.servers.getKeys('acme')
   t.ok(keys.current !== undefined && keys.staged !== undefined)
   const privateKeys = [keys.current!.privateKeyPem, keys.staged!.privateKeyPem]

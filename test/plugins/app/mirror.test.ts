@@ -119,7 +119,7 @@ t.test('replicas on one database: one leads, the other takes over when it leaves
     retryBaseMs: 100,
     pollMs: 50,
     log: { info () {}, warn (_obj, msg) { warnings.push(msg) } },
-    describeError: () => ({ code: 'X', message: 'x' })
+    describeError: () => ({ code: 'X', message: 'x', status: 502 })
   })
   t.teardown(() => follower.stop())
   await follower.start()

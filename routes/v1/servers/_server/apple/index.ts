@@ -1,6 +1,6 @@
 import type { FastifyReply } from 'fastify'
 import type { FastifyPluginAsyncZod } from '@fastify/type-provider-zod'
-import { applePath, forwardableHeaders, PASSTHROUGH_METHODS, type PassthroughMethod, passthroughParamsSchema } from '../../../../../src/api/passthrough.js'
+import { applePath, forwardableHeaders, PASSTHROUGH_METHODS, type PassthroughMethod, passthroughParamsSchema, passthroughQuerySchema } from '../../../../../src/api/passthrough.js'
 import { defineRoute, errorResponses } from '../../../../../src/api/route-kit.js'
 import { httpProblem } from '../../../../../src/problems.js'
 
@@ -18,11 +18,14 @@ const plugin: FastifyPluginAsyncZod = async (fastify) => {
   fastify.all('/*', defineRoute({
     scope: 'admin',
     audit: 'apple.passthrough',
+    produces: ['*/*'],
     tag: 'pass-through',
     summary: 'Call any Apple DEP endpoint',
     description: DESCRIPTION,
     schema: {
       params: passthroughParamsSchema,
+      // Declared as "any parameter": the query string is Apple's, forwarded as it is, so depgate cannot know Apple's names.
+      querystring: passthroughQuerySchema,
       response: errorResponses(405, 413)
     }
   }), async (request, reply) => {

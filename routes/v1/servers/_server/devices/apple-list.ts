@@ -6,25 +6,38 @@ import { Readable } from 'node:stream'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { DepClient } from '../../../../../src/dep/index.js'
 import type { DevicePredicate } from '../../../../../src/api/device-filter.js'
-import { collectDevices, NDJSON_CONTENT_TYPE, ndjsonDevices, wantsNdjson, type StreamPage } from '../../../../../src/api/device-stream.js'
+import { CSV_CONTENT_TYPE, csvDisposition } from '../../../../../src/api/device-csv.js'
+import { collectDevices, csvDevices, NDJSON_CONTENT_TYPE, ndjsonDevices, type StreamOptions, type StreamPage } from '../../../../../src/api/device-stream.js'
+import type { ListFormat } from '../../../../../src/api/list-format.js'
 import { httpProblem } from '../../../../../src/problems.js'
 
-export async function appleList (request: FastifyRequest, reply: FastifyReply, client: DepClient, match: DevicePredicate | undefined) {
+export interface AppleListRequest {
+  server: string
+  match: DevicePredicate | undefined
+  format: ListFormat
+}
+
+export async function appleList (request: FastifyRequest, reply: FastifyReply, client: DepClient, { server, match, format }: AppleListRequest) {
   const aborter = new AbortController()
   reply.raw.once('close', () => { if (!reply.raw.writableFinished) aborter.abort() })
   const pages: AsyncIterator<StreamPage> = client.drainFetch({ signal: aborter.signal })[Symbol.asyncIterator]()
   try {
-    // The first page is awaited here in both modes: a failure this early is answered as a normal problem with its status.
+    // The first page is awaited here in every form: a failure this early is answered as a normal problem with its status.
     const first = await pages.next()
-    if (!wantsNdjson(request.headers.accept)) return await collectDevices(first, pages, match)
-    return reply.type(NDJSON_CONTENT_TYPE).header('cache-control', 'no-store').send(Readable.from(ndjsonDevices({
+    if (format === 'json') return await collectDevices(first, pages, match)
+    const opts: StreamOptions = {
       first,
       rest: pages,
       match,
       res: reply.raw,
       // Fastify logs the error itself when the stream ends with it.
       problem: (err) => request.server.problemFor(err, request, { log: false })
-    })))
+    }
+    if (format === 'csv') {
+      return reply.type(CSV_CONTENT_TYPE).header('cache-control', 'no-store').header('content-disposition', csvDisposition(server))
+        .send(Readable.from(csvDevices(opts)))
+    }
+    return reply.type(NDJSON_CONTENT_TYPE).header('cache-control', 'no-store').send(Readable.from(ndjsonDevices(opts)))
   } catch (err) {
     // A caller that hung up aborted the drain: say so (logged as a refusal, not as a depgate failure).
     if (aborter.signal.aborted) throw httpProblem(499, 'CLIENT_CLOSED_REQUEST', 'The caller closed the connection before the device list was complete.', { cause: err })

@@ -2,6 +2,7 @@ import type { FastifyReply } from 'fastify'
 import type { FastifyPluginAsyncZod } from '@fastify/type-provider-zod'
 import { z } from 'zod'
 import { deviceFilter } from '../../../../../src/api/device-filter.js'
+import { LIST_FORMATS, LIST_TYPES, listFormat, listFormatSchema } from '../../../../../src/api/list-format.js'
 import { deviceListQuerySchema, deviceListSchema } from '../../../../../src/api/devices.js'
 import { mirrorDeviceListSchema, mirrorListQueryFields } from '../../../../../src/api/mirror.js'
 import { appleCannot, appleHeaders, useMirror } from '../../../../../src/api/mirror-source.js'
@@ -29,12 +30,14 @@ const MIRROR_ONLY = ['sort', 'order', 'limit', 'page_token', 'removed'] as const
 const plugin: FastifyPluginAsyncZod = async (fastify) => {
   fastify.get('/', defineRoute({
     scope: 'read',
+    produces: LIST_TYPES,
+    formats: LIST_FORMATS,
     tag: 'devices',
     summary: 'List every device',
     description: DESCRIPTION,
     schema: {
       params: serverParamsSchema,
-      querystring: deviceListQuerySchema.extend(mirrorListQueryFields),
+      querystring: deviceListQuerySchema.extend({ ...mirrorListQueryFields, format: listFormatSchema }),
       response: { 200: z.union([mirrorDeviceListSchema, deviceListSchema]), ...errorResponses() }
     }
   }), async (request, reply) => {
@@ -47,11 +50,12 @@ const plugin: FastifyPluginAsyncZod = async (fastify) => {
     const state = enabled && query.source !== 'apple' ? await fastify.store.mirror.state(server) : undefined
     // Mirror answers are text (stored JSON) or streams, which the untyped reply carries past the serializer.
     const raw: FastifyReply = reply
+    const format = listFormat(request.responseType)
     if (useMirror({ enabled, server, source: query.source, needsMirror: mirrorOnly.length > 0 }, state)) {
-      return await mirrorList(fastify.store.mirror, request, raw, server, query, state)
+      return await mirrorList(fastify.store.mirror, request, raw, { server, query, state, format })
     }
     appleHeaders(raw)
-    return await appleList(request, raw, client, deviceFilter(query))
+    return await appleList(request, raw, client, { server, match: deviceFilter(query), format })
   })
 }
 

@@ -5,12 +5,14 @@
 import { Readable } from 'node:stream'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { filterLists } from '../../../../../src/api/device-filter.js'
-import { NDJSON_CONTENT_TYPE, wantsNdjson } from '../../../../../src/api/device-stream.js'
+import { CSV_CONTENT_TYPE, csvDisposition, csvText, MIRROR_COLUMNS } from '../../../../../src/api/device-csv.js'
+import { NDJSON_CONTENT_TYPE } from '../../../../../src/api/device-stream.js'
+import type { ListFormat } from '../../../../../src/api/list-format.js'
 import type { DeviceListQuery } from '../../../../../src/api/devices.js'
-import { MAX_PAGE } from '../../../../../src/api/mirror.js'
+import { MAX_PAGE, NEXT_PAGE_HEADER, TOTAL_HEADER } from '../../../../../src/api/mirror.js'
 import { decodePageToken, encodePageToken, type PageScope } from '../../../../../src/api/mirror-page-token.js'
 import { mirrorHeaders } from '../../../../../src/api/mirror-source.js'
-import { firstBatchRead, jsonList, ndjsonList, pageJson } from '../../../../../src/api/mirror-stream.js'
+import { csvList, deviceObject, firstBatchRead, jsonList, ndjsonList, pageJson } from '../../../../../src/api/mirror-stream.js'
 import type { MirrorReads, MirrorState, RemovedFilter, SortKey, SortOrder } from '../../../../../src/store/mirror-reads.js'
 
 export type MirrorListQuery = DeviceListQuery & {
@@ -23,19 +25,32 @@ export type MirrorListQuery = DeviceListQuery & {
 
 const JSON_TYPE = 'application/json; charset=utf-8'
 
-export async function mirrorList (reads: MirrorReads, request: FastifyRequest, reply: FastifyReply, server: string, query: MirrorListQuery, state: MirrorState): Promise<FastifyReply> {
+export interface MirrorListRequest {
+  server: string
+  query: MirrorListQuery
+  state: MirrorState
+  format: ListFormat
+}
+
+export async function mirrorList (reads: MirrorReads, request: FastifyRequest, reply: FastifyReply, { server, query, state, format }: MirrorListRequest): Promise<FastifyReply> {
   const scope: PageScope = { server, filters: filterLists(query), sort: query.sort ?? 'serial_number', order: query.order ?? 'asc', removed: query.removed ?? 'exclude' }
   const tail = { synced_at: state.last_success_at, last_seq: state.last_seq }
   mirrorHeaders(reply, state)
+  if (format === 'csv') reply.header('content-disposition', csvDisposition(server))
   if (query.limit !== undefined || query.page_token !== undefined) {
     const after = query.page_token === undefined ? undefined : decodePageToken(query.page_token, scope)
     const page = await reads.listDevices(server, { ...scope, limit: query.limit ?? MAX_PAGE, ...(after === undefined ? {} : { after }) })
+    const total = await reads.countDevices(server, scope)
     const token = page.next === undefined ? null : encodePageToken(page.next, scope)
+    if (format === 'csv') {
+      // A page as CSV: what JSON says beside the devices goes in headers.
+      if (token !== null) reply.header(NEXT_PAGE_HEADER, token)
+      return reply.header(TOTAL_HEADER, String(total)).type(CSV_CONTENT_TYPE).send(csvText(MIRROR_COLUMNS, page.devices.map(deviceObject), true))
+    }
     // A string with a JSON type is sent as is: the records are already JSON.
-    return reply.type(JSON_TYPE).send(pageJson(page.devices, token, tail))
+    return reply.type(JSON_TYPE).send(pageJson(page.devices, token, tail, total))
   }
   const batches = await firstBatchRead(reads.streamDevices(server, scope))
-  const ndjson = wantsNdjson(request.headers.accept)
   const opts = {
     batches,
     tail,
@@ -43,6 +58,8 @@ export async function mirrorList (reads: MirrorReads, request: FastifyRequest, r
     // Fastify logs the error itself when the stream ends with it.
     problem: (err: unknown) => request.server.problemFor(err, request, { log: false })
   }
-  return reply.type(ndjson ? NDJSON_CONTENT_TYPE : JSON_TYPE).header('cache-control', 'no-store')
-    .send(Readable.from(ndjson ? ndjsonList(opts) : jsonList(opts)))
+  const [type, body] = format === 'csv'
+    ? [CSV_CONTENT_TYPE, csvList(opts)]
+    : format === 'ndjson' ? [NDJSON_CONTENT_TYPE, ndjsonList(opts)] : [JSON_TYPE, jsonList(opts)]
+  return reply.type(type).header('cache-control', 'no-store').send(Readable.from(body))
 }

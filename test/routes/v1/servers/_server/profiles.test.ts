@@ -25,7 +25,7 @@ t.test('define, get, assign and remove a profile', async (t) => {
   const noName = await s.call('POST', `${S}/profiles`, { body: { url: PROFILE.url } })
   t.match(noName.json(), { status: 400, code: 'CONFIG_NAME_REQUIRED' })
   const typo = await s.call('POST', `${S}/profiles`, { body: { ...PROFILE, is_supervized: true } })
-  t.match(typo.json(), { status: 400, code: 'VALIDATION_FAILED' })
+  t.match(typo.json(), { status: 400, code: 'UNKNOWN_FIELD', detail: 'unknown field /is_supervized in the request body; did you mean is_supervised?' })
   t.equal((await s.sim('GET', '/_sim/stats')).requests.define_profile ?? 0, 0, 'nothing invalid reached Apple')
 
   const defined = await s.call('POST', `${S}/profiles`, { body: { ...PROFILE, devices: [serials[0].toLowerCase()] } })
@@ -65,7 +65,7 @@ t.test('define, get, assign and remove a profile', async (t) => {
 
   t.test('every write is in the audit log with what it did', async (t) => {
     const defines = await s.audit('profile.define', 6)
-    t.same(defines.map((e) => e.result).sort(), ['CONFIG_NAME_REQUIRED', 'CONFIG_URL_INVALID', 'FLAGS_INVALID', 'VALIDATION_FAILED', 'ok', 'ok'], 'refused definitions are audited too')
+    t.same(defines.map((e) => e.result).sort(), ['CONFIG_NAME_REQUIRED', 'CONFIG_URL_INVALID', 'FLAGS_INVALID', 'UNKNOWN_FIELD', 'ok', 'ok'], 'refused definitions are audited too')
     t.match(defines.find((e) => e.target === uuid), { result: 'ok', keyId: 'bootstrap', detail: /"Example Corp Macs", 1 serial/ })
     t.match(await s.audit('profile.assign', 2), [{ target: uuid, result: 'ok', detail: /2 serial\(s\): \{"SUCCESS":2\}/ }, { detail: /6 serial\(s\): .*"THROTTLED":2/ }])
     t.match(await s.audit('profile.remove', 2), [{ result: 'ok', detail: /1 serial/ }, { result: 'ok', detail: /2 serial/ }])

@@ -23,7 +23,7 @@ async function listen (t: Parameters<typeof buildTestApp>[0], env: Record<string
 }
 
 async function certFor (ctx: Ctx, server: string, dir: string): Promise<string> {
-  const res = await request(`${ctx.url}/v1/servers/${server}/certificate`, { headers: ctx.auth() })
+  const res = await request(`${ctx.url}/v1/servers/${server}/certificate?replace=true`, { method: 'POST', headers: ctx.auth() })
   const path = join(dir, `${server}-${randomBytes(4).toString('hex')}.pem`)
   writeFileSync(path, (await res.body.json() as { certificate_pem: string }).certificate_pem)
   return path

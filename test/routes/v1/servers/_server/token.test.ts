@@ -16,7 +16,8 @@ async function listen (t: Parameters<typeof buildTestApp>[0], env: Record<string
 }
 
 async function stageCert (ctx: TestApp & { url: string }, server: string, dir: string): Promise<string> {
-  const res = await request(`${ctx.url}/v1/servers/${server}/certificate`, { headers: ctx.auth() })
+  // replace=true: each call stages a fresh pair, as a renewal that abandons the last one does.
+  const res = await request(`${ctx.url}/v1/servers/${server}/certificate?replace=true`, { method: 'POST', headers: ctx.auth() })
   const body = await res.body.json() as { certificate_pem: string }
   const path = join(dir, `${server}-${Date.now()}-${Math.random()}.pem`)
   writeFileSync(path, body.certificate_pem)
@@ -90,14 +91,15 @@ t.test('bad files: wrong key, corrupt, too large, not a .p7m, expired; each a 4x
   t.equal(await ctx.store.servers.get('acme'), undefined)
 })
 
-t.test('multipart upload, PEM certificate, existing certificate', { skip: NO_OPENSSL }, async (t) => {
+t.test('multipart upload, PEM certificate, staged certificate', { skip: NO_OPENSSL }, async (t) => {
   const ctx = await listen(t, { DEPGATE_TOKEN_MAX_BYTES: '8192' })
   const dir = tempDir(t)
-  const none = await request(`${ctx.url}/v1/servers/acme/certificate?existing=true`, { headers: ctx.auth() })
+  const none = await request(`${ctx.url}/v1/servers/acme/certificate`, { headers: ctx.auth() })
   t.equal(none.statusCode, 404)
-  await none.body.dump()
+  t.match(await none.body.json(), { code: 'NO_STAGED_CERTIFICATE', detail: /POST \/v1\/servers\/acme\/certificate/ })
   const cert = await stageCert(ctx, 'acme', dir)
-  const pem = await request(`${ctx.url}/v1/servers/acme/certificate?existing=true`, { headers: { ...ctx.auth(), accept: 'application/x-pem-file' } })
+  const pem = await request(`${ctx.url}/v1/servers/acme/certificate`, { headers: { ...ctx.auth(), accept: 'application/x-pem-file' } })
+  t.equal(pem.headers['content-type'], 'application/x-pem-file')
   t.equal(await pem.body.text(), readFileSync(cert, 'utf8'))
   const form = new FormData()
   form.append('note', 'hello')
@@ -106,8 +108,10 @@ t.test('multipart upload, PEM certificate, existing certificate', { skip: NO_OPE
   const res = await request(`${ctx.url}/v1/servers/acme/token?base_url=${encodeURIComponent(ctx.sim!.url)}`, { method: 'PUT', headers: ctx.auth(), body: form })
   t.equal(res.statusCode, 201)
   await res.body.dump()
-  const current = await request(`${ctx.url}/v1/servers/acme/certificate?existing=true`, { headers: ctx.auth() })
-  t.match(await current.body.json(), { staged_at: '', certificate_pem: readFileSync(cert, 'utf8') })
+  // The upload used the staged pair: it is current now, and nothing is staged any more.
+  const used = await request(`${ctx.url}/v1/servers/acme/certificate`, { headers: ctx.auth() })
+  t.equal(used.statusCode, 404)
+  t.match(await used.body.json(), { code: 'NO_STAGED_CERTIFICATE' })
 
   const empty = new FormData()
   empty.append('note', 'no file')
@@ -118,4 +122,49 @@ t.test('multipart upload, PEM certificate, existing certificate', { skip: NO_OPE
   const tooBig = await request(`${ctx.url}/v1/servers/acme/token`, { method: 'PUT', headers: ctx.auth(), body: big })
   t.equal(tooBig.statusCode, 413)
   t.match(await tooBig.body.json(), { code: 'P7M_TOO_LARGE' })
+})
+
+t.test('GET certificate reads, POST certificate stages: 201, then 409 unless replace=true', async (t) => {
+  const ctx = await listen(t)
+  const url = `${ctx.url}/v1/servers/fresh/certificate`
+  // GET and HEAD never make a key pair.
+  for (const method of ['GET', 'HEAD', 'GET'] as const) {
+    const res = await request(url, { method, headers: ctx.auth() })
+    t.equal(res.statusCode, 404, method)
+    await res.body.dump()
+  }
+  t.same(await ctx.store.servers.getKeys('fresh'), {})
+
+  const made = await request(url, { method: 'POST', headers: ctx.auth() })
+  t.equal(made.statusCode, 201)
+  t.equal(made.headers.location, '/v1/servers/fresh/certificate')
+  const first = await made.body.json() as { certificate_pem: string, fingerprint_sha256: string, staged_at: string }
+  t.match(first, { server: 'fresh', certificate_pem: /^-----BEGIN CERTIFICATE-----/, staged_at: /^\d{4}-/ })
+
+  // Reading twice gives the same certificate, and stages nothing new.
+  for (let i = 0; i < 2; i++) {
+    const read = await request(url, { headers: ctx.auth() })
+    t.equal(read.statusCode, 200)
+    t.same(await read.body.json(), first)
+  }
+  const head = await request(url, { method: 'HEAD', headers: ctx.auth() })
+  t.equal(head.statusCode, 200)
+  await head.body.dump()
+
+  const again = await request(url, { method: 'POST', headers: { ...ctx.auth(), accept: 'application/x-pem-file' } })
+  t.equal(again.statusCode, 409)
+  t.match(await again.body.json(), { code: 'CERTIFICATE_ALREADY_STAGED', detail: /replace=true/ })
+  t.equal(((await (await request(url, { headers: ctx.auth() })).body.json()) as typeof first).certificate_pem, first.certificate_pem)
+
+  const replaced = await request(`${url}?replace=true`, { method: 'POST', headers: { ...ctx.auth(), accept: 'application/x-pem-file' } })
+  t.equal(replaced.statusCode, 201)
+  t.equal(replaced.headers['content-type'], 'application/x-pem-file')
+  const pem = await replaced.body.text()
+  t.not(pem, first.certificate_pem)
+  t.equal(((await (await request(url, { headers: ctx.auth() })).body.json()) as typeof first).certificate_pem, pem)
+
+  // Both ways in are audited: one read per GET/HEAD, one create per POST (the refused one too).
+  const actions = (await ctx.store.audit.list({ limit: 100 })).map((e: { action: string }) => e.action)
+  t.equal(actions.filter((a: string) => a === 'server.certificate.create').length, 3)
+  t.ok(actions.filter((a: string) => a === 'server.certificate.read').length >= 6)
 })

@@ -1,0 +1,34 @@
+/**
+ * The forms a device list is answered in: JSON (the default), NDJSON or CSV, chosen by Accept
+ * (src/api/negotiation.ts) or by `?format=` where a header is awkward (a link in a spreadsheet,
+ * a browser).
+ */
+import { z } from 'zod'
+
+export type ListFormat = 'json' | 'ndjson' | 'csv'
+
+/** `format` query value → media type. */
+export const LIST_FORMATS: Readonly<Record<ListFormat, string>> = {
+  json: 'application/json',
+  ndjson: 'application/x-ndjson',
+  csv: 'text/csv'
+}
+
+/** What a device list produces, preferred first; NDJSON is also known by its other names. */
+export const LIST_TYPES = [LIST_FORMATS.json, LIST_FORMATS.ndjson, LIST_FORMATS.csv, 'application/jsonl', 'application/x-jsonlines'] as const
+
+export const listFormatSchema = z.enum(['json', 'ndjson', 'csv']).optional()
+  .describe('The answer\'s form, instead of the Accept header: `json` (default), `ndjson` (a device a line) or `csv` (a spreadsheet: header row, a column per device field)')
+
+const FORMAT_OF: Readonly<Record<string, ListFormat>> = {
+  [LIST_FORMATS.json]: 'json',
+  [LIST_FORMATS.ndjson]: 'ndjson',
+  [LIST_FORMATS.csv]: 'csv',
+  'application/jsonl': 'ndjson',
+  'application/x-jsonlines': 'ndjson'
+}
+
+/** The list format of the media type negotiation chose, one of LIST_TYPES (the hook sets it on every list request). */
+export function listFormat (type: string | undefined): ListFormat {
+  return FORMAT_OF[type as string]
+}
