@@ -1,3 +1,4 @@
+// @slow: starts the compiled CLI
 /**
  * The built `depgate` as a process whose reader stops early (`depgate keys list | head -1`): the
  * closed pipe must end the command quietly, not with an EPIPE stack trace. The listing is made

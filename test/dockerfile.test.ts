@@ -1,3 +1,4 @@
+// @slow: starts the compiled build as the Docker image does
 /**
  * The Docker image's start and health check, run as the image runs them: the final stage's CMD
  * and HEALTHCHECK commands, read from the Dockerfile, from the build (`npm test` builds first)

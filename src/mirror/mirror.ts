@@ -96,6 +96,11 @@ export class Mirror {
     return out
   }
 
+  /** Wakes this replica's long polls on the server's change feed: a change was written outside a sync (an own write). */
+  changed (server: string): void {
+    this.pages.emit(server)
+  }
+
   /** Records the request for whichever replica leads; waits for the run when asked (here, or by polling the state). */
   async requestSync (server: string, opts: SyncRequest = {}): Promise<MirrorStatus> {
     return (await this.syncNow(server, opts)).status

@@ -11,8 +11,9 @@
  * Compacting the change log, fenced the same way: feed-compaction.ts.
  */
 import type { Kysely, Selectable, Transaction } from 'kysely'
-import { diffPage, filterFields, type DeviceRecord, type ExistingDevice, type PlannedChange } from './mirror-diff.js'
-import type { Database, MirrorDevicesTable, MirrorStateTable } from './schema.js'
+import { diffPage, type DeviceRecord, type PlannedChange } from './mirror-diff.js'
+import { chunks, existingRows, fieldsOf, writeChanges } from './mirror-change-log.js'
+import type { Database, MirrorStateTable } from './schema.js'
 import { dropMirrors } from './mirror-drop.js'
 import { compactFeed, type CompactionResult } from './feed-compaction.js'
 
@@ -84,15 +85,6 @@ export interface MirrorWrites {
   purgeOrphans (): Promise<void>
 }
 
-/** Rows per multi-row statement: well under SQLite's and PostgreSQL's bound-parameter limits. */
-const BATCH = 400
-
-const chunks = <T>(items: readonly T[], size = BATCH): T[][] => {
-  const out: T[][] = []
-  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size))
-  return out
-}
-
 export function createMirrorWrites (db: Kysely<Database>, now: () => Date): MirrorWrites {
   const iso = (offsetMs = 0): string => new Date(now().getTime() + offsetMs).toISOString()
 
@@ -115,57 +107,6 @@ export function createMirrorWrites (db: Kysely<Database>, now: () => Date): Mirr
 
   async function fenced<T> (server: string, owner: string, fn: (trx: Transaction<Database>, state: MirrorStateRow) => Promise<T>): Promise<T> {
     return await db.transaction().execute(async (trx) => await fn(trx, await fence(trx, server, owner)))
-  }
-
-  async function existingRows (trx: Transaction<Database>, server: string, serials: string[]): Promise<Map<string, ExistingDevice>> {
-    const found = new Map<string, ExistingDevice>()
-    for (const batch of chunks(serials)) {
-      const rows = await trx.selectFrom('inventory_devices')
-        .select(['serial_number', 'record', 'removed_at', 'op_date'])
-        .where('server', '=', server).where('serial_number', 'in', batch)
-        .execute()
-      for (const row of rows) found.set(row.serial_number, row)
-    }
-    return found
-  }
-
-  async function writeChanges (trx: Transaction<Database>, server: string, changes: PlannedChange[], firstSeq: number, generation: number, at: string): Promise<void> {
-    const rows: MirrorDevicesTable[] = changes.map((c, i) => ({
-      server,
-      serial_number: c.serial,
-      ...c.fields,
-      record: c.record,
-      first_seen_at: at,
-      last_changed_at: at,
-      removed_at: c.op === 'removed' ? at : null,
-      op_date: c.opDate,
-      generation,
-      seq: firstSeq + i
-    }))
-    for (const batch of chunks(rows)) {
-      await trx.insertInto('inventory_devices').values(batch)
-        .onConflict((oc) => oc.columns(['server', 'serial_number']).doUpdateSet((eb) => ({
-          model: eb.ref('excluded.model'),
-          os: eb.ref('excluded.os'),
-          device_family: eb.ref('excluded.device_family'),
-          profile_status: eb.ref('excluded.profile_status'),
-          profile_uuid: eb.ref('excluded.profile_uuid'),
-          device_assigned_date: eb.ref('excluded.device_assigned_date'),
-          asset_tag: eb.ref('excluded.asset_tag'),
-          color: eb.ref('excluded.color'),
-          description: eb.ref('excluded.description'),
-          device_assigned_by: eb.ref('excluded.device_assigned_by'),
-          record: eb.ref('excluded.record'),
-          last_changed_at: eb.ref('excluded.last_changed_at'),
-          removed_at: eb.ref('excluded.removed_at'),
-          op_date: eb.ref('excluded.op_date'),
-          generation: eb.ref('excluded.generation'),
-          seq: eb.ref('excluded.seq')
-        })))
-        .execute()
-    }
-    const log = changes.map((c, i) => ({ server, seq: firstSeq + i, serial_number: c.serial, op: c.op, at, record: c.record }))
-    for (const batch of chunks(log)) await trx.insertInto('inventory_changes').values(batch).execute()
   }
 
   /** Marks every present device the current fetch did not see as removed (end of a full fetch). */
@@ -288,8 +229,4 @@ export function createMirrorWrites (db: Kysely<Database>, now: () => Date): Mirr
       await db.transaction().execute(async (trx) => { await dropMirrors(trx, trx.selectFrom('servers').select('name')) })
     }
   }
-}
-
-function fieldsOf (record: string): PlannedChange['fields'] {
-  return filterFields(JSON.parse(record) as Record<string, unknown>)
 }

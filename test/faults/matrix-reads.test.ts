@@ -1,3 +1,4 @@
+// @slow: every Apple endpoint group × every fault
 /**
  * Fault matrix, part 1 (reads and drains): each group of PART_ONE × every fault (faults.ts),
  * generated. The groups run side by side (each has its own simulator and depgate), because most

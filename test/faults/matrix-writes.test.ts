@@ -1,3 +1,4 @@
+// @slow: every Apple endpoint group × every fault
 /**
  * Fault matrix, part 2 (profiles, writes, the remaining Apple endpoints): every group not in
  * PART_ONE × every fault (faults.ts), generated, the groups side by side as in part 1.

@@ -1,3 +1,4 @@
+// @slow: fuzzes every route (minutes under load)
 /**
  * Fuzzing every registered route (collected with onRoute, so a new route is fuzzed without editing
  * this file): path parameters, query strings and JSON bodies from fast-check arbitraries (random

@@ -1,3 +1,4 @@
+// @slow: 2,000 requests from 200 clients under faults
 /**
  * Load with faults, test-sized: 200 concurrent clients over real sockets mixing reads and writes
  * (2,000 requests in four windows) while the simulator fails 5 % of the calls that reach it

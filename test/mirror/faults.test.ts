@@ -1,3 +1,4 @@
+// @slow: every fault against a running sync
 /**
  * The fault matrix for the mirror: every fault of test/faults/faults.ts (in each of its modes)
  * strikes the second page of a sync. The run either outlives it (retried bursts, a re-authenticated

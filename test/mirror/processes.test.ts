@@ -1,3 +1,4 @@
+// @slow: starts and kills depgate processes from the compiled build
 /**
  * depgate as real processes (`depgate serve` from the build, as it runs in production; `npm test`
  * builds first) sharing a database: killed with SIGKILL in the middle of a sync and restarted, and

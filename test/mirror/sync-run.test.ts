@@ -1,3 +1,4 @@
+// @slow: syncs a 20,000-device fleet
 import t from 'tap'
 import { DepCursorError, DepError } from '../../src/dep/index.js'
 import { runSync } from '../../src/mirror/sync-run.js'

@@ -1,3 +1,4 @@
+// @slow: starts node processes that open one database at once
 /**
  * Two depgates opening one new database at the same moment (`depgate serve` starting while an
  * admin runs `depgate keys create` on a fresh data dir, or two replicas started together): both

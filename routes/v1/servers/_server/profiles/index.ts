@@ -1,4 +1,5 @@
 import type { FastifyPluginAsyncZod } from '@fastify/type-provider-zod'
+import { reflectOwnWrite } from '../../../../../src/api/own-writes.js'
 import { defineProfileResultSchema, profileInputSchema } from '../../../../../src/api/profiles.js'
 import { defineRoute, errorResponses, serverParamsSchema } from '../../../../../src/api/route-kit.js'
 import { validateProfile } from '../../../../../src/dep/profile-rules.js'
@@ -32,6 +33,7 @@ const plugin: FastifyPluginAsyncZod = async (fastify) => {
     // validateProfile guarantees profile_name and url are present strings.
     const result = await client.defineProfile(request.body as typeof request.body & { profile_name: string, url: string })
     request.auditWith({ target: result.profile_uuid, detail: `profile_name ${JSON.stringify(request.body.profile_name)}, ${request.body.devices?.length ?? 0} serial(s)` })
+    await reflectOwnWrite(fastify, server, { kind: 'assign', profileUuid: result.profile_uuid }, result.devices)
     return result
   })
 }

@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncZod } from '@fastify/type-provider-zod'
 import { disownBodySchema, disownConfirmation, disownResultSchema, MAX_DISOWN } from '../../../../../../src/api/device-actions.js'
+import { reflectOwnWrite } from '../../../../../../src/api/own-writes.js'
 import { perSerialWrite } from '../../../../../../src/api/per-serial.js'
 import { defineRoute, errorResponses, serverParamsSchema } from '../../../../../../src/api/route-kit.js'
 import { httpProblem } from '../../../../../../src/problems.js'
@@ -38,6 +39,7 @@ const plugin: FastifyPluginAsyncZod = async (fastify) => {
     // Irreversible: the audit entry names every serial, even when Apple's answer never arrives.
     const named = `serials ${serials.join(',')}`
     const { devices, summary } = await perSerialWrite(request, named, async () => ({ devices: await client.disownDevices(serials) }), (s) => `${s} ${named}`)
+    await reflectOwnWrite(fastify, server, { kind: 'disown' }, devices)
     return { devices, summary }
   })
 }

@@ -1,4 +1,5 @@
 import type { FastifyPluginAsyncZod } from '@fastify/type-provider-zod'
+import { reflectOwnWrite } from '../../../../../../src/api/own-writes.js'
 import { perSerialWrite } from '../../../../../../src/api/per-serial.js'
 import { removeBodySchema, removeResultSchema } from '../../../../../../src/api/profiles.js'
 import { defineRoute, errorResponses, serverParamsSchema } from '../../../../../../src/api/route-kit.js'
@@ -24,6 +25,7 @@ const plugin: FastifyPluginAsyncZod = async (fastify) => {
     const { serials, profile_uuid: uuid } = request.body
     const { client } = fastify.depServers.get(server)
     const { devices, summary } = await perSerialWrite(request, `${serials.length} serial(s)`, async () => await client.removeProfile(serials, uuid))
+    await reflectOwnWrite(fastify, server, { kind: 'remove' }, devices)
     return { devices, summary }
   })
 }
