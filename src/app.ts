@@ -16,8 +16,11 @@ import { createErrorsPlugin } from '../plugins/app/errors.js'
 import { createMirrorPlugin, type MirrorPluginOptions } from '../plugins/app/mirror.js'
 import { createMetricsPlugin } from '../plugins/app/metrics.js'
 import { createSecurityHeadersPlugin } from '../plugins/app/security-headers.js'
+import { createRefusedBodiesPlugin } from '../plugins/app/refused-bodies.js'
 import { createStorePlugin } from '../plugins/app/store.js'
+import { createStreamLimitsPlugin, type StreamLimitsOptions } from '../plugins/app/stream-limits.js'
 import { createRateLimitPlugin } from '../plugins/app/rate-limit.js'
+import { createSchedulerPlugin } from '../plugins/app/scheduler.js'
 import { createDepServersPlugin, type DepServersPluginOptions } from '../plugins/app/servers.js'
 import { createTokenHealthPlugin } from '../plugins/app/token-health.js'
 import { createSwaggerUiPlugin } from '../plugins/external/swagger-ui.js'
@@ -25,6 +28,7 @@ import { createSwaggerPlugin } from '../plugins/external/swagger.js'
 import { negotiationHook } from './api/negotiation.js'
 import { defaultQuerystring, strictValidatorCompiler } from './api/strict-input.js'
 import type { Config } from './config.js'
+import type { Scheduler } from './scheduler.js'
 import type { Store } from './store/index.js'
 
 export interface AppOptions {
@@ -34,6 +38,9 @@ export interface AppOptions {
   defaultServer?: DepServersPluginOptions['defaultServer']
   depClientOptions?: DepServersPluginOptions['clientOptions']
   mirror?: MirrorPluginOptions
+  /** Clock and timers of every background loop (default the real ones; tests drive a ManualScheduler). */
+  scheduler?: Scheduler
+  streamLimits?: StreamLimitsOptions
 }
 
 const here = dirname(fileURLToPath(import.meta.url))
@@ -55,13 +62,16 @@ export default async function app (fastify: FastifyInstance, opts: AppOptions): 
   })
 
   await fastify.register(createConfigPlugin(opts.config))
+  await fastify.register(createSchedulerPlugin(opts.scheduler))
   await fastify.register(createErrorsPlugin())
   await fastify.register(createSecurityHeadersPlugin())
+  await fastify.register(createRefusedBodiesPlugin())
   await fastify.register(createStorePlugin(opts.store === undefined ? {} : { store: opts.store }))
   await fastify.register(createMetricsPlugin())
   await fastify.register(createAuthPlugin(opts.config.adminKey === undefined ? {} : { adminKey: opts.config.adminKey }))
   await fastify.register(createAuditPlugin())
   await fastify.register(createRateLimitPlugin())
+  await fastify.register(createStreamLimitsPlugin(opts.streamLimits))
   await fastify.register(createSwaggerPlugin())
   await fastify.register(createSwaggerUiPlugin())
   const depOpts: DepServersPluginOptions = {}

@@ -4,6 +4,7 @@
  * never has to guess which of a dozen variables was mistyped.
  */
 import { z } from 'zod'
+import { httpUrlSchema } from './api/url-policy.js'
 import { DEFAULT_CONNECTIONS } from './dep/options.js'
 import { isPostgresUrl, MAX_POOL_SIZE, parsePostgresUrl } from './store/database-url.js'
 import { parseSecretKey } from './tokens/secret-key-file.js'
@@ -38,7 +39,7 @@ const envSchema = z.object({
     .optional(),
   DEPGATE_ADMIN_KEY: adminKey.optional(),
   DEPGATE_TOKEN_FILE: z.string().min(1).optional(),
-  DEPGATE_DEP_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
+  DEPGATE_DEP_URL: httpUrlSchema('must be an http(s) URL').optional(),
   DEPGATE_LOG_LEVEL: z.enum(LOG_LEVELS, `must be one of ${LOG_LEVELS.join(', ')}`).default('info'),
   DEPGATE_ALLOW_DISOWN: bool.default(false),
   DEPGATE_RATE_LIMIT: int(1, 1_000_000).default(600),
@@ -57,6 +58,11 @@ const envSchema = z.object({
   DEPGATE_SYNC_PAGE_SIZE: int(1, 1000).default(1000),
   DEPGATE_FEED_RETENTION_DAYS: int(1, 3650).default(30),
   DEPGATE_DEP_CONNECTIONS: int(1, 256).default(DEFAULT_CONNECTIONS),
+  DEPGATE_STREAM_IDLE_TIMEOUT: int(1, 3600).default(60),
+  DEPGATE_STREAMS_PER_KEY: int(1, 1000).default(4),
+  DEPGATE_AUTH_FAILURE_LIMIT: int(1, 1_000_000).default(20),
+  DEPGATE_MAX_CONNECTIONS: int(1, 1_000_000).default(1024),
+  DEPGATE_REQUEST_TIMEOUT: int(1, 3600).default(300),
   DEPGATE_TOKEN_WEBHOOK_SECRET: z.string().min(16, 'must be at least 16 characters (generate one with: openssl rand -base64 32)').optional()
 })
 
@@ -87,6 +93,21 @@ export interface Config {
   mirror: { enabled: boolean, intervalMs: number, leaseMs: number, pageSize: number, feedRetentionMs: number }
   /** Connections to Apple per DEP server: calls beyond them wait for a free one. */
   depConnections: number
+  /** What one client may hold or try (README, "Security notes"). */
+  limits: Limits
+}
+
+export interface Limits {
+  /** A whole-list answer whose reader takes nothing for this long is closed (its snapshot, reader and buffers freed). */
+  streamIdleMs: number
+  /** Whole-list answers (streams, sorted snapshots, live lists) one API key may have open at once. */
+  streamsPerKey: number
+  /** Failed authentications per minute per client address, and per key id, before 429 without checking. */
+  authFailures: number
+  /** Open connections at most (node's server.maxConnections): beyond, new ones are dropped. */
+  maxConnections: number
+  /** A request (headers and body) must have arrived within this (node's requestTimeout). */
+  requestTimeoutMs: number
 }
 
 export class ConfigError extends Error {
@@ -123,7 +144,14 @@ export function loadConfig (env: Record<string, string | undefined> = process.en
     simulatorDevices: e.DEPGATE_SIMULATOR_DEVICES,
     tokenMaxBytes: e.DEPGATE_TOKEN_MAX_BYTES,
     mirror: { enabled: e.DEPGATE_MIRROR ?? e.DEPGATE_INVENTORY ?? true, intervalMs: e.DEPGATE_SYNC_INTERVAL * 1000, leaseMs: e.DEPGATE_SYNC_LEASE * 1000, pageSize: e.DEPGATE_SYNC_PAGE_SIZE, feedRetentionMs: e.DEPGATE_FEED_RETENTION_DAYS * 86_400_000 },
-    depConnections: e.DEPGATE_DEP_CONNECTIONS
+    depConnections: e.DEPGATE_DEP_CONNECTIONS,
+    limits: {
+      streamIdleMs: e.DEPGATE_STREAM_IDLE_TIMEOUT * 1000,
+      streamsPerKey: e.DEPGATE_STREAMS_PER_KEY,
+      authFailures: e.DEPGATE_AUTH_FAILURE_LIMIT,
+      maxConnections: e.DEPGATE_MAX_CONNECTIONS,
+      requestTimeoutMs: e.DEPGATE_REQUEST_TIMEOUT * 1000
+    }
   }
   if (e.DEPGATE_MIRROR !== undefined && e.DEPGATE_INVENTORY !== undefined && e.DEPGATE_MIRROR !== e.DEPGATE_INVENTORY) {
     throw new ConfigError('DEPGATE_MIRROR', 'contradicts DEPGATE_INVENTORY (its older name): set only DEPGATE_MIRROR')

@@ -9,6 +9,7 @@ import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, ty
 import fp from 'fastify-plugin'
 import type { DestinationStream } from 'pino'
 import app, { type AppOptions } from './app.js'
+import { redactUrlCredentials } from './api/url-policy.js'
 import type { Config } from './config.js'
 import { httpProblem, PROBLEM_CONTENT_TYPE, problemType, statusTitle } from './problems.js'
 import { AccessLog, requestLoggerFactory } from './request-logger.js'
@@ -36,8 +37,23 @@ export function genReqId (req: { headers: Record<string, string | string[] | und
   return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID()
 }
 
+/**
+ * Fastify's own request serializer, with credentials in a query value's URL redacted
+ * (src/api/url-policy.ts). Any object logged as `req` comes through here, not only a request.
+ */
+export function requestForLog (req: Partial<Pick<FastifyRequest, 'method' | 'url' | 'headers' | 'host' | 'ip' | 'socket'>>): Record<string, unknown> {
+  return {
+    method: req.method,
+    url: typeof req.url === 'string' ? redactUrlCredentials(req.url) : req.url,
+    version: req.headers?.['accept-version'],
+    host: req.host,
+    remoteAddress: req.ip,
+    remotePort: req.socket?.remotePort
+  }
+}
+
 export function loggerOptions (config: Config, stream?: DestinationStream): FastifyServerOptions['loggerInstance'] | Record<string, unknown> {
-  const base = { level: config.logLevel, redact: { paths: REDACT_PATHS, censor: '[REDACTED]' } }
+  const base = { level: config.logLevel, redact: { paths: REDACT_PATHS, censor: '[REDACTED]' }, serializers: { req: requestForLog } }
   return stream === undefined ? base : { ...base, stream }
 }
 
@@ -133,9 +149,13 @@ export async function buildServer (config: Config, opts: BuildOptions = {}): Pro
     logController: new AccessLog(),
     trustProxy: false,
     bodyLimit: config.bodyLimit,
-    // Draining a big fleet's cursors takes a while; 5 minutes is generous without leaving sockets forever.
-    requestTimeout: 300_000,
-    connectionTimeout: 310_000,
+    // The whole request (headers and body) must have arrived by then (DEPGATE_REQUEST_TIMEOUT, 5
+    // minutes by default): a body trickled a byte at a time cannot hold a connection for ever. Node
+    // checks every connectionsCheckingInterval, so that follows a short timeout too.
+    requestTimeout: config.limits.requestTimeoutMs,
+    http: { connectionsCheckingInterval: Math.min(30_000, Math.ceil(config.limits.requestTimeoutMs / 4)) },
+    // A socket silent for longer than a request may take is dead.
+    connectionTimeout: config.limits.requestTimeoutMs + 10_000,
     keepAliveTimeout: 72_000,
     // closeConnectionsWhenDrained answers those requests itself.
     return503OnClosing: false,
@@ -147,6 +167,10 @@ export async function buildServer (config: Config, opts: BuildOptions = {}): Pro
     // Fastify's 10 s default; a start that truly hangs is still reported, after a minute.
     pluginTimeout: 60_000
   })
+  // Node refuses headers arriving after requestTimeout anyway; its default of 60 s must not exceed it.
+  fastify.server.headersTimeout = Math.min(fastify.server.headersTimeout, config.limits.requestTimeoutMs)
+  // Beyond it node drops new connections at once: a flood of idle sockets cannot take every file descriptor.
+  fastify.server.maxConnections = config.limits.maxConnections
   closeConnectionsWhenDrained(fastify)
   if (onRoute !== undefined) fastify.addHook('onRoute', onRoute)
   await fastify.register(fp(app), { config, ...appOpts })

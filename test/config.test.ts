@@ -14,7 +14,8 @@ t.test('defaults', async (t) => {
     simulatorDevices: 2000,
     tokenMaxBytes: 65536,
     mirror: { enabled: true, intervalMs: 900000, leaseMs: 30000, pageSize: 1000, feedRetentionMs: 30 * 86400000 },
-    depConnections: 8
+    depConnections: 8,
+    limits: { streamIdleMs: 60_000, streamsPerKey: 4, authFailures: 20, maxConnections: 1024, requestTimeoutMs: 300_000 }
   })
 })
 
@@ -34,6 +35,11 @@ t.test('every variable is read, empty strings count as unset', async (t) => {
     DEPGATE_SIMULATOR: 'off',
     DEPGATE_SIMULATOR_DEVICES: '10',
     DEPGATE_DEP_CONNECTIONS: '32',
+    DEPGATE_STREAM_IDLE_TIMEOUT: '5',
+    DEPGATE_STREAMS_PER_KEY: '2',
+    DEPGATE_AUTH_FAILURE_LIMIT: '100',
+    DEPGATE_MAX_CONNECTIONS: '50',
+    DEPGATE_REQUEST_TIMEOUT: '30',
     DEPGATE_PORT_UNRELATED: 'x'
   })
   t.match(c, {
@@ -49,7 +55,8 @@ t.test('every variable is read, empty strings count as unset', async (t) => {
     bodyLimit: 2048,
     simulator: 'off',
     simulatorDevices: 10,
-    depConnections: 32
+    depConnections: 32,
+    limits: { streamIdleMs: 5000, streamsPerKey: 2, authFailures: 100, maxConnections: 50, requestTimeoutMs: 30_000 }
   })
   t.equal(c.adminKey, 'Zq8-vR2_pL5xN7cW1mK9tY3bH6dF4gJ0sA')
   t.equal(loadConfig({ DEPGATE_PORT: '' }).port, 8080)
@@ -76,6 +83,11 @@ const wrong: Array<[string, string, RegExp]> = [
   ['DEPGATE_PORT', '80.5', /whole number/],
   ['DEPGATE_RATE_LIMIT', '0', /whole number/],
   ['DEPGATE_BODY_LIMIT', '10', /whole number/],
+  ['DEPGATE_STREAM_IDLE_TIMEOUT', '0', /whole number between 1 and 3600/],
+  ['DEPGATE_STREAMS_PER_KEY', '0', /whole number between 1 and 1000/],
+  ['DEPGATE_AUTH_FAILURE_LIMIT', 'many', /whole number between 1 and 1000000/],
+  ['DEPGATE_MAX_CONNECTIONS', '0', /whole number between 1 and 1000000/],
+  ['DEPGATE_REQUEST_TIMEOUT', '3601', /whole number between 1 and 3600/],
   ['DEPGATE_SIMULATOR', 'maybe', /auto, on or off/],
   ['DEPGATE_SIMULATOR_DEVICES', '-1', /whole number/],
   ['DEPGATE_LOG_LEVEL', 'loud', /must be one of/],

@@ -6,8 +6,9 @@
  * 0.0.0.0, a free port, a temporary data directory. No token: the image then serves its simulator.
  * (The CMD once named dist/src/server.js, which exited at once with code 13 and no output.)
  */
-import { spawn, spawnSync } from 'node:child_process'
+import { spawn } from 'node:child_process'
 import { existsSync, readFileSync } from 'node:fs'
+import { createServer } from 'node:http'
 import { join } from 'node:path'
 import t from 'tap'
 import { tempDir } from './helper.js'
@@ -25,7 +26,38 @@ function execForm (instruction: RegExp): string[] {
 
 const cmd = execForm(/^CMD (\[.*\])$/m)
 const healthcheck = execForm(/^HEALTHCHECK .*? CMD (\[.*\])$/m)
+/** Each stage's base image, with ARGs declared before the first FROM substituted. */
+const bases = [...dockerfile.matchAll(/^FROM (\S+)/gm)].map((m) => m[1].replace(/\$\{(\w+)\}/g, (_all, name: string) => {
+  const arg = new RegExp(`^ARG ${name}=(\\S+)$`, 'm').exec(dockerfile)
+  if (arg === null) throw new Error(`FROM uses \${${name}}, which no ARG sets`)
+  return arg[1]
+}))
 const env = Object.fromEntries([...runtime.matchAll(/^ENV (.*)$/gm)].flatMap((m) => m[1].trim().split(/\s+/).map((pair) => pair.split('=') as [string, string])))
+
+const HOST = '127.0.0.2'
+
+/**
+ * Runs the HEALTHCHECK command as Docker would, with the image's environment for host and port.
+ * Asynchronous: a server in this process must be able to answer the probe.
+ */
+async function check (port: string, host: string | undefined): Promise<number | null> {
+  const vars: Record<string, string | undefined> = { PATH: process.env.PATH, DEPGATE_PORT: port }
+  if (host !== undefined) vars.DEPGATE_HOST = host
+  const probe = spawn(process.execPath, healthcheck.slice(1), { env: vars, stdio: 'ignore', timeout: 10_000 })
+  return await new Promise((resolve) => probe.once('exit', (code) => { resolve(code) }))
+}
+
+t.test('every base image is pinned by digest', async (t) => {
+  t.ok(bases.length >= 2, `the stages were read (${bases.join(', ')})`)
+  for (const base of bases) t.match(base, /^[a-z0-9./-]+:[\w.-]+@sha256:[0-9a-f]{64}$/, `${base}: name:tag@sha256:<digest>`)
+})
+
+t.test('.dockerignore keeps secrets and local data out of the build context', async (t) => {
+  const ignored = readFileSync(join(ROOT, '.dockerignore'), 'utf8').split('\n').map((l) => l.trim())
+  for (const pattern of ['**/.env*', '**/*.key', '**/admin-key', '**/data/', '**/*token.json', '*.p7m', '*.pem', '.git']) {
+    t.ok(ignored.includes(pattern), `${pattern} is ignored`)
+  }
+})
 
 t.test('the image starts with its CMD, passes its HEALTHCHECK and stops cleanly on SIGTERM', async (t) => {
   t.same(cmd.slice(0, 1), ['node'])
@@ -35,7 +67,8 @@ t.test('the image starts with its CMD, passes its HEALTHCHECK and stops cleanly 
   const child = spawn(cmd[0] === 'node' ? process.execPath : cmd[0], cmd.slice(1), {
     cwd: ROOT,
     // A clean environment, as in the image: no TypeScript loader or coverage hooks from tap.
-    env: { PATH: process.env.PATH, ...env, DEPGATE_HOST: '127.0.0.1', DEPGATE_PORT: '0', DEPGATE_DATA_DIR: tempDir(t) },
+    // 127.0.0.2 stands for an address that is not 127.0.0.1 (DEPGATE_HOST=10.1.2.3 in a container).
+    env: { PATH: process.env.PATH, ...env, DEPGATE_HOST: HOST, DEPGATE_PORT: '0', DEPGATE_DATA_DIR: tempDir(t) },
     stdio: ['ignore', 'pipe', 'pipe']
   })
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => { resolve(code) }))
@@ -47,7 +80,7 @@ t.test('the image starts with its CMD, passes its HEALTHCHECK and stops cleanly 
   const port = await new Promise<string>((resolve, reject) => {
     const onData = (chunk: Buffer): void => {
       output += chunk.toString('utf8')
-      const listening = /depgate is listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(output)
+      const listening = /depgate is listening on http:\/\/127\.0\.0\.2:(\d+)/.exec(output)
       if (listening !== null) resolve(listening[1])
     }
     child.stdout.on('data', onData)
@@ -55,9 +88,19 @@ t.test('the image starts with its CMD, passes its HEALTHCHECK and stops cleanly 
     exited.then((code) => { reject(new Error(`the CMD exited with ${String(code)} before listening:\n${output}`)) }, reject)
   })
 
-  const check = (p: string): number | null => spawnSync(process.execPath, healthcheck.slice(1), { env: { PATH: process.env.PATH, DEPGATE_PORT: p }, timeout: 10_000 }).status
-  t.equal(check(port), 0, 'the HEALTHCHECK passes')
+  t.equal(await check(port, HOST), 0, 'the HEALTHCHECK passes, probing the address depgate listens on')
   child.kill('SIGTERM')
   t.equal(await exited, 0, 'a graceful stop')
-  t.equal(check(port), 1, 'and fails once the server is gone')
+  t.equal(await check(port, HOST), 1, 'and fails once the server is gone')
+})
+
+t.test('the HEALTHCHECK probes 127.0.0.1 when DEPGATE_HOST is a wildcard address', async (t) => {
+  // A stand-in for depgate on loopback: what is checked here is only where the probe goes.
+  const server = createServer((req, res) => { res.writeHead(req.url === '/healthz' ? 200 : 404).end() })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  t.teardown(() => { server.close() })
+  const port = String((server.address() as { port: number }).port)
+  t.equal(env.DEPGATE_HOST, '0.0.0.0', 'the image listens on every address')
+  for (const host of ['0.0.0.0', '::', undefined]) t.equal(await check(port, host), 0, `DEPGATE_HOST=${String(host)}`)
+  t.equal(await check(port, '127.0.0.2'), 1, 'another address is probed as itself')
 })

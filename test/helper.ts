@@ -17,9 +17,11 @@ import { type Config, loadConfig } from '../src/config.js'
 import type { DepClientOptions } from '../src/dep/index.js'
 import { buildServer } from '../src/server.js'
 import { DEPSIM_CREDENTIALS, startSimulator, type SimulatorOptions, type StartedSimulator } from '../src/simulator/index.js'
+import type { Scheduler } from '../src/scheduler.js'
 import type { Store } from '../src/store/index.js'
+import type { StreamLimitsOptions } from '../plugins/app/stream-limits.js'
 import { parseSecretKey, SECRET_KEY_FILE } from '../src/tokens/secret-key-file.js'
-import { openTestStore, testDialectFromEnv } from './databases.js'
+import { openTestStore, type TestDialect, testDialectFromEnv } from './databases.js'
 import { secretWatch } from './security/suite-scan.js'
 
 interface Teardown { teardown (fn: () => unknown): void, fail?: (message: string) => unknown }
@@ -35,12 +37,20 @@ export async function until<T> (what: string, fn: () => Promise<T | undefined | 
   }
 }
 
-/** Until the app's mirror of `server` has completed a fetch and has no sync running or pending. */
-export async function untilReady (app: FastifyInstance, server = 'default'): Promise<void> {
-  for (;;) {
-    const status = await app.mirror.status(server)
-    if (status.ready && !status.syncing && status.sync_requested_at === null) return
-    await new Promise((resolve) => setTimeout(resolve, 20))
+/**
+ * Until the app's mirror of `server` has completed a fetch and has no sync running or pending;
+ * after `timeoutMs` it fails, naming the server and the last status seen (a stuck sync says why).
+ */
+export async function untilReady (app: FastifyInstance, server = 'default', timeoutMs = 20_000): Promise<void> {
+  let last: unknown
+  try {
+    await until(`the mirror of "${server}" to be ready and idle`, async () => {
+      const status = await app.mirror.status(server)
+      last = status
+      return status.ready && !status.syncing && status.sync_requested_at === null
+    }, timeoutMs)
+  } catch (err) {
+    throw new Error(`${(err as Error).message}; last status: ${JSON.stringify(last)}`)
   }
 }
 
@@ -78,6 +88,12 @@ export interface TestAppOptions {
   wrapStore?: (store: Store) => Store
   depClientOptions?: Partial<DepClientOptions>
   onRoute?: (route: RouteOptions) => void
+  /** The app's background clock (default the real one): a ManualScheduler lets the test move time. */
+  scheduler?: Scheduler
+  /** The database to run on; default DEPGATE_TEST_DATABASE's (test/security/ runs its battery on each). */
+  dialect?: TestDialect
+  /** The whole-list idle timers, to drive by hand. */
+  streamTimers?: StreamLimitsOptions['timers']
 }
 
 export interface TestApp {
@@ -105,8 +121,13 @@ export async function buildTestApp (t: Teardown, opts: TestAppOptions = {}): Pro
     DEPGATE_MIRROR: 'false',
     ...opts.env
   })
-  const dialect = testDialectFromEnv()
-  const real = await openTestStore(t, dialect, dialect === 'sqlite' ? { database: { dataDir } } : {})
+  const dialect = opts.dialect ?? testDialectFromEnv()
+  // A manual clock is the store's too: leases, timestamps and the syncers' decisions share one time.
+  const scheduler = opts.scheduler
+  const real = await openTestStore(t, dialect, {
+    ...(dialect === 'sqlite' ? { database: { dataDir } } : {}),
+    ...(scheduler === undefined ? {} : { now: () => new Date(scheduler.now()) })
+  })
   // Every key pair the app generates is staged here first: the secret scan watches its private part.
   const privateKeys: Array<[string, string]> = []
   const stageKey = real.servers.stageKey.bind(real.servers)
@@ -140,6 +161,8 @@ export async function buildTestApp (t: Teardown, opts: TestAppOptions = {}): Pro
     depClientOptions: { retry: { retries: 0 }, ...opts.depClientOptions },
     // Quick retries and long-poll re-reads keep mirror tests short.
     mirror: { retryBaseMs: 100, pollMs: 100 },
+    ...(scheduler === undefined ? {} : { scheduler }),
+    ...(opts.streamTimers === undefined ? {} : { streamLimits: { timers: opts.streamTimers } }),
     ...(sim === undefined ? {} : { defaultServer: { token: DEPSIM_CREDENTIALS, baseUrl: sim.url } }),
     onRoute: (route) => {
       opts.onRoute?.(route)

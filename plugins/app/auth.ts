@@ -8,6 +8,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest, HookHandlerDoneFunc
 import { hashSecret, parseApiKey, verifySecret } from '../../src/api-key-secrets.js'
 import { type RouteScope, type Scope, scopeAllows } from '../../src/scopes.js'
 import { httpProblem } from '../../src/problems.js'
+import { createAuthFailures } from './auth-failures.js'
 
 export interface AuthContext {
   /** The key's id; `bootstrap` for DEPGATE_ADMIN_KEY. */
@@ -34,6 +35,8 @@ export interface AuthPluginOptions {
   /** DEPGATE_ADMIN_KEY; only its hash is kept in memory. */
   adminKey?: string
   now?: () => number
+  /** The hash-and-compare (tests count its calls). */
+  verify?: typeof verifySecret
 }
 
 /** The scope a route needs: its declared one, or admin when it declared none. */
@@ -56,15 +59,17 @@ type KeyRecord = NonNullable<ReturnType<FastifyInstance['store']['keys']['peekFo
 export function createAuthPlugin (opts: AuthPluginOptions = {}) {
   const bootstrapHash = opts.adminKey === undefined ? undefined : hashSecret(opts.adminKey)
   const now = opts.now ?? Date.now
+  const verify = opts.verify ?? verifySecret
   const lastTouched = new Map<string, number>()
 
   return fp(async function auth (fastify) {
     fastify.decorateRequest('auth', null)
     const keys = fastify.store.keys
+    const failures = createAuthFailures({ max: fastify.config.limits.authFailures, now })
 
     /** The caller, once the key's record (or its absence) is known; hash-and-compare costs the same whatever the outcome. */
     function check (request: FastifyRequest, secret: string, record: KeyRecord | undefined): AuthContext | undefined {
-      const ok = verifySecret(secret, record?.hash)
+      const ok = verify(secret, record?.hash)
       if (!ok || record === undefined || record.revokedAt !== undefined) return undefined
       const t = now()
       if (t - (lastTouched.get(record.id) ?? -Infinity) >= TOUCH_INTERVAL_MS) {
@@ -76,8 +81,9 @@ export function createAuthPlugin (opts: AuthPluginOptions = {}) {
       return { keyId: record.id, scope: record.scope }
     }
 
-    function finish (request: FastifyRequest, need: Scope, ctx: AuthContext | undefined, done: HookHandlerDoneFunction): void {
+    function finish (request: FastifyRequest, need: Scope, ctx: AuthContext | undefined, done: HookHandlerDoneFunction, keyId?: string): void {
       if (ctx === undefined) {
+        failures.failed(request.ip, keyId)
         done(unauthenticated(BAD_KEY))
         return
       }
@@ -104,25 +110,31 @@ export function createAuthPlugin (opts: AuthPluginOptions = {}) {
         return
       }
       const match = BEARER.exec(header)
-      if (match === null) {
-        done(unauthenticated(BAD_KEY))
+      const presented = match?.[1]
+      const parsed = presented === undefined ? undefined : parseApiKey(presented)
+      // Before any record is read or anything hashed: a guesser that used up its failures costs a map lookup.
+      const refusal = failures.refusal(request.ip, parsed?.id)
+      if (refusal !== undefined) {
+        done(refusal)
         return
       }
-      const presented = match[1]
-      const parsed = parseApiKey(presented)
+      if (presented === undefined) {
+        finish(request, need, undefined, done)
+        return
+      }
       if (parsed === undefined) {
         // Not our format: it can only be the bootstrap key. Same hash-and-compare cost either way.
-        finish(request, need, verifySecret(presented, bootstrapHash) ? BOOTSTRAP_AUTH : undefined, done)
+        finish(request, need, verify(presented, bootstrapHash) ? BOOTSTRAP_AUTH : undefined, done)
         return
       }
       const cached = keys.peekForAuth(parsed.id)
       if (cached !== undefined) {
-        finish(request, need, check(request, parsed.secret, cached), done)
+        finish(request, need, check(request, parsed.secret, cached), done, parsed.id)
         return
       }
       keys.getForAuth(parsed.id).then((record) => {
-        finish(request, need, check(request, parsed.secret, record), done)
+        finish(request, need, check(request, parsed.secret, record), done, parsed.id)
       }, done)
     })
-  }, { name: 'depgate-auth', dependencies: ['depgate-store'] })
+  }, { name: 'depgate-auth', dependencies: ['depgate-config', 'depgate-store'] })
 }

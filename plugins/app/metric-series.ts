@@ -10,7 +10,7 @@ type MetricType = 'counter' | 'histogram'
 
 interface MetricValue { labels: Record<string, string | number>, value: number, metricName?: string }
 
-abstract class Series<S> {
+export abstract class Series<S extends { labels: Record<string, string> }> {
   readonly aggregator = 'sum'
   protected series = new Map<string, S>()
   abstract readonly type: MetricType
@@ -22,6 +22,11 @@ abstract class Series<S> {
 
   reset (): void {
     this.series.clear()
+  }
+
+  /** Drops every series whose labels match, e.g. those of a deleted DEP server. */
+  dropWhere (match: (labels: Record<string, string>) => boolean): void {
+    for (const [key, s] of this.series) if (match(s.labels)) this.series.delete(key)
   }
 
   protected abstract values (): MetricValue[]

@@ -5,7 +5,7 @@
  */
 import fp from 'fastify-plugin'
 import { collectDefaultMetrics, Counter, Registry } from 'prom-client'
-import { KeyedCounter, KeyedHistogram } from './metric-series.js'
+import { KeyedCounter, KeyedHistogram, Series } from './metric-series.js'
 
 import type { DepClientEvent } from '../../src/dep/index.js'
 
@@ -17,6 +17,15 @@ export interface Metrics {
   /** Feed for a DepClient's `onEvent`, labelled with the depgate server name. */
   onDepEvent (server: string, event: DepEvent): void
   observeHttp (method: string, route: string, status: number, seconds: number): void
+  /** Drops every series labelled with this server, from every metric in the registry (a deleted server is no longer scraped). */
+  forgetServer (server: string): Promise<void>
+}
+
+/** What the registry's prom-client metrics offer at run time; `getMetricsAsArray` types them as plain descriptions. */
+interface LabelledMetric {
+  labelNames: readonly string[]
+  get (): Promise<{ values: Array<{ labels: Record<string, string | number> }> }>
+  remove (labels: Record<string, string | number>): void
 }
 
 declare module 'fastify' {
@@ -55,6 +64,22 @@ export function createMetrics (): Metrics {
         sessions.inc({ server, outcome: e.outcome })
       } else {
         retries.inc({ server, endpoint: e.endpoint, reason: e.reason })
+      }
+    },
+    async forgetServer (server) {
+      // Every metric, not a list of the ones known here: the mirror and token-health plugins add
+      // their own per-server series to this registry.
+      for (const metric of registry.getMetricsAsArray() as unknown[]) {
+        if (metric instanceof Series) {
+          metric.dropWhere((labels) => labels.server === server)
+          continue
+        }
+        const m = metric as LabelledMetric
+        if (!m.labelNames.includes('server')) continue
+        for (const { labels } of (await m.get()).values) {
+          // A histogram's values carry `le` too; remove() wants exactly the declared labels.
+          if (labels.server === server) m.remove(Object.fromEntries(m.labelNames.map((name) => [name, labels[name]])))
+        }
       }
     },
     observeHttp (method, route, status, seconds) {

@@ -27,7 +27,7 @@ export interface MirrorPluginOptions {
 
 export function createMirrorPlugin (opts: MirrorPluginOptions = {}) {
   return fp(async function mirrorPlugin (fastify) {
-    const { config, store, depServers, metrics } = fastify
+    const { config, store, depServers, metrics, scheduler } = fastify
     const runs = new Counter({
       name: 'depgate_inventory_sync_runs_total',
       help: 'Mirror sync runs on this replica, by server and result (ok, error)',
@@ -61,6 +61,7 @@ export function createMirrorPlugin (opts: MirrorPluginOptions = {}) {
       retryBaseMs: opts.retryBaseMs ?? DEFAULT_RETRY_BASE_MS,
       pollMs: opts.pollMs ?? 1000,
       log: fastify.log,
+      scheduler,
       // The same code and sentence an API caller would get for the error, fix included.
       describeError: (err) => {
         const { problem } = mapError(err)
@@ -112,5 +113,5 @@ export function createMirrorPlugin (opts: MirrorPluginOptions = {}) {
     fastify.decorate('mirror', mirror)
     fastify.addHook('onReady', async () => { await mirror.start() })
     fastify.addHook('preClose', async () => { await mirror.stop() })
-  }, { name: 'depgate-mirror', dependencies: ['depgate-config', 'depgate-store', 'depgate-metrics', 'depgate-dep-servers'] })
+  }, { name: 'depgate-mirror', dependencies: ['depgate-config', 'depgate-scheduler', 'depgate-store', 'depgate-metrics', 'depgate-dep-servers'] })
 }

@@ -28,14 +28,17 @@ export function createDepServersPlugin (opts: DepServersPluginOptions = {}) {
   return fp(async function depServers (fastify) {
     const { config, metrics } = fastify
     const registry = await openServerRegistry({
+      // Token expiry is read on the same clock as the daily check that warns about it.
+      now: () => fastify.scheduler.now(),
       ...opts,
       store: fastify.store,
       log: fastify.log,
       tokenMaxBytes: opts.tokenMaxBytes ?? config.tokenMaxBytes,
       clientOptions: { connections: config.depConnections, ...opts.clientOptions },
-      onDepEvent: (server, e) => { metrics.onDepEvent(server, e) }
+      onDepEvent: (server, e) => { metrics.onDepEvent(server, e) },
+      onServerGone: async (server) => { await metrics.forgetServer(server) }
     })
     fastify.decorate('depServers', registry)
     fastify.addHook('onClose', async () => { await registry.close() })
-  }, { name: 'depgate-dep-servers', dependencies: ['depgate-config', 'depgate-store', 'depgate-metrics'] })
+  }, { name: 'depgate-dep-servers', dependencies: ['depgate-config', 'depgate-scheduler', 'depgate-store', 'depgate-metrics'] })
 }

@@ -1,13 +1,14 @@
 /**
  * Token health beside the registry: Prometheus gauges (days until expiry, token valid, terms not
  * signed), expiry warnings in the log at 30, 14, 7 and 1 days left and at expiry (checked at start
- * and daily, on an unref'd timer), and the optional webhook that receives every token event,
+ * and daily, on `fastify.scheduler`), and the optional webhook that receives every token event,
  * signed with HMAC-SHA256. The webhook never blocks a request and never carries a secret.
  */
 import { createHmac } from 'node:crypto'
 import fp from 'fastify-plugin'
 import { Gauge } from 'prom-client'
 import { request } from 'undici'
+import { delay } from '../../src/scheduler.js'
 import type { TokenEvent } from '../../src/api/server-info.js'
 import type { DepServerRegistry } from '../../src/servers/types.js'
 
@@ -51,6 +52,7 @@ export function dueExpiryEvents (registry: DepServerRegistry, warned: Set<string
 export function createTokenHealthPlugin (opts: TokenHealthOptions = {}) {
   return fp(async function tokenHealth (fastify) {
     const registry = fastify.depServers
+    const scheduler = fastify.scheduler
     const register = fastify.metrics.registry
     const servers = () => registry.list()
     const gauges = [new Gauge({
@@ -90,7 +92,7 @@ export function createTokenHealthPlugin (opts: TokenHealthOptions = {}) {
       const deliver = async (event: TokenEvent): Promise<void> => {
         const body = JSON.stringify(event)
         for (let attempt = 1; attempt <= attempts; attempt++) {
-          const timestamp = String(Math.floor(Date.now() / 1000))
+          const timestamp = String(Math.floor(scheduler.now() / 1000))
           try {
             const res = await request(webhook.url, {
               method: 'POST',
@@ -105,7 +107,7 @@ export function createTokenHealthPlugin (opts: TokenHealthOptions = {}) {
           } catch (err) {
             fastify.log.warn({ event: event.type, server: event.server, err: (err as Error).message, attempt }, 'token webhook could not be reached')
           }
-          if (attempt < attempts) await new Promise((resolve) => setTimeout(resolve, retryMs * 2 ** (attempt - 1)).unref())
+          if (attempt < attempts) await delay(scheduler, retryMs * 2 ** (attempt - 1))
         }
       }
       registry.onTokenEvent((event) => {
@@ -119,19 +121,23 @@ export function createTokenHealthPlugin (opts: TokenHealthOptions = {}) {
       for (const e of dueExpiryEvents(registry, warned)) registry.emitTokenEvent(e.type, e.server, { days_left: e.days_left })
     }
     fastify.decorate('checkTokenHealth', check)
+    const settled = async (): Promise<void> => { await Promise.allSettled([...pending]) }
+    fastify.decorate('tokenWebhookSettled', settled)
     check()
-    const timer = setInterval(check, opts.checkIntervalMs ?? DAY_MS).unref()
+    const stopChecks = scheduler.every(opts.checkIntervalMs ?? DAY_MS, check)
     fastify.addHook('onClose', async () => {
-      clearInterval(timer)
+      stopChecks()
       for (const g of gauges) g.reset()
-      await Promise.allSettled([...pending])
+      await settled()
     })
-  }, { name: 'depgate-token-health', dependencies: ['depgate-metrics', 'depgate-dep-servers'] })
+  }, { name: 'depgate-token-health', dependencies: ['depgate-metrics', 'depgate-dep-servers', 'depgate-scheduler'] })
 }
 
 declare module 'fastify' {
   interface FastifyInstance {
     /** Runs the expiry check now (the daily timer's job). */
     checkTokenHealth: () => void
+    /** Resolves once every webhook delivery under way when called, retries included, has ended (delivered or given up). */
+    tokenWebhookSettled: () => Promise<void>
   }
 }

@@ -43,6 +43,63 @@ export function pruneUnusedSchemas (doc: Doc): Doc {
   return doc
 }
 
+/** Every object in `schema` (not behind a $ref) that says nothing about other properties gets additionalProperties: false. */
+function closeObjects (schema: unknown): void {
+  if (typeof schema !== 'object' || schema === null) return
+  const node = schema as Record<string, unknown>
+  if ('$ref' in node) return
+  if ((node.type === 'object' || 'properties' in node) && !('additionalProperties' in node)) node.additionalProperties = false
+  for (const value of Object.values(node)) {
+    if (Array.isArray(value)) value.forEach(closeObjects)
+    else closeObjects(value)
+  }
+}
+
+/**
+ * Request bodies are validated strictly (src/api/strict-input.ts): a field no schema declares is
+ * refused with UNKNOWN_FIELD, so the document says `additionalProperties: false` on every object
+ * of an input schema (components named `…Input`, and JSON bodies written inline). Objects that
+ * stay open (loose ones, records) already say what they take.
+ */
+export function strictInputs (doc: Doc): Doc {
+  const withParts = doc as { paths?: Record<string, Record<string, { requestBody?: { content?: Record<string, { schema?: unknown }> } }>>, components?: { schemas?: Record<string, unknown> } }
+  for (const [name, schema] of Object.entries(withParts.components?.schemas ?? {})) if (name.endsWith('Input')) closeObjects(schema)
+  for (const item of Object.values(withParts.paths ?? {})) {
+    for (const op of Object.values(item)) closeObjects(op.requestBody?.content?.['application/json']?.schema)
+  }
+  return doc
+}
+
+/** What the document says of a non-JSON answer a route declares it produces (config.produces, src/api/negotiation.ts). */
+const MEDIA_TEXT: Record<string, string> = {
+  'application/x-ndjson': 'NDJSON: a device a line, then the trailer line (same fields as the JSON answer beside `devices`)',
+  'application/jsonl': 'NDJSON, by another name',
+  'application/x-jsonlines': 'NDJSON, by another name',
+  'application/x-pem-file': 'The certificate as PEM text',
+  'text/csv': 'CSV (RFC 4180, UTF-8 with a byte order mark): a header row, then a device a row, a column per device field; a cell starting with =, +, -, @, tab or CR is prefixed with \''
+}
+
+type TransformInput = Parameters<typeof jsonSchemaTransform>[0] & { route?: { config?: { produces?: readonly string[] } } }
+
+/**
+ * The 200 answer in every media type the route produces: the JSON schema for JSON, a described
+ * string for the others (text the JSON schema cannot describe), so `Accept` and `?format=`
+ * choices are in the document.
+ */
+export function documentProduces (input: TransformInput): ReturnType<typeof jsonSchemaTransform> {
+  const out = jsonSchemaTransform(input)
+  const produces = input.route?.config?.produces
+  const response = (out.schema as { response?: Record<string, Record<string, unknown>> }).response
+  const ok = response?.['200']
+  if (produces === undefined || ok === undefined || produces.includes('*/*')) return out
+  const content: Record<string, { schema: unknown }> = {}
+  for (const type of produces) {
+    content[type] = type === 'application/json' || produces.length === 1 ? { schema: ok } : { schema: { type: 'string', description: MEDIA_TEXT[type] } }
+  }
+  (response as Record<string, unknown>)['200'] = { description: ok.description, content }
+  return out
+}
+
 export function finishDocument (doc: Doc): Doc {
   const withPaths = doc as { paths?: Record<string, Record<string, Operation>> }
   const paths: Record<string, Record<string, Operation>> = {}
@@ -114,8 +171,8 @@ export function createSwaggerPlugin () {
           }
         }
       },
-      transform: (input) => explainCollision(() => jsonSchemaTransform(input)),
-      transformObject: (input) => pruneUnusedSchemas(finishDocument(explainCollision(() => jsonSchemaTransformObject(input))))
+      transform: (input) => explainCollision(() => documentProduces(input)),
+      transformObject: (input) => strictInputs(pruneUnusedSchemas(finishDocument(explainCollision(() => jsonSchemaTransformObject(input)))))
     })
   }, { name: 'depgate-swagger' })
 }

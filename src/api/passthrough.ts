@@ -45,6 +45,8 @@ export const passthroughParamsSchema = serverParamsSchema.extend({
   '*': z.string().describe('The Apple path without its leading slash, e.g. `account`, `profile`, `devices/sync`')
 })
 
-/** The pass-through's query: any parameter, since it is Apple's and forwarded unread (repeated ones arrive as a list). */
-export const passthroughQuerySchema = z.record(z.string(), z.union([z.string(), z.array(z.string())]))
-  .describe('Forwarded to Apple as it is: depgate does not know Apple\'s parameter names, so it refuses none')
+/**
+ * The pass-through's query: open (a loose object, which strict-input.ts leaves open), because it is
+ * Apple's and forwarded unread, so depgate cannot know which names are right.
+ */
+export const passthroughQuerySchema = z.looseObject({})

@@ -25,8 +25,8 @@ const flag = (description: string) => z.boolean().optional().describe(descriptio
 
 const profileFields = {
   profile_name: text('Shown on the device during Setup Assistant. Required; at most 125 characters'),
-  url: text('Your MDM enrollment URL. Required; absolute, at most 2000 URL-encoded characters'),
-  configuration_web_url: text('Web page for custom authentication before enrollment'),
+  url: text('Your MDM enrollment URL. Required; absolute https:, at most 2000 URL-encoded characters'),
+  configuration_web_url: text('Web page for custom authentication before enrollment; https:, from the same host as url'),
   allow_pairing: flag('Default true (deprecated by Apple in iOS 13)'),
   is_supervised: flag('Default false (ignored from iOS 13: all ADE devices are supervised)'),
   is_mandatory: flag('Default false'),

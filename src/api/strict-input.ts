@@ -9,7 +9,13 @@
  * What is not made strict, on purpose: loose objects (`z.looseObject`, Apple's device records
  * whose new fields must pass through), records (their keys are data) and intersections (each
  * side would refuse the other's keys). The schemas the OpenAPI document is built from are left as
- * they are; the document says `additionalProperties: false` through strictDocument().
+ * they are; the document says `additionalProperties: false` (plugins/external/swagger.ts).
+ *
+ * What "declared" means where depgate does not own the words: the pass-through (`…/apple/*`)
+ * declares an open query (Apple's parameters, forwarded unread: depgate cannot know Apple's names)
+ * and reads its body as text for Apple. The token upload's multipart form declares a file: the
+ * part named `token`, else the first file; other parts are read and dropped, since the form an
+ * admin's browser or tool builds names its parts as it likes (a submit button, a file field).
  */
 import { validatorCompiler } from '@fastify/type-provider-zod'
 import type { FastifySchema, FastifySchemaCompiler, RouteOptions } from 'fastify'

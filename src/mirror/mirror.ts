@@ -9,6 +9,7 @@ import { hostname } from 'node:os'
 import { randomUUID } from 'node:crypto'
 import type { MirrorStatus } from '../api/mirror-status.js'
 import type { DepClient } from '../dep/index.js'
+import { type Cancel, delay, type Scheduler } from '../scheduler.js'
 import type { MirrorRepository, MirrorStateRow } from '../store/index.js'
 import { DEFAULT_FEED_RETENTION_MS, ServerSyncer, type ServerSyncerOptions, type SyncLogger } from './server-syncer.js'
 
@@ -45,6 +46,8 @@ export interface MirrorOptions {
   pollMs: number
   onRun?: ServerSyncerOptions['onRun']
   describeError: ServerSyncerOptions['describeError']
+  /** Clock and timers of the syncers, the reconcile loop and the waits (`realScheduler` in production). */
+  scheduler: Scheduler
 }
 
 const secondsSince = (iso: string | null, now: number): number | null => iso === null ? null : Math.max(0, Math.round((now - Date.parse(iso)) / 1000))
@@ -54,10 +57,10 @@ export class Mirror {
   /** Identifies this replica in the lease. */
   readonly owner = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`
   private readonly o: MirrorOptions
-  private readonly now = Date.now
+  private readonly scheduler: Scheduler
   private readonly syncers = new Map<string, ServerSyncer>()
   private readonly pages = new EventEmitter().setMaxListeners(0)
-  private timer: NodeJS.Timeout | undefined
+  private cancelReconcile: Cancel = () => {}
   private reconciling: Promise<void> | undefined
   private stopped = false
   /** Ends every pending long poll at stop, so a waiting client never holds up a shutdown. */
@@ -68,6 +71,11 @@ export class Mirror {
   constructor (o: MirrorOptions) {
     this.o = o
     this.enabled = o.enabled
+    this.scheduler = o.scheduler
+  }
+
+  private now (): number {
+    return this.scheduler.now()
   }
 
   /** Starts a syncer per server, then follows the server list every third of a lease. */
@@ -79,7 +87,7 @@ export class Mirror {
   async stop (): Promise<void> {
     this.stopped = true
     this.closing.abort()
-    clearTimeout(this.timer)
+    this.cancelReconcile()
     await this.reconciling
     await Promise.all([...this.syncers.values()].map(async (s) => await s.stop()))
     this.syncers.clear()
@@ -139,8 +147,8 @@ export class Mirror {
     return await new Promise<boolean>((resolve) => {
       // Idempotent: a check may still resolve after the timeout or an abort has finished the wait.
       const finish = (value: boolean): void => {
-        clearTimeout(timeout)
-        clearInterval(poll)
+        cancelTimeout()
+        cancelPoll()
         this.pages.off(server, check)
         stop.removeEventListener('abort', abort)
         resolve(value)
@@ -149,8 +157,8 @@ export class Mirror {
       const abort = (): void => finish(false)
       this.pages.on(server, check)
       // Another replica's pages raise no local event: its writes are seen by polling.
-      const poll = setInterval(check, this.o.pollMs)
-      const timeout = setTimeout(abort, timeoutMs)
+      const cancelPoll = this.scheduler.every(this.o.pollMs, check)
+      const cancelTimeout = this.scheduler.after(timeoutMs, abort)
       stop.addEventListener('abort', abort)
       // Aborted while the first check was reading the database: an abort event will not come again.
       if (stop.aborted) abort()
@@ -160,7 +168,7 @@ export class Mirror {
   private async untilServed (server: string, timeoutMs: number): Promise<void> {
     const deadline = this.now() + timeoutMs
     while ((await this.status(server)).sync_requested_at !== null && this.now() < deadline) {
-      await new Promise((resolve) => setTimeout(resolve, this.o.pollMs))
+      await delay(this.scheduler, this.o.pollMs)
     }
   }
 
@@ -203,7 +211,7 @@ export class Mirror {
             feedRetentionMs: this.o.feedRetentionMs ?? DEFAULT_FEED_RETENTION_MS,
             retryBaseMs: this.o.retryBaseMs,
             log: this.o.log,
-            now: this.now,
+            scheduler: this.scheduler,
             onPage: (server) => this.pages.emit(server),
             onRun: this.o.onRun,
             describeError: this.o.describeError
@@ -229,9 +237,6 @@ export class Mirror {
     })()
     this.reconciling = run
     await run
-    if (!this.stopped) {
-      this.timer = setTimeout(() => { this.reconcile().catch(() => {}) }, this.o.leaseMs / 3)
-      this.timer.unref()
-    }
+    if (!this.stopped) this.cancelReconcile = this.scheduler.after(this.o.leaseMs / 3, async () => { await this.reconcile() })
   }
 }

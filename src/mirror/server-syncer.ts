@@ -8,6 +8,7 @@
  * log stays about the size of the fleet; a compaction that fails fails the run (retried as one).
  */
 import type { DepClient } from '../dep/index.js'
+import type { Cancel, Scheduler } from '../scheduler.js'
 import { LeaseLostError, type MirrorRepository } from '../store/index.js'
 import type { SyncFailure } from '../store/mirror-writes.js'
 import type { CompactionResult } from '../store/mirror.js'
@@ -32,7 +33,8 @@ export interface ServerSyncerOptions {
   /** How long the change feed keeps a device's removal (DEPGATE_FEED_RETENTION_DAYS). */
   feedRetentionMs: number
   log: SyncLogger
-  now: () => number
+  /** The clock, timers and jitter of every tick, heartbeat and backoff. */
+  scheduler: Scheduler
   /** After each committed page (wakes change-feed long polls). */
   onPage?: (server: string) => void
   /** The code, sentence and HTTP status a failed run leaves in the status (never a secret). */
@@ -50,10 +52,10 @@ export class ServerSyncer {
   leader = false
   syncing = false
   private readonly o: ServerSyncerOptions
-  private readonly now: () => number
+  private readonly scheduler: Scheduler
   private failures = 0
   private nextDueAt = 0
-  private timer: NodeJS.Timeout | undefined
+  private cancelTick: Cancel = () => {}
   private ticking: Promise<void> | undefined
   private stopped = false
   private readonly abort = new AbortController()
@@ -61,7 +63,11 @@ export class ServerSyncer {
   constructor (o: ServerSyncerOptions) {
     this.o = o
     this.server = o.server
-    this.now = o.now
+    this.scheduler = o.scheduler
+  }
+
+  private now (): number {
+    return this.scheduler.now()
   }
 
   start (): void {
@@ -74,13 +80,13 @@ export class ServerSyncer {
     while (this.ticking !== undefined) await this.ticking
     /* c8 ignore next - a request racing the app's close; the syncer must not take the lease again */
     if (this.stopped) return
-    clearTimeout(this.timer)
+    this.cancelTick()
     await this.tick()
   }
 
   async stop (): Promise<void> {
     this.stopped = true
-    clearTimeout(this.timer)
+    this.cancelTick()
     this.abort.abort()
     await this.ticking
     if (this.leader) await this.o.repo.releaseLease(this.server, this.o.owner).catch(() => {})
@@ -89,8 +95,9 @@ export class ServerSyncer {
 
   private schedule (delayMs: number): void {
     if (this.stopped) return
-    this.timer = setTimeout(() => { this.tick().catch(() => {}) }, delayMs)
-    this.timer.unref()
+    // The promise goes back to the scheduler: a manual clock's advance waits for the whole tick.
+    // It never rejects (tickOnce catches everything), so the real timer leaves nothing unhandled.
+    this.cancelTick = this.scheduler.after(delayMs, async () => { await this.tick() })
   }
 
   private async tick (): Promise<void> {
@@ -122,8 +129,7 @@ export class ServerSyncer {
     this.syncing = true
     // Pages can be slow (Apple, retries): keep the lease alive while the run lasts.
     // Renew only: a lease lost meanwhile is not taken back in the middle of a run.
-    const heartbeat = setInterval(() => { repo.renewLease(this.server, owner, this.o.leaseMs).catch(() => {}) }, this.o.leaseMs / 3)
-    heartbeat.unref()
+    const stopHeartbeat = this.scheduler.every(this.o.leaseMs / 3, async () => { await repo.renewLease(this.server, owner, this.o.leaseMs).catch(() => {}) })
     try {
       await repo.recordAttempt(this.server, owner)
       const result = await runSync({ server: this.server, owner, client: this.o.client(), repo, full, pageSize: this.o.pageSize, signal: this.abort.signal, onPage: () => this.o.onPage?.(this.server) })
@@ -143,13 +149,13 @@ export class ServerSyncer {
       if (this.stopped) return
       const error = this.o.describeError(err)
       this.failures++
-      const backoff = this.o.retryBaseMs * 2 ** (this.failures - 1) * (0.8 + Math.random() * 0.4)
+      const backoff = this.o.retryBaseMs * 2 ** (this.failures - 1) * (0.8 + this.scheduler.random() * 0.4)
       this.nextDueAt = this.now() + Math.min(this.o.intervalMs, backoff)
       await repo.recordError(this.server, owner, error).catch(() => {})
       this.o.log.warn({ server: this.server, code: error.code, retryInMs: Math.round(this.nextDueAt - this.now()) }, `inventory: sync failed: ${error.message}`)
       this.o.onRun?.(this.server, { error, durationMs: this.now() - started })
     } finally {
-      clearInterval(heartbeat)
+      stopHeartbeat()
       this.syncing = false
       // A request is served by this run, failed or not (the error is in the status); a newer one stays.
       if (requestedAt !== null) await repo.clearRequest(this.server, owner, requestedAt).catch(() => {})

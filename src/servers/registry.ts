@@ -27,6 +27,8 @@ export interface ServerRegistryOptions {
   clientOptions?: Partial<DepClientOptions>
   /** Every event of every server's client (metrics). */
   onDepEvent: (server: string, e: DepClientEvent) => void
+  /** A server is gone: deleted here, or found deleted by another writer on reload (metrics forget its series). */
+  onServerGone: (server: string) => Promise<void>
   now?: () => number
 }
 
@@ -119,6 +121,7 @@ export async function openServerRegistry (opts: ServerRegistryOptions): Promise<
       const deleted = await store.servers.delete(name)
       records.delete(name)
       await dropClient(name)
+      await opts.onServerGone(name)
       return deleted
     },
     async reload () {
@@ -127,6 +130,8 @@ export async function openServerRegistry (opts: ServerRegistryOptions): Promise<
       records.clear()
       for (const r of fresh) records.set(r.name, r)
       for (const name of changed) await dropClient(name)
+      // Deleted by another writer (the CLI, another replica): it goes as on a local delete.
+      for (const name of changed) if (!records.has(name)) await opts.onServerGone(name)
     },
     async stageCertificate (name) {
       const pair = generateServerKeyPair({ serverName: name })

@@ -1,4 +1,8 @@
-/** The simulator's notion of now: an injectable base clock plus an offset the control API can advance. */
+/**
+ * The simulator's notion of now: an injectable base clock plus an offset the control API can advance.
+ * The offset is Apple's time (cursor expiry, session TTL); the base stays the wall clock, which is
+ * what a client outside the process signs its OAuth timestamps with.
+ */
 export class SimClock {
   private offsetMs = 0
 
@@ -6,6 +10,11 @@ export class SimClock {
 
   now (): number {
     return this.base() + this.offsetMs
+  }
+
+  /** The base clock without the control offset. */
+  wall (): number {
+    return this.base()
   }
 
   advance (ms: number): void {

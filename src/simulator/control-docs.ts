@@ -26,7 +26,7 @@ export const CONTROL_DOCS = {
     { method: 'DELETE', path: '/_sim/faults/:id', description: 'clear one fault', response: '{ cleared: number }' },
     { method: 'POST', path: '/_sim/sessions/expire', description: 'every issued session expires now (next API call: 401 UNAUTHORIZED)', response: '{ expired: number }' },
     { method: 'GET', path: '/_sim/clock', description: 'the simulator clock', response: '{ now: ISO-8601 }' },
-    { method: 'POST', path: '/_sim/clock', body: '{ advanceMs: number }', description: 'move the clock forward (session TTL, 7-day cursor expiry, OAuth timestamp window)', response: '{ now: ISO-8601 }' },
+    { method: 'POST', path: '/_sim/clock', body: '{ advanceMs: number }', description: 'move the DEP clock forward (session TTL, 7-day cursor expiry); the OAuth timestamp window stays on the wall clock', response: '{ now: ISO-8601 }' },
     { method: 'GET', path: '/_sim/stats', description: 'requests per DEP endpoint, sessions issued by /session, sessions handed out by rotation', response: '{ requests: Record<DepEndpoint, number>, sessionsIssued: number, sessionsRotated: number }' },
     { method: 'POST', path: '/_sim/stats/reset', description: 'zero the stats', response: 'stats' },
     { method: 'GET', path: '/_sim/config', description: 'runtime configuration', response: 'SimulatorConfig' },

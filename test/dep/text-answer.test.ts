@@ -2,6 +2,7 @@
 import { Pool } from 'undici'
 import t, { type Test } from 'tap'
 import { fetchText } from '../../src/dep/text-answer.js'
+import { until } from '../helper.js'
 import { startServer } from './helpers.js'
 
 async function pool (t: Test, url: string): Promise<Pool> {
@@ -33,10 +34,10 @@ t.test('an empty body is the empty string', async (t) => {
 })
 
 t.test('an abort while the answer is awaited rejects with the signal\'s reason', async (t) => {
-  const { url } = await startServer(t, () => { /* never answers */ })
   const ac = new AbortController()
+  // Never answers: the abort comes once the request has reached the server.
+  const { url } = await startServer(t, () => { ac.abort(new Error('stop')) })
   const pending = fetchText(await pool(t, url), { path: '/', method: 'GET' }, ac.signal)
-  setTimeout(() => { ac.abort(new Error('stop')) }, 50)
   await t.rejects(pending, { message: 'stop' })
 })
 
@@ -45,18 +46,23 @@ t.test('an abort while the request waits for a connection rejects it before it i
   let release = (): void => {}
   const { url } = await startServer(t, (req, res) => {
     seen.push(req.url)
-    release = () => { res.end('first') }
+    // The first is held until released; any later one is answered at once.
+    if (req.url === '/first') release = () => { res.end('first') }
+    else res.end('later')
   })
   const p = await pool(t, url)
   const first = fetchText(p, { path: '/first', method: 'GET' })
   const ac = new AbortController()
   const queued = fetchText(p, { path: '/queued', method: 'GET' }, ac.signal)
+  // The first holds the pool's one connection once the server has it: the second waits behind it.
+  await until('the first request at the server', async () => seen.length === 1)
   ac.abort(new Error('never mind'))
-  await new Promise((resolve) => setTimeout(resolve, 50))
   release()
   t.equal((await first).body, 'first')
   await t.rejects(queued, { message: 'never mind' })
-  t.same(seen, ['/first'], 'the aborted request never reached the server')
+  // The pool's one connection is free now: a request still queued would have gone before this one.
+  t.equal((await fetchText(p, { path: '/next', method: 'GET' })).body, 'later')
+  t.same(seen, ['/first', '/next'], 'the aborted request never reached the server')
 })
 
 t.test('a dispatcher that throws rejects', async (t) => {

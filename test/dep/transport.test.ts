@@ -218,11 +218,11 @@ t.test('an injected dispatcher is used and left open', async (t) => {
 })
 
 t.test('aborting a drain cancels the request in flight', async (t) => {
-  const { url } = await startServer(t, fakeApple(() => { /* hangs */ }))
-  const { client } = makeClient(t, url)
   const ac = new AbortController()
+  // Hangs: the abort comes once the request is in flight.
+  const { url } = await startServer(t, fakeApple(() => { ac.abort(new Error('stop')) }))
+  const { client } = makeClient(t, url)
   const drain = client.drainFetch({ signal: ac.signal })
-  setTimeout(() => ac.abort(new Error('stop')), 50)
   await t.rejects(drain.next(), { message: 'stop' })
   await t.rejects(client.drainFetch({ signal: ac.signal }).next(), { message: 'stop' }, 'already aborted: no request')
 })

@@ -106,9 +106,8 @@ export function cellsOf (g: EndpointGroup): Array<{ fault: FaultSpec, mode: Mode
 
 export async function runGroup (t: Test, g: EndpointGroup): Promise<void> {
   const { app, auth, sim: started } = await buildTestApp(t, {
-    // Pages of 5 so a drain of 20 devices has 4 pages to fault in the middle of; a huge OAuth
-    // window because the cursor-expiry fault moves the simulator's clock 8 days on.
-    simulator: { devices: 20, maxLimit: 5, timestampWindowSec: 10 * 365 * 86_400 },
+    // Pages of 5 so a drain of 20 devices has 4 pages to fault in the middle of.
+    simulator: { devices: 20, maxLimit: 5 },
     env: { DEPGATE_RATE_LIMIT: '1000000', DEPGATE_MIRROR: 'false' },
     depClientOptions: CLIENT
   })

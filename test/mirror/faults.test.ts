@@ -10,7 +10,7 @@ import t from 'tap'
 import { CLIENT, arm, reset } from '../faults/harness.js'
 import { FAULTS, modesOf, type FaultSpec, type Mode } from '../faults/faults.js'
 import type { TestStore } from '../databases.js'
-import { buildTestApp } from '../helper.js'
+import { buildTestApp, until } from '../helper.js'
 import { mirrorDb, mirrorDevices, replayChanges, sameDevices, simTruth } from './mirror-kit.js'
 
 /** Cursor codes after which the syncer starts a full re-fetch by itself. */
@@ -42,7 +42,7 @@ t.test('every fault in the middle of a sync: the mirror loses and duplicates not
     return await res.json() as T
   }
   const sync = async () => await h.app.mirror.requestSync('default', { wait: true })
-  for (let i = 0; i < 100 && !(await h.app.mirror.status('default')).ready; i++) await new Promise((resolve) => setTimeout(resolve, 50))
+  await until('the first fetch', async () => (await h.app.mirror.status('default')).ready)
 
   for (const [n, { fault, mode }] of cells.entries()) {
     await t.test(`${fault.name} (${mode})`, async (t) => {

@@ -50,10 +50,13 @@ t.test('a request in flight while the app closes its own store answers 503 SHUTT
   const app = await buildServer(loadConfig(env))
   t.teardown(() => app.close())
   // The body arrives after the app has closed: the route then runs against a closed store.
-  const body = new Readable({ read () {} })
+  // Its first read says the route has been found and its body parser is waiting for the body.
+  let reading = (): void => {}
+  const parsing = new Promise<void>((resolve) => { reading = resolve })
+  const body = new Readable({ read () { reading() } })
   const push = (chunk: string | null): void => { body.push(chunk) }
   const pending = app.inject({ method: 'POST', url: '/v1/keys', headers: { authorization: `Bearer ${env.DEPGATE_ADMIN_KEY}`, 'content-type': 'application/json' }, payload: body })
-  await new Promise((resolve) => setTimeout(resolve, 50))
+  await parsing
   await app.close()
   push('{"label":"late","scope":"read"}')
   push(null)

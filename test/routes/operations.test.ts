@@ -1,5 +1,18 @@
 import t from 'tap'
+import { request } from 'undici'
 import { buildTestApp } from '../helper.js'
+
+t.test('/ redirects a browser to the documentation, without a key', async (t) => {
+  const { app } = await buildTestApp(t)
+  const url = await app.listen({ host: '127.0.0.1', port: 0 })
+  const res = await request(`${url}/`)
+  await res.body.dump()
+  t.equal(res.statusCode, 302)
+  t.equal(res.headers.location, '/docs')
+  const docs = await request(new URL(String(res.headers.location), url))
+  t.equal(docs.statusCode, 200, 'and the documentation answers there')
+  await docs.body.dump()
+})
 
 t.test('healthz and metrics need no key', async (t) => {
   const { app, auth } = await buildTestApp(t)
@@ -41,4 +54,20 @@ t.test('readyz: 503 with reasons when a token expired or the store fails', async
     checks: { store: 'failed', servers: [{ name: 'default', status: 'ok' }, { name: 'old', status: 'token_expired' }] },
     reasons: ['the store (database) does not answer', /"old" expired at 2020-01-01/]
   })
+})
+
+t.test('deleting a server drops its series from /metrics', async (t) => {
+  const { app, auth } = await buildTestApp(t)
+  const url = await app.listen({ host: '127.0.0.1', port: 0 })
+  const call = async (method: 'GET' | 'DELETE', path: string): Promise<[number, string]> => {
+    const res = await request(`${url}${path}`, { method, headers: auth() })
+    return [res.statusCode, await res.body.text()]
+  }
+  t.equal((await call('GET', '/v1/servers/default/account'))[0], 200)
+  t.match((await call('GET', '/metrics'))[1], /depgate_dep_sessions_total\{server="default",outcome="acquired"\} 1/)
+  t.equal((await call('DELETE', '/v1/servers/default'))[0], 204)
+  const [status, text] = await call('GET', '/metrics')
+  t.equal(status, 200)
+  t.notMatch(text, /server="default"/, 'no series of any metric names the deleted server')
+  t.match(text, /depgate_http_requests_total\{method="DELETE",route="\/v1\/servers\/:server",status="204"\} 1/, 'the other series stay')
 })

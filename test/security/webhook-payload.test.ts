@@ -122,7 +122,9 @@ t.test('every token event reaches the webhook signed, with the documented fields
   // One delivery per event the registry emitted (its log line names each), and every kind of event among them.
   const emitted = () => logs.lines.map((l) => /"msg":"DEP server \\"([^"\\]+)\\": ([a-z._]+)"/.exec(l)).filter((m) => m !== null).map((m) => `${m[2]} ${m[1]}`).sort()
   await until('a delivery for every event', async () => deliveries.length >= emitted().length, 10_000)
-  await new Promise((resolve) => setTimeout(resolve, 200)) // and nothing more
+  // And nothing more: every delivery goes through the plugin's pending set, so once it is settled
+  // and no event is left to emit, no delivery can still come.
+  await app.tokenWebhookSettled()
   const delivered = deliveries.map((d) => JSON.parse(d.body) as { type: string, server: string })
   t.same(delivered.map((e) => `${e.type} ${e.server}`).sort(), emitted(), 'one delivery per event')
   t.equal(emitted().filter((e) => e === 'token.renewed second').length, 2, 'a JSON token, new or replacing, says token.renewed')

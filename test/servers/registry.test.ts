@@ -49,9 +49,12 @@ t.test('one client per server, created lazily, replaced with the token, dropped 
   const lyonClient = reg.get('lyon').client
   await reg.reload()
   t.equal(reg.get('lyon').client, lyonClient, 'unchanged servers keep their client')
+  app.metrics.onDepEvent('lyon', { type: 'session', outcome: 'acquired' })
+  t.match(await app.metrics.registry.metrics(), /server="lyon"/)
   await store.servers.delete('lyon')
   await reg.reload()
   t.notOk(reg.has('lyon'))
+  t.notMatch(await app.metrics.registry.metrics(), /server="lyon"/, 'a server deleted elsewhere leaves /metrics too')
 })
 
 t.test('server info: days left, expiry, no expiry', async (t) => {

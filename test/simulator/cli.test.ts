@@ -1,6 +1,7 @@
 import t from 'tap'
 import { EventEmitter } from 'node:events'
 import { DEPSIM_CREDENTIALS, runSimulateCommand, SIMULATE_USAGE, startSimulator } from '../../src/simulator/index.js'
+import { until } from '../helper.js'
 import { call, login } from './fixtures/helper.js'
 
 t.test('depgate simulate starts, prints URL and credentials, stops on a signal', async (t) => {
@@ -45,7 +46,7 @@ t.test('the default output is stdout and the default signals are the process', a
   process.stdout.write = ((chunk: string) => { writes.push(chunk); return true }) as typeof process.stdout.write
   const before = process.listenerCount('SIGTERM')
   const done = runSimulateCommand(['--port', '0', '--devices', '0'])
-  while (process.listenerCount('SIGTERM') === before) await new Promise((resolve) => setTimeout(resolve, 5))
+  await until('the simulator to handle SIGTERM', async () => process.listenerCount('SIGTERM') !== before)
   process.stdout.write = write
   t.match(JSON.parse(writes[0]), { url: /^http:/ })
   process.emit('SIGTERM')

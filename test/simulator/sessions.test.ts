@@ -1,5 +1,8 @@
 import t from 'tap'
-import { call, login, start } from './fixtures/helper.js'
+import OAuth from 'oauth-1.0a'
+import { createHmac } from 'node:crypto'
+import { DEPSIM_CREDENTIALS } from '../../src/simulator/index.js'
+import { call, login, start, type Answer } from './fixtures/helper.js'
 
 t.test('sessions', async (t) => {
   let now = Date.UTC(2026, 0, 1)
@@ -79,4 +82,38 @@ t.test('sessions', async (t) => {
     await call(url, 'PATCH', '/_sim/config', { body: { accessDenied: false } })
     t.equal((await account(token))[0], 200)
   })
+})
+
+t.test('a client signing with the real time still logs in after the control clock moves 8 days', async (t) => {
+  // No injected clock: the simulator's base is the real one, as for a third-party DEP client.
+  const { url, sim } = await start(t)
+  const oauth = new OAuth({
+    consumer: { key: DEPSIM_CREDENTIALS.consumer_key, secret: DEPSIM_CREDENTIALS.consumer_secret },
+    signature_method: 'HMAC-SHA1',
+    hash_function: (base, key) => createHmac('sha1', key).update(base).digest('base64')
+  })
+  const session = async (timestamp?: number): Promise<Answer> => {
+    const data = oauth.authorize({ url: `${url}/session`, method: 'GET' }, { key: DEPSIM_CREDENTIALS.access_token, secret: DEPSIM_CREDENTIALS.access_secret })
+    if (timestamp !== undefined) {
+      data.oauth_timestamp = timestamp
+      data.oauth_signature = oauth.getSignature({ url: `${url}/session`, method: 'GET' }, DEPSIM_CREDENTIALS.access_secret, data)
+    }
+    return await call(url, 'GET', '/session', { headers: { authorization: oauth.toHeader(data).Authorization } })
+  }
+  const first = await session()
+  t.equal(first.status, 200)
+  const token = first.json().auth_session_token
+  const fetched = await call(url, 'POST', '/server/devices', { token, body: { limit: 1000 } })
+  t.equal(fetched.status, 200)
+  const { cursor } = fetched.json()
+
+  t.match((await call(url, 'POST', '/_sim/clock', { body: { advanceMs: 8 * 86_400_000 } })).json(), { now: String })
+  t.same([(await call(url, 'GET', '/account', { token })).status], [401], 'Apple\'s time moved: the old session expired')
+  const later = await session()
+  t.equal(later.status, 200, 'the real-time signature is inside the window')
+  const sync = await call(url, 'POST', '/devices/sync', { token: later.json().auth_session_token, body: { cursor } })
+  t.same([sync.status, sync.text], [400, 'EXPIRED_CURSOR'], 'and the new session reaches the expired cursor')
+
+  const ahead = await session(Math.floor(sim.now() / 1000))
+  t.same([ahead.status, ahead.text], [401, 'UNAUTHORIZED'], 'a timestamp at the simulator\'s advanced time is 8 days from the wall clock')
 })

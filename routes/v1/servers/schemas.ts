@@ -1,6 +1,7 @@
 import { z } from 'zod'
 import { serverInfoSchema } from '../../../src/api/server-info.js'
 import { serverTokenSchema } from '../../../src/tokens/server-token.js'
+import { httpUrlSchema } from '../../../src/api/url-policy.js'
 
 export { serverInfoSchema }
 
@@ -9,8 +10,8 @@ export const putServerSchema = z.object({
     serverTokenSchema,
     z.string().min(1).describe('The decrypted token file as text (Apple\'s -----BEGIN MESSAGE----- MIME text, or its JSON)')
   ]).describe('The decrypted server token: as a JSON object, or the decrypted file\'s text'),
-  base_url: z.url({ protocol: /^https?$/ }).optional()
-    .describe('Override of Apple\'s https://mdmenrollment.apple.com (a simulator, a proxy)')
+  base_url: httpUrlSchema().optional()
+    .describe('Override of Apple\'s https://mdmenrollment.apple.com (a simulator, a proxy); a URL with user:password@ is refused')
 }).meta({
   id: 'ServerPutRequest',
   examples: [{
@@ -39,8 +40,8 @@ export const tokenUploadQuerySchema = z.object({
     .describe('Replace a token of a different Apple MDM server (another consumer key). Off by default: overwriting another server\'s token by mistake is the danger.'),
   verify: z.enum(['true', 'false']).default('true').transform((v) => v === 'true')
     .describe('Try the token with Apple\'s /session and /account before storing it (default true)'),
-  base_url: z.url({ protocol: /^https?$/ }).optional()
-    .describe('Override of Apple\'s https://mdmenrollment.apple.com for this server (a simulator, a proxy)')
+  base_url: httpUrlSchema().optional()
+    .describe('Override of Apple\'s https://mdmenrollment.apple.com for this server (a simulator, a proxy); a URL with user:password@ is refused')
 })
 
 export const tokenUploadResultSchema = z.object({

@@ -9,15 +9,18 @@ export function registerSessionRoutes (app: FastifyInstance): void {
   app.get('/session', dep('session', false), async (request, reply) => {
     const sim = app.sim
     const now = sim.now()
+    // The timestamp window is checked against the wall clock: a third-party client signs with its own
+    // clock, and a POST /_sim/clock advance (to reach EXPIRED_CURSOR) must not lock it out.
+    const wall = sim.clock.wall()
     const authorization = request.headers.authorization
     const result = verifyOAuth({
       method: request.method,
       url: new URL(request.url, `${request.protocol}://${request.host}`),
       header: authorization,
-      nowMs: now,
+      nowMs: wall,
       windowSec: sim.config.timestampWindowSec,
       credentials: sim.credentials,
-      useNonce: (nonce, ts) => sim.sessions.useNonce(nonce, ts, now, sim.config.timestampWindowSec)
+      useNonce: (nonce, ts) => sim.sessions.useNonce(nonce, ts, wall, sim.config.timestampWindowSec)
     })
     if (!result.ok) return sendError(reply, result.status, result.code)
     if (sim.config.accessDenied) return sendError(reply, 403, 'ACCESS_DENIED')

@@ -1,6 +1,6 @@
 import t from 'tap'
 import { checkAuditOptOut, isAudited } from '../../../plugins/app/audit.js'
-import { buildTestApp } from '../../helper.js'
+import { buildTestApp, until } from '../../helper.js'
 
 t.test('only a read-scope route may declare itself a read (audit: false)', async (t) => {
   t.doesNotThrow(() => checkAuditOptOut({ method: 'POST', url: '/r', config: { scope: 'read', audit: false } }))
@@ -34,10 +34,9 @@ t.test('the real app: POST …/devices/details is a read and is not audited; a w
   t.equal(removed.statusCode, 200)
   t.equal((await app.inject({ url: '/v1/servers/default/apple/account', headers: auth() })).statusCode, 200)
   // Entries are written after the answer is sent, in the order of the requests.
-  let entries = await store.audit.list({ limit: 50 })
-  for (let i = 0; i < 100 && !entries.some((e) => e.action === 'apple.passthrough'); i++) {
-    await new Promise((resolve) => setTimeout(resolve, 10))
-    entries = await store.audit.list({ limit: 50 })
-  }
+  const entries = await until('the pass-through\'s entry', async () => {
+    const list = await store.audit.list({ limit: 50 })
+    return list.some((e) => e.action === 'apple.passthrough') && list
+  })
   t.same(entries.map((e) => e.action).sort(), ['apple.passthrough', 'profile.remove'], 'the write and the named pass-through only; the details reads (refused or not) not at all')
 })

@@ -1,5 +1,6 @@
 import t from 'tap'
 import { Mirror } from '../../../src/mirror/mirror.js'
+import { ManualScheduler } from '../../../src/scheduler.js'
 import { LeaseLostError, type Store } from '../../../src/store/index.js'
 import { buildTestApp, type TestApp, until } from '../../helper.js'
 
@@ -100,8 +101,11 @@ t.test('a failing sync records its error, backs off and recovers', async (t) => 
 })
 
 t.test('replicas on one database: one leads, the other takes over when it leaves; a deleted server loses its mirror', async (t) => {
-  const h = await buildTestApp(t, { env: ON, simulator: { devices: 30 } })
+  // One clock for both replicas and the store (lease expiry): nothing runs until the test moves it.
+  const clock = new ManualScheduler()
+  const h = await buildTestApp(t, { env: ON, simulator: { devices: 30 }, scheduler: clock })
   await h.app.ready()
+  await clock.advance(0)
   await ready(h)
   const names = ['default']
   const warnings: string[] = []
@@ -119,51 +123,74 @@ t.test('replicas on one database: one leads, the other takes over when it leaves
     retryBaseMs: 100,
     pollMs: 50,
     log: { info () {}, warn (_obj, msg) { warnings.push(msg) } },
-    describeError: () => ({ code: 'X', message: 'x', status: 502 })
+    describeError: () => ({ code: 'X', message: 'x', status: 502 }),
+    scheduler: clock
   })
   t.teardown(() => follower.stop())
   await follower.start()
   t.same(warnings, ['inventory: could not reload the server list'], 'a failed reload is logged and retried')
+  // A third of its lease later the reload is retried; the new syncer's first tick runs at once and finds the lease held.
+  await clock.advance(100)
   await until('the follower syncer', async () => reloads > 1 || undefined)
-  await new Promise((resolve) => setTimeout(resolve, 200))
   t.match(await follower.status('default'), { leader: false, ready: true }, 'the follower sees the mirror but does not lead')
   t.equal((await h.app.mirror.status('default')).leader, true)
 
   // A request through the follower is served by the leader; the follower waits by reading the state.
   await fetch(`${h.sim!.url}/_sim/devices`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ count: 1 }) })
-  const served = await follower.requestSync('default', { wait: true })
+  // The leader serves at its next tick; the follower's polls run on the same clock meanwhile.
+  const served = await clock.settle(follower.requestSync('default', { wait: true }))
   t.match(served, { leader: false, sync_requested_at: null, device_count: 31 }, 'served by the leader')
 
   await h.app.close()
+  await clock.advance(100)
   const took = await until('takeover', async () => { const s = await follower.status('default'); return s.leader && s })
   t.match(took, { leader: true, ready: true, device_count: 31 })
 
   // A replica that holds the lease but never serves (hung): a wait ends at its timeout, the request still pending.
   await h.store.mirror.releaseLease('default', follower.owner)
   t.ok(await h.store.mirror.acquireLease('default', 'a hung replica', 60_000))
-  t.match(await follower.requestSync('default', { wait: true, timeoutMs: 150 }), { leader: false, sync_requested_at: /T/ })
+  t.match(await clock.settle(follower.requestSync('default', { wait: true, timeoutMs: 150 })), { leader: false, sync_requested_at: /T/ })
 
   t.equal((await h.store.mirror.listStates()).length, 1)
   await h.store.servers.delete('default')
   names.length = 0
+  await clock.advance(100)
   await until('purge', async () => (await h.store.mirror.listStates()).length === 0 || undefined)
   t.same(await follower.statuses(), {}, 'no servers, no statuses')
 })
 
 t.test('a replica that loses the lease in the middle of a run stops writing', async (t) => {
-  const h = await buildTestApp(t, { env: { ...ON, DEPGATE_SYNC_PAGE_SIZE: '50' }, simulator: { devices: 300 } })
+  const clock = new ManualScheduler()
+  const h = await buildTestApp(t, { env: { ...ON, DEPGATE_SYNC_PAGE_SIZE: '50' }, simulator: { devices: 300 }, scheduler: clock })
   const sim = h.sim!
   // Slow pages, so the run is still going when the lease is taken from it.
   await fetch(`${sim.url}/_sim/faults`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ endpoint: 'fetch_devices', kind: 'latency', ms: 300, times: 0 }) })
   await h.app.ready()
+  // The first tick: it resolves once the run has ended, however it ended.
+  const firstTick = clock.advance(0)
   await until('a first page', async () => ((await h.store.mirror.getState('default'))?.last_seq ?? 0) > 0 || undefined)
   await h.store.mirror.releaseLease('default', h.app.mirror.owner)
   t.ok(await h.store.mirror.acquireLease('default', 'another replica', 60_000))
+  await firstTick
   await until('the run to stop', async () => h.logs.some((l) => l.includes('another replica took the sync lease')) || undefined)
   const seq = (await h.store.mirror.getState('default'))!.last_seq
-  await new Promise((resolve) => setTimeout(resolve, 700))
+  // A whole lease of ticks later (the other replica's lease runs for a minute), still nothing written.
+  await clock.advance(3000)
   t.equal((await h.store.mirror.getState('default'))!.last_seq, seq, 'nothing written after the lease was lost')
   t.match(await h.app.mirror.status('default'), { leader: false, syncing: false })
+})
+
+t.test('closing the app in the middle of a run ends it: no error recorded, no timer left behind', async (t) => {
+  const clock = new ManualScheduler()
+  const h = await buildTestApp(t, { env: ON, simulator: { devices: 5 }, scheduler: clock })
+  await fetch(`${h.sim!.url}/_sim/faults`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ endpoint: 'fetch_devices', kind: 'latency', ms: 300, times: 0 }) })
+  await h.app.ready()
+  const firstTick = clock.advance(0)
+  await until('the run', async () => (await h.app.mirror.status('default')).syncing || undefined)
+  await h.app.close()
+  await firstTick
+  t.equal((await h.store.mirror.getState('default'))?.last_error_code, null)
+  t.equal(clock.pending, 0)
 })
 
 t.test('a database failure during a tick is logged and retried at the next one', async (t) => {

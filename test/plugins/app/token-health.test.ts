@@ -6,8 +6,9 @@ import { createServer } from 'node:http'
 import t from 'tap'
 import { request } from 'undici'
 import { signWebhook } from '../../../plugins/app/token-health.js'
+import { ManualScheduler } from '../../../src/scheduler.js'
 import { DEPSIM_CREDENTIALS } from '../../../src/simulator/index.js'
-import { buildTestApp } from '../../helper.js'
+import { buildTestApp, until } from '../../helper.js'
 
 async function webhookReceiver (t: Parameters<typeof buildTestApp>[0], failFirst = 0) {
   const received: Array<{ headers: Record<string, string | string[] | undefined>, body: string }> = []
@@ -27,12 +28,12 @@ async function webhookReceiver (t: Parameters<typeof buildTestApp>[0], failFirst
   return { url: `http://127.0.0.1:${port}/hook`, received }
 }
 
-const until = async (f: () => boolean): Promise<void> => { while (!f()) await new Promise((resolve) => setTimeout(resolve, 10)) }
-
 t.test('T_C_NOT_SIGNED sets the terms flag, the next success clears it; events reach the webhook signed', async (t) => {
   const hook = await webhookReceiver(t, 1)
   const secret = 'a-webhook-secret-of-some-length'
-  const ctx = await buildTestApp(t, { env: { DEPGATE_TOKEN_WEBHOOK_URL: hook.url, DEPGATE_TOKEN_WEBHOOK_SECRET: secret } })
+  // The refused delivery's retry waits on this clock: the test moves it instead of waiting a second.
+  const clock = new ManualScheduler()
+  const ctx = await buildTestApp(t, { env: { DEPGATE_TOKEN_WEBHOOK_URL: hook.url, DEPGATE_TOKEN_WEBHOOK_SECRET: secret }, scheduler: clock })
   const sim = ctx.sim!
   const url = await ctx.app.listen({ host: '127.0.0.1', port: 0 })
   const get = async (path: string) => await request(`${url}${path}`, { headers: ctx.auth() })
@@ -58,7 +59,10 @@ t.test('T_C_NOT_SIGNED sets the terms flag, the next success clears it; events r
   await ok.body.dump()
   t.match(ctx.app.depServers.get('default').info, { terms_not_signed: false, last_error: null })
 
-  await until(() => hook.received.length >= 2)
+  await until('both deliveries', async () => {
+    await clock.advance(1000)
+    return hook.received.length >= 2
+  })
   // The first delivery was refused once and retried, so the order may vary.
   t.same(hook.received.map((r) => JSON.parse(r.body).type).sort(), ['terms.not_signed', 'terms.signed'])
   for (const r of hook.received) {
@@ -95,9 +99,30 @@ t.test('expiry warnings at 30/14/7/1 days, once each; an expired token fails /re
   t.match(ready.json(), { checks: { servers: [{ name: 'default', status: 'ok' }, { name: 'none', status: 'ok' }, { name: 'old', status: 'token_expired' }] } })
 })
 
+t.test('the daily check runs on the app\'s clock: a week later the 14-day warning comes', async (t) => {
+  const clock = new ManualScheduler()
+  const ctx = await buildTestApp(t, { scheduler: clock })
+  await ctx.app.depServers.put('later', { token: { ...DEPSIM_CREDENTIALS, access_token_expiry: new Date(clock.now() + 20.5 * 86_400_000).toISOString() } })
+  const events: string[] = []
+  ctx.app.depServers.onTokenEvent((e) => { events.push(`${e.type} ${e.server} ${String(e.days_left)}`) })
+  ctx.app.checkTokenHealth()
+  t.same(events, ['token.expiring later 20'])
+  await clock.advance(6 * 86_400_000)
+  t.same(events, ['token.expiring later 20'], 'still above 14 days: nothing new')
+  await clock.advance(86_400_000)
+  t.same(events, ['token.expiring later 20', 'token.expiring later 13'])
+})
+
 t.test('webhook that never answers: retried, logged, never blocks', async (t) => {
-  const ctx = await buildTestApp(t, { captureLogs: true, env: { DEPGATE_TOKEN_WEBHOOK_URL: 'http://127.0.0.1:9/hook', DEPGATE_TOKEN_WEBHOOK_SECRET: 'x'.repeat(16) } })
+  const clock = new ManualScheduler()
+  const ctx = await buildTestApp(t, { captureLogs: true, env: { DEPGATE_TOKEN_WEBHOOK_URL: 'http://127.0.0.1:9/hook', DEPGATE_TOKEN_WEBHOOK_SECRET: 'x'.repeat(16) }, scheduler: clock })
   ctx.app.depServers.emitTokenEvent('token.expiring', 'default', { days_left: 3 })
-  await until(() => ctx.logs.some((l) => l.includes('token webhook could not be reached')))
+  await until('the failure logged', async () => ctx.logs.some((l) => l.includes('token webhook could not be reached')))
+  // Its retries wait on the clock: run them (1 s, then 2 s), so the close does not wait on them.
+  await until('every attempt made', async () => {
+    await clock.advance(2000)
+    return ctx.logs.filter((l) => l.includes('token webhook could not be reached')).length === 3
+  })
+  await ctx.app.tokenWebhookSettled()
   t.pass('logged')
 })

@@ -1,4 +1,5 @@
 import t from 'tap'
+import { request } from 'undici'
 import { buildTestApp, until } from '../../../helper.js'
 import { DEPSIM_CREDENTIALS } from '../../../../src/simulator/index.js'
 
@@ -51,4 +52,33 @@ t.test('servers: list, get, put, replace, delete — never a secret', async (t) 
   t.ok(actions.includes('server.put /v1/servers/paris ok'))
   t.ok(actions.includes('server.delete /v1/servers/paris SERVER_NOT_FOUND'))
   t.ok(actions.includes('server.put /v1/servers/x INVALID_SERVER_TOKEN'))
+})
+
+t.test('a base_url with user:password@ is refused, and the password is echoed nowhere', async (t) => {
+  const { app, auth, logs } = await buildTestApp(t, { simulator: false })
+  const url = await app.listen({ host: '127.0.0.1', port: 0 })
+  const withPassword = 'https://depgate:pa55-w0rd-x@dep-proxy.example.com/'
+  const put = await request(`${url}/v1/servers/paris`, {
+    method: 'PUT',
+    headers: { ...auth(), 'content-type': 'application/json' },
+    body: JSON.stringify({ token, base_url: withPassword })
+  })
+  const body = await put.body.text()
+  t.equal(put.statusCode, 400)
+  t.match(put.headers['content-type'], /^application\/problem\+json/)
+  t.match(JSON.parse(body), { code: 'VALIDATION_FAILED', detail: /^body\.base_url: must not carry a user name or password/, errors: [{ field: 'body.base_url' }] })
+  t.equal(app.depServers.has('paris'), false, 'nothing stored')
+
+  // The .p7m upload takes base_url in the query string, which the access log also writes.
+  const upload = await request(`${url}/v1/servers/paris/token?base_url=${encodeURIComponent(withPassword)}`, {
+    method: 'PUT',
+    headers: { ...auth(), 'content-type': 'application/pkcs7-mime' },
+    body: 'not read: the query is refused first'
+  })
+  const uploadBody = await upload.body.text()
+  t.equal(upload.statusCode, 400)
+  t.match(JSON.parse(uploadBody), { code: 'VALIDATION_FAILED', errors: [{ field: 'querystring.base_url' }] })
+  await app.close()
+  for (const text of [body, uploadBody, logs.join('\n')]) t.notMatch(text, /pa55-w0rd-x/, 'the password is in no answer and no log line')
+  t.ok(logs.some((l) => l.includes('/v1/servers/paris/token')), 'the refused upload was logged')
 })

@@ -10,21 +10,28 @@ import { CSV_CONTENT_TYPE, csvDisposition } from '../../../../../src/api/device-
 import { collectDevices, csvDevices, NDJSON_CONTENT_TYPE, ndjsonDevices, type StreamOptions, type StreamPage } from '../../../../../src/api/device-stream.js'
 import type { ListFormat } from '../../../../../src/api/list-format.js'
 import { httpProblem } from '../../../../../src/problems.js'
+import type { StreamLimits } from '../../../../../plugins/app/stream-limits.js'
 
 export interface AppleListRequest {
   server: string
   match: DevicePredicate | undefined
   format: ListFormat
+  limits: StreamLimits
 }
 
-export async function appleList (request: FastifyRequest, reply: FastifyReply, client: DepClient, { server, match, format }: AppleListRequest) {
+export async function appleList (request: FastifyRequest, reply: FastifyReply, client: DepClient, { server, match, format, limits }: AppleListRequest) {
+  limits.admit(request, reply)
   const aborter = new AbortController()
   reply.raw.once('close', () => { if (!reply.raw.writableFinished) aborter.abort() })
   const pages: AsyncIterator<StreamPage> = client.drainFetch({ signal: aborter.signal })[Symbol.asyncIterator]()
   try {
     // The first page is awaited here in every form: a failure this early is answered as a normal problem with its status.
     const first = await pages.next()
-    if (format === 'json') return await collectDevices(first, pages, match)
+    if (format === 'json') {
+      const list = await collectDevices(first, pages, match)
+      limits.watchTail(reply)
+      return list
+    }
     const opts: StreamOptions = {
       first,
       rest: pages,
@@ -35,9 +42,9 @@ export async function appleList (request: FastifyRequest, reply: FastifyReply, c
     }
     if (format === 'csv') {
       return reply.type(CSV_CONTENT_TYPE).header('cache-control', 'no-store').header('content-disposition', csvDisposition(server))
-        .send(Readable.from(csvDevices(opts)))
+        .send(Readable.from(limits.watch(reply, csvDevices(opts))))
     }
-    return reply.type(NDJSON_CONTENT_TYPE).header('cache-control', 'no-store').send(Readable.from(ndjsonDevices(opts)))
+    return reply.type(NDJSON_CONTENT_TYPE).header('cache-control', 'no-store').send(Readable.from(limits.watch(reply, ndjsonDevices(opts))))
   } catch (err) {
     // A caller that hung up aborted the drain: say so (logged as a refusal, not as a depgate failure).
     if (aborter.signal.aborted) throw httpProblem(499, 'CLIENT_CLOSED_REQUEST', 'The caller closed the connection before the device list was complete.', { cause: err })

@@ -14,6 +14,7 @@ import { decodePageToken, encodePageToken, type PageScope } from '../../../../..
 import { mirrorHeaders } from '../../../../../src/api/mirror-source.js'
 import { csvList, deviceObject, firstBatchRead, jsonList, ndjsonList, pageJson } from '../../../../../src/api/mirror-stream.js'
 import type { MirrorReads, MirrorState, RemovedFilter, SortKey, SortOrder } from '../../../../../src/store/mirror-reads.js'
+import type { StreamLimits } from '../../../../../plugins/app/stream-limits.js'
 
 export type MirrorListQuery = DeviceListQuery & {
   sort?: SortKey | undefined
@@ -30,9 +31,10 @@ export interface MirrorListRequest {
   query: MirrorListQuery
   state: MirrorState
   format: ListFormat
+  limits: StreamLimits
 }
 
-export async function mirrorList (reads: MirrorReads, request: FastifyRequest, reply: FastifyReply, { server, query, state, format }: MirrorListRequest): Promise<FastifyReply> {
+export async function mirrorList (reads: MirrorReads, request: FastifyRequest, reply: FastifyReply, { server, query, state, format, limits }: MirrorListRequest): Promise<FastifyReply> {
   const scope: PageScope = { server, filters: filterLists(query), sort: query.sort ?? 'serial_number', order: query.order ?? 'asc', removed: query.removed ?? 'exclude' }
   const tail = { synced_at: state.last_success_at, last_seq: state.last_seq }
   mirrorHeaders(reply, state)
@@ -50,6 +52,8 @@ export async function mirrorList (reads: MirrorReads, request: FastifyRequest, r
     // A string with a JSON type is sent as is: the records are already JSON.
     return reply.type(JSON_TYPE).send(pageJson(page.devices, token, tail, total))
   }
+  // The caller's slot is taken before the snapshot (or reader) is: a refused list costs nothing.
+  limits.admit(request, reply)
   const batches = await firstBatchRead(reads.streamDevices(server, scope))
   const opts = {
     batches,
@@ -61,5 +65,5 @@ export async function mirrorList (reads: MirrorReads, request: FastifyRequest, r
   const [type, body] = format === 'csv'
     ? [CSV_CONTENT_TYPE, csvList(opts)]
     : format === 'ndjson' ? [NDJSON_CONTENT_TYPE, ndjsonList(opts)] : [JSON_TYPE, jsonList(opts)]
-  return reply.type(type).header('cache-control', 'no-store').send(Readable.from(body))
+  return reply.type(type).header('cache-control', 'no-store').send(Readable.from(limits.watch(reply, body)))
 }

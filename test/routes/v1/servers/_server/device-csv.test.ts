@@ -19,7 +19,7 @@ function csvRows (text: string): string[][] {
 }
 
 t.test('20,000 devices: CSV equals JSON field by field, from the mirror and from Apple', async (t) => {
-  const s = await startStack(t, { devices: 20_000, env: { DEPGATE_INVENTORY: 'true', DEPGATE_SYNC_PAGE_SIZE: '1000' } })
+  const s = await startStack(t, { devices: 20_000, env: { DEPGATE_MIRROR: 'true', DEPGATE_SYNC_PAGE_SIZE: '1000' } })
   await until('the mirror', async () => (await s.call('GET', `${S}/devices/summary`)).status === 200, 120_000)
   const victim = (await s.call('GET', `${S}/devices?limit=1`)).json().devices[0].serial_number
   await s.sim('PATCH', `/_sim/devices/${victim}`, FORMULAS)

@@ -6,6 +6,7 @@
  */
 import t, { type Test } from 'tap'
 import { request } from 'undici'
+import { realScheduler, type Scheduler } from '../../../../../src/scheduler.js'
 import { buildTestApp, type TestApp, until, untilReady } from '../../../../helper.js'
 
 const S = '/v1/servers/default'
@@ -16,8 +17,21 @@ function sameDevices (t: Test, got: any[], want: any[], message: string): void {
   t.same(got.map(canonical).sort(), want.map(canonical).sort(), message)
 }
 
-async function mirrorApp (t: Test, devices = 150): Promise<TestApp & { sim: NonNullable<TestApp['sim']>, truth: () => Promise<any[]>, simCall: (method: string, url: string, payload?: unknown) => Promise<any> }> {
-  const built = await buildTestApp(t, { env: { DEPGATE_MIRROR: 'true', DEPGATE_SYNC_PAGE_SIZE: '40' }, simulator: { devices } })
+/** The real clock, which also tells when a timer of a given length is armed (a long poll's timeout: the poll is waiting). */
+function watchedClock (): { scheduler: Scheduler, armed: (ms: number) => Promise<void> } {
+  const waiters: Array<{ ms: number, resolve: () => void }> = []
+  const scheduler: Scheduler = {
+    ...realScheduler,
+    after (ms, fn) {
+      for (const w of waiters) if (w.ms === ms) w.resolve()
+      return realScheduler.after(ms, fn)
+    }
+  }
+  return { scheduler, armed: async (ms) => { await new Promise<void>((resolve) => waiters.push({ ms, resolve })) } }
+}
+
+async function mirrorApp (t: Test, devices = 150, scheduler?: Scheduler): Promise<TestApp & { sim: NonNullable<TestApp['sim']>, truth: () => Promise<any[]>, simCall: (method: string, url: string, payload?: unknown) => Promise<any> }> {
+  const built = await buildTestApp(t, { env: { DEPGATE_MIRROR: 'true', DEPGATE_SYNC_PAGE_SIZE: '40' }, simulator: { devices }, ...(scheduler === undefined ? {} : { scheduler }) })
   const sim = built.sim as NonNullable<TestApp['sim']>
   const simCall = async (method: string, url: string, payload?: unknown) => {
     const res = await sim.app.inject({ method: method as 'GET', url, ...(payload === undefined ? {} : { payload: payload as object }) })
@@ -29,7 +43,8 @@ async function mirrorApp (t: Test, devices = 150): Promise<TestApp & { sim: NonN
 }
 
 t.test('the mirror answers the device routes', async (t) => {
-  const m = await mirrorApp(t)
+  const clock = watchedClock()
+  const m = await mirrorApp(t, 150, clock.scheduler)
   const { app, auth } = m
   const get = async (url: string, headers: Record<string, string> = {}) => await app.inject({ url, headers: { ...auth(), ...headers } })
   let truth = await m.truth()
@@ -49,7 +64,7 @@ t.test('the mirror answers the device routes', async (t) => {
     const nd = await get(`${S}/devices`, { accept: 'application/x-ndjson' })
     t.match(nd.headers['content-type'], /^application\/x-ndjson/)
     const lines = nd.body.trim().split('\n').map((l) => JSON.parse(l))
-    t.same(lines.pop(), { count: 150, synced_at: list.synced_at, last_seq: 150 })
+    t.same(lines.pop(), { count: 150, total: 150, synced_at: list.synced_at, last_seq: 150 })
     sameDevices(t, lines, truth, 'NDJSON equals the truth')
 
     const sorted = (await get(`${S}/devices?sort=model&order=desc&os=OSX`)).json()
@@ -62,7 +77,7 @@ t.test('the mirror answers the device routes', async (t) => {
     sameDevices(t, (await get(`${S}/devices?os=osx&profile_status=EMPTY,pushed`)).json().devices, want, 'os and status')
     const some = truth.slice(0, 3).map((d) => d.serial_number)
     t.same((await get(`${S}/devices?serial=${some.join(',').toLowerCase()}&limit=10`)).json().devices.map((d: any) => d.serial_number), [...some].sort(cmp))
-    t.same((await get(`${S}/devices?profile_uuid=${'0'.repeat(32)}`)).json(), { devices: [], count: 0, next_page_token: null, synced_at: (await app.mirror.status('default')).last_success_at, last_seq: 150 })
+    t.same((await get(`${S}/devices?profile_uuid=${'0'.repeat(32)}`)).json(), { devices: [], count: 0, total: 0, next_page_token: null, synced_at: (await app.mirror.status('default')).last_success_at, last_seq: 150 })
   })
 
   t.test('pages with tokens, on any sort', async (t) => {
@@ -169,8 +184,9 @@ t.test('the mirror answers the device routes', async (t) => {
     t.same(empty, { changes: [], count: 0, next_since: 154, last_seq: 154, more: false }, 'nothing within the wait: an empty answer')
 
     // A long poll in flight is woken by the next sync's change.
+    const polling = clock.armed(30_000)
     const waiting = get(`${S}/devices/changes?since=154&wait=30`)
-    await new Promise((resolve) => setTimeout(resolve, 200))
+    await polling
     const one = (await m.simCall('POST', '/_sim/devices', { count: 1 })).devices[0]
     t.equal((await app.inject({ method: 'POST', url: `${S}/sync`, headers: auth(write) })).statusCode, 202, 'without wait: requested')
     const woken = (await waiting).json()

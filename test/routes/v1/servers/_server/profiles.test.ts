@@ -88,3 +88,20 @@ t.test('define, get, assign and remove a profile', async (t) => {
     t.match((await s.call('GET', `${S}/profiles/${uuid}`)).json(), { status: 403, code: 'ACCESS_DENIED' })
   })
 })
+
+t.test('a profile url or configuration_web_url that is not https: is refused before Apple hears of it', async (t) => {
+  const s = await startStack(t, { devices: 5 })
+  const plain = await s.call('POST', `${S}/profiles`, { body: { ...PROFILE, url: 'http://mdm.example.com/enroll' } })
+  t.equal(plain.status, 400)
+  t.match(plain.headers['content-type'], /^application\/problem\+json/)
+  t.match(plain.json(), { code: 'PROFILE_URL_NOT_HTTPS', detail: /url must be an https: URL/, errors: [{ field: 'body.url' }] })
+  const web = await s.call('POST', `${S}/profiles`, { body: { ...PROFILE, configuration_web_url: 'http://auth.example.com/' } })
+  t.match(web.json(), { status: 400, code: 'PROFILE_URL_NOT_HTTPS', errors: [{ field: 'body.configuration_web_url' }] })
+  const creds = await s.call('POST', `${S}/profiles`, { body: { ...PROFILE, url: 'https://enrol:pr0file-pw@mdm.example.com/enroll' } })
+  t.match(creds.json(), { status: 400, code: 'URL_HAS_CREDENTIALS', errors: [{ field: 'body.url' }] })
+  t.notMatch(creds.text, /pr0file-pw/)
+  t.equal((await s.sim('GET', '/_sim/stats')).requests.define_profile ?? 0, 0, 'nothing refused reached Apple')
+
+  const loopback = await s.call('POST', `${S}/profiles`, { body: { ...PROFILE, url: 'http://127.0.0.1:8443/enroll' } })
+  t.equal(loopback.status, 200, 'a loopback simulator address is accepted over http:')
+})

@@ -9,6 +9,7 @@ import { loadConfig } from '../../../../../src/config.js'
 import { DEPSIM_CREDENTIALS, startSimulator, type SimulatorOptions } from '../../../../../src/simulator/index.js'
 import type { DepClientOptions } from '../../../../../src/dep/index.js'
 import type { AuditEntry } from '../../../../../src/store/index.js'
+import { until } from '../../../../helper.js'
 
 export const ADMIN_KEY = 'e2e-admin-key-0123456789-abcdefghijklmnop'
 
@@ -100,13 +101,10 @@ export async function startStack (t: Tap, opts: StackOptions = {}): Promise<Stac
       const headers = key === null ? { ...o.headers } : { authorization: `Bearer ${key}`, ...o.headers }
       return await http(`${url}${path}`, method, { ...o, headers })
     },
-    audit: async (action, count = 1) => {
-      for (let i = 0; ; i++) {
-        const entries = (await gw.store.audit.list({ limit: 500 })).filter((e) => e.action === action)
-        if (entries.length >= count || i === 100) return entries
-        await new Promise((resolve) => setTimeout(resolve, 10))
-      }
-    },
+    audit: async (action, count = 1) => await until(`${count} audit entr${count === 1 ? 'y' : 'ies'} ${action}`, async () => {
+      const entries = (await gw.store.audit.list({ limit: 500 })).filter((e) => e.action === action)
+      return entries.length >= count && entries
+    }),
     sim: async (method, path, body) => {
       const res = await http(`${sim.url}${path}`, method, body === undefined ? {} : { body })
       if (res.status >= 300) throw new Error(`simulator ${method} ${path}: ${res.status} ${res.text}`)
