@@ -33,6 +33,9 @@ export const AUDIT_TEXT = 'Every call is written to the audit log.'
  * cursor), 502 (Apple failed), 503 (Apple answered 503 with Retry-After), 504 (timeout). Apple's
  * throttling is 429 with Retry-After, already among the statuses every authenticated route has.
  */
+/** Where Swagger UI is served (the swagger-ui plugin mounts it; GET / redirects there). */
+export const DOCS_PREFIX = '/docs'
+
 export const UPSTREAM_STATUSES = [404, 409, 502, 503, 504] as const
 
 export interface RouteDocs {
