@@ -143,8 +143,8 @@ export async function ensureAdminKey (config: Config, store: Store): Promise<{ k
   if (config.adminKey !== undefined) return undefined
   if (await store.keys.countActive('admin') > 0) return undefined
   const generated = generateApiKey()
-  await store.keys.create({ id: generated.id, label: 'first-start admin', scope: 'admin', hash: generated.hash })
-  await store.audit.record({ keyId: null, action: 'key.create', target: `/v1/keys/${generated.id}`, result: 'ok', detail: 'first-start admin key' })
+  await store.keys.create({ id: generated.id, label: 'first-start admin', scope: 'admin', hash: generated.hash },
+    { keyId: null, action: 'key.create', target: `/v1/keys/${generated.id}`, result: 'ok', detail: 'first-start admin key' })
   const file = join(config.dataDir, ADMIN_KEY_FILE)
   writeFileSync(file, `${generated.key}\n`, { mode: 0o600 })
   chmodSync(file, 0o600) // an existing file keeps its old mode through writeFileSync

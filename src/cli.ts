@@ -68,8 +68,8 @@ async function keysCommand (argv: string[], io: CliIo): Promise<number> {
     const scope = values.scope as Scope
     const generated = generateApiKey()
     await withStore(io, async (store) => {
-      await store.keys.create({ id: generated.id, label, scope, hash: generated.hash })
-      await store.audit.record({ keyId: 'cli', action: 'key.create', target: `/v1/keys/${generated.id}`, result: 'ok', detail: `scope=${scope}` })
+      await store.keys.create({ id: generated.id, label, scope, hash: generated.hash },
+        { keyId: 'cli', action: 'key.create', target: `/v1/keys/${generated.id}`, result: 'ok', detail: `scope=${scope}` })
     })
     io.stderr(`Created ${scope} key ${generated.id} (${label}). It is shown once; depgate keeps only a hash:\n`)
     io.stdout(`${generated.key}\n`)
@@ -94,8 +94,10 @@ async function keysCommand (argv: string[], io: CliIo): Promise<number> {
     const id = positionals[0]
     if (id === undefined) throw new UsageError('keys revoke needs the key id (see depgate keys list)')
     const revoked = await withStore(io, async (store) => {
-      const ok = await store.keys.revoke(id)
-      await store.audit.record({ keyId: 'cli', action: 'key.revoke', target: `/v1/keys/${id}`, result: ok ? 'ok' : 'KEY_NOT_FOUND' })
+      const entry = { keyId: 'cli', action: 'key.revoke', target: `/v1/keys/${id}` }
+      const ok = await store.keys.revoke(id, { ...entry, result: 'ok' })
+      // A refusal changes nothing: its row stands alone.
+      if (!ok) await store.audit.record({ ...entry, result: 'KEY_NOT_FOUND' })
       return ok
     })
     if (!revoked) {

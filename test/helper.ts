@@ -131,9 +131,9 @@ export async function buildTestApp (t: Teardown, opts: TestAppOptions = {}): Pro
   // Every key pair the app generates is staged here first: the secret scan watches its private part.
   const privateKeys: Array<[string, string]> = []
   const stageKey = real.servers.stageKey.bind(real.servers)
-  real.servers.stageKey = async (name, pair) => {
+  real.servers.stageKey = async (name, pair, audit) => {
     privateKeys.push([`private key #${privateKeys.length} (server ${name})`, pair.privateKeyPem])
-    await stageKey(name, pair)
+    await stageKey(name, pair, audit)
   }
   const store = opts.wrapStore?.(real) ?? real
   let sim: StartedSimulator | undefined

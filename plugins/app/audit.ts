@@ -1,10 +1,16 @@
 /**
- * The audit log, written for EVERY write request (POST, PUT, PATCH, DELETE), and for every
- * request to a route that names an audit action whatever its method (a GET that reads a certificate,
- * the pass-through), by one onResponse hook, so a route cannot forget it: who (key id), what (action), on what (target), the result
- * (`ok` or the problem code) and when. A route that wants a richer entry writes it itself after
- * success with `await fastify.audit(request, {...})`; the hook then skips that request, and still
- * records the failure when the route throws before getting there.
+ * The audit log. A write that changes something here writes its row IN THE TRANSACTION of the
+ * change (the repositories take an entry: `fastify.auditRow(request, …)` builds it), so a crash
+ * can never keep an acknowledged key, server or token without its row. A call to Apple is written
+ * as an attempt before the call and finished after (`fastify.auditCall`), so a crash mid-call
+ * leaves the attempt visible with the serials it named.
+ *
+ * Everything else — refusals, failures, routes that change nothing here — is written by one
+ * onResponse hook, for EVERY write request (POST, PUT, PATCH, DELETE) and every request to a
+ * route that names an audit action whatever its method (a GET that reads a certificate,
+ * the pass-through), so a route cannot forget it: who (key id), what (action), on what (target), the
+ * result (`ok` or the problem code) and when. The hook skips a request whose row is already
+ * written, and finishes an attempt whose call threw with the problem code.
  *
  * A read sent with a write method (POST …/devices/details carries its serials in a body) says so
  * with `config: { audit: false }`. That opt-out is accepted only from a route whose scope is
@@ -15,6 +21,7 @@
  */
 import fp from 'fastify-plugin'
 import type { FastifyRequest } from 'fastify'
+import type { AuditEntryInput } from '../../src/store/index.js'
 
 export interface AuditAnnotation {
   /** Dotted verb; default `<METHOD> <route url>`, e.g. `PUT /v1/servers/:server`. */
@@ -37,12 +44,24 @@ export interface RouteAuditEntry {
   detail?: unknown
   /** Default `ok`. */
   result?: string
+  /** The serials the action names (kept with the row; long lists apart, see src/store/audit.ts). */
+  serials?: readonly string[]
 }
+
+/** What a finished call to Apple adds to its attempt's row. */
+export interface CallOutcome { result?: string, detail?: unknown }
 
 declare module 'fastify' {
   interface FastifyInstance {
     /** Writes an audit entry for this request now (and marks it written, so the automatic one is skipped). */
     audit (request: FastifyRequest, entry: RouteAuditEntry): Promise<void>
+    /** The row for a repository to write in the transaction of its change; mark the request `audited` once it committed. */
+    auditRow (request: FastifyRequest, entry: RouteAuditEntry): AuditEntryInput
+    /**
+     * Runs a call to Apple between an attempt row (written first) and its outcome (written after a
+     * success; after a failure by the onResponse hook, with the problem code).
+     */
+    auditCall<T> (request: FastifyRequest, entry: Omit<RouteAuditEntry, 'result'>, call: () => Promise<T>, outcome: (result: T) => CallOutcome): Promise<T>
   }
   interface FastifyContextConfig {
     /** Audit action name for this route (else `<METHOD> <url>`); `false`: a read sent with a write method (read scope only). */
@@ -51,6 +70,8 @@ declare module 'fastify' {
   interface FastifyRequest {
     auditAnnotation: AuditAnnotation | null
     audited: boolean
+    /** The id of this request's attempt row while its call to Apple has no outcome written. */
+    auditAttempt: string | null
     /** Refines this request's audit entry (action, target, detail). */
     auditWith (annotation: AuditAnnotation): void
   }
@@ -73,7 +94,7 @@ export function checkAuditOptOut (route: { method: string | string[], url: strin
   throw new Error(`${[route.method].flat().join(',')} ${route.url} declares audit: false but needs the "${config.scope ?? 'admin'}" scope: only a read-scope route may opt out of the audit log.`)
 }
 
-export function auditEntryFor (request: FastifyRequest, statusCode: number) {
+export function auditEntryFor (request: FastifyRequest, statusCode: number): AuditEntryInput {
   const a = request.auditAnnotation ?? {}
   const named = request.routeOptions.config.audit
   const entry = {
@@ -92,21 +113,47 @@ export function routeEntryTarget (entry: Pick<RouteAuditEntry, 'server' | 'targe
   return entry.target === null ? `/v1/servers/${entry.server}` : `/v1/servers/${entry.server}/${entry.target}`
 }
 
+/** A detail as stored: a string as is, anything else as JSON, cut to MAX_DETAIL. */
+function detailText (detail: unknown): string | undefined {
+  return detail === undefined ? undefined : (typeof detail === 'string' ? detail : JSON.stringify(detail)).slice(0, MAX_DETAIL)
+}
+
+export function auditRow (request: FastifyRequest, entry: RouteAuditEntry): AuditEntryInput {
+  const detail = detailText(entry.detail)
+  return {
+    keyId: request.auth?.keyId ?? null,
+    action: entry.action,
+    target: routeEntryTarget(entry),
+    result: entry.result ?? 'ok',
+    ...(entry.server === undefined ? {} : { server: entry.server }),
+    ...(detail === undefined ? {} : { detail }),
+    ...(entry.serials === undefined ? {} : { serials: entry.serials })
+  }
+}
+
 export function createAuditPlugin () {
   return fp(async function audit (fastify) {
     fastify.addHook('onRoute', checkAuditOptOut)
     fastify.decorateRequest('auditAnnotation', null)
     fastify.decorateRequest('audited', false)
+    fastify.decorateRequest('auditAttempt', null)
+    fastify.decorate('auditRow', auditRow)
     fastify.decorate('audit', async function (request: FastifyRequest, entry: RouteAuditEntry) {
       request.audited = true
-      const detail = entry.detail === undefined ? undefined : JSON.stringify(entry.detail).slice(0, MAX_DETAIL)
-      await fastify.store.audit.record({
-        keyId: request.auth?.keyId ?? null,
-        action: entry.action,
-        target: routeEntryTarget(entry),
-        result: entry.result ?? 'ok',
-        ...(detail === undefined ? {} : { detail })
-      })
+      await fastify.store.audit.record(auditRow(request, entry))
+    })
+    fastify.decorate('auditCall', async function <T>(request: FastifyRequest, entry: Omit<RouteAuditEntry, 'result'>, call: () => Promise<T>, outcome: (result: T) => CallOutcome): Promise<T> {
+      const { result: _pending, ...attempt } = auditRow(request, entry)
+      // Written before Apple hears of it: if this write fails, Apple is not called.
+      request.auditAttempt = await fastify.store.audit.attempt(attempt)
+      request.audited = true
+      request.auditWith({ detail: attempt.detail })
+      const result = await call()
+      const done = outcome(result)
+      const detail = detailText(done.detail)
+      await fastify.store.audit.finish(request.auditAttempt, { result: done.result ?? 'ok', ...(detail === undefined ? {} : { detail }) })
+      request.auditAttempt = null
+      return result
     })
     fastify.decorateRequest('auditWith', function (this: FastifyRequest, annotation: AuditAnnotation) {
       this.auditAnnotation = { ...this.auditAnnotation, ...annotation }
@@ -114,6 +161,15 @@ export function createAuditPlugin () {
     // Callback style: most requests are reads with nothing to record, and an async hook would cost
     // them a promise and a microtask each.
     fastify.addHook('onResponse', function recordAudit (request, reply, done) {
+      if (request.auditAttempt !== null) {
+        // The call threw: its attempt gets the problem code (and any detail noted since).
+        const { result, detail }: { result: string, detail?: string } = auditEntryFor(request, reply.statusCode)
+        fastify.store.audit.finish(request.auditAttempt, { result, ...(detail === undefined ? {} : { detail }) }).then(() => { done() }, (err: unknown) => {
+          request.log.error({ err }, 'could not write the audit log')
+          done()
+        })
+        return
+      }
       // Requests refused before authentication are not audited (they are logged): otherwise anyone
       // who can reach the port could fill the table, since the rate limit counts keys, not strangers.
       if (!isAudited(request.method, request.routeOptions.config.audit) || request.is404 || request.audited || request.auth === null) {

@@ -159,6 +159,7 @@ export function createSwaggerPlugin () {
         tags: [
           { name: 'servers', description: 'DEP servers (one per server token from Apple Business/School Manager)' },
           { name: 'keys', description: 'API keys for depgate itself' },
+          { name: 'audit', description: 'The audit log: every write and every call to Apple (admin scope)' },
           { name: 'devices', description: 'Devices assigned to a DEP server' },
           { name: 'profiles', description: 'Enrollment profiles' },
           { name: 'account', description: 'The Apple account behind a DEP server' },

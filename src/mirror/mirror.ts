@@ -9,7 +9,7 @@ import { hostname } from 'node:os'
 import { randomUUID } from 'node:crypto'
 import type { MirrorStatus } from '../api/mirror-status.js'
 import type { DepClient } from '../dep/index.js'
-import { type Cancel, delay, type Scheduler } from '../scheduler.js'
+import { type Cancel, delay, nothingToCancel, type Scheduler } from '../scheduler.js'
 import type { MirrorRepository, MirrorStateRow } from '../store/index.js'
 import { DEFAULT_FEED_RETENTION_MS, ServerSyncer, type ServerSyncerOptions, type SyncLogger } from './server-syncer.js'
 
@@ -60,7 +60,7 @@ export class Mirror {
   private readonly scheduler: Scheduler
   private readonly syncers = new Map<string, ServerSyncer>()
   private readonly pages = new EventEmitter().setMaxListeners(0)
-  private cancelReconcile: Cancel = () => {}
+  private cancelReconcile: Cancel = nothingToCancel
   private reconciling: Promise<void> | undefined
   private stopped = false
   /** Ends every pending long poll at stop, so a waiting client never holds up a shutdown. */

@@ -117,8 +117,8 @@ export async function openServerRegistry (opts: ServerRegistryOptions): Promise<
       }
       return { server, created }
     },
-    async delete (name) {
-      const deleted = await store.servers.delete(name)
+    async delete (name, audit) {
+      const deleted = await store.servers.delete(name, audit)
       records.delete(name)
       await dropClient(name)
       await opts.onServerGone(name)
@@ -133,9 +133,9 @@ export async function openServerRegistry (opts: ServerRegistryOptions): Promise<
       // Deleted by another writer (the CLI, another replica): it goes as on a local delete.
       for (const name of changed) if (!records.has(name)) await opts.onServerGone(name)
     },
-    async stageCertificate (name) {
+    async stageCertificate (name, audit) {
       const pair = generateServerKeyPair({ serverName: name })
-      await store.servers.stageKey(name, pair)
+      await store.servers.stageKey(name, pair, audit)
       const keys = await store.servers.getKeys(name)
       return { server: name, certificate_pem: pair.certificatePem, fingerprint_sha256: certificateFingerprint(pair.certificatePem), staged_at: keys.staged!.stagedAt }
     },
@@ -144,7 +144,7 @@ export async function openServerRegistry (opts: ServerRegistryOptions): Promise<
       if (staged === undefined) return undefined
       return { server: name, certificate_pem: staged.certificatePem, fingerprint_sha256: certificateFingerprint(staged.certificatePem), staged_at: staged.stagedAt }
     },
-    async importP7m (name, p7m, { force = false, verify = true, baseUrl } = {}) {
+    async importP7m (name, p7m, { force = false, verify = true, baseUrl, audit } = {}) {
       const upload = decryptWithServerKeys(p7m, await store.servers.getKeys(name), opts.tokenMaxBytes)
       const existing = records.get(name)
       checkSameServer(existing?.token, upload.token, force)
@@ -165,7 +165,8 @@ export async function openServerRegistry (opts: ServerRegistryOptions): Promise<
         token: upload.token,
         baseUrl: target,
         ...(account === undefined ? {} : { account }),
-        promoteStagedKey: upload.key === 'staged'
+        promoteStagedKey: upload.key === 'staged',
+        ...(audit === undefined ? {} : { audit })
       })
       records.set(name, record)
       await dropClient(name)

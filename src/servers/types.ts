@@ -4,6 +4,7 @@
  */
 import type { DepClient } from '../dep/index.js'
 import type { ServerToken } from '../dep/token.js'
+import type { AuditEntryInput, ServerAudit } from '../store/index.js'
 import type { DepServerInfo, StagedCertificate, TokenEvent, TokenEventType } from '../api/server-info.js'
 
 export interface ImportTokenOptions {
@@ -26,16 +27,17 @@ export interface DepServerRegistry {
   get (name: string): DepServer
   has (name: string): boolean
   list (): DepServerInfo[]
-  put (name: string, input: { token: ServerToken, baseUrl?: string }): Promise<{ server: DepServerInfo, created: boolean }>
-  delete (name: string): Promise<boolean>
+  /** `audit`: the row written in the transaction of the change (see plugins/app/audit.ts). */
+  put (name: string, input: { token: ServerToken, baseUrl?: string, audit?: ServerAudit }): Promise<{ server: DepServerInfo, created: boolean }>
+  delete (name: string, audit?: AuditEntryInput): Promise<boolean>
   /** Re-reads the store (another replica or the CLI may have changed it). */
   reload (): Promise<void>
   /** Makes and stages a new key pair for the server (which need not exist yet); the current pair keeps working. */
-  stageCertificate (name: string): Promise<StagedCertificate>
+  stageCertificate (name: string, audit?: AuditEntryInput): Promise<StagedCertificate>
   /** The staged certificate (made by stageCertificate, not yet used by an uploaded token), else undefined. */
   stagedCertificate (name: string): Promise<StagedCertificate | undefined>
   /** Decrypts an uploaded .p7m with the server's keys, checks and stores the token; throws TokenError / TokenImportError. Nothing is stored on failure. */
-  importP7m (name: string, p7m: Buffer, opts?: ImportTokenOptions): Promise<{ server: DepServerInfo, created: boolean, key: 'staged' | 'current' }>
+  importP7m (name: string, p7m: Buffer, opts?: ImportTokenOptions & { audit?: ServerAudit }): Promise<{ server: DepServerInfo, created: boolean, key: 'staged' | 'current' }>
   /** Subscribes to token events; returns the unsubscribe function. */
   onTokenEvent (listener: (e: TokenEvent) => void): () => void
   emitTokenEvent (type: TokenEventType, name: string, extra?: Partial<TokenEvent>): void

@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely'
 import type { Scope } from '../scopes.js'
+import { type AuditEntryInput, insertAudit } from './audit.js'
 import type { Database } from './schema.js'
 
 export interface ApiKeyRecord {
@@ -12,7 +13,8 @@ export interface ApiKeyRecord {
 }
 
 export interface ApiKeyRepository {
-  create (input: { id: string, label: string, scope: Scope, hash: string }): Promise<ApiKeyRecord>
+  /** With `audit`, its row is written in the same transaction as the key. */
+  create (input: { id: string, label: string, scope: Scope, hash: string }, audit?: AuditEntryInput): Promise<ApiKeyRecord>
   /** The record plus its hash, for authentication only; never serialise the result. */
   getForAuth (id: string): Promise<(ApiKeyRecord & { hash: string }) | undefined>
   /**
@@ -22,8 +24,8 @@ export interface ApiKeyRepository {
   peekForAuth (id: string): (ApiKeyRecord & { hash: string }) | undefined
   get (id: string): Promise<ApiKeyRecord | undefined>
   list (opts?: { includeRevoked?: boolean }): Promise<ApiKeyRecord[]>
-  /** Marks the key revoked; false when it does not exist or was already revoked. */
-  revoke (id: string): Promise<boolean>
+  /** Marks the key revoked; false when it does not exist or was already revoked. `audit` is written with a revocation, in its transaction. */
+  revoke (id: string, audit?: AuditEntryInput): Promise<boolean>
   touch (id: string, at: Date): Promise<void>
   countActive (scope?: Scope): Promise<number>
 }
@@ -62,10 +64,14 @@ export function createApiKeyRepository (db: Kysely<Database>, now: () => Date, c
     authCache.delete(id)
   }
   return {
-    async create ({ id, label, scope, hash }) {
-      const row = { id, label, scope, hash, created_at: now().toISOString(), last_used_at: null, revoked_at: null }
+    async create ({ id, label, scope, hash }, audit) {
+      const at = now()
+      const row = { id, label, scope, hash, created_at: at.toISOString(), last_used_at: null, revoked_at: null }
       forget(id)
-      await db.insertInto('api_keys').values(row).execute()
+      await db.transaction().execute(async (trx) => {
+        await trx.insertInto('api_keys').values(row).execute()
+        if (audit !== undefined) await insertAudit(trx, at, audit)
+      })
       return toRecord(row)
     },
     peekForAuth (id) {
@@ -97,12 +103,18 @@ export function createApiKeyRepository (db: Kysely<Database>, now: () => Date, c
       if (!includeRevoked) q = q.where('revoked_at', 'is', null)
       return (await q.execute()).map(toRecord)
     },
-    async revoke (id) {
+    async revoke (id, audit) {
       forget(id)
-      const res = await db.updateTable('api_keys').set({ revoked_at: now().toISOString() })
-        .where('id', '=', id).where('revoked_at', 'is', null).executeTakeFirst()
+      const at = now()
+      const revoked = await db.transaction().execute(async (trx) => {
+        const res = await trx.updateTable('api_keys').set({ revoked_at: at.toISOString() })
+          .where('id', '=', id).where('revoked_at', 'is', null).executeTakeFirst()
+        if (res.numUpdatedRows === 0n) return false
+        if (audit !== undefined) await insertAudit(trx, at, audit)
+        return true
+      })
       forget(id)
-      return res.numUpdatedRows > 0n
+      return revoked
     },
     async touch (id, at) {
       await db.updateTable('api_keys').set({ last_used_at: at.toISOString() }).where('id', '=', id).execute()

@@ -167,6 +167,23 @@ export const migrations: Record<string, Migration> = {
     async up (db: Kysely<any>) {
       await db.schema.alterTable('inventory_state').addColumn('last_error_status', 'integer').execute()
     }
+  },
+  // Crash-safe audit: a call to Apple is written as an attempt before it and finished after,
+  // with the serials it names (long lists in audit_serials); `server` lets GET /v1/audit filter.
+  '0009_audit_attempts': {
+    async up (db: Kysely<any>) {
+      await db.schema.alterTable('audit_log').addColumn('server', 'text').execute()
+      await db.schema.alterTable('audit_log').addColumn('serial_count', 'integer').execute()
+      for (const column of ['serials', 'serials_sha256', 'serials_ref', 'finished_at']) {
+        await db.schema.alterTable('audit_log').addColumn(column, 'text').execute()
+      }
+      await db.schema.createTable('audit_serials')
+        .addColumn('audit_id', 'text', (c) => c.primaryKey())
+        .addColumn('serials', 'text', (c) => c.notNull())
+        .execute()
+      // Rows from before name their server only in target; the server filter reads them there (audit.ts).
+      await db.schema.createIndex('audit_log_server').on('audit_log').columns(['server', 'id']).execute()
+    }
   }
 }
 

@@ -56,6 +56,24 @@ export interface AuditLogTable {
   target: string
   result: string
   detail: string | null
+  /** The depgate server acted on, for filtering (0009; older rows name it in target only). */
+  server: string | null
+  /** How many serials the action named (calls to Apple with a list). */
+  serial_count: number | null
+  /** JSON array of the serials, when there are at most AUDIT_INLINE_SERIALS of them. */
+  serials: string | null
+  /** Hex SHA-256 of the sorted serials joined by newlines, when the list is kept in audit_serials. */
+  serials_sha256: string | null
+  /** Where the whole list is kept when it is not inline (`/v1/audit/<id>/serials`). */
+  serials_ref: string | null
+  /** When the outcome of an attempt was written; null while `result` is `pending` (or was left so by a crash). */
+  finished_at: string | null
+}
+
+/** Serial lists too long for an audit row, written in the same transaction as the row. */
+export interface AuditSerialsTable {
+  audit_id: string
+  serials: string
 }
 
 /** The device mirror: one row per serial Apple ever showed this server; removed rows stay, stamped. */
@@ -160,5 +178,6 @@ export interface Database {
   server_keys: ServerKeysTable
   api_keys: ApiKeysTable
   audit_log: AuditLogTable
+  audit_serials: AuditSerialsTable
   secret_key_check: SecretKeyCheckTable
 }

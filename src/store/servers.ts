@@ -8,6 +8,7 @@
 import type { Kysely, Transaction } from 'kysely'
 import type { ServerToken } from '../dep/token.js'
 import type { SecretBox } from '../tokens/secret-box.js'
+import { type AuditEntryInput, insertAudit } from './audit.js'
 import { dropMirrors } from './mirror-drop.js'
 import { checkSecretKey, keyAad, rotateSecrets, sealLegacyTokens, type SecretKeyCheck, tokenAad } from './secret-sealing.js'
 import type { Database, ServersTable } from './schema.js'
@@ -39,6 +40,9 @@ export interface ServerKeys {
   staged?: KeyPairPem & { stagedAt: string }
 }
 
+/** The audit row of an upsert, built once it is known whether the server was created. */
+export type ServerAudit = (created: boolean) => AuditEntryInput
+
 export interface ServerHealthUpdate {
   termsNotSignedAt?: string | null
   lastError?: { code: string, at: string } | null
@@ -60,14 +64,14 @@ export interface ServerRepository {
    * Creates or replaces; `created` tells which (PUT answers 201 or 200). With `promoteStagedKey`
    * the staged key pair becomes the current one in the same transaction (a .p7m it opened).
    */
-  upsert (input: { name: string, token: ServerToken, baseUrl?: string, account?: AccountIdentity, promoteStagedKey?: boolean }): Promise<{ record: ServerRecord, created: boolean }>
-  /** Deletes the server, its key pairs and its device mirror (mirror-drop.ts). */
-  delete (name: string): Promise<boolean>
+  upsert (input: { name: string, token: ServerToken, baseUrl?: string, account?: AccountIdentity, promoteStagedKey?: boolean, audit?: ServerAudit }): Promise<{ record: ServerRecord, created: boolean }>
+  /** Deletes the server, its key pairs and its device mirror (mirror-drop.ts); `audit` is written with a deletion, in its transaction. */
+  delete (name: string, audit?: AuditEntryInput): Promise<boolean>
   /** Terms state and last error; false when the server does not exist. */
   setHealth (name: string, update: ServerHealthUpdate): Promise<boolean>
   getKeys (name: string): Promise<ServerKeys>
   /** Stores a new staged key pair (replacing a previous staged one); the current pair is untouched. */
-  stageKey (name: string, pair: KeyPairPem): Promise<void>
+  stageKey (name: string, pair: KeyPairPem, audit?: AuditEntryInput): Promise<void>
   /** Seals tokens still stored in clear by 0001; returns how many rows it sealed. */
   sealLegacyTokens (): Promise<number>
   /**
@@ -123,9 +127,10 @@ export function createServerRepository (db: Kysely<Database>, now: () => Date): 
       const row = await db.selectFrom('servers').selectAll().where('name', '=', name).executeTakeFirst()
       return row === undefined ? undefined : toRecord(row)
     },
-    async upsert ({ name, token, baseUrl, account, promoteStagedKey = false }) {
+    async upsert ({ name, token, baseUrl, account, promoteStagedKey = false, audit }) {
       const sealed = needBox().seal(JSON.stringify(token), tokenAad(name))
-      const at = now().toISOString()
+      const when = now()
+      const at = when.toISOString()
       // A transaction keeps "did it exist", the write and the key promotion together.
       return await db.transaction().execute(async (trx) => {
         const existing = await trx.selectFrom('servers').selectAll().where('name', '=', name).executeTakeFirst()
@@ -172,17 +177,20 @@ export function createServerRepository (db: Kysely<Database>, now: () => Date): 
               .where('server', '=', name).execute()
           }
         }
+        if (audit !== undefined) await insertAudit(trx, when, audit(existing === undefined))
         return { record: toRecord(row), created: existing === undefined }
       })
     },
-    async delete (name) {
+    async delete (name, audit) {
       return await db.transaction().execute(async (trx) => {
         await trx.deleteFrom('server_keys').where('server', '=', name).execute()
         // In the same transaction, not at the syncers' next look at the list: a server added again
         // under this name before then would otherwise inherit the old mirror and cursor.
         await dropMirrors(trx, [name])
         const res = await trx.deleteFrom('servers').where('name', '=', name).executeTakeFirst()
-        return res.numDeletedRows > 0n
+        const deleted = res.numDeletedRows > 0n
+        if (deleted && audit !== undefined) await insertAudit(trx, now(), audit)
+        return deleted
       })
     },
     async setHealth (name, update) {
@@ -208,11 +216,15 @@ export function createServerRepository (db: Kysely<Database>, now: () => Date): 
       }
       return keys
     },
-    async stageKey (name, pair) {
-      const at = now().toISOString()
+    async stageKey (name, pair, audit) {
+      const when = now()
+      const at = when.toISOString()
       const staged = { staged_key: needBox().seal(pair.privateKeyPem, keyAad(name)), staged_cert: pair.certificatePem, staged_at: at, updated_at: at }
-      await db.insertInto('server_keys').values({ server: name, current_key: null, current_cert: null, ...staged })
-        .onConflict((oc) => oc.column('server').doUpdateSet(staged)).execute()
+      await db.transaction().execute(async (trx) => {
+        await trx.insertInto('server_keys').values({ server: name, current_key: null, current_cert: null, ...staged })
+          .onConflict((oc) => oc.column('server').doUpdateSet(staged)).execute()
+        if (audit !== undefined) await insertAudit(trx, when, audit)
+      })
     },
     sealLegacyTokens: async () => await sealLegacyTokens(db, needBox()),
     rotateSecrets: async (oldBox, newBox) => await rotateSecrets(db, oldBox, newBox, now)

@@ -78,9 +78,9 @@ async function importToken (argv: string[], io: ImportIo): Promise<number> {
       token: upload.token,
       baseUrl,
       ...(account === undefined ? {} : { account }),
-      promoteStagedKey: upload.key === 'staged'
+      promoteStagedKey: upload.key === 'staged',
+      audit: (made) => ({ keyId: 'cli', action: 'server.token', target: `/v1/servers/${server}`, result: 'ok', detail: made ? 'created' : 'replaced' })
     })
-    await store.audit.record({ keyId: 'cli', action: 'server.token', target: `/v1/servers/${server}`, result: 'ok', detail: created ? 'created' : 'replaced' })
     // PUT …/token's answer; a decrypted file was opened by no key pair, so it has no `key`.
     const result = { created, ...(upload.key === undefined ? {} : { key: upload.key }), server: serverInfo(record, Date.now()) }
     io.stdout(`${JSON.stringify(result, null, 2)}\n`)

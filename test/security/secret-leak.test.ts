@@ -285,6 +285,30 @@ t.test('no secret in any response, header, log line or the OpenAPI document', as
     t.pass('faults played')
   })
 
+  t.test('the audit log: every entry through GET /v1/audit, long serial lists through their reference, and the rows as stored', async (t) => {
+    // More than 1000 serials: the list is kept apart and read back through serials_ref.
+    await call('PUT', `${S}/profiles/${uuid}/devices`, { body: { serials: Array.from({ length: 1001 }, (_, i) => `C02L${String(i).padStart(8, '0')}`) } })
+    let token: string | null = null
+    let entries = 0
+    let refs = 0
+    do {
+      const res = await call('GET', `/v1/audit?limit=500${token === null ? '' : `&page_token=${token}`}`)
+      const page = JSON.parse(res.text) as { entries: Array<{ serials_ref: string | null }>, next_page_token: string | null }
+      entries += page.entries.length
+      for (const e of page.entries) {
+        if (e.serials_ref !== null) {
+          refs++
+          await call('GET', e.serials_ref)
+        }
+      }
+      token = page.next_page_token
+    } while (token !== null)
+    const rows = await app.store.audit.list({ limit: 1_000_000 })
+    t.equal(entries, rows.length, `${entries} audit entries read through GET /v1/audit`)
+    t.ok(refs > 0, 'a long serial list was read through its reference')
+    seen.push({ where: 'audit_log rows as stored', text: JSON.stringify(rows) })
+  })
+
   t.test('the public operations routes, last, after everything above', async (t) => {
     for (const path of ['/metrics', '/openapi.json', '/docs', '/docs/json', '/healthz', '/readyz']) await call('GET', path, { key: null })
     t.pass('operations called')

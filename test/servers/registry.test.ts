@@ -90,8 +90,9 @@ t.test('a failing audit write is logged, the answer stands', async (t) => {
     captureLogs: true,
     wrapStore: (s) => ({ ...s, audit: { ...s.audit, record: async () => { throw new Error('disk full') } } })
   })
-  const res = await app.inject({ method: 'POST', url: '/v1/keys', headers: auth(), payload: { label: 'x', scope: 'read' } })
-  t.equal(res.statusCode, 201)
+  // A refusal's row is written after the answer (a change's row goes with the change, or neither does).
+  const res = await app.inject({ method: 'POST', url: '/v1/keys', headers: auth(), payload: { label: 'x', scope: 'nope' } })
+  t.equal(res.statusCode, 400)
   t.match(logs.join('\n'), /could not write the audit log/)
 })
 

@@ -28,8 +28,9 @@ const plugin: FastifyPluginAsyncZod = async (fastify) => {
     }
   }), async (request, reply) => {
     const generated = generateApiKey()
-    const record = await fastify.store.keys.create({ id: generated.id, hash: generated.hash, ...request.body })
-    request.auditWith({ target: `/v1/keys/${record.id}`, detail: `scope=${record.scope}` })
+    const record = await fastify.store.keys.create({ id: generated.id, hash: generated.hash, ...request.body },
+      fastify.auditRow(request, { action: 'key.create', target: `/v1/keys/${generated.id}`, detail: `scope=${request.body.scope}` }))
+    request.audited = true
     return reply.code(201).header('cache-control', 'no-store').send({ ...keyView(record), key: generated.key })
   })
 }

@@ -40,3 +40,14 @@ t.test('the real app: POST …/devices/details is a read and is not audited; a w
   })
   t.same(entries.map((e) => e.action).sort(), ['apple.passthrough', 'profile.remove'], 'the write and the named pass-through only; the details reads (refused or not) not at all')
 })
+
+t.test('an attempt whose outcome cannot be written is logged; the answer stands', async (t) => {
+  const { app, auth, logs, store } = await buildTestApp(t, {
+    wrapStore: (s) => ({ ...s, audit: { ...s.audit, finish: async () => { throw new Error('disk full') } } })
+  })
+  const res = await app.inject({ method: 'PUT', url: `/v1/servers/default/profiles/${'F'.repeat(32)}/devices`, headers: auth(), payload: { serials: ['C02XK1ABCDEF'] } })
+  t.equal(res.statusCode, 404)
+  await app.close()
+  t.match(logs.join('\n'), /could not write the audit log/)
+  t.match(await store.audit.list({ action: 'profile.assign' }), [{ result: 'pending', serials: ['C02XK1ABCDEF'] }], 'the attempt stays visible')
+})

@@ -17,9 +17,10 @@ const plugin: FastifyPluginAsyncZod = async (fastify) => {
     }
   }), async (request, reply) => {
     const { id } = request.params
-    if (!(await fastify.store.keys.revoke(id))) {
+    if (!(await fastify.store.keys.revoke(id, fastify.auditRow(request, { action: 'key.revoke', target: `/v1/keys/${id}` })))) {
       throw httpProblem(404, 'KEY_NOT_FOUND', `No active API key with id ${id}.`)
     }
+    request.audited = true
     return reply.code(204).send(null)
   })
 }

@@ -40,7 +40,10 @@ const plugin: FastifyPluginAsyncZod = async (fastify) => {
       if (!(err instanceof ServerTokenError)) throw err
       throw httpProblem(400, 'INVALID_SERVER_TOKEN', `The server token cannot be used: ${err.message}.`, { errors: [{ field: 'body.token', message: err.message }] })
     }
-    const { server, created } = await fastify.depServers.put(request.params.server, baseUrl === undefined ? { token: parsed } : { token: parsed, baseUrl })
+    const name = request.params.server
+    const audit = (made: boolean) => fastify.auditRow(request, { action: 'server.put', server: name, target: null, detail: made ? 'created' : 'replaced' })
+    const { server, created } = await fastify.depServers.put(name, baseUrl === undefined ? { token: parsed, audit } : { token: parsed, baseUrl, audit })
+    request.audited = true
     return reply.code(created ? 201 : 200).send(server)
   })
 
@@ -56,7 +59,8 @@ const plugin: FastifyPluginAsyncZod = async (fastify) => {
     }
   }), async (request, reply) => {
     const { server } = request.params
-    if (!(await fastify.depServers.delete(server))) throw serverNotFound(server)
+    if (!(await fastify.depServers.delete(server, fastify.auditRow(request, { action: 'server.delete', server, target: null })))) throw serverNotFound(server)
+    request.audited = true
     return reply.code(204).send(null)
   })
 }

@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncZod } from '@fastify/type-provider-zod'
 import { z } from 'zod'
+import { APPLE_GUARDS } from '../../../../../src/api/apple-guards.js'
 import { adeProfileBodySchema, adeProfileSchema } from '../../../../../src/api/account.js'
 import { defineRoute, errorResponses, withNotFoundProblem, serverParamsSchema } from '../../../../../src/api/route-kit.js'
 
@@ -32,14 +33,7 @@ const plugin: FastifyPluginAsyncZod = async (fastify) => {
       body: adeProfileBodySchema,
       response: { 200: adeProfileSchema, ...errorResponses(413, 415) }
     }
-  }), async (request) => {
-    const { server } = request.params
-    const url = request.body.mdm_service_discovery_url
-    const { client } = fastify.depServers.get(server)
-    request.auditWith({ detail: url })
-    await client.setAdeProfile(url)
-    return { mdm_service_discovery_url: url }
-  })
+  }), async (request) => await APPLE_GUARDS.adeSet.run(fastify, request, request.params.server, request.body))
 
   fastify.delete('/', defineRoute({
     scope: 'admin',
@@ -54,7 +48,7 @@ const plugin: FastifyPluginAsyncZod = async (fastify) => {
   }), async (request, reply) => {
     const { server } = request.params
     const { client } = fastify.depServers.get(server)
-    await client.deleteAdeProfile()
+    await fastify.auditCall(request, { action: 'ade.delete', server, target: null }, async () => { await client.deleteAdeProfile() }, () => ({}))
     return reply.code(204).send(null)
   })
 }

@@ -62,7 +62,8 @@ const plugin: FastifyPluginAsyncZod = async (fastify) => {
     if (!request.query.replace && await fastify.depServers.stagedCertificate(server) !== undefined) {
       throw httpProblem(409, 'CERTIFICATE_ALREADY_STAGED', `Server "${server}" already has a staged key pair: GET /v1/servers/${server}/certificate returns its certificate. Add ?replace=true to make a new one (the staged certificate then stops matching what Apple will encrypt to).`)
     }
-    const cert = await fastify.depServers.stageCertificate(server)
+    const cert = await fastify.depServers.stageCertificate(server, fastify.auditRow(request, { action: 'server.certificate.create', server, target: null, detail: request.query.replace ? 'key pair staged, replacing one' : 'key pair staged' }))
+    request.audited = true
     reply.code(201).header('location', `/v1/servers/${encodeURIComponent(server)}/certificate`)
     return sendCertificate(request, reply, cert)
   })

@@ -52,7 +52,10 @@ const plugin: FastifyPluginAsyncZod = async (fastify) => {
     const p7m = await readUpload(request, maxBytes)
     const { force, verify, base_url: baseUrl } = request.query
     try {
-      const result = await fastify.depServers.importP7m(request.params.server, p7m, { force, verify, ...(baseUrl === undefined ? {} : { baseUrl }) })
+      const { server } = request.params
+      const audit = (made: boolean) => fastify.auditRow(request, { action: 'server.token', server, target: null, detail: made ? 'created' : 'replaced' })
+      const result = await fastify.depServers.importP7m(server, p7m, { force, verify, audit, ...(baseUrl === undefined ? {} : { baseUrl }) })
+      request.audited = true
       return await reply.code(result.created ? 201 : 200).send(result)
     } catch (err) {
       throw uploadProblem(err) ?? err

@@ -86,7 +86,7 @@ t.test('disown: off by default, then only with the exact confirmation', async (t
   t.same(two.json().summary, { SUCCESS: 2 })
   t.equal((await on.sim('GET', '/_sim/devices')).devices.length, 2)
   const audit = await on.audit('devices.disown', 8)
-  t.match(audit[0], { result: 'ok', detail: `{"SUCCESS":2} serials ${mine[1]},${mine[2]}` })
+  t.match(audit[0], { result: 'ok', detail: '2 serial(s): {"SUCCESS":2}', serials: [mine[1], mine[2]], serialCount: 2 })
   t.same(audit.map((e) => e.result), ['ok', 'ok', 'VALIDATION_FAILED', ...Array(5).fill('DISOWN_CONFIRMATION_MISMATCH')], 'refused attempts are audited too')
 })
 

@@ -1,6 +1,5 @@
 import type { FastifyPluginAsyncZod } from '@fastify/type-provider-zod'
-import { reflectOwnWrite } from '../../../../../../src/api/own-writes.js'
-import { perSerialWrite } from '../../../../../../src/api/per-serial.js'
+import { APPLE_GUARDS } from '../../../../../../src/api/apple-guards.js'
 import { removeBodySchema, removeResultSchema } from '../../../../../../src/api/profiles.js'
 import { defineRoute, errorResponses, serverParamsSchema } from '../../../../../../src/api/route-kit.js'
 
@@ -20,14 +19,7 @@ const plugin: FastifyPluginAsyncZod = async (fastify) => {
       body: removeBodySchema,
       response: { 200: removeResultSchema, ...errorResponses(413, 415) }
     }
-  }), async (request) => {
-    const { server } = request.params
-    const { serials, profile_uuid: uuid } = request.body
-    const { client } = fastify.depServers.get(server)
-    const { devices, summary } = await perSerialWrite(request, `${serials.length} serial(s)`, async () => await client.removeProfile(serials, uuid))
-    await reflectOwnWrite(fastify, server, { kind: 'remove' }, devices)
-    return { devices, summary }
-  })
+  }), async (request) => await APPLE_GUARDS.remove.run(fastify, request, request.params.server, request.body))
 }
 
 export default plugin

@@ -1,4 +1,5 @@
 import type { FastifyPluginAsyncZod } from '@fastify/type-provider-zod'
+import { APPLE_GUARDS } from '../../../../../../../src/api/apple-guards.js'
 import { activationLockBodySchema, activationLockResultSchema } from '../../../../../../../src/api/device-actions.js'
 import { defineRoute, errorResponses } from '../../../../../../../src/api/route-kit.js'
 import { serialParamsSchema } from '../../../../../../../src/api/serials.js'
@@ -19,15 +20,7 @@ const plugin: FastifyPluginAsyncZod = async (fastify) => {
       body: activationLockBodySchema,
       response: { 200: activationLockResultSchema, ...errorResponses(413, 415) }
     }
-  }), async (request) => {
-    const { server, serial } = request.params
-    const { client } = fastify.depServers.get(server)
-    request.auditWith({ target: serial })
-    const result = await client.activationLock({ device: serial, ...request.body })
-    // The escrow key unlocks the device: the audit log says only whether one was given.
-    request.auditWith({ detail: `${result.response_status}, escrow key ${request.body.escrow_key === undefined ? 'absent' : 'given'}` })
-    return result
-  })
+  }), async (request) => await APPLE_GUARDS.activationLock.run(fastify, request, request.params.server, { serial: request.params.serial, ...request.body }))
 }
 
 export default plugin

@@ -1,6 +1,5 @@
 import type { FastifyPluginAsyncZod } from '@fastify/type-provider-zod'
-import { reflectOwnWrite } from '../../../../../../../src/api/own-writes.js'
-import { perSerialWrite } from '../../../../../../../src/api/per-serial.js'
+import { APPLE_GUARDS } from '../../../../../../../src/api/apple-guards.js'
 import { assignBodySchema, assignResultSchema, profileParamsSchema } from '../../../../../../../src/api/profiles.js'
 import { defineRoute, errorResponses } from '../../../../../../../src/api/route-kit.js'
 
@@ -22,15 +21,7 @@ const plugin: FastifyPluginAsyncZod = async (fastify) => {
       body: assignBodySchema,
       response: { 200: assignResultSchema, ...errorResponses(413, 415) }
     }
-  }), async (request) => {
-    const { server, uuid } = request.params
-    const { serials } = request.body
-    const { client } = fastify.depServers.get(server)
-    request.auditWith({ target: uuid })
-    const { devices, summary, retry_after_seconds: wait } = await perSerialWrite(request, `${serials.length} serial(s)`, async () => await client.assignProfile(uuid, serials))
-    await reflectOwnWrite(fastify, server, { kind: 'assign', profileUuid: uuid }, devices)
-    return { profile_uuid: uuid, devices, summary, ...(wait === undefined ? {} : { retry_after_seconds: Math.ceil(wait) }) }
-  })
+  }), async (request) => await APPLE_GUARDS.assign.run(fastify, request, request.params.server, { uuid: request.params.uuid, ...request.body }))
 }
 
 export default plugin

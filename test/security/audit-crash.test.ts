@@ -1,0 +1,66 @@
+/**
+ * kill -9 during a call to Apple: `depgate serve` (the build, as in production) is killed while the
+ * simulator holds a 1500-serial assignment. The audit log it leaves names the attempt (pending,
+ * with the count, the digest and the whole list kept apart), and the key it acknowledged just
+ * before has its key.create row: both were committed before anything was answered or sent.
+ */
+import { type ChildProcess, spawn } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
+import { existsSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import t from 'tap'
+import { DEPSIM_CREDENTIALS } from '../../src/simulator/index.js'
+import { createStore, serialsDigest } from '../../src/store/index.js'
+import { startSim } from '../dep/sim.js'
+import { tempDir, until } from '../helper.js'
+
+const CLI = join(import.meta.dirname, '..', '..', 'dist', 'src', 'cli.js')
+if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run npm run build (npm test does)`)
+
+t.test('an attempt survives kill -9 in the middle of the call it records', async (t) => {
+  const sim = await startSim(t, { devices: 5 })
+  const dir = tempDir(t)
+  const tokenFile = join(dir, 'token.json')
+  writeFileSync(tokenFile, JSON.stringify(DEPSIM_CREDENTIALS))
+  const adminKey = randomBytes(32).toString('base64url')
+  const child: ChildProcess = spawn(process.execPath, [CLI, 'serve'], {
+    env: { PATH: process.env.PATH, DEPGATE_HOST: '127.0.0.1', DEPGATE_PORT: '0', DEPGATE_DATA_DIR: dir, DEPGATE_ADMIN_KEY: adminKey, DEPGATE_TOKEN_FILE: tokenFile, DEPGATE_DEP_URL: sim.url, DEPGATE_SIMULATOR: 'off', DEPGATE_MIRROR: 'false' },
+    stdio: ['ignore', 'pipe', 'pipe']
+  })
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
+  t.teardown(async () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
+    await exited
+  })
+  let out = ''
+  const url = await new Promise<string>((resolve, reject) => {
+    const onData = (chunk: Buffer): void => {
+      out += chunk.toString('utf8')
+      const m = /depgate is listening on (http:\/\/\S+)/.exec(out)
+      if (m !== null) resolve(m[1])
+    }
+    child.stdout!.on('data', onData)
+    child.stderr!.on('data', onData)
+    exited.then(() => reject(new Error(`depgate exited before listening:\n${out}`)), reject)
+  })
+  const call = async (method: string, path: string, body?: unknown) => await fetch(`${url}${path}`, {
+    method, headers: { authorization: `Bearer ${adminKey}`, 'content-type': 'application/json' }, ...(body === undefined ? {} : { body: JSON.stringify(body) })
+  })
+
+  const key = await (await call('POST', '/v1/keys', { label: 'acknowledged', scope: 'read' })).json() as { id: string }
+  const uuid = (await (await call('POST', '/v1/servers/default/profiles', { profile_name: 'Crash', url: 'https://mdm.example.com/enroll' })).json() as { profile_uuid: string }).profile_uuid
+  // Apple holds the first chunk for 8 s (the simulator's close waits for it): depgate is killed as soon as it arrives.
+  await sim.fault({ endpoint: 'assign_profile', kind: 'latency', ms: 8000 })
+  const serials = Array.from({ length: 1500 }, (_, i) => `C02K${String(i).padStart(8, '0')}`)
+  call('PUT', `/v1/servers/default/profiles/${uuid}/devices`, { serials }).catch(() => {})
+  await until('the assignment to reach Apple', async () => ((await sim.stats()) as { requests: Record<string, number> }).requests.assign_profile === 1)
+  child.kill('SIGKILL')
+  await exited
+
+  const store = await createStore({ dataDir: dir })
+  t.teardown(() => store.close())
+  const [attempt] = await store.audit.list({ action: 'profile.assign' })
+  t.match(attempt, { result: 'pending', finishedAt: undefined, keyId: 'bootstrap', server: 'default', serialCount: 1500, serialsSha256: serialsDigest(serials), serialsRef: `/v1/audit/${attempt.id}/serials`, detail: '1500 serial(s)' }, 'the attempt is visible')
+  t.same(await store.audit.serials(attempt.id), serials, 'with the whole list')
+  t.match(await store.audit.list({ action: 'key.create' }), [{ result: 'ok', target: `/v1/keys/${key.id}` }], 'the acknowledged key has its row')
+})
