@@ -1,5 +1,5 @@
 import type { FastifyPluginAsyncZod } from '@fastify/type-provider-zod'
-import { DOCS_PREFIX } from '../plugins/external/swagger-ui.js'
+import { DOCS_PREFIX } from '../src/api/route-kit.js'
 
 const plugin: FastifyPluginAsyncZod = async (fastify) => {
   /** The OpenAPI document itself. Public: it describes the API and holds no secret. */

@@ -2,7 +2,8 @@
  * What `depgate serve` settles before the app starts: which token backs the `default` server
  * (DEPGATE_TOKEN_FILE, or the embedded simulator in the demo default), and the first admin key.
  */
-import { chmodSync, readFileSync, writeFileSync } from 'node:fs'
+import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs'
+import { readFile, unlink } from 'node:fs/promises'
 import { join } from 'node:path'
 import { generateApiKey } from './api-key-secrets.js'
 import type { Config } from './config.js'
@@ -12,7 +13,9 @@ import { DEPSIM_CREDENTIALS, startSimulator, type StartedSimulator } from './sim
 import { createStore, type Store } from './store/index.js'
 import type { SecretKeyCheck } from './store/servers.js'
 import { createSecretBox, type SecretBox } from './tokens/secret-box.js'
-import { loadOrCreateKeyFile, type LoadedKey } from './tokens/secret-key-file.js'
+import { isTokenError } from './tokens/errors.js'
+import { OLD_KEY_FILE } from './tokens/rotate-command.js'
+import { loadOrCreateKeyFile, parseSecretKey, type LoadedKey } from './tokens/secret-key-file.js'
 import { parseServerToken, ServerTokenError } from './tokens/server-token.js'
 
 export const ADMIN_KEY_FILE = 'admin-key'
@@ -47,11 +50,15 @@ export async function loadSecretBox (config: Pick<Config, 'dataDir' | 'secretKey
  * and seal new ones (a token file's `default`, an upload) that the other replicas cannot open.
  * Names the variable, never the key: only its short id, which the other replicas can be compared by.
  */
-export function secretKeyMismatch (box: SecretBox, path?: string): ConfigError & { code: 'SECRET_BOX_WRONG_KEY' } {
+export function secretKeyMismatch (box: SecretBox, path?: string, pendingMatches = false): ConfigError & { code: 'SECRET_BOX_WRONG_KEY' } {
   const from = path === undefined ? 'DEPGATE_SECRET_KEY' : `${path} (DEPGATE_SECRET_KEY is not set)`
+  // The fix for the case at hand: a rotation that committed but did not move its key file into place is finished by the move, not by rotating again.
+  const fix = pendingMatches
+    ? `depgate secrets rotate re-sealed the secrets under ${String(path)}.new and stopped before moving it into place: run mv ${String(path)}.new ${String(path)}, then start every replica with that key.`
+    : 'If the secrets were rotated (depgate secrets rotate), restart every replica and the CLI with the new key.'
   // The secret box's own code for a value sealed with another key, which is what this is, caught early.
   const code = 'SECRET_BOX_WRONG_KEY' as const
-  return Object.assign(new ConfigError('DEPGATE_SECRET_KEY', `does not match the key that sealed the secrets in this database. The key must be the same on every replica and for the depgate CLI: give them all the same DEPGATE_SECRET_KEY (or the same secret.key file). This depgate's key (id ${box.keyId}) came from ${from}; it refuses to start rather than seal tokens the other replicas cannot open. If \`depgate secrets rotate\` was interrupted, run it again.`), { code })
+  return Object.assign(new ConfigError('DEPGATE_SECRET_KEY', `does not match the key that sealed the secrets in this database. The key must be the same on every replica and for the depgate CLI: give them all the same DEPGATE_SECRET_KEY (or the same secret.key file). This depgate's key (id ${box.keyId}) came from ${from}; it refuses to start rather than seal tokens the other replicas cannot open. ${fix}`), { code })
 }
 
 /**
@@ -89,12 +96,25 @@ export async function openStoreWithBox (config: Config): Promise<{ store: Store,
   }
 }
 
+/** True when the pending key of a rotation (secret.key.new) is the one the database's secrets are sealed with. */
+async function pendingKeyMatches (store: Store, pending: string): Promise<boolean> {
+  let key: Buffer
+  try {
+    key = parseSecretKey(await readFile(pending, 'utf8'), pending)
+  } catch {
+    return false // missing or incomplete: not what sealed anything
+  }
+  store.servers.setSecretBox(createSecretBox(key))
+  return await store.servers.checkSecretKey() === 'matched'
+}
+
 /** The store for `depgate serve` and the CLI: refuses (ConfigError) a secret key that is not the database's. */
 export async function openSecureStore (config: Config): Promise<Store> {
   const { store, box, path, keyCheck } = await openStoreWithBox(config)
   if (keyCheck === 'mismatched') {
+    const pendingMatches = path !== undefined && await pendingKeyMatches(store, `${path}.new`)
     await store.close()
-    throw secretKeyMismatch(box, path)
+    throw secretKeyMismatch(box, path, pendingMatches)
   }
   return store
 }
@@ -123,6 +143,10 @@ export async function planDefaultServer (config: Config, store: Store): Promise<
     const stored = await store.servers.get('default')
     if (stored !== undefined && stored.token.consumer_key !== DEPSIM_CREDENTIALS.consumer_key) return plan
   }
+  // The server the simulator would take, synced now by another depgate (its live lease): that
+  // one's own simulator serves it, and replacing its address would cut the other replica off.
+  const target = plan.defaultServer === undefined ? 'default' : 'simulator'
+  if ((await store.servers.liveSyncLeases()).some((lease) => lease.server === target)) return plan
   const simulator = await startSimulator({ host: '127.0.0.1', port: 0, devices: config.simulatorDevices })
   plan.simulator = simulator
   if (plan.defaultServer === undefined) {
@@ -149,4 +173,27 @@ export async function ensureAdminKey (config: Config, store: Store): Promise<{ k
   writeFileSync(file, `${generated.key}\n`, { mode: 0o600 })
   chmodSync(file, 0o600) // an existing file keeps its old mode through writeFileSync
   return { key: generated.key, file }
+}
+
+/**
+ * `depgate secrets rotate` keeps the previous key as secret.key.old until the rotation is known to
+ * be complete: every stored secret opens with the current key. A start is where that is checked
+ * (a replica that ran through the rotation has stopped by then); the file goes once it is true.
+ * Returns the removed file, if one was.
+ */
+export async function confirmRotation (dataDir: string, store: Store): Promise<string | undefined> {
+  const old = join(dataDir, OLD_KEY_FILE)
+  if (!existsSync(old)) return undefined
+  for (const server of await store.servers.list()) {
+    if (server.unreadable !== undefined) return undefined
+    try {
+      await store.servers.getKeys(server.name)
+    } catch (err) {
+      if (isTokenError(err, 'SECRET_BOX_WRONG_KEY')) return undefined
+      /* c8 ignore next 2 - a tampered value, not a question of which key: it goes up as it is */
+      throw err
+    }
+  }
+  await unlink(old)
+  return old
 }

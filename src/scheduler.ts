@@ -13,6 +13,9 @@
 /** Cancels a timer; calling it again, or after the timer ran, does nothing. */
 export type Cancel = () => void
 
+/** The Cancel of a timer not armed yet (a loop's initial state). */
+export const nothingToCancel: Cancel = () => {}
+
 /** A timer's callback; a returned promise is awaited by ManualScheduler (the real one ignores it, so handle errors inside). */
 export type TimerCallback = () => unknown
 
@@ -111,7 +114,8 @@ export class ManualScheduler implements Scheduler {
   async advance (ms: number): Promise<void> {
     const target = this.current + ms
     for (let timer = this.first(); timer !== undefined && timer.dueAt <= target; timer = this.first()) await this.run(timer)
-    this.current = target
+    // An advance made meanwhile (while this one waited on a callback) may have gone further.
+    this.current = Math.max(this.current, target)
   }
 
   /**

@@ -4,8 +4,11 @@ import { join } from 'node:path'
 import closeWithGrace from 'close-with-grace'
 import type { FastifyInstance } from 'fastify'
 import type { DestinationStream } from 'pino'
-import { ADMIN_KEY_FILE, ensureAdminKey, openSecureStore, planDefaultServer } from './bootstrap.js'
+import type { Store } from './store/index.js'
+import { ADMIN_KEY_FILE, confirmRotation, ensureAdminKey, openSecureStore, planDefaultServer } from './bootstrap.js'
 import type { Config } from './config.js'
+import { explainDataDirError, prepareDataDir, StartRefusal } from './data-dir.js'
+import { acquireDataDirLock, type DataDirLock } from './data-dir-lock.js'
 import { buildServer } from './server.js'
 
 export interface StartOptions {
@@ -47,11 +50,56 @@ export function displayHost (host: string): string {
   return host.includes(':') ? `[${host}]` : host
 }
 
+/** Says which variables to change when the address cannot be listened on; other errors go up as they are. */
+export function explainListenError (err: unknown, config: Pick<Config, 'host' | 'port'>): unknown {
+  const code = (err as { code?: unknown }).code
+  const where = `DEPGATE_HOST=${config.host} DEPGATE_PORT=${config.port}`
+  if (code === 'EADDRINUSE') return new StartRefusal(`${where}: the address is already in use (another program, or another depgate, listens there); stop it, or set DEPGATE_PORT to a free port`)
+  if (code === 'EADDRNOTAVAIL') return new StartRefusal(`${where}: the host is not an address of this machine; set DEPGATE_HOST to one of its addresses (127.0.0.1 for this machine only, 0.0.0.0 for all)`)
+  if (code === 'EACCES') return new StartRefusal(`${where}: this user may not listen on port ${config.port} (ports below 1024 need privileges); set DEPGATE_PORT to 1024 or above`)
+  return err
+}
+
+/**
+ * Before the store opens: a private data directory, and, for SQLite, the lock that makes this the
+ * directory's only server. Files are created for the owner only (umask 077), which also covers
+ * SQLite's -wal and -shm and every file written later.
+ */
+async function claimDataDir (config: Config): Promise<DataDirLock | undefined> {
+  process.umask(0o077)
+  prepareDataDir(config.dataDir)
+  return config.databaseUrl === undefined ? await acquireDataDirLock(config.dataDir) : undefined
+}
+
+async function openStore (config: Config): Promise<Store> {
+  try {
+    return await openSecureStore(config)
+  } catch (err) {
+    throw (config.databaseUrl === undefined ? explainDataDirError(err, config.dataDir) : undefined) ?? err
+  }
+}
+
 export async function startDepgate (opts: StartOptions): Promise<StartedDepgate> {
   const { config, out } = opts
-  const store = await openSecureStore(config)
-  const plan = await planDefaultServer(config, store).catch(async (err: unknown) => { await store.close(); throw err })
-  const created = await ensureAdminKey(config, store)
+  const lock = await claimDataDir(config)
+  let store: Store
+  let plan: Awaited<ReturnType<typeof planDefaultServer>>
+  let created: Awaited<ReturnType<typeof ensureAdminKey>>
+  try {
+    store = await openStore(config)
+    try {
+      const removed = await confirmRotation(config.dataDir, store)
+      if (removed !== undefined) out(`Every stored secret opens with the current secret key: the rotation is complete, and ${removed} (the previous key) was removed.`)
+      plan = await planDefaultServer(config, store)
+      created = await ensureAdminKey(config, store)
+    } catch (err) {
+      await store.close()
+      throw err
+    }
+  } catch (err) {
+    await lock?.release()
+    throw err
+  }
   const app = await buildServer(config, {
     store,
     ...(plan.defaultServer === undefined ? {} : { defaultServer: plan.defaultServer }),
@@ -61,12 +109,13 @@ export async function startDepgate (opts: StartOptions): Promise<StartedDepgate>
     await app.close()
     await plan.simulator?.close()
     await store.close()
+    await lock?.release()
   }
   try {
     await app.listen({ host: config.host, port: config.port })
   } catch (err) {
     await close()
-    throw err
+    throw explainListenError(err, config)
   }
   const address = app.server.address()
   /* c8 ignore next - listening on TCP always yields an AddressInfo */

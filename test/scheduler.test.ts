@@ -1,5 +1,5 @@
 import t from 'tap'
-import { delay, ManualScheduler, realScheduler } from '../src/scheduler.js'
+import { delay, ManualScheduler, nothingToCancel, realScheduler } from '../src/scheduler.js'
 
 t.test('advance runs due timers in due order, each at its own time, ties in arming order', async (t) => {
   const clock = new ManualScheduler({ start: 1000 })
@@ -33,6 +33,17 @@ t.test('advance waits for each callback\'s promise, and runs timers those callba
   t.equal(clock.pending, 1)
 })
 
+t.test('an advance made while another waits on a callback: time never goes back', async (t) => {
+  const clock = new ManualScheduler({ start: 0 })
+  let release = (): void => {}
+  clock.after(0, async () => { await new Promise<void>((resolve) => { release = resolve }) })
+  const first = clock.advance(0)
+  await clock.advance(50)
+  release()
+  await first
+  t.equal(clock.now(), 50)
+})
+
 t.test('cancel: before it runs, twice, and after it ran', async (t) => {
   const clock = new ManualScheduler({ start: 0 })
   const ran: string[] = []
@@ -40,6 +51,7 @@ t.test('cancel: before it runs, twice, and after it ran', async (t) => {
   const ranAlready = clock.after(5, () => { ran.push('ran') })
   cancel()
   cancel()
+  nothingToCancel()
   await clock.advance(20)
   ranAlready()
   t.same(ran, ['ran'])

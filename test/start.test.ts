@@ -78,7 +78,8 @@ t.test('token file problems name DEPGATE_TOKEN_FILE; off means off; a busy port 
   t.teardown(() => off.close())
   t.equal(off.simulatorUrl, undefined)
   const port = new URL(off.url).port
-  await t.rejects(startDepgate({ config: env(tempDir(t), { DEPGATE_SIMULATOR: 'off', DEPGATE_PORT: port }), out: () => {} }), { code: 'EADDRINUSE' })
+  await t.rejects(startDepgate({ config: env(tempDir(t), { DEPGATE_SIMULATOR: 'off', DEPGATE_PORT: port }), out: () => {} }),
+    { name: 'StartRefusal', message: `DEPGATE_HOST=127.0.0.1 DEPGATE_PORT=${port}: the address is already in use (another program, or another depgate, listens there); stop it, or set DEPGATE_PORT to a free port` })
 })
 
 t.test('auto with a token file: Apple only, no simulator; an unreachable PostgreSQL stops start-up', async (t) => {

@@ -9,8 +9,11 @@ import { mapError, mappingContext } from '../../src/api/error-mapping.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
-    /** The problem body for any error, for a route that must report it itself (e.g. mid-stream). Logs like the error handler. */
-    problemFor (error: unknown, request: FastifyRequest): Problem
+    /**
+     * The problem body for any error, for a route that must report it itself (e.g. mid-stream).
+     * Logs like the error handler unless `log: false` (a stream that fails is logged by Fastify).
+     */
+    problemFor (error: unknown, request: FastifyRequest, opts?: { log?: boolean }): Problem
   }
   interface FastifyRequest {
     /** The problem code this request ended with, for metrics and the audit log. */
@@ -32,23 +35,27 @@ export function sendProblem (request: FastifyRequest, reply: FastifyReply, probl
   return reply.code(problem.statusCode).headers(problem.headers).type(PROBLEM_CONTENT_TYPE).send(body)
 }
 
+function logProblem (request: FastifyRequest, problem: HttpProblem, internal: boolean, error: unknown): void {
+  if (internal) {
+    request.log.error({ err: error }, 'unhandled error')
+  } else if (problem.statusCode >= 500) {
+    request.log.warn({ code: problem.code, err: error }, WARNINGS[problem.code] ?? 'upstream failure')
+  } else {
+    request.log.info({ code: problem.code }, 'request refused')
+  }
+}
+
 export function createErrorsPlugin () {
   return fp(async function errors (fastify) {
-    function mapAndLog (error: unknown, request: FastifyRequest): HttpProblem {
+    function mapAndLog (error: unknown, request: FastifyRequest, log = true): HttpProblem {
       const { problem, internal } = mapError(error, mappingContext(request))
-      if (internal) {
-        request.log.error({ err: error }, 'unhandled error')
-      } else if (problem.statusCode >= 500) {
-        request.log.warn({ code: problem.code, err: error }, WARNINGS[problem.code] ?? 'upstream failure')
-      } else {
-        request.log.info({ code: problem.code }, 'request refused')
-      }
+      if (log) logProblem(request, problem, internal, error)
       request.problemCode = problem.code
       return problem
     }
 
-    fastify.decorate('problemFor', function (error: unknown, request: FastifyRequest) {
-      return toProblem(mapAndLog(error, request), request.url, request.id)
+    fastify.decorate('problemFor', function (error: unknown, request: FastifyRequest, opts: { log?: boolean } = {}) {
+      return toProblem(mapAndLog(error, request, opts.log), request.url, request.id)
     })
 
     fastify.setErrorHandler(function (error, request, reply) {

@@ -4,8 +4,7 @@
  */
 import swaggerUi from '@fastify/swagger-ui'
 import fp from 'fastify-plugin'
-
-export const DOCS_PREFIX = '/docs'
+import { DOCS_PREFIX } from '../../src/api/route-kit.js'
 
 export function createSwaggerUiPlugin () {
   return fp(async function swaggerUiPlugin (fastify) {

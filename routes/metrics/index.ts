@@ -1,17 +1,19 @@
 import type { FastifyPluginAsyncZod } from '@fastify/type-provider-zod'
 import { z } from 'zod'
+import { defineRoute } from '../../src/api/route-kit.js'
 
 const plugin: FastifyPluginAsyncZod = async (fastify) => {
-  fastify.get('/', {
-    config: { scope: 'none', rateLimit: false, produces: ['text/plain'] },
+  fastify.get('/', defineRoute({
+    scope: 'none',
+    rateLimit: false,
+    produces: ['text/plain'],
+    tag: 'operations',
+    summary: 'Prometheus metrics',
+    description: 'Prometheus text format: HTTP requests by route and status, requests to Apple by endpoint and status with latency, DEP session acquisitions and retries. Restrict it by network in deployment.',
     schema: {
-      summary: 'Prometheus metrics',
-      description: 'Prometheus text format: HTTP requests by route and status, requests to Apple by endpoint and status with latency, DEP session acquisitions and retries. No API key: restrict it by network in deployment.',
-      tags: ['operations'],
-      security: [],
       response: { 200: z.string().meta({ examples: ['# HELP depgate_http_requests_total HTTP requests served, by route pattern and status\n'] }) }
     }
-  }, async (_request, reply) => {
+  }), async (_request, reply) => {
     const { registry } = fastify.metrics
     reply.type(registry.contentType)
     return await registry.metrics()

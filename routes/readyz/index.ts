@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncZod } from '@fastify/type-provider-zod'
 import { z } from 'zod'
+import { defineRoute } from '../../src/api/route-kit.js'
 
 const readySchema = z.object({
   status: z.enum(['ready', 'not_ready']),
@@ -17,16 +18,16 @@ const readySchema = z.object({
 })
 
 const plugin: FastifyPluginAsyncZod = async (fastify) => {
-  fastify.get('/', {
-    config: { scope: 'none', rateLimit: false },
+  fastify.get('/', defineRoute({
+    scope: 'none',
+    rateLimit: false,
+    tag: 'operations',
+    summary: 'Readiness',
+    description: 'Answers 200 when the store answers and every DEP server has a token that has not expired; otherwise 503 with the reasons.',
     schema: {
-      summary: 'Readiness',
-      description: 'Answers 200 when the store answers and every DEP server has a token that has not expired; otherwise 503 with the reasons. No API key needed.',
-      tags: ['operations'],
-      security: [],
       response: { 200: readySchema, 503: readySchema }
     }
-  }, async (request, reply) => {
+  }), async (request, reply) => {
     const reasons: string[] = []
     let store: 'ok' | 'failed' = 'ok'
     try {

@@ -48,11 +48,11 @@ export function deviceFilter (query: DeviceListQuery): DevicePredicate | undefin
     tests.push((d) => set.has(text(d, column)?.toLowerCase() ?? '\u0000'))
   }
   const prefixes = filters.serial_prefix?.map((p) => p.toUpperCase())
-  if (prefixes !== undefined) tests.push((d) => prefixes.some((p) => (text(d, 'serial_number') ?? '').startsWith(p)))
+  if (prefixes !== undefined) tests.push((d) => prefixes.some((p) => String(d.serial_number).startsWith(p)))
   const parts = filters.description?.map((p) => p.toLowerCase())
   if (parts !== undefined) tests.push((d) => { const v = text(d, 'description')?.toLowerCase(); return v !== undefined && parts.some((p) => v.includes(p)) })
   // Compared as instants: Apple's live answer is not normalised text the way the stored copy is.
-  const assigned = (d: Record<string, unknown>): number => Date.parse(text(d, 'device_assigned_date') ?? '')
+  const assigned = (d: Record<string, unknown>): number => Date.parse(String(d.device_assigned_date))
   if (query.assigned_after !== undefined) { const after = Date.parse(query.assigned_after); tests.push((d) => assigned(d) >= after) }
   if (query.assigned_before !== undefined) { const before = Date.parse(query.assigned_before); tests.push((d) => assigned(d) < before) }
   if (tests.length === 0) return undefined

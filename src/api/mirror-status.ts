@@ -43,6 +43,9 @@ export const mirrorStatusSchema = z.object({
   }]
 })
 
+/** What GET /v1/servers shows of a server's mirror; the mirror (src/mirror) builds it. */
+export type MirrorStatus = z.infer<typeof mirrorStatusSchema>
+
 const flag = (description: string) => z.enum(['true', 'false']).default('false').transform((v) => v === 'true').describe(description)
 
 export const syncQuerySchema = z.object({

@@ -6,18 +6,26 @@
 import { z } from 'zod'
 import { DepApiError } from '../dep/errors.js'
 import { httpProblem, problemResponses } from '../problems.js'
-import type { Scope } from '../scopes.js'
+import type { RouteScope } from '../scopes.js'
+import { SERVER_NAME_PATTERN } from './server-info.js'
 
-/** The `:server` path parameter of every DEP route; other params schemas extend serverParamsSchema. */
+/**
+ * The `:server` path parameter of every route under /v1/servers/{server}; other params schemas
+ * extend it. A name no server can have is refused here, before any lookup.
+ */
 export const serverParamsSchema = z.object({
-  server: z.string().describe('The DEP server name (`default` on a single-token install)')
+  server: z.string().regex(SERVER_NAME_PATTERN, 'must be 1-63 lower-case letters, digits or dashes, starting with a letter or digit')
+    .describe('The DEP server name (`default` on a single-token install)')
 })
 
-const SCOPE_TEXT: Record<Scope, string> = {
+/** The sentence that ends every documented route's description: its scope, as the auth hook enforces it. */
+export const SCOPE_TEXT: Record<RouteScope, string> = {
+  none: 'No API key needed.',
   read: 'Needs an API key with the `read` scope (or higher).',
-  write: 'Needs an API key with the `write` scope (or `admin`). Every call is written to the audit log.',
-  admin: 'Needs an API key with the `admin` scope. Every call is written to the audit log.'
+  write: 'Needs an API key with the `write` scope (or `admin`).',
+  admin: 'Needs an API key with the `admin` scope.'
 }
+export const AUDIT_TEXT = 'Every call is written to the audit log.'
 
 /**
  * Statuses any route that calls Apple can answer with, as src/api/error-mapping.ts maps Apple's
@@ -25,6 +33,9 @@ const SCOPE_TEXT: Record<Scope, string> = {
  * cursor), 502 (Apple failed), 503 (Apple answered 503 with Retry-After), 504 (timeout). Apple's
  * throttling is 429 with Retry-After, already among the statuses every authenticated route has.
  */
+/** Where Swagger UI is served (the swagger-ui plugin mounts it; GET / redirects there). */
+export const DOCS_PREFIX = '/docs'
+
 export const UPSTREAM_STATUSES = [404, 409, 502, 503, 504] as const
 
 export interface RouteDocs {
@@ -34,12 +45,55 @@ export interface RouteDocs {
   security: Array<Record<string, string[]>>
 }
 
-export function docs (tag: string, scope: Scope, summary: string, description: string): RouteDocs {
+/** What defineRoute puts in a route's `config` (the hooks' declarations of auth, audit, rate limit, negotiation). */
+export interface RouteConfig {
+  scope: RouteScope
+  audit?: string | false
+  rateLimit?: false
+  produces?: readonly string[]
+  formats?: Readonly<Record<string, string>>
+}
+
+export interface RouteSpec<S extends object> {
+  /** Least scope a key needs (the auth hook enforces it; the docs say it). */
+  scope: RouteScope
+  /** The audit action; false opts a read-scope route with a body out of the audit log. */
+  audit?: string | false
+  /** False on the few routes that must answer however often they are called (health, metrics). */
+  rateLimit?: false
+  /** Media types the route answers with (see negotiation.ts); JSON when absent. */
+  produces?: readonly string[]
+  /** `format` query value → media type. */
+  formats?: Readonly<Record<string, string>>
+  tag: string
+  summary: string
+  /** What the route does; the scope and audit sentences are added here. */
+  description: string
+  /** params, querystring, body, response… */
+  schema: S
+}
+
+/**
+ * A route's options from one statement of its scope: the `config` the auth, audit and rate-limit
+ * hooks read, and the OpenAPI block (security, and the sentence saying what key it needs). A test
+ * checks every documented route against the enforced scope, so the two cannot drift apart.
+ */
+export function defineRoute<S extends object> (spec: RouteSpec<S>): { config: RouteConfig, schema: S & RouteDocs } {
+  const { scope, audit, tag, summary, description, schema } = spec
+  const config: RouteConfig = { scope }
+  for (const key of ['audit', 'rateLimit', 'produces', 'formats'] as const) {
+    if (spec[key] !== undefined) Object.assign(config, { [key]: spec[key] })
+  }
+  const sentences = typeof audit === 'string' ? `${SCOPE_TEXT[scope]} ${AUDIT_TEXT}` : SCOPE_TEXT[scope]
   return {
-    summary,
-    description: `${description}\n\n${SCOPE_TEXT[scope]}`,
-    tags: [tag],
-    security: [{ bearerAuth: [] }]
+    config,
+    schema: {
+      ...schema,
+      summary,
+      description: `${description}\n\n${sentences}`,
+      tags: [tag],
+      security: scope === 'none' ? [] : [{ bearerAuth: [] }]
+    }
   }
 }
 

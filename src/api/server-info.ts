@@ -1,7 +1,8 @@
 /**
  * What depgate shows about a DEP server, and the events it tells about its token: pure shapes and
- * functions of a stored record, kept apart from the registry plugin that holds the records.
+ * functions of a stored record, kept apart from the registry (src/servers) that holds the records.
  */
+import { z } from 'zod'
 import { DEFAULT_BASE_URL } from '../dep/index.js'
 import { isTokenExpired } from '../dep/token.js'
 import { httpProblem } from '../problems.js'
@@ -13,24 +14,45 @@ export const APPLE_BASE_URL = DEFAULT_BASE_URL
 export const SERVER_NAME_PATTERN = /^[a-z0-9][a-z0-9-]{0,62}$/
 const DAY_MS = 86_400_000
 
+export const serverInfoSchema = z.object({
+  name: z.string(),
+  base_url: z.string().describe('Where depgate sends this server\'s requests (Apple, or a simulator)'),
+  token_fingerprint: z.string().describe('A short hash of the consumer key: tells tokens apart, reveals nothing'),
+  token_expires_at: z.string().nullable().describe('The token\'s access_token_expiry, or null when the token has none'),
+  token_days_left: z.number().int().nullable().describe('Whole days until the token expires (negative once expired)'),
+  token_expired: z.boolean(),
+  account: z.object({
+    server_uuid: z.string().nullable(),
+    server_name: z.string().nullable(),
+    org_name: z.string().nullable(),
+    checked_at: z.string()
+  }).nullable().describe('The Apple MDM server and organisation this token belongs to, as /account said when the token was stored (null: not checked)'),
+  terms_not_signed: z.boolean().describe('True since Apple answered T_C_NOT_SIGNED (new terms to accept in Apple Business/School Manager), until a call succeeds'),
+  terms_not_signed_since: z.string().nullable(),
+  last_error: z.object({ code: z.string(), at: z.string() }).nullable().describe('The last error Apple (or the network) gave for this server, cleared by the next success'),
+  created_at: z.string(),
+  updated_at: z.string()
+}).meta({
+  id: 'Server',
+  description: 'A DEP server (one server token). Secrets are never shown.',
+  examples: [{
+    name: 'default',
+    base_url: 'https://mdmenrollment.apple.com',
+    token_fingerprint: 'sha256:3f2a9c0e71b4',
+    token_expires_at: '2027-03-01T09:00:00.000Z',
+    token_days_left: 210,
+    token_expired: false,
+    account: { server_uuid: '6A7F0C3E-2B1D-4E5F-9A8B-0C1D2E3F4A5B', server_name: 'depgate', org_name: 'Example School', checked_at: '2026-01-05T10:00:00.000Z' },
+    terms_not_signed: false,
+    terms_not_signed_since: null,
+    last_error: null,
+    created_at: '2026-01-05T10:00:00.000Z',
+    updated_at: '2026-01-05T10:00:00.000Z'
+  }]
+})
+
 /** What may be shown about a server: never a secret, the consumer key only as a fingerprint. */
-export interface DepServerInfo {
-  name: string
-  base_url: string
-  token_fingerprint: string
-  token_expires_at: string | null
-  /** Whole days until expiry, negative once expired; null when the token carries no expiry. */
-  token_days_left: number | null
-  token_expired: boolean
-  /** Who Apple says this token belongs to, as checked when it was stored (null: never checked). */
-  account: { server_uuid: string | null, server_name: string | null, org_name: string | null, checked_at: string } | null
-  /** True since Apple answered T_C_NOT_SIGNED, until a call succeeds again. */
-  terms_not_signed: boolean
-  terms_not_signed_since: string | null
-  last_error: { code: string, at: string } | null
-  created_at: string
-  updated_at: string
-}
+export type DepServerInfo = z.infer<typeof serverInfoSchema>
 
 export type TokenEventType = 'token.expiring' | 'token.expired' | 'token.renewed' | 'terms.not_signed' | 'terms.signed'
 
@@ -56,6 +78,11 @@ export function serverNotFound (name: string) {
   return httpProblem(404, 'SERVER_NOT_FOUND', `No DEP server named "${name}" is configured. GET /v1/servers lists them; an admin adds one with PUT /v1/servers/{server}.`)
 }
 
+/** The answer for a server whose token is sealed with another key: what happened and the fix, never "rotate again". */
+export function tokenUnreadable (name: string, keyId: string) {
+  return httpProblem(503, 'SECRET_BOX_WRONG_KEY', `The token of DEP server "${name}" is sealed with another secret key (id ${keyId}) than this depgate's: a depgate still running with the previous key stored it after the secrets were rotated. Restart every depgate replica with the current key, then store this server's token again (PUT /v1/servers/${name}/token, or depgate token import).`)
+}
+
 export function serverInfo (record: ServerRecord, now: number): DepServerInfo {
   const expiry = record.token.access_token_expiry
   const expiresAt = expiry === undefined ? null : expiry
@@ -69,7 +96,8 @@ export function serverInfo (record: ServerRecord, now: number): DepServerInfo {
     account: accountInfo(record.account),
     terms_not_signed: record.termsNotSignedAt !== undefined,
     terms_not_signed_since: record.termsNotSignedAt ?? null,
-    last_error: record.lastError ?? null,
+    // A token no key here opens outranks whatever Apple said last: nothing can be asked of Apple now.
+    last_error: record.unreadable === undefined ? record.lastError ?? null : { code: record.unreadable.code, at: record.updatedAt },
     created_at: record.createdAt,
     updated_at: record.updatedAt
   }

@@ -127,7 +127,7 @@ const STRICT_PARTS = new Set(['querystring', 'body'])
 
 /** The zod provider's validator compiler, with strict querystrings and bodies. */
 export const strictValidatorCompiler: FastifySchemaCompiler<AnyZod> = (route) => {
-  if (!STRICT_PARTS.has(route.httpPart ?? '')) return validatorCompiler(route)
+  if (!STRICT_PARTS.has(String(route.httpPart))) return validatorCompiler(route)
   const strict = strictify(route.schema)
   const validate = validatorCompiler({ ...route, schema: strict })
   return (data: unknown) => {

@@ -7,8 +7,9 @@
 import { EventEmitter } from 'node:events'
 import { hostname } from 'node:os'
 import { randomUUID } from 'node:crypto'
+import type { MirrorStatus } from '../api/mirror-status.js'
 import type { DepClient } from '../dep/index.js'
-import { type Cancel, delay, type Scheduler } from '../scheduler.js'
+import { type Cancel, delay, nothingToCancel, type Scheduler } from '../scheduler.js'
 import type { MirrorRepository, MirrorStateRow } from '../store/index.js'
 import { DEFAULT_FEED_RETENTION_MS, ServerSyncer, type ServerSyncerOptions, type SyncLogger } from './server-syncer.js'
 
@@ -20,26 +21,7 @@ export interface SyncRequest {
   timeoutMs?: number
 }
 
-export interface MirrorStatus {
-  enabled: boolean
-  /** The first full fetch completed: reads come from the mirror. */
-  ready: boolean
-  phase: 'fetch' | 'sync' | null
-  device_count: number
-  last_seq: number
-  ready_at: string | null
-  last_success_at: string | null
-  last_attempt_at: string | null
-  last_error: { code: string, message: string, status: number, at: string } | null
-  cursor_age_seconds: number | null
-  /** Seconds since the last successful sync. */
-  lag_seconds: number | null
-  /** This replica holds the server's sync lease. */
-  leader: boolean
-  /** A run is in progress on this replica. */
-  syncing: boolean
-  sync_requested_at: string | null
-}
+export type { MirrorStatus }
 
 export interface ServerSource {
   names (): string[]
@@ -80,7 +62,7 @@ export class Mirror {
   private readonly scheduler: Scheduler
   private readonly syncers = new Map<string, ServerSyncer>()
   private readonly pages = new EventEmitter().setMaxListeners(0)
-  private cancelReconcile: Cancel = () => {}
+  private cancelReconcile: Cancel = nothingToCancel
   private reconciling: Promise<void> | undefined
   private stopped = false
   /** Ends every pending long poll at stop, so a waiting client never holds up a shutdown. */

@@ -8,7 +8,7 @@
  * log stays about the size of the fleet; a compaction that fails fails the run (retried as one).
  */
 import type { DepClient } from '../dep/index.js'
-import type { Cancel, Scheduler } from '../scheduler.js'
+import { type Cancel, nothingToCancel, type Scheduler } from '../scheduler.js'
 import { LeaseLostError, type MirrorRepository } from '../store/index.js'
 import type { SyncFailure } from '../store/mirror-writes.js'
 import type { CompactionResult } from '../store/mirror.js'
@@ -55,7 +55,7 @@ export class ServerSyncer {
   private readonly scheduler: Scheduler
   private failures = 0
   private nextDueAt = 0
-  private cancelTick: Cancel = () => {}
+  private cancelTick: Cancel = nothingToCancel
   private ticking: Promise<void> | undefined
   private stopped = false
   private readonly abort = new AbortController()

@@ -12,14 +12,15 @@
  *   spinning; the next run resumes there.
  */
 import { DepCursorError, DepError, type DepClient } from '../dep/index.js'
-import type { ApplyResult, MirrorRepository, MirrorStateRow, SyncPhase } from '../store/index.js'
+import type { ApplyResult, MirrorStateRow, MirrorWrites, SyncPhase } from '../store/index.js'
 
 export interface SyncRunOptions {
   server: string
   /** The lease holder writing (every write is fenced by it). */
   owner: string
   client: DepClient
-  repo: MirrorRepository
+  /** Only the fenced writes and the state: a run never reads devices. */
+  repo: MirrorWrites
   /** Start with a full re-fetch whatever the state. */
   full?: boolean
   /** Devices per page asked of Apple (default: the client's maximum). */

@@ -10,7 +10,7 @@ import type { ServerRecord, Store } from '../store/index.js'
 import type { AccountIdentity } from '../store/servers.js'
 import { certificateFingerprint, generateServerKeyPair } from '../tokens/keypair.js'
 import { checkNotExpired, checkSameServer, decryptWithServerKeys, verifyToken } from '../tokens/token-import.js'
-import { APPLE_BASE_URL, serverInfo, serverNotFound, type DepServerInfo } from '../api/server-info.js'
+import { APPLE_BASE_URL, serverInfo, serverNotFound, tokenUnreadable, type DepServerInfo } from '../api/server-info.js'
 import { trackClient } from './client-tracking.js'
 import { createHealthTracking } from './health.js'
 import { createTokenEvents } from './token-events.js'
@@ -53,6 +53,7 @@ export async function openServerRegistry (opts: ServerRegistryOptions): Promise<
   }
 
   function clientFor (record: ServerRecord): DepClient {
+    if (record.unreadable !== undefined) throw tokenUnreadable(record.name, record.unreadable.keyId)
     let client = clients.get(record.name)
     if (client === undefined) {
       client = trackClient(new DepClient({

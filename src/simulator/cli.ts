@@ -1,21 +1,6 @@
-import { parseArgs } from 'node:util'
+import { InvalidArgumentError, type Command } from 'commander'
 import { DEPSIM_CREDENTIALS } from './options.js'
 import { startSimulator } from './start.js'
-
-export const SIMULATE_USAGE = `Usage: depgate simulate [options]
-
-Runs a local simulator of Apple's DEP (Automated Device Enrollment) API.
-
-  --host <addr>          listen address (default 127.0.0.1; the control API has no auth)
-  --port <n>             port (default 8080, 0 = any free port)
-  --devices <n>          devices generated at start (default 500)
-  --seed <n>             generator seed (default 1)
-  --session-ttl <sec>    session lifetime in seconds (default 180)
-  --rotate-sessions      send a fresh X-ADM-Auth-Session header on every answer
-  --quote-errors         depsim-style "CODE" error bodies
-  --log                  Fastify request logging
-  -h, --help             this text
-`
 
 export interface SimulateIo {
   /** Where the start banner goes (default stdout). */
@@ -24,43 +9,55 @@ export interface SimulateIo {
   signals?: NodeJS.EventEmitter
 }
 
-function integer (name: string, value: string | undefined, fallback: number, min: number): number {
-  if (value === undefined) return fallback
-  if (!/^\d+$/.test(value) || Number(value) < min) throw new Error(`--${name} must be an integer ≥ ${min}`)
-  return Number(value)
+export interface SimulateOptions {
+  host: string
+  port: number
+  devices: number
+  seed: number
+  sessionTtl: number
+  rotateSessions?: boolean
+  quoteErrors?: boolean
+  log?: boolean
+}
+
+/** commander's parser for a whole-number option of at least `min`. */
+function integer (min: number): (value: string) => number {
+  return (value) => {
+    if (!/^\d+$/.test(value) || Number(value) < min) throw new InvalidArgumentError(`must be an integer ≥ ${min}.`)
+    return Number(value)
+  }
+}
+
+/** Adds `simulate`, its options and its action to `parent` (the `depgate` program). */
+export function defineSimulateCommand (parent: Command, io: SimulateIo = {}): Command {
+  return parent.command('simulate')
+    .description("run a local simulator of Apple's DEP (Automated Device Enrollment) API alone")
+    .option('--host <addr>', 'listen address (the control API has no auth)', '127.0.0.1')
+    .option('--port <n>', 'port (0 = any free port)', integer(0), 8080)
+    .option('--devices <n>', 'devices generated at start', integer(0), 500)
+    .option('--seed <n>', 'generator seed', integer(0), 1)
+    .option('--session-ttl <sec>', 'session lifetime in seconds', integer(1), 180)
+    .option('--rotate-sessions', 'send a fresh X-ADM-Auth-Session header on every answer')
+    .option('--quote-errors', 'depsim-style "CODE" error bodies')
+    .option('--log', 'Fastify request logging')
+    .action(async (opts: SimulateOptions) => { await runSimulateCommand(opts, io) })
 }
 
 /**
  * `depgate simulate`: starts the simulator, prints its URL and credentials as one JSON line, and
  * resolves once a signal has closed it (so a caller awaiting it keeps the process alive).
  */
-export async function runSimulateCommand (argv: string[], io: SimulateIo = {}): Promise<void> {
+export async function runSimulateCommand (opts: SimulateOptions, io: SimulateIo = {}): Promise<void> {
   const out = io.out ?? ((line: string) => { process.stdout.write(`${line}\n`) })
-  const { values } = parseArgs({
-    args: argv,
-    strict: true,
-    options: {
-      host: { type: 'string', default: '127.0.0.1' },
-      port: { type: 'string' },
-      devices: { type: 'string' },
-      seed: { type: 'string' },
-      'session-ttl': { type: 'string' },
-      'rotate-sessions': { type: 'boolean', default: false },
-      'quote-errors': { type: 'boolean', default: false },
-      log: { type: 'boolean', default: false },
-      help: { type: 'boolean', short: 'h', default: false }
-    }
-  })
-  if (values.help) return out(SIMULATE_USAGE)
   const sim = await startSimulator({
-    host: values.host,
-    port: integer('port', values.port, 8080, 0),
-    devices: integer('devices', values.devices, 500, 0),
-    seed: integer('seed', values.seed, 1, 0),
-    sessionTtlMs: integer('session-ttl', values['session-ttl'], 180, 1) * 1000,
-    rotateSessions: values['rotate-sessions'],
-    quoteErrors: values['quote-errors'],
-    logger: values.log
+    host: opts.host,
+    port: opts.port,
+    devices: opts.devices,
+    seed: opts.seed,
+    sessionTtlMs: opts.sessionTtl * 1000,
+    rotateSessions: opts.rotateSessions === true,
+    quoteErrors: opts.quoteErrors === true,
+    logger: opts.log === true
   })
   // The depsim credentials are public test values, so printing them is fine (and expected).
   out(JSON.stringify({ url: sim.url, control: `${sim.url}/_sim`, credentials: DEPSIM_CREDENTIALS }))

@@ -18,7 +18,7 @@ export { AUTH_CACHE_TTL_MS } from './api-key-records.js'
 export type { AuditEntry, AuditEntryInput, AuditQuery, AuditRepository } from './audit.js'
 export { AUDIT_INLINE_SERIALS, PENDING, serialsDigest } from './audit.js'
 export type { ServerAudit, ServerRecord, ServerRepository } from './servers.js'
-export type { ApplyResult, DeviceRecord, MirrorRepository, MirrorStateRow, PageInput, SyncPhase } from './mirror.js'
+export type { ApplyResult, DeviceRecord, MirrorRepository, MirrorStateRow, MirrorWrites, PageInput, SyncPhase } from './mirror.js'
 export { LeaseLostError } from './mirror.js'
 export { SQLITE_FILE } from './dialect.js'
 

@@ -7,7 +7,8 @@
  */
 import type { Kysely, Transaction } from 'kysely'
 import type { ServerToken } from '../dep/token.js'
-import type { SecretBox } from '../tokens/secret-box.js'
+import { isTokenError } from '../tokens/errors.js'
+import { sealedKeyId, type SecretBox } from '../tokens/secret-box.js'
 import { type AuditEntryInput, insertAudit } from './audit.js'
 import { dropMirrors } from './mirror-drop.js'
 import { checkSecretKey, keyAad, rotateSecrets, sealLegacyTokens, type SecretKeyCheck, tokenAad } from './secret-sealing.js'
@@ -31,7 +32,16 @@ export interface ServerRecord {
   account?: AccountIdentity
   termsNotSignedAt?: string
   lastError?: { code: string, at: string }
+  /**
+   * Set when the token is sealed with another key than the installed one (a replica still running
+   * with the previous key after a rotation wrote it): `token` is then empty, and the server reports
+   * the code instead of taking every other server down with it. `keyId` is the sealing key's short id.
+   */
+  unreadable?: { code: 'SECRET_BOX_WRONG_KEY', keyId: string }
 }
+
+/** What stands in for a token no key here opens: no secret, no request to Apple can be made with it. */
+const NO_TOKEN: ServerToken = { consumer_key: '', consumer_secret: '', access_token: '', access_secret: '' }
 
 export interface KeyPairPem { privateKeyPem: string, certificatePem: string }
 
@@ -80,6 +90,8 @@ export interface ServerRepository {
    * Returns the number of values re-sealed.
    */
   rotateSecrets (oldBox: SecretBox, newBox: SecretBox): Promise<number>
+  /** Sync leases held now (a replica is running), for `depgate secrets rotate` to refuse. */
+  liveSyncLeases (): Promise<Array<{ server: string, owner: string, expiresAt: string }>>
 }
 
 /** What POST …/sync records: the replica that syncs the server runs a full fetch at its next tick. */
@@ -104,9 +116,22 @@ export function createServerRepository (db: Kysely<Database>, now: () => Date): 
     return box
   }
 
+  /** The row's token, or why the installed key cannot open it. */
+  function openToken (row: ServersTable): { token: ServerToken, unreadable?: ServerRecord['unreadable'] } {
+    if (row.token_sealed === null) return { token: JSON.parse(row.token) as ServerToken }
+    try {
+      return { token: JSON.parse(needBox().open(row.token_sealed, tokenAad(row.name))) as ServerToken }
+    } catch (err) {
+      // Another key, not a tampered value: that error still goes up.
+      if (!isTokenError(err, 'SECRET_BOX_WRONG_KEY')) throw err
+      return { token: NO_TOKEN, unreadable: { code: 'SECRET_BOX_WRONG_KEY', keyId: sealedKeyId(row.token_sealed) } }
+    }
+  }
+
   function toRecord (row: ServersTable): ServerRecord {
-    const json = row.token_sealed !== null ? needBox().open(row.token_sealed, tokenAad(row.name)) : row.token
-    const r: ServerRecord = { name: row.name, token: JSON.parse(json) as ServerToken, createdAt: row.created_at, updatedAt: row.updated_at }
+    const { token, unreadable } = openToken(row)
+    const r: ServerRecord = { name: row.name, token, createdAt: row.created_at, updatedAt: row.updated_at }
+    if (unreadable !== undefined) r.unreadable = unreadable
     if (row.base_url !== null) r.baseUrl = row.base_url
     const a = account(row)
     if (a !== undefined) r.account = a
@@ -227,6 +252,11 @@ export function createServerRepository (db: Kysely<Database>, now: () => Date): 
       })
     },
     sealLegacyTokens: async () => await sealLegacyTokens(db, needBox()),
-    rotateSecrets: async (oldBox, newBox) => await rotateSecrets(db, oldBox, newBox, now)
+    rotateSecrets: async (oldBox, newBox) => await rotateSecrets(db, oldBox, newBox, now),
+    async liveSyncLeases () {
+      const rows = await db.selectFrom('inventory_state').select(['server', 'lease_owner', 'lease_expires_at'])
+        .where('lease_owner', 'is not', null).where('lease_expires_at', '>', now().toISOString()).orderBy('server').execute()
+      return rows.map((r) => ({ server: r.server, owner: r.lease_owner!, expiresAt: r.lease_expires_at! }))
+    }
   }
 }

@@ -6,7 +6,6 @@
  * GET /v1/servers shows it (same mapping, same field names), and which key pair opened a `.p7m`.
  */
 import { readFile, stat } from 'node:fs/promises'
-import { parseArgs } from 'node:util'
 import { serverInfo } from '../api/server-info.js'
 import { DEFAULT_BASE_URL, DepClient } from '../dep/index.js'
 import type { ServerToken } from '../dep/token.js'
@@ -14,8 +13,6 @@ import type { Store } from '../store/index.js'
 import { assertP7mSize } from './p7m-input.js'
 import { parseServerToken } from './server-token.js'
 import { checkNotExpired, checkSameServer, decryptWithServerKeys, TokenImportError, verifyToken, type DecryptedUpload, type ImportSwitches } from './token-import.js'
-
-export const IMPORT_USAGE = 'usage: depgate token import <server> <file> [--force] [--no-verify] [--base-url <url>]\n'
 
 /** The overrides as this command's options (the API names them force=true, verify=false). */
 const CLI_SWITCHES: ImportSwitches = { force: '--force', skipVerify: '--no-verify' }
@@ -27,7 +24,8 @@ export interface ImportIo {
   maxBytes: number
 }
 
-export class ImportUsageError extends Error {}
+/** `--force`, `--no-verify` (commander's `verify: false`), `--base-url`. */
+export interface ImportOptions { force?: boolean, verify?: boolean, baseUrl?: string }
 
 /** A decrypted token is text holding "consumer_key"; a .p7m never does (it is encrypted). */
 async function readToken (bytes: Buffer, store: Store, server: string, maxBytes: number): Promise<{ token: ServerToken, key?: DecryptedUpload['key'] }> {
@@ -36,9 +34,9 @@ async function readToken (bytes: Buffer, store: Store, server: string, maxBytes:
 }
 
 /** Returns the exit code: 0 stored, 1 refused (the reason on stderr, nothing stored). */
-export async function runTokenImport (argv: string[], io: ImportIo): Promise<number> {
+export async function runTokenImport (server: string, file: string, opts: ImportOptions, io: ImportIo): Promise<number> {
   try {
-    return await importToken(argv, io)
+    return await importToken(server, file, opts, io)
   } catch (err) {
     if (!(err instanceof TokenImportError)) throw err
     io.stderr(`depgate: ${err.code}: ${err.explain(CLI_SWITCHES)}\n`)
@@ -46,15 +44,7 @@ export async function runTokenImport (argv: string[], io: ImportIo): Promise<num
   }
 }
 
-async function importToken (argv: string[], io: ImportIo): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    strict: true,
-    options: { force: { type: 'boolean' }, 'no-verify': { type: 'boolean' }, 'base-url': { type: 'string' } }
-  })
-  const [server, file] = positionals
-  if (server === undefined || file === undefined || positionals.length > 2) throw new ImportUsageError('token import needs <server> <file>')
+async function importToken (server: string, file: string, values: ImportOptions, io: ImportIo): Promise<number> {
   assertP7mSize((await stat(file)).size, io.maxBytes)
   const bytes = await readFile(file)
   const store = await io.openStore()
@@ -63,9 +53,9 @@ async function importToken (argv: string[], io: ImportIo): Promise<number> {
     const existing = await store.servers.get(server)
     checkSameServer(existing?.token, upload.token, values.force === true)
     checkNotExpired(upload.token, Date.now())
-    const baseUrl = values['base-url'] ?? existing?.baseUrl ?? DEFAULT_BASE_URL
+    const baseUrl = values.baseUrl ?? existing?.baseUrl ?? DEFAULT_BASE_URL
     let account
-    if (values['no-verify'] !== true) {
+    if (values.verify !== false) {
       const probe = new DepClient({ token: upload.token, baseUrl, retry: { retries: 0 } })
       try {
         account = await verifyToken(() => probe.getAccount(), () => new Date())

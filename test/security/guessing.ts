@@ -1,5 +1,5 @@
 /**
- * Online guessing of API keys (issue 13, run by battery-*.test.ts on each database): wrong keys
+ * Online guessing of API keys (run by battery-*.test.ts on each database): wrong keys
  * are counted per client address and per key id, and once DEPGATE_AUTH_FAILURE_LIMIT are spent
  * the answer is 429 with Retry-After, before the key's record is read: the test counts the store's
  * key reads. Several clients are played from distinct loopback addresses (127.0.0.x).

@@ -42,6 +42,8 @@ t.test('no secret in any response, header, log line or the OpenAPI document', as
     DEPGATE_ADMIN_KEY: LEAK_ADMIN_KEY,
     DEPGATE_DATA_DIR: t.testdir(),
     DEPGATE_RATE_LIMIT: '1000000',
+    // Every route is called with wrong, revoked and malformed keys too: the guessing limit must not answer first.
+    DEPGATE_AUTH_FAILURE_LIMIT: '1000000',
     DEPGATE_LOG_LEVEL: 'trace',
     DEPGATE_SIMULATOR: 'off',
     DEPGATE_ALLOW_DISOWN: 'true',

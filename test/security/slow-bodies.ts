@@ -1,5 +1,5 @@
 /**
- * Unauthenticated and slow bodies (issue 13, run by battery-*.test.ts on each database), over raw
+ * Unauthenticated and slow bodies (run by battery-*.test.ts on each database), over raw
  * sockets: a request refused before its body was read is answered and its connection closed
  * (before, the connection stayed open while the client trickled the declared body, for minutes);
  * a body that does not arrive within DEPGATE_REQUEST_TIMEOUT is answered 408; connections beyond

@@ -1,5 +1,5 @@
 /**
- * Stalled readers (issue 13), run by stalled-readers-*.test.ts: whole-list answers whose client takes the headers and then stops
+ * Stalled readers, run by stalled-readers-*.test.ts: whole-list answers whose client takes the headers and then stops
  * reading, over real sockets against a listening depgate, on SQLite and PostgreSQL. Before the
  * limits, four sorted lists held every sorted-snapshot slot for as long as their readers stalled
  * (every other sorted read got 503 MIRROR_BUSY) and unsorted ones held their buffers as long.

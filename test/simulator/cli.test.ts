@@ -1,6 +1,7 @@
 import t from 'tap'
 import { EventEmitter } from 'node:events'
-import { DEPSIM_CREDENTIALS, runSimulateCommand, SIMULATE_USAGE, startSimulator } from '../../src/simulator/index.js'
+import { main } from '../../src/cli.js'
+import { DEPSIM_CREDENTIALS, runSimulateCommand, startSimulator } from '../../src/simulator/index.js'
 import { until } from '../helper.js'
 import { call, login } from './fixtures/helper.js'
 
@@ -10,8 +11,10 @@ t.test('depgate simulate starts, prints URL and credentials, stops on a signal',
     const signals = new EventEmitter()
     let printed: () => void = () => {}
     const ready = new Promise<void>((resolve) => { printed = resolve })
-    const done = runSimulateCommand(['--port', '0', '--devices', '3', '--seed', '9', '--session-ttl', '60', '--rotate-sessions', '--quote-errors'], {
-      out: (line) => { lines.push(line); printed() },
+    const done = main(['simulate', '--port', '0', '--devices', '3', '--seed', '9', '--session-ttl', '60', '--rotate-sessions', '--quote-errors'], {
+      stdout: (text) => { lines.push(text.trimEnd()); printed() },
+      stderr: () => {},
+      env: {},
       signals
     })
     await ready
@@ -25,19 +28,25 @@ t.test('depgate simulate starts, prints URL and credentials, stops on a signal',
     t.equal(truth.length, 3, '--devices')
     t.match((await call(banner.url, 'GET', '/_sim/config')).json(), { sessionTtlMs: 60_000 })
     signals.emit(signal)
-    await done
+    t.equal(await done, 0)
     await t.rejects(call(banner.url, 'GET', '/token'), Error, `closed after ${signal}`)
     t.equal(signals.listenerCount('SIGINT') + signals.listenerCount('SIGTERM'), 0)
   }
 })
 
 t.test('--help and bad arguments', async (t) => {
-  const lines: string[] = []
-  await runSimulateCommand(['--help'], { out: (l) => lines.push(l) })
-  t.same(lines, [SIMULATE_USAGE])
-  await t.rejects(runSimulateCommand(['--port', 'eighty']), /--port must be an integer/)
-  await t.rejects(runSimulateCommand(['--session-ttl', '0']), /--session-ttl/)
-  await t.rejects(runSimulateCommand(['--frobnicate']))
+  const run = async (argv: string[]): Promise<{ code: number, out: string, err: string }> => {
+    let out = ''
+    let err = ''
+    const code = await main(['simulate', ...argv], { stdout: (s) => { out += s }, stderr: (s) => { err += s }, env: {} })
+    return { code, out, err }
+  }
+  const help = await run(['--help'])
+  t.equal(help.code, 0)
+  t.match(help.out, /^Usage: depgate simulate \[options\][^]*--session-ttl <sec>/)
+  t.match(await run(['--port', 'eighty']), { code: 2, err: /--port <n>' argument 'eighty' is invalid. must be an integer ≥ 0/ })
+  t.match(await run(['--session-ttl', '0']), { code: 2, err: /--session-ttl <sec>' argument '0' is invalid. must be an integer ≥ 1/ })
+  t.match(await run(['--frobnicate']), { code: 2, err: /unknown option '--frobnicate'/ })
 })
 
 t.test('the default output is stdout and the default signals are the process', async (t) => {
@@ -45,7 +54,7 @@ t.test('the default output is stdout and the default signals are the process', a
   const write = process.stdout.write
   process.stdout.write = ((chunk: string) => { writes.push(chunk); return true }) as typeof process.stdout.write
   const before = process.listenerCount('SIGTERM')
-  const done = runSimulateCommand(['--port', '0', '--devices', '0'])
+  const done = runSimulateCommand({ host: '127.0.0.1', port: 0, devices: 0, seed: 1, sessionTtl: 180 })
   await until('the simulator to handle SIGTERM', async () => process.listenerCount('SIGTERM') !== before)
   process.stdout.write = write
   t.match(JSON.parse(writes[0]), { url: /^http:/ })

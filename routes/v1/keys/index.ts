@@ -3,30 +3,30 @@ import { z } from 'zod'
 import { generateApiKey } from '../../../src/api-key-secrets.js'
 import { problemResponses } from '../../../src/problems.js'
 import { apiKeySchema, createdKeySchema, createKeySchema, keyView } from '../../../src/api/api-key-views.js'
+import { defineRoute } from '../../../src/api/route-kit.js'
 
 const plugin: FastifyPluginAsyncZod = async (fastify) => {
-  fastify.get('/', {
-    config: { scope: 'admin' },
+  fastify.get('/', defineRoute({
+    scope: 'admin',
+    tag: 'keys',
+    summary: 'List API keys',
+    description: 'Every key ever created, revoked ones included (with revoked_at). Never secrets or hashes.',
     schema: {
-      summary: 'List API keys',
-      description: 'Every key ever created, revoked ones included (with revoked_at). Never secrets or hashes. Needs the `admin` scope.',
-      tags: ['keys'],
-      security: [{ bearerAuth: [] }],
       response: { 200: z.object({ keys: z.array(apiKeySchema) }), ...problemResponses() }
     }
-  }, async () => ({ keys: (await fastify.store.keys.list()).map(keyView) }))
+  }), async () => ({ keys: (await fastify.store.keys.list()).map(keyView) }))
 
-  fastify.post('/', {
-    config: { scope: 'admin', audit: 'key.create' },
+  fastify.post('/', defineRoute({
+    scope: 'admin',
+    audit: 'key.create',
+    tag: 'keys',
+    summary: 'Create an API key',
+    description: 'Creates a key with a label and a scope and answers it ONCE in `key`: depgate keeps only a hash.',
     schema: {
-      summary: 'Create an API key',
-      description: 'Creates a key with a label and a scope and answers it ONCE in `key`: depgate keeps only a hash. Needs the `admin` scope; written to the audit log.',
-      tags: ['keys'],
-      security: [{ bearerAuth: [] }],
       body: createKeySchema,
       response: { 201: createdKeySchema, ...problemResponses(413, 415) }
     }
-  }, async (request, reply) => {
+  }), async (request, reply) => {
     const generated = generateApiKey()
     const record = await fastify.store.keys.create({ id: generated.id, hash: generated.hash, ...request.body },
       fastify.auditRow(request, { action: 'key.create', target: `/v1/keys/${generated.id}`, detail: `scope=${request.body.scope}` }))

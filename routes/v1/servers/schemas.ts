@@ -1,49 +1,9 @@
 import { z } from 'zod'
-import { SERVER_NAME_PATTERN } from '../../../src/api/server-info.js'
+import { serverInfoSchema } from '../../../src/api/server-info.js'
 import { serverTokenSchema } from '../../../src/tokens/server-token.js'
 import { httpUrlSchema } from '../../../src/api/url-policy.js'
 
-export const serverNameParamsSchema = z.object({
-  server: z.string().regex(SERVER_NAME_PATTERN, 'must be 1-63 lower-case letters, digits or dashes, starting with a letter or digit')
-    .describe('The DEP server name (`default` on a single-token install)')
-})
-
-export const serverInfoSchema = z.object({
-  name: z.string(),
-  base_url: z.string().describe('Where depgate sends this server\'s requests (Apple, or a simulator)'),
-  token_fingerprint: z.string().describe('A short hash of the consumer key: tells tokens apart, reveals nothing'),
-  token_expires_at: z.string().nullable().describe('The token\'s access_token_expiry, or null when the token has none'),
-  token_days_left: z.number().int().nullable().describe('Whole days until the token expires (negative once expired)'),
-  token_expired: z.boolean(),
-  account: z.object({
-    server_uuid: z.string().nullable(),
-    server_name: z.string().nullable(),
-    org_name: z.string().nullable(),
-    checked_at: z.string()
-  }).nullable().describe('The Apple MDM server and organisation this token belongs to, as /account said when the token was stored (null: not checked)'),
-  terms_not_signed: z.boolean().describe('True since Apple answered T_C_NOT_SIGNED (new terms to accept in Apple Business/School Manager), until a call succeeds'),
-  terms_not_signed_since: z.string().nullable(),
-  last_error: z.object({ code: z.string(), at: z.string() }).nullable().describe('The last error Apple (or the network) gave for this server, cleared by the next success'),
-  created_at: z.string(),
-  updated_at: z.string()
-}).meta({
-  id: 'Server',
-  description: 'A DEP server (one server token). Secrets are never shown.',
-  examples: [{
-    name: 'default',
-    base_url: 'https://mdmenrollment.apple.com',
-    token_fingerprint: 'sha256:3f2a9c0e71b4',
-    token_expires_at: '2027-03-01T09:00:00.000Z',
-    token_days_left: 210,
-    token_expired: false,
-    account: { server_uuid: '6A7F0C3E-2B1D-4E5F-9A8B-0C1D2E3F4A5B', server_name: 'depgate', org_name: 'Example School', checked_at: '2026-01-05T10:00:00.000Z' },
-    terms_not_signed: false,
-    terms_not_signed_since: null,
-    last_error: null,
-    created_at: '2026-01-05T10:00:00.000Z',
-    updated_at: '2026-01-05T10:00:00.000Z'
-  }]
-})
+export { serverInfoSchema }
 
 export const putServerSchema = z.object({
   token: z.union([

@@ -194,6 +194,22 @@ t.test('closing the app in the middle of a run ends it: no error recorded, no ti
   t.equal(clock.pending, 0)
 })
 
+t.test('a run longer than a third of the lease renews the lease as it goes', async (t) => {
+  const clock = new ManualScheduler()
+  const h = await buildTestApp(t, { env: ON, simulator: { devices: 5 }, scheduler: clock })
+  await fetch(`${h.sim!.url}/_sim/faults`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ endpoint: 'fetch_devices', kind: 'latency', ms: 300, times: 0 }) })
+  await h.app.ready()
+  const firstTick = clock.advance(0)
+  await until('the run', async () => (await h.app.mirror.status('default')).syncing || undefined)
+  const taken = Date.parse(String((await h.store.mirror.getState('default'))?.lease_expires_at))
+  // A third of the 3-second lease passes while the run waits on Apple: the heartbeat renews it.
+  await clock.advance(1000)
+  const renewed = Date.parse(String((await h.store.mirror.getState('default'))?.lease_expires_at))
+  t.equal(renewed - taken, 1000, 'the lease runs a second longer')
+  await firstTick
+  t.match(await h.app.mirror.status('default'), { ready: true, leader: true, last_error: null })
+})
+
 t.test('a database failure during a tick is logged and retried at the next one', async (t) => {
   const h = await buildTestApp(t, { env: ON, simulator: { devices: 5 }, wrapStore: failFirst('acquireLease', () => new Error('connection reset')) })
   await h.app.ready()

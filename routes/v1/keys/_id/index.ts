@@ -2,19 +2,20 @@ import type { FastifyPluginAsyncZod } from '@fastify/type-provider-zod'
 import { z } from 'zod'
 import { httpProblem, problemResponses } from '../../../../src/problems.js'
 import { keyIdParamsSchema } from '../../../../src/api/api-key-views.js'
+import { defineRoute } from '../../../../src/api/route-kit.js'
 
 const plugin: FastifyPluginAsyncZod = async (fastify) => {
-  fastify.delete('/', {
-    config: { scope: 'admin', audit: 'key.revoke' },
+  fastify.delete('/', defineRoute({
+    scope: 'admin',
+    audit: 'key.revoke',
+    tag: 'keys',
+    summary: 'Revoke an API key',
+    description: 'Revokes the key at once; it stays listed with revoked_at. Revoking twice answers 404.',
     schema: {
-      summary: 'Revoke an API key',
-      description: 'Revokes the key at once; it stays listed with revoked_at. Revoking twice answers 404. Needs the `admin` scope; written to the audit log.',
-      tags: ['keys'],
-      security: [{ bearerAuth: [] }],
       params: keyIdParamsSchema,
       response: { 204: z.null().describe('Revoked'), ...problemResponses(404) }
     }
-  }, async (request, reply) => {
+  }), async (request, reply) => {
     const { id } = request.params
     if (!(await fastify.store.keys.revoke(id, fastify.auditRow(request, { action: 'key.revoke', target: `/v1/keys/${id}` })))) {
       throw httpProblem(404, 'KEY_NOT_FOUND', `No active API key with id ${id}.`)

@@ -3,34 +3,34 @@ import { z } from 'zod'
 import { httpProblem, problemResponses } from '../../../../src/problems.js'
 import { parseServerToken, ServerTokenError, validateServerToken } from '../../../../src/tokens/server-token.js'
 import { serverNotFound } from '../../../../src/api/server-info.js'
-import { putServerSchema, serverInfoSchema, serverNameParamsSchema } from '../schemas.js'
+import { putServerSchema, serverInfoSchema } from '../schemas.js'
 import { serverWithMirrorSchema, withMirrorStatus } from '../server-mirror.js'
+import { defineRoute, serverParamsSchema } from '../../../../src/api/route-kit.js'
 
 const plugin: FastifyPluginAsyncZod = async (fastify) => {
-  fastify.get('/', {
-    config: { scope: 'read' },
+  fastify.get('/', defineRoute({
+    scope: 'read',
+    tag: 'servers',
+    summary: 'Get a DEP server',
+    description: 'One DEP server with its token health and its device mirror (`inventory`).',
     schema: {
-      summary: 'Get a DEP server',
-      description: 'One DEP server with its token health and its device mirror (`inventory`). Needs the `read` scope.',
-      tags: ['servers'],
-      security: [{ bearerAuth: [] }],
-      params: serverNameParamsSchema,
+      params: serverParamsSchema,
       response: { 200: serverWithMirrorSchema, ...problemResponses(404) }
     }
-  }, async (request) => (await withMirrorStatus(fastify, [fastify.depServers.get(request.params.server).info]))[0])
+  }), async (request) => (await withMirrorStatus(fastify, [fastify.depServers.get(request.params.server).info]))[0])
 
-  fastify.put('/', {
-    config: { scope: 'admin', audit: 'server.put' },
+  fastify.put('/', defineRoute({
+    scope: 'admin',
+    audit: 'server.put',
+    tag: 'servers',
+    summary: 'Create or replace a DEP server',
+    description: 'Stores the decrypted server token downloaded from Apple Business Manager (or Apple School Manager) under this name, and optionally a base URL. Answers 201 when created, 200 when replaced; the next request uses the new token.',
     schema: {
-      summary: 'Create or replace a DEP server',
-      description: 'Stores the decrypted server token downloaded from Apple Business Manager (or Apple School Manager) under this name, and optionally a base URL. Answers 201 when created, 200 when replaced; the next request uses the new token. Needs the `admin` scope; written to the audit log.',
-      tags: ['servers'],
-      security: [{ bearerAuth: [] }],
-      params: serverNameParamsSchema,
+      params: serverParamsSchema,
       body: putServerSchema,
       response: { 200: serverInfoSchema, 201: serverInfoSchema, ...problemResponses(413, 415) }
     }
-  }, async (request, reply) => {
+  }), async (request, reply) => {
     const { token, base_url: baseUrl } = request.body
     let parsed
     try {
@@ -47,17 +47,17 @@ const plugin: FastifyPluginAsyncZod = async (fastify) => {
     return reply.code(created ? 201 : 200).send(server)
   })
 
-  fastify.delete('/', {
-    config: { scope: 'admin', audit: 'server.delete' },
+  fastify.delete('/', defineRoute({
+    scope: 'admin',
+    audit: 'server.delete',
+    tag: 'servers',
+    summary: 'Delete a DEP server',
+    description: 'Forgets the server and its token. Nothing changes at Apple.',
     schema: {
-      summary: 'Delete a DEP server',
-      description: 'Forgets the server and its token. Nothing changes at Apple. Needs the `admin` scope; written to the audit log.',
-      tags: ['servers'],
-      security: [{ bearerAuth: [] }],
-      params: serverNameParamsSchema,
+      params: serverParamsSchema,
       response: { 204: z.null().describe('Deleted'), ...problemResponses(404) }
     }
-  }, async (request, reply) => {
+  }), async (request, reply) => {
     const { server } = request.params
     if (!(await fastify.depServers.delete(server, fastify.auditRow(request, { action: 'server.delete', server, target: null })))) throw serverNotFound(server)
     request.audited = true

@@ -2,42 +2,50 @@ import type { FastifyPluginAsyncZod } from '@fastify/type-provider-zod'
 import { z } from 'zod'
 import { APPLE_GUARDS } from '../../../../../src/api/apple-guards.js'
 import { adeProfileBodySchema, adeProfileSchema } from '../../../../../src/api/account.js'
-import { docs, errorResponses, withNotFoundProblem, serverParamsSchema } from '../../../../../src/api/route-kit.js'
+import { defineRoute, errorResponses, withNotFoundProblem, serverParamsSchema } from '../../../../../src/api/route-kit.js'
 
 const ABOUT = 'Account-driven enrollment: the MDM service discovery URL Apple hands to devices whose users sign in with a Managed Apple Account. Organisations Apple does not support for it get 400 `ORG_NOT_SUPPORTED`.'
 
 const plugin: FastifyPluginAsyncZod = async (fastify) => {
-  fastify.get('/', {
-    config: { scope: 'read' },
+  fastify.get('/', defineRoute({
+    scope: 'read',
+    tag: 'account',
+    summary: 'Get the account-driven enrollment URL',
+    description: `${ABOUT}\n\nNone set answers 404 \`NOT_FOUND\`.`,
     schema: {
-      ...docs('account', 'read', 'Get the account-driven enrollment URL', `${ABOUT}\n\nNone set answers 404 \`NOT_FOUND\`.`),
       params: serverParamsSchema,
       response: { 200: adeProfileSchema, ...errorResponses() }
     }
-  }, async (request) => {
+  }), async (request) => {
     const { server } = request.params
     const { client } = fastify.depServers.get(server)
     return await withNotFoundProblem(client.getAdeProfile(), 'NOT_FOUND', 'NOT_FOUND', `No account-driven enrollment URL is set for this MDM server ("${server}"). Set one with PUT.`)
   })
 
-  fastify.put('/', {
-    config: { scope: 'admin', audit: 'ade.set' },
+  fastify.put('/', defineRoute({
+    scope: 'admin',
+    audit: 'ade.set',
+    tag: 'account',
+    summary: 'Set the account-driven enrollment URL',
+    description: `${ABOUT}\n\nThe URL must be https; Apple answers 400 \`MDM_SERVICE_DISCOVERY_URL_NOT_VALID\` for one it does not accept.`,
     schema: {
-      ...docs('account', 'admin', 'Set the account-driven enrollment URL', `${ABOUT}\n\nThe URL must be https; Apple answers 400 \`MDM_SERVICE_DISCOVERY_URL_NOT_VALID\` for one it does not accept.`),
       params: serverParamsSchema,
       body: adeProfileBodySchema,
       response: { 200: adeProfileSchema, ...errorResponses(413, 415) }
     }
-  }, async (request) => await APPLE_GUARDS.adeSet.run(fastify, request, request.params.server, request.body))
+  }), async (request) => await APPLE_GUARDS.adeSet.run(fastify, request, request.params.server, request.body))
 
-  fastify.delete('/', {
-    config: { scope: 'admin', audit: 'ade.delete' },
+  fastify.delete('/', defineRoute({
+    scope: 'admin',
+    audit: 'ade.delete',
+    tag: 'account',
+    summary: 'Remove the account-driven enrollment URL',
+    description: `${ABOUT}\n\nAnswers 204 when removed.`,
     schema: {
-      ...docs('account', 'admin', 'Remove the account-driven enrollment URL', `${ABOUT}\n\nAnswers 204 when removed.`),
       params: serverParamsSchema,
       response: { 204: z.null().describe('Removed'), ...errorResponses() }
     }
-  }, async (request, reply) => {
+  }), async (request, reply) => {
     const { server } = request.params
     const { client } = fastify.depServers.get(server)
     await fastify.auditCall(request, { action: 'ade.delete', server, target: null }, async () => { await client.deleteAdeProfile() }, () => ({}))

@@ -2,7 +2,7 @@ import type { FastifyReply } from 'fastify'
 import type { FastifyPluginAsyncZod } from '@fastify/type-provider-zod'
 import { guardFor, runGuarded } from '../../../../../src/api/apple-guards.js'
 import { applePath, forwardableHeaders, PASSTHROUGH_METHODS, type PassthroughMethod, passthroughParamsSchema, passthroughQuerySchema } from '../../../../../src/api/passthrough.js'
-import { docs, errorResponses } from '../../../../../src/api/route-kit.js'
+import { defineRoute, errorResponses } from '../../../../../src/api/route-kit.js'
 import { httpProblem } from '../../../../../src/problems.js'
 
 const DESCRIPTION = `Calls any path of Apple's DEP API with this server's credentials and answers Apple's status, body and headers as they are — for endpoints depgate does not wrap yet. \`GET /v1/servers/default/apple/account\` calls Apple's \`GET /account\`.
@@ -18,16 +18,20 @@ const plugin: FastifyPluginAsyncZod = async (fastify) => {
   fastify.removeAllContentTypeParsers()
   fastify.addContentTypeParser('*', { parseAs: 'string' }, (_request, body, done) => { done(null, body) })
 
-  fastify.all('/*', {
-    config: { scope: 'admin', audit: 'apple.passthrough', produces: ['*/*'] },
+  fastify.all('/*', defineRoute({
+    scope: 'admin',
+    audit: 'apple.passthrough',
+    produces: ['*/*'],
+    tag: 'pass-through',
+    summary: 'Call any Apple DEP endpoint',
+    description: DESCRIPTION,
     schema: {
-      ...docs('pass-through', 'admin', 'Call any Apple DEP endpoint', DESCRIPTION),
       params: passthroughParamsSchema,
       // Declared as "any parameter": the query string is Apple's, forwarded as it is, so depgate cannot know Apple's names.
       querystring: passthroughQuerySchema,
       response: errorResponses(405, 413)
     }
-  }, async (request, reply) => {
+  }), async (request, reply) => {
     const method = request.method as PassthroughMethod
     if (!PASSTHROUGH_METHODS.includes(method)) {
       throw httpProblem(405, 'METHOD_NOT_ALLOWED', `The pass-through forwards ${PASSTHROUGH_METHODS.join(', ')} only.`, { headers: { allow: PASSTHROUGH_METHODS.join(', ') } })

@@ -9,8 +9,7 @@ import type { DevicePredicate } from '../../../../../src/api/device-filter.js'
 import { CSV_CONTENT_TYPE, csvDisposition } from '../../../../../src/api/device-csv.js'
 import { csvDevices, jsonDevices, NDJSON_CONTENT_TYPE, ndjsonDevices, type StreamOptions, type StreamPage } from '../../../../../src/api/device-stream.js'
 import type { ListFormat } from '../../../../../src/api/list-format.js'
-import { httpProblem, toProblem } from '../../../../../src/problems.js'
-import { mapError, mappingContext } from '../../../../../src/api/error-mapping.js'
+import { httpProblem } from '../../../../../src/problems.js'
 import type { StreamLimits } from '../../../../../plugins/app/stream-limits.js'
 
 export interface AppleListRequest {
@@ -33,12 +32,8 @@ export async function appleList (request: FastifyRequest, reply: FastifyReply, c
       rest: pages,
       match,
       res: reply.raw,
-      problem: (err) => {
-        const { problem } = mapError(err, mappingContext(request))
-        // Fastify logs the error itself when the stream ends with it.
-        request.problemCode = problem.code
-        return toProblem(problem, request.url, request.id)
-      }
+      // Fastify logs the error itself when the stream ends with it.
+      problem: (err) => request.server.problemFor(err, request, { log: false })
     }
     if (format === 'csv') {
       return reply.type(CSV_CONTENT_TYPE).header('cache-control', 'no-store').header('content-disposition', csvDisposition(server))

@@ -6,7 +6,7 @@ import { LIST_FORMATS, LIST_TYPES, listFormat, listFormatSchema } from '../../..
 import { deviceListQuerySchema, deviceListSchema } from '../../../../../src/api/devices.js'
 import { mirrorDeviceListSchema, mirrorListQueryFields } from '../../../../../src/api/mirror.js'
 import { appleCannot, appleHeaders, useMirror } from '../../../../../src/api/mirror-source.js'
-import { docs, errorResponses, serverParamsSchema } from '../../../../../src/api/route-kit.js'
+import { defineRoute, errorResponses, serverParamsSchema } from '../../../../../src/api/route-kit.js'
 import { appleList } from './apple-list.js'
 import { mirrorList } from './mirror-list.js'
 
@@ -32,15 +32,19 @@ These parameters need the mirror: with \`source=apple\` they are refused (400 \`
 const MIRROR_ONLY = ['sort', 'order', 'limit', 'page_token', 'removed'] as const
 
 const plugin: FastifyPluginAsyncZod = async (fastify) => {
-  fastify.get('/', {
-    config: { scope: 'read', produces: LIST_TYPES, formats: LIST_FORMATS },
+  fastify.get('/', defineRoute({
+    scope: 'read',
+    produces: LIST_TYPES,
+    formats: LIST_FORMATS,
+    tag: 'devices',
+    summary: 'List every device',
+    description: DESCRIPTION,
     schema: {
-      ...docs('devices', 'read', 'List every device', DESCRIPTION),
       params: serverParamsSchema,
       querystring: deviceListQuerySchema.extend({ ...mirrorListQueryFields, format: listFormatSchema }),
       response: { 200: z.union([mirrorDeviceListSchema, deviceListSchema]), ...errorResponses() }
     }
-  }, async (request, reply) => {
+  }), async (request, reply) => {
     const { server } = request.params
     const { client } = fastify.depServers.get(server)
     const query = request.query

@@ -14,8 +14,6 @@ import { decodePageToken, encodePageToken, type PageScope } from '../../../../..
 import { mirrorHeaders } from '../../../../../src/api/mirror-source.js'
 import { csvList, deviceObject, firstBatchRead, jsonList, ndjsonList, pageJson } from '../../../../../src/api/mirror-stream.js'
 import type { MirrorReads, MirrorState, RemovedFilter, SortKey, SortOrder } from '../../../../../src/store/mirror-reads.js'
-import { toProblem } from '../../../../../src/problems.js'
-import { mapError, mappingContext } from '../../../../../src/api/error-mapping.js'
 import type { StreamLimits } from '../../../../../plugins/app/stream-limits.js'
 
 export type MirrorListQuery = DeviceListQuery & {
@@ -61,11 +59,8 @@ export async function mirrorList (reads: MirrorReads, request: FastifyRequest, r
     batches,
     tail,
     res: reply.raw,
-    problem: (err: unknown) => {
-      const { problem } = mapError(err, mappingContext(request))
-      request.problemCode = problem.code
-      return toProblem(problem, request.url, request.id)
-    }
+    // Fastify logs the error itself when the stream ends with it.
+    problem: (err: unknown) => request.server.problemFor(err, request, { log: false })
   }
   const [type, body] = format === 'csv'
     ? [CSV_CONTENT_TYPE, csvList(opts)]

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncZod } from '@fastify/type-provider-zod'
 import { APPLE_GUARDS } from '../../../../../src/api/apple-guards.js'
 import { defineProfileResultSchema, profileInputSchema } from '../../../../../src/api/profiles.js'
-import { docs, errorResponses, serverParamsSchema } from '../../../../../src/api/route-kit.js'
+import { defineRoute, errorResponses, serverParamsSchema } from '../../../../../src/api/route-kit.js'
 
 const DESCRIPTION = `Defines an enrollment profile at Apple and answers its \`profile_uuid\`; with \`devices\` (at most 1000 serials) it is assigned to them at once, with Apple's status per serial.
 
@@ -10,15 +10,18 @@ The profile is checked against Apple's rules before anything is sent, and a viol
 Apple keeps every profile; there is no way to list or delete them, so keep the returned \`profile_uuid\`.`
 
 const plugin: FastifyPluginAsyncZod = async (fastify) => {
-  fastify.post('/', {
-    config: { scope: 'write', audit: 'profile.define' },
+  fastify.post('/', defineRoute({
+    scope: 'write',
+    audit: 'profile.define',
+    tag: 'profiles',
+    summary: 'Define a profile',
+    description: DESCRIPTION,
     schema: {
-      ...docs('profiles', 'write', 'Define a profile', DESCRIPTION),
       params: serverParamsSchema,
       body: profileInputSchema,
       response: { 200: defineProfileResultSchema, ...errorResponses(413, 415) }
     }
-  }, async (request) => await APPLE_GUARDS.define.run(fastify, request, request.params.server, request.body))
+  }), async (request) => await APPLE_GUARDS.define.run(fastify, request, request.params.server, request.body))
 }
 
 export default plugin

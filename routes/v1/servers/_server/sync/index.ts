@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncZod } from '@fastify/type-provider-zod'
 import { mirrorStatusSchema, syncQuerySchema } from '../../../../../src/api/mirror-status.js'
 import { mirrorDisabled } from '../../../../../src/api/mirror-source.js'
-import { docs, errorResponses, serverParamsSchema } from '../../../../../src/api/route-kit.js'
+import { defineRoute, errorResponses, serverParamsSchema } from '../../../../../src/api/route-kit.js'
 import { httpProblem } from '../../../../../src/problems.js'
 
 const DESCRIPTION = `Asks depgate to sync its device mirror of this server with Apple now, instead of at the next interval (DEPGATE_SYNC_INTERVAL). \`full=true\` fetches every device again instead of following Apple's changes: use it when the mirror seems wrong; devices the fetch does not see are then marked removed.
@@ -13,15 +13,18 @@ A full fetch re-reads every device from Apple, so one starts at most every DEPGA
 Answers the mirror's status (the \`inventory\` object of \`GET /v1/servers\`). With the mirror switched off (DEPGATE_INVENTORY=false), 409 \`INVENTORY_DISABLED\`.`
 
 const plugin: FastifyPluginAsyncZod = async (fastify) => {
-  fastify.post('/', {
-    config: { scope: 'write', audit: 'inventory.sync' },
+  fastify.post('/', defineRoute({
+    scope: 'write',
+    audit: 'inventory.sync',
+    tag: 'devices',
+    summary: 'Sync the device mirror now',
+    description: DESCRIPTION,
     schema: {
-      ...docs('devices', 'write', 'Sync the device mirror now', DESCRIPTION),
       params: serverParamsSchema,
       querystring: syncQuerySchema,
       response: { 200: mirrorStatusSchema, 202: mirrorStatusSchema, ...errorResponses() }
     }
-  }, async (request, reply) => {
+  }), async (request, reply) => {
     const { server } = request.params
     const { full, wait, force } = request.query
     fastify.depServers.get(server)

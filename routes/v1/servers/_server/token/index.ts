@@ -8,9 +8,10 @@ import multipart from '@fastify/multipart'
 import type { FastifyPluginAsyncZod } from '@fastify/type-provider-zod'
 import type { FastifyRequest } from 'fastify'
 import { HttpProblem, httpProblem, problemResponses } from '../../../../../src/problems.js'
-import { serverNameParamsSchema, tokenUploadQuerySchema, tokenUploadResultSchema } from '../../schemas.js'
+import { tokenUploadQuerySchema, tokenUploadResultSchema } from '../../schemas.js'
 import { RAW_TOKEN_TYPES, tokenUploadBodySchema } from './upload-body.js'
 import { tooLarge, uploadProblem } from './upload-errors.js'
+import { defineRoute, serverParamsSchema } from '../../../../../src/api/route-kit.js'
 
 const plugin: FastifyPluginAsyncZod = async (fastify) => {
   const maxBytes = fastify.config.tokenMaxBytes
@@ -35,19 +36,19 @@ const plugin: FastifyPluginAsyncZod = async (fastify) => {
   })
   await fastify.register(multipart, { limits: { fileSize: maxBytes, fieldSize: maxBytes, files: 4, fields: 8, parts: 12 } })
 
-  fastify.put('/', {
-    config: { scope: 'admin', audit: 'server.token' },
+  fastify.put('/', defineRoute({
+    scope: 'admin',
+    audit: 'server.token',
+    tag: 'servers',
+    summary: 'Upload the server token (.p7m) from Apple',
+    description: 'Takes the `.p7m` token file downloaded from Apple Business/School Manager, as the raw body (Content-Type `application/pkcs7-mime`, `application/octet-stream` or `text/plain`) or as `multipart/form-data` (field `token`, else the first file). depgate decrypts it with the server\'s staged key pair (POST …/certificate) or its current one, checks the token, tries it with Apple\'s /session and /account (skip with `verify=false`), then stores it, sealed; a staged key pair that opened it becomes the current one. A token of a different Apple MDM server (another consumer key) is refused with 409 unless `force=true`. On any refusal nothing is stored.',
     schema: {
-      summary: 'Upload the server token (.p7m) from Apple',
-      description: 'Takes the `.p7m` token file downloaded from Apple Business/School Manager, as the raw body (Content-Type `application/pkcs7-mime`, `application/octet-stream` or `text/plain`) or as `multipart/form-data` (field `token`, else the first file). depgate decrypts it with the server\'s staged key pair (POST …/certificate) or its current one, checks the token, tries it with Apple\'s /session and /account (skip with `verify=false`), then stores it, sealed; a staged key pair that opened it becomes the current one. A token of a different Apple MDM server (another consumer key) is refused with 409 unless `force=true`. On any refusal nothing is stored. Needs the `admin` scope; written to the audit log.',
-      tags: ['servers'],
-      security: [{ bearerAuth: [] }],
-      params: serverNameParamsSchema,
+      params: serverParamsSchema,
       querystring: tokenUploadQuerySchema,
       body: tokenUploadBodySchema,
       response: { 200: tokenUploadResultSchema, 201: tokenUploadResultSchema, ...problemResponses(404, 409, 413, 415, 422, 502) }
     }
-  }, async (request, reply) => {
+  }), async (request, reply) => {
     const p7m = await readUpload(request, maxBytes)
     const { force, verify, base_url: baseUrl } = request.query
     try {

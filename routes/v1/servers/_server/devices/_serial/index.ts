@@ -4,7 +4,7 @@ import { z } from 'zod'
 import { deviceDetailSchema } from '../../../../../../src/api/devices.js'
 import { mirrorDeviceSchema, sourceSchema } from '../../../../../../src/api/mirror.js'
 import { appleHeaders, mirrorHeaders, type SourceChoice, useMirror } from '../../../../../../src/api/mirror-source.js'
-import { docs, errorResponses } from '../../../../../../src/api/route-kit.js'
+import { defineRoute, errorResponses } from '../../../../../../src/api/route-kit.js'
 import { serialParamsSchema } from '../../../../../../src/api/serials.js'
 import type { DepServer } from '../../../../../../src/servers/types.js'
 import type { DeviceLookup } from '../../../../../../src/store/mirror-reads.js'
@@ -19,15 +19,17 @@ With \`source=apple\` (and always while the mirror is not ready or switched off)
 const JSON_TYPE = 'application/json; charset=utf-8'
 
 const plugin: FastifyPluginAsyncZod = async (fastify) => {
-  fastify.get('/', {
-    config: { scope: 'read' },
+  fastify.get('/', defineRoute({
+    scope: 'read',
+    tag: 'devices',
+    summary: 'One device',
+    description: DESCRIPTION,
     schema: {
-      ...docs('devices', 'read', 'One device', DESCRIPTION),
       params: serialParamsSchema,
       querystring: z.object({ source: sourceSchema.optional() }),
       response: { 200: z.union([mirrorDeviceSchema, deviceDetailSchema]), ...errorResponses() }
     }
-  }, (request, reply) => {
+  }), (request, reply) => {
     const { server, serial } = request.params
     const { source } = request.query
     const dep = fastify.depServers.get(server) // an unknown server answers 404 here, whatever the source

@@ -3,9 +3,9 @@ import type { FastifyPluginAsyncZod } from '@fastify/type-provider-zod'
 import { z } from 'zod'
 import { changesQuerySchema, changesSchema } from '../../../../../../src/api/devices.js'
 import { MAX_PAGE, mirrorChangesQueryFields, mirrorChangesSchema } from '../../../../../../src/api/mirror.js'
-import { appleHeaders, mirrorDisabled, mirrorHeaders } from '../../../../../../src/api/mirror-source.js'
-import { changesJson } from '../../../../../../src/api/mirror-stream.js'
-import { docs, errorResponses, serverParamsSchema } from '../../../../../../src/api/route-kit.js'
+import { appleHeaders, mirrorDisabled } from '../../../../../../src/api/mirror-source.js'
+import { readFeed } from '../../../../../../src/api/mirror-feed.js'
+import { defineRoute, errorResponses, serverParamsSchema } from '../../../../../../src/api/route-kit.js'
 import { httpProblem } from '../../../../../../src/problems.js'
 import type { Device } from '../../../../../../src/dep/schemas.js'
 
@@ -18,15 +18,17 @@ const DESCRIPTION = `What changed, in one of two ways.
 Give one of \`since\` or \`cursor\` (400 otherwise). The \`X-Depgate-Source\` header says which one answered.`
 
 const plugin: FastifyPluginAsyncZod = async (fastify) => {
-  fastify.get('/', {
-    config: { scope: 'read' },
+  fastify.get('/', defineRoute({
+    scope: 'read',
+    tag: 'devices',
+    summary: 'Device changes: the mirror\'s feed, or Apple\'s since a cursor',
+    description: DESCRIPTION,
     schema: {
-      ...docs('devices', 'read', 'Device changes: the mirror\'s feed, or Apple\'s since a cursor', DESCRIPTION),
       params: serverParamsSchema,
       querystring: changesQuerySchema.extend(mirrorChangesQueryFields),
       response: { 200: z.union([mirrorChangesSchema, changesSchema]), ...errorResponses() }
     }
-  }, async (request, reply) => {
+  }), async (request, reply) => {
     const { server } = request.params
     const { cursor, since, limit, wait } = request.query
     const { client } = fastify.depServers.get(server)
@@ -40,7 +42,9 @@ const plugin: FastifyPluginAsyncZod = async (fastify) => {
     if (since !== undefined) {
       if (!enabled) throw mirrorDisabled(server)
       const raw: FastifyReply = reply
-      return raw.type('application/json; charset=utf-8').send(await mirrorChanges(server, since, limit ?? MAX_PAGE, wait ?? 0, raw))
+      // The mirror and its store are read per request: tests replace their methods on the built app.
+      const feed = { reads: fastify.store.mirror, waitForChange: fastify.mirror.waitForChange.bind(fastify.mirror) }
+      return raw.type('application/json; charset=utf-8').send(await readFeed(feed, { server, since, limit: limit ?? MAX_PAGE, waitSeconds: wait ?? 0 }, raw))
     }
     if (cursor === undefined) {
       throw enabled
@@ -57,47 +61,6 @@ const plugin: FastifyPluginAsyncZod = async (fastify) => {
     }
     return { changes, count: changes.length, cursor: last.cursor, fetched_until: last.fetched_until, more_to_follow: false as const }
   })
-
-  async function mirrorChanges (server: string, since: number, limit: number, waitSeconds: number, reply: FastifyReply): Promise<string> {
-    const reads = fastify.store.mirror
-    // The full state row: the feed's floor is in it (src/store/mirror-drop.ts explains floors).
-    const state = await reads.getState(server)
-    const head = state?.last_seq ?? 0
-    if (since > head) {
-      throw httpProblem(409, 'SINCE_AHEAD', `since=${since} is beyond the newest change of server "${server}" (${head}): the mirror was rebuilt or belongs to another depgate. Start again with since=0, or with the last_seq of GET /v1/servers/${server}/devices.`)
-    }
-    const floor = state?.feed_floor ?? 0
-    if (since > 0 && since < floor) throw belowFloor(server, since, state!)
-    mirrorHeaders(reply, { last_success_at: state?.last_success_at ?? null })
-    let page = await reads.changesSince(server, since, limit)
-    if (page.changes.length === 0 && waitSeconds > 0) {
-      // A caller that hangs up ends the wait at once (no timer or listener left behind).
-      const aborter = new AbortController()
-      const onClose = () => { aborter.abort() }
-      reply.raw.once('close', onClose)
-      // A caller that hung up during the reads above is already gone: its 'close' has fired.
-      if (reply.raw.destroyed) aborter.abort()
-      try {
-        if (await fastify.mirror.waitForChange(server, since, waitSeconds * 1000, aborter.signal)) page = await reads.changesSince(server, since, limit)
-      } finally {
-        reply.raw.off('close', onClose)
-      }
-    }
-    // Compaction leaves gaps, so the changes themselves cannot show that the floor rose past since
-    // while this request read or waited (the server deleted and added again: what follows is a new
-    // mirror's; or a removal compacted away). The floor read after them can.
-    if (since > 0 && since < page.feed_floor) throw belowFloor(server, since, page)
-    // since=0 on a server added again, nothing new yet: next_since is the floor (the new feed's start), not 0, so `more` is false.
-    return changesJson(page, Math.max(since, floor))
-  }
-}
-
-/** The refusal of a since below the feed's floor: from a dropped mirror, or older than what compaction kept. */
-function belowFloor (server: string, since: number, state: { feed_floor: number, drop_floor: number }): Error {
-  if (since < state.drop_floor) {
-    return httpProblem(409, 'SINCE_AHEAD', `since=${since} belongs to the change feed of server "${server}" from before it was deleted and added again: its mirror was rebuilt. Drop what you kept from the old feed and start again with since=0, or with the last_seq of GET /v1/servers/${server}/devices.`)
-  }
-  return httpProblem(409, 'SINCE_EXPIRED', `since=${since} is too old for the change feed of server "${server}": changes up to ${state.feed_floor} were compacted, and a device removal older than DEPGATE_FEED_RETENTION_DAYS days is no longer in the feed, so a device removed after since=${since} would be missed. Drop what you kept and start again with since=0 (every current device), or with the last_seq of GET /v1/servers/${server}/devices.`)
 }
 
 export default plugin

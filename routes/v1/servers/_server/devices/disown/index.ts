@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncZod } from '@fastify/type-provider-zod'
 import { APPLE_GUARDS } from '../../../../../../src/api/apple-guards.js'
 import { disownBodySchema, disownResultSchema, MAX_DISOWN } from '../../../../../../src/api/device-actions.js'
-import { docs, errorResponses, serverParamsSchema } from '../../../../../../src/api/route-kit.js'
+import { defineRoute, errorResponses, serverParamsSchema } from '../../../../../../src/api/route-kit.js'
 
 const DESCRIPTION = `**Irreversible.** Disowning removes devices from your organisation in Apple Business/School Manager for good; they cannot be assigned again by you.
 
@@ -12,15 +12,18 @@ The body must repeat what you mean in \`confirm\`: exactly \`DISOWN <n> DEVICES 
 Answers Apple's status per serial and a \`summary\` with the count per status.`
 
 const plugin: FastifyPluginAsyncZod = async (fastify) => {
-  fastify.post('/', {
-    config: { scope: 'admin', audit: 'devices.disown' },
+  fastify.post('/', defineRoute({
+    scope: 'admin',
+    audit: 'devices.disown',
+    tag: 'devices',
+    summary: 'Disown devices (irreversible, off by default)',
+    description: DESCRIPTION,
     schema: {
-      ...docs('devices', 'admin', 'Disown devices (irreversible, off by default)', DESCRIPTION),
       params: serverParamsSchema,
       body: disownBodySchema,
       response: { 200: disownResultSchema, ...errorResponses(413, 415) }
     }
-  }, async (request) => await APPLE_GUARDS.disown.run(fastify, request, request.params.server, request.body))
+  }), async (request) => await APPLE_GUARDS.disown.run(fastify, request, request.params.server, request.body))
 }
 
 export default plugin

@@ -1,21 +1,23 @@
 import type { FastifyPluginAsyncZod } from '@fastify/type-provider-zod'
 import { mirrorSummarySchema } from '../../../../../../src/api/mirror.js'
 import { mirrorHeaders, requireMirror } from '../../../../../../src/api/mirror-source.js'
-import { docs, errorResponses, serverParamsSchema } from '../../../../../../src/api/route-kit.js'
+import { defineRoute, errorResponses, serverParamsSchema } from '../../../../../../src/api/route-kit.js'
 
 const DESCRIPTION = `Device counts for dashboards, from depgate's mirror (no call to Apple): how many devices this MDM server has now (\`total\`), by \`device_family\`, \`model\`, \`os\` and \`profile_status\` (\`(none)\` counts devices without the field), and how many have left it (\`removed\`).
 
 \`synced_at\` (also the \`X-Depgate-Synced-At\` header) says when the mirror last synced with Apple. While the mirror's first full fetch runs the answer is 503 \`INVENTORY_NOT_READY\` (with Retry-After); with the mirror switched off (DEPGATE_INVENTORY=false), 409 \`INVENTORY_DISABLED\`.`
 
 const plugin: FastifyPluginAsyncZod = async (fastify) => {
-  fastify.get('/', {
-    config: { scope: 'read' },
+  fastify.get('/', defineRoute({
+    scope: 'read',
+    tag: 'devices',
+    summary: 'Device counts',
+    description: DESCRIPTION,
     schema: {
-      ...docs('devices', 'read', 'Device counts', DESCRIPTION),
       params: serverParamsSchema,
       response: { 200: mirrorSummarySchema, ...errorResponses() }
     }
-  }, async (request, reply) => {
+  }), async (request, reply) => {
     const { server } = request.params
     fastify.depServers.get(server)
     const enabled = fastify.mirror.enabled

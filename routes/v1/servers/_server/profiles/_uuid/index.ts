@@ -1,20 +1,22 @@
 import type { FastifyPluginAsyncZod } from '@fastify/type-provider-zod'
 import { profileParamsSchema, profileSchema } from '../../../../../../src/api/profiles.js'
-import { docs, errorResponses, withNotFoundProblem } from '../../../../../../src/api/route-kit.js'
+import { defineRoute, errorResponses, withNotFoundProblem } from '../../../../../../src/api/route-kit.js'
 
 const DESCRIPTION = `A profile as Apple stores it. The UUID is 32 hexadecimal digits as Apple returns them (a dashed UUID and lower case are accepted).
 
 An unknown UUID answers 404 \`PROFILE_NOT_FOUND\` (Apple itself answers 400 \`NOT_FOUND\`).`
 
 const plugin: FastifyPluginAsyncZod = async (fastify) => {
-  fastify.get('/', {
-    config: { scope: 'read' },
+  fastify.get('/', defineRoute({
+    scope: 'read',
+    tag: 'profiles',
+    summary: 'Get a profile',
+    description: DESCRIPTION,
     schema: {
-      ...docs('profiles', 'read', 'Get a profile', DESCRIPTION),
       params: profileParamsSchema,
       response: { 200: profileSchema, ...errorResponses() }
     }
-  }, async (request) => {
+  }), async (request) => {
     const { server, uuid } = request.params
     const { client } = fastify.depServers.get(server)
     // The client reports Apple's 400 NOT_FOUND and a 404 alike as NOT_FOUND.

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncZod } from '@fastify/type-provider-zod'
 import { APPLE_GUARDS } from '../../../../../../../src/api/apple-guards.js'
 import { activationLockBodySchema, activationLockResultSchema } from '../../../../../../../src/api/device-actions.js'
-import { docs, errorResponses } from '../../../../../../../src/api/route-kit.js'
+import { defineRoute, errorResponses } from '../../../../../../../src/api/route-kit.js'
 import { serialParamsSchema } from '../../../../../../../src/api/serials.js'
 
 const DESCRIPTION = `Turns on Activation Lock for one device through Apple. \`escrow_key\` is the 64-hex-digit hash of the device's bypass code (not the dashed code): without it the device is locked to the person who created the MDM server in Apple Business/School Manager. \`lost_message\` is shown on the device.
@@ -9,15 +9,18 @@ const DESCRIPTION = `Turns on Activation Lock for one device through Apple. \`es
 Answers Apple's \`response_status\`: \`SUCCESS\`, \`NOT_ACCESSIBLE\`, \`ORG_NOT_SUPPORTED\`, \`DEVICE_NOT_SUPPORTED\`, \`DEVICE_ALREADY_LOCKED\` or \`FAILED\` — check it, a 200 does not mean the lock is on.`
 
 const plugin: FastifyPluginAsyncZod = async (fastify) => {
-  fastify.post('/', {
-    config: { scope: 'admin', audit: 'device.activation_lock' },
+  fastify.post('/', defineRoute({
+    scope: 'admin',
+    audit: 'device.activation_lock',
+    tag: 'devices',
+    summary: 'Activation Lock a device',
+    description: DESCRIPTION,
     schema: {
-      ...docs('devices', 'admin', 'Activation Lock a device', DESCRIPTION),
       params: serialParamsSchema,
       body: activationLockBodySchema,
       response: { 200: activationLockResultSchema, ...errorResponses(413, 415) }
     }
-  }, async (request) => await APPLE_GUARDS.activationLock.run(fastify, request, request.params.server, { serial: request.params.serial, ...request.body }))
+  }), async (request) => await APPLE_GUARDS.activationLock.run(fastify, request, request.params.server, { serial: request.params.serial, ...request.body }))
 }
 
 export default plugin

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncZod } from '@fastify/type-provider-zod'
 import { APPLE_GUARDS } from '../../../../../../../src/api/apple-guards.js'
 import { assignBodySchema, assignResultSchema, profileParamsSchema } from '../../../../../../../src/api/profiles.js'
-import { docs, errorResponses } from '../../../../../../../src/api/route-kit.js'
+import { defineRoute, errorResponses } from '../../../../../../../src/api/route-kit.js'
 
 const DESCRIPTION = `Assigns the profile to up to 10000 serials; depgate sends them to Apple in chunks of at most 1000 (Apple's advice) and merges the answers.
 
@@ -10,15 +10,18 @@ Answers Apple's status per serial — \`SUCCESS\`, \`NOT_ACCESSIBLE\` (not assig
 An unknown profile answers 404 \`PROFILE_NOT_FOUND\`.`
 
 const plugin: FastifyPluginAsyncZod = async (fastify) => {
-  fastify.put('/', {
-    config: { scope: 'write', audit: 'profile.assign' },
+  fastify.put('/', defineRoute({
+    scope: 'write',
+    audit: 'profile.assign',
+    tag: 'profiles',
+    summary: 'Assign a profile to devices',
+    description: DESCRIPTION,
     schema: {
-      ...docs('profiles', 'write', 'Assign a profile to devices', DESCRIPTION),
       params: profileParamsSchema,
       body: assignBodySchema,
       response: { 200: assignResultSchema, ...errorResponses(413, 415) }
     }
-  }, async (request) => await APPLE_GUARDS.assign.run(fastify, request, request.params.server, { uuid: request.params.uuid, ...request.body }))
+  }), async (request) => await APPLE_GUARDS.assign.run(fastify, request, request.params.server, { uuid: request.params.uuid, ...request.body }))
 }
 
 export default plugin
