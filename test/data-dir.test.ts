@@ -1,3 +1,4 @@
+// @slow: starts node processes (depgate serve from the build, or a throwaway one for a dead PID)
 /**
  * The data directory at `depgate serve`: made private, refused when open to others or not a
  * directory, one server per SQLite directory (the lock), and a stale lock cleaned up. In-process;

@@ -1,3 +1,4 @@
+// @slow: starts node processes (depgate serve from the build, or a throwaway one for a dead PID)
 /**
  * Two real `depgate serve` processes on one SQLite data directory: the second exits 1 naming
  * DEPGATE_DATA_DIR and PostgreSQL while the first keeps serving; `secrets rotate` refuses while it

@@ -40,8 +40,8 @@ t.test('the PostgreSQL pass runs every file that can see the dialect, and only t
   for (const file of ['test/store/store.test.ts', 'test/routes/closed-store.test.ts', 'test/security/secret-leak-database.test.ts', 'test/mirror/sync-run.test.ts']) {
     t.ok(postgres.includes(file), `${file} runs on PostgreSQL`)
   }
-  // On the simulator alone, or on an app whose SQLite store is fixed (stack.ts): the same either way.
-  for (const file of ['test/dep/client.test.ts', 'test/simulator/cursors.test.ts', 'test/routes/v1/servers/_server/devices.test.ts']) {
+  // On the simulator alone, or on no store at all: the same either way.
+  for (const file of ['test/dep/client.test.ts', 'test/simulator/cursors.test.ts']) {
     t.notOk(postgres.includes(file), `${file} does not`)
   }
   const all = testFiles()

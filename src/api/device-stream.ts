@@ -92,8 +92,9 @@ export async function * csvDevices (opts: StreamOptions): AsyncGenerator<string,
 /**
  * JSON: the same `{ devices, count, cursor, fetched_until }` document a collected list would be,
  * written as Apple's pages arrive (memory stays at about one page whatever the fleet), with the
- * trailing fields after the array. JSON has no place for an error: a page that fails after the
- * first bytes cuts the response off, so the document never parses and the client sees an error.
+ * trailing fields after the array. A page that fails after the first bytes ends the document
+ * with an `"error"` field and no closing brace, then cuts the response off: it never parses, the
+ * client sees an error, and a person reading it sees why.
  */
 export async function * jsonDevices (opts: StreamOptions): AsyncGenerator<string, void, undefined> {
   const { rest, match } = opts
@@ -110,6 +111,14 @@ export async function * jsonDevices (opts: StreamOptions): AsyncGenerator<string
       count += kept.length
     }
     yield '],' + JSON.stringify({ count, cursor: last.cursor, fetched_until: last.fetched_until }).slice(1)
+  } catch (err) {
+    // The caller hung up (and so aborted the drain): nobody is left to read why.
+    if (opts.res.destroyed) return
+    // The document's last field says why, as NDJSON's last line does; its closing brace never
+    // comes, so it cannot parse as a whole list.
+    yield '],"error":' + JSON.stringify(opts.problem(err))
+    await flushed(opts.res)
+    throw err
   } finally {
     await rest.return?.()
   }

@@ -8,7 +8,9 @@ import { dirname, join, relative } from 'node:path'
 import t from 'tap'
 
 const ROOT = join(import.meta.dirname, '..', '..')
-const SKIP = new Set(['node_modules', '.git', '.tap', 'dist', 'coverage'])
+// Git's own folder, and the folders .gitignore names (dependencies, the build, coverage, data): not the repository's.
+const IGNORED = readFileSync(join(ROOT, '.gitignore'), 'utf8').split('\n').filter((l) => /^[^#/][^/]*\/$/.test(l)).map((l) => l.slice(0, -1))
+const SKIP = new Set(['.git', ...IGNORED])
 
 function markdownFiles (dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {

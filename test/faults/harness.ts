@@ -88,6 +88,9 @@ async function call (base: string, key: string, req: Req): Promise<Answer> {
   }
   const answer: Answer = { status: res.statusCode, headers: res.headers, text, json: () => JSON.parse(text), cut }
   if (req.ndjson === true && res.statusCode === 200) answer.lines = text.split('\n').filter((l) => l !== '').map((l) => JSON.parse(l))
+  // A JSON list cut off midway: its last field says why (the document never closes).
+  const error = text.lastIndexOf('],"error":')
+  if (req.ndjson !== true && res.statusCode === 200 && cut && error >= 0) answer.lines = [{ error: JSON.parse(text.slice(error + 10)) }]
   return answer
 }
 

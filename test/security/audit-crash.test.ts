@@ -1,3 +1,4 @@
+// @slow: starts node processes (depgate serve from the build, or a throwaway one for a dead PID)
 /**
  * kill -9 during a call to Apple: `depgate serve` (the build, as in production) is killed while the
  * simulator holds a 1500-serial assignment. The audit log it leaves names the attempt (pending,
