@@ -164,7 +164,7 @@ export function createAuditPlugin () {
       if (request.auditAttempt !== null) {
         // The call threw: its attempt gets the problem code (and any detail noted since).
         const { result, detail }: { result: string, detail?: string } = auditEntryFor(request, reply.statusCode)
-        fastify.store.audit.finish(request.auditAttempt, { result, ...(detail === undefined ? {} : { detail }) }).then(() => { done() }, (err: unknown) => {
+        fastify.store.audit.finish(request.auditAttempt, { result, detail }).then(() => { done() }, (err: unknown) => {
           request.log.error({ err }, 'could not write the audit log')
           done()
         })

@@ -62,9 +62,10 @@ function closeObjects (schema: unknown): void {
  * stay open (loose ones, records) already say what they take.
  */
 export function strictInputs (doc: Doc): Doc {
-  const withParts = doc as { paths?: Record<string, Record<string, { requestBody?: { content?: Record<string, { schema?: unknown }> } }>>, components?: { schemas?: Record<string, unknown> } }
-  for (const [name, schema] of Object.entries(withParts.components?.schemas ?? {})) if (name.endsWith('Input')) closeObjects(schema)
-  for (const item of Object.values(withParts.paths ?? {})) {
+  // @fastify/swagger's document always has both.
+  const withParts = doc as { paths: Record<string, Record<string, { requestBody?: { content?: Record<string, { schema?: unknown }> } }>>, components: { schemas: Record<string, unknown> } }
+  for (const [name, schema] of Object.entries(withParts.components.schemas)) if (name.endsWith('Input')) closeObjects(schema)
+  for (const item of Object.values(withParts.paths)) {
     for (const op of Object.values(item)) closeObjects(op.requestBody?.content?.['application/json']?.schema)
   }
   return doc

@@ -19,7 +19,7 @@ export interface PageScope {
 
 function scopeHash (scope: PageScope): string {
   // Filters as the query compares them: same values in any order or case give the same hash.
-  const filters = (Object.entries(scope.filters) as Array<[string, string[]]>).sort(([a], [b]) => a < b ? -1 : 1)
+  const filters = (Object.entries(scope.filters) as Array<[string, string[]]>).sort(([a], [b]) => a.localeCompare(b))
     .map(([k, v]) => [k, [...new Set(v.map((x) => x.toLowerCase()))].sort()])
   return createHash('sha256').update(JSON.stringify([scope.server, scope.sort, scope.order, scope.removed, filters])).digest('base64url').slice(0, 12)
 }

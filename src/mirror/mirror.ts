@@ -121,9 +121,8 @@ export class Mirror {
    * has not served it yet), run, or run and failed (the run's error is the status's last_error).
    */
   async syncNow (server: string, opts: SyncRequest = {}): Promise<{ status: MirrorStatus, outcome: 'requested' | 'ran' | 'failed' }> {
-    await this.o.repo.requestSync(server, opts.full === true)
     // The request's time on the store's clock: a failure recorded at or after it is this run's.
-    const askedAt = (await this.o.repo.getState(server))?.requested_at ?? ''
+    const askedAt = await this.o.repo.requestSync(server, opts.full === true)
     const syncer = this.syncers.get(server)
     const run = syncer?.trigger()
     if (opts.wait === true) {
@@ -198,7 +197,7 @@ export class Mirror {
       ready_at: state?.ready_at ?? null,
       last_success_at: state?.last_success_at ?? null,
       last_attempt_at: state?.last_attempt_at ?? null,
-      last_error: state?.last_error_code == null ? null : { code: state.last_error_code, message: String(state.last_error_message), status: state.last_error_status ?? 502, at: String(state.last_error_at) },
+      last_error: state?.last_error_code == null ? null : { code: state.last_error_code, message: String(state.last_error_message), status: Number(state.last_error_status), at: String(state.last_error_at) },
       cursor_age_seconds: secondsSince(state?.cursor_at ?? null, now),
       lag_seconds: secondsSince(state?.last_success_at ?? null, now),
       leader: syncer?.leader ?? false,

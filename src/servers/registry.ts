@@ -29,7 +29,8 @@ export interface ServerRegistryOptions {
   onDepEvent: (server: string, e: DepClientEvent) => void
   /** A server is gone: deleted here, or found deleted by another writer on reload (metrics forget its series). */
   onServerGone: (server: string) => Promise<void>
-  now?: () => number
+  /** The clock token expiry is read on (the scheduler's, the same as the daily check that warns about it). */
+  now: () => number
 }
 
 export interface ServerRegistry extends DepServerRegistry {
@@ -40,7 +41,7 @@ export interface ServerRegistry extends DepServerRegistry {
 /** Opens the registry: writes the default server (if any), then loads every record from the store. */
 export async function openServerRegistry (opts: ServerRegistryOptions): Promise<ServerRegistry> {
   const { store, log } = opts
-  const now = opts.now ?? Date.now
+  const { now } = opts
   const records = new Map<string, ServerRecord>()
   const clients = new Map<string, DepClient>()
   const events = createTokenEvents(records, log, now)
@@ -167,7 +168,7 @@ export async function openServerRegistry (opts: ServerRegistryOptions): Promise<
         baseUrl: target,
         ...(account === undefined ? {} : { account }),
         promoteStagedKey: upload.key === 'staged',
-        ...(audit === undefined ? {} : { audit })
+        audit
       })
       records.set(name, record)
       await dropClient(name)

@@ -166,6 +166,8 @@ export const migrations: Record<string, Migration> = {
   '0008_sync_error_status': {
     async up (db: Kysely<any>) {
       await db.schema.alterTable('inventory_state').addColumn('last_error_status', 'integer').execute()
+      // A failure recorded before: Apple's failures were answered 502 unless mapped otherwise.
+      await db.updateTable('inventory_state').set({ last_error_status: 502 }).where('last_error_code', 'is not', null).execute()
     }
   },
   // Crash-safe audit: a call to Apple is written as an attempt before it and finished after,

@@ -70,8 +70,8 @@ export interface MirrorWrites {
   recordAttempt (server: string, owner: string): Promise<void>
   recordSuccess (server: string, owner: string): Promise<void>
   recordError (server: string, owner: string, error: SyncFailure): Promise<void>
-  /** Asks the leader (whichever replica it is) for a sync; `full` is sticky until a full fetch starts. */
-  requestSync (server: string, full: boolean): Promise<void>
+  /** Asks the leader (whichever replica it is) for a sync; `full` is sticky until a full fetch starts. Returns the request's time. */
+  requestSync (server: string, full: boolean): Promise<string>
   /** Clears a request the leader has served, unless a newer one arrived meanwhile. */
   clearRequest (server: string, owner: string, requestedAt: string): Promise<void>
   /**
@@ -209,9 +209,11 @@ export function createMirrorWrites (db: Kysely<Database>, now: () => Date): Mirr
     },
     async requestSync (server, full) {
       await ensureState(server)
+      const at = iso()
       await db.updateTable('inventory_state')
-        .set((eb) => ({ requested_at: iso(), requested_full: full ? 1 : eb.ref('requested_full') }))
+        .set((eb) => ({ requested_at: at, requested_full: full ? 1 : eb.ref('requested_full') }))
         .where('server', '=', server).execute()
+      return at
     },
     async clearRequest (server, owner, requestedAt) {
       await db.updateTable('inventory_state').set({ requested_at: null, requested_full: 0 })

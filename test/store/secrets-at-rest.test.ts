@@ -113,6 +113,12 @@ for (const dialect of DIALECTS) {
       store.servers.setSecretBox(boxB)
       t.match((await store.servers.getKeys('old')), { current: { privateKeyPem: 'PRIVATE', certificatePem: 'CERT' }, staged: { privateKeyPem: 'PRIVATE2', certificatePem: 'CERT2', stagedAt: String } })
       t.equal(await store.servers.setHealth('nope', { termsNotSignedAt: null }), false)
+      // A sealed value changed behind depgate's back is not "another key": that error still goes up.
+      const tamper = new Kysely<any>(createDialect(store.database))
+      const { token_sealed: sealed } = await tamper.selectFrom('servers').select('token_sealed').where('name', '=', 'older').executeTakeFirstOrThrow()
+      await tamper.updateTable('servers').set({ token_sealed: `${String(sealed).slice(0, -4)}AAAA` }).where('name', '=', 'older').execute()
+      await tamper.destroy()
+      await t.rejects(store.servers.get('older'), { name: 'TokenError' })
       t.ok(await store.servers.delete('old'))
       t.same(await store.servers.getKeys('old'), {})
     })

@@ -208,3 +208,20 @@ t.test('the key check is an HMAC of a fixed label: stable per key, different acr
   t.match(box.keyCheck, /^[A-Za-z0-9_-]{43}$/)
   for (const encoding of ['base64', 'base64url', 'hex'] as const) t.notOk(box.keyCheck.includes(key.toString(encoding).slice(0, 8)))
 })
+
+t.test('a secret.key that is not the database\'s, with no rotation under way: the fix is to restart with the right key', async (t) => {
+  const database = await createTestDatabase(t, 'sqlite')
+  const env = replicaEnv(t, database, undefined)
+  const store = await openSecureStore(loadConfig(env))
+  await store.servers.upsert({ name: 'acme', token: TOKEN })
+  await store.close()
+  const keyFile = join(env.DEPGATE_DATA_DIR, 'secret.key')
+  const oldKey = Buffer.from(readFileSync(keyFile, 'utf8').trim(), 'base64')
+  const other = randomBytes(32)
+  // Replaced by another key, and no secret.key.new beside it.
+  writeFileSync(keyFile, `${other.toString('base64')}\n`, { mode: 0o600 })
+  const refused = await refusal(open(t, env))
+  checkRefusal(t, refused, [oldKey, other])
+  t.match((refused as Error).message, /restart every replica and the CLI with the new key\.$/)
+  t.notMatch((refused as Error).message, /\.new/)
+})

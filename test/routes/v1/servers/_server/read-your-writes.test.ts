@@ -5,6 +5,7 @@
  * alone; and once Apple's own record comes back it wins. Apple is the simulator over real HTTP.
  */
 import t from 'tap'
+import type { Store } from '../../../../../src/store/index.js'
 import { buildTestApp, untilReady } from '../../../../helper.js'
 
 const S = '/v1/servers/default'
@@ -71,4 +72,18 @@ t.test('with the mirror off, writes answer as before and touch no mirror', async
   const res = await m.app.inject({ method: 'DELETE', url: `${S}/devices/profile`, headers: m.auth(), payload: { serials: [a] } })
   t.match(res.json().devices, { [a]: 'SUCCESS' })
   t.same(await m.store.mirror.listStates(), [])
+})
+
+t.test('a mirror that cannot take the own write: Apple\'s answer still comes back, the failure is logged', async (t) => {
+  const failing = (store: Store): Store => ({ ...store, mirror: { ...store.mirror, applyOwnWrites: async () => { throw new Error('database gone') } } })
+  const m = await buildTestApp(t, { env: { DEPGATE_MIRROR: 'true' }, simulator: { devices: 2 }, wrapStore: failing })
+  const sim = m.sim?.app
+  if (sim === undefined) throw new Error('no simulator')
+  await m.app.ready()
+  await untilReady(m.app)
+  const [a] = ((await sim.inject('/_sim/devices')).json().devices as Array<{ serial_number: string }>).map((d) => d.serial_number)
+  const res = await m.app.inject({ method: 'DELETE', url: `${S}/devices/profile`, headers: m.auth(), payload: { serials: [a] } })
+  t.equal(res.statusCode, 200)
+  t.match(res.json().devices, { [a]: 'SUCCESS' })
+  t.ok(m.logs.some((l) => l.includes('could not show a remove at once')), 'logged')
 })
