@@ -36,6 +36,19 @@ export async function flushed (res: ServerResponse): Promise<void> {
   await new Promise<void>((resolve) => socket.write('', () => resolve()))
 }
 
+/**
+ * The end of a stream whose drain failed after the first bytes: the problem, written as `tail`
+ * formats it and flushed, then the error again, so that Readable.from destroys the stream and
+ * Fastify the response (cut off, so the client sees an error too). A caller that hung up (and so
+ * aborted the drain) is not written to: nobody is left to read why.
+ */
+async function * failedMidway (opts: StreamOptions, err: unknown, tail: (problem: Problem) => string): AsyncGenerator<string, void, undefined> {
+  if (opts.res.destroyed) return
+  yield tail(opts.problem(err))
+  await flushed(opts.res)
+  throw err
+}
+
 export interface StreamOptions {
   /** The first page, already fetched by the route so that an early failure is a normal problem reply. */
   first: IteratorResult<StreamPage>
@@ -46,7 +59,7 @@ export interface StreamOptions {
 }
 
 export async function * ndjsonDevices (opts: StreamOptions): AsyncGenerator<string, void, undefined> {
-  const { rest, match, res } = opts
+  const { rest, match } = opts
   let count = 0
   // A drain always yields its first fetch, even for an empty fleet, so there is a last page.
   let last = opts.first.value as StreamPage
@@ -61,12 +74,7 @@ export async function * ndjsonDevices (opts: StreamOptions): AsyncGenerator<stri
     if (last.fetched_until !== undefined) trailer.fetched_until = last.fetched_until
     yield JSON.stringify(trailer) + '\n'
   } catch (err) {
-    // The caller hung up (and so aborted the drain): nobody is left to read an error line.
-    if (res.destroyed) return
-    yield JSON.stringify({ error: opts.problem(err) }) + '\n'
-    await flushed(res)
-    // Rethrown: Readable.from destroys the stream and Fastify then destroys the response.
-    throw err
+    yield * failedMidway(opts, err, (problem) => JSON.stringify({ error: problem }) + '\n')
   } finally {
     await rest.return?.()
   }
@@ -112,13 +120,9 @@ export async function * jsonDevices (opts: StreamOptions): AsyncGenerator<string
     }
     yield '],' + JSON.stringify({ count, cursor: last.cursor, fetched_until: last.fetched_until }).slice(1)
   } catch (err) {
-    // The caller hung up (and so aborted the drain): nobody is left to read why.
-    if (opts.res.destroyed) return
     // The document's last field says why, as NDJSON's last line does; its closing brace never
     // comes, so it cannot parse as a whole list.
-    yield '],"error":' + JSON.stringify(opts.problem(err))
-    await flushed(opts.res)
-    throw err
+    yield * failedMidway(opts, err, (problem) => '],"error":' + JSON.stringify(problem))
   } finally {
     await rest.return?.()
   }
