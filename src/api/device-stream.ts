@@ -36,19 +36,6 @@ export async function flushed (res: ServerResponse): Promise<void> {
   await new Promise<void>((resolve) => socket.write('', () => resolve()))
 }
 
-/**
- * The end of a stream whose drain failed after the first bytes: the problem, written as `tail`
- * formats it and flushed, then the error again, so that Readable.from destroys the stream and
- * Fastify the response (cut off, so the client sees an error too). A caller that hung up (and so
- * aborted the drain) is not written to: nobody is left to read why.
- */
-async function * failedMidway (opts: StreamOptions, err: unknown, tail: (problem: Problem) => string): AsyncGenerator<string, void, undefined> {
-  if (opts.res.destroyed) return
-  yield tail(opts.problem(err))
-  await flushed(opts.res)
-  throw err
-}
-
 export interface StreamOptions {
   /** The first page, already fetched by the route so that an early failure is a normal problem reply. */
   first: IteratorResult<StreamPage>
@@ -58,27 +45,65 @@ export interface StreamOptions {
   problem: (err: unknown) => Problem
 }
 
-export async function * ndjsonDevices (opts: StreamOptions): AsyncGenerator<string, void, undefined> {
-  const { rest, match } = opts
+/** How a whole list is written: what opens it, a page of kept devices, its trailer, and why it stopped short. */
+interface ListFormat {
+  open?: string
+  /** A page's kept devices (never none); `first`: no device was written before them. */
+  devices: (devices: readonly Device[], first: boolean) => string
+  trailer: (count: number, last: StreamPage) => string
+  /** The problem, written before the response is cut off. */
+  failure: (problem: Problem) => string
+}
+
+const NDJSON_LIST: ListFormat = {
+  devices: (devices) => devices.map((d) => JSON.stringify(d)).join('\n') + '\n',
+  trailer: (count, last) => JSON.stringify({ cursor: last.cursor, count, fetched_until: last.fetched_until }) + '\n',
+  failure: (problem) => JSON.stringify({ error: problem }) + '\n'
+}
+
+/**
+ * JSON: the same `{ devices, count, cursor, fetched_until }` document a collected list would be,
+ * with the trailing fields after the array. A page that fails after the first bytes ends the
+ * document with an `"error"` field and no closing brace (it never parses, and a person reading it
+ * sees why), as NDJSON's last line says why.
+ */
+const JSON_LIST: ListFormat = {
+  open: '{"devices":[',
+  devices: (devices, first) => (first ? '' : ',') + devices.map((d) => JSON.stringify(d)).join(','),
+  trailer: (count, last) => '],' + JSON.stringify({ count, cursor: last.cursor, fetched_until: last.fetched_until }).slice(1),
+  failure: (problem) => '],"error":' + JSON.stringify(problem)
+}
+
+/** A whole list from Apple, written as its pages arrive: memory stays at about one page whatever the fleet. */
+async function * deviceList (opts: StreamOptions, format: ListFormat): AsyncGenerator<string, void, undefined> {
+  const { rest, match, res } = opts
   let count = 0
   // A drain always yields its first fetch, even for an empty fleet, so there is a last page.
   let last = opts.first.value as StreamPage
   try {
+    if (format.open !== undefined) yield format.open
     for (let step = opts.first; step.done !== true; step = await rest.next()) {
       last = step.value
       const kept = match === undefined ? last.devices : last.devices.filter(match)
+      if (kept.length === 0) continue
+      yield format.devices(kept, count === 0)
       count += kept.length
-      if (kept.length > 0) yield kept.map((d) => JSON.stringify(d)).join('\n') + '\n'
     }
-    const trailer: Record<string, unknown> = { cursor: last.cursor, count }
-    if (last.fetched_until !== undefined) trailer.fetched_until = last.fetched_until
-    yield JSON.stringify(trailer) + '\n'
+    yield format.trailer(count, last)
   } catch (err) {
-    yield * failedMidway(opts, err, (problem) => JSON.stringify({ error: problem }) + '\n')
+    // The caller hung up (and so aborted the drain): nobody is left to read why.
+    if (res.destroyed) return
+    yield format.failure(opts.problem(err))
+    await flushed(res)
+    // Rethrown: Readable.from destroys the stream and Fastify then destroys the response.
+    throw err
   } finally {
     await rest.return?.()
   }
 }
+
+export function ndjsonDevices (opts: StreamOptions): AsyncGenerator<string, void, undefined> { return deviceList(opts, NDJSON_LIST) }
+export function jsonDevices (opts: StreamOptions): AsyncGenerator<string, void, undefined> { return deviceList(opts, JSON_LIST) }
 
 /**
  * CSV: the header row, then every kept device, a page at a time. CSV has no place for an error
@@ -92,37 +117,6 @@ export async function * csvDevices (opts: StreamOptions): AsyncGenerator<string,
         yield match === undefined ? step.value.devices : step.value.devices.filter(match)
       }
     })())
-  } finally {
-    await rest.return?.()
-  }
-}
-
-/**
- * JSON: the same `{ devices, count, cursor, fetched_until }` document a collected list would be,
- * written as Apple's pages arrive (memory stays at about one page whatever the fleet), with the
- * trailing fields after the array. A page that fails after the first bytes ends the document
- * with an `"error"` field and no closing brace, then cuts the response off: it never parses, the
- * client sees an error, and a person reading it sees why.
- */
-export async function * jsonDevices (opts: StreamOptions): AsyncGenerator<string, void, undefined> {
-  const { rest, match } = opts
-  let count = 0
-  // A drain always yields its first fetch, even for an empty fleet, so there is a last page.
-  let last = opts.first.value as StreamPage
-  try {
-    yield '{"devices":['
-    for (let step = opts.first; step.done !== true; step = await rest.next()) {
-      last = step.value
-      const kept = match === undefined ? last.devices : last.devices.filter(match)
-      if (kept.length === 0) continue
-      yield (count === 0 ? '' : ',') + kept.map((d) => JSON.stringify(d)).join(',')
-      count += kept.length
-    }
-    yield '],' + JSON.stringify({ count, cursor: last.cursor, fetched_until: last.fetched_until }).slice(1)
-  } catch (err) {
-    // The document's last field says why, as NDJSON's last line does; its closing brace never
-    // comes, so it cannot parse as a whole list.
-    yield * failedMidway(opts, err, (problem) => '],"error":' + JSON.stringify(problem))
   } finally {
     await rest.return?.()
   }
