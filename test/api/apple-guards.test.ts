@@ -8,7 +8,7 @@ import t from 'tap'
 import type { FastifyInstance } from 'fastify'
 import { APPLE_GUARDS, guardFor } from '../../src/api/apple-guards.js'
 import { perSerialWrite } from '../../src/api/per-serial.js'
-import { buildTestApp, type TestApp } from '../helper.js'
+import { buildTestApp, type TestApp, until } from '../helper.js'
 
 const S = '/v1/servers/default'
 const serial = (i: number) => `C02T${String(i).padStart(8, '0')}`
@@ -134,7 +134,12 @@ t.test('guarded calls through the pass-through do what the typed route does, in 
   await on.sim!.app.inject({ method: 'POST', url: '/_sim/faults', payload: { endpoint: 'assign_profile', kind: 'status', status: 400, code: 'BAD_REQUEST' } })
   const failed = await send(app, auth(), 'PUT', `${S}/profiles/${uuid}/devices`, { serials: [devices[4]] })
   t.equal(failed.statusCode, 400)
-  t.match((await store.audit.list({ action: 'profile.assign', limit: 1 }))[0], { result: 'BAD_REQUEST', detail: '1 serial(s); before the failure: {}, 1 not done', finishedAt: String })
+  // The outcome of a call that threw is written once the answer is sent.
+  const outcome = await until('the failed attempt\'s outcome', async () => {
+    const [entry] = await store.audit.list({ action: 'profile.assign', limit: 1 })
+    return entry?.result !== 'pending' && entry
+  })
+  t.match(outcome, { result: 'BAD_REQUEST', detail: '1 serial(s); before the failure: {}, 1 not done', finishedAt: String })
 })
 
 t.test('an error that is not Apple\'s leaves the attempt\'s detail alone', async (t) => {

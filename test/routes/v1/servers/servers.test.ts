@@ -78,7 +78,8 @@ t.test('a base_url with user:password@ is refused, and the password is echoed no
   const uploadBody = await upload.body.text()
   t.equal(upload.statusCode, 400)
   t.match(JSON.parse(uploadBody), { code: 'VALIDATION_FAILED', errors: [{ field: 'querystring.base_url' }] })
+  // The access log line is written once the answer is sent.
+  t.ok(await until('the refused upload in the log', async () => logs.some((l) => l.includes('/v1/servers/paris/token'))), 'the refused upload was logged')
   await app.close()
   for (const text of [body, uploadBody, logs.join('\n')]) t.notMatch(text, /pa55-w0rd-x/, 'the password is in no answer and no log line')
-  t.ok(logs.some((l) => l.includes('/v1/servers/paris/token')), 'the refused upload was logged')
 })
