@@ -29,35 +29,17 @@ export interface PlannedChange {
   /** The device as stored after the change (JSON, without op_type / op_date). */
   record: string
   opDate: string | null
-  fields: {
-    model: string | null
-    os: string | null
-    device_family: string | null
-    profile_status: string | null
-    profile_uuid: string | null
-    device_assigned_date: string | null
-    asset_tag: string | null
-    color: string | null
-    description: string | null
-    device_assigned_by: string | null
-  }
+  fields: Record<FieldColumn, string | null>
 }
+
+/** Apple's fields copied into columns of inventory_devices (schema.ts) for filters, sorting and the summary. */
+export const FIELD_COLUMNS = ['model', 'os', 'device_family', 'profile_status', 'profile_uuid', 'device_assigned_date', 'asset_tag', 'color', 'description', 'device_assigned_by'] as const
+export type FieldColumn = typeof FIELD_COLUMNS[number]
 
 /** The copies of Apple's fields that filters, sorting and the summary use. */
 export function filterFields (d: Record<string, unknown>): PlannedChange['fields'] {
-  const text = (v: unknown): string | null => typeof v === 'string' ? v : null
-  return {
-    model: text(d.model),
-    os: text(d.os),
-    device_family: text(d.device_family),
-    profile_status: text(d.profile_status),
-    profile_uuid: text(d.profile_uuid),
-    device_assigned_date: text(d.device_assigned_date),
-    asset_tag: text(d.asset_tag),
-    color: text(d.color),
-    description: text(d.description),
-    device_assigned_by: text(d.device_assigned_by)
-  }
+  // Only a string is copied: a column compares text.
+  return Object.fromEntries(FIELD_COLUMNS.map((column) => [column, typeof d[column] === 'string' ? d[column] : null])) as PlannedChange['fields']
 }
 
 /** JSON with the keys sorted, so the same device always stores the same text whatever order Apple sent. */

@@ -11,7 +11,7 @@
  */
 import type { Kysely } from 'kysely'
 import { canonicalJson, filterFields, type PlannedChange } from './mirror-diff.js'
-import { existingRows, writeChanges } from './mirror-change-log.js'
+import { existingRows, fieldsOf, writeChanges } from './mirror-change-log.js'
 import type { Database } from './schema.js'
 
 /** One device's new state after an own write: fields to set (null removes the field), or removed from the server. */
@@ -42,7 +42,7 @@ export function createMirrorOwnWrites (db: Kysely<Database>, now: () => Date): M
           const row = rows.get(write.serial)
           if (row === undefined || row.removed_at !== null) continue
           if ('removed' in write) {
-            changes.push({ serial: write.serial, op: 'removed', record: row.record, opDate: row.op_date, fields: filterFields(JSON.parse(row.record) as Record<string, unknown>) })
+            changes.push({ serial: write.serial, op: 'removed', record: row.record, opDate: row.op_date, fields: fieldsOf(row.record) })
             continue
           }
           const device = { ...JSON.parse(row.record) as Record<string, unknown> }
