@@ -1,0 +1,384 @@
+/**
+ * How to reach each documented status of each operation: recipes that hold for every operation
+ * documenting a status (GENERIC: 401 is "no key" everywhere), and per-operation ones (FIXTURES:
+ * a valid body, how to succeed, a 404 that is not "unknown server"). A recipe prepares what it
+ * needs (a key, a fault armed in the simulator, a failing store) and returns the request; the
+ * harness resets the simulator and the store's switches after each call.
+ */
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { encodeCursor } from '../../src/simulator/cursors.js'
+import { DEPSIM_CREDENTIALS, type SimState } from '../../src/simulator/index.js'
+import type { Scope } from '../../src/scopes.js'
+import { encryptToken } from '../tokens/helpers.js'
+import type { Answer, Operation } from './document.js'
+
+export interface Req {
+  method: string
+  path: string
+  /** The API key to send; null sends none. */
+  key: string | null
+  headers?: Record<string, string>
+  /** JSON unless a string or Buffer (then send `content-type` in headers). */
+  body?: unknown
+  /** Runs after the answer (e.g. deletes a server the recipe made, so readiness stays green). */
+  cleanup?: () => Promise<void>
+}
+
+export interface Ctx {
+  base: string
+  sim: SimState
+  /** The simulator's base URL (Apple's, for the servers a recipe makes). */
+  simUrl: string
+  serial: (i: number) => string
+  /** A fresh stored key: the rate limit allows one request a key (see harness.ts). */
+  key: (scope?: Scope) => Promise<string>
+  /** A well-formed key whose lookup in the store throws: unexpectedly (500) or as an outage (503). */
+  failingKey: (how: 'internal' | 'unavailable') => string
+  failReadiness: () => void
+  /** The scope the route enforces (from its registration), `none` for public routes. */
+  scopeOf: (op: Operation) => string
+  call: (req: Req) => Promise<Answer>
+  /** An address that refuses connections, and one that accepts them and never answers. */
+  refusingUrl: string
+  silentUrl: string
+}
+
+export type Recipe = (ctx: Ctx, op: Operation, extra?: Options) => Promise<Req | undefined>
+
+interface Fixture {
+  /** A valid request body (for the statuses that must get past validation), for these path parameters. */
+  body?: (ctx: Ctx, params: Record<string, string>) => Promise<unknown>
+  /** Headers of that body (JSON by default). */
+  headers?: Record<string, string>
+  /** Query parameters every request of the operation sends. */
+  query?: (ctx: Ctx) => Promise<Record<string, string>>
+  /** Query parameters of the requests that must reach Apple (default: `source=apple` where there is one). */
+  appleQuery?: (ctx: Ctx) => Promise<Record<string, string>>
+  /** Path parameters of a request that gets past validation and lookup. */
+  params?: (ctx: Ctx) => Promise<Record<string, string>>
+  statuses?: Record<number, Recipe>
+}
+
+const hasParam = (op: Operation, name: string, where = 'path'): boolean =>
+  (op.doc.parameters ?? []).some((p) => p.in === where && p.name === name)
+/** The operation calls Apple (the statuses of src/api/route-kit.ts UPSTREAM_STATUSES). */
+const callsApple = (op: Operation): boolean => op.statuses.includes(502) && op.statuses.includes(504)
+const jsonBody = (op: Operation): boolean => op.doc.requestBody?.content?.['application/json'] !== undefined
+
+const DEFAULT_PARAMS: Record<string, string> = { server: 'default', id: 'aaaaaaaaaaaa', path: 'account', uuid: 'contract-uuid-unknown' }
+
+let made = 0
+/** A name nothing else uses, for the servers and profiles a recipe makes. */
+const fresh = (prefix: string): string => `${prefix}-${++made}`
+
+export interface Options {
+  params?: Record<string, string>
+  query?: Record<string, string>
+  key?: string | null
+  body?: unknown
+  headers?: Record<string, string>
+  method?: string
+  /** The request must reach Apple: the fixture's Apple query replaces its ordinary one. */
+  apple?: boolean
+}
+
+/** The operation's request that succeeds unless `over` changes something: fixture params and body, a fresh admin key. */
+async function base (ctx: Ctx, op: Operation, over: Options = {}): Promise<Req> {
+  const fixture = fixtureOf(op)
+  const params: Record<string, string> = { ...DEFAULT_PARAMS, serial: ctx.serial(0), ...(await fixture?.params?.(ctx)), ...over.params }
+  let path = op.path.replace(/\{(\w+)\}/g, (_, name: string) => encodeURIComponent(params[name] ?? name))
+  if (hasParam(op, 'path')) path = path.replace(encodeURIComponent(params.path), params.path)
+  const own = over.apple === true ? await apple(ctx, op) : await fixture?.query?.(ctx)
+  const query = new URLSearchParams({ ...own, ...over.query }).toString()
+  const req: Req = { method: over.method ?? op.method, path: query === '' ? path : `${path}?${query}`, key: over.key === undefined ? await ctx.key('admin') : over.key }
+  const body = 'body' in over ? over.body : await fixture?.body?.(ctx, params)
+  if (body !== undefined) req.body = body
+  const headers = over.headers ?? ('body' in over ? undefined : fixture?.headers)
+  if (headers !== undefined) req.headers = headers
+  return req
+}
+
+/** Apple-facing statuses ask Apple even where the mirror would answer. */
+async function apple (ctx: Ctx, op: Operation): Promise<Record<string, string>> {
+  const own = fixtureOf(op)?.appleQuery
+  if (own !== undefined) return await own(ctx)
+  return hasParam(op, 'source', 'query') ? { source: 'apple' } : {}
+}
+
+const lower: Record<string, Scope | undefined> = { admin: 'write', write: 'read' }
+
+const EXPIRED_TOKEN = { consumer_key: 'CK_old', consumer_secret: 'CS_old', access_token: 'AT_old', access_secret: 'AS_old', access_token_expiry: '2020-01-01T00:00:00Z' }
+
+/**
+ * A server made for one request and deleted after it (a server with an expired token would turn
+ * readiness red): `expired` (Apple is never asked, 409), `unreachable` (Apple's address refuses
+ * connections, 502), `silent` (Apple accepts the connection and never answers, 504).
+ */
+async function upstream (ctx: Ctx, op: Operation, kind: 'expired' | 'unreachable' | 'silent', extra: Options): Promise<Req> {
+  const server = fresh(kind)
+  const body = kind === 'expired' ? { token: EXPIRED_TOKEN } : { token: DEPSIM_CREDENTIALS, base_url: kind === 'unreachable' ? ctx.refusingUrl : ctx.silentUrl }
+  const made = await ctx.call({ method: 'PUT', path: `/v1/servers/${server}`, key: await ctx.key('admin'), body })
+  if (made.status >= 300) throw new Error(`could not make the ${kind} server: ${made.status} ${made.text}`)
+  const req = await base(ctx, op, { ...extra, params: { server, ...extra.params }, apple: true })
+  req.cleanup = async () => { await ctx.call({ method: 'DELETE', path: `/v1/servers/${server}`, key: await ctx.key('admin') }) }
+  return req
+}
+
+export const GENERIC: Record<number, Recipe> = {
+  400: async (ctx, op) => {
+    if (hasParam(op, 'server')) return await base(ctx, op, { params: { server: 'Not_A_Name' } })
+    if (hasParam(op, 'limit', 'query')) return await base(ctx, op, { query: { limit: '0' } })
+    if (jsonBody(op)) return await base(ctx, op, { body: {} })
+    // Query strings are strict too (src/api/strict-input.ts): a name no operation declares is refused.
+    return await base(ctx, op, { query: { no_such_parameter: '1' } })
+  },
+  401: async (ctx, op) => await base(ctx, op, { key: null }),
+  403: async (ctx, op, extra = {}) => {
+    const weaker = lower[ctx.scopeOf(op)]
+    if (weaker !== undefined) return await base(ctx, op, { ...extra, key: await ctx.key(weaker) })
+    if (!callsApple(op)) return undefined
+    ctx.sim.config.termsSigned = false
+    return await base(ctx, op, { ...extra, apple: true })
+  },
+  404: async (ctx, op) => hasParam(op, 'server') ? await base(ctx, op, { params: { server: 'no-such-server' } }) : undefined,
+  409: async (ctx, op, extra = {}) => callsApple(op) ? await upstream(ctx, op, 'expired', extra) : undefined,
+  413: async (ctx, op) => {
+    const type = Object.keys(op.doc.requestBody?.content ?? {})[0] ?? (op.method === 'HEAD' ? undefined : 'application/json')
+    if (type === undefined) return undefined
+    return await base(ctx, op, { body: JSON.stringify({ padding: 'x'.repeat(70_000) }), headers: { 'content-type': type } })
+  },
+  // Not text/plain: Fastify reads that as a string, which the body's schema then refuses (400).
+  415: async (ctx, op) => jsonBody(op) ? await base(ctx, op, { body: '<profile/>', headers: { 'content-type': 'application/xml' } }) : undefined,
+  429: async (ctx, op) => {
+    const key = await ctx.key('admin')
+    await ctx.call({ method: 'GET', path: '/v1/servers', key })
+    return await base(ctx, op, { key })
+  },
+  500: async (ctx, op) => await base(ctx, op, { key: ctx.failingKey('internal') }),
+  502: async (ctx, op, extra = {}) => callsApple(op) ? await upstream(ctx, op, 'unreachable', extra) : undefined,
+  503: async (ctx, op) => ctx.scopeOf(op) === 'none' ? undefined : await base(ctx, op, { key: ctx.failingKey('unavailable') }),
+  504: async (ctx, op, extra = {}) => callsApple(op) ? await upstream(ctx, op, 'silent', extra) : undefined
+}
+
+const S = '/v1/servers/{server}'
+const PROFILE = { profile_name: 'contract', url: 'https://mdm.example.com/enroll' }
+
+/** A profile defined in the simulator through depgate, for the routes that read or assign one. */
+let profile: Promise<string> | undefined
+function profileUuid (ctx: Ctx): Promise<string> {
+  profile ??= (async () => {
+    const res = await ctx.call({ method: 'POST', path: '/v1/servers/default/profiles', key: await ctx.key('write'), body: PROFILE })
+    return (JSON.parse(res.text) as { profile_uuid: string }).profile_uuid
+  })()
+  return profile
+}
+
+/** A .p7m encrypted (by openssl, as Apple does) to the certificate depgate staged for `server`. */
+async function p7mFor (ctx: Ctx, server: string): Promise<Buffer> {
+  const res = await ctx.call({ method: 'POST', path: `/v1/servers/${server}/certificate?replace=true`, key: await ctx.key('admin') })
+  const dir = mkdtempSync(join(tmpdir(), 'depgate-contract-'))
+  try {
+    const cert = join(dir, 'cert.pem')
+    writeFileSync(cert, (JSON.parse(res.text) as { certificate_pem: string }).certificate_pem)
+    return readFileSync(encryptToken(dir, [cert]))
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
+}
+
+const P7M = { 'content-type': 'application/pkcs7-mime' }
+const ok = (over: Options = {}): Recipe => async (ctx, op) => await base(ctx, op, over)
+
+/** By operationId, else `METHOD /path` (while the document has no operationIds). */
+export const FIXTURES: Record<string, Fixture> = {
+  'GET /healthz': { statuses: { 200: ok({ key: null }) } },
+  'GET /metrics': { statuses: { 200: ok({ key: null }) } },
+  'GET /readyz': {
+    statuses: {
+      200: ok({ key: null }),
+      503: async (ctx, op) => { ctx.failReadiness(); return await base(ctx, op, { key: null }) }
+    }
+  },
+  'GET /v1/audit': { statuses: { 200: ok() } },
+  'GET /v1/audit/{id}/serials': {
+    params: async (ctx) => {
+      const res = await ctx.call({ method: 'GET', path: '/v1/audit?limit=1', key: await ctx.key('admin') })
+      return { id: String((JSON.parse(res.text) as { entries: Array<{ id: number }> }).entries[0].id) }
+    },
+    statuses: {
+      200: ok(),
+      400: ok({ params: { id: 'not-an-id' } }),
+      404: ok({ params: { id: '000000000-0000-00000000' } })
+    }
+  },
+  'GET /v1/keys': { statuses: { 200: ok() } },
+  'POST /v1/keys': { body: async () => ({ label: 'contract', scope: 'read' }), statuses: { 201: ok() } },
+  'DELETE /v1/keys/{id}': {
+    params: async (ctx) => ({ id: (await ctx.key('read')).split('_')[1] }),
+    statuses: { 204: ok(), 400: ok({ params: { id: 'not an id!' } }), 404: ok({ params: { id: 'aaaaaaaaaaaa' } }) }
+  },
+  'GET /v1/servers': { statuses: { 200: ok() } },
+  'GET /v1/servers/{server}': { statuses: { 200: ok() } },
+  'PUT /v1/servers/{server}': {
+    body: async (ctx) => ({ token: DEPSIM_CREDENTIALS, base_url: ctx.simUrl }),
+    statuses: {
+      200: ok(),
+      201: async (ctx, op) => await base(ctx, op, { params: { server: fresh('made') } })
+    }
+  },
+  'DELETE /v1/servers/{server}': {
+    statuses: {
+      204: async (ctx, op) => {
+        const server = fresh('gone')
+        await ctx.call({ method: 'PUT', path: `/v1/servers/${server}`, key: await ctx.key('admin'), body: { token: DEPSIM_CREDENTIALS, base_url: ctx.simUrl } })
+        return await base(ctx, op, { params: { server } })
+      }
+    }
+  },
+  [`GET ${S}/account`]: { statuses: { 200: ok() } },
+  [`GET ${S}/account-driven-enrollment`]: {
+    statuses: {
+      200: async (ctx, op) => {
+        await ctx.call({ method: 'PUT', path: '/v1/servers/default/account-driven-enrollment', key: await ctx.key('admin'), body: { mdm_service_discovery_url: 'https://mdm.example.com/ade' } })
+        return await base(ctx, op)
+      }
+    }
+  },
+  [`PUT ${S}/account-driven-enrollment`]: { body: async () => ({ mdm_service_discovery_url: 'https://mdm.example.com/ade' }), statuses: { 200: ok() } },
+  [`DELETE ${S}/account-driven-enrollment`]: { statuses: { 204: ok() } },
+  [`GET ${S}/beta-enrollment-tokens`]: { statuses: { 200: ok() } },
+  [`GET ${S}/certificate`]: {
+    statuses: {
+      200: async (ctx, op) => {
+        const server = fresh('cert')
+        await ctx.call({ method: 'POST', path: `/v1/servers/${server}/certificate`, key: await ctx.key('admin') })
+        return await base(ctx, op, { params: { server } })
+      },
+      404: ok({ params: { server: 'no-certificate' } })
+    }
+  },
+  [`POST ${S}/certificate`]: {
+    statuses: {
+      201: async (ctx, op) => await base(ctx, op, { params: { server: fresh('cert') } }),
+      409: async (ctx, op) => {
+        const server = fresh('cert')
+        await ctx.call({ method: 'POST', path: `/v1/servers/${server}/certificate`, key: await ctx.key('admin') })
+        return await base(ctx, op, { params: { server } })
+      }
+    }
+  },
+  [`GET ${S}/devices`]: { statuses: { 200: ok() } },
+  [`GET ${S}/devices/{serial}`]: { statuses: { 200: ok() } },
+  [`POST ${S}/devices/{serial}/activation-lock`]: { body: async () => ({ escrow_key: 'a'.repeat(64) }), statuses: { 200: ok() } },
+  [`GET ${S}/devices/{serial}/replacement`]: {
+    statuses: {
+      200: async (ctx, op) => {
+        ctx.sim.world.modify(ctx.serial(5), ctx.sim.now(), { is_replacement_device: true })
+        return await base(ctx, op, { params: { serial: ctx.serial(5) } })
+      }
+    }
+  },
+  [`GET ${S}/devices/changes`]: {
+    // The mirror's change feed from its start; Apple's changes from a cursor (minted as the simulator would).
+    query: async () => ({ since: '0' }),
+    appleQuery: async (ctx) => ({ cursor: encodeCursor({ kind: 'sync', seq: ctx.sim.world.logLength, issued: ctx.sim.now() }) }),
+    statuses: { 200: ok() }
+  },
+  [`POST ${S}/devices/details`]: { body: async (ctx) => ({ serials: [ctx.serial(0), ctx.serial(1)] }), statuses: { 200: ok() } },
+  [`POST ${S}/devices/disown`]: {
+    body: async (ctx, params) => ({ serials: [ctx.serial(9)], confirm: `DISOWN 1 DEVICE FROM ${params.server}` }),
+    statuses: { 200: ok() }
+  },
+  [`DELETE ${S}/devices/profile`]: { body: async (ctx) => ({ serials: [ctx.serial(3)] }), statuses: { 200: ok() } },
+  [`GET ${S}/devices/summary`]: { statuses: { 200: ok() } },
+  [`POST ${S}/profiles`]: { body: async () => PROFILE, statuses: { 200: ok() } },
+  [`GET ${S}/profiles/{uuid}`]: { params: async (ctx) => ({ uuid: await profileUuid(ctx) }), statuses: { 200: ok() } },
+  [`PUT ${S}/profiles/{uuid}/devices`]: {
+    params: async (ctx) => ({ uuid: await profileUuid(ctx) }),
+    body: async (ctx) => ({ serials: [ctx.serial(2)] }),
+    statuses: { 200: ok() }
+  },
+  [`POST ${S}/sync`]: {
+    // Without wait the answer is 202 whatever Apple then does: the failures need the run's outcome.
+    statuses: {
+      200: ok({ query: { wait: 'true' } }),
+      202: ok(),
+      403: async (ctx, op) => await GENERIC[403](ctx, op, { query: { wait: 'true' } }),
+      409: async (ctx, op) => await GENERIC[409](ctx, op, { query: { wait: 'true' } }),
+      502: async (ctx, op) => await GENERIC[502](ctx, op, { query: { wait: 'true' } }),
+      504: async (ctx, op) => await GENERIC[504](ctx, op, { query: { wait: 'true' } })
+    }
+  },
+  [`OPTIONS ${S}/apple/{path}`]: { statuses: { 405: ok() } },
+  [`TRACE ${S}/apple/{path}`]: { statuses: { 405: ok() } },
+  // A write method on a path depgate guards for other methods (src/api/apple-guards.ts).
+  [`PUT ${S}/apple/{path}`]: { statuses: { 405: ok({ params: { path: 'profile' } }) } },
+  [`PATCH ${S}/apple/{path}`]: { statuses: { 405: ok({ params: { path: 'profile' } }) } },
+  [`DELETE ${S}/apple/{path}`]: { statuses: { 405: ok({ params: { path: 'profile' } }) } },
+  [`PUT ${S}/token`]: {
+    body: async () => 'not a token',
+    headers: P7M,
+    statuses: {
+      201: async (ctx, op) => {
+        const server = fresh('token')
+        return await base(ctx, op, { params: { server }, query: { verify: 'false' }, body: await p7mFor(ctx, server), headers: P7M })
+      },
+      200: async (ctx, op) => {
+        const server = fresh('token')
+        const first = await base(ctx, op, { params: { server }, query: { verify: 'false' }, body: await p7mFor(ctx, server), headers: P7M })
+        await ctx.call(first)
+        return await base(ctx, op, { params: { server }, query: { verify: 'false' }, body: await p7mFor(ctx, server), headers: P7M })
+      },
+      400: async (ctx, op) => {
+        const server = fresh('token')
+        await p7mFor(ctx, server)
+        return await base(ctx, op, { params: { server } })
+      },
+      409: async (ctx, op) => await base(ctx, op, { params: { server: fresh('nokey') }, body: await p7mFor(ctx, fresh('other')), headers: P7M }),
+      413: ok({ body: Buffer.alloc(70 * 1024, 'A'), headers: P7M }),
+      415: ok({ body: { token: 'json' } }),
+      422: async (ctx, op) => {
+        const server = fresh('token')
+        const wrong = await p7mFor(ctx, fresh('other'))
+        await p7mFor(ctx, server)
+        return await base(ctx, op, { params: { server }, body: wrong, headers: P7M })
+      },
+      502: async (ctx, op) => {
+        const server = fresh('token')
+        // Verified against an Apple that cannot be reached.
+        return await base(ctx, op, { params: { server }, query: { base_url: ctx.refusingUrl }, body: await p7mFor(ctx, server), headers: P7M })
+      }
+    }
+  }
+}
+
+/** The fixture of an operation: by its operationId, or by `METHOD /path`. */
+export function fixtureOf (op: Operation): Fixture | undefined {
+  return FIXTURES[op.key] ?? FIXTURES[`${op.method} ${op.path}`]
+}
+
+/**
+ * Statuses the document lists that no request can bring about: each is a disagreement between the
+ * document and the code, kept here with the reason until one side is fixed (the harness fails
+ * once the status is no longer documented, so the entry cannot outlive the gap).
+ */
+export const KNOWN_GAPS: Record<string, string> = {
+  'GET /v1/servers → 403': 'a read route that never calls Apple: no key is too weak and nothing else refuses',
+  'GET /v1/servers/{server} → 403': 'a read route that never calls Apple: no key is too weak and nothing else refuses',
+  [`GET ${S}/devices/summary → 403`]: 'counted from the mirror: never calls Apple (its statuses are errorResponses(), the Apple-facing set)',
+  [`GET ${S}/devices/summary → 409`]: 'only INVENTORY_DISABLED (DEPGATE_MIRROR=false), which this app does not run; never SERVER_TOKEN_EXPIRED',
+  [`GET ${S}/devices/summary → 502`]: 'counted from the mirror: never calls Apple',
+  [`GET ${S}/devices/summary → 504`]: 'counted from the mirror: never calls Apple',
+  [`PUT ${S}/token → 404`]: 'an upload for an unknown server creates it (or answers 409 NO_KEY_PAIR): nothing answers 404',
+  'GET /readyz → 503': 'the 503 is the readiness JSON served as application/json, documented as application/problem+json',
+  [`GET ${S}/apple/{path} → 405`]: 'GET is never refused by the pass-through (apple-guards.ts forwards GET and HEAD on every path)',
+  [`HEAD ${S}/apple/{path} → 405`]: 'HEAD is never refused by the pass-through (apple-guards.ts forwards GET and HEAD on every path)',
+  [`POST ${S}/apple/{path} → 405`]: 'every guarded path accepts POST, so no POST is refused with 405',
+  [`GET ${S}/apple/{path} → 413`]: 'Fastify does not read a GET body, so the body limit never applies',
+  [`HEAD ${S}/apple/{path} → 413`]: 'Fastify does not read a HEAD body, so the body limit never applies',
+  // The body limit is checked while the body is read, before the handler's 405: 413 is reachable.
+  ...Object.fromEntries(['OPTIONS', 'TRACE'].flatMap((m) => [404, 409, ...(m === 'TRACE' ? [413] : []), 502, 504].map((s) =>
+    [`${m} ${S}/apple/{path} → ${s}`, `${m} is answered 405 before anything else the route does: the document should not list ${m} (nor its other statuses)`])))
+}
