@@ -372,6 +372,8 @@ export const KNOWN_GAPS: Record<string, string> = {
   [`GET ${S}/devices/summary → 502`]: 'counted from the mirror: never calls Apple',
   [`GET ${S}/devices/summary → 504`]: 'counted from the mirror: never calls Apple',
   [`PUT ${S}/token → 404`]: 'an upload for an unknown server creates it (or answers 409 NO_KEY_PAIR): nothing answers 404',
+  [`GET ${S}/devices → 200 as application/jsonl`]: 'accepted as a name of NDJSON, but served as application/x-ndjson: the document lists a type never served',
+  [`GET ${S}/devices → 200 as application/x-jsonlines`]: 'accepted as a name of NDJSON, but served as application/x-ndjson: the document lists a type never served',
   'GET /readyz → 503': 'the 503 is the readiness JSON served as application/json, documented as application/problem+json',
   [`GET ${S}/apple/{path} → 405`]: 'GET is never refused by the pass-through (apple-guards.ts forwards GET and HEAD on every path)',
   [`HEAD ${S}/apple/{path} → 405`]: 'HEAD is never refused by the pass-through (apple-guards.ts forwards GET and HEAD on every path)',

@@ -95,7 +95,7 @@ export async function runContract (t: Test, share: (op: Operation, index: number
   // Entries the document outgrew are reported, not failed: the document changes under other work.
   const keys = new Set(operations.flatMap((op) => [op.key, `${op.method} ${op.path}`]))
   for (const key of Object.keys(FIXTURES)) if (!keys.has(key)) t.comment(`stale fixture: ${key} is no operation of the document`)
-  const named = new Set(operations.flatMap((op) => op.statuses.flatMap((s) => [`${op.key} → ${s}`, `${op.method} ${op.path} → ${s}`])))
+  const named = new Set(operations.flatMap((op) => op.statuses.flatMap((s) => ['', ...mediaTypes(op, s).map((m) => ` as ${m}`)].flatMap((v) => [`${op.key} → ${s}${v}`, `${op.method} ${op.path} → ${s}${v}`]))))
   for (const key of Object.keys(KNOWN_GAPS)) if (!named.has(key)) t.comment(`stale known gap: ${key} is no longer documented`)
 
   let calls = 0
@@ -108,20 +108,34 @@ export async function runContract (t: Test, share: (op: Operation, index: number
       const gap = KNOWN_GAPS[name] ?? KNOWN_GAPS[`${op.method} ${op.path} → ${status}`]
       const todo = gap === undefined ? {} : { todo: gap }
       const recipe = fixture?.statuses?.[status] ?? GENERIC[status]
-      const req = recipe === undefined ? undefined : await recipe(ctx, op)
-      if (req === undefined) {
-        t.fail(`${name}: documented, but the fixture table has no way to reach it (add one to test/contract/fixtures.ts)`, todo)
-        continue
+      // A success is asked for in each media type the document lists for it (Accept), an error once.
+      const types = status < 300 ? mediaTypes(op, status) : []
+      for (const type of types.length > 1 ? types : [undefined]) {
+        const req = recipe === undefined ? undefined : await recipe(ctx, op)
+        if (req === undefined) {
+          t.fail(`${name}: documented, but the fixture table has no way to reach it (add one to test/contract/fixtures.ts)`, todo)
+          break
+        }
+        if (type !== undefined) req.headers = { ...req.headers, accept: type }
+        const answer = await ctx.call(req)
+        calls++
+        await req.cleanup?.()
+        reset(sim, accessSecret, state)
+        const failures = answer.status === status ? contract.check(op, answer) : [`answered ${answer.status}, not ${status}: ${answer.text.slice(0, 300)}`]
+        const served = String(answer.headers['content-type']).split(';')[0]
+        if (type !== undefined && served !== type.split(';')[0]) failures.push(`asked for ${type}, served ${served}`)
+        const variant = type === undefined ? '' : ` as ${type}`
+        const variantGap = KNOWN_GAPS[`${name}${variant}`] ?? KNOWN_GAPS[`${op.method} ${op.path} → ${status}${variant}`]
+        t.same(failures, [], `${name}${variant}`, variantGap === undefined ? todo : { todo: variantGap })
       }
-      const answer = await ctx.call(req)
-      calls++
-      await req.cleanup?.()
-      reset(sim, accessSecret, state)
-      const failures = answer.status === status ? contract.check(op, answer) : [`answered ${answer.status}, not ${status}: ${answer.text.slice(0, 300)}`]
-      t.same(failures, [], name, todo)
     }
   }
   t.ok(calls > 0, `${calls} calls checked`)
+}
+
+/** The media types the document lists for a status of an operation, less the wildcard (nothing to ask for). */
+function mediaTypes (op: Operation, status: number): string[] {
+  return Object.keys(op.doc.responses?.[String(status)]?.content ?? {}).filter((type) => type !== '*/*')
 }
 
 /** An address nothing listens on: a server bound to a free port, then closed. */
