@@ -6,12 +6,13 @@
 import swagger from '@fastify/swagger'
 import { jsonSchemaTransform, jsonSchemaTransformObject } from '@fastify/type-provider-zod'
 import fp from 'fastify-plugin'
+import { OPERATION_IDS_KEY, type OperationIds } from '../../src/api/route-kit.js'
 import { PROBLEM_CONTENT_TYPE, statusTitle } from '../../src/problems.js'
 import { VERSION } from '../../src/version.js'
 
 type Doc = ReturnType<typeof jsonSchemaTransformObject>
 type Responses = Record<string, { description?: string, content?: Record<string, unknown> }>
-interface Operation { responses?: Responses, parameters?: Array<{ in?: string, name?: string }> }
+interface Operation { operationId?: string, [OPERATION_IDS_KEY]?: OperationIds, responses?: Responses, parameters?: Array<{ in?: string, name?: string }> }
 
 /** The methods an OpenAPI 3.1 path item may hold; `fastify.all` also adds e.g. QUERY, which is not one. */
 const OPENAPI_METHODS = new Set(['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'])
@@ -107,8 +108,14 @@ export function finishDocument (doc: Doc): Doc {
   for (const [path, item] of Object.entries(withPaths.paths ?? {})) {
     const named = path.replace('{*}', `{${WILDCARD_PARAM}}`)
     paths[named] = {}
-    for (const [method, op] of Object.entries(item)) {
+    for (const [method, shared] of Object.entries(item)) {
       if (!OPENAPI_METHODS.has(method)) continue
+      // A route with several methods shares one operation object between them: each method gets
+      // its own copy named from the route's per-method ids, and a method with no id is left out.
+      const { [OPERATION_IDS_KEY]: ids, ...rest } = shared
+      const id = ids?.[method.toUpperCase()]
+      if (ids !== undefined && id === undefined) continue
+      const op: Operation = ids === undefined ? shared : { operationId: id, ...structuredClone(rest) }
       for (const p of op.parameters ?? []) if (p.in === 'path' && p.name === '*') p.name = WILDCARD_PARAM
       paths[named][method] = op
     }

@@ -7,6 +7,7 @@ const plugin: FastifyPluginAsyncZod = async (fastify) => {
     scope: 'none',
     rateLimit: false,
     produces: ['text/plain'],
+    operationId: 'getMetrics',
     tag: 'operations',
     summary: 'Prometheus metrics',
     description: 'Prometheus text format: HTTP requests by route and status, requests to Apple by endpoint and status with latency, DEP session acquisitions and retries. Restrict it by network in deployment.',

@@ -38,7 +38,20 @@ export const DOCS_PREFIX = '/docs'
 
 export const UPSTREAM_STATUSES = [404, 409, 502, 503, 504] as const
 
+/**
+ * A route's OpenAPI operationId: one name, or, for a route registered for several methods (the
+ * pass-through), one per method; a method without a name is left out of the document.
+ */
+export type OperationIds = Readonly<Partial<Record<string, string>>>
+/**
+ * Where a per-method map travels to the document (@fastify/swagger copies `x-` keys of a schema
+ * onto the operation, and types `operationId` as a string); finishDocument turns it into ids.
+ */
+export const OPERATION_IDS_KEY = 'x-depgate-operation-ids'
+
 export interface RouteDocs {
+  operationId?: string
+  [OPERATION_IDS_KEY]?: OperationIds
   summary: string
   description: string
   tags: string[]
@@ -65,6 +78,8 @@ export interface RouteSpec<S extends object> {
   produces?: readonly string[]
   /** `format` query value → media type. */
   formats?: Readonly<Record<string, string>>
+  /** Stable, camelCase, verb first (listDevices, assignProfile): generated clients name their methods after it. */
+  operationId: string | OperationIds
   tag: string
   summary: string
   /** What the route does; the scope and audit sentences are added here. */
@@ -79,7 +94,7 @@ export interface RouteSpec<S extends object> {
  * checks every documented route against the enforced scope, so the two cannot drift apart.
  */
 export function defineRoute<S extends object> (spec: RouteSpec<S>): { config: RouteConfig, schema: S & RouteDocs } {
-  const { scope, audit, tag, summary, description, schema } = spec
+  const { scope, audit, operationId, tag, summary, description, schema } = spec
   const config: RouteConfig = { scope }
   for (const key of ['audit', 'rateLimit', 'produces', 'formats'] as const) {
     if (spec[key] !== undefined) Object.assign(config, { [key]: spec[key] })
@@ -89,6 +104,7 @@ export function defineRoute<S extends object> (spec: RouteSpec<S>): { config: Ro
     config,
     schema: {
       ...schema,
+      ...(typeof operationId === 'string' ? { operationId } : { [OPERATION_IDS_KEY]: operationId }),
       summary,
       description: `${description}\n\n${sentences}`,
       tags: [tag],

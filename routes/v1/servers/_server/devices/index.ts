@@ -36,6 +36,7 @@ const plugin: FastifyPluginAsyncZod = async (fastify) => {
     scope: 'read',
     produces: LIST_TYPES,
     formats: LIST_FORMATS,
+    operationId: 'listDevices',
     tag: 'devices',
     summary: 'List every device',
     description: DESCRIPTION,

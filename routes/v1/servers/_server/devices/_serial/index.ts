@@ -21,6 +21,7 @@ const JSON_TYPE = 'application/json; charset=utf-8'
 const plugin: FastifyPluginAsyncZod = async (fastify) => {
   fastify.get('/', defineRoute({
     scope: 'read',
+    operationId: 'getDevice',
     tag: 'devices',
     summary: 'One device',
     description: DESCRIPTION,

@@ -20,6 +20,7 @@ Give one of \`since\` or \`cursor\` (400 otherwise). The \`X-Depgate-Source\` he
 const plugin: FastifyPluginAsyncZod = async (fastify) => {
   fastify.get('/', defineRoute({
     scope: 'read',
+    operationId: 'listDeviceChanges',
     tag: 'devices',
     summary: 'Device changes: the mirror\'s feed, or Apple\'s since a cursor',
     description: DESCRIPTION,

@@ -10,6 +10,7 @@ const DESCRIPTION = `Device counts for dashboards, from depgate's mirror (no cal
 const plugin: FastifyPluginAsyncZod = async (fastify) => {
   fastify.get('/', defineRoute({
     scope: 'read',
+    operationId: 'getDeviceSummary',
     tag: 'devices',
     summary: 'Device counts',
     description: DESCRIPTION,
