@@ -58,6 +58,13 @@ export interface RouteDocs {
   security: Array<Record<string, string[]>>
 }
 
+/**
+ * Headers a route may declare it sends on success, beyond those every answer of its kind has
+ * (the OpenAPI document lists them from this: plugins/external/openapi-headers.ts).
+ */
+export const SENT_HEADERS = ['Location', 'X-Depgate-Source', 'X-Depgate-Synced-At', 'X-Depgate-Total', 'X-Depgate-Next-Page-Token'] as const
+export type SentHeader = typeof SENT_HEADERS[number]
+
 /** What defineRoute puts in a route's `config` (the hooks' declarations of auth, audit, rate limit, negotiation). */
 export interface RouteConfig {
   scope: RouteScope
@@ -65,6 +72,7 @@ export interface RouteConfig {
   rateLimit?: false
   produces?: readonly string[]
   formats?: Readonly<Record<string, string>>
+  sends?: readonly SentHeader[]
 }
 
 export interface RouteSpec<S extends object> {
@@ -78,6 +86,8 @@ export interface RouteSpec<S extends object> {
   produces?: readonly string[]
   /** `format` query value → media type. */
   formats?: Readonly<Record<string, string>>
+  /** Headers the route sets on success beyond those every answer has (documented from this, see openapi-headers.ts). */
+  sends?: readonly SentHeader[]
   /** Stable, camelCase, verb first (listDevices, assignProfile): generated clients name their methods after it. */
   operationId: string | OperationIds
   tag: string
@@ -96,7 +106,7 @@ export interface RouteSpec<S extends object> {
 export function defineRoute<S extends object> (spec: RouteSpec<S>): { config: RouteConfig, schema: S & RouteDocs } {
   const { scope, audit, operationId, tag, summary, description, schema } = spec
   const config: RouteConfig = { scope }
-  for (const key of ['audit', 'rateLimit', 'produces', 'formats'] as const) {
+  for (const key of ['audit', 'rateLimit', 'produces', 'formats', 'sends'] as const) {
     if (spec[key] !== undefined) Object.assign(config, { [key]: spec[key] })
   }
   const sentences = typeof audit === 'string' ? `${SCOPE_TEXT[scope]} ${AUDIT_TEXT}` : SCOPE_TEXT[scope]

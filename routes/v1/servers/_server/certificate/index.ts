@@ -48,6 +48,7 @@ const plugin: FastifyPluginAsyncZod = async (fastify) => {
     audit: 'server.certificate.create',
     produces: ['application/json', 'application/x-pem-file'],
     operationId: 'createCertificate',
+    sends: ['Location'],
     tag: 'servers',
     summary: 'Make a key pair and get its certificate for Apple',
     description: `Creates an RSA key pair with a self-signed certificate and stages it for this server (which need not exist yet), then answers 201 with the certificate to upload to Apple Business Manager or Apple School Manager. The private key stays in depgate, sealed. The current key pair keeps working until a token encrypted to the new one is uploaded with PUT …/token, so an abandoned renewal breaks nothing. While a key pair is already staged the answer is 409 \`CERTIFICATE_ALREADY_STAGED\` (a certificate already uploaded to Apple would stop matching); \`replace=true\` makes a new one anyway. ${FORMATS}`,

@@ -22,6 +22,7 @@ const plugin: FastifyPluginAsyncZod = async (fastify) => {
   fastify.get('/', defineRoute({
     scope: 'read',
     operationId: 'getDevice',
+    sends: ['X-Depgate-Source', 'X-Depgate-Synced-At'],
     tag: 'devices',
     summary: 'One device',
     description: DESCRIPTION,

@@ -21,6 +21,7 @@ const plugin: FastifyPluginAsyncZod = async (fastify) => {
   fastify.get('/', defineRoute({
     scope: 'read',
     operationId: 'listDeviceChanges',
+    sends: ['X-Depgate-Source', 'X-Depgate-Synced-At'],
     tag: 'devices',
     summary: 'Device changes: the mirror\'s feed, or Apple\'s since a cursor',
     description: DESCRIPTION,

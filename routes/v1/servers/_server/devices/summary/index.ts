@@ -11,6 +11,7 @@ const plugin: FastifyPluginAsyncZod = async (fastify) => {
   fastify.get('/', defineRoute({
     scope: 'read',
     operationId: 'getDeviceSummary',
+    sends: ['X-Depgate-Source', 'X-Depgate-Synced-At'],
     tag: 'devices',
     summary: 'Device counts',
     description: DESCRIPTION,
