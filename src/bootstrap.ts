@@ -38,10 +38,10 @@ export function readTokenFile (path: string): ServerToken {
 
 /** The secret box from DEPGATE_SECRET_KEY, or the 0600 key file in the data dir (created at first start). */
 export async function loadSecretBox (config: Pick<Config, 'dataDir' | 'secretKey'>): Promise<{ box: SecretBox, source: LoadedKey['source'], path?: string }> {
-  const loaded = await loadOrCreateKeyFile(config.dataDir, config.secretKey === undefined ? {} : { secretKey: config.secretKey })
+  const loaded = await loadOrCreateKeyFile(config.dataDir, { secretKey: config.secretKey })
   const box = createSecretBox(loaded.key)
   loaded.key.fill(0) // the box keeps its own copy
-  return loaded.path === undefined ? { box, source: loaded.source } : { box, source: loaded.source, path: loaded.path }
+  return { box, source: loaded.source, path: loaded.path }
 }
 
 /**
@@ -89,7 +89,7 @@ export async function openStoreWithBox (config: Config): Promise<{ store: Store,
     const keyCheck = await store.servers.checkSecretKey()
     // Legacy tokens are sealed only under the database's own key.
     if (keyCheck !== 'mismatched') await store.servers.sealLegacyTokens()
-    return path === undefined ? { store, box, source, keyCheck } : { store, box, source, path, keyCheck }
+    return { store, box, source, path, keyCheck }
   } catch (err) {
     await store.close()
     throw err

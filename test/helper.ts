@@ -152,7 +152,7 @@ export async function buildTestApp (t: Teardown, opts: TestAppOptions = {}): Pro
   const watch = secretWatch({
     adminKey,
     token: DEPSIM_CREDENTIALS,
-    ...(sim === undefined ? {} : { sim }),
+    sim,
     privateKeys,
     // What the app sealed its secrets with: DEPGATE_SECRET_KEY, else the key file it created at start.
     secretBoxKey: () => {
@@ -167,7 +167,7 @@ export async function buildTestApp (t: Teardown, opts: TestAppOptions = {}): Pro
     depClientOptions: { retry: { retries: 0 }, ...opts.depClientOptions },
     // Quick retries and long-poll re-reads keep mirror tests short.
     mirror: { retryBaseMs: 100, pollMs: 100 },
-    ...(scheduler === undefined ? {} : { scheduler }),
+    scheduler,
     ...(opts.streamTimers === undefined ? {} : { streamLimits: { timers: opts.streamTimers } }),
     ...(sim === undefined ? {} : { defaultServer: { token: DEPSIM_CREDENTIALS, baseUrl: sim.url } }),
     onRoute: (route) => {
