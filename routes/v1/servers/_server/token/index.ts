@@ -55,7 +55,7 @@ const plugin: FastifyPluginAsyncZod = async (fastify) => {
     try {
       const { server } = request.params
       const audit = (made: boolean) => fastify.auditRow(request, { action: 'server.token', server, target: null, detail: made ? 'created' : 'replaced' })
-      const result = await fastify.depServers.importP7m(server, p7m, { force, verify, audit, ...(baseUrl === undefined ? {} : { baseUrl }) })
+      const result = await fastify.depServers.importP7m(server, p7m, { force, verify, audit, baseUrl })
       request.audited = true
       return await reply.code(result.created ? 201 : 200).send(result)
     } catch (err) {
