@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto'
 import { z } from 'zod'
 import type { AuditEntry, AuditQuery } from '../store/index.js'
 import { httpProblem } from '../problems.js'
-import { queryInteger } from './mirror.js'
+import { queryInteger } from './query-values.js'
 import { SERVER_NAME_PATTERN } from './server-info.js'
 import { CONTROL_CHARACTER } from './serials.js'
 

@@ -102,7 +102,11 @@ export const deviceListQuerySchema = z.object({
 })
 export type DeviceListQuery = z.infer<typeof deviceListQuerySchema>
 
+/** The `source` of an answer from Apple (see sourceUnion in mirror.ts). */
+export const fromApple = z.literal('apple').describe('`apple`: depgate asked Apple for this answer (as the X-Depgate-Source header says)')
+
 export const deviceListSchema = z.object({
+  source: fromApple,
   devices: z.array(deviceSchema),
   count: z.number().int().describe('Number of devices in `devices` (after filtering)'),
   cursor: z.string().describe('Apple\'s cursor after the last page: pass it to GET …/devices/changes?cursor= to get what changed since. Valid for 7 days.'),
@@ -111,6 +115,7 @@ export const deviceListSchema = z.object({
   id: 'DeviceList',
   description: 'Every device currently assigned to this MDM server (all of Apple\'s pages), filtered.',
   examples: [{
+    source: 'apple',
     devices: [{ serial_number: 'C02XK1ABCDEF', model: 'MacBook Pro', os: 'OSX', device_family: 'Mac', profile_status: 'empty' }],
     count: 1,
     cursor: 'MTc2NDAwMDAwMC0x',
@@ -156,6 +161,7 @@ export const changesQuerySchema = z.object({
 })
 
 export const changesSchema = z.object({
+  source: fromApple,
   changes: z.array(deviceSchema).describe('Change records in Apple\'s order (oldest first), each with op_type and op_date; a serial can appear more than once — the record with the latest op_date is its current state'),
   count: z.number().int(),
   cursor: z.string().describe('Cursor to pass next time'),
@@ -164,6 +170,7 @@ export const changesSchema = z.object({
 }).meta({
   id: 'DeviceChanges',
   examples: [{
+    source: 'apple',
     changes: [{ serial_number: 'C02XK1ABCDEF', op_type: 'modified', op_date: '2026-11-25T09:30:00Z', profile_status: 'pushed' }],
     count: 1,
     cursor: 'MTc2NDAwMDAwMC0y',

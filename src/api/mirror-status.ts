@@ -3,6 +3,7 @@
  * `GET /v1/servers`, and `POST …/sync`.
  */
 import { z } from 'zod'
+import { queryFlag } from './query-values.js'
 
 const time = (description: string) => z.string().nullable().describe(`${description} (ISO-8601, UTC; null: not yet)`)
 
@@ -46,7 +47,7 @@ export const mirrorStatusSchema = z.object({
 /** What GET /v1/servers shows of a server's mirror; the mirror (src/mirror) builds it. */
 export type MirrorStatus = z.infer<typeof mirrorStatusSchema>
 
-const flag = (description: string) => z.enum(['true', 'false']).default('false').transform((v) => v === 'true').describe(description)
+const flag = (description: string) => queryFlag(false).describe(description)
 
 export const syncQuerySchema = z.object({
   full: flag('`true`: fetch every device again instead of following Apple\'s changes (devices not seen are then marked removed)'),

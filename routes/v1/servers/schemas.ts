@@ -2,6 +2,7 @@ import { z } from 'zod'
 import { serverInfoSchema } from '../../../src/api/server-info.js'
 import { serverTokenSchema } from '../../../src/tokens/server-token.js'
 import { httpUrlSchema } from '../../../src/api/url-policy.js'
+import { queryFlag } from '../../../src/api/query-values.js'
 
 export { serverInfoSchema }
 
@@ -36,9 +37,9 @@ export const certificateSchema = z.object({
 })
 
 export const tokenUploadQuerySchema = z.object({
-  force: z.enum(['true', 'false']).default('false').transform((v) => v === 'true')
+  force: queryFlag(false)
     .describe('Replace a token of a different Apple MDM server (another consumer key). Off by default: overwriting another server\'s token by mistake is the danger.'),
-  verify: z.enum(['true', 'false']).default('true').transform((v) => v === 'true')
+  verify: queryFlag(true)
     .describe('Try the token with Apple\'s /session and /account before storing it (default true)'),
   base_url: httpUrlSchema().optional()
     .describe('Override of Apple\'s https://mdmenrollment.apple.com for this server (a simulator, a proxy); a URL with user:password@ is refused')
