@@ -31,6 +31,27 @@ t.test('numeric query parameters are integers with their bounds', async (t) => {
   }
 })
 
+t.test('filters with known values are enums, every filter an array, the dates dates', async (t) => {
+  const list = `${S}/devices`
+  t.same((query(list, 'get', 'os')?.items as Schema).enum, ['iOS', 'iPadOS', 'OSX', 'tvOS', 'visionOS'])
+  t.same((query(list, 'get', 'device_family')?.items as Schema).enum, ['iPad', 'iPhone', 'iPod', 'Mac', 'AppleTV', 'Vision'])
+  t.same((query(list, 'get', 'profile_status')?.items as Schema).enum, ['empty', 'assigned', 'pushed', 'removed'])
+  for (const name of ['serial', 'model', 'description']) t.equal(query(list, 'get', name)?.type, 'array', name)
+  t.same(query(list, 'get', 'assigned_after')?.anyOf, [{ format: 'date' }, { format: 'date-time' }])
+  t.equal(query('/v1/audit', 'get', 'since')?.format, 'date-time')
+})
+
+t.test('timestamps in answers are date-times; serial lists that refuse duplicates say uniqueItems', async (t) => {
+  const schemas = doc.components.schemas
+  t.equal(schemas.Device.properties?.device_assigned_date?.format, 'date-time')
+  t.equal(schemas.MirrorChange.properties?.at?.format, 'date-time')
+  t.equal(schemas.ApiKey.properties?.created_at?.format, 'date-time')
+  t.equal(schemas.ReplacementDetails.properties?.replacement_date?.format, 'date')
+  for (const name of ['DeviceDetailsRequestInput', 'DisownRequestInput']) {
+    t.equal(schemas[name].properties?.serials?.uniqueItems, true, name)
+  }
+})
+
 t.test('flags are booleans with their defaults', async (t) => {
   const cases: Array<[string, string, string, boolean]> = [
     [`${S}/sync`, 'post', 'full', false],

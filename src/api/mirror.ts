@@ -4,11 +4,12 @@
  * `removed_at`, on devices Apple no longer shows (listed with `removed=include|only`).
  */
 import { z } from 'zod'
+import { timestamp } from './timestamps.js'
 import { SORT_KEYS } from '../store/mirror-reads.js'
 import { deviceSchema, fromApple } from './devices.js'
 import { queryInteger } from './query-values.js'
 
-const iso = (description: string) => z.string().describe(`${description} (ISO-8601, UTC)`)
+const iso = (description: string) => timestamp().describe(`${description} (ISO-8601, UTC)`)
 
 export const MAX_PAGE = 1000
 export const MAX_WAIT_SECONDS = 60
@@ -76,7 +77,7 @@ export function sourceUnion<M extends z.core.$ZodTypeDiscriminable & z.ZodType<{
   })
 }
 
-const syncedAt = z.string().nullable().describe('When the mirror last finished a sync with Apple (ISO-8601, UTC); also in the X-Depgate-Synced-At header')
+const syncedAt = timestamp().nullable().describe('When the mirror last finished a sync with Apple (ISO-8601, UTC); also in the X-Depgate-Synced-At header')
 const lastSeq = z.number().int().describe('The change feed\'s newest sequence number when this answer was read: follow later changes with GET …/devices/changes?since=<last_seq>')
 
 export const mirrorDeviceListSchema = z.object({

@@ -6,6 +6,7 @@
  * text and is refused by that typed schema with the sentence below.
  */
 import { z } from 'zod'
+import { CONTROL_CHARACTER } from './serials.js'
 
 /** Digits only: `1e3`, `-1`, `0x10`, ` 12`, `1.5` and an empty value stay text (z.coerce would take them). */
 const DIGITS = /^\d{1,15}$/
@@ -24,3 +25,43 @@ export const queryFlag = (fallback: boolean) => z.preprocess(
   (v) => v === 'true' ? true : v === 'false' ? false : v,
   z.boolean({ error: 'must be true or false' }).default(fallback)
 )
+
+/**
+ * Most values one list parameter carries, commas split. In practice the URL's own bound (Node
+ * reads at most 16 KiB of request line and headers) comes first.
+ */
+export const MAX_LIST_VALUES = 1000
+const MAX_VALUE_LENGTH = 8000
+
+/** Query text: bounded, and without control characters (PostgreSQL refuses NUL in text). */
+export const queryText = z.string().max(MAX_VALUE_LENGTH)
+  .refine((v) => !CONTROL_CHARACTER.test(v), 'must not contain control characters')
+
+/** A comma-separated piece, trimmed; one holding a control character is left whole for `queryText` to refuse (trim would hide a tab or newline). */
+const piece = (s: string): string => CONTROL_CHARACTER.test(s) ? s : s.trim()
+
+/**
+ * A parameter given once (`os=iOS`) or repeated (`os=iOS&os=iPadOS`), and with `commas` also as
+ * `os=iOS,iPadOS` (empty pieces dropped): always a list, documented as an array of `item`, which a
+ * generated client sends by repeating the parameter. Repeated values are accepted (they match
+ * what one of them matches), so the document does not say `uniqueItems`.
+ */
+export function queryList<T extends z.ZodType> (item: T, { commas }: { commas: boolean }) {
+  return z.preprocess((v) => {
+    const values: unknown = typeof v === 'string' ? [v] : v
+    if (!commas || !Array.isArray(values)) return values
+    return values.flatMap((x: unknown) => typeof x === 'string' ? x.split(',').map(piece).filter((s) => s.length > 0) : [x])
+  }, z.array(item).max(MAX_LIST_VALUES, `at most ${MAX_LIST_VALUES} values`))
+}
+
+/**
+ * One of Apple's known `values`, documented as an enum; any case is taken (`os=osx`, as people
+ * type it, as the filters always took it) and answered in Apple's spelling.
+ */
+export function queryChoice<const V extends readonly [string, ...string[]]> (values: V) {
+  const byLowerCase = new Map(values.map((v) => [v.toLowerCase(), v]))
+  return z.preprocess(
+    (v) => typeof v === 'string' ? byLowerCase.get(v.toLowerCase()) ?? v : v,
+    z.enum(values, { error: `must be one of ${values.join(', ')}` })
+  )
+}

@@ -1,7 +1,7 @@
 /** Typed query values: the text they read, the text they refuse, and what the document says of them. */
 import t from 'tap'
 import { z } from 'zod'
-import { queryFlag, queryInteger } from '../../src/api/query-values.js'
+import { MAX_LIST_VALUES, queryChoice, queryFlag, queryInteger, queryList, queryText } from '../../src/api/query-values.js'
 
 t.test('queryInteger reads digits only, and is an integer with bounds in the document', async (t) => {
   const limit = queryInteger(1, 1000)
@@ -27,4 +27,28 @@ t.test('queryFlag takes exactly true and false, and is a boolean with its defaul
     t.equal(result.error?.issues[0]?.message, 'must be true or false')
   }
   t.same(z.toJSONSchema(off, { io: 'input' }), { $schema: 'https://json-schema.org/draft/2020-12/schema', type: 'boolean', default: false })
+})
+
+t.test('queryList: once, repeated or comma-separated, always a list', async (t) => {
+  const commas = queryList(queryText, { commas: true })
+  t.same(commas.parse('a'), ['a'])
+  t.same(commas.parse(['a', 'b, c', ' ,']), ['a', 'b', 'c'], 'pieces trimmed, empty ones dropped')
+  t.same(commas.parse(['a', 'a']), ['a', 'a'], 'a value repeated is accepted')
+  t.same(queryList(queryText, { commas: false }).parse(['a, b']), ['a, b'], 'without commas a comma is text')
+  t.equal(commas.safeParse(['Mac\t']).error?.issues[0]?.message, 'must not contain control characters', 'a tab is refused, not trimmed away')
+  t.equal(commas.safeParse('x'.repeat(8001)).success, false, 'a value over 8000 characters')
+  t.equal(commas.safeParse(Array.from({ length: MAX_LIST_VALUES + 1 }, () => 'a').join(',')).error?.issues[0]?.message, `at most ${MAX_LIST_VALUES} values`)
+  t.equal(commas.safeParse([7]).success, false, 'what is not text stays for the item to refuse')
+  t.equal(commas.safeParse(7).success, false)
+  t.same(z.toJSONSchema(commas, { io: 'input' }), { $schema: 'https://json-schema.org/draft/2020-12/schema', type: 'array', maxItems: MAX_LIST_VALUES, items: { type: 'string', maxLength: 8000 } })
+})
+
+t.test('queryChoice: Apple\'s values in any case, answered in Apple\'s spelling, an enum in the document', async (t) => {
+  const os = queryList(queryChoice(['iOS', 'OSX'] as const), { commas: true })
+  t.same(os.parse('osx,IOS'), ['OSX', 'iOS'])
+  const refused = os.safeParse('macOS')
+  t.equal(refused.error?.issues[0]?.message, 'must be one of iOS, OSX')
+  t.same(refused.error?.issues[0]?.path, [0])
+  t.equal(queryChoice(['iOS'] as const).safeParse(1).success, false)
+  t.same(z.toJSONSchema(queryChoice(['iOS', 'OSX'] as const), { io: 'input' }), { $schema: 'https://json-schema.org/draft/2020-12/schema', type: 'string', enum: ['iOS', 'OSX'] })
 })

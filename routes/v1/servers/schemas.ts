@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { timestamp } from '../../../src/api/timestamps.js'
 import { serverInfoSchema } from '../../../src/api/server-info.js'
 import { serverTokenSchema } from '../../../src/tokens/server-token.js'
 import { httpUrlSchema } from '../../../src/api/url-policy.js'
@@ -30,7 +31,7 @@ export const certificateSchema = z.object({
   server: z.string(),
   certificate_pem: z.string().describe('The PEM certificate to upload to Apple Business/School Manager as the MDM server\'s public key'),
   fingerprint_sha256: z.string().describe('SHA-256 fingerprint (AB:CD:…), to compare with what Apple shows'),
-  staged_at: z.string().describe('When this key pair was staged')
+  staged_at: timestamp().describe('When this key pair was staged')
 }).meta({
   id: 'ServerCertificate',
   description: 'A key pair\'s certificate. The private key stays in depgate, sealed at rest.'

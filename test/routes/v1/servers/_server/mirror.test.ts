@@ -221,6 +221,9 @@ t.test('the mirror answers the device routes', async (t) => {
       [`${S}/devices/changes`, 400, 'SINCE_REQUIRED'],
       [`${S}/devices/changes?since=99999`, 409, 'SINCE_AHEAD'],
       [`${S}/sync?full=yes`, 400, 'VALIDATION_FAILED'],
+      [`${S}/devices?os=iOS,macOS`, 400, 'VALIDATION_FAILED'],
+      [`${S}/devices?device_family=Watch`, 400, 'VALIDATION_FAILED'],
+      [`${S}/devices?profile_status=done`, 400, 'VALIDATION_FAILED'],
       ['/v1/servers/nope/devices/summary', 404, 'SERVER_NOT_FOUND'],
       ['/v1/servers/nope/devices/changes?since=0', 404, 'SERVER_NOT_FOUND']
     ]
@@ -230,6 +233,10 @@ t.test('the mirror answers the device routes', async (t) => {
       t.match(res.headers['content-type'], /application\/problem\+json/, url)
       t.match(res.json(), { code }, url)
     }
+    // The sentences a script's author reads.
+    t.match((await get(`${S}/devices?os=iOS,macOS`)).json(), { detail: 'querystring.os.1: must be one of iOS, iPadOS, OSX, tvOS, visionOS' })
+    t.match((await get(`${S}/devices?limit=ten`)).json(), { detail: 'querystring.limit: a whole number from 1 to 1000' })
+    t.match((await app.inject({ method: 'POST', url: `${S}/sync?wait=yes`, headers: auth() })).json(), { detail: 'querystring.wait: must be true or false' })
   })
 })
 
