@@ -8,8 +8,12 @@
 import { z } from 'zod'
 import { CONTROL_CHARACTER } from './serials.js'
 
-/** Digits only: `1e3`, `-1`, `0x10`, ` 12`, `1.5` and an empty value stay text (z.coerce would take them). */
-const DIGITS = /^\d{1,15}$/
+/**
+ * Digits only: `1e3`, `-1`, `0x10`, ` 12`, `1.5` and an empty value stay text (z.coerce would take
+ * them). Up to 16 digits, so every bound up to Number.MAX_SAFE_INTEGER is reachable; a 16-digit
+ * value above it rounds, but to a number above it, which the bound refuses.
+ */
+const DIGITS = /^\d{1,16}$/
 
 /** A whole number from `min` to `max`, documented as an `integer` with those bounds. */
 export const queryInteger = (min: number, max: number) => z.preprocess(

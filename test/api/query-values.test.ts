@@ -13,6 +13,9 @@ t.test('queryInteger reads digits only, and is an integer with bounds in the doc
     t.equal(result.error?.issues[0]?.message, 'a whole number from 1 to 1000', `${bad}: one clear sentence`)
   }
   t.same(z.toJSONSchema(limit, { io: 'input' }), { $schema: 'https://json-schema.org/draft/2020-12/schema', type: 'integer', minimum: 1, maximum: 1000 })
+  const since = queryInteger(0, Number.MAX_SAFE_INTEGER)
+  t.equal(since.parse(String(Number.MAX_SAFE_INTEGER)), Number.MAX_SAFE_INTEGER, 'the documented maximum is reachable')
+  for (const bad of ['9007199254740992', '9007199254740993', '99999999999999999']) t.equal(since.safeParse(bad).success, false, bad)
 })
 
 t.test('queryFlag takes exactly true and false, and is a boolean with its default in the document', async (t) => {
