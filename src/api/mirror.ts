@@ -48,13 +48,15 @@ export const mirrorDeviceSchema = deviceSchema.extend({
 /** `GET …/devices/{serial}` answered from the mirror. */
 export const deviceFromMirrorSchema = mirrorDeviceSchema.extend({ source: fromMirror }).meta({
   id: 'DeviceFromMirror',
-  description: 'One device as Apple last described it, from depgate\'s mirror, with `source: "mirror"`.'
+  description: 'One device as Apple last described it, from depgate\'s mirror, with `source: "mirror"`.',
+  examples: [{ serial_number: 'C02XK1ABCDEF', model: 'MacBook Pro', os: 'OSX', device_family: 'Mac', profile_status: 'assigned', device_assigned_date: '2026-01-15T09:30:00Z', source: 'mirror' }]
 })
 
 /** `GET …/devices/{serial}` answered by Apple (device details, with Apple\'s `response_status`). */
 export const deviceFromAppleSchema = deviceSchema.extend({ source: fromApple }).meta({
   id: 'DeviceFromApple',
-  description: 'One device as Apple describes it now (its device details, with `response_status`), with `source: "apple"`.'
+  description: 'One device as Apple describes it now (its device details, with `response_status`), with `source: "apple"`.',
+  examples: [{ serial_number: 'C02XK1ABCDEF', model: 'MacBook Pro', os: 'OSX', device_family: 'Mac', profile_status: 'assigned', device_assigned_date: '2026-01-15T09:30:00Z', response_status: 'SUCCESS', source: 'apple' }]
 })
 
 /** The `$ref` of a schema registered with `.meta({ id })`, as @fastify/type-provider-zod writes it. */
