@@ -1,6 +1,7 @@
 /**
- * The live list: every page of Apple's device fetch, drained per request (the behaviour before the
- * mirror, and `source=apple` since).
+ * The live list: every page of Apple's device fetch (the behaviour before the mirror, and
+ * `source=apple` since). Concurrent callers of one server share one drain (src/api/shared-drain.ts):
+ * Apple sees one fetch however many ask, and the slowest reader paces it.
  */
 import { Readable } from 'node:stream'
 import type { FastifyReply, FastifyRequest } from 'fastify'
@@ -23,7 +24,8 @@ export async function appleList (request: FastifyRequest, reply: FastifyReply, c
   limits.admit(request, reply)
   const aborter = new AbortController()
   reply.raw.once('close', () => { if (!reply.raw.writableFinished) aborter.abort() })
-  const pages: AsyncIterator<StreamPage> = client.drainFetch({ signal: aborter.signal })[Symbol.asyncIterator]()
+  // Keyed by the client: a server whose token is replaced meanwhile never shares a drain made with the old one.
+  const pages: AsyncIterator<StreamPage> = limits.drains.join(client, (signal) => client.drainFetch({ signal }), aborter.signal)
   try {
     // The first page is awaited here in every form: a failure this early is answered as a normal problem with its status.
     const first = await pages.next()
@@ -45,7 +47,7 @@ export async function appleList (request: FastifyRequest, reply: FastifyReply, c
     }
     return reply.type(NDJSON_CONTENT_TYPE).header('cache-control', 'no-store').send(Readable.from(limits.watch(reply, ndjsonDevices(opts))))
   } catch (err) {
-    // A caller that hung up aborted the drain: say so (logged as a refusal, not as a depgate failure).
+    // A caller that hung up left the drain: say so (logged as a refusal, not as a depgate failure).
     if (aborter.signal.aborted) throw httpProblem(499, 'CLIENT_CLOSED_REQUEST', 'The caller closed the connection before the device list was complete.', { cause: err })
     throw err
   }
