@@ -7,7 +7,7 @@
 import type { AddressInfo } from 'node:net'
 import t, { type Test } from 'tap'
 import { request } from 'undici'
-import { buildTestApp, type TestApp } from '../../../../helper.js'
+import { buildTestApp, until, type TestApp } from '../../../../helper.js'
 
 /** Timers that fire only when told to (the whole-list idle timers). */
 function handTimers () {
@@ -97,4 +97,90 @@ t.test('five callers at once: one drain at Apple, the same whole list for each',
   const csv = readings[4].text.trim().split('\n')
   t.equal(csv.length, 3001, 'CSV: the header and every device')
   t.equal(drain(), undefined, 'no drain runs once they are done')
+})
+
+/**
+ * Until the drain waits for a reader other than `fast`: `fast` has every device fetched so far and
+ * the drain's page count stays the same over consecutive looks. Resolves to that page count.
+ */
+async function blockedOn (drain: () => { pages: number, waitingForRoom: boolean } | undefined, fast: Reading): Promise<number> {
+  let seen = -1
+  let times = 0
+  return await until('the drain to wait for the slow reader', async () => {
+    const d = drain()
+    if (d === undefined || !d.waitingForRoom || serials(fast.lines).length !== d.pages * 1000) return false
+    times = d.pages === seen ? times + 1 : 0
+    seen = d.pages
+    return times >= 3 && d.pages
+  }, 60_000)
+}
+
+t.test('the slowest reader paces the drain; a stalled one is cut off and no longer holds the others', async (t) => {
+  const FLEET = 20_000
+  const PAGES = FLEET / 1000
+  const { sim, list, drain, clock } = await start(t, { devices: FLEET, bufferPages: 1 })
+  const truth = sim.world.fetchSlice(0, sim.world.orderLength, FLEET).devices.map((d) => d.serial_number)
+
+  sim.resetStats()
+  sim.faults.add({ endpoint: 'fetch_devices', kind: 'latency', ms: 400, times: 1 })
+  const [slow, fast] = await Promise.all([list(0, 'application/x-ndjson', true), list(1)])
+  const pages = await blockedOn(drain, fast)
+  t.ok(pages < PAGES, `the drain stopped at page ${pages} of ${PAGES} while the slow reader read nothing`)
+  t.ok(sim.stats().requests.fetch_devices < PAGES, 'and Apple was not asked for the rest')
+  slow.read()
+  t.same(await Promise.all([slow.done, fast.done]), [undefined, undefined])
+  t.same(serials(slow.lines), truth, 'once it reads, the slow reader gets every device')
+  t.same(serials(fast.lines), truth, 'and so does the fast one')
+  t.equal(sim.stats().requests.fetch_devices, PAGES, 'one drain for both')
+
+  sim.resetStats()
+  sim.faults.add({ endpoint: 'fetch_devices', kind: 'latency', ms: 400, times: 1 })
+  const [stalled, reader] = await Promise.all([list(0, 'application/x-ndjson', true), list(1)])
+  t.ok(await blockedOn(drain, reader) < PAGES, 'a stalled reader holds the drain')
+  // The reader that reads waits for the drain, so its idle timer is not armed: only the stalled one's fire.
+  clock.fireAll()
+  t.equal(await reader.done, undefined)
+  t.same(serials(reader.lines), truth, 'once the stalled one is cut off, the other gets every device')
+  t.match(reader.lines.at(-1), { count: FLEET })
+  stalled.read()
+  t.type(await stalled.done, Error, 'the stalled reader\'s answer was cut off')
+  t.equal(sim.stats().requests.fetch_devices, PAGES)
+  t.equal(drain(), undefined)
+})
+
+t.test('a caller arriving after the first page waits for the current drain and shares the next', async (t) => {
+  const { sim, list, drain } = await start(t, { devices: 3000 })
+  const truth = sim.world.fetchSlice(0, sim.world.orderLength, 3000).devices.map((d) => d.serial_number)
+  sim.resetStats()
+  sim.faults.add({ endpoint: 'fetch_devices', kind: 'latency', ms: 300, times: 0 })
+  const first = list(0)
+  await until('the drain to pass its first page', async () => (drain()?.pages ?? 0) >= 2)
+  const late = [list(1), list(2, 'application/json')]
+  await until('both late callers to wait', async () => drain()?.waiting === 2)
+  t.ok(sim.stats().requests.fetch_devices <= 3, 'the first drain is still running: nothing started for them')
+  const [a, b, c] = await Promise.all([first, ...late])
+  await Promise.all([a.done, b.done, c.done])
+  t.same(serials(a.lines), truth, 'the first caller gets every device')
+  t.same(serials(b.lines), truth, 'so do the late ones, from the next drain')
+  t.same(JSON.parse(c.text).devices.map((d: any) => d.serial_number), truth)
+  t.equal(sim.stats().requests.fetch_devices, 6, 'two drains of three pages: one for the first caller, one shared by the late ones')
+  sim.faults.clear()
+})
+
+t.test('a failure midway reaches every reader', async (t) => {
+  const { sim, list, drain } = await start(t, { devices: 4000 })
+  sim.faults.add({ endpoint: 'fetch_devices', kind: 'latency', ms: 300, times: 0 })
+  const readings = [list(0), list(1), list(2, 'application/json')]
+  await until('all three to read the first page', async () => drain()?.readers === 3 && (drain()?.pages ?? 0) >= 1)
+  sim.faults.add({ endpoint: 'fetch_devices', kind: 'status', status: 500, times: 0 })
+  const [a, b, c] = await Promise.all(readings)
+  const ended = await Promise.all([a.done, b.done, c.done])
+  t.same([a.status, b.status, c.status], [200, 200, 200])
+  for (const err of ended) t.type(err, Error, 'every answer is cut off')
+  for (const r of [a, b]) t.match(r.lines.at(-1), { error: { status: 502, code: 'UPSTREAM_ERROR' } }, 'NDJSON: the error line')
+  const got = serials(a.lines)
+  t.ok(got.length > 0 && got.length < 4000, `some devices before the failure (${got.length})`)
+  t.same(serials(b.lines), got, 'the same devices for each reader')
+  t.match(c.text, /\],"error":\{.*"code":"UPSTREAM_ERROR"/, 'JSON: the error field')
+  sim.faults.clear()
 })
