@@ -70,7 +70,7 @@ async function start (t: Test, opts: { devices: number, bufferPages?: number }) 
     if (!paused) reading.read()
     return reading
   }
-  return { h, sim, clock, list, drain }
+  return { h, sim, clock, list, drain, url, keys }
 }
 
 const serials = (lines: any[]): string[] => lines.filter((l) => typeof l.serial_number === 'string').map((l) => l.serial_number)
@@ -149,14 +149,20 @@ t.test('the slowest reader paces the drain; a stalled one is cut off and no long
 })
 
 t.test('a caller arriving after the first page waits for the current drain and shares the next', async (t) => {
-  const { sim, list, drain } = await start(t, { devices: 3000 })
+  const { h, sim, list, drain, url, keys } = await start(t, { devices: 3000 })
   const truth = sim.world.fetchSlice(0, sim.world.orderLength, 3000).devices.map((d) => d.serial_number)
   sim.resetStats()
   sim.faults.add({ endpoint: 'fetch_devices', kind: 'latency', ms: 300, times: 0 })
   const first = list(0)
   await until('the drain to pass its first page', async () => (drain()?.pages ?? 0) >= 2)
   const late = [list(1), list(2, 'application/json')]
-  await until('both late callers to wait', async () => drain()?.waiting === 2)
+  // One more, who hangs up while it waits: it leaves without holding anything.
+  const hangUp = new AbortController()
+  const gone = request(url, { headers: { ...h.auth(keys[1]) }, signal: hangUp.signal }).catch((err: unknown) => err)
+  await until('the three late callers to wait', async () => drain()?.waiting === 3)
+  hangUp.abort()
+  t.type(await gone, Error)
+  await until('the one that hung up to leave', async () => drain()?.waiting === 2)
   t.ok(sim.stats().requests.fetch_devices <= 3, 'the first drain is still running: nothing started for them')
   const [a, b, c] = await Promise.all([first, ...late])
   await Promise.all([a.done, b.done, c.done])
