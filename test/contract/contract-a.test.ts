@@ -1,10 +1,10 @@
 /**
- * The contract test, first half of the document's operations (contract-b takes the rest, so tap
- * runs the two side by side): see harness.ts.
+ * The contract test for a third of the document's operations (contract-b and c take the others,
+ * so tap runs them side by side): see harness.ts.
  */
 import t from 'tap'
 import { runContract } from './harness.js'
 
-t.test('every documented status of half the operations answers as documented', async (t) => {
-  await runContract(t, (_op, index) => index % 2 === 0)
+t.test('every documented status of a third of the operations answers as documented', async (t) => {
+  await runContract(t, (_op, index) => index % 3 === 0)
 })
