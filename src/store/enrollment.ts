@@ -30,8 +30,8 @@ export interface NamedProfileRecord {
   history: NamedProfileVersion[]
 }
 
-/** What the store needs to know of a rule; the rest is kept as given. */
-export type StoredRule = { name: string, profile: string } & Record<string, unknown>
+/** What the store needs to know of a rule; the whole rule is kept as given (JSON). */
+export interface StoredRule { readonly name: string, readonly profile: string }
 
 export interface StoredRules {
   rules: StoredRule[]

@@ -3,7 +3,8 @@
  * suite's database (DEPGATE_TEST_DATABASE), the mirror on and ready unless asked otherwise.
  */
 import type { Test } from 'tap'
-import { buildTestApp, type TestApp, untilReady } from '../../../../../helper.js'
+import type { AuditEntry } from '../../../../../../src/store/index.js'
+import { buildTestApp, type TestApp, until, untilReady } from '../../../../../helper.js'
 
 export const S = '/v1/servers/default'
 
@@ -44,4 +45,12 @@ export async function enrollApp (t: Test, { devices = 12, mirror = true }: { dev
     call: async (method, url, payload, headers = {}) => await built.app.inject({ method, url, headers: { ...built.auth(), ...headers }, ...(payload === undefined ? {} : { payload: payload as object }) }),
     defines: async () => ((await simCall('GET', '/_sim/stats')).requests.define_profile ?? 0) as number
   }
+}
+
+/** The `count` audit entries of `action`, newest first; waits for them (a refusal's is written after the answer). */
+export async function audited (m: TestApp, action: string, count: number): Promise<AuditEntry[]> {
+  return await until(`${count} audit entries ${action}`, async () => {
+    const rows = (await m.store.audit.list({ limit: 100 })).filter((e) => e.action === action)
+    return rows.length === count && rows
+  })
 }

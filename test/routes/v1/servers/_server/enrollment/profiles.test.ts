@@ -4,7 +4,7 @@
  * with device counts from the mirror, deletion, scopes and unknown servers.
  */
 import t from 'tap'
-import { enrollApp, PROFILE, S } from './app.js'
+import { audited, enrollApp, PROFILE, S } from './app.js'
 
 t.test('PUT defines once per content, keeps the history, and is idempotent', async (t) => {
   const m = await enrollApp(t)
@@ -46,8 +46,9 @@ t.test('PUT defines once per content, keeps the history, and is idempotent', asy
   t.equal(await m.defines(), 2)
   t.same((await m.call('GET', url)).json(), second)
 
-  const puts = (await m.store.audit.list({ limit: 50 })).filter((e) => e.action === 'enrollment_profile.put')
-  t.same(puts.map((e) => e.result), ['ok', 'ok', 'ok', 'UNKNOWN_FIELD', 'PROFILE_URL_NOT_HTTPS', 'FLAGS_INVALID', 'VALIDATION_FAILED'])
+  // Refusals and unchanged PUTs are written after the answer (the audit hook).
+  const puts = await audited(m, 'enrollment_profile.put', 7)
+  t.same(puts.map((e) => e.result).sort(), ['FLAGS_INVALID', 'PROFILE_URL_NOT_HTTPS', 'UNKNOWN_FIELD', 'VALIDATION_FAILED', 'ok', 'ok', 'ok'])
   t.match(puts.filter((e) => e.detail !== undefined).map((e) => e.detail), [`changed: ${second.profile_uuid as string} (${(second.content_hash as string).slice(0, 12)})`, /^created: /])
   t.match((await m.store.audit.list({ limit: 50 })).filter((e) => e.action === 'profile.define'), [{ result: 'ok', detail: /^[0-9A-F]{32}: named profile "staff-macs"/ }, { result: 'ok' }])
 
@@ -89,7 +90,7 @@ t.test('GET, list with device counts, DELETE', async (t) => {
   t.equal((await m.call('DELETE', `${S}/enrollment-profiles/a.lab`)).statusCode, 204)
   t.equal((await m.call('GET', `${S}/enrollment-profiles/a.lab`)).statusCode, 404)
   t.same((await m.call('GET', `${S}/enrollment-profiles`)).json().profiles.map((p: { name: string }) => p.name), ['B_staff'])
-  t.match((await m.store.audit.list({ limit: 50 })).filter((e) => e.action === 'enrollment_profile.delete').map((e) => e.result), ['ok', 'ENROLLMENT_PROFILE_IN_USE', 'ENROLLMENT_PROFILE_NOT_FOUND'])
+  t.same((await audited(m, 'enrollment_profile.delete', 3)).map((e) => e.result).sort(), ['ENROLLMENT_PROFILE_IN_USE', 'ENROLLMENT_PROFILE_NOT_FOUND', 'ok'])
 
   // Put again after a delete: a new name, with a history of its own.
   const again = await m.call('PUT', `${S}/enrollment-profiles/a.lab`, { ...PROFILE, profile_name: 'Lab' })
