@@ -6,6 +6,7 @@ import { problemResponses } from '../../../../../src/problems.js'
 const plugin: FastifyPluginAsyncZod = async (fastify) => {
   fastify.get('/', defineRoute({
     scope: 'read',
+    operationId: 'listEnrollmentProfiles',
     tag: 'enrollment',
     summary: 'List named enrollment profiles',
     description: 'Every named enrollment profile of the server, by name, with its current UUID at Apple, its content hash, when it was defined and how many devices the mirror shows on it (null while there is no ready mirror).',

@@ -8,6 +8,7 @@ const plugin: FastifyPluginAsyncZod = async (fastify) => {
     scope: 'read',
     // Nothing changes: a read that carries its rules in a body.
     audit: false,
+    operationId: 'previewAssignmentRules',
     tag: 'enrollment',
     summary: 'Preview the assignment rules',
     description: 'What the assignment rules would do now, from depgate\'s device mirror: per rule, the devices it is the first match of, how many of them it would assign (and the first 20 serials), how many are already on its profile and how many it leaves alone on another profile; and the devices no rule matches. Nothing is sent to Apple. Without a body the stored rules are previewed; with `{ "rules": [...] }` those rules are, checked as PUT …/assignment-rules checks them. Needs the mirror: 409 `INVENTORY_DISABLED` without one, 503 `INVENTORY_NOT_READY` until its first fetch completed.',

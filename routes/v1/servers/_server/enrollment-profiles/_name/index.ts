@@ -12,6 +12,8 @@ const plugin: FastifyPluginAsyncZod = async (fastify) => {
   fastify.put('/', defineRoute({
     scope: 'write',
     audit: 'enrollment_profile.put',
+    operationId: 'putEnrollmentProfile',
+    sends: ['Location'],
     tag: 'enrollment',
     summary: 'Create or change a named enrollment profile',
     description: PUT_DESCRIPTION,
@@ -23,11 +25,13 @@ const plugin: FastifyPluginAsyncZod = async (fastify) => {
   }), async (request, reply) => {
     const { server, name } = request.params
     const { created, answer } = await putNamedProfile(fastify, request, server, name, request.body)
-    return await reply.code(created ? 201 : 200).send(answer)
+    if (created) reply.code(201).header('location', `/v1/servers/${server}/enrollment-profiles/${name}`)
+    return answer
   })
 
   fastify.get('/', defineRoute({
     scope: 'read',
+    operationId: 'getEnrollmentProfile',
     tag: 'enrollment',
     summary: 'Get a named enrollment profile',
     description: 'A named enrollment profile: its definition, its current UUID at Apple and every UUID the name was given. An unknown name answers 404 `ENROLLMENT_PROFILE_NOT_FOUND`.',
@@ -40,6 +44,7 @@ const plugin: FastifyPluginAsyncZod = async (fastify) => {
   fastify.delete('/', defineRoute({
     scope: 'write',
     audit: 'enrollment_profile.delete',
+    operationId: 'deleteEnrollmentProfile',
     tag: 'enrollment',
     summary: 'Delete a named enrollment profile',
     description: 'Forgets the name and its history at depgate (Apple keeps its profiles; devices keep theirs). Refused with 409 `ENROLLMENT_PROFILE_IN_USE` while an assignment rule names it; an unknown name answers 404 `ENROLLMENT_PROFILE_NOT_FOUND`.',

@@ -23,6 +23,7 @@ t.test('PUT defines once per content, keeps the history, and is idempotent', asy
 
   const created = await m.call('PUT', url, PROFILE)
   t.equal(created.statusCode, 201)
+  t.equal(created.headers.location, url)
   const first = created.json()
   t.match(first, { name: 'staff-macs', profile_uuid: /^[0-9A-F]{32}$/, content_hash: /^[0-9a-f]{64}$/, profile: PROFILE })
   t.same(first.history, [{ profile_uuid: first.profile_uuid, content_hash: first.content_hash, defined_at: first.defined_at }])
