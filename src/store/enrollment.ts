@@ -63,6 +63,13 @@ export interface EnrollmentRepository {
   putRules (server: string, rules: StoredRule[], expected: ExpectedRevision, audit?: AuditEntryInput): Promise<RulesWrite>
 }
 
+/** A deleted server's named profiles and rules go with it (in the deletion's transaction): a server added again under the name starts without them. */
+export async function dropEnrollment (trx: Transaction<Database>, server: string): Promise<void> {
+  for (const table of ['assignment_rules', 'enrollment_profile_versions', 'enrollment_profiles'] as const) {
+    await trx.deleteFrom(table).where('server', '=', server).execute()
+  }
+}
+
 /** Thrown inside a transaction to roll it back with an answer. */
 class Rollback<T> extends Error {
   constructor (readonly answer: T) { super('rolled back') }
@@ -120,14 +127,18 @@ export function createEnrollmentRepository (db: Kysely<Database>, now: () => Dat
       const at = now()
       const iso = at.toISOString()
       return await db.transaction().execute(async (trx) => {
-        const updated = await trx.updateTable('enrollment_profiles')
-          .set({ profile, content_hash: contentHash, profile_uuid: profileUuid, defined_at: iso })
-          .where('server', '=', server).where('name', '=', name).executeTakeFirst()
-        const created = updated.numUpdatedRows === 0n
-        if (created) {
-          await trx.insertInto('enrollment_profiles')
-            .values({ server, name, profile, content_hash: contentHash, profile_uuid: profileUuid, defined_at: iso, created_at: iso })
-            .execute()
+        // Inserted first: two replicas creating one name at once both get here, and on PostgreSQL
+        // the second insert waits for the first to commit and then does nothing: it updates instead.
+        const inserted = await trx.insertInto('enrollment_profiles')
+          .values({ server, name, profile, content_hash: contentHash, profile_uuid: profileUuid, defined_at: iso, created_at: iso })
+          .onConflict((oc) => oc.columns(['server', 'name']).doNothing())
+          .returning('name')
+          .executeTakeFirst()
+        const created = inserted !== undefined
+        if (!created) {
+          await trx.updateTable('enrollment_profiles')
+            .set({ profile, content_hash: contentHash, profile_uuid: profileUuid, defined_at: iso })
+            .where('server', '=', server).where('name', '=', name).execute()
         }
         await trx.insertInto('enrollment_profile_versions')
           .values({ server, name, profile_uuid: profileUuid, content_hash: contentHash, defined_at: iso })

@@ -3,7 +3,9 @@
  * replaced only from the revision the caller read, and the rule/profile link kept whole when a
  * rule write and a profile deletion race (two stores on one database: two replicas).
  */
+import { randomBytes } from 'node:crypto'
 import t, { type Test } from 'tap'
+import { createSecretBox } from '../../src/tokens/secret-box.js'
 import { DIALECTS, openTestStore, type TestDialect } from '../databases.js'
 
 for (const dialect of DIALECTS) {
@@ -15,7 +17,7 @@ const rule = (name: string, profile: string) => ({ name, profile, match: {} })
 
 async function cases (t: Test, dialect: TestDialect): Promise<void> {
   let clock = Date.parse('2026-12-01T00:00:00Z')
-  const store = await openTestStore(t, dialect, { now: () => new Date(clock) })
+  const store = await openTestStore(t, dialect, { now: () => new Date(clock), secretBox: createSecretBox(randomBytes(32)) })
   const e = store.enrollment
 
   t.test('profiles: created, changed, history newest first, per server', async (t) => {
@@ -57,6 +59,18 @@ async function cases (t: Test, dialect: TestDialect): Promise<void> {
     t.equal((await e.getProfile('a', 'lab'))?.history.length, 1, 'the name starts a new history')
   })
 
+  t.test('deleting a server takes its named profiles and rules', async (t) => {
+    await store.servers.upsert({ name: 'gone', token: { consumer_key: 'CK', consumer_secret: 'CS', access_token: 'AT', access_secret: 'AS' } })
+    await e.putProfile('gone', 'p', put('g1', 'G1'))
+    await e.putProfile('gone', 'p', put('g2', 'G2'))
+    t.match(await e.putRules('gone', [rule('r', 'p')], 'empty'), { ok: true })
+    await e.putProfile('kept', 'p', put('k1', 'K1'))
+    t.equal(await store.servers.delete('gone'), true)
+    t.same(await e.listProfiles('gone'), [])
+    t.same(await e.getRules('gone'), { rules: [], revision: 0, updatedAt: null })
+    t.equal((await e.listProfiles('kept')).length, 1, 'other servers keep theirs')
+  })
+
   t.test('a failing transaction fails the call', async (t) => {
     const closed = await openTestStore(t, dialect, { database: store.database })
     await closed.close()
@@ -78,6 +92,10 @@ async function cases (t: Test, dialect: TestDialect): Promise<void> {
     const now = (await e.getRules('race')).revision
     const [p, q] = await Promise.all([e.putRules('race', [], now), other.enrollment.putRules('race', [], now)])
     t.equal([p, q].filter((w) => w.ok).length, 1, 'of two writes from one revision, one wins')
+
+    const [c1, c2] = await Promise.all([e.putProfile('race', 'both', put('b1', 'B1')), other.enrollment.putProfile('race', 'both', put('b2', 'B2'))])
+    t.same([c1.created, c2.created].sort(), [false, true], 'two replicas creating one name: one creates, the other changes it')
+    t.equal((await e.getProfile('race', 'both'))?.history.length, 2)
 
     for (let i = 0; i < 10; i++) {
       const name = `p${i}`
