@@ -17,8 +17,8 @@ import { PROBLEM_CONTENT_TYPE } from '../../src/problems.js'
 
 interface HeaderObject { description: string, required?: boolean, schema: Record<string, unknown>, example?: unknown }
 
-const COUNTED = 'Sent on every answer of this status from a rate-limited route: the limit counts a request before anything can refuse it but authentication (401, 403 INSUFFICIENT_SCOPE, 429 TOO_MANY_AUTH_FAILURES) and shutdown (503 SHUTTING_DOWN).'
-const NOT_COUNTED = 'not on a refusal before the API key was known (403 INSUFFICIENT_SCOPE, 429 TOO_MANY_AUTH_FAILURES) nor on a 503 SHUTTING_DOWN, which come before the limit counts; on every other answer of this status.'
+const COUNTED = 'Sent on every answer of this status from a rate-limited route: the limit counts a request before anything can refuse it but authentication (401, 403 INSUFFICIENT_SCOPE, 429 TOO_MANY_AUTH_FAILURES, a 500 or 503 when the key could not be read) and shutdown (503 SHUTTING_DOWN).'
+const NOT_COUNTED = 'not on an answer before the API key was known (403 INSUFFICIENT_SCOPE, 429 TOO_MANY_AUTH_FAILURES, a 500 or 503 when the key could not be read) nor on a 503 SHUTTING_DOWN, which come before the limit counts; on every other answer of this status.'
 
 /** components.headers: each header described once, referenced from every answer that carries it. */
 export const HEADER_COMPONENTS: Record<string, HeaderObject> = {
@@ -169,10 +169,11 @@ const ref = (component: string): { $ref: string } => ({ $ref: `#/components/head
 export function headersFor (facts: RouteFacts, status: string, problem: boolean): Record<string, { $ref: string }> {
   const names: Array<[string, string]> = [['X-Request-Id', 'XRequestId'], ['Cache-Control', 'CacheControl'], ['X-Content-Type-Options', 'XContentTypeOptions']]
   // A 401 is answered by the auth hook, before the rate limit counts the request; so are a 403 for
-  // the key's scope and a 429 for too many failed keys, and a 503 while shutting down comes before
-  // every hook of the app (src/server.ts): on those statuses the fields are there only sometimes.
+  // the key's scope, a 429 for too many failed keys and a 500 or 503 when the key's record could not
+  // be read, and a 503 while shutting down comes before every hook of the app (src/server.ts): on
+  // those statuses the fields are there only sometimes.
   if (facts.rateLimited && status !== '401') {
-    const always = status !== '503' && !(facts.authenticated && (status === '403' || status === '429'))
+    const always = status !== '503' && !(facts.authenticated && ['403', '429', '500'].includes(status))
     names.push(['RateLimit-Policy', always ? 'RateLimitPolicy' : 'RateLimitPolicyWhenCounted'], ['RateLimit', always ? 'RateLimit' : 'RateLimitWhenCounted'])
   }
   // Apple's own 401 through the pass-through comes without one (its credential headers are dropped).

@@ -50,7 +50,7 @@ t.test('every answer lists the headers its route sends', async (t) => {
       }
       t.equal(has.includes('RateLimit') && has.includes('RateLimit-Policy'), rateLimited && status !== '401', `${where} ${status}: rate-limit fields when limited`)
       // Required where the limit always counted the request: not where auth refused it first or the server was closing.
-      const always = !['403', '429', '503'].includes(status)
+      const always = !['403', '429', '500', '503'].includes(status)
       if (rateLimited && status !== '401') {
         t.equal(required(component(res, 'RateLimit')) && required(component(res, 'RateLimit-Policy')), always, `${where} ${status}: rate-limit fields required unless refused before counting`)
       }
@@ -118,6 +118,7 @@ t.test('headersFor and documentResponses cope with every shape', async (t) => {
   t.same(Object.keys(headersFor(facts, '503', false)), [...every, 'RateLimit-Policy', 'RateLimit'])
   const refs = (headers: Record<string, { $ref: string }>): string[] => Object.values(headers).map((h) => h.$ref.replace('#/components/headers/', ''))
   t.same(refs(headersFor(facts, '403', true)), ['XRequestId', 'CacheControl', 'XContentTypeOptions', 'RateLimitPolicyWhenCounted', 'RateLimitWhenCounted'], 'a 403 may be the scope refusal, before the limit counts')
+  t.same(refs(headersFor(facts, '500', true)).slice(3), ['RateLimitPolicyWhenCounted', 'RateLimitWhenCounted'], 'a 500 may come from reading the key')
   t.same(refs(headersFor(facts, '404', true)), ['XRequestId', 'CacheControl', 'XContentTypeOptions', 'RateLimitPolicy', 'RateLimit'])
   const open = routeFacts({ scope: 'none', produces: ['*/*'] })
   t.same(refs(headersFor(open, '429', true)), ['XRequestId', 'CacheControl', 'XContentTypeOptions', 'RateLimitPolicy', 'RateLimit', 'RetryAfterWhenKnown'], 'no key to refuse first on a public route: every 429 is the limit\'s')
