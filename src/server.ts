@@ -8,12 +8,12 @@ import type { Socket } from 'node:net'
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions, type RouteOptions } from 'fastify'
 import fp from 'fastify-plugin'
 import type { DestinationStream } from 'pino'
-import { SECURITY_HEADERS } from '../plugins/app/security-headers.js'
 import app, { type AppOptions } from './app.js'
 import { redactUrlCredentials } from './api/url-policy.js'
 import type { Config } from './config.js'
 import { httpProblem, PROBLEM_CONTENT_TYPE, problemType, statusTitle } from './problems.js'
 import { AccessLog, requestLoggerFactory } from './request-logger.js'
+import { SECURITY_HEADERS } from './security-headers.js'
 
 /** Fields that may hold a secret, wherever they appear in a log object (one level deep, and top level). */
 export const SECRET_FIELDS = [

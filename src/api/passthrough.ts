@@ -5,7 +5,7 @@
  * back, hop-by-hop and credential headers are dropped so Apple's session token never leaves.
  */
 import { z } from 'zod'
-import { SECURITY_HEADERS } from '../../plugins/app/security-headers.js'
+import { SECURITY_HEADERS } from '../security-headers.js'
 import { serverParamsSchema } from './route-kit.js'
 
 export const PASSTHROUGH_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'] as const
