@@ -79,7 +79,9 @@ export const NOT_YET_DOCUMENTED = new Set<string>([
   // The pass-through's 405 says which methods it forwards there (RFC 9110 requires it on a 405).
   'allow',
   // Device reads set it before they know the outcome: a failed read from Apple carries it too.
-  'x-depgate-source'
+  'x-depgate-source',
+  // PUT …/assignment-rules sends the current ETag with its 412 and 428 too; documented on the 200 only.
+  'etag'
 ])
 
 export interface Answer {

@@ -143,7 +143,9 @@ export const GENERIC: Record<string, Recipe> = {
     ctx.sim.config.termsSigned = false
     return await base(ctx, op, { ...extra, apple: true })
   },
-  404: async (ctx, op) => hasParam(op, 'server') ? await base(ctx, op, { params: { server: 'no-such-server' } }) : undefined,
+  // A new name each time: a route that creates servers (PUT …/{server}) would make it exist.
+  404: async (ctx, op) => hasParam(op, 'server') ? await base(ctx, op, { params: { server: fresh('no-such-server') } }) : undefined,
+  406: async (ctx, op) => await base(ctx, op, { headers: { ...fixtureOf(op)?.headers, accept: 'application/x-no-such-type' } }),
   409: async (ctx, op, extra = {}) => callsApple(op) ? await upstream(ctx, op, 'expired', extra) : undefined,
   413: async (ctx, op) => {
     const type = Object.keys(op.doc.requestBody?.content ?? {})[0] ?? (op.method === 'HEAD' ? undefined : 'application/json')
@@ -157,7 +159,8 @@ export const GENERIC: Record<string, Recipe> = {
     await ctx.call({ method: 'GET', path: '/v1/servers', key })
     return await base(ctx, op, { key })
   },
-  500: async (ctx, op) => await base(ctx, op, { key: ctx.failingKey('internal') }),
+  // Public routes read no key, so a failing key lookup cannot reach them.
+  500: async (ctx, op) => ctx.scopeOf(op) === 'none' ? undefined : await base(ctx, op, { key: ctx.failingKey('internal') }),
   502: async (ctx, op, extra = {}) => callsApple(op) ? await upstream(ctx, op, 'unreachable', extra) : undefined,
   503: async (ctx, op) => ctx.scopeOf(op) === 'none' ? undefined : await base(ctx, op, { key: ctx.failingKey('unavailable') }),
   504: async (ctx, op, extra = {}) => callsApple(op) ? await upstream(ctx, op, 'silent', extra) : undefined
@@ -173,6 +176,28 @@ function profileUuid (ctx: Ctx): Promise<string> {
     return (JSON.parse(res.text) as { profile_uuid: string }).profile_uuid
   })()
   return profile
+}
+
+/** An enrollment profile of the default server under `name` (defined in the simulator through depgate). */
+async function enrollmentProfile (ctx: Ctx, name: string): Promise<string> {
+  const res = await ctx.call({ method: 'PUT', path: `/v1/servers/default/enrollment-profiles/${name}`, key: await ctx.key('admin'), body: PROFILE })
+  if (res.status >= 300) throw new Error(`could not define enrollment profile ${name}: ${res.status} ${res.text}`)
+  return name
+}
+
+/** The default server's assignment rules' ETag, for If-Match. */
+async function rulesEtag (ctx: Ctx): Promise<string> {
+  const res = await ctx.call({ method: 'GET', path: '/v1/servers/default/assignment-rules', key: await ctx.key('admin') })
+  return String(res.headers.etag)
+}
+
+/** One assignment rule in place on the default server; answers the profile it names. */
+async function ruleInPlace (ctx: Ctx): Promise<string> {
+  const name = await enrollmentProfile(ctx, 'contract-ruled')
+  const body = { rules: [{ name: 'contract', match: { device_family: 'Mac' }, profile: name }] }
+  const res = await ctx.call({ method: 'PUT', path: '/v1/servers/default/assignment-rules', key: await ctx.key('admin'), headers: { 'if-match': await rulesEtag(ctx) }, body })
+  if (res.status >= 300) throw new Error(`could not put an assignment rule: ${res.status} ${res.text}`)
+  return name
 }
 
 /** A .p7m encrypted (by openssl, as Apple does) to the certificate depgate staged for `server`. */
@@ -330,6 +355,34 @@ export const FIXTURES: Record<string, Fixture> = {
       '2XX': async (ctx, op) => await base(ctx, op, { params: { path: 'profile/devices' }, body: { devices: [ctx.serial(7)] } })
     }
   },
+  listEnrollmentProfiles: { statuses: { 200: ok() } },
+  getEnrollmentProfile: { params: async (ctx) => ({ name: await enrollmentProfile(ctx, 'contract-read') }), statuses: { 200: ok() } },
+  putEnrollmentProfile: {
+    params: async () => ({ name: fresh('contract-ep') }),
+    body: async () => PROFILE,
+    statuses: {
+      201: ok(),
+      200: async (ctx, op) => await base(ctx, op, { params: { name: await enrollmentProfile(ctx, 'contract-again') } })
+    }
+  },
+  deleteEnrollmentProfile: {
+    statuses: {
+      204: async (ctx, op) => await base(ctx, op, { params: { name: await enrollmentProfile(ctx, fresh('contract-gone')) } }),
+      404: ok({ params: { name: 'no-such-profile' } }),
+      // An assignment rule names it.
+      409: async (ctx, op) => await base(ctx, op, { params: { name: await ruleInPlace(ctx) } })
+    }
+  },
+  getAssignmentRules: { statuses: { 200: ok() } },
+  putAssignmentRules: {
+    body: async () => ({ rules: [] }),
+    statuses: {
+      200: async (ctx, op) => await base(ctx, op, { headers: { 'if-match': await rulesEtag(ctx) } }),
+      412: async (ctx, op) => { await ruleInPlace(ctx); return await base(ctx, op, { headers: { 'if-match': '"stale"' } }) },
+      428: async (ctx, op) => { await ruleInPlace(ctx); return await base(ctx, op) }
+    }
+  },
+  previewAssignmentRules: { body: async () => ({ rules: [] }), statuses: { 200: ok() } },
   importToken: {
     body: async () => 'not a token',
     headers: P7M,
@@ -391,6 +444,17 @@ export const KNOWN_GAPS: Record<string, string> = {
   'appleHead → 405': 'HEAD is never refused by the pass-through (apple-guards.ts forwards GET and HEAD on every path)',
   'applePost → 405': 'every guarded path accepts POST, so no POST is refused with 405',
   'appleGet → 413': 'Fastify does not read a GET body, so the body limit never applies',
+  'listEnrollmentProfiles → 403': 'a read route that never calls Apple: no key is too weak and nothing else refuses',
+  'getEnrollmentProfile → 403': 'a read route that never calls Apple: no key is too weak and nothing else refuses',
+  'getAssignmentRules → 403': 'a read route that never calls Apple: no key is too weak and nothing else refuses',
+  'previewAssignmentRules → 403': 'a read route that never calls Apple: no key is too weak and nothing else refuses',
+  'previewAssignmentRules → 409': 'only INVENTORY_DISABLED (DEPGATE_MIRROR=false), which this app does not run',
+  'putServer → 404': 'PUT creates a server it does not know: nothing answers SERVER_NOT_FOUND',
+  'createCertificate → 404': 'a key pair is staged for a server that need not exist yet: nothing answers SERVER_NOT_FOUND',
+  ...Object.fromEntries(['getLiveness', 'getMetrics', 'getReadiness', 'getOpenApiDocument'].map((id) =>
+    [`${id} → 500`, 'a public route that reads nothing that can fail unexpectedly: no request makes it answer 500'])),
+  ...Object.fromEntries(['getLiveness', 'getMetrics', 'getOpenApiDocument'].map((id) =>
+    [`${id} → 503`, 'SHUTTING_DOWN answers only requests that arrive while the app closes, which one shared app cannot show'])),
   'applePatch → 2XX': 'Apple\'s DEP API has no PATCH endpoint: a PATCH is forwarded and Apple refuses it, so no 2xx comes back',
   'appleHead → 413': 'Fastify does not read a HEAD body, so the body limit never applies'
 }
