@@ -6,6 +6,7 @@
 import swagger from '@fastify/swagger'
 import { jsonSchemaTransform, jsonSchemaTransformObject } from '@fastify/type-provider-zod'
 import fp from 'fastify-plugin'
+import { documentProblemCodes, withProblemCodes } from '../../src/api/problem-docs.js'
 import { PROBLEM_CONTENT_TYPE, statusTitle } from '../../src/problems.js'
 import { VERSION } from '../../src/version.js'
 
@@ -173,8 +174,8 @@ export function createSwaggerPlugin () {
           }
         }
       },
-      transform: (input) => explainCollision(() => documentProduces(input)),
-      transformObject: (input) => strictInputs(pruneUnusedSchemas(finishDocument(explainCollision(() => jsonSchemaTransformObject(input)))))
+      transform: (input) => explainCollision(() => withProblemCodes(input, documentProduces(input))),
+      transformObject: (input) => documentProblemCodes(strictInputs(pruneUnusedSchemas(finishDocument(explainCollision(() => jsonSchemaTransformObject(input))))))
     })
   }, { name: 'depgate-swagger' })
 }

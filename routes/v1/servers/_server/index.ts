@@ -21,6 +21,7 @@ const plugin: FastifyPluginAsyncZod = async (fastify) => {
 
   fastify.put('/', defineRoute({
     scope: 'admin',
+    problems: ['INVALID_SERVER_TOKEN'],
     audit: 'server.put',
     tag: 'servers',
     summary: 'Create or replace a DEP server',

@@ -9,6 +9,7 @@ const ABOUT = 'Account-driven enrollment: the MDM service discovery URL Apple ha
 const plugin: FastifyPluginAsyncZod = async (fastify) => {
   fastify.get('/', defineRoute({
     scope: 'read',
+    problems: ['ORG_NOT_SUPPORTED'],
     tag: 'account',
     summary: 'Get the account-driven enrollment URL',
     description: `${ABOUT}\n\nNone set answers 404 \`NOT_FOUND\`.`,
@@ -24,6 +25,7 @@ const plugin: FastifyPluginAsyncZod = async (fastify) => {
 
   fastify.put('/', defineRoute({
     scope: 'admin',
+    problems: ['ORG_NOT_SUPPORTED', 'MDM_SERVICE_DISCOVERY_URL_REQUIRED', 'MDM_SERVICE_DISCOVERY_URL_NOT_VALID'],
     audit: 'ade.set',
     tag: 'account',
     summary: 'Set the account-driven enrollment URL',
@@ -37,6 +39,7 @@ const plugin: FastifyPluginAsyncZod = async (fastify) => {
 
   fastify.delete('/', defineRoute({
     scope: 'admin',
+    problems: ['ORG_NOT_SUPPORTED'],
     audit: 'ade.delete',
     tag: 'account',
     summary: 'Remove the account-driven enrollment URL',

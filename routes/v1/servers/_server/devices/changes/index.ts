@@ -8,6 +8,7 @@ import { readFeed } from '../../../../../../src/api/mirror-feed.js'
 import { defineRoute, errorResponses, serverParamsSchema } from '../../../../../../src/api/route-kit.js'
 import { httpProblem } from '../../../../../../src/problems.js'
 import type { Device } from '../../../../../../src/dep/schemas.js'
+import { PROBLEM_GROUPS } from '../../../../../../src/problem-codes.js'
 
 const DESCRIPTION = `What changed, in one of two ways.
 
@@ -20,6 +21,7 @@ Give one of \`since\` or \`cursor\` (400 otherwise). The \`X-Depgate-Source\` he
 const plugin: FastifyPluginAsyncZod = async (fastify) => {
   fastify.get('/', defineRoute({
     scope: 'read',
+    problems: [...PROBLEM_GROUPS.mirror, 'CURSOR_OR_SINCE', 'SINCE_REQUIRED', 'SINCE_AHEAD', 'SINCE_EXPIRED', ...PROBLEM_GROUPS.appleCursor],
     tag: 'devices',
     summary: 'Device changes: the mirror\'s feed, or Apple\'s since a cursor',
     description: DESCRIPTION,
