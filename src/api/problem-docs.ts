@@ -87,7 +87,8 @@ function isProblem (response: Response): boolean {
 }
 
 /**
- * Turns each operation's codes (left by the per-route transform) into its error responses: a
+ * Turns each operation's codes (left by the per-route transform) into its error responses, before
+ * their headers are added (plugins/external/openapi-headers.ts), so an added status gets them too: a
  * status a code is answered with that the route did not document is added, and each Problem
  * response gets the code enum and one example per code. Codes nobody receives are left out.
  */
@@ -113,6 +114,7 @@ export function documentProblemCodes<D> (doc: D): D {
         const named = list.map((code) => [code, exampleName(code, status)] as const)
         for (const [code, name] of named) examples[name] ??= exampleOf(code, status)
         response.content = {
+          ...response.content,
           [PROBLEM_CONTENT_TYPE]: {
             schema: { allOf: [{ $ref: PROBLEM_REF }, { type: 'object', properties: { code: { enum: list } }, required: ['code'] }] },
             examples: Object.fromEntries(named.map(([code, name]) => [code, { $ref: `#/components/examples/${name}` }]))

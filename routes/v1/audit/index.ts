@@ -13,6 +13,7 @@ const plugin: FastifyPluginAsyncZod = async (fastify) => {
   fastify.get('/', defineRoute({
     scope: 'admin',
     problems: ['INVALID_PAGE_TOKEN'],
+    operationId: 'listAuditEntries',
     tag: 'audit',
     summary: 'Read the audit log',
     description: DESCRIPTION,

@@ -9,6 +9,7 @@ const plugin: FastifyPluginAsyncZod = async (fastify) => {
     scope: 'admin',
     problems: ['KEY_NOT_FOUND'],
     audit: 'key.revoke',
+    operationId: 'revokeApiKey',
     tag: 'keys',
     summary: 'Revoke an API key',
     description: 'Revokes the key at once; it stays listed with revoked_at. Revoking twice answers 404.',

@@ -7,6 +7,7 @@ const plugin: FastifyPluginAsyncZod = async (fastify) => {
   fastify.get('/', defineRoute({
     scope: 'admin',
     problems: ['AUDIT_ENTRY_NOT_FOUND'],
+    operationId: 'listAuditEntrySerials',
     tag: 'audit',
     summary: 'The serials of an audit entry',
     description: 'Every serial the entry names, in the order they were sent: where an entry\'s `serials_ref` points when it names more than 1000.',

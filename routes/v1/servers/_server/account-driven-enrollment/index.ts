@@ -10,6 +10,7 @@ const plugin: FastifyPluginAsyncZod = async (fastify) => {
   fastify.get('/', defineRoute({
     scope: 'read',
     problems: ['ORG_NOT_SUPPORTED'],
+    operationId: 'getAccountDrivenEnrollment',
     tag: 'account',
     summary: 'Get the account-driven enrollment URL',
     description: `${ABOUT}\n\nNone set answers 404 \`NOT_FOUND\`.`,
@@ -27,6 +28,7 @@ const plugin: FastifyPluginAsyncZod = async (fastify) => {
     scope: 'admin',
     problems: ['ORG_NOT_SUPPORTED', 'MDM_SERVICE_DISCOVERY_URL_REQUIRED', 'MDM_SERVICE_DISCOVERY_URL_NOT_VALID'],
     audit: 'ade.set',
+    operationId: 'putAccountDrivenEnrollment',
     tag: 'account',
     summary: 'Set the account-driven enrollment URL',
     description: `${ABOUT}\n\nThe URL must be https; Apple answers 400 \`MDM_SERVICE_DISCOVERY_URL_NOT_VALID\` for one it does not accept.`,
@@ -41,6 +43,7 @@ const plugin: FastifyPluginAsyncZod = async (fastify) => {
     scope: 'admin',
     problems: ['ORG_NOT_SUPPORTED'],
     audit: 'ade.delete',
+    operationId: 'deleteAccountDrivenEnrollment',
     tag: 'account',
     summary: 'Remove the account-driven enrollment URL',
     description: `${ABOUT}\n\nAnswers 204 when removed.`,

@@ -1,7 +1,7 @@
 import type { FastifyReply } from 'fastify'
 import type { FastifyPluginAsyncZod } from '@fastify/type-provider-zod'
 import { guardFor, runGuarded } from '../../../../../src/api/apple-guards.js'
-import { applePath, forwardableHeaders, PASSTHROUGH_METHODS, type PassthroughMethod, passthroughParamsSchema, passthroughQuerySchema } from '../../../../../src/api/passthrough.js'
+import { applePath, forwardableHeaders, PASSTHROUGH_METHODS, PASSTHROUGH_OPERATION_IDS, type PassthroughMethod, passthroughParamsSchema, passthroughQuerySchema } from '../../../../../src/api/passthrough.js'
 import { defineRoute, errorResponses } from '../../../../../src/api/route-kit.js'
 import { httpProblem } from '../../../../../src/problems.js'
 import { PROBLEM_GROUPS } from '../../../../../src/problem-codes.js'
@@ -24,6 +24,7 @@ const plugin: FastifyPluginAsyncZod = async (fastify) => {
     problems: ['METHOD_NOT_ALLOWED', 'PASSTHROUGH_PATH_REFUSED', 'INVALID_JSON', ...PROBLEM_GROUPS.disown, ...PROBLEM_GROUPS.profileRules],
     audit: 'apple.passthrough',
     produces: ['*/*'],
+    operationId: PASSTHROUGH_OPERATION_IDS,
     tag: 'pass-through',
     summary: 'Call any Apple DEP endpoint',
     description: DESCRIPTION,

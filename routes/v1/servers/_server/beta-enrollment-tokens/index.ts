@@ -8,6 +8,7 @@ const plugin: FastifyPluginAsyncZod = async (fastify) => {
   fastify.get('/', defineRoute({
     scope: 'read',
     problems: ['APPLE_SEED_FOR_IT_TURNED_OFF'],
+    operationId: 'listBetaEnrollmentTokens',
     tag: 'account',
     summary: 'Beta enrollment tokens',
     description: DESCRIPTION,

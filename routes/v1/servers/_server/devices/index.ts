@@ -38,6 +38,8 @@ const plugin: FastifyPluginAsyncZod = async (fastify) => {
     problems: [...PROBLEM_GROUPS.mirror, 'MIRROR_ONLY_PARAMETER', 'INVALID_PAGE_TOKEN', 'MIRROR_BUSY', 'TOO_MANY_STREAMS', ...PROBLEM_GROUPS.appleCursor],
     produces: LIST_TYPES,
     formats: LIST_FORMATS,
+    operationId: 'listDevices',
+    sends: ['X-Depgate-Source', 'X-Depgate-Synced-At', 'X-Depgate-Total', 'X-Depgate-Next-Page-Token'],
     tag: 'devices',
     summary: 'List every device',
     description: DESCRIPTION,

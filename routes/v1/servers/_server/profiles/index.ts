@@ -15,6 +15,7 @@ const plugin: FastifyPluginAsyncZod = async (fastify) => {
     scope: 'write',
     problems: [...PROBLEM_GROUPS.profileRules],
     audit: 'profile.define',
+    operationId: 'defineProfile',
     tag: 'profiles',
     summary: 'Define a profile',
     description: DESCRIPTION,

@@ -19,6 +19,7 @@ const plugin: FastifyPluginAsyncZod = async (fastify) => {
     scope: 'write',
     problems: ['INVENTORY_DISABLED', 'FULL_SYNC_TOO_SOON', ...PROBLEM_GROUPS.appleCursor],
     audit: 'inventory.sync',
+    operationId: 'syncServer',
     tag: 'devices',
     summary: 'Sync the device mirror now',
     description: DESCRIPTION,

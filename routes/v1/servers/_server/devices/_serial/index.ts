@@ -23,6 +23,8 @@ const plugin: FastifyPluginAsyncZod = async (fastify) => {
   fastify.get('/', defineRoute({
     scope: 'read',
     problems: [...PROBLEM_GROUPS.mirror, 'DEVICE_NOT_FOUND', 'DEVICE_NOT_ACCESSIBLE'],
+    operationId: 'getDevice',
+    sends: ['X-Depgate-Source', 'X-Depgate-Synced-At'],
     tag: 'devices',
     summary: 'One device',
     description: DESCRIPTION,

@@ -22,6 +22,8 @@ const plugin: FastifyPluginAsyncZod = async (fastify) => {
   fastify.get('/', defineRoute({
     scope: 'read',
     problems: [...PROBLEM_GROUPS.mirror, 'CURSOR_OR_SINCE', 'SINCE_REQUIRED', 'SINCE_AHEAD', 'SINCE_EXPIRED', ...PROBLEM_GROUPS.appleCursor],
+    operationId: 'listDeviceChanges',
+    sends: ['X-Depgate-Source', 'X-Depgate-Synced-At'],
     tag: 'devices',
     summary: 'Device changes: the mirror\'s feed, or Apple\'s since a cursor',
     description: DESCRIPTION,

@@ -14,6 +14,7 @@ const plugin: FastifyPluginAsyncZod = async (fastify) => {
     scope: 'read',
     problems: ['DEVICE_ID_REQUIRED'],
     audit: false,
+    operationId: 'getDeviceDetails',
     tag: 'devices',
     summary: 'Device details for many serials',
     description: DESCRIPTION,

@@ -17,6 +17,7 @@ const plugin: FastifyPluginAsyncZod = async (fastify) => {
     scope: 'admin',
     problems: [...PROBLEM_GROUPS.disown],
     audit: 'devices.disown',
+    operationId: 'disownDevices',
     tag: 'devices',
     summary: 'Disown devices (irreversible, off by default)',
     description: DESCRIPTION,

@@ -12,6 +12,7 @@ const plugin: FastifyPluginAsyncZod = async (fastify) => {
     scope: 'write',
     problems: ['DEVICE_ID_REQUIRED'],
     audit: 'profile.remove',
+    operationId: 'removeProfile',
     tag: 'profiles',
     summary: 'Remove profiles from devices',
     description: DESCRIPTION,

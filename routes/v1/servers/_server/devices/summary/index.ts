@@ -12,6 +12,8 @@ const plugin: FastifyPluginAsyncZod = async (fastify) => {
   fastify.get('/', defineRoute({
     scope: 'read',
     problems: [...PROBLEM_GROUPS.mirror],
+    operationId: 'getDeviceSummary',
+    sends: ['X-Depgate-Source', 'X-Depgate-Synced-At'],
     tag: 'devices',
     summary: 'Device counts',
     description: DESCRIPTION,

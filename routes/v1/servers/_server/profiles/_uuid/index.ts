@@ -10,6 +10,7 @@ const plugin: FastifyPluginAsyncZod = async (fastify) => {
   fastify.get('/', defineRoute({
     scope: 'read',
     problems: ['PROFILE_NOT_FOUND', 'PROFILE_UUID_REQUIRED'],
+    operationId: 'getProfile',
     tag: 'profiles',
     summary: 'Get a profile',
     description: DESCRIPTION,

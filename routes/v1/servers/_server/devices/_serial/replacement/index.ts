@@ -11,6 +11,7 @@ const plugin: FastifyPluginAsyncZod = async (fastify) => {
   fastify.get('/', defineRoute({
     scope: 'read',
     problems: ['DEVICE_NOT_FOUND', 'DEVICE_ID_REQUIRED'],
+    operationId: 'getDeviceReplacement',
     tag: 'devices',
     summary: 'Replacement details of a device',
     description: DESCRIPTION,

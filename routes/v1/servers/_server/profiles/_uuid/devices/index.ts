@@ -14,6 +14,7 @@ const plugin: FastifyPluginAsyncZod = async (fastify) => {
     scope: 'write',
     problems: ['PROFILE_NOT_FOUND', 'PROFILE_UUID_REQUIRED', 'DEVICE_ID_REQUIRED'],
     audit: 'profile.assign',
+    operationId: 'assignProfile',
     tag: 'profiles',
     summary: 'Assign a profile to devices',
     description: DESCRIPTION,
