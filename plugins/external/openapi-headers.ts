@@ -34,7 +34,13 @@ export const HEADER_COMPONENTS: Record<string, HeaderObject> = {
     example: '"default";r=599;t=42'
   },
   RetryAfter: {
-    description: 'Seconds to wait before trying again. Always on 429; on 503 when waiting helps (Apple or the database busy, depgate shutting down or still fetching its mirror).',
+    description: 'Seconds to wait before trying again: every 429 of depgate\'s says how long.',
+    required: true,
+    schema: { type: 'integer', minimum: 0 },
+    example: 30
+  },
+  RetryAfterWhenKnown: {
+    description: 'Seconds to wait before trying again, when that is known: on a 503 when waiting helps (Apple or the database busy, depgate shutting down or still fetching its mirror), and on Apple\'s own 429 through the pass-through when Apple said.',
     schema: { type: 'integer', minimum: 0 },
     example: 30
   },
@@ -122,7 +128,7 @@ export function headersFor (facts: RouteFacts, status: string, problem: boolean)
   // A 401 is answered by the auth hook, before the rate limit counts the request.
   if (facts.rateLimited && status !== '401') names.push(['RateLimit-Policy', 'RateLimitPolicy'], ['RateLimit', 'RateLimit'])
   if (status === '401') names.push(['WWW-Authenticate', 'WWWAuthenticate'])
-  if (problem && (status === '429' || status === '503')) names.push(['Retry-After', 'RetryAfter'])
+  if (problem && (status === '429' || status === '503')) names.push(['Retry-After', status === '429' && !facts.open ? 'RetryAfter' : 'RetryAfterWhenKnown'])
   if (status.startsWith('2') && !facts.open) {
     for (const sent of facts.sends) {
       if (sent !== 'Location' || status === '201' || status === '202') names.push([sent, COMPONENT_OF[sent]])

@@ -46,6 +46,7 @@ t.test('every answer lists the headers its route sends', async (t) => {
       t.equal(has.includes('WWW-Authenticate'), status === '401', `${where} ${status}: WWW-Authenticate on 401`)
       const problem = res.content?.['application/problem+json'] !== undefined
       t.equal(has.includes('Retry-After'), problem && ['429', '503'].includes(status), `${where} ${status}: Retry-After on a 429 or 503 problem`)
+      if (status === '429') t.equal(res.headers?.['Retry-After'].$ref.endsWith('/RetryAfter'), op.operationId.match(/^apple[A-Z]/) === null, `${where}: every 429 of depgate's says how long`)
     }
   }
   t.same([...used].sort(), Object.keys(HEADER_COMPONENTS).sort(), 'every header component is used')
