@@ -4,10 +4,12 @@
  * in the document, each route's operation lists the codes its file (and the src/ modules only
  * routes import) raises, and the catalog holds no code nothing raises.
  */
-import { readdirSync, readFileSync, statSync } from 'node:fs'
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { dirname, join, relative, resolve } from 'node:path'
 import t from 'tap'
 import { OPENAPI_FILE } from '../src/openapi.js'
+import { problemCodesMarkdown, PROBLEM_CODES_FILE, writeProblemCodes } from '../src/problem-codes-table.js'
 import { catalogCode, catalogProblem, isProblemCode, PROBLEM_CODE_LIST, PROBLEM_CODES, type ProblemCodeInfo } from '../src/problem-codes.js'
 
 const ROOT = resolve(import.meta.dirname, '..')
@@ -173,6 +175,14 @@ t.test('codes read at run time are narrowed to the catalog', async (t) => {
   t.equal(catalogCode('toString', 400, 'UPSTREAM_REFUSED'), 'UPSTREAM_REFUSED', 'not fooled by Object.prototype')
   t.same(catalogProblem(409, 'SINCE_AHEAD', { status: 502, code: 'UPSTREAM_ERROR' }), { status: 409, code: 'SINCE_AHEAD' })
   t.same(catalogProblem(418, 'TEAPOT', { status: 502, code: 'UPSTREAM_ERROR' }), { status: 502, code: 'UPSTREAM_ERROR' })
+})
+
+t.test('docs/problem-codes.md is the catalog', async (t) => {
+  t.equal(text(PROBLEM_CODES_FILE), problemCodesMarkdown(), `${PROBLEM_CODES_FILE} is stale: run "npm run openapi" and commit it`)
+  for (const code of PROBLEM_CODE_LIST) t.match(text(PROBLEM_CODES_FILE), `| \`${code}\` |`)
+  const dir = mkdtempSync(join(tmpdir(), 'depgate-codes-'))
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
+  t.equal(readFileSync(writeProblemCodes(join(dir, 'codes.md')), 'utf8'), problemCodesMarkdown())
 })
 
 function unseen (code: string): boolean {
