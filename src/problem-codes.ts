@@ -17,6 +17,8 @@ export interface ProblemCodeInfo {
   apple?: true
   /** Answered to nobody (the caller hung up): the code names the outcome in the audit log and metrics only. */
   unseen?: true
+  /** Answered before any route is found (src/server.ts), without the headers a route's answers carry: in the enum, under no operation. */
+  unrouted?: true
 }
 
 /** Apple rejects a profile field with these codes; depgate checks the same rules before sending (src/dep/profile-rules.ts). */
@@ -38,9 +40,9 @@ const tokenFile = (status: number, what: string): ProblemCodeInfo => ({
 export const PROBLEM_CODES = {
   // Every route: the request itself, the database, depgate.
   BAD_REQUEST: { statuses: [400], summary: 'The request could not be understood (not valid HTTP, a body that does not match its Content-Length…).', example: 'The request could not be understood.' },
-  BAD_URL: { statuses: [400], summary: 'The URL\'s percent-encoding is broken.', example: 'The URL is not valid: check its percent-encoding (%XX).' },
-  REQUEST_TIMEOUT: { statuses: [408], summary: 'The request did not arrive in time (DEPGATE_REQUEST_TIMEOUT); answered before any route runs.', example: 'The request did not arrive in time.' },
-  REQUEST_HEADER_FIELDS_TOO_LARGE: { statuses: [431], summary: 'The request line or headers are too large; answered before any route runs.', example: 'The request line or headers are too large.' },
+  BAD_URL: { statuses: [400], summary: 'The URL\'s percent-encoding is broken.', example: 'The URL is not valid: check its percent-encoding (%XX).', unrouted: true },
+  REQUEST_TIMEOUT: { statuses: [408], summary: 'The request did not arrive in time (DEPGATE_REQUEST_TIMEOUT); answered before any route runs.', example: 'The request did not arrive in time.', unrouted: true },
+  REQUEST_HEADER_FIELDS_TOO_LARGE: { statuses: [431], summary: 'The request line or headers are too large; answered before any route runs.', example: 'The request line or headers are too large.', unrouted: true },
   VALIDATION_FAILED: { statuses: [400], summary: 'A parameter or body field is invalid; `errors` lists each one.', example: 'querystring.limit: Too big: expected number to be <=1000' },
   UNKNOWN_PARAMETER: { statuses: [400], summary: 'A query parameter the route does not take (refused, never ignored).', example: 'unknown query parameter limt; did you mean limit?' },
   UNKNOWN_FIELD: { statuses: [400], summary: 'A body field the route does not take (refused, never ignored).', example: 'unknown field /profile_nmae in the request body; did you mean profile_name?' },

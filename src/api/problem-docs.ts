@@ -14,8 +14,8 @@ import { noQuerySchema } from './strict-input.js'
 /** The operation key the per-route transform leaves for the document transform (which removes it). */
 export const PROBLEMS_KEY = 'x-depgate-problems'
 
-/** Any route: the request's own shape (src/server.ts answers the first four before any route runs) and depgate's state. */
-const EVERY_ROUTE: readonly ProblemCode[] = ['BAD_REQUEST', 'BAD_URL', 'REQUEST_TIMEOUT', 'REQUEST_HEADER_FIELDS_TOO_LARGE', 'UNKNOWN_PARAMETER', 'INTERNAL', 'SHUTTING_DOWN']
+/** Any route: the request's own shape and depgate's state. */
+const EVERY_ROUTE: readonly ProblemCode[] = ['BAD_REQUEST', 'UNKNOWN_PARAMETER', 'INTERNAL', 'SHUTTING_DOWN']
 /** A route that needs an API key (plugins/app/auth.ts and its failure limit; the key lookup reads the database). */
 const KEYED: readonly ProblemCode[] = ['UNAUTHENTICATED', 'INSUFFICIENT_SCOPE', 'TOO_MANY_AUTH_FAILURES', 'DATABASE_UNAVAILABLE']
 /** A route with a JSON body (the content-type parser, the body limit, strict input). */
@@ -90,7 +90,8 @@ function isProblem (response: Response): boolean {
  * Turns each operation's codes (left by the per-route transform) into its error responses, before
  * their headers are added (plugins/external/openapi-headers.ts), so an added status gets them too: a
  * status a code is answered with that the route did not document is added, and each Problem
- * response gets the code enum and one example per code. Codes nobody receives are left out.
+ * response gets the code enum and one example per code. Codes nobody receives, and those answered
+ * before any route is found, are left out.
  */
 export function documentProblemCodes<D> (doc: D): D {
   const d = doc as Doc
@@ -105,7 +106,7 @@ export function documentProblemCodes<D> (doc: D): D {
       const byStatus = new Map<number, ProblemCode[]>()
       for (const code of codes) {
         const entry: ProblemCodeInfo = PROBLEM_CODES[code]
-        if (entry.unseen === true) continue
+        if (entry.unseen === true || entry.unrouted === true) continue
         for (const status of entry.statuses) byStatus.set(status, [...byStatus.get(status) ?? [], code])
       }
       for (const [status, list] of [...byStatus].sort(([a], [b]) => a - b)) {
