@@ -108,7 +108,7 @@ export const PROBLEM_CODES = {
   DISOWN_DISABLED: { statuses: [403], summary: 'Disowning is turned off (DEPGATE_ALLOW_DISOWN).', example: 'Disowning devices is turned off on this depgate. An operator can enable it with DEPGATE_ALLOW_DISOWN=true; it cannot be undone.' },
   DISOWN_CONFIRMATION_MISMATCH: { statuses: [400], summary: 'The disown confirmation field does not say exactly what is disowned.', example: 'To disown these 2 serial(s) from "default", set confirm to exactly "disown 2 from default". Nothing was disowned.' },
   PASSTHROUGH_PATH_REFUSED: { statuses: [400], summary: 'The pass-through path is not one depgate forwards.', example: '/session is depgate\'s to call: the pass-through does not forward it.' },
-  KEY_NOT_FOUND: { statuses: [404], summary: 'No active API key with that id.', example: 'No active API key with id k_4f2a.' },
+  KEY_NOT_FOUND: { statuses: [404], summary: 'No active API key with that id.', example: 'No active API key with id 42.' },
   AUDIT_ENTRY_NOT_FOUND: { statuses: [404], summary: 'No audit entry with that id.', example: 'No audit entry with id 42.' },
 
   // Apple: its account state, its failures, and its own codes passed through.

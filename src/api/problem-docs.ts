@@ -73,11 +73,16 @@ export function exampleName (code: ProblemCode, status: number): string {
   return (PROBLEM_CODES[code] as ProblemCodeInfo).statuses.length > 1 ? `${code}_${status}` : code
 }
 
-function exampleOf (code: ProblemCode, status: number) {
+/** Values for a path's parameters in an example's `instance`. */
+const SAMPLE_PARAMS: Record<string, string> = { server: 'default', serial: 'C02XK0AAJGH6', uuid: '9A1B6E2F4C3D', id: '42', path: 'devices/sync' }
+
+/** A code's example, its `instance` on the first operation that lists it (examples are shared components). */
+function exampleOf (code: ProblemCode, status: number, path: string) {
   const entry: ProblemCodeInfo = PROBLEM_CODES[code]
+  const instance = path.replace(/\{(\w+)\}/g, (_, name: string) => SAMPLE_PARAMS[name] ?? name)
   return {
     summary: entry.summary,
-    value: { type: problemType(code), title: statusTitle(status), status, code, detail: entry.example, instance: '/v1/servers/default/devices', request_id: 'req-1' }
+    value: { type: problemType(code), title: statusTitle(status), status, code, detail: entry.example, instance, request_id: 'req-1' }
   }
 }
 
@@ -96,7 +101,7 @@ function isProblem (response: Response): boolean {
 export function documentProblemCodes<D> (doc: D): D {
   const d = doc as Doc
   const examples: Record<string, unknown> = {}
-  for (const item of Object.values(d.paths ?? {})) {
+  for (const [path, item] of Object.entries(d.paths ?? {})) {
     for (const op of Object.values(item)) {
       const codes = op[PROBLEMS_KEY]
       delete op[PROBLEMS_KEY]
@@ -113,7 +118,7 @@ export function documentProblemCodes<D> (doc: D): D {
         const response = responses[status] ??= { description: statusTitle(status), content: { [PROBLEM_CONTENT_TYPE]: { schema: { $ref: PROBLEM_REF } } } }
         if (!isProblem(response)) continue
         const named = list.map((code) => [code, exampleName(code, status)] as const)
-        for (const [code, name] of named) examples[name] ??= exampleOf(code, status)
+        for (const [code, name] of named) examples[name] ??= exampleOf(code, status, path)
         response.content = {
           ...response.content,
           [PROBLEM_CONTENT_TYPE]: {

@@ -34,7 +34,7 @@ t.test('the per-route transform leaves the codes on the operation', async (t) =>
 t.test('the document gets each code where it is answered, with an example', async (t) => {
   const doc = {
     paths: {
-      '/a': {
+      '/a/{server}/{other}': {
         get: {
           [PROBLEMS_KEY]: ['KEY_NOT_FOUND', 'UPSTREAM_THROTTLED', 'CLIENT_CLOSED_REQUEST', 'REQUEST_TIMEOUT', 'INTERNAL'],
           responses: { 200: { description: 'OK' }, 404: { description: 'Not Found', content: { 'application/problem+json': { schema: PROBLEM } } }, 500: { description: 'own body', content: { 'application/problem+json': { schema: { type: 'object' } } } } }
@@ -46,17 +46,17 @@ t.test('the document gets each code where it is answered, with an example', asyn
     components: { examples: { Other: { value: 1 } } }
   }
   documentProblemCodes(doc)
-  const get = doc.paths['/a'].get as unknown as { responses: Record<string, { content?: Record<string, { schema: unknown, examples?: Record<string, unknown> }> }> }
-  t.notOk(PROBLEMS_KEY in doc.paths['/a'].get, 'the marker is removed')
+  const get = doc.paths['/a/{server}/{other}'].get as unknown as { responses: Record<string, { content?: Record<string, { schema: unknown, examples?: Record<string, unknown> }> }> }
+  t.notOk(PROBLEMS_KEY in doc.paths['/a/{server}/{other}'].get, 'the marker is removed')
   t.same(Object.keys(get.responses), ['200', '404', '429', '500', '503'], 'statuses a code needs are added, in order; not a hung-up caller\'s, nor one answered before routing')
   const notFound = get.responses['404'].content?.['application/problem+json']
   t.same(notFound?.schema, { allOf: [PROBLEM, { type: 'object', properties: { code: { enum: ['KEY_NOT_FOUND'] } }, required: ['code'] }] })
   t.same(notFound?.examples, { KEY_NOT_FOUND: { $ref: '#/components/examples/KEY_NOT_FOUND' } })
   t.same(get.responses['503'].content?.['application/problem+json']?.examples, { UPSTREAM_THROTTLED: { $ref: '#/components/examples/UPSTREAM_THROTTLED_503' } })
   t.same(get.responses['500'].content?.['application/problem+json']?.schema, { type: 'object' }, 'a route\'s own error body is left as it is')
-  t.ok((doc.paths['/a'].post as { responses?: object }).responses, 'an operation without responses gets them')
+  t.ok((doc.paths['/a/{server}/{other}'].post as { responses?: object }).responses, 'an operation without responses gets them')
   t.same(Object.keys(doc.components.examples), ['INTERNAL', 'KEY_NOT_FOUND', 'Other', 'UPSTREAM_THROTTLED_429', 'UPSTREAM_THROTTLED_503'])
-  t.match(doc.components.examples, { KEY_NOT_FOUND: { value: { type: 'urn:depgate:problem:key-not-found', title: 'Not Found', status: 404, code: 'KEY_NOT_FOUND' } } })
+  t.match(doc.components.examples, { KEY_NOT_FOUND: { value: { type: 'urn:depgate:problem:key-not-found', title: 'Not Found', status: 404, code: 'KEY_NOT_FOUND', instance: '/a/default/other' } } })
   t.same(documentProblemCodes({}), { components: { examples: {} } }, 'a bare document')
   t.equal(exampleName('RATE_LIMITED', 429), 'RATE_LIMITED')
 })
