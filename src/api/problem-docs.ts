@@ -20,14 +20,13 @@ const EVERY_ROUTE: readonly ProblemCode[] = ['BAD_REQUEST', 'UNKNOWN_PARAMETER',
 const KEYED: readonly ProblemCode[] = ['UNAUTHENTICATED', 'INSUFFICIENT_SCOPE', 'TOO_MANY_AUTH_FAILURES', 'DATABASE_UNAVAILABLE']
 /** A route with a JSON body (the content-type parser, the body limit, strict input). */
 const WITH_BODY: readonly ProblemCode[] = ['MALFORMED_JSON', 'BODY_TOO_LARGE', 'UNSUPPORTED_MEDIA_TYPE', 'UNKNOWN_FIELD']
-/** A route under /v1/servers/{server}: the server is looked up, and its sealed token opened. */
-const NAMED_SERVER: readonly ProblemCode[] = ['SERVER_NOT_FOUND', 'SECRET_BOX_WRONG_KEY']
 /**
- * A route that calls Apple: src/api/error-mapping.ts's answers, and Apple's codes that any
- * endpoint can give. Endpoint-specific Apple codes (cursors, profile rules…) are in the route's
+ * A route that calls Apple: the server is looked up and its sealed token opened (src/servers/registry.ts),
+ * then src/api/error-mapping.ts's answers, and Apple's codes that any endpoint can give. Endpoint-specific Apple codes (cursors, profile rules…) are in the route's
  * own `problems`.
  */
 export const APPLE_CALL: readonly ProblemCode[] = [
+  'SERVER_NOT_FOUND', 'SECRET_BOX_WRONG_KEY',
   'SERVER_TOKEN_EXPIRED', 'T_C_NOT_SIGNED', 'ACCESS_DENIED', 'OAUTH_REJECTED', 'UNAUTHORIZED', 'NOT_FOUND',
   'USER_AGENT_MISSING', 'USER_AGENT_INVALID', 'MALFORMED_REQUEST_BODY', 'UPSTREAM_REFUSED',
   'UPSTREAM_THROTTLED', 'UPSTREAM_TIMEOUT', 'UPSTREAM_UNREACHABLE', 'UPSTREAM_INVALID_RESPONSE', 'UPSTREAM_ERROR'
@@ -35,7 +34,6 @@ export const APPLE_CALL: readonly ProblemCode[] = [
 
 /** What of a route decides its codes: Fastify's route options as the swagger transform sees them. */
 export interface ProblemRoute {
-  url: string
   config?: Partial<Pick<RouteConfig, 'scope' | 'rateLimit' | 'produces' | 'problems'>>
   schema?: { body?: unknown, params?: unknown, querystring?: unknown, response?: Record<string | number, unknown> }
 }
@@ -55,7 +53,6 @@ export function routeProblemCodes (route: ProblemRoute): ProblemCode[] {
   if (config.rateLimit !== false) codes.add('RATE_LIMITED')
   if (!(config.produces ?? []).includes('*/*')) codes.add('NOT_ACCEPTABLE')
   if (schema.body !== undefined) add(WITH_BODY)
-  if (route.url.includes('/:server')) add(NAMED_SERVER)
   if (schema.response !== undefined && '504' in schema.response) add(APPLE_CALL)
   add(config.problems ?? [])
   return [...codes]
@@ -135,8 +132,8 @@ export function documentProblemCodes<D> (doc: D): D {
 }
 
 /** The per-route half: leaves the route's codes on its operation, for documentProblemCodes. */
-export function withProblemCodes<T extends { schema: unknown }> (input: { url: string, schema: unknown, route?: { config?: unknown } }, out: T): T {
-  const codes = routeProblemCodes({ url: input.url, config: input.route?.config as ProblemRoute['config'], schema: input.schema as ProblemRoute['schema'] })
+export function withProblemCodes<T extends { schema: unknown }> (input: { schema: unknown, route?: { config?: unknown } }, out: T): T {
+  const codes = routeProblemCodes({ config: input.route?.config as ProblemRoute['config'], schema: input.schema as ProblemRoute['schema'] })
   Object.assign(out.schema as object, { [PROBLEMS_KEY]: codes })
   return out
 }

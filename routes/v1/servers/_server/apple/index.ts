@@ -21,7 +21,7 @@ const plugin: FastifyPluginAsyncZod = async (fastify) => {
 
   fastify.all('/*', defineRoute({
     scope: 'admin',
-    problems: ['METHOD_NOT_ALLOWED', 'PASSTHROUGH_PATH_REFUSED', 'INVALID_JSON', ...PROBLEM_GROUPS.disown, ...PROBLEM_GROUPS.profileRules],
+    problems: ['METHOD_NOT_ALLOWED', 'PASSTHROUGH_PATH_REFUSED', 'INVALID_JSON', 'BODY_TOO_LARGE', ...PROBLEM_GROUPS.disown, ...PROBLEM_GROUPS.profileRules],
     audit: 'apple.passthrough',
     produces: ['*/*'],
     operationId: PASSTHROUGH_OPERATION_IDS,
