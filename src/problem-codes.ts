@@ -111,6 +111,14 @@ export const PROBLEM_CODES = {
   KEY_NOT_FOUND: { statuses: [404], summary: 'No active API key with that id.', example: 'No active API key with id 42.' },
   AUDIT_ENTRY_NOT_FOUND: { statuses: [404], summary: 'No audit entry with that id.', example: 'No audit entry with id 42.' },
 
+  // Named enrollment profiles and assignment rules.
+  ENROLLMENT_PROFILE_NOT_FOUND: { statuses: [404], summary: 'The server has no enrollment profile of that name.', example: 'Server "default" has no enrollment profile named "staff-macs". GET /v1/servers/default/enrollment-profiles lists them.' },
+  ENROLLMENT_PROFILE_IN_USE: { statuses: [409], summary: 'An assignment rule names the enrollment profile; change the rules first.', example: 'The enrollment profile "staff-macs" is named by the assignment rule(s) "laptops"; change those rules first (PUT /v1/servers/default/assignment-rules). Nothing was deleted.' },
+  DUPLICATE_RULE_NAME: { statuses: [400], summary: 'Two assignment rules have the same name.', example: 'Rule 2 has the name "laptops" of an earlier rule; each rule needs a name of its own.' },
+  UNKNOWN_ENROLLMENT_PROFILE: { statuses: [400], summary: 'An assignment rule names an enrollment profile the server does not have.', example: 'Rule 0 names the enrollment profile "staff-macs", which server "default" does not have.' },
+  IF_MATCH_REQUIRED: { statuses: [428], summary: 'Replacing existing assignment rules needs If-Match with the ETag of the list read.', example: 'Server "default" has assignment rules: send If-Match with the ETag of the list you changed (GET /v1/servers/default/assignment-rules answers it).' },
+  RULES_CHANGED: { statuses: [412], summary: 'The assignment rules changed since the ETag in If-Match was read: read them again.', example: 'The assignment rules of server "default" changed since you read them. GET them again, redo your change and PUT it with the new ETag. Nothing was changed.' },
+
   // Apple: its account state, its failures, and its own codes passed through.
   SERVER_TOKEN_EXPIRED: { statuses: [409], summary: 'The DEP server token has expired: download a new one from Apple Business Manager.', example: 'The DEP server token has expired. Download a new server token from Apple Business Manager (or Apple School Manager) and upload it with PUT /v1/servers/{server}.' },
   T_C_NOT_SIGNED: { statuses: [403], summary: 'The latest terms and conditions have not been accepted in Apple Business Manager.', example: 'Apple refused the request because the latest terms and conditions have not been accepted.', apple: true },

@@ -98,6 +98,19 @@ const remove = guard({
   toApple: ({ devices }) => ({ devices })
 })
 
+/** Refuses (400, Apple's code and the field) a profile Apple or depgate's URL policy would refuse, before anything is sent. */
+export function checkProfileRules (profile: Omit<z.output<typeof profileInputSchema>, 'devices'>): void {
+  const violation = validateProfile(profile)
+  if (violation !== undefined) {
+    // Apple's own codes for these rules, all in the catalog; VALIDATION_FAILED should a new rule's code not be.
+    throw httpProblem(400, catalogCode(violation.code, 400, 'VALIDATION_FAILED', { apple: true }), `The profile breaks Apple's rules: ${violation.message}.`, { errors: [{ field: `body.${violation.field}`, message: violation.message }] })
+  }
+  const urlViolation = profileUrlViolation(profile)
+  if (urlViolation !== undefined) {
+    throw httpProblem(400, urlViolation.code, `The profile cannot be sent: ${urlViolation.message}.`, { errors: [{ field: `body.${urlViolation.field}`, message: urlViolation.message }] })
+  }
+}
+
 const define = guard({
   action: 'profile.define',
   apple: { path: '/profile', methods: ['POST'] },
@@ -105,15 +118,7 @@ const define = guard({
   input: profileInputSchema,
   fromApple: (body) => body,
   async run (fastify, request, server, profile) {
-    const violation = validateProfile(profile)
-    if (violation !== undefined) {
-      // Apple's own codes for these rules, all in the catalog; VALIDATION_FAILED should a new rule's code not be.
-      throw httpProblem(400, catalogCode(violation.code, 400, 'VALIDATION_FAILED', { apple: true }), `The profile breaks Apple's rules: ${violation.message}.`, { errors: [{ field: `body.${violation.field}`, message: violation.message }] })
-    }
-    const urlViolation = profileUrlViolation(profile)
-    if (urlViolation !== undefined) {
-      throw httpProblem(400, urlViolation.code, `The profile cannot be sent: ${urlViolation.message}.`, { errors: [{ field: `body.${urlViolation.field}`, message: urlViolation.message }] })
-    }
+    checkProfileRules(profile)
     const { client } = fastify.depServers.get(server)
     const serials = profile.devices ?? []
     const named = `profile_name ${JSON.stringify(profile.profile_name)}, ${serials.length} serial(s)`
