@@ -5,6 +5,7 @@
  */
 import { STATUS_CODES } from 'node:http'
 import { z } from 'zod'
+import { PROBLEM_CODE_LIST, type ProblemCode } from './problem-codes.js'
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json'
 
@@ -12,7 +13,7 @@ export const problemSchema = z.object({
   type: z.string().describe('A URI naming the kind of problem; stable, not meant to be fetched'),
   title: z.string().describe('The HTTP status phrase'),
   status: z.number().int().describe('The HTTP status code'),
-  code: z.string().describe('Stable machine-readable code (Apple\'s own code when Apple gave one, e.g. T_C_NOT_SIGNED)'),
+  code: z.enum(PROBLEM_CODE_LIST).describe('Stable machine-readable code (Apple\'s own code when Apple gave one, e.g. T_C_NOT_SIGNED); each operation lists those it can answer per status. The README\'s "Error codes" table says what each means'),
   detail: z.string().describe('A sentence for the person reading the log: what went wrong and what to do'),
   instance: z.string().describe('The request path that produced this problem'),
   request_id: z.string().optional().describe('The request id, also in the X-Request-Id response header'),
@@ -47,13 +48,13 @@ export interface ProblemOptions {
 /** An error a route throws on purpose; its detail is shown to the caller as is, so it must never hold a secret. */
 export class HttpProblem extends Error {
   readonly statusCode: number
-  readonly code: string
+  readonly code: ProblemCode
   readonly detail: string
   readonly retryAfterSeconds?: number
   readonly errors?: Array<{ field: string, message: string }>
   readonly headers: Record<string, string>
 
-  constructor (status: number, code: string, detail: string, opts: ProblemOptions = {}) {
+  constructor (status: number, code: ProblemCode, detail: string, opts: ProblemOptions = {}) {
     super(detail, opts.cause === undefined ? undefined : { cause: opts.cause })
     this.name = 'HttpProblem'
     this.statusCode = status
@@ -69,11 +70,12 @@ export class HttpProblem extends Error {
 }
 
 /** `throw httpProblem(404, 'SERVER_NOT_FOUND', 'No DEP server named "x" is configured.')` */
-export function httpProblem (status: number, code: string, detail: string, opts?: ProblemOptions): HttpProblem {
+export function httpProblem (status: number, code: ProblemCode, detail: string, opts?: ProblemOptions): HttpProblem {
   return new HttpProblem(status, code, detail, opts)
 }
 
-export function problemType (code: string): string {
+/** Typed by the catalog: a problem built by hand (src/server.ts) names a catalog code too. */
+export function problemType (code: ProblemCode): string {
   return `urn:depgate:problem:${code.toLowerCase().replace(/_/g, '-')}`
 }
 

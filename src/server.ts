@@ -11,6 +11,7 @@ import type { DestinationStream } from 'pino'
 import app, { type AppOptions } from './app.js'
 import { redactUrlCredentials } from './api/url-policy.js'
 import type { Config } from './config.js'
+import type { ProblemCode } from './problem-codes.js'
 import { httpProblem, PROBLEM_CONTENT_TYPE, problemType, statusTitle } from './problems.js'
 import { AccessLog, requestLoggerFactory } from './request-logger.js'
 import { SECURITY_HEADERS } from './security-headers.js'
@@ -58,11 +59,11 @@ export function loggerOptions (config: Config, stream?: DestinationStream): Fast
   return stream === undefined ? base : { ...base, stream }
 }
 
-const CLIENT_ERRORS: Record<string, [number, string, string]> = {
+const CLIENT_ERRORS: Record<string, [number, ProblemCode, string]> = {
   HPE_HEADER_OVERFLOW: [431, 'REQUEST_HEADER_FIELDS_TOO_LARGE', 'The request line or headers are too large.'],
   ERR_HTTP_REQUEST_TIMEOUT: [408, 'REQUEST_TIMEOUT', 'The request did not arrive in time.']
 }
-const MALFORMED: [number, string, string] = [400, 'BAD_REQUEST', 'The request is not valid HTTP.']
+const MALFORMED: [number, ProblemCode, string] = [400, 'BAD_REQUEST', 'The request is not valid HTTP.']
 
 /**
  * Node's answer to bytes that never became a request (too-large headers, malformed HTTP, a

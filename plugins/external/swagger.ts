@@ -6,6 +6,7 @@
 import swagger from '@fastify/swagger'
 import { jsonSchemaTransform, jsonSchemaTransformObject } from '@fastify/type-provider-zod'
 import fp from 'fastify-plugin'
+import { documentProblemCodes, withProblemCodes } from '../../src/api/problem-docs.js'
 import { OPERATION_IDS_KEY, type OperationIds } from '../../src/api/route-kit.js'
 import { PROBLEM_CONTENT_TYPE, statusTitle } from '../../src/problems.js'
 import { documentResponses, ROUTE_FACTS_KEY, routeFacts } from './openapi-headers.js'
@@ -199,8 +200,8 @@ export function createSwaggerPlugin () {
           }
         }
       },
-      transform: (input) => explainCollision(() => transformRoute(input)),
-      transformObject: (input) => strictInputs(pruneUnusedSchemas(documentResponses(finishDocument(explainCollision(() => jsonSchemaTransformObject(input))))))
+      transform: (input) => explainCollision(() => withProblemCodes(input, transformRoute(input))),
+      transformObject: (input) => strictInputs(pruneUnusedSchemas(documentResponses(documentProblemCodes(finishDocument(explainCollision(() => jsonSchemaTransformObject(input)))))))
     })
   }, { name: 'depgate-swagger' })
 }

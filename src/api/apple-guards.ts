@@ -20,6 +20,7 @@ import { assignBodySchema, profileInputSchema, profileUuidSchema, removeBodySche
 import { serialSchema } from './serials.js'
 import { profileUrlViolation } from './url-policy.js'
 import { validateProfile } from '../dep/profile-rules.js'
+import { catalogCode } from '../problem-codes.js'
 import { httpProblem } from '../problems.js'
 
 type Wire = Record<string, unknown>
@@ -101,7 +102,8 @@ const remove = guard({
 export function checkProfileRules (profile: Omit<z.output<typeof profileInputSchema>, 'devices'>): void {
   const violation = validateProfile(profile)
   if (violation !== undefined) {
-    throw httpProblem(400, violation.code, `The profile breaks Apple's rules: ${violation.message}.`, { errors: [{ field: `body.${violation.field}`, message: violation.message }] })
+    // Apple's own codes for these rules, all in the catalog; VALIDATION_FAILED should a new rule's code not be.
+    throw httpProblem(400, catalogCode(violation.code, 400, 'VALIDATION_FAILED', { apple: true }), `The profile breaks Apple's rules: ${violation.message}.`, { errors: [{ field: `body.${violation.field}`, message: violation.message }] })
   }
   const urlViolation = profileUrlViolation(profile)
   if (urlViolation !== undefined) {

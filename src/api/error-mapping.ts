@@ -9,6 +9,7 @@ import {
   DepApiError, DepAuthError, DepCursorError, DepError, DepResponseError, DepThrottledError,
   DepTokenExpiredError, DepTransportError, DepUpstreamError
 } from '../dep/errors.js'
+import { catalogCode } from '../problem-codes.js'
 import { HttpProblem, httpProblem } from '../problems.js'
 import { isStoreClosedError } from '../store/index.js'
 import { SnapshotLimitError } from '../store/read-snapshots.js'
@@ -41,9 +42,10 @@ export function mappingContext (request: Pick<FastifyRequest, 'params'>): Mappin
 
 function cursorProblem (err: DepCursorError, server: string | undefined): HttpProblem {
   // Apple repeating the cursor it was given is Apple's anomaly, not the caller's cursor.
-  if (err.code === 'SAME_CURSOR') return httpProblem(502, err.code, 'Apple kept answering with the same cursor; depgate stopped instead of looping. Try again later.')
+  if (err.code === 'SAME_CURSOR') return httpProblem(502, 'SAME_CURSOR', 'Apple kept answering with the same cursor; depgate stopped instead of looping. Try again later.')
   const reason = CURSOR_REASONS[err.code] ?? `Apple refused the cursor (${err.code}).`
-  return httpProblem(409, err.code, `${reason} Start over with GET /v1/servers/${server ?? '{server}'}/devices and use the cursor it returns.`)
+  // A cursor code the catalog lacks is answered as INVALID_CURSOR; the detail still names Apple's code.
+  return httpProblem(409, catalogCode(err.code, 409, 'INVALID_CURSOR'), `${reason} Start over with GET /v1/servers/${server ?? '{server}'}/devices and use the cursor it returns.`)
 }
 
 function mapDepError (err: DepError, context: MappingContext): HttpProblem {
@@ -52,16 +54,17 @@ function mapDepError (err: DepError, context: MappingContext): HttpProblem {
     return httpProblem(409, 'SERVER_TOKEN_EXPIRED', 'The DEP server token has expired. Download a new server token from Apple Business Manager (or Apple School Manager) and upload it with PUT /v1/servers/{server}.')
   }
   if (err instanceof DepAuthError) {
-    if (err.code === 'T_C_NOT_SIGNED') return httpProblem(403, err.code, TERMS_FIX)
+    if (err.code === 'T_C_NOT_SIGNED') return httpProblem(403, 'T_C_NOT_SIGNED', TERMS_FIX)
     if (err.code === 'ACCESS_DENIED') {
-      return httpProblem(403, err.code, 'Apple denied access with this server token. Check that the MDM server still exists in Apple Business Manager (or Apple School Manager) and that its token is current.')
+      return httpProblem(403, 'ACCESS_DENIED', 'Apple denied access with this server token. Check that the MDM server still exists in Apple Business Manager (or Apple School Manager) and that its token is current.')
     }
-    return httpProblem(502, err.code, `Apple rejected depgate's authentication (${err.code}). The server token may have been revoked or replaced: download a new one from Apple Business Manager and upload it.`)
+    return httpProblem(502, catalogCode(err.code, 502, 'OAUTH_REJECTED'), `Apple rejected depgate's authentication (${err.code}). The server token may have been revoked or replaced: download a new one from Apple Business Manager and upload it.`)
   }
   if (err instanceof DepCursorError) return cursorProblem(err, context.server)
   if (err instanceof DepApiError) {
-    if (NOT_FOUND_CODES.has(err.code)) return httpProblem(404, err.code, `Apple answered ${err.code}: the item requested does not exist for this server.`)
-    return httpProblem(400, err.code, `Apple refused the request with ${err.code}.`)
+    if (NOT_FOUND_CODES.has(err.code)) return httpProblem(404, catalogCode(err.code, 404, 'NOT_FOUND', { apple: true }), `Apple answered ${err.code}: the item requested does not exist for this server.`)
+    // Apple's code when the catalog knows it (so the document lists every code answered), else UPSTREAM_REFUSED naming it.
+    return httpProblem(400, catalogCode(err.code, 400, 'UPSTREAM_REFUSED', { apple: true }), `Apple refused the request with ${err.code}.`)
   }
   if (err instanceof DepThrottledError) {
     // One code for "Apple asked us to slow down"; the status repeats Apple's: 503 only when Apple said 503, else 429.

@@ -5,6 +5,7 @@
  */
 import { z } from 'zod'
 import { DepApiError } from '../dep/errors.js'
+import type { ProblemCode } from '../problem-codes.js'
 import { httpProblem, problemResponses } from '../problems.js'
 import type { RouteScope } from '../scopes.js'
 import { SERVER_NAME_PATTERN } from './server-info.js'
@@ -72,6 +73,7 @@ export interface RouteConfig {
   rateLimit?: false
   produces?: readonly string[]
   formats?: Readonly<Record<string, string>>
+  problems?: readonly ProblemCode[]
   sends?: readonly SentHeader[]
 }
 
@@ -86,6 +88,11 @@ export interface RouteSpec<S extends object> {
   produces?: readonly string[]
   /** `format` query value → media type. */
   formats?: Readonly<Record<string, string>>
+  /**
+   * The codes this route raises itself (its file, or src/api code only it calls); those of the
+   * shared mechanisms (auth, limits, inputs, Apple's failures) are added by src/api/problem-docs.ts.
+   */
+  problems?: readonly ProblemCode[]
   /** Headers the route sets on success beyond those every answer has (documented from this, see openapi-headers.ts). */
   sends?: readonly SentHeader[]
   /** Stable, camelCase, verb first (listDevices, assignProfile): generated clients name their methods after it. */
@@ -106,7 +113,7 @@ export interface RouteSpec<S extends object> {
 export function defineRoute<S extends object> (spec: RouteSpec<S>): { config: RouteConfig, schema: S & RouteDocs } {
   const { scope, audit, operationId, tag, summary, description, schema } = spec
   const config: RouteConfig = { scope }
-  for (const key of ['audit', 'rateLimit', 'produces', 'formats', 'sends'] as const) {
+  for (const key of ['audit', 'rateLimit', 'produces', 'formats', 'sends', 'problems'] as const) {
     if (spec[key] !== undefined) Object.assign(config, { [key]: spec[key] })
   }
   const sentences = typeof audit === 'string' ? `${SCOPE_TEXT[scope]} ${AUDIT_TEXT}` : SCOPE_TEXT[scope]
@@ -127,7 +134,7 @@ export function defineRoute<S extends object> (spec: RouteSpec<S>): { config: Ro
  * Awaits an Apple call and turns Apple's `appleCode` refusal (a thing that does not exist) into a
  * 404 problem with the route's own code and sentence; every other failure goes on to the mapping.
  */
-export async function withNotFoundProblem<T> (call: Promise<T>, appleCode: string, code: string, detail: string): Promise<T> {
+export async function withNotFoundProblem<T> (call: Promise<T>, appleCode: string, code: ProblemCode, detail: string): Promise<T> {
   try {
     return await call
   } catch (err) {

@@ -27,7 +27,7 @@ export function httpUrlSchema (protocolMessage?: string) {
 
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]'])
 
-export interface UrlViolation { code: string, field: string, message: string }
+export interface UrlViolation { code: 'PROFILE_URL_INVALID' | 'URL_HAS_CREDENTIALS' | 'PROFILE_URL_NOT_HTTPS', field: string, message: string }
 
 /** The first profile URL depgate refuses, after Apple's own rules (src/dep/profile-rules.ts) passed. */
 export function profileUrlViolation (profile: { url?: string | undefined, configuration_web_url?: string | undefined }): UrlViolation | undefined {

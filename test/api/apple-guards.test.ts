@@ -139,7 +139,7 @@ t.test('guarded calls through the pass-through do what the typed route does, in 
     const [entry] = await store.audit.list({ action: 'profile.assign', limit: 1 })
     return entry?.result !== 'pending' && entry
   })
-  t.match(outcome, { result: 'BAD_REQUEST', detail: '1 serial(s); before the failure: {}, 1 not done', finishedAt: String })
+  t.match(outcome, { result: 'UPSTREAM_REFUSED', detail: '1 serial(s); before the failure: {}, 1 not done', finishedAt: String })
 })
 
 t.test('an error that is not Apple\'s leaves the attempt\'s detail alone', async (t) => {

@@ -7,6 +7,7 @@ import { defineRoute } from '../../../../src/api/route-kit.js'
 const plugin: FastifyPluginAsyncZod = async (fastify) => {
   fastify.delete('/', defineRoute({
     scope: 'admin',
+    problems: ['KEY_NOT_FOUND'],
     audit: 'key.revoke',
     operationId: 'revokeApiKey',
     tag: 'keys',

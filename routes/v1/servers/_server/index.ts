@@ -10,6 +10,7 @@ import { defineRoute, serverParamsSchema } from '../../../../src/api/route-kit.j
 const plugin: FastifyPluginAsyncZod = async (fastify) => {
   fastify.get('/', defineRoute({
     scope: 'read',
+    problems: ['SERVER_NOT_FOUND'],
     operationId: 'getServer',
     tag: 'servers',
     summary: 'Get a DEP server',
@@ -22,6 +23,7 @@ const plugin: FastifyPluginAsyncZod = async (fastify) => {
 
   fastify.put('/', defineRoute({
     scope: 'admin',
+    problems: ['INVALID_SERVER_TOKEN'],
     audit: 'server.put',
     sends: ['Location'],
     operationId: 'putServer',
@@ -53,6 +55,7 @@ const plugin: FastifyPluginAsyncZod = async (fastify) => {
 
   fastify.delete('/', defineRoute({
     scope: 'admin',
+    problems: ['SERVER_NOT_FOUND'],
     audit: 'server.delete',
     operationId: 'deleteServer',
     tag: 'servers',

@@ -6,6 +6,7 @@ import { defineRoute } from '../../../../../src/api/route-kit.js'
 const plugin: FastifyPluginAsyncZod = async (fastify) => {
   fastify.get('/', defineRoute({
     scope: 'admin',
+    problems: ['AUDIT_ENTRY_NOT_FOUND'],
     operationId: 'listAuditEntrySerials',
     tag: 'audit',
     summary: 'The serials of an audit entry',

@@ -9,6 +9,7 @@ const ABOUT = 'Account-driven enrollment: the MDM service discovery URL Apple ha
 const plugin: FastifyPluginAsyncZod = async (fastify) => {
   fastify.get('/', defineRoute({
     scope: 'read',
+    problems: ['ORG_NOT_SUPPORTED'],
     operationId: 'getAccountDrivenEnrollment',
     tag: 'account',
     summary: 'Get the account-driven enrollment URL',
@@ -25,6 +26,7 @@ const plugin: FastifyPluginAsyncZod = async (fastify) => {
 
   fastify.put('/', defineRoute({
     scope: 'admin',
+    problems: ['ORG_NOT_SUPPORTED', 'MDM_SERVICE_DISCOVERY_URL_REQUIRED', 'MDM_SERVICE_DISCOVERY_URL_NOT_VALID'],
     audit: 'ade.set',
     operationId: 'putAccountDrivenEnrollment',
     tag: 'account',
@@ -39,6 +41,7 @@ const plugin: FastifyPluginAsyncZod = async (fastify) => {
 
   fastify.delete('/', defineRoute({
     scope: 'admin',
+    problems: ['ORG_NOT_SUPPORTED'],
     audit: 'ade.delete',
     operationId: 'deleteAccountDrivenEnrollment',
     tag: 'account',

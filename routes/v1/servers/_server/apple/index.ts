@@ -4,6 +4,7 @@ import { guardFor, runGuarded } from '../../../../../src/api/apple-guards.js'
 import { applePath, forwardableHeaders, PASSTHROUGH_METHODS, PASSTHROUGH_OPERATION_IDS, type PassthroughMethod, passthroughParamsSchema, passthroughQuerySchema } from '../../../../../src/api/passthrough.js'
 import { defineRoute, errorResponses } from '../../../../../src/api/route-kit.js'
 import { httpProblem } from '../../../../../src/problems.js'
+import { PROBLEM_GROUPS } from '../../../../../src/problem-codes.js'
 
 const DESCRIPTION = `Calls any path of Apple's DEP API with this server's credentials and answers Apple's status, body and headers as they are — for endpoints depgate does not wrap yet. \`GET /v1/servers/default/apple/account\` calls Apple's \`GET /account\`.
 
@@ -20,6 +21,7 @@ const plugin: FastifyPluginAsyncZod = async (fastify) => {
 
   fastify.all('/*', defineRoute({
     scope: 'admin',
+    problems: ['METHOD_NOT_ALLOWED', 'PASSTHROUGH_PATH_REFUSED', 'INVALID_JSON', 'BODY_TOO_LARGE', ...PROBLEM_GROUPS.disown, ...PROBLEM_GROUPS.profileRules],
     audit: 'apple.passthrough',
     produces: ['*/*'],
     operationId: PASSTHROUGH_OPERATION_IDS,

@@ -25,6 +25,7 @@ const plugin: FastifyPluginAsyncZod = async (fastify) => {
   // A read: it never makes or changes a key pair (HEAD too), so a script may call it as often as it likes.
   fastify.get('/', defineRoute({
     scope: 'admin',
+    problems: ['NO_STAGED_CERTIFICATE'],
     audit: 'server.certificate.read',
     produces: ['application/json', 'application/x-pem-file'],
     operationId: 'getCertificate',
@@ -46,6 +47,7 @@ const plugin: FastifyPluginAsyncZod = async (fastify) => {
 
   fastify.post('/', defineRoute({
     scope: 'admin',
+    problems: ['CERTIFICATE_ALREADY_STAGED'],
     audit: 'server.certificate.create',
     produces: ['application/json', 'application/x-pem-file'],
     operationId: 'createCertificate',

@@ -8,6 +8,7 @@ import { appleCannot, appleHeaders, useMirror } from '../../../../../src/api/mir
 import { defineRoute, errorResponses, serverParamsSchema } from '../../../../../src/api/route-kit.js'
 import { appleList } from './apple-list.js'
 import { mirrorList } from './mirror-list.js'
+import { PROBLEM_GROUPS } from '../../../../../src/problem-codes.js'
 
 const DESCRIPTION = `Every device assigned to this MDM server. Answered from depgate's **mirror** (\`X-Depgate-Source: mirror\`, instant, with \`X-Depgate-Synced-At\`: when the mirror last synced with Apple) once its first full fetch has completed; before that, with the mirror switched off, or with \`source=apple\`, depgate asks **Apple** live (\`X-Depgate-Source: apple\`), following Apple's cursor through every page. A JSON answer's \`source\` field (\`mirror\` or \`apple\`) says the same as the header.
 
@@ -33,6 +34,7 @@ const MIRROR_ONLY = ['sort', 'order', 'limit', 'page_token', 'removed'] as const
 const plugin: FastifyPluginAsyncZod = async (fastify) => {
   fastify.get('/', defineRoute({
     scope: 'read',
+    problems: [...PROBLEM_GROUPS.mirror, 'MIRROR_ONLY_PARAMETER', 'INVALID_PAGE_TOKEN', 'MIRROR_BUSY', 'TOO_MANY_STREAMS', ...PROBLEM_GROUPS.appleCursor],
     produces: LIST_TYPES,
     formats: LIST_FORMATS,
     operationId: 'listDevices',

@@ -6,6 +6,7 @@ import { problemResponses } from '../../../../../src/problems.js'
 const plugin: FastifyPluginAsyncZod = async (fastify) => {
   fastify.get('/', defineRoute({
     scope: 'read',
+    problems: ['SERVER_NOT_FOUND'],
     operationId: 'listEnrollmentProfiles',
     tag: 'enrollment',
     summary: 'List named enrollment profiles',

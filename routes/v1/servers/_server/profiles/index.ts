@@ -2,6 +2,7 @@ import type { FastifyPluginAsyncZod } from '@fastify/type-provider-zod'
 import { APPLE_GUARDS } from '../../../../../src/api/apple-guards.js'
 import { defineProfileResultSchema, profileInputSchema } from '../../../../../src/api/profiles.js'
 import { defineRoute, errorResponses, serverParamsSchema } from '../../../../../src/api/route-kit.js'
+import { PROBLEM_GROUPS } from '../../../../../src/problem-codes.js'
 
 const DESCRIPTION = `Defines an enrollment profile at Apple and answers its \`profile_uuid\`; with \`devices\` (at most 1000 serials) it is assigned to them at once, with Apple's status per serial.
 
@@ -12,6 +13,7 @@ Apple keeps every profile; there is no way to list or delete them, so keep the r
 const plugin: FastifyPluginAsyncZod = async (fastify) => {
   fastify.post('/', defineRoute({
     scope: 'write',
+    problems: [...PROBLEM_GROUPS.profileRules],
     audit: 'profile.define',
     operationId: 'defineProfile',
     tag: 'profiles',

@@ -3,6 +3,7 @@ import { mirrorStatusSchema, syncQuerySchema } from '../../../../../src/api/mirr
 import { mirrorDisabled } from '../../../../../src/api/mirror-source.js'
 import { defineRoute, errorResponses, serverParamsSchema } from '../../../../../src/api/route-kit.js'
 import { serverPath } from '../../../../../src/api/server-info.js'
+import { catalogProblem, PROBLEM_GROUPS } from '../../../../../src/problem-codes.js'
 import { httpProblem } from '../../../../../src/problems.js'
 
 const DESCRIPTION = `Asks depgate to sync its device mirror of this server with Apple now, instead of at the next interval (DEPGATE_SYNC_INTERVAL). \`full=true\` fetches every device again instead of following Apple's changes: use it when the mirror seems wrong; devices the fetch does not see are then marked removed.
@@ -16,6 +17,7 @@ Answers the mirror's status (the \`inventory\` object of \`GET /v1/servers\`). W
 const plugin: FastifyPluginAsyncZod = async (fastify) => {
   fastify.post('/', defineRoute({
     scope: 'write',
+    problems: ['INVENTORY_DISABLED', 'FULL_SYNC_TOO_SOON', ...PROBLEM_GROUPS.appleCursor],
     audit: 'inventory.sync',
     sends: ['Location'],
     operationId: 'syncServer',
@@ -44,7 +46,9 @@ const plugin: FastifyPluginAsyncZod = async (fastify) => {
     request.auditWith({ detail: `${full ? 'full' : 'incremental'}${wait ? ', waited' : ''}${force ? ', forced' : ''}` })
     const { status, outcome } = await fastify.mirror.syncNow(server, { full, wait })
     if (outcome === 'failed' && status.last_error !== null) {
-      const { status: code, code: problem, message } = status.last_error
+      // The stored failure is mapError's problem; one stored by another depgate version may name a code this one does not answer.
+      const { status: code, code: problem } = catalogProblem(status.last_error.status, status.last_error.code, { status: 502, code: 'UPSTREAM_ERROR' })
+      const { message } = status.last_error
       throw httpProblem(code, problem, `The sync of server "${server}" failed: ${message}`)
     }
     // 202: the sync's outcome shows in the server's `inventory` (its last sync, last error) once it ran.

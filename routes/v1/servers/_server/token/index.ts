@@ -39,6 +39,7 @@ const plugin: FastifyPluginAsyncZod = async (fastify) => {
 
   fastify.put('/', defineRoute({
     scope: 'admin',
+    problems: ['INVALID_FORM', 'P7M_MISSING', 'P7M_NOT_SMIME', 'P7M_CORRUPT', 'P7M_TOO_LARGE', 'P7M_WRONG_KEY', 'P7M_UNSUPPORTED_CIPHER', 'KEY_INVALID', 'TOKEN_INVALID', 'NO_KEY_PAIR', 'CONSUMER_KEY_MISMATCH', 'TOKEN_EXPIRED', 'TOKEN_VERIFY_FAILED', 'TOKEN_VERIFY_UNAVAILABLE', 'UNSUPPORTED_MEDIA_TYPE', 'BODY_TOO_LARGE'],
     audit: 'server.token',
     sends: ['Location'],
     operationId: 'importToken',

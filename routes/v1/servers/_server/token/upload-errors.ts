@@ -7,7 +7,7 @@ import { httpProblem, type HttpProblem } from '../../../../../src/problems.js'
 import { isTokenError, type TokenErrorCode } from '../../../../../src/tokens/errors.js'
 import { TokenImportError, type ImportSwitches, type TokenImportCode } from '../../../../../src/tokens/token-import.js'
 
-const TOKEN_STATUS: Partial<Record<TokenErrorCode, number>> = {
+const TOKEN_STATUS = {
   P7M_NOT_SMIME: 400,
   P7M_CORRUPT: 400,
   P7M_TOO_LARGE: 413,
@@ -15,7 +15,10 @@ const TOKEN_STATUS: Partial<Record<TokenErrorCode, number>> = {
   P7M_UNSUPPORTED_CIPHER: 422,
   KEY_INVALID: 422,
   TOKEN_INVALID: 422
-}
+} as const satisfies Partial<Record<TokenErrorCode, number>>
+
+/** The token errors an upload answers as the caller's (the others, e.g. a sealed-store failure, are ours). */
+const isRefusal = (code: TokenErrorCode): code is keyof typeof TOKEN_STATUS => Object.hasOwn(TOKEN_STATUS, code)
 
 const IMPORT_STATUS: Record<TokenImportCode, number> = {
   NO_KEY_PAIR: 409,
@@ -32,8 +35,7 @@ const API_SWITCHES: ImportSwitches = { force: 'force=true', skipVerify: 'verify=
 /** The problem for a refused upload, or undefined for errors that are ours (a sealed-store failure is a 500). */
 export function uploadProblem (err: unknown): HttpProblem | undefined {
   if (isTokenError(err)) {
-    const status = TOKEN_STATUS[err.code]
-    return status === undefined ? undefined : httpProblem(status, err.code, `The token file cannot be used: ${err.message}. Nothing was stored.`)
+    return isRefusal(err.code) ? httpProblem(TOKEN_STATUS[err.code], err.code, `The token file cannot be used: ${err.message}. Nothing was stored.`) : undefined
   }
   if (err instanceof TokenImportError) {
     return httpProblem(IMPORT_STATUS[err.code], err.code, `${err.explain(API_SWITCHES)}. Nothing was stored.`)

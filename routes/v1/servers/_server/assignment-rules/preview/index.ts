@@ -6,6 +6,7 @@ import { problemResponses } from '../../../../../../src/problems.js'
 const plugin: FastifyPluginAsyncZod = async (fastify) => {
   fastify.post('/', defineRoute({
     scope: 'read',
+    problems: ['SERVER_NOT_FOUND', 'DUPLICATE_RULE_NAME', 'UNKNOWN_ENROLLMENT_PROFILE'],
     // Nothing changes: a read that carries its rules in a body.
     audit: false,
     operationId: 'previewAssignmentRules',

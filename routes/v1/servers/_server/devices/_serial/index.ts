@@ -9,6 +9,7 @@ import { serialParamsSchema } from '../../../../../../src/api/serials.js'
 import type { DepServer } from '../../../../../../src/servers/types.js'
 import type { DeviceLookup } from '../../../../../../src/store/mirror-reads.js'
 import { httpProblem } from '../../../../../../src/problems.js'
+import { PROBLEM_GROUPS } from '../../../../../../src/problem-codes.js'
 
 const DESCRIPTION = `One device. The serial is case-insensitive; a serial that is not 8 to 14 letters or digits answers 400 without looking anywhere.
 
@@ -21,6 +22,7 @@ const JSON_TYPE = 'application/json; charset=utf-8'
 const plugin: FastifyPluginAsyncZod = async (fastify) => {
   fastify.get('/', defineRoute({
     scope: 'read',
+    problems: [...PROBLEM_GROUPS.mirror, 'DEVICE_NOT_FOUND', 'DEVICE_NOT_ACCESSIBLE'],
     operationId: 'getDevice',
     sends: ['X-Depgate-Source', 'X-Depgate-Synced-At'],
     tag: 'devices',

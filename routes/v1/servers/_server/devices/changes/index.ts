@@ -7,6 +7,7 @@ import { readFeed } from '../../../../../../src/api/mirror-feed.js'
 import { defineRoute, errorResponses, serverParamsSchema } from '../../../../../../src/api/route-kit.js'
 import { httpProblem } from '../../../../../../src/problems.js'
 import type { Device } from '../../../../../../src/dep/schemas.js'
+import { PROBLEM_GROUPS } from '../../../../../../src/problem-codes.js'
 
 const DESCRIPTION = `What changed, in one of two ways.
 
@@ -19,6 +20,7 @@ Give one of \`since\` or \`cursor\` (400 otherwise). The \`source\` field (\`mir
 const plugin: FastifyPluginAsyncZod = async (fastify) => {
   fastify.get('/', defineRoute({
     scope: 'read',
+    problems: [...PROBLEM_GROUPS.mirror, 'CURSOR_OR_SINCE', 'SINCE_REQUIRED', 'SINCE_AHEAD', 'SINCE_EXPIRED', ...PROBLEM_GROUPS.appleCursor],
     operationId: 'listDeviceChanges',
     sends: ['X-Depgate-Source', 'X-Depgate-Synced-At'],
     tag: 'devices',

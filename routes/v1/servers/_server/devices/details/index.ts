@@ -12,6 +12,7 @@ const plugin: FastifyPluginAsyncZod = async (fastify) => {
   fastify.post('/', defineRoute({
     // A read: the serials travel in a body only because there can be 10000 of them.
     scope: 'read',
+    problems: ['DEVICE_ID_REQUIRED'],
     audit: false,
     operationId: 'getDeviceDetails',
     tag: 'devices',

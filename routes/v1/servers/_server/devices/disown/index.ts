@@ -2,6 +2,7 @@ import type { FastifyPluginAsyncZod } from '@fastify/type-provider-zod'
 import { APPLE_GUARDS } from '../../../../../../src/api/apple-guards.js'
 import { disownBodySchema, disownResultSchema, MAX_DISOWN } from '../../../../../../src/api/device-actions.js'
 import { defineRoute, errorResponses, serverParamsSchema } from '../../../../../../src/api/route-kit.js'
+import { PROBLEM_GROUPS } from '../../../../../../src/problem-codes.js'
 
 const DESCRIPTION = `**Irreversible.** Disowning removes devices from your organisation in Apple Business/School Manager for good; they cannot be assigned again by you.
 
@@ -14,6 +15,7 @@ Answers Apple's status per serial and a \`summary\` with the count per status.`
 const plugin: FastifyPluginAsyncZod = async (fastify) => {
   fastify.post('/', defineRoute({
     scope: 'admin',
+    problems: [...PROBLEM_GROUPS.disown],
     audit: 'devices.disown',
     operationId: 'disownDevices',
     tag: 'devices',

@@ -10,6 +10,7 @@ A device that already received its profile keeps it until it is erased and activ
 const plugin: FastifyPluginAsyncZod = async (fastify) => {
   fastify.delete('/', defineRoute({
     scope: 'write',
+    problems: ['DEVICE_ID_REQUIRED'],
     audit: 'profile.remove',
     operationId: 'removeProfile',
     tag: 'profiles',

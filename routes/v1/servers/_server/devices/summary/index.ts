@@ -2,6 +2,7 @@ import type { FastifyPluginAsyncZod } from '@fastify/type-provider-zod'
 import { mirrorSummarySchema } from '../../../../../../src/api/mirror.js'
 import { mirrorHeaders, requireMirror } from '../../../../../../src/api/mirror-source.js'
 import { defineRoute, errorResponses, serverParamsSchema } from '../../../../../../src/api/route-kit.js'
+import { PROBLEM_GROUPS } from '../../../../../../src/problem-codes.js'
 
 const DESCRIPTION = `Device counts for dashboards, from depgate's mirror (no call to Apple): how many devices this MDM server has now (\`total\`), by \`device_family\`, \`model\`, \`os\` and \`profile_status\` (\`(none)\` counts devices without the field), and how many have left it (\`removed\`).
 
@@ -10,6 +11,7 @@ const DESCRIPTION = `Device counts for dashboards, from depgate's mirror (no cal
 const plugin: FastifyPluginAsyncZod = async (fastify) => {
   fastify.get('/', defineRoute({
     scope: 'read',
+    problems: [...PROBLEM_GROUPS.mirror],
     operationId: 'getDeviceSummary',
     sends: ['X-Depgate-Source', 'X-Depgate-Synced-At'],
     tag: 'devices',

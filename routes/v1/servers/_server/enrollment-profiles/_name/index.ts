@@ -3,6 +3,7 @@ import { z } from 'zod'
 import { deleteNamedProfile, enrollmentProfileParamsSchema, enrollmentProfileSchema, getNamedProfile, namedProfileDefinitionSchema, putNamedProfile } from '../../../../../../src/api/enrollment-profiles.js'
 import { defineRoute, errorResponses } from '../../../../../../src/api/route-kit.js'
 import { problemResponses } from '../../../../../../src/problems.js'
+import { PROBLEM_GROUPS } from '../../../../../../src/problem-codes.js'
 
 const PUT_DESCRIPTION = `Stores an enrollment profile under a name (1 to 64 of \`A-Z a-z 0-9 . _ -\`). The body is a profile with Apple's field names, checked against Apple's rules before anything is sent: a violation answers 400 with Apple's own code and the field, as \`POST …/profiles\` does.
 
@@ -11,6 +12,7 @@ depgate defines the profile at Apple only when its content changed (the SHA-256 
 const plugin: FastifyPluginAsyncZod = async (fastify) => {
   fastify.put('/', defineRoute({
     scope: 'write',
+    problems: [...PROBLEM_GROUPS.profileRules],
     audit: 'enrollment_profile.put',
     operationId: 'putEnrollmentProfile',
     sends: ['Location'],
@@ -31,6 +33,7 @@ const plugin: FastifyPluginAsyncZod = async (fastify) => {
 
   fastify.get('/', defineRoute({
     scope: 'read',
+    problems: ['SERVER_NOT_FOUND', 'ENROLLMENT_PROFILE_NOT_FOUND'],
     operationId: 'getEnrollmentProfile',
     tag: 'enrollment',
     summary: 'Get a named enrollment profile',
@@ -43,6 +46,7 @@ const plugin: FastifyPluginAsyncZod = async (fastify) => {
 
   fastify.delete('/', defineRoute({
     scope: 'write',
+    problems: ['SERVER_NOT_FOUND', 'ENROLLMENT_PROFILE_NOT_FOUND', 'ENROLLMENT_PROFILE_IN_USE'],
     audit: 'enrollment_profile.delete',
     operationId: 'deleteEnrollmentProfile',
     tag: 'enrollment',

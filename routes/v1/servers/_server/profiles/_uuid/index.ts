@@ -9,6 +9,7 @@ An unknown UUID answers 404 \`PROFILE_NOT_FOUND\` (Apple itself answers 400 \`NO
 const plugin: FastifyPluginAsyncZod = async (fastify) => {
   fastify.get('/', defineRoute({
     scope: 'read',
+    problems: ['PROFILE_NOT_FOUND', 'PROFILE_UUID_REQUIRED'],
     operationId: 'getProfile',
     tag: 'profiles',
     summary: 'Get a profile',

@@ -12,6 +12,7 @@ An unknown profile answers 404 \`PROFILE_NOT_FOUND\`.`
 const plugin: FastifyPluginAsyncZod = async (fastify) => {
   fastify.put('/', defineRoute({
     scope: 'write',
+    problems: ['PROFILE_NOT_FOUND', 'PROFILE_UUID_REQUIRED', 'DEVICE_ID_REQUIRED'],
     audit: 'profile.assign',
     operationId: 'assignProfile',
     tag: 'profiles',
