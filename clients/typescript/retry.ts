@@ -42,16 +42,16 @@ export function retryingFetch (fetch: Fetch, opts: RetryOptions = {}): Fetch {
   const sleep = opts.sleep ?? realSleep
   const now = opts.now ?? Date.now
   return async (request) => {
-    for (let attempt = 1; ; attempt++) {
-      const last = attempt >= attempts
+    for (let attempt = 1; attempt < attempts; attempt++) {
       // A request's body can be read once: every attempt but the last sends a copy.
-      const response = await fetch(last ? request : request.clone())
-      if (last || !RETRY_STATUSES.has(response.status)) return response
+      const response = await fetch(request.clone())
+      if (!RETRY_STATUSES.has(response.status)) return response
       const delay = retryAfterMs(response.headers.get('retry-after'), now())
       if (delay === undefined || delay > maxDelayMs) return response
       // The refused answer is dropped unread: cancelling its body frees the connection.
       await response.body?.cancel()
       await sleep(delay)
     }
+    return await fetch(request)
   }
 }
