@@ -61,7 +61,7 @@ export function figureLine (f: Figure): string {
 
 export function recordFigure (f: Figure): FigureLine {
   const ratio = ratioOf(f)
-  const line: FigureLine = { ...f, ...(ratio === undefined ? {} : { ratio }), at: new Date().toISOString() }
+  const line: FigureLine = { ...f, ratio, at: new Date().toISOString() }
   console.log(figureLine(f))
   const file = process.env.BENCH_RESULTS
   if (file !== undefined && file !== '') appendFileSync(file, JSON.stringify(line) + '\n')

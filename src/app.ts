@@ -66,9 +66,9 @@ export default async function app (fastify: FastifyInstance, opts: AppOptions): 
   await fastify.register(createErrorsPlugin())
   await fastify.register(createSecurityHeadersPlugin())
   await fastify.register(createRefusedBodiesPlugin())
-  await fastify.register(createStorePlugin(opts.store === undefined ? {} : { store: opts.store }))
+  await fastify.register(createStorePlugin({ store: opts.store }))
   await fastify.register(createMetricsPlugin())
-  await fastify.register(createAuthPlugin(opts.config.adminKey === undefined ? {} : { adminKey: opts.config.adminKey }))
+  await fastify.register(createAuthPlugin({ adminKey: opts.config.adminKey }))
   await fastify.register(createAuditPlugin())
   await fastify.register(createRateLimitPlugin())
   await fastify.register(createStreamLimitsPlugin(opts.streamLimits))
@@ -78,7 +78,7 @@ export default async function app (fastify: FastifyInstance, opts: AppOptions): 
   if (opts.defaultServer !== undefined) depOpts.defaultServer = opts.defaultServer
   if (opts.depClientOptions !== undefined) depOpts.clientOptions = opts.depClientOptions
   await fastify.register(createDepServersPlugin(depOpts))
-  await fastify.register(createTokenHealthPlugin(opts.config.tokenWebhook === undefined ? {} : { webhook: opts.config.tokenWebhook }))
+  await fastify.register(createTokenHealthPlugin({ webhook: opts.config.tokenWebhook }))
   await fastify.register(createMirrorPlugin(opts.mirror))
 
   await fastify.register(autoload, {

@@ -38,10 +38,10 @@ export function readTokenFile (path: string): ServerToken {
 
 /** The secret box from DEPGATE_SECRET_KEY, or the 0600 key file in the data dir (created at first start). */
 export async function loadSecretBox (config: Pick<Config, 'dataDir' | 'secretKey'>): Promise<{ box: SecretBox, source: LoadedKey['source'], path?: string }> {
-  const loaded = await loadOrCreateKeyFile(config.dataDir, config.secretKey === undefined ? {} : { secretKey: config.secretKey })
+  const loaded = await loadOrCreateKeyFile(config.dataDir, { secretKey: config.secretKey })
   const box = createSecretBox(loaded.key)
   loaded.key.fill(0) // the box keeps its own copy
-  return loaded.path === undefined ? { box, source: loaded.source } : { box, source: loaded.source, path: loaded.path }
+  return { box, source: loaded.source, path: loaded.path }
 }
 
 /**
@@ -62,34 +62,34 @@ export function secretKeyMismatch (box: SecretBox, path?: string, pendingMatches
 }
 
 /**
- * Gives the store its secret box (unless it has one), refusing a key that is not the database's
- * (ConfigError naming DEPGATE_SECRET_KEY), and seals any server token a version before 0002 stored
- * in clear. Returns how many tokens were sealed now.
+ * Checks the key of the box `store` was opened with against the database's, refusing another key
+ * (ConfigError naming DEPGATE_SECRET_KEY; `path` is where the key came from, for the message), and
+ * seals any server token a version before 0002 stored in clear. Returns how many tokens were sealed now.
  */
-export async function secureStore (store: Store, config: Pick<Config, 'dataDir' | 'secretKey'>): Promise<number> {
-  if (!store.servers.hasSecretBox()) {
-    const { box, path } = await loadSecretBox(config)
-    store.servers.setSecretBox(box)
-    if (await store.servers.checkSecretKey() === 'mismatched') throw secretKeyMismatch(box, path)
-  }
+export async function secureStore (store: Store, box: SecretBox, path?: string): Promise<number> {
+  if (await store.servers.checkSecretKey() === 'mismatched') throw secretKeyMismatch(box, path)
   return await store.servers.sealLegacyTokens()
 }
 
+/** Opens the configured store with this secret box. */
+export async function openConfiguredStore (config: Pick<Config, 'dataDir' | 'databaseUrl'>, secretBox: SecretBox): Promise<Store> {
+  return await createStore(config.databaseUrl === undefined ? { dataDir: config.dataDir, secretBox } : { databaseUrl: config.databaseUrl, secretBox })
+}
+
 /**
- * Opens the configured store with its secret box installed and checked (legacy tokens sealed when
- * the key matches); says which box, where it came from and what the check found. A key that does
- * not match is not refused here: `depgate secrets rotate` must open a store whose rotation was
+ * Opens the configured store with its secret box, checked (legacy tokens sealed when the key
+ * matches); says which box, where it came from and what the check found. A key that does not
+ * match is not refused here: `depgate secrets rotate` must open a store whose rotation was
  * interrupted (rotateSecrets decides). Everything else uses openSecureStore.
  */
 export async function openStoreWithBox (config: Config): Promise<{ store: Store, box: SecretBox, source: LoadedKey['source'], path?: string, keyCheck: SecretKeyCheck }> {
-  const store = await createStore(config.databaseUrl === undefined ? { dataDir: config.dataDir } : { databaseUrl: config.databaseUrl })
+  const { box, source, path } = await loadSecretBox(config)
+  const store = await openConfiguredStore(config, box)
   try {
-    const { box, source, path } = await loadSecretBox(config)
-    store.servers.setSecretBox(box)
     const keyCheck = await store.servers.checkSecretKey()
     // Legacy tokens are sealed only under the database's own key.
     if (keyCheck !== 'mismatched') await store.servers.sealLegacyTokens()
-    return path === undefined ? { store, box, source, keyCheck } : { store, box, source, path, keyCheck }
+    return { store, box, source, path, keyCheck }
   } catch (err) {
     await store.close()
     throw err
@@ -104,8 +104,7 @@ async function pendingKeyMatches (store: Store, pending: string): Promise<boolea
   } catch {
     return false // missing or incomplete: not what sealed anything
   }
-  store.servers.setSecretBox(createSecretBox(key))
-  return await store.servers.checkSecretKey() === 'matched'
+  return await store.servers.checkSecretKey(createSecretBox(key)) === 'matched'
 }
 
 /** The store for `depgate serve` and the CLI: refuses (ConfigError) a secret key that is not the database's. */

@@ -114,12 +114,13 @@ function closeConnectionsWhenDrained (fastify: FastifyInstance): void {
   // A request that still arrives on an open connection (pipelined behind one in flight) once
   // closing began: a problem with Retry-After, like every other refusal. Fastify's own
   // return503OnClosing writes a fixed JSON body without either.
-  fastify.addHook('onRequest', (_request, reply, done) => {
+  fastify.addHook('onRequest', (request, reply, done) => {
     if (!closing) {
       done()
       return
     }
-    reply.header('connection', 'close')
+    // This hook runs before the app's, which sets X-Request-Id on every other answer.
+    reply.header('connection', 'close').header('x-request-id', request.id)
     done(httpProblem(503, 'SHUTTING_DOWN', 'depgate is shutting down; try again in a moment (another replica, or this one once restarted, will answer).', { retryAfterSeconds: CLOSING_RETRY_SECONDS }))
   })
   fastify.addHook('preClose', (done) => {

@@ -102,8 +102,8 @@ export async function startDepgate (opts: StartOptions): Promise<StartedDepgate>
   }
   const app = await buildServer(config, {
     store,
-    ...(plan.defaultServer === undefined ? {} : { defaultServer: plan.defaultServer }),
-    ...(opts.logStream === undefined ? {} : { logStream: opts.logStream })
+    defaultServer: plan.defaultServer,
+    logStream: opts.logStream
   })
   const close = async (): Promise<void> => {
     await app.close()
@@ -126,8 +126,9 @@ export async function startDepgate (opts: StartOptions): Promise<StartedDepgate>
     keyFile,
     keyFileExists: existsSync(keyFile),
     devices: config.simulatorDevices,
-    ...(created === undefined ? {} : { adminKey: created.key }),
-    ...(plan.simulator === undefined ? {} : { simulatorUrl: plan.simulator.url, simulatorServer: plan.simulatorServer })
+    adminKey: created?.key,
+    simulatorUrl: plan.simulator?.url,
+    simulatorServer: plan.simulatorServer
   })) out(line)
   const started: StartedDepgate = { app, url, close }
   if (plan.simulator !== undefined) started.simulatorUrl = plan.simulator.url

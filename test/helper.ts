@@ -11,6 +11,7 @@ import { join } from 'node:path'
 import { Writable } from 'node:stream'
 import type { FastifyInstance, RouteOptions } from 'fastify'
 import { generateApiKey } from '../src/api-key-secrets.js'
+import { loadSecretBox } from '../src/bootstrap.js'
 import type { Scope } from '../src/scopes.js'
 import type { CliIo } from '../src/cli.js'
 import { type Config, loadConfig } from '../src/config.js'
@@ -21,7 +22,7 @@ import type { Scheduler } from '../src/scheduler.js'
 import type { Store } from '../src/store/index.js'
 import type { StreamLimitsOptions } from '../plugins/app/stream-limits.js'
 import { parseSecretKey, SECRET_KEY_FILE } from '../src/tokens/secret-key-file.js'
-import { openTestStore, type TestDialect, testDialectFromEnv } from './databases.js'
+import { openTestStore, type TestDatabase, type TestDialect, testDialectFromEnv } from './databases.js'
 import { secretWatch } from './security/suite-scan.js'
 
 interface Teardown { teardown (fn: () => unknown): void, fail?: (message: string) => unknown }
@@ -100,6 +101,8 @@ export interface TestApp {
   app: FastifyInstance
   config: Config
   store: Store
+  /** Where the store lives: open it again (another store, another key) with openTestStore. */
+  database: TestDatabase
   adminKey: string
   sim?: StartedSimulator
   logs: string[]
@@ -124,7 +127,10 @@ export async function buildTestApp (t: Teardown, opts: TestAppOptions = {}): Pro
   const dialect = opts.dialect ?? testDialectFromEnv()
   // A manual clock is the store's too: leases, timestamps and the syncers' decisions share one time.
   const scheduler = opts.scheduler
+  // Opened with the app's secret box, as `depgate serve` opens its store: DEPGATE_SECRET_KEY, else the key file (created now).
+  const { box: secretBox } = await loadSecretBox(config)
   const real = await openTestStore(t, dialect, {
+    secretBox,
     ...(dialect === 'sqlite' ? { database: { dataDir } } : {}),
     ...(scheduler === undefined ? {} : { now: () => new Date(scheduler.now()) })
   })
@@ -146,7 +152,7 @@ export async function buildTestApp (t: Teardown, opts: TestAppOptions = {}): Pro
   const watch = secretWatch({
     adminKey,
     token: DEPSIM_CREDENTIALS,
-    ...(sim === undefined ? {} : { sim }),
+    sim,
     privateKeys,
     // What the app sealed its secrets with: DEPGATE_SECRET_KEY, else the key file it created at start.
     secretBoxKey: () => {
@@ -161,7 +167,7 @@ export async function buildTestApp (t: Teardown, opts: TestAppOptions = {}): Pro
     depClientOptions: { retry: { retries: 0 }, ...opts.depClientOptions },
     // Quick retries and long-poll re-reads keep mirror tests short.
     mirror: { retryBaseMs: 100, pollMs: 100 },
-    ...(scheduler === undefined ? {} : { scheduler }),
+    scheduler,
     ...(opts.streamTimers === undefined ? {} : { streamLimits: { timers: opts.streamTimers } }),
     ...(sim === undefined ? {} : { defaultServer: { token: DEPSIM_CREDENTIALS, baseUrl: sim.url } }),
     onRoute: (route) => {
@@ -187,6 +193,7 @@ export async function buildTestApp (t: Teardown, opts: TestAppOptions = {}): Pro
     app,
     config,
     store,
+    database: real.database,
     adminKey,
     logs: logs.lines,
     async createKey (scope, label = `test ${scope}`) {

@@ -157,6 +157,7 @@ t.test('a request that arrives on an open connection while depgate closes is a 5
   t.match(second, /\r\ncontent-type: application\/problem\+json/i)
   t.match(second, /\r\nretry-after: 5\r\n/i)
   t.match(second, /\r\nconnection: close\r\n/i)
+  t.match(second, /\r\nx-request-id: [\w-]+\r\n/i, 'X-Request-Id, as on every answer')
   t.match(JSON.parse(second.slice(second.indexOf('\r\n\r\n') + 4)), { status: 503, code: 'SHUTTING_DOWN', detail: /shutting down/ })
   t.ok(logs.some((l) => /"level":40.*"code":"SHUTTING_DOWN".*"msg":"refused: shutting down"/.test(l)), 'a warning that says why, not an upstream failure')
 })

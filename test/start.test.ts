@@ -3,8 +3,7 @@ import { join } from 'node:path'
 import t from 'tap'
 import { loadConfig } from '../src/config.js'
 import { displayHost, startDepgate } from '../src/start.js'
-import { createStore } from '../src/store/index.js'
-import { secureStore } from '../src/bootstrap.js'
+import { openSecureStore } from '../src/bootstrap.js'
 import { logCapture, randomAdminKey, tempDir } from './helper.js'
 
 function env (dataDir: string, extra: Record<string, string> = {}) {
@@ -38,8 +37,7 @@ t.test('second start: no new key; a stored real default turns the simulator off 
   const dataDir = tempDir(t)
   const first = await startDepgate({ config: env(dataDir), out: () => {} })
   await first.close()
-  const store = await createStore({ dataDir })
-  await secureStore(store, { dataDir })
+  const store = await openSecureStore(env(dataDir))
   await store.servers.upsert({ name: 'default', token: { consumer_key: 'CK_real', consumer_secret: 'CS_r', access_token: 'AT_r', access_secret: 'AS_r' } })
   await store.close()
   const out: string[] = []

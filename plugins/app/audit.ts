@@ -125,9 +125,9 @@ export function auditRow (request: FastifyRequest, entry: RouteAuditEntry): Audi
     action: entry.action,
     target: routeEntryTarget(entry),
     result: entry.result ?? 'ok',
-    ...(entry.server === undefined ? {} : { server: entry.server }),
-    ...(detail === undefined ? {} : { detail }),
-    ...(entry.serials === undefined ? {} : { serials: entry.serials })
+    server: entry.server,
+    detail,
+    serials: entry.serials
   }
 }
 
@@ -151,7 +151,7 @@ export function createAuditPlugin () {
       const result = await call()
       const done = outcome(result)
       const detail = detailText(done.detail)
-      await fastify.store.audit.finish(request.auditAttempt, { result: done.result ?? 'ok', ...(detail === undefined ? {} : { detail }) })
+      await fastify.store.audit.finish(request.auditAttempt, { result: done.result ?? 'ok', detail })
       request.auditAttempt = null
       return result
     })

@@ -6,9 +6,16 @@
  * requests that matched no route are not counted.
  *
  * In-house rather than @fastify/rate-limit: this runs on every request, and the plugin's async
- * hook, promise-wrapped store call and LRU cost more than the rest of the limiter. The answers are
- * the same: `x-ratelimit-limit`, `-remaining` and `-reset` on every limited route, and a 429
- * problem with Retry-After once the window's budget is spent.
+ * hook, promise-wrapped store call and LRU cost more than the rest of the limiter. A 429 problem
+ * with Retry-After answers once the window's budget is spent.
+ *
+ * Every limited answer says where the caller stands with the IETF fields of
+ * draft-ietf-httpapi-ratelimit-headers (RFC 9651 structured fields), and with no other set:
+ * `RateLimit-Policy: "default";q=600;w=60` (the quota, per window in seconds) and
+ * `RateLimit: "default";r=599;t=42` (what is left, and the seconds until the window ends). Chosen
+ * over the vendor `X-RateLimit-Limit/-Remaining/-Reset` triple, whose Reset is seconds here but an
+ * epoch time elsewhere: the draft's fields say which window they mean and how to parse them, and
+ * are what new clients and gateways learn. One set only, so clients never meet two that disagree.
  */
 import fp from 'fastify-plugin'
 import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify'
@@ -69,9 +76,23 @@ export function createFixedWindow (opts: FixedWindowOptions): (key: string) => H
   }
 }
 
+/** The policy's name in both fields: depgate has one policy (per key, or per address without one). */
+export const POLICY_NAME = 'default'
+
+/** `RateLimit-Policy`: the quota `q` per window of `w` seconds. */
+export function rateLimitPolicy (max: number, windowMs: number): string {
+  return `"${POLICY_NAME}";q=${max};w=${Math.ceil(windowMs / 1000)}`
+}
+
+/** `RateLimit`: the requests `r` left in this window, which ends in `t` seconds. */
+export function rateLimitState (h: Hit): string {
+  return `"${POLICY_NAME}";r=${h.remaining};t=${h.resetSeconds}`
+}
+
 export function createRateLimitPlugin (opts: Omit<FixedWindowOptions, 'max'> = {}) {
   return fp(async function rateLimitPlugin (fastify) {
     const hit = createFixedWindow({ ...opts, max: fastify.config.rateLimit })
+    const policy = rateLimitPolicy(fastify.config.rateLimit, opts.windowMs ?? WINDOW_MS)
     // Callback style: an async hook costs a promise and a microtask on every request.
     fastify.addHook('onRequest', function rateLimit (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction) {
       if (request.is404 || request.routeOptions.config.rateLimit === false) {
@@ -79,9 +100,8 @@ export function createRateLimitPlugin (opts: Omit<FixedWindowOptions, 'max'> = {
         return
       }
       const h = hit(request.auth === null ? `ip:${request.ip}` : `key:${request.auth.keyId}`)
-      reply.header('x-ratelimit-limit', h.limit)
-      reply.header('x-ratelimit-remaining', h.remaining)
-      reply.header('x-ratelimit-reset', h.resetSeconds)
+      reply.header('ratelimit-policy', policy)
+      reply.header('ratelimit', rateLimitState(h))
       if (h.allowed) {
         done()
         return

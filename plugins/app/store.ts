@@ -1,6 +1,6 @@
 import fp from 'fastify-plugin'
-import { secureStore } from '../../src/bootstrap.js'
-import { createStore, type Store } from '../../src/store/index.js'
+import { loadSecretBox, openConfiguredStore, secureStore } from '../../src/bootstrap.js'
+import type { Store } from '../../src/store/index.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -10,7 +10,10 @@ declare module 'fastify' {
 }
 
 export interface StorePluginOptions {
-  /** An already-open store (the CLI's, a test's); closing it stays the caller's job. Otherwise one is opened from the config. */
+  /**
+   * An already-open store (the CLI's, a test's), opened with its secret box and checked by its
+   * opener; closing it stays the caller's job. Otherwise one is opened from the config.
+   */
   store?: Store
 }
 
@@ -18,13 +21,12 @@ export function createStorePlugin (opts: StorePluginOptions = {}) {
   return fp(async function storePlugin (fastify) {
     let store = opts.store
     if (store === undefined) {
-      const { dataDir, databaseUrl } = fastify.config
-      const opened = await createStore(databaseUrl === undefined ? { dataDir } : { databaseUrl })
+      const { box, path } = await loadSecretBox(fastify.config)
+      const opened = await openConfiguredStore(fastify.config, box)
       fastify.addHook('onClose', async () => { await opened.close() })
+      await secureStore(opened, box, path)
       store = opened
     }
-    // A store opened here, or one handed in without a box, gets the configured secret box.
-    await secureStore(store, fastify.config)
     fastify.decorate('store', store)
   }, { name: 'depgate-store', dependencies: ['depgate-config'] })
 }

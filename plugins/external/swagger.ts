@@ -6,12 +6,14 @@
 import swagger from '@fastify/swagger'
 import { jsonSchemaTransform, jsonSchemaTransformObject } from '@fastify/type-provider-zod'
 import fp from 'fastify-plugin'
+import { OPERATION_IDS_KEY, type OperationIds } from '../../src/api/route-kit.js'
 import { PROBLEM_CONTENT_TYPE, statusTitle } from '../../src/problems.js'
+import { documentResponses, ROUTE_FACTS_KEY, routeFacts } from './openapi-headers.js'
 import { VERSION } from '../../src/version.js'
 
 type Doc = ReturnType<typeof jsonSchemaTransformObject>
 type Responses = Record<string, { description?: string, content?: Record<string, unknown> }>
-interface Operation { responses?: Responses, parameters?: Array<{ in?: string, name?: string }> }
+interface Operation { operationId?: string, [OPERATION_IDS_KEY]?: OperationIds, responses?: Responses, parameters?: Array<{ in?: string, name?: string }> }
 
 /** The methods an OpenAPI 3.1 path item may hold; `fastify.all` also adds e.g. QUERY, which is not one. */
 const OPENAPI_METHODS = new Set(['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'])
@@ -80,24 +82,34 @@ const MEDIA_TEXT: Record<string, string> = {
   'text/csv': 'CSV (RFC 4180, UTF-8 with a byte order mark): a header row, then a device a row, a column per device field; a cell starting with =, +, -, @, tab or CR is prefixed with \''
 }
 
-type TransformInput = Parameters<typeof jsonSchemaTransform>[0] & { route?: { config?: { produces?: readonly string[] } } }
+type TransformInput = Parameters<typeof jsonSchemaTransform>[0] & { route?: { config?: Parameters<typeof routeFacts>[0] } }
 
 /**
- * The 200 answer in every media type the route produces: the JSON schema for JSON, a described
- * string for the others (text the JSON schema cannot describe), so `Accept` and `?format=`
- * choices are in the document.
+ * The success answer (200, or 201 for a route that creates) in every media type the route
+ * produces: the JSON schema for JSON, a described string for the others (text the JSON schema
+ * cannot describe), so `Accept` and `?format=` choices are in the document.
  */
 export function documentProduces (input: TransformInput): ReturnType<typeof jsonSchemaTransform> {
   const out = jsonSchemaTransform(input)
   const produces = input.route?.config?.produces
   const response = (out.schema as { response?: Record<string, Record<string, unknown>> }).response
-  const ok = response?.['200']
+  const status = response?.['200'] !== undefined ? '200' : '201'
+  const ok = response?.[status]
   if (produces === undefined || ok === undefined || produces.includes('*/*')) return out
   const content: Record<string, { schema: unknown }> = {}
   for (const type of produces) {
     content[type] = type === 'application/json' || produces.length === 1 ? { schema: ok } : { schema: { type: 'string', description: MEDIA_TEXT[type] } }
   }
-  (response as Record<string, unknown>)['200'] = { description: ok.description, content }
+  (response as Record<string, unknown>)[status] = { description: ok.description, content }
+  return out
+}
+
+/** The per-route transform: media types, and the facts documentResponses turns into headers. */
+export function transformRoute (input: TransformInput): ReturnType<typeof jsonSchemaTransform> {
+  const out = documentProduces(input)
+  // Every route has a schema: the documented ones their own, Swagger UI's `{ hide: true }`.
+  const schema = out.schema as Record<string, unknown>
+  schema[ROUTE_FACTS_KEY] = routeFacts(input.route?.config)
   return out
 }
 
@@ -107,8 +119,14 @@ export function finishDocument (doc: Doc): Doc {
   for (const [path, item] of Object.entries(withPaths.paths ?? {})) {
     const named = path.replace('{*}', `{${WILDCARD_PARAM}}`)
     paths[named] = {}
-    for (const [method, op] of Object.entries(item)) {
+    for (const [method, shared] of Object.entries(item)) {
       if (!OPENAPI_METHODS.has(method)) continue
+      // A route with several methods shares one operation object between them: each method gets
+      // its own copy named from the route's per-method ids, and a method with no id is left out.
+      const { [OPERATION_IDS_KEY]: ids, ...rest } = shared
+      const id = ids?.[method.toUpperCase()]
+      if (ids !== undefined && id === undefined) continue
+      const op: Operation = ids === undefined ? shared : { operationId: id, ...structuredClone(rest) }
       for (const p of op.parameters ?? []) if (p.in === 'path' && p.name === '*') p.name = WILDCARD_PARAM
       paths[named][method] = op
     }
@@ -119,9 +137,9 @@ export function finishDocument (doc: Doc): Doc {
       for (const [status, res] of Object.entries(op.responses ?? {})) {
         const code = Number(status)
         if (res.description === undefined || res.description === 'Default Response') res.description = statusTitle(code)
-        if (code >= 400 && res.content?.['application/json'] !== undefined) {
-          res.content = { [PROBLEM_CONTENT_TYPE]: res.content['application/json'] }
-        }
+        // Problems only: an error status may answer something else (/readyz's 503 is its JSON report).
+        const json = res.content?.['application/json']
+        if (code >= 400 && JSON.stringify(json ?? null).includes('#/components/schemas/Problem"')) res.content = { [PROBLEM_CONTENT_TYPE]: json }
       }
     }
   }
@@ -147,6 +165,11 @@ export function explainCollision<T> (build: () => T): T {
 export const OPENAPI_INFO = {
   title: 'depgate',
   version: VERSION,
+  // As package.json says; SPDX identifier, so tools need no URL to know it.
+  license: { name: 'MIT', identifier: 'MIT' },
+  // The project has no public address or mailbox of its own to name; its documentation is what a
+  // user of a deployment can reach, served beside this document (relative to the server).
+  contact: { name: 'depgate', url: '/docs' },
   description: 'A gateway to Apple\'s Device Enrollment Program (Automated Device Enrollment) API: one place for DEP server tokens and sessions, a plain REST API for scripts and dashboards.\n\n' +
     'Authenticate with `Authorization: Bearer <api key>`. Keys have a scope: `read` < `write` < `admin`. Errors are RFC 9457 problem details (`application/problem+json`) with a stable `code`.'
 }
@@ -157,6 +180,8 @@ export function createSwaggerPlugin () {
       openapi: {
         openapi: '3.1.0',
         info: OPENAPI_INFO,
+        // Relative: the document is served by the depgate it describes, wherever that listens.
+        servers: [{ url: '/' }],
         tags: [
           { name: 'servers', description: 'DEP servers (one per server token from Apple Business/School Manager)' },
           { name: 'keys', description: 'API keys for depgate itself' },
@@ -173,8 +198,8 @@ export function createSwaggerPlugin () {
           }
         }
       },
-      transform: (input) => explainCollision(() => documentProduces(input)),
-      transformObject: (input) => strictInputs(pruneUnusedSchemas(finishDocument(explainCollision(() => jsonSchemaTransformObject(input)))))
+      transform: (input) => explainCollision(() => transformRoute(input)),
+      transformObject: (input) => strictInputs(pruneUnusedSchemas(documentResponses(finishDocument(explainCollision(() => jsonSchemaTransformObject(input))))))
     })
   }, { name: 'depgate-swagger' })
 }

@@ -8,6 +8,7 @@ const plugin: FastifyPluginAsyncZod = async (fastify) => {
   fastify.get('/', defineRoute({
     scope: 'none',
     rateLimit: false,
+    operationId: 'getLiveness',
     tag: 'operations',
     summary: 'Liveness',
     description: 'Answers 200 while the process serves HTTP. Checks nothing else: use /readyz for readiness.',

@@ -6,7 +6,8 @@ const plugin: FastifyPluginAsyncZod = async (fastify) => {
   fastify.get('/', defineRoute({
     scope: 'none',
     rateLimit: false,
-    produces: ['text/plain'],
+    produces: ['text/plain; version=0.0.4'],
+    operationId: 'getMetrics',
     tag: 'operations',
     summary: 'Prometheus metrics',
     description: 'Prometheus text format: HTTP requests by route and status, requests to Apple by endpoint and status with latency, DEP session acquisitions and retries. Restrict it by network in deployment.',

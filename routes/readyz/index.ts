@@ -21,6 +21,7 @@ const plugin: FastifyPluginAsyncZod = async (fastify) => {
   fastify.get('/', defineRoute({
     scope: 'none',
     rateLimit: false,
+    operationId: 'getReadiness',
     tag: 'operations',
     summary: 'Readiness',
     description: 'Answers 200 when the store answers and every DEP server has a token that has not expired; otherwise 503 with the reasons.',

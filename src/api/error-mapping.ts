@@ -48,7 +48,6 @@ function cursorProblem (err: DepCursorError, server: string | undefined): HttpPr
 
 function mapDepError (err: DepError, context: MappingContext): HttpProblem {
   const where = `Apple's ${err.endpoint.replace(/_/g, ' ')} endpoint`
-  const retry = err.retryAfterSeconds === undefined ? {} : { retryAfterSeconds: err.retryAfterSeconds }
   if (err instanceof DepTokenExpiredError) {
     return httpProblem(409, 'SERVER_TOKEN_EXPIRED', 'The DEP server token has expired. Download a new server token from Apple Business Manager (or Apple School Manager) and upload it with PUT /v1/servers/{server}.')
   }
@@ -81,7 +80,7 @@ function mapDepError (err: DepError, context: MappingContext): HttpProblem {
     return httpProblem(502, 'UPSTREAM_INVALID_RESPONSE', `${where} answered with a body depgate could not read; try again.`)
   }
   if (err instanceof DepUpstreamError) {
-    return httpProblem(502, 'UPSTREAM_ERROR', `${where} failed (HTTP ${err.status}) after retries; try again later.`, retry)
+    return httpProblem(502, 'UPSTREAM_ERROR', `${where} failed (HTTP ${err.status}) after retries; try again later.`, { retryAfterSeconds: err.retryAfterSeconds })
   }
   return httpProblem(502, 'UPSTREAM_ERROR', `${where} failed (${err.code}); try again later.`)
 }

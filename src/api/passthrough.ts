@@ -10,6 +10,11 @@ import { serverParamsSchema } from './route-kit.js'
 export const PASSTHROUGH_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'] as const
 export type PassthroughMethod = typeof PASSTHROUGH_METHODS[number]
 
+/** One OpenAPI operation per forwarded method (appleGet, applePost…); the others answer 405 and are not documented. */
+export const PASSTHROUGH_OPERATION_IDS: Readonly<Record<PassthroughMethod, string>> = Object.fromEntries(
+  PASSTHROUGH_METHODS.map((m) => [m, `apple${m[0]}${m.slice(1).toLowerCase()}`])
+) as Record<PassthroughMethod, string>
+
 /** Hop-by-hop (RFC 9110 §7.6.1), recomputed by us (length, date), or credentials. */
 const DROPPED_RESPONSE_HEADERS = new Set([
   'connection', 'keep-alive', 'proxy-authenticate', 'proxy-authorization', 'proxy-connection', 'te', 'trailer',

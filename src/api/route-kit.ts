@@ -38,12 +38,32 @@ export const DOCS_PREFIX = '/docs'
 
 export const UPSTREAM_STATUSES = [404, 409, 502, 503, 504] as const
 
+/**
+ * A route's OpenAPI operationId: one name, or, for a route registered for several methods (the
+ * pass-through), one per method; a method without a name is left out of the document.
+ */
+export type OperationIds = Readonly<Partial<Record<string, string>>>
+/**
+ * Where a per-method map travels to the document (@fastify/swagger copies `x-` keys of a schema
+ * onto the operation, and types `operationId` as a string); finishDocument turns it into ids.
+ */
+export const OPERATION_IDS_KEY = 'x-depgate-operation-ids'
+
 export interface RouteDocs {
+  operationId?: string
+  [OPERATION_IDS_KEY]?: OperationIds
   summary: string
   description: string
   tags: string[]
   security: Array<Record<string, string[]>>
 }
+
+/**
+ * Headers a route may declare it sends on success, beyond those every answer of its kind has
+ * (the OpenAPI document lists them from this: plugins/external/openapi-headers.ts).
+ */
+export const SENT_HEADERS = ['Location', 'X-Depgate-Source', 'X-Depgate-Synced-At', 'X-Depgate-Total', 'X-Depgate-Next-Page-Token'] as const
+export type SentHeader = typeof SENT_HEADERS[number]
 
 /** What defineRoute puts in a route's `config` (the hooks' declarations of auth, audit, rate limit, negotiation). */
 export interface RouteConfig {
@@ -52,6 +72,7 @@ export interface RouteConfig {
   rateLimit?: false
   produces?: readonly string[]
   formats?: Readonly<Record<string, string>>
+  sends?: readonly SentHeader[]
 }
 
 export interface RouteSpec<S extends object> {
@@ -65,6 +86,10 @@ export interface RouteSpec<S extends object> {
   produces?: readonly string[]
   /** `format` query value → media type. */
   formats?: Readonly<Record<string, string>>
+  /** Headers the route sets on success beyond those every answer has (documented from this, see openapi-headers.ts). */
+  sends?: readonly SentHeader[]
+  /** Stable, camelCase, verb first (listDevices, assignProfile): generated clients name their methods after it. */
+  operationId: string | OperationIds
   tag: string
   summary: string
   /** What the route does; the scope and audit sentences are added here. */
@@ -79,9 +104,9 @@ export interface RouteSpec<S extends object> {
  * checks every documented route against the enforced scope, so the two cannot drift apart.
  */
 export function defineRoute<S extends object> (spec: RouteSpec<S>): { config: RouteConfig, schema: S & RouteDocs } {
-  const { scope, audit, tag, summary, description, schema } = spec
+  const { scope, audit, operationId, tag, summary, description, schema } = spec
   const config: RouteConfig = { scope }
-  for (const key of ['audit', 'rateLimit', 'produces', 'formats'] as const) {
+  for (const key of ['audit', 'rateLimit', 'produces', 'formats', 'sends'] as const) {
     if (spec[key] !== undefined) Object.assign(config, { [key]: spec[key] })
   }
   const sentences = typeof audit === 'string' ? `${SCOPE_TEXT[scope]} ${AUDIT_TEXT}` : SCOPE_TEXT[scope]
@@ -89,6 +114,7 @@ export function defineRoute<S extends object> (spec: RouteSpec<S>): { config: Ro
     config,
     schema: {
       ...schema,
+      ...(typeof operationId === 'string' ? { operationId } : { [OPERATION_IDS_KEY]: operationId }),
       summary,
       description: `${description}\n\n${sentences}`,
       tags: [tag],

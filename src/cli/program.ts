@@ -38,7 +38,7 @@ export function buildProgram (io: CliIo, exit: (code: number) => void): Command 
 
   defineSimulateCommand(program, {
     out: (line) => { io.stdout(`${line}\n`) },
-    ...(io.signals === undefined ? {} : { signals: io.signals })
+    signals: io.signals
   })
   defineKeysCommands(program, io, exit)
   program.command('openapi').description('write the OpenAPI document')

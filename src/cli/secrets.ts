@@ -32,7 +32,7 @@ export function defineSecretsCommands (program: Command, io: CliIo, exit: (code:
         dataDir: config.dataDir,
         openStore: async () => await openStoreWithBox(config),
         holders: async (store) => await storeHolders(config.dataDir, store),
-        ...(io.confirm === undefined ? {} : { confirm: io.confirm })
+        confirm: io.confirm
       }).catch((err: unknown) => {
         if (err instanceof RotateUsageError) cmd.error(`error: ${err.message}`, { exitCode: 2 })
         throw err

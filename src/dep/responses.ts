@@ -27,7 +27,7 @@ export function errorFromResponse (endpoint: DepEndpoint, res: WireResponse, now
   const { status } = res
   const appleCode = parseErrorCode(res.body)
   const retryAfterSeconds = parseRetryAfter(res.headers['retry-after'], now)
-  const base = { status, endpoint, ...(retryAfterSeconds === undefined ? {} : { retryAfterSeconds }) }
+  const base = { status, endpoint, retryAfterSeconds }
   if (status === 403 && appleCode !== undefined && ACCOUNT_REFUSED_CODES.has(appleCode)) {
     return new DepAuthError(`${endpoint}: Apple refused the account (${appleCode})`, { ...base, code: appleCode })
   }

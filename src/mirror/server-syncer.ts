@@ -139,7 +139,7 @@ export class ServerSyncer {
       this.failures = 0
       this.nextDueAt = this.now() + this.o.intervalMs
       this.o.log.info({ server: this.server, ...result }, 'inventory: sync done')
-      this.o.onRun?.(this.server, { result, ...(compacted === undefined ? {} : { compacted }), durationMs: this.now() - started })
+      this.o.onRun?.(this.server, { result, compacted, durationMs: this.now() - started })
     } catch (err) {
       if (err instanceof LeaseLostError) {
         this.leader = false

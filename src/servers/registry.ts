@@ -166,7 +166,7 @@ export async function openServerRegistry (opts: ServerRegistryOptions): Promise<
         name,
         token: upload.token,
         baseUrl: target,
-        ...(account === undefined ? {} : { account }),
+        account,
         promoteStagedKey: upload.key === 'staged',
         audit
       })

@@ -12,6 +12,7 @@ import { CLOSING } from './read-snapshots.js'
 import type { Database } from './schema.js'
 import { createServerRepository, type ServerRepository } from './servers.js'
 import { READER_CLOSED } from './sqlite-reader.js'
+import type { SecretBox } from '../tokens/secret-box.js'
 
 export type { ApiKeyRecord, ApiKeyRepository, AuthCacheOptions } from './api-key-records.js'
 export { AUTH_CACHE_TTL_MS } from './api-key-records.js'
@@ -65,6 +66,11 @@ interface CommonStoreOptions {
   now?: () => Date
   /** The in-memory cache of key records for authentication (see AUTH_CACHE_TTL_MS). */
   authCache?: AuthCacheOptions
+  /**
+   * Seals and opens the servers' secrets. Given here, at construction, so a store is never seen
+   * with a box that changes under it; a store without one refuses to read or write a token.
+   */
+  secretBox?: SecretBox
 }
 
 export type StoreOptions = CommonStoreOptions & DialectOptions
@@ -86,7 +92,7 @@ export async function createStore (opts: StoreOptions): Promise<Store> {
   let closed = false
   return {
     dialect: name,
-    servers: createServerRepository(db, now),
+    servers: createServerRepository(db, now, opts.secretBox),
     keys: createApiKeyRepository(db, now, opts.authCache),
     audit: createAuditRepository(db, now),
     mirror,

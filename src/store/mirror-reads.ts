@@ -202,7 +202,7 @@ export function createMirrorReads (db: Kysely<Database>, reader?: SqliteSnapshot
       return { ready_at: row.ready_at, last_success_at: row.last_success_at, last_seq: num(row.last_seq), device_count: num(row.device_count) }
     },
 
-    ...(getDeviceNow === undefined ? {} : { getDeviceNow }),
+    getDeviceNow,
 
     async getDevice (server, serial) {
       if (getDeviceNow !== undefined) return getDeviceNow(server, serial)
@@ -229,7 +229,7 @@ export function createMirrorReads (db: Kysely<Database>, reader?: SqliteSnapshot
       try {
         let after: PagePosition | undefined
         do {
-          const page: DevicePage = await readPage(snapshot?.run ?? run, server, { ...opts, limit: opts.batchSize ?? STREAM_BATCH, ...(after === undefined ? {} : { after }) })
+          const page: DevicePage = await readPage(snapshot?.run ?? run, server, { ...opts, limit: opts.batchSize ?? STREAM_BATCH, after })
           if (page.devices.length > 0) yield page.devices
           after = page.next
         } while (after !== undefined)

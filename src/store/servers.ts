@@ -2,8 +2,8 @@
  * DEP servers and their key pairs. Secrets (the token's OAuth values, private keys) are sealed
  * with the secret box before they reach the database and opened after they leave it, with the
  * server name as additional data so a sealed value cannot be moved to another row. The box is
- * installed by whoever opens the store (start, CLI, the app): the repository stays plain Kysely,
- * the same on every dialect, and refuses to touch a secret without one.
+ * given by whoever opens the store (createStore's `secretBox`: start, CLI, the app): the
+ * repository stays plain Kysely, the same on every dialect, and refuses to touch a secret without one.
  */
 import type { Kysely, Transaction } from 'kysely'
 import type { ServerToken } from '../dep/token.js'
@@ -59,15 +59,12 @@ export interface ServerHealthUpdate {
 }
 
 export interface ServerRepository {
-  /** Installs the box that seals and opens secrets; needed before any read or write of a token. */
-  setSecretBox (box: SecretBox): void
-  hasSecretBox (): boolean
   /**
-   * Compares the installed box's key with the one the database's secrets are sealed with. The
-   * first time (a new database, or one from before 0006) the key must open a secret already
-   * stored, if there is one, and is then recorded. Never throws for another key: says so.
+   * Compares a box's key (the store's own by default) with the one the database's secrets are
+   * sealed with. The first time (a new database, or one from before 0006) the key must open a
+   * secret already stored, if there is one, and is then recorded. Never throws for another key: says so.
    */
-  checkSecretKey (): Promise<SecretKeyCheck>
+  checkSecretKey (other?: SecretBox): Promise<SecretKeyCheck>
   list (): Promise<ServerRecord[]>
   get (name: string): Promise<ServerRecord | undefined>
   /**
@@ -108,9 +105,7 @@ function account (row: ServersTable): AccountIdentity | undefined {
   return a
 }
 
-export function createServerRepository (db: Kysely<Database>, now: () => Date): ServerRepository {
-  let box: SecretBox | undefined
-
+export function createServerRepository (db: Kysely<Database>, now: () => Date, box?: SecretBox): ServerRepository {
   function needBox (): SecretBox {
     if (box === undefined) throw new Error('the secret box is not configured: server tokens cannot be sealed or opened')
     return box
@@ -141,9 +136,7 @@ export function createServerRepository (db: Kysely<Database>, now: () => Date): 
   }
 
   return {
-    setSecretBox (b) { box = b },
-    hasSecretBox: () => box !== undefined,
-    checkSecretKey: async () => await checkSecretKey(db, needBox(), now),
+    checkSecretKey: async (other) => await checkSecretKey(db, other ?? needBox(), now),
     async list () {
       const rows = await db.selectFrom('servers').selectAll().orderBy('name').execute()
       return rows.map(toRecord)

@@ -67,12 +67,12 @@ async function importToken (server: string, file: string, values: ImportOptions,
       name: server,
       token: upload.token,
       baseUrl,
-      ...(account === undefined ? {} : { account }),
+      account,
       promoteStagedKey: upload.key === 'staged',
       audit: (made) => ({ keyId: 'cli', action: 'server.token', target: `/v1/servers/${server}`, result: 'ok', detail: made ? 'created' : 'replaced' })
     })
     // PUT …/token's answer; a decrypted file was opened by no key pair, so it has no `key`.
-    const result = { created, ...(upload.key === undefined ? {} : { key: upload.key }), server: serverInfo(record, Date.now()) }
+    const result = { created, key: upload.key, server: serverInfo(record, Date.now()) }
     io.stdout(`${JSON.stringify(result, null, 2)}\n`)
     return 0
   } finally {

@@ -31,8 +31,7 @@ t.test('one unreadable row: that server reports SECRET_BOX_WRONG_KEY, the others
 
   // What a replica still running with the previous key does after the rotation: seal with it.
   const previous = createSecretBox(randomBytes(32))
-  const raw = await createStore({ dataDir })
-  raw.servers.setSecretBox(previous)
+  const raw = await createStore({ dataDir, secretBox: previous })
   await raw.servers.upsert({ name: 'stale', token: STALE, baseUrl: sim.url })
   await raw.close()
   const oldKeyFile = join(dataDir, 'secret.key.old')
@@ -57,8 +56,7 @@ t.test('one unreadable row: that server reports SECRET_BOX_WRONG_KEY, the others
   // The fix named: store the token again. A key pair the stale replica staged still keeps the old key file.
   await started.app.depServers.put('stale', { token: DEPSIM_CREDENTIALS, baseUrl: sim.url })
   await started.close()
-  const stager = await createStore({ dataDir })
-  stager.servers.setSecretBox(previous)
+  const stager = await createStore({ dataDir, secretBox: previous })
   await stager.servers.stageKey('good', generateServerKeyPair({ serverName: 'good' }))
   await stager.close()
   const staged = await startDepgate({ config, out: () => {} })

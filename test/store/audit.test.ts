@@ -32,8 +32,7 @@ for (const dialect of DIALECTS) {
 
 async function cases (t: Test, dialect: TestDialect): Promise<void> {
   let clock = Date.parse('2026-04-01T00:00:00Z')
-  const store = await openTestStore(t, dialect, { now: () => new Date(clock) })
-  store.servers.setSecretBox(createSecretBox(randomBytes(32)))
+  const store = await openTestStore(t, dialect, { now: () => new Date(clock), secretBox: createSecretBox(randomBytes(32)) })
   const entry = { keyId: 'k1', target: '/v1/servers/a' }
 
   t.test('an attempt, then its outcome; long lists kept apart', async (t) => {

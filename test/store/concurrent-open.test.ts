@@ -56,9 +56,8 @@ async function executed (database: TestDatabase): Promise<string[]> {
 /** Opens one store per box on `database` at once, each then checking its key as a first start does. */
 async function firstStarts (t: Test, database: TestDatabase, boxes: SecretBox[]): Promise<Array<{ store: Store, check: string }>> {
   const opened = await Promise.allSettled(boxes.map(async (box) => {
-    const store = await createStore(where(database))
+    const store = await createStore({ ...where(database), secretBox: box })
     t.teardown(() => store.close())
-    store.servers.setSecretBox(box)
     return { store, check: await store.servers.checkSecretKey() }
   }))
   const failed = opened.flatMap((o) => o.status === 'rejected' ? [String(o.reason)] : [])
@@ -210,8 +209,7 @@ for await (const line of createInterface({ input: process.stdin })) {
   const { where, key } = JSON.parse(line)
   let reply
   try {
-    const store = await createStore(where)
-    store.servers.setSecretBox(createSecretBox(Buffer.from(key, 'base64')))
+    const store = await createStore({ ...where, secretBox: createSecretBox(Buffer.from(key, 'base64')) })
     reply = { check: await store.servers.checkSecretKey() }
     await store.close()
   } catch (err) {

@@ -92,7 +92,7 @@ async function setup (t: Test, dialect: TestDialect, log?: (event: LogEvent) => 
   const ops = ['added', 'added', 'modified', 'added', 'removed', 'modified', 'added'] as const
   await db.insertInto('inventory_changes').values(ops.map((op, i) => ({ server: 'default', seq: i + 1, serial_number: rows[i].serial_number, op, at: `2026-04-0${1 + i}T00:00:00.000Z`, record: rows[i].record }))).execute()
   await db.insertInto('inventory_changes').values({ server: 'other', seq: 1, serial_number: 'X', op: 'added', at: '2026-04-01T00:00:00.000Z', record: '{}' }).execute()
-  return { reads: createMirrorReads(db), db, rows, ...(reader === undefined ? {} : { reader }), store, database, application }
+  return { reads: createMirrorReads(db), db, rows, reader, store, database, application }
 }
 
 function withParameter (url: string, name: string, value: string): string {
@@ -157,7 +157,7 @@ for (const dialect of DIALECTS) {
           const seen: string[] = []
           let after
           for (let pages = 0; pages < 20; pages++) {
-            const page = await reads.listDevices('default', { sort: key, order, limit: 7, ...(after === undefined ? {} : { after }) })
+            const page = await reads.listDevices('default', { sort: key, order, limit: 7, after })
             seen.push(...page.devices.map((d) => d.serial_number))
             after = page.next
             if (after === undefined) break

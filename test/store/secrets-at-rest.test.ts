@@ -81,8 +81,8 @@ t.test('uploaded tokens and key pairs are sealed in the database, WAL and SHM', 
 for (const dialect of DIALECTS) {
   t.test(dialect, async (t) => {
     t.test('legacy clear-text rows are sealed at start; rotation re-seals under a new key', async (t) => {
-      const store = await openTestStore(t, dialect)
-      const dir = tempDir(t)
+      const boxA = createSecretBox(randomBytes(32))
+      const store = await openTestStore(t, dialect, { secretBox: boxA })
       // A row as 0001 wrote it: the token JSON in clear.
       const raw = new Kysely<any>(createDialect(store.database))
       await raw.insertInto('servers').values({ name: 'old', token: JSON.stringify(TOKEN), base_url: null, created_at: 'c', updated_at: 'u' }).execute()
@@ -91,8 +91,7 @@ for (const dialect of DIALECTS) {
       await raw.destroy()
       t.same((await store.servers.get('old'))?.token, TOKEN, 'a legacy row still reads before it is sealed')
 
-      const keyA = randomBytes(32)
-      t.equal(await secureStore(store, { dataDir: dir, secretKey: keyA.toString('base64') }), 2)
+      t.equal(await secureStore(store, boxA), 2)
       t.equal(await store.servers.sealLegacyTokens(), 0, 'nothing left to seal')
       t.same((await store.servers.get('old'))?.token, TOKEN)
       await store.servers.stageKey('old', { privateKeyPem: 'PRIVATE', certificatePem: 'CERT' })
@@ -104,28 +103,25 @@ for (const dialect of DIALECTS) {
       t.match(await store.servers.get('older'), { account: { checkedAt: 'now' }, termsNotSignedAt: 'then', lastError: { code: 'T_C_NOT_SIGNED' } })
 
       await store.servers.stageKey('newcomer', { privateKeyPem: 'PRIVATE4', certificatePem: 'CERT4' })
-      const boxA = createSecretBox(keyA)
       const boxB = createSecretBox(randomBytes(32))
       t.equal(await store.servers.rotateSecrets(boxA, boxB), 6, 'two tokens, two current keys, two staged ones')
       t.equal(await store.servers.rotateSecrets(boxA, boxB), 0, 'a re-run changes nothing')
-      store.servers.setSecretBox(boxA)
       t.match(await store.servers.get('old'), { name: 'old', unreadable: { code: 'SECRET_BOX_WRONG_KEY', keyId: boxB.keyId } }, 'the old key cannot open it: the row says so instead of failing the read')
-      store.servers.setSecretBox(boxB)
-      t.match((await store.servers.getKeys('old')), { current: { privateKeyPem: 'PRIVATE', certificatePem: 'CERT' }, staged: { privateKeyPem: 'PRIVATE2', certificatePem: 'CERT2', stagedAt: String } })
-      t.equal(await store.servers.setHealth('nope', { termsNotSignedAt: null }), false)
+      const rotated = await openTestStore(t, dialect, { database: store.database, secretBox: boxB })
+      t.match((await rotated.servers.getKeys('old')), { current: { privateKeyPem: 'PRIVATE', certificatePem: 'CERT' }, staged: { privateKeyPem: 'PRIVATE2', certificatePem: 'CERT2', stagedAt: String } })
+      t.equal(await rotated.servers.setHealth('nope', { termsNotSignedAt: null }), false)
       // A sealed value changed behind depgate's back is not "another key": that error still goes up.
       const tamper = new Kysely<any>(createDialect(store.database))
       const { token_sealed: sealed } = await tamper.selectFrom('servers').select('token_sealed').where('name', '=', 'older').executeTakeFirstOrThrow()
       await tamper.updateTable('servers').set({ token_sealed: `${String(sealed).slice(0, -4)}AAAA` }).where('name', '=', 'older').execute()
       await tamper.destroy()
-      await t.rejects(store.servers.get('older'), { name: 'TokenError' })
-      t.ok(await store.servers.delete('old'))
-      t.same(await store.servers.getKeys('old'), {})
+      await t.rejects(rotated.servers.get('older'), { name: 'TokenError' })
+      t.ok(await rotated.servers.delete('old'))
+      t.same(await rotated.servers.getKeys('old'), {})
     })
 
     t.test('a store without a secret box refuses to touch tokens', async (t) => {
       const store = await openTestStore(t, dialect)
-      t.notOk(store.servers.hasSecretBox())
       await t.rejects(store.servers.upsert({ name: 'x', token: TOKEN }), /secret box is not configured/)
     })
   })

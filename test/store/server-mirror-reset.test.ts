@@ -21,8 +21,7 @@ for (const dialect of DIALECTS) {
 }
 
 async function withMirror (t: Test, dialect: TestDialect): Promise<TestStore> {
-  const store = await openTestStore(t, dialect, { now: () => new Date('2026-11-26T08:00:00.000Z') })
-  store.servers.setSecretBox(createSecretBox(randomBytes(32)))
+  const store = await openTestStore(t, dialect, { now: () => new Date('2026-11-26T08:00:00.000Z'), secretBox: createSecretBox(randomBytes(32)) })
   await store.servers.upsert({ name: 'acme', token, account: account('UUID-A') })
   await store.servers.upsert({ name: 'other', token, account: account('UUID-O') })
   for (const name of ['acme', 'other']) {

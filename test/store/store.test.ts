@@ -15,9 +15,7 @@ for (const dialect of DIALECTS) {
 }
 
 async function openStore (t: Test, dialect: TestDialect, now?: () => Date, database?: TestDatabase): Promise<TestStore> {
-  const store = await openTestStore(t, dialect, { ...(now === undefined ? {} : { now }), ...(database === undefined ? {} : { database }) })
-  store.servers.setSecretBox(box)
-  return store
+  return await openTestStore(t, dialect, { now, database, secretBox: box })
 }
 
 async function storeCases (t: Test, dialect: TestDialect): Promise<void> {

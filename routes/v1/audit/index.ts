@@ -12,6 +12,7 @@ Filters: \`key\`, \`action\`, \`server\`, \`since\` and \`until\` (ISO 8601 with
 const plugin: FastifyPluginAsyncZod = async (fastify) => {
   fastify.get('/', defineRoute({
     scope: 'admin',
+    operationId: 'listAuditEntries',
     tag: 'audit',
     summary: 'Read the audit log',
     description: DESCRIPTION,

@@ -8,6 +8,7 @@ import { defineRoute } from '../../../src/api/route-kit.js'
 const plugin: FastifyPluginAsyncZod = async (fastify) => {
   fastify.get('/', defineRoute({
     scope: 'admin',
+    operationId: 'listApiKeys',
     tag: 'keys',
     summary: 'List API keys',
     description: 'Every key ever created, revoked ones included (with revoked_at). Never secrets or hashes.',
@@ -19,6 +20,7 @@ const plugin: FastifyPluginAsyncZod = async (fastify) => {
   fastify.post('/', defineRoute({
     scope: 'admin',
     audit: 'key.create',
+    operationId: 'createApiKey',
     tag: 'keys',
     summary: 'Create an API key',
     description: 'Creates a key with a label and a scope and answers it ONCE in `key`: depgate keeps only a hash.',

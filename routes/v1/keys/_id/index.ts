@@ -8,6 +8,7 @@ const plugin: FastifyPluginAsyncZod = async (fastify) => {
   fastify.delete('/', defineRoute({
     scope: 'admin',
     audit: 'key.revoke',
+    operationId: 'revokeApiKey',
     tag: 'keys',
     summary: 'Revoke an API key',
     description: 'Revokes the key at once; it stays listed with revoked_at. Revoking twice answers 404.',

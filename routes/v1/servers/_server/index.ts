@@ -10,6 +10,7 @@ import { defineRoute, serverParamsSchema } from '../../../../src/api/route-kit.j
 const plugin: FastifyPluginAsyncZod = async (fastify) => {
   fastify.get('/', defineRoute({
     scope: 'read',
+    operationId: 'getServer',
     tag: 'servers',
     summary: 'Get a DEP server',
     description: 'One DEP server with its token health and its device mirror (`inventory`).',
@@ -22,6 +23,7 @@ const plugin: FastifyPluginAsyncZod = async (fastify) => {
   fastify.put('/', defineRoute({
     scope: 'admin',
     audit: 'server.put',
+    operationId: 'putServer',
     tag: 'servers',
     summary: 'Create or replace a DEP server',
     description: 'Stores the decrypted server token downloaded from Apple Business Manager (or Apple School Manager) under this name, and optionally a base URL. Answers 201 when created, 200 when replaced; the next request uses the new token.',
@@ -50,6 +52,7 @@ const plugin: FastifyPluginAsyncZod = async (fastify) => {
   fastify.delete('/', defineRoute({
     scope: 'admin',
     audit: 'server.delete',
+    operationId: 'deleteServer',
     tag: 'servers',
     summary: 'Delete a DEP server',
     description: 'Forgets the server and its token. Nothing changes at Apple.',

@@ -6,6 +6,7 @@ import { defineRoute } from '../../../../../src/api/route-kit.js'
 const plugin: FastifyPluginAsyncZod = async (fastify) => {
   fastify.get('/', defineRoute({
     scope: 'admin',
+    operationId: 'listAuditEntrySerials',
     tag: 'audit',
     summary: 'The serials of an audit entry',
     description: 'Every serial the entry names, in the order they were sent: where an entry\'s `serials_ref` points when it names more than 1000.',

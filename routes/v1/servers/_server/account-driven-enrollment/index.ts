@@ -9,6 +9,7 @@ const ABOUT = 'Account-driven enrollment: the MDM service discovery URL Apple ha
 const plugin: FastifyPluginAsyncZod = async (fastify) => {
   fastify.get('/', defineRoute({
     scope: 'read',
+    operationId: 'getAccountDrivenEnrollment',
     tag: 'account',
     summary: 'Get the account-driven enrollment URL',
     description: `${ABOUT}\n\nNone set answers 404 \`NOT_FOUND\`.`,
@@ -25,6 +26,7 @@ const plugin: FastifyPluginAsyncZod = async (fastify) => {
   fastify.put('/', defineRoute({
     scope: 'admin',
     audit: 'ade.set',
+    operationId: 'putAccountDrivenEnrollment',
     tag: 'account',
     summary: 'Set the account-driven enrollment URL',
     description: `${ABOUT}\n\nThe URL must be https; Apple answers 400 \`MDM_SERVICE_DISCOVERY_URL_NOT_VALID\` for one it does not accept.`,
@@ -38,6 +40,7 @@ const plugin: FastifyPluginAsyncZod = async (fastify) => {
   fastify.delete('/', defineRoute({
     scope: 'admin',
     audit: 'ade.delete',
+    operationId: 'deleteAccountDrivenEnrollment',
     tag: 'account',
     summary: 'Remove the account-driven enrollment URL',
     description: `${ABOUT}\n\nAnswers 204 when removed.`,

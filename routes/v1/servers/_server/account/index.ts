@@ -10,6 +10,7 @@ A quick end-to-end check that the server token works: terms not accepted in Appl
 const plugin: FastifyPluginAsyncZod = async (fastify) => {
   fastify.get('/', defineRoute({
     scope: 'read',
+    operationId: 'getAccount',
     tag: 'account',
     summary: 'Apple account detail',
     description: DESCRIPTION,

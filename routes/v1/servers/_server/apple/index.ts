@@ -1,7 +1,7 @@
 import type { FastifyReply } from 'fastify'
 import type { FastifyPluginAsyncZod } from '@fastify/type-provider-zod'
 import { guardFor, runGuarded } from '../../../../../src/api/apple-guards.js'
-import { applePath, forwardableHeaders, PASSTHROUGH_METHODS, type PassthroughMethod, passthroughParamsSchema, passthroughQuerySchema } from '../../../../../src/api/passthrough.js'
+import { applePath, forwardableHeaders, PASSTHROUGH_METHODS, PASSTHROUGH_OPERATION_IDS, type PassthroughMethod, passthroughParamsSchema, passthroughQuerySchema } from '../../../../../src/api/passthrough.js'
 import { defineRoute, errorResponses } from '../../../../../src/api/route-kit.js'
 import { httpProblem } from '../../../../../src/problems.js'
 
@@ -22,6 +22,7 @@ const plugin: FastifyPluginAsyncZod = async (fastify) => {
     scope: 'admin',
     audit: 'apple.passthrough',
     produces: ['*/*'],
+    operationId: PASSTHROUGH_OPERATION_IDS,
     tag: 'pass-through',
     summary: 'Call any Apple DEP endpoint',
     description: DESCRIPTION,

@@ -7,6 +7,7 @@ const DESCRIPTION = 'The AppleSeed for IT beta enrollment tokens your organisati
 const plugin: FastifyPluginAsyncZod = async (fastify) => {
   fastify.get('/', defineRoute({
     scope: 'read',
+    operationId: 'listBetaEnrollmentTokens',
     tag: 'account',
     summary: 'Beta enrollment tokens',
     description: DESCRIPTION,

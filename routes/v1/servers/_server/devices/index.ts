@@ -36,6 +36,8 @@ const plugin: FastifyPluginAsyncZod = async (fastify) => {
     scope: 'read',
     produces: LIST_TYPES,
     formats: LIST_FORMATS,
+    operationId: 'listDevices',
+    sends: ['X-Depgate-Source', 'X-Depgate-Synced-At', 'X-Depgate-Total', 'X-Depgate-Next-Page-Token'],
     tag: 'devices',
     summary: 'List every device',
     description: DESCRIPTION,

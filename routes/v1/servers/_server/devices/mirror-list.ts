@@ -41,7 +41,7 @@ export async function mirrorList (reads: MirrorReads, request: FastifyRequest, r
   if (format === 'csv') reply.header('content-disposition', csvDisposition(server))
   if (query.limit !== undefined || query.page_token !== undefined) {
     const after = query.page_token === undefined ? undefined : decodePageToken(query.page_token, scope)
-    const page = await reads.listDevices(server, { ...scope, limit: query.limit ?? MAX_PAGE, ...(after === undefined ? {} : { after }) })
+    const page = await reads.listDevices(server, { ...scope, limit: query.limit ?? MAX_PAGE, after })
     const total = await reads.countDevices(server, scope)
     const token = page.next === undefined ? null : encodePageToken(page.next, scope)
     if (format === 'csv') {

@@ -13,6 +13,7 @@ const plugin: FastifyPluginAsyncZod = async (fastify) => {
   fastify.post('/', defineRoute({
     scope: 'write',
     audit: 'profile.define',
+    operationId: 'defineProfile',
     tag: 'profiles',
     summary: 'Define a profile',
     description: DESCRIPTION,

@@ -16,6 +16,7 @@ const plugin: FastifyPluginAsyncZod = async (fastify) => {
   fastify.post('/', defineRoute({
     scope: 'write',
     audit: 'inventory.sync',
+    operationId: 'syncServer',
     tag: 'devices',
     summary: 'Sync the device mirror now',
     description: DESCRIPTION,

@@ -39,6 +39,7 @@ const plugin: FastifyPluginAsyncZod = async (fastify) => {
   fastify.put('/', defineRoute({
     scope: 'admin',
     audit: 'server.token',
+    operationId: 'importToken',
     tag: 'servers',
     summary: 'Upload the server token (.p7m) from Apple',
     description: 'Takes the `.p7m` token file downloaded from Apple Business/School Manager, as the raw body (Content-Type `application/pkcs7-mime`, `application/octet-stream` or `text/plain`) or as `multipart/form-data` (field `token`, else the first file). depgate decrypts it with the server\'s staged key pair (POST …/certificate) or its current one, checks the token, tries it with Apple\'s /session and /account (skip with `verify=false`), then stores it, sealed; a staged key pair that opened it becomes the current one. A token of a different Apple MDM server (another consumer key) is refused with 409 unless `force=true`. On any refusal nothing is stored.',
@@ -54,7 +55,7 @@ const plugin: FastifyPluginAsyncZod = async (fastify) => {
     try {
       const { server } = request.params
       const audit = (made: boolean) => fastify.auditRow(request, { action: 'server.token', server, target: null, detail: made ? 'created' : 'replaced' })
-      const result = await fastify.depServers.importP7m(server, p7m, { force, verify, audit, ...(baseUrl === undefined ? {} : { baseUrl }) })
+      const result = await fastify.depServers.importP7m(server, p7m, { force, verify, audit, baseUrl })
       request.audited = true
       return await reply.code(result.created ? 201 : 200).send(result)
     } catch (err) {

@@ -17,7 +17,7 @@ const withoutSyncLookup = (store: Store): Store => ({ ...store, mirror: { ...sto
 
 for (const [path, wrapStore] of [['synchronous lookup', undefined], ['awaited lookup', withoutSyncLookup]] as const) {
   t.test(`one device from the mirror, ${path}`, async (t) => {
-    const m = await buildTestApp(t, { env: { DEPGATE_MIRROR: 'true' }, simulator: { devices: 12 }, ...(wrapStore === undefined ? {} : { wrapStore }) })
+    const m = await buildTestApp(t, { env: { DEPGATE_MIRROR: 'true' }, simulator: { devices: 12 }, wrapStore })
     const sim = m.sim?.app
     if (sim === undefined) throw new Error('no simulator')
     const get = async (url: string) => await m.app.inject({ url, headers: m.auth() })
@@ -50,7 +50,7 @@ for (const [path, wrapStore] of [['synchronous lookup', undefined], ['awaited lo
   })
 
   t.test(`before the first fetch completes, Apple answers, ${path}`, async (t) => {
-    const m = await buildTestApp(t, { env: { DEPGATE_MIRROR: 'true' }, simulator: { devices: 3 }, ...(wrapStore === undefined ? {} : { wrapStore }) })
+    const m = await buildTestApp(t, { env: { DEPGATE_MIRROR: 'true' }, simulator: { devices: 3 }, wrapStore })
     const sim = m.sim?.app
     if (sim === undefined) throw new Error('no simulator')
     await sim.inject({ method: 'POST', url: '/_sim/faults', payload: { endpoint: 'fetch_devices', kind: 'status', status: 500, times: 0 } })

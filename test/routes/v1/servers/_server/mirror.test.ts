@@ -31,10 +31,10 @@ function watchedClock (): { scheduler: Scheduler, armed: (ms: number) => Promise
 }
 
 async function mirrorApp (t: Test, devices = 150, scheduler?: Scheduler): Promise<TestApp & { sim: NonNullable<TestApp['sim']>, truth: () => Promise<any[]>, simCall: (method: string, url: string, payload?: unknown) => Promise<any> }> {
-  const built = await buildTestApp(t, { env: { DEPGATE_MIRROR: 'true', DEPGATE_SYNC_PAGE_SIZE: '40', DEPGATE_FULL_SYNC_MIN_INTERVAL: '0' }, simulator: { devices }, ...(scheduler === undefined ? {} : { scheduler }) })
+  const built = await buildTestApp(t, { env: { DEPGATE_MIRROR: 'true', DEPGATE_SYNC_PAGE_SIZE: '40', DEPGATE_FULL_SYNC_MIN_INTERVAL: '0' }, simulator: { devices }, scheduler })
   const sim = built.sim as NonNullable<TestApp['sim']>
   const simCall = async (method: string, url: string, payload?: unknown) => {
-    const res = await sim.app.inject({ method: method as 'GET', url, ...(payload === undefined ? {} : { payload: payload as object }) })
+    const res = await sim.app.inject({ method: method as 'GET', url, payload: payload as object | undefined })
     return res.body === '' ? undefined : res.json()
   }
   await built.app.ready()

@@ -18,7 +18,7 @@ t.test('assign, remove and disown show in the mirror at once; Apple wins afterwa
   await m.app.ready()
   await untilReady(m.app)
   const call = async (method: 'GET' | 'POST' | 'PUT' | 'DELETE', url: string, payload?: object) =>
-    await m.app.inject({ method, url, headers: m.auth(), ...(payload === undefined ? {} : { payload }) })
+    await m.app.inject({ method, url, headers: m.auth(), payload })
   const device = async (serial: string) => await call('GET', `${S}/devices/${serial}`)
   const lastSeq = async () => (await call('GET', S)).json().inventory.last_seq as number
   const [a, b, c, refused] = ((await sim.inject('/_sim/devices')).json().devices as Array<{ serial_number: string }>).map((d) => d.serial_number)

@@ -1,6 +1,6 @@
 /**
  * The less common refusals of PUT …/token: expired token, Apple unreachable, a key that fits
- * neither pair, form-data edge cases, a store whose secret key changed, and the error table.
+ * neither pair, form-data edge cases, a key pair sealed with another secret key, and the error table.
  */
 import { randomBytes } from 'node:crypto'
 import { readFileSync, writeFileSync } from 'node:fs'
@@ -12,6 +12,8 @@ import { DepApiError, DepTransportError, DepUpstreamError } from '../../../../..
 import { TokenError } from '../../../../../src/tokens/errors.js'
 import { createSecretBox } from '../../../../../src/tokens/secret-box.js'
 import { TokenImportError, verifyToken } from '../../../../../src/tokens/token-import.js'
+import { generateServerKeyPair } from '../../../../../src/tokens/keypair.js'
+import { openTestStore, testDialectFromEnv } from '../../../../databases.js'
 import { buildTestApp, type TestApp } from '../../../../helper.js'
 import { encryptToken, NO_OPENSSL, TOKEN, tempDir } from '../../../../tokens/helpers.js'
 
@@ -71,8 +73,10 @@ t.test('refusals', { skip: NO_OPENSSL }, async (t) => {
   const broken = await put(ctx, 'acme', Buffer.from('--x\r\nnot a form'), '', { 'content-type': 'multipart/form-data' })
   t.ok(broken.status >= 400 && broken.status < 500, `a malformed form is a 4xx (${broken.status})`)
 
-  // The store's secret key changed under the running app: our fault, a 500, and no secret in the answer.
-  ctx.store.servers.setSecretBox(createSecretBox(randomBytes(32)))
+  // A key pair sealed with another secret key than the running app's (a replica with another
+  // key staged it): our fault, a 500, and no secret in the answer.
+  const elsewhere = await openTestStore(t, testDialectFromEnv(), { database: ctx.database, secretBox: createSecretBox(randomBytes(32)) })
+  await elsewhere.servers.stageKey('acme', generateServerKeyPair({ serverName: 'acme' }))
   const wrongBox = await put(ctx, 'acme', p7m, '?verify=false')
   t.equal(wrongBox.status, 500)
 })

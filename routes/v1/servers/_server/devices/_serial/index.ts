@@ -21,6 +21,8 @@ const JSON_TYPE = 'application/json; charset=utf-8'
 const plugin: FastifyPluginAsyncZod = async (fastify) => {
   fastify.get('/', defineRoute({
     scope: 'read',
+    operationId: 'getDevice',
+    sends: ['X-Depgate-Source', 'X-Depgate-Synced-At'],
     tag: 'devices',
     summary: 'One device',
     description: DESCRIPTION,

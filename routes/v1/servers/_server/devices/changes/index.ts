@@ -20,6 +20,8 @@ Give one of \`since\` or \`cursor\` (400 otherwise). The \`X-Depgate-Source\` he
 const plugin: FastifyPluginAsyncZod = async (fastify) => {
   fastify.get('/', defineRoute({
     scope: 'read',
+    operationId: 'listDeviceChanges',
+    sends: ['X-Depgate-Source', 'X-Depgate-Synced-At'],
     tag: 'devices',
     summary: 'Device changes: the mirror\'s feed, or Apple\'s since a cursor',
     description: DESCRIPTION,

@@ -13,6 +13,7 @@ const plugin: FastifyPluginAsyncZod = async (fastify) => {
     // A read: the serials travel in a body only because there can be 10000 of them.
     scope: 'read',
     audit: false,
+    operationId: 'getDeviceDetails',
     tag: 'devices',
     summary: 'Device details for many serials',
     description: DESCRIPTION,

@@ -15,6 +15,7 @@ const plugin: FastifyPluginAsyncZod = async (fastify) => {
   fastify.post('/', defineRoute({
     scope: 'admin',
     audit: 'devices.disown',
+    operationId: 'disownDevices',
     tag: 'devices',
     summary: 'Disown devices (irreversible, off by default)',
     description: DESCRIPTION,

@@ -11,6 +11,7 @@ const plugin: FastifyPluginAsyncZod = async (fastify) => {
   fastify.delete('/', defineRoute({
     scope: 'write',
     audit: 'profile.remove',
+    operationId: 'removeProfile',
     tag: 'profiles',
     summary: 'Remove profiles from devices',
     description: DESCRIPTION,

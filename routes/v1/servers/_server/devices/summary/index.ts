@@ -10,6 +10,8 @@ const DESCRIPTION = `Device counts for dashboards, from depgate's mirror (no cal
 const plugin: FastifyPluginAsyncZod = async (fastify) => {
   fastify.get('/', defineRoute({
     scope: 'read',
+    operationId: 'getDeviceSummary',
+    sends: ['X-Depgate-Source', 'X-Depgate-Synced-At'],
     tag: 'devices',
     summary: 'Device counts',
     description: DESCRIPTION,

@@ -9,6 +9,7 @@ An unknown UUID answers 404 \`PROFILE_NOT_FOUND\` (Apple itself answers 400 \`NO
 const plugin: FastifyPluginAsyncZod = async (fastify) => {
   fastify.get('/', defineRoute({
     scope: 'read',
+    operationId: 'getProfile',
     tag: 'profiles',
     summary: 'Get a profile',
     description: DESCRIPTION,

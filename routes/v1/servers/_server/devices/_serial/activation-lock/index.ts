@@ -12,6 +12,7 @@ const plugin: FastifyPluginAsyncZod = async (fastify) => {
   fastify.post('/', defineRoute({
     scope: 'admin',
     audit: 'device.activation_lock',
+    operationId: 'enableActivationLock',
     tag: 'devices',
     summary: 'Activation Lock a device',
     description: DESCRIPTION,

@@ -10,6 +10,7 @@ A device that is not a replacement, or that Apple does not know, answers 404 \`D
 const plugin: FastifyPluginAsyncZod = async (fastify) => {
   fastify.get('/', defineRoute({
     scope: 'read',
+    operationId: 'getDeviceReplacement',
     tag: 'devices',
     summary: 'Replacement details of a device',
     description: DESCRIPTION,

@@ -13,6 +13,7 @@ const plugin: FastifyPluginAsyncZod = async (fastify) => {
   fastify.put('/', defineRoute({
     scope: 'write',
     audit: 'profile.assign',
+    operationId: 'assignProfile',
     tag: 'profiles',
     summary: 'Assign a profile to devices',
     description: DESCRIPTION,
