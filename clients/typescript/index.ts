@@ -46,9 +46,13 @@ export type DocumentedHeaderName<R> = R extends { headers: infer H }
   ? keyof { [K in keyof H as string extends K ? never : number extends K ? never : K]: H[K] } & string
   : never
 
+/** The response object the document declares for an operation's status, e.g. `ResponseObject<'/v1/servers', 'get', 429>`. */
+export type ResponseObject<P extends keyof paths, M extends keyof paths[P], S extends number> =
+  paths[P][M] extends { responses: infer R } ? S extends keyof R ? R[S] : never : never
+
 /**
  * A response header the document declares for that response, as sent (a string), e.g.
- * `header<paths['/v1/servers']['get']['responses'][429]>(response, 'Retry-After')`: a name the
+ * `header<ResponseObject<'/v1/servers', 'get', 429>>(result.response, 'Retry-After')`: a name the
  * document does not declare there does not compile.
  */
 export function header<R> (response: Response, name: DocumentedHeaderName<R>): string | undefined {
