@@ -6,22 +6,41 @@
  * over HTTP.
  */
 import { execFile } from 'node:child_process'
-import { readFileSync } from 'node:fs'
+import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import t from 'tap'
-import { buildTestApp, untilReady } from '../../helper.js'
+import { buildTestApp, tempDir, untilReady } from '../../helper.js'
 import { tour } from './tour/tour.js'
 
+const ROOT = join(import.meta.dirname, '../../..')
 const TOUR = join(import.meta.dirname, 'tour')
 const DEVICES = 17
+
+/** tsc on a project: its diagnostics, empty when the program type-checks. */
+async function typeCheck (tsconfig: string): Promise<string> {
+  const tsc = join(ROOT, 'node_modules/typescript/bin/tsc')
+  const run = await promisify(execFile)(process.execPath, [tsc, '-p', tsconfig]).catch((err: { stdout: string }) => err)
+  return run.stdout
+}
 
 t.test('the program compiles under the strict options', async (t) => {
   const config = JSON.parse(readFileSync(join(TOUR, 'tsconfig.json'), 'utf8')) as { compilerOptions: Record<string, unknown> }
   t.match(config.compilerOptions, { strict: true, noUncheckedIndexedAccess: true, exactOptionalPropertyTypes: true, skipLibCheck: false })
-  const tsc = join(import.meta.dirname, '../../../node_modules/typescript/bin/tsc')
-  const run = await promisify(execFile)(process.execPath, [tsc, '-p', join(TOUR, 'tsconfig.json')]).catch((err: { stdout: string }) => err)
-  t.equal(run.stdout, '', 'no type errors')
+  t.equal(await typeCheck(join(TOUR, 'tsconfig.json')), '', 'no type errors')
+})
+
+t.test('the README\'s TypeScript example compiles under the same options, in Node', async (t) => {
+  const readme = readFileSync(join(ROOT, 'README.md'), 'utf8')
+  const example = /### TypeScript\n[\s\S]*?```ts\n([\s\S]*?)```/.exec(readme)?.[1]
+  if (example === undefined) throw new Error('the README has no TypeScript example')
+  const dir = tempDir(t)
+  writeFileSync(join(dir, 'package.json'), '{ "type": "module" }\n')
+  writeFileSync(join(dir, 'example.ts'), example.replace("'./clients/typescript/index.js'", `'${join(ROOT, 'clients/typescript/index.js')}'`))
+  const { compilerOptions } = JSON.parse(readFileSync(join(TOUR, 'tsconfig.json'), 'utf8')) as { compilerOptions: Record<string, unknown> }
+  const options = { ...compilerOptions, lib: ['ES2023'], types: ['node'], typeRoots: [join(ROOT, 'node_modules/@types')] }
+  writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify({ compilerOptions: options, files: ['example.ts'] }))
+  t.equal(await typeCheck(join(dir, 'tsconfig.json')), '', 'no type errors')
 })
 
 t.test('the program runs against depgate over HTTP', async (t) => {
