@@ -95,6 +95,8 @@ export interface TestAppOptions {
   dialect?: TestDialect
   /** The whole-list idle timers, to drive by hand. */
   streamTimers?: StreamLimitsOptions['timers']
+  /** Pages a reader of a shared live drain may have waiting (see plugins/app/stream-limits.ts). */
+  drainBufferPages?: number
 }
 
 export interface TestApp {
@@ -168,7 +170,10 @@ export async function buildTestApp (t: Teardown, opts: TestAppOptions = {}): Pro
     // Quick retries and long-poll re-reads keep mirror tests short.
     mirror: { retryBaseMs: 100, pollMs: 100 },
     scheduler,
-    ...(opts.streamTimers === undefined ? {} : { streamLimits: { timers: opts.streamTimers } }),
+    streamLimits: {
+      ...(opts.streamTimers === undefined ? {} : { timers: opts.streamTimers }),
+      ...(opts.drainBufferPages === undefined ? {} : { drainBufferPages: opts.drainBufferPages })
+    },
     ...(sim === undefined ? {} : { defaultServer: { token: DEPSIM_CREDENTIALS, baseUrl: sim.url } }),
     onRoute: (route) => {
       opts.onRoute?.(route)

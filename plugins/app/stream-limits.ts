@@ -16,6 +16,11 @@ import { Socket } from 'node:net'
 import fp from 'fastify-plugin'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { httpProblem } from '../../src/problems.js'
+import { SharedDrains } from '../../src/api/shared-drain.js'
+import type { StreamPage } from '../../src/api/device-stream.js'
+
+/** Pages of Apple's list a reader of a shared live drain may have waiting (shared-drain.ts) before the drain waits for it. */
+export const DRAIN_BUFFER_PAGES = 2
 
 /** Retry-After on a refused list: long enough for one of the key's lists to end, short enough to not idle. */
 export const STREAMS_RETRY_SECONDS = 10
@@ -29,6 +34,8 @@ export interface StreamLimits {
   watchTail: (reply: FastifyReply) => void
   /** Slots in use per caller (for tests and metrics); a caller without any is absent. */
   inUse: () => ReadonlyMap<string, number>
+  /** Live drains of Apple's device list: one per server client at a time, shared by its readers. */
+  drains: SharedDrains<StreamPage>
 }
 
 declare module 'fastify' {
@@ -40,6 +47,8 @@ declare module 'fastify' {
 export interface StreamLimitsOptions {
   /** The idle timers (tests drive them by hand instead of waiting). */
   timers?: { setTimeout: (fn: () => void, ms: number) => unknown, clearTimeout: (timer: unknown) => void }
+  /** Pages a reader of a shared live drain may have waiting (default DRAIN_BUFFER_PAGES; tests use 1 to see the pacing). */
+  drainBufferPages?: number
 }
 
 export function createStreamLimitsPlugin (opts: StreamLimitsOptions = {}) {
@@ -110,7 +119,8 @@ export function createStreamLimitsPlugin (opts: StreamLimitsOptions = {}) {
       },
 
       watchTail,
-      inUse: () => open
+      inUse: () => open,
+      drains: new SharedDrains<StreamPage>({ bufferPages: opts.drainBufferPages ?? DRAIN_BUFFER_PAGES })
     }
     fastify.decorate('streamLimits', limits)
   }, { name: 'depgate-stream-limits', dependencies: ['depgate-config'] })

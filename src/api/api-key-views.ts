@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { timestamp } from './timestamps.js'
 import { SCOPES } from '../scopes.js'
 
 export const scopeSchema = z.enum(SCOPES).describe('read < write < admin: each scope includes the ones before it')
@@ -7,9 +8,9 @@ export const apiKeySchema = z.object({
   id: z.string().describe('Public id of the key (the part after dgk_)'),
   label: z.string(),
   scope: scopeSchema,
-  created_at: z.string(),
-  last_used_at: z.string().nullable().describe('Updated at most once a minute'),
-  revoked_at: z.string().nullable()
+  created_at: timestamp(),
+  last_used_at: timestamp().nullable().describe('Updated at most once a minute'),
+  revoked_at: timestamp().nullable()
 }).meta({
   id: 'ApiKey',
   description: 'An API key, without its secret (only a hash of it is stored).',

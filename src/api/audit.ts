@@ -5,9 +5,10 @@
  */
 import { createHash } from 'node:crypto'
 import { z } from 'zod'
+import { timestamp } from './timestamps.js'
 import type { AuditEntry, AuditQuery } from '../store/index.js'
 import { httpProblem } from '../problems.js'
-import { queryInteger } from './mirror.js'
+import { queryInteger } from './query-values.js'
 import { SERVER_NAME_PATTERN } from './server-info.js'
 import { CONTROL_CHARACTER } from './serials.js'
 
@@ -36,7 +37,7 @@ export type AuditQueryInput = z.output<typeof auditQuerySchema>
 
 export const auditEntrySchema = z.object({
   id: z.string().describe('Sortable id; newer entries have greater ids'),
-  at: z.string().describe('When it was written (for an attempt: before Apple was called)'),
+  at: timestamp().describe('When it was written (for an attempt: before Apple was called)'),
   key_id: z.string().nullable().describe('The key that acted; null for depgate itself (first-start key)'),
   action: z.string(),
   server: z.string().nullable(),
@@ -47,7 +48,7 @@ export const auditEntrySchema = z.object({
   serials: z.array(z.string()).nullable().describe('The serials, when at most 1000'),
   serials_sha256: z.string().nullable().describe('Above 1000 serials: hex SHA-256 of the sorted serials joined by newlines'),
   serials_ref: z.string().nullable().describe('Above 1000 serials: where to GET the whole list'),
-  finished_at: z.string().nullable().describe('When the outcome was written')
+  finished_at: timestamp().nullable().describe('When the outcome was written')
 }).meta({
   id: 'AuditEntry',
   examples: [{

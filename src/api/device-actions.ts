@@ -4,6 +4,7 @@
  * number of serials and the server name; see disownConfirmation().
  */
 import { z } from 'zod'
+import { day } from './timestamps.js'
 import { serialListSchema } from './serials.js'
 import { perSerialResultShape } from './profiles.js'
 
@@ -24,7 +25,7 @@ export const activationLockResultSchema = z.looseObject({
 export const replacementSchema = z.looseObject({
   serial_number: z.string(),
   original_device_serial_number: z.string(),
-  replacement_date: z.string().optional()
+  replacement_date: day().optional().describe('The day the device replaced the original, as Apple gives it (e.g. 2026-01-15)')
 }).meta({ id: 'ReplacementDetails', examples: [{ serial_number: 'C02XK1ABCDEF', original_device_serial_number: 'C02XK0ABCDEF', replacement_date: '2026-01-15' }] })
 
 /** Most serials one disown call may name: it cannot be undone, so a slip should cost little. */

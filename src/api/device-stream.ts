@@ -62,13 +62,13 @@ const NDJSON_LIST: ListFormat = {
 }
 
 /**
- * JSON: the same `{ devices, count, cursor, fetched_until }` document a collected list would be,
+ * JSON: the same `{ source, devices, count, cursor, fetched_until }` document a collected list would be,
  * with the trailing fields after the array. A page that fails after the first bytes ends the
  * document with an `"error"` field and no closing brace (it never parses, and a person reading it
  * sees why), as NDJSON's last line says why.
  */
 const JSON_LIST: ListFormat = {
-  open: '{"devices":[',
+  open: '{"source":"apple","devices":[',
   devices: (devices, first) => (first ? '' : ',') + devices.map((d) => JSON.stringify(d)).join(','),
   trailer: (count, last) => '],' + JSON.stringify({ count, cursor: last.cursor, fetched_until: last.fetched_until }).slice(1),
   failure: (problem) => '],"error":' + JSON.stringify(problem)

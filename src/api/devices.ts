@@ -4,9 +4,11 @@
  * Apple adds later pass through (loose objects) instead of being silently dropped.
  */
 import { z } from 'zod'
-import { CONTROL_CHARACTER, serialListSchema } from './serials.js'
+import { timestamp } from './timestamps.js'
+import { queryChoice, queryList, queryText } from './query-values.js'
+import { serialListSchema } from './serials.js'
 
-const iso = (description: string) => z.string().describe(`${description} (ISO-8601, UTC)`)
+const iso = (description: string) => timestamp().describe(`${description} (ISO-8601, UTC)`)
 
 export const deviceSchema = z.looseObject({
   serial_number: z.string().describe('The serial number'),
@@ -51,16 +53,15 @@ export const deviceSchema = z.looseObject({
   }]
 })
 
-/** A query value given once or repeated (`os=iOS&os=iPadOS`), checked for control characters. */
-const repeatable = z.union([z.string().max(8000), z.array(z.string().max(8000)).max(100)])
-  .transform((v) => Array.isArray(v) ? v : [v])
-  .refine((vs) => !vs.some((v) => CONTROL_CHARACTER.test(v)), 'must not contain control characters')
+/** Apple's values of the device fields the list filters by (docs/apple-dep.md §2.15.1). */
+export const OS_VALUES = ['iOS', 'iPadOS', 'OSX', 'tvOS', 'visionOS'] as const
+export const DEVICE_FAMILIES = ['iPad', 'iPhone', 'iPod', 'Mac', 'AppleTV', 'Vision'] as const
+export const PROFILE_STATUSES = ['empty', 'assigned', 'pushed', 'removed'] as const
 
 /** A filter whose values may also be comma-separated: the trimmed, non-empty values. */
-const list = (description: string) => repeatable
-  .transform((vs) => vs.flatMap((v) => v.split(',')).map((v) => v.trim()).filter((v) => v.length > 0))
+const list = (description: string, item: z.ZodType<string> = queryText) => queryList(item, { commas: true })
   .optional()
-  .describe(`${description}; repeat the parameter or separate values with commas to match any of them (case-insensitive)`)
+  .describe(`${description}; repeat the parameter or separate values with commas to match any of them (case-insensitive; a value repeated is harmless)`)
 
 /** Date, or date and time with its zone: text Apple's dates can be compared with once normalised. */
 const ISO_8601 = /^(\d{4})-(\d{2})-(\d{2})(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2}))?$/
@@ -78,7 +79,8 @@ function realDate (v: string): boolean {
   return day.getUTCMonth() === Number(m[2]) - 1 && day.getUTCDate() === Number(m[3]) && !Number.isNaN(Date.parse(v))
 }
 
-const instant = (description: string) => z.string().max(40)
+// Documented as a date or a date-time; the check itself is realDate's, which also takes a time without seconds (2026-01-15T09:30Z).
+const instant = (description: string) => z.string().max(40).meta({ anyOf: [{ format: 'date' }, { format: 'date-time' }] })
   .refine(realDate, 'an ISO 8601 date (2026-01-15) or date and time with its zone (2026-01-15T09:30:00Z)')
   .transform((v) => appleInstant(Date.parse(v)))
   .optional()
@@ -89,28 +91,33 @@ export const deviceListQuerySchema = z.object({
   serial: list('Only these serial numbers'),
   serial_prefix: list('Only serial numbers starting with this'),
   model: list('Only this model, e.g. "MacBook Pro"'),
-  os: list('Only this OS: iOS, iPadOS, OSX, tvOS, visionOS'),
-  device_family: list('Only this family: iPad, iPhone, iPod, Mac, AppleTV, Vision'),
-  profile_status: list('Only this profile status: empty, assigned, pushed, removed'),
+  os: list('Only this OS: iOS, iPadOS, OSX, tvOS, visionOS', queryChoice(OS_VALUES)),
+  device_family: list('Only this family: iPad, iPhone, iPod, Mac, AppleTV, Vision', queryChoice(DEVICE_FAMILIES)),
+  profile_status: list('Only this profile status: empty, assigned, pushed, removed', queryChoice(PROFILE_STATUSES)),
   profile_uuid: list('Only devices assigned this profile'),
   asset_tag: list('Only this asset tag'),
   color: list('Only this color, e.g. "SPACE GRAY"'),
   device_assigned_by: list('Only devices assigned to this server by this Apple Account'),
-  description: repeatable.optional().describe('Only devices whose description contains this text (case-insensitive); repeat the parameter to match any of several (commas are part of the text)'),
+  description: queryList(queryText, { commas: false }).optional().describe('Only devices whose description contains this text (case-insensitive); repeat the parameter to match any of several (commas are part of the text)'),
   assigned_after: instant('Only devices assigned to this server at or after this time'),
   assigned_before: instant('Only devices assigned to this server before this time')
 })
 export type DeviceListQuery = z.infer<typeof deviceListQuerySchema>
 
+/** The `source` of an answer from Apple (see sourceUnion in mirror.ts). */
+export const fromApple = z.literal('apple').describe('`apple`: depgate asked Apple for this answer (as the X-Depgate-Source header says)')
+
 export const deviceListSchema = z.object({
+  source: fromApple,
   devices: z.array(deviceSchema),
   count: z.number().int().describe('Number of devices in `devices` (after filtering)'),
   cursor: z.string().describe('Apple\'s cursor after the last page: pass it to GET …/devices/changes?cursor= to get what changed since. Valid for 7 days.'),
-  fetched_until: z.string().optional().describe('Apple\'s progress time stamp of the fetch, when Apple gave one')
+  fetched_until: timestamp().optional().describe('Apple\'s progress time stamp of the fetch, when Apple gave one')
 }).meta({
   id: 'DeviceList',
   description: 'Every device currently assigned to this MDM server (all of Apple\'s pages), filtered.',
   examples: [{
+    source: 'apple',
     devices: [{ serial_number: 'C02XK1ABCDEF', model: 'MacBook Pro', os: 'OSX', device_family: 'Mac', profile_status: 'empty' }],
     count: 1,
     cursor: 'MTc2NDAwMDAwMC0x',
@@ -121,7 +128,7 @@ export const deviceListSchema = z.object({
 /** The last line of an NDJSON device stream when every page arrived. */
 export const deviceStreamTrailerSchema = z.object({
   cursor: z.string(),
-  fetched_until: z.string().optional(),
+  fetched_until: timestamp().optional(),
   count: z.number().int()
 }).meta({ id: 'DeviceStreamTrailer', description: 'Last NDJSON line of a complete device stream.' })
 
@@ -156,14 +163,16 @@ export const changesQuerySchema = z.object({
 })
 
 export const changesSchema = z.object({
+  source: fromApple,
   changes: z.array(deviceSchema).describe('Change records in Apple\'s order (oldest first), each with op_type and op_date; a serial can appear more than once — the record with the latest op_date is its current state'),
   count: z.number().int(),
   cursor: z.string().describe('Cursor to pass next time'),
-  fetched_until: z.string().optional(),
+  fetched_until: timestamp().optional(),
   more_to_follow: z.literal(false).describe('Always false: every page was drained')
 }).meta({
   id: 'DeviceChanges',
   examples: [{
+    source: 'apple',
     changes: [{ serial_number: 'C02XK1ABCDEF', op_type: 'modified', op_date: '2026-11-25T09:30:00Z', profile_status: 'pushed' }],
     count: 1,
     cursor: 'MTc2NDAwMDAwMC0y',

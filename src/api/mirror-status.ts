@@ -3,8 +3,10 @@
  * `GET /v1/servers`, and `POST …/sync`.
  */
 import { z } from 'zod'
+import { timestamp } from './timestamps.js'
+import { queryFlag } from './query-values.js'
 
-const time = (description: string) => z.string().nullable().describe(`${description} (ISO-8601, UTC; null: not yet)`)
+const time = (description: string) => timestamp().nullable().describe(`${description} (ISO-8601, UTC; null: not yet)`)
 
 // Published as `InventoryStatus` (the field is `inventory`): the contract predates the word "mirror" in the code.
 export const mirrorStatusSchema = z.object({
@@ -16,7 +18,7 @@ export const mirrorStatusSchema = z.object({
   ready_at: time('When the first full fetch completed'),
   last_success_at: time('When the last sync with Apple succeeded'),
   last_attempt_at: time('When the last sync with Apple started'),
-  last_error: z.object({ code: z.string(), message: z.string(), status: z.number().int().describe('The HTTP status depgate answers for this failure (POST …/sync?wait=true answers it)'), at: z.string() }).nullable().describe('The last sync failure, cleared by the next success'),
+  last_error: z.object({ code: z.string(), message: z.string(), status: z.number().int().describe('The HTTP status depgate answers for this failure (POST …/sync?wait=true answers it)'), at: timestamp() }).nullable().describe('The last sync failure, cleared by the next success'),
   cursor_age_seconds: z.number().nullable().describe('Age of Apple\'s sync cursor (Apple keeps one 7 days)'),
   lag_seconds: z.number().nullable().describe('Seconds since the last successful sync'),
   leader: z.boolean().describe('This depgate replica is the one syncing this server'),
@@ -46,7 +48,7 @@ export const mirrorStatusSchema = z.object({
 /** What GET /v1/servers shows of a server's mirror; the mirror (src/mirror) builds it. */
 export type MirrorStatus = z.infer<typeof mirrorStatusSchema>
 
-const flag = (description: string) => z.enum(['true', 'false']).default('false').transform((v) => v === 'true').describe(description)
+const flag = (description: string) => queryFlag(false).describe(description)
 
 export const syncQuerySchema = z.object({
   full: flag('`true`: fetch every device again instead of following Apple\'s changes (devices not seen are then marked removed)'),

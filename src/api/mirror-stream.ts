@@ -15,6 +15,18 @@ import type { Problem } from '../problems.js'
 import { csvBatches, MIRROR_COLUMNS } from './device-csv.js'
 import { flushed } from './device-stream.js'
 
+/** What begins every JSON answer from the mirror: its `source`, which tells it apart from Apple's (mirror.ts sourceUnion). */
+const MIRROR_OPEN = '{"source":"mirror",'
+
+/**
+ * One stored record as the answer for one device, with its `source` (no parse). Put last: were
+ * Apple ever to send a `source` of its own, a client's parser keeps the last of the two keys.
+ */
+export function deviceAnswerText (record: string): string {
+  // A record is a JSON object with at least serial_number: it ends with '}' and is not empty.
+  return `${record.slice(0, -1)},"source":"mirror"}`
+}
+
 /** The stored record, with `removed_at` spliced in for a device that left the server (no parse). */
 export function deviceText (d: MirrorDevice): string {
   if (d.removed_at === null) return d.record
@@ -34,7 +46,7 @@ function tailFields (count: number, tail: ListTail, total = count): string {
 
 /** One page as the MirrorDeviceList JSON text. */
 export function pageJson (devices: MirrorDevice[], nextPageToken: string | null, tail: ListTail, total: number): string {
-  return `{"devices":[${devices.map(deviceText).join(',')}],"next_page_token":${JSON.stringify(nextPageToken)},${tailFields(devices.length, tail, total)}}`
+  return `${MIRROR_OPEN}"devices":[${devices.map(deviceText).join(',')}],"next_page_token":${JSON.stringify(nextPageToken)},${tailFields(devices.length, tail, total)}}`
 }
 
 /** The stored record as an object, with `removed_at` for a device that left the server (CSV needs the fields). */
@@ -87,7 +99,7 @@ export function jsonList (opts: WholeListOptions): AsyncGenerator<string, void, 
 }
 
 async function * jsonText (opts: WholeListOptions): AsyncGenerator<string, void, undefined> {
-  yield '{"devices":['
+  yield `${MIRROR_OPEN}"devices":[`
   let count = 0
   for await (const batch of opts.batches) {
     const text = batch.map(deviceText).join(',')
@@ -133,7 +145,7 @@ async function * ndjsonText (opts: WholeListOptions): AsyncGenerator<string, voi
 export function changesJson (page: ChangesPage, since: number): string {
   const items = page.changes.map((c) => `{"seq":${c.seq},"op":${JSON.stringify(c.op)},"serial_number":${JSON.stringify(c.serial_number)},"at":${JSON.stringify(c.at)},"device":${c.record}}`)
   const next = page.changes.length === 0 ? since : page.changes[page.changes.length - 1].seq
-  return `{"changes":[${items.join(',')}],"count":${items.length},"next_since":${next},"last_seq":${page.last_seq},"more":${next < page.last_seq}}`
+  return `${MIRROR_OPEN}"changes":[${items.join(',')}],"count":${items.length},"next_since":${next},"last_seq":${page.last_seq},"more":${next < page.last_seq}}`
 }
 
 /**

@@ -4,16 +4,12 @@
  * `removed_at`, on devices Apple no longer shows (listed with `removed=include|only`).
  */
 import { z } from 'zod'
+import { timestamp } from './timestamps.js'
 import { SORT_KEYS } from '../store/mirror-reads.js'
-import { deviceSchema } from './devices.js'
+import { deviceSchema, fromApple } from './devices.js'
+import { queryInteger } from './query-values.js'
 
-const iso = (description: string) => z.string().describe(`${description} (ISO-8601, UTC)`)
-
-/** A whole number from a query string: digits only, so `1e3`, `-1`, `0x10` and an empty value are refused. */
-export const queryInteger = (min: number, max: number) => z.string()
-  .regex(/^\d{1,15}$/, `a whole number from ${min} to ${max}`)
-  .transform(Number)
-  .pipe(z.number().int().min(min).max(max))
+const iso = (description: string) => timestamp().describe(`${description} (ISO-8601, UTC)`)
 
 export const MAX_PAGE = 1000
 export const MAX_WAIT_SECONDS = 60
@@ -39,6 +35,9 @@ export const mirrorListQueryFields = {
   removed: z.enum(['exclude', 'include', 'only']).optional().describe('Mirror only. Devices Apple no longer shows to this server: left out (`exclude`, default), added (`include`) or alone (`only`); they carry `removed_at`')
 }
 
+/** The `source` of an answer from the mirror (see sourceUnion). */
+const fromMirror = z.literal('mirror').describe('`mirror`: answered from depgate\'s mirror (as the X-Depgate-Source header says)')
+
 export const mirrorDeviceSchema = deviceSchema.extend({
   removed_at: iso('Mirror only: when depgate saw that Apple no longer shows the device to this server').optional()
 }).meta({
@@ -46,10 +45,45 @@ export const mirrorDeviceSchema = deviceSchema.extend({
   description: 'A device as Apple last described it (Apple\'s field names), from depgate\'s mirror; `removed_at` only on devices that left this server.'
 })
 
-const syncedAt = z.string().nullable().describe('When the mirror last finished a sync with Apple (ISO-8601, UTC); also in the X-Depgate-Synced-At header')
+/** `GET …/devices/{serial}` answered from the mirror. */
+export const deviceFromMirrorSchema = mirrorDeviceSchema.extend({ source: fromMirror }).meta({
+  id: 'DeviceFromMirror',
+  description: 'One device as Apple last described it, from depgate\'s mirror, with `source: "mirror"`.',
+  examples: [{ serial_number: 'C02XK1ABCDEF', model: 'MacBook Pro', os: 'OSX', device_family: 'Mac', profile_status: 'assigned', device_assigned_date: '2026-01-15T09:30:00Z', source: 'mirror' }]
+})
+
+/** `GET …/devices/{serial}` answered by Apple (device details, with Apple\'s `response_status`). */
+export const deviceFromAppleSchema = deviceSchema.extend({ source: fromApple }).meta({
+  id: 'DeviceFromApple',
+  description: 'One device as Apple describes it now (its device details, with `response_status`), with `source: "apple"`.',
+  examples: [{ serial_number: 'C02XK1ABCDEF', model: 'MacBook Pro', os: 'OSX', device_family: 'Mac', profile_status: 'assigned', device_assigned_date: '2026-01-15T09:30:00Z', response_status: 'SUCCESS', source: 'apple' }]
+})
+
+/** The `$ref` of a schema registered with `.meta({ id })`, as @fastify/type-provider-zod writes it. */
+function componentRef (schema: z.ZodType): string {
+  const id = z.globalRegistry.get(schema)?.id
+  /* c8 ignore next -- a programming error caught when the app starts: every union member is registered */
+  if (id === undefined) throw new Error('sourceUnion: each member needs .meta({ id })')
+  return `#/components/schemas/${id}`
+}
+
+/**
+ * A 200 answered from the mirror or by Apple, told apart by its `source` (the X-Depgate-Source
+ * header says the same, but a generated client reads bodies). zod emits `oneOf`; the OpenAPI
+ * `discriminator`, with its mapping (a generator would otherwise take the schema names for the
+ * values), rides along as metadata, which zod copies into the document as it is.
+ */
+export function sourceUnion<M extends z.core.$ZodTypeDiscriminable & z.ZodType<{ source: 'mirror' }>, A extends z.core.$ZodTypeDiscriminable & z.ZodType<{ source: 'apple' }>> (mirror: M, apple: A) {
+  return z.discriminatedUnion('source', [mirror, apple]).meta({
+    discriminator: { propertyName: 'source', mapping: { mirror: componentRef(mirror), apple: componentRef(apple) } }
+  })
+}
+
+const syncedAt = timestamp().nullable().describe('When the mirror last finished a sync with Apple (ISO-8601, UTC); also in the X-Depgate-Synced-At header')
 const lastSeq = z.number().int().describe('The change feed\'s newest sequence number when this answer was read: follow later changes with GET …/devices/changes?since=<last_seq>')
 
 export const mirrorDeviceListSchema = z.object({
+  source: fromMirror,
   devices: z.array(mirrorDeviceSchema),
   count: z.number().int().describe('Number of devices in this answer'),
   total: z.number().int().describe('Number of devices matching the filters (and removed), across all pages'),
@@ -60,6 +94,7 @@ export const mirrorDeviceListSchema = z.object({
   id: 'MirrorDeviceList',
   description: 'Devices from depgate\'s mirror: a page (with `limit`), or the whole list.',
   examples: [{
+    source: 'mirror',
     devices: [{ serial_number: 'C02XK1ABCDEF', model: 'MacBook Pro', os: 'OSX', device_family: 'Mac', profile_status: 'assigned' }],
     count: 1,
     total: 812,
@@ -118,6 +153,7 @@ export const mirrorChangeSchema = z.object({
 }).meta({ id: 'MirrorChange' })
 
 export const mirrorChangesSchema = z.object({
+  source: fromMirror,
   changes: z.array(mirrorChangeSchema).describe('Oldest first'),
   count: z.number().int(),
   next_since: z.number().int().describe('Pass as `since` next time (the last `seq` here, or your `since` when nothing was new)'),
@@ -127,6 +163,7 @@ export const mirrorChangesSchema = z.object({
   id: 'MirrorChanges',
   description: 'The mirror\'s change feed after a sequence number.',
   examples: [{
+    source: 'mirror',
     changes: [
       { seq: 20411, op: 'added', serial_number: 'C02XK1ABCDEF', at: '2026-11-25T09:30:00.000Z', device: { serial_number: 'C02XK1ABCDEF', model: 'MacBook Pro', os: 'OSX', device_family: 'Mac', profile_status: 'empty' } },
       { seq: 20412, op: 'removed', serial_number: 'DMPXK2ABCDEF', at: '2026-11-25T09:30:00.000Z', device: { serial_number: 'DMPXK2ABCDEF', model: 'iPad Air', os: 'iPadOS', device_family: 'iPad' } }

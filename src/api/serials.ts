@@ -46,6 +46,8 @@ export function serialListSchema (max = MAX_SERIALS) {
   return z.array(serialSchema)
     .min(1, 'give at least one serial number')
     .max(max, `at most ${max} serial numbers per request`)
+    // Stricter than the document can say: two serials differing only in case are the same serial.
+    .meta({ uniqueItems: true })
     .superRefine((serials, ctx) => {
       const dup = firstDuplicate(serials)
       if (dup !== undefined) ctx.addIssue({ code: 'custom', message: `serial ${dup} appears more than once; each serial may be listed only once` })

@@ -3,6 +3,7 @@
  * functions of a stored record, kept apart from the registry (src/servers) that holds the records.
  */
 import { z } from 'zod'
+import { timestamp } from './timestamps.js'
 import { DEFAULT_BASE_URL } from '../dep/index.js'
 import { isTokenExpired } from '../dep/token.js'
 import { httpProblem } from '../problems.js'
@@ -18,20 +19,20 @@ export const serverInfoSchema = z.object({
   name: z.string(),
   base_url: z.string().describe('Where depgate sends this server\'s requests (Apple, or a simulator)'),
   token_fingerprint: z.string().describe('A short hash of the consumer key: tells tokens apart, reveals nothing'),
-  token_expires_at: z.string().nullable().describe('The token\'s access_token_expiry, or null when the token has none'),
+  token_expires_at: timestamp().nullable().describe('The token\'s access_token_expiry, or null when the token has none'),
   token_days_left: z.number().int().nullable().describe('Whole days until the token expires (negative once expired)'),
   token_expired: z.boolean(),
   account: z.object({
     server_uuid: z.string().nullable(),
     server_name: z.string().nullable(),
     org_name: z.string().nullable(),
-    checked_at: z.string()
+    checked_at: timestamp()
   }).nullable().describe('The Apple MDM server and organisation this token belongs to, as /account said when the token was stored (null: not checked)'),
   terms_not_signed: z.boolean().describe('True since Apple answered T_C_NOT_SIGNED (new terms to accept in Apple Business/School Manager), until a call succeeds'),
-  terms_not_signed_since: z.string().nullable(),
-  last_error: z.object({ code: z.string(), at: z.string() }).nullable().describe('The last error Apple (or the network) gave for this server, cleared by the next success'),
-  created_at: z.string(),
-  updated_at: z.string()
+  terms_not_signed_since: timestamp().nullable(),
+  last_error: z.object({ code: z.string(), at: timestamp() }).nullable().describe('The last error Apple (or the network) gave for this server, cleared by the next success'),
+  created_at: timestamp(),
+  updated_at: timestamp()
 }).meta({
   id: 'Server',
   description: 'A DEP server (one server token). Secrets are never shown.',

@@ -82,7 +82,10 @@ export async function stalledReaders (t: Test, dialect: TestDialect): Promise<vo
 
   // Lists from Apple: a stream is cut off the same way; a list handed over whole by the socket's idle timer (1 s).
   const c = await h.createKey('read', 'apple reader')
-  const live = [await get(c, '?source=apple', 'application/x-ndjson'), await get(c, '?source=apple')]
+  // Asked together, they share one drain of Apple's pages (a second caller arriving once the stalled first had
+  // taken a few pages would wait for that drain to end); Apple's first page is slowed so both are in before it.
+  h.sim?.app.sim.faults.add({ endpoint: 'fetch_devices', kind: 'latency', ms: 300, times: 1 })
+  const live = await Promise.all([get(c, '?source=apple', 'application/x-ndjson'), get(c, '?source=apple')])
   t.same(live.map((s) => s.status), [200, 200])
   await until('the stalled live lists to be closed', async () => {
     clock.fireAll()

@@ -1,7 +1,9 @@
 import { z } from 'zod'
+import { timestamp } from '../../../src/api/timestamps.js'
 import { serverInfoSchema } from '../../../src/api/server-info.js'
 import { serverTokenSchema } from '../../../src/tokens/server-token.js'
 import { httpUrlSchema } from '../../../src/api/url-policy.js'
+import { queryFlag } from '../../../src/api/query-values.js'
 
 export { serverInfoSchema }
 
@@ -29,16 +31,16 @@ export const certificateSchema = z.object({
   server: z.string(),
   certificate_pem: z.string().describe('The PEM certificate to upload to Apple Business/School Manager as the MDM server\'s public key'),
   fingerprint_sha256: z.string().describe('SHA-256 fingerprint (AB:CD:…), to compare with what Apple shows'),
-  staged_at: z.string().describe('When this key pair was staged')
+  staged_at: timestamp().describe('When this key pair was staged')
 }).meta({
   id: 'ServerCertificate',
   description: 'A key pair\'s certificate. The private key stays in depgate, sealed at rest.'
 })
 
 export const tokenUploadQuerySchema = z.object({
-  force: z.enum(['true', 'false']).default('false').transform((v) => v === 'true')
+  force: queryFlag(false)
     .describe('Replace a token of a different Apple MDM server (another consumer key). Off by default: overwriting another server\'s token by mistake is the danger.'),
-  verify: z.enum(['true', 'false']).default('true').transform((v) => v === 'true')
+  verify: queryFlag(true)
     .describe('Try the token with Apple\'s /session and /account before storing it (default true)'),
   base_url: httpUrlSchema().optional()
     .describe('Override of Apple\'s https://mdmenrollment.apple.com for this server (a simulator, a proxy); a URL with user:password@ is refused')

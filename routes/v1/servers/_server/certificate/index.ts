@@ -5,6 +5,7 @@ import { httpProblem, problemResponses } from '../../../../../src/problems.js'
 import type { StagedCertificate } from '../../../../../src/api/server-info.js'
 import { certificateSchema } from '../../schemas.js'
 import { defineRoute, serverParamsSchema } from '../../../../../src/api/route-kit.js'
+import { queryFlag } from '../../../../../src/api/query-values.js'
 
 const PEM = 'application/x-pem-file'
 
@@ -55,7 +56,7 @@ const plugin: FastifyPluginAsyncZod = async (fastify) => {
     schema: {
       params: serverParamsSchema,
       querystring: z.object({
-        replace: z.enum(['true', 'false']).default('false').transform((v) => v === 'true')
+        replace: queryFlag(false)
           .describe('Replace a key pair that is already staged (its certificate stops working for new tokens)')
       }),
       response: { 201: certificateSchema, ...problemResponses(409) }

@@ -107,7 +107,7 @@ function cases (): Case[] {
   // PostgreSQL refuses NUL in text: a control character in a filter or a page token is refused before any query.
   add(ROUTES[0], 'a NUL byte in a filter', `${S}/devices?model=Mac%00mini`)
   add(ROUTES[0], 'a page token carrying a NUL byte', `${S}/devices?limit=5&page_token=${Buffer.from(JSON.stringify(['a\u0000', 'b', 'c'])).toString('base64url')}`)
-  for (const query of ['limit=abc', 'limit=0', 'limit=1001', 'limit=%00', 'limit=1.5', 'page_token=', `page_token=${'A'.repeat(2001)}`, 'sort=serial', 'order=up', 'removed=yes', 'source=cache']) {
+  for (const query of ['limit=abc', 'limit=0', 'limit=1001', 'limit=%00', 'limit=1.5', 'page_token=', `page_token=${'A'.repeat(2001)}`, 'sort=serial', 'order=up', 'removed=yes', 'source=cache', 'os=macOS', 'device_family=Watch,Mac', 'profile_status=%00', 'assigned_after=yesterday']) {
     add(ROUTES[0], `mirror query ${query.slice(0, 40)}`, `${S}/devices?${query}`)
   }
   add(ROUTES[1], 'an unknown source', `${S}/devices/${SERIAL}?source=cache`)

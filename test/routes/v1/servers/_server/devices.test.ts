@@ -40,6 +40,7 @@ t.test('5,000 devices: JSON and NDJSON both equal the simulator\'s truth', async
   const res = await s.call('GET', `${S}/devices`)
   t.equal(res.status, 200)
   const list = res.json()
+  t.equal(list.source, 'apple', 'the body says where it came from, as the header does')
   t.equal(list.count, 5000)
   sameDevices(t, list.devices, truth, 'JSON list equals the truth')
   t.type(list.cursor, 'string')
@@ -74,7 +75,7 @@ t.test('5,000 devices: JSON and NDJSON both equal the simulator\'s truth', async
   t.test('one serial, and one that is not ours', async (t) => {
     const one = await s.call('GET', `${S}/devices/${truth[7].serial_number.toLowerCase()}`)
     t.equal(one.status, 200)
-    t.match(one.json(), { ...truth[7], response_status: 'SUCCESS' })
+    t.match(one.json(), { ...truth[7], response_status: 'SUCCESS', source: 'apple' })
     const foreign = await s.call('GET', `${S}/devices/ZZZZ99999999`)
     t.equal(foreign.status, 404)
     t.match(foreign.headers['content-type'], /application\/problem\+json/)
@@ -99,6 +100,7 @@ t.test('5,000 devices: JSON and NDJSON both equal the simulator\'s truth', async
     const res = await s.call('GET', `${S}/devices/changes?cursor=${encodeURIComponent(list.cursor)}`)
     t.equal(res.status, 200)
     const body = res.json()
+    t.equal(body.source, 'apple')
     t.equal(body.more_to_follow, false)
     t.equal(body.count, body.changes.length)
     const ops = Object.fromEntries(body.changes.map((c: any) => [c.serial_number, c.op_type]))
@@ -173,7 +175,7 @@ t.test('failures: before the first page a problem, midway an NDJSON error line a
     cut = err
   }
   t.ok(cut, 'the HTTP client sees the JSON response cut off')
-  t.match(text, /^\{"devices":\[\{"serial_number"/, 'the first page was sent before the drain ended')
+  t.match(text, /^\{"source":"apple","devices":\[\{"serial_number"/, 'the first page was sent before the drain ended')
   t.throws(() => JSON.parse(text), SyntaxError, 'what arrived is not a valid document')
   await s.sim('DELETE', '/_sim/faults')
 

@@ -30,7 +30,7 @@ for (const [path, wrapStore] of [['synchronous lookup', undefined], ['awaited lo
     t.equal(one.statusCode, 200)
     t.equal(one.headers['x-depgate-source'], 'mirror')
     t.match(one.headers['x-depgate-synced-at'], /^\d{4}-\d\d-\d\dT/)
-    t.same(one.json(), kept, 'the stored record')
+    t.same(one.json(), { ...kept, source: 'mirror' }, 'the stored record, and where it came from')
     t.match((await get(`${S}/devices/ZZZZ99999999`)).json(), { code: 'DEVICE_NOT_FOUND', detail: /not in depgate's mirror of server "default"/ })
 
     // A sync's changes are seen by the next read.

@@ -57,7 +57,7 @@ t.test('the mirror answers the device routes', async (t) => {
     t.match(res.headers['x-depgate-synced-at'], /^\d{4}-\d\d-\d\dT/)
     t.match(res.headers['content-type'], /^application\/json/)
     const list = res.json()
-    t.match(list, { count: 150, next_page_token: null, synced_at: res.headers['x-depgate-synced-at'], last_seq: 150 })
+    t.match(list, { source: 'mirror', count: 150, next_page_token: null, synced_at: res.headers['x-depgate-synced-at'], last_seq: 150 })
     sameDevices(t, list.devices, truth, 'JSON equals the truth')
     t.same(list.devices.map((d: any) => d.serial_number), truth.map((d) => d.serial_number).sort(cmp), 'in serial order')
 
@@ -77,7 +77,7 @@ t.test('the mirror answers the device routes', async (t) => {
     sameDevices(t, (await get(`${S}/devices?os=osx&profile_status=EMPTY,pushed`)).json().devices, want, 'os and status')
     const some = truth.slice(0, 3).map((d) => d.serial_number)
     t.same((await get(`${S}/devices?serial=${some.join(',').toLowerCase()}&limit=10`)).json().devices.map((d: any) => d.serial_number), [...some].sort(cmp))
-    t.same((await get(`${S}/devices?profile_uuid=${'0'.repeat(32)}`)).json(), { devices: [], count: 0, total: 0, next_page_token: null, synced_at: (await app.mirror.status('default')).last_success_at, last_seq: 150 })
+    t.same((await get(`${S}/devices?profile_uuid=${'0'.repeat(32)}`)).json(), { source: 'mirror', devices: [], count: 0, total: 0, next_page_token: null, synced_at: (await app.mirror.status('default')).last_success_at, last_seq: 150 })
   })
 
   t.test('pages with tokens, on any sort', async (t) => {
@@ -119,10 +119,10 @@ t.test('the mirror answers the device routes', async (t) => {
     t.equal(res.statusCode, 200)
     t.equal(res.headers['x-depgate-source'], 'mirror')
     t.match(res.headers['content-type'], /^application\/json/)
-    t.same(res.json(), d)
+    t.same(res.json(), { ...d, source: 'mirror' })
     const live = await get(`${S}/devices/${d.serial_number}?source=apple`)
     t.equal(live.headers['x-depgate-source'], 'apple')
-    t.match(live.json(), { ...d, response_status: 'SUCCESS' })
+    t.match(live.json(), { ...d, response_status: 'SUCCESS', source: 'apple' })
     const unknown = await get(`${S}/devices/ZZZZ99999999`)
     t.equal(unknown.statusCode, 404)
     t.match(unknown.json(), { code: 'DEVICE_NOT_FOUND', detail: /not in depgate's mirror of server "default"/ })
@@ -181,7 +181,7 @@ t.test('the mirror answers the device routes', async (t) => {
     truth = await m.truth()
 
     const empty = (await get(`${S}/devices/changes?since=154&wait=1`)).json()
-    t.same(empty, { changes: [], count: 0, next_since: 154, last_seq: 154, more: false }, 'nothing within the wait: an empty answer')
+    t.same(empty, { source: 'mirror', changes: [], count: 0, next_since: 154, last_seq: 154, more: false }, 'nothing within the wait: an empty answer')
 
     // A long poll in flight is woken by the next sync's change.
     const polling = clock.armed(30_000)
@@ -221,6 +221,9 @@ t.test('the mirror answers the device routes', async (t) => {
       [`${S}/devices/changes`, 400, 'SINCE_REQUIRED'],
       [`${S}/devices/changes?since=99999`, 409, 'SINCE_AHEAD'],
       [`${S}/sync?full=yes`, 400, 'VALIDATION_FAILED'],
+      [`${S}/devices?os=iOS,macOS`, 400, 'VALIDATION_FAILED'],
+      [`${S}/devices?device_family=Watch`, 400, 'VALIDATION_FAILED'],
+      [`${S}/devices?profile_status=done`, 400, 'VALIDATION_FAILED'],
       ['/v1/servers/nope/devices/summary', 404, 'SERVER_NOT_FOUND'],
       ['/v1/servers/nope/devices/changes?since=0', 404, 'SERVER_NOT_FOUND']
     ]
@@ -230,6 +233,10 @@ t.test('the mirror answers the device routes', async (t) => {
       t.match(res.headers['content-type'], /application\/problem\+json/, url)
       t.match(res.json(), { code }, url)
     }
+    // The sentences a script's author reads.
+    t.match((await get(`${S}/devices?os=iOS,macOS`)).json(), { detail: 'querystring.os.1: must be one of iOS, iPadOS, OSX, tvOS, visionOS' })
+    t.match((await get(`${S}/devices?limit=ten`)).json(), { detail: 'querystring.limit: a whole number from 1 to 1000' })
+    t.match((await app.inject({ method: 'POST', url: `${S}/sync?wait=yes`, headers: auth() })).json(), { detail: 'querystring.wait: must be true or false' })
   })
 })
 

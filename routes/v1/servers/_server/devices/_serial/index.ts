@@ -1,8 +1,8 @@
 import type { FastifyReply } from 'fastify'
 import type { FastifyPluginAsyncZod } from '@fastify/type-provider-zod'
 import { z } from 'zod'
-import { deviceDetailSchema } from '../../../../../../src/api/devices.js'
-import { mirrorDeviceSchema, sourceSchema } from '../../../../../../src/api/mirror.js'
+import { deviceFromAppleSchema, deviceFromMirrorSchema, sourceSchema, sourceUnion } from '../../../../../../src/api/mirror.js'
+import { deviceAnswerText } from '../../../../../../src/api/mirror-stream.js'
 import { appleHeaders, mirrorHeaders, type SourceChoice, useMirror } from '../../../../../../src/api/mirror-source.js'
 import { defineRoute, errorResponses } from '../../../../../../src/api/route-kit.js'
 import { serialParamsSchema } from '../../../../../../src/api/serials.js'
@@ -12,9 +12,9 @@ import { httpProblem } from '../../../../../../src/problems.js'
 
 const DESCRIPTION = `One device. The serial is case-insensitive; a serial that is not 8 to 14 letters or digits answers 400 without looking anywhere.
 
-Answered from depgate's **mirror** once its first full fetch has completed (\`X-Depgate-Source: mirror\`, and \`X-Depgate-Synced-At\`: when the mirror last synced with Apple): the device as Apple last described it. A serial the mirror does not have, or that has left this MDM server, answers 404 \`DEVICE_NOT_FOUND\`.
+Answered from depgate's **mirror** once its first full fetch has completed (\`X-Depgate-Source: mirror\`, and \`X-Depgate-Synced-At\`: when the mirror last synced with Apple): the device as Apple last described it, with \`source: "mirror"\`. A serial the mirror does not have, or that has left this MDM server, answers 404 \`DEVICE_NOT_FOUND\`.
 
-With \`source=apple\` (and always while the mirror is not ready or switched off) depgate asks **Apple** for the device's details (\`X-Depgate-Source: apple\`; Apple adds \`response_status\`). A serial Apple does not show to this MDM server answers 404 \`DEVICE_NOT_ACCESSIBLE\`: the device is not assigned to this MDM server in Apple Business/School Manager (or the serial is mistyped).`
+With \`source=apple\` (and always while the mirror is not ready or switched off) depgate asks **Apple** for the device's details (\`X-Depgate-Source: apple\`, \`source: "apple"\`; Apple adds \`response_status\`). A serial Apple does not show to this MDM server answers 404 \`DEVICE_NOT_ACCESSIBLE\`: the device is not assigned to this MDM server in Apple Business/School Manager (or the serial is mistyped).`
 
 const JSON_TYPE = 'application/json; charset=utf-8'
 
@@ -29,7 +29,7 @@ const plugin: FastifyPluginAsyncZod = async (fastify) => {
     schema: {
       params: serialParamsSchema,
       querystring: z.object({ source: sourceSchema.optional() }),
-      response: { 200: z.union([mirrorDeviceSchema, deviceDetailSchema]), ...errorResponses() }
+      response: { 200: sourceUnion(deviceFromMirrorSchema, deviceFromAppleSchema), ...errorResponses() }
     }
   }), (request, reply) => {
     const { server, serial } = request.params
@@ -59,11 +59,11 @@ function answerFromMirror (reply: FastifyReply, choice: SourceChoice, serial: st
   }
   mirrorHeaders(reply, found)
   // The stored record is JSON text: sent as is, with no serializer in between.
-  reply.type(JSON_TYPE).send(found.device.record)
+  reply.type(JSON_TYPE).send(deviceAnswerText(found.device.record))
   return true
 }
 
-async function askApple (reply: FastifyReply, dep: DepServer, serial: string): Promise<z.infer<typeof deviceDetailSchema>> {
+async function askApple (reply: FastifyReply, dep: DepServer, serial: string): Promise<z.infer<typeof deviceFromAppleSchema>> {
   appleHeaders(reply)
   const server = dep.name
   const details = await dep.client.getDeviceDetails([serial])
@@ -71,7 +71,8 @@ async function askApple (reply: FastifyReply, dep: DepServer, serial: string): P
   if (device === undefined || device.response_status === 'NOT_ACCESSIBLE') {
     throw httpProblem(404, 'DEVICE_NOT_ACCESSIBLE', `Device ${serial} is not assigned to this MDM server ("${server}") in Apple Business Manager or Apple School Manager, or the serial number is wrong. Assign it to this server in the portal, then try again.`)
   }
-  return { serial_number: serial, ...device }
+  // `source` last: it is depgate's word on where the answer came from, whatever Apple's record holds.
+  return { serial_number: serial, ...device, source: 'apple' }
 }
 
 export default plugin
