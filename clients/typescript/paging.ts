@@ -36,15 +36,6 @@ export interface ChangePageOptions {
 }
 
 /**
- * Numbers in the query: openapi-fetch writes a number and its decimal string alike, and the
- * document types `limit`, `since` and `wait` as digit strings until its parameters are typed as
- * integers. The one cast lives here; it goes once the generated types say number.
- */
-function queryNumber<T> (n: number): T {
-  return n as unknown as T
-}
-
-/**
  * Every device, a page at a time. From the mirror the list pages; with `source: 'apple'`, or when
  * the server keeps no mirror (409 `INVENTORY_DISABLED`), depgate drains Apple's cursor itself and
  * the one answer is the only page.
@@ -58,7 +49,7 @@ export async function * devicePages (client: DepgateClient, server: string, opts
   let pageToken: string | undefined
   for (;;) {
     const result = paged
-      ? await get({ limit: queryNumber(opts.pageSize ?? 1000), ...(pageToken === undefined ? {} : { page_token: pageToken }) })
+      ? await get({ limit: opts.pageSize ?? 1000, ...(pageToken === undefined ? {} : { page_token: pageToken }) })
       : await get({})
     if (result.data === undefined) {
       const err = new DepgateError(result.response, result.error)
@@ -76,13 +67,13 @@ export async function * devicePages (client: DepgateClient, server: string, opts
 export async function * changePages (client: DepgateClient, server: string, opts: ChangePageOptions): AsyncGenerator<MirrorChanges> {
   const wait = opts.wait ?? (opts.follow === true ? 30 : undefined)
   const fixed: Pick<ChangesQuery, 'limit' | 'wait'> = {
-    ...(opts.limit === undefined ? {} : { limit: queryNumber(opts.limit) }),
-    ...(wait === undefined ? {} : { wait: queryNumber(wait) })
+    ...(opts.limit === undefined ? {} : { limit: opts.limit }),
+    ...(wait === undefined ? {} : { wait })
   }
   let since = opts.since
   for (;;) {
     const result = await client.GET('/v1/servers/{server}/devices/changes', {
-      params: { path: { server }, query: { since: queryNumber(since), ...fixed } },
+      params: { path: { server }, query: { since, ...fixed } },
       ...(opts.signal === undefined ? {} : { signal: opts.signal })
     })
     if (result.data === undefined) throw new DepgateError(result.response, result.error)

@@ -457,20 +457,20 @@ export interface paths {
         };
         /**
          * List every device
-         * @description Every device assigned to this MDM server. Answered from depgate's **mirror** (`X-Depgate-Source: mirror`, instant, with `X-Depgate-Synced-At`: when the mirror last synced with Apple) once its first full fetch has completed; before that, with the mirror switched off, or with `source=apple`, depgate asks **Apple** live (`X-Depgate-Source: apple`), following Apple's cursor through every page.
+         * @description Every device assigned to this MDM server. Answered from depgate's **mirror** (`X-Depgate-Source: mirror`, instant, with `X-Depgate-Synced-At`: when the mirror last synced with Apple) once its first full fetch has completed; before that, with the mirror switched off, or with `source=apple`, depgate asks **Apple** live (`X-Depgate-Source: apple`), following Apple's cursor through every page. A JSON answer's `source` field (`mirror` or `apple`) says the same as the header.
          *
          *     **Filters** (all optional, combined with AND): `serial`, `serial_prefix`, `model`, `os`, `device_family`, `profile_status`, `profile_uuid`, `asset_tag`, `color`, `device_assigned_by`, each matching any of its values case-insensitively (repeat the parameter or separate values with commas: `?os=iOS&os=iPadOS&profile_status=empty,removed`); `description` (contains the text, case-insensitive; repeat it for several); `assigned_after` (on or after) and `assigned_before` (before), ISO 8601 (`2026-01-15` or `2026-01-15T09:30:00Z`), on `device_assigned_date`. A parameter the route does not know is refused (400 `UNKNOWN_PARAMETER`, naming the one you probably meant).
          *
          *     **Forms**: JSON (default), NDJSON (`Accept: application/x-ndjson`) or CSV (`Accept: text/csv`: a header row, a column per device field, for a spreadsheet), or `?format=json|ndjson|csv` instead of the header. An Accept that allows none of them is answered 406 `NOT_ACCEPTABLE`.
          *
          *     **From the mirror**:
-         *     - without `limit`, the whole list: `{ devices, count, total, next_page_token: null, synced_at, last_seq }`, streamed from the database (JSON, or NDJSON on `Accept: application/x-ndjson`: a device a line, then the trailer `{"count", "synced_at", "last_seq"}`). Keep `last_seq` and follow what changes next with `GET …/devices/changes?since=<last_seq>`.
+         *     - without `limit`, the whole list: `{ source: "mirror", devices, count, total, next_page_token: null, synced_at, last_seq }`, streamed from the database (JSON, or NDJSON on `Accept: application/x-ndjson`: a device a line, then the trailer `{"count", "synced_at", "last_seq"}`). Keep `last_seq` and follow what changes next with `GET …/devices/changes?since=<last_seq>`.
          *     - with `limit` (1 to 1000), one page, with `total`: the devices matching the filters on all pages (as CSV, in the `X-Depgate-Total` and `X-Depgate-Next-Page-Token` headers); pass its `next_page_token` as `page_token` (same filters, sort, order and removed) for the next, until it is null.
          *     - `sort` (serial_number, model, os, device_family, profile_status, device_assigned_date, last_changed_at, first_seen_at) and `order` (asc, desc). A whole list in another order than the serial's is read from one snapshot of the mirror, so a sync meanwhile neither repeats nor drops a device; depgate reads at most 4 such lists at once, and on PostgreSQL no more than half its connection pool (beyond: 503 `MIRROR_BUSY`, with Retry-After).
          *     - `removed=include` adds devices Apple no longer shows to this server (they carry `removed_at`); `removed=only` lists only them.
          *     These parameters need the mirror: with `source=apple` they are refused (400 `MIRROR_ONLY_PARAMETER`); while the first fetch runs they answer 503 `INVENTORY_NOT_READY` (with Retry-After); with the mirror off, 409 `INVENTORY_DISABLED`.
          *
-         *     **From Apple**: `{ devices, count, cursor, fetched_until }`. `cursor` is Apple's cursor after the last page: pass it to `GET …/devices/changes?cursor=` later to get only what changed. Written as Apple's pages arrive (the trailing fields after the array), so memory stays at about one page whatever the fleet. NDJSON (`Accept: application/x-ndjson`): one device per line, written as Apple's pages arrive; the last line is a trailer `{"cursor": "…", "fetched_until": "…", "count": n}`.
+         *     **From Apple**: `{ source: "apple", devices, count, cursor, fetched_until }`. `cursor` is Apple's cursor after the last page: pass it to `GET …/devices/changes?cursor=` later to get only what changed. Written as Apple's pages arrive (the trailing fields after the array), so memory stays at about one page whatever the fleet. NDJSON (`Accept: application/x-ndjson`): one device per line, written as Apple's pages arrive; the last line is a trailer `{"cursor": "…", "fetched_until": "…", "count": n}`. Callers of one server asking at the same time share one drain of Apple's pages (Apple sees one fetch), paced by the slowest of them; a caller arriving once that drain is past its first page waits for it to end and shares the next one.
          *
          *     **Streams**: if the first page fails you get an ordinary problem response with its status. If a later page fails, a JSON document ends with a field `"error": {…problem…}` and no closing brace (so it never parses), an NDJSON stream's last line is `{"error": {…problem…}}`, and either kind of stream is cut off before the chunked response is terminated, so your HTTP client reports an error too: **treat a stream without its trailer (or a JSON document that does not parse) as incomplete**. A whole list whose reader takes nothing for `DEPGATE_STREAM_IDLE_TIMEOUT` (60 s) is cut off the same way.
          *
@@ -498,9 +498,9 @@ export interface paths {
          * One device
          * @description One device. The serial is case-insensitive; a serial that is not 8 to 14 letters or digits answers 400 without looking anywhere.
          *
-         *     Answered from depgate's **mirror** once its first full fetch has completed (`X-Depgate-Source: mirror`, and `X-Depgate-Synced-At`: when the mirror last synced with Apple): the device as Apple last described it. A serial the mirror does not have, or that has left this MDM server, answers 404 `DEVICE_NOT_FOUND`.
+         *     Answered from depgate's **mirror** once its first full fetch has completed (`X-Depgate-Source: mirror`, and `X-Depgate-Synced-At`: when the mirror last synced with Apple): the device as Apple last described it, with `source: "mirror"`. A serial the mirror does not have, or that has left this MDM server, answers 404 `DEVICE_NOT_FOUND`.
          *
-         *     With `source=apple` (and always while the mirror is not ready or switched off) depgate asks **Apple** for the device's details (`X-Depgate-Source: apple`; Apple adds `response_status`). A serial Apple does not show to this MDM server answers 404 `DEVICE_NOT_ACCESSIBLE`: the device is not assigned to this MDM server in Apple Business/School Manager (or the serial is mistyped).
+         *     With `source=apple` (and always while the mirror is not ready or switched off) depgate asks **Apple** for the device's details (`X-Depgate-Source: apple`, `source: "apple"`; Apple adds `response_status`). A serial Apple does not show to this MDM server answers 404 `DEVICE_NOT_ACCESSIBLE`: the device is not assigned to this MDM server in Apple Business/School Manager (or the serial is mistyped).
          *
          *     Needs an API key with the `read` scope (or higher).
          */
@@ -572,11 +572,11 @@ export interface paths {
          * Device changes: the mirror's feed, or Apple's since a cursor
          * @description What changed, in one of two ways.
          *
-         *     **The mirror's change feed** (`since`): the changes depgate recorded after sequence number `since`, oldest first: `{ changes: [{ seq, op, serial_number, at, device }], count, next_since, last_seq, more }`. `op` is `added` (the device appeared on this MDM server), `modified` or `removed` (Apple no longer shows it); `device` is the device after the change. Start with `since=0` (every current device) or with the `last_seq` of `GET …/devices`, then pass the `next_since` of each answer: nothing is repeated, and every device that changed after `since` comes with its latest change. The feed is compacted after each sync: a change is deleted once the same device changed again, so you see each device's latest change after your `since`, not necessarily every state in between, and the sequence numbers have gaps. A removal is kept at least `DEPGATE_FEED_RETENTION_DAYS` days (30 by default): follow the feed at least that often. `limit` (1 to 1000, default 1000) bounds an answer; `more: true` says call again at once. `wait` (seconds, up to 60) long-polls: when nothing is new, the answer waits until a change arrives or the time is up (then `changes` is empty). A `since` this feed cannot answer in full is refused with 409; in every case drop what you kept and start again from 0: `SINCE_EXPIRED` when it is older than what compaction kept (a removal after it is no longer in the feed), `SINCE_AHEAD` when the mirror was rebuilt (one beyond the feed's `last_seq`, or one from before the server was deleted and added again under the same name). A server's sequence numbers are never reused: after it is deleted and added again, the new mirror's feed goes on above the old one's (an empty answer to `since=0` then gives that start as `next_since`), so an old `since` is refused, never answered with only part of the new mirror.
+         *     **The mirror's change feed** (`since`): the changes depgate recorded after sequence number `since`, oldest first: `{ source: "mirror", changes: [{ seq, op, serial_number, at, device }], count, next_since, last_seq, more }`. `op` is `added` (the device appeared on this MDM server), `modified` or `removed` (Apple no longer shows it); `device` is the device after the change. Start with `since=0` (every current device) or with the `last_seq` of `GET …/devices`, then pass the `next_since` of each answer: nothing is repeated, and every device that changed after `since` comes with its latest change. The feed is compacted after each sync: a change is deleted once the same device changed again, so you see each device's latest change after your `since`, not necessarily every state in between, and the sequence numbers have gaps. A removal is kept at least `DEPGATE_FEED_RETENTION_DAYS` days (30 by default): follow the feed at least that often. `limit` (1 to 1000, default 1000) bounds an answer; `more: true` says call again at once. `wait` (seconds, up to 60) long-polls: when nothing is new, the answer waits until a change arrives or the time is up (then `changes` is empty). A `since` this feed cannot answer in full is refused with 409; in every case drop what you kept and start again from 0: `SINCE_EXPIRED` when it is older than what compaction kept (a removal after it is no longer in the feed), `SINCE_AHEAD` when the mirror was rebuilt (one beyond the feed's `last_seq`, or one from before the server was deleted and added again under the same name). A server's sequence numbers are never reused: after it is deleted and added again, the new mirror's feed goes on above the old one's (an empty answer to `since=0` then gives that start as `next_since`), so an old `since` is refused, never answered with only part of the new mirror.
          *
-         *     **Apple's changes** (`cursor`): depgate drains Apple's `/devices/sync` from `cursor` (the `cursor` of `GET …/devices?source=apple`, then of the previous answer) and answers once with `{ changes, count, cursor, more_to_follow: false }`. Each record carries `op_type` (`added`, `modified`, `deleted`) and `op_date`; a serial can appear more than once, and the record with the latest `op_date` is its current state. Apple keeps a cursor for 7 days. When Apple refuses the cursor (`EXPIRED_CURSOR`, `INVALID_CURSOR`, `EXHAUSTED_CURSOR`) the answer is a 409 problem with Apple's code: start over with `GET …/devices?source=apple` and use its new cursor. While depgate keeps a mirror, its own sync uses Apple's cursors: prefer `since`.
+         *     **Apple's changes** (`cursor`): depgate drains Apple's `/devices/sync` from `cursor` (the `cursor` of `GET …/devices?source=apple`, then of the previous answer) and answers once with `{ source: "apple", changes, count, cursor, more_to_follow: false }`. Each record carries `op_type` (`added`, `modified`, `deleted`) and `op_date`; a serial can appear more than once, and the record with the latest `op_date` is its current state. Apple keeps a cursor for 7 days. When Apple refuses the cursor (`EXPIRED_CURSOR`, `INVALID_CURSOR`, `EXHAUSTED_CURSOR`) the answer is a 409 problem with Apple's code: start over with `GET …/devices?source=apple` and use its new cursor. While depgate keeps a mirror, its own sync uses Apple's cursors: prefer `since`.
          *
-         *     Give one of `since` or `cursor` (400 otherwise). The `X-Depgate-Source` header says which one answered.
+         *     Give one of `since` or `cursor` (400 otherwise). The `source` field (`mirror` or `apple`) and the `X-Depgate-Source` header say which one answered.
          *
          *     Needs an API key with the `read` scope (or higher).
          */
@@ -841,18 +841,6 @@ export interface components {
         SerialNumberInput: string;
         /**
          * @example {
-         *       "serials": [
-         *         "C02XK1ABCDEF",
-         *         "DMPXK2ABCDEF"
-         *       ]
-         *     }
-         */
-        DeviceDetailsRequestInput: {
-            /** @description 1 to 10000 distinct serial numbers */
-            serials: components["schemas"]["SerialNumberInput"][];
-        };
-        /**
-         * @example {
          *       "label": "munki reports",
          *       "scope": "read"
          *     }
@@ -1022,6 +1010,18 @@ export interface components {
             confirm: string;
         };
         /**
+         * @example {
+         *       "serials": [
+         *         "C02XK1ABCDEF",
+         *         "DMPXK2ABCDEF"
+         *       ]
+         *     }
+         */
+        DeviceDetailsRequestInput: {
+            /** @description 1 to 10000 distinct serial numbers */
+            serials: components["schemas"]["SerialNumberInput"][];
+        };
+        /**
          * @description An RFC 9457 problem details object (served as application/problem+json).
          * @example {
          *       "type": "urn:depgate:problem:server-not-found",
@@ -1095,6 +1095,7 @@ export interface components {
                 server_uuid: string | null;
                 server_name: string | null;
                 org_name: string | null;
+                /** Format: date-time */
                 checked_at: string;
             } | null;
             /** @description True since Apple answered T_C_NOT_SIGNED (new terms to accept in Apple Business/School Manager), until a call succeeds */
@@ -1103,9 +1104,12 @@ export interface components {
             /** @description The last error Apple (or the network) gave for this server, cleared by the next success */
             last_error: {
                 code: string;
+                /** Format: date-time */
                 at: string;
             } | null;
+            /** Format: date-time */
             created_at: string;
+            /** Format: date-time */
             updated_at: string;
         };
         /**
@@ -1139,377 +1143,6 @@ export interface components {
             reasons: string[];
         };
         /**
-         * @description A device as Apple describes it (Apple's field names). Absent fields are omitted, never null.
-         * @example {
-         *       "serial_number": "C02XK1ABCDEF",
-         *       "model": "MacBook Pro",
-         *       "description": "MBP 14.2 SPACE GRAY/M3/16GB/512GB",
-         *       "color": "SPACE GRAY",
-         *       "os": "OSX",
-         *       "device_family": "Mac",
-         *       "profile_status": "assigned",
-         *       "profile_uuid": "0123456789ABCDEF0123456789ABCDEF",
-         *       "device_assigned_by": "admin@example.com",
-         *       "device_assigned_date": "2026-01-15T09:30:00Z"
-         *     }
-         */
-        Device: {
-            /** @description The serial number */
-            serial_number: string;
-            /** @description e.g. "MacBook Pro", "iPad mini 4" */
-            model?: string;
-            description?: string;
-            color?: string;
-            asset_tag?: string;
-            /** @description iOS, iPadOS, OSX, tvOS, visionOS */
-            os?: string;
-            /** @description iPad, iPhone, iPod, Mac, AppleTV, Vision */
-            device_family?: string;
-            /** @description empty, assigned, pushed or removed */
-            profile_status?: string;
-            profile_uuid?: string;
-            /** @description When a profile was assigned (ISO-8601, UTC) */
-            profile_assign_time?: string;
-            /** @description When the profile was pushed to the device (ISO-8601, UTC) */
-            profile_push_time?: string;
-            /** @description When the device was assigned to this MDM server (ISO-8601, UTC) */
-            device_assigned_date?: string;
-            /** @description Who assigned it (an Apple Account) */
-            device_assigned_by?: string;
-            /** @description Change records only: added, modified or deleted */
-            op_type?: string;
-            /** @description Change records only: when the change happened (ISO-8601, UTC) */
-            op_date?: string;
-            /** @description Migration deadline (ISO-8601, UTC) */
-            mdm_migration_deadline?: string;
-            eid?: string;
-            ethernet_mac_address?: string;
-            wifi_mac_address?: string;
-            bluetooth_mac_address?: string;
-            imei?: string[];
-            meid?: string[];
-            is_replacement_device?: boolean;
-            released_by_replacement?: boolean;
-            /** @description Device details only: SUCCESS, NOT_ACCESSIBLE or FAILED */
-            response_status?: string;
-        } & {
-            [key: string]: unknown;
-        };
-        /**
-         * @description Every device currently assigned to this MDM server (all of Apple's pages), filtered.
-         * @example {
-         *       "devices": [
-         *         {
-         *           "serial_number": "C02XK1ABCDEF",
-         *           "model": "MacBook Pro",
-         *           "os": "OSX",
-         *           "device_family": "Mac",
-         *           "profile_status": "empty"
-         *         }
-         *       ],
-         *       "count": 1,
-         *       "cursor": "MTc2NDAwMDAwMC0x",
-         *       "fetched_until": "2026-11-25T09:30:00Z"
-         *     }
-         */
-        DeviceList: {
-            devices: components["schemas"]["Device"][];
-            /** @description Number of devices in `devices` (after filtering) */
-            count: number;
-            /** @description Apple's cursor after the last page: pass it to GET …/devices/changes?cursor= to get what changed since. Valid for 7 days. */
-            cursor: string;
-            /** @description Apple's progress time stamp of the fetch, when Apple gave one */
-            fetched_until?: string;
-        };
-        /** @description A device with Apple's response_status; only response_status when NOT_ACCESSIBLE */
-        DeviceDetail: {
-            serial_number?: string;
-            /** @description e.g. "MacBook Pro", "iPad mini 4" */
-            model?: string;
-            description?: string;
-            color?: string;
-            asset_tag?: string;
-            /** @description iOS, iPadOS, OSX, tvOS, visionOS */
-            os?: string;
-            /** @description iPad, iPhone, iPod, Mac, AppleTV, Vision */
-            device_family?: string;
-            /** @description empty, assigned, pushed or removed */
-            profile_status?: string;
-            profile_uuid?: string;
-            /** @description When a profile was assigned (ISO-8601, UTC) */
-            profile_assign_time?: string;
-            /** @description When the profile was pushed to the device (ISO-8601, UTC) */
-            profile_push_time?: string;
-            /** @description When the device was assigned to this MDM server (ISO-8601, UTC) */
-            device_assigned_date?: string;
-            /** @description Who assigned it (an Apple Account) */
-            device_assigned_by?: string;
-            /** @description Change records only: added, modified or deleted */
-            op_type?: string;
-            /** @description Change records only: when the change happened (ISO-8601, UTC) */
-            op_date?: string;
-            /** @description Migration deadline (ISO-8601, UTC) */
-            mdm_migration_deadline?: string;
-            eid?: string;
-            ethernet_mac_address?: string;
-            wifi_mac_address?: string;
-            bluetooth_mac_address?: string;
-            imei?: string[];
-            meid?: string[];
-            is_replacement_device?: boolean;
-            released_by_replacement?: boolean;
-            /** @description Device details only: SUCCESS, NOT_ACCESSIBLE or FAILED */
-            response_status?: string;
-        } & {
-            [key: string]: unknown;
-        };
-        /**
-         * @example {
-         *       "devices": {
-         *         "C02XK1ABCDEF": {
-         *           "serial_number": "C02XK1ABCDEF",
-         *           "model": "MacBook Pro",
-         *           "os": "OSX",
-         *           "response_status": "SUCCESS"
-         *         },
-         *         "DMPXK2ABCDEF": {
-         *           "serial_number": "DMPXK2ABCDEF",
-         *           "response_status": "NOT_ACCESSIBLE"
-         *         }
-         *       },
-         *       "count": 2
-         *     }
-         */
-        DeviceDetails: {
-            /** @description Keyed by serial; a serial Apple does not show to this server has only `response_status: NOT_ACCESSIBLE` */
-            devices: {
-                [key: string]: components["schemas"]["DeviceDetail"];
-            };
-            count: number;
-        };
-        /**
-         * @example {
-         *       "changes": [
-         *         {
-         *           "serial_number": "C02XK1ABCDEF",
-         *           "op_type": "modified",
-         *           "op_date": "2026-11-25T09:30:00Z",
-         *           "profile_status": "pushed"
-         *         }
-         *       ],
-         *       "count": 1,
-         *       "cursor": "MTc2NDAwMDAwMC0y",
-         *       "more_to_follow": false
-         *     }
-         */
-        DeviceChanges: {
-            /** @description Change records in Apple's order (oldest first), each with op_type and op_date; a serial can appear more than once — the record with the latest op_date is its current state */
-            changes: components["schemas"]["Device"][];
-            count: number;
-            /** @description Cursor to pass next time */
-            cursor: string;
-            fetched_until?: string;
-            /**
-             * @description Always false: every page was drained
-             * @constant
-             */
-            more_to_follow: false;
-        };
-        /** @description A device as Apple last described it (Apple's field names), from depgate's mirror; `removed_at` only on devices that left this server. */
-        MirrorDevice: {
-            /** @description The serial number */
-            serial_number: string;
-            /** @description e.g. "MacBook Pro", "iPad mini 4" */
-            model?: string;
-            description?: string;
-            color?: string;
-            asset_tag?: string;
-            /** @description iOS, iPadOS, OSX, tvOS, visionOS */
-            os?: string;
-            /** @description iPad, iPhone, iPod, Mac, AppleTV, Vision */
-            device_family?: string;
-            /** @description empty, assigned, pushed or removed */
-            profile_status?: string;
-            profile_uuid?: string;
-            /** @description When a profile was assigned (ISO-8601, UTC) */
-            profile_assign_time?: string;
-            /** @description When the profile was pushed to the device (ISO-8601, UTC) */
-            profile_push_time?: string;
-            /** @description When the device was assigned to this MDM server (ISO-8601, UTC) */
-            device_assigned_date?: string;
-            /** @description Who assigned it (an Apple Account) */
-            device_assigned_by?: string;
-            /** @description Change records only: added, modified or deleted */
-            op_type?: string;
-            /** @description Change records only: when the change happened (ISO-8601, UTC) */
-            op_date?: string;
-            /** @description Migration deadline (ISO-8601, UTC) */
-            mdm_migration_deadline?: string;
-            eid?: string;
-            ethernet_mac_address?: string;
-            wifi_mac_address?: string;
-            bluetooth_mac_address?: string;
-            imei?: string[];
-            meid?: string[];
-            is_replacement_device?: boolean;
-            released_by_replacement?: boolean;
-            /** @description Device details only: SUCCESS, NOT_ACCESSIBLE or FAILED */
-            response_status?: string;
-            /** @description Mirror only: when depgate saw that Apple no longer shows the device to this server (ISO-8601, UTC) */
-            removed_at?: string;
-        } & {
-            [key: string]: unknown;
-        };
-        /**
-         * @description Devices from depgate's mirror: a page (with `limit`), or the whole list.
-         * @example {
-         *       "devices": [
-         *         {
-         *           "serial_number": "C02XK1ABCDEF",
-         *           "model": "MacBook Pro",
-         *           "os": "OSX",
-         *           "device_family": "Mac",
-         *           "profile_status": "assigned"
-         *         }
-         *       ],
-         *       "count": 1,
-         *       "total": 812,
-         *       "next_page_token": "WyJDMDJYSzFBQkNERUYiLCJDMDJYSzFBQkNERUYiLCI0YjFjIl0",
-         *       "synced_at": "2026-11-25T09:30:00.000Z",
-         *       "last_seq": 20412
-         *     }
-         */
-        MirrorDeviceList: {
-            devices: components["schemas"]["MirrorDevice"][];
-            /** @description Number of devices in this answer */
-            count: number;
-            /** @description Number of devices matching the filters (and removed), across all pages */
-            total: number;
-            /** @description Pass as `page_token` for the next page; null on the last page (and for the whole list) */
-            next_page_token: string | null;
-            /** @description When the mirror last finished a sync with Apple (ISO-8601, UTC); also in the X-Depgate-Synced-At header */
-            synced_at: string | null;
-            /** @description The change feed's newest sequence number when this answer was read: follow later changes with GET …/devices/changes?since=<last_seq> */
-            last_seq: number;
-        };
-        /**
-         * @description Device counts for dashboards, from the mirror.
-         * @example {
-         *       "total": 1250,
-         *       "removed": 14,
-         *       "by_device_family": {
-         *         "Mac": 700,
-         *         "iPad": 400,
-         *         "iPhone": 150
-         *       },
-         *       "by_model": {
-         *         "MacBook Pro": 420,
-         *         "MacBook Air": 280,
-         *         "iPad (10th generation)": 400,
-         *         "iPhone 15": 150
-         *       },
-         *       "by_os": {
-         *         "OSX": 700,
-         *         "iPadOS": 400,
-         *         "iOS": 150
-         *       },
-         *       "by_profile_status": {
-         *         "empty": 40,
-         *         "assigned": 60,
-         *         "pushed": 1150
-         *       },
-         *       "synced_at": "2026-11-25T09:30:00.000Z",
-         *       "last_seq": 20412
-         *     }
-         */
-        DeviceSummary: {
-            /** @description Devices Apple shows to this server now */
-            total: number;
-            /** @description Devices that have left this server (kept in the mirror with removed_at) */
-            removed: number;
-            /** @description Present devices by device_family; `(none)` counts devices without it */
-            by_device_family: {
-                [key: string]: number;
-            };
-            /** @description Present devices by model; `(none)` counts devices without it */
-            by_model: {
-                [key: string]: number;
-            };
-            /** @description Present devices by os; `(none)` counts devices without it */
-            by_os: {
-                [key: string]: number;
-            };
-            /** @description Present devices by profile_status; `(none)` counts devices without it */
-            by_profile_status: {
-                [key: string]: number;
-            };
-            /** @description When the mirror last finished a sync with Apple (ISO-8601, UTC); also in the X-Depgate-Synced-At header */
-            synced_at: string | null;
-            /** @description The change feed's newest sequence number when this answer was read: follow later changes with GET …/devices/changes?since=<last_seq> */
-            last_seq: number;
-        };
-        MirrorChange: {
-            /** @description Sequence number: 1, 2, 3 … per server, without gaps */
-            seq: number;
-            /**
-             * @description `added`: the device appeared on this server; `modified`: a field changed; `removed`: Apple no longer shows it
-             * @enum {string}
-             */
-            op: "added" | "modified" | "removed";
-            serial_number: string;
-            /** @description When depgate recorded the change (ISO-8601, UTC) */
-            at: string;
-            /** @description The device after the change (for `removed`, as last known) */
-            device: components["schemas"]["Device"];
-        };
-        /**
-         * @description The mirror's change feed after a sequence number.
-         * @example {
-         *       "changes": [
-         *         {
-         *           "seq": 20411,
-         *           "op": "added",
-         *           "serial_number": "C02XK1ABCDEF",
-         *           "at": "2026-11-25T09:30:00.000Z",
-         *           "device": {
-         *             "serial_number": "C02XK1ABCDEF",
-         *             "model": "MacBook Pro",
-         *             "os": "OSX",
-         *             "device_family": "Mac",
-         *             "profile_status": "empty"
-         *           }
-         *         },
-         *         {
-         *           "seq": 20412,
-         *           "op": "removed",
-         *           "serial_number": "DMPXK2ABCDEF",
-         *           "at": "2026-11-25T09:30:00.000Z",
-         *           "device": {
-         *             "serial_number": "DMPXK2ABCDEF",
-         *             "model": "iPad Air",
-         *             "os": "iPadOS",
-         *             "device_family": "iPad"
-         *           }
-         *         }
-         *       ],
-         *       "count": 2,
-         *       "next_since": 20412,
-         *       "last_seq": 20412,
-         *       "more": false
-         *     }
-         */
-        MirrorChanges: {
-            /** @description Oldest first */
-            changes: components["schemas"]["MirrorChange"][];
-            count: number;
-            /** @description Pass as `since` next time (the last `seq` here, or your `since` when nothing was new) */
-            next_since: number;
-            /** @description The feed's newest sequence number */
-            last_seq: number;
-            /** @description True when more changes follow right away: call again with next_since */
-            more: boolean;
-        };
-        /**
          * @example {
          *       "id": "0mj1x2y3z-0001-9f8e7d6c",
          *       "at": "2026-01-05T10:00:00.000Z",
@@ -1532,7 +1165,10 @@ export interface components {
         AuditEntry: {
             /** @description Sortable id; newer entries have greater ids */
             id: string;
-            /** @description When it was written (for an attempt: before Apple was called) */
+            /**
+             * Format: date-time
+             * @description When it was written (for an attempt: before Apple was called)
+             */
             at: string;
             /** @description The key that acted; null for depgate itself (first-start key) */
             key_id: string | null;
@@ -1593,6 +1229,7 @@ export interface components {
              * @enum {string}
              */
             scope: "read" | "write" | "admin";
+            /** Format: date-time */
             created_at: string;
             /** @description Updated at most once a minute */
             last_used_at: string | null;
@@ -1618,6 +1255,7 @@ export interface components {
              * @enum {string}
              */
             scope: "read" | "write" | "admin";
+            /** Format: date-time */
             created_at: string;
             /** @description Updated at most once a minute */
             last_used_at: string | null;
@@ -1667,6 +1305,7 @@ export interface components {
                 message: string;
                 /** @description The HTTP status depgate answers for this failure (POST …/sync?wait=true answers it) */
                 status: number;
+                /** Format: date-time */
                 at: string;
             } | null;
             /** @description Age of Apple's sync cursor (Apple keeps one 7 days) */
@@ -1687,7 +1326,10 @@ export interface components {
             certificate_pem: string;
             /** @description SHA-256 fingerprint (AB:CD:…), to compare with what Apple shows */
             fingerprint_sha256: string;
-            /** @description When this key pair was staged */
+            /**
+             * Format: date-time
+             * @description When this key pair was staged
+             */
             staged_at: string;
         };
         TokenUploadResult: {
@@ -1717,6 +1359,7 @@ export interface components {
                 server_uuid: string | null;
                 server_name: string | null;
                 org_name: string | null;
+                /** Format: date-time */
                 checked_at: string;
             } | null;
             /** @description True since Apple answered T_C_NOT_SIGNED (new terms to accept in Apple Business/School Manager), until a call succeeds */
@@ -1725,9 +1368,12 @@ export interface components {
             /** @description The last error Apple (or the network) gave for this server, cleared by the next success */
             last_error: {
                 code: string;
+                /** Format: date-time */
                 at: string;
             } | null;
+            /** Format: date-time */
             created_at: string;
+            /** Format: date-time */
             updated_at: string;
             /** @description The device mirror of this server */
             inventory: components["schemas"]["InventoryStatus"];
@@ -1973,6 +1619,10 @@ export interface components {
         ReplacementDetails: {
             serial_number: string;
             original_device_serial_number: string;
+            /**
+             * Format: date
+             * @description The day the device replaced the original, as Apple gives it (e.g. 2026-01-15)
+             */
             replacement_date?: string;
         } & {
             [key: string]: unknown;
@@ -1991,6 +1641,610 @@ export interface components {
         DisownResult: {
             devices: components["schemas"]["DeviceStatusMap"];
             summary: components["schemas"]["StatusSummary"];
+        };
+        /**
+         * @description A device as Apple describes it (Apple's field names). Absent fields are omitted, never null.
+         * @example {
+         *       "serial_number": "C02XK1ABCDEF",
+         *       "model": "MacBook Pro",
+         *       "description": "MBP 14.2 SPACE GRAY/M3/16GB/512GB",
+         *       "color": "SPACE GRAY",
+         *       "os": "OSX",
+         *       "device_family": "Mac",
+         *       "profile_status": "assigned",
+         *       "profile_uuid": "0123456789ABCDEF0123456789ABCDEF",
+         *       "device_assigned_by": "admin@example.com",
+         *       "device_assigned_date": "2026-01-15T09:30:00Z"
+         *     }
+         */
+        Device: {
+            /** @description The serial number */
+            serial_number: string;
+            /** @description e.g. "MacBook Pro", "iPad mini 4" */
+            model?: string;
+            description?: string;
+            color?: string;
+            asset_tag?: string;
+            /** @description iOS, iPadOS, OSX, tvOS, visionOS */
+            os?: string;
+            /** @description iPad, iPhone, iPod, Mac, AppleTV, Vision */
+            device_family?: string;
+            /** @description empty, assigned, pushed or removed */
+            profile_status?: string;
+            profile_uuid?: string;
+            /**
+             * Format: date-time
+             * @description When a profile was assigned (ISO-8601, UTC)
+             */
+            profile_assign_time?: string;
+            /**
+             * Format: date-time
+             * @description When the profile was pushed to the device (ISO-8601, UTC)
+             */
+            profile_push_time?: string;
+            /**
+             * Format: date-time
+             * @description When the device was assigned to this MDM server (ISO-8601, UTC)
+             */
+            device_assigned_date?: string;
+            /** @description Who assigned it (an Apple Account) */
+            device_assigned_by?: string;
+            /** @description Change records only: added, modified or deleted */
+            op_type?: string;
+            /**
+             * Format: date-time
+             * @description Change records only: when the change happened (ISO-8601, UTC)
+             */
+            op_date?: string;
+            /**
+             * Format: date-time
+             * @description Migration deadline (ISO-8601, UTC)
+             */
+            mdm_migration_deadline?: string;
+            eid?: string;
+            ethernet_mac_address?: string;
+            wifi_mac_address?: string;
+            bluetooth_mac_address?: string;
+            imei?: string[];
+            meid?: string[];
+            is_replacement_device?: boolean;
+            released_by_replacement?: boolean;
+            /** @description Device details only: SUCCESS, NOT_ACCESSIBLE or FAILED */
+            response_status?: string;
+        } & {
+            [key: string]: unknown;
+        };
+        /**
+         * @description Every device currently assigned to this MDM server (all of Apple's pages), filtered.
+         * @example {
+         *       "source": "apple",
+         *       "devices": [
+         *         {
+         *           "serial_number": "C02XK1ABCDEF",
+         *           "model": "MacBook Pro",
+         *           "os": "OSX",
+         *           "device_family": "Mac",
+         *           "profile_status": "empty"
+         *         }
+         *       ],
+         *       "count": 1,
+         *       "cursor": "MTc2NDAwMDAwMC0x",
+         *       "fetched_until": "2026-11-25T09:30:00Z"
+         *     }
+         */
+        DeviceList: {
+            /**
+             * @description `apple`: depgate asked Apple for this answer (as the X-Depgate-Source header says) (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            source: "apple";
+            devices: components["schemas"]["Device"][];
+            /** @description Number of devices in `devices` (after filtering) */
+            count: number;
+            /** @description Apple's cursor after the last page: pass it to GET …/devices/changes?cursor= to get what changed since. Valid for 7 days. */
+            cursor: string;
+            /**
+             * Format: date-time
+             * @description Apple's progress time stamp of the fetch, when Apple gave one
+             */
+            fetched_until?: string;
+        };
+        /** @description A device with Apple's response_status; only response_status when NOT_ACCESSIBLE */
+        DeviceDetail: {
+            serial_number?: string;
+            /** @description e.g. "MacBook Pro", "iPad mini 4" */
+            model?: string;
+            description?: string;
+            color?: string;
+            asset_tag?: string;
+            /** @description iOS, iPadOS, OSX, tvOS, visionOS */
+            os?: string;
+            /** @description iPad, iPhone, iPod, Mac, AppleTV, Vision */
+            device_family?: string;
+            /** @description empty, assigned, pushed or removed */
+            profile_status?: string;
+            profile_uuid?: string;
+            /**
+             * Format: date-time
+             * @description When a profile was assigned (ISO-8601, UTC)
+             */
+            profile_assign_time?: string;
+            /**
+             * Format: date-time
+             * @description When the profile was pushed to the device (ISO-8601, UTC)
+             */
+            profile_push_time?: string;
+            /**
+             * Format: date-time
+             * @description When the device was assigned to this MDM server (ISO-8601, UTC)
+             */
+            device_assigned_date?: string;
+            /** @description Who assigned it (an Apple Account) */
+            device_assigned_by?: string;
+            /** @description Change records only: added, modified or deleted */
+            op_type?: string;
+            /**
+             * Format: date-time
+             * @description Change records only: when the change happened (ISO-8601, UTC)
+             */
+            op_date?: string;
+            /**
+             * Format: date-time
+             * @description Migration deadline (ISO-8601, UTC)
+             */
+            mdm_migration_deadline?: string;
+            eid?: string;
+            ethernet_mac_address?: string;
+            wifi_mac_address?: string;
+            bluetooth_mac_address?: string;
+            imei?: string[];
+            meid?: string[];
+            is_replacement_device?: boolean;
+            released_by_replacement?: boolean;
+            /** @description Device details only: SUCCESS, NOT_ACCESSIBLE or FAILED */
+            response_status?: string;
+        } & {
+            [key: string]: unknown;
+        };
+        /**
+         * @example {
+         *       "devices": {
+         *         "C02XK1ABCDEF": {
+         *           "serial_number": "C02XK1ABCDEF",
+         *           "model": "MacBook Pro",
+         *           "os": "OSX",
+         *           "response_status": "SUCCESS"
+         *         },
+         *         "DMPXK2ABCDEF": {
+         *           "serial_number": "DMPXK2ABCDEF",
+         *           "response_status": "NOT_ACCESSIBLE"
+         *         }
+         *       },
+         *       "count": 2
+         *     }
+         */
+        DeviceDetails: {
+            /** @description Keyed by serial; a serial Apple does not show to this server has only `response_status: NOT_ACCESSIBLE` */
+            devices: {
+                [key: string]: components["schemas"]["DeviceDetail"];
+            };
+            count: number;
+        };
+        /**
+         * @example {
+         *       "source": "apple",
+         *       "changes": [
+         *         {
+         *           "serial_number": "C02XK1ABCDEF",
+         *           "op_type": "modified",
+         *           "op_date": "2026-11-25T09:30:00Z",
+         *           "profile_status": "pushed"
+         *         }
+         *       ],
+         *       "count": 1,
+         *       "cursor": "MTc2NDAwMDAwMC0y",
+         *       "more_to_follow": false
+         *     }
+         */
+        DeviceChanges: {
+            /**
+             * @description `apple`: depgate asked Apple for this answer (as the X-Depgate-Source header says) (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            source: "apple";
+            /** @description Change records in Apple's order (oldest first), each with op_type and op_date; a serial can appear more than once — the record with the latest op_date is its current state */
+            changes: components["schemas"]["Device"][];
+            count: number;
+            /** @description Cursor to pass next time */
+            cursor: string;
+            /** Format: date-time */
+            fetched_until?: string;
+            /**
+             * @description Always false: every page was drained
+             * @constant
+             */
+            more_to_follow: false;
+        };
+        /** @description A device as Apple last described it (Apple's field names), from depgate's mirror; `removed_at` only on devices that left this server. */
+        MirrorDevice: {
+            /** @description The serial number */
+            serial_number: string;
+            /** @description e.g. "MacBook Pro", "iPad mini 4" */
+            model?: string;
+            description?: string;
+            color?: string;
+            asset_tag?: string;
+            /** @description iOS, iPadOS, OSX, tvOS, visionOS */
+            os?: string;
+            /** @description iPad, iPhone, iPod, Mac, AppleTV, Vision */
+            device_family?: string;
+            /** @description empty, assigned, pushed or removed */
+            profile_status?: string;
+            profile_uuid?: string;
+            /**
+             * Format: date-time
+             * @description When a profile was assigned (ISO-8601, UTC)
+             */
+            profile_assign_time?: string;
+            /**
+             * Format: date-time
+             * @description When the profile was pushed to the device (ISO-8601, UTC)
+             */
+            profile_push_time?: string;
+            /**
+             * Format: date-time
+             * @description When the device was assigned to this MDM server (ISO-8601, UTC)
+             */
+            device_assigned_date?: string;
+            /** @description Who assigned it (an Apple Account) */
+            device_assigned_by?: string;
+            /** @description Change records only: added, modified or deleted */
+            op_type?: string;
+            /**
+             * Format: date-time
+             * @description Change records only: when the change happened (ISO-8601, UTC)
+             */
+            op_date?: string;
+            /**
+             * Format: date-time
+             * @description Migration deadline (ISO-8601, UTC)
+             */
+            mdm_migration_deadline?: string;
+            eid?: string;
+            ethernet_mac_address?: string;
+            wifi_mac_address?: string;
+            bluetooth_mac_address?: string;
+            imei?: string[];
+            meid?: string[];
+            is_replacement_device?: boolean;
+            released_by_replacement?: boolean;
+            /** @description Device details only: SUCCESS, NOT_ACCESSIBLE or FAILED */
+            response_status?: string;
+            /**
+             * Format: date-time
+             * @description Mirror only: when depgate saw that Apple no longer shows the device to this server (ISO-8601, UTC)
+             */
+            removed_at?: string;
+        } & {
+            [key: string]: unknown;
+        };
+        /**
+         * @description One device as Apple last described it, from depgate's mirror, with `source: "mirror"`.
+         * @example {
+         *       "serial_number": "C02XK1ABCDEF",
+         *       "model": "MacBook Pro",
+         *       "os": "OSX",
+         *       "device_family": "Mac",
+         *       "profile_status": "assigned",
+         *       "device_assigned_date": "2026-01-15T09:30:00Z",
+         *       "source": "mirror"
+         *     }
+         */
+        DeviceFromMirror: {
+            /** @description The serial number */
+            serial_number: string;
+            /** @description e.g. "MacBook Pro", "iPad mini 4" */
+            model?: string;
+            description?: string;
+            color?: string;
+            asset_tag?: string;
+            /** @description iOS, iPadOS, OSX, tvOS, visionOS */
+            os?: string;
+            /** @description iPad, iPhone, iPod, Mac, AppleTV, Vision */
+            device_family?: string;
+            /** @description empty, assigned, pushed or removed */
+            profile_status?: string;
+            profile_uuid?: string;
+            /**
+             * Format: date-time
+             * @description When a profile was assigned (ISO-8601, UTC)
+             */
+            profile_assign_time?: string;
+            /**
+             * Format: date-time
+             * @description When the profile was pushed to the device (ISO-8601, UTC)
+             */
+            profile_push_time?: string;
+            /**
+             * Format: date-time
+             * @description When the device was assigned to this MDM server (ISO-8601, UTC)
+             */
+            device_assigned_date?: string;
+            /** @description Who assigned it (an Apple Account) */
+            device_assigned_by?: string;
+            /** @description Change records only: added, modified or deleted */
+            op_type?: string;
+            /**
+             * Format: date-time
+             * @description Change records only: when the change happened (ISO-8601, UTC)
+             */
+            op_date?: string;
+            /**
+             * Format: date-time
+             * @description Migration deadline (ISO-8601, UTC)
+             */
+            mdm_migration_deadline?: string;
+            eid?: string;
+            ethernet_mac_address?: string;
+            wifi_mac_address?: string;
+            bluetooth_mac_address?: string;
+            imei?: string[];
+            meid?: string[];
+            is_replacement_device?: boolean;
+            released_by_replacement?: boolean;
+            /** @description Device details only: SUCCESS, NOT_ACCESSIBLE or FAILED */
+            response_status?: string;
+            /**
+             * Format: date-time
+             * @description Mirror only: when depgate saw that Apple no longer shows the device to this server (ISO-8601, UTC)
+             */
+            removed_at?: string;
+            /**
+             * @description `mirror`: answered from depgate's mirror (as the X-Depgate-Source header says) (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            source: "mirror";
+        } & {
+            [key: string]: unknown;
+        };
+        /**
+         * @description One device as Apple describes it now (its device details, with `response_status`), with `source: "apple"`.
+         * @example {
+         *       "serial_number": "C02XK1ABCDEF",
+         *       "model": "MacBook Pro",
+         *       "os": "OSX",
+         *       "device_family": "Mac",
+         *       "profile_status": "assigned",
+         *       "device_assigned_date": "2026-01-15T09:30:00Z",
+         *       "response_status": "SUCCESS",
+         *       "source": "apple"
+         *     }
+         */
+        DeviceFromApple: {
+            /** @description The serial number */
+            serial_number: string;
+            /** @description e.g. "MacBook Pro", "iPad mini 4" */
+            model?: string;
+            description?: string;
+            color?: string;
+            asset_tag?: string;
+            /** @description iOS, iPadOS, OSX, tvOS, visionOS */
+            os?: string;
+            /** @description iPad, iPhone, iPod, Mac, AppleTV, Vision */
+            device_family?: string;
+            /** @description empty, assigned, pushed or removed */
+            profile_status?: string;
+            profile_uuid?: string;
+            /**
+             * Format: date-time
+             * @description When a profile was assigned (ISO-8601, UTC)
+             */
+            profile_assign_time?: string;
+            /**
+             * Format: date-time
+             * @description When the profile was pushed to the device (ISO-8601, UTC)
+             */
+            profile_push_time?: string;
+            /**
+             * Format: date-time
+             * @description When the device was assigned to this MDM server (ISO-8601, UTC)
+             */
+            device_assigned_date?: string;
+            /** @description Who assigned it (an Apple Account) */
+            device_assigned_by?: string;
+            /** @description Change records only: added, modified or deleted */
+            op_type?: string;
+            /**
+             * Format: date-time
+             * @description Change records only: when the change happened (ISO-8601, UTC)
+             */
+            op_date?: string;
+            /**
+             * Format: date-time
+             * @description Migration deadline (ISO-8601, UTC)
+             */
+            mdm_migration_deadline?: string;
+            eid?: string;
+            ethernet_mac_address?: string;
+            wifi_mac_address?: string;
+            bluetooth_mac_address?: string;
+            imei?: string[];
+            meid?: string[];
+            is_replacement_device?: boolean;
+            released_by_replacement?: boolean;
+            /** @description Device details only: SUCCESS, NOT_ACCESSIBLE or FAILED */
+            response_status?: string;
+            /**
+             * @description `apple`: depgate asked Apple for this answer (as the X-Depgate-Source header says) (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            source: "apple";
+        } & {
+            [key: string]: unknown;
+        };
+        /**
+         * @description Devices from depgate's mirror: a page (with `limit`), or the whole list.
+         * @example {
+         *       "source": "mirror",
+         *       "devices": [
+         *         {
+         *           "serial_number": "C02XK1ABCDEF",
+         *           "model": "MacBook Pro",
+         *           "os": "OSX",
+         *           "device_family": "Mac",
+         *           "profile_status": "assigned"
+         *         }
+         *       ],
+         *       "count": 1,
+         *       "total": 812,
+         *       "next_page_token": "WyJDMDJYSzFBQkNERUYiLCJDMDJYSzFBQkNERUYiLCI0YjFjIl0",
+         *       "synced_at": "2026-11-25T09:30:00.000Z",
+         *       "last_seq": 20412
+         *     }
+         */
+        MirrorDeviceList: {
+            /**
+             * @description `mirror`: answered from depgate's mirror (as the X-Depgate-Source header says) (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            source: "mirror";
+            devices: components["schemas"]["MirrorDevice"][];
+            /** @description Number of devices in this answer */
+            count: number;
+            /** @description Number of devices matching the filters (and removed), across all pages */
+            total: number;
+            /** @description Pass as `page_token` for the next page; null on the last page (and for the whole list) */
+            next_page_token: string | null;
+            /** @description When the mirror last finished a sync with Apple (ISO-8601, UTC); also in the X-Depgate-Synced-At header */
+            synced_at: string | null;
+            /** @description The change feed's newest sequence number when this answer was read: follow later changes with GET …/devices/changes?since=<last_seq> */
+            last_seq: number;
+        };
+        /**
+         * @description Device counts for dashboards, from the mirror.
+         * @example {
+         *       "total": 1250,
+         *       "removed": 14,
+         *       "by_device_family": {
+         *         "Mac": 700,
+         *         "iPad": 400,
+         *         "iPhone": 150
+         *       },
+         *       "by_model": {
+         *         "MacBook Pro": 420,
+         *         "MacBook Air": 280,
+         *         "iPad (10th generation)": 400,
+         *         "iPhone 15": 150
+         *       },
+         *       "by_os": {
+         *         "OSX": 700,
+         *         "iPadOS": 400,
+         *         "iOS": 150
+         *       },
+         *       "by_profile_status": {
+         *         "empty": 40,
+         *         "assigned": 60,
+         *         "pushed": 1150
+         *       },
+         *       "synced_at": "2026-11-25T09:30:00.000Z",
+         *       "last_seq": 20412
+         *     }
+         */
+        DeviceSummary: {
+            /** @description Devices Apple shows to this server now */
+            total: number;
+            /** @description Devices that have left this server (kept in the mirror with removed_at) */
+            removed: number;
+            /** @description Present devices by device_family; `(none)` counts devices without it */
+            by_device_family: {
+                [key: string]: number;
+            };
+            /** @description Present devices by model; `(none)` counts devices without it */
+            by_model: {
+                [key: string]: number;
+            };
+            /** @description Present devices by os; `(none)` counts devices without it */
+            by_os: {
+                [key: string]: number;
+            };
+            /** @description Present devices by profile_status; `(none)` counts devices without it */
+            by_profile_status: {
+                [key: string]: number;
+            };
+            /** @description When the mirror last finished a sync with Apple (ISO-8601, UTC); also in the X-Depgate-Synced-At header */
+            synced_at: string | null;
+            /** @description The change feed's newest sequence number when this answer was read: follow later changes with GET …/devices/changes?since=<last_seq> */
+            last_seq: number;
+        };
+        MirrorChange: {
+            /** @description Sequence number: 1, 2, 3 … per server, without gaps */
+            seq: number;
+            /**
+             * @description `added`: the device appeared on this server; `modified`: a field changed; `removed`: Apple no longer shows it
+             * @enum {string}
+             */
+            op: "added" | "modified" | "removed";
+            serial_number: string;
+            /**
+             * Format: date-time
+             * @description When depgate recorded the change (ISO-8601, UTC)
+             */
+            at: string;
+            /** @description The device after the change (for `removed`, as last known) */
+            device: components["schemas"]["Device"];
+        };
+        /**
+         * @description The mirror's change feed after a sequence number.
+         * @example {
+         *       "source": "mirror",
+         *       "changes": [
+         *         {
+         *           "seq": 20411,
+         *           "op": "added",
+         *           "serial_number": "C02XK1ABCDEF",
+         *           "at": "2026-11-25T09:30:00.000Z",
+         *           "device": {
+         *             "serial_number": "C02XK1ABCDEF",
+         *             "model": "MacBook Pro",
+         *             "os": "OSX",
+         *             "device_family": "Mac",
+         *             "profile_status": "empty"
+         *           }
+         *         },
+         *         {
+         *           "seq": 20412,
+         *           "op": "removed",
+         *           "serial_number": "DMPXK2ABCDEF",
+         *           "at": "2026-11-25T09:30:00.000Z",
+         *           "device": {
+         *             "serial_number": "DMPXK2ABCDEF",
+         *             "model": "iPad Air",
+         *             "os": "iPadOS",
+         *             "device_family": "iPad"
+         *           }
+         *         }
+         *       ],
+         *       "count": 2,
+         *       "next_since": 20412,
+         *       "last_seq": 20412,
+         *       "more": false
+         *     }
+         */
+        MirrorChanges: {
+            /**
+             * @description `mirror`: answered from depgate's mirror (as the X-Depgate-Source header says) (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            source: "mirror";
+            /** @description Oldest first */
+            changes: components["schemas"]["MirrorChange"][];
+            count: number;
+            /** @description Pass as `since` next time (the last `seq` here, or your `since` when nothing was new) */
+            next_since: number;
+            /** @description The feed's newest sequence number */
+            last_seq: number;
+            /** @description True when more changes follow right away: call again with next_since */
+            more: boolean;
         };
     };
     responses: never;
@@ -2201,7 +2455,7 @@ export interface operations {
                 /** @description Only entries at or before this instant (ISO 8601 with a zone, e.g. 2026-01-05T10:00:00Z) */
                 until?: string;
                 /** @description Entries per page, 1 to 1000 (default 100) */
-                limit?: string;
+                limit?: number;
                 /** @description The `next_page_token` of the previous page; use it with the same filters */
                 page_token?: string;
             };
@@ -5293,7 +5547,7 @@ export interface operations {
         parameters: {
             query?: {
                 /** @description Replace a key pair that is already staged (its certificate stops working for new tokens) */
-                replace?: "true" | "false";
+                replace?: boolean;
             };
             header?: never;
             path: {
@@ -5409,32 +5663,32 @@ export interface operations {
     listDevices: {
         parameters: {
             query?: {
-                /** @description Only these serial numbers; repeat the parameter or separate values with commas to match any of them (case-insensitive) */
-                serial?: string | string[];
-                /** @description Only serial numbers starting with this; repeat the parameter or separate values with commas to match any of them (case-insensitive) */
-                serial_prefix?: string | string[];
-                /** @description Only this model, e.g. "MacBook Pro"; repeat the parameter or separate values with commas to match any of them (case-insensitive) */
-                model?: string | string[];
-                /** @description Only this OS: iOS, iPadOS, OSX, tvOS, visionOS; repeat the parameter or separate values with commas to match any of them (case-insensitive) */
-                os?: string | string[];
-                /** @description Only this family: iPad, iPhone, iPod, Mac, AppleTV, Vision; repeat the parameter or separate values with commas to match any of them (case-insensitive) */
-                device_family?: string | string[];
-                /** @description Only this profile status: empty, assigned, pushed, removed; repeat the parameter or separate values with commas to match any of them (case-insensitive) */
-                profile_status?: string | string[];
-                /** @description Only devices assigned this profile; repeat the parameter or separate values with commas to match any of them (case-insensitive) */
-                profile_uuid?: string | string[];
-                /** @description Only this asset tag; repeat the parameter or separate values with commas to match any of them (case-insensitive) */
-                asset_tag?: string | string[];
-                /** @description Only this color, e.g. "SPACE GRAY"; repeat the parameter or separate values with commas to match any of them (case-insensitive) */
-                color?: string | string[];
-                /** @description Only devices assigned to this server by this Apple Account; repeat the parameter or separate values with commas to match any of them (case-insensitive) */
-                device_assigned_by?: string | string[];
+                /** @description Only these serial numbers; repeat the parameter or separate values with commas to match any of them (case-insensitive; a value repeated is harmless) */
+                serial?: string[];
+                /** @description Only serial numbers starting with this; repeat the parameter or separate values with commas to match any of them (case-insensitive; a value repeated is harmless) */
+                serial_prefix?: string[];
+                /** @description Only this model, e.g. "MacBook Pro"; repeat the parameter or separate values with commas to match any of them (case-insensitive; a value repeated is harmless) */
+                model?: string[];
+                /** @description Only this OS: iOS, iPadOS, OSX, tvOS, visionOS; repeat the parameter or separate values with commas to match any of them (case-insensitive; a value repeated is harmless) */
+                os?: ("iOS" | "iPadOS" | "OSX" | "tvOS" | "visionOS")[];
+                /** @description Only this family: iPad, iPhone, iPod, Mac, AppleTV, Vision; repeat the parameter or separate values with commas to match any of them (case-insensitive; a value repeated is harmless) */
+                device_family?: ("iPad" | "iPhone" | "iPod" | "Mac" | "AppleTV" | "Vision")[];
+                /** @description Only this profile status: empty, assigned, pushed, removed; repeat the parameter or separate values with commas to match any of them (case-insensitive; a value repeated is harmless) */
+                profile_status?: ("empty" | "assigned" | "pushed" | "removed")[];
+                /** @description Only devices assigned this profile; repeat the parameter or separate values with commas to match any of them (case-insensitive; a value repeated is harmless) */
+                profile_uuid?: string[];
+                /** @description Only this asset tag; repeat the parameter or separate values with commas to match any of them (case-insensitive; a value repeated is harmless) */
+                asset_tag?: string[];
+                /** @description Only this color, e.g. "SPACE GRAY"; repeat the parameter or separate values with commas to match any of them (case-insensitive; a value repeated is harmless) */
+                color?: string[];
+                /** @description Only devices assigned to this server by this Apple Account; repeat the parameter or separate values with commas to match any of them (case-insensitive; a value repeated is harmless) */
+                device_assigned_by?: string[];
                 /** @description Only devices whose description contains this text (case-insensitive); repeat the parameter to match any of several (commas are part of the text) */
-                description?: string | string[];
+                description?: string[];
                 /** @description Only devices assigned to this server at or after this time (ISO 8601: a date, taken as midnight UTC, or a date and time with its zone) */
-                assigned_after?: string;
+                assigned_after?: string | unknown | unknown;
                 /** @description Only devices assigned to this server before this time (ISO 8601: a date, taken as midnight UTC, or a date and time with its zone) */
-                assigned_before?: string;
+                assigned_before?: string | unknown | unknown;
                 /** @description `mirror`: depgate's copy, instant (the default once the first full fetch has completed); `apple`: ask Apple now, every page */
                 source?: "mirror" | "apple";
                 /** @description Mirror only. Sort field (default serial_number); devices without the field come first in ascending order */
@@ -5442,7 +5696,7 @@ export interface operations {
                 /** @description Mirror only. Default asc */
                 order?: "asc" | "desc";
                 /** @description Mirror only. Devices per page, 1 to 1000; without it the whole list is streamed */
-                limit?: string;
+                limit?: number;
                 /** @description Mirror only. The `next_page_token` of the previous page; use it with the same filters, sort and order */
                 page_token?: string;
                 /** @description Mirror only. Devices Apple no longer shows to this server: left out (`exclude`, default), added (`include`) or alone (`only`); they carry `removed_at` */
@@ -5630,7 +5884,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["MirrorDevice"] | components["schemas"]["DeviceDetail"];
+                    "application/json": components["schemas"]["DeviceFromMirror"] | components["schemas"]["DeviceFromApple"];
                 };
             };
             /** @description Bad Request */
@@ -6086,11 +6340,11 @@ export interface operations {
                 /** @description Apple's changes since this cursor: the cursor of GET …/devices?source=apple, or of the previous call here */
                 cursor?: string;
                 /** @description Read the mirror's change feed after this sequence number: 0 for everything, then the `next_since` of the previous answer */
-                since?: string;
+                since?: number;
                 /** @description With since: at most this many changes (1 to 1000, default 1000); `more` says when others follow */
-                limit?: string;
+                limit?: number;
                 /** @description With since: when nothing is new, wait up to this many seconds (at most 60) for a change before answering (long poll) */
-                wait?: string;
+                wait?: number;
             };
             header?: never;
             path: {
@@ -7415,11 +7669,11 @@ export interface operations {
         parameters: {
             query?: {
                 /** @description `true`: fetch every device again instead of following Apple's changes (devices not seen are then marked removed) */
-                full?: "true" | "false";
+                full?: boolean;
                 /** @description `true`: answer when the sync has run (200) instead of at once (202) */
-                wait?: "true" | "false";
+                wait?: boolean;
                 /** @description `true` (admin keys only): start a full fetch even within DEPGATE_FULL_SYNC_MIN_INTERVAL of the last one */
-                force?: "true" | "false";
+                force?: boolean;
             };
             header?: never;
             path: {
@@ -7581,9 +7835,9 @@ export interface operations {
         parameters: {
             query?: {
                 /** @description Replace a token of a different Apple MDM server (another consumer key). Off by default: overwriting another server's token by mistake is the danger. */
-                force?: "true" | "false";
+                force?: boolean;
                 /** @description Try the token with Apple's /session and /account before storing it (default true) */
-                verify?: "true" | "false";
+                verify?: boolean;
                 /** @description Override of Apple's https://mdmenrollment.apple.com for this server (a simulator, a proxy); a URL with user:password@ is refused */
                 base_url?: string;
             };

@@ -39,9 +39,9 @@ t.test('device pages follow next_page_token with the same filters, and send the 
     const next = query.page_token?.[0] === undefined ? 'p2' : null
     return { body: { devices: [device(next === null ? 'B' : 'A')], count: 1, total: 2, next_page_token: next, synced_at: null, last_seq: 3 } }
   })
-  const pages = await collect(devicePages(client, 'default', { query: { os: 'iOS' }, pageSize: 1 }))
+  const pages = await collect(devicePages(client, 'default', { query: { os: ['iOS', 'iPadOS'] }, pageSize: 1 }))
   t.same(pages.flatMap((p) => p.devices.map((d) => d.serial_number)), ['A', 'B'])
-  t.same(seen.map((s) => s.query), [{ os: ['iOS'], limit: ['1'] }, { os: ['iOS'], limit: ['1'], page_token: ['p2'] }])
+  t.same(seen.map((s) => s.query), [{ os: ['iOS', 'iPadOS'], limit: ['1'] }, { os: ['iOS', 'iPadOS'], limit: ['1'], page_token: ['p2'] }])
   t.same(seen.map((s) => [s.path, s.authorization]), [['/v1/servers/default/devices', 'Bearer dgk_test'], ['/v1/servers/default/devices', 'Bearer dgk_test']])
 })
 

@@ -54,7 +54,7 @@ export async function tour (baseUrl: string, apiKey: string): Promise<TourResult
 
   // A full fetch just ran: another one so soon is refused with 429 and a Retry-After longer than
   // the client waits for, so the refusal is the answer.
-  const sync = await client.POST('/v1/servers/{server}/sync', { params: { ...server, query: { full: 'true' } } })
+  const sync = await client.POST('/v1/servers/{server}/sync', { params: { ...server, query: { full: true } } })
   const throttled = {
     status: sync.response.status,
     code: sync.error?.code ?? 'none',
