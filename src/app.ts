@@ -33,7 +33,7 @@ import type { Store } from './store/index.js'
 
 export interface AppOptions {
   config: Config
-  /** An open store to use (closing it stays the caller's job); else one is opened from the config. */
+  /** An open store to use, opened with its secret box (closing it stays the caller's job); else one is opened from the config. */
   store?: Store
   defaultServer?: DepServersPluginOptions['defaultServer']
   depClientOptions?: DepServersPluginOptions['clientOptions']

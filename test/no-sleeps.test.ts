@@ -19,10 +19,8 @@ const testDir = join(root, 'test')
 /** file (from the repository root) → how many timer uses it may hold, and why. */
 const ALLOWED: Record<string, { count: number, reason: string }> = {
   'test/helper.ts': { count: 1, reason: '`until` itself: the one poller, with a deadline and a message naming what it waited for' },
-  'test/faults/harness.ts': { count: 1, reason: 'the simulator\'s latency faults sleep in real time inside requests depgate has given up on; the harness lets them end before it closes the simulator' },
   'test/store/dialect.test.ts': { count: 2, reason: 'PostgreSQL ends a killed backend\'s socket on its own time; the client side exposes no event for its arrival (PostgreSQL only)' },
-  'test/scheduler.test.ts': { count: 1, reason: 'keeps the event loop alive while the real scheduler\'s unref\'d timers are tested' },
-  'test/routes/v1/servers/_server/devices.test.ts': { count: 2, reason: 'a caller hanging up mid-drain: depgate gives no signal when the drain it abandoned has stopped, and the simulator\'s per-page latency runs in real time' }
+  'test/scheduler.test.ts': { count: 1, reason: 'keeps the event loop alive while the real scheduler\'s unref\'d timers are tested' }
 }
 
 /** A timer started in order to wait: setTimeout or setInterval anywhere, or the promise API of node:timers. */

@@ -1,5 +1,4 @@
 import Fastify, { type FastifyError, type FastifyInstance } from 'fastify'
-import type { DepEndpoint } from '../dep/errors.js'
 import { registerControl } from './control.js'
 import { registerHooks } from './hooks.js'
 import type { SimulatorOptions } from './options.js'
@@ -13,21 +12,6 @@ import { registerProfileRoutes } from './routes/profiles.js'
 import { registerSessionRoutes } from './routes/session.js'
 import { registerSyncRoutes } from './routes/sync.js'
 import { SimState } from './state.js'
-
-declare module 'fastify' {
-  interface FastifyInstance {
-    sim: SimState
-  }
-  interface FastifyContextConfig {
-    /** Marks an Apple endpoint: its stats/fault name, and whether it needs a session. */
-    depsim?: { endpoint: DepEndpoint, session: boolean }
-  }
-}
-
-/** Route config for an Apple endpoint. */
-export function dep (endpoint: DepEndpoint, session = true): { config: { depsim: { endpoint: DepEndpoint, session: boolean } } } {
-  return { config: { depsim: { endpoint, session } } }
-}
 
 /** The simulator as a Fastify instance, not listening; `app.sim` is its state. */
 export async function buildSimulator (opts: SimulatorOptions = {}): Promise<FastifyInstance> {

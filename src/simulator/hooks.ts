@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { sendError } from './reply.js'
+import type { SimState } from './state.js'
 
 const DEFAULT_CODES: Record<number, string> = {
   400: 'BAD_REQUEST',
@@ -20,6 +21,19 @@ function header (request: FastifyRequest, name: string): string | undefined {
 }
 
 /**
+ * A latency fault's wait, counted in `sim.delayed` meanwhile. It runs to its end even when the
+ * client has given up, as Apple goes on with a request whose caller timed out.
+ */
+async function delay (sim: SimState, ms: number): Promise<void> {
+  sim.delayed++
+  try {
+    await sleep(ms)
+  } finally {
+    sim.delayed--
+  }
+}
+
+/**
  * Runs before the body is read, in the order a client meets things: stats, scripted faults, then
  * (API calls only) User-Agent, session and account-level refusals. /session checks its own
  * OAuth header in its handler; /token and the control API have no `depsim` route config.
@@ -30,9 +44,16 @@ async function onRequest (this: FastifyInstance, request: FastifyRequest, reply:
   const sim = this.sim
   const { endpoint } = meta
   sim.count(endpoint)
+  // A client that gives up on a request (a timeout, a caller that hung up on depgate and so
+  // aborted the drain) is visible here and nowhere else: tests wait for this count instead of
+  // sleeping to see that depgate stopped.
+  const abandoned = (): void => { if (!reply.raw.writableFinished) sim.countAbandoned(endpoint) }
+  reply.raw.once('close', abandoned)
   const latency = sim.faults.take(endpoint, 'latency')
-  if (latency !== undefined) await sleep(latency.ms)
+  if (latency !== undefined) await delay(sim, latency.ms as number)
   if (sim.faults.take(endpoint, 'drop') !== undefined) {
+    // The simulator hangs up, not the client.
+    reply.raw.off('close', abandoned)
     reply.hijack()
     request.raw.socket.destroy()
     return

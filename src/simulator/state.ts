@@ -20,6 +20,10 @@ export class SimState {
   readonly account: Record<string, unknown>
   readonly betaTokens: Array<{ token: string, title: string, os: string }>
   requests = zeroCounts()
+  /** Requests whose client closed the connection before the answer was complete (see hooks.ts). */
+  abandoned = zeroCounts()
+  /** Requests held by a latency fault now (hooks.ts), including those whose client has given up. */
+  delayed = 0
 
   constructor (opts: SimulatorOptions = {}) {
     this.config = structuredClone(DEFAULT_CONFIG)
@@ -61,12 +65,17 @@ export class SimState {
     this.requests[endpoint]++
   }
 
-  stats (): { requests: Record<DepEndpoint, number>, sessionsIssued: number, sessionsRotated: number } {
-    return { requests: { ...this.requests }, sessionsIssued: this.sessions.issued, sessionsRotated: this.sessions.rotated }
+  countAbandoned (endpoint: DepEndpoint): void {
+    this.abandoned[endpoint]++
+  }
+
+  stats (): { requests: Record<DepEndpoint, number>, abandoned: Record<DepEndpoint, number>, sessionsIssued: number, sessionsRotated: number } {
+    return { requests: { ...this.requests }, abandoned: { ...this.abandoned }, sessionsIssued: this.sessions.issued, sessionsRotated: this.sessions.rotated }
   }
 
   resetStats (): void {
     this.requests = zeroCounts()
+    this.abandoned = zeroCounts()
     this.sessions.issued = 0
     this.sessions.rotated = 0
   }

@@ -36,8 +36,8 @@ export interface FaultSpec {
   appliesTo?: (g: EndpointGroup, phase: Phase) => boolean
   /** Injects the fault now; `times` is 0 for an outage. */
   inject: (sim: SimState, endpoint: DepEndpoint, times: number, ctx: FaultContext) => void
-  /** How long a faulted request keeps running in the simulator after depgate gave up on it. */
-  lingerMs?: (ctx: FaultContext) => number
+  /** A faulted request keeps running in the simulator after depgate gave up on it (SimState.delayed counts it). */
+  lingers?: boolean
 }
 
 export interface FaultContext { headersMs: number }
@@ -54,7 +54,7 @@ export const FAULTS: FaultSpec[] = [
     // undici checks headersTimeout on a timer that ticks about every 500 ms: the answer must come
     // later than the timeout can fire, so the timeout is what ends the wait.
     inject: (sim, endpoint, times, ctx) => { sim.faults.add({ endpoint, kind: 'latency', ms: ctx.headersMs + 1500, times }) },
-    lingerMs: (ctx) => ctx.headersMs + 1500
+    lingers: true
   },
   { name: 'HTTP 500', class: 'transient', problem: { status: 502, code: 'UPSTREAM_ERROR' }, inject: statusFault(500) },
   { name: 'HTTP 502', class: 'transient', problem: { status: 502, code: 'UPSTREAM_ERROR' }, inject: statusFault(502) },

@@ -7,11 +7,10 @@
  * configured timeouts and retries. MATRIX_DEBUG=1 prints each cell's and each group's time.
  */
 import type { Test } from 'tap'
-import { setTimeout as sleep } from 'node:timers/promises'
 import { request } from 'undici'
 import type { DepClientOptions, DepEndpoint } from '../../src/dep/index.js'
 import { SimState } from '../../src/simulator/state.js'
-import { buildTestApp } from '../helper.js'
+import { buildTestApp, until } from '../helper.js'
 import { expected, expectedAttempts, FAULTS, modesOf, type FaultSpec, type Mode, type Phase } from './faults.js'
 import type { EndpointGroup, Req } from './groups.js'
 
@@ -52,17 +51,15 @@ export interface Cell {
 }
 
 /** Calls `fn` when the `nth` request for `endpoint` reaches the simulator, before its faults are looked up. */
-export function arm (sim: SimState, endpoint: DepEndpoint, nth: number, fn: () => void): { seen: () => number, lastAt: () => number } {
+export function arm (sim: SimState, endpoint: DepEndpoint, nth: number, fn: () => void): { seen: () => number } {
   let seen = 0
-  let lastAt = 0
   const own = sim as unknown as { count: (e: DepEndpoint) => void }
   own.count = (e) => {
     SimState.prototype.count.call(sim, e)
     if (e !== endpoint) return
-    lastAt = performance.now()
     if (++seen === nth) fn()
   }
-  return { seen: () => seen, lastAt: () => lastAt }
+  return { seen: () => seen }
 }
 
 export function reset (sim: SimState, accessSecret: string): void {
@@ -102,7 +99,7 @@ async function call (base: string, key: string, req: Req): Promise<Answer> {
  */
 export function cellsOf (g: EndpointGroup): Array<{ fault: FaultSpec, mode: Mode, phase: Phase }> {
   const phases: Phase[] = g.paged === undefined ? ['first'] : ['first', 'mid']
-  const ordered = [...FAULTS.filter((f) => f.lingerMs === undefined), ...FAULTS.filter((f) => f.lingerMs !== undefined)]
+  const ordered = [...FAULTS.filter((f) => f.lingers !== true), ...FAULTS.filter((f) => f.lingers === true)]
   return ordered.flatMap((fault) => phases.flatMap((phase) =>
     fault.appliesTo?.(g, phase) === false ? [] : modesOf(fault).map((mode) => ({ fault, mode, phase }))))
 }
@@ -133,7 +130,6 @@ export async function runGroup (t: Test, g: EndpointGroup): Promise<void> {
   t.ok(baseline.status < 500, `${g.name}: baseline answered ${baseline.status}`)
   const want = summary(baseline)
 
-  let lingerUntil = 0
   for (const { fault, mode, phase } of cellsOf(g)) {
     const name = `${g.name} × ${fault.name}${mode === 'once' ? '' : ` (${mode})`}${phase === 'mid' ? ', mid-drain' : ''}`
     cell.n++
@@ -145,8 +141,6 @@ export async function runGroup (t: Test, g: EndpointGroup): Promise<void> {
     const res = await cell.call(req)
     const ms = performance.now() - started
     const seen = attempts.seen()
-    const linger = fault.lingerMs?.(ctx)
-    if (linger !== undefined) lingerUntil = Math.max(lingerUntil, attempts.lastAt() + linger + 50)
     reset(sim, accessSecret)
 
     const expect = expected(fault, g, mode)
@@ -170,7 +164,7 @@ export async function runGroup (t: Test, g: EndpointGroup): Promise<void> {
     if (process.env.MATRIX_DEBUG !== undefined) console.error(`${ms.toFixed(0).padStart(5)} ms ${name}`)
     t.same(failures, [], name)
   }
-  // Requests depgate gave up on are still sleeping in the simulator: let them end before it closes.
-  await sleep(Math.max(0, lingerUntil - performance.now()))
+  // Requests depgate gave up on are still asleep in the simulator: let them end before it closes.
+  await until('no request held by a latency fault in the simulator', async () => sim.delayed === 0)
   if (process.env.MATRIX_DEBUG !== undefined) console.error(`${((performance.now() - groupStarted) / 1000).toFixed(1)} s ${g.name}`)
 }

@@ -1,4 +1,6 @@
 import t from 'tap'
+import { request } from 'undici'
+import { until } from '../helper.js'
 import { addFault, call, client, login, start } from './fixtures/helper.js'
 
 t.test('fault injection', async (t) => {
@@ -111,6 +113,24 @@ t.test('fault injection', async (t) => {
     const stats = (await call(url, 'GET', '/_sim/stats')).json()
     t.match(stats.requests, { account: 2, fetch_devices: 1, session: 0, passthrough: 0 })
     t.equal(Object.keys(stats.requests).length, 17)
+  })
+
+  t.test('stats count the requests a client abandoned, not those the simulator dropped', async (t) => {
+    await call(url, 'POST', '/_sim/stats/reset')
+    const stats = async () => (await call(url, 'GET', '/_sim/stats')).json()
+    await fault({ endpoint: 'account', kind: 'latency', ms: 200 })
+    const gaveUp = new AbortController()
+    const pending = request(`${url}/account`, { signal: gaveUp.signal }).catch((err: unknown) => err)
+    await until('the request to arrive', async () => (await stats()).requests.account === 1)
+    gaveUp.abort()
+    t.type(await pending, Error)
+    await until('the abandoned request counted', async () => (await stats()).abandoned.account === 1)
+    // Asleep until its latency ends (Apple too goes on with a request its caller gave up on).
+    await until('the latency to end', async () => s.sim.delayed === 0)
+    await fault({ endpoint: 'account', kind: 'drop' })
+    await t.rejects(api('GET', '/account'))
+    t.equal((await api('GET', '/account')).status, 200)
+    t.match(await stats(), { requests: { account: 3 }, abandoned: { account: 1, fetch_devices: 0 } })
   })
 
   t.test('bad fault requests', async (t) => {

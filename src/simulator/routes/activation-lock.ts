@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify'
-import { dep } from '../app.js'
+import { dep } from '../route-config.js'
 import { bodyObject, sendError, sendJson } from '../reply.js'
 import { lookup } from './devices.js'
 

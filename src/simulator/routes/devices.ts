@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify'
-import { dep } from '../app.js'
+import { dep } from '../route-config.js'
 import { deviceView } from '../protocol.js'
 import { bodyObject, sendJson, serialsOf, versionOf } from '../reply.js'
 import type { SimState } from '../state.js'

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify'
-import { dep } from '../app.js'
+import { dep } from '../route-config.js'
 import { sendError, sendJson, versionOf } from '../reply.js'
 
 export function registerMiscRoutes (app: FastifyInstance): void {

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify'
 import { validateProfile } from '../../dep/profile-rules.js'
-import { dep } from '../app.js'
+import { dep } from '../route-config.js'
 import { isoSeconds } from '../clock.js'
 import { assignStatus, profileView } from '../protocol.js'
 import { bodyObject, sendError, sendJson, serialsOf, SimHttpError, versionOf } from '../reply.js'

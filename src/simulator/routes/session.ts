@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify'
-import { dep } from '../app.js'
+import { dep } from '../route-config.js'
 import { verifyOAuth } from '../oauth.js'
 import { sendError, sendJson } from '../reply.js'
 

@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyReply } from 'fastify'
-import { dep } from '../app.js'
+import { dep } from '../route-config.js'
 import { isoSeconds } from '../clock.js'
 import { CURSOR_LIFETIME_MS, decodeCursor, encodeCursor, type FetchCursor } from '../cursors.js'
 import type { SimulatorConfig } from '../options.js'
