@@ -58,7 +58,7 @@ export async function * devicePages (client: DepgateClient, server: string, opts
       return
     }
     yield result.data
-    if (!('next_page_token' in result.data) || result.data.next_page_token === null) return
+    if (result.data.source !== 'mirror' || result.data.next_page_token === null) return
     pageToken = result.data.next_page_token
   }
 }
@@ -78,7 +78,7 @@ export async function * changePages (client: DepgateClient, server: string, opts
     })
     if (result.data === undefined) throw new DepgateError(result.response, result.error)
     // `since` is always answered by the mirror's feed; Apple's changes answer `cursor` only.
-    if (!('next_since' in result.data)) throw new Error('depgate answered a since= request with Apple\'s changes')
+    if (result.data.source !== 'mirror') throw new Error('depgate answered a since= request with Apple\'s changes')
     yield result.data
     since = result.data.next_since
     if (!result.data.more && opts.follow !== true) return

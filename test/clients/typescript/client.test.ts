@@ -37,7 +37,7 @@ async function collect<T> (it: AsyncIterable<T>): Promise<T[]> {
 t.test('device pages follow next_page_token with the same filters, and send the key', async (t) => {
   const { seen, client } = fake(({ query }) => {
     const next = query.page_token?.[0] === undefined ? 'p2' : null
-    return { body: { devices: [device(next === null ? 'B' : 'A')], count: 1, total: 2, next_page_token: next, synced_at: null, last_seq: 3 } }
+    return { body: { source: 'mirror', devices: [device(next === null ? 'B' : 'A')], count: 1, total: 2, next_page_token: next, synced_at: null, last_seq: 3 } }
   })
   const pages = await collect(devicePages(client, 'default', { query: { os: ['iOS', 'iPadOS'] }, pageSize: 1 }))
   t.same(pages.flatMap((p) => p.devices.map((d) => d.serial_number)), ['A', 'B'])
@@ -46,7 +46,7 @@ t.test('device pages follow next_page_token with the same filters, and send the 
 })
 
 t.test('from Apple, or with no mirror, the one drained answer is the only page', async (t) => {
-  const apple = { devices: [device('A')], count: 1, cursor: 'c1' }
+  const apple = { source: 'apple', devices: [device('A')], count: 1, cursor: 'c1' }
   const { seen, client } = fake(({ query }) => query.limit === undefined ? { body: apple } : { status: 409, body: problem(409, 'INVENTORY_DISABLED') })
   t.same(await collect(devicePages(client, 'default', { signal: new AbortController().signal })), [apple])
   t.same(seen.map((s) => s.query), [{ limit: ['1000'] }, { source: ['apple'] }])
@@ -75,7 +75,7 @@ t.test('change pages follow next_since while more, and go on when following', as
   const { seen, client } = fake(({ query }) => {
     calls++
     const since = Number(query.since?.[0])
-    return { body: { changes: [], count: 0, next_since: since + 1, last_seq: 2, more: since < 1 } }
+    return { body: { source: 'mirror', changes: [], count: 0, next_since: since + 1, last_seq: 2, more: since < 1 } }
   })
   const pages = await collect(changePages(client, 'default', { since: 0, limit: 10 }))
   t.same(pages.map((p) => p.next_since), [1, 2])
@@ -97,7 +97,7 @@ t.test('change pages: a failed answer throws; an answer of the wrong kind too', 
   const gone = fake(() => ({ status: 409, body: problem(409, 'SINCE_EXPIRED') }))
   await t.rejects(collect(changePages(gone.client, 'default', { since: 1, wait: 5 })), { code: 'SINCE_EXPIRED' })
   t.same(gone.seen[0]?.query, { since: ['1'], wait: ['5'] })
-  const apple = fake(() => ({ body: { changes: [], count: 0, cursor: 'c', more_to_follow: false } }))
+  const apple = fake(() => ({ body: { source: 'apple', changes: [], count: 0, cursor: 'c', more_to_follow: false } }))
   await t.rejects(collect(changePages(apple.client, 'default', { since: 1 })), /Apple's changes/)
 })
 

@@ -27,7 +27,7 @@ export async function tour (baseUrl: string, apiKey: string): Promise<TourResult
   let lastSeq = 0
   for await (const page of devicePages(client, 'default', { pageSize: 7 })) {
     serials.push(...page.devices.map((d) => d.serial_number))
-    if ('last_seq' in page) lastSeq = page.last_seq
+    if (page.source === 'mirror') lastSeq = page.last_seq
   }
 
   // A serial nobody has: the error is the typed problem, with its code.
