@@ -56,6 +56,12 @@ export const HEADER_COMPONENTS: Record<string, HeaderObject> = {
     schema: { type: 'string', format: 'uri-reference' },
     example: '/v1/servers/default/certificate'
   },
+  ETag: {
+    description: 'The version of what was answered: send it back in If-Match to change it only if no one else has since.',
+    required: true,
+    schema: { type: 'string' },
+    example: '"rules-3"'
+  },
   XDepgateSource: {
     description: 'Who answered: `mirror` (depgate\'s copy of Apple\'s device list) or `apple` (asked live).',
     required: true,
@@ -86,6 +92,7 @@ export const HEADER_COMPONENTS: Record<string, HeaderObject> = {
 
 const COMPONENT_OF: Record<SentHeader, string> = {
   Location: 'Location',
+  ETag: 'ETag',
   'X-Depgate-Source': 'XDepgateSource',
   'X-Depgate-Synced-At': 'XDepgateSyncedAt',
   'X-Depgate-Total': 'XDepgateTotal',

@@ -97,6 +97,18 @@ const remove = guard({
   toApple: ({ devices }) => ({ devices })
 })
 
+/** Refuses (400, Apple's code and the field) a profile Apple or depgate's URL policy would refuse, before anything is sent. */
+export function checkProfileRules (profile: Omit<z.output<typeof profileInputSchema>, 'devices'>): void {
+  const violation = validateProfile(profile)
+  if (violation !== undefined) {
+    throw httpProblem(400, violation.code, `The profile breaks Apple's rules: ${violation.message}.`, { errors: [{ field: `body.${violation.field}`, message: violation.message }] })
+  }
+  const urlViolation = profileUrlViolation(profile)
+  if (urlViolation !== undefined) {
+    throw httpProblem(400, urlViolation.code, `The profile cannot be sent: ${urlViolation.message}.`, { errors: [{ field: `body.${urlViolation.field}`, message: urlViolation.message }] })
+  }
+}
+
 const define = guard({
   action: 'profile.define',
   apple: { path: '/profile', methods: ['POST'] },
@@ -104,14 +116,7 @@ const define = guard({
   input: profileInputSchema,
   fromApple: (body) => body,
   async run (fastify, request, server, profile) {
-    const violation = validateProfile(profile)
-    if (violation !== undefined) {
-      throw httpProblem(400, violation.code, `The profile breaks Apple's rules: ${violation.message}.`, { errors: [{ field: `body.${violation.field}`, message: violation.message }] })
-    }
-    const urlViolation = profileUrlViolation(profile)
-    if (urlViolation !== undefined) {
-      throw httpProblem(400, urlViolation.code, `The profile cannot be sent: ${urlViolation.message}.`, { errors: [{ field: `body.${urlViolation.field}`, message: urlViolation.message }] })
-    }
+    checkProfileRules(profile)
     const { client } = fastify.depServers.get(server)
     const serials = profile.devices ?? []
     const named = `profile_name ${JSON.stringify(profile.profile_name)}, ${serials.length} serial(s)`

@@ -62,7 +62,7 @@ export interface RouteDocs {
  * Headers a route may declare it sends on success, beyond those every answer of its kind has
  * (the OpenAPI document lists them from this: plugins/external/openapi-headers.ts).
  */
-export const SENT_HEADERS = ['Location', 'X-Depgate-Source', 'X-Depgate-Synced-At', 'X-Depgate-Total', 'X-Depgate-Next-Page-Token'] as const
+export const SENT_HEADERS = ['Location', 'ETag', 'X-Depgate-Source', 'X-Depgate-Synced-At', 'X-Depgate-Total', 'X-Depgate-Next-Page-Token'] as const
 export type SentHeader = typeof SENT_HEADERS[number]
 
 /** What defineRoute puts in a route's `config` (the hooks' declarations of auth, audit, rate limit, negotiation). */

@@ -6,6 +6,7 @@ import { Kysely, sql } from 'kysely'
 import { createApiKeyRepository, type ApiKeyRepository, type AuthCacheOptions } from './api-key-records.js'
 import { createAuditRepository, type AuditRepository } from './audit.js'
 import { createDialect, type DialectName, type DialectOptions } from './dialect.js'
+import { createEnrollmentRepository, type EnrollmentRepository } from './enrollment.js'
 import { createMirrorRepository, type MirrorRepository } from './mirror.js'
 import { migrateToLatest } from './migrations.js'
 import { CLOSING } from './read-snapshots.js'
@@ -22,6 +23,7 @@ export type { ServerAudit, ServerRecord, ServerRepository } from './servers.js'
 export type { ApplyResult, DeviceRecord, MirrorRepository, MirrorStateRow, MirrorWrites, PageInput, SyncPhase } from './mirror.js'
 export { LeaseLostError } from './mirror.js'
 export { SQLITE_FILE } from './dialect.js'
+export type { EnrollmentRepository, ExpectedRevision, NamedProfileRecord, NamedProfileVersion, ProfileDeletion, RulesWrite, StoredRule, StoredRules } from './enrollment.js'
 
 /**
  * What a query meets once the store is closed, or while it closes (a graceful shutdown closes the
@@ -57,6 +59,8 @@ export interface Store {
   readonly audit: AuditRepository
   /** The device mirror: pages from Apple, the change feed, the sync lease. */
   readonly mirror: MirrorRepository
+  /** Named enrollment profiles and assignment rules. */
+  readonly enrollment: EnrollmentRepository
   /** Resolves when the database answers a trivial query (readiness). */
   ping (): Promise<void>
   close (): Promise<void>
@@ -96,6 +100,7 @@ export async function createStore (opts: StoreOptions): Promise<Store> {
     keys: createApiKeyRepository(db, now, opts.authCache),
     audit: createAuditRepository(db, now),
     mirror,
+    enrollment: createEnrollmentRepository(db, now),
     async ping () {
       await sql`select 1`.execute(db)
     },

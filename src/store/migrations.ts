@@ -186,6 +186,37 @@ export const migrations: Record<string, Migration> = {
       // Rows from before name their server only in target; the server filter reads them there (audit.ts).
       await db.schema.createIndex('audit_log_server').on('audit_log').columns(['server', 'id']).execute()
     }
+  },
+  // Enrollment automation (enrollment.ts): named profiles with every UUID Apple gave each name, and
+  // one ordered rule list per server. `revision` counts the list's replacements: the ETag is made
+  // from it, so two editors who read the same list cannot both replace it.
+  '0010_enrollment': {
+    async up (db: Kysely<any>) {
+      await db.schema.createTable('enrollment_profiles')
+        .addColumn('server', 'text', (c) => c.notNull())
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('profile', 'text', (c) => c.notNull())
+        .addColumn('content_hash', 'text', (c) => c.notNull())
+        .addColumn('profile_uuid', 'text', (c) => c.notNull())
+        .addColumn('defined_at', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('enrollment_profiles_pk', ['server', 'name'])
+        .execute()
+      await db.schema.createTable('enrollment_profile_versions')
+        .addColumn('server', 'text', (c) => c.notNull())
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('profile_uuid', 'text', (c) => c.notNull())
+        .addColumn('content_hash', 'text', (c) => c.notNull())
+        .addColumn('defined_at', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('enrollment_profile_versions_pk', ['server', 'name', 'profile_uuid'])
+        .execute()
+      await db.schema.createTable('assignment_rules')
+        .addColumn('server', 'text', (c) => c.primaryKey())
+        .addColumn('rules', 'text', (c) => c.notNull())
+        .addColumn('revision', 'integer', (c) => c.notNull())
+        .addColumn('updated_at', 'text')
+        .execute()
+    }
   }
 }
 

@@ -168,6 +168,35 @@ export interface SecretKeyCheckTable {
   created_at: string
 }
 
+/** 0010: a named enrollment profile: its definition (canonical JSON) and the UUID Apple gave it last. */
+export interface EnrollmentProfilesTable {
+  server: string
+  name: string
+  profile: string
+  /** Hex SHA-256 of `profile`: a PUT with the same hash changes nothing and calls no one. */
+  content_hash: string
+  profile_uuid: string
+  defined_at: string
+  created_at: string
+}
+
+/** 0010: every UUID a name was given (current included), so devices on an older one can be found. */
+export interface EnrollmentProfileVersionsTable {
+  server: string
+  name: string
+  profile_uuid: string
+  content_hash: string
+  defined_at: string
+}
+
+/** 0010: a server's ordered assignment rules as JSON; revision 0 (no row) is the empty list. */
+export interface AssignmentRulesTable {
+  server: string
+  rules: string
+  revision: number
+  updated_at: string | null
+}
+
 export interface Database {
   servers: ServersTable
   // The mirror's tables keep the name migration 0003 gave them: renaming a table in place on every
@@ -180,4 +209,7 @@ export interface Database {
   audit_log: AuditLogTable
   audit_serials: AuditSerialsTable
   secret_key_check: SecretKeyCheckTable
+  enrollment_profiles: EnrollmentProfilesTable
+  enrollment_profile_versions: EnrollmentProfileVersionsTable
+  assignment_rules: AssignmentRulesTable
 }

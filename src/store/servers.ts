@@ -10,6 +10,7 @@ import type { ServerToken } from '../dep/token.js'
 import { isTokenError } from '../tokens/errors.js'
 import { sealedKeyId, type SecretBox } from '../tokens/secret-box.js'
 import { type AuditEntryInput, insertAudit } from './audit.js'
+import { dropEnrollment } from './enrollment.js'
 import { dropMirrors } from './mirror-drop.js'
 import { checkSecretKey, keyAad, rotateSecrets, sealLegacyTokens, type SecretKeyCheck, tokenAad } from './secret-sealing.js'
 import type { Database, ServersTable } from './schema.js'
@@ -205,6 +206,7 @@ export function createServerRepository (db: Kysely<Database>, now: () => Date, b
         // In the same transaction, not at the syncers' next look at the list: a server added again
         // under this name before then would otherwise inherit the old mirror and cursor.
         await dropMirrors(trx, [name])
+        await dropEnrollment(trx, name)
         const res = await trx.deleteFrom('servers').where('name', '=', name).executeTakeFirst()
         const deleted = res.numDeletedRows > 0n
         if (deleted && audit !== undefined) await insertAudit(trx, now(), audit)
