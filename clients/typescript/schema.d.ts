@@ -398,6 +398,60 @@ export interface paths {
         patch: operations["applePatch"];
         trace?: never;
     };
+    "/v1/servers/{server}/assignment-rules": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get the assignment rules
+         * @description The server's ordered assignment rules and their ETag (also in the ETag header), to send back in If-Match when replacing them.
+         *
+         *     A rule is `{ name, match, profile, replace }`: `profile` names an enrollment profile of the server (PUT …/enrollment-profiles/{name}); `match` holds any of `device_family`, `os`, `model` (glob), `serial_prefix`, `serials`, `description` (glob), `color`, `device_assigned_by`, compared case-insensitively, and every field given must match (an empty or absent `match` matches every device). The first matching rule wins. A rule assigns a device with no profile or on an older UUID of its profile; a device on another profile is left alone unless the rule says `"replace": true`.
+         *
+         *     Needs an API key with the `read` scope (or higher).
+         */
+        get: operations["getAssignmentRules"];
+        /**
+         * Replace the assignment rules
+         * @description Replaces the whole ordered list at once. Once the server has rules, send `If-Match` with the ETag you read: another edit since answers 412 `RULES_CHANGED`, no If-Match answers 428 `IF_MATCH_REQUIRED` (both with the current ETag in the ETag header). While the list is empty If-Match may be left out. A rule naming a profile that does not exist answers 400 `UNKNOWN_ENROLLMENT_PROFILE`, two rules with one name 400 `DUPLICATE_RULE_NAME`, an unknown field 400 `UNKNOWN_FIELD`; each names the rule by its index (`body.rules.<index>…`).
+         *
+         *     A rule is `{ name, match, profile, replace }`: `profile` names an enrollment profile of the server (PUT …/enrollment-profiles/{name}); `match` holds any of `device_family`, `os`, `model` (glob), `serial_prefix`, `serials`, `description` (glob), `color`, `device_assigned_by`, compared case-insensitively, and every field given must match (an empty or absent `match` matches every device). The first matching rule wins. A rule assigns a device with no profile or on an older UUID of its profile; a device on another profile is left alone unless the rule says `"replace": true`.
+         *
+         *     Needs an API key with the `write` scope (or `admin`). Every call is written to the audit log.
+         */
+        put: operations["putAssignmentRules"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/servers/{server}/assignment-rules/preview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Preview the assignment rules
+         * @description What the assignment rules would do now, from depgate's device mirror: per rule, the devices it is the first match of, how many of them it would assign (and the first 20 serials), how many are already on its profile and how many it leaves alone on another profile; and the devices no rule matches. Nothing is sent to Apple. Without a body the stored rules are previewed; with `{ "rules": [...] }` those rules are, checked as PUT …/assignment-rules checks them. Needs the mirror: 409 `INVENTORY_DISABLED` without one, 503 `INVENTORY_NOT_READY` until its first fetch completed.
+         *
+         *     Needs an API key with the `read` scope (or higher).
+         */
+        post: operations["previewAssignmentRules"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/servers/{server}/beta-enrollment-tokens": {
         parameters: {
             query?: never;
@@ -686,6 +740,64 @@ export interface paths {
         put?: never;
         post?: never;
         delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/servers/{server}/enrollment-profiles": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List named enrollment profiles
+         * @description Every named enrollment profile of the server, by name, with its current UUID at Apple, its content hash, when it was defined and how many devices the mirror shows on it (null while there is no ready mirror).
+         *
+         *     Needs an API key with the `read` scope (or higher).
+         */
+        get: operations["listEnrollmentProfiles"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/servers/{server}/enrollment-profiles/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get a named enrollment profile
+         * @description A named enrollment profile: its definition, its current UUID at Apple and every UUID the name was given. An unknown name answers 404 `ENROLLMENT_PROFILE_NOT_FOUND`.
+         *
+         *     Needs an API key with the `read` scope (or higher).
+         */
+        get: operations["getEnrollmentProfile"];
+        /**
+         * Create or change a named enrollment profile
+         * @description Stores an enrollment profile under a name (1 to 64 of `A-Z a-z 0-9 . _ -`). The body is a profile with Apple's field names, checked against Apple's rules before anything is sent: a violation answers 400 with Apple's own code and the field, as `POST …/profiles` does.
+         *
+         *     depgate defines the profile at Apple only when its content changed (the SHA-256 of its canonical JSON: key order and layout do not count), and keeps every UUID the name was given. Answers 201 when the name is new, 200 otherwise: with the same UUID when nothing changed (nothing is sent to Apple), with a new one when the content changed (Apple's profiles cannot be edited; devices on the older UUID keep it until they are assigned the new one).
+         *
+         *     Needs an API key with the `write` scope (or `admin`). Every call is written to the audit log.
+         */
+        put: operations["putEnrollmentProfile"];
+        post?: never;
+        /**
+         * Delete a named enrollment profile
+         * @description Forgets the name and its history at depgate (Apple keeps its profiles; devices keep theirs). Refused with 409 `ENROLLMENT_PROFILE_IN_USE` while an assignment rule names it; an unknown name answers 404 `ENROLLMENT_PROFILE_NOT_FOUND`.
+         *
+         *     Needs an API key with the `write` scope (or `admin`). Every call is written to the audit log.
+         */
+        delete: operations["deleteEnrollmentProfile"];
         options?: never;
         head?: never;
         patch?: never;
@@ -1010,6 +1122,135 @@ export interface components {
             confirm: string;
         };
         /**
+         * @description 1 to 64 of `A-Z a-z 0-9 . _ -`
+         * @example staff-macs
+         */
+        EnrollmentProfileNameInput: string;
+        /**
+         * @description An enrollment profile's definition, with Apple's field names and rules (unknown fields are refused).
+         * @example {
+         *       "profile_name": "Example Corp Macs",
+         *       "url": "https://mdm.example.com/enroll",
+         *       "is_supervised": true,
+         *       "is_mandatory": true,
+         *       "is_mdm_removable": false,
+         *       "department": "IT",
+         *       "org_magic": "example-org-1",
+         *       "support_phone_number": "+1 555 0100",
+         *       "language": "en",
+         *       "region": "US",
+         *       "skip_setup_items": [
+         *         "Siri",
+         *         "Privacy"
+         *       ]
+         *     }
+         */
+        EnrollmentProfileDefinitionInput: {
+            /** @description Shown on the device during Setup Assistant. Required; at most 125 characters */
+            profile_name?: string;
+            /** @description Your MDM enrollment URL. Required; absolute https:, at most 2000 URL-encoded characters */
+            url?: string;
+            /** @description Web page for custom authentication before enrollment; https:, from the same host as url */
+            configuration_web_url?: string;
+            /** @description Default true (deprecated by Apple in iOS 13) */
+            allow_pairing?: boolean;
+            /** @description Default false (ignored from iOS 13: all ADE devices are supervised) */
+            is_supervised?: boolean;
+            /** @description Default false */
+            is_mandatory?: boolean;
+            /** @description Default true; false requires is_supervised: true */
+            is_mdm_removable?: boolean;
+            /** @description Shared iPad */
+            is_multi_user?: boolean;
+            /** @description Default false */
+            await_device_configured?: boolean;
+            /** @description Default false */
+            auto_advance_setup?: boolean;
+            /** @description Default false */
+            is_return_to_service?: boolean;
+            /** @description Default false */
+            do_not_use_profile_from_backup?: boolean;
+            /** @description At most 125 characters */
+            department?: string;
+            /** @description At most 256 characters */
+            org_magic?: string;
+            /** @description At most 50 characters */
+            support_phone_number?: string;
+            /** @description At most 250 characters */
+            support_email_address?: string;
+            /** @description ISO 639 code, e.g. "en" */
+            language?: string;
+            /** @description ISO 3166-1 code, e.g. "US" */
+            region?: string;
+            /** @description Base64 DER certificates */
+            anchor_certs?: string[];
+            /** @description Base64 DER certificates */
+            supervising_host_certs?: string[];
+            /** @description Setup Assistant panes to skip (Apple's SkipKeys) */
+            skip_setup_items?: string[];
+        };
+        /**
+         * @description One assignment rule: the first rule a device matches gives it its profile.
+         * @example {
+         *       "name": "Macs",
+         *       "match": {
+         *         "device_family": "Mac"
+         *       },
+         *       "profile": "staff-macs"
+         *     }
+         */
+        AssignmentRuleInput: {
+            /** @description Unique within the list; shown in previews and assignments */
+            name: string;
+            /** @description Every field given must match; an empty match matches every device */
+            match?: {
+                /** @description Apple's device_family, e.g. `Mac`, `iPad` (case-insensitive) */
+                device_family?: string;
+                /** @description Apple's os, e.g. `OSX`, `iOS` (case-insensitive) */
+                os?: string;
+                /** @description Glob on Apple's model (`*` any characters, `?` one), e.g. `MacBook*` (case-insensitive) */
+                model?: string;
+                /** @description The serial starts with this */
+                serial_prefix?: string;
+                /** @description The serial is one of these */
+                serials?: components["schemas"]["SerialNumberInput"][];
+                /** @description Glob on Apple's description, like model */
+                description?: string;
+                /** @description Apple's color (case-insensitive) */
+                color?: string;
+                /** @description Who assigned the device to the server in Apple Business/School Manager (case-insensitive) */
+                device_assigned_by?: string;
+            };
+            /** @description The named enrollment profile (PUT …/enrollment-profiles/{name}) this rule assigns */
+            profile: components["schemas"]["EnrollmentProfileNameInput"];
+            /** @description Also assign devices that have another profile (default false: they are left alone) */
+            replace?: boolean;
+        };
+        /**
+         * @example {
+         *       "rules": [
+         *         {
+         *           "name": "Lab iPads",
+         *           "match": {
+         *             "device_family": "iPad",
+         *             "serial_prefix": "DMP"
+         *           },
+         *           "profile": "lab-ipads"
+         *         },
+         *         {
+         *           "name": "Macs",
+         *           "match": {
+         *             "device_family": "Mac"
+         *           },
+         *           "profile": "staff-macs"
+         *         }
+         *       ]
+         *     }
+         */
+        AssignmentRulesReplacementInput: {
+            rules: components["schemas"]["AssignmentRuleInput"][];
+        };
+        /**
          * @example {
          *       "serials": [
          *         "C02XK1ABCDEF",
@@ -1021,6 +1262,23 @@ export interface components {
             /** @description 1 to 10000 distinct serial numbers */
             serials: components["schemas"]["SerialNumberInput"][];
         };
+        /**
+         * @example {
+         *       "rules": [
+         *         {
+         *           "name": "Macs",
+         *           "match": {
+         *             "device_family": "Mac"
+         *           },
+         *           "profile": "staff-macs"
+         *         }
+         *       ]
+         *     }
+         */
+        AssignmentRulesPreviewRequestInput: {
+            /** @description Rules to try instead of the stored ones */
+            rules: components["schemas"]["AssignmentRuleInput"][];
+        } | null;
         /**
          * @description An RFC 9457 problem details object (served as application/problem+json).
          * @example {
@@ -1142,6 +1400,11 @@ export interface components {
             /** @description Why the service is not ready; empty when ready */
             reasons: string[];
         };
+        /**
+         * @description A device serial number: 8 to 14 ASCII letters or digits, case-insensitive (upper-cased before it is sent to Apple).
+         * @example C02XK1ABCDEF
+         */
+        SerialNumber: string;
         /**
          * @example {
          *       "id": "0mj1x2y3z-0001-9f8e7d6c",
@@ -1641,6 +1904,210 @@ export interface components {
         DisownResult: {
             devices: components["schemas"]["DeviceStatusMap"];
             summary: components["schemas"]["StatusSummary"];
+        };
+        /**
+         * @description 1 to 64 of `A-Z a-z 0-9 . _ -`
+         * @example staff-macs
+         */
+        EnrollmentProfileName: string;
+        /**
+         * @description An enrollment profile's definition, with Apple's field names and rules (unknown fields are refused).
+         * @example {
+         *       "profile_name": "Example Corp Macs",
+         *       "url": "https://mdm.example.com/enroll",
+         *       "is_supervised": true,
+         *       "is_mandatory": true,
+         *       "is_mdm_removable": false,
+         *       "department": "IT",
+         *       "org_magic": "example-org-1",
+         *       "support_phone_number": "+1 555 0100",
+         *       "language": "en",
+         *       "region": "US",
+         *       "skip_setup_items": [
+         *         "Siri",
+         *         "Privacy"
+         *       ]
+         *     }
+         */
+        EnrollmentProfileDefinition: {
+            /** @description Shown on the device during Setup Assistant. Required; at most 125 characters */
+            profile_name?: string;
+            /** @description Your MDM enrollment URL. Required; absolute https:, at most 2000 URL-encoded characters */
+            url?: string;
+            /** @description Web page for custom authentication before enrollment; https:, from the same host as url */
+            configuration_web_url?: string;
+            /** @description Default true (deprecated by Apple in iOS 13) */
+            allow_pairing?: boolean;
+            /** @description Default false (ignored from iOS 13: all ADE devices are supervised) */
+            is_supervised?: boolean;
+            /** @description Default false */
+            is_mandatory?: boolean;
+            /** @description Default true; false requires is_supervised: true */
+            is_mdm_removable?: boolean;
+            /** @description Shared iPad */
+            is_multi_user?: boolean;
+            /** @description Default false */
+            await_device_configured?: boolean;
+            /** @description Default false */
+            auto_advance_setup?: boolean;
+            /** @description Default false */
+            is_return_to_service?: boolean;
+            /** @description Default false */
+            do_not_use_profile_from_backup?: boolean;
+            /** @description At most 125 characters */
+            department?: string;
+            /** @description At most 256 characters */
+            org_magic?: string;
+            /** @description At most 50 characters */
+            support_phone_number?: string;
+            /** @description At most 250 characters */
+            support_email_address?: string;
+            /** @description ISO 639 code, e.g. "en" */
+            language?: string;
+            /** @description ISO 3166-1 code, e.g. "US" */
+            region?: string;
+            /** @description Base64 DER certificates */
+            anchor_certs?: string[];
+            /** @description Base64 DER certificates */
+            supervising_host_certs?: string[];
+            /** @description Setup Assistant panes to skip (Apple's SkipKeys) */
+            skip_setup_items?: string[];
+        };
+        /**
+         * @description A named enrollment profile: its definition and the UUIDs Apple gave it.
+         * @example {
+         *       "name": "staff-macs",
+         *       "profile_uuid": "0123456789ABCDEF0123456789ABCDEF",
+         *       "content_hash": "9f2c4e0d5a0b1c2d3e4f5a6b7c8d9e0f1a2b3c4d5e6f7a8b9c0d1e2f3a4b5c6d",
+         *       "defined_at": "2026-12-07T10:00:00.000Z",
+         *       "created_at": "2026-12-01T09:00:00.000Z",
+         *       "profile": {
+         *         "profile_name": "Example Corp Macs",
+         *         "url": "https://mdm.example.com/enroll",
+         *         "is_supervised": true,
+         *         "is_mandatory": true,
+         *         "is_mdm_removable": false,
+         *         "department": "IT",
+         *         "org_magic": "example-org-1",
+         *         "support_phone_number": "+1 555 0100",
+         *         "language": "en",
+         *         "region": "US",
+         *         "skip_setup_items": [
+         *           "Siri",
+         *           "Privacy"
+         *         ]
+         *       },
+         *       "history": [
+         *         {
+         *           "profile_uuid": "0123456789ABCDEF0123456789ABCDEF",
+         *           "content_hash": "9f2c4e0d5a0b1c2d3e4f5a6b7c8d9e0f1a2b3c4d5e6f7a8b9c0d1e2f3a4b5c6d",
+         *           "defined_at": "2026-12-07T10:00:00.000Z"
+         *         }
+         *       ]
+         *     }
+         */
+        EnrollmentProfile: {
+            name: string;
+            /** @description The UUID of the current definition at Apple */
+            profile_uuid: string;
+            /** @description Hex SHA-256 of the canonical JSON of `profile`; unchanged content, unchanged hash */
+            content_hash: string;
+            /** @description When the current definition was defined at Apple (ISO-8601, UTC) */
+            defined_at: string;
+            /** @description When the name was first stored (ISO-8601, UTC) */
+            created_at: string;
+            profile: components["schemas"]["EnrollmentProfileDefinition"];
+            /** @description Every UUID this name was given, newest (the current one) first */
+            history: {
+                /** @description The UUID Apple gave this version */
+                profile_uuid: string;
+                /** @description Hex SHA-256 of the definition's canonical JSON */
+                content_hash: string;
+                /** @description When depgate defined it at Apple (ISO-8601, UTC) */
+                defined_at: string;
+            }[];
+        };
+        /**
+         * @example {
+         *       "profiles": [
+         *         {
+         *           "name": "staff-macs",
+         *           "profile_uuid": "0123456789ABCDEF0123456789ABCDEF",
+         *           "content_hash": "9f2c4e0d5a0b1c2d3e4f5a6b7c8d9e0f1a2b3c4d5e6f7a8b9c0d1e2f3a4b5c6d",
+         *           "defined_at": "2026-12-07T10:00:00.000Z",
+         *           "device_count": 120
+         *         }
+         *       ]
+         *     }
+         */
+        EnrollmentProfileList: {
+            profiles: {
+                name: string;
+                profile_uuid: string;
+                content_hash: string;
+                defined_at: string;
+                /** @description Devices the mirror shows on the current UUID; null without a ready mirror */
+                device_count: number | null;
+            }[];
+        };
+        /**
+         * @description One assignment rule: the first rule a device matches gives it its profile.
+         * @example {
+         *       "name": "Macs",
+         *       "match": {
+         *         "device_family": "Mac"
+         *       },
+         *       "profile": "staff-macs"
+         *     }
+         */
+        AssignmentRule: {
+            /** @description Unique within the list; shown in previews and assignments */
+            name: string;
+            /** @description Every field given must match; an empty match matches every device */
+            match?: {
+                /** @description Apple's device_family, e.g. `Mac`, `iPad` (case-insensitive) */
+                device_family?: string;
+                /** @description Apple's os, e.g. `OSX`, `iOS` (case-insensitive) */
+                os?: string;
+                /** @description Glob on Apple's model (`*` any characters, `?` one), e.g. `MacBook*` (case-insensitive) */
+                model?: string;
+                /** @description The serial starts with this */
+                serial_prefix?: string;
+                /** @description The serial is one of these */
+                serials?: components["schemas"]["SerialNumber"][];
+                /** @description Glob on Apple's description, like model */
+                description?: string;
+                /** @description Apple's color (case-insensitive) */
+                color?: string;
+                /** @description Who assigned the device to the server in Apple Business/School Manager (case-insensitive) */
+                device_assigned_by?: string;
+            };
+            /** @description The named enrollment profile (PUT …/enrollment-profiles/{name}) this rule assigns */
+            profile: components["schemas"]["EnrollmentProfileName"];
+            /** @description Also assign devices that have another profile (default false: they are left alone) */
+            replace?: boolean;
+        };
+        /**
+         * @example {
+         *       "rules": [
+         *         {
+         *           "name": "Macs",
+         *           "match": {
+         *             "device_family": "Mac"
+         *           },
+         *           "profile": "staff-macs"
+         *         }
+         *       ],
+         *       "etag": "\"rules-3\"",
+         *       "updated_at": "2026-12-07T10:00:00.000Z"
+         *     }
+         */
+        AssignmentRules: {
+            rules: components["schemas"]["AssignmentRule"][];
+            /** @description The list's version, also in the ETag header: send it back in If-Match to replace the list */
+            etag: string;
+            /** @description When the list was last replaced (ISO-8601, UTC); null if never */
+            updated_at: string | null;
         };
         /**
          * @description A device as Apple describes it (Apple's field names). Absent fields are omitted, never null.
@@ -2246,6 +2713,62 @@ export interface components {
             /** @description True when more changes follow right away: call again with next_since */
             more: boolean;
         };
+        /**
+         * @example {
+         *       "rules": [
+         *         {
+         *           "name": "Macs",
+         *           "profile": "staff-macs",
+         *           "profile_uuid": "0123456789ABCDEF0123456789ABCDEF",
+         *           "matched": 120,
+         *           "to_assign": 3,
+         *           "already_assigned": 115,
+         *           "left_alone": 2,
+         *           "serials": [
+         *             "C02XK1ABCDEF",
+         *             "C02XK2ABCDEF",
+         *             "C02XK3ABCDEF"
+         *           ]
+         *         }
+         *       ],
+         *       "unmatched": {
+         *         "count": 1,
+         *         "serials": [
+         *           "DMPXK2ABCDEF"
+         *         ]
+         *       },
+         *       "devices": 121,
+         *       "synced_at": "2026-12-07T10:00:00Z"
+         *     }
+         */
+        AssignmentRulesPreview: {
+            rules: {
+                name: string;
+                profile: string;
+                /** @description The named profile's current UUID, the one it would assign */
+                profile_uuid: string;
+                /** @description Devices this rule is the first match of */
+                matched: number;
+                /** @description Of those, the ones it would assign now: no profile, an older UUID of its profile, or (with replace) another profile */
+                to_assign: number;
+                /** @description Of those, the ones already on the profile's current UUID */
+                already_assigned: number;
+                /** @description Of those, the ones on another profile, left alone because the rule does not say replace */
+                left_alone: number;
+                /** @description The first 20 serials, in serial order */
+                serials: string[];
+            }[];
+            /** @description Devices no rule matches */
+            unmatched: {
+                count: number;
+                /** @description The first 20 serials, in serial order */
+                serials: string[];
+            };
+            /** @description Devices the mirror holds (removed ones left out) */
+            devices: number;
+            /** @description When the mirror last finished a sync with Apple (ISO-8601, UTC) */
+            synced_at: string | null;
+        };
     };
     responses: never;
     parameters: never;
@@ -2286,6 +2809,11 @@ export interface components {
          * @example /v1/servers/default/certificate
          */
         Location: string;
+        /**
+         * @description The version of what was answered: send it back in If-Match to change it only if no one else has since.
+         * @example "rules-3"
+         */
+        ETag: string;
         /**
          * @description Who answered: `mirror` (depgate's copy of Apple's device list) or `apple` (asked live).
          * @example mirror
@@ -5283,6 +5811,433 @@ export interface operations {
             };
         };
     };
+    getAssignmentRules: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The DEP server name (`default` on a single-token install) */
+                server: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    ETag: components["headers"]["ETag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AssignmentRules"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "Retry-After": components["headers"]["RetryAfterWhenKnown"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    putAssignmentRules: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The DEP server name (`default` on a single-token install) */
+                server: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AssignmentRulesReplacementInput"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    ETag: components["headers"]["ETag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AssignmentRules"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Precondition Failed */
+            412: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Payload Too Large */
+            413: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported Media Type */
+            415: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Precondition Required */
+            428: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "Retry-After": components["headers"]["RetryAfterWhenKnown"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    previewAssignmentRules: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The DEP server name (`default` on a single-token install) */
+                server: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AssignmentRulesPreviewRequestInput"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AssignmentRulesPreview"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Payload Too Large */
+            413: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported Media Type */
+            415: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "Retry-After": components["headers"]["RetryAfterWhenKnown"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     listBetaEnrollmentTokens: {
         parameters: {
             query?: never;
@@ -7158,6 +8113,540 @@ export interface operations {
                     "X-Request-Id": components["headers"]["XRequestId"];
                     "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
                     RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listEnrollmentProfiles: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The DEP server name (`default` on a single-token install) */
+                server: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EnrollmentProfileList"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "Retry-After": components["headers"]["RetryAfterWhenKnown"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getEnrollmentProfile: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The DEP server name (`default` on a single-token install) */
+                server: string;
+                name: components["schemas"]["EnrollmentProfileNameInput"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EnrollmentProfile"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "Retry-After": components["headers"]["RetryAfterWhenKnown"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    putEnrollmentProfile: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The DEP server name (`default` on a single-token install) */
+                server: string;
+                name: components["schemas"]["EnrollmentProfileNameInput"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EnrollmentProfileDefinitionInput"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EnrollmentProfile"];
+                };
+            };
+            /** @description Created */
+            201: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    Location: components["headers"]["Location"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EnrollmentProfile"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Payload Too Large */
+            413: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported Media Type */
+            415: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Bad Gateway */
+            502: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "Retry-After": components["headers"]["RetryAfterWhenKnown"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Gateway Timeout */
+            504: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    deleteEnrollmentProfile: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The DEP server name (`default` on a single-token install) */
+                server: string;
+                name: components["schemas"]["EnrollmentProfileNameInput"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted */
+            204: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "Retry-After": components["headers"]["RetryAfterWhenKnown"];
                     [name: string]: unknown;
                 };
                 content: {
