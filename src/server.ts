@@ -13,6 +13,7 @@ import { redactUrlCredentials } from './api/url-policy.js'
 import type { Config } from './config.js'
 import { httpProblem, PROBLEM_CONTENT_TYPE, problemType, statusTitle } from './problems.js'
 import { AccessLog, requestLoggerFactory } from './request-logger.js'
+import { SECURITY_HEADERS } from './security-headers.js'
 
 /** Fields that may hold a secret, wherever they appear in a log object (one level deep, and top level). */
 export const SECRET_FIELDS = [
@@ -85,10 +86,11 @@ export function clientErrorHandler (this: FastifyInstance, err: Error & { code?:
  * Fastify's own refusals before any route runs (a URL whose percent-encoding is broken): a problem
  * like every other error, echoing nothing of the URL.
  */
-export function frameworkErrors (error: FastifyError, _request: FastifyRequest, reply: FastifyReply): void {
+export function frameworkErrors (error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
   const code = error.code === 'FST_ERR_BAD_URL' ? 'BAD_URL' : 'BAD_REQUEST'
   const detail = code === 'BAD_URL' ? 'The URL is not valid: check its percent-encoding (%XX).' : 'The request cannot be routed.'
-  reply.code(400).type(PROBLEM_CONTENT_TYPE).send({ type: problemType(code), title: statusTitle(400), status: 400, code, detail })
+  // No hook runs before this answer: it carries what the app's hooks put on every other one.
+  reply.code(400).header('x-request-id', request.id).headers(SECURITY_HEADERS).type(PROBLEM_CONTENT_TYPE).send({ type: problemType(code), title: statusTitle(400), status: 400, code, detail })
 }
 
 /**
@@ -119,8 +121,8 @@ function closeConnectionsWhenDrained (fastify: FastifyInstance): void {
       done()
       return
     }
-    // This hook runs before the app's, which sets X-Request-Id on every other answer.
-    reply.header('connection', 'close').header('x-request-id', request.id)
+    // This hook runs before the app's, which set X-Request-Id and the security headers on every other answer.
+    reply.header('connection', 'close').header('x-request-id', request.id).headers(SECURITY_HEADERS)
     done(httpProblem(503, 'SHUTTING_DOWN', 'depgate is shutting down; try again in a moment (another replica, or this one once restarted, will answer).', { retryAfterSeconds: CLOSING_RETRY_SECONDS }))
   })
   fastify.addHook('preClose', (done) => {

@@ -158,6 +158,8 @@ t.test('a request that arrives on an open connection while depgate closes is a 5
   t.match(second, /\r\nretry-after: 5\r\n/i)
   t.match(second, /\r\nconnection: close\r\n/i)
   t.match(second, /\r\nx-request-id: [\w-]+\r\n/i, 'X-Request-Id, as on every answer')
+  t.match(second, /\r\ncache-control: no-store\r\n/i, 'and the security headers, as on every answer')
+  t.match(second, /\r\nx-content-type-options: nosniff\r\n/i)
   t.match(JSON.parse(second.slice(second.indexOf('\r\n\r\n') + 4)), { status: 503, code: 'SHUTTING_DOWN', detail: /shutting down/ })
   t.ok(logs.some((l) => /"level":40.*"code":"SHUTTING_DOWN".*"msg":"refused: shutting down"/.test(l)), 'a warning that says why, not an upstream failure')
 })
@@ -169,18 +171,22 @@ t.test('a URL with broken percent-encoding is a 400 problem that echoes nothing'
   t.match(res.headers['content-type'], /application\/problem\+json/)
   t.match(res.json(), { status: 400, code: 'BAD_URL' })
   t.notMatch(res.body, /%E0/)
+  t.match(res.headers, { 'x-request-id': String, 'x-content-type-options': 'nosniff', 'cache-control': 'no-store' }, 'as on every answer, though no hook ran')
 })
 
 t.test('any other refusal before routing (an async route constraint failing) is a plain 400 BAD_REQUEST problem', async (t) => {
-  const sent: { status?: number, type?: string, body?: unknown } = {}
+  const sent: { status?: number, type?: string, body?: unknown, headers: Record<string, string> } = { headers: {} }
   const reply = {
     code (status: number) { sent.status = status; return this },
+    header (name: string, value: string) { sent.headers[name] = value; return this },
+    headers (values: Record<string, string>) { Object.assign(sent.headers, values); return this },
     type (type: string) { sent.type = type; return this },
     send (body: unknown) { sent.body = body; return this }
   }
   const error = Object.assign(new Error('constraint failed'), { code: 'FST_ERR_ASYNC_CONSTRAINT' })
-  frameworkErrors(error as Parameters<typeof frameworkErrors>[0], {} as Parameters<typeof frameworkErrors>[1], reply as unknown as Parameters<typeof frameworkErrors>[2])
+  frameworkErrors(error as Parameters<typeof frameworkErrors>[0], { id: 'req-1' } as Parameters<typeof frameworkErrors>[1], reply as unknown as Parameters<typeof frameworkErrors>[2])
   t.equal(sent.status, 400)
   t.match(sent.type, /problem\+json/)
   t.match(sent.body, { code: 'BAD_REQUEST', status: 400 })
+  t.same(sent.headers, { 'x-request-id': 'req-1', 'x-content-type-options': 'nosniff', 'cache-control': 'no-store' }, 'what the app\'s hooks put on every other answer')
 })

@@ -6,11 +6,9 @@
  * A route may still set its own Cache-Control afterwards (Swagger UI's static files do).
  */
 import fp from 'fastify-plugin'
+import { SECURITY_HEADERS } from '../../src/security-headers.js'
 
-export const SECURITY_HEADERS = Object.freeze({
-  'x-content-type-options': 'nosniff',
-  'cache-control': 'no-store'
-})
+export { SECURITY_HEADERS }
 
 export function createSecurityHeadersPlugin () {
   return fp(async function securityHeaders (fastify) {

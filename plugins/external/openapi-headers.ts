@@ -1,10 +1,12 @@
 /**
  * The response headers of every operation, derived from what the route declares to the hooks
- * rather than written per route: X-Request-Id on every answer (src/app.ts), the rate-limit fields
- * on every answer of a rate-limited route (plugins/app/rate-limit.ts), WWW-Authenticate on 401
- * (plugins/app/auth.ts), Retry-After on 429 and 503 (src/problems.ts), Content-Disposition where a
- * file type is produced, and the headers a route says it sends (`sends`: mirror provenance,
- * Location). The pass-through, which forwards Apple's answer, is described as open.
+ * rather than written per route: X-Request-Id on every answer (src/app.ts), Cache-Control and
+ * X-Content-Type-Options on every answer (plugins/app/security-headers.ts), the rate-limit fields
+ * on every answer of a rate-limited route that the limit counted (plugins/app/rate-limit.ts),
+ * WWW-Authenticate on 401 (plugins/app/auth.ts), Retry-After on 429 and 503 (src/problems.ts),
+ * Content-Disposition where a file type is produced, and the headers a route says it sends
+ * (`sends`: mirror provenance, Location). The pass-through, which forwards Apple's answer, is
+ * described as open.
  *
  * The per-route transform leaves the facts on the operation under ROUTE_FACTS_KEY (@fastify/swagger
  * copies `x-` keys of a schema onto the operation); documentResponses turns them into headers once
@@ -15,6 +17,9 @@ import { PROBLEM_CONTENT_TYPE } from '../../src/problems.js'
 
 interface HeaderObject { description: string, required?: boolean, schema: Record<string, unknown>, example?: unknown }
 
+const COUNTED = 'Sent on every answer of this status from a rate-limited route: the limit counts a request before anything can refuse it but authentication (401, 403 INSUFFICIENT_SCOPE, 429 TOO_MANY_AUTH_FAILURES, a 500 or 503 when the key could not be read) and shutdown (503 SHUTTING_DOWN).'
+const NOT_COUNTED = 'not on an answer before the API key was known (403 INSUFFICIENT_SCOPE, 429 TOO_MANY_AUTH_FAILURES, a 500 or 503 when the key could not be read) nor on a 503 SHUTTING_DOWN, which come before the limit counts; on every other answer of this status.'
+
 /** components.headers: each header described once, referenced from every answer that carries it. */
 export const HEADER_COMPONENTS: Record<string, HeaderObject> = {
   XRequestId: {
@@ -23,13 +28,37 @@ export const HEADER_COMPONENTS: Record<string, HeaderObject> = {
     schema: { type: 'string' },
     example: 'req-1a2b3c'
   },
+  CacheControl: {
+    description: 'Always `no-store`: answers carry device inventories and, once, a new API key\'s secret, which no shared or browser cache may keep (the pass-through sends depgate\'s, not Apple\'s).',
+    required: true,
+    schema: { type: 'string', enum: ['no-store'] },
+    example: 'no-store'
+  },
+  XContentTypeOptions: {
+    description: 'Always `nosniff`: a browser never runs a body as another type than the one it is sent as.',
+    required: true,
+    schema: { type: 'string', enum: ['nosniff'] },
+    example: 'nosniff'
+  },
   RateLimitPolicy: {
-    description: 'The rate limit (IETF draft-ietf-httpapi-ratelimit-headers): `q` requests per window of `w` seconds, per API key (per client address without one). Sent on every answer of a rate-limited route, except those refused before the key was known.',
+    description: `The rate limit (IETF draft-ietf-httpapi-ratelimit-headers): \`q\` requests per window of \`w\` seconds, per API key (per client address without one). ${COUNTED}`,
+    required: true,
     schema: { type: 'string' },
     example: '"default";q=600;w=60'
   },
   RateLimit: {
-    description: 'Where the caller stands (IETF draft-ietf-httpapi-ratelimit-headers): `r` requests left in this window, which ends in `t` seconds. Sent with RateLimit-Policy.',
+    description: `Where the caller stands (IETF draft-ietf-httpapi-ratelimit-headers): \`r\` requests left in this window, which ends in \`t\` seconds. ${COUNTED}`,
+    required: true,
+    schema: { type: 'string' },
+    example: '"default";r=599;t=42'
+  },
+  RateLimitPolicyWhenCounted: {
+    description: `RateLimit-Policy, when the rate limit counted the request: ${NOT_COUNTED}`,
+    schema: { type: 'string' },
+    example: '"default";q=600;w=60'
+  },
+  RateLimitWhenCounted: {
+    description: `RateLimit, when the rate limit counted the request: ${NOT_COUNTED}`,
     schema: { type: 'string' },
     example: '"default";r=599;t=42'
   },
@@ -50,11 +79,21 @@ export const HEADER_COMPONENTS: Record<string, HeaderObject> = {
     schema: { type: 'string' },
     example: 'Bearer realm="depgate"'
   },
+  WWWAuthenticateOwn: {
+    description: 'On depgate\'s own 401 (`application/problem+json`, `code` UNAUTHENTICATED): a depgate API key as a bearer token. Apple\'s 401 forwarded by the pass-through has none (Apple\'s credential headers are dropped).',
+    schema: { type: 'string' },
+    example: 'Bearer realm="depgate"'
+  },
+  Allow: {
+    description: 'On depgate\'s own 405 (`application/problem+json`, `code` METHOD_NOT_ALLOWED): the methods it forwards there. Apple\'s 405 forwarded by the pass-through carries Apple\'s, if Apple sent one.',
+    schema: { type: 'string' },
+    example: 'GET, HEAD, POST, PUT, PATCH, DELETE'
+  },
   Location: {
-    description: 'Where what was created can be read.',
+    description: 'On 201, where what was created can be read (the server for PUT …/{server} and PUT …/token, the staged certificate for POST …/certificate); on 202, where the outcome of what was accepted shows (the server, whose `inventory` tells when the requested sync ran and how it ended).',
     required: true,
     schema: { type: 'string', format: 'uri-reference' },
-    example: '/v1/servers/default/certificate'
+    example: '/v1/servers/default'
   },
   ETag: {
     description: 'The version of what was answered: send it back in If-Match to change it only if no one else has since.',
@@ -107,6 +146,8 @@ export const ROUTE_FACTS_KEY = 'x-depgate-route'
 
 export interface RouteFacts {
   rateLimited: boolean
+  /** Needs an API key: the auth hook may refuse it (401, 403, 429) before the rate limit counts it. */
+  authenticated: boolean
   /** Answers whatever Apple answered (the pass-through). */
   open: boolean
   sends: readonly SentHeader[]
@@ -114,10 +155,12 @@ export interface RouteFacts {
 }
 
 /** What the document needs to know of a route's config to say what its answers carry. */
-export function routeFacts (config: Partial<Pick<RouteConfig, 'rateLimit' | 'produces' | 'sends'>> | undefined): RouteFacts {
+export function routeFacts (config: Partial<Pick<RouteConfig, 'scope' | 'rateLimit' | 'produces' | 'sends'>> | undefined): RouteFacts {
   const produces = config?.produces ?? []
   return {
     rateLimited: config?.rateLimit !== false,
+    // The auth hook's default (plugins/app/auth.ts requiredScope) is admin.
+    authenticated: config?.scope !== 'none',
     open: produces.includes('*/*'),
     sends: config?.sends ?? [],
     files: produces.some((type) => FILE_TYPES.has(type))
@@ -131,10 +174,18 @@ const ref = (component: string): { $ref: string } => ({ $ref: `#/components/head
  * answer is a problem (only problems carry Retry-After: /readyz's 503 report does not).
  */
 export function headersFor (facts: RouteFacts, status: string, problem: boolean): Record<string, { $ref: string }> {
-  const names: Array<[string, string]> = [['X-Request-Id', 'XRequestId']]
-  // A 401 is answered by the auth hook, before the rate limit counts the request.
-  if (facts.rateLimited && status !== '401') names.push(['RateLimit-Policy', 'RateLimitPolicy'], ['RateLimit', 'RateLimit'])
-  if (status === '401') names.push(['WWW-Authenticate', 'WWWAuthenticate'])
+  const names: Array<[string, string]> = [['X-Request-Id', 'XRequestId'], ['Cache-Control', 'CacheControl'], ['X-Content-Type-Options', 'XContentTypeOptions']]
+  // A 401 is answered by the auth hook, before the rate limit counts the request; so are a 403 for
+  // the key's scope, a 429 for too many failed keys and a 500 or 503 when the key's record could not
+  // be read, and a 503 while shutting down comes before every hook of the app (src/server.ts): on
+  // those statuses the fields are there only sometimes.
+  if (facts.rateLimited && status !== '401') {
+    const always = status !== '503' && !(facts.authenticated && ['403', '429', '500'].includes(status))
+    names.push(['RateLimit-Policy', always ? 'RateLimitPolicy' : 'RateLimitPolicyWhenCounted'], ['RateLimit', always ? 'RateLimit' : 'RateLimitWhenCounted'])
+  }
+  // Apple's own 401 through the pass-through comes without one (its credential headers are dropped).
+  if (status === '401') names.push(['WWW-Authenticate', facts.open ? 'WWWAuthenticateOwn' : 'WWWAuthenticate'])
+  if (problem && status === '405') names.push(['Allow', 'Allow'])
   if (problem && (status === '429' || status === '503')) names.push(['Retry-After', status === '429' && !facts.open ? 'RetryAfter' : 'RetryAfterWhenKnown'])
   if (status.startsWith('2') && !facts.open) {
     for (const sent of facts.sends) {
@@ -158,7 +209,18 @@ interface Operation {
 /** Methods whose request carries no body (RFC 9110 defines none for GET and HEAD). */
 const BODILESS = new Set(['get', 'head'])
 
-const APPLE_TEXT_ERROR = 'or Apple\'s own error, as Apple sent it (often a bare code as text, e.g. `INVALID_CURSOR`)'
+/** An Apple code Apple answers with this status (docs/apple-dep.md §2.16), as an example of its text. */
+const APPLE_EXAMPLE: Record<string, string> = { 400: 'INVALID_CURSOR', 401: 'UNAUTHORIZED', 403: 'ACCESS_DENIED', 404: 'PROFILE_NOT_FOUND', 429: 'TOO_MANY_REQUESTS' }
+
+/**
+ * What an error status of the pass-through says: which of its two bodies is depgate's and which is
+ * Apple's, told apart by media type (depgate's is always a problem with a `code`; Apple's never).
+ */
+export function openErrorDescription (status: string, title: string): string {
+  const text = `${title}: either depgate's own refusal, always \`application/problem+json\` with a \`code\`, or Apple's own error, forwarded as Apple sent it and never a problem: usually \`text/plain\` with a bare code. Tell them apart by Content-Type.`
+  if (status !== '401') return text
+  return `${text} depgate's 401 (\`code\` UNAUTHENTICATED: the API key is missing or wrong) carries WWW-Authenticate; Apple's (\`UNAUTHORIZED\`: Apple refused this server's session even after a fresh one, so check its server token) carries none.`
+}
 
 /**
  * The pass-through forwards Apple's answer, so its document says so: any 2xx with whatever body
@@ -169,10 +231,12 @@ function describeOpen (method: string, op: Operation): void {
   const responses = op.responses ?? {}
   for (const [status, res] of Object.entries(responses)) {
     if (!status.startsWith('4') && !status.startsWith('5')) continue
-    res.description = `${res.description ?? status}: depgate's problem, ${APPLE_TEXT_ERROR}`
-    res.content = { ...res.content, 'text/plain': { schema: { type: 'string' }, example: 'INVALID_CURSOR' } }
+    res.description = openErrorDescription(status, res.description ?? status)
+    const apple: Media = { schema: { type: 'string', description: 'Apple\'s error as Apple sent it: not a problem, and not depgate\'s' } }
+    if (APPLE_EXAMPLE[status] !== undefined) apple.example = APPLE_EXAMPLE[status]
+    res.content = { ...res.content, 'text/plain': apple }
   }
-  const ok: Response = { description: 'Apple\'s answer: its status, its headers (less hop-by-hop and credential ones) and its body, as Apple sent them' }
+  const ok: Response = { description: 'Apple\'s answer: its status, its headers (less hop-by-hop and credential ones, and less those depgate sets on every answer itself) and its body, as Apple sent them' }
   if (method !== 'head') ok.content = { '*/*': { schema: {} } }
   op.responses = { '2XX': ok, ...responses }
   if (!BODILESS.has(method)) {

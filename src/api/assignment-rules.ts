@@ -87,6 +87,7 @@ export async function getRules (fastify: FastifyInstance, reply: FastifyReply, s
 
 function expectedRevision (ifMatch: string | undefined): ExpectedRevision {
   if (ifMatch === undefined) return 'empty'
+  if (ifMatch.trim() === '*') return 'any'
   const m = ETAG.exec(ifMatch.trim())
   // An ETag this list never had matches no revision.
   return m === null ? -1 : Number(m[1])

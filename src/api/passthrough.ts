@@ -5,6 +5,7 @@
  * back, hop-by-hop and credential headers are dropped so Apple's session token never leaves.
  */
 import { z } from 'zod'
+import { SECURITY_HEADERS } from '../security-headers.js'
 import { serverParamsSchema } from './route-kit.js'
 
 export const PASSTHROUGH_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'] as const
@@ -15,10 +16,16 @@ export const PASSTHROUGH_OPERATION_IDS: Readonly<Record<PassthroughMethod, strin
   PASSTHROUGH_METHODS.map((m) => [m, `apple${m[0]}${m.slice(1).toLowerCase()}`])
 ) as Record<PassthroughMethod, string>
 
-/** Hop-by-hop (RFC 9110 §7.6.1), recomputed by us (length, date), or credentials. */
+/**
+ * Hop-by-hop (RFC 9110 §7.6.1), recomputed by us (length, date), credentials, or set by depgate on
+ * every answer of its own (src/app.ts, plugins/app/security-headers.ts, plugins/app/rate-limit.ts):
+ * those say what this answer is to the caller (its request id, its rate limit, that no cache keeps
+ * it), so Apple's same-named headers, about Apple's answer to depgate, must not replace them.
+ */
 const DROPPED_RESPONSE_HEADERS = new Set([
   'connection', 'keep-alive', 'proxy-authenticate', 'proxy-authorization', 'proxy-connection', 'te', 'trailer',
-  'transfer-encoding', 'upgrade', 'content-length', 'date', 'authorization', 'x-adm-auth-session', 'set-cookie', 'www-authenticate'
+  'transfer-encoding', 'upgrade', 'content-length', 'date', 'authorization', 'x-adm-auth-session', 'set-cookie', 'www-authenticate',
+  'x-request-id', 'ratelimit', 'ratelimit-policy', ...Object.keys(SECURITY_HEADERS)
 ])
 
 export function forwardableHeaders (headers: Record<string, string>): Record<string, string> {

@@ -75,6 +75,11 @@ export interface StagedCertificate {
   staged_at: string
 }
 
+/** The server's own URL (GET /v1/servers/{server}, its token and its mirror): the Location of what creates it or is accepted for it. */
+export function serverPath (name: string): string {
+  return `/v1/servers/${encodeURIComponent(name)}`
+}
+
 export function serverNotFound (name: string) {
   return httpProblem(404, 'SERVER_NOT_FOUND', `No DEP server named "${name}" is configured. GET /v1/servers lists them; an admin adds one with PUT /v1/servers/{server}.`)
 }

@@ -40,8 +40,11 @@ export interface StoredRules {
   updatedAt: string | null
 }
 
-/** `'empty'`: the list may be replaced only while it is empty (the caller gave no If-Match). */
-export type ExpectedRevision = number | 'empty'
+/**
+ * `'empty'`: the list may be replaced only while it is empty (the caller gave no If-Match);
+ * `'any'`: whatever it holds now (`If-Match: *`, RFC 9110: the list always has a current version).
+ */
+export type ExpectedRevision = number | 'empty' | 'any'
 
 export type RulesWrite =
   | { ok: true, revision: number, updatedAt: string }
@@ -187,7 +190,8 @@ export function createEnrollmentRepository (db: Kysely<Database>, now: () => Dat
         let update = trx.updateTable('assignment_rules')
           .set((eb) => ({ rules: JSON.stringify(rules), revision: eb('revision', '+', 1), updated_at: iso }))
           .where('server', '=', server)
-        update = expected === 'empty' ? update.where('rules', '=', '[]') : update.where('revision', '=', expected)
+        if (expected === 'empty') update = update.where('rules', '=', '[]')
+        else if (expected !== 'any') update = update.where('revision', '=', expected)
         const done = await update.returning('revision').executeTakeFirst()
         if (done === undefined) throw new Rollback<RulesWrite>({ ok: false, conflict: await readRules(trx, server) })
         if (audit !== undefined) await insertAudit(trx, at, audit)

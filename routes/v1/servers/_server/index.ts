@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncZod } from '@fastify/type-provider-zod'
 import { z } from 'zod'
 import { httpProblem, problemResponses } from '../../../../src/problems.js'
 import { parseServerToken, ServerTokenError, validateServerToken } from '../../../../src/tokens/server-token.js'
-import { serverNotFound } from '../../../../src/api/server-info.js'
+import { serverNotFound, serverPath } from '../../../../src/api/server-info.js'
 import { putServerSchema, serverInfoSchema } from '../schemas.js'
 import { serverWithMirrorSchema, withMirrorStatus } from '../server-mirror.js'
 import { defineRoute, serverParamsSchema } from '../../../../src/api/route-kit.js'
@@ -23,10 +23,11 @@ const plugin: FastifyPluginAsyncZod = async (fastify) => {
   fastify.put('/', defineRoute({
     scope: 'admin',
     audit: 'server.put',
+    sends: ['Location'],
     operationId: 'putServer',
     tag: 'servers',
     summary: 'Create or replace a DEP server',
-    description: 'Stores the decrypted server token downloaded from Apple Business Manager (or Apple School Manager) under this name, and optionally a base URL. Answers 201 when created, 200 when replaced; the next request uses the new token.',
+    description: 'Stores the decrypted server token downloaded from Apple Business Manager (or Apple School Manager) under this name, and optionally a base URL. Answers 201 when created (Location: the server), 200 when replaced; the next request uses the new token.',
     schema: {
       params: serverParamsSchema,
       body: putServerSchema,
@@ -46,6 +47,7 @@ const plugin: FastifyPluginAsyncZod = async (fastify) => {
     const audit = (made: boolean) => fastify.auditRow(request, { action: 'server.put', server: name, target: null, detail: made ? 'created' : 'replaced' })
     const { server, created } = await fastify.depServers.put(name, baseUrl === undefined ? { token: parsed, audit } : { token: parsed, baseUrl, audit })
     request.audited = true
+    if (created) reply.header('location', serverPath(name))
     return reply.code(created ? 201 : 200).send(server)
   })
 

@@ -15,16 +15,18 @@ t.test('servers: list, get, put, replace, delete — never a secret', async (t) 
 
   const put = await app.inject({ method: 'PUT', url: '/v1/servers/paris', headers: auth(), payload: { token, base_url: sim?.url } })
   t.equal(put.statusCode, 201)
+  t.equal(put.headers.location, '/v1/servers/paris', 'where the created server is read')
   t.match(put.json(), { name: 'paris', token_expires_at: '2099-01-01T00:00:00.000Z', token_days_left: Number })
   t.notMatch(put.body, /s3cr3t|CK_other/)
 
   const mime = `-----BEGIN MESSAGE-----\n${JSON.stringify({ ...token, access_token_expiry: '2020-01-01T00:00:00Z' })}\n-----END MESSAGE-----`
   const replaced = await app.inject({ method: 'PUT', url: '/v1/servers/paris', headers: auth(), payload: { token: mime } })
   t.equal(replaced.statusCode, 200)
+  t.equal(replaced.headers.location, undefined, 'nothing created: no Location')
   t.match(replaced.json(), { token_expired: true, base_url: 'https://mdmenrollment.apple.com' })
   t.ok(replaced.json().token_days_left < 0)
 
-  const one = await app.inject({ url: '/v1/servers/paris', headers: auth(read) })
+  const one = await app.inject({ url: String(put.headers.location), headers: auth(read) })
   t.equal(one.json().name, 'paris')
   t.equal((await app.inject({ url: '/v1/servers/nope', headers: auth(read) })).json().code, 'SERVER_NOT_FOUND')
 

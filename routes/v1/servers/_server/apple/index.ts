@@ -7,7 +7,7 @@ import { httpProblem } from '../../../../../src/problems.js'
 
 const DESCRIPTION = `Calls any path of Apple's DEP API with this server's credentials and answers Apple's status, body and headers as they are — for endpoints depgate does not wrap yet. \`GET /v1/servers/default/apple/account\` calls Apple's \`GET /account\`.
 
-Only the method (${PASSTHROUGH_METHODS.join(', ')}), the path, the query string and the body are forwarded: none of your headers, so your Authorization never reaches Apple. The body is sent as is (Apple expects JSON). Apple's hop-by-hop and credential headers are dropped, so its session token (\`X-ADM-Auth-Session\`) never reaches you. \`/session\` cannot be called.
+Only the method (${PASSTHROUGH_METHODS.join(', ')}), the path, the query string and the body are forwarded: none of your headers, so your Authorization never reaches Apple. The body is sent as is (Apple expects JSON). Apple's hop-by-hop and credential headers are dropped, so its session token (\`X-ADM-Auth-Session\`) never reaches you. depgate's own X-Request-Id, rate-limit fields, Cache-Control and X-Content-Type-Options are sent in place of any Apple sent. \`/session\` cannot be called.
 
 A path depgate guards takes the same policy as its typed route, checked on Apple's own body shape before anything is sent: \`POST devices/disown\` (off unless \`DEPGATE_ALLOW_DISOWN=true\`; the body must add \`confirm\`, as for POST …/devices/disown), \`POST\`/\`PUT\`/\`DELETE profile/devices\` (chunked into Apple's batches of 1000), \`POST profile\` (Apple's profile rules), \`POST device/activationlock\` and \`POST account-driven-enrollment/profile\`; their answer is Apple's shape, merged across chunks. Another write method on those paths is refused with 405.
 

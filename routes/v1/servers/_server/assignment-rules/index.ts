@@ -26,7 +26,7 @@ const plugin: FastifyPluginAsyncZod = async (fastify) => {
     sends: ['ETag'],
     tag: 'enrollment',
     summary: 'Replace the assignment rules',
-    description: `Replaces the whole ordered list at once. Once the server has rules, send \`If-Match\` with the ETag you read: another edit since answers 412 \`RULES_CHANGED\`, no If-Match answers 428 \`IF_MATCH_REQUIRED\` (both with the current ETag in the ETag header). While the list is empty If-Match may be left out. A rule naming a profile that does not exist answers 400 \`UNKNOWN_ENROLLMENT_PROFILE\`, two rules with one name 400 \`DUPLICATE_RULE_NAME\`, an unknown field 400 \`UNKNOWN_FIELD\`; each names the rule by its index (\`body.rules.<index>…\`).\n\n${RULES}`,
+    description: `Replaces the whole ordered list at once. Once the server has rules, send \`If-Match\` with the ETag you read: another edit since answers 412 \`RULES_CHANGED\`, no If-Match answers 428 \`IF_MATCH_REQUIRED\` (both with the current ETag in the ETag header). While the list is empty If-Match may be left out; \`If-Match: *\` replaces whatever the list holds. A rule naming a profile that does not exist answers 400 \`UNKNOWN_ENROLLMENT_PROFILE\`, two rules with one name 400 \`DUPLICATE_RULE_NAME\`, an unknown field 400 \`UNKNOWN_FIELD\`; each names the rule by its index (\`body.rules.<index>…\`).\n\n${RULES}`,
     schema: {
       params: serverParamsSchema,
       body: rulesBodySchema,

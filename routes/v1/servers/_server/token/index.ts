@@ -12,6 +12,7 @@ import { tokenUploadQuerySchema, tokenUploadResultSchema } from '../../schemas.j
 import { RAW_TOKEN_TYPES, tokenUploadBodySchema } from './upload-body.js'
 import { tooLarge, uploadProblem } from './upload-errors.js'
 import { defineRoute, serverParamsSchema } from '../../../../../src/api/route-kit.js'
+import { serverPath } from '../../../../../src/api/server-info.js'
 
 const plugin: FastifyPluginAsyncZod = async (fastify) => {
   const maxBytes = fastify.config.tokenMaxBytes
@@ -39,10 +40,11 @@ const plugin: FastifyPluginAsyncZod = async (fastify) => {
   fastify.put('/', defineRoute({
     scope: 'admin',
     audit: 'server.token',
+    sends: ['Location'],
     operationId: 'importToken',
     tag: 'servers',
     summary: 'Upload the server token (.p7m) from Apple',
-    description: 'Takes the `.p7m` token file downloaded from Apple Business/School Manager, as the raw body (Content-Type `application/pkcs7-mime`, `application/octet-stream` or `text/plain`) or as `multipart/form-data` (field `token`, else the first file). depgate decrypts it with the server\'s staged key pair (POST …/certificate) or its current one, checks the token, tries it with Apple\'s /session and /account (skip with `verify=false`), then stores it, sealed; a staged key pair that opened it becomes the current one. A token of a different Apple MDM server (another consumer key) is refused with 409 unless `force=true`. On any refusal nothing is stored.',
+    description: 'Takes the `.p7m` token file downloaded from Apple Business/School Manager, as the raw body (Content-Type `application/pkcs7-mime`, `application/octet-stream` or `text/plain`) or as `multipart/form-data` (field `token`, else the first file). depgate decrypts it with the server\'s staged key pair (POST …/certificate) or its current one, checks the token, tries it with Apple\'s /session and /account (skip with `verify=false`), then stores it, sealed; a staged key pair that opened it becomes the current one. A token of a different Apple MDM server (another consumer key) is refused with 409 unless `force=true`. On any refusal nothing is stored. Answers 201 when the upload created the server (Location: the server), 200 when it replaced its token.',
     schema: {
       params: serverParamsSchema,
       querystring: tokenUploadQuerySchema,
@@ -57,6 +59,8 @@ const plugin: FastifyPluginAsyncZod = async (fastify) => {
       const audit = (made: boolean) => fastify.auditRow(request, { action: 'server.token', server, target: null, detail: made ? 'created' : 'replaced' })
       const result = await fastify.depServers.importP7m(server, p7m, { force, verify, audit, baseUrl })
       request.audited = true
+      // 201: the upload created the server, which GET …/{server} now shows.
+      if (result.created) reply.header('location', serverPath(server))
       return await reply.code(result.created ? 201 : 200).send(result)
     } catch (err) {
       throw uploadProblem(err) ?? err

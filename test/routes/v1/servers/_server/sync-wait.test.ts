@@ -18,6 +18,7 @@ t.test('sync?wait=true answers a failed run with its problem, never 2xx', async 
 
   const ok = await sync()
   t.equal(ok.statusCode, 200)
+  t.equal(ok.headers.location, undefined, 'ran: the answer is the outcome, nothing to follow')
   t.match(ok.json(), { last_error: null, sync_requested_at: null })
 
   // Apple's terms not accepted: Apple's 403 T_C_NOT_SIGNED, with depgate's sentence saying what to do.
@@ -29,7 +30,10 @@ t.test('sync?wait=true answers a failed run with its problem, never 2xx', async 
   // The status keeps the failure with its status; without wait the request is only recorded.
   const servers = (await m.app.inject({ url: S, headers: m.auth() })).json()
   t.match(servers.inventory.last_error, { code: 'T_C_NOT_SIGNED', status: 403 })
-  t.equal((await sync('')).statusCode, 202)
+  const requested = await sync('')
+  t.equal(requested.statusCode, 202)
+  t.equal(requested.headers.location, S, 'accepted: the server\'s inventory tells how the sync ends')
+  t.match((await m.app.inject({ url: String(requested.headers.location), headers: m.auth() })).json(), { name: 'default', inventory: { last_error: { code: 'T_C_NOT_SIGNED' } } }, 'whether or not the requested run has happened yet')
 
   // Apple failing outright: 502 after depgate's retries.
   await sim.inject({ method: 'PATCH', url: '/_sim/config', payload: { termsSigned: true } })

@@ -30,7 +30,7 @@ async function upload (ctx: TestApp & { url: string }, server: string, file: str
     headers: { ...ctx.auth(), 'content-type': type },
     body: typeof file === 'string' ? readFileSync(file) : file
   })
-  return { status: res.statusCode, body: await res.body.json() as Record<string, any> }
+  return { status: res.statusCode, location: res.headers.location, body: await res.body.json() as Record<string, any> }
 }
 
 t.test('first upload, renewal, refusal, force, abandoned staging', { skip: NO_OPENSSL }, async (t) => {
@@ -46,6 +46,7 @@ t.test('first upload, renewal, refusal, force, abandoned staging', { skip: NO_OP
   const cert1 = await stageCert(ctx, 'acme', dir)
   const first = await upload(ctx, 'acme', encryptToken(dir, [cert1]), `?base_url=${simUrl}`)
   t.equal(first.status, 201)
+  t.equal(first.location, '/v1/servers/acme', 'the server it created: GET reads it')
   t.match(first.body, { created: true, key: 'staged', server: { name: 'acme', base_url: ctx.sim!.url, token_expires_at: TOKEN_READ.access_token_expiry, account: { server_name: String, org_name: String } } })
   t.notMatch(JSON.stringify(first.body), /CS_|AT_|AS_/, 'no secret in the answer')
   const devices = await request(`${ctx.url}/v1/servers/acme/devices`, { headers: ctx.auth() })
@@ -55,6 +56,7 @@ t.test('first upload, renewal, refusal, force, abandoned staging', { skip: NO_OP
   // Renewal with the same consumer key, 3DES, to the same (now current) key: 200.
   const again = await upload(ctx, 'acme', encryptToken(dir, [cert1], { cipher: 'des3' }))
   t.match(again, { status: 200, body: { created: false, key: 'current' } })
+  t.equal(again.location, undefined, 'nothing created: no Location')
 
   // A staged key abandoned: the current key keeps working.
   await stageCert(ctx, 'acme', dir)
@@ -107,6 +109,7 @@ t.test('multipart upload, PEM certificate, staged certificate', { skip: NO_OPENS
   form.append('token', new Blob([readFileSync(encryptToken(dir, [cert]))]), 'token.p7m')
   const res = await request(`${ctx.url}/v1/servers/acme/token?base_url=${encodeURIComponent(ctx.sim!.url)}`, { method: 'PUT', headers: ctx.auth(), body: form })
   t.equal(res.statusCode, 201)
+  t.equal(res.headers.location, '/v1/servers/acme')
   await res.body.dump()
   // The upload used the staged pair: it is current now, and nothing is staged any more.
   const used = await request(`${ctx.url}/v1/servers/acme/certificate`, { headers: ctx.auth() })

@@ -54,6 +54,10 @@ t.test('GET and PUT with ETag and If-Match', async (t) => {
   const audit = await audited(m, 'assignment_rules.put', 8)
   t.same(audit.map((e) => e.result).sort(), ['IF_MATCH_REQUIRED', 'RULES_CHANGED', 'RULES_CHANGED', 'RULES_CHANGED', 'ok', 'ok', 'ok', 'ok'])
   t.match(audit.find((e) => e.result === 'ok'), { server: 'default', target: '/v1/servers/default/assignment-rules', detail: /^\d rule\(s\)$/ })
+
+  const any = await m.call('PUT', URL, { rules: [rules[0]] }, { 'if-match': '*' })
+  t.equal(any.statusCode, 200, 'If-Match: * replaces whatever the list holds now (RFC 9110)')
+  t.equal(any.headers.etag, '"rules-5"')
 })
 
 t.test('invalid rules are refused with the rule\'s index; nothing changes', async (t) => {
