@@ -168,9 +168,9 @@ export const OPENAPI_INFO = {
   version: VERSION,
   // As package.json says; SPDX identifier, so tools need no URL to know it.
   license: { name: 'MIT', identifier: 'MIT' },
-  // The project has no public address or mailbox of its own to name; its documentation is what a
-  // user of a deployment can reach, served beside this document (relative to the server).
-  contact: { name: 'depgate', url: '/docs' },
+  // The project has no public address or mailbox of its own to name, and OpenAPI's contact url must
+  // be an absolute URI (a deployment's /docs has none until it is served): the name alone, honestly.
+  contact: { name: 'depgate maintainers' },
   description: 'A gateway to Apple\'s Device Enrollment Program (Automated Device Enrollment) API: one place for DEP server tokens and sessions, a plain REST API for scripts and dashboards.\n\n' +
     'Authenticate with `Authorization: Bearer <api key>`. Keys have a scope: `read` < `write` < `admin`. Errors are RFC 9457 problem details (`application/problem+json`) with a stable `code`.'
 }
