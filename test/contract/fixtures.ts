@@ -449,8 +449,6 @@ export const KNOWN_GAPS: Record<string, string> = {
   'getAssignmentRules → 403': 'a read route that never calls Apple: no key is too weak and nothing else refuses',
   'previewAssignmentRules → 403': 'a read route that never calls Apple: no key is too weak and nothing else refuses',
   'previewAssignmentRules → 409': 'only INVENTORY_DISABLED (DEPGATE_MIRROR=false), which this app does not run',
-  'putServer → 404': 'PUT creates a server it does not know: nothing answers SERVER_NOT_FOUND',
-  'createCertificate → 404': 'a key pair is staged for a server that need not exist yet: nothing answers SERVER_NOT_FOUND',
   ...Object.fromEntries(['getLiveness', 'getMetrics', 'getReadiness', 'getOpenApiDocument'].map((id) =>
     [`${id} → 500`, 'a public route that reads nothing that can fail unexpectedly: no request makes it answer 500'])),
   ...Object.fromEntries(['getLiveness', 'getMetrics', 'getOpenApiDocument'].map((id) =>
