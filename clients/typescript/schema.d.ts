@@ -10353,7 +10353,7 @@ export interface operations {
                 content: {
                     "application/problem+json": components["schemas"]["Problem"] & {
                         /** @enum {unknown} */
-                        code: "BAD_REQUEST" | "UNKNOWN_PARAMETER" | "VALIDATION_FAILED" | "USER_AGENT_MISSING" | "USER_AGENT_INVALID" | "MALFORMED_REQUEST_BODY" | "UPSTREAM_REFUSED";
+                        code: "BAD_REQUEST" | "UNKNOWN_PARAMETER" | "VALIDATION_FAILED";
                     };
                 };
             };
@@ -10386,7 +10386,7 @@ export interface operations {
                 content: {
                     "application/problem+json": components["schemas"]["Problem"] & {
                         /** @enum {unknown} */
-                        code: "INSUFFICIENT_SCOPE" | "T_C_NOT_SIGNED" | "ACCESS_DENIED";
+                        code: "INSUFFICIENT_SCOPE";
                     };
                 };
             };
@@ -10401,10 +10401,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"] & {
-                        /** @enum {unknown} */
-                        code: "SERVER_NOT_FOUND" | "NOT_FOUND";
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Not Acceptable */
@@ -10437,7 +10434,7 @@ export interface operations {
                 content: {
                     "application/problem+json": components["schemas"]["Problem"] & {
                         /** @enum {unknown} */
-                        code: "SERVER_TOKEN_EXPIRED" | "INVENTORY_DISABLED";
+                        code: "INVENTORY_DISABLED";
                     };
                 };
             };
@@ -10455,7 +10452,7 @@ export interface operations {
                 content: {
                     "application/problem+json": components["schemas"]["Problem"] & {
                         /** @enum {unknown} */
-                        code: "TOO_MANY_AUTH_FAILURES" | "RATE_LIMITED" | "UPSTREAM_THROTTLED";
+                        code: "TOO_MANY_AUTH_FAILURES" | "RATE_LIMITED";
                     };
                 };
             };
@@ -10476,23 +10473,6 @@ export interface operations {
                     };
                 };
             };
-            /** @description Bad Gateway */
-            502: {
-                headers: {
-                    "X-Request-Id": components["headers"]["XRequestId"];
-                    "Cache-Control": components["headers"]["CacheControl"];
-                    "X-Content-Type-Options": components["headers"]["XContentTypeOptions"];
-                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
-                    RateLimit: components["headers"]["RateLimit"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & {
-                        /** @enum {unknown} */
-                        code: "OAUTH_REJECTED" | "UNAUTHORIZED" | "UPSTREAM_UNREACHABLE" | "UPSTREAM_INVALID_RESPONSE" | "UPSTREAM_ERROR";
-                    };
-                };
-            };
             /** @description Service Unavailable */
             503: {
                 headers: {
@@ -10507,24 +10487,7 @@ export interface operations {
                 content: {
                     "application/problem+json": components["schemas"]["Problem"] & {
                         /** @enum {unknown} */
-                        code: "SHUTTING_DOWN" | "DATABASE_UNAVAILABLE" | "SECRET_BOX_WRONG_KEY" | "UPSTREAM_THROTTLED" | "INVENTORY_NOT_READY";
-                    };
-                };
-            };
-            /** @description Gateway Timeout */
-            504: {
-                headers: {
-                    "X-Request-Id": components["headers"]["XRequestId"];
-                    "Cache-Control": components["headers"]["CacheControl"];
-                    "X-Content-Type-Options": components["headers"]["XContentTypeOptions"];
-                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
-                    RateLimit: components["headers"]["RateLimit"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & {
-                        /** @enum {unknown} */
-                        code: "UPSTREAM_TIMEOUT";
+                        code: "SHUTTING_DOWN" | "DATABASE_UNAVAILABLE" | "INVENTORY_NOT_READY";
                     };
                 };
             };

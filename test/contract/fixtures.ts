@@ -433,10 +433,8 @@ export function fixtureOf (op: Operation): Fixture | undefined {
 export const KNOWN_GAPS: Record<string, string> = {
   'listServers → 403': 'a read route that never calls Apple: no key is too weak and nothing else refuses',
   'getServer → 403': 'a read route that never calls Apple: no key is too weak and nothing else refuses',
-  'getDeviceSummary → 403': 'counted from the mirror: never calls Apple (its statuses are errorResponses(), the Apple-facing set)',
+  'getDeviceSummary → 403': 'a read route counted from the mirror: no key is too weak and Apple is never asked',
   'getDeviceSummary → 409': 'only INVENTORY_DISABLED (DEPGATE_MIRROR=false), which this app does not run; never SERVER_TOKEN_EXPIRED',
-  'getDeviceSummary → 502': 'counted from the mirror: never calls Apple',
-  'getDeviceSummary → 504': 'counted from the mirror: never calls Apple',
   'importToken → 404': 'an upload for an unknown server creates it (or answers 409 NO_KEY_PAIR): nothing answers 404',
   'listDevices → 200 as application/jsonl': 'accepted as a name of NDJSON, but served as application/x-ndjson: the document lists a type never served',
   'listDevices → 200 as application/x-jsonlines': 'accepted as a name of NDJSON, but served as application/x-ndjson: the document lists a type never served',

@@ -1,7 +1,8 @@
 import type { FastifyPluginAsyncZod } from '@fastify/type-provider-zod'
 import { mirrorSummarySchema } from '../../../../../../src/api/mirror.js'
 import { mirrorHeaders, requireMirror } from '../../../../../../src/api/mirror-source.js'
-import { defineRoute, errorResponses, serverParamsSchema } from '../../../../../../src/api/route-kit.js'
+import { defineRoute, serverParamsSchema } from '../../../../../../src/api/route-kit.js'
+import { problemResponses } from '../../../../../../src/problems.js'
 import { PROBLEM_GROUPS } from '../../../../../../src/problem-codes.js'
 
 const DESCRIPTION = `Device counts for dashboards, from depgate's mirror (no call to Apple): how many devices this MDM server has now (\`total\`), by \`device_family\`, \`model\`, \`os\` and \`profile_status\` (\`(none)\` counts devices without the field), and how many have left it (\`removed\`).
@@ -19,7 +20,8 @@ const plugin: FastifyPluginAsyncZod = async (fastify) => {
     description: DESCRIPTION,
     schema: {
       params: serverParamsSchema,
-      response: { 200: mirrorSummarySchema, ...errorResponses() }
+      // Counted from the mirror, never from Apple: none of the Apple-facing statuses (502, 504) apply.
+      response: { 200: mirrorSummarySchema, ...problemResponses(404, 409) }
     }
   }), async (request, reply) => {
     const { server } = request.params
