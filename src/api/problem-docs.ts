@@ -16,8 +16,12 @@ export const PROBLEMS_KEY = 'x-depgate-problems'
 
 /** Any route: the request's own shape and depgate's state. */
 const EVERY_ROUTE: readonly ProblemCode[] = ['BAD_REQUEST', 'UNKNOWN_PARAMETER', 'INTERNAL', 'SHUTTING_DOWN']
-/** A route that needs an API key (plugins/app/auth.ts and its failure limit; the key lookup reads the database). */
-const KEYED: readonly ProblemCode[] = ['UNAUTHENTICATED', 'INSUFFICIENT_SCOPE', 'TOO_MANY_AUTH_FAILURES', 'DATABASE_UNAVAILABLE']
+/**
+ * A route that needs an API key (plugins/app/auth.ts and its failure limit; the key lookup reads the
+ * database). INSUFFICIENT_SCOPE is not among them: every key has at least `read`, so only a route
+ * needing more can refuse a key for its scope.
+ */
+const KEYED: readonly ProblemCode[] = ['UNAUTHENTICATED', 'TOO_MANY_AUTH_FAILURES', 'DATABASE_UNAVAILABLE']
 /** A route with a JSON body (the content-type parser, the body limit, strict input). */
 const WITH_BODY: readonly ProblemCode[] = ['MALFORMED_JSON', 'BODY_TOO_LARGE', 'UNSUPPORTED_MEDIA_TYPE', 'UNKNOWN_FIELD']
 /**
@@ -49,7 +53,9 @@ export function routeProblemCodes (route: ProblemRoute): ProblemCode[] {
   const declaresInput = schema.params !== undefined || schema.body !== undefined ||
     (schema.querystring !== undefined && schema.querystring !== noQuerySchema)
   if (declaresInput) codes.add('VALIDATION_FAILED')
-  if ((config.scope ?? 'admin') !== 'none') add(KEYED)
+  const scope = config.scope ?? 'admin'
+  if (scope !== 'none') add(KEYED)
+  if (scope === 'write' || scope === 'admin') codes.add('INSUFFICIENT_SCOPE')
   if (config.rateLimit !== false) codes.add('RATE_LIMITED')
   if (!(config.produces ?? []).includes('*/*')) codes.add('NOT_ACCEPTABLE')
   if (schema.body !== undefined) add(WITH_BODY)
@@ -123,6 +129,11 @@ export function documentProblemCodes<D> (doc: D): D {
             examples: Object.fromEntries(named.map(([code, name]) => [code, { $ref: `#/components/examples/${name}` }]))
           }
         }
+      }
+      // A Problem status no code of the route is answered with (403 on a read route that never asks
+      // Apple: every key has at least `read`) is one nothing answers: it goes.
+      for (const [status, response] of Object.entries(responses)) {
+        if (isProblem(response) && !byStatus.has(Number(status))) delete responses[status]
       }
       op.responses = Object.fromEntries(Object.entries(responses).sort(([a], [b]) => a.localeCompare(b)))
     }

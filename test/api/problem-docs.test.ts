@@ -21,6 +21,9 @@ t.test('a route\'s codes follow from what it declares', async (t) => {
   const bare = routeProblemCodes({})
   t.ok(bare.includes('UNAUTHENTICATED'), 'no declared scope is admin, as the auth hook enforces')
   t.notOk(bare.includes('VALIDATION_FAILED'), 'no inputs, no validation')
+  t.ok(bare.includes('INSUFFICIENT_SCOPE'), 'an admin route refuses a weaker key')
+  t.ok(full.includes('INSUFFICIENT_SCOPE'), 'a write route refuses a read key')
+  t.notOk(routeProblemCodes({ config: { scope: 'read' } }).includes('INSUFFICIENT_SCOPE'), 'every key has read: a read route refuses none for its scope')
   t.ok(routeProblemCodes({ schema: { querystring: z.object({ a: z.string() }) } }).includes('VALIDATION_FAILED'), 'a declared query is validated')
 })
 
@@ -36,7 +39,7 @@ t.test('the document gets each code where it is answered, with an example', asyn
       '/a/{server}/{other}': {
         get: {
           [PROBLEMS_KEY]: ['KEY_NOT_FOUND', 'UPSTREAM_THROTTLED', 'CLIENT_CLOSED_REQUEST', 'REQUEST_TIMEOUT', 'INTERNAL'],
-          responses: { 200: { description: 'OK' }, 404: { description: 'Not Found', content: { 'application/problem+json': { schema: PROBLEM } } }, 500: { description: 'own body', content: { 'application/problem+json': { schema: { type: 'object' } } } } }
+          responses: { 200: { description: 'OK' }, 403: { description: 'Forbidden', content: { 'application/problem+json': { schema: PROBLEM } } }, 404: { description: 'Not Found', content: { 'application/problem+json': { schema: PROBLEM } } }, 500: { description: 'own body', content: { 'application/problem+json': { schema: { type: 'object' } } } } }
         },
         post: { [PROBLEMS_KEY]: ['INTERNAL'] },
         put: { responses: {} }
@@ -47,7 +50,7 @@ t.test('the document gets each code where it is answered, with an example', asyn
   documentProblemCodes(doc)
   const get = doc.paths['/a/{server}/{other}'].get as unknown as { responses: Record<string, { content?: Record<string, { schema: unknown, examples?: Record<string, unknown> }> }> }
   t.notOk(PROBLEMS_KEY in doc.paths['/a/{server}/{other}'].get, 'the marker is removed')
-  t.same(Object.keys(get.responses), ['200', '404', '429', '500', '503'], 'statuses a code needs are added, in order; not a hung-up caller\'s, nor one answered before routing')
+  t.same(Object.keys(get.responses), ['200', '404', '429', '500', '503'], 'statuses a code needs are added, in order; not a hung-up caller\'s, nor one answered before routing; a Problem status no code has (403) goes')
   const notFound = get.responses['404'].content?.['application/problem+json']
   t.same(notFound?.schema, { allOf: [PROBLEM, { type: 'object', properties: { code: { enum: ['KEY_NOT_FOUND'] } }, required: ['code'] }] })
   t.same(notFound?.examples, { KEY_NOT_FOUND: { $ref: '#/components/examples/KEY_NOT_FOUND' } })

@@ -431,21 +431,13 @@ export function fixtureOf (op: Operation): Fixture | undefined {
  * once the status is no longer documented, so the entry cannot outlive the gap).
  */
 export const KNOWN_GAPS: Record<string, string> = {
-  'listServers → 403': 'a read route that never calls Apple: no key is too weak and nothing else refuses',
-  'getServer → 403': 'a read route that never calls Apple: no key is too weak and nothing else refuses',
-  'getDeviceSummary → 403': 'a read route counted from the mirror: no key is too weak and Apple is never asked',
   'getDeviceSummary → 409': 'only INVENTORY_DISABLED (DEPGATE_MIRROR=false), which this app does not run; never SERVER_TOKEN_EXPIRED',
-  'importToken → 404': 'an upload for an unknown server creates it (or answers 409 NO_KEY_PAIR): nothing answers 404',
   'listDevices → 200 as application/jsonl': 'accepted as a name of NDJSON, but served as application/x-ndjson: the document lists a type never served',
   'listDevices → 200 as application/x-jsonlines': 'accepted as a name of NDJSON, but served as application/x-ndjson: the document lists a type never served',
   'appleGet → 405': 'GET is never refused by the pass-through (apple-guards.ts forwards GET and HEAD on every path)',
   'appleHead → 405': 'HEAD is never refused by the pass-through (apple-guards.ts forwards GET and HEAD on every path)',
   'applePost → 405': 'every guarded path accepts POST, so no POST is refused with 405',
   'appleGet → 413': 'Fastify does not read a GET body, so the body limit never applies',
-  'listEnrollmentProfiles → 403': 'a read route that never calls Apple: no key is too weak and nothing else refuses',
-  'getEnrollmentProfile → 403': 'a read route that never calls Apple: no key is too weak and nothing else refuses',
-  'getAssignmentRules → 403': 'a read route that never calls Apple: no key is too weak and nothing else refuses',
-  'previewAssignmentRules → 403': 'a read route that never calls Apple: no key is too weak and nothing else refuses',
   'previewAssignmentRules → 409': 'only INVENTORY_DISABLED (DEPGATE_MIRROR=false), which this app does not run',
   ...Object.fromEntries(['getLiveness', 'getMetrics', 'getReadiness', 'getOpenApiDocument'].map((id) =>
     [`${id} → 500`, 'a public route that reads nothing that can fail unexpectedly: no request makes it answer 500'])),

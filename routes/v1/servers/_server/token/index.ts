@@ -50,7 +50,7 @@ const plugin: FastifyPluginAsyncZod = async (fastify) => {
       params: serverParamsSchema,
       querystring: tokenUploadQuerySchema,
       body: tokenUploadBodySchema,
-      response: { 200: tokenUploadResultSchema, 201: tokenUploadResultSchema, ...problemResponses(404, 409, 413, 415, 422, 502) }
+      response: { 200: tokenUploadResultSchema, 201: tokenUploadResultSchema, ...problemResponses(409, 413, 415, 422, 502) }
     }
   }), async (request, reply) => {
     const p7m = await readUpload(request, maxBytes)

@@ -2,11 +2,12 @@ import type { FastifyPluginAsyncZod } from '@fastify/type-provider-zod'
 import { previewBodySchema, previewRules, previewSchema } from '../../../../../../src/api/assignment-preview.js'
 import { defineRoute, serverParamsSchema } from '../../../../../../src/api/route-kit.js'
 import { problemResponses } from '../../../../../../src/problems.js'
+import { PROBLEM_GROUPS } from '../../../../../../src/problem-codes.js'
 
 const plugin: FastifyPluginAsyncZod = async (fastify) => {
   fastify.post('/', defineRoute({
     scope: 'read',
-    problems: ['SERVER_NOT_FOUND', 'DUPLICATE_RULE_NAME', 'UNKNOWN_ENROLLMENT_PROFILE'],
+    problems: ['SERVER_NOT_FOUND', 'DUPLICATE_RULE_NAME', 'UNKNOWN_ENROLLMENT_PROFILE', ...PROBLEM_GROUPS.mirror],
     // Nothing changes: a read that carries its rules in a body.
     audit: false,
     operationId: 'previewAssignmentRules',

@@ -12,7 +12,7 @@ const DESCRIPTION = `Device counts for dashboards, from depgate's mirror (no cal
 const plugin: FastifyPluginAsyncZod = async (fastify) => {
   fastify.get('/', defineRoute({
     scope: 'read',
-    problems: [...PROBLEM_GROUPS.mirror],
+    problems: ['SERVER_NOT_FOUND', ...PROBLEM_GROUPS.mirror],
     operationId: 'getDeviceSummary',
     sends: ['X-Depgate-Source', 'X-Depgate-Synced-At'],
     tag: 'devices',
