@@ -8370,8 +8370,6 @@ export interface operations {
                     "application/json": components["schemas"]["MirrorDeviceList"] | components["schemas"]["DeviceList"];
                     "application/x-ndjson": string;
                     "text/csv": string;
-                    "application/jsonl": string;
-                    "application/x-jsonlines": string;
                 };
             };
             /** @description Bad Request */

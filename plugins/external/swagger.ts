@@ -9,6 +9,7 @@ import fp from 'fastify-plugin'
 import { documentProblemCodes, withProblemCodes } from '../../src/api/problem-docs.js'
 import { OPERATION_IDS_KEY, type OperationIds } from '../../src/api/route-kit.js'
 import { PROBLEM_CONTENT_TYPE, statusTitle } from '../../src/problems.js'
+import { NDJSON_ALIASES } from '../../src/api/list-format.js'
 import { documentResponses, ROUTE_FACTS_KEY, routeFacts } from './openapi-headers.js'
 import { VERSION } from '../../src/version.js'
 
@@ -76,9 +77,7 @@ export function strictInputs (doc: Doc): Doc {
 
 /** What the document says of a non-JSON answer a route declares it produces (config.produces, src/api/negotiation.ts). */
 const MEDIA_TEXT: Record<string, string> = {
-  'application/x-ndjson': 'NDJSON: a device a line, then the trailer line (same fields as the JSON answer beside `devices`)',
-  'application/jsonl': 'NDJSON, by another name',
-  'application/x-jsonlines': 'NDJSON, by another name',
+  'application/x-ndjson': `NDJSON: a device a line, then the trailer line (same fields as the JSON answer beside \`devices\`). Also the answer to Accept: ${NDJSON_ALIASES.join(' or ')} (NDJSON's other names), always sent as application/x-ndjson`,
   'application/x-pem-file': 'The certificate as PEM text',
   'text/csv': 'CSV (RFC 4180, UTF-8 with a byte order mark): a header row, then a device a row, a column per device field; a cell starting with =, +, -, @, tab or CR is prefixed with \''
 }
@@ -97,9 +96,11 @@ export function documentProduces (input: TransformInput): ReturnType<typeof json
   const status = response?.['200'] !== undefined ? '200' : '201'
   const ok = response?.[status]
   if (produces === undefined || ok === undefined || produces.includes('*/*')) return out
+  // An Accept name answered as another type (NDJSON's aliases) is not a type the route serves.
+  const served = produces.filter((type) => !(NDJSON_ALIASES as readonly string[]).includes(type))
   const content: Record<string, { schema: unknown }> = {}
-  for (const type of produces) {
-    content[type] = type === 'application/json' || produces.length === 1 ? { schema: ok } : { schema: { type: 'string', description: MEDIA_TEXT[type] } }
+  for (const type of served) {
+    content[type] = type === 'application/json' || served.length === 1 ? { schema: ok } : { schema: { type: 'string', description: MEDIA_TEXT[type] } }
   }
   (response as Record<string, unknown>)[status] = { description: ok.description, content }
   return out

@@ -14,8 +14,11 @@ export const LIST_FORMATS: Readonly<Record<ListFormat, string>> = {
   csv: 'text/csv'
 }
 
+/** NDJSON's other names: taken in Accept, answered as application/x-ndjson (so the document lists only that). */
+export const NDJSON_ALIASES = ['application/jsonl', 'application/x-jsonlines'] as const
+
 /** What a device list produces, preferred first; NDJSON is also known by its other names. */
-export const LIST_TYPES = [LIST_FORMATS.json, LIST_FORMATS.ndjson, LIST_FORMATS.csv, 'application/jsonl', 'application/x-jsonlines'] as const
+export const LIST_TYPES = [LIST_FORMATS.json, LIST_FORMATS.ndjson, LIST_FORMATS.csv, ...NDJSON_ALIASES] as const
 
 export const listFormatSchema = z.enum(['json', 'ndjson', 'csv']).optional()
   .describe('The answer\'s form, instead of the Accept header: `json` (default), `ndjson` (a device a line) or `csv` (a spreadsheet: header row, a column per device field)')
@@ -24,8 +27,7 @@ const FORMAT_OF: Readonly<Record<string, ListFormat>> = {
   [LIST_FORMATS.json]: 'json',
   [LIST_FORMATS.ndjson]: 'ndjson',
   [LIST_FORMATS.csv]: 'csv',
-  'application/jsonl': 'ndjson',
-  'application/x-jsonlines': 'ndjson'
+  ...Object.fromEntries(NDJSON_ALIASES.map((type) => [type, 'ndjson']))
 }
 
 /** The list format of the media type negotiation chose, one of LIST_TYPES (the hook sets it on every list request). */

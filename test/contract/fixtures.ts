@@ -432,8 +432,6 @@ export function fixtureOf (op: Operation): Fixture | undefined {
  */
 export const KNOWN_GAPS: Record<string, string> = {
   'getDeviceSummary → 409': 'only INVENTORY_DISABLED (DEPGATE_MIRROR=false), which this app does not run; never SERVER_TOKEN_EXPIRED',
-  'listDevices → 200 as application/jsonl': 'accepted as a name of NDJSON, but served as application/x-ndjson: the document lists a type never served',
-  'listDevices → 200 as application/x-jsonlines': 'accepted as a name of NDJSON, but served as application/x-ndjson: the document lists a type never served',
   'appleGet → 405': 'GET is never refused by the pass-through (apple-guards.ts forwards GET and HEAD on every path)',
   'appleHead → 405': 'HEAD is never refused by the pass-through (apple-guards.ts forwards GET and HEAD on every path)',
   'applePost → 405': 'every guarded path accepts POST, so no POST is refused with 405',
