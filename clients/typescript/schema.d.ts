@@ -5630,7 +5630,7 @@ export interface operations {
                 content: {
                     "application/problem+json": components["schemas"]["Problem"] & {
                         /** @enum {unknown} */
-                        code: "BAD_REQUEST" | "UNKNOWN_PARAMETER" | "VALIDATION_FAILED" | "USER_AGENT_MISSING" | "USER_AGENT_INVALID" | "MALFORMED_REQUEST_BODY" | "UPSTREAM_REFUSED" | "PASSTHROUGH_PATH_REFUSED" | "INVALID_JSON" | "DISOWN_CONFIRMATION_MISMATCH" | "DEVICE_ID_REQUIRED" | "CONFIG_NAME_REQUIRED" | "CONFIG_NAME_INVALID" | "CONFIG_URL_REQUIRED" | "CONFIG_URL_INVALID" | "DEPARTMENT_INVALID" | "FLAGS_INVALID" | "LOCALE_INVALID" | "MAGIC_INVALID" | "SUPPORT_EMAIL_INVALID" | "SUPPORT_PHONE_INVALID" | "PROFILE_URL_INVALID" | "PROFILE_URL_NOT_HTTPS" | "URL_HAS_CREDENTIALS";
+                        code: "BAD_REQUEST" | "UNKNOWN_PARAMETER" | "VALIDATION_FAILED" | "USER_AGENT_MISSING" | "USER_AGENT_INVALID" | "MALFORMED_REQUEST_BODY" | "UPSTREAM_REFUSED" | "PASSTHROUGH_PATH_REFUSED";
                     };
                     /** @example INVALID_CURSOR */
                     "text/plain": string;
@@ -5667,7 +5667,7 @@ export interface operations {
                 content: {
                     "application/problem+json": components["schemas"]["Problem"] & {
                         /** @enum {unknown} */
-                        code: "INSUFFICIENT_SCOPE" | "T_C_NOT_SIGNED" | "ACCESS_DENIED" | "DISOWN_DISABLED";
+                        code: "INSUFFICIENT_SCOPE" | "T_C_NOT_SIGNED" | "ACCESS_DENIED";
                     };
                     /** @example ACCESS_DENIED */
                     "text/plain": string;
@@ -5692,25 +5692,6 @@ export interface operations {
                     "text/plain": string;
                 };
             };
-            /** @description Method Not Allowed: either depgate's own refusal, always `application/problem+json` with a `code`, or Apple's own error, forwarded as Apple sent it and never a problem: usually `text/plain` with a bare code. Tell them apart by Content-Type. */
-            405: {
-                headers: {
-                    "X-Request-Id": components["headers"]["XRequestId"];
-                    "Cache-Control": components["headers"]["CacheControl"];
-                    "X-Content-Type-Options": components["headers"]["XContentTypeOptions"];
-                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
-                    RateLimit: components["headers"]["RateLimit"];
-                    Allow: components["headers"]["Allow"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & {
-                        /** @enum {unknown} */
-                        code: "METHOD_NOT_ALLOWED";
-                    };
-                    "text/plain": string;
-                };
-            };
             /** @description Conflict: either depgate's own refusal, always `application/problem+json` with a `code`, or Apple's own error, forwarded as Apple sent it and never a problem: usually `text/plain` with a bare code. Tell them apart by Content-Type. */
             409: {
                 headers: {
@@ -5725,24 +5706,6 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"] & {
                         /** @enum {unknown} */
                         code: "SERVER_TOKEN_EXPIRED";
-                    };
-                    "text/plain": string;
-                };
-            };
-            /** @description Payload Too Large: either depgate's own refusal, always `application/problem+json` with a `code`, or Apple's own error, forwarded as Apple sent it and never a problem: usually `text/plain` with a bare code. Tell them apart by Content-Type. */
-            413: {
-                headers: {
-                    "X-Request-Id": components["headers"]["XRequestId"];
-                    "Cache-Control": components["headers"]["CacheControl"];
-                    "X-Content-Type-Options": components["headers"]["XContentTypeOptions"];
-                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
-                    RateLimit: components["headers"]["RateLimit"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & {
-                        /** @enum {unknown} */
-                        code: "BODY_TOO_LARGE";
                     };
                     "text/plain": string;
                 };
@@ -5891,7 +5854,7 @@ export interface operations {
                 content: {
                     "application/problem+json": components["schemas"]["Problem"] & {
                         /** @enum {unknown} */
-                        code: "BAD_REQUEST" | "UNKNOWN_PARAMETER" | "VALIDATION_FAILED" | "USER_AGENT_MISSING" | "USER_AGENT_INVALID" | "MALFORMED_REQUEST_BODY" | "UPSTREAM_REFUSED" | "PASSTHROUGH_PATH_REFUSED" | "INVALID_JSON" | "DISOWN_CONFIRMATION_MISMATCH" | "DEVICE_ID_REQUIRED" | "CONFIG_NAME_REQUIRED" | "CONFIG_NAME_INVALID" | "CONFIG_URL_REQUIRED" | "CONFIG_URL_INVALID" | "DEPARTMENT_INVALID" | "FLAGS_INVALID" | "LOCALE_INVALID" | "MAGIC_INVALID" | "SUPPORT_EMAIL_INVALID" | "SUPPORT_PHONE_INVALID" | "PROFILE_URL_INVALID" | "PROFILE_URL_NOT_HTTPS" | "URL_HAS_CREDENTIALS";
+                        code: "BAD_REQUEST" | "UNKNOWN_PARAMETER" | "VALIDATION_FAILED" | "USER_AGENT_MISSING" | "USER_AGENT_INVALID" | "MALFORMED_REQUEST_BODY" | "UPSTREAM_REFUSED" | "PASSTHROUGH_PATH_REFUSED" | "INVALID_JSON" | "DEVICE_ID_REQUIRED";
                     };
                     /** @example INVALID_CURSOR */
                     "text/plain": string;
@@ -5928,7 +5891,7 @@ export interface operations {
                 content: {
                     "application/problem+json": components["schemas"]["Problem"] & {
                         /** @enum {unknown} */
-                        code: "INSUFFICIENT_SCOPE" | "T_C_NOT_SIGNED" | "ACCESS_DENIED" | "DISOWN_DISABLED";
+                        code: "INSUFFICIENT_SCOPE" | "T_C_NOT_SIGNED" | "ACCESS_DENIED";
                     };
                     /** @example ACCESS_DENIED */
                     "text/plain": string;
@@ -6214,25 +6177,6 @@ export interface operations {
                     "text/plain": string;
                 };
             };
-            /** @description Method Not Allowed: either depgate's own refusal, always `application/problem+json` with a `code`, or Apple's own error, forwarded as Apple sent it and never a problem: usually `text/plain` with a bare code. Tell them apart by Content-Type. */
-            405: {
-                headers: {
-                    "X-Request-Id": components["headers"]["XRequestId"];
-                    "Cache-Control": components["headers"]["CacheControl"];
-                    "X-Content-Type-Options": components["headers"]["XContentTypeOptions"];
-                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
-                    RateLimit: components["headers"]["RateLimit"];
-                    Allow: components["headers"]["Allow"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & {
-                        /** @enum {unknown} */
-                        code: "METHOD_NOT_ALLOWED";
-                    };
-                    "text/plain": string;
-                };
-            };
             /** @description Conflict: either depgate's own refusal, always `application/problem+json` with a `code`, or Apple's own error, forwarded as Apple sent it and never a problem: usually `text/plain` with a bare code. Tell them apart by Content-Type. */
             409: {
                 headers: {
@@ -6413,7 +6357,7 @@ export interface operations {
                 content: {
                     "application/problem+json": components["schemas"]["Problem"] & {
                         /** @enum {unknown} */
-                        code: "BAD_REQUEST" | "UNKNOWN_PARAMETER" | "VALIDATION_FAILED" | "USER_AGENT_MISSING" | "USER_AGENT_INVALID" | "MALFORMED_REQUEST_BODY" | "UPSTREAM_REFUSED" | "PASSTHROUGH_PATH_REFUSED" | "INVALID_JSON" | "DISOWN_CONFIRMATION_MISMATCH" | "DEVICE_ID_REQUIRED" | "CONFIG_NAME_REQUIRED" | "CONFIG_NAME_INVALID" | "CONFIG_URL_REQUIRED" | "CONFIG_URL_INVALID" | "DEPARTMENT_INVALID" | "FLAGS_INVALID" | "LOCALE_INVALID" | "MAGIC_INVALID" | "SUPPORT_EMAIL_INVALID" | "SUPPORT_PHONE_INVALID" | "PROFILE_URL_INVALID" | "PROFILE_URL_NOT_HTTPS" | "URL_HAS_CREDENTIALS";
+                        code: "BAD_REQUEST" | "UNKNOWN_PARAMETER" | "VALIDATION_FAILED" | "USER_AGENT_MISSING" | "USER_AGENT_INVALID" | "MALFORMED_REQUEST_BODY" | "UPSTREAM_REFUSED" | "PASSTHROUGH_PATH_REFUSED" | "INVALID_JSON" | "DEVICE_ID_REQUIRED";
                     };
                     /** @example INVALID_CURSOR */
                     "text/plain": string;
@@ -6450,7 +6394,7 @@ export interface operations {
                 content: {
                     "application/problem+json": components["schemas"]["Problem"] & {
                         /** @enum {unknown} */
-                        code: "INSUFFICIENT_SCOPE" | "T_C_NOT_SIGNED" | "ACCESS_DENIED" | "DISOWN_DISABLED";
+                        code: "INSUFFICIENT_SCOPE" | "T_C_NOT_SIGNED" | "ACCESS_DENIED";
                     };
                     /** @example ACCESS_DENIED */
                     "text/plain": string;
@@ -6669,7 +6613,7 @@ export interface operations {
                 content: {
                     "application/problem+json": components["schemas"]["Problem"] & {
                         /** @enum {unknown} */
-                        code: "BAD_REQUEST" | "UNKNOWN_PARAMETER" | "VALIDATION_FAILED" | "USER_AGENT_MISSING" | "USER_AGENT_INVALID" | "MALFORMED_REQUEST_BODY" | "UPSTREAM_REFUSED" | "PASSTHROUGH_PATH_REFUSED" | "INVALID_JSON" | "DISOWN_CONFIRMATION_MISMATCH" | "DEVICE_ID_REQUIRED" | "CONFIG_NAME_REQUIRED" | "CONFIG_NAME_INVALID" | "CONFIG_URL_REQUIRED" | "CONFIG_URL_INVALID" | "DEPARTMENT_INVALID" | "FLAGS_INVALID" | "LOCALE_INVALID" | "MAGIC_INVALID" | "SUPPORT_EMAIL_INVALID" | "SUPPORT_PHONE_INVALID" | "PROFILE_URL_INVALID" | "PROFILE_URL_NOT_HTTPS" | "URL_HAS_CREDENTIALS";
+                        code: "BAD_REQUEST" | "UNKNOWN_PARAMETER" | "VALIDATION_FAILED" | "USER_AGENT_MISSING" | "USER_AGENT_INVALID" | "MALFORMED_REQUEST_BODY" | "UPSTREAM_REFUSED" | "PASSTHROUGH_PATH_REFUSED";
                     };
                     /** @example INVALID_CURSOR */
                     "text/plain": string;
@@ -6706,7 +6650,7 @@ export interface operations {
                 content: {
                     "application/problem+json": components["schemas"]["Problem"] & {
                         /** @enum {unknown} */
-                        code: "INSUFFICIENT_SCOPE" | "T_C_NOT_SIGNED" | "ACCESS_DENIED" | "DISOWN_DISABLED";
+                        code: "INSUFFICIENT_SCOPE" | "T_C_NOT_SIGNED" | "ACCESS_DENIED";
                     };
                     /** @example ACCESS_DENIED */
                     "text/plain": string;
@@ -6731,25 +6675,6 @@ export interface operations {
                     "text/plain": string;
                 };
             };
-            /** @description Method Not Allowed: either depgate's own refusal, always `application/problem+json` with a `code`, or Apple's own error, forwarded as Apple sent it and never a problem: usually `text/plain` with a bare code. Tell them apart by Content-Type. */
-            405: {
-                headers: {
-                    "X-Request-Id": components["headers"]["XRequestId"];
-                    "Cache-Control": components["headers"]["CacheControl"];
-                    "X-Content-Type-Options": components["headers"]["XContentTypeOptions"];
-                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
-                    RateLimit: components["headers"]["RateLimit"];
-                    Allow: components["headers"]["Allow"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & {
-                        /** @enum {unknown} */
-                        code: "METHOD_NOT_ALLOWED";
-                    };
-                    "text/plain": string;
-                };
-            };
             /** @description Conflict: either depgate's own refusal, always `application/problem+json` with a `code`, or Apple's own error, forwarded as Apple sent it and never a problem: usually `text/plain` with a bare code. Tell them apart by Content-Type. */
             409: {
                 headers: {
@@ -6764,24 +6689,6 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"] & {
                         /** @enum {unknown} */
                         code: "SERVER_TOKEN_EXPIRED";
-                    };
-                    "text/plain": string;
-                };
-            };
-            /** @description Payload Too Large: either depgate's own refusal, always `application/problem+json` with a `code`, or Apple's own error, forwarded as Apple sent it and never a problem: usually `text/plain` with a bare code. Tell them apart by Content-Type. */
-            413: {
-                headers: {
-                    "X-Request-Id": components["headers"]["XRequestId"];
-                    "Cache-Control": components["headers"]["CacheControl"];
-                    "X-Content-Type-Options": components["headers"]["XContentTypeOptions"];
-                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
-                    RateLimit: components["headers"]["RateLimit"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & {
-                        /** @enum {unknown} */
-                        code: "BODY_TOO_LARGE";
                     };
                     "text/plain": string;
                 };
@@ -6928,7 +6835,7 @@ export interface operations {
                 content: {
                     "application/problem+json": components["schemas"]["Problem"] & {
                         /** @enum {unknown} */
-                        code: "BAD_REQUEST" | "UNKNOWN_PARAMETER" | "VALIDATION_FAILED" | "USER_AGENT_MISSING" | "USER_AGENT_INVALID" | "MALFORMED_REQUEST_BODY" | "UPSTREAM_REFUSED" | "PASSTHROUGH_PATH_REFUSED" | "INVALID_JSON" | "DISOWN_CONFIRMATION_MISMATCH" | "DEVICE_ID_REQUIRED" | "CONFIG_NAME_REQUIRED" | "CONFIG_NAME_INVALID" | "CONFIG_URL_REQUIRED" | "CONFIG_URL_INVALID" | "DEPARTMENT_INVALID" | "FLAGS_INVALID" | "LOCALE_INVALID" | "MAGIC_INVALID" | "SUPPORT_EMAIL_INVALID" | "SUPPORT_PHONE_INVALID" | "PROFILE_URL_INVALID" | "PROFILE_URL_NOT_HTTPS" | "URL_HAS_CREDENTIALS";
+                        code: "BAD_REQUEST" | "UNKNOWN_PARAMETER" | "VALIDATION_FAILED" | "USER_AGENT_MISSING" | "USER_AGENT_INVALID" | "MALFORMED_REQUEST_BODY" | "UPSTREAM_REFUSED" | "PASSTHROUGH_PATH_REFUSED";
                     };
                     /** @example INVALID_CURSOR */
                     "text/plain": string;
@@ -6965,7 +6872,7 @@ export interface operations {
                 content: {
                     "application/problem+json": components["schemas"]["Problem"] & {
                         /** @enum {unknown} */
-                        code: "INSUFFICIENT_SCOPE" | "T_C_NOT_SIGNED" | "ACCESS_DENIED" | "DISOWN_DISABLED";
+                        code: "INSUFFICIENT_SCOPE" | "T_C_NOT_SIGNED" | "ACCESS_DENIED";
                     };
                     /** @example ACCESS_DENIED */
                     "text/plain": string;

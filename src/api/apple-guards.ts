@@ -187,6 +187,14 @@ export function guardFor (method: string, path: string): AppleGuard | { refused:
   return { refused: ['GET', 'HEAD', ...onPath.flatMap((g) => g.apple.methods)] }
 }
 
+/** The forwarded methods some guarded path refuses with 405 (guardFor): never GET or HEAD. */
+export function refusedMethods (methods: readonly string[]): string[] {
+  return methods.filter((m) => ALL.some((g) => { const r = guardFor(m, g.apple.path); return r !== undefined && 'refused' in r }))
+}
+
+/** The methods some guard takes: only they reach a guard's body checks (INVALID_JSON…). */
+export const GUARDED_METHODS: readonly string[] = [...new Set(ALL.flatMap((g) => g.apple.methods))]
+
 /** A body's validation failure in the shape the error handler answers for a typed route's. */
 function validationError (error: z.ZodError): Error {
   return Object.assign(new Error('validation failed'), {

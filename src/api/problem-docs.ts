@@ -8,11 +8,13 @@
  */
 import { PROBLEM_CODES, type ProblemCode, type ProblemCodeInfo } from '../problem-codes.js'
 import { PROBLEM_CONTENT_TYPE, problemType, statusTitle } from '../problems.js'
-import type { RouteConfig } from './route-kit.js'
+import type { ProblemMethods, RouteConfig } from './route-kit.js'
 import { noQuerySchema } from './strict-input.js'
 
 /** The operation key the per-route transform leaves for the document transform (which removes it). */
 export const PROBLEMS_KEY = 'x-depgate-problems'
+/** Beside it, the codes only some methods answer (RouteConfig.problemMethods), for a route several operations share. */
+export const PROBLEM_METHODS_KEY = 'x-depgate-problem-methods'
 
 /** Any route: the request's own shape and depgate's state. */
 const EVERY_ROUTE: readonly ProblemCode[] = ['BAD_REQUEST', 'UNKNOWN_PARAMETER', 'INTERNAL', 'SHUTTING_DOWN']
@@ -38,7 +40,7 @@ export const APPLE_CALL: readonly ProblemCode[] = [
 
 /** What of a route decides its codes: Fastify's route options as the swagger transform sees them. */
 export interface ProblemRoute {
-  config?: Partial<Pick<RouteConfig, 'scope' | 'rateLimit' | 'produces' | 'problems'>>
+  config?: Partial<Pick<RouteConfig, 'scope' | 'rateLimit' | 'produces' | 'problems' | 'problemMethods'>>
   schema?: { body?: unknown, params?: unknown, querystring?: unknown, response?: Record<string | number, unknown> }
 }
 
@@ -66,7 +68,7 @@ export function routeProblemCodes (route: ProblemRoute): ProblemCode[] {
 
 type Content = Record<string, { schema?: unknown, examples?: Record<string, unknown> }>
 interface Response { description?: string, content?: Content }
-interface Operation { responses?: Record<string, Response>, [PROBLEMS_KEY]?: ProblemCode[] }
+interface Operation { responses?: Record<string, Response>, [PROBLEMS_KEY]?: ProblemCode[], [PROBLEM_METHODS_KEY]?: ProblemMethods }
 interface Doc { paths?: Record<string, Record<string, Operation>>, components?: { examples?: Record<string, unknown> } }
 
 const PROBLEM_REF = '#/components/schemas/Problem'
@@ -105,9 +107,11 @@ export function documentProblemCodes<D> (doc: D): D {
   const d = doc as Doc
   const examples: Record<string, unknown> = {}
   for (const [path, item] of Object.entries(d.paths ?? {})) {
-    for (const op of Object.values(item)) {
-      const codes = op[PROBLEMS_KEY]
+    for (const [method, op] of Object.entries(item)) {
+      const only = op[PROBLEM_METHODS_KEY] ?? {}
+      const codes = op[PROBLEMS_KEY]?.filter((code) => only[code]?.includes(method.toUpperCase()) ?? true)
       delete op[PROBLEMS_KEY]
+      delete op[PROBLEM_METHODS_KEY]
       if (codes === undefined) continue
       const responses = op.responses ?? {}
       op.responses = responses
@@ -145,6 +149,7 @@ export function documentProblemCodes<D> (doc: D): D {
 /** The per-route half: leaves the route's codes on its operation, for documentProblemCodes. */
 export function withProblemCodes<T extends { schema: unknown }> (input: { schema: unknown, route?: { config?: unknown } }, out: T): T {
   const codes = routeProblemCodes({ config: input.route?.config as ProblemRoute['config'], schema: input.schema as ProblemRoute['schema'] })
-  Object.assign(out.schema as object, { [PROBLEMS_KEY]: codes })
+  const only = (input.route?.config as ProblemRoute['config'])?.problemMethods
+  Object.assign(out.schema as object, { [PROBLEMS_KEY]: codes }, only === undefined ? {} : { [PROBLEM_METHODS_KEY]: only })
   return out
 }

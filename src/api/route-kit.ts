@@ -74,8 +74,12 @@ export interface RouteConfig {
   produces?: readonly string[]
   formats?: Readonly<Record<string, string>>
   problems?: readonly ProblemCode[]
+  problemMethods?: ProblemMethods
   sends?: readonly SentHeader[]
 }
+
+/** For a route serving several methods: codes of its own `problems` that only these methods can answer. */
+export type ProblemMethods = Readonly<Partial<Record<ProblemCode, readonly string[]>>>
 
 export interface RouteSpec<S extends object> {
   /** Least scope a key needs (the auth hook enforces it; the docs say it). */
@@ -93,6 +97,8 @@ export interface RouteSpec<S extends object> {
    * shared mechanisms (auth, limits, inputs, Apple's failures) are added by src/api/problem-docs.ts.
    */
   problems?: readonly ProblemCode[]
+  /** A several-method route's codes that only some of its methods answer (the document lists them on those only). */
+  problemMethods?: ProblemMethods
   /** Headers the route sets on success beyond those every answer has (documented from this, see openapi-headers.ts). */
   sends?: readonly SentHeader[]
   /** Stable, camelCase, verb first (listDevices, assignProfile): generated clients name their methods after it. */
@@ -113,7 +119,7 @@ export interface RouteSpec<S extends object> {
 export function defineRoute<S extends object> (spec: RouteSpec<S>): { config: RouteConfig, schema: S & RouteDocs } {
   const { scope, audit, operationId, tag, summary, description, schema } = spec
   const config: RouteConfig = { scope }
-  for (const key of ['audit', 'rateLimit', 'produces', 'formats', 'sends', 'problems'] as const) {
+  for (const key of ['audit', 'rateLimit', 'produces', 'formats', 'sends', 'problems', 'problemMethods'] as const) {
     if (spec[key] !== undefined) Object.assign(config, { [key]: spec[key] })
   }
   const sentences = typeof audit === 'string' ? `${SCOPE_TEXT[scope]} ${AUDIT_TEXT}` : SCOPE_TEXT[scope]

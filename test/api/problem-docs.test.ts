@@ -1,6 +1,6 @@
 import t from 'tap'
 import { z } from 'zod'
-import { APPLE_CALL, documentProblemCodes, exampleName, PROBLEMS_KEY, routeProblemCodes, withProblemCodes } from '../../src/api/problem-docs.js'
+import { APPLE_CALL, documentProblemCodes, exampleName, PROBLEM_METHODS_KEY, PROBLEMS_KEY, routeProblemCodes, withProblemCodes } from '../../src/api/problem-docs.js'
 import { noQuerySchema } from '../../src/api/strict-input.js'
 
 const PROBLEM = { $ref: '#/components/schemas/Problem' }
@@ -61,4 +61,17 @@ t.test('the document gets each code where it is answered, with an example', asyn
   t.match(doc.components.examples, { KEY_NOT_FOUND: { value: { type: 'urn:depgate:problem:key-not-found', title: 'Not Found', status: 404, code: 'KEY_NOT_FOUND', instance: '/a/default/other' } } })
   t.same(documentProblemCodes({}), { components: { examples: {} } }, 'a bare document')
   t.equal(exampleName('RATE_LIMITED', 429), 'RATE_LIMITED')
+})
+
+t.test('a several-method route lists a code only on the methods that can answer it', async (t) => {
+  const config = { scope: 'admin' as const, problems: ['METHOD_NOT_ALLOWED', 'BODY_TOO_LARGE'] as const, problemMethods: { METHOD_NOT_ALLOWED: ['PUT'] } }
+  const shared = withProblemCodes({ schema: {}, route: { config } }, { schema: {} as Record<string, unknown> }).schema
+  t.same(shared[PROBLEM_METHODS_KEY], { METHOD_NOT_ALLOWED: ['PUT'] })
+  const doc = { paths: { '/x': { get: structuredClone(shared), put: structuredClone(shared) } } }
+  documentProblemCodes(doc)
+  const statuses = (op: object) => Object.keys((op as { responses: object }).responses)
+  t.notOk(statuses(doc.paths['/x'].get).includes('405'), 'GET is never refused')
+  t.ok(statuses(doc.paths['/x'].put).includes('405'), 'PUT is')
+  t.ok(statuses(doc.paths['/x'].get).includes('413'), 'a code no method list names stays on every method')
+  t.notOk(PROBLEM_METHODS_KEY in doc.paths['/x'].put, 'the marker is removed')
 })

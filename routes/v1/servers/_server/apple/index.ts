@@ -1,6 +1,6 @@
 import type { FastifyReply } from 'fastify'
 import type { FastifyPluginAsyncZod } from '@fastify/type-provider-zod'
-import { guardFor, runGuarded } from '../../../../../src/api/apple-guards.js'
+import { APPLE_GUARDS, GUARDED_METHODS, guardFor, refusedMethods, runGuarded } from '../../../../../src/api/apple-guards.js'
 import { applePath, forwardableHeaders, PASSTHROUGH_METHODS, PASSTHROUGH_OPERATION_IDS, type PassthroughMethod, passthroughParamsSchema, passthroughQuerySchema } from '../../../../../src/api/passthrough.js'
 import { defineRoute, errorResponses } from '../../../../../src/api/route-kit.js'
 import { httpProblem } from '../../../../../src/problems.js'
@@ -22,6 +22,18 @@ const plugin: FastifyPluginAsyncZod = async (fastify) => {
   fastify.all('/*', defineRoute({
     scope: 'admin',
     problems: ['METHOD_NOT_ALLOWED', 'PASSTHROUGH_PATH_REFUSED', 'INVALID_JSON', 'BODY_TOO_LARGE', ...PROBLEM_GROUPS.disown, ...PROBLEM_GROUPS.profileRules],
+    // Each method's operation lists what that method can be answered: a 405 only for a method some
+    // guarded path refuses, 413 only where a body is read (never GET or HEAD), a guard's checks only
+    // with the methods it takes.
+    problemMethods: {
+      METHOD_NOT_ALLOWED: refusedMethods(PASSTHROUGH_METHODS),
+      BODY_TOO_LARGE: PASSTHROUGH_METHODS.filter((m) => m !== 'GET' && m !== 'HEAD'),
+      ...Object.fromEntries(PROBLEM_GROUPS.disown.map((code) => [code, APPLE_GUARDS.disown.apple.methods])),
+      // Any guard's body is parsed, and the DEP client refuses a device call without serials (src/dep/client.ts).
+      INVALID_JSON: GUARDED_METHODS,
+      DEVICE_ID_REQUIRED: GUARDED_METHODS,
+      ...Object.fromEntries(PROBLEM_GROUPS.profileRules.map((code) => [code, APPLE_GUARDS.define.apple.methods]))
+    },
     audit: 'apple.passthrough',
     produces: ['*/*'],
     operationId: PASSTHROUGH_OPERATION_IDS,
