@@ -14,6 +14,7 @@ const plugin: FastifyPluginAsyncZod = async (fastify) => {
   fastify.get('/openapi.json', defineRoute({
     scope: 'none',
     rateLimit: false,
+    neverFails: true,
     operationId: 'getOpenApiDocument',
     tag: 'operations',
     summary: 'The OpenAPI document',

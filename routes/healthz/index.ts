@@ -8,6 +8,7 @@ const plugin: FastifyPluginAsyncZod = async (fastify) => {
   fastify.get('/', defineRoute({
     scope: 'none',
     rateLimit: false,
+    neverFails: true,
     operationId: 'getLiveness',
     tag: 'operations',
     summary: 'Liveness',

@@ -6,6 +6,7 @@ const plugin: FastifyPluginAsyncZod = async (fastify) => {
   fastify.get('/', defineRoute({
     scope: 'none',
     rateLimit: false,
+    neverFails: true,
     produces: ['text/plain; version=0.0.4'],
     operationId: 'getMetrics',
     tag: 'operations',

@@ -21,6 +21,7 @@ const plugin: FastifyPluginAsyncZod = async (fastify) => {
   fastify.get('/', defineRoute({
     scope: 'none',
     rateLimit: false,
+    neverFails: true,
     operationId: 'getReadiness',
     tag: 'operations',
     summary: 'Readiness',

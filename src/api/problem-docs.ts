@@ -17,13 +17,13 @@ export const PROBLEMS_KEY = 'x-depgate-problems'
 export const PROBLEM_METHODS_KEY = 'x-depgate-problem-methods'
 
 /** Any route: the request's own shape and depgate's state. */
-const EVERY_ROUTE: readonly ProblemCode[] = ['BAD_REQUEST', 'UNKNOWN_PARAMETER', 'INTERNAL', 'SHUTTING_DOWN']
+const EVERY_ROUTE: readonly ProblemCode[] = ['BAD_REQUEST', 'UNKNOWN_PARAMETER', 'SHUTTING_DOWN']
 /**
  * A route that needs an API key (plugins/app/auth.ts and its failure limit; the key lookup reads the
  * database). INSUFFICIENT_SCOPE is not among them: every key has at least `read`, so only a route
  * needing more can refuse a key for its scope.
  */
-const KEYED: readonly ProblemCode[] = ['UNAUTHENTICATED', 'TOO_MANY_AUTH_FAILURES', 'DATABASE_UNAVAILABLE']
+const KEYED: readonly ProblemCode[] = ['UNAUTHENTICATED', 'TOO_MANY_AUTH_FAILURES', 'DATABASE_UNAVAILABLE', 'INTERNAL']
 /** A route with a JSON body (the content-type parser, the body limit, strict input). */
 const WITH_BODY: readonly ProblemCode[] = ['MALFORMED_JSON', 'BODY_TOO_LARGE', 'UNSUPPORTED_MEDIA_TYPE', 'UNKNOWN_FIELD']
 /**
@@ -40,7 +40,7 @@ export const APPLE_CALL: readonly ProblemCode[] = [
 
 /** What of a route decides its codes: Fastify's route options as the swagger transform sees them. */
 export interface ProblemRoute {
-  config?: Partial<Pick<RouteConfig, 'scope' | 'rateLimit' | 'produces' | 'problems' | 'problemMethods'>>
+  config?: Partial<Pick<RouteConfig, 'scope' | 'rateLimit' | 'produces' | 'problems' | 'problemMethods' | 'neverFails'>>
   schema?: { body?: unknown, params?: unknown, querystring?: unknown, response?: Record<string | number, unknown> }
 }
 
@@ -57,6 +57,8 @@ export function routeProblemCodes (route: ProblemRoute): ProblemCode[] {
   if (declaresInput) codes.add('VALIDATION_FAILED')
   const scope = config.scope ?? 'admin'
   if (scope !== 'none') add(KEYED)
+  // Any handler may throw unexpectedly, but for a public route declared not to (RouteConfig.neverFails).
+  if (config.neverFails !== true) codes.add('INTERNAL')
   if (scope === 'write' || scope === 'admin') codes.add('INSUFFICIENT_SCOPE')
   if (config.rateLimit !== false) codes.add('RATE_LIMITED')
   if (!(config.produces ?? []).includes('*/*')) codes.add('NOT_ACCEPTABLE')

@@ -75,6 +75,7 @@ export interface RouteConfig {
   formats?: Readonly<Record<string, string>>
   problems?: readonly ProblemCode[]
   problemMethods?: ProblemMethods
+  neverFails?: true
   sends?: readonly SentHeader[]
 }
 
@@ -99,6 +100,12 @@ export interface RouteSpec<S extends object> {
   problems?: readonly ProblemCode[]
   /** A several-method route's codes that only some of its methods answer (the document lists them on those only). */
   problemMethods?: ProblemMethods
+  /**
+   * A public route whose handler reads nothing that can fail unexpectedly (a constant, the metrics
+   * registry, the built document; readiness catches its store check): no 500 is documented. Keyed
+   * routes read the key's record, so they can always answer 500.
+   */
+  neverFails?: true
   /** Headers the route sets on success beyond those every answer has (documented from this, see openapi-headers.ts). */
   sends?: readonly SentHeader[]
   /** Stable, camelCase, verb first (listDevices, assignProfile): generated clients name their methods after it. */
@@ -119,7 +126,7 @@ export interface RouteSpec<S extends object> {
 export function defineRoute<S extends object> (spec: RouteSpec<S>): { config: RouteConfig, schema: S & RouteDocs } {
   const { scope, audit, operationId, tag, summary, description, schema } = spec
   const config: RouteConfig = { scope }
-  for (const key of ['audit', 'rateLimit', 'produces', 'formats', 'sends', 'problems', 'problemMethods'] as const) {
+  for (const key of ['audit', 'rateLimit', 'produces', 'formats', 'sends', 'problems', 'problemMethods', 'neverFails'] as const) {
     if (spec[key] !== undefined) Object.assign(config, { [key]: spec[key] })
   }
   const sentences = typeof audit === 'string' ? `${SCOPE_TEXT[scope]} ${AUDIT_TEXT}` : SCOPE_TEXT[scope]

@@ -8,6 +8,9 @@ const PROBLEM = { $ref: '#/components/schemas/Problem' }
 t.test('a route\'s codes follow from what it declares', async (t) => {
   const open = routeProblemCodes({ config: { scope: 'none', rateLimit: false, produces: ['*/*'] }, schema: { querystring: noQuerySchema } })
   t.same(open.sort(), ['BAD_REQUEST', 'INTERNAL', 'SHUTTING_DOWN', 'UNKNOWN_PARAMETER'], 'a public route taking nothing')
+  const steady = routeProblemCodes({ config: { scope: 'none', rateLimit: false, neverFails: true }, schema: { querystring: noQuerySchema } })
+  t.notOk(steady.includes('INTERNAL'), 'a public route that reads nothing fallible documents no 500')
+  t.ok(routeProblemCodes({ config: { scope: 'read', neverFails: true } }).includes('INTERNAL'), 'a keyed route reads the key\'s record: a 500 is always possible')
 
   const full = routeProblemCodes({
     config: { scope: 'write', problems: ['CONFIG_NAME_REQUIRED'] },

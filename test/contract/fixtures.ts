@@ -433,8 +433,6 @@ export function fixtureOf (op: Operation): Fixture | undefined {
 export const KNOWN_GAPS: Record<string, string> = {
   'getDeviceSummary → 409': 'only INVENTORY_DISABLED (DEPGATE_MIRROR=false), which this app does not run; never SERVER_TOKEN_EXPIRED',
   'previewAssignmentRules → 409': 'only INVENTORY_DISABLED (DEPGATE_MIRROR=false), which this app does not run',
-  ...Object.fromEntries(['getLiveness', 'getMetrics', 'getReadiness', 'getOpenApiDocument'].map((id) =>
-    [`${id} → 500`, 'a public route that reads nothing that can fail unexpectedly: no request makes it answer 500'])),
   ...Object.fromEntries(['getLiveness', 'getMetrics', 'getOpenApiDocument'].map((id) =>
     [`${id} → 503`, 'SHUTTING_DOWN answers only requests that arrive while the app closes, which one shared app cannot show'])),
   'applePatch → 2XX': 'Apple\'s DEP API has no PATCH endpoint: a PATCH is forwarded and Apple refuses it, so no 2xx comes back'
