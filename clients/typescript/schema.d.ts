@@ -2853,6 +2853,16 @@ export interface components {
          */
         XDepgateSource: "mirror" | "apple";
         /**
+         * @description On a failed device read, when it failed after choosing who answers: `apple` when Apple refused or did not answer (or answered what depgate refuses), `mirror` when the mirror's read failed. Absent when the request failed before that (its key, its inputs, an unknown server).
+         * @example apple
+         */
+        XDepgateSourceWhenChosen: "mirror" | "apple";
+        /**
+         * @description The current version, which the request's If-Match did not match (412) or did not give (428): send it in If-Match once you have read what it now holds.
+         * @example "rules-4"
+         */
+        ETagCurrent: string;
+        /**
          * @description When the mirror last finished a sync with Apple (ISO 8601, UTC). Only on answers from a mirror that has synced.
          * @example 2026-01-05T09:30:00.000Z
          */
@@ -7273,6 +7283,7 @@ export interface operations {
                     "X-Content-Type-Options": components["headers"]["XContentTypeOptions"];
                     "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
                     RateLimit: components["headers"]["RateLimit"];
+                    ETag: components["headers"]["ETagCurrent"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7324,6 +7335,7 @@ export interface operations {
                     "X-Content-Type-Options": components["headers"]["XContentTypeOptions"];
                     "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
                     RateLimit: components["headers"]["RateLimit"];
+                    ETag: components["headers"]["ETagCurrent"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8227,6 +8239,7 @@ export interface operations {
                     "X-Content-Type-Options": components["headers"]["XContentTypeOptions"];
                     "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
                     RateLimit: components["headers"]["RateLimit"];
+                    "X-Depgate-Source": components["headers"]["XDepgateSourceWhenChosen"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8260,6 +8273,7 @@ export interface operations {
                     "X-Content-Type-Options": components["headers"]["XContentTypeOptions"];
                     "RateLimit-Policy": components["headers"]["RateLimitPolicyWhenCounted"];
                     RateLimit: components["headers"]["RateLimitWhenCounted"];
+                    "X-Depgate-Source": components["headers"]["XDepgateSourceWhenChosen"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8277,6 +8291,7 @@ export interface operations {
                     "X-Content-Type-Options": components["headers"]["XContentTypeOptions"];
                     "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
                     RateLimit: components["headers"]["RateLimit"];
+                    "X-Depgate-Source": components["headers"]["XDepgateSourceWhenChosen"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8311,6 +8326,7 @@ export interface operations {
                     "X-Content-Type-Options": components["headers"]["XContentTypeOptions"];
                     "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
                     RateLimit: components["headers"]["RateLimit"];
+                    "X-Depgate-Source": components["headers"]["XDepgateSourceWhenChosen"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8329,6 +8345,7 @@ export interface operations {
                     "RateLimit-Policy": components["headers"]["RateLimitPolicyWhenCounted"];
                     RateLimit: components["headers"]["RateLimitWhenCounted"];
                     "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Depgate-Source": components["headers"]["XDepgateSourceWhenChosen"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8346,6 +8363,7 @@ export interface operations {
                     "X-Content-Type-Options": components["headers"]["XContentTypeOptions"];
                     "RateLimit-Policy": components["headers"]["RateLimitPolicyWhenCounted"];
                     RateLimit: components["headers"]["RateLimitWhenCounted"];
+                    "X-Depgate-Source": components["headers"]["XDepgateSourceWhenChosen"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8363,6 +8381,7 @@ export interface operations {
                     "X-Content-Type-Options": components["headers"]["XContentTypeOptions"];
                     "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
                     RateLimit: components["headers"]["RateLimit"];
+                    "X-Depgate-Source": components["headers"]["XDepgateSourceWhenChosen"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8381,6 +8400,7 @@ export interface operations {
                     "RateLimit-Policy": components["headers"]["RateLimitPolicyWhenCounted"];
                     RateLimit: components["headers"]["RateLimitWhenCounted"];
                     "Retry-After": components["headers"]["RetryAfterWhenKnown"];
+                    "X-Depgate-Source": components["headers"]["XDepgateSourceWhenChosen"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8398,6 +8418,7 @@ export interface operations {
                     "X-Content-Type-Options": components["headers"]["XContentTypeOptions"];
                     "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
                     RateLimit: components["headers"]["RateLimit"];
+                    "X-Depgate-Source": components["headers"]["XDepgateSourceWhenChosen"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8449,6 +8470,7 @@ export interface operations {
                     "X-Content-Type-Options": components["headers"]["XContentTypeOptions"];
                     "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
                     RateLimit: components["headers"]["RateLimit"];
+                    "X-Depgate-Source": components["headers"]["XDepgateSourceWhenChosen"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8482,6 +8504,7 @@ export interface operations {
                     "X-Content-Type-Options": components["headers"]["XContentTypeOptions"];
                     "RateLimit-Policy": components["headers"]["RateLimitPolicyWhenCounted"];
                     RateLimit: components["headers"]["RateLimitWhenCounted"];
+                    "X-Depgate-Source": components["headers"]["XDepgateSourceWhenChosen"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8499,6 +8522,7 @@ export interface operations {
                     "X-Content-Type-Options": components["headers"]["XContentTypeOptions"];
                     "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
                     RateLimit: components["headers"]["RateLimit"];
+                    "X-Depgate-Source": components["headers"]["XDepgateSourceWhenChosen"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8533,6 +8557,7 @@ export interface operations {
                     "X-Content-Type-Options": components["headers"]["XContentTypeOptions"];
                     "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
                     RateLimit: components["headers"]["RateLimit"];
+                    "X-Depgate-Source": components["headers"]["XDepgateSourceWhenChosen"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8551,6 +8576,7 @@ export interface operations {
                     "RateLimit-Policy": components["headers"]["RateLimitPolicyWhenCounted"];
                     RateLimit: components["headers"]["RateLimitWhenCounted"];
                     "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Depgate-Source": components["headers"]["XDepgateSourceWhenChosen"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8568,6 +8594,7 @@ export interface operations {
                     "X-Content-Type-Options": components["headers"]["XContentTypeOptions"];
                     "RateLimit-Policy": components["headers"]["RateLimitPolicyWhenCounted"];
                     RateLimit: components["headers"]["RateLimitWhenCounted"];
+                    "X-Depgate-Source": components["headers"]["XDepgateSourceWhenChosen"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8585,6 +8612,7 @@ export interface operations {
                     "X-Content-Type-Options": components["headers"]["XContentTypeOptions"];
                     "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
                     RateLimit: components["headers"]["RateLimit"];
+                    "X-Depgate-Source": components["headers"]["XDepgateSourceWhenChosen"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8603,6 +8631,7 @@ export interface operations {
                     "RateLimit-Policy": components["headers"]["RateLimitPolicyWhenCounted"];
                     RateLimit: components["headers"]["RateLimitWhenCounted"];
                     "Retry-After": components["headers"]["RetryAfterWhenKnown"];
+                    "X-Depgate-Source": components["headers"]["XDepgateSourceWhenChosen"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8620,6 +8649,7 @@ export interface operations {
                     "X-Content-Type-Options": components["headers"]["XContentTypeOptions"];
                     "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
                     RateLimit: components["headers"]["RateLimit"];
+                    "X-Depgate-Source": components["headers"]["XDepgateSourceWhenChosen"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9148,6 +9178,7 @@ export interface operations {
                     "X-Content-Type-Options": components["headers"]["XContentTypeOptions"];
                     "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
                     RateLimit: components["headers"]["RateLimit"];
+                    "X-Depgate-Source": components["headers"]["XDepgateSourceWhenChosen"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9181,6 +9212,7 @@ export interface operations {
                     "X-Content-Type-Options": components["headers"]["XContentTypeOptions"];
                     "RateLimit-Policy": components["headers"]["RateLimitPolicyWhenCounted"];
                     RateLimit: components["headers"]["RateLimitWhenCounted"];
+                    "X-Depgate-Source": components["headers"]["XDepgateSourceWhenChosen"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9198,6 +9230,7 @@ export interface operations {
                     "X-Content-Type-Options": components["headers"]["XContentTypeOptions"];
                     "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
                     RateLimit: components["headers"]["RateLimit"];
+                    "X-Depgate-Source": components["headers"]["XDepgateSourceWhenChosen"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9232,6 +9265,7 @@ export interface operations {
                     "X-Content-Type-Options": components["headers"]["XContentTypeOptions"];
                     "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
                     RateLimit: components["headers"]["RateLimit"];
+                    "X-Depgate-Source": components["headers"]["XDepgateSourceWhenChosen"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9250,6 +9284,7 @@ export interface operations {
                     "RateLimit-Policy": components["headers"]["RateLimitPolicyWhenCounted"];
                     RateLimit: components["headers"]["RateLimitWhenCounted"];
                     "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Depgate-Source": components["headers"]["XDepgateSourceWhenChosen"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9267,6 +9302,7 @@ export interface operations {
                     "X-Content-Type-Options": components["headers"]["XContentTypeOptions"];
                     "RateLimit-Policy": components["headers"]["RateLimitPolicyWhenCounted"];
                     RateLimit: components["headers"]["RateLimitWhenCounted"];
+                    "X-Depgate-Source": components["headers"]["XDepgateSourceWhenChosen"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9284,6 +9320,7 @@ export interface operations {
                     "X-Content-Type-Options": components["headers"]["XContentTypeOptions"];
                     "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
                     RateLimit: components["headers"]["RateLimit"];
+                    "X-Depgate-Source": components["headers"]["XDepgateSourceWhenChosen"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9302,6 +9339,7 @@ export interface operations {
                     "RateLimit-Policy": components["headers"]["RateLimitPolicyWhenCounted"];
                     RateLimit: components["headers"]["RateLimitWhenCounted"];
                     "Retry-After": components["headers"]["RetryAfterWhenKnown"];
+                    "X-Depgate-Source": components["headers"]["XDepgateSourceWhenChosen"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9319,6 +9357,7 @@ export interface operations {
                     "X-Content-Type-Options": components["headers"]["XContentTypeOptions"];
                     "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
                     RateLimit: components["headers"]["RateLimit"];
+                    "X-Depgate-Source": components["headers"]["XDepgateSourceWhenChosen"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -10128,6 +10167,7 @@ export interface operations {
                     "X-Content-Type-Options": components["headers"]["XContentTypeOptions"];
                     "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
                     RateLimit: components["headers"]["RateLimit"];
+                    "X-Depgate-Source": components["headers"]["XDepgateSourceWhenChosen"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -10161,6 +10201,7 @@ export interface operations {
                     "X-Content-Type-Options": components["headers"]["XContentTypeOptions"];
                     "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
                     RateLimit: components["headers"]["RateLimit"];
+                    "X-Depgate-Source": components["headers"]["XDepgateSourceWhenChosen"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -10195,6 +10236,7 @@ export interface operations {
                     "X-Content-Type-Options": components["headers"]["XContentTypeOptions"];
                     "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
                     RateLimit: components["headers"]["RateLimit"];
+                    "X-Depgate-Source": components["headers"]["XDepgateSourceWhenChosen"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -10213,6 +10255,7 @@ export interface operations {
                     "RateLimit-Policy": components["headers"]["RateLimitPolicyWhenCounted"];
                     RateLimit: components["headers"]["RateLimitWhenCounted"];
                     "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Depgate-Source": components["headers"]["XDepgateSourceWhenChosen"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -10230,6 +10273,7 @@ export interface operations {
                     "X-Content-Type-Options": components["headers"]["XContentTypeOptions"];
                     "RateLimit-Policy": components["headers"]["RateLimitPolicyWhenCounted"];
                     RateLimit: components["headers"]["RateLimitWhenCounted"];
+                    "X-Depgate-Source": components["headers"]["XDepgateSourceWhenChosen"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -10248,6 +10292,7 @@ export interface operations {
                     "RateLimit-Policy": components["headers"]["RateLimitPolicyWhenCounted"];
                     RateLimit: components["headers"]["RateLimitWhenCounted"];
                     "Retry-After": components["headers"]["RetryAfterWhenKnown"];
+                    "X-Depgate-Source": components["headers"]["XDepgateSourceWhenChosen"];
                     [name: string]: unknown;
                 };
                 content: {

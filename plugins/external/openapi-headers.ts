@@ -107,6 +107,17 @@ export const HEADER_COMPONENTS: Record<string, HeaderObject> = {
     schema: { type: 'string', enum: ['mirror', 'apple'] },
     example: 'mirror'
   },
+  XDepgateSourceWhenChosen: {
+    description: 'On a failed device read, when it failed after choosing who answers: `apple` when Apple refused or did not answer (or answered what depgate refuses), `mirror` when the mirror\'s read failed. Absent when the request failed before that (its key, its inputs, an unknown server).',
+    schema: { type: 'string', enum: ['mirror', 'apple'] },
+    example: 'apple'
+  },
+  ETagCurrent: {
+    description: 'The current version, which the request\'s If-Match did not match (412) or did not give (428): send it in If-Match once you have read what it now holds.',
+    required: true,
+    schema: { type: 'string' },
+    example: '"rules-4"'
+  },
   XDepgateSyncedAt: {
     description: 'When the mirror last finished a sync with Apple (ISO 8601, UTC). Only on answers from a mirror that has synced.',
     schema: { type: 'string', format: 'date-time' },
@@ -187,6 +198,10 @@ export function headersFor (facts: RouteFacts, status: string, problem: boolean)
   if (status === '401') names.push(['WWW-Authenticate', facts.open ? 'WWWAuthenticateOwn' : 'WWWAuthenticate'])
   if (problem && status === '405') names.push(['Allow', 'Allow'])
   if (problem && (status === '429' || status === '503')) names.push(['Retry-After', status === '429' && !facts.open ? 'RetryAfter' : 'RetryAfterWhenKnown'])
+  // A device read chooses its source before it reads, so a failure after that carries it too; an
+  // If-Match refusal says which version is current.
+  if (problem && facts.sends.includes('X-Depgate-Source') && status !== '401' && status !== '406') names.push(['X-Depgate-Source', 'XDepgateSourceWhenChosen'])
+  if (problem && facts.sends.includes('ETag') && (status === '412' || status === '428')) names.push(['ETag', 'ETagCurrent'])
   if (status.startsWith('2') && !facts.open) {
     for (const sent of facts.sends) {
       if (sent !== 'Location' || status === '201' || status === '202') names.push([sent, COMPONENT_OF[sent]])
