@@ -120,7 +120,9 @@ class Drain<P> {
 
   constructor (private readonly bufferPages: number, private readonly onFinish: () => void) {}
 
-  get joinable (): boolean { return !this.finished && this.pages <= 1 }
+  // Once aborted (its last reader left) it is ending: a caller arriving before the fetch notices must
+  // not join it and inherit the abort as its own failure; it waits for the next drain.
+  get joinable (): boolean { return !this.finished && !this.aborter.signal.aborted && this.pages <= 1 }
 
   add (signal: AbortSignal | undefined): Reader<P> {
     const reader = new Reader(this, signal)

@@ -50,9 +50,37 @@ const text = (device: DeviceRecord, field: string): string => {
   return typeof value === 'string' ? value.toLowerCase() : ''
 }
 
-export function globToRegExp (glob: string): RegExp {
-  const body = [...glob].map((c) => (c === '*' ? '.*' : c === '?' ? '.' : c.replace(/[\\^$.|+()[\]{}]/g, '\\$&'))).join('')
-  return new RegExp(`^${body}$`, 'is')
+/**
+ * `glob` (`*` any run of characters, `?` one character, the rest literal, case-insensitive) as a
+ * test of a whole string. Not a regular expression: `*` as `.*` backtracks, and a preview (read
+ * scope, rules in its body) with a dozen stars would hold the event loop for seconds a device.
+ * This is the greedy two-pointer match: linear in practice, O(text × glob) at worst.
+ */
+export function globMatcher (glob: string): (value: string) => boolean {
+  const pattern = [...glob.toLowerCase()]
+  return (value) => {
+    const chars = [...value.toLowerCase()]
+    let p = 0
+    let c = 0
+    let star = -1
+    let resume = 0
+    while (c < chars.length) {
+      if (p < pattern.length && (pattern[p] === '?' || (pattern[p] !== '*' && pattern[p] === chars[c]))) {
+        p++
+        c++
+      } else if (p < pattern.length && pattern[p] === '*') {
+        star = p++
+        resume = c
+      } else if (star !== -1) {
+        p = star + 1
+        c = ++resume
+      } else {
+        return false
+      }
+    }
+    while (pattern[p] === '*') p++
+    return p === pattern.length
+  }
 }
 
 type Test = (device: DeviceRecord) => boolean
@@ -66,8 +94,8 @@ function tests (match: RuleMatch): Test[] {
   for (const field of ['model', 'description'] as const) {
     const glob = match[field]
     if (glob !== undefined) {
-      const re = globToRegExp(glob)
-      out.push((d) => re.test(text(d, field)))
+      const matches = globMatcher(glob)
+      out.push((d) => matches(text(d, field)))
     }
   }
   const prefix = match.serial_prefix?.toLowerCase()

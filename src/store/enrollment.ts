@@ -101,21 +101,24 @@ export function createEnrollmentRepository (db: Kysely<Database>, now: () => Dat
       rows = rows.where('name', '=', name)
       versions = versions.where('name', '=', name)
     }
+    // Rows first, then their versions: a row is committed with its first version, so every row read
+    // here has its versions by the second read, unless it was deleted in between; then it is left
+    // out, as a read a moment later would. (Versions first could meet a row created after them.)
+    const found = await rows.execute()
     const history = new Map<string, NamedProfileVersion[]>()
     for (const v of await versions.execute()) {
       const list = history.get(v.name) ?? []
       list.push({ profileUuid: v.profile_uuid, contentHash: v.content_hash, definedAt: v.defined_at })
       history.set(v.name, list)
     }
-    return (await rows.execute()).map((r) => ({
+    return found.filter((r) => history.has(r.name)).map((r) => ({
       name: r.name,
       profile: JSON.parse(r.profile) as Record<string, unknown>,
       contentHash: r.content_hash,
       profileUuid: r.profile_uuid,
       definedAt: r.defined_at,
       createdAt: r.created_at,
-      // Written in the same transaction as the row, so a row always has its versions.
-      history: history.get(r.name)!
+      history: history.get(r.name) as NamedProfileVersion[]
     }))
   }
 
@@ -171,19 +174,15 @@ export function createEnrollmentRepository (db: Kysely<Database>, now: () => Dat
       const iso = at.toISOString()
       return await rollingBack(db.transaction().execute(async (trx): Promise<RulesWrite> => {
         // Each named profile's row is updated in place: it must exist, and it stays until this commits.
-        const missing: Array<{ index: number, profile: string }> = []
+        // In name order, whatever order the rules name them: two editors locking [A, B] and [B, A]
+        // would otherwise each hold one row and wait for the other (PostgreSQL: deadlock, 40P01).
         const present = new Set<string>()
-        for (const [index, rule] of rules.entries()) {
-          if (!present.has(rule.profile)) {
-            const touched = await trx.updateTable('enrollment_profiles').set((eb) => ({ name: eb.ref('name') }))
-              .where('server', '=', server).where('name', '=', rule.profile).executeTakeFirst()
-            if (touched.numUpdatedRows === 0n) {
-              missing.push({ index, profile: rule.profile })
-              continue
-            }
-            present.add(rule.profile)
-          }
+        for (const name of [...new Set(rules.map((r) => r.profile))].sort()) {
+          const touched = await trx.updateTable('enrollment_profiles').set((eb) => ({ name: eb.ref('name') }))
+            .where('server', '=', server).where('name', '=', name).executeTakeFirst()
+          if (touched.numUpdatedRows > 0n) present.add(name)
         }
+        const missing = [...rules.entries()].filter(([, rule]) => !present.has(rule.profile)).map(([index, rule]) => ({ index, profile: rule.profile }))
         if (missing.length > 0) throw new Rollback<RulesWrite>({ ok: false, missing })
         await trx.insertInto('assignment_rules').values({ server, rules: '[]', revision: 0, updated_at: null })
           .onConflict((oc) => oc.column('server').doNothing()).execute()

@@ -205,3 +205,32 @@ t.test('drains of different keys are independent; a buffer is at least one page'
   await ra.return()
   await rb.return()
 })
+
+t.test('a caller arriving after the last reader left (the fetch not yet cut) gets a new drain, not the abort', async (t) => {
+  const drains = new SharedDrains<number>({ bufferPages: 2 })
+  // A fetch that notices the abort only when the test says (as one waiting for Apple's session does).
+  let releaseFirst: (() => void) | undefined
+  let starts = 0
+  const start: DrainSource<number> = (signal) => {
+    starts++
+    let page = 0
+    return {
+      next: async () => {
+        if (starts === 1) {
+          await new Promise<void>((resolve) => { releaseFirst = resolve })
+          throw signal.reason
+        }
+        page++
+        return page > 2 ? { done: true, value: undefined } : { done: false, value: page }
+      }
+    }
+  }
+  const first = drains.join('s', start)
+  await settle()
+  await first.return?.()
+  const second = drains.join('s', start)
+  t.match(drains.state().get('s'), { readers: 0, waiting: 1 }, 'the late caller waits for the next drain')
+  releaseFirst?.()
+  t.same(await readAll(second), [1, 2], 'it gets the whole list from a drain of its own')
+  t.equal(starts, 2)
+})
