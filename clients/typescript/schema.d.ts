@@ -321,7 +321,7 @@ export interface paths {
          * Call any Apple DEP endpoint
          * @description Calls any path of Apple's DEP API with this server's credentials and answers Apple's status, body and headers as they are — for endpoints depgate does not wrap yet. `GET /v1/servers/default/apple/account` calls Apple's `GET /account`.
          *
-         *     Only the method (GET, HEAD, POST, PUT, PATCH, DELETE), the path, the query string and the body are forwarded: none of your headers, so your Authorization never reaches Apple. The body is sent as is (Apple expects JSON). Apple's hop-by-hop and credential headers are dropped, so its session token (`X-ADM-Auth-Session`) never reaches you. depgate's own X-Request-Id, rate-limit fields, Cache-Control and X-Content-Type-Options are sent in place of any Apple sent. `/session` cannot be called.
+         *     Only the method (GET, HEAD, POST, PUT, DELETE), the path, the query string and the body are forwarded: none of your headers, so your Authorization never reaches Apple. The body is sent as is (Apple expects JSON). Apple's hop-by-hop and credential headers are dropped, so its session token (`X-ADM-Auth-Session`) never reaches you. depgate's own X-Request-Id, rate-limit fields, Cache-Control and X-Content-Type-Options are sent in place of any Apple sent. `/session` cannot be called.
          *
          *     A path depgate guards takes the same policy as its typed route, checked on Apple's own body shape before anything is sent: `POST devices/disown` (off unless `DEPGATE_ALLOW_DISOWN=true`; the body must add `confirm`, as for POST …/devices/disown), `POST`/`PUT`/`DELETE profile/devices` (chunked into Apple's batches of 1000), `POST profile` (Apple's profile rules), `POST device/activationlock` and `POST account-driven-enrollment/profile`; their answer is Apple's shape, merged across chunks. Another write method on those paths is refused with 405.
          *
@@ -334,7 +334,7 @@ export interface paths {
          * Call any Apple DEP endpoint
          * @description Calls any path of Apple's DEP API with this server's credentials and answers Apple's status, body and headers as they are — for endpoints depgate does not wrap yet. `GET /v1/servers/default/apple/account` calls Apple's `GET /account`.
          *
-         *     Only the method (GET, HEAD, POST, PUT, PATCH, DELETE), the path, the query string and the body are forwarded: none of your headers, so your Authorization never reaches Apple. The body is sent as is (Apple expects JSON). Apple's hop-by-hop and credential headers are dropped, so its session token (`X-ADM-Auth-Session`) never reaches you. depgate's own X-Request-Id, rate-limit fields, Cache-Control and X-Content-Type-Options are sent in place of any Apple sent. `/session` cannot be called.
+         *     Only the method (GET, HEAD, POST, PUT, DELETE), the path, the query string and the body are forwarded: none of your headers, so your Authorization never reaches Apple. The body is sent as is (Apple expects JSON). Apple's hop-by-hop and credential headers are dropped, so its session token (`X-ADM-Auth-Session`) never reaches you. depgate's own X-Request-Id, rate-limit fields, Cache-Control and X-Content-Type-Options are sent in place of any Apple sent. `/session` cannot be called.
          *
          *     A path depgate guards takes the same policy as its typed route, checked on Apple's own body shape before anything is sent: `POST devices/disown` (off unless `DEPGATE_ALLOW_DISOWN=true`; the body must add `confirm`, as for POST …/devices/disown), `POST`/`PUT`/`DELETE profile/devices` (chunked into Apple's batches of 1000), `POST profile` (Apple's profile rules), `POST device/activationlock` and `POST account-driven-enrollment/profile`; their answer is Apple's shape, merged across chunks. Another write method on those paths is refused with 405.
          *
@@ -347,7 +347,7 @@ export interface paths {
          * Call any Apple DEP endpoint
          * @description Calls any path of Apple's DEP API with this server's credentials and answers Apple's status, body and headers as they are — for endpoints depgate does not wrap yet. `GET /v1/servers/default/apple/account` calls Apple's `GET /account`.
          *
-         *     Only the method (GET, HEAD, POST, PUT, PATCH, DELETE), the path, the query string and the body are forwarded: none of your headers, so your Authorization never reaches Apple. The body is sent as is (Apple expects JSON). Apple's hop-by-hop and credential headers are dropped, so its session token (`X-ADM-Auth-Session`) never reaches you. depgate's own X-Request-Id, rate-limit fields, Cache-Control and X-Content-Type-Options are sent in place of any Apple sent. `/session` cannot be called.
+         *     Only the method (GET, HEAD, POST, PUT, DELETE), the path, the query string and the body are forwarded: none of your headers, so your Authorization never reaches Apple. The body is sent as is (Apple expects JSON). Apple's hop-by-hop and credential headers are dropped, so its session token (`X-ADM-Auth-Session`) never reaches you. depgate's own X-Request-Id, rate-limit fields, Cache-Control and X-Content-Type-Options are sent in place of any Apple sent. `/session` cannot be called.
          *
          *     A path depgate guards takes the same policy as its typed route, checked on Apple's own body shape before anything is sent: `POST devices/disown` (off unless `DEPGATE_ALLOW_DISOWN=true`; the body must add `confirm`, as for POST …/devices/disown), `POST`/`PUT`/`DELETE profile/devices` (chunked into Apple's batches of 1000), `POST profile` (Apple's profile rules), `POST device/activationlock` and `POST account-driven-enrollment/profile`; their answer is Apple's shape, merged across chunks. Another write method on those paths is refused with 405.
          *
@@ -360,7 +360,7 @@ export interface paths {
          * Call any Apple DEP endpoint
          * @description Calls any path of Apple's DEP API with this server's credentials and answers Apple's status, body and headers as they are — for endpoints depgate does not wrap yet. `GET /v1/servers/default/apple/account` calls Apple's `GET /account`.
          *
-         *     Only the method (GET, HEAD, POST, PUT, PATCH, DELETE), the path, the query string and the body are forwarded: none of your headers, so your Authorization never reaches Apple. The body is sent as is (Apple expects JSON). Apple's hop-by-hop and credential headers are dropped, so its session token (`X-ADM-Auth-Session`) never reaches you. depgate's own X-Request-Id, rate-limit fields, Cache-Control and X-Content-Type-Options are sent in place of any Apple sent. `/session` cannot be called.
+         *     Only the method (GET, HEAD, POST, PUT, DELETE), the path, the query string and the body are forwarded: none of your headers, so your Authorization never reaches Apple. The body is sent as is (Apple expects JSON). Apple's hop-by-hop and credential headers are dropped, so its session token (`X-ADM-Auth-Session`) never reaches you. depgate's own X-Request-Id, rate-limit fields, Cache-Control and X-Content-Type-Options are sent in place of any Apple sent. `/session` cannot be called.
          *
          *     A path depgate guards takes the same policy as its typed route, checked on Apple's own body shape before anything is sent: `POST devices/disown` (off unless `DEPGATE_ALLOW_DISOWN=true`; the body must add `confirm`, as for POST …/devices/disown), `POST`/`PUT`/`DELETE profile/devices` (chunked into Apple's batches of 1000), `POST profile` (Apple's profile rules), `POST device/activationlock` and `POST account-driven-enrollment/profile`; their answer is Apple's shape, merged across chunks. Another write method on those paths is refused with 405.
          *
@@ -374,7 +374,7 @@ export interface paths {
          * Call any Apple DEP endpoint
          * @description Calls any path of Apple's DEP API with this server's credentials and answers Apple's status, body and headers as they are — for endpoints depgate does not wrap yet. `GET /v1/servers/default/apple/account` calls Apple's `GET /account`.
          *
-         *     Only the method (GET, HEAD, POST, PUT, PATCH, DELETE), the path, the query string and the body are forwarded: none of your headers, so your Authorization never reaches Apple. The body is sent as is (Apple expects JSON). Apple's hop-by-hop and credential headers are dropped, so its session token (`X-ADM-Auth-Session`) never reaches you. depgate's own X-Request-Id, rate-limit fields, Cache-Control and X-Content-Type-Options are sent in place of any Apple sent. `/session` cannot be called.
+         *     Only the method (GET, HEAD, POST, PUT, DELETE), the path, the query string and the body are forwarded: none of your headers, so your Authorization never reaches Apple. The body is sent as is (Apple expects JSON). Apple's hop-by-hop and credential headers are dropped, so its session token (`X-ADM-Auth-Session`) never reaches you. depgate's own X-Request-Id, rate-limit fields, Cache-Control and X-Content-Type-Options are sent in place of any Apple sent. `/session` cannot be called.
          *
          *     A path depgate guards takes the same policy as its typed route, checked on Apple's own body shape before anything is sent: `POST devices/disown` (off unless `DEPGATE_ALLOW_DISOWN=true`; the body must add `confirm`, as for POST …/devices/disown), `POST`/`PUT`/`DELETE profile/devices` (chunked into Apple's batches of 1000), `POST profile` (Apple's profile rules), `POST device/activationlock` and `POST account-driven-enrollment/profile`; their answer is Apple's shape, merged across chunks. Another write method on those paths is refused with 405.
          *
@@ -383,19 +383,7 @@ export interface paths {
          *     Needs an API key with the `admin` scope. Every call is written to the audit log.
          */
         head: operations["appleHead"];
-        /**
-         * Call any Apple DEP endpoint
-         * @description Calls any path of Apple's DEP API with this server's credentials and answers Apple's status, body and headers as they are — for endpoints depgate does not wrap yet. `GET /v1/servers/default/apple/account` calls Apple's `GET /account`.
-         *
-         *     Only the method (GET, HEAD, POST, PUT, PATCH, DELETE), the path, the query string and the body are forwarded: none of your headers, so your Authorization never reaches Apple. The body is sent as is (Apple expects JSON). Apple's hop-by-hop and credential headers are dropped, so its session token (`X-ADM-Auth-Session`) never reaches you. depgate's own X-Request-Id, rate-limit fields, Cache-Control and X-Content-Type-Options are sent in place of any Apple sent. `/session` cannot be called.
-         *
-         *     A path depgate guards takes the same policy as its typed route, checked on Apple's own body shape before anything is sent: `POST devices/disown` (off unless `DEPGATE_ALLOW_DISOWN=true`; the body must add `confirm`, as for POST …/devices/disown), `POST`/`PUT`/`DELETE profile/devices` (chunked into Apple's batches of 1000), `POST profile` (Apple's profile rules), `POST device/activationlock` and `POST account-driven-enrollment/profile`; their answer is Apple's shape, merged across chunks. Another write method on those paths is refused with 405.
-         *
-         *     Every call is written to the audit log, reads included: they read Apple's data with this server's credentials. A call is written as an attempt before Apple is called and finished with Apple's status after. Apple's errors come back as Apple sent them (a bare code such as `INVALID_CURSOR`), not as problems; depgate's own failures (unknown server, Apple unreachable) are problems.
-         *
-         *     Needs an API key with the `admin` scope. Every call is written to the audit log.
-         */
-        patch: operations["applePatch"];
+        patch?: never;
         trace?: never;
     };
     "/v1/servers/{server}/assignment-rules": {
@@ -2834,7 +2822,7 @@ export interface components {
         WWWAuthenticateOwn: string;
         /**
          * @description On depgate's own 405 (`application/problem+json`, `code` METHOD_NOT_ALLOWED): the methods it forwards there. Apple's 405 forwarded by the pass-through carries Apple's, if Apple sent one.
-         * @example GET, HEAD, POST, PUT, PATCH, DELETE
+         * @example GET, HEAD, POST, PUT, DELETE
          */
         Allow: string;
         /**
@@ -6747,267 +6735,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
-            };
-        };
-    };
-    applePatch: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                /** @description The DEP server name (`default` on a single-token install) */
-                server: string;
-                /**
-                 * @description The Apple path without its leading slash; it may hold slashes (`devices/sync`, `profile/devices`), sent as they are or percent-encoded as %2F.
-                 * @example devices/sync
-                 */
-                path: string;
-            };
-            cookie?: never;
-        };
-        /** @description Sent to Apple as it is (Apple's endpoints take JSON). */
-        requestBody?: {
-            content: {
-                "application/json": unknown;
-            };
-        };
-        responses: {
-            /** @description Bad Request: either depgate's own refusal, always `application/problem+json` with a `code`, or Apple's own error, forwarded as Apple sent it and never a problem: usually `text/plain` with a bare code. Tell them apart by Content-Type. */
-            400: {
-                headers: {
-                    "X-Request-Id": components["headers"]["XRequestId"];
-                    "Cache-Control": components["headers"]["CacheControl"];
-                    "X-Content-Type-Options": components["headers"]["XContentTypeOptions"];
-                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
-                    RateLimit: components["headers"]["RateLimit"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & {
-                        /** @enum {unknown} */
-                        code: "BAD_REQUEST" | "UNKNOWN_PARAMETER" | "VALIDATION_FAILED" | "USER_AGENT_MISSING" | "USER_AGENT_INVALID" | "MALFORMED_REQUEST_BODY" | "UPSTREAM_REFUSED" | "PASSTHROUGH_PATH_REFUSED";
-                    };
-                    /** @example INVALID_CURSOR */
-                    "text/plain": string;
-                };
-            };
-            /** @description Unauthorized: either depgate's own refusal, always `application/problem+json` with a `code`, or Apple's own error, forwarded as Apple sent it and never a problem: usually `text/plain` with a bare code. Tell them apart by Content-Type. depgate's 401 (`code` UNAUTHENTICATED: the API key is missing or wrong) carries WWW-Authenticate; Apple's (`UNAUTHORIZED`: Apple refused this server's session even after a fresh one, so check its server token) carries none. */
-            401: {
-                headers: {
-                    "X-Request-Id": components["headers"]["XRequestId"];
-                    "Cache-Control": components["headers"]["CacheControl"];
-                    "X-Content-Type-Options": components["headers"]["XContentTypeOptions"];
-                    "WWW-Authenticate": components["headers"]["WWWAuthenticateOwn"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & {
-                        /** @enum {unknown} */
-                        code: "UNAUTHENTICATED";
-                    };
-                    /** @example UNAUTHORIZED */
-                    "text/plain": string;
-                };
-            };
-            /** @description Forbidden: either depgate's own refusal, always `application/problem+json` with a `code`, or Apple's own error, forwarded as Apple sent it and never a problem: usually `text/plain` with a bare code. Tell them apart by Content-Type. */
-            403: {
-                headers: {
-                    "X-Request-Id": components["headers"]["XRequestId"];
-                    "Cache-Control": components["headers"]["CacheControl"];
-                    "X-Content-Type-Options": components["headers"]["XContentTypeOptions"];
-                    "RateLimit-Policy": components["headers"]["RateLimitPolicyWhenCounted"];
-                    RateLimit: components["headers"]["RateLimitWhenCounted"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & {
-                        /** @enum {unknown} */
-                        code: "INSUFFICIENT_SCOPE" | "T_C_NOT_SIGNED" | "ACCESS_DENIED";
-                    };
-                    /** @example ACCESS_DENIED */
-                    "text/plain": string;
-                };
-            };
-            /** @description Not Found: either depgate's own refusal, always `application/problem+json` with a `code`, or Apple's own error, forwarded as Apple sent it and never a problem: usually `text/plain` with a bare code. Tell them apart by Content-Type. */
-            404: {
-                headers: {
-                    "X-Request-Id": components["headers"]["XRequestId"];
-                    "Cache-Control": components["headers"]["CacheControl"];
-                    "X-Content-Type-Options": components["headers"]["XContentTypeOptions"];
-                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
-                    RateLimit: components["headers"]["RateLimit"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & {
-                        /** @enum {unknown} */
-                        code: "SERVER_NOT_FOUND" | "NOT_FOUND";
-                    };
-                    /** @example PROFILE_NOT_FOUND */
-                    "text/plain": string;
-                };
-            };
-            /** @description Method Not Allowed: either depgate's own refusal, always `application/problem+json` with a `code`, or Apple's own error, forwarded as Apple sent it and never a problem: usually `text/plain` with a bare code. Tell them apart by Content-Type. */
-            405: {
-                headers: {
-                    "X-Request-Id": components["headers"]["XRequestId"];
-                    "Cache-Control": components["headers"]["CacheControl"];
-                    "X-Content-Type-Options": components["headers"]["XContentTypeOptions"];
-                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
-                    RateLimit: components["headers"]["RateLimit"];
-                    Allow: components["headers"]["Allow"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & {
-                        /** @enum {unknown} */
-                        code: "METHOD_NOT_ALLOWED";
-                    };
-                    "text/plain": string;
-                };
-            };
-            /** @description Conflict: either depgate's own refusal, always `application/problem+json` with a `code`, or Apple's own error, forwarded as Apple sent it and never a problem: usually `text/plain` with a bare code. Tell them apart by Content-Type. */
-            409: {
-                headers: {
-                    "X-Request-Id": components["headers"]["XRequestId"];
-                    "Cache-Control": components["headers"]["CacheControl"];
-                    "X-Content-Type-Options": components["headers"]["XContentTypeOptions"];
-                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
-                    RateLimit: components["headers"]["RateLimit"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & {
-                        /** @enum {unknown} */
-                        code: "SERVER_TOKEN_EXPIRED";
-                    };
-                    "text/plain": string;
-                };
-            };
-            /** @description Payload Too Large: either depgate's own refusal, always `application/problem+json` with a `code`, or Apple's own error, forwarded as Apple sent it and never a problem: usually `text/plain` with a bare code. Tell them apart by Content-Type. */
-            413: {
-                headers: {
-                    "X-Request-Id": components["headers"]["XRequestId"];
-                    "Cache-Control": components["headers"]["CacheControl"];
-                    "X-Content-Type-Options": components["headers"]["XContentTypeOptions"];
-                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
-                    RateLimit: components["headers"]["RateLimit"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & {
-                        /** @enum {unknown} */
-                        code: "BODY_TOO_LARGE";
-                    };
-                    "text/plain": string;
-                };
-            };
-            /** @description Too Many Requests: either depgate's own refusal, always `application/problem+json` with a `code`, or Apple's own error, forwarded as Apple sent it and never a problem: usually `text/plain` with a bare code. Tell them apart by Content-Type. */
-            429: {
-                headers: {
-                    "X-Request-Id": components["headers"]["XRequestId"];
-                    "Cache-Control": components["headers"]["CacheControl"];
-                    "X-Content-Type-Options": components["headers"]["XContentTypeOptions"];
-                    "RateLimit-Policy": components["headers"]["RateLimitPolicyWhenCounted"];
-                    RateLimit: components["headers"]["RateLimitWhenCounted"];
-                    "Retry-After": components["headers"]["RetryAfterWhenKnown"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & {
-                        /** @enum {unknown} */
-                        code: "TOO_MANY_AUTH_FAILURES" | "RATE_LIMITED" | "UPSTREAM_THROTTLED";
-                    };
-                    /** @example TOO_MANY_REQUESTS */
-                    "text/plain": string;
-                };
-            };
-            /** @description Internal Server Error: either depgate's own refusal, always `application/problem+json` with a `code`, or Apple's own error, forwarded as Apple sent it and never a problem: usually `text/plain` with a bare code. Tell them apart by Content-Type. */
-            500: {
-                headers: {
-                    "X-Request-Id": components["headers"]["XRequestId"];
-                    "Cache-Control": components["headers"]["CacheControl"];
-                    "X-Content-Type-Options": components["headers"]["XContentTypeOptions"];
-                    "RateLimit-Policy": components["headers"]["RateLimitPolicyWhenCounted"];
-                    RateLimit: components["headers"]["RateLimitWhenCounted"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & {
-                        /** @enum {unknown} */
-                        code: "INTERNAL";
-                    };
-                    "text/plain": string;
-                };
-            };
-            /** @description Bad Gateway: either depgate's own refusal, always `application/problem+json` with a `code`, or Apple's own error, forwarded as Apple sent it and never a problem: usually `text/plain` with a bare code. Tell them apart by Content-Type. */
-            502: {
-                headers: {
-                    "X-Request-Id": components["headers"]["XRequestId"];
-                    "Cache-Control": components["headers"]["CacheControl"];
-                    "X-Content-Type-Options": components["headers"]["XContentTypeOptions"];
-                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
-                    RateLimit: components["headers"]["RateLimit"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & {
-                        /** @enum {unknown} */
-                        code: "OAUTH_REJECTED" | "UNAUTHORIZED" | "UPSTREAM_UNREACHABLE" | "UPSTREAM_INVALID_RESPONSE" | "UPSTREAM_ERROR";
-                    };
-                    "text/plain": string;
-                };
-            };
-            /** @description Service Unavailable: either depgate's own refusal, always `application/problem+json` with a `code`, or Apple's own error, forwarded as Apple sent it and never a problem: usually `text/plain` with a bare code. Tell them apart by Content-Type. */
-            503: {
-                headers: {
-                    "X-Request-Id": components["headers"]["XRequestId"];
-                    "Cache-Control": components["headers"]["CacheControl"];
-                    "X-Content-Type-Options": components["headers"]["XContentTypeOptions"];
-                    "RateLimit-Policy": components["headers"]["RateLimitPolicyWhenCounted"];
-                    RateLimit: components["headers"]["RateLimitWhenCounted"];
-                    "Retry-After": components["headers"]["RetryAfterWhenKnown"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & {
-                        /** @enum {unknown} */
-                        code: "SHUTTING_DOWN" | "DATABASE_UNAVAILABLE" | "SECRET_BOX_WRONG_KEY" | "UPSTREAM_THROTTLED";
-                    };
-                    "text/plain": string;
-                };
-            };
-            /** @description Gateway Timeout: either depgate's own refusal, always `application/problem+json` with a `code`, or Apple's own error, forwarded as Apple sent it and never a problem: usually `text/plain` with a bare code. Tell them apart by Content-Type. */
-            504: {
-                headers: {
-                    "X-Request-Id": components["headers"]["XRequestId"];
-                    "Cache-Control": components["headers"]["CacheControl"];
-                    "X-Content-Type-Options": components["headers"]["XContentTypeOptions"];
-                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
-                    RateLimit: components["headers"]["RateLimit"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & {
-                        /** @enum {unknown} */
-                        code: "UPSTREAM_TIMEOUT";
-                    };
-                    "text/plain": string;
-                };
-            };
-            /** @description Apple's answer: its status, its headers (less hop-by-hop and credential ones, and less those depgate sets on every answer itself) and its body, as Apple sent them */
-            "2XX": {
-                headers: {
-                    "X-Request-Id": components["headers"]["XRequestId"];
-                    "Cache-Control": components["headers"]["CacheControl"];
-                    "X-Content-Type-Options": components["headers"]["XContentTypeOptions"];
-                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
-                    RateLimit: components["headers"]["RateLimit"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "*/*": unknown;
-                };
             };
         };
     };

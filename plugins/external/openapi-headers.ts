@@ -87,7 +87,7 @@ export const HEADER_COMPONENTS: Record<string, HeaderObject> = {
   Allow: {
     description: 'On depgate\'s own 405 (`application/problem+json`, `code` METHOD_NOT_ALLOWED): the methods it forwards there. Apple\'s 405 forwarded by the pass-through carries Apple\'s, if Apple sent one.',
     schema: { type: 'string' },
-    example: 'GET, HEAD, POST, PUT, PATCH, DELETE'
+    example: 'GET, HEAD, POST, PUT, DELETE'
   },
   Location: {
     description: 'On 201, where what was created can be read (the server for PUT …/{server} and PUT …/token, the staged certificate for POST …/certificate); on 202, where the outcome of what was accepted shows (the server, whose `inventory` tells when the requested sync ran and how it ended).',

@@ -8,7 +8,8 @@ import { z } from 'zod'
 import { SECURITY_HEADERS } from '../security-headers.js'
 import { serverParamsSchema } from './route-kit.js'
 
-export const PASSTHROUGH_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'] as const
+// No PATCH: Apple's DEP API has none (docs/apple-dep.md), so a PATCH answers depgate's 405 like OPTIONS.
+export const PASSTHROUGH_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'DELETE'] as const
 export type PassthroughMethod = typeof PASSTHROUGH_METHODS[number]
 
 /** One OpenAPI operation per forwarded method (appleGet, applePost…); the others answer 405 and are not documented. */

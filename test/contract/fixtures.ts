@@ -348,7 +348,6 @@ export const FIXTURES: Record<string, Fixture> = {
       '2XX': async (ctx, op) => await base(ctx, op, { params: { path: 'profile/devices' }, body: { profile_uuid: await profileUuid(ctx), devices: [ctx.serial(6)] } })
     }
   },
-  applePatch: { statuses: { 405: ok({ params: { path: 'profile' } }) } },
   appleDelete: {
     statuses: {
       405: ok({ params: { path: 'profile' } }),
@@ -434,6 +433,5 @@ export const KNOWN_GAPS: Record<string, string> = {
   'getDeviceSummary → 409': 'only INVENTORY_DISABLED (DEPGATE_MIRROR=false), which this app does not run; never SERVER_TOKEN_EXPIRED',
   'previewAssignmentRules → 409': 'only INVENTORY_DISABLED (DEPGATE_MIRROR=false), which this app does not run',
   ...Object.fromEntries(['getLiveness', 'getMetrics', 'getOpenApiDocument'].map((id) =>
-    [`${id} → 503`, 'SHUTTING_DOWN answers only requests that arrive while the app closes, which one shared app cannot show'])),
-  'applePatch → 2XX': 'Apple\'s DEP API has no PATCH endpoint: a PATCH is forwarded and Apple refuses it, so no 2xx comes back'
+    [`${id} → 503`, 'SHUTTING_DOWN answers only requests that arrive while the app closes, which one shared app cannot show']))
 }
