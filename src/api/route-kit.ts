@@ -66,19 +66,6 @@ export interface RouteDocs {
 export const SENT_HEADERS = ['Location', 'ETag', 'X-Depgate-Source', 'X-Depgate-Synced-At', 'X-Depgate-Total', 'X-Depgate-Next-Page-Token'] as const
 export type SentHeader = typeof SENT_HEADERS[number]
 
-/** What defineRoute puts in a route's `config` (the hooks' declarations of auth, audit, rate limit, negotiation). */
-export interface RouteConfig {
-  scope: RouteScope
-  audit?: string | false
-  rateLimit?: false
-  produces?: readonly string[]
-  formats?: Readonly<Record<string, string>>
-  problems?: readonly ProblemCode[]
-  problemMethods?: ProblemMethods
-  neverFails?: true
-  sends?: readonly SentHeader[]
-}
-
 /** For a route serving several methods: codes of its own `problems` that only these methods can answer. */
 export type ProblemMethods = Readonly<Partial<Record<ProblemCode, readonly string[]>>>
 
@@ -118,6 +105,12 @@ export interface RouteSpec<S extends object> {
   schema: S
 }
 
+/** The spec's settings the hooks and the document generator read, copied into the route's `config` as given. */
+const CONFIG_KEYS = ['audit', 'rateLimit', 'produces', 'formats', 'sends', 'problems', 'problemMethods', 'neverFails'] as const
+
+/** What defineRoute puts in a route's `config` (the hooks' declarations of auth, audit, rate limit, negotiation). */
+export type RouteConfig = Pick<RouteSpec<object>, 'scope' | typeof CONFIG_KEYS[number]>
+
 /**
  * A route's options from one statement of its scope: the `config` the auth, audit and rate-limit
  * hooks read, and the OpenAPI block (security, and the sentence saying what key it needs). A test
@@ -126,7 +119,7 @@ export interface RouteSpec<S extends object> {
 export function defineRoute<S extends object> (spec: RouteSpec<S>): { config: RouteConfig, schema: S & RouteDocs } {
   const { scope, audit, operationId, tag, summary, description, schema } = spec
   const config: RouteConfig = { scope }
-  for (const key of ['audit', 'rateLimit', 'produces', 'formats', 'sends', 'problems', 'problemMethods', 'neverFails'] as const) {
+  for (const key of CONFIG_KEYS) {
     if (spec[key] !== undefined) Object.assign(config, { [key]: spec[key] })
   }
   const sentences = typeof audit === 'string' ? `${SCOPE_TEXT[scope]} ${AUDIT_TEXT}` : SCOPE_TEXT[scope]

@@ -16,21 +16,9 @@ import type { Test } from 'tap'
 import type { TestDialect } from '../databases.js'
 import { buildTestApp, until, untilReady } from '../helper.js'
 import { rawRequest, readBody, readToClose } from './raw-http.js'
+import { handTimers } from '../hand-timers.js'
 
 const FLEET = 20_000
-
-/** Timers that fire only when told to. */
-function handTimers () {
-  const armed = new Set<{ fn: () => void }>()
-  return {
-    timers: {
-      setTimeout: (fn: () => void) => { const h = { fn }; armed.add(h); return h },
-      clearTimeout: (h: unknown) => { armed.delete(h as { fn: () => void }) }
-    },
-    /** Fires every timer armed now: each list waiting on its reader has been idle "long enough". */
-    fireAll: () => { for (const h of [...armed]) { armed.delete(h); h.fn() } }
-  }
-}
 
 export async function stalledReaders (t: Test, dialect: TestDialect): Promise<void> {
   const clock = handTimers()

@@ -1,4 +1,4 @@
-import t from 'tap'
+import t, { type Test } from 'tap'
 import { Mirror } from '../../../src/mirror/mirror.js'
 import { ManualScheduler } from '../../../src/scheduler.js'
 import { LeaseLostError, type Store } from '../../../src/store/index.js'
@@ -181,13 +181,19 @@ t.test('a replica that loses the lease in the middle of a run stops writing', as
   t.match(await h.app.mirror.status('default'), { leader: false, syncing: false })
 })
 
-t.test('closing the app in the middle of a run ends it: no error recorded, no timer left behind', async (t) => {
+/** An app whose first mirror run is under way, held by Apple answering each fetch page 300 ms late. */
+async function aSlowRun (t: Test) {
   const clock = new ManualScheduler()
   const h = await buildTestApp(t, { env: ON, simulator: { devices: 5 }, scheduler: clock })
   await fetch(`${h.sim!.url}/_sim/faults`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ endpoint: 'fetch_devices', kind: 'latency', ms: 300, times: 0 }) })
   await h.app.ready()
   const firstTick = clock.advance(0)
   await until('the run', async () => (await h.app.mirror.status('default')).syncing || undefined)
+  return { clock, h, firstTick }
+}
+
+t.test('closing the app in the middle of a run ends it: no error recorded, no timer left behind', async (t) => {
+  const { clock, h, firstTick } = await aSlowRun(t)
   await h.app.close()
   await firstTick
   t.equal((await h.store.mirror.getState('default'))?.last_error_code, null)
@@ -195,12 +201,7 @@ t.test('closing the app in the middle of a run ends it: no error recorded, no ti
 })
 
 t.test('a run longer than a third of the lease renews the lease as it goes', async (t) => {
-  const clock = new ManualScheduler()
-  const h = await buildTestApp(t, { env: ON, simulator: { devices: 5 }, scheduler: clock })
-  await fetch(`${h.sim!.url}/_sim/faults`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ endpoint: 'fetch_devices', kind: 'latency', ms: 300, times: 0 }) })
-  await h.app.ready()
-  const firstTick = clock.advance(0)
-  await until('the run', async () => (await h.app.mirror.status('default')).syncing || undefined)
+  const { clock, h, firstTick } = await aSlowRun(t)
   const taken = Date.parse(String((await h.store.mirror.getState('default'))?.lease_expires_at))
   // A third of the 3-second lease passes while the run waits on Apple: the heartbeat renews it.
   await clock.advance(1000)

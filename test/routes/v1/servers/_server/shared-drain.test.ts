@@ -8,18 +8,7 @@ import type { AddressInfo } from 'node:net'
 import t, { type Test } from 'tap'
 import { request } from 'undici'
 import { buildTestApp, until, type TestApp } from '../../../../helper.js'
-
-/** Timers that fire only when told to (the whole-list idle timers). */
-function handTimers () {
-  const armed = new Set<{ fn: () => void }>()
-  return {
-    timers: {
-      setTimeout: (fn: () => void) => { const h = { fn }; armed.add(h); return h },
-      clearTimeout: (h: unknown) => { armed.delete(h as { fn: () => void }) }
-    },
-    fireAll: () => { for (const h of [...armed]) { armed.delete(h); h.fn() } }
-  }
-}
+import { handTimers } from '../../../../hand-timers.js'
 
 interface Reading {
   status: number
