@@ -54,6 +54,8 @@ export interface JobRepository {
   recordResults (id: string, rows: readonly JobResultInput[]): Promise<void>
   doneSerials (id: string): Promise<Set<string>>
   listResults (id: string, query: JobResultsQuery): Promise<JobResult[]>
+  /** How many of the job's serials have each status. */
+  statusCounts (id: string): Promise<Record<string, number>>
   /** Finishes the job while `owner` holds the claim; false when it does not. */
   finish (id: string, owner: string, outcome: { state: 'succeeded' | 'failed' | 'cancelled', summary?: JobSummary, error?: JobError }): Promise<boolean>
   /** Gives the claim up (shutdown) so another replica resumes the job at once instead of after the lease. */
@@ -200,6 +202,12 @@ export function createJobRepository (db: Kysely<Database>, now: () => Date): Job
       if (status !== undefined) q = q.where('status', '=', status)
       if (after !== undefined) q = q.where('serial', '>', after)
       return await q.orderBy('serial').limit(limit).execute()
+    },
+
+    async statusCounts (id) {
+      const rows = await db.selectFrom('job_results').select((eb) => ['status', eb.fn.countAll<string | number>().as('count')])
+        .where('job_id', '=', id).groupBy('status').orderBy('status').execute()
+      return Object.fromEntries(rows.map((r) => [r.status, Number(r.count)]))
     },
 
     async finish (id, owner, { state, summary, error }) {

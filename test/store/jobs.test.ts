@@ -61,6 +61,7 @@ async function cases (t: Test, dialect: TestDialect): Promise<void> {
     t.same((await jobs.listResults('r', { limit: 2, after: 'B' })).map((r) => r.serial), ['C'])
     await jobs.recordResults('r', [{ serial: 'D', status: 'NOT_ACCESSIBLE' }])
     t.same((await jobs.listResults('r', { limit: 10, status: 'NOT_ACCESSIBLE' })).map((r) => r.serial), ['D'])
+    t.same(await jobs.statusCounts('r'), { NOT_ACCESSIBLE: 1, SUCCESS: 3 })
     const many = Array.from({ length: 1200 }, (_, i) => ({ serial: `S${String(i).padStart(5, '0')}`, status: 'SUCCESS' }))
     await jobs.recordResults('r', many)
     t.equal((await jobs.doneSerials('r')).size, 1204, 'more rows than one insert takes')
