@@ -365,7 +365,9 @@ export const FIXTURES: Record<string, Fixture> = {
         return await base(ctx, op, { params: { id: await startJob(ctx) } })
       },
       202: async (ctx, op) => await base(ctx, op, { params: { id: await jobIn(ctx, await startJob(ctx, 1000), ['running']) } }),
-      404: ok({ params: NO_JOB })
+      404: ok({ params: NO_JOB }),
+      // The fixture's job has finished.
+      409: ok()
     }
   },
   syncServer: {
