@@ -218,6 +218,8 @@ async function jobIn (ctx: Ctx, id: string, states: readonly string[]): Promise<
 }
 
 const FINISHED = ['succeeded', 'failed', 'cancelled']
+/** Long enough for the recipe's own calls (a fresh key each) on a busy machine to come before the held call ends. */
+const HOLD_MS = 5000
 const NO_JOB = { id: '00000000-0000-4000-8000-000000000000' }
 
 /** A .p7m encrypted (by openssl, as Apple does) to the certificate depgate staged for `server`. */
@@ -356,18 +358,18 @@ export const FIXTURES: Record<string, Fixture> = {
     statuses: { 200: ok(), 404: ok({ params: NO_JOB }) }
   },
   cancelJob: {
-    params: async (ctx) => ({ id: await jobIn(ctx, await startJob(ctx), FINISHED) }),
+    // A well-formed id: the statuses answered before the handler need no job (a recipe that needs one makes its own).
+    params: async () => NO_JOB,
     statuses: {
       // The runner works two jobs at once: two held in their call to Apple, a third waits queued.
       200: async (ctx, op) => {
-        await jobIn(ctx, await startJob(ctx, 1000), ['running'])
-        await jobIn(ctx, await startJob(ctx, 1000), ['running'])
+        await jobIn(ctx, await startJob(ctx, HOLD_MS), ['running'])
+        await jobIn(ctx, await startJob(ctx, HOLD_MS), ['running'])
         return await base(ctx, op, { params: { id: await startJob(ctx) } })
       },
-      202: async (ctx, op) => await base(ctx, op, { params: { id: await jobIn(ctx, await startJob(ctx, 1000), ['running']) } }),
-      404: ok({ params: NO_JOB }),
-      // The fixture's job has finished.
-      409: ok()
+      202: async (ctx, op) => await base(ctx, op, { params: { id: await jobIn(ctx, await startJob(ctx, HOLD_MS), ['running']) } }),
+      404: ok(),
+      409: async (ctx, op) => await base(ctx, op, { params: { id: await jobIn(ctx, await startJob(ctx), FINISHED) } })
     }
   },
   syncServer: {
