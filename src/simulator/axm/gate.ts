@@ -59,6 +59,20 @@ async function gate (this: FastifyInstance, request: FastifyRequest, reply: Fast
   }
 }
 
+/** The body-level faults DEP's endpoints have too: what a proxy in front of Apple might answer. */
+async function onSend (this: FastifyInstance, request: FastifyRequest, reply: FastifyReply, payload: unknown): Promise<unknown> {
+  const meta = request.routeOptions.config.axmsim
+  if (meta === undefined || reply.statusCode >= 300) return payload
+  const name = `axm.${meta.endpoint}` as const
+  if (this.sim.faults.take(name, 'content_type') !== undefined) {
+    reply.header('content-type', 'text/html; charset=utf-8')
+    return '<html><body>Service Unavailable</body></html>'
+  }
+  if (typeof payload === 'string' && this.sim.faults.take(name, 'truncate') !== undefined) return payload.slice(0, Math.ceil(payload.length / 2))
+  return payload
+}
+
 export function registerGate (app: FastifyInstance): void {
   app.addHook('onRequest', gate)
+  app.addHook('onSend', onSend)
 }
