@@ -107,7 +107,7 @@ export class OrgWorld {
   createActivity (type: ActivityType, serverId: string, serials: string[], nowMs: number, failSerials: readonly string[]): SimActivity {
     const outcomes = serials.map((serial): Outcome => {
       if (failSerials.includes(serial)) return { serial, result: 'FAILED', reason: 'The device could not be processed, try again later' }
-      if (type === 'UNASSIGN_DEVICES' && this.records.get(serial)?.server !== serverId) {
+      if (type === 'UNASSIGN_DEVICES' && (this.records.get(serial) as OrgRecord).server !== serverId) {
         return { serial, result: 'FAILED', reason: 'Device is not assigned to this device management service, so it was not unassigned' }
       }
       return { serial, result: 'SUCCESS' }
@@ -172,7 +172,7 @@ export class OrgWorld {
   }
 }
 
-const OS_OF: Record<string, string> = { Mac: 'OSX', iPhone: 'iOS', iPad: 'iOS', iPod: 'iOS', AppleTV: 'tvOS', Vision: 'visionOS' }
+const OS_OF: Record<string, string> = { Mac: 'OSX', iPhone: 'iOS', iPad: 'iOS', iPod: 'iOS', AppleTV: 'tvOS', Vision: 'visionOS', Watch: 'watchOS' }
 
 /** The DEP view of an organisation device arriving on the DEP server: no profile yet. */
 function depFields (record: OrgRecord, nowMs: number): Partial<SimDevice> {
@@ -184,6 +184,7 @@ function depFields (record: OrgRecord, nowMs: number): Partial<SimDevice> {
     description: a.deviceModel as string,
     color: a.color as string,
     device_family: family,
+    // A family DEP has no OS name for (one the control API made up) reads as iOS, the most common.
     os: OS_OF[family] ?? 'iOS',
     profile_status: 'empty',
     profile_uuid: undefined,
