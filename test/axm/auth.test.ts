@@ -6,6 +6,7 @@ import { createPrivateKey, generateKeyPairSync, randomUUID } from 'node:crypto'
 import { SignJWT } from 'jose'
 import t from 'tap'
 import { AxmClient, DEFAULT_AUDIENCE, loadPrivateKey, scopeOf, defaultBaseUrl } from '../../src/axm/index.js'
+import { startSimulator } from '../../src/simulator/index.js'
 import { startOrg } from './fixtures.js'
 
 t.test('assertions Apple refuses get a bare 400 invalid_client; good ones a Bearer token', async (t) => {
@@ -115,4 +116,8 @@ t.test('accounts are registered through /_sim/axm and checked', async (t) => {
   t.match((await org.call('POST', '/_sim/axm/keys', { form: 'x' })).json.error, /form/)
   t.match((await org.call('POST', '/_sim/axm/keys', { scope: 'school', form: 'sec1' })).json, { clientId: /^SCHOOLAPI\./, privateKey: /BEGIN EC PRIVATE KEY/ })
   t.match((await org.call('POST', '/_sim/axm/keys')).json, { clientId: /^BUSINESSAPI\./ })
+  const docs = (await org.call('GET', '/_sim')).json
+  t.ok(docs.endpoints.includes('axm.create_activity'))
+  t.ok(docs.routes.some((r: { path: string }) => r.path === '/_sim/axm/keys'))
+  await t.rejects(startSimulator({ orgDevices: -1 }), { message: 'invalid simulator option orgDevices' })
 })

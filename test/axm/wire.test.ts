@@ -14,14 +14,15 @@ t.test('pages follow links.next; devices and servers are normalised', async (t) 
   const agent = new MockAgent()
   agent.disableNetConnect()
   t.teardown(() => agent.close())
-  agent.get('https://account.apple.com').intercept({ path: '/auth/oauth2/token', method: 'POST' }).reply(200, { access_token: 'a', token_type: 'Bearer', expires_in: 3600 }).times(2)
+  agent.get('https://account.apple.com').intercept({ path: '/auth/oauth2/token', method: 'POST' }).reply(200, { access_token: 'a', token_type: 'Bearer', expires_in: 3600 }).times(3)
   const api = agent.get(API)
   api.intercept({ path: '/v1/orgDevices?limit=1000', method: 'GET' }).reply(200, {
     data: [{ type: 'orgDevices', id: 'S1', attributes: { imei: '3512', wifiMacAddress: ['aa'], builtInEthernetMacAddress: 'bb', purchaseSourceUid: '77', color: null, meid: [''] } }],
     links: { self: `${API}/v1/orgDevices`, next: `${API}/v1/orgDevices?cursor=NEXT` }
   })
   api.intercept({ path: '/v1/orgDevices?limit=1000&cursor=NEXT', method: 'GET' }).reply(200, { data: [{ type: 'orgDevices', id: 'S2' }], links: null })
-  api.intercept({ path: '/v1/mdmServers?limit=1000', method: 'GET' }).reply(200, { data: [{ type: 'mdmServers', id: 'M1' }, { type: 'mdmServers', id: 'M2', attributes: { serverName: 'x', deviceCount: null } }] })
+  api.intercept({ path: '/v1/mdmServers?limit=1000', method: 'GET' }).reply(200, { data: [{ type: 'mdmServers', id: 'M1' }, { type: 'mdmServers', id: 'M2', attributes: { serverName: 'x', deviceCount: null } }], links: { next: `${API}/v1/mdmServers` } })
+  api.intercept({ path: '/v1/orgDevices/S4', method: 'GET' }).replyWithError(new Error('socket hang up'))
   api.intercept({ path: '/v1/orgDevices/S2/appleCareCoverage?limit=1000', method: 'GET' }).reply(200, { data: [{ type: 'appleCareCoverage', id: 'C1' }] })
   api.intercept({ path: '/v1/orgDevices/S2/relationships/assignedServer', method: 'GET' }).reply(401, 'Unauthorized', { headers: { 'retry-after': 'soon' } }).times(2)
   api.intercept({ path: '/v1/orgDevices/S3', method: 'GET' }).reply(404, { errors: [{ status: '404', code: 'NOT_FOUND', title: 't', detail: 'd' }, 'junk'] })
@@ -41,18 +42,22 @@ t.test('pages follow links.next; devices and servers are normalised', async (t) 
   t.match(unauthorized, { code: 'UNAUTHORIZED', errors: [], message: 'assigned_server: Apple answered 401' })
   t.equal((unauthorized as { retryAfterSeconds?: number }).retryAfterSeconds, undefined, 'a Retry-After that is no number is not kept')
   t.match(await client.getOrgDevice('S3').catch((e: unknown) => e), { code: 'NOT_FOUND', errors: [{ code: 'NOT_FOUND' }] })
+  const impatient = createAxmClient({ clientId: 'BUSINESSAPI.x', keyId: 'k', privateKey, dispatcher: agent, retryDeadlineMs: 0 })
+  await t.rejects(impatient.getOrgDevice('S4'), { code: 'NETWORK_ERROR', message: /\(unknown\)/ })
 })
 
 t.test('Apple\'s error documents and activity logs are read leniently', async (t) => {
   t.same(parseAppleErrors('<html>'), [])
   t.same(parseAppleErrors('{"errors": {}}'), [])
   t.same(parseAppleErrors('[]'), [])
-  const log = readActivityLog('serialNumber,Status,Message,Extra\r\nA1,SUCCESS,,x\r\n"B,2",FAILED,"said ""no""\nthen left"\n\nC3,FAILED,short')
+  const log = readActivityLog('serialNumber,Status,Message,Extra\r\nA1,SUCCESS,,x\r\n"B,2",FAILED,"said ""no""\nthen left"\n\nC3,FAILED,short\nD4,FAILED')
   t.same(log, [
     { serial: 'A1', result: 'SUCCESS', columns: { serialNumber: 'A1', Status: 'SUCCESS', Message: '', Extra: 'x' } },
     { serial: 'B,2', result: 'FAILED', reason: 'said "no"\nthen left', columns: { serialNumber: 'B,2', Status: 'FAILED', Message: 'said "no"\nthen left', Extra: '' } },
-    { serial: 'C3', result: 'FAILED', reason: 'short', columns: { serialNumber: 'C3', Status: 'FAILED', Message: 'short', Extra: '' } }
+    { serial: 'C3', result: 'FAILED', reason: 'short', columns: { serialNumber: 'C3', Status: 'FAILED', Message: 'short', Extra: '' } },
+    { serial: 'D4', result: 'FAILED', columns: { serialNumber: 'D4', Status: 'FAILED', Message: '', Extra: '' } }
   ])
   t.same(readActivityLog('Device\nX\n'), [{ serial: 'X', result: '', columns: { Device: 'X' } }], 'no result or reason column')
   t.same(readActivityLog(''), [])
+  t.same(readActivityLog('Result\nSUCCESS'), [{ serial: '', result: 'SUCCESS', columns: { Result: 'SUCCESS' } }], 'no serial column')
 })

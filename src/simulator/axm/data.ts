@@ -37,7 +37,7 @@ export function orgAttributes (device: SimDevice, seed: number): OrgAttributes {
     productFamily: family,
     productType: `${family}${10 + p.int(6)},${1 + p.int(4)}`,
     deviceCapacity: p.pick(CAPACITIES),
-    // Apple sends "" for some colours (docs/apple-axm.md §7).
+    // Apple sends "" for some colours (docs/apple-axm.md §2.3).
     color: p.chance(0.1) ? '' : text(device.color),
     partNumber: `M${p.hex(4)}LL/A`,
     orderNumber: `ORD${p.chars('0123456789', 10)}`,
