@@ -1,6 +1,6 @@
 /**
- * The token endpoint refuses assertions as Apple does (docs/apple-axm.md §1.2, §1.5, §8), and the
- * client loads keys in every form Apple has shipped (§1.1).
+ * The token endpoint refuses assertions as Apple does, and the client loads keys in every form
+ * Apple has shipped (docs/apple-axm.md §1.1, §1.2, §1.5, §8).
  */
 import { createPrivateKey, generateKeyPairSync, randomUUID } from 'node:crypto'
 import { SignJWT } from 'jose'
