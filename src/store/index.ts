@@ -7,6 +7,7 @@ import { createApiKeyRepository, type ApiKeyRepository, type AuthCacheOptions } 
 import { createAuditRepository, type AuditRepository } from './audit.js'
 import { createDialect, type DialectName, type DialectOptions } from './dialect.js'
 import { createEnrollmentRepository, type EnrollmentRepository } from './enrollment.js'
+import { createJobRepository, type JobRepository } from './jobs.js'
 import { createMirrorRepository, type MirrorRepository } from './mirror.js'
 import { migrateToLatest } from './migrations.js'
 import { CLOSING } from './read-snapshots.js'
@@ -23,6 +24,7 @@ export type { ServerAudit, ServerRecord, ServerRepository } from './servers.js'
 export type { ApplyResult, DeviceRecord, MirrorRepository, MirrorStateRow, MirrorWrites, PageInput, SyncPhase } from './mirror.js'
 export { LeaseLostError } from './mirror.js'
 export { SQLITE_FILE } from './dialect.js'
+export type { JobListQuery, JobRepository, JobResultsQuery, NewJob, StoredJob } from './jobs.js'
 export type { EnrollmentRepository, ExpectedRevision, NamedProfileRecord, NamedProfileVersion, ProfileDeletion, RulesWrite, StoredRule, StoredRules } from './enrollment.js'
 
 /**
@@ -61,6 +63,8 @@ export interface Store {
   readonly mirror: MirrorRepository
   /** Named enrollment profiles and assignment rules. */
   readonly enrollment: EnrollmentRepository
+  /** Jobs with progress and per-serial results (src/jobs). */
+  readonly jobs: JobRepository
   /** Resolves when the database answers a trivial query (readiness). */
   ping (): Promise<void>
   close (): Promise<void>
@@ -101,6 +105,7 @@ export async function createStore (opts: StoreOptions): Promise<Store> {
     audit: createAuditRepository(db, now),
     mirror,
     enrollment: createEnrollmentRepository(db, now),
+    jobs: createJobRepository(db, now),
     async ping () {
       await sql`select 1`.execute(db)
     },
