@@ -31,6 +31,7 @@ export interface EngineApp extends TestApp {
   row: (serial: string) => Promise<Row | undefined>
   /** Waits for `serial`'s row to reach `status`. */
   untilStatus: (serial: string, status: string) => Promise<Row>
+  until: typeof until
   assignCalls: () => Promise<number>
 }
 
@@ -68,6 +69,7 @@ export async function engineApp (t: Test, opts: { devices?: number, scheduler?: 
       if (res.statusCode !== 200) throw new Error(res.body)
     },
     row,
+    until,
     untilStatus: async (serial, status) => await until(`${serial} ${status}`, async () => { const r = await row(serial); return r?.status === status && r }),
     assignCalls: async () => ((await simCall('GET', '/_sim/stats')).requests.assign_profile ?? 0) as number
   }
