@@ -38,11 +38,13 @@ export interface AssignmentEngineOptions {
   onResults?: (server: string, counts: Record<string, number>) => void
   /** Serials per Apple call (default and most: 1000). */
   batchSize?: number
+  /** Due rows read per pass (default DUE_BATCH); a full pass runs another. */
+  dueBatch?: number
 }
 
 /** Feed changes matched per transaction. */
 const FEED_BATCH = 1000
-/** Due rows read per pass. */
+/** Due rows read per pass: bounds the memory one pass holds. */
 const DUE_BATCH = 10_000
 /** A whole call failing (network, 5xx, a throttled call): first delay, doubled per failure in a row, up to an hour. */
 const CALL_RETRY_BASE_MS = 5 * 60_000
@@ -70,7 +72,7 @@ export class AssignmentEngine {
     await Promise.all([...this.running.values()])
   }
 
-  /** Queues and sends for `server` now (single flight: a kick during a run runs it once more after). */
+  /** Queues and sends for `server` now (single flight: a kick during a run runs it once more after). Never rejects. */
   async kick (server: string): Promise<void> {
     const current = this.running.get(server)
     if (current !== undefined) {
@@ -155,14 +157,15 @@ export class AssignmentEngine {
   }
 
   private async send (server: string): Promise<void> {
-    const due = await this.o.repo.due(server, DUE_BATCH)
+    const limit = this.o.dueBatch ?? DUE_BATCH
+    const due = await this.o.repo.due(server, limit)
     const groups = new Map<string, AssignmentRow[]>()
     for (const row of due) groups.set(row.profile_uuid, [...(groups.get(row.profile_uuid) ?? []), row])
     const size = Math.min(this.o.batchSize ?? MAX_CHUNK, MAX_CHUNK)
     for (const [uuid, rows] of groups) {
       for (let i = 0; i < rows.length && !this.stopped; i += size) await this.call(server, uuid, rows.slice(i, i + size))
     }
-    if (due.length === DUE_BATCH) this.again.add(server)
+    if (due.length === limit) this.again.add(server)
   }
 
   private async call (server: string, uuid: string, rows: AssignmentRow[]): Promise<void> {

@@ -382,6 +382,8 @@ export const FIXTURES: Record<string, Fixture> = {
     }
   },
   previewAssignmentRules: { body: async () => ({ rules: [] }), statuses: { 200: ok() } },
+  listAssignments: { statuses: { 200: ok() } },
+  retryAssignments: { statuses: { 200: ok() } },
   importToken: {
     body: async () => 'not a token',
     headers: P7M,
