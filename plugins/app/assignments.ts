@@ -6,6 +6,7 @@
  */
 import fp from 'fastify-plugin'
 import { Counter, Gauge } from 'prom-client'
+import { mapError } from '../../src/api/error-mapping.js'
 import { writeFor } from '../../src/api/own-writes.js'
 import { AssignmentEngine } from '../../src/enrollment/engine.js'
 import type { QueueStats } from '../../src/store/index.js'
@@ -73,6 +74,8 @@ export function createAssignmentsPlugin () {
             fastify.log.warn({ server, err }, 'assignments: could not show the assignments in the mirror at once; the next sync brings them')
           }
         },
+        // The sentence an API caller would get for the same failure.
+        describeError: (err) => mapError(err).problem.detail,
         scheduler,
         giveUpMs: config.assign.giveUpMs,
         // A replica that takes a lease over finds the due retries within a lease.

@@ -40,9 +40,13 @@ export interface AssignmentEngineOptions {
   batchSize?: number
   /** Due rows read per pass (default DUE_BATCH); a full pass runs another. */
   dueBatch?: number
+  /** Feed changes matched per transaction (default FEED_BATCH). */
+  feedBatch?: number
+  /** The sentence a failed call leaves in the rows' last_error (never a secret). */
+  describeError: (err: unknown) => string
 }
 
-/** Feed changes matched per transaction. */
+/** Feed changes matched per transaction: bounds one transaction's size. */
 const FEED_BATCH = 1000
 /** Due rows read per pass: bounds the memory one pass holds. */
 const DUE_BATCH = 10_000
@@ -149,10 +153,11 @@ export class AssignmentEngine {
       if (index === -1 || profile === undefined || decide(rules[index], profile, device) !== 'assign') return { serial: c.serial, want: null }
       return { serial: c.serial, want: { rule: rules[index].name, profile: rules[index].profile, profileUuid: profile.current } }
     })
+    const limit = this.o.feedBatch ?? FEED_BATCH
     for (;;) {
-      const { read, queued } = await this.o.repo.queueFromFeed(server, this.o.lease.owner, FEED_BATCH, plan)
+      const { read, queued } = await this.o.repo.queueFromFeed(server, this.o.lease.owner, limit, plan)
       if (queued > 0) this.o.log.info({ server, queued }, 'assignments: devices queued by the rules')
-      if (read < FEED_BATCH || this.stopped) return
+      if (read < limit) return
     }
   }
 
@@ -174,14 +179,13 @@ export class AssignmentEngine {
     try {
       answer = await this.o.servers.client(server).assignProfile(uuid, serials)
     } catch (err) {
-      if (err instanceof LeaseLostError) throw err
       const failures = (this.callFailures.get(server) ?? 0) + 1
       this.callFailures.set(server, failures)
+      // Apple's Retry-After when it gave one (a throttled or unavailable call), else our backoff.
       const retryAfter = err instanceof DepError ? err.retryAfterSeconds : undefined
       const delay = retryAfter !== undefined ? retryAfter * 1000 : Math.min(CALL_RETRY_BASE_MS * 2 ** (failures - 1), HOUR_MS)
       const until = new Date(this.o.scheduler.now() + delay).toISOString()
-      const message = err instanceof DepError ? `${err.code}: ${err.message}` : 'Apple could not be reached'
-      await this.o.repo.postpone(server, this.o.lease.owner, serials, until, `The call to Apple failed (${message}); the batch is sent again at ${until}.`)
+      await this.o.repo.postpone(server, this.o.lease.owner, serials, until, `The call to Apple failed: ${this.o.describeError(err)} The batch is sent again at ${until}.`)
       this.o.log.warn({ server, err, serials: serials.length }, 'assignments: the call to Apple failed; the batch waits')
       return
     }

@@ -154,7 +154,6 @@ export function createAssignmentRepository (db: Kysely<Database>, now: () => Dat
     },
 
     async recordOutcomes (server, owner, outcomes) {
-      if (outcomes.length === 0) return
       const at = now().toISOString()
       await fenced(server, owner, async (trx) => {
         for (const { serial, profileUuid, ...set } of outcomes) {

@@ -5,6 +5,7 @@
 import type { Test } from 'tap'
 import type { Scheduler } from '../../src/scheduler.js'
 import type { TestDialect } from '../databases.js'
+import type { Store } from '../../src/store/index.js'
 import { buildTestApp, type TestApp, until, untilReady } from '../helper.js'
 
 export const S = '/v1/servers/default'
@@ -36,12 +37,13 @@ export interface EngineApp extends TestApp {
   assignCalls: () => Promise<number>
 }
 
-export async function engineApp (t: Test, opts: { devices?: number, scheduler?: Scheduler, env?: Record<string, string>, dialect?: TestDialect } = {}): Promise<EngineApp> {
+export async function engineApp (t: Test, opts: { devices?: number, scheduler?: Scheduler, env?: Record<string, string>, dialect?: TestDialect, wrapStore?: (store: Store) => Store } = {}): Promise<EngineApp> {
   const built = await buildTestApp(t, {
     env: { DEPGATE_MIRROR: 'true', DEPGATE_ASSIGN: 'true', DEPGATE_FULL_SYNC_MIN_INTERVAL: '0', DEPGATE_SYNC_LEASE: '600', DEPGATE_SYNC_INTERVAL: '86400', ...opts.env },
     simulator: { devices: opts.devices ?? 4 },
     ...(opts.scheduler === undefined ? {} : { scheduler: opts.scheduler }),
-    ...(opts.dialect === undefined ? {} : { dialect: opts.dialect })
+    ...(opts.dialect === undefined ? {} : { dialect: opts.dialect }),
+    ...(opts.wrapStore === undefined ? {} : { wrapStore: opts.wrapStore })
   })
   const sim = built.sim as NonNullable<TestApp['sim']>
   const simCall = async (method: string, url: string, payload?: unknown) => {

@@ -33,6 +33,7 @@ t.test('THROTTLED, FAILED and NOT_ACCESSIBLE follow the schedule; a failed call 
   const waiting = await m.until(`${W} postponed`, async () => { const r = await m.row(W); return r?.last_error != null && r })
   t.match(waiting, { status: 'pending', attempts: 0, next_attempt_at: at(5 * MIN) })
   t.match(waiting.last_error, /call to Apple failed/)
+  t.match((await m.app.inject({ url: '/metrics' })).body, /depgate_assignment_queue_depth\{server="default"\} 1\n[^]*depgate_assignment_oldest_pending_seconds\{server="default"\} 0\n/)
   await clock.advance(5 * MIN)
   t.match(await m.row(W), { status: 'succeeded', attempts: 1 }, 'sent again once due')
 
@@ -49,6 +50,10 @@ t.test('THROTTLED, FAILED and NOT_ACCESSIBLE follow the schedule; a failed call 
   await clock.advance(2 * MIN)
   t.match(await m.row(T), { status: 'throttled', attempts: 2, next_attempt_at: at(t1 + 2 * MIN + 2 * HOUR) }, 'without retry_after_seconds: an hour, doubled for the second throttle in a row')
   t.match(await m.row(N), { status: 'not_accessible', attempts: 2, last_result: 'NOT_ACCESSIBLE', next_attempt_at: null })
+  const metrics = (await m.app.inject({ url: '/metrics' })).body
+  t.match(metrics, /depgate_assignment_queue_depth\{server="default"\} 2\n/, 'T and F wait')
+  t.notMatch(metrics, /depgate_assignment_oldest_pending_seconds\{/, 'none pending')
+  t.match(metrics, /depgate_assignments_total\{server="default",result="NOT_ACCESSIBLE"\} 1\n/)
 
   await clock.advance(HOUR)
   t.match(await m.row(F), { status: 'failed', attempts: 2, next_attempt_at: at(t1 + 5 * HOUR) }, 'FAILED again: 4 h')

@@ -51,3 +51,34 @@ t.test('new devices get their first matching rule\'s profile after the next sync
     t.match(text, /depgate_assignment_queue_depth/)
   })
 })
+
+t.test('a mirror write or a queue read that fails is logged, never lost', async (t) => {
+  let writes = 0
+  const m = await engineApp(t, {
+    wrapStore: (s) => ({
+      ...s,
+      assignments: { ...s.assignments, stats: async () => { throw new Error('database unreachable') } },
+      mirror: {
+        ...s.mirror,
+        // The first own write fails; the second finds nothing to change.
+        applyOwnWrites: async () => { if (writes++ === 0) throw new Error('database unreachable'); return { changed: 0, lastSeq: 0 } }
+      }
+    })
+  })
+  await m.app.ready()
+  await untilReady(m.app)
+  await m.profile('macs')
+  await m.rules([{ name: 'eng', match: { serial_prefix: 'ENG' }, profile: 'macs' }])
+  await m.addDevices([{ serial_number: 'ENGA00000001' }])
+  await m.sync()
+  await m.untilStatus('ENGA00000001', 'succeeded')
+  t.ok(m.logs.some((l) => l.includes('could not show the assignments in the mirror at once')), 'Apple has assigned it: the row says so')
+  await m.addDevices([{ serial_number: 'ENGA00000002' }])
+  await m.sync()
+  await m.untilStatus('ENGA00000002', 'succeeded')
+  t.equal(writes, 2)
+  const scrape = await m.app.inject({ url: '/metrics' })
+  t.equal(scrape.statusCode, 200)
+  t.notMatch(scrape.body, /depgate_assignment_queue_depth\{/, 'the gauges are left out of that scrape')
+  t.ok(m.logs.some((l) => l.includes('could not read the assignment queue')))
+})
