@@ -61,6 +61,7 @@ const envSchema = z.object({
   DEPGATE_FEED_RETENTION_DAYS: int(1, 3650).default(30),
   DEPGATE_ASSIGN: bool.default(true),
   DEPGATE_ASSIGN_GIVE_UP_DAYS: int(1, 365).default(7),
+  DEPGATE_JOB_RETENTION_DAYS: int(1, 3650).default(30),
   DEPGATE_DEP_CONNECTIONS: int(1, 256).default(DEFAULT_CONNECTIONS),
   DEPGATE_STREAM_IDLE_TIMEOUT: int(1, 3600).default(60),
   DEPGATE_STREAMS_PER_KEY: int(1, 1000).default(4),
@@ -100,6 +101,8 @@ export interface Config {
   assign: { enabled: boolean, giveUpMs: number }
   /** Connections to Apple per DEP server: calls beyond them wait for a free one. */
   depConnections: number
+  /** How long a finished job and its per-serial results are kept (src/jobs). */
+  jobRetentionMs: number
   /** What one client may hold or try (README, "Security notes"). */
   limits: Limits
 }
@@ -153,6 +156,7 @@ export function loadConfig (env: Record<string, string | undefined> = process.en
     mirror: { enabled: e.DEPGATE_MIRROR ?? e.DEPGATE_INVENTORY ?? true, intervalMs: e.DEPGATE_SYNC_INTERVAL * 1000, leaseMs: e.DEPGATE_SYNC_LEASE * 1000, pageSize: e.DEPGATE_SYNC_PAGE_SIZE, feedRetentionMs: e.DEPGATE_FEED_RETENTION_DAYS * 86_400_000, fullSyncMinIntervalMs: e.DEPGATE_FULL_SYNC_MIN_INTERVAL * 1000 },
     assign: { enabled: e.DEPGATE_ASSIGN, giveUpMs: e.DEPGATE_ASSIGN_GIVE_UP_DAYS * 86_400_000 },
     depConnections: e.DEPGATE_DEP_CONNECTIONS,
+    jobRetentionMs: e.DEPGATE_JOB_RETENTION_DAYS * 86_400_000,
     limits: {
       streamIdleMs: e.DEPGATE_STREAM_IDLE_TIMEOUT * 1000,
       streamsPerKey: e.DEPGATE_STREAMS_PER_KEY,

@@ -8,6 +8,7 @@ import { createAssignmentRepository, type AssignmentRepository } from './assignm
 import { createAuditRepository, type AuditRepository } from './audit.js'
 import { createDialect, type DialectName, type DialectOptions } from './dialect.js'
 import { createEnrollmentRepository, type EnrollmentRepository } from './enrollment.js'
+import { createJobRepository, type JobRepository } from './jobs.js'
 import { createMirrorRepository, type MirrorRepository } from './mirror.js'
 import { migrateToLatest } from './migrations.js'
 import { CLOSING } from './read-snapshots.js'
@@ -26,6 +27,7 @@ export { LeaseLostError } from './mirror.js'
 export { SQLITE_FILE } from './dialect.js'
 export type { AssignmentQuery, AssignmentRepository, AssignmentRow, AssignmentStatus, FeedChange, Outcome, QueueStats, Wanted } from './assignments.js'
 export { ASSIGNMENT_STATUSES, OUTSTANDING } from './assignments.js'
+export type { JobListQuery, JobRepository, JobResultsQuery, NewJob, StoredJob } from './jobs.js'
 export type { EnrollmentRepository, ExpectedRevision, NamedProfileRecord, NamedProfileVersion, ProfileDeletion, RulesWrite, StoredRule, StoredRules } from './enrollment.js'
 
 /**
@@ -66,6 +68,8 @@ export interface Store {
   readonly enrollment: EnrollmentRepository
   /** The assignment engine's outbox and feed cursor. */
   readonly assignments: AssignmentRepository
+  /** Jobs with progress and per-serial results (src/jobs). */
+  readonly jobs: JobRepository
   /** Resolves when the database answers a trivial query (readiness). */
   ping (): Promise<void>
   close (): Promise<void>
@@ -107,6 +111,7 @@ export async function createStore (opts: StoreOptions): Promise<Store> {
     mirror,
     enrollment: createEnrollmentRepository(db, now),
     assignments: createAssignmentRepository(db, now),
+    jobs: createJobRepository(db, now),
     async ping () {
       await sql`select 1`.execute(db)
     },
