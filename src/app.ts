@@ -83,8 +83,8 @@ export default async function app (fastify: FastifyInstance, opts: AppOptions): 
   await fastify.register(createDepServersPlugin(depOpts))
   await fastify.register(createTokenHealthPlugin({ webhook: opts.config.tokenWebhook }))
   await fastify.register(createMirrorPlugin(opts.mirror))
-  await fastify.register(createAssignmentsPlugin())
   await fastify.register(createJobsPlugin(opts.jobs))
+  await fastify.register(createAssignmentsPlugin())
 
   await fastify.register(autoload, {
     dir: join(here, '..', 'routes'),

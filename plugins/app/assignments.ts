@@ -8,6 +8,7 @@ import fp from 'fastify-plugin'
 import { Counter, Gauge } from 'prom-client'
 import { mapError } from '../../src/api/error-mapping.js'
 import { writeFor } from '../../src/api/own-writes.js'
+import { applyRulesJob } from '../../src/enrollment/apply-job.js'
 import { AssignmentEngine } from '../../src/enrollment/engine.js'
 import type { QueueStats } from '../../src/store/index.js'
 
@@ -87,6 +88,7 @@ export function createAssignmentsPlugin () {
       })
     fastify.decorate('assignments', engine)
     if (engine === null) return
+    fastify.jobs.register(applyRulesJob({ store, kick: (server) => { engine.kick(server) }, scheduler, pollMs: 1000 }))
     // Not awaited: a pass never rejects (the engine logs its failures).
     const unsubscribe = mirror.onPage((server) => { engine.kick(server) })
     fastify.addHook('onReady', async () => { engine.start() })
@@ -95,5 +97,5 @@ export function createAssignmentsPlugin () {
       unsubscribe()
       await engine.stop()
     })
-  }, { name: 'depgate-assignments', dependencies: ['depgate-config', 'depgate-scheduler', 'depgate-store', 'depgate-metrics', 'depgate-dep-servers', 'depgate-mirror'] })
+  }, { name: 'depgate-assignments', dependencies: ['depgate-config', 'depgate-scheduler', 'depgate-store', 'depgate-metrics', 'depgate-dep-servers', 'depgate-mirror', 'depgate-jobs'] })
 }

@@ -13,7 +13,8 @@ import { DepError, MAX_CHUNK, type DepClient } from '../dep/index.js'
 import { type Cancel, nothingToCancel, type Scheduler } from '../scheduler.js'
 import { type AssignmentRepository, type AssignmentRow, type EnrollmentRepository, type FeedChange, LeaseLostError, type Outcome, type Wanted } from '../store/index.js'
 import { afterAnswer, HOUR_MS } from './engine-schedule.js'
-import { type AssignmentRule, compileRules, decide, type DeviceRecord, type ProfileUuids } from './rules.js'
+import { rulePlanner } from './engine-plan.js'
+import type { AssignmentRule, DeviceRecord } from './rules.js'
 
 export interface EngineLogger {
   info (obj: object, msg: string): void
@@ -122,8 +123,12 @@ export class AssignmentEngine {
     if (this.stopped || !this.o.lease.isLeader(server)) return
     try {
       const rules = (await this.o.enrollment.getRules(server)).rules as AssignmentRule[]
-      // No rules, no work: the cursor stays, so rules added later still see what changed meanwhile.
-      if (rules.length === 0) return
+      // No rules: the cursor keeps up, so a rule added later acts on devices that change from then
+      // on; devices already there are the backfill's (POST …/assignment-rules/apply).
+      if (rules.length === 0) {
+        await this.o.repo.skipFeed(server, this.o.lease.owner)
+        return
+      }
       await this.queue(server, rules)
       await this.send(server)
       await this.wakeFor(server)
@@ -137,22 +142,8 @@ export class AssignmentEngine {
   }
 
   private async queue (server: string, rules: AssignmentRule[]): Promise<void> {
-    const profiles = new Map((await this.o.enrollment.listProfiles(server)).map((p) => [p.name, p]))
-    const uuids: Array<ProfileUuids | undefined> = rules.map((r) => {
-      const p = profiles.get(r.profile)
-      /* c8 ignore next - the store refuses a rule naming a missing profile, and a profile a rule names */
-      if (p === undefined) return undefined
-      return { current: p.profileUuid, older: new Set(p.history.map((v) => v.profileUuid).filter((u) => u !== p.profileUuid)) }
-    })
-    const { first } = compileRules(rules)
-    const plan = (changes: FeedChange[]): Wanted[] => changes.map((c) => {
-      if (c.op === 'removed') return { serial: c.serial, want: null }
-      const device = JSON.parse(c.record) as DeviceRecord
-      const index = first(device)
-      const profile = uuids[index]
-      if (index === -1 || profile === undefined || decide(rules[index], profile, device) !== 'assign') return { serial: c.serial, want: null }
-      return { serial: c.serial, want: { rule: rules[index].name, profile: rules[index].profile, profileUuid: profile.current } }
-    })
+    const planner = rulePlanner(rules, await this.o.enrollment.listProfiles(server))
+    const plan = (changes: FeedChange[]): Wanted[] => changes.map((c) => planner(c.serial, c.op === 'removed' ? null : JSON.parse(c.record) as DeviceRecord))
     const limit = this.o.feedBatch ?? FEED_BATCH
     for (;;) {
       const { read, queued } = await this.o.repo.queueFromFeed(server, this.o.lease.owner, limit, plan)

@@ -62,6 +62,12 @@ export interface AssignmentRepository {
    * needs, writes the rows and moves the cursor past the changes read: one fenced transaction.
    */
   queueFromFeed (server: string, owner: string, limit: number, plan: (changes: FeedChange[]) => Wanted[]): Promise<{ read: number, queued: number }>
+  /** Moves the cursor to the feed's head without matching (no rules: the engine only keeps up). Fenced. */
+  skipFeed (server: string, owner: string): Promise<void>
+  /** Queues devices the rules want assigned (a backfill): any replica may; the leader's engine sends. */
+  queueDevices (server: string, wanted: readonly Wanted[]): Promise<number>
+  /** The rows of these serials. */
+  rowsFor (server: string, serials: readonly string[]): Promise<AssignmentRow[]>
   /** Outstanding rows due now (store clock), by profile UUID then serial. */
   due (server: string, limit: number): Promise<AssignmentRow[]>
   /** When the next outstanding row falls due, or null. */
@@ -74,6 +80,51 @@ export interface AssignmentRepository {
   /** failed, throttled and gave_up rows due now; gave_up ones start their schedule again. Returns how many. */
   retry (server: string): Promise<number>
   stats (): Promise<QueueStats[]>
+}
+
+/**
+ * Writes what the rules want for each device: a new or changed profile queues it (due now); a
+ * device already queued for the same profile keeps its schedule (a repeated change must not reset
+ * a backoff); a device that needs nothing leaves the queue if it was waiting in it. Returns how
+ * many were queued.
+ */
+async function writeWanted (trx: Transaction<Database>, server: string, wanted: readonly Wanted[], at: string): Promise<number> {
+  const existing = new Map<string, AssignmentRow>()
+  for (const batch of chunks(wanted.map((w) => w.serial))) {
+    const found = await trx.selectFrom('assignments').selectAll().where('server', '=', server).where('serial_number', 'in', batch).execute()
+    for (const row of found) existing.set(row.serial_number, row)
+  }
+  const drop: string[] = []
+  const upserts: AssignmentRow[] = []
+  for (const { serial, want } of wanted) {
+    const row = existing.get(serial)
+    const outstanding = row !== undefined && OUTSTANDING.includes(row.status as AssignmentStatus)
+    if (want === null) {
+      if (outstanding) drop.push(serial)
+      continue
+    }
+    // Already queued for this profile: its retry schedule stands (a repeated change must not reset a backoff).
+    if (outstanding && row.profile_uuid === want.profileUuid) continue
+    upserts.push({ server, serial_number: serial, status: 'pending', rule: want.rule, profile: want.profile, profile_uuid: want.profileUuid, attempts: 0, streak: 0, last_result: null, last_error: null, next_attempt_at: at, first_failed_at: null, created_at: at, updated_at: at })
+  }
+  for (const batch of chunks(drop)) await trx.deleteFrom('assignments').where('server', '=', server).where('serial_number', 'in', batch).execute()
+  for (const batch of chunks(upserts, 200)) {
+    await trx.insertInto('assignments').values(batch).onConflict((oc) => oc.columns(['server', 'serial_number']).doUpdateSet((eb) => ({
+      status: eb.ref('excluded.status'),
+      rule: eb.ref('excluded.rule'),
+      profile: eb.ref('excluded.profile'),
+      profile_uuid: eb.ref('excluded.profile_uuid'),
+      attempts: eb.ref('excluded.attempts'),
+      streak: eb.ref('excluded.streak'),
+      last_result: eb.ref('excluded.last_result'),
+      last_error: eb.ref('excluded.last_error'),
+      next_attempt_at: eb.ref('excluded.next_attempt_at'),
+      first_failed_at: eb.ref('excluded.first_failed_at'),
+      created_at: eb.ref('excluded.created_at'),
+      updated_at: eb.ref('excluded.updated_at')
+    }))).execute()
+  }
+  return upserts.length
 }
 
 export function createAssignmentRepository (db: Kysely<Database>, now: () => Date): AssignmentRepository {
@@ -97,48 +148,32 @@ export function createAssignmentRepository (db: Kysely<Database>, now: () => Dat
         // A device changed twice in the batch: its last state is the one that counts.
         const latest = new Map<string, FeedChange>()
         for (const r of rows) latest.set(r.serial_number, { seq: Number(r.seq), serial: r.serial_number, op: r.op, record: r.record })
-        const wanted = plan([...latest.values()])
-        const at = now().toISOString()
-        const existing = new Map<string, AssignmentRow>()
-        for (const batch of chunks(wanted.map((w) => w.serial))) {
-          const found = await trx.selectFrom('assignments').selectAll().where('server', '=', server).where('serial_number', 'in', batch).execute()
-          for (const row of found) existing.set(row.serial_number, row)
-        }
-        const drop: string[] = []
-        const upserts: AssignmentRow[] = []
-        for (const { serial, want } of wanted) {
-          const row = existing.get(serial)
-          const outstanding = row !== undefined && OUTSTANDING.includes(row.status as AssignmentStatus)
-          if (want === null) {
-            if (outstanding) drop.push(serial)
-            continue
-          }
-          // Already queued for this profile: its retry schedule stands (a repeated change must not reset a backoff).
-          if (outstanding && row.profile_uuid === want.profileUuid) continue
-          upserts.push({ server, serial_number: serial, status: 'pending', rule: want.rule, profile: want.profile, profile_uuid: want.profileUuid, attempts: 0, streak: 0, last_result: null, last_error: null, next_attempt_at: at, first_failed_at: null, created_at: at, updated_at: at })
-        }
-        for (const batch of chunks(drop)) await trx.deleteFrom('assignments').where('server', '=', server).where('serial_number', 'in', batch).execute()
-        for (const batch of chunks(upserts, 200)) {
-          await trx.insertInto('assignments').values(batch).onConflict((oc) => oc.columns(['server', 'serial_number']).doUpdateSet((eb) => ({
-            status: eb.ref('excluded.status'),
-            rule: eb.ref('excluded.rule'),
-            profile: eb.ref('excluded.profile'),
-            profile_uuid: eb.ref('excluded.profile_uuid'),
-            attempts: eb.ref('excluded.attempts'),
-            streak: eb.ref('excluded.streak'),
-            last_result: eb.ref('excluded.last_result'),
-            last_error: eb.ref('excluded.last_error'),
-            next_attempt_at: eb.ref('excluded.next_attempt_at'),
-            first_failed_at: eb.ref('excluded.first_failed_at'),
-            created_at: eb.ref('excluded.created_at'),
-            updated_at: eb.ref('excluded.updated_at')
-          }))).execute()
-        }
+        const queued = await writeWanted(trx, server, plan([...latest.values()]), now().toISOString())
         const seq = Number(rows[rows.length - 1].seq)
         await trx.insertInto('assignment_cursors').values({ server, seq })
           .onConflict((oc) => oc.column('server').doUpdateSet({ seq })).execute()
-        return { read: rows.length, queued: upserts.length }
+        return { read: rows.length, queued }
       })
+    },
+
+    async skipFeed (server, owner) {
+      await fenced(server, owner, async (trx) => {
+        const { last_seq: seq } = await trx.selectFrom('inventory_state').select('last_seq').where('server', '=', server).executeTakeFirstOrThrow()
+        await trx.insertInto('assignment_cursors').values({ server, seq })
+          .onConflict((oc) => oc.column('server').doUpdateSet({ seq })).execute()
+      })
+    },
+
+    async queueDevices (server, wanted) {
+      return await db.transaction().execute(async (trx) => await writeWanted(trx, server, wanted, now().toISOString()))
+    },
+
+    async rowsFor (server, serials) {
+      const out: AssignmentRow[] = []
+      for (const batch of chunks(serials)) {
+        out.push(...await db.selectFrom('assignments').selectAll().where('server', '=', server).where('serial_number', 'in', batch).execute())
+      }
+      return out
     },
 
     async due (server, limit) {
