@@ -8,7 +8,7 @@ import fp from 'fastify-plugin'
 import { Counter, Gauge } from 'prom-client'
 import { mapError } from '../../src/api/error-mapping.js'
 import { writeFor } from '../../src/api/own-writes.js'
-import { applyRulesJob } from '../../src/enrollment/apply-job.js'
+import { applyRulesJob, reassignProfileJob } from '../../src/enrollment/apply-job.js'
 import { AssignmentEngine } from '../../src/enrollment/engine.js'
 import type { QueueStats } from '../../src/store/index.js'
 
@@ -88,7 +88,9 @@ export function createAssignmentsPlugin () {
       })
     fastify.decorate('assignments', engine)
     if (engine === null) return
-    fastify.jobs.register(applyRulesJob({ store, kick: (server) => { engine.kick(server) }, scheduler, pollMs: 1000 }))
+    const jobDeps = { store, kick: (server: string) => { engine.kick(server) }, scheduler, pollMs: 1000 }
+    fastify.jobs.register(applyRulesJob(jobDeps))
+    fastify.jobs.register(reassignProfileJob(jobDeps))
     // Not awaited: a pass never rejects (the engine logs its failures).
     const unsubscribe = mirror.onPage((server) => { engine.kick(server) })
     fastify.addHook('onReady', async () => { engine.start() })
