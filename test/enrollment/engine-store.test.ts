@@ -4,10 +4,11 @@
  * for its profile keeps its retry schedule through a later change, and leaves the queue once it
  * sits on another profile; a call failing as a whole waits (Apple's Retry-After when given)
  * without an attempt; the queue's stats; an engine without the lease writes nothing; a failed pass
- * is logged; a stopped engine arms no timer.
+ * is logged; a stopped engine arms no timer; the backfill jobs' edge cases.
  */
 import t from 'tap'
 import { DepError, type DepClient } from '../../src/dep/index.js'
+import { applyRulesJob, reassignProfileJob } from '../../src/enrollment/apply-job.js'
 import { AssignmentEngine, type AssignmentEngineOptions } from '../../src/enrollment/engine.js'
 import { ManualScheduler } from '../../src/scheduler.js'
 import { DIALECTS, openTestStore } from '../databases.js'
@@ -85,6 +86,21 @@ for (const dialect of DIALECTS) {
     t.ok(logs.includes('assignments: another replica took the sync lease; its engine carries on'), 'without the lease: nothing written')
     await new AssignmentEngine({ ...options, enrollment: { ...store.enrollment, getRules: async () => { throw new Error('database unreachable') } } }).kick('default')
     t.ok(logs.includes('assignments: a pass failed; it is tried again at the next sync or timer'))
+
+    // The jobs' edge cases: a device leaving the queue while followed; a profile deleted before its job ran.
+    const results: Array<{ serial: string, status: string }> = []
+    const ctx = (input: object) => ({
+      input,
+      signal: new AbortController().signal,
+      doneSerials: async () => new Set<string>(),
+      setTotal: async () => {},
+      progress: async () => {},
+      recordResults: async (rows: Array<{ serial: string, status: string }>) => { results.push(...rows) }
+    }) as never
+    const deps = { store: { ...store, assignments: { ...store.assignments, rowsFor: async () => [] } }, kick: () => {}, scheduler: clock, pollMs: MIN }
+    t.match(await applyRulesJob(deps).run(ctx({ server: 'default' })), { queued: 3, by_status: { not_needed: 3 } })
+    t.same(results.map((r) => r.serial).sort(), ['A', 'C', 'F'], 'the mirror still shows them without a profile (reflect is a stub here)')
+    t.same(await reassignProfileJob(deps).run(ctx({ server: 'default', name: 'gone' })), { queued: 0, by_status: {} })
 
     await engine.stop()
     t.equal(clock.pending, 0)
