@@ -158,8 +158,9 @@ export class JobRunner implements Jobs {
         this.opts.log.warn({ err, job: job.id }, 'jobs: heartbeat failed')
       }
     })
+    // Writes go through after a cancel or at shutdown (the claim is still ours, and what Apple did
+    // must show); only a write that finds the claim gone stops the handler.
     const fenced = async (write: () => Promise<boolean>): Promise<void> => {
-      signal.throwIfAborted()
       if (!(await write())) {
         abort('lost')
         signal.throwIfAborted()
@@ -172,10 +173,7 @@ export class JobRunner implements Jobs {
       signal,
       setTotal: async (total) => { await fenced(async () => await repo.setProgress(job.id, this.owner, { total })) },
       progress: async (done) => { await fenced(async () => await repo.setProgress(job.id, this.owner, { done })) },
-      recordResults: async (rows) => {
-        signal.throwIfAborted()
-        await repo.recordResults(job.id, rows)
-      },
+      recordResults: async (rows) => { await repo.recordResults(job.id, rows) },
       doneSerials: async () => await repo.doneSerials(job.id)
     }
     try {

@@ -68,8 +68,10 @@ export interface JobContext<I = unknown> {
   readonly input: I
   /**
    * Aborted when the job is cancelled, when this replica lost its claim (another one resumes the
-   * job), or when the app shuts down. Pass it on to every call that can wait; once it fired,
-   * nothing the handler does afterwards is kept as the job's outcome.
+   * job), or when the app shuts down. Check it between units of work and pass it on to every call
+   * that can wait; once it fired, the handler's return is not the job's outcome. Results and
+   * progress written after it fired are still kept (what Apple did must show), unless the claim
+   * was lost: then those writes throw.
    */
   readonly signal: AbortSignal
   /** Sets progress.total (e.g. once the handler knows how many serials there are). */

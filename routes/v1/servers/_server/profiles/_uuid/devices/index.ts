@@ -41,7 +41,9 @@ const plugin: FastifyPluginAsyncZod = async (fastify) => {
     if (!asked && serials.length <= MAX_CHUNK) return await APPLE_GUARDS.assign.run(fastify, request, server, { uuid, serials })
     // An unknown server answers 404 now, not as a failed job.
     fastify.depServers.get(server)
-    const input: AssignProfileJobInput = { uuid, serials, keyId: request.auth?.keyId ?? null }
+    // The job's audit entries name the key as this request's would (a write route always has one).
+    const { keyId } = fastify.auditRow(request, { action: 'profile.assign', target: null })
+    const input: AssignProfileJobInput = { uuid, serials, keyId }
     const job = await fastify.jobs.enqueue({ kind: ASSIGN_PROFILE_KIND, server, input, total: serials.length })
     request.auditWith({ target: `/v1/servers/${server}/${uuid}`, detail: `job ${job.id}: ${serials.length} serial(s)` })
     reply.code(202).header('location', `/v1/jobs/${job.id}`)
