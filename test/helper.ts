@@ -21,6 +21,7 @@ import { DEPSIM_CREDENTIALS, startSimulator, type SimulatorOptions, type Started
 import type { Scheduler } from '../src/scheduler.js'
 import type { Store } from '../src/store/index.js'
 import type { StreamLimitsOptions } from '../plugins/app/stream-limits.js'
+import type { WebhooksPluginOptions } from '../plugins/app/webhooks.js'
 import { parseSecretKey, SECRET_KEY_FILE } from '../src/tokens/secret-key-file.js'
 import { openTestStore, type TestDatabase, type TestDialect, testDialectFromEnv } from './databases.js'
 import { secretWatch } from './security/suite-scan.js'
@@ -97,6 +98,8 @@ export interface TestAppOptions {
   streamTimers?: StreamLimitsOptions['timers']
   /** Pages a reader of a shared live drain may have waiting (see plugins/app/stream-limits.ts). */
   drainBufferPages?: number
+  /** Webhook delivery options (e.g. a tick too long to fire: the test ticks the dispatcher itself). */
+  webhooks?: WebhooksPluginOptions
 }
 
 export interface TestApp {
@@ -175,6 +178,7 @@ export async function buildTestApp (t: Teardown, opts: TestAppOptions = {}): Pro
       ...(opts.drainBufferPages === undefined ? {} : { drainBufferPages: opts.drainBufferPages })
     },
     ...(sim === undefined ? {} : { defaultServer: { token: DEPSIM_CREDENTIALS, baseUrl: sim.url } }),
+    ...(opts.webhooks === undefined ? {} : { webhooks: opts.webhooks }),
     onRoute: (route) => {
       opts.onRoute?.(route)
       watch.onRoute(route)

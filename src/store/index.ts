@@ -13,6 +13,8 @@ import { CLOSING } from './read-snapshots.js'
 import type { Database } from './schema.js'
 import { createServerRepository, type ServerRepository } from './servers.js'
 import { READER_CLOSED } from './sqlite-reader.js'
+import { createWebhookDeliveries, type WebhookDeliveries } from './webhook-deliveries.js'
+import { createWebhookRepository, type WebhookRepository } from './webhooks.js'
 import type { SecretBox } from '../tokens/secret-box.js'
 
 export type { ApiKeyRecord, ApiKeyRepository, AuthCacheOptions } from './api-key-records.js'
@@ -23,6 +25,8 @@ export type { ServerAudit, ServerRecord, ServerRepository } from './servers.js'
 export type { ApplyResult, DeviceRecord, MirrorRepository, MirrorStateRow, MirrorWrites, PageInput, SyncPhase } from './mirror.js'
 export { LeaseLostError } from './mirror.js'
 export { SQLITE_FILE } from './dialect.js'
+export type { WebhookInput, WebhookPatch, WebhookRecord, WebhookRepository } from './webhooks.js'
+export type { AttemptOutcome, DeliveryRecord, DeliveryStatus, DueDelivery, WebhookDeliveries } from './webhook-deliveries.js'
 export type { EnrollmentRepository, ExpectedRevision, NamedProfileRecord, NamedProfileVersion, ProfileDeletion, RulesWrite, StoredRule, StoredRules } from './enrollment.js'
 
 /**
@@ -61,6 +65,10 @@ export interface Store {
   readonly mirror: MirrorRepository
   /** Named enrollment profiles and assignment rules. */
   readonly enrollment: EnrollmentRepository
+  /** Webhook subscriptions (their secrets sealed with the secret box). */
+  readonly webhooks: WebhookRepository
+  /** The webhook outbox's deliveries and the delivery lease. */
+  readonly webhookDeliveries: WebhookDeliveries
   /** Resolves when the database answers a trivial query (readiness). */
   ping (): Promise<void>
   close (): Promise<void>
@@ -101,6 +109,8 @@ export async function createStore (opts: StoreOptions): Promise<Store> {
     audit: createAuditRepository(db, now),
     mirror,
     enrollment: createEnrollmentRepository(db, now),
+    webhooks: createWebhookRepository(db, now, opts.secretBox),
+    webhookDeliveries: createWebhookDeliveries(db, now),
     async ping () {
       await sql`select 1`.execute(db)
     },

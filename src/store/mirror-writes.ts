@@ -16,6 +16,8 @@ import { chunks, existingRows, fieldsOf, writeChanges } from './mirror-change-lo
 import type { Database, MirrorStateTable } from './schema.js'
 import { dropMirrors } from './mirror-drop.js'
 import { compactFeed, type CompactionResult } from './feed-compaction.js'
+import { recordEvents } from '../events/outbox.js'
+import { deviceEvent } from '../events/device-events.js'
 
 /** A failed sync run as the status keeps it: the code, sentence and HTTP status an API caller would get for the error. */
 export interface SyncFailure { code: string, message: string, status: number }
@@ -142,6 +144,8 @@ export function createMirrorWrites (db: Kysely<Database>, now: () => Date): Mirr
       changes.push(...(await sweep(trx, server, state, at)).filter((c) => !seen.has(c.serial)))
     }
     await writeChanges(trx, server, changes, state.last_seq + 1, state.generation, at)
+    // Webhooks: one device.* event per change, committed with it (src/events/outbox.ts).
+    await recordEvents(trx, changes.map((c, i) => deviceEvent(server, c, state.last_seq + 1 + i)), { at: now() })
     const count = (op: PlannedChange['op']): number => changes.filter((c) => c.op === op).length
     const result: ApplyResult = { added: count('added'), modified: count('modified'), removed: count('removed'), lastSeq: state.last_seq + changes.length, fetchCompleted }
     await trx.updateTable('inventory_state').set({

@@ -1,4 +1,5 @@
 import type { Generated } from 'kysely'
+import type { WebhookDeliveriesTable, WebhookEventsTable, WebhookLeaseTable, WebhookSubscriptionsTable } from './webhook-schema.js'
 
 /**
  * Table types for Kysely. Timestamps are ISO-8601 UTC strings everywhere (text columns), so the
@@ -212,4 +213,8 @@ export interface Database {
   enrollment_profiles: EnrollmentProfilesTable
   enrollment_profile_versions: EnrollmentProfileVersionsTable
   assignment_rules: AssignmentRulesTable
+  webhook_subscriptions: WebhookSubscriptionsTable
+  webhook_events: WebhookEventsTable
+  webhook_deliveries: WebhookDeliveriesTable
+  webhook_lease: WebhookLeaseTable
 }
