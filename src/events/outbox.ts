@@ -32,8 +32,8 @@ export function newEventId (): string {
 }
 
 export interface RecordOptions {
-  /** The time of the cause (default now): the event's timestamp and its deliveries' first due time. */
-  at?: Date
+  /** The time of the cause (the caller's clock): the event's timestamp and its deliveries' first due time. */
+  at: Date
   /** Deliver to this subscription only, whatever its filters (webhook.test). */
   only?: string
 }
@@ -42,13 +42,12 @@ export interface RecordOptions {
  * Writes the events (in order) and their deliveries in `trx`. Returns the ids of the events
  * written (those some subscription takes). Call it inside the transaction of the cause.
  */
-export async function recordEvents (trx: Db, inputs: readonly EventInput[], opts: RecordOptions = {}): Promise<string[]> {
-  if (inputs.length === 0) return []
+export async function recordEvents (trx: Db, inputs: readonly EventInput[], opts: RecordOptions): Promise<string[]> {
   const query = trx.selectFrom('webhook_subscriptions').select(['id', 'events', 'servers'])
   // A test goes to its subscription even while disabled: it waits there until the subscription is enabled.
   const subs = await (opts.only === undefined ? query.where('enabled', '=', 1) : query.where('id', '=', opts.only)).orderBy('id').execute()
   if (subs.length === 0) return []
-  const at = (opts.at ?? new Date()).toISOString()
+  const at = opts.at.toISOString()
   const wanted = inputs.map((e) => ({ e, to: subs.filter((s) => opts.only !== undefined || matches(s, e.type, e.server)).map((s) => s.id) })).filter((w) => w.to.length > 0)
   const ids: string[] = []
   for (let i = 0; i < wanted.length; i += BATCH) {
@@ -70,6 +69,6 @@ export async function recordEvents (trx: Db, inputs: readonly EventInput[], opts
 }
 
 /** One event (see recordEvents); its id, or undefined when no subscription takes it. */
-export async function recordEvent (trx: Db, input: EventInput, opts: RecordOptions = {}): Promise<string | undefined> {
+export async function recordEvent (trx: Db, input: EventInput, opts: RecordOptions): Promise<string | undefined> {
   return (await recordEvents(trx, [input], opts))[0]
 }

@@ -44,8 +44,7 @@ export function createHttpSender (opts: { connectTimeoutMs?: number, requestTime
         if (size >= BODY_CAP) break
       }
       // Leaving the loop early destroys the stream: the rest of a large answer is never read.
-      const header = res.headers['retry-after']
-      return { status: res.statusCode, retryAfter: Array.isArray(header) ? header[0] : header, snippet: Buffer.concat(chunks).subarray(0, BODY_CAP).toString('utf8') }
+      return { status: res.statusCode, retryAfter: [res.headers['retry-after']].flat()[0], snippet: Buffer.concat(chunks).subarray(0, BODY_CAP).toString('utf8') }
     },
     async close () {
       await agent.close()

@@ -156,8 +156,7 @@ export function createWebhookRepository (db: Kysely<Database>, now: () => Date, 
         await recordEvent(trx, { type: 'webhook.test', server: null, data: { webhook_id: id, message: 'A test event sent on request (POST /v1/webhooks/{id}/test).' } }, { at, only: id }))
     },
     async signingSecrets (id) {
-      const found = await row(id)
-      if (found === undefined) return []
+      const found = await db.selectFrom('webhook_subscriptions').selectAll().where('id', '=', id).executeTakeFirstOrThrow()
       const secrets = [needBox().open(found.secret_sealed, webhookSecretAad(id))]
       if (found.previous_secret_sealed !== null && found.previous_until! > now().toISOString()) {
         secrets.push(needBox().open(found.previous_secret_sealed, webhookSecretAad(id)))
