@@ -13438,7 +13438,14 @@ export interface operations {
                     RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        /** @description The delivery */
+                        id: number;
+                        /** @enum {string} */
+                        status: "pending";
+                    };
+                };
             };
             /** @description Bad Request */
             400: {

@@ -10,9 +10,8 @@ import { recordEvent } from '../events/outbox.js'
 import type { SecretBox } from '../tokens/secret-box.js'
 import { type AuditEntryInput, insertAudit } from './audit.js'
 import type { Database } from './schema.js'
+import { webhookSecretAad } from './secret-sealing.js'
 import type { WebhookSubscriptionsTable } from './webhook-schema.js'
-
-export const webhookSecretAad = (id: string): string => `depgate webhook secret\0${id}`
 
 export interface WebhookRecord {
   id: string

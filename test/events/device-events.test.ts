@@ -2,7 +2,8 @@
  * device.added, device.modified and device.removed come from the mirror's page transactions: a
  * device added, changed and removed at the simulator reaches a subscription of its server as one
  * event each, in order, signed, with the change feed's seq and the device; a subscription of
- * another server gets none of them.
+ * another server gets none of them. sync.failed and sync.recovered come from the sync state's
+ * transactions, once per run of failures.
  */
 import t from 'tap'
 import { buildTestApp, until, untilReady } from '../helper.js'
@@ -42,4 +43,18 @@ t.test('device changes become signed device.* events with the feed seq', async (
   const feed = await app.inject({ method: 'GET', url: `/v1/servers/default/devices/changes?since=${events[0].data.seq - 1}`, headers: auth() })
   t.match(feed.body, /WEBHOOK00001/, 'the seq picks up the change feed')
   t.same(receiver.at('/theirs'), [], 'another server\'s subscription hears nothing')
+
+  // sync.failed once for a run of failures, sync.recovered at the first success after them.
+  const syncs = (await app.inject({ method: 'POST', url: '/v1/webhooks', headers: auth(), payload: { url: receiver.url('/sync'), events: ['sync.failed', 'sync.recovered'] } })).json<{ secret: string }>()
+  await control('POST', '/_sim/faults', { endpoint: '*', kind: 'status', status: 500, times: 0 })
+  for (let i = 0; i < 2; i++) {
+    const failed = await app.inject({ method: 'POST', url: '/v1/servers/default/sync?wait=true', headers: auth() })
+    t.equal(failed.statusCode, 502)
+  }
+  await control('DELETE', '/_sim/faults')
+  await sync()
+  await until('the sync events', async () => receiver.at('/sync').length >= 2)
+  const told = receiver.at('/sync').map((r) => verifyAt(syncs.secret, r, Date.now()) as { type: string, data: Record<string, unknown> })
+  t.match(told, [{ type: 'sync.failed', data: { server: 'default', code: 'UPSTREAM_ERROR', status: 502 } }, { type: 'sync.recovered', data: { server: 'default', failed_with: 'UPSTREAM_ERROR' } }])
+  t.equal(told.length, 2, 'one failure event for two failed runs')
 })

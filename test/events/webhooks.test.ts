@@ -185,7 +185,7 @@ t.test('webhooks', async (t) => {
     t.equal(failed.attempts, waits.length + 1)
     receiver.answers.delete('/down')
     await call('PATCH', `/v1/webhooks/${down.id}`, { enabled: true })
-    t.equal((await call('POST', `/v1/webhooks/${down.id}/deliveries/${failed.id}/retry`)).status, 202)
+    t.match(await call('POST', `/v1/webhooks/${down.id}/deliveries/${failed.id}/retry`), { status: 202, body: { id: failed.id, status: 'pending' } })
     await app.webhooks.dispatcher.idle()
     await deliver()
     t.match(await deliveries(down.id), [{ status: 'succeeded', last_status: 200 }])

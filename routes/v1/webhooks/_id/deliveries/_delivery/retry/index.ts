@@ -15,7 +15,10 @@ const plugin: FastifyPluginAsyncZod = async (fastify) => {
     description: 'Makes the delivery pending and due now (a failed one, or a pending one waiting for its next attempt); it is sent in its place in the subscription\'s order, and the 3 days before depgate gives up count again from here. A succeeded delivery is sent again too (same `webhook-id`).',
     schema: {
       params: deliveryParamsSchema,
-      response: { 202: z.null().describe('Queued'), ...problemResponses(404) }
+      response: {
+        202: z.object({ id: z.number().int().describe('The delivery'), status: z.literal('pending') }).describe('Queued'),
+        ...problemResponses(404)
+      }
     }
   }), async (request, reply) => {
     const { id, delivery } = request.params
@@ -24,7 +27,7 @@ const plugin: FastifyPluginAsyncZod = async (fastify) => {
       throw httpProblem(404, 'DELIVERY_NOT_FOUND', `Webhook ${id} has no delivery ${delivery}.`)
     }
     fastify.webhooks.kick()
-    return await reply.code(202).send(null)
+    return await reply.code(202).send({ id: delivery, status: 'pending' as const })
   })
 }
 
