@@ -80,9 +80,10 @@ export default async function app (fastify: FastifyInstance, opts: AppOptions): 
   if (opts.defaultServer !== undefined) depOpts.defaultServer = opts.defaultServer
   if (opts.depClientOptions !== undefined) depOpts.clientOptions = opts.depClientOptions
   await fastify.register(createDepServersPlugin(depOpts))
+  // Before token health: its check at start emits token events the webhooks must record.
+  await fastify.register(createWebhooksPlugin(opts.webhooks))
   await fastify.register(createTokenHealthPlugin({ webhook: opts.config.tokenWebhook }))
   await fastify.register(createMirrorPlugin(opts.mirror))
-  await fastify.register(createWebhooksPlugin(opts.webhooks))
 
   await fastify.register(autoload, {
     dir: join(here, '..', 'routes'),

@@ -10,6 +10,7 @@ import fp from 'fastify-plugin'
 import { Counter, Gauge } from 'prom-client'
 import { Dispatcher } from '../../src/events/dispatcher.js'
 import { createHttpSender, type Sender } from '../../src/events/send.js'
+import { tokenEventInput } from '../../src/events/token-events.js'
 
 export interface WebhooksPluginOptions {
   /** Replaces the HTTP sender (tests that need a receiver undici cannot reach). */
@@ -82,6 +83,16 @@ export function createWebhooksPlugin (opts: WebhooksPluginOptions = {}) {
     gauge('depgate_webhook_oldest_pending_seconds', 'Age of the oldest undelivered event per enabled webhook subscription',
       (b) => Math.max(0, (scheduler.now() - Date.parse(b.oldest)) / 1000))
 
+    // Token events are noticed in memory, after their cause: each is recorded at once, keyed so
+    // that every replica noticing the same fact records it once (src/events/token-events.ts).
+    const recording = new Set<Promise<void>>()
+    fastify.depServers.onTokenEvent((event) => {
+      const p = store.webhooks.record([tokenEventInput(event)]).then(() => { dispatcher.kick() }, (err: unknown) => {
+        fastify.log.error({ err, event: event.type, server: event.server }, 'webhooks: could not record a token event')
+      }).finally(() => { recording.delete(p) })
+      recording.add(p)
+    })
+
     fastify.decorate('webhooks', {
       dispatcher,
       allow,
@@ -89,8 +100,9 @@ export function createWebhooksPlugin (opts: WebhooksPluginOptions = {}) {
     })
     fastify.addHook('onReady', async () => { dispatcher.start() })
     fastify.addHook('preClose', async () => {
+      await Promise.all([...recording])
       await dispatcher.stop()
       await http.close()
     })
-  }, { name: 'depgate-webhooks', dependencies: ['depgate-config', 'depgate-scheduler', 'depgate-store', 'depgate-metrics'] })
+  }, { name: 'depgate-webhooks', dependencies: ['depgate-config', 'depgate-scheduler', 'depgate-store', 'depgate-metrics', 'depgate-dep-servers'] })
 }

@@ -8,7 +8,7 @@
  * written at all: an install without webhooks keeps an empty outbox, and the mirror's page writes
  * pay one small query.
  */
-import { randomBytes } from 'node:crypto'
+import { createHash, randomBytes } from 'node:crypto'
 import type { Kysely, Transaction } from 'kysely'
 import type { Database } from '../store/schema.js'
 import type { EventInput } from './types.js'
@@ -27,8 +27,8 @@ export function matches (sub: SubscriptionFilter, type: string, server: string |
   return (events.includes('*') || events.includes(type)) && (server === null || servers.includes('*') || servers.includes(server))
 }
 
-export function newEventId (): string {
-  return `msg_${randomBytes(12).toString('hex')}`
+export function newEventId (key?: string): string {
+  return `msg_${key === undefined ? randomBytes(12).toString('hex') : createHash('sha256').update(key).digest('hex').slice(0, 24)}`
 }
 
 export interface RecordOptions {
@@ -48,13 +48,18 @@ export async function recordEvents (trx: Db, inputs: readonly EventInput[], opts
   const subs = await (opts.only === undefined ? query.where('enabled', '=', 1) : query.where('id', '=', opts.only)).orderBy('id').execute()
   if (subs.length === 0) return []
   const at = opts.at.toISOString()
-  const wanted = inputs.map((e) => ({ e, to: subs.filter((s) => opts.only !== undefined || matches(s, e.type, e.server)).map((s) => s.id) })).filter((w) => w.to.length > 0)
+  // A keyed event already recorded is not recorded again (two replicas at the same moment may both
+  // write it: the unique id keeps one row, and its deliveries may then be queued twice: at least once).
+  const keyed = inputs.flatMap((e) => e.key === undefined ? [] : [newEventId(e.key)])
+  const known = new Set(keyed.length === 0 ? [] : (await trx.selectFrom('webhook_events').select('id').where('id', 'in', keyed).execute()).map((r) => r.id))
+  const fresh = inputs.filter((e) => e.key === undefined || !known.has(newEventId(e.key)))
+  const wanted = fresh.map((e) => ({ e, to: subs.filter((s) => opts.only !== undefined || matches(s, e.type, e.server)).map((s) => s.id) })).filter((w) => w.to.length > 0)
   const ids: string[] = []
   for (let i = 0; i < wanted.length; i += BATCH) {
-    const batch = wanted.slice(i, i + BATCH).map((w) => ({ ...w, id: newEventId() }))
+    const batch = wanted.slice(i, i + BATCH).map((w) => ({ ...w, id: newEventId(w.e.key) }))
     await trx.insertInto('webhook_events').values(batch.map((w) => ({
       id: w.id, type: w.e.type, server: w.e.server, data: JSON.stringify(w.e.data), created_at: at
-    }))).execute()
+    }))).onConflict((oc) => oc.column('id').doNothing()).execute()
     // The database numbers them: read the numbers back by id rather than rely on RETURNING's order.
     const seqs = new Map((await trx.selectFrom('webhook_events').select(['id', 'seq']).where('id', 'in', batch.map((w) => w.id)).execute()).map((r) => [r.id, r.seq]))
     const deliveries = batch.flatMap((w) => w.to.map((sub) => ({

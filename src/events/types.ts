@@ -31,6 +31,11 @@ export interface EventInput {
   type: EventType
   server: string | null
   data: Record<string, unknown>
+  /**
+   * Events with the same key are recorded once: what every replica, or a restart, may notice again
+   * (a token nearing expiry) names itself by the fact, so receivers hear of it once.
+   */
+  key?: string
 }
 
 /** The wire form of an event (the body of each delivery). */

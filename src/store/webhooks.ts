@@ -6,7 +6,8 @@
  */
 import { randomBytes } from 'node:crypto'
 import type { Kysely } from 'kysely'
-import { recordEvent } from '../events/outbox.js'
+import { recordEvent, recordEvents } from '../events/outbox.js'
+import type { EventInput } from '../events/types.js'
 import type { SecretBox } from '../tokens/secret-box.js'
 import { type AuditEntryInput, insertAudit } from './audit.js'
 import type { Database } from './schema.js'
@@ -48,6 +49,8 @@ export interface WebhookRepository {
   delete (id: string, audit?: AuditEntryInput): Promise<boolean>
   /** Installs `secret`; the current one keeps signing until `keepPreviousMs` from now. */
   rotateSecret (id: string, secret: string, keepPreviousMs: number, audit?: AuditEntryInput): Promise<WebhookRecord | undefined>
+  /** Records events whose cause is not a write of the store (token events noticed in memory); their ids. */
+  record (inputs: readonly EventInput[]): Promise<string[]>
   /** Queues a webhook.test event for this subscription only; its event id, or undefined when there is no such subscription. */
   sendTest (id: string): Promise<string | undefined>
   /** The secrets that sign a delivery now: the current one, and the previous one within its grace period. */
@@ -148,6 +151,10 @@ export function createWebhookRepository (db: Kysely<Database>, now: () => Date, 
         if (audit !== undefined) await insertAudit(trx, at, audit)
         return webhookRecord(await trx.selectFrom('webhook_subscriptions').selectAll().where('id', '=', id).executeTakeFirstOrThrow())
       })
+    },
+    async record (inputs) {
+      const at = now()
+      return await db.transaction().execute(async (trx) => await recordEvents(trx, inputs, { at }))
     },
     async sendTest (id) {
       const at = now()

@@ -1,16 +1,19 @@
 /**
  * The webhooks plugin's configuration and metrics: DEPGATE_WEBHOOK_ALLOW refuses other hosts when a
  * subscription is written, and a scrape while the backlog cannot be read leaves the backlog gauges
- * out (logged) instead of failing /metrics.
+ * out (logged) instead of failing /metrics; a token event the store cannot record is logged.
  */
 import t from 'tap'
-import { buildTestApp } from '../../helper.js'
+import { buildTestApp, until } from '../../helper.js'
 
 t.test('allow-list and a backlog that cannot be read', async (t) => {
   const { app, auth, logs } = await buildTestApp(t, {
-    simulator: false,
     env: { DEPGATE_WEBHOOK_ALLOW: 'hooks.example.com, *.corp.example' },
-    wrapStore: (store) => ({ ...store, webhookDeliveries: { ...store.webhookDeliveries, backlog: async () => { throw new Error('database down') } } })
+    wrapStore: (store) => ({
+      ...store,
+      webhookDeliveries: { ...store.webhookDeliveries, backlog: async () => { throw new Error('database down') } },
+      webhooks: { ...store.webhooks, record: async () => { throw new Error('database down') } }
+    })
   })
   const post = async (url: string, enabled = true) => await app.inject({ method: 'POST', url: '/v1/webhooks', headers: auth(), payload: { url, enabled } })
   const refused = await post('http://10.1.2.3/hook')
@@ -24,4 +27,6 @@ t.test('allow-list and a backlog that cannot be read', async (t) => {
   t.equal(metrics.statusCode, 200)
   t.notMatch(metrics.body, /depgate_webhook_queue_depth\{/)
   t.ok(logs.some((l) => l.includes('could not read the webhook backlog')))
+  app.depServers.emitTokenEvent('terms.signed', 'default')
+  await until('the failure to be logged', async () => logs.some((l) => l.includes('webhooks: could not record a token event')))
 })
