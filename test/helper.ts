@@ -21,6 +21,7 @@ import { DEPSIM_CREDENTIALS, startSimulator, type SimulatorOptions, type Started
 import type { Scheduler } from '../src/scheduler.js'
 import type { Store } from '../src/store/index.js'
 import type { StreamLimitsOptions } from '../plugins/app/stream-limits.js'
+import type { JobsPluginOptions } from '../plugins/app/jobs.js'
 import type { WebhooksPluginOptions } from '../plugins/app/webhooks.js'
 import { parseSecretKey, SECRET_KEY_FILE } from '../src/tokens/secret-key-file.js'
 import { openTestStore, type TestDatabase, type TestDialect, testDialectFromEnv } from './databases.js'
@@ -100,6 +101,8 @@ export interface TestAppOptions {
   drainBufferPages?: number
   /** Webhook delivery options (e.g. a tick too long to fire: the test ticks the dispatcher itself). */
   webhooks?: WebhooksPluginOptions
+  /** Job runner options (e.g. a poll too long to fire, for a test that moves a manual clock days ahead). */
+  jobs?: JobsPluginOptions
 }
 
 export interface TestApp {
@@ -180,6 +183,7 @@ export async function buildTestApp (t: Teardown, opts: TestAppOptions = {}): Pro
     ...(sim === undefined ? {} : { defaultServer: { token: DEPSIM_CREDENTIALS, baseUrl: sim.url } }),
     // On a manual clock, the dispatcher's 1 s poll would run hundreds of thousands of times in a
     // test that moves days ahead: it polls once a year there unless the test says otherwise.
+    ...(opts.jobs === undefined ? {} : { jobs: opts.jobs }),
     ...(opts.webhooks === undefined ? (scheduler === undefined ? {} : { webhooks: { tickMs: 365 * 86_400_000 } }) : { webhooks: opts.webhooks }),
     onRoute: (route) => {
       opts.onRoute?.(route)

@@ -7,6 +7,7 @@ import { createApiKeyRepository, type ApiKeyRepository, type AuthCacheOptions } 
 import { createAuditRepository, type AuditRepository } from './audit.js'
 import { createDialect, type DialectName, type DialectOptions } from './dialect.js'
 import { createEnrollmentRepository, type EnrollmentRepository } from './enrollment.js'
+import { createJobRepository, type JobRepository } from './jobs.js'
 import { createMirrorRepository, type MirrorRepository } from './mirror.js'
 import { migrateToLatest } from './migrations.js'
 import { CLOSING } from './read-snapshots.js'
@@ -27,6 +28,7 @@ export { LeaseLostError } from './mirror.js'
 export { SQLITE_FILE } from './dialect.js'
 export type { WebhookInput, WebhookPatch, WebhookRecord, WebhookRepository } from './webhooks.js'
 export type { AttemptOutcome, DeliveryRecord, DeliveryStatus, DueDelivery, WebhookDeliveries } from './webhook-deliveries.js'
+export type { JobListQuery, JobRepository, JobResultsQuery, NewJob, StoredJob } from './jobs.js'
 export type { EnrollmentRepository, ExpectedRevision, NamedProfileRecord, NamedProfileVersion, ProfileDeletion, RulesWrite, StoredRule, StoredRules } from './enrollment.js'
 
 /**
@@ -69,6 +71,8 @@ export interface Store {
   readonly webhooks: WebhookRepository
   /** The webhook outbox's deliveries and the delivery lease. */
   readonly webhookDeliveries: WebhookDeliveries
+  /** Jobs with progress and per-serial results (src/jobs). */
+  readonly jobs: JobRepository
   /** Resolves when the database answers a trivial query (readiness). */
   ping (): Promise<void>
   close (): Promise<void>
@@ -111,6 +115,7 @@ export async function createStore (opts: StoreOptions): Promise<Store> {
     enrollment: createEnrollmentRepository(db, now),
     webhooks: createWebhookRepository(db, now, opts.secretBox),
     webhookDeliveries: createWebhookDeliveries(db, now),
+    jobs: createJobRepository(db, now),
     async ping () {
       await sql`select 1`.execute(db)
     },

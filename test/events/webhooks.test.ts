@@ -20,8 +20,9 @@ t.test('webhooks', async (t) => {
   const clock = new ManualScheduler()
   const receiver = await startReceiver()
   t.teardown(receiver.close)
-  // The periodic tick never fires within the test's advances: each step ticks the dispatcher itself.
-  const { app, auth, logs } = await buildTestApp(t, { simulator: false, scheduler: clock, webhooks: { tickMs: 365 * DAY } })
+  // The periodic tick never fires within the test's advances: each step ticks the dispatcher itself
+  // (and the job runner, which has nothing to do here, does not poll at every simulated 2 s).
+  const { app, auth, logs } = await buildTestApp(t, { simulator: false, scheduler: clock, webhooks: { tickMs: 365 * DAY }, jobs: { pollMs: 365 * DAY } })
   const call = async (method: 'GET' | 'POST' | 'PATCH' | 'DELETE', url: string, payload?: object) => {
     const res = await app.inject({ method, url, headers: auth(), ...(payload === undefined ? {} : { payload }) })
     return { status: res.statusCode, body: res.body === '' ? undefined : res.json(), headers: res.headers }
