@@ -183,7 +183,8 @@ export async function buildTestApp (t: Teardown, opts: TestAppOptions = {}): Pro
     ...(sim === undefined ? {} : { defaultServer: { token: DEPSIM_CREDENTIALS, baseUrl: sim.url } }),
     // On a manual clock, the dispatcher's 1 s poll would run hundreds of thousands of times in a
     // test that moves days ahead: it polls once a year there unless the test says otherwise.
-    ...(opts.jobs === undefined ? {} : { jobs: opts.jobs }),
+    // The same for the job runner's 2 s poll (a test that moves days ahead ran it 300,000 times).
+    ...(opts.jobs === undefined ? (scheduler === undefined ? {} : { jobs: { pollMs: 365 * 86_400_000 } }) : { jobs: opts.jobs }),
     ...(opts.webhooks === undefined ? (scheduler === undefined ? {} : { webhooks: { tickMs: 365 * 86_400_000 } }) : { webhooks: opts.webhooks }),
     onRoute: (route) => {
       opts.onRoute?.(route)
