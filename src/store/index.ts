@@ -9,6 +9,9 @@ import { createDialect, type DialectName, type DialectOptions } from './dialect.
 import { createEnrollmentRepository, type EnrollmentRepository } from './enrollment.js'
 import { createMirrorRepository, type MirrorRepository } from './mirror.js'
 import { migrateToLatest } from './migrations.js'
+import { createOrgMirrorWrites, type OrgMirrorWrites } from './org-mirror.js'
+import { createOrgMirrorReads, type OrgMirrorReads } from './org-reads.js'
+import { createOrgRepository, type OrgRepository } from './orgs.js'
 import { CLOSING } from './read-snapshots.js'
 import type { Database } from './schema.js'
 import { createServerRepository, type ServerRepository } from './servers.js'
@@ -22,6 +25,9 @@ export { AUDIT_INLINE_SERIALS, PENDING, serialsDigest } from './audit.js'
 export type { ServerAudit, ServerRecord, ServerRepository } from './servers.js'
 export type { ApplyResult, DeviceRecord, MirrorRepository, MirrorStateRow, MirrorWrites, PageInput, SyncPhase } from './mirror.js'
 export { LeaseLostError } from './mirror.js'
+export type { OrgAccessToken, OrgInfo, OrgInput, OrgRecord, OrgRepository } from './orgs.js'
+export type { OrgApplied, OrgDeviceInput, OrgMdmServerInput, OrgMirrorWrites, OrgStateRow } from './org-mirror.js'
+export type { OrgChange, OrgDevice, OrgDeviceFilters, OrgMdmServer, OrgMirrorReads } from './org-reads.js'
 export { SQLITE_FILE } from './dialect.js'
 export type { EnrollmentRepository, ExpectedRevision, NamedProfileRecord, NamedProfileVersion, ProfileDeletion, RulesWrite, StoredRule, StoredRules } from './enrollment.js'
 
@@ -61,6 +67,10 @@ export interface Store {
   readonly mirror: MirrorRepository
   /** Named enrollment profiles and assignment rules. */
   readonly enrollment: EnrollmentRepository
+  /** Apple Business / School Manager organisations (API accounts, sealed keys). */
+  readonly orgs: OrgRepository
+  /** The org mirror: refresh writes (fenced by the org's lease) and reads. */
+  readonly orgMirror: OrgMirrorWrites & OrgMirrorReads
   /** Resolves when the database answers a trivial query (readiness). */
   ping (): Promise<void>
   close (): Promise<void>
@@ -101,6 +111,8 @@ export async function createStore (opts: StoreOptions): Promise<Store> {
     audit: createAuditRepository(db, now),
     mirror,
     enrollment: createEnrollmentRepository(db, now),
+    orgs: createOrgRepository(db, now, opts.secretBox),
+    orgMirror: { ...createOrgMirrorWrites(db, now), ...createOrgMirrorReads(db) },
     async ping () {
       await sql`select 1`.execute(db)
     },
