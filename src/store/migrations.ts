@@ -232,7 +232,6 @@ export const migrations: Record<string, Migration> = {
         .addColumn('base_url', 'text')
         .addColumn('token_url', 'text')
         .addColumn('scope', 'text', (c) => c.notNull())
-        .addColumn('access_token_sealed', 'text')
         .addColumn('token_expires_at', 'text')
         .addColumn('token_checked_at', 'text')
         .addColumn('last_error', 'text')

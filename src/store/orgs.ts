@@ -1,8 +1,9 @@
 /**
  * Apple Business / School Manager organisations: the API account (client id, key id, the private
- * key) and the state of its access token. The private key and the access token are sealed with
- * the secret box before they reach the database, with the org name in the additional data so a
- * sealed value cannot be moved to another row (as servers.ts does for DEP tokens).
+ * key) and the state of its access token (times only: the token itself stays in the memory of the
+ * client that got it). The private key is sealed with the secret box before it reaches the
+ * database, with the org name in the additional data so a sealed value cannot be moved to another
+ * row (as servers.ts does for DEP tokens).
  */
 import type { Kysely } from 'kysely'
 import type { SecretBox } from '../tokens/secret-box.js'
@@ -11,7 +12,6 @@ import { dropOrgMirror } from './org-mirror.js'
 import type { Database, OrgsTable } from './schema.js'
 
 export const orgKeyAad = (name: string): string => `depgate org key\0${name}`
-export const orgTokenAad = (name: string): string => `depgate org token\0${name}`
 
 /** What an org is stored from: the API account as Apple Business Manager shows it. */
 export interface OrgInput {
@@ -42,8 +42,6 @@ export interface OrgRecord extends OrgInfo {
   privateKeyPem: string
 }
 
-export interface OrgAccessToken { token: string, expiresAt: string }
-
 export interface OrgRepository {
   list (): Promise<OrgInfo[]>
   info (name: string): Promise<OrgInfo | undefined>
@@ -53,9 +51,8 @@ export interface OrgRepository {
   upsert (name: string, input: OrgInput, audit?: (created: boolean) => AuditEntryInput): Promise<{ info: OrgInfo, created: boolean }>
   /** Deletes the org and its mirror; false when there was none. */
   delete (name: string, audit?: AuditEntryInput): Promise<boolean>
-  /** Keeps the access token Apple gave (sealed), so every replica shares it instead of asking again. */
-  saveToken (name: string, token: OrgAccessToken): Promise<void>
-  getToken (name: string): Promise<OrgAccessToken | undefined>
+  /** When the access token Apple last gave expires (a successful token request clears the last error). */
+  recordToken (name: string, expiresAt: string): Promise<void>
   /** The last failure talking to Apple for this org (null clears it). */
   setError (name: string, error: { code: string, at: string } | null): Promise<void>
 }
@@ -103,8 +100,7 @@ export function createOrgRepository (db: Kysely<Database>, now: () => Date, box?
           base_url: input.baseUrl ?? null,
           token_url: input.tokenUrl ?? null,
           scope: input.scope,
-          // Another account's token (or the same account's, from a revoked key) must not be used on.
-          access_token_sealed: null,
+          // The previous account's token state says nothing about this one.
           token_expires_at: null,
           token_checked_at: null,
           last_error: null,
@@ -127,19 +123,9 @@ export function createOrgRepository (db: Kysely<Database>, now: () => Date, box?
         return deleted
       })
     },
-    async saveToken (name, token) {
-      await db.updateTable('orgs').set({
-        access_token_sealed: needBox().seal(token.token, orgTokenAad(name)),
-        token_expires_at: token.expiresAt,
-        token_checked_at: now().toISOString(),
-        last_error: null,
-        last_error_at: null
-      }).where('name', '=', name).execute()
-    },
-    async getToken (name) {
-      const r = await db.selectFrom('orgs').select(['access_token_sealed', 'token_expires_at']).where('name', '=', name).executeTakeFirst()
-      if (r?.access_token_sealed == null || r.token_expires_at === null) return undefined
-      return { token: needBox().open(r.access_token_sealed, orgTokenAad(name)), expiresAt: r.token_expires_at }
+    async recordToken (name, expiresAt) {
+      await db.updateTable('orgs').set({ token_expires_at: expiresAt, token_checked_at: now().toISOString(), last_error: null, last_error_at: null })
+        .where('name', '=', name).execute()
     },
     async setError (name, error) {
       await db.updateTable('orgs').set({ last_error: error?.code ?? null, last_error_at: error?.at ?? null }).where('name', '=', name).execute()

@@ -198,9 +198,8 @@ export interface AssignmentRulesTable {
 }
 
 /**
- * 0015: an Apple Business / School Manager API account (docs/apple-axm.md §1). The private key and
- * the access token are sealed with the secret box (the org name in the additional data); the
- * rest is not secret.
+ * 0015: an Apple Business / School Manager API account (docs/apple-axm.md §1). The private key is
+ * sealed with the secret box (the org name in the additional data); the rest is not secret.
  */
 export interface OrgsTable {
   name: string
@@ -211,7 +210,6 @@ export interface OrgsTable {
   token_url: string | null
   /** `business.api` or `school.api`, from the client id's prefix. */
   scope: string
-  access_token_sealed: string | null
   token_expires_at: string | null
   token_checked_at: string | null
   last_error: string | null

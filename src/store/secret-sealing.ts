@@ -9,7 +9,7 @@ import type { ServerToken } from '../dep/token.js'
 import { isTokenError, TokenError } from '../tokens/errors.js'
 import { rotateSealed, type SecretBox } from '../tokens/secret-box.js'
 import type { Database } from './schema.js'
-import { orgKeyAad, orgTokenAad } from './orgs.js'
+import { orgKeyAad } from './orgs.js'
 
 export const tokenAad = (name: string): string => `depgate server token\0${name}`
 export const keyAad = (name: string): string => `depgate server key\0${name}`
@@ -97,11 +97,8 @@ export async function rotateSecrets (db: Kysely<Database>, oldBox: SecretBox, ne
     for (const row of await trx.selectFrom('servers').select(['name', 'token_sealed']).where('token_sealed', 'is not', null).execute()) {
       await trx.updateTable('servers').set({ token_sealed: again(row.token_sealed!, tokenAad(row.name)) }).where('name', '=', row.name).execute()
     }
-    for (const row of await trx.selectFrom('orgs').select(['name', 'private_key_sealed', 'access_token_sealed']).execute()) {
-      await trx.updateTable('orgs').set({
-        private_key_sealed: again(row.private_key_sealed, orgKeyAad(row.name)),
-        access_token_sealed: row.access_token_sealed === null ? null : again(row.access_token_sealed, orgTokenAad(row.name))
-      }).where('name', '=', row.name).execute()
+    for (const row of await trx.selectFrom('orgs').select(['name', 'private_key_sealed']).execute()) {
+      await trx.updateTable('orgs').set({ private_key_sealed: again(row.private_key_sealed, orgKeyAad(row.name)) }).where('name', '=', row.name).execute()
     }
     for (const row of await trx.selectFrom('server_keys').selectAll().execute()) {
       await trx.updateTable('server_keys').set({
