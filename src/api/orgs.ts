@@ -81,7 +81,7 @@ export async function putOrg (fastify: FastifyInstance, request: FastifyRequest,
       if (ms !== undefined) expiresAt = new Date(ms).toISOString()
     } catch (err) {
       if (err instanceof AxmError && (err.code === 'INVALID_CLIENT' || err.code === 'INVALID_KEY')) {
-        throw httpProblem(422, 'ORG_CREDENTIALS_REJECTED', `Apple refused this API account: check the client id, the key id and that the key is the one Apple Business Manager shows for them (a revoked key is refused too). Nothing was stored.`, { cause: err })
+        throw httpProblem(422, 'ORG_CREDENTIALS_REJECTED', 'Apple refused this API account: check the client id, the key id and that the key is the one Apple Business Manager shows for them (a revoked key is refused too). Nothing was stored.', { cause: err })
       }
       throw orgProblem(err, org)
     } finally {

@@ -33,10 +33,12 @@ export class OrgRefresher {
 
   constructor (private readonly opts: OrgRefresherOptions) {}
 
+  /** Starts looking: at once, then every third of the lease (a live replica renews its leases well before they expire). */
   start (): void {
-    // A third of the lease: a live replica renews its leases well before they expire.
-    this.timer = this.opts.scheduler.every(Math.max(1000, Math.floor(this.opts.leaseMs / 3)), () => { void this.tick() })
-    void this.tick()
+    const tick = async (): Promise<void> => { await this.tick() }
+    const first = this.opts.scheduler.after(0, tick)
+    const every = this.opts.scheduler.every(Math.max(1000, Math.floor(this.opts.leaseMs / 3)), tick)
+    this.timer = () => { first(); every() }
   }
 
   /** One look at every org (exported for tests: what a timer tick does). */

@@ -3,12 +3,14 @@
  * account is replaced (its `updatedAt` moved), so the access token a client holds is shared by
  * every caller of the org (docs/apple-axm.md §6: token churn is refused by Apple).
  */
-import { createAxmClient } from '../axm/index.js'
+import { type AxmClientOptions, createAxmClient } from '../axm/index.js'
 import { httpProblem } from '../problems.js'
 import type { OrgRecord, Store } from '../store/index.js'
 import type { OrgClient, OrgClientFactory } from './types.js'
 
-export const defaultOrgClientFactory: OrgClientFactory = (org) => createAxmClient({
+/** The AxM client of a stored account; `extra` sets the client's other options (timeouts, retries). */
+export const defaultOrgClientFactory = (org: OrgRecord, extra: Partial<AxmClientOptions> = {}): OrgClient => createAxmClient({
+  ...extra,
   clientId: org.clientId,
   keyId: org.keyId,
   privateKey: org.privateKeyPem,
@@ -23,7 +25,7 @@ export function orgNotFound (org: string): Error {
 export class OrgClients {
   private readonly clients = new Map<string, { updatedAt: string, client: OrgClient }>()
 
-  constructor (private readonly store: Store, readonly factory: OrgClientFactory = defaultOrgClientFactory) {}
+  constructor (private readonly store: Store, readonly factory: OrgClientFactory = (org) => defaultOrgClientFactory(org)) {}
 
   /** The org's client; 404 ORG_NOT_FOUND for an unknown org. */
   async get (org: string): Promise<OrgClient> {
