@@ -19,13 +19,14 @@ export interface RefreshInput {
   signal?: AbortSignal
 }
 
-/** Pulls `pages` one at a time, taking a GET from the budget before each. */
-async function * paced<T> (pages: AsyncGenerator<T>, budget: RequestBudget, signal?: AbortSignal): AsyncGenerator<T> {
+/** Pulls `pages` one at a time, taking a GET from the budget before each; a page without a next cursor is the last. */
+async function * paced<T extends { nextCursor?: string }> (pages: AsyncGenerator<T>, budget: RequestBudget, signal?: AbortSignal): AsyncGenerator<T> {
   for (;;) {
     await budget.take(signal)
     const next = await pages.next()
     if (next.done === true) return
     yield next.value
+    if (next.value.nextCursor === undefined) return
   }
 }
 

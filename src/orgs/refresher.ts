@@ -85,7 +85,9 @@ export class OrgRefresher {
         const now = scheduler.now()
         // A failed run is retried after a tenth of the interval, not at every tick.
         const failedRecently = state?.last_error_code != null && attempt !== undefined && now - attempt < intervalMs / 10
-        const due = state?.requested_at != null || ((last === undefined || now - last >= intervalMs) && !failedRecently)
+        // A walk started and never finished (its replica died or lost the lease) is redone at once.
+        const unfinished = state?.refresh_started_at != null && (state.last_refresh_at === null || state.refresh_started_at > state.last_refresh_at)
+        const due = state?.requested_at != null || ((last === undefined || now - last >= intervalMs || unfinished) && !failedRecently)
         if (due) this.launch(name)
       }
     } catch {
