@@ -1436,7 +1436,7 @@ export interface components {
              * @description Stable machine-readable code (Apple's own code when Apple gave one, e.g. T_C_NOT_SIGNED); each operation lists those it can answer per status. The README's "Error codes" table says what each means
              * @enum {string}
              */
-            code: "BAD_REQUEST" | "BAD_URL" | "REQUEST_TIMEOUT" | "REQUEST_HEADER_FIELDS_TOO_LARGE" | "VALIDATION_FAILED" | "UNKNOWN_PARAMETER" | "UNKNOWN_FIELD" | "MALFORMED_JSON" | "BODY_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "NOT_ACCEPTABLE" | "NOT_FOUND" | "METHOD_NOT_ALLOWED" | "INTERNAL" | "DATABASE_UNAVAILABLE" | "SHUTTING_DOWN" | "UNAUTHENTICATED" | "INSUFFICIENT_SCOPE" | "TOO_MANY_AUTH_FAILURES" | "RATE_LIMITED" | "SERVER_NOT_FOUND" | "SECRET_BOX_WRONG_KEY" | "INVALID_SERVER_TOKEN" | "NO_STAGED_CERTIFICATE" | "CERTIFICATE_ALREADY_STAGED" | "INVALID_FORM" | "P7M_MISSING" | "P7M_NOT_SMIME" | "P7M_CORRUPT" | "P7M_TOO_LARGE" | "P7M_WRONG_KEY" | "P7M_UNSUPPORTED_CIPHER" | "KEY_INVALID" | "TOKEN_INVALID" | "NO_KEY_PAIR" | "CONSUMER_KEY_MISMATCH" | "TOKEN_EXPIRED" | "TOKEN_VERIFY_FAILED" | "TOKEN_VERIFY_UNAVAILABLE" | "INVENTORY_DISABLED" | "INVENTORY_NOT_READY" | "MIRROR_ONLY_PARAMETER" | "MIRROR_BUSY" | "TOO_MANY_STREAMS" | "INVALID_PAGE_TOKEN" | "SINCE_AHEAD" | "SINCE_EXPIRED" | "SINCE_REQUIRED" | "CURSOR_OR_SINCE" | "FULL_SYNC_TOO_SOON" | "CLIENT_CLOSED_REQUEST" | "DEVICE_NOT_FOUND" | "DEVICE_NOT_ACCESSIBLE" | "PROFILE_NOT_FOUND" | "PROFILE_URL_INVALID" | "PROFILE_URL_NOT_HTTPS" | "URL_HAS_CREDENTIALS" | "INVALID_JSON" | "DISOWN_DISABLED" | "DISOWN_CONFIRMATION_MISMATCH" | "PASSTHROUGH_PATH_REFUSED" | "KEY_NOT_FOUND" | "AUDIT_ENTRY_NOT_FOUND" | "ENROLLMENT_PROFILE_NOT_FOUND" | "ENROLLMENT_PROFILE_IN_USE" | "DUPLICATE_RULE_NAME" | "UNKNOWN_ENROLLMENT_PROFILE" | "IF_MATCH_REQUIRED" | "RULES_CHANGED" | "SERVER_TOKEN_EXPIRED" | "T_C_NOT_SIGNED" | "ACCESS_DENIED" | "OAUTH_REJECTED" | "UNAUTHORIZED" | "EXPIRED_CURSOR" | "INVALID_CURSOR" | "EXHAUSTED_CURSOR" | "CURSOR_REQUIRED" | "PAGE_LIMIT" | "SAME_CURSOR" | "UPSTREAM_THROTTLED" | "UPSTREAM_TIMEOUT" | "UPSTREAM_UNREACHABLE" | "UPSTREAM_INVALID_RESPONSE" | "UPSTREAM_ERROR" | "UPSTREAM_REFUSED" | "USER_AGENT_MISSING" | "USER_AGENT_INVALID" | "MALFORMED_REQUEST_BODY" | "DEVICE_ID_REQUIRED" | "PROFILE_UUID_REQUIRED" | "APPLE_SEED_FOR_IT_TURNED_OFF" | "MDM_SERVICE_DISCOVERY_URL_REQUIRED" | "MDM_SERVICE_DISCOVERY_URL_NOT_VALID" | "ORG_NOT_SUPPORTED" | "CONFIG_NAME_REQUIRED" | "CONFIG_NAME_INVALID" | "CONFIG_URL_REQUIRED" | "CONFIG_URL_INVALID" | "DEPARTMENT_INVALID" | "FLAGS_INVALID" | "LOCALE_INVALID" | "MAGIC_INVALID" | "SUPPORT_EMAIL_INVALID" | "SUPPORT_PHONE_INVALID" | "ORG_NOT_FOUND" | "INVALID_ORG_ACCOUNT" | "ORG_CREDENTIALS_REJECTED" | "ORG_MIRROR_NOT_READY" | "ORG_DEVICE_NOT_FOUND";
+            code: "BAD_REQUEST" | "BAD_URL" | "REQUEST_TIMEOUT" | "REQUEST_HEADER_FIELDS_TOO_LARGE" | "VALIDATION_FAILED" | "UNKNOWN_PARAMETER" | "UNKNOWN_FIELD" | "MALFORMED_JSON" | "BODY_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "NOT_ACCEPTABLE" | "NOT_FOUND" | "METHOD_NOT_ALLOWED" | "INTERNAL" | "DATABASE_UNAVAILABLE" | "SHUTTING_DOWN" | "UNAUTHENTICATED" | "INSUFFICIENT_SCOPE" | "TOO_MANY_AUTH_FAILURES" | "RATE_LIMITED" | "SERVER_NOT_FOUND" | "SECRET_BOX_WRONG_KEY" | "INVALID_SERVER_TOKEN" | "NO_STAGED_CERTIFICATE" | "CERTIFICATE_ALREADY_STAGED" | "INVALID_FORM" | "P7M_MISSING" | "P7M_NOT_SMIME" | "P7M_CORRUPT" | "P7M_TOO_LARGE" | "P7M_WRONG_KEY" | "P7M_UNSUPPORTED_CIPHER" | "KEY_INVALID" | "TOKEN_INVALID" | "NO_KEY_PAIR" | "CONSUMER_KEY_MISMATCH" | "TOKEN_EXPIRED" | "TOKEN_VERIFY_FAILED" | "TOKEN_VERIFY_UNAVAILABLE" | "INVENTORY_DISABLED" | "INVENTORY_NOT_READY" | "MIRROR_ONLY_PARAMETER" | "MIRROR_BUSY" | "TOO_MANY_STREAMS" | "INVALID_PAGE_TOKEN" | "SINCE_AHEAD" | "SINCE_EXPIRED" | "SINCE_REQUIRED" | "CURSOR_OR_SINCE" | "FULL_SYNC_TOO_SOON" | "CLIENT_CLOSED_REQUEST" | "DEVICE_NOT_FOUND" | "DEVICE_NOT_ACCESSIBLE" | "PROFILE_NOT_FOUND" | "PROFILE_URL_INVALID" | "PROFILE_URL_NOT_HTTPS" | "URL_HAS_CREDENTIALS" | "INVALID_JSON" | "DISOWN_DISABLED" | "DISOWN_CONFIRMATION_MISMATCH" | "PASSTHROUGH_PATH_REFUSED" | "KEY_NOT_FOUND" | "AUDIT_ENTRY_NOT_FOUND" | "ENROLLMENT_PROFILE_NOT_FOUND" | "ENROLLMENT_PROFILE_IN_USE" | "DUPLICATE_RULE_NAME" | "UNKNOWN_ENROLLMENT_PROFILE" | "IF_MATCH_REQUIRED" | "RULES_CHANGED" | "SERVER_TOKEN_EXPIRED" | "T_C_NOT_SIGNED" | "ACCESS_DENIED" | "OAUTH_REJECTED" | "UNAUTHORIZED" | "EXPIRED_CURSOR" | "INVALID_CURSOR" | "EXHAUSTED_CURSOR" | "CURSOR_REQUIRED" | "PAGE_LIMIT" | "SAME_CURSOR" | "UPSTREAM_THROTTLED" | "UPSTREAM_TIMEOUT" | "UPSTREAM_UNREACHABLE" | "UPSTREAM_INVALID_RESPONSE" | "UPSTREAM_ERROR" | "UPSTREAM_REFUSED" | "USER_AGENT_MISSING" | "USER_AGENT_INVALID" | "MALFORMED_REQUEST_BODY" | "DEVICE_ID_REQUIRED" | "PROFILE_UUID_REQUIRED" | "APPLE_SEED_FOR_IT_TURNED_OFF" | "MDM_SERVICE_DISCOVERY_URL_REQUIRED" | "MDM_SERVICE_DISCOVERY_URL_NOT_VALID" | "ORG_NOT_SUPPORTED" | "CONFIG_NAME_REQUIRED" | "CONFIG_NAME_INVALID" | "CONFIG_URL_REQUIRED" | "CONFIG_URL_INVALID" | "DEPARTMENT_INVALID" | "FLAGS_INVALID" | "LOCALE_INVALID" | "MAGIC_INVALID" | "SUPPORT_EMAIL_INVALID" | "SUPPORT_PHONE_INVALID" | "ORG_NOT_FOUND" | "INVALID_ORG_ACCOUNT" | "ORG_CREDENTIALS_REJECTED" | "ORG_ACCOUNT_REFUSED" | "ORG_MIRROR_NOT_READY" | "ORG_DEVICE_NOT_FOUND";
             /** @description A sentence for the person reading the log: what went wrong and what to do */
             detail: string;
             /** @description The request path that produced this problem */
@@ -4701,7 +4701,7 @@ export interface operations {
                 content: {
                     "application/problem+json": components["schemas"]["Problem"] & {
                         /** @enum {unknown} */
-                        code: "TOO_MANY_AUTH_FAILURES" | "RATE_LIMITED";
+                        code: "TOO_MANY_AUTH_FAILURES" | "RATE_LIMITED" | "UPSTREAM_THROTTLED";
                     };
                 };
             };
@@ -4735,7 +4735,7 @@ export interface operations {
                 content: {
                     "application/problem+json": components["schemas"]["Problem"] & {
                         /** @enum {unknown} */
-                        code: "ORG_CREDENTIALS_REJECTED" | "UPSTREAM_UNREACHABLE" | "UPSTREAM_ERROR";
+                        code: "ORG_ACCOUNT_REFUSED" | "UPSTREAM_UNREACHABLE" | "UPSTREAM_INVALID_RESPONSE" | "UPSTREAM_ERROR";
                     };
                 };
             };
@@ -4753,7 +4753,7 @@ export interface operations {
                 content: {
                     "application/problem+json": components["schemas"]["Problem"] & {
                         /** @enum {unknown} */
-                        code: "SHUTTING_DOWN" | "DATABASE_UNAVAILABLE";
+                        code: "SHUTTING_DOWN" | "DATABASE_UNAVAILABLE" | "UPSTREAM_THROTTLED";
                     };
                 };
             };
@@ -5189,23 +5189,6 @@ export interface operations {
                     };
                 };
             };
-            /** @description Unprocessable Entity */
-            422: {
-                headers: {
-                    "X-Request-Id": components["headers"]["XRequestId"];
-                    "Cache-Control": components["headers"]["CacheControl"];
-                    "X-Content-Type-Options": components["headers"]["XContentTypeOptions"];
-                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
-                    RateLimit: components["headers"]["RateLimit"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & {
-                        /** @enum {unknown} */
-                        code: "ORG_CREDENTIALS_REJECTED";
-                    };
-                };
-            };
             /** @description Too Many Requests */
             429: {
                 headers: {
@@ -5254,7 +5237,7 @@ export interface operations {
                 content: {
                     "application/problem+json": components["schemas"]["Problem"] & {
                         /** @enum {unknown} */
-                        code: "ORG_CREDENTIALS_REJECTED" | "UPSTREAM_UNREACHABLE" | "UPSTREAM_INVALID_RESPONSE" | "UPSTREAM_ERROR";
+                        code: "ORG_ACCOUNT_REFUSED" | "UPSTREAM_UNREACHABLE" | "UPSTREAM_INVALID_RESPONSE" | "UPSTREAM_ERROR";
                     };
                 };
             };

@@ -18,7 +18,7 @@ export function orgProblem (err: unknown, org: string): unknown {
     case 'INVALID_KEY':
     case 'UNAUTHORIZED':
     case 'FORBIDDEN':
-      return httpProblem(502, 'ORG_CREDENTIALS_REJECTED', `Apple refused the API account of org "${org}"${appleCodes(err)}. Check in Apple Business Manager (Preferences → API) that the account and its key still exist, then store them again with PUT /v1/orgs/${org}.`, { cause: err })
+      return httpProblem(502, 'ORG_ACCOUNT_REFUSED', `Apple refused the API account of org "${org}"${appleCodes(err)}. Check in Apple Business Manager (Preferences → API) that the account and its key still exist, then store them again with PUT /v1/orgs/${org}.`, { cause: err })
     case 'THROTTLED':
       return httpProblem(429, 'UPSTREAM_THROTTLED', `Apple is throttling requests to ${where}; wait and try again.`, { retryAfterSeconds: err.retryAfterSeconds ?? 60, cause: err })
     case 'NETWORK_ERROR':

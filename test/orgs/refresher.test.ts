@@ -131,7 +131,7 @@ async function cases (t: Test, dialect: TestDialect): Promise<void> {
 
   t.test('failures as an API caller gets them', async (t) => {
     const axm = (code: ConstructorParameters<typeof AxmError>[1]['code'], status = 0) => new AxmError('x', { code, endpoint: 'org_devices', status })
-    t.match(describeOrgError(axm('INVALID_CLIENT'), 'acme'), { code: 'ORG_CREDENTIALS_REJECTED', message: /org "acme"/ })
+    t.match(describeOrgError(axm('INVALID_CLIENT'), 'acme'), { code: 'ORG_ACCOUNT_REFUSED', message: /org "acme"/ })
     t.match(describeOrgError(axm('NETWORK_ERROR'), 'acme'), { code: 'UPSTREAM_UNREACHABLE' })
     t.match(describeOrgError(axm('INVALID_RESPONSE', 200), 'acme'), { code: 'UPSTREAM_INVALID_RESPONSE' })
     t.match(describeOrgError(new AxmError('x', { code: 'UPSTREAM_ERROR', endpoint: 'org_devices', status: 500, errors: [{ status: '500', code: 'BOOM', title: 't', detail: 'd' }] }), 'acme'), { code: 'UPSTREAM_ERROR', message: /Apple: BOOM/ })

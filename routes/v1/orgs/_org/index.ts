@@ -25,7 +25,7 @@ const plugin: FastifyPluginAsyncZod = async (fastify) => {
 
   fastify.put('/', defineRoute({
     scope: 'admin',
-    problems: ['INVALID_ORG_ACCOUNT', 'ORG_CREDENTIALS_REJECTED', 'UPSTREAM_UNREACHABLE', 'UPSTREAM_ERROR'],
+    problems: ['INVALID_ORG_ACCOUNT', 'ORG_CREDENTIALS_REJECTED', 'ORG_ACCOUNT_REFUSED', 'UPSTREAM_THROTTLED', 'UPSTREAM_UNREACHABLE', 'UPSTREAM_INVALID_RESPONSE', 'UPSTREAM_ERROR'],
     audit: 'org.put',
     sends: ['Location'],
     operationId: 'putOrg',

@@ -7,7 +7,7 @@ import { getOrgDeviceAnswer } from '../../../../../../src/api/org-devices.js'
 const plugin: FastifyPluginAsyncZod = async (fastify) => {
   fastify.get('/', defineRoute({
     scope: 'read',
-    problems: ['ORG_NOT_FOUND', 'ORG_MIRROR_NOT_READY', 'ORG_DEVICE_NOT_FOUND', 'ORG_CREDENTIALS_REJECTED', 'UPSTREAM_THROTTLED', 'UPSTREAM_UNREACHABLE', 'UPSTREAM_INVALID_RESPONSE', 'UPSTREAM_ERROR'],
+    problems: ['ORG_NOT_FOUND', 'ORG_MIRROR_NOT_READY', 'ORG_DEVICE_NOT_FOUND', 'ORG_ACCOUNT_REFUSED', 'UPSTREAM_THROTTLED', 'UPSTREAM_UNREACHABLE', 'UPSTREAM_INVALID_RESPONSE', 'UPSTREAM_ERROR'],
     operationId: 'getOrgDevice',
     tag: 'orgs',
     summary: 'Get one device of the organisation',
