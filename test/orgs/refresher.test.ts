@@ -129,6 +129,13 @@ async function cases (t: Test, dialect: TestDialect): Promise<void> {
     await a.stop()
   })
 
+  t.test('the database away: a tick looks again later instead of failing', async (t) => {
+    const away = Object.assign(Object.create(store) as typeof store, { orgs: { ...store.orgs, list: async () => { throw new Error('connection lost') } } })
+    const a = refresher(real, { store: away })
+    await a.tick()
+    t.equal(a.current('acme'), undefined)
+  })
+
   t.test('failures as an API caller gets them', async (t) => {
     const axm = (code: ConstructorParameters<typeof AxmError>[1]['code'], status = 0) => new AxmError('x', { code, endpoint: 'org_devices', status })
     t.match(describeOrgError(axm('INVALID_CLIENT'), 'acme'), { code: 'ORG_ACCOUNT_REFUSED', message: /org "acme"/ })

@@ -81,7 +81,7 @@ async function cases (t: Test, dialect: TestDialect): Promise<void> {
     await t.rejects(m.applyDevices('acme', 'r1', g2, [dev('C02AAA', 'S1')]), LeaseLostError, 'a page of the older walk is stale')
     await t.rejects(m.finishRefresh('acme', 'r1', g2, []), LeaseLostError)
     t.match(await m.applyDevices('acme', 'r1', g3, [dev('C02AAA', 'S2'), dev('C02AAB', 'S1'), dev('NEW1', 'S2')]), { added: 1, modified: 0 })
-    t.match(await m.finishRefresh('acme', 'r1', g3, [{ id: 'S1', attributes: {} }, { id: 'S2', attributes: {} }]), { removed: 1, lastSeq: 6 })
+    t.match(await m.finishRefresh('acme', 'r1', g3, [{ id: 'S1', attributes: {} }, { id: 'S2', attributes: {} }, { id: 'S3', attributes: {} }]), { removed: 1, lastSeq: 6 })
     t.match(await m.getState('acme'), { device_count: 3 })
 
     await m.recordError('acme', 'r1', { code: 'APPLE_RATE_LIMITED', message: 'slow down' })
@@ -105,7 +105,7 @@ async function cases (t: Test, dialect: TestDialect): Promise<void> {
     t.equal(await m.getDevice('acme', 'NOPE'), undefined)
     await m.setAppleCareEnd('acme', 'NEW1', '2029-01-01T00:00:00Z')
     t.match(await m.getDevice('acme', 'NEW1'), { applecare_end: '2029-01-01T00:00:00Z', mdm_server: 'S2' })
-    t.match(await m.mdmServers('acme'), [{ id: 'S1', device_count: 1 }, { id: 'S2', device_count: 2 }])
+    t.match(await m.mdmServers('acme'), [{ id: 'S1', device_count: 1 }, { id: 'S2', device_count: 2 }, { id: 'S3', device_count: 0 }])
     const feed = await m.changes('acme', 3, 10)
     t.same(feed.map((c) => [c.seq, c.op, c.serial_number]), [[4, 'modified', 'C02AAA'], [5, 'added', 'NEW1'], [6, 'removed', 'F9ZZZ']])
     t.match(feed[0].record, { mdm_server: 'S2', attributes: { serialNumber: 'C02AAA' } })
