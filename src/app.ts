@@ -13,6 +13,7 @@ import { createAuditPlugin } from '../plugins/app/audit.js'
 import { createAuthPlugin } from '../plugins/app/auth.js'
 import { createConfigPlugin } from '../plugins/app/config.js'
 import { createErrorsPlugin } from '../plugins/app/errors.js'
+import { createJobsPlugin, type JobsPluginOptions } from '../plugins/app/jobs.js'
 import { createMirrorPlugin, type MirrorPluginOptions } from '../plugins/app/mirror.js'
 import { createMetricsPlugin } from '../plugins/app/metrics.js'
 import { createOrgsPlugin, type OrgsPluginOptions } from '../plugins/app/orgs.js'
@@ -39,6 +40,7 @@ export interface AppOptions {
   defaultServer?: DepServersPluginOptions['defaultServer']
   depClientOptions?: DepServersPluginOptions['clientOptions']
   mirror?: MirrorPluginOptions
+  jobs?: JobsPluginOptions
   /** Clock and timers of every background loop (default the real ones; tests drive a ManualScheduler). */
   scheduler?: Scheduler
   streamLimits?: StreamLimitsOptions
@@ -84,6 +86,7 @@ export default async function app (fastify: FastifyInstance, opts: AppOptions): 
   await fastify.register(createTokenHealthPlugin({ webhook: opts.config.tokenWebhook }))
   await fastify.register(createMirrorPlugin(opts.mirror))
   await fastify.register(createOrgsPlugin(opts.orgs))
+  await fastify.register(createJobsPlugin(opts.jobs))
 
   await fastify.register(autoload, {
     dir: join(here, '..', 'routes'),

@@ -59,13 +59,14 @@ const envSchema = z.object({
   DEPGATE_FULL_SYNC_MIN_INTERVAL: int(0, 86_400).default(600),
   DEPGATE_SYNC_PAGE_SIZE: int(1, 1000).default(1000),
   DEPGATE_FEED_RETENTION_DAYS: int(1, 3650).default(30),
+  DEPGATE_JOB_RETENTION_DAYS: int(1, 3650).default(30),
   DEPGATE_DEP_CONNECTIONS: int(1, 256).default(DEFAULT_CONNECTIONS),
   DEPGATE_STREAM_IDLE_TIMEOUT: int(1, 3600).default(60),
   DEPGATE_STREAMS_PER_KEY: int(1, 1000).default(4),
   DEPGATE_AUTH_FAILURE_LIMIT: int(1, 1_000_000).default(20),
   DEPGATE_MAX_CONNECTIONS: int(1, 1_000_000).default(1024),
   DEPGATE_REQUEST_TIMEOUT: int(1, 3600).default(300),
-  // The org mirror (docs/apple-axm.md §4): Apple publishes no rate limits; about 20 GETs a minute was measured by one client only.
+  // The org mirror (docs/apple-axm.md §6): Apple publishes no rate limits; about 20 GETs a minute was measured by one client only.
   DEPGATE_ORG_SYNC_INTERVAL: int(60, 7 * 86_400).default(3600),
   DEPGATE_ORG_REQUEST_BUDGET: int(1, 10_000).default(20),
   DEPGATE_TOKEN_WEBHOOK_SECRET: z.string().min(16, 'must be at least 16 characters (generate one with: openssl rand -base64 32)').optional()
@@ -101,6 +102,8 @@ export interface Config {
   depConnections: number
   /** The org mirror: a whole refresh every syncIntervalMs, at most requestsPerMinute GETs to Apple per org. */
   orgs: { syncIntervalMs: number, requestsPerMinute: number }
+  /** How long a finished job and its per-serial results are kept (src/jobs). */
+  jobRetentionMs: number
   /** What one client may hold or try (README, "Security notes"). */
   limits: Limits
 }
@@ -154,6 +157,7 @@ export function loadConfig (env: Record<string, string | undefined> = process.en
     mirror: { enabled: e.DEPGATE_MIRROR ?? e.DEPGATE_INVENTORY ?? true, intervalMs: e.DEPGATE_SYNC_INTERVAL * 1000, leaseMs: e.DEPGATE_SYNC_LEASE * 1000, pageSize: e.DEPGATE_SYNC_PAGE_SIZE, feedRetentionMs: e.DEPGATE_FEED_RETENTION_DAYS * 86_400_000, fullSyncMinIntervalMs: e.DEPGATE_FULL_SYNC_MIN_INTERVAL * 1000 },
     depConnections: e.DEPGATE_DEP_CONNECTIONS,
     orgs: { syncIntervalMs: e.DEPGATE_ORG_SYNC_INTERVAL * 1000, requestsPerMinute: e.DEPGATE_ORG_REQUEST_BUDGET },
+    jobRetentionMs: e.DEPGATE_JOB_RETENTION_DAYS * 86_400_000,
     limits: {
       streamIdleMs: e.DEPGATE_STREAM_IDLE_TIMEOUT * 1000,
       streamsPerKey: e.DEPGATE_STREAMS_PER_KEY,

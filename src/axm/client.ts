@@ -238,20 +238,21 @@ export class AxmClient {
   }
 
   private async call (endpoint: AxmEndpoint, method: 'GET' | 'POST', url: URL, body: string | undefined, signal?: AbortSignal): Promise<{ status: number, body: string }> {
-    for (let refreshed = false; ; refreshed = true) {
-      const token = await this.tokens.get()
+    const send = async (token: string): Promise<{ status: number, body: string, headers: Record<string, string> }> => {
       const headers: Record<string, string> = { authorization: `Bearer ${token}`, accept: 'application/json', 'user-agent': this.userAgent }
       if (body !== undefined) headers['content-type'] = 'application/json'
-      const res = await this.transport.exchange({ endpoint, method, url, headers, body, signal })
-      if (res.status >= 200 && res.status < 300) return res
-      // docs/apple-axm.md §1.4: a 401 means get a new token; a second 401 in a row is final.
-      if (res.status === 401 && !refreshed) {
-        this.tokens.invalidate(token)
-        continue
-      }
-      const retryAfter = Number(res.headers['retry-after'])
-      throw errorFromStatus(endpoint, res.status, res.body, Number.isSafeInteger(retryAfter) ? retryAfter : undefined)
+      return await this.transport.exchange({ endpoint, method, url, headers, body, signal })
     }
+    const token = await this.tokens.get()
+    let res = await send(token)
+    // docs/apple-axm.md §1.4: a 401 means get a new token; a second 401 in a row is final.
+    if (res.status === 401) {
+      this.tokens.invalidate(token)
+      res = await send(await this.tokens.get())
+    }
+    if (res.status >= 200 && res.status < 300) return res
+    const retryAfter = Number(res.headers['retry-after'])
+    throw errorFromStatus(endpoint, res.status, res.body, Number.isSafeInteger(retryAfter) ? retryAfter : undefined)
   }
 }
 

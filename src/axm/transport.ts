@@ -65,6 +65,7 @@ export class AxmTransport {
       if (delay > maxRetryAfterMs || now() + delay > deadline) return res
       await this.pause(req, `HTTP_${res.status}`, delay)
     }
+    /* c8 ignore next - the loop above ends only by return or throw */
   }
 
   private async pause (req: AxmRequest, reason: string, delayMs: number): Promise<void> {

@@ -1,6 +1,6 @@
 /**
  * The org mirror's request budget: Apple publishes no rate limits for its organisation API; one
- * client measured about 20 GETs a minute (docs/apple-axm.md §4), so the pace is configurable
+ * client measured about 20 GETs a minute (docs/apple-axm.md §6), so the pace is configurable
  * (DEPGATE_ORG_REQUEST_BUDGET) and a refresh spaces its GETs evenly within it, on the scheduler's
  * clock. `used` counts the GETs taken, for the bench and the logs.
  */

@@ -1,5 +1,5 @@
 /**
- * What an org's failures at Apple mean to a Mac admin (docs/apple-axm.md §4, §1.5): the account
+ * What an org's failures at Apple mean to a Mac admin (docs/apple-axm.md §6, §1.5): the account
  * refused (revoked key, wrong client id, host or scope), Apple throttling (its Retry-After
  * passed on), Apple unreachable or failing. Apple's own `errors[]` codes are named in the detail,
  * never the request's secrets.

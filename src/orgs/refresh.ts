@@ -1,9 +1,10 @@
 /**
  * One refresh of an org mirror: Apple's organisation API has no change cursor (docs/apple-axm.md
- * §5), so the walk reads the MDM servers, which serials each holds (the cheap bulk map, §2.7), then
- * every device page by page (§2.1, 1000 a page), each GET within the request budget. Each device
- * page is written as it arrives, fenced by the lease (src/store/org-mirror.ts), so a walk killed
- * half way keeps what it wrote; only a walk that reached the last page marks unseen devices removed.
+ * §4), so the walk reads the MDM servers, which serials each holds (the cheap bulk map:
+ * docs/apple-axm.md §2.7), then every device page by page (docs/apple-axm.md §2.1, 1000 a page),
+ * each GET within the request budget. Each device page is written as it arrives, fenced by the
+ * lease (src/store/org-mirror.ts), so a walk killed half way keeps what it wrote; only a walk that
+ * reached the last page marks unseen devices removed.
  */
 import type { OrgApplied, OrgMirrorWrites } from '../store/index.js'
 import type { RequestBudget } from './budget.js'

@@ -7,6 +7,7 @@ import { createApiKeyRepository, type ApiKeyRepository, type AuthCacheOptions } 
 import { createAuditRepository, type AuditRepository } from './audit.js'
 import { createDialect, type DialectName, type DialectOptions } from './dialect.js'
 import { createEnrollmentRepository, type EnrollmentRepository } from './enrollment.js'
+import { createJobRepository, type JobRepository } from './jobs.js'
 import { createMirrorRepository, type MirrorRepository } from './mirror.js'
 import { migrateToLatest } from './migrations.js'
 import { createOrgMirrorWrites, type OrgMirrorWrites } from './org-mirror.js'
@@ -29,6 +30,7 @@ export type { OrgInfo, OrgInput, OrgRecord, OrgRepository } from './orgs.js'
 export type { OrgApplied, OrgDeviceInput, OrgMdmServerInput, OrgMirrorWrites, OrgStateRow } from './org-mirror.js'
 export type { OrgChange, OrgDevice, OrgDeviceFilters, OrgMdmServer, OrgMirrorReads } from './org-reads.js'
 export { SQLITE_FILE } from './dialect.js'
+export type { JobListQuery, JobRepository, JobResultsQuery, NewJob, StoredJob } from './jobs.js'
 export type { EnrollmentRepository, ExpectedRevision, NamedProfileRecord, NamedProfileVersion, ProfileDeletion, RulesWrite, StoredRule, StoredRules } from './enrollment.js'
 
 /**
@@ -71,6 +73,8 @@ export interface Store {
   readonly orgs: OrgRepository
   /** The org mirror: refresh writes (fenced by the org's lease) and reads. */
   readonly orgMirror: OrgMirrorWrites & OrgMirrorReads
+  /** Jobs with progress and per-serial results (src/jobs). */
+  readonly jobs: JobRepository
   /** Resolves when the database answers a trivial query (readiness). */
   ping (): Promise<void>
   close (): Promise<void>
@@ -113,6 +117,7 @@ export async function createStore (opts: StoreOptions): Promise<Store> {
     enrollment: createEnrollmentRepository(db, now),
     orgs: createOrgRepository(db, now, opts.secretBox),
     orgMirror: { ...createOrgMirrorWrites(db, now), ...createOrgMirrorReads(db) },
+    jobs: createJobRepository(db, now),
     async ping () {
       await sql`select 1`.execute(db)
     },

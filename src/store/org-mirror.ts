@@ -1,5 +1,5 @@
 /**
- * The org mirror's writes. Apple's organisation API has no change cursor (docs/apple-axm.md §5),
+ * The org mirror's writes. Apple's organisation API has no change cursor (docs/apple-axm.md §4),
  * so a refresh pages the whole device list: it starts a new generation, writes each page in a
  * transaction fenced by the refresh lease (only the holder writes; a replica that lost it writes
  * nothing), stamping every device it saw with the generation and logging what changed, and at
@@ -47,7 +47,7 @@ export interface OrgMirrorWrites {
 
 const str = (v: unknown): string | null => typeof v === 'string' && v !== '' ? v : null
 
-/** The filter columns of Apple's attributes (any may be absent, null or "": §2.3). */
+/** The filter columns of Apple's attributes (any may be absent, null or "": docs/apple-axm.md §2.3). */
 export function orgColumns (attributes: Record<string, unknown>): Pick<OrgDevicesTable, 'status' | 'product_family' | 'order_number' | 'purchase_source'> {
   return {
     status: str(attributes.status),

@@ -277,6 +277,38 @@ export interface OrgStateTable {
   lease_expires_at: string | null
 }
 
+/** 0011: long work with progress (src/jobs); claimed by one replica at a time through claimed_by / claim_expires_at. */
+export interface JobsTable {
+  id: string
+  kind: string
+  server: string | null
+  org: string | null
+  state: string
+  /** The handler's input as JSON. */
+  input: string
+  progress_done: number
+  progress_total: number | null
+  /** JSON object, or null. */
+  summary: string | null
+  /** JSON `{ code, message }`, or null. */
+  error: string | null
+  created_at: string
+  started_at: string | null
+  finished_at: string | null
+  claimed_by: string | null
+  claim_expires_at: string | null
+  cancel_requested: number
+}
+
+/** 0011: one row per serial a job has an outcome for. */
+export interface JobResultsTable {
+  job_id: string
+  serial: string
+  status: string
+  detail: string | null
+  at: string
+}
+
 export interface Database {
   servers: ServersTable
   // The mirror's tables keep the name migration 0003 gave them: renaming a table in place on every
@@ -297,4 +329,6 @@ export interface Database {
   org_mdm_servers: OrgMdmServersTable
   org_changes: OrgChangesTable
   org_state: OrgStateTable
+  jobs: JobsTable
+  job_results: JobResultsTable
 }

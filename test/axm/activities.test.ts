@@ -42,7 +42,7 @@ t.test('2,500 serials assigned to the DEP server show in DEP sync as added; unas
   t.match(activities[0], { id: /^[0-9a-f-]{36}$/, status: 'IN_PROGRESS', subStatus: 'SUBMITTED', createdDateTime: String })
   t.notOk('downloadUrl' in activities[0])
   org.sim.clock.advance(6000)
-  t.match(await client.getDeviceActivity(activities[0].id), { status: 'IN_PROGRESS', subStatus: 'PENDING' })
+  t.match(await client.getDeviceActivity(activities[0].id), { status: 'IN_PROGRESS', subStatus: /^(PRE_PROCESSING|PENDING|PROCESSING)$/ }, 'half-way through')
   org.sim.clock.advance(5000)
   for (const activity of activities) {
     const done = await client.getDeviceActivity(activity.id)
@@ -145,6 +145,19 @@ t.test('the organisation follows the DEP side; AppleCare and unassigned linkage'
   org.sim.clock.advance(11_000)
   t.equal(await client.getAssignedServerId(added), '1F97349736CF4614A94F624E705841AD')
   t.notOk(org.sim.world.devices.has(added))
+
+  // A device the portal moves to the DEP server from elsewhere in the organisation.
+  const loose = org.sim.axm.org.order.find((s) => org.sim.axm.org.records.get(s)?.server === null) as string
+  await org.call('POST', '/_sim/devices', { devices: [{ serial_number: loose }] })
+  t.equal(await client.getAssignedServerId(loose), depId)
+  // A family DEP names no OS for, leaving and re-joining the DEP server; and an assign to where it already is.
+  const odd = (await org.call('POST', '/_sim/devices', { devices: [{ device_family: 'Toaster' }] })).json.devices[0].serial_number as string
+  await client.createDeviceActivity({ action: 'unassign', mdmServerId: depId, serials: [odd] })
+  org.sim.clock.advance(11_000)
+  await client.createDeviceActivity({ action: 'assign', mdmServerId: depId, serials: [odd, loose] })
+  org.sim.clock.advance(11_000)
+  t.match((await org.call('GET', `/_sim/devices/${odd}`)).json.device, { device_family: 'Toaster', os: 'iOS', profile_status: 'empty', device_assigned_by: 'Apple Business API' })
+  t.equal(await client.getAssignedServerId(loose), depId)
 
   const kinds = new Map<string, number>()
   for (const serial of org.sim.axm.org.order) {

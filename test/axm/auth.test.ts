@@ -1,11 +1,12 @@
 /**
- * The token endpoint refuses assertions as Apple does (docs/apple-axm.md §1.2, §1.5, §8), and the
- * client loads keys in every form Apple has shipped (§1.1).
+ * The token endpoint refuses assertions as Apple does, and the client loads keys in every form
+ * Apple has shipped (docs/apple-axm.md §1.1, §1.2, §1.5, §8).
  */
 import { createPrivateKey, generateKeyPairSync, randomUUID } from 'node:crypto'
 import { SignJWT } from 'jose'
 import t from 'tap'
 import { AxmClient, DEFAULT_AUDIENCE, loadPrivateKey, scopeOf, defaultBaseUrl } from '../../src/axm/index.js'
+import { startSimulator } from '../../src/simulator/index.js'
 import { startOrg } from './fixtures.js'
 
 t.test('assertions Apple refuses get a bare 400 invalid_client; good ones a Bearer token', async (t) => {
@@ -13,11 +14,13 @@ t.test('assertions Apple refuses get a bare 400 invalid_client; good ones a Bear
   const { clientId, keyId, privateKey } = org.account
   const key = createPrivateKey({ key: privateKey.replace(/EC PRIVATE KEY/g, 'PRIVATE KEY') })
   const now = Math.floor(Date.now() / 1000)
-  const sign = async (o: { alg?: string, kid?: string, aud?: string, iat?: number, exp?: number, sub?: string, iss?: string, with?: Parameters<SignJWT['sign']>[0] } = {}): Promise<string> => {
+  const sign = async (o: { alg?: string, kid?: string, aud?: string | string[], iat?: number, exp?: number, noExp?: boolean, sub?: string, iss?: string, with?: Parameters<SignJWT['sign']>[0] } = {}): Promise<string> => {
     const iat = o.iat ?? now
-    return await new SignJWT({}).setProtectedHeader({ alg: o.alg ?? 'ES256', kid: o.kid ?? keyId })
+    const jwt = new SignJWT({}).setProtectedHeader({ alg: o.alg ?? 'ES256', kid: o.kid ?? keyId })
       .setSubject(o.sub ?? clientId).setIssuer(o.iss ?? clientId).setAudience(o.aud ?? DEFAULT_AUDIENCE)
-      .setIssuedAt(iat).setExpirationTime(o.exp ?? iat + 3600).setJti(randomUUID()).sign(o.with ?? key)
+      .setIssuedAt(iat).setJti(randomUUID())
+    if (o.noExp !== true) jwt.setExpirationTime(o.exp ?? iat + 3600)
+    return await jwt.sign(o.with ?? key)
   }
   const form = (assertion: string, extra: Record<string, string> = {}): string => new URLSearchParams({
     grant_type: 'client_credentials', client_id: clientId, client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer', client_assertion: assertion, scope: 'business.api', ...extra
@@ -31,6 +34,7 @@ t.test('assertions Apple refuses get a bare 400 invalid_client; good ones a Bear
   t.match(ok, { status: 200, json: { access_token: /^sim\./, token_type: 'Bearer', expires_in: 3600, scope: 'business.api' } })
   t.equal((await post(form(await sign()), '/auth/oauth2/v2/token')).status, 200, 'the v2 path works too')
   t.equal((await org.call('POST', `/auth/oauth2/token?${form(await sign())}`)).status, 200, 'parameters in the query string')
+  t.equal((await post(form(await sign({ aud: [DEFAULT_AUDIENCE] })))).status, 200, 'aud as a one-element array')
 
   const otherKey = generateKeyPairSync('ec', { namedCurve: 'prime256v1' }).privateKey
   const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey
@@ -45,6 +49,9 @@ t.test('assertions Apple refuses get a bare 400 invalid_client; good ones a Bear
     ['unknown kid', form(await sign({ kid: randomUUID() }))],
     ['sub is not the client', form(await sign({ sub: 'BUSINESSAPI.other' }))],
     ['not a JWT', form('not-a-jwt')],
+    ['no exp', form(await sign({ noExp: true }))],
+    ['aud array with another audience', form(await sign({ aud: [DEFAULT_AUDIENCE, 'https://example.com'] }))],
+    ['no client_id', form(await sign()).replace(/client_id=[^&]*&/, '')],
     ['no assertion', form('').replace(/&client_assertion=/, '&x=')],
     ['wrong scope', form(await sign(), { scope: 'school.api' })],
     ['unknown client', form(await sign(), { client_id: `BUSINESSAPI.${randomUUID()}` })],
@@ -109,4 +116,8 @@ t.test('accounts are registered through /_sim/axm and checked', async (t) => {
   t.match((await org.call('POST', '/_sim/axm/keys', { form: 'x' })).json.error, /form/)
   t.match((await org.call('POST', '/_sim/axm/keys', { scope: 'school', form: 'sec1' })).json, { clientId: /^SCHOOLAPI\./, privateKey: /BEGIN EC PRIVATE KEY/ })
   t.match((await org.call('POST', '/_sim/axm/keys')).json, { clientId: /^BUSINESSAPI\./ })
+  const docs = (await org.call('GET', '/_sim')).json
+  t.ok(docs.endpoints.includes('axm.create_activity'))
+  t.ok(docs.routes.some((r: { path: string }) => r.path === '/_sim/axm/keys'))
+  await t.rejects(startSimulator({ orgDevices: -1 }), { message: 'invalid simulator option orgDevices' })
 })

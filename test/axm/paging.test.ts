@@ -1,3 +1,4 @@
+// @slow: pages through a 25,000-device organisation
 /**
  * JSON:API paging (docs/apple-axm.md §3) at the maximum page size, and the simulator's answers to
  * bad paging and field parameters.

@@ -21,29 +21,35 @@ function serialSeed (serial: string, seed: number): number {
 /** Apple's attribute names (docs/apple-axm.md §2.3), without the lifecycle ones the world keeps. */
 export type OrgAttributes = Record<string, string | string[]>
 
+/** A DEP field as AxM text: absent is "" (AxM sends empty strings, docs/apple-axm.md §2.3). */
+const text = (value: string | undefined): string => value ?? ''
+const many = (value: string[] | undefined): string[] => value ?? []
+
 export function orgAttributes (device: SimDevice, seed: number): OrgAttributes {
   const p = new Prng(serialSeed(device.serial_number, seed))
-  const added = Date.parse(device.device_assigned_date ?? '2024-01-01T00:00:00Z')
+  // The generator and the control API always date a device's assignment.
+  const added = Date.parse(device.device_assigned_date as string)
+  const family = text(device.device_family)
   const source = p.pick(SOURCES)
   return {
     serialNumber: device.serial_number,
-    deviceModel: device.model ?? '',
-    productFamily: device.device_family ?? '',
-    productType: `${(device.device_family ?? 'Device').replace(/\s/g, '')}${10 + p.int(6)},${1 + p.int(4)}`,
+    deviceModel: text(device.model),
+    productFamily: family,
+    productType: `${family}${10 + p.int(6)},${1 + p.int(4)}`,
     deviceCapacity: p.pick(CAPACITIES),
-    // Apple sends "" for some colours (docs/apple-axm.md §7).
-    color: p.chance(0.1) ? '' : device.color ?? '',
+    // Apple sends "" for some colours (docs/apple-axm.md §2.3).
+    color: p.chance(0.1) ? '' : text(device.color),
     partNumber: `M${p.hex(4)}LL/A`,
     orderNumber: `ORD${p.chars('0123456789', 10)}`,
     orderDateTime: isoSeconds(added - (1 + p.int(60)) * DAY),
     purchaseSourceType: source,
     purchaseSourceId: source === 'MANUALLY_ADDED' ? '' : p.chars('0123456789', 7),
     addedToOrgDateTime: isoSeconds(added),
-    imei: device.imei ?? [],
-    meid: device.meid ?? [],
-    eid: device.eid ?? '',
-    wifiMacAddress: device.wifi_mac_address ?? '',
-    bluetoothMacAddress: device.bluetooth_mac_address ?? '',
+    imei: many(device.imei),
+    meid: many(device.meid),
+    eid: text(device.eid),
+    wifiMacAddress: text(device.wifi_mac_address),
+    bluetoothMacAddress: text(device.bluetooth_mac_address),
     ethernetMacAddress: device.ethernet_mac_address === undefined ? [] : [device.ethernet_mac_address]
   }
 }

@@ -26,7 +26,7 @@ export function registerDeviceRoutes (app: FastifyInstance): void {
 
   const device = (base: string, r: OrgRecord, fields: Set<string> | undefined, single: boolean): Record<string, unknown> => {
     const at = `${base}/v1/orgDevices/${r.serial}`
-    const attributes: Record<string, unknown> = { ...r.attrs, status: r.server === null ? 'UNASSIGNED' : 'ASSIGNED', updatedDateTime: isoSeconds(r.updatedMs) }
+    const attributes: Record<string, unknown> = { ...org.attributes(r), status: r.server === null ? 'UNASSIGNED' : 'ASSIGNED', updatedDateTime: isoSeconds(r.updatedMs) }
     // docs/apple-axm.md §2.3: filled only on single-device GETs (null: the simulator never releases).
     if (single) attributes.releasedFromOrgDateTime = null
     return {
@@ -96,7 +96,7 @@ export function registerDeviceRoutes (app: FastifyInstance): void {
   app.get<Id>('/v1/orgDevices/:id/appleCareCoverage', axm('applecare'), async (request, reply) => {
     const r = record(reply, request.params.id)
     if (r === undefined) return reply
-    const data = appleCare(r.serial, r.attrs.orderDateTime as string, org.seed, sim.now()).map((c) => ({ type: 'appleCareCoverage', ...c }))
+    const data = appleCare(r.serial, org.attributes(r).orderDateTime as string, org.seed, sim.now()).map((c) => ({ type: 'appleCareCoverage', ...c }))
     return sendDoc(reply, { data, links: { self: self(request) }, meta: { paging: { limit: 1000 } } })
   })
 

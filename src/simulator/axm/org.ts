@@ -14,7 +14,9 @@ import { orgAttributes, type OrgAttributes } from './data.js'
 
 export interface OrgRecord {
   serial: string
-  attrs: OrgAttributes
+  /** The device it was made from; its AxM attributes are drawn on first use (see attributes()). */
+  device: SimDevice
+  attrs?: OrgAttributes
   server: string | null
   updatedMs: number
 }
@@ -107,7 +109,7 @@ export class OrgWorld {
   createActivity (type: ActivityType, serverId: string, serials: string[], nowMs: number, failSerials: readonly string[]): SimActivity {
     const outcomes = serials.map((serial): Outcome => {
       if (failSerials.includes(serial)) return { serial, result: 'FAILED', reason: 'The device could not be processed, try again later' }
-      if (type === 'UNASSIGN_DEVICES' && this.records.get(serial)?.server !== serverId) {
+      if (type === 'UNASSIGN_DEVICES' && (this.records.get(serial) as OrgRecord).server !== serverId) {
         return { serial, result: 'FAILED', reason: 'Device is not assigned to this device management service, so it was not unassigned' }
       }
       return { serial, result: 'SUCCESS' }
@@ -148,6 +150,15 @@ export class OrgWorld {
     this.seen = `${this.world.orderLength}:${this.world.logLength}`
   }
 
+  /**
+   * A device's AxM attributes, drawn when first asked for: a simulator of 100,000 DEP devices
+   * starts without drawing purchase data nobody reads. The serial seeds them, so they never differ.
+   */
+  attributes (record: OrgRecord): OrgAttributes {
+    record.attrs ??= orgAttributes(record.device, this.seed)
+    return record.attrs
+  }
+
   /** Devices on a server now. */
   deviceCount (serverId: string): number {
     let n = 0
@@ -156,7 +167,7 @@ export class OrgWorld {
   }
 
   private insert (device: SimDevice, server: string | null, addedMs: number): OrgRecord {
-    const record: OrgRecord = { serial: device.serial_number, attrs: orgAttributes(device, this.seed), server, updatedMs: addedMs }
+    const record: OrgRecord = { serial: device.serial_number, device, server, updatedMs: addedMs }
     this.records.set(record.serial, record)
     this.order.push(record.serial)
     return record
@@ -166,24 +177,24 @@ export class OrgWorld {
   private move (record: OrgRecord, server: string | null, nowMs: number): void {
     if (record.server === server) return
     if (record.server === this.depServerId) this.world.remove(record.serial, nowMs)
-    if (server === this.depServerId && !this.world.devices.has(record.serial)) this.world.add(nowMs, depFields(record, nowMs))
+    if (server === this.depServerId && !this.world.devices.has(record.serial)) this.world.add(nowMs, depFields(record.serial, this.attributes(record), nowMs))
     record.server = server
     record.updatedMs = nowMs
   }
 }
 
-const OS_OF: Record<string, string> = { Mac: 'OSX', iPhone: 'iOS', iPad: 'iOS', iPod: 'iOS', AppleTV: 'tvOS', Vision: 'visionOS' }
+const OS_OF: Record<string, string> = { Mac: 'OSX', iPhone: 'iOS', iPad: 'iOS', iPod: 'iOS', AppleTV: 'tvOS', Vision: 'visionOS', Watch: 'watchOS' }
 
 /** The DEP view of an organisation device arriving on the DEP server: no profile yet. */
-function depFields (record: OrgRecord, nowMs: number): Partial<SimDevice> {
-  const a = record.attrs
+function depFields (serial: string, a: OrgAttributes, nowMs: number): Partial<SimDevice> {
   const family = a.productFamily as string
   return {
-    serial_number: record.serial,
+    serial_number: serial,
     model: a.deviceModel as string,
     description: a.deviceModel as string,
     color: a.color as string,
     device_family: family,
+    // A family DEP has no OS name for (one the control API made up) reads as iOS, the most common.
     os: OS_OF[family] ?? 'iOS',
     profile_status: 'empty',
     profile_uuid: undefined,
