@@ -17,6 +17,7 @@ import { createErrorsPlugin } from '../plugins/app/errors.js'
 import { createJobsPlugin, type JobsPluginOptions } from '../plugins/app/jobs.js'
 import { createMirrorPlugin, type MirrorPluginOptions } from '../plugins/app/mirror.js'
 import { createMetricsPlugin } from '../plugins/app/metrics.js'
+import { createOrgsPlugin, type OrgsPluginOptions } from '../plugins/app/orgs.js'
 import { createSecurityHeadersPlugin } from '../plugins/app/security-headers.js'
 import { createRefusedBodiesPlugin } from '../plugins/app/refused-bodies.js'
 import { createStorePlugin } from '../plugins/app/store.js'
@@ -46,6 +47,8 @@ export interface AppOptions {
   scheduler?: Scheduler
   streamLimits?: StreamLimitsOptions
   webhooks?: WebhooksPluginOptions
+  /** Apple Business / School Manager organisations (client factory, refresher on or off). */
+  orgs?: OrgsPluginOptions
 }
 
 const here = dirname(fileURLToPath(import.meta.url))
@@ -87,6 +90,7 @@ export default async function app (fastify: FastifyInstance, opts: AppOptions): 
   await fastify.register(createWebhooksPlugin(opts.webhooks))
   await fastify.register(createTokenHealthPlugin({ webhook: opts.config.tokenWebhook }))
   await fastify.register(createMirrorPlugin(opts.mirror))
+  await fastify.register(createOrgsPlugin(opts.orgs))
   await fastify.register(createJobsPlugin(opts.jobs))
   await fastify.register(createAssignmentsPlugin())
 

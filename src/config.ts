@@ -71,6 +71,9 @@ const envSchema = z.object({
   DEPGATE_REQUEST_TIMEOUT: int(1, 3600).default(300),
   // Comma-separated host patterns webhooks may be sent to (src/events/url-policy.ts); unset: any host.
   DEPGATE_WEBHOOK_ALLOW: z.string().optional(),
+  // The org mirror (docs/apple-axm.md §6): Apple publishes no rate limits; about 20 GETs a minute was measured by one client only.
+  DEPGATE_ORG_SYNC_INTERVAL: int(60, 7 * 86_400).default(3600),
+  DEPGATE_ORG_REQUEST_BUDGET: int(1, 10_000).default(20),
   DEPGATE_TOKEN_WEBHOOK_SECRET: z.string().min(16, 'must be at least 16 characters (generate one with: openssl rand -base64 32)').optional()
 })
 
@@ -104,6 +107,8 @@ export interface Config {
   assign: { enabled: boolean, giveUpMs: number }
   /** Connections to Apple per DEP server: calls beyond them wait for a free one. */
   depConnections: number
+  /** The org mirror: a whole refresh every syncIntervalMs, at most requestsPerMinute GETs to Apple per org. */
+  orgs: { syncIntervalMs: number, requestsPerMinute: number }
   /** How long a finished job and its per-serial results are kept (src/jobs). */
   jobRetentionMs: number
   /** What one client may hold or try (README, "Security notes"). */
@@ -161,6 +166,7 @@ export function loadConfig (env: Record<string, string | undefined> = process.en
     mirror: { enabled: e.DEPGATE_MIRROR ?? e.DEPGATE_INVENTORY ?? true, intervalMs: e.DEPGATE_SYNC_INTERVAL * 1000, leaseMs: e.DEPGATE_SYNC_LEASE * 1000, pageSize: e.DEPGATE_SYNC_PAGE_SIZE, feedRetentionMs: e.DEPGATE_FEED_RETENTION_DAYS * 86_400_000, fullSyncMinIntervalMs: e.DEPGATE_FULL_SYNC_MIN_INTERVAL * 1000 },
     assign: { enabled: e.DEPGATE_ASSIGN, giveUpMs: e.DEPGATE_ASSIGN_GIVE_UP_DAYS * 86_400_000 },
     depConnections: e.DEPGATE_DEP_CONNECTIONS,
+    orgs: { syncIntervalMs: e.DEPGATE_ORG_SYNC_INTERVAL * 1000, requestsPerMinute: e.DEPGATE_ORG_REQUEST_BUDGET },
     jobRetentionMs: e.DEPGATE_JOB_RETENTION_DAYS * 86_400_000,
     limits: {
       streamIdleMs: e.DEPGATE_STREAM_IDLE_TIMEOUT * 1000,

@@ -18,6 +18,7 @@ import { type Config, loadConfig } from '../src/config.js'
 import type { DepClientOptions } from '../src/dep/index.js'
 import { buildServer } from '../src/server.js'
 import { DEPSIM_CREDENTIALS, startSimulator, type SimulatorOptions, type StartedSimulator } from '../src/simulator/index.js'
+import type { AppOptions } from '../src/app.js'
 import type { Scheduler } from '../src/scheduler.js'
 import type { Store } from '../src/store/index.js'
 import type { StreamLimitsOptions } from '../plugins/app/stream-limits.js'
@@ -103,6 +104,8 @@ export interface TestAppOptions {
   webhooks?: WebhooksPluginOptions
   /** Job runner options (e.g. a poll too long to fire, for a test that moves a manual clock days ahead). */
   jobs?: JobsPluginOptions
+  /** Organisations: the client factory (a test's org), the refresher on or off. */
+  orgs?: AppOptions['orgs']
 }
 
 export interface TestApp {
@@ -178,6 +181,7 @@ export async function buildTestApp (t: Teardown, opts: TestAppOptions = {}): Pro
     // Quick retries and long-poll re-reads keep mirror tests short.
     mirror: { retryBaseMs: 100, pollMs: 100 },
     scheduler,
+    ...(opts.orgs === undefined ? {} : { orgs: opts.orgs }),
     streamLimits: {
       ...(opts.streamTimers === undefined ? {} : { timers: opts.streamTimers }),
       ...(opts.drainBufferPages === undefined ? {} : { drainBufferPages: opts.drainBufferPages })

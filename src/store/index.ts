@@ -11,6 +11,9 @@ import { createEnrollmentRepository, type EnrollmentRepository } from './enrollm
 import { createJobRepository, type JobRepository } from './jobs.js'
 import { createMirrorRepository, type MirrorRepository } from './mirror.js'
 import { migrateToLatest } from './migrations.js'
+import { createOrgMirrorWrites, type OrgMirrorWrites } from './org-mirror.js'
+import { createOrgMirrorReads, type OrgMirrorReads } from './org-reads.js'
+import { createOrgRepository, type OrgRepository } from './orgs.js'
 import { CLOSING } from './read-snapshots.js'
 import type { Database } from './schema.js'
 import { createServerRepository, type ServerRepository } from './servers.js'
@@ -26,6 +29,9 @@ export { AUDIT_INLINE_SERIALS, PENDING, serialsDigest } from './audit.js'
 export type { ServerAudit, ServerRecord, ServerRepository } from './servers.js'
 export type { ApplyResult, DeviceRecord, MirrorRepository, MirrorStateRow, MirrorWrites, PageInput, SyncPhase } from './mirror.js'
 export { LeaseLostError } from './mirror.js'
+export type { OrgInfo, OrgInput, OrgRecord, OrgRepository } from './orgs.js'
+export type { OrgApplied, OrgDeviceInput, OrgMdmServerInput, OrgMirrorWrites, OrgStateRow } from './org-mirror.js'
+export type { OrgChange, OrgDevice, OrgDeviceFilters, OrgMdmServer, OrgMirrorReads } from './org-reads.js'
 export { SQLITE_FILE } from './dialect.js'
 export type { AssignmentQuery, AssignmentRepository, AssignmentRow, AssignmentStatus, FeedChange, Outcome, QueueStats, Wanted } from './assignments.js'
 export { ASSIGNMENT_STATUSES, OUTSTANDING } from './assignments.js'
@@ -76,6 +82,10 @@ export interface Store {
   readonly webhooks: WebhookRepository
   /** The webhook outbox's deliveries and the delivery lease. */
   readonly webhookDeliveries: WebhookDeliveries
+  /** Apple Business / School Manager organisations (API accounts, sealed keys). */
+  readonly orgs: OrgRepository
+  /** The org mirror: refresh writes (fenced by the org's lease) and reads. */
+  readonly orgMirror: OrgMirrorWrites & OrgMirrorReads
   /** Jobs with progress and per-serial results (src/jobs). */
   readonly jobs: JobRepository
   /** Resolves when the database answers a trivial query (readiness). */
@@ -121,6 +131,8 @@ export async function createStore (opts: StoreOptions): Promise<Store> {
     assignments: createAssignmentRepository(db, now),
     webhooks: createWebhookRepository(db, now, opts.secretBox),
     webhookDeliveries: createWebhookDeliveries(db, now),
+    orgs: createOrgRepository(db, now, opts.secretBox),
+    orgMirror: { ...createOrgMirrorWrites(db, now), ...createOrgMirrorReads(db) },
     jobs: createJobRepository(db, now),
     async ping () {
       await sql`select 1`.execute(db)

@@ -13,6 +13,7 @@ import { DEPSIM_CREDENTIALS, type SimState } from '../../src/simulator/index.js'
 import type { Scope } from '../../src/scopes.js'
 import { until } from '../helper.js'
 import { encryptToken } from '../tokens/helpers.js'
+import { request } from 'undici'
 import type { Answer, Operation } from './document.js'
 
 export interface Req {
@@ -254,8 +255,88 @@ async function webhookParams (ctx: Ctx): Promise<Record<string, string>> {
 const P7M = { 'content-type': 'application/pkcs7-mime' }
 const ok = (over: Options = {}): Recipe => async (ctx, op) => await base(ctx, op, over)
 
+/** An API account registered in the simulator, as PUT /v1/orgs/{org} takes it. */
+async function orgAccount (ctx: Ctx, over: Record<string, string> = {}): Promise<Record<string, string>> {
+  const res = await request(`${ctx.simUrl}/_sim/axm/keys`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' })
+  const account = await res.body.json() as { clientId: string, keyId: string, privateKey: string }
+  return { client_id: account.clientId, key_id: account.keyId, private_key: account.privateKey, base_url: ctx.simUrl, token_url: `${ctx.simUrl}/auth/oauth2/token`, ...over }
+}
+
+/** Org `contract`, its mirror refreshed once: what the org reads answer from. */
+let contractOrgMade: Promise<string> | undefined
+function contractOrg (ctx: Ctx): Promise<string> {
+  contractOrgMade ??= (async () => {
+    const made = await ctx.call({ method: 'PUT', path: '/v1/orgs/contract', key: await ctx.key('admin'), body: await orgAccount(ctx) })
+    if (made.status >= 300) throw new Error(`could not make org contract: ${made.status} ${made.text}`)
+    await until('org contract refreshed', async () => (JSON.parse((await ctx.call({ method: 'GET', path: '/v1/orgs/contract', key: await ctx.key('read') })).text) as { mirror: { ready: boolean } }).mirror.ready)
+    return 'contract'
+  })()
+  return contractOrgMade
+}
+
+/** An org whose Apple refuses connections, made for one request and deleted after it. */
+async function unreachableOrg (ctx: Ctx, op: Operation, over: Options): Promise<Req> {
+  const org = fresh('unreachable-org')
+  await ctx.call({ method: 'PUT', path: `/v1/orgs/${org}?verify=false`, key: await ctx.key('admin'), body: await orgAccount(ctx, { base_url: ctx.refusingUrl }) })
+  const req = await base(ctx, op, { ...over, params: { org, ...over.params } })
+  req.cleanup = async () => { await ctx.call({ method: 'DELETE', path: `/v1/orgs/${org}`, key: await ctx.key('admin') }) }
+  return req
+}
+
+const orgParams = async (ctx: Ctx): Promise<Record<string, string>> => ({ org: await contractOrg(ctx) })
+const noOrg: Recipe = async (ctx, op) => await base(ctx, op, { params: { org: fresh('no-such-org') } })
+
 /** By operationId, else `METHOD /path` (while the document has no operationIds). */
 export const FIXTURES: Record<string, Fixture> = {
+  listOrgs: { statuses: { 200: ok() } },
+  getOrg: { params: orgParams, statuses: { 200: ok(), 404: noOrg } },
+  putOrg: {
+    params: orgParams,
+    body: async (ctx) => await orgAccount(ctx),
+    statuses: {
+      200: ok(),
+      201: async (ctx, op) => await base(ctx, op, { params: { org: fresh('org') } }),
+      422: async (ctx, op) => await base(ctx, op, { params: { org: fresh('org') }, body: await orgAccount(ctx, { key_id: 'no-such-key' }) }),
+      502: async (ctx, op) => await base(ctx, op, { params: { org: fresh('org') }, body: await orgAccount(ctx, { token_url: ctx.refusingUrl }) })
+    }
+  },
+  deleteOrg: {
+    statuses: {
+      204: async (ctx, op) => {
+        const org = fresh('gone-org')
+        await ctx.call({ method: 'PUT', path: `/v1/orgs/${org}?verify=false`, key: await ctx.key('admin'), body: await orgAccount(ctx) })
+        return await base(ctx, op, { params: { org } })
+      },
+      404: noOrg
+    }
+  },
+  listOrgDevices: {
+    params: orgParams,
+    statuses: {
+      200: ok(),
+      404: noOrg,
+      503: async (ctx, op) => {
+        const org = fresh('unready-org')
+        await ctx.call({ method: 'PUT', path: `/v1/orgs/${org}?verify=false`, key: await ctx.key('admin'), body: await orgAccount(ctx, { base_url: ctx.refusingUrl }) })
+        return await base(ctx, op, { params: { org } })
+      }
+    }
+  },
+  getOrgDevice: {
+    params: async (ctx) => ({ org: await contractOrg(ctx), serial: ctx.serial(0) }),
+    statuses: {
+      200: ok(),
+      404: noOrg,
+      429: async (ctx, op) => {
+        const org = fresh('throttled-org')
+        await ctx.call({ method: 'PUT', path: `/v1/orgs/${org}?verify=false`, key: await ctx.key('admin'), body: await orgAccount(ctx) })
+        ctx.sim.faults.add({ endpoint: 'axm.org_device', kind: 'status', status: 429, retryAfter: 3600, times: 10 })
+        return await base(ctx, op, { params: { org, serial: ctx.serial(0) }, query: { source: 'apple' } })
+      },
+      502: async (ctx, op) => await unreachableOrg(ctx, op, { params: { serial: ctx.serial(0) }, query: { source: 'apple' } })
+    }
+  },
+  listOrgMdmServers: { params: orgParams, statuses: { 200: ok(), 404: noOrg } },
   getOpenApiDocument: { statuses: { 200: ok({ key: null }) } },
   getLiveness: { statuses: { 200: ok({ key: null }) } },
   getMetrics: { statuses: { 200: ok({ key: null }) } },

@@ -14,6 +14,7 @@ import type { SimState } from '../../src/simulator/index.js'
 import type { Store } from '../../src/store/index.js'
 import { buildTestApp, untilReady } from '../helper.js'
 import { Contract, documentedStatus, operationsOf, type OpenApiDoc, type Operation } from './document.js'
+import { defaultOrgClientFactory } from '../../src/orgs/registry.js'
 import { FIXTURES, fixtureOf, GENERIC, KNOWN_GAPS, MIRROR_OFF, type Ctx, type Req } from './fixtures.js'
 
 /** Short Apple timeouts: a 504 costs one headers timeout (undici's timer is coarse: up to a second late). */
@@ -58,12 +59,16 @@ export async function runContract (t: Test, share: (op: Operation, index: number
       DEPGATE_AUTH_FAILURE_LIMIT: '1000000',
       DEPGATE_ALLOW_DISOWN: 'true',
       DEPGATE_BODY_LIMIT: '65536',
+      // The org mirror's first refresh (fixtures.ts contractOrg) at full speed.
+      DEPGATE_ORG_REQUEST_BUDGET: '10000',
       DEPGATE_SYNC_INTERVAL: '86400',
       DEPGATE_MIRROR: mirrorOff ? 'false' : 'true',
       // The assignment engine, for the backfill's 202 (off without the mirror: the 409).
       DEPGATE_ASSIGN: mirrorOff ? 'false' : 'true'
     },
     wrapStore: (s) => switchable(s, state),
+    // An unreachable Apple (502) is given up on at once, not after the AxM client's two minutes.
+    orgs: { clientFactory: (o) => defaultOrgClientFactory(o, { retryDeadlineMs: 200, retryDelayMs: 10 }) },
     depClientOptions: { timeouts: { connectMs: 1000, headersMs: HEADERS_MS, bodyMs: 2000 } },
     onRoute: (route) => {
       const path = route.url.replace(/:(\w+)/g, '{$1}').replace(/\*$/, '{path}')
