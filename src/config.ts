@@ -65,6 +65,8 @@ const envSchema = z.object({
   DEPGATE_AUTH_FAILURE_LIMIT: int(1, 1_000_000).default(20),
   DEPGATE_MAX_CONNECTIONS: int(1, 1_000_000).default(1024),
   DEPGATE_REQUEST_TIMEOUT: int(1, 3600).default(300),
+  DEPGATE_UI_SESSION_HOURS: int(1, 24 * 90).default(8),
+  DEPGATE_UI_INSECURE_COOKIES: bool.default(false),
   DEPGATE_TOKEN_WEBHOOK_SECRET: z.string().min(16, 'must be at least 16 characters (generate one with: openssl rand -base64 32)').optional()
 })
 
@@ -98,6 +100,8 @@ export interface Config {
   depConnections: number
   /** What one client may hold or try (README, "Security notes"). */
   limits: Limits
+  /** The dashboard: how long a sign-in lasts; `secureCookies` false only for plain-HTTP labs (DEPGATE_UI_INSECURE_COOKIES). */
+  ui: { sessionMs: number, secureCookies: boolean }
 }
 
 export interface Limits {
@@ -154,7 +158,8 @@ export function loadConfig (env: Record<string, string | undefined> = process.en
       authFailures: e.DEPGATE_AUTH_FAILURE_LIMIT,
       maxConnections: e.DEPGATE_MAX_CONNECTIONS,
       requestTimeoutMs: e.DEPGATE_REQUEST_TIMEOUT * 1000
-    }
+    },
+    ui: { sessionMs: e.DEPGATE_UI_SESSION_HOURS * 3_600_000, secureCookies: !e.DEPGATE_UI_INSECURE_COOKIES }
   }
   if (e.DEPGATE_MIRROR !== undefined && e.DEPGATE_INVENTORY !== undefined && e.DEPGATE_MIRROR !== e.DEPGATE_INVENTORY) {
     throw new ConfigError('DEPGATE_MIRROR', 'contradicts DEPGATE_INVENTORY (its older name): set only DEPGATE_MIRROR')

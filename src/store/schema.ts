@@ -197,6 +197,14 @@ export interface AssignmentRulesTable {
   updated_at: string | null
 }
 
+/** A dashboard sign-in (0014): the cookie's SHA-256 only, the key it was made with, its end. */
+export interface UiSessionsTable {
+  id_hash: string
+  key_id: string
+  created_at: string
+  expires_at: string
+}
+
 export interface Database {
   servers: ServersTable
   // The mirror's tables keep the name migration 0003 gave them: renaming a table in place on every
@@ -212,4 +220,5 @@ export interface Database {
   enrollment_profiles: EnrollmentProfilesTable
   enrollment_profile_versions: EnrollmentProfileVersionsTable
   assignment_rules: AssignmentRulesTable
+  ui_sessions: UiSessionsTable
 }
