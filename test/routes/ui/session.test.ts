@@ -4,36 +4,13 @@
  * pages' 403 for a read session, and no secret in any page.
  */
 import t from 'tap'
-import type { FastifyInstance, LightMyRequestResponse } from 'fastify'
+import type { LightMyRequestResponse } from 'fastify'
 import { ManualScheduler } from '../../../src/scheduler.js'
 import { CONTENT_SECURITY_POLICY, CSRF_COOKIE, safeNext, SESSION_COOKIE } from '../../../routes/ui/index.js'
 import { buildTestApp } from '../../helper.js'
+import { browser, csrfField } from './jar.js'
 
 const cookieOf = (res: LightMyRequestResponse, name: string) => res.cookies.find((c) => c.name === name)
-const csrfField = (body: string): string => /name="_csrf" value="([^"]+)"/.exec(body)![1]
-
-/** A browser's jar, as much of it as these tests need: what the app set, sent back. */
-function browser (app: FastifyInstance) {
-  const jar: Record<string, string> = {}
-  const keep = (res: LightMyRequestResponse) => {
-    for (const c of res.cookies) {
-      if (c.value === '' || (c.expires !== undefined && c.expires.getTime() < Date.now())) delete jar[c.name]
-      else jar[c.name] = c.value
-    }
-    return res
-  }
-  return {
-    jar,
-    get: async (url: string) => keep(await app.inject({ method: 'GET', url, cookies: jar })),
-    post: async (url: string, form: Record<string, string>) => keep(await app.inject({
-      method: 'POST', url, cookies: jar, headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: new URLSearchParams(form).toString()
-    })),
-    async signIn (key: string) {
-      const form = await this.get('/ui/sign-in')
-      return await this.post('/ui/sign-in?next=%2Fui%2Fkeys', { key, _csrf: csrfField(form.body) })
-    }
-  }
-}
 
 t.test('sign-in, session cookie, CSRF, scope, revocation, expiry and sign-out', async (t) => {
   const scheduler = new ManualScheduler()
@@ -134,6 +111,11 @@ t.test('failed sign-ins are counted per address', async (t) => {
   const refused = await b.post('/ui/sign-in', { key: 'not-a-key', _csrf: token })
   t.equal(refused.statusCode, 429)
   t.match(refused.body, /Too many failed sign-ins/)
+
+  const { app: empty, adminKey } = await buildTestApp(t, { simulator: false })
+  const admin = browser(empty)
+  await admin.signIn(adminKey)
+  t.match((await admin.get('/ui')).body, /No DEP server is configured yet/, 'an install without a server says how to add one')
 })
 
 t.test('after sign-in only a dashboard path of this origin is followed', async (t) => {
