@@ -27,7 +27,9 @@ h2 { font-size: 1.15rem; margin: 1.5rem 0 .5rem; }
 h3 { font-size: 1rem; margin: 0 0 .5rem; }
 .muted { color: var(--muted); }
 .panel { background: var(--panel); border: 1px solid var(--line); border-radius: 10px; padding: 1rem 1.25rem; margin-bottom: 1rem; }
-.grid { display: grid; grid-template-columns: repeat(auto-fit, minmax(260px, 1fr)); gap: 1rem; }
+.grid { display: grid; grid-template-columns: repeat(auto-fit, minmax(min(100%, 380px), 1fr)); gap: 1rem; }
+figure { margin: 0; }
+.panel h2:first-child { margin-top: 0; }
 .facts { display: grid; grid-template-columns: max-content 1fr; gap: .25rem 1rem; margin: 0; }
 .facts dt { color: var(--muted); }
 .facts dd { margin: 0; overflow-wrap: anywhere; }
@@ -44,7 +46,7 @@ td.wrap { white-space: normal; overflow-wrap: anywhere; }
 th { font-weight: 600; color: var(--muted); }
 tbody tr:last-child td { border-bottom: 0; }
 form.filters { display: grid; grid-template-columns: repeat(auto-fit, minmax(180px, 1fr)); gap: .75rem; align-items: end; }
-label { display: flex; flex-direction: column; gap: .2rem; font-size: .9rem; color: var(--muted); }
+label, .field { display: flex; flex-direction: column; gap: .2rem; font-size: .9rem; color: var(--muted); }
 input, select, button { font: inherit; color: var(--text); background: var(--bg); border: 1px solid var(--line); border-radius: 6px; padding: .4rem .5rem; }
 button, .button { background: var(--accent); color: var(--accent-text); border-color: var(--accent); cursor: pointer; text-decoration: none; display: inline-block; border-radius: 6px; padding: .4rem .8rem; }
 button.link { background: none; color: var(--accent); border: 0; padding: 0; text-decoration: underline; }
@@ -107,11 +109,15 @@ const JS = `'use strict';
 })();
 `
 
+// A gate in the accent colour: browsers ask for an icon, and a 404 for it would be a console error.
+const ICON = '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 16 16"><rect width="16" height="16" rx="3" fill="#0a5bd3"/><path d="M4 13V6l4-3 4 3v7h-2V8H6v5z" fill="#fff"/></svg>'
+
 export interface Asset { body: string, type: string, etag: string }
 
 const asset = (body: string, type: string): Asset => ({ body, type, etag: `"${createHash('sha256').update(body).digest('base64url').slice(0, 16)}"` })
 
 export const ASSETS: Readonly<Record<string, Asset>> = {
   'style.css': asset(CSS, 'text/css; charset=utf-8'),
-  'app.js': asset(JS, 'text/javascript; charset=utf-8')
+  'app.js': asset(JS, 'text/javascript; charset=utf-8'),
+  'icon.svg': asset(ICON, 'image/svg+xml')
 }

@@ -49,6 +49,7 @@ export function page (frame: PageFrame, body: Part): Html {
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="color-scheme" content="light dark">
 <title>${frame.title} · depgate</title>
+<link rel="icon" href="${UI_PREFIX}/assets/icon.svg" type="image/svg+xml">
 <link rel="stylesheet" href="${UI_PREFIX}/assets/style.css">
 <script src="${UI_PREFIX}/assets/app.js" defer></script>
 </head>

@@ -83,14 +83,14 @@ function row (v: DevicesView, d: Record<string, unknown>): Html {
 
 function filters (v: DevicesView): Html {
   const value = (name: string): string => v.params.get(name) ?? ''
-  const select = (name: string, label: string, choices: readonly string[]): Html => html`<label>${label}
-    <select name="${name}"><option value="">${name === 'removed' ? 'left out' : 'any'}</option>
+  const select = (name: string, label: string, choices: readonly string[]): Html => html`<div class="field"><label for="f-${name}">${label}</label>
+    <select id="f-${name}" name="${name}"><option value="">${name === 'removed' ? 'left out' : 'any'}</option>
       ${choices.filter((c) => !(name === 'removed' && c === 'exclude')).map((c) => html`<option${value(name) === c ? html` selected` : ''}>${c}</option>`)}
-    </select></label>`
+    </select></div>`
   return html`<form class="filters panel" method="get" role="search" aria-label="Filter devices">
-  ${TEXT_FILTERS.map(([name, label]) => html`<label>${label}<input name="${name}" value="${value(name)}"${name.startsWith('assigned_') ? html` placeholder="2026-01-15"` : ''}></label>`)}
+  ${TEXT_FILTERS.map(([name, label]) => html`<div class="field"><label for="f-${name}">${label}</label><input id="f-${name}" name="${name}" value="${value(name)}"${name.startsWith('assigned_') ? html` placeholder="2026-01-15"` : ''}></div>`)}
   ${CHOICE_FILTERS.map(([name, label, choices]) => select(name, label, choices))}
-  <label>Rows per page<select name="limit">${PAGE_SIZES.map((n) => html`<option${String(n) === (value('limit') || String(DEFAULT_PAGE_SIZE)) ? html` selected` : ''}>${n}</option>`)}</select></label>
+  <div class="field"><label for="f-limit">Rows per page</label><select id="f-limit" name="limit">${PAGE_SIZES.map((n) => html`<option${String(n) === (value('limit') || String(DEFAULT_PAGE_SIZE)) ? html` selected` : ''}>${n}</option>`)}</select></div>
   <input type="hidden" name="sort" value="${v.sort}"><input type="hidden" name="order" value="${v.order}">
   <div><button type="submit">Apply</button> <a href="?">Clear</a></div>
 </form>`
