@@ -91,7 +91,7 @@ const plugin: FastifyPluginAsyncZod = async (fastify) => {
     }
     const problem = fastify.problemFor(error, request)
     const heading = problem.status === 404 ? 'Not found' : problem.status >= 500 ? 'depgate could not answer' : 'Cannot show this'
-    return sendPage(reply, problem.status, errorPage(frame(request, reply), problem.status, heading, problem.detail ?? problem.title))
+    return sendPage(reply, problem.status, errorPage(frame(request, reply), problem.status, heading, problem.detail))
   })
 
   fastify.get('/assets/:name', {

@@ -15,11 +15,10 @@ import { deviceListQuerySchema } from '../../src/api/devices.js'
 import { listNamedProfiles } from '../../src/api/enrollment-profiles.js'
 import { mirrorListQueryFields } from '../../src/api/mirror.js'
 import { pageScope, readMirrorPage } from '../../src/api/mirror-page.js'
-import { requireMirror } from '../../src/api/mirror-source.js'
+import { mirrorDisabled, mirrorNotReady, requireMirror } from '../../src/api/mirror-source.js'
 import { deviceObject } from '../../src/api/mirror-stream.js'
 import { queryInteger } from '../../src/api/query-values.js'
 import { serverParamsSchema } from '../../src/api/route-kit.js'
-import { HttpProblem } from '../../src/problems.js'
 import type { SessionFrame } from '../../src/ui/layout.js'
 import { auditLogPage, keysPage } from '../../src/ui/pages/admin.js'
 import { devicePage } from '../../src/ui/pages/device.js'
@@ -123,14 +122,9 @@ export const pageRoutes: FastifyPluginAsyncZod<PageOptions> = async (fastify, { 
     const { server } = request.params
     const { profiles } = await listNamedProfiles(fastify, server)
     const rules = await getRules(fastify, reply, server)
-    let preview: Awaited<ReturnType<typeof previewRules>> | { unavailable: string }
-    try {
-      preview = await previewRules(fastify, server, undefined)
-    } catch (err) {
-      // The mirror off or still fetching: the rules are shown without their counts, and why.
-      if (!(err instanceof HttpProblem) || (err.code !== 'INVENTORY_DISABLED' && err.code !== 'INVENTORY_NOT_READY')) throw err
-      preview = { unavailable: err.detail }
-    }
+    // The mirror off or still fetching: the rules are shown without their counts, and why.
+    const { enabled, ready } = await fastify.mirror.status(server)
+    const preview = ready ? await previewRules(fastify, server, undefined) : { unavailable: (enabled ? mirrorNotReady : mirrorDisabled)(server).detail }
     return sendPage(reply, 200, enrollmentPage(frame(request, reply), { server, profiles, rules, preview }))
   })
 

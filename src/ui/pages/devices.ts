@@ -69,7 +69,7 @@ function sortHeader (v: DevicesView, [key, label, sortable]: readonly [string, s
   const active = v.sort === key
   const order = active && v.order === 'asc' ? 'desc' : 'asc'
   const href = withParams(v.params, { sort: key, order, page_token: undefined, from: undefined })
-  return html`<th scope="col"${active ? html` aria-sort="${v.order === 'asc' ? 'ascending' : 'descending'}"` : ''}><a href="${href === '' ? '?' : href}">${label}${active ? (v.order === 'asc' ? ' ▲' : ' ▼') : ''}</a></th>`
+  return html`<th scope="col"${active ? html` aria-sort="${v.order === 'asc' ? 'ascending' : 'descending'}"` : ''}><a href="${href}">${label}${active ? (v.order === 'asc' ? ' ▲' : ' ▼') : ''}</a></th>`
 }
 
 const text = (value: unknown): string => typeof value === 'string' ? value : value === undefined || value === null ? '' : JSON.stringify(value)

@@ -25,7 +25,7 @@ const serverHref = (name: string): string => `${UI_PREFIX}/servers/${encodeURICo
 function token (s: DepServerInfo, now: number): Html {
   if (s.token_expires_at === null) return html`<span class="muted">no expiry given</span>`
   const left = Date.parse(s.token_expires_at) - now
-  const badge = s.token_expired ? 'bad' : (s.token_days_left ?? 0) < 30 ? 'warn' : 'ok'
+  const badge = s.token_expired ? 'bad' : left < 30 * 86_400_000 ? 'warn' : 'ok'
   return html`<span class="badge ${badge}">${s.token_expired ? 'expired' : 'valid'}</span>
     <span data-until="${s.token_expires_at}">${left > 0 ? `in ${duration(left)}` : `${duration(left)} ago`}</span>
     <span class="muted">(${instant(s.token_expires_at)})</span>`

@@ -31,6 +31,10 @@ t.test('overview, devices, device and enrollment show what the API answers', asy
   t.match(overview.body, /Latest changes/)
   t.match(overview.body, /data-until="/, 'the token countdown')
 
+  const plain = await b.get('/ui/servers/default/devices')
+  t.match(plain, { statusCode: 200 })
+  t.match(plain.body, `<strong id="total">${summary.total}</strong>`)
+
   // Filter, sort and page; empty form fields are no filter.
   const query = 'os=&model=&device_family=iPad,iPhone,Mac&sort=model&order=desc&limit=5'
   const page1 = await b.get(`/ui/servers/default/devices?${query}`)
@@ -75,6 +79,14 @@ t.test('overview, devices, device and enrollment show what the API answers', asy
   t.match(enrollment.body, `<td>${preview.rules[0].matched}</td><td>${preview.rules[0].to_assign}</td>`, 'each rule with its preview counts')
   t.match(enrollment.body, `${preview.unmatched.count} of ${preview.devices} devices match no rule`)
 
+  // The audit log a page of 100 at a time, newest first.
+  for (let i = 0; i < 100; i++) await m.store.audit.record({ keyId: null, action: 'test.entry', target: `/test/${i}`, result: 'ok' })
+  const audit = await b.get('/ui/audit')
+  t.equal(audit.statusCode, 200)
+  const older = await b.get(`/ui/audit${nextHref(audit.body)!}`)
+  t.equal(older.statusCode, 200)
+  t.match(older.body, /ui\.sign_in/, 'the first entries are on the older page')
+
   const css = await b.get('/ui/assets/style.css')
   t.equal(css.statusCode, 200)
   t.match(css.headers['content-type'], /text\/css/)
@@ -98,7 +110,19 @@ t.test('with the mirror off, pages say why instead of failing', async (t) => {
   t.match(enrollment.body, /<td>—<\/td>/)
   const overview = await b.get('/ui')
   t.match(overview.body, /the mirror is off/)
-  // A failure that is not the mirror's still fails the page.
-  const { app } = await buildTestApp(t, { simulator: false })
-  t.equal((await app.inject('/ui/servers/default/enrollment')).statusCode, 303)
+})
+
+t.test('before the first fetch completes, pages say so', async (t) => {
+  // Apple refuses every fetch: the first full fetch never completes.
+  const m = await buildTestApp(t, { env: { DEPGATE_MIRROR: 'true' }, simulator: { devices: 5 } })
+  await m.sim?.app.inject({ method: 'POST', url: '/_sim/faults', payload: { endpoint: 'fetch_devices', kind: 'status', status: 500, times: 0 } })
+  await m.app.ready()
+  const b = browser(m.app)
+  await b.signIn(m.adminKey)
+  const devices = await b.get('/ui/servers/default/devices')
+  t.equal(devices.statusCode, 503)
+  t.match(devices.body, /depgate could not answer/)
+  const enrollment = await b.get('/ui/servers/default/enrollment')
+  t.equal(enrollment.statusCode, 200)
+  t.match((await b.get('/ui')).body, /first fetch running/)
 })
