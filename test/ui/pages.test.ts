@@ -3,7 +3,9 @@
  * expiring or without expiry, terms not accepted, sync errors, removed devices, empty lists,
  * revoked keys; and that every value is escaped.
  */
+import { gzipSync } from 'node:zlib'
 import t from 'tap'
+import { ASSETS } from '../../src/ui/assets.js'
 import { barChart, MAX_BARS } from '../../src/ui/charts.js'
 import { duration, instant } from '../../src/ui/format.js'
 import { html } from '../../src/ui/html.js'
@@ -165,4 +167,11 @@ t.test('formats and escaping', async (t) => {
   t.equal(instant(null), '—')
   t.equal(html`<p>${'<b>'}${['&', html`<i>`]}${null}${false}${7}</p>`.text, '<p>&lt;b&gt;&amp;<i>7</p>')
   t.equal(String(html`x`), 'x')
+})
+
+t.test('the script every page loads is far under 100 KB gzipped', async (t) => {
+  const page = keysPage(frame, []).text
+  t.same([...page.matchAll(/<script src="([^"]+)"/g)].map((m) => m[1]), ['/ui/assets/app.js'], 'one script, no inline one')
+  const gzipped = gzipSync(ASSETS['app.js'].body).length
+  t.ok(gzipped < 100 * 1024, `app.js: ${gzipped} bytes gzipped`)
 })
