@@ -935,11 +935,6 @@ export interface components {
             access_token_expiry?: string;
         };
         /**
-         * @description A device serial number: 8 to 14 ASCII letters or digits, case-insensitive (upper-cased before it is sent to Apple).
-         * @example C02XK1ABCDEF
-         */
-        SerialNumberInput: string;
-        /**
          * @example {
          *       "label": "munki reports",
          *       "scope": "read"
@@ -956,26 +951,6 @@ export interface components {
         };
         /**
          * @example {
-         *       "token": {
-         *         "consumer_key": "CK_<from the decrypted token>",
-         *         "consumer_secret": "CS_<from the decrypted token>",
-         *         "access_token": "AT_<from the decrypted token>",
-         *         "access_secret": "AS_<from the decrypted token>",
-         *         "access_token_expiry": "2027-03-01T09:00:00Z"
-         *       }
-         *     }
-         */
-        ServerPutRequestInput: {
-            /** @description The decrypted server token: as a JSON object, or the decrypted file's text */
-            token: components["schemas"]["ServerTokenInput"] | string;
-            /**
-             * Format: uri
-             * @description Override of Apple's https://mdmenrollment.apple.com (a simulator, a proxy); a URL with user:password@ is refused
-             */
-            base_url?: string;
-        };
-        /**
-         * @example {
          *       "mdm_service_discovery_url": "https://mdm.example.com/.well-known/com.apple.remotemanagement"
          *     }
          */
@@ -983,6 +958,11 @@ export interface components {
             /** Format: uri */
             mdm_service_discovery_url: string;
         };
+        /**
+         * @description A device serial number: 8 to 14 ASCII letters or digits, case-insensitive (upper-cased before it is sent to Apple).
+         * @example C02XK1ABCDEF
+         */
+        SerialNumberInput: string;
         /**
          * @description 32 hexadecimal digits, as Apple returns them (a dashed UUID is accepted too)
          * @example 0123456789ABCDEF0123456789ABCDEF
@@ -1268,6 +1248,26 @@ export interface components {
             rules: components["schemas"]["AssignmentRuleInput"][];
         } | null;
         /**
+         * @example {
+         *       "token": {
+         *         "consumer_key": "CK_<from the decrypted token>",
+         *         "consumer_secret": "CS_<from the decrypted token>",
+         *         "access_token": "AT_<from the decrypted token>",
+         *         "access_secret": "AS_<from the decrypted token>",
+         *         "access_token_expiry": "2027-03-01T09:00:00Z"
+         *       }
+         *     }
+         */
+        ServerPutRequestInput: {
+            /** @description The decrypted server token: as a JSON object, or the decrypted file's text */
+            token: components["schemas"]["ServerTokenInput"] | string;
+            /**
+             * Format: uri
+             * @description Override of Apple's https://mdmenrollment.apple.com (a simulator, a proxy); a URL with user:password@ is refused
+             */
+            base_url?: string;
+        };
+        /**
          * @description An RFC 9457 problem details object (served as application/problem+json).
          * @example {
          *       "type": "urn:depgate:problem:server-not-found",
@@ -1392,78 +1392,6 @@ export interface components {
             reasons: string[];
         };
         /**
-         * @description A device serial number: 8 to 14 ASCII letters or digits, case-insensitive (upper-cased before it is sent to Apple).
-         * @example C02XK1ABCDEF
-         */
-        SerialNumber: string;
-        /**
-         * @example {
-         *       "id": "0mj1x2y3z-0001-9f8e7d6c",
-         *       "at": "2026-01-05T10:00:00.000Z",
-         *       "key_id": "0a1b2c3d4e5f",
-         *       "action": "profile.assign",
-         *       "server": "default",
-         *       "target": "/v1/servers/default/0123456789ABCDEF0123456789ABCDEF",
-         *       "result": "ok",
-         *       "detail": "2 serial(s): {\"SUCCESS\":2}",
-         *       "serial_count": 2,
-         *       "serials": [
-         *         "C02XK1ABCDEF",
-         *         "DMPXK2ABCDEF"
-         *       ],
-         *       "serials_sha256": null,
-         *       "serials_ref": null,
-         *       "finished_at": "2026-01-05T10:00:01.000Z"
-         *     }
-         */
-        AuditEntry: {
-            /** @description Sortable id; newer entries have greater ids */
-            id: string;
-            /**
-             * Format: date-time
-             * @description When it was written (for an attempt: before Apple was called)
-             */
-            at: string;
-            /** @description The key that acted; null for depgate itself (first-start key) */
-            key_id: string | null;
-            action: string;
-            server: string | null;
-            /** @description What was acted on */
-            target: string;
-            /** @description `ok`, the problem code that stopped it, or `pending`: a call to Apple with no outcome written (still running, or depgate stopped during it) */
-            result: string;
-            /** @description Non-secret facts: counts, a summary per status, a profile name */
-            detail: string | null;
-            /** @description How many serials the action named */
-            serial_count: number | null;
-            /** @description The serials, when at most 1000 */
-            serials: string[] | null;
-            /** @description Above 1000 serials: hex SHA-256 of the sorted serials joined by newlines */
-            serials_sha256: string | null;
-            /** @description Above 1000 serials: where to GET the whole list */
-            serials_ref: string | null;
-            /** @description When the outcome was written */
-            finished_at: string | null;
-        };
-        AuditPage: {
-            /** @description Newest first */
-            entries: components["schemas"]["AuditEntry"][];
-            /** @description Pass as `page_token` for the next page; null on the last page */
-            next_page_token: string | null;
-        };
-        /**
-         * @example {
-         *       "id": "0mj1x2y3z-0001-9f8e7d6c",
-         *       "serials": [
-         *         "C02XK1ABCDEF"
-         *       ]
-         *     }
-         */
-        AuditSerials: {
-            id: string;
-            serials: string[];
-        };
-        /**
          * @description An API key, without its secret (only a hash of it is stored).
          * @example {
          *       "id": "0a1b2c3d4e5f",
@@ -1516,121 +1444,6 @@ export interface components {
             revoked_at: string | null;
             /** @description The full key to send as "Authorization: Bearer <key>". Shown once: depgate keeps only a hash. */
             key: string;
-        };
-        /**
-         * @description The device mirror of one server: whether reads come from it, how fresh it is, and the last failure.
-         * @example {
-         *       "enabled": true,
-         *       "ready": true,
-         *       "phase": "sync",
-         *       "device_count": 1250,
-         *       "last_seq": 20412,
-         *       "ready_at": "2026-11-20T08:00:00.000Z",
-         *       "last_success_at": "2026-11-25T09:30:00.000Z",
-         *       "last_attempt_at": "2026-11-25T09:30:00.000Z",
-         *       "last_error": null,
-         *       "cursor_age_seconds": 120,
-         *       "lag_seconds": 120,
-         *       "leader": true,
-         *       "syncing": false,
-         *       "sync_requested_at": null
-         *     }
-         */
-        InventoryStatus: {
-            /** @description False when the mirror is switched off (DEPGATE_INVENTORY=false): device reads then always ask Apple */
-            enabled: boolean;
-            /** @description The first full fetch has completed: device reads come from the mirror */
-            ready: boolean;
-            /** @description `fetch` while every device is being fetched from Apple, `sync` while following Apple's changes */
-            phase: ("fetch" | "sync") | null;
-            /** @description Devices Apple shows to this server, as of the last sync */
-            device_count: number;
-            /** @description The change feed's newest sequence number */
-            last_seq: number;
-            /** @description When the first full fetch completed (ISO-8601, UTC; null: not yet) */
-            ready_at: string | null;
-            /** @description When the last sync with Apple succeeded (ISO-8601, UTC; null: not yet) */
-            last_success_at: string | null;
-            /** @description When the last sync with Apple started (ISO-8601, UTC; null: not yet) */
-            last_attempt_at: string | null;
-            /** @description The last sync failure, cleared by the next success */
-            last_error: {
-                code: string;
-                message: string;
-                /** @description The HTTP status depgate answers for this failure (POST …/sync?wait=true answers it) */
-                status: number;
-                /** Format: date-time */
-                at: string;
-            } | null;
-            /** @description Age of Apple's sync cursor (Apple keeps one 7 days) */
-            cursor_age_seconds: number | null;
-            /** @description Seconds since the last successful sync */
-            lag_seconds: number | null;
-            /** @description This depgate replica is the one syncing this server */
-            leader: boolean;
-            /** @description A sync is running on this replica now */
-            syncing: boolean;
-            /** @description A sync asked for through POST …/sync that has not run yet (ISO-8601, UTC; null: not yet) */
-            sync_requested_at: string | null;
-        };
-        /** @description A key pair's certificate. The private key stays in depgate, sealed at rest. */
-        ServerCertificate: {
-            server: string;
-            /** @description The PEM certificate to upload to Apple Business/School Manager as the MDM server's public key */
-            certificate_pem: string;
-            /** @description SHA-256 fingerprint (AB:CD:…), to compare with what Apple shows */
-            fingerprint_sha256: string;
-            /**
-             * Format: date-time
-             * @description When this key pair was staged
-             */
-            staged_at: string;
-        };
-        TokenUploadResult: {
-            /** @description True when this created the server */
-            created: boolean;
-            /**
-             * @description Which key pair opened the file; `staged` is now the current one
-             * @enum {string}
-             */
-            key: "staged" | "current";
-            server: components["schemas"]["Server"];
-        };
-        /** @description A DEP server (one server token) with its token health and its device mirror. Secrets are never shown. */
-        ServerWithInventory: {
-            name: string;
-            /** @description Where depgate sends this server's requests (Apple, or a simulator) */
-            base_url: string;
-            /** @description A short hash of the consumer key: tells tokens apart, reveals nothing */
-            token_fingerprint: string;
-            /** @description The token's access_token_expiry, or null when the token has none */
-            token_expires_at: string | null;
-            /** @description Whole days until the token expires (negative once expired) */
-            token_days_left: number | null;
-            token_expired: boolean;
-            /** @description The Apple MDM server and organisation this token belongs to, as /account said when the token was stored (null: not checked) */
-            account: {
-                server_uuid: string | null;
-                server_name: string | null;
-                org_name: string | null;
-                /** Format: date-time */
-                checked_at: string;
-            } | null;
-            /** @description True since Apple answered T_C_NOT_SIGNED (new terms to accept in Apple Business/School Manager), until a call succeeds */
-            terms_not_signed: boolean;
-            terms_not_signed_since: string | null;
-            /** @description The last error Apple (or the network) gave for this server, cleared by the next success */
-            last_error: {
-                code: string;
-                /** Format: date-time */
-                at: string;
-            } | null;
-            /** Format: date-time */
-            created_at: string;
-            /** Format: date-time */
-            updated_at: string;
-            /** @description The device mirror of this server */
-            inventory: components["schemas"]["InventoryStatus"];
         };
         /**
          * @description Apple's account detail for this MDM server.
@@ -1716,6 +1529,11 @@ export interface components {
         } & {
             [key: string]: unknown;
         };
+        /**
+         * @description A device serial number: 8 to 14 ASCII letters or digits, case-insensitive (upper-cased before it is sent to Apple).
+         * @example C02XK1ABCDEF
+         */
+        SerialNumber: string;
         /**
          * @description Apple's answer per serial
          * @example {
@@ -2759,6 +2577,188 @@ export interface components {
             devices: number;
             /** @description When the mirror last finished a sync with Apple (ISO-8601, UTC) */
             synced_at: string | null;
+        };
+        /**
+         * @example {
+         *       "id": "0mj1x2y3z-0001-9f8e7d6c",
+         *       "at": "2026-01-05T10:00:00.000Z",
+         *       "key_id": "0a1b2c3d4e5f",
+         *       "action": "profile.assign",
+         *       "server": "default",
+         *       "target": "/v1/servers/default/0123456789ABCDEF0123456789ABCDEF",
+         *       "result": "ok",
+         *       "detail": "2 serial(s): {\"SUCCESS\":2}",
+         *       "serial_count": 2,
+         *       "serials": [
+         *         "C02XK1ABCDEF",
+         *         "DMPXK2ABCDEF"
+         *       ],
+         *       "serials_sha256": null,
+         *       "serials_ref": null,
+         *       "finished_at": "2026-01-05T10:00:01.000Z"
+         *     }
+         */
+        AuditEntry: {
+            /** @description Sortable id; newer entries have greater ids */
+            id: string;
+            /**
+             * Format: date-time
+             * @description When it was written (for an attempt: before Apple was called)
+             */
+            at: string;
+            /** @description The key that acted; null for depgate itself (first-start key) */
+            key_id: string | null;
+            action: string;
+            server: string | null;
+            /** @description What was acted on */
+            target: string;
+            /** @description `ok`, the problem code that stopped it, or `pending`: a call to Apple with no outcome written (still running, or depgate stopped during it) */
+            result: string;
+            /** @description Non-secret facts: counts, a summary per status, a profile name */
+            detail: string | null;
+            /** @description How many serials the action named */
+            serial_count: number | null;
+            /** @description The serials, when at most 1000 */
+            serials: string[] | null;
+            /** @description Above 1000 serials: hex SHA-256 of the sorted serials joined by newlines */
+            serials_sha256: string | null;
+            /** @description Above 1000 serials: where to GET the whole list */
+            serials_ref: string | null;
+            /** @description When the outcome was written */
+            finished_at: string | null;
+        };
+        AuditPage: {
+            /** @description Newest first */
+            entries: components["schemas"]["AuditEntry"][];
+            /** @description Pass as `page_token` for the next page; null on the last page */
+            next_page_token: string | null;
+        };
+        /**
+         * @example {
+         *       "id": "0mj1x2y3z-0001-9f8e7d6c",
+         *       "serials": [
+         *         "C02XK1ABCDEF"
+         *       ]
+         *     }
+         */
+        AuditSerials: {
+            id: string;
+            serials: string[];
+        };
+        /**
+         * @description The device mirror of one server: whether reads come from it, how fresh it is, and the last failure.
+         * @example {
+         *       "enabled": true,
+         *       "ready": true,
+         *       "phase": "sync",
+         *       "device_count": 1250,
+         *       "last_seq": 20412,
+         *       "ready_at": "2026-11-20T08:00:00.000Z",
+         *       "last_success_at": "2026-11-25T09:30:00.000Z",
+         *       "last_attempt_at": "2026-11-25T09:30:00.000Z",
+         *       "last_error": null,
+         *       "cursor_age_seconds": 120,
+         *       "lag_seconds": 120,
+         *       "leader": true,
+         *       "syncing": false,
+         *       "sync_requested_at": null
+         *     }
+         */
+        InventoryStatus: {
+            /** @description False when the mirror is switched off (DEPGATE_INVENTORY=false): device reads then always ask Apple */
+            enabled: boolean;
+            /** @description The first full fetch has completed: device reads come from the mirror */
+            ready: boolean;
+            /** @description `fetch` while every device is being fetched from Apple, `sync` while following Apple's changes */
+            phase: ("fetch" | "sync") | null;
+            /** @description Devices Apple shows to this server, as of the last sync */
+            device_count: number;
+            /** @description The change feed's newest sequence number */
+            last_seq: number;
+            /** @description When the first full fetch completed (ISO-8601, UTC; null: not yet) */
+            ready_at: string | null;
+            /** @description When the last sync with Apple succeeded (ISO-8601, UTC; null: not yet) */
+            last_success_at: string | null;
+            /** @description When the last sync with Apple started (ISO-8601, UTC; null: not yet) */
+            last_attempt_at: string | null;
+            /** @description The last sync failure, cleared by the next success */
+            last_error: {
+                code: string;
+                message: string;
+                /** @description The HTTP status depgate answers for this failure (POST …/sync?wait=true answers it) */
+                status: number;
+                /** Format: date-time */
+                at: string;
+            } | null;
+            /** @description Age of Apple's sync cursor (Apple keeps one 7 days) */
+            cursor_age_seconds: number | null;
+            /** @description Seconds since the last successful sync */
+            lag_seconds: number | null;
+            /** @description This depgate replica is the one syncing this server */
+            leader: boolean;
+            /** @description A sync is running on this replica now */
+            syncing: boolean;
+            /** @description A sync asked for through POST …/sync that has not run yet (ISO-8601, UTC; null: not yet) */
+            sync_requested_at: string | null;
+        };
+        /** @description A key pair's certificate. The private key stays in depgate, sealed at rest. */
+        ServerCertificate: {
+            server: string;
+            /** @description The PEM certificate to upload to Apple Business/School Manager as the MDM server's public key */
+            certificate_pem: string;
+            /** @description SHA-256 fingerprint (AB:CD:…), to compare with what Apple shows */
+            fingerprint_sha256: string;
+            /**
+             * Format: date-time
+             * @description When this key pair was staged
+             */
+            staged_at: string;
+        };
+        TokenUploadResult: {
+            /** @description True when this created the server */
+            created: boolean;
+            /**
+             * @description Which key pair opened the file; `staged` is now the current one
+             * @enum {string}
+             */
+            key: "staged" | "current";
+            server: components["schemas"]["Server"];
+        };
+        /** @description A DEP server (one server token) with its token health and its device mirror. Secrets are never shown. */
+        ServerWithInventory: {
+            name: string;
+            /** @description Where depgate sends this server's requests (Apple, or a simulator) */
+            base_url: string;
+            /** @description A short hash of the consumer key: tells tokens apart, reveals nothing */
+            token_fingerprint: string;
+            /** @description The token's access_token_expiry, or null when the token has none */
+            token_expires_at: string | null;
+            /** @description Whole days until the token expires (negative once expired) */
+            token_days_left: number | null;
+            token_expired: boolean;
+            /** @description The Apple MDM server and organisation this token belongs to, as /account said when the token was stored (null: not checked) */
+            account: {
+                server_uuid: string | null;
+                server_name: string | null;
+                org_name: string | null;
+                /** Format: date-time */
+                checked_at: string;
+            } | null;
+            /** @description True since Apple answered T_C_NOT_SIGNED (new terms to accept in Apple Business/School Manager), until a call succeeds */
+            terms_not_signed: boolean;
+            terms_not_signed_since: string | null;
+            /** @description The last error Apple (or the network) gave for this server, cleared by the next success */
+            last_error: {
+                code: string;
+                /** Format: date-time */
+                at: string;
+            } | null;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            updated_at: string;
+            /** @description The device mirror of this server */
+            inventory: components["schemas"]["InventoryStatus"];
         };
     };
     responses: never;
