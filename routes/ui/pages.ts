@@ -11,6 +11,7 @@ import { previewRules } from '../../src/api/assignment-preview.js'
 import { getRules } from '../../src/api/assignment-rules.js'
 import { auditPage, auditQuerySchema, auditStoreQuery } from '../../src/api/audit.js'
 import { CSV_CONTENT_TYPE, csvDisposition, csvText, MIRROR_COLUMNS } from '../../src/api/device-csv.js'
+import { deviceAssignment } from '../../src/api/device-assignment.js'
 import { deviceListQuerySchema } from '../../src/api/devices.js'
 import { listNamedProfiles } from '../../src/api/enrollment-profiles.js'
 import { mirrorListQueryFields } from '../../src/api/mirror.js'
@@ -101,7 +102,7 @@ export const pageRoutes: FastifyPluginAsyncZod<PageOptions> = async (fastify, { 
       .send(csvText(MIRROR_COLUMNS, read.page.devices.map(deviceObject), true))
   })
 
-  // GET …/devices/{serial} from the mirror, and the device's entries in GET …/devices/changes.
+  // GET …/devices/{serial} from the mirror, the device's entries in GET …/devices/changes, and what the rules (as the preview) decide for it.
   fastify.get('/servers/:server/devices/:serial', {
     config, schema: { ...hidden, params: serverParamsSchema.extend({ serial: z.string().min(1).max(64) }) }
   }, async (request, reply) => {
@@ -112,8 +113,10 @@ export const pageRoutes: FastifyPluginAsyncZod<PageOptions> = async (fastify, { 
     const device = lookup?.device
     if (device === undefined) return sendPage(reply, 404, errorPage(frame(request, reply), 404, 'Not found', `The mirror of server "${server}" has no device with serial number ${serial}.`))
     const history = await fastify.store.deviceHistory(server, device.serial_number, DEVICE_HISTORY)
+    const record = JSON.parse(device.record) as Record<string, unknown>
+    const assignment = await deviceAssignment(fastify, server, record)
     return sendPage(reply, 200, devicePage(frame(request, reply), {
-      server, serial: device.serial_number, record: JSON.parse(device.record) as Record<string, unknown>, lastChangedAt: device.last_changed_at, removedAt: device.removed_at, history
+      server, serial: device.serial_number, record, lastChangedAt: device.last_changed_at, removedAt: device.removed_at, history, assignment
     }))
   })
 

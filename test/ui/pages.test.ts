@@ -111,18 +111,26 @@ t.test('devices: filters kept, sort links, paging, an empty page', async (t) => 
 })
 
 t.test('device: removed, without history, history without a status', async (t) => {
-  const removed = devicePage(frame, { server: 'paris', serial: 'C1', record: { serial_number: 'C1', model: 'Mac' }, lastChangedAt: '2026-12-01T00:00:00Z', removedAt: '2026-12-02T00:00:00Z', history: [] }).text
+  const removed = devicePage(frame, { server: 'paris', serial: 'C1', record: { serial_number: 'C1', model: 'Mac' }, lastChangedAt: '2026-12-01T00:00:00Z', removedAt: '2026-12-02T00:00:00Z', history: [], assignment: { kind: 'no_rules' } }).text
   t.match(removed, /no longer shows this device/)
   t.match(removed, /holds no change of this device/)
+  t.match(removed, /no assignment rules/)
   const changed = devicePage(frame, {
     server: 'paris',
     serial: 'C1',
     record: {},
     lastChangedAt: '2026-12-01T00:00:00Z',
     removedAt: null,
-    history: [{ seq: 4, op: 'removed', serial_number: 'C1', at: '2026-12-02T00:00:00Z', record: '{}' }]
+    history: [{ seq: 4, op: 'removed', serial_number: 'C1', at: '2026-12-02T00:00:00Z', record: '{}' }],
+    assignment: { kind: 'no_match', rules: 3 }
   }).text
   t.match(changed, /<td>removed<\/td><td>—<\/td>/)
+  t.match(changed, /None of the 3 assignment rules matches this device/)
+  for (const [decision, words] of [['assign', /would assign it now/], ['current', /already has/], ['other_profile', /leaves it alone/]] as const) {
+    const page = devicePage(frame, { server: 'paris', serial: 'C1', record: {}, lastChangedAt: '2026-12-01T00:00:00Z', removedAt: null, history: [], assignment: { kind: 'match', index: 1, name: 'Macs', profile: 'macs', decision } }).text
+    t.match(page, /Rule 2, <strong>Macs<\/strong>/)
+    t.match(page, words)
+  }
 })
 
 t.test('enrollment: nothing yet, and rules without counts', async (t) => {

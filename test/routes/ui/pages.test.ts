@@ -78,6 +78,9 @@ t.test('overview, devices, device and enrollment show what the API answers', asy
   t.match(enrollment.body, /<td>macs<\/td>/)
   t.match(enrollment.body, `<td>${preview.rules[0].matched}</td><td>${preview.rules[0].to_assign}</td>`, 'each rule with its preview counts')
   t.match(enrollment.body, `${preview.unmatched.count} of ${preview.devices} devices match no rule`)
+  const one = async (family: string) => (await api(`${S}/devices?device_family=${family}&limit=1`)).json().devices[0].serial_number as string
+  t.match((await b.get(`/ui/servers/default/devices/${await one('Mac')}`)).body, /<strong>All Macs<\/strong>, is the first to match/, 'the device page says what the rules decide for it')
+  t.match((await b.get(`/ui/servers/default/devices/${await one('iPhone')}`)).body, /None of the 1 assignment rules matches/)
 
   // The audit log a page of 100 at a time, newest first.
   for (let i = 0; i < 100; i++) await m.store.audit.record({ keyId: null, action: 'test.entry', target: `/test/${i}`, result: 'ok' })
