@@ -13,6 +13,7 @@ import { createAuditPlugin } from '../plugins/app/audit.js'
 import { createAuthPlugin } from '../plugins/app/auth.js'
 import { createConfigPlugin } from '../plugins/app/config.js'
 import { createErrorsPlugin } from '../plugins/app/errors.js'
+import { createJobsPlugin, type JobsPluginOptions } from '../plugins/app/jobs.js'
 import { createMirrorPlugin, type MirrorPluginOptions } from '../plugins/app/mirror.js'
 import { createMetricsPlugin } from '../plugins/app/metrics.js'
 import { createSecurityHeadersPlugin } from '../plugins/app/security-headers.js'
@@ -38,6 +39,7 @@ export interface AppOptions {
   defaultServer?: DepServersPluginOptions['defaultServer']
   depClientOptions?: DepServersPluginOptions['clientOptions']
   mirror?: MirrorPluginOptions
+  jobs?: JobsPluginOptions
   /** Clock and timers of every background loop (default the real ones; tests drive a ManualScheduler). */
   scheduler?: Scheduler
   streamLimits?: StreamLimitsOptions
@@ -80,6 +82,7 @@ export default async function app (fastify: FastifyInstance, opts: AppOptions): 
   await fastify.register(createDepServersPlugin(depOpts))
   await fastify.register(createTokenHealthPlugin({ webhook: opts.config.tokenWebhook }))
   await fastify.register(createMirrorPlugin(opts.mirror))
+  await fastify.register(createJobsPlugin(opts.jobs))
 
   await fastify.register(autoload, {
     dir: join(here, '..', 'routes'),

@@ -59,6 +59,7 @@ const envSchema = z.object({
   DEPGATE_FULL_SYNC_MIN_INTERVAL: int(0, 86_400).default(600),
   DEPGATE_SYNC_PAGE_SIZE: int(1, 1000).default(1000),
   DEPGATE_FEED_RETENTION_DAYS: int(1, 3650).default(30),
+  DEPGATE_JOB_RETENTION_DAYS: int(1, 3650).default(30),
   DEPGATE_DEP_CONNECTIONS: int(1, 256).default(DEFAULT_CONNECTIONS),
   DEPGATE_STREAM_IDLE_TIMEOUT: int(1, 3600).default(60),
   DEPGATE_STREAMS_PER_KEY: int(1, 1000).default(4),
@@ -98,6 +99,8 @@ export interface Config {
   mirror: { enabled: boolean, intervalMs: number, leaseMs: number, pageSize: number, feedRetentionMs: number, fullSyncMinIntervalMs: number }
   /** Connections to Apple per DEP server: calls beyond them wait for a free one. */
   depConnections: number
+  /** How long a finished job and its per-serial results are kept (src/jobs). */
+  jobRetentionMs: number
   /** What one client may hold or try (README, "Security notes"). */
   limits: Limits
   /** The dashboard: how long a sign-in lasts; `secureCookies` false only for plain-HTTP labs (DEPGATE_UI_INSECURE_COOKIES). */
@@ -152,6 +155,7 @@ export function loadConfig (env: Record<string, string | undefined> = process.en
     tokenMaxBytes: e.DEPGATE_TOKEN_MAX_BYTES,
     mirror: { enabled: e.DEPGATE_MIRROR ?? e.DEPGATE_INVENTORY ?? true, intervalMs: e.DEPGATE_SYNC_INTERVAL * 1000, leaseMs: e.DEPGATE_SYNC_LEASE * 1000, pageSize: e.DEPGATE_SYNC_PAGE_SIZE, feedRetentionMs: e.DEPGATE_FEED_RETENTION_DAYS * 86_400_000, fullSyncMinIntervalMs: e.DEPGATE_FULL_SYNC_MIN_INTERVAL * 1000 },
     depConnections: e.DEPGATE_DEP_CONNECTIONS,
+    jobRetentionMs: e.DEPGATE_JOB_RETENTION_DAYS * 86_400_000,
     limits: {
       streamIdleMs: e.DEPGATE_STREAM_IDLE_TIMEOUT * 1000,
       streamsPerKey: e.DEPGATE_STREAMS_PER_KEY,

@@ -119,6 +119,10 @@ export const PROBLEM_CODES = {
   IF_MATCH_REQUIRED: { statuses: [428], summary: 'Replacing existing assignment rules needs If-Match with the ETag of the list read.', example: 'Server "default" has assignment rules: send If-Match with the ETag of the list you changed (GET /v1/servers/default/assignment-rules answers it).' },
   RULES_CHANGED: { statuses: [412], summary: 'The assignment rules changed since the ETag in If-Match was read: read them again.', example: 'The assignment rules of server "default" changed since you read them. GET them again, redo your change and PUT it with the new ETag. Nothing was changed.' },
 
+  // Jobs (long work with progress).
+  JOB_NOT_FOUND: { statuses: [404], summary: 'No job with that id (finished jobs are kept DEPGATE_JOB_RETENTION_DAYS).', example: 'No job with id 3f1c2b9e-8a4d-4c1e-9b7a-2d5e6f708192. Finished jobs are kept 30 days (DEPGATE_JOB_RETENTION_DAYS); GET /v1/jobs lists those there are.' },
+  JOB_FINISHED: { statuses: [409], summary: 'The job has already finished: there is nothing to cancel.', example: 'Job 3f1c2b9e-8a4d-4c1e-9b7a-2d5e6f708192 has already finished (succeeded); there is nothing to cancel.' },
+
   // Apple: its account state, its failures, and its own codes passed through.
   SERVER_TOKEN_EXPIRED: { statuses: [409], summary: 'The DEP server token has expired: download a new one from Apple Business Manager.', example: 'The DEP server token has expired. Download a new server token from Apple Business Manager (or Apple School Manager) and upload it with PUT /v1/servers/{server}.' },
   T_C_NOT_SIGNED: { statuses: [403], summary: 'The latest terms and conditions have not been accepted in Apple Business Manager.', example: 'Apple refused the request because the latest terms and conditions have not been accepted.', apple: true },

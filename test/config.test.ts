@@ -15,6 +15,7 @@ t.test('defaults', async (t) => {
     tokenMaxBytes: 65536,
     mirror: { enabled: true, intervalMs: 900000, leaseMs: 30000, pageSize: 1000, feedRetentionMs: 30 * 86400000, fullSyncMinIntervalMs: 600000 },
     depConnections: 8,
+    jobRetentionMs: 30 * 86400000,
     limits: { streamIdleMs: 60_000, streamsPerKey: 4, authFailures: 20, maxConnections: 1024, requestTimeoutMs: 300_000 },
     ui: { sessionMs: 8 * 3_600_000, secureCookies: true }
   })
@@ -65,6 +66,7 @@ t.test('every variable is read, empty strings count as unset', async (t) => {
     'postgresql://depgate:pw@db:5433/depgate?pool_size=20&sslmode=verify-full', 'postgresql:// too, with depgate\'s pool_size')
   t.equal(loadConfig({ DEPGATE_ALLOW_DISOWN: '0' }).allowDisown, false)
   t.equal(loadConfig({ DEPGATE_FEED_RETENTION_DAYS: '7' }).mirror.feedRetentionMs, 7 * 86_400_000, 'days, kept as milliseconds')
+  t.equal(loadConfig({ DEPGATE_JOB_RETENTION_DAYS: '7' }).jobRetentionMs, 7 * 86_400_000, 'days, kept as milliseconds')
   t.equal(loadConfig({ DEPGATE_FULL_SYNC_MIN_INTERVAL: '0' }).mirror.fullSyncMinIntervalMs, 0, 'seconds, kept as milliseconds; 0 switches the floor off')
   t.same(loadConfig({ DEPGATE_UI_SESSION_HOURS: '1', DEPGATE_UI_INSECURE_COOKIES: 'true' }).ui, { sessionMs: 3_600_000, secureCookies: false }, 'dashboard sessions: hours; cookies without Secure for a plain-HTTP lab')
 })
@@ -81,6 +83,7 @@ const wrong: Array<[string, string, RegExp]> = [
   ['DEPGATE_DEP_CONNECTIONS', '0', /whole number between 1 and 256/],
   ['DEPGATE_FEED_RETENTION_DAYS', '0', /whole number between 1 and 3650/],
   ['DEPGATE_FEED_RETENTION_DAYS', '3651', /whole number between 1 and 3650/],
+  ['DEPGATE_JOB_RETENTION_DAYS', '0', /whole number between 1 and 3650/],
   ['DEPGATE_FULL_SYNC_MIN_INTERVAL', '86401', /whole number between 0 and 86400/],
   ['DEPGATE_PORT', 'eighty', /whole number between 0 and 65535/],
   ['DEPGATE_PORT', '70000', /whole number/],

@@ -140,6 +140,84 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/jobs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List jobs
+         * @description Jobs, newest first: long work depgate runs in the background with its progress — a `PUT …/profiles/{uuid}/devices` with more than 1000 serials or with `Prefer: respond-async`, and the enrollment engines' backfills. A job is worked by one replica at a time and resumes on another if that one stops. Finished jobs and their results are kept DEPGATE_JOB_RETENTION_DAYS (default 30).
+         *
+         *     Filters: `state`, `kind`, `server`. Paged: `limit` jobs (default 100), then pass `next_page_token` as `page_token` with the same filters.
+         *
+         *     Needs an API key with the `read` scope (or higher).
+         */
+        get: operations["listJobs"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/jobs/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get a job
+         * @description The job's state and progress (`done` of `total`), and once finished its `summary` or `error`. Its per-serial outcomes are at `/v1/jobs/{id}/results`.
+         *
+         *     Needs an API key with the `read` scope (or higher).
+         */
+        get: operations["getJob"];
+        put?: never;
+        post?: never;
+        /**
+         * Cancel a job
+         * @description Cancels the job. A queued job is cancelled at once (200, state `cancelled`). A running job is asked to stop (202, `cancel_requested: true`): it stops after the call to Apple in flight (at most 1000 serials), on whichever replica runs it; GET the job until its state is `cancelled`. What it did until then stays done, and listed in its results.
+         *
+         *     A job that has already finished answers 409 `JOB_FINISHED`.
+         *
+         *     Needs an API key with the `write` scope (or `admin`). Every call is written to the audit log.
+         */
+        delete: operations["cancelJob"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/jobs/{id}/results": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List a job's per-serial results
+         * @description The job's outcome per serial, by serial: Apple's status (`SUCCESS`, `NOT_ACCESSIBLE`, `FAILED`, `THROTTLED`) and when it was recorded. Results appear as the job goes, a chunk at a time.
+         *
+         *     Filter: `status` (e.g. `status=FAILED` for the serials to try again). Paged: `limit` serials (default 100), then pass `next_page_token` as `page_token` with the same `status`.
+         *
+         *     Needs an API key with the `read` scope (or higher).
+         */
+        get: operations["listJobResults"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/keys": {
         parameters: {
             query?: never;
@@ -855,6 +933,8 @@ export interface paths {
          *
          *     Answers Apple's status per serial — `SUCCESS`, `NOT_ACCESSIBLE` (not assigned to this MDM server), `FAILED` (retry later), `THROTTLED` — and a `summary` with the count per status. When some serials are `THROTTLED`, `retry_after_seconds` says how long to wait before assigning those again (the longest Apple asked for across chunks).
          *
+         *     **As a job.** More than 1000 serials, or the header `Prefer: respond-async` (RFC 7240), make it a job: the answer is 202 at once, with the job and `Location: /v1/jobs/{id}` (and `Preference-Applied: respond-async` when asked). GET the job for its progress; when it has `succeeded` its `summary` has the count per status, and `/v1/jobs/{id}/results` has each serial's. An unknown profile then fails the job with `PROFILE_NOT_FOUND`.
+         *
          *     An unknown profile answers 404 `PROFILE_NOT_FOUND`.
          *
          *     Needs an API key with the `write` scope (or `admin`). Every call is written to the audit log.
@@ -933,30 +1013,6 @@ export interface components {
             access_secret: string;
             /** @description When Apple stops accepting this token (ISO-8601 UTC) */
             access_token_expiry?: string;
-        };
-        /**
-         * @example {
-         *       "label": "munki reports",
-         *       "scope": "read"
-         *     }
-         */
-        ApiKeyRequestInput: {
-            /** @description What the key is for, e.g. "munki reports" */
-            label: string;
-            /**
-             * @description read < write < admin: each scope includes the ones before it
-             * @enum {string}
-             */
-            scope: "read" | "write" | "admin";
-        };
-        /**
-         * @example {
-         *       "mdm_service_discovery_url": "https://mdm.example.com/.well-known/com.apple.remotemanagement"
-         *     }
-         */
-        AccountDrivenEnrollmentRequestInput: {
-            /** Format: uri */
-            mdm_service_discovery_url: string;
         };
         /**
          * @description A device serial number: 8 to 14 ASCII letters or digits, case-insensitive (upper-cased before it is sent to Apple).
@@ -1060,6 +1116,30 @@ export interface components {
             serials: components["schemas"]["SerialNumberInput"][];
             /** @description Accepted and sent on, although Apple appears to ignore it */
             profile_uuid?: components["schemas"]["ProfileUuidInput"];
+        };
+        /**
+         * @example {
+         *       "label": "munki reports",
+         *       "scope": "read"
+         *     }
+         */
+        ApiKeyRequestInput: {
+            /** @description What the key is for, e.g. "munki reports" */
+            label: string;
+            /**
+             * @description read < write < admin: each scope includes the ones before it
+             * @enum {string}
+             */
+            scope: "read" | "write" | "admin";
+        };
+        /**
+         * @example {
+         *       "mdm_service_discovery_url": "https://mdm.example.com/.well-known/com.apple.remotemanagement"
+         *     }
+         */
+        AccountDrivenEnrollmentRequestInput: {
+            /** Format: uri */
+            mdm_service_discovery_url: string;
         };
         /**
          * @example {
@@ -1290,7 +1370,7 @@ export interface components {
              * @description Stable machine-readable code (Apple's own code when Apple gave one, e.g. T_C_NOT_SIGNED); each operation lists those it can answer per status. The README's "Error codes" table says what each means
              * @enum {string}
              */
-            code: "BAD_REQUEST" | "BAD_URL" | "REQUEST_TIMEOUT" | "REQUEST_HEADER_FIELDS_TOO_LARGE" | "VALIDATION_FAILED" | "UNKNOWN_PARAMETER" | "UNKNOWN_FIELD" | "MALFORMED_JSON" | "BODY_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "NOT_ACCEPTABLE" | "NOT_FOUND" | "METHOD_NOT_ALLOWED" | "INTERNAL" | "DATABASE_UNAVAILABLE" | "SHUTTING_DOWN" | "UNAUTHENTICATED" | "INSUFFICIENT_SCOPE" | "TOO_MANY_AUTH_FAILURES" | "RATE_LIMITED" | "SERVER_NOT_FOUND" | "SECRET_BOX_WRONG_KEY" | "INVALID_SERVER_TOKEN" | "NO_STAGED_CERTIFICATE" | "CERTIFICATE_ALREADY_STAGED" | "INVALID_FORM" | "P7M_MISSING" | "P7M_NOT_SMIME" | "P7M_CORRUPT" | "P7M_TOO_LARGE" | "P7M_WRONG_KEY" | "P7M_UNSUPPORTED_CIPHER" | "KEY_INVALID" | "TOKEN_INVALID" | "NO_KEY_PAIR" | "CONSUMER_KEY_MISMATCH" | "TOKEN_EXPIRED" | "TOKEN_VERIFY_FAILED" | "TOKEN_VERIFY_UNAVAILABLE" | "INVENTORY_DISABLED" | "INVENTORY_NOT_READY" | "MIRROR_ONLY_PARAMETER" | "MIRROR_BUSY" | "TOO_MANY_STREAMS" | "INVALID_PAGE_TOKEN" | "SINCE_AHEAD" | "SINCE_EXPIRED" | "SINCE_REQUIRED" | "CURSOR_OR_SINCE" | "FULL_SYNC_TOO_SOON" | "CLIENT_CLOSED_REQUEST" | "DEVICE_NOT_FOUND" | "DEVICE_NOT_ACCESSIBLE" | "PROFILE_NOT_FOUND" | "PROFILE_URL_INVALID" | "PROFILE_URL_NOT_HTTPS" | "URL_HAS_CREDENTIALS" | "INVALID_JSON" | "DISOWN_DISABLED" | "DISOWN_CONFIRMATION_MISMATCH" | "PASSTHROUGH_PATH_REFUSED" | "KEY_NOT_FOUND" | "AUDIT_ENTRY_NOT_FOUND" | "ENROLLMENT_PROFILE_NOT_FOUND" | "ENROLLMENT_PROFILE_IN_USE" | "DUPLICATE_RULE_NAME" | "UNKNOWN_ENROLLMENT_PROFILE" | "IF_MATCH_REQUIRED" | "RULES_CHANGED" | "SERVER_TOKEN_EXPIRED" | "T_C_NOT_SIGNED" | "ACCESS_DENIED" | "OAUTH_REJECTED" | "UNAUTHORIZED" | "EXPIRED_CURSOR" | "INVALID_CURSOR" | "EXHAUSTED_CURSOR" | "CURSOR_REQUIRED" | "PAGE_LIMIT" | "SAME_CURSOR" | "UPSTREAM_THROTTLED" | "UPSTREAM_TIMEOUT" | "UPSTREAM_UNREACHABLE" | "UPSTREAM_INVALID_RESPONSE" | "UPSTREAM_ERROR" | "UPSTREAM_REFUSED" | "USER_AGENT_MISSING" | "USER_AGENT_INVALID" | "MALFORMED_REQUEST_BODY" | "DEVICE_ID_REQUIRED" | "PROFILE_UUID_REQUIRED" | "APPLE_SEED_FOR_IT_TURNED_OFF" | "MDM_SERVICE_DISCOVERY_URL_REQUIRED" | "MDM_SERVICE_DISCOVERY_URL_NOT_VALID" | "ORG_NOT_SUPPORTED" | "CONFIG_NAME_REQUIRED" | "CONFIG_NAME_INVALID" | "CONFIG_URL_REQUIRED" | "CONFIG_URL_INVALID" | "DEPARTMENT_INVALID" | "FLAGS_INVALID" | "LOCALE_INVALID" | "MAGIC_INVALID" | "SUPPORT_EMAIL_INVALID" | "SUPPORT_PHONE_INVALID";
+            code: "BAD_REQUEST" | "BAD_URL" | "REQUEST_TIMEOUT" | "REQUEST_HEADER_FIELDS_TOO_LARGE" | "VALIDATION_FAILED" | "UNKNOWN_PARAMETER" | "UNKNOWN_FIELD" | "MALFORMED_JSON" | "BODY_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "NOT_ACCEPTABLE" | "NOT_FOUND" | "METHOD_NOT_ALLOWED" | "INTERNAL" | "DATABASE_UNAVAILABLE" | "SHUTTING_DOWN" | "UNAUTHENTICATED" | "INSUFFICIENT_SCOPE" | "TOO_MANY_AUTH_FAILURES" | "RATE_LIMITED" | "SERVER_NOT_FOUND" | "SECRET_BOX_WRONG_KEY" | "INVALID_SERVER_TOKEN" | "NO_STAGED_CERTIFICATE" | "CERTIFICATE_ALREADY_STAGED" | "INVALID_FORM" | "P7M_MISSING" | "P7M_NOT_SMIME" | "P7M_CORRUPT" | "P7M_TOO_LARGE" | "P7M_WRONG_KEY" | "P7M_UNSUPPORTED_CIPHER" | "KEY_INVALID" | "TOKEN_INVALID" | "NO_KEY_PAIR" | "CONSUMER_KEY_MISMATCH" | "TOKEN_EXPIRED" | "TOKEN_VERIFY_FAILED" | "TOKEN_VERIFY_UNAVAILABLE" | "INVENTORY_DISABLED" | "INVENTORY_NOT_READY" | "MIRROR_ONLY_PARAMETER" | "MIRROR_BUSY" | "TOO_MANY_STREAMS" | "INVALID_PAGE_TOKEN" | "SINCE_AHEAD" | "SINCE_EXPIRED" | "SINCE_REQUIRED" | "CURSOR_OR_SINCE" | "FULL_SYNC_TOO_SOON" | "CLIENT_CLOSED_REQUEST" | "DEVICE_NOT_FOUND" | "DEVICE_NOT_ACCESSIBLE" | "PROFILE_NOT_FOUND" | "PROFILE_URL_INVALID" | "PROFILE_URL_NOT_HTTPS" | "URL_HAS_CREDENTIALS" | "INVALID_JSON" | "DISOWN_DISABLED" | "DISOWN_CONFIRMATION_MISMATCH" | "PASSTHROUGH_PATH_REFUSED" | "KEY_NOT_FOUND" | "AUDIT_ENTRY_NOT_FOUND" | "ENROLLMENT_PROFILE_NOT_FOUND" | "ENROLLMENT_PROFILE_IN_USE" | "DUPLICATE_RULE_NAME" | "UNKNOWN_ENROLLMENT_PROFILE" | "IF_MATCH_REQUIRED" | "RULES_CHANGED" | "JOB_NOT_FOUND" | "JOB_FINISHED" | "SERVER_TOKEN_EXPIRED" | "T_C_NOT_SIGNED" | "ACCESS_DENIED" | "OAUTH_REJECTED" | "UNAUTHORIZED" | "EXPIRED_CURSOR" | "INVALID_CURSOR" | "EXHAUSTED_CURSOR" | "CURSOR_REQUIRED" | "PAGE_LIMIT" | "SAME_CURSOR" | "UPSTREAM_THROTTLED" | "UPSTREAM_TIMEOUT" | "UPSTREAM_UNREACHABLE" | "UPSTREAM_INVALID_RESPONSE" | "UPSTREAM_ERROR" | "UPSTREAM_REFUSED" | "USER_AGENT_MISSING" | "USER_AGENT_INVALID" | "MALFORMED_REQUEST_BODY" | "DEVICE_ID_REQUIRED" | "PROFILE_UUID_REQUIRED" | "APPLE_SEED_FOR_IT_TURNED_OFF" | "MDM_SERVICE_DISCOVERY_URL_REQUIRED" | "MDM_SERVICE_DISCOVERY_URL_NOT_VALID" | "ORG_NOT_SUPPORTED" | "CONFIG_NAME_REQUIRED" | "CONFIG_NAME_INVALID" | "CONFIG_URL_REQUIRED" | "CONFIG_URL_INVALID" | "DEPARTMENT_INVALID" | "FLAGS_INVALID" | "LOCALE_INVALID" | "MAGIC_INVALID" | "SUPPORT_EMAIL_INVALID" | "SUPPORT_PHONE_INVALID";
             /** @description A sentence for the person reading the log: what went wrong and what to do */
             detail: string;
             /** @description The request path that produced this problem */
@@ -1360,6 +1440,145 @@ export interface components {
             created_at: string;
             /** Format: date-time */
             updated_at: string;
+        };
+        /**
+         * @description A device serial number: 8 to 14 ASCII letters or digits, case-insensitive (upper-cased before it is sent to Apple).
+         * @example C02XK1ABCDEF
+         */
+        SerialNumber: string;
+        /**
+         * @description Apple's answer per serial
+         * @example {
+         *       "C02XK1ABCDEF": "SUCCESS",
+         *       "DMPXK2ABCDEF": "NOT_ACCESSIBLE"
+         *     }
+         */
+        DeviceStatusMap: {
+            [key: string]: string;
+        };
+        /**
+         * @example {
+         *       "profile_uuid": "0123456789ABCDEF0123456789ABCDEF",
+         *       "devices": {
+         *         "C02XK1ABCDEF": "SUCCESS"
+         *       }
+         *     }
+         */
+        DefineProfileResult: {
+            profile_uuid: string;
+            devices: components["schemas"]["DeviceStatusMap"];
+        };
+        /**
+         * @description A profile as Apple returns it.
+         * @example {
+         *       "profile_uuid": "0123456789ABCDEF0123456789ABCDEF",
+         *       "profile_name": "Example Corp Macs",
+         *       "url": "https://mdm.example.com/enroll",
+         *       "is_supervised": true,
+         *       "is_mandatory": true,
+         *       "is_mdm_removable": false,
+         *       "department": "IT",
+         *       "org_magic": "example-org-1",
+         *       "support_phone_number": "+1 555 0100",
+         *       "language": "en",
+         *       "region": "US",
+         *       "skip_setup_items": [
+         *         "Siri",
+         *         "Privacy"
+         *       ]
+         *     }
+         */
+        Profile: {
+            profile_uuid?: string;
+            /** @description Shown on the device during Setup Assistant. Required; at most 125 characters */
+            profile_name?: string;
+            /** @description Your MDM enrollment URL. Required; absolute https:, at most 2000 URL-encoded characters */
+            url?: string;
+            /** @description Web page for custom authentication before enrollment; https:, from the same host as url */
+            configuration_web_url?: string;
+            /** @description Default true (deprecated by Apple in iOS 13) */
+            allow_pairing?: boolean;
+            /** @description Default false (ignored from iOS 13: all ADE devices are supervised) */
+            is_supervised?: boolean;
+            /** @description Default false */
+            is_mandatory?: boolean;
+            /** @description Default true; false requires is_supervised: true */
+            is_mdm_removable?: boolean;
+            /** @description Shared iPad */
+            is_multi_user?: boolean;
+            /** @description Default false */
+            await_device_configured?: boolean;
+            /** @description Default false */
+            auto_advance_setup?: boolean;
+            /** @description Default false */
+            is_return_to_service?: boolean;
+            /** @description Default false */
+            do_not_use_profile_from_backup?: boolean;
+            /** @description At most 125 characters */
+            department?: string;
+            /** @description At most 256 characters */
+            org_magic?: string;
+            /** @description At most 50 characters */
+            support_phone_number?: string;
+            /** @description At most 250 characters */
+            support_email_address?: string;
+            /** @description ISO 639 code, e.g. "en" */
+            language?: string;
+            /** @description ISO 3166-1 code, e.g. "US" */
+            region?: string;
+            /** @description Base64 DER certificates */
+            anchor_certs?: string[];
+            /** @description Base64 DER certificates */
+            supervising_host_certs?: string[];
+            /** @description Setup Assistant panes to skip (Apple's SkipKeys) */
+            skip_setup_items?: string[];
+        } & {
+            [key: string]: unknown;
+        };
+        /**
+         * @description How many serials got each status
+         * @example {
+         *       "SUCCESS": 1,
+         *       "THROTTLED": 1
+         *     }
+         */
+        StatusSummary: {
+            [key: string]: number;
+        };
+        /**
+         * @example {
+         *       "profile_uuid": "0123456789ABCDEF0123456789ABCDEF",
+         *       "devices": {
+         *         "C02XK1ABCDEF": "SUCCESS",
+         *         "DMPXK2ABCDEF": "THROTTLED"
+         *       },
+         *       "summary": {
+         *         "SUCCESS": 1,
+         *         "THROTTLED": 1
+         *       },
+         *       "retry_after_seconds": 60
+         *     }
+         */
+        AssignProfileResult: {
+            profile_uuid: string;
+            devices: components["schemas"]["DeviceStatusMap"];
+            summary: components["schemas"]["StatusSummary"];
+            /** @description Present when some serials are THROTTLED: wait at least this long before assigning those again */
+            retry_after_seconds?: number;
+        };
+        /**
+         * @example {
+         *       "devices": {
+         *         "C02XK1ABCDEF": "SUCCESS"
+         *       },
+         *       "summary": {
+         *         "SUCCESS": 1
+         *       }
+         *     }
+         */
+        RemoveProfileResult: {
+            devices: components["schemas"]["DeviceStatusMap"];
+            summary: components["schemas"]["StatusSummary"];
         };
         /**
          * @example {
@@ -1528,145 +1747,6 @@ export interface components {
             last_updated_timestamp?: string;
         } & {
             [key: string]: unknown;
-        };
-        /**
-         * @description A device serial number: 8 to 14 ASCII letters or digits, case-insensitive (upper-cased before it is sent to Apple).
-         * @example C02XK1ABCDEF
-         */
-        SerialNumber: string;
-        /**
-         * @description Apple's answer per serial
-         * @example {
-         *       "C02XK1ABCDEF": "SUCCESS",
-         *       "DMPXK2ABCDEF": "NOT_ACCESSIBLE"
-         *     }
-         */
-        DeviceStatusMap: {
-            [key: string]: string;
-        };
-        /**
-         * @example {
-         *       "profile_uuid": "0123456789ABCDEF0123456789ABCDEF",
-         *       "devices": {
-         *         "C02XK1ABCDEF": "SUCCESS"
-         *       }
-         *     }
-         */
-        DefineProfileResult: {
-            profile_uuid: string;
-            devices: components["schemas"]["DeviceStatusMap"];
-        };
-        /**
-         * @description A profile as Apple returns it.
-         * @example {
-         *       "profile_uuid": "0123456789ABCDEF0123456789ABCDEF",
-         *       "profile_name": "Example Corp Macs",
-         *       "url": "https://mdm.example.com/enroll",
-         *       "is_supervised": true,
-         *       "is_mandatory": true,
-         *       "is_mdm_removable": false,
-         *       "department": "IT",
-         *       "org_magic": "example-org-1",
-         *       "support_phone_number": "+1 555 0100",
-         *       "language": "en",
-         *       "region": "US",
-         *       "skip_setup_items": [
-         *         "Siri",
-         *         "Privacy"
-         *       ]
-         *     }
-         */
-        Profile: {
-            profile_uuid?: string;
-            /** @description Shown on the device during Setup Assistant. Required; at most 125 characters */
-            profile_name?: string;
-            /** @description Your MDM enrollment URL. Required; absolute https:, at most 2000 URL-encoded characters */
-            url?: string;
-            /** @description Web page for custom authentication before enrollment; https:, from the same host as url */
-            configuration_web_url?: string;
-            /** @description Default true (deprecated by Apple in iOS 13) */
-            allow_pairing?: boolean;
-            /** @description Default false (ignored from iOS 13: all ADE devices are supervised) */
-            is_supervised?: boolean;
-            /** @description Default false */
-            is_mandatory?: boolean;
-            /** @description Default true; false requires is_supervised: true */
-            is_mdm_removable?: boolean;
-            /** @description Shared iPad */
-            is_multi_user?: boolean;
-            /** @description Default false */
-            await_device_configured?: boolean;
-            /** @description Default false */
-            auto_advance_setup?: boolean;
-            /** @description Default false */
-            is_return_to_service?: boolean;
-            /** @description Default false */
-            do_not_use_profile_from_backup?: boolean;
-            /** @description At most 125 characters */
-            department?: string;
-            /** @description At most 256 characters */
-            org_magic?: string;
-            /** @description At most 50 characters */
-            support_phone_number?: string;
-            /** @description At most 250 characters */
-            support_email_address?: string;
-            /** @description ISO 639 code, e.g. "en" */
-            language?: string;
-            /** @description ISO 3166-1 code, e.g. "US" */
-            region?: string;
-            /** @description Base64 DER certificates */
-            anchor_certs?: string[];
-            /** @description Base64 DER certificates */
-            supervising_host_certs?: string[];
-            /** @description Setup Assistant panes to skip (Apple's SkipKeys) */
-            skip_setup_items?: string[];
-        } & {
-            [key: string]: unknown;
-        };
-        /**
-         * @description How many serials got each status
-         * @example {
-         *       "SUCCESS": 1,
-         *       "THROTTLED": 1
-         *     }
-         */
-        StatusSummary: {
-            [key: string]: number;
-        };
-        /**
-         * @example {
-         *       "profile_uuid": "0123456789ABCDEF0123456789ABCDEF",
-         *       "devices": {
-         *         "C02XK1ABCDEF": "SUCCESS",
-         *         "DMPXK2ABCDEF": "THROTTLED"
-         *       },
-         *       "summary": {
-         *         "SUCCESS": 1,
-         *         "THROTTLED": 1
-         *       },
-         *       "retry_after_seconds": 60
-         *     }
-         */
-        AssignProfileResult: {
-            profile_uuid: string;
-            devices: components["schemas"]["DeviceStatusMap"];
-            summary: components["schemas"]["StatusSummary"];
-            /** @description Present when some serials are THROTTLED: wait at least this long before assigning those again */
-            retry_after_seconds?: number;
-        };
-        /**
-         * @example {
-         *       "devices": {
-         *         "C02XK1ABCDEF": "SUCCESS"
-         *       },
-         *       "summary": {
-         *         "SUCCESS": 1
-         *       }
-         *     }
-         */
-        RemoveProfileResult: {
-            devices: components["schemas"]["DeviceStatusMap"];
-            summary: components["schemas"]["StatusSummary"];
         };
         /**
          * @example {
@@ -2760,6 +2840,99 @@ export interface components {
             /** @description The device mirror of this server */
             inventory: components["schemas"]["InventoryStatus"];
         };
+        /**
+         * @example {
+         *       "id": "3f1c2b9e-8a4d-4c1e-9b7a-2d5e6f708192",
+         *       "kind": "assign_profile",
+         *       "server": "default",
+         *       "state": "running",
+         *       "progress": {
+         *         "done": 1000,
+         *         "total": 2500
+         *       },
+         *       "created_at": "2026-01-05T10:00:00.000Z",
+         *       "started_at": "2026-01-05T10:00:00.050Z",
+         *       "finished_at": null,
+         *       "summary": null,
+         *       "error": null,
+         *       "cancel_requested": false
+         *     }
+         */
+        Job: {
+            /** @description The job id (a UUID) */
+            id: string;
+            /** @description What the job does: `assign_profile` (a large or asynchronous PUT …/profiles/{uuid}/devices), and the kinds of the enrollment engines */
+            kind: string;
+            /** @description The DEP server the job works on */
+            server: string | null;
+            /**
+             * @description `queued` (waiting for a replica), `running`, then `succeeded`, `failed` (see `error`) or `cancelled`
+             * @enum {string}
+             */
+            state: "queued" | "running" | "succeeded" | "failed" | "cancelled";
+            progress: {
+                /** @description Serials (or steps) done */
+                done: number;
+                /** @description How many there are; null until known */
+                total: number | null;
+            };
+            /** Format: date-time */
+            created_at: string;
+            /** @description When a replica first took it up */
+            started_at: string | null;
+            finished_at: string | null;
+            /** @description The outcome once succeeded, e.g. the count of serials per Apple status */
+            summary: {
+                [key: string]: unknown;
+            } | null;
+            /** @description Why a failed job failed */
+            error: {
+                /** @description A problem code (see the README's error codes) or JOB_FAILED */
+                code: string;
+                message: string;
+            } | null;
+            /** @description A cancel was asked for; a running job stops after the call to Apple in flight */
+            cancel_requested: boolean;
+        };
+        JobPage: {
+            /** @description Newest first */
+            jobs: components["schemas"]["Job"][];
+            /** @description Pass as `page_token` for the next page; null on the last page */
+            next_page_token: string | null;
+        };
+        /**
+         * @example {
+         *       "id": "3f1c2b9e-8a4d-4c1e-9b7a-2d5e6f708192",
+         *       "results": [
+         *         {
+         *           "serial": "C02XK1ABCDEF",
+         *           "status": "SUCCESS",
+         *           "detail": null,
+         *           "at": "2026-01-05T10:00:01.000Z"
+         *         }
+         *       ],
+         *       "next_page_token": null
+         *     }
+         */
+        JobResultsPage: {
+            /** @description The job id */
+            id: string;
+            /** @description By serial */
+            results: {
+                serial: string;
+                /** @description Apple's status for the serial: SUCCESS, NOT_ACCESSIBLE, FAILED or THROTTLED */
+                status: string;
+                /** @description More about it, when there is more */
+                detail: string | null;
+                /**
+                 * Format: date-time
+                 * @description When it was recorded
+                 */
+                at: string;
+            }[];
+            /** @description Pass as `page_token` for the next page; null on the last page */
+            next_page_token: string | null;
+        };
     };
     responses: never;
     parameters: never;
@@ -2826,7 +2999,7 @@ export interface components {
          */
         Allow: string;
         /**
-         * @description On 201, where what was created can be read (the server for PUT …/{server} and PUT …/token, the staged certificate for POST …/certificate); on 202, where the outcome of what was accepted shows (the server, whose `inventory` tells when the requested sync ran and how it ended).
+         * @description On 201, where what was created can be read (the server for PUT …/{server} and PUT …/token, the staged certificate for POST …/certificate); on 202, where the outcome of what was accepted shows (the server, whose `inventory` tells when the requested sync ran and how it ended; the job, for work run as one).
          * @example /v1/servers/default
          */
         Location: string;
@@ -2865,6 +3038,11 @@ export interface components {
          * @example eyJrIjoiQzAyWDEyMzRBQkNEIn0
          */
         XDepgateNextPageToken: string;
+        /**
+         * @description On 202, when the request asked `Prefer: respond-async` (RFC 7240): depgate did as asked and answers before the work is done.
+         * @example respond-async
+         */
+        PreferenceApplied: "respond-async";
         /**
          * @description With a file type (CSV, PEM): the name to save the answer under.
          * @example attachment; filename="depgate-default-devices.csv"
@@ -3428,6 +3606,644 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"] & {
                         /** @enum {unknown} */
                         code: "AUDIT_ENTRY_NOT_FOUND";
+                    };
+                };
+            };
+            /** @description Not Acceptable */
+            406: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    "X-Content-Type-Options": components["headers"]["XContentTypeOptions"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code: "NOT_ACCEPTABLE";
+                    };
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    "X-Content-Type-Options": components["headers"]["XContentTypeOptions"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicyWhenCounted"];
+                    RateLimit: components["headers"]["RateLimitWhenCounted"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code: "TOO_MANY_AUTH_FAILURES" | "RATE_LIMITED";
+                    };
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    "X-Content-Type-Options": components["headers"]["XContentTypeOptions"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicyWhenCounted"];
+                    RateLimit: components["headers"]["RateLimitWhenCounted"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code: "INTERNAL";
+                    };
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    "X-Content-Type-Options": components["headers"]["XContentTypeOptions"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicyWhenCounted"];
+                    RateLimit: components["headers"]["RateLimitWhenCounted"];
+                    "Retry-After": components["headers"]["RetryAfterWhenKnown"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code: "SHUTTING_DOWN" | "DATABASE_UNAVAILABLE";
+                    };
+                };
+            };
+        };
+    };
+    listJobs: {
+        parameters: {
+            query?: {
+                /** @description Only jobs in this state */
+                state?: "queued" | "running" | "succeeded" | "failed" | "cancelled";
+                /** @description Only jobs of this kind, e.g. `assign_profile` */
+                kind?: string;
+                /** @description Only jobs working on this DEP server */
+                server?: string;
+                /** @description Jobs per page, 1 to 1000 (default 100) */
+                limit?: number;
+                /** @description The `next_page_token` of the previous page; use it with the same filters */
+                page_token?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    "X-Content-Type-Options": components["headers"]["XContentTypeOptions"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JobPage"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    "X-Content-Type-Options": components["headers"]["XContentTypeOptions"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code: "BAD_REQUEST" | "UNKNOWN_PARAMETER" | "VALIDATION_FAILED" | "INVALID_PAGE_TOKEN";
+                    };
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    "X-Content-Type-Options": components["headers"]["XContentTypeOptions"];
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code: "UNAUTHENTICATED";
+                    };
+                };
+            };
+            /** @description Not Acceptable */
+            406: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    "X-Content-Type-Options": components["headers"]["XContentTypeOptions"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code: "NOT_ACCEPTABLE";
+                    };
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    "X-Content-Type-Options": components["headers"]["XContentTypeOptions"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicyWhenCounted"];
+                    RateLimit: components["headers"]["RateLimitWhenCounted"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code: "TOO_MANY_AUTH_FAILURES" | "RATE_LIMITED";
+                    };
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    "X-Content-Type-Options": components["headers"]["XContentTypeOptions"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicyWhenCounted"];
+                    RateLimit: components["headers"]["RateLimitWhenCounted"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code: "INTERNAL";
+                    };
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    "X-Content-Type-Options": components["headers"]["XContentTypeOptions"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicyWhenCounted"];
+                    RateLimit: components["headers"]["RateLimitWhenCounted"];
+                    "Retry-After": components["headers"]["RetryAfterWhenKnown"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code: "SHUTTING_DOWN" | "DATABASE_UNAVAILABLE";
+                    };
+                };
+            };
+        };
+    };
+    getJob: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The job id, from the answer that started it or from GET /v1/jobs */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    "X-Content-Type-Options": components["headers"]["XContentTypeOptions"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Job"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    "X-Content-Type-Options": components["headers"]["XContentTypeOptions"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code: "BAD_REQUEST" | "UNKNOWN_PARAMETER" | "VALIDATION_FAILED";
+                    };
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    "X-Content-Type-Options": components["headers"]["XContentTypeOptions"];
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code: "UNAUTHENTICATED";
+                    };
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    "X-Content-Type-Options": components["headers"]["XContentTypeOptions"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code: "JOB_NOT_FOUND";
+                    };
+                };
+            };
+            /** @description Not Acceptable */
+            406: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    "X-Content-Type-Options": components["headers"]["XContentTypeOptions"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code: "NOT_ACCEPTABLE";
+                    };
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    "X-Content-Type-Options": components["headers"]["XContentTypeOptions"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicyWhenCounted"];
+                    RateLimit: components["headers"]["RateLimitWhenCounted"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code: "TOO_MANY_AUTH_FAILURES" | "RATE_LIMITED";
+                    };
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    "X-Content-Type-Options": components["headers"]["XContentTypeOptions"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicyWhenCounted"];
+                    RateLimit: components["headers"]["RateLimitWhenCounted"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code: "INTERNAL";
+                    };
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    "X-Content-Type-Options": components["headers"]["XContentTypeOptions"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicyWhenCounted"];
+                    RateLimit: components["headers"]["RateLimitWhenCounted"];
+                    "Retry-After": components["headers"]["RetryAfterWhenKnown"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code: "SHUTTING_DOWN" | "DATABASE_UNAVAILABLE";
+                    };
+                };
+            };
+        };
+    };
+    cancelJob: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The job id, from the answer that started it or from GET /v1/jobs */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    "X-Content-Type-Options": components["headers"]["XContentTypeOptions"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Job"];
+                };
+            };
+            /** @description Accepted */
+            202: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    "X-Content-Type-Options": components["headers"]["XContentTypeOptions"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Job"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    "X-Content-Type-Options": components["headers"]["XContentTypeOptions"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code: "BAD_REQUEST" | "UNKNOWN_PARAMETER" | "VALIDATION_FAILED";
+                    };
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    "X-Content-Type-Options": components["headers"]["XContentTypeOptions"];
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code: "UNAUTHENTICATED";
+                    };
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    "X-Content-Type-Options": components["headers"]["XContentTypeOptions"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicyWhenCounted"];
+                    RateLimit: components["headers"]["RateLimitWhenCounted"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code: "INSUFFICIENT_SCOPE";
+                    };
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    "X-Content-Type-Options": components["headers"]["XContentTypeOptions"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code: "JOB_NOT_FOUND";
+                    };
+                };
+            };
+            /** @description Not Acceptable */
+            406: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    "X-Content-Type-Options": components["headers"]["XContentTypeOptions"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code: "NOT_ACCEPTABLE";
+                    };
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    "X-Content-Type-Options": components["headers"]["XContentTypeOptions"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code: "JOB_FINISHED";
+                    };
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    "X-Content-Type-Options": components["headers"]["XContentTypeOptions"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicyWhenCounted"];
+                    RateLimit: components["headers"]["RateLimitWhenCounted"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code: "TOO_MANY_AUTH_FAILURES" | "RATE_LIMITED";
+                    };
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    "X-Content-Type-Options": components["headers"]["XContentTypeOptions"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicyWhenCounted"];
+                    RateLimit: components["headers"]["RateLimitWhenCounted"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code: "INTERNAL";
+                    };
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    "X-Content-Type-Options": components["headers"]["XContentTypeOptions"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicyWhenCounted"];
+                    RateLimit: components["headers"]["RateLimitWhenCounted"];
+                    "Retry-After": components["headers"]["RetryAfterWhenKnown"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code: "SHUTTING_DOWN" | "DATABASE_UNAVAILABLE";
+                    };
+                };
+            };
+        };
+    };
+    listJobResults: {
+        parameters: {
+            query?: {
+                /** @description Only serials with this status, e.g. `FAILED`, `THROTTLED`, `NOT_ACCESSIBLE` */
+                status?: string;
+                /** @description Serials per page, 1 to 1000 (default 100) */
+                limit?: number;
+                /** @description The `next_page_token` of the previous page; use it with the same `status` */
+                page_token?: string;
+            };
+            header?: never;
+            path: {
+                /** @description The job id, from the answer that started it or from GET /v1/jobs */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    "X-Content-Type-Options": components["headers"]["XContentTypeOptions"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JobResultsPage"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    "X-Content-Type-Options": components["headers"]["XContentTypeOptions"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code: "BAD_REQUEST" | "UNKNOWN_PARAMETER" | "VALIDATION_FAILED" | "INVALID_PAGE_TOKEN";
+                    };
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    "X-Content-Type-Options": components["headers"]["XContentTypeOptions"];
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code: "UNAUTHENTICATED";
+                    };
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    "X-Content-Type-Options": components["headers"]["XContentTypeOptions"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code: "JOB_NOT_FOUND";
                     };
                 };
             };
@@ -11279,6 +12095,22 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["AssignProfileResult"];
+                };
+            };
+            /** @description The job that assigns the profile */
+            202: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    "X-Content-Type-Options": components["headers"]["XContentTypeOptions"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    Location: components["headers"]["Location"];
+                    "Preference-Applied": components["headers"]["PreferenceApplied"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Job"];
                 };
             };
             /** @description Bad Request */

@@ -90,7 +90,7 @@ export const HEADER_COMPONENTS: Record<string, HeaderObject> = {
     example: 'GET, HEAD, POST, PUT, DELETE'
   },
   Location: {
-    description: 'On 201, where what was created can be read (the server for PUT …/{server} and PUT …/token, the staged certificate for POST …/certificate); on 202, where the outcome of what was accepted shows (the server, whose `inventory` tells when the requested sync ran and how it ended).',
+    description: 'On 201, where what was created can be read (the server for PUT …/{server} and PUT …/token, the staged certificate for POST …/certificate); on 202, where the outcome of what was accepted shows (the server, whose `inventory` tells when the requested sync ran and how it ended; the job, for work run as one).',
     required: true,
     schema: { type: 'string', format: 'uri-reference' },
     example: '/v1/servers/default'
@@ -133,6 +133,11 @@ export const HEADER_COMPONENTS: Record<string, HeaderObject> = {
     schema: { type: 'string' },
     example: 'eyJrIjoiQzAyWDEyMzRBQkNEIn0'
   },
+  PreferenceApplied: {
+    description: 'On 202, when the request asked `Prefer: respond-async` (RFC 7240): depgate did as asked and answers before the work is done.',
+    schema: { type: 'string', enum: ['respond-async'] },
+    example: 'respond-async'
+  },
   ContentDisposition: {
     description: 'With a file type (CSV, PEM): the name to save the answer under.',
     schema: { type: 'string' },
@@ -146,7 +151,8 @@ const COMPONENT_OF: Record<SentHeader, string> = {
   'X-Depgate-Source': 'XDepgateSource',
   'X-Depgate-Synced-At': 'XDepgateSyncedAt',
   'X-Depgate-Total': 'XDepgateTotal',
-  'X-Depgate-Next-Page-Token': 'XDepgateNextPageToken'
+  'X-Depgate-Next-Page-Token': 'XDepgateNextPageToken',
+  'Preference-Applied': 'PreferenceApplied'
 }
 
 /** Types answered as a file to save, with a Content-Disposition naming it. */
@@ -204,7 +210,7 @@ export function headersFor (facts: RouteFacts, status: string, problem: boolean)
   if (problem && facts.sends.includes('ETag') && (status === '412' || status === '428')) names.push(['ETag', 'ETagCurrent'])
   if (status.startsWith('2') && !facts.open) {
     for (const sent of facts.sends) {
-      if (sent !== 'Location' || status === '201' || status === '202') names.push([sent, COMPONENT_OF[sent]])
+      if (sent === 'Preference-Applied' ? status === '202' : (sent !== 'Location' || status === '201' || status === '202')) names.push([sent, COMPONENT_OF[sent]])
     }
     if (facts.files) names.push(['Content-Disposition', 'ContentDisposition'])
   }

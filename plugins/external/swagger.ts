@@ -191,6 +191,7 @@ export function createSwaggerPlugin () {
           { name: 'devices', description: 'Devices assigned to a DEP server' },
           { name: 'profiles', description: 'Enrollment profiles' },
           { name: 'enrollment', description: 'Enrollment automation: named enrollment profiles and the assignment rules that give devices their profile' },
+          { name: 'jobs', description: 'Long work with progress (a large profile assignment, the enrollment engines\' backfills): watch, list results, cancel' },
           { name: 'account', description: 'The Apple account behind a DEP server' },
           { name: 'pass-through', description: 'Any Apple DEP endpoint, called with a DEP server\'s credentials (admin scope)' },
           { name: 'operations', description: 'Health, readiness and metrics' }

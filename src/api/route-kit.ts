@@ -63,7 +63,7 @@ export interface RouteDocs {
  * Headers a route may declare it sends on success, beyond those every answer of its kind has
  * (the OpenAPI document lists them from this: plugins/external/openapi-headers.ts).
  */
-export const SENT_HEADERS = ['Location', 'ETag', 'X-Depgate-Source', 'X-Depgate-Synced-At', 'X-Depgate-Total', 'X-Depgate-Next-Page-Token'] as const
+export const SENT_HEADERS = ['Location', 'ETag', 'X-Depgate-Source', 'X-Depgate-Synced-At', 'X-Depgate-Total', 'X-Depgate-Next-Page-Token', 'Preference-Applied'] as const
 export type SentHeader = typeof SENT_HEADERS[number]
 
 /** For a route serving several methods: codes of its own `problems` that only these methods can answer. */

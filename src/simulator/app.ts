@@ -1,7 +1,9 @@
 import Fastify, { type FastifyError, type FastifyInstance } from 'fastify'
+import { registerAxm } from './axm/index.js'
 import { registerControl } from './control.js'
 import { registerHooks } from './hooks.js'
 import type { SimulatorOptions } from './options.js'
+import { sendAxmError } from './axm/documents.js'
 import { sendError, SimHttpError } from './reply.js'
 import { registerAccountRoutes } from './routes/account.js'
 import { registerActivationLockRoutes } from './routes/activation-lock.js'
@@ -34,6 +36,7 @@ export async function buildSimulator (opts: SimulatorOptions = {}): Promise<Fast
   app.setErrorHandler((error: FastifyError, request, reply) => {
     const status = error.statusCode !== undefined && error.statusCode >= 400 ? error.statusCode : 500
     if (request.url.startsWith('/_sim')) return reply.code(status).send({ error: error.message })
+    if (request.routeOptions.config.axmsim !== undefined) return sendAxmError(reply, status, 'The request could not be processed: its body is not the JSON this endpoint takes')
     const code = error instanceof SimHttpError ? error.code : status >= 500 ? 'INTERNAL_SERVER_ERROR' : 'BAD_REQUEST'
     return sendError(reply, status, code)
   })
@@ -56,5 +59,6 @@ export async function buildSimulator (opts: SimulatorOptions = {}): Promise<Fast
   registerMiscRoutes(app)
   registerAdeRoutes(app)
   registerControl(app)
+  registerAxm(app)
   return app
 }

@@ -1,10 +1,11 @@
+import { AXM_SIM_ENDPOINTS } from './axm/state.js'
 import { ENDPOINT_NAMES } from './endpoints.js'
 import { FAULT_KINDS } from './faults.js'
 
 /** What `GET /_sim` answers: the control API, described for humans and scripts. */
 export const CONTROL_DOCS = {
-  description: 'depgate DEP simulator control API. JSON in and out, no authentication: bind the simulator to loopback.',
-  endpoints: ENDPOINT_NAMES,
+  description: 'depgate DEP and AxM simulator control API. JSON in and out, no authentication: bind the simulator to loopback.',
+  endpoints: [...ENDPOINT_NAMES, ...AXM_SIM_ENDPOINTS],
   faultKinds: FAULT_KINDS,
   routes: [
     { method: 'GET', path: '/_sim', description: 'this listing' },
@@ -30,6 +31,14 @@ export const CONTROL_DOCS = {
     { method: 'GET', path: '/_sim/stats', description: 'requests per DEP endpoint, those of them the client abandoned (closed the connection before the answer was complete), sessions issued by /session, sessions handed out by rotation', response: '{ requests: Record<DepEndpoint, number>, abandoned: Record<DepEndpoint, number>, sessionsIssued: number, sessionsRotated: number }' },
     { method: 'POST', path: '/_sim/stats/reset', description: 'zero the stats', response: 'stats' },
     { method: 'GET', path: '/_sim/config', description: 'runtime configuration', response: 'SimulatorConfig' },
-    { method: 'PATCH', path: '/_sim/config', body: 'Partial<SimulatorConfig>: rotateSessions, quoteErrors, termsSigned, accessDenied, adeSupported, betaAccess, activationLockSupported, sessionTtlMs, timestampWindowSec, userAgentDenyList, failSerials, throttleSerials, throttleRetryAfterSec, defaultLimit, maxLimit, invalidLimit, replacementNotFoundStatus, orgType', description: 'change runtime behaviour', response: 'SimulatorConfig' }
+    { method: 'PATCH', path: '/_sim/config', body: 'Partial<SimulatorConfig>: rotateSessions, quoteErrors, termsSigned, accessDenied, adeSupported, betaAccess, activationLockSupported, sessionTtlMs, timestampWindowSec, userAgentDenyList, failSerials, throttleSerials, throttleRetryAfterSec, defaultLimit, maxLimit, invalidLimit, replacementNotFoundStatus, orgType, axmTokenTtlSec, axmAssertionSkewSec, axmRequireIss, axmActivityMs, axmConsistencyLagMs, axmUnassignedLinkage, axmFailSerials, axmRateLimit, axmGetPerMinute, axmPostPerHour', description: 'change runtime behaviour', response: 'SimulatorConfig' },
+    { method: 'POST', path: '/_sim/axm/keys', body: '{ scope?: "business" | "school", form?: "apple" | "sec1" | "pkcs8" }', description: 'generate a P-256 key pair and register an AxM API account for it (tests and the demo; "apple" is the SEC1 header around a PKCS#8 body)', response: '{ clientId, keyId, privateKey, publicKey }' },
+    { method: 'POST', path: '/_sim/axm/accounts', body: '{ clientId, keyId, publicKey }', description: 'register an AxM API account with its public key (PEM)', response: '{ clientId, keyId }' },
+    { method: 'GET', path: '/_sim/axm/devices', description: 'every device of the organisation and its MDM server id (null: unassigned)', response: '{ devices: { serialNumber, mdmServer }[] }' },
+    { method: 'POST', path: '/_sim/axm/devices', body: '{ count: number }', description: 'add generated organisation devices, not on the DEP server', response: '{ devices: { serialNumber, mdmServer }[] }' },
+    { method: 'GET', path: '/_sim/axm/servers', description: 'the organisation\'s MDM servers and which one is the DEP server', response: '{ depServerId, servers }' },
+    { method: 'POST', path: '/_sim/axm/tokens/expire', description: 'every issued AxM access token expires now (next API call: 401)', response: '{ expired: number }' },
+    { method: 'GET', path: '/_sim/axm/stats', description: 'requests per AxM endpoint and tokens issued', response: '{ requests, tokensIssued }' },
+    { method: 'POST', path: '/_sim/axm/stats/reset', description: 'zero the AxM stats', response: 'stats' }
   ]
 }

@@ -1,4 +1,5 @@
 import type { DepEndpoint } from '../dep/errors.js'
+import { isAxmEndpoint, type AxmSimEndpoint } from './axm/state.js'
 import { isEndpoint } from './endpoints.js'
 import { Prng } from './prng.js'
 
@@ -7,7 +8,7 @@ export type FaultKind = typeof FAULT_KINDS[number]
 
 export interface Fault {
   id: number
-  endpoint: DepEndpoint | '*'
+  endpoint: DepEndpoint | AxmSimEndpoint | '*'
   kind: FaultKind
   /** Requests left to affect; 0 = until cleared. */
   times: number
@@ -41,7 +42,7 @@ export class FaultStore {
   /** The new fault, or a message saying which field is wrong. */
   add (input: Record<string, unknown>): Fault | string {
     const { endpoint, kind, times = 1, share, ms, status, code, retryAfter, count } = input
-    if (endpoint !== '*' && !isEndpoint(endpoint)) return 'endpoint must be a DEP endpoint name or "*"'
+    if (endpoint !== '*' && !isEndpoint(endpoint) && !isAxmEndpoint(endpoint)) return 'endpoint must be a DEP endpoint name, an AxM one (axm.<name>) or "*"'
     if (!(FAULT_KINDS as readonly unknown[]).includes(kind)) return `kind must be one of ${FAULT_KINDS.join(', ')}`
     if (!isCount(times)) return 'times must be a non-negative integer'
     if (share !== undefined && !isShare(share)) return 'share must be a number greater than 0 and at most 1'
@@ -63,7 +64,7 @@ export class FaultStore {
    * A fault with a `share` fires when its draw says so; when it does not, the call is not counted
    * against its `times` and the next matching fault gets its chance.
    */
-  take (endpoint: DepEndpoint, kind: FaultKind): Fault | undefined {
+  take (endpoint: DepEndpoint | AxmSimEndpoint, kind: FaultKind): Fault | undefined {
     const fault = this.faults.find((f) => f.kind === kind && (f.endpoint === endpoint || f.endpoint === '*') && (f.share === undefined || this.prng.next() < f.share))
     if (fault === undefined) return undefined
     if (fault.times === 1) this.remove(fault.id)

@@ -54,6 +54,24 @@ export interface SimulatorConfig {
   replacementNotFoundStatus: number
   /** `org_type` in GET /account (v3+). */
   orgType: 'edu' | 'org'
+  /** AxM access token lifetime (Apple: `expires_in` 3600, docs/apple-axm.md §1.4). */
+  axmTokenTtlSec: number
+  /** Accepted `iat` skew of a client assertion, in seconds (undocumented at Apple). */
+  axmAssertionSkewSec: number
+  /** Refuse an assertion whose `iss` is not the client id (whether Apple checks it is unknown). */
+  axmRequireIss: boolean
+  /** How long an activity stays IN_PROGRESS (Apple's example: 11 s). */
+  axmActivityMs: number
+  /** How long after completion an activity's effects show (Apple: eventually consistent, 5–15 s). */
+  axmConsistencyLagMs: number
+  /** The linkage of an unassigned device: 200 with `data: null`, or 404 (both reported). */
+  axmUnassignedLinkage: 'null' | '404'
+  /** Serials every activity reports FAILED. */
+  axmFailSerials: string[]
+  /** Per-account rate limits on the AxM API (single-source numbers: off unless asked for). */
+  axmRateLimit: boolean
+  axmGetPerMinute: number
+  axmPostPerHour: number
 }
 
 export interface SimulatorOptions extends Partial<SimulatorConfig> {
@@ -66,6 +84,8 @@ export interface SimulatorOptions extends Partial<SimulatorConfig> {
   clock?: () => number
   /** Fastify's logger; off by default. */
   logger?: boolean
+  /** Devices of the AxM organisation that are not on the DEP server (default 100). */
+  orgDevices?: number
 }
 
 export const DEFAULT_CONFIG: SimulatorConfig = {
@@ -86,7 +106,17 @@ export const DEFAULT_CONFIG: SimulatorConfig = {
   maxLimit: 1000,
   invalidLimit: 'reject',
   replacementNotFoundStatus: 400,
-  orgType: 'org'
+  orgType: 'org',
+  axmTokenTtlSec: 3600,
+  axmAssertionSkewSec: 300,
+  axmRequireIss: false,
+  axmActivityMs: 11_000,
+  axmConsistencyLagMs: 5_000,
+  axmUnassignedLinkage: 'null',
+  axmFailSerials: [],
+  axmRateLimit: false,
+  axmGetPerMinute: 20,
+  axmPostPerHour: 10
 }
 
 type Check = (v: unknown) => boolean
@@ -113,7 +143,17 @@ const CHECKS: Record<keyof SimulatorConfig, Check> = {
   maxLimit: isPositiveInt,
   invalidLimit: (v) => v === 'reject' || v === 'default',
   replacementNotFoundStatus: (v) => v === 400 || v === 404,
-  orgType: (v) => v === 'edu' || v === 'org'
+  orgType: (v) => v === 'edu' || v === 'org',
+  axmTokenTtlSec: isPositiveInt,
+  axmAssertionSkewSec: isNonNegativeInt,
+  axmRequireIss: isBool,
+  axmActivityMs: isPositiveInt,
+  axmConsistencyLagMs: isNonNegativeInt,
+  axmUnassignedLinkage: (v) => v === 'null' || v === '404',
+  axmFailSerials: isStrings,
+  axmRateLimit: isBool,
+  axmGetPerMinute: isPositiveInt,
+  axmPostPerHour: isPositiveInt
 }
 
 /**

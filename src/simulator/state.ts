@@ -8,6 +8,7 @@ import { applyConfig, DEFAULT_CONFIG, DEPSIM_CREDENTIALS, type SimulatorConfig, 
 import { Prng } from './prng.js'
 import { SessionStore } from './sessions.js'
 import { World } from './world.js'
+import { AxmSim } from './axm/state.js'
 
 /** Everything a running simulator knows; exposed as `app.sim` for tests and the control API. */
 export class SimState {
@@ -19,6 +20,8 @@ export class SimState {
   readonly credentials: ServerToken
   readonly account: Record<string, unknown>
   readonly betaTokens: Array<{ token: string, title: string, os: string }>
+  /** The AxM organisation whose MDM servers include this DEP server. */
+  readonly axm: AxmSim
   requests = zeroCounts()
   /** Requests whose client closed the connection before the answer was complete (see hooks.ts). */
   abandoned = zeroCounts()
@@ -27,10 +30,11 @@ export class SimState {
 
   constructor (opts: SimulatorOptions = {}) {
     this.config = structuredClone(DEFAULT_CONFIG)
-    const { devices = 500, seed = 1, credentials = DEPSIM_CREDENTIALS, clock, logger, ...config } = opts
+    const { devices = 500, seed = 1, credentials = DEPSIM_CREDENTIALS, clock, logger, orgDevices = 100, ...config } = opts
     const bad = applyConfig(this.config, config)
     if (bad !== undefined) throw new TypeError(`invalid simulator option ${bad}`)
     if (!Number.isSafeInteger(devices) || devices < 0) throw new TypeError('invalid simulator option devices')
+    if (!Number.isSafeInteger(orgDevices) || orgDevices < 0) throw new TypeError('invalid simulator option orgDevices')
     this.credentials = { ...credentials }
     this.clock = new SimClock(clock)
     this.world = new World(seed, devices)
@@ -51,6 +55,8 @@ export class SimState {
       org_id_hash: createHash('sha256').update(orgId).digest('hex'),
       org_version: 'v2'
     }
+    // Its AxM id is the DEP server's uuid in AxM's spelling (32 upper-case hex, docs/apple-axm.md §2.0).
+    this.axm = new AxmSim(this.world, { id: String(this.account.server_uuid).toUpperCase(), name: String(this.account.server_name) }, seed, orgDevices)
     this.betaTokens = [
       { token: prng.hex(40), title: 'iOS 27 Beta', os: 'iOS' },
       { token: prng.hex(40), title: 'macOS 27 Beta', os: 'OSX' }

@@ -7,6 +7,7 @@ import { createApiKeyRepository, type ApiKeyRepository, type AuthCacheOptions } 
 import { createAuditRepository, type AuditRepository } from './audit.js'
 import { createDialect, type DialectName, type DialectOptions } from './dialect.js'
 import { createEnrollmentRepository, type EnrollmentRepository } from './enrollment.js'
+import { createJobRepository, type JobRepository } from './jobs.js'
 import { createMirrorRepository, type MirrorRepository } from './mirror.js'
 import { migrateToLatest } from './migrations.js'
 import { CLOSING } from './read-snapshots.js'
@@ -27,6 +28,7 @@ export type { ServerAudit, ServerRecord, ServerRepository } from './servers.js'
 export type { ApplyResult, DeviceRecord, MirrorRepository, MirrorStateRow, MirrorWrites, PageInput, SyncPhase } from './mirror.js'
 export { LeaseLostError } from './mirror.js'
 export { SQLITE_FILE } from './dialect.js'
+export type { JobListQuery, JobRepository, JobResultsQuery, NewJob, StoredJob } from './jobs.js'
 export type { EnrollmentRepository, ExpectedRevision, NamedProfileRecord, NamedProfileVersion, ProfileDeletion, RulesWrite, StoredRule, StoredRules } from './enrollment.js'
 
 /**
@@ -65,6 +67,8 @@ export interface Store {
   readonly mirror: MirrorRepository
   /** Named enrollment profiles and assignment rules. */
   readonly enrollment: EnrollmentRepository
+  /** Jobs with progress and per-serial results (src/jobs). */
+  readonly jobs: JobRepository
   /** Dashboard sign-ins (src/ui/sessions.ts). */
   readonly uiSessions: UiSessionRepository
   /** One device's changes in the feed, newest first. */
@@ -109,6 +113,7 @@ export async function createStore (opts: StoreOptions): Promise<Store> {
     audit: createAuditRepository(db, now),
     mirror,
     enrollment: createEnrollmentRepository(db, now),
+    jobs: createJobRepository(db, now),
     uiSessions: createUiSessionRepository(db, now),
     deviceHistory: createDeviceHistory(db),
     async ping () {

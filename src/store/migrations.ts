@@ -218,6 +218,39 @@ export const migrations: Record<string, Migration> = {
         .execute()
     }
   },
+  // Jobs (src/jobs): long work with progress and per-serial results, claimed per job by one replica.
+  '0011_jobs': {
+    async up (db: Kysely<any>) {
+      await db.schema.createTable('jobs')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('kind', 'text', (c) => c.notNull())
+        .addColumn('server', 'text')
+        .addColumn('org', 'text')
+        .addColumn('state', 'text', (c) => c.notNull())
+        .addColumn('input', 'text', (c) => c.notNull())
+        .addColumn('progress_done', 'integer', (c) => c.notNull())
+        .addColumn('progress_total', 'integer')
+        .addColumn('summary', 'text')
+        .addColumn('error', 'text')
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addColumn('started_at', 'text')
+        .addColumn('finished_at', 'text')
+        .addColumn('claimed_by', 'text')
+        .addColumn('claim_expires_at', 'text')
+        .addColumn('cancel_requested', 'integer', (c) => c.notNull())
+        .execute()
+      await db.schema.createIndex('jobs_state').on('jobs').columns(['state', 'created_at']).execute()
+      await db.schema.createIndex('jobs_created').on('jobs').columns(['created_at', 'id']).execute()
+      await db.schema.createTable('job_results')
+        .addColumn('job_id', 'text', (c) => c.notNull())
+        .addColumn('serial', 'text', (c) => c.notNull())
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('detail', 'text')
+        .addColumn('at', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('job_results_pk', ['job_id', 'serial'])
+        .execute()
+    }
+  },
   // Dashboard sign-ins: a row per browser session, found by the hash of its cookie (the cookie itself is never stored).
   // The change feed's index by device serves the device page's history without reading the whole feed.
   '0014_ui_sessions': {

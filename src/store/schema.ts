@@ -197,6 +197,38 @@ export interface AssignmentRulesTable {
   updated_at: string | null
 }
 
+/** 0011: long work with progress (src/jobs); claimed by one replica at a time through claimed_by / claim_expires_at. */
+export interface JobsTable {
+  id: string
+  kind: string
+  server: string | null
+  org: string | null
+  state: string
+  /** The handler's input as JSON. */
+  input: string
+  progress_done: number
+  progress_total: number | null
+  /** JSON object, or null. */
+  summary: string | null
+  /** JSON `{ code, message }`, or null. */
+  error: string | null
+  created_at: string
+  started_at: string | null
+  finished_at: string | null
+  claimed_by: string | null
+  claim_expires_at: string | null
+  cancel_requested: number
+}
+
+/** 0011: one row per serial a job has an outcome for. */
+export interface JobResultsTable {
+  job_id: string
+  serial: string
+  status: string
+  detail: string | null
+  at: string
+}
+
 /** A dashboard sign-in (0014): the cookie's SHA-256 only, the key it was made with, its end. */
 export interface UiSessionsTable {
   id_hash: string
@@ -220,5 +252,7 @@ export interface Database {
   enrollment_profiles: EnrollmentProfilesTable
   enrollment_profile_versions: EnrollmentProfileVersionsTable
   assignment_rules: AssignmentRulesTable
+  jobs: JobsTable
+  job_results: JobResultsTable
   ui_sessions: UiSessionsTable
 }

@@ -11,6 +11,7 @@ import { join } from 'node:path'
 import { encodeCursor } from '../../src/simulator/cursors.js'
 import { DEPSIM_CREDENTIALS, type SimState } from '../../src/simulator/index.js'
 import type { Scope } from '../../src/scopes.js'
+import { until } from '../helper.js'
 import { encryptToken } from '../tokens/helpers.js'
 import type { Answer, Operation } from './document.js'
 
@@ -200,6 +201,27 @@ async function ruleInPlace (ctx: Ctx): Promise<string> {
   return name
 }
 
+/** Starts an assignment job on the default server (Prefer: respond-async); `hold` keeps its call to Apple in flight that long. */
+async function startJob (ctx: Ctx, hold = 0): Promise<string> {
+  if (hold > 0) ctx.sim.faults.add({ endpoint: 'assign_profile', kind: 'latency', ms: hold })
+  const res = await ctx.call({ method: 'PUT', path: `/v1/servers/default/profiles/${await profileUuid(ctx)}/devices`, key: await ctx.key('write'), headers: { prefer: 'respond-async' }, body: { serials: [ctx.serial(4)] } })
+  if (res.status !== 202) throw new Error(`could not start a job: ${res.status} ${res.text}`)
+  return (JSON.parse(res.text) as { id: string }).id
+}
+
+/** Waits until the job is in one of these states; answers its id. */
+async function jobIn (ctx: Ctx, id: string, states: readonly string[]): Promise<string> {
+  return await until(`job ${id} ${states.join('/')}`, async () => {
+    const res = await ctx.call({ method: 'GET', path: `/v1/jobs/${id}`, key: await ctx.key('read') })
+    return states.includes((JSON.parse(res.text) as { state: string }).state) ? id : undefined
+  })
+}
+
+const FINISHED = ['succeeded', 'failed', 'cancelled']
+/** Long enough for the recipe's own calls (a fresh key each) on a busy machine to come before the held call ends. */
+const HOLD_MS = 5000
+const NO_JOB = { id: '00000000-0000-4000-8000-000000000000' }
+
 /** A .p7m encrypted (by openssl, as Apple does) to the certificate depgate staged for `server`. */
 async function p7mFor (ctx: Ctx, server: string): Promise<Buffer> {
   const res = await ctx.call({ method: 'POST', path: `/v1/servers/${server}/certificate?replace=true`, key: await ctx.key('admin') })
@@ -324,7 +346,31 @@ export const FIXTURES: Record<string, Fixture> = {
   assignProfile: {
     params: async (ctx) => ({ uuid: await profileUuid(ctx) }),
     body: async (ctx) => ({ serials: [ctx.serial(2)] }),
-    statuses: { 200: ok() }
+    statuses: { 200: ok(), 202: ok({ headers: { prefer: 'respond-async' } }) }
+  },
+  listJobs: { statuses: { 200: ok() } },
+  getJob: {
+    params: async (ctx) => ({ id: await startJob(ctx) }),
+    statuses: { 200: ok(), 404: ok({ params: NO_JOB }) }
+  },
+  listJobResults: {
+    params: async (ctx) => ({ id: await jobIn(ctx, await startJob(ctx), FINISHED) }),
+    statuses: { 200: ok(), 404: ok({ params: NO_JOB }) }
+  },
+  cancelJob: {
+    // A well-formed id: the statuses answered before the handler need no job (a recipe that needs one makes its own).
+    params: async () => NO_JOB,
+    statuses: {
+      // The runner works two jobs at once: two held in their call to Apple, a third waits queued.
+      200: async (ctx, op) => {
+        await jobIn(ctx, await startJob(ctx, HOLD_MS), ['running'])
+        await jobIn(ctx, await startJob(ctx, HOLD_MS), ['running'])
+        return await base(ctx, op, { params: { id: await startJob(ctx) } })
+      },
+      202: async (ctx, op) => await base(ctx, op, { params: { id: await jobIn(ctx, await startJob(ctx, HOLD_MS), ['running']) } }),
+      404: ok(),
+      409: async (ctx, op) => await base(ctx, op, { params: { id: await jobIn(ctx, await startJob(ctx), FINISHED) } })
+    }
   },
   syncServer: {
     // Without wait the answer is 202 whatever Apple then does: the failures need the run's outcome.

@@ -1,5 +1,6 @@
 /**
- * Comments cite Apple's behaviour by section of docs/apple-dep.md. A section renumbered or removed
+ * Comments cite Apple's behaviour by section of docs/apple-dep.md (DEP) or docs/apple-axm.md (the
+ * Apple Business / School Manager API). A section renumbered or removed
  * there, or a citation of the reference's old out-of-repository name, would leave a reader with a
  * pointer to nothing; this test finds both, and also a section sign that names no document at all.
  */
@@ -18,7 +19,7 @@ function headings (markdown: string): Set<string> {
   return new Set([...markdown.matchAll(/^#{1,6} (\d+(?:\.\d+)*)\.? /gm)].map((m) => m[1]))
 }
 
-interface Finding { section: string, offset: number }
+interface Finding { section: string, offset: number, doc?: string }
 
 /**
  * Every section a text cites, and every section sign that is neither part of a citation nor of an
@@ -27,13 +28,13 @@ interface Finding { section: string, offset: number }
  */
 function scan (text: string): { cited: Finding[], unnamed: Finding[] } {
   const number = `${SECTION}\\s?(\\d+(?:\\.\\d+)*)`
-  const citation = new RegExp(`docs/apple-dep\\.md((?:(?:\\s|\\*|//|,|;|-|\u2013|and)*${number})+)`, 'g')
+  const citation = new RegExp(`docs/(apple-dep|apple-axm)\\.md((?:(?:\\s|\\*|//|,|;|-|\u2013|and)*${number})+)`, 'g')
   const cited: Finding[] = []
   const covered = new Set<number>()
   for (const match of text.matchAll(citation)) {
-    const start = match.index + match[0].length - match[1].length
-    for (const section of match[1].matchAll(new RegExp(number, 'g'))) {
-      cited.push({ section: section[1], offset: start + section.index })
+    const start = match.index + match[0].length - match[2].length
+    for (const section of match[2].matchAll(new RegExp(number, 'g'))) {
+      cited.push({ section: section[1], offset: start + section.index, doc: match[1] })
       covered.add(start + section.index)
     }
   }
@@ -73,8 +74,11 @@ t.test('the scanner reads citations, wrapped ones and ranges, and tells them fro
   t.same([...numbers.matchAll(TRACKER)].map((m) => m[0]), ['(#4)', 'issue #5', 'Issue 12'])
 })
 
-t.test('every section the code cites is a heading of docs/apple-dep.md', async (t) => {
-  const sections = headings(readFileSync(join(ROOT, 'docs', 'apple-dep.md'), 'utf8'))
+t.test('every section the code cites is a heading of docs/apple-dep.md or docs/apple-axm.md', async (t) => {
+  const sections: Record<string, Set<string>> = {
+    'apple-dep': headings(readFileSync(join(ROOT, 'docs', 'apple-dep.md'), 'utf8')),
+    'apple-axm': headings(readFileSync(join(ROOT, 'docs', 'apple-axm.md'), 'utf8'))
+  }
   const broken: string[] = []
   const unnamed: string[] = []
   const legacy: string[] = []
@@ -84,7 +88,7 @@ t.test('every section the code cites is a heading of docs/apple-dep.md', async (
     const text = readFileSync(join(ROOT, file), 'utf8')
     const found = scan(text)
     citations += found.cited.length
-    for (const c of found.cited) if (!sections.has(c.section)) broken.push(`${file}:${lineOf(text, c.offset)} ${SECTION}${c.section}`)
+    for (const c of found.cited) if (!sections[c.doc as string].has(c.section)) broken.push(`${file}:${lineOf(text, c.offset)} ${c.doc as string} ${SECTION}${c.section}`)
     for (const c of found.unnamed) unnamed.push(`${file}:${lineOf(text, c.offset)} ${SECTION}${c.section}`)
     for (const m of text.matchAll(/dep-api\.md/g)) legacy.push(`${file}:${lineOf(text, m.index)}`)
     // This file spells out the pattern it looks for, so it is the one file the pattern skips.
@@ -92,7 +96,7 @@ t.test('every section the code cites is a heading of docs/apple-dep.md', async (
   }
   t.ok(citations > 40, `the code's citations were found (${citations})`)
   t.same(broken, [], 'no citation points at a missing section')
-  t.same(unnamed, [], 'every section sign names its document (docs/apple-dep.md or an RFC)')
+  t.same(unnamed, [], 'every section sign names its document (docs/apple-dep.md, docs/apple-axm.md or an RFC)')
   t.same(legacy, [], 'nothing cites the reference by its old name outside the repository')
   t.same(tracker, [], 'comments say why in words, not by an issue number of the tracker')
 })

@@ -11,7 +11,7 @@ t.test('depgate simulate starts, prints URL and credentials, stops on a signal',
     const signals = new EventEmitter()
     let printed: () => void = () => {}
     const ready = new Promise<void>((resolve) => { printed = resolve })
-    const done = main(['simulate', '--port', '0', '--devices', '3', '--seed', '9', '--session-ttl', '60', '--rotate-sessions', '--quote-errors'], {
+    const done = main(['simulate', '--port', '0', '--devices', '3', '--org-devices', '4', '--seed', '9', '--session-ttl', '60', '--rotate-sessions', '--quote-errors'], {
       stdout: (text) => { lines.push(text.trimEnd()); printed() },
       stderr: () => {},
       env: {},
@@ -26,6 +26,8 @@ t.test('depgate simulate starts, prints URL and credentials, stops on a signal',
     t.equal((await call(banner.url, 'POST', '/devices/sync', { token, body: {} })).text, '"CURSOR_REQUIRED"', '--quote-errors')
     const truth = (await call(banner.url, 'GET', '/_sim/devices')).json().devices
     t.equal(truth.length, 3, '--devices')
+    t.match(banner.axm, { baseUrl: banner.url, tokenUrl: `${banner.url as string}/auth/oauth2/token` })
+    t.equal((await call(banner.url, 'GET', '/_sim/axm/devices')).json().devices.length, 7, '--org-devices beside the DEP server\'s 3')
     t.match((await call(banner.url, 'GET', '/_sim/config')).json(), { sessionTtlMs: 60_000 })
     signals.emit(signal)
     t.equal(await done, 0)

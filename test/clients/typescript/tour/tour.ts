@@ -50,6 +50,8 @@ export async function tour (baseUrl: string, apiKey: string): Promise<TourResult
     params: { path: { server: 'default', uuid: profile.profile_uuid } },
     body: { serials: [first] }
   }))
+  // One serial, no Prefer: respond-async: Apple's answer at once (200), not a job (202).
+  if (!('devices' in assigned)) throw new Error(`the assignment became job ${assigned.id}`)
   const removed = unwrap(await client.DELETE('/v1/servers/{server}/devices/profile', { params: server, body: { serials: [first] } }))
 
   // A full fetch just ran: another one so soon is refused with 429 and a Retry-After longer than
