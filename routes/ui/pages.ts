@@ -14,6 +14,7 @@ import { CSV_CONTENT_TYPE, csvDisposition, csvText, MIRROR_COLUMNS } from '../..
 import { deviceAssignment } from '../../src/api/device-assignment.js'
 import { deviceListQuerySchema } from '../../src/api/devices.js'
 import { listNamedProfiles } from '../../src/api/enrollment-profiles.js'
+import { jobListQuerySchema, jobPage, jobStoreQuery } from '../../src/api/jobs.js'
 import { mirrorListQueryFields } from '../../src/api/mirror.js'
 import { pageScope, readMirrorPage } from '../../src/api/mirror-page.js'
 import { mirrorDisabled, mirrorNotReady, requireMirror } from '../../src/api/mirror-source.js'
@@ -25,6 +26,7 @@ import { auditLogPage, keysPage } from '../../src/ui/pages/admin.js'
 import { devicePage } from '../../src/ui/pages/device.js'
 import { DEFAULT_PAGE_SIZE, devicesPage } from '../../src/ui/pages/devices.js'
 import { enrollmentPage } from '../../src/ui/pages/enrollment.js'
+import { jobsPage } from '../../src/ui/pages/jobs.js'
 import { overviewPage } from '../../src/ui/pages/overview.js'
 import { errorPage } from '../../src/ui/pages/sign-in.js'
 import { withMirrorStatus } from '../v1/servers/server-mirror.js'
@@ -33,6 +35,7 @@ import { sendPage } from '../../src/ui/reply.js'
 /** Changes shown per server on the overview, and per device on its page. */
 const LATEST_CHANGES = 10
 const DEVICE_HISTORY = 50
+const JOBS_PAGE = 50
 
 const config = { scope: 'none' as const }
 const admin = { scope: 'none' as const, ui: { admin: true as const } }
@@ -129,6 +132,15 @@ export const pageRoutes: FastifyPluginAsyncZod<PageOptions> = async (fastify, { 
     const { enabled, ready } = await fastify.mirror.status(server)
     const preview = ready ? await previewRules(fastify, server, undefined) : { unavailable: (enabled ? mirrorNotReady : mirrorDisabled)(server).detail }
     return sendPage(reply, 200, enrollmentPage(frame(request, reply), { server, profiles, rules, preview }))
+  })
+
+  // GET /v1/jobs (newest first, its page token).
+  fastify.get('/jobs', { config, schema: { ...hidden, querystring: z.object({ page_token: jobListQuerySchema.shape.page_token }) } }, async (request, reply) => {
+    const q = { page_token: request.query.page_token, limit: JOBS_PAGE }
+    const query = jobStoreQuery(q)
+    const answer = jobPage(await fastify.store.jobs.list({ ...query, limit: query.limit + 1 }), query.limit, q)
+    const next = answer.next_page_token === null ? undefined : `?page_token=${encodeURIComponent(answer.next_page_token)}`
+    return sendPage(reply, 200, jobsPage(frame(request, reply), answer.jobs, next))
   })
 
   // GET /v1/keys.

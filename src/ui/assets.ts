@@ -51,6 +51,7 @@ input, select, button { font: inherit; color: var(--text); background: var(--bg)
 button, .button { background: var(--accent); color: var(--accent-text); border-color: var(--accent); cursor: pointer; text-decoration: none; display: inline-block; border-radius: 6px; padding: .4rem .8rem; }
 button.link { background: none; color: var(--accent); border: 0; padding: 0; text-decoration: underline; }
 .pager { display: flex; flex-wrap: wrap; gap: 1rem; align-items: center; margin: .75rem 0; }
+progress { width: 8rem; height: .8rem; accent-color: var(--bar); vertical-align: middle; }
 .chart { width: 100%; height: auto; }
 .chart text { fill: var(--text); font-size: 12px; }
 .chart .bar { fill: var(--bar); }

@@ -22,7 +22,7 @@ export interface SessionFrame {
 export interface PageFrame extends SessionFrame {
   title: string
   /** Which navigation entry is the current page. */
-  current?: 'overview' | 'keys' | 'audit'
+  current?: 'overview' | 'jobs' | 'keys' | 'audit'
   /** Pages that refresh themselves in place (overview). */
   live?: boolean
 }
@@ -34,6 +34,7 @@ function nav (frame: PageFrame): Part {
     html`<li><a href="${href}"${frame.current === id ? html` aria-current="page"` : ''}>${text}</a></li>`
   return html`<nav aria-label="Main"><ul>
     ${item('overview', `${UI_PREFIX}`, 'Overview')}
+    ${item('jobs', `${UI_PREFIX}/jobs`, 'Jobs')}
     ${viewer.scope === 'admin' && [item('keys', `${UI_PREFIX}/keys`, 'API keys'), item('audit', `${UI_PREFIX}/audit`, 'Audit log')]}
   </ul></nav>
   <div class="who"><span>${viewer.label} <span class="badge">${viewer.scope}</span></span>

@@ -103,6 +103,9 @@ t.test('a person signs in, reads the fleet, and signs out', async (t) => {
 
   await page.goto(`${base}/ui/servers/default/enrollment`)
   await check(page, 'enrollment')
+  await page.getByRole('link', { name: 'Jobs' }).click()
+  await page.waitForURL(/\/ui\/jobs$/)
+  await check(page, 'jobs')
 
   const forbidden = await page.goto(`${base}/ui/keys`)
   t.equal(forbidden?.status(), 403, 'a read session gets the 403 page on admin pages')

@@ -14,6 +14,7 @@ import { auditLogPage, keysPage } from '../../src/ui/pages/admin.js'
 import { devicePage } from '../../src/ui/pages/device.js'
 import { devicesPage, withParams } from '../../src/ui/pages/devices.js'
 import { enrollmentPage } from '../../src/ui/pages/enrollment.js'
+import { jobsPage } from '../../src/ui/pages/jobs.js'
 import { errorSentence, overviewPage, type ServerOverview } from '../../src/ui/pages/overview.js'
 
 const NOW = Date.parse('2026-12-07T10:00:00Z')
@@ -182,4 +183,23 @@ t.test('the script every page loads is far under 100 KB gzipped', async (t) => {
   t.same([...page.matchAll(/<script src="([^"]+)"/g)].map((m) => m[1]), ['/ui/assets/app.js'], 'one script, no inline one')
   const gzipped = gzipSync(ASSETS['app.js'].body).length
   t.ok(gzipped < 100 * 1024, `app.js: ${gzipped} bytes gzipped`)
+})
+
+t.test('jobs: progress bars, states, outcomes', async (t) => {
+  const base = { id: 'j', kind: 'assign_profile', server: 'paris', created_at: '2026-12-07T09:00:00Z', started_at: null, finished_at: null, summary: null, error: null, cancel_requested: false }
+  const page = jobsPage(frame, [
+    { ...base, id: 'a', state: 'running', progress: { done: 1000, total: 2500 } },
+    { ...base, id: 'b', server: null, state: 'queued', progress: { done: 0, total: null } },
+    { ...base, id: 'c', state: 'failed', progress: { done: 5, total: 10 }, finished_at: '2026-12-07T09:10:00Z', error: { code: 'JOB_FAILED', message: 'Apple refused.' } },
+    { ...base, id: 'd', state: 'succeeded', progress: { done: 10, total: 10 }, finished_at: '2026-12-07T09:10:00Z', summary: { SUCCESS: 10 } },
+    { ...base, id: 'e', state: 'running', progress: { done: 1, total: 10 }, cancel_requested: true }
+  ], '?page_token=x').text
+  t.match(page, /<progress aria-label="Progress of job a" max="2500" value="1000"><\/progress> 1,000 of 2,500/)
+  t.match(page, /<progress aria-label="Progress of job b"><\/progress> 0 done/, 'no total yet: an indeterminate bar')
+  t.match(page, /Apple refused\./)
+  t.match(page, /{&quot;SUCCESS&quot;:10}/)
+  t.match(page, /\(cancelling\)/)
+  t.match(page, /Older jobs/)
+  t.match(page, /data-live/, 'the page refreshes itself')
+  t.match(jobsPage(frame, [], undefined).text, /No jobs yet/)
 })

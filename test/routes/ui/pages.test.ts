@@ -4,6 +4,7 @@
  * sort and page (and its CSV link the API's CSV), a device, enrollment with rule counts, errors as
  * pages, and the stylesheet and script.
  */
+import { randomUUID } from 'node:crypto'
 import t from 'tap'
 import { escapeHtml } from '../../../src/ui/html.js'
 import { buildTestApp } from '../../helper.js'
@@ -89,6 +90,14 @@ t.test('overview, devices, device and enrollment show what the API answers', asy
   const older = await b.get(`/ui/audit${nextHref(audit.body)!}`)
   t.equal(older.statusCode, 200)
   t.match(older.body, /ui\.sign_in/, 'the first entries are on the older page')
+
+  // Jobs, 50 a page, newest first.
+  for (let i = 0; i < 51; i++) await m.store.jobs.insert({ id: randomUUID(), kind: 'assign_profile', server: 'default', org: null, input: {}, total: 10 })
+  const jobs = await b.get('/ui/jobs')
+  t.equal(jobs.statusCode, 200)
+  t.equal([...jobs.body.matchAll(/<progress /g)].length, 50)
+  const olderJobs = await b.get(`/ui/jobs${nextHref(jobs.body)!}`)
+  t.equal([...olderJobs.body.matchAll(/<progress /g)].length, 1)
 
   const css = await b.get('/ui/assets/style.css')
   t.equal(css.statusCode, 200)
