@@ -13,9 +13,6 @@
 export const JOB_STATES = ['queued', 'running', 'succeeded', 'failed', 'cancelled'] as const
 export type JobState = typeof JOB_STATES[number]
 
-/** States a job never leaves. */
-export const FINISHED_STATES: readonly JobState[] = ['succeeded', 'failed', 'cancelled']
-
 /** A finished job's failure: a stable code and a sentence a Mac admin understands. */
 export interface JobError {
   code: string

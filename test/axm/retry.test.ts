@@ -8,6 +8,9 @@ import type { AxmClientEvent, AxmClientOptions } from '../../src/axm/index.js'
 import { until } from '../helper.js'
 import { startOrg, type Org } from './fixtures.js'
 
+/** A frozen base clock: only the client's sleeps move time, so every Retry-After is exact however slow the machine. */
+const FROZEN = { clock: () => Date.UTC(2026, 0, 1) }
+
 function clocked (org: Org, sleeps: number[], extra: Partial<AxmClientOptions> = {}): ReturnType<Org['client']> {
   return org.client({
     now: () => org.sim.now(),
@@ -17,7 +20,7 @@ function clocked (org: Org, sleeps: number[], extra: Partial<AxmClientOptions> =
 }
 
 t.test('429 with Retry-After is respected and the walk completes', async (t) => {
-  const org = await startOrg(t, { devices: 0, orgDevices: 1200, axmRateLimit: true, axmGetPerMinute: 5, axmPostPerHour: 1 })
+  const org = await startOrg(t, { ...FROZEN, devices: 0, orgDevices: 1200, axmRateLimit: true, axmGetPerMinute: 5, axmPostPerHour: 1 })
   const sleeps: number[] = []
   const events: AxmClientEvent[] = []
   const client = clocked(org, sleeps, { pageLimit: 100, onEvent: (e) => events.push(e) })
@@ -37,7 +40,7 @@ t.test('429 with Retry-After is respected and the walk completes', async (t) => 
 })
 
 t.test('503 and 5xx are retried within the deadline; a POST is not', async (t) => {
-  const org = await startOrg(t)
+  const org = await startOrg(t, FROZEN)
   const sleeps: number[] = []
   const client = clocked(org, sleeps, { retryDeadlineMs: 60_000 })
   const serial = org.sim.axm.org.order[0]
@@ -75,7 +78,7 @@ t.test('503 and 5xx are retried within the deadline; a POST is not', async (t) =
 })
 
 t.test('bodies that are not Apple\'s JSON, token failures, aborts and refused connections', async (t) => {
-  const org = await startOrg(t)
+  const org = await startOrg(t, FROZEN)
   const sleeps: number[] = []
   const client = clocked(org, sleeps)
   const serial = org.sim.axm.org.order[0]
