@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncZod } from '@fastify/type-provider-zod'
 import { z } from 'zod'
-import { defineRoute, DOCS_PREFIX } from '../src/api/route-kit.js'
+import { defineRoute } from '../src/api/route-kit.js'
+import { UI_PREFIX } from '../src/ui/layout.js'
 
 /** The document's top level; the rest is open (it is this document). */
 const openApiSchema = z.looseObject({
@@ -24,12 +25,12 @@ const plugin: FastifyPluginAsyncZod = async (fastify) => {
     }
   }), async () => fastify.swagger() as z.infer<typeof openApiSchema>)
 
-  // Someone who opens depgate's address in a browser lands on the API's documentation rather than
-  // a 404, until a web page of its own exists there. 302, not 301: browsers cache a 301 for good.
+  // Someone who opens depgate's address in a browser lands on the dashboard (which asks them to
+  // sign in). 302, not 301: browsers cache a 301 for good.
   fastify.get('/', {
     config: { scope: 'none' },
     schema: { hide: true }
-  }, async (_request, reply) => reply.redirect(DOCS_PREFIX, 302))
+  }, async (_request, reply) => reply.redirect(UI_PREFIX, 302))
 }
 
 export default plugin

@@ -74,6 +74,8 @@ const envSchema = z.object({
   // The org mirror (docs/apple-axm.md §6): Apple publishes no rate limits; about 20 GETs a minute was measured by one client only.
   DEPGATE_ORG_SYNC_INTERVAL: int(60, 7 * 86_400).default(3600),
   DEPGATE_ORG_REQUEST_BUDGET: int(1, 10_000).default(20),
+  DEPGATE_UI_SESSION_HOURS: int(1, 24 * 90).default(8),
+  DEPGATE_UI_INSECURE_COOKIES: bool.default(false),
   DEPGATE_TOKEN_WEBHOOK_SECRET: z.string().min(16, 'must be at least 16 characters (generate one with: openssl rand -base64 32)').optional()
 })
 
@@ -115,6 +117,8 @@ export interface Config {
   limits: Limits
   /** Host patterns webhook URLs must match (DEPGATE_WEBHOOK_ALLOW); absent or empty: any host. */
   webhookAllow?: string[]
+  /** The dashboard: how long a sign-in lasts; `secureCookies` false only for plain-HTTP labs (DEPGATE_UI_INSECURE_COOKIES). */
+  ui: { sessionMs: number, secureCookies: boolean }
 }
 
 export interface Limits {
@@ -174,7 +178,8 @@ export function loadConfig (env: Record<string, string | undefined> = process.en
       authFailures: e.DEPGATE_AUTH_FAILURE_LIMIT,
       maxConnections: e.DEPGATE_MAX_CONNECTIONS,
       requestTimeoutMs: e.DEPGATE_REQUEST_TIMEOUT * 1000
-    }
+    },
+    ui: { sessionMs: e.DEPGATE_UI_SESSION_HOURS * 3_600_000, secureCookies: !e.DEPGATE_UI_INSECURE_COOKIES }
   }
   if (e.DEPGATE_MIRROR !== undefined && e.DEPGATE_INVENTORY !== undefined && e.DEPGATE_MIRROR !== e.DEPGATE_INVENTORY) {
     throw new ConfigError('DEPGATE_MIRROR', 'contradicts DEPGATE_INVENTORY (its older name): set only DEPGATE_MIRROR')

@@ -18,7 +18,8 @@ t.test('defaults', async (t) => {
     depConnections: 8,
     orgs: { syncIntervalMs: 3_600_000, requestsPerMinute: 20 },
     jobRetentionMs: 30 * 86400000,
-    limits: { streamIdleMs: 60_000, streamsPerKey: 4, authFailures: 20, maxConnections: 1024, requestTimeoutMs: 300_000 }
+    limits: { streamIdleMs: 60_000, streamsPerKey: 4, authFailures: 20, maxConnections: 1024, requestTimeoutMs: 300_000 },
+    ui: { sessionMs: 8 * 3_600_000, secureCookies: true }
   })
 })
 
@@ -70,6 +71,7 @@ t.test('every variable is read, empty strings count as unset', async (t) => {
   t.equal(loadConfig({ DEPGATE_JOB_RETENTION_DAYS: '7' }).jobRetentionMs, 7 * 86_400_000, 'days, kept as milliseconds')
   t.equal(loadConfig({ DEPGATE_FULL_SYNC_MIN_INTERVAL: '0' }).mirror.fullSyncMinIntervalMs, 0, 'seconds, kept as milliseconds; 0 switches the floor off')
   t.same(loadConfig({ DEPGATE_ASSIGN: 'false', DEPGATE_ASSIGN_GIVE_UP_DAYS: '3' }).assign, { enabled: false, giveUpMs: 3 * 86_400_000 })
+  t.same(loadConfig({ DEPGATE_UI_SESSION_HOURS: '1', DEPGATE_UI_INSECURE_COOKIES: 'true' }).ui, { sessionMs: 3_600_000, secureCookies: false }, 'dashboard sessions: hours; cookies without Secure for a plain-HTTP lab')
 })
 
 t.test('DEPGATE_MIRROR switches the mirror; DEPGATE_INVENTORY, its older name, still does', async (t) => {

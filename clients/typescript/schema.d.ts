@@ -1502,56 +1502,6 @@ export interface components {
              */
             scope: "read" | "write" | "admin";
         };
-        PutOrgInput: {
-            /** @description The API account's client id, `BUSINESSAPI.…` (Apple Business Manager) or `SCHOOLAPI.…` (Apple School Manager) */
-            client_id: string;
-            /** @description The key id Apple Business Manager shows beside the client id */
-            key_id: string;
-            /** @description The `.pem` file Apple let you download once, whole (either PEM header Apple has used) */
-            private_key: string;
-            /**
-             * Format: uri
-             * @description The API host, default by the client id: https://api-business.apple.com or https://api-school.apple.com
-             */
-            base_url?: string;
-            /**
-             * Format: uri
-             * @description The token endpoint, default https://account.apple.com/auth/oauth2/token
-             */
-            token_url?: string;
-        };
-        /**
-         * @example {
-         *       "serials": [
-         *         "C02XK1ABCDEF",
-         *         "DMPXK2ABCDEF"
-         *       ]
-         *     }
-         */
-        DeviceDetailsRequestInput: {
-            /** @description 1 to 10000 distinct serial numbers */
-            serials: components["schemas"]["SerialNumberInput"][];
-        };
-        /**
-         * @example {
-         *       "token": {
-         *         "consumer_key": "CK_<from the decrypted token>",
-         *         "consumer_secret": "CS_<from the decrypted token>",
-         *         "access_token": "AT_<from the decrypted token>",
-         *         "access_secret": "AS_<from the decrypted token>",
-         *         "access_token_expiry": "2027-03-01T09:00:00Z"
-         *       }
-         *     }
-         */
-        ServerPutRequestInput: {
-            /** @description The decrypted server token: as a JSON object, or the decrypted file's text */
-            token: components["schemas"]["ServerTokenInput"] | string;
-            /**
-             * Format: uri
-             * @description Override of Apple's https://mdmenrollment.apple.com (a simulator, a proxy); a URL with user:password@ is refused
-             */
-            base_url?: string;
-        };
         /**
          * @example {
          *       "mdm_service_discovery_url": "https://mdm.example.com/.well-known/com.apple.remotemanagement"
@@ -1720,6 +1670,18 @@ export interface components {
         };
         /**
          * @example {
+         *       "serials": [
+         *         "C02XK1ABCDEF",
+         *         "DMPXK2ABCDEF"
+         *       ]
+         *     }
+         */
+        DeviceDetailsRequestInput: {
+            /** @description 1 to 10000 distinct serial numbers */
+            serials: components["schemas"]["SerialNumberInput"][];
+        };
+        /**
+         * @example {
          *       "rules": [
          *         {
          *           "name": "Macs",
@@ -1735,6 +1697,44 @@ export interface components {
             /** @description Rules to try instead of the stored ones */
             rules: components["schemas"]["AssignmentRuleInput"][];
         } | null;
+        /**
+         * @example {
+         *       "token": {
+         *         "consumer_key": "CK_<from the decrypted token>",
+         *         "consumer_secret": "CS_<from the decrypted token>",
+         *         "access_token": "AT_<from the decrypted token>",
+         *         "access_secret": "AS_<from the decrypted token>",
+         *         "access_token_expiry": "2027-03-01T09:00:00Z"
+         *       }
+         *     }
+         */
+        ServerPutRequestInput: {
+            /** @description The decrypted server token: as a JSON object, or the decrypted file's text */
+            token: components["schemas"]["ServerTokenInput"] | string;
+            /**
+             * Format: uri
+             * @description Override of Apple's https://mdmenrollment.apple.com (a simulator, a proxy); a URL with user:password@ is refused
+             */
+            base_url?: string;
+        };
+        PutOrgInput: {
+            /** @description The API account's client id, `BUSINESSAPI.…` (Apple Business Manager) or `SCHOOLAPI.…` (Apple School Manager) */
+            client_id: string;
+            /** @description The key id Apple Business Manager shows beside the client id */
+            key_id: string;
+            /** @description The `.pem` file Apple let you download once, whole (either PEM header Apple has used) */
+            private_key: string;
+            /**
+             * Format: uri
+             * @description The API host, default by the client id: https://api-business.apple.com or https://api-school.apple.com
+             */
+            base_url?: string;
+            /**
+             * Format: uri
+             * @description The token endpoint, default https://account.apple.com/auth/oauth2/token
+             */
+            token_url?: string;
+        };
         /**
          * @example {
          *       "url": "https://tickets.example.com/hooks/depgate",
@@ -2051,166 +2051,6 @@ export interface components {
             reasons: string[];
         };
         /**
-         * @example {
-         *       "id": "0mj1x2y3z-0001-9f8e7d6c",
-         *       "at": "2026-01-05T10:00:00.000Z",
-         *       "key_id": "0a1b2c3d4e5f",
-         *       "action": "profile.assign",
-         *       "server": "default",
-         *       "target": "/v1/servers/default/0123456789ABCDEF0123456789ABCDEF",
-         *       "result": "ok",
-         *       "detail": "2 serial(s): {\"SUCCESS\":2}",
-         *       "serial_count": 2,
-         *       "serials": [
-         *         "C02XK1ABCDEF",
-         *         "DMPXK2ABCDEF"
-         *       ],
-         *       "serials_sha256": null,
-         *       "serials_ref": null,
-         *       "finished_at": "2026-01-05T10:00:01.000Z"
-         *     }
-         */
-        AuditEntry: {
-            /** @description Sortable id; newer entries have greater ids */
-            id: string;
-            /**
-             * Format: date-time
-             * @description When it was written (for an attempt: before Apple was called)
-             */
-            at: string;
-            /** @description The key that acted; null for depgate itself (first-start key) */
-            key_id: string | null;
-            action: string;
-            server: string | null;
-            /** @description What was acted on */
-            target: string;
-            /** @description `ok`, the problem code that stopped it, or `pending`: a call to Apple with no outcome written (still running, or depgate stopped during it) */
-            result: string;
-            /** @description Non-secret facts: counts, a summary per status, a profile name */
-            detail: string | null;
-            /** @description How many serials the action named */
-            serial_count: number | null;
-            /** @description The serials, when at most 1000 */
-            serials: string[] | null;
-            /** @description Above 1000 serials: hex SHA-256 of the sorted serials joined by newlines */
-            serials_sha256: string | null;
-            /** @description Above 1000 serials: where to GET the whole list */
-            serials_ref: string | null;
-            /** @description When the outcome was written */
-            finished_at: string | null;
-        };
-        AuditPage: {
-            /** @description Newest first */
-            entries: components["schemas"]["AuditEntry"][];
-            /** @description Pass as `page_token` for the next page; null on the last page */
-            next_page_token: string | null;
-        };
-        /**
-         * @example {
-         *       "id": "0mj1x2y3z-0001-9f8e7d6c",
-         *       "serials": [
-         *         "C02XK1ABCDEF"
-         *       ]
-         *     }
-         */
-        AuditSerials: {
-            id: string;
-            serials: string[];
-        };
-        /**
-         * @example {
-         *       "id": "3f1c2b9e-8a4d-4c1e-9b7a-2d5e6f708192",
-         *       "kind": "assign_profile",
-         *       "server": "default",
-         *       "state": "running",
-         *       "progress": {
-         *         "done": 1000,
-         *         "total": 2500
-         *       },
-         *       "created_at": "2026-01-05T10:00:00.000Z",
-         *       "started_at": "2026-01-05T10:00:00.050Z",
-         *       "finished_at": null,
-         *       "summary": null,
-         *       "error": null,
-         *       "cancel_requested": false
-         *     }
-         */
-        Job: {
-            /** @description The job id (a UUID) */
-            id: string;
-            /** @description What the job does: `assign_profile` (a large or asynchronous PUT …/profiles/{uuid}/devices), and the kinds of the enrollment engines */
-            kind: string;
-            /** @description The DEP server the job works on */
-            server: string | null;
-            /**
-             * @description `queued` (waiting for a replica), `running`, then `succeeded`, `failed` (see `error`) or `cancelled`
-             * @enum {string}
-             */
-            state: "queued" | "running" | "succeeded" | "failed" | "cancelled";
-            progress: {
-                /** @description Serials (or steps) done */
-                done: number;
-                /** @description How many there are; null until known */
-                total: number | null;
-            };
-            /** Format: date-time */
-            created_at: string;
-            /** @description When a replica first took it up */
-            started_at: string | null;
-            finished_at: string | null;
-            /** @description The outcome once succeeded, e.g. the count of serials per Apple status */
-            summary: {
-                [key: string]: unknown;
-            } | null;
-            /** @description Why a failed job failed */
-            error: {
-                /** @description A problem code (see the README's error codes) or JOB_FAILED */
-                code: string;
-                message: string;
-            } | null;
-            /** @description A cancel was asked for; a running job stops after the call to Apple in flight */
-            cancel_requested: boolean;
-        };
-        JobPage: {
-            /** @description Newest first */
-            jobs: components["schemas"]["Job"][];
-            /** @description Pass as `page_token` for the next page; null on the last page */
-            next_page_token: string | null;
-        };
-        /**
-         * @example {
-         *       "id": "3f1c2b9e-8a4d-4c1e-9b7a-2d5e6f708192",
-         *       "results": [
-         *         {
-         *           "serial": "C02XK1ABCDEF",
-         *           "status": "SUCCESS",
-         *           "detail": null,
-         *           "at": "2026-01-05T10:00:01.000Z"
-         *         }
-         *       ],
-         *       "next_page_token": null
-         *     }
-         */
-        JobResultsPage: {
-            /** @description The job id */
-            id: string;
-            /** @description By serial */
-            results: {
-                serial: string;
-                /** @description Apple's status for the serial: SUCCESS, NOT_ACCESSIBLE, FAILED or THROTTLED */
-                status: string;
-                /** @description More about it, when there is more */
-                detail: string | null;
-                /**
-                 * Format: date-time
-                 * @description When it was recorded
-                 */
-                at: string;
-            }[];
-            /** @description Pass as `page_token` for the next page; null on the last page */
-            next_page_token: string | null;
-        };
-        /**
          * @description An API key, without its secret (only a hash of it is stored).
          * @example {
          *       "id": "0a1b2c3d4e5f",
@@ -2263,447 +2103,6 @@ export interface components {
             revoked_at: string | null;
             /** @description The full key to send as "Authorization: Bearer <key>". Shown once: depgate keeps only a hash. */
             key: string;
-        };
-        Org: {
-            name: string;
-            client_id: string;
-            key_id: string;
-            /** @description `business.api` or `school.api`, from the client id */
-            scope: string;
-            base_url: string | null;
-            token_url: string | null;
-            token: {
-                /** @description When the access token depgate last got expires (never the token itself) */
-                expires_at: string | null;
-                /** @description When depgate last got an access token */
-                checked_at: string | null;
-            };
-            /** @description The last failure of a call to Apple for this org, cleared by a success */
-            last_error: {
-                code: string;
-                at: string;
-            } | null;
-            mirror: {
-                /** @description The first refresh has completed: device reads are answered */
-                ready: boolean;
-                last_refresh_at: string | null;
-                refresh_started_at: string | null;
-                device_count: number;
-                /** @description The last change written to the org's change feed */
-                last_seq: number;
-                last_error: {
-                    code: string;
-                    message: string;
-                    at: string;
-                } | null;
-            };
-            created_at: string;
-            updated_at: string;
-        };
-        OrgList: {
-            orgs: components["schemas"]["Org"][];
-        };
-        OrgDevice: {
-            serial_number: string;
-            /** @description `ASSIGNED` or `UNASSIGNED` to an MDM server */
-            status: string | null;
-            /** @description The id of the MDM server the device is assigned to */
-            mdm_server: string | null;
-            product_family: string | null;
-            order_number: string | null;
-            /** @description `APPLE`, `RESELLER` or `MANUALLY_ADDED` */
-            purchase_source: string | null;
-            /** @description The latest end of the device's AppleCare coverage, once a live lookup (`source=apple`) read it */
-            applecare_end: string | null;
-            first_seen_at: string;
-            last_changed_at: string;
-            removed_at: string | null;
-            /** @description Every attribute Apple sent, under Apple's names (deviceModel, orderDateTime, imei, wifiMacAddress…) */
-            attributes: {
-                [key: string]: unknown;
-            };
-        };
-        OrgDeviceList: {
-            devices: components["schemas"]["OrgDevice"][];
-            count: number;
-            /** @description Devices matching the filters on all pages */
-            total: number;
-            next_page_token: string | null;
-            refreshed_at: string | null;
-            last_seq: number;
-        };
-        AppleCareCoverage: {
-            id: string;
-            status?: string;
-            paymentType?: string;
-            description?: string;
-            agreementNumber?: string;
-            startDateTime?: string;
-            endDateTime?: string;
-            isRenewable?: boolean;
-            isCanceled?: boolean;
-            contractCancelDateTime?: string;
-        };
-        OrgDeviceAnswer: {
-            /** @enum {string} */
-            source: "mirror" | "apple";
-            device: components["schemas"]["OrgDevice"];
-            mdm_server_name: string | null;
-            /** @description Apple's AppleCare coverage records (`source=apple` only; null from the mirror) */
-            applecare: components["schemas"]["AppleCareCoverage"][] | null;
-        };
-        OrgMdmServerList: {
-            mdm_servers: {
-                id: string;
-                server_name: string | null;
-                /** @description `MDM`, `APPLE_CONFIGURATOR` or `APPLE_MDM` */
-                server_type: string | null;
-                /** @description Devices of the org mirror assigned to it */
-                device_count: number;
-                attributes: {
-                    [key: string]: unknown;
-                };
-                updated_at: string;
-            }[];
-            refreshed_at: string | null;
-        };
-        /**
-         * @description A device as Apple describes it (Apple's field names). Absent fields are omitted, never null.
-         * @example {
-         *       "serial_number": "C02XK1ABCDEF",
-         *       "model": "MacBook Pro",
-         *       "description": "MBP 14.2 SPACE GRAY/M3/16GB/512GB",
-         *       "color": "SPACE GRAY",
-         *       "os": "OSX",
-         *       "device_family": "Mac",
-         *       "profile_status": "assigned",
-         *       "profile_uuid": "0123456789ABCDEF0123456789ABCDEF",
-         *       "device_assigned_by": "admin@example.com",
-         *       "device_assigned_date": "2026-01-15T09:30:00Z"
-         *     }
-         */
-        Device: {
-            /** @description The serial number */
-            serial_number: string;
-            /** @description e.g. "MacBook Pro", "iPad mini 4" */
-            model?: string;
-            description?: string;
-            color?: string;
-            asset_tag?: string;
-            /** @description iOS, iPadOS, OSX, tvOS, visionOS */
-            os?: string;
-            /** @description iPad, iPhone, iPod, Mac, AppleTV, Vision */
-            device_family?: string;
-            /** @description empty, assigned, pushed or removed */
-            profile_status?: string;
-            profile_uuid?: string;
-            /**
-             * Format: date-time
-             * @description When a profile was assigned (ISO-8601, UTC)
-             */
-            profile_assign_time?: string;
-            /**
-             * Format: date-time
-             * @description When the profile was pushed to the device (ISO-8601, UTC)
-             */
-            profile_push_time?: string;
-            /**
-             * Format: date-time
-             * @description When the device was assigned to this MDM server (ISO-8601, UTC)
-             */
-            device_assigned_date?: string;
-            /** @description Who assigned it (an Apple Account) */
-            device_assigned_by?: string;
-            /** @description Change records only: added, modified or deleted */
-            op_type?: string;
-            /**
-             * Format: date-time
-             * @description Change records only: when the change happened (ISO-8601, UTC)
-             */
-            op_date?: string;
-            /**
-             * Format: date-time
-             * @description Migration deadline (ISO-8601, UTC)
-             */
-            mdm_migration_deadline?: string;
-            eid?: string;
-            ethernet_mac_address?: string;
-            wifi_mac_address?: string;
-            bluetooth_mac_address?: string;
-            imei?: string[];
-            meid?: string[];
-            is_replacement_device?: boolean;
-            released_by_replacement?: boolean;
-            /** @description Device details only: SUCCESS, NOT_ACCESSIBLE or FAILED */
-            response_status?: string;
-        } & {
-            [key: string]: unknown;
-        };
-        /**
-         * @description Every device currently assigned to this MDM server (all of Apple's pages), filtered.
-         * @example {
-         *       "source": "apple",
-         *       "devices": [
-         *         {
-         *           "serial_number": "C02XK1ABCDEF",
-         *           "model": "MacBook Pro",
-         *           "os": "OSX",
-         *           "device_family": "Mac",
-         *           "profile_status": "empty"
-         *         }
-         *       ],
-         *       "count": 1,
-         *       "cursor": "MTc2NDAwMDAwMC0x",
-         *       "fetched_until": "2026-11-25T09:30:00Z"
-         *     }
-         */
-        DeviceList: {
-            /**
-             * @description `apple`: depgate asked Apple for this answer (as the X-Depgate-Source header says) (enum property replaced by openapi-typescript)
-             * @enum {string}
-             */
-            source: "apple";
-            devices: components["schemas"]["Device"][];
-            /** @description Number of devices in `devices` (after filtering) */
-            count: number;
-            /** @description Apple's cursor after the last page: pass it to GET …/devices/changes?cursor= to get what changed since. Valid for 7 days. */
-            cursor: string;
-            /**
-             * Format: date-time
-             * @description Apple's progress time stamp of the fetch, when Apple gave one
-             */
-            fetched_until?: string;
-        };
-        /** @description A device with Apple's response_status; only response_status when NOT_ACCESSIBLE */
-        DeviceDetail: {
-            serial_number?: string;
-            /** @description e.g. "MacBook Pro", "iPad mini 4" */
-            model?: string;
-            description?: string;
-            color?: string;
-            asset_tag?: string;
-            /** @description iOS, iPadOS, OSX, tvOS, visionOS */
-            os?: string;
-            /** @description iPad, iPhone, iPod, Mac, AppleTV, Vision */
-            device_family?: string;
-            /** @description empty, assigned, pushed or removed */
-            profile_status?: string;
-            profile_uuid?: string;
-            /**
-             * Format: date-time
-             * @description When a profile was assigned (ISO-8601, UTC)
-             */
-            profile_assign_time?: string;
-            /**
-             * Format: date-time
-             * @description When the profile was pushed to the device (ISO-8601, UTC)
-             */
-            profile_push_time?: string;
-            /**
-             * Format: date-time
-             * @description When the device was assigned to this MDM server (ISO-8601, UTC)
-             */
-            device_assigned_date?: string;
-            /** @description Who assigned it (an Apple Account) */
-            device_assigned_by?: string;
-            /** @description Change records only: added, modified or deleted */
-            op_type?: string;
-            /**
-             * Format: date-time
-             * @description Change records only: when the change happened (ISO-8601, UTC)
-             */
-            op_date?: string;
-            /**
-             * Format: date-time
-             * @description Migration deadline (ISO-8601, UTC)
-             */
-            mdm_migration_deadline?: string;
-            eid?: string;
-            ethernet_mac_address?: string;
-            wifi_mac_address?: string;
-            bluetooth_mac_address?: string;
-            imei?: string[];
-            meid?: string[];
-            is_replacement_device?: boolean;
-            released_by_replacement?: boolean;
-            /** @description Device details only: SUCCESS, NOT_ACCESSIBLE or FAILED */
-            response_status?: string;
-        } & {
-            [key: string]: unknown;
-        };
-        /**
-         * @example {
-         *       "devices": {
-         *         "C02XK1ABCDEF": {
-         *           "serial_number": "C02XK1ABCDEF",
-         *           "model": "MacBook Pro",
-         *           "os": "OSX",
-         *           "response_status": "SUCCESS"
-         *         },
-         *         "DMPXK2ABCDEF": {
-         *           "serial_number": "DMPXK2ABCDEF",
-         *           "response_status": "NOT_ACCESSIBLE"
-         *         }
-         *       },
-         *       "count": 2
-         *     }
-         */
-        DeviceDetails: {
-            /** @description Keyed by serial; a serial Apple does not show to this server has only `response_status: NOT_ACCESSIBLE` */
-            devices: {
-                [key: string]: components["schemas"]["DeviceDetail"];
-            };
-            count: number;
-        };
-        /**
-         * @example {
-         *       "source": "apple",
-         *       "changes": [
-         *         {
-         *           "serial_number": "C02XK1ABCDEF",
-         *           "op_type": "modified",
-         *           "op_date": "2026-11-25T09:30:00Z",
-         *           "profile_status": "pushed"
-         *         }
-         *       ],
-         *       "count": 1,
-         *       "cursor": "MTc2NDAwMDAwMC0y",
-         *       "more_to_follow": false
-         *     }
-         */
-        DeviceChanges: {
-            /**
-             * @description `apple`: depgate asked Apple for this answer (as the X-Depgate-Source header says) (enum property replaced by openapi-typescript)
-             * @enum {string}
-             */
-            source: "apple";
-            /** @description Change records in Apple's order (oldest first), each with op_type and op_date; a serial can appear more than once — the record with the latest op_date is its current state */
-            changes: components["schemas"]["Device"][];
-            count: number;
-            /** @description Cursor to pass next time */
-            cursor: string;
-            /** Format: date-time */
-            fetched_until?: string;
-            /**
-             * @description Always false: every page was drained
-             * @constant
-             */
-            more_to_follow: false;
-        };
-        /**
-         * @description The device mirror of one server: whether reads come from it, how fresh it is, and the last failure.
-         * @example {
-         *       "enabled": true,
-         *       "ready": true,
-         *       "phase": "sync",
-         *       "device_count": 1250,
-         *       "last_seq": 20412,
-         *       "ready_at": "2026-11-20T08:00:00.000Z",
-         *       "last_success_at": "2026-11-25T09:30:00.000Z",
-         *       "last_attempt_at": "2026-11-25T09:30:00.000Z",
-         *       "last_error": null,
-         *       "cursor_age_seconds": 120,
-         *       "lag_seconds": 120,
-         *       "leader": true,
-         *       "syncing": false,
-         *       "sync_requested_at": null
-         *     }
-         */
-        InventoryStatus: {
-            /** @description False when the mirror is switched off (DEPGATE_INVENTORY=false): device reads then always ask Apple */
-            enabled: boolean;
-            /** @description The first full fetch has completed: device reads come from the mirror */
-            ready: boolean;
-            /** @description `fetch` while every device is being fetched from Apple, `sync` while following Apple's changes */
-            phase: ("fetch" | "sync") | null;
-            /** @description Devices Apple shows to this server, as of the last sync */
-            device_count: number;
-            /** @description The change feed's newest sequence number */
-            last_seq: number;
-            /** @description When the first full fetch completed (ISO-8601, UTC; null: not yet) */
-            ready_at: string | null;
-            /** @description When the last sync with Apple succeeded (ISO-8601, UTC; null: not yet) */
-            last_success_at: string | null;
-            /** @description When the last sync with Apple started (ISO-8601, UTC; null: not yet) */
-            last_attempt_at: string | null;
-            /** @description The last sync failure, cleared by the next success */
-            last_error: {
-                code: string;
-                message: string;
-                /** @description The HTTP status depgate answers for this failure (POST …/sync?wait=true answers it) */
-                status: number;
-                /** Format: date-time */
-                at: string;
-            } | null;
-            /** @description Age of Apple's sync cursor (Apple keeps one 7 days) */
-            cursor_age_seconds: number | null;
-            /** @description Seconds since the last successful sync */
-            lag_seconds: number | null;
-            /** @description This depgate replica is the one syncing this server */
-            leader: boolean;
-            /** @description A sync is running on this replica now */
-            syncing: boolean;
-            /** @description A sync asked for through POST …/sync that has not run yet (ISO-8601, UTC; null: not yet) */
-            sync_requested_at: string | null;
-        };
-        /** @description A key pair's certificate. The private key stays in depgate, sealed at rest. */
-        ServerCertificate: {
-            server: string;
-            /** @description The PEM certificate to upload to Apple Business/School Manager as the MDM server's public key */
-            certificate_pem: string;
-            /** @description SHA-256 fingerprint (AB:CD:…), to compare with what Apple shows */
-            fingerprint_sha256: string;
-            /**
-             * Format: date-time
-             * @description When this key pair was staged
-             */
-            staged_at: string;
-        };
-        TokenUploadResult: {
-            /** @description True when this created the server */
-            created: boolean;
-            /**
-             * @description Which key pair opened the file; `staged` is now the current one
-             * @enum {string}
-             */
-            key: "staged" | "current";
-            server: components["schemas"]["Server"];
-        };
-        /** @description A DEP server (one server token) with its token health and its device mirror. Secrets are never shown. */
-        ServerWithInventory: {
-            name: string;
-            /** @description Where depgate sends this server's requests (Apple, or a simulator) */
-            base_url: string;
-            /** @description A short hash of the consumer key: tells tokens apart, reveals nothing */
-            token_fingerprint: string;
-            /** @description The token's access_token_expiry, or null when the token has none */
-            token_expires_at: string | null;
-            /** @description Whole days until the token expires (negative once expired) */
-            token_days_left: number | null;
-            token_expired: boolean;
-            /** @description The Apple MDM server and organisation this token belongs to, as /account said when the token was stored (null: not checked) */
-            account: {
-                server_uuid: string | null;
-                server_name: string | null;
-                org_name: string | null;
-                /** Format: date-time */
-                checked_at: string;
-            } | null;
-            /** @description True since Apple answered T_C_NOT_SIGNED (new terms to accept in Apple Business/School Manager), until a call succeeds */
-            terms_not_signed: boolean;
-            terms_not_signed_since: string | null;
-            /** @description The last error Apple (or the network) gave for this server, cleared by the next success */
-            last_error: {
-                code: string;
-                /** Format: date-time */
-                at: string;
-            } | null;
-            /** Format: date-time */
-            created_at: string;
-            /** Format: date-time */
-            updated_at: string;
-            /** @description The device mirror of this server */
-            inventory: components["schemas"]["InventoryStatus"];
         };
         /**
          * @description Apple's account detail for this MDM server.
@@ -3038,6 +2437,229 @@ export interface components {
             etag: string;
             /** @description When the list was last replaced (ISO-8601, UTC); null if never */
             updated_at: string | null;
+        };
+        /**
+         * @description A device as Apple describes it (Apple's field names). Absent fields are omitted, never null.
+         * @example {
+         *       "serial_number": "C02XK1ABCDEF",
+         *       "model": "MacBook Pro",
+         *       "description": "MBP 14.2 SPACE GRAY/M3/16GB/512GB",
+         *       "color": "SPACE GRAY",
+         *       "os": "OSX",
+         *       "device_family": "Mac",
+         *       "profile_status": "assigned",
+         *       "profile_uuid": "0123456789ABCDEF0123456789ABCDEF",
+         *       "device_assigned_by": "admin@example.com",
+         *       "device_assigned_date": "2026-01-15T09:30:00Z"
+         *     }
+         */
+        Device: {
+            /** @description The serial number */
+            serial_number: string;
+            /** @description e.g. "MacBook Pro", "iPad mini 4" */
+            model?: string;
+            description?: string;
+            color?: string;
+            asset_tag?: string;
+            /** @description iOS, iPadOS, OSX, tvOS, visionOS */
+            os?: string;
+            /** @description iPad, iPhone, iPod, Mac, AppleTV, Vision */
+            device_family?: string;
+            /** @description empty, assigned, pushed or removed */
+            profile_status?: string;
+            profile_uuid?: string;
+            /**
+             * Format: date-time
+             * @description When a profile was assigned (ISO-8601, UTC)
+             */
+            profile_assign_time?: string;
+            /**
+             * Format: date-time
+             * @description When the profile was pushed to the device (ISO-8601, UTC)
+             */
+            profile_push_time?: string;
+            /**
+             * Format: date-time
+             * @description When the device was assigned to this MDM server (ISO-8601, UTC)
+             */
+            device_assigned_date?: string;
+            /** @description Who assigned it (an Apple Account) */
+            device_assigned_by?: string;
+            /** @description Change records only: added, modified or deleted */
+            op_type?: string;
+            /**
+             * Format: date-time
+             * @description Change records only: when the change happened (ISO-8601, UTC)
+             */
+            op_date?: string;
+            /**
+             * Format: date-time
+             * @description Migration deadline (ISO-8601, UTC)
+             */
+            mdm_migration_deadline?: string;
+            eid?: string;
+            ethernet_mac_address?: string;
+            wifi_mac_address?: string;
+            bluetooth_mac_address?: string;
+            imei?: string[];
+            meid?: string[];
+            is_replacement_device?: boolean;
+            released_by_replacement?: boolean;
+            /** @description Device details only: SUCCESS, NOT_ACCESSIBLE or FAILED */
+            response_status?: string;
+        } & {
+            [key: string]: unknown;
+        };
+        /**
+         * @description Every device currently assigned to this MDM server (all of Apple's pages), filtered.
+         * @example {
+         *       "source": "apple",
+         *       "devices": [
+         *         {
+         *           "serial_number": "C02XK1ABCDEF",
+         *           "model": "MacBook Pro",
+         *           "os": "OSX",
+         *           "device_family": "Mac",
+         *           "profile_status": "empty"
+         *         }
+         *       ],
+         *       "count": 1,
+         *       "cursor": "MTc2NDAwMDAwMC0x",
+         *       "fetched_until": "2026-11-25T09:30:00Z"
+         *     }
+         */
+        DeviceList: {
+            /**
+             * @description `apple`: depgate asked Apple for this answer (as the X-Depgate-Source header says) (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            source: "apple";
+            devices: components["schemas"]["Device"][];
+            /** @description Number of devices in `devices` (after filtering) */
+            count: number;
+            /** @description Apple's cursor after the last page: pass it to GET …/devices/changes?cursor= to get what changed since. Valid for 7 days. */
+            cursor: string;
+            /**
+             * Format: date-time
+             * @description Apple's progress time stamp of the fetch, when Apple gave one
+             */
+            fetched_until?: string;
+        };
+        /** @description A device with Apple's response_status; only response_status when NOT_ACCESSIBLE */
+        DeviceDetail: {
+            serial_number?: string;
+            /** @description e.g. "MacBook Pro", "iPad mini 4" */
+            model?: string;
+            description?: string;
+            color?: string;
+            asset_tag?: string;
+            /** @description iOS, iPadOS, OSX, tvOS, visionOS */
+            os?: string;
+            /** @description iPad, iPhone, iPod, Mac, AppleTV, Vision */
+            device_family?: string;
+            /** @description empty, assigned, pushed or removed */
+            profile_status?: string;
+            profile_uuid?: string;
+            /**
+             * Format: date-time
+             * @description When a profile was assigned (ISO-8601, UTC)
+             */
+            profile_assign_time?: string;
+            /**
+             * Format: date-time
+             * @description When the profile was pushed to the device (ISO-8601, UTC)
+             */
+            profile_push_time?: string;
+            /**
+             * Format: date-time
+             * @description When the device was assigned to this MDM server (ISO-8601, UTC)
+             */
+            device_assigned_date?: string;
+            /** @description Who assigned it (an Apple Account) */
+            device_assigned_by?: string;
+            /** @description Change records only: added, modified or deleted */
+            op_type?: string;
+            /**
+             * Format: date-time
+             * @description Change records only: when the change happened (ISO-8601, UTC)
+             */
+            op_date?: string;
+            /**
+             * Format: date-time
+             * @description Migration deadline (ISO-8601, UTC)
+             */
+            mdm_migration_deadline?: string;
+            eid?: string;
+            ethernet_mac_address?: string;
+            wifi_mac_address?: string;
+            bluetooth_mac_address?: string;
+            imei?: string[];
+            meid?: string[];
+            is_replacement_device?: boolean;
+            released_by_replacement?: boolean;
+            /** @description Device details only: SUCCESS, NOT_ACCESSIBLE or FAILED */
+            response_status?: string;
+        } & {
+            [key: string]: unknown;
+        };
+        /**
+         * @example {
+         *       "devices": {
+         *         "C02XK1ABCDEF": {
+         *           "serial_number": "C02XK1ABCDEF",
+         *           "model": "MacBook Pro",
+         *           "os": "OSX",
+         *           "response_status": "SUCCESS"
+         *         },
+         *         "DMPXK2ABCDEF": {
+         *           "serial_number": "DMPXK2ABCDEF",
+         *           "response_status": "NOT_ACCESSIBLE"
+         *         }
+         *       },
+         *       "count": 2
+         *     }
+         */
+        DeviceDetails: {
+            /** @description Keyed by serial; a serial Apple does not show to this server has only `response_status: NOT_ACCESSIBLE` */
+            devices: {
+                [key: string]: components["schemas"]["DeviceDetail"];
+            };
+            count: number;
+        };
+        /**
+         * @example {
+         *       "source": "apple",
+         *       "changes": [
+         *         {
+         *           "serial_number": "C02XK1ABCDEF",
+         *           "op_type": "modified",
+         *           "op_date": "2026-11-25T09:30:00Z",
+         *           "profile_status": "pushed"
+         *         }
+         *       ],
+         *       "count": 1,
+         *       "cursor": "MTc2NDAwMDAwMC0y",
+         *       "more_to_follow": false
+         *     }
+         */
+        DeviceChanges: {
+            /**
+             * @description `apple`: depgate asked Apple for this answer (as the X-Depgate-Source header says) (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            source: "apple";
+            /** @description Change records in Apple's order (oldest first), each with op_type and op_date; a serial can appear more than once — the record with the latest op_date is its current state */
+            changes: components["schemas"]["Device"][];
+            count: number;
+            /** @description Cursor to pass next time */
+            cursor: string;
+            /** Format: date-time */
+            fetched_until?: string;
+            /**
+             * @description Always false: every page was drained
+             * @constant
+             */
+            more_to_follow: false;
         };
         /** @description A device as Apple last described it (Apple's field names), from depgate's mirror; `removed_at` only on devices that left this server. */
         MirrorDevice: {
@@ -3475,6 +3097,384 @@ export interface components {
             devices: number;
             /** @description When the mirror last finished a sync with Apple (ISO-8601, UTC) */
             synced_at: string | null;
+        };
+        /**
+         * @example {
+         *       "id": "0mj1x2y3z-0001-9f8e7d6c",
+         *       "at": "2026-01-05T10:00:00.000Z",
+         *       "key_id": "0a1b2c3d4e5f",
+         *       "action": "profile.assign",
+         *       "server": "default",
+         *       "target": "/v1/servers/default/0123456789ABCDEF0123456789ABCDEF",
+         *       "result": "ok",
+         *       "detail": "2 serial(s): {\"SUCCESS\":2}",
+         *       "serial_count": 2,
+         *       "serials": [
+         *         "C02XK1ABCDEF",
+         *         "DMPXK2ABCDEF"
+         *       ],
+         *       "serials_sha256": null,
+         *       "serials_ref": null,
+         *       "finished_at": "2026-01-05T10:00:01.000Z"
+         *     }
+         */
+        AuditEntry: {
+            /** @description Sortable id; newer entries have greater ids */
+            id: string;
+            /**
+             * Format: date-time
+             * @description When it was written (for an attempt: before Apple was called)
+             */
+            at: string;
+            /** @description The key that acted; null for depgate itself (first-start key) */
+            key_id: string | null;
+            action: string;
+            server: string | null;
+            /** @description What was acted on */
+            target: string;
+            /** @description `ok`, the problem code that stopped it, or `pending`: a call to Apple with no outcome written (still running, or depgate stopped during it) */
+            result: string;
+            /** @description Non-secret facts: counts, a summary per status, a profile name */
+            detail: string | null;
+            /** @description How many serials the action named */
+            serial_count: number | null;
+            /** @description The serials, when at most 1000 */
+            serials: string[] | null;
+            /** @description Above 1000 serials: hex SHA-256 of the sorted serials joined by newlines */
+            serials_sha256: string | null;
+            /** @description Above 1000 serials: where to GET the whole list */
+            serials_ref: string | null;
+            /** @description When the outcome was written */
+            finished_at: string | null;
+        };
+        AuditPage: {
+            /** @description Newest first */
+            entries: components["schemas"]["AuditEntry"][];
+            /** @description Pass as `page_token` for the next page; null on the last page */
+            next_page_token: string | null;
+        };
+        /**
+         * @example {
+         *       "id": "0mj1x2y3z-0001-9f8e7d6c",
+         *       "serials": [
+         *         "C02XK1ABCDEF"
+         *       ]
+         *     }
+         */
+        AuditSerials: {
+            id: string;
+            serials: string[];
+        };
+        /**
+         * @example {
+         *       "id": "3f1c2b9e-8a4d-4c1e-9b7a-2d5e6f708192",
+         *       "kind": "assign_profile",
+         *       "server": "default",
+         *       "state": "running",
+         *       "progress": {
+         *         "done": 1000,
+         *         "total": 2500
+         *       },
+         *       "created_at": "2026-01-05T10:00:00.000Z",
+         *       "started_at": "2026-01-05T10:00:00.050Z",
+         *       "finished_at": null,
+         *       "summary": null,
+         *       "error": null,
+         *       "cancel_requested": false
+         *     }
+         */
+        Job: {
+            /** @description The job id (a UUID) */
+            id: string;
+            /** @description What the job does: `assign_profile` (a large or asynchronous PUT …/profiles/{uuid}/devices), and the kinds of the enrollment engines */
+            kind: string;
+            /** @description The DEP server the job works on */
+            server: string | null;
+            /**
+             * @description `queued` (waiting for a replica), `running`, then `succeeded`, `failed` (see `error`) or `cancelled`
+             * @enum {string}
+             */
+            state: "queued" | "running" | "succeeded" | "failed" | "cancelled";
+            progress: {
+                /** @description Serials (or steps) done */
+                done: number;
+                /** @description How many there are; null until known */
+                total: number | null;
+            };
+            /** Format: date-time */
+            created_at: string;
+            /** @description When a replica first took it up */
+            started_at: string | null;
+            finished_at: string | null;
+            /** @description The outcome once succeeded, e.g. the count of serials per Apple status */
+            summary: {
+                [key: string]: unknown;
+            } | null;
+            /** @description Why a failed job failed */
+            error: {
+                /** @description A problem code (see the README's error codes) or JOB_FAILED */
+                code: string;
+                message: string;
+            } | null;
+            /** @description A cancel was asked for; a running job stops after the call to Apple in flight */
+            cancel_requested: boolean;
+        };
+        JobPage: {
+            /** @description Newest first */
+            jobs: components["schemas"]["Job"][];
+            /** @description Pass as `page_token` for the next page; null on the last page */
+            next_page_token: string | null;
+        };
+        /**
+         * @example {
+         *       "id": "3f1c2b9e-8a4d-4c1e-9b7a-2d5e6f708192",
+         *       "results": [
+         *         {
+         *           "serial": "C02XK1ABCDEF",
+         *           "status": "SUCCESS",
+         *           "detail": null,
+         *           "at": "2026-01-05T10:00:01.000Z"
+         *         }
+         *       ],
+         *       "next_page_token": null
+         *     }
+         */
+        JobResultsPage: {
+            /** @description The job id */
+            id: string;
+            /** @description By serial */
+            results: {
+                serial: string;
+                /** @description Apple's status for the serial: SUCCESS, NOT_ACCESSIBLE, FAILED or THROTTLED */
+                status: string;
+                /** @description More about it, when there is more */
+                detail: string | null;
+                /**
+                 * Format: date-time
+                 * @description When it was recorded
+                 */
+                at: string;
+            }[];
+            /** @description Pass as `page_token` for the next page; null on the last page */
+            next_page_token: string | null;
+        };
+        /**
+         * @description The device mirror of one server: whether reads come from it, how fresh it is, and the last failure.
+         * @example {
+         *       "enabled": true,
+         *       "ready": true,
+         *       "phase": "sync",
+         *       "device_count": 1250,
+         *       "last_seq": 20412,
+         *       "ready_at": "2026-11-20T08:00:00.000Z",
+         *       "last_success_at": "2026-11-25T09:30:00.000Z",
+         *       "last_attempt_at": "2026-11-25T09:30:00.000Z",
+         *       "last_error": null,
+         *       "cursor_age_seconds": 120,
+         *       "lag_seconds": 120,
+         *       "leader": true,
+         *       "syncing": false,
+         *       "sync_requested_at": null
+         *     }
+         */
+        InventoryStatus: {
+            /** @description False when the mirror is switched off (DEPGATE_INVENTORY=false): device reads then always ask Apple */
+            enabled: boolean;
+            /** @description The first full fetch has completed: device reads come from the mirror */
+            ready: boolean;
+            /** @description `fetch` while every device is being fetched from Apple, `sync` while following Apple's changes */
+            phase: ("fetch" | "sync") | null;
+            /** @description Devices Apple shows to this server, as of the last sync */
+            device_count: number;
+            /** @description The change feed's newest sequence number */
+            last_seq: number;
+            /** @description When the first full fetch completed (ISO-8601, UTC; null: not yet) */
+            ready_at: string | null;
+            /** @description When the last sync with Apple succeeded (ISO-8601, UTC; null: not yet) */
+            last_success_at: string | null;
+            /** @description When the last sync with Apple started (ISO-8601, UTC; null: not yet) */
+            last_attempt_at: string | null;
+            /** @description The last sync failure, cleared by the next success */
+            last_error: {
+                code: string;
+                message: string;
+                /** @description The HTTP status depgate answers for this failure (POST …/sync?wait=true answers it) */
+                status: number;
+                /** Format: date-time */
+                at: string;
+            } | null;
+            /** @description Age of Apple's sync cursor (Apple keeps one 7 days) */
+            cursor_age_seconds: number | null;
+            /** @description Seconds since the last successful sync */
+            lag_seconds: number | null;
+            /** @description This depgate replica is the one syncing this server */
+            leader: boolean;
+            /** @description A sync is running on this replica now */
+            syncing: boolean;
+            /** @description A sync asked for through POST …/sync that has not run yet (ISO-8601, UTC; null: not yet) */
+            sync_requested_at: string | null;
+        };
+        /** @description A key pair's certificate. The private key stays in depgate, sealed at rest. */
+        ServerCertificate: {
+            server: string;
+            /** @description The PEM certificate to upload to Apple Business/School Manager as the MDM server's public key */
+            certificate_pem: string;
+            /** @description SHA-256 fingerprint (AB:CD:…), to compare with what Apple shows */
+            fingerprint_sha256: string;
+            /**
+             * Format: date-time
+             * @description When this key pair was staged
+             */
+            staged_at: string;
+        };
+        TokenUploadResult: {
+            /** @description True when this created the server */
+            created: boolean;
+            /**
+             * @description Which key pair opened the file; `staged` is now the current one
+             * @enum {string}
+             */
+            key: "staged" | "current";
+            server: components["schemas"]["Server"];
+        };
+        /** @description A DEP server (one server token) with its token health and its device mirror. Secrets are never shown. */
+        ServerWithInventory: {
+            name: string;
+            /** @description Where depgate sends this server's requests (Apple, or a simulator) */
+            base_url: string;
+            /** @description A short hash of the consumer key: tells tokens apart, reveals nothing */
+            token_fingerprint: string;
+            /** @description The token's access_token_expiry, or null when the token has none */
+            token_expires_at: string | null;
+            /** @description Whole days until the token expires (negative once expired) */
+            token_days_left: number | null;
+            token_expired: boolean;
+            /** @description The Apple MDM server and organisation this token belongs to, as /account said when the token was stored (null: not checked) */
+            account: {
+                server_uuid: string | null;
+                server_name: string | null;
+                org_name: string | null;
+                /** Format: date-time */
+                checked_at: string;
+            } | null;
+            /** @description True since Apple answered T_C_NOT_SIGNED (new terms to accept in Apple Business/School Manager), until a call succeeds */
+            terms_not_signed: boolean;
+            terms_not_signed_since: string | null;
+            /** @description The last error Apple (or the network) gave for this server, cleared by the next success */
+            last_error: {
+                code: string;
+                /** Format: date-time */
+                at: string;
+            } | null;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            updated_at: string;
+            /** @description The device mirror of this server */
+            inventory: components["schemas"]["InventoryStatus"];
+        };
+        Org: {
+            name: string;
+            client_id: string;
+            key_id: string;
+            /** @description `business.api` or `school.api`, from the client id */
+            scope: string;
+            base_url: string | null;
+            token_url: string | null;
+            token: {
+                /** @description When the access token depgate last got expires (never the token itself) */
+                expires_at: string | null;
+                /** @description When depgate last got an access token */
+                checked_at: string | null;
+            };
+            /** @description The last failure of a call to Apple for this org, cleared by a success */
+            last_error: {
+                code: string;
+                at: string;
+            } | null;
+            mirror: {
+                /** @description The first refresh has completed: device reads are answered */
+                ready: boolean;
+                last_refresh_at: string | null;
+                refresh_started_at: string | null;
+                device_count: number;
+                /** @description The last change written to the org's change feed */
+                last_seq: number;
+                last_error: {
+                    code: string;
+                    message: string;
+                    at: string;
+                } | null;
+            };
+            created_at: string;
+            updated_at: string;
+        };
+        OrgList: {
+            orgs: components["schemas"]["Org"][];
+        };
+        OrgDevice: {
+            serial_number: string;
+            /** @description `ASSIGNED` or `UNASSIGNED` to an MDM server */
+            status: string | null;
+            /** @description The id of the MDM server the device is assigned to */
+            mdm_server: string | null;
+            product_family: string | null;
+            order_number: string | null;
+            /** @description `APPLE`, `RESELLER` or `MANUALLY_ADDED` */
+            purchase_source: string | null;
+            /** @description The latest end of the device's AppleCare coverage, once a live lookup (`source=apple`) read it */
+            applecare_end: string | null;
+            first_seen_at: string;
+            last_changed_at: string;
+            removed_at: string | null;
+            /** @description Every attribute Apple sent, under Apple's names (deviceModel, orderDateTime, imei, wifiMacAddress…) */
+            attributes: {
+                [key: string]: unknown;
+            };
+        };
+        OrgDeviceList: {
+            devices: components["schemas"]["OrgDevice"][];
+            count: number;
+            /** @description Devices matching the filters on all pages */
+            total: number;
+            next_page_token: string | null;
+            refreshed_at: string | null;
+            last_seq: number;
+        };
+        AppleCareCoverage: {
+            id: string;
+            status?: string;
+            paymentType?: string;
+            description?: string;
+            agreementNumber?: string;
+            startDateTime?: string;
+            endDateTime?: string;
+            isRenewable?: boolean;
+            isCanceled?: boolean;
+            contractCancelDateTime?: string;
+        };
+        OrgDeviceAnswer: {
+            /** @enum {string} */
+            source: "mirror" | "apple";
+            device: components["schemas"]["OrgDevice"];
+            mdm_server_name: string | null;
+            /** @description Apple's AppleCare coverage records (`source=apple` only; null from the mirror) */
+            applecare: components["schemas"]["AppleCareCoverage"][] | null;
+        };
+        OrgMdmServerList: {
+            mdm_servers: {
+                id: string;
+                server_name: string | null;
+                /** @description `MDM`, `APPLE_CONFIGURATOR` or `APPLE_MDM` */
+                server_type: string | null;
+                /** @description Devices of the org mirror assigned to it */
+                device_count: number;
+                attributes: {
+                    [key: string]: unknown;
+                };
+                updated_at: string;
+            }[];
+            refreshed_at: string | null;
         };
         /**
          * @example {

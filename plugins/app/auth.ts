@@ -8,7 +8,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest, HookHandlerDoneFunc
 import { hashSecret, parseApiKey, verifySecret } from '../../src/api-key-secrets.js'
 import { type RouteScope, type Scope, scopeAllows } from '../../src/scopes.js'
 import { httpProblem } from '../../src/problems.js'
-import { createAuthFailures } from './auth-failures.js'
+import { type AuthFailures, createAuthFailures } from './auth-failures.js'
 
 export interface AuthContext {
   /** The key's id; `bootstrap` for DEPGATE_ADMIN_KEY. */
@@ -20,6 +20,10 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** Least scope needed to call the route; `none` only for health, metrics and docs. Default: `admin`. */
     scope?: RouteScope
+  }
+  interface FastifyInstance {
+    /** Failed authentications per address and key id, shared by the API and the dashboard's sign-in. */
+    authFailures: AuthFailures
   }
   interface FastifyRequest {
     /** Who is calling, once the auth hook has run (null on public routes without a key). */
@@ -66,6 +70,7 @@ export function createAuthPlugin (opts: AuthPluginOptions = {}) {
     fastify.decorateRequest('auth', null)
     const keys = fastify.store.keys
     const failures = createAuthFailures({ max: fastify.config.limits.authFailures, now })
+    fastify.decorate('authFailures', failures)
 
     /** The caller, once the key's record (or its absence) is known; hash-and-compare costs the same whatever the outcome. */
     function check (request: FastifyRequest, secret: string, record: KeyRecord | undefined): AuthContext | undefined {

@@ -9,6 +9,7 @@ import { z } from 'zod'
 import { checkRuleNames, ruleListSchema, unknownProfiles } from './assignment-rules.js'
 import { requireMirror } from './mirror-source.js'
 import { type AssignmentRule, compileRules, decide, type DeviceRecord, type ProfileUuids } from '../enrollment/rules.js'
+import type { NamedProfileRecord } from '../store/index.js'
 
 export const PREVIEW_SERIALS = 20
 
@@ -44,6 +45,11 @@ export const previewSchema = z.object({
 
 export type Preview = z.output<typeof previewSchema>
 
+/** The UUIDs a named profile has had: what a rule compares a device's profile with. */
+export function profileUuids (p: NamedProfileRecord): ProfileUuids {
+  return { current: p.profileUuid, older: new Set(p.history.map((v) => v.profileUuid).filter((u) => u !== p.profileUuid)) }
+}
+
 export async function previewRules (fastify: FastifyInstance, server: string, given: AssignmentRule[] | undefined): Promise<Preview> {
   fastify.depServers.get(server)
   const rules = given ?? (await fastify.store.enrollment.getRules(server)).rules as AssignmentRule[]
@@ -53,11 +59,8 @@ export async function previewRules (fastify: FastifyInstance, server: string, gi
   if (missing.length > 0) throw unknownProfiles(server, missing)
   const state = requireMirror(fastify.mirror.enabled, server, await fastify.store.mirror.state(server))
 
-  const uuids: ProfileUuids[] = rules.map((r) => {
-    // Checked above: every rule's profile exists.
-    const p = profiles.get(r.profile)!
-    return { current: p.profileUuid, older: new Set(p.history.map((v) => v.profileUuid).filter((u) => u !== p.profileUuid)) }
-  })
+  // Checked above: every rule's profile exists.
+  const uuids: ProfileUuids[] = rules.map((r) => profileUuids(profiles.get(r.profile)!))
   const answer: Preview = {
     rules: rules.map((r, i) => ({ name: r.name, profile: r.profile, profile_uuid: uuids[i].current, matched: 0, to_assign: 0, already_assigned: 0, left_alone: 0, serials: [] })),
     unmatched: { count: 0, serials: [] },

@@ -17,6 +17,8 @@ import { createOrgRepository, type OrgRepository } from './orgs.js'
 import { CLOSING } from './read-snapshots.js'
 import type { Database } from './schema.js'
 import { createServerRepository, type ServerRepository } from './servers.js'
+import { createDeviceHistory, type DeviceHistory } from './device-history.js'
+import { createUiSessionRepository, type UiSessionRepository } from './ui-sessions.js'
 import { READER_CLOSED } from './sqlite-reader.js'
 import { createWebhookDeliveries, type WebhookDeliveries } from './webhook-deliveries.js'
 import { createWebhookRepository, type WebhookRepository } from './webhooks.js'
@@ -26,6 +28,8 @@ export type { ApiKeyRecord, ApiKeyRepository, AuthCacheOptions } from './api-key
 export { AUTH_CACHE_TTL_MS } from './api-key-records.js'
 export type { AuditEntry, AuditEntryInput, AuditQuery, AuditRepository } from './audit.js'
 export { AUDIT_INLINE_SERIALS, PENDING, serialsDigest } from './audit.js'
+export type { UiSessionRecord, UiSessionRepository } from './ui-sessions.js'
+export type { DeviceHistory } from './device-history.js'
 export type { ServerAudit, ServerRecord, ServerRepository } from './servers.js'
 export type { ApplyResult, DeviceRecord, MirrorRepository, MirrorStateRow, MirrorWrites, PageInput, SyncPhase } from './mirror.js'
 export { LeaseLostError } from './mirror.js'
@@ -88,6 +92,10 @@ export interface Store {
   readonly orgMirror: OrgMirrorWrites & OrgMirrorReads
   /** Jobs with progress and per-serial results (src/jobs). */
   readonly jobs: JobRepository
+  /** Dashboard sign-ins (src/ui/sessions.ts). */
+  readonly uiSessions: UiSessionRepository
+  /** One device's changes in the feed, newest first. */
+  readonly deviceHistory: DeviceHistory
   /** Resolves when the database answers a trivial query (readiness). */
   ping (): Promise<void>
   close (): Promise<void>
@@ -134,6 +142,8 @@ export async function createStore (opts: StoreOptions): Promise<Store> {
     orgs: createOrgRepository(db, now, opts.secretBox),
     orgMirror: { ...createOrgMirrorWrites(db, now), ...createOrgMirrorReads(db) },
     jobs: createJobRepository(db, now),
+    uiSessions: createUiSessionRepository(db, now),
+    deviceHistory: createDeviceHistory(db),
     async ping () {
       await sql`select 1`.execute(db)
     },

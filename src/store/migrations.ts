@@ -330,6 +330,20 @@ export const migrations: Record<string, Migration> = {
         .execute()
     }
   },
+  // Dashboard sign-ins: a row per browser session, found by the hash of its cookie (the cookie itself is never stored).
+  // The change feed's index by device serves the device page's history without reading the whole feed.
+  '0014_ui_sessions': {
+    async up (db: Kysely<any>) {
+      await db.schema.createTable('ui_sessions')
+        .addColumn('id_hash', 'text', (c) => c.primaryKey())
+        .addColumn('key_id', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addColumn('expires_at', 'text', (c) => c.notNull())
+        .execute()
+      await db.schema.createIndex('ui_sessions_key').on('ui_sessions').column('key_id').execute()
+      await db.schema.createIndex('inventory_changes_serial').on('inventory_changes').columns(['server', 'serial_number', 'seq']).execute()
+    }
+  },
   // Apple Business / School Manager organisations (docs/apple-axm.md): the API account with its
   // sealed key, the org mirror (devices, MDM servers, a change feed and a refresh lease, like the
   // DEP mirror), and which org and MDM server a DEP server is. Filters read the copied columns

@@ -338,6 +338,14 @@ export interface AssignmentCursorsTable {
   seq: number
 }
 
+/** A dashboard sign-in (0014): the cookie's SHA-256 only, the key it was made with, its end. */
+export interface UiSessionsTable {
+  id_hash: string
+  key_id: string
+  created_at: string
+  expires_at: string
+}
+
 export interface Database {
   servers: ServersTable
   // The mirror's tables keep the name migration 0003 gave them: renaming a table in place on every
@@ -366,4 +374,5 @@ export interface Database {
   org_state: OrgStateTable
   jobs: JobsTable
   job_results: JobResultsTable
+  ui_sessions: UiSessionsTable
 }

@@ -2,16 +2,17 @@ import t from 'tap'
 import { request } from 'undici'
 import { buildTestApp } from '../helper.js'
 
-t.test('/ redirects a browser to the documentation, without a key', async (t) => {
+t.test('/ redirects a browser to the dashboard, without a key', async (t) => {
   const { app } = await buildTestApp(t)
   const url = await app.listen({ host: '127.0.0.1', port: 0 })
   const res = await request(`${url}/`)
   await res.body.dump()
   t.equal(res.statusCode, 302)
-  t.equal(res.headers.location, '/docs')
-  const docs = await request(new URL(String(res.headers.location), url))
-  t.equal(docs.statusCode, 200, 'and the documentation answers there')
-  await docs.body.dump()
+  t.equal(res.headers.location, '/ui')
+  const ui = await request(new URL(String(res.headers.location), url))
+  t.equal(ui.statusCode, 303, 'which asks for a sign-in')
+  t.equal(ui.headers.location, '/ui/sign-in?next=%2Fui')
+  await ui.body.dump()
 })
 
 t.test('healthz and metrics need no key', async (t) => {

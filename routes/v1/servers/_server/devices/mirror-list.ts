@@ -4,25 +4,17 @@
  */
 import { Readable } from 'node:stream'
 import type { FastifyReply, FastifyRequest } from 'fastify'
-import { filterLists } from '../../../../../src/api/device-filter.js'
 import { CSV_CONTENT_TYPE, csvDisposition, csvText, MIRROR_COLUMNS } from '../../../../../src/api/device-csv.js'
 import { NDJSON_CONTENT_TYPE } from '../../../../../src/api/device-stream.js'
 import type { ListFormat } from '../../../../../src/api/list-format.js'
-import type { DeviceListQuery } from '../../../../../src/api/devices.js'
-import { MAX_PAGE, NEXT_PAGE_HEADER, TOTAL_HEADER } from '../../../../../src/api/mirror.js'
-import { decodePageToken, encodePageToken, type PageScope } from '../../../../../src/api/mirror-page-token.js'
+import { NEXT_PAGE_HEADER, TOTAL_HEADER } from '../../../../../src/api/mirror.js'
+import { type MirrorListQuery, pageScope, readMirrorPage } from '../../../../../src/api/mirror-page.js'
 import { mirrorHeaders } from '../../../../../src/api/mirror-source.js'
 import { csvList, deviceObject, firstBatchRead, jsonList, ndjsonList, pageJson } from '../../../../../src/api/mirror-stream.js'
-import type { MirrorReads, MirrorState, RemovedFilter, SortKey, SortOrder } from '../../../../../src/store/mirror-reads.js'
+import type { MirrorReads, MirrorState } from '../../../../../src/store/mirror-reads.js'
 import type { StreamLimits } from '../../../../../plugins/app/stream-limits.js'
 
-export type MirrorListQuery = DeviceListQuery & {
-  sort?: SortKey | undefined
-  order?: SortOrder | undefined
-  limit?: number | undefined
-  page_token?: string | undefined
-  removed?: RemovedFilter | undefined
-}
+export type { MirrorListQuery }
 
 const JSON_TYPE = 'application/json; charset=utf-8'
 
@@ -35,15 +27,12 @@ export interface MirrorListRequest {
 }
 
 export async function mirrorList (reads: MirrorReads, request: FastifyRequest, reply: FastifyReply, { server, query, state, format, limits }: MirrorListRequest): Promise<FastifyReply> {
-  const scope: PageScope = { server, filters: filterLists(query), sort: query.sort ?? 'serial_number', order: query.order ?? 'asc', removed: query.removed ?? 'exclude' }
+  const scope = pageScope(server, query)
   const tail = { synced_at: state.last_success_at, last_seq: state.last_seq }
   mirrorHeaders(reply, state)
   if (format === 'csv') reply.header('content-disposition', csvDisposition(server))
   if (query.limit !== undefined || query.page_token !== undefined) {
-    const after = query.page_token === undefined ? undefined : decodePageToken(query.page_token, scope)
-    const page = await reads.listDevices(server, { ...scope, limit: query.limit ?? MAX_PAGE, after })
-    const total = await reads.countDevices(server, scope)
-    const token = page.next === undefined ? null : encodePageToken(page.next, scope)
+    const { page, total, token } = await readMirrorPage(reads, scope, query)
     if (format === 'csv') {
       // A page as CSV: what JSON says beside the devices goes in headers.
       if (token !== null) reply.header(NEXT_PAGE_HEADER, token)
