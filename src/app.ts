@@ -25,6 +25,7 @@ import { createRateLimitPlugin } from '../plugins/app/rate-limit.js'
 import { createSchedulerPlugin } from '../plugins/app/scheduler.js'
 import { createDepServersPlugin, type DepServersPluginOptions } from '../plugins/app/servers.js'
 import { createTokenHealthPlugin } from '../plugins/app/token-health.js'
+import { createWebhooksPlugin, type WebhooksPluginOptions } from '../plugins/app/webhooks.js'
 import { createSwaggerUiPlugin } from '../plugins/external/swagger-ui.js'
 import { createSwaggerPlugin } from '../plugins/external/swagger.js'
 import { negotiationHook } from './api/negotiation.js'
@@ -44,6 +45,7 @@ export interface AppOptions {
   /** Clock and timers of every background loop (default the real ones; tests drive a ManualScheduler). */
   scheduler?: Scheduler
   streamLimits?: StreamLimitsOptions
+  webhooks?: WebhooksPluginOptions
 }
 
 const here = dirname(fileURLToPath(import.meta.url))
@@ -81,6 +83,8 @@ export default async function app (fastify: FastifyInstance, opts: AppOptions): 
   if (opts.defaultServer !== undefined) depOpts.defaultServer = opts.defaultServer
   if (opts.depClientOptions !== undefined) depOpts.clientOptions = opts.depClientOptions
   await fastify.register(createDepServersPlugin(depOpts))
+  // Before token health: its check at start emits token events the webhooks must record.
+  await fastify.register(createWebhooksPlugin(opts.webhooks))
   await fastify.register(createTokenHealthPlugin({ webhook: opts.config.tokenWebhook }))
   await fastify.register(createMirrorPlugin(opts.mirror))
   await fastify.register(createJobsPlugin(opts.jobs))

@@ -6,6 +6,7 @@
 import { z } from 'zod'
 import { httpUrlSchema } from './api/url-policy.js'
 import { DEFAULT_CONNECTIONS } from './dep/options.js'
+import { parseAllowList } from './events/url-policy.js'
 import { isPostgresUrl, MAX_POOL_SIZE, parsePostgresUrl } from './store/database-url.js'
 import { parseSecretKey } from './tokens/secret-key-file.js'
 
@@ -68,6 +69,8 @@ const envSchema = z.object({
   DEPGATE_AUTH_FAILURE_LIMIT: int(1, 1_000_000).default(20),
   DEPGATE_MAX_CONNECTIONS: int(1, 1_000_000).default(1024),
   DEPGATE_REQUEST_TIMEOUT: int(1, 3600).default(300),
+  // Comma-separated host patterns webhooks may be sent to (src/events/url-policy.ts); unset: any host.
+  DEPGATE_WEBHOOK_ALLOW: z.string().optional(),
   DEPGATE_TOKEN_WEBHOOK_SECRET: z.string().min(16, 'must be at least 16 characters (generate one with: openssl rand -base64 32)').optional()
 })
 
@@ -105,6 +108,8 @@ export interface Config {
   jobRetentionMs: number
   /** What one client may hold or try (README, "Security notes"). */
   limits: Limits
+  /** Host patterns webhook URLs must match (DEPGATE_WEBHOOK_ALLOW); absent or empty: any host. */
+  webhookAllow?: string[]
 }
 
 export interface Limits {
@@ -174,6 +179,7 @@ export function loadConfig (env: Record<string, string | undefined> = process.en
       'must be set together with ' + (e.DEPGATE_TOKEN_WEBHOOK_URL === undefined ? 'DEPGATE_TOKEN_WEBHOOK_SECRET' : 'DEPGATE_TOKEN_WEBHOOK_URL') + ': token events are always signed')
   }
   if (e.DEPGATE_TOKEN_WEBHOOK_URL !== undefined) config.tokenWebhook = { url: e.DEPGATE_TOKEN_WEBHOOK_URL, secret: e.DEPGATE_TOKEN_WEBHOOK_SECRET! }
+  if (e.DEPGATE_WEBHOOK_ALLOW !== undefined) config.webhookAllow = parseAllowList(e.DEPGATE_WEBHOOK_ALLOW)
   if (e.DEPGATE_DATABASE_URL !== undefined) config.databaseUrl = e.DEPGATE_DATABASE_URL
   if (e.DEPGATE_ADMIN_KEY !== undefined) config.adminKey = e.DEPGATE_ADMIN_KEY
   if (e.DEPGATE_TOKEN_FILE !== undefined) config.tokenFile = e.DEPGATE_TOKEN_FILE

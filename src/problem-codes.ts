@@ -111,6 +111,9 @@ export const PROBLEM_CODES = {
   PASSTHROUGH_PATH_REFUSED: { statuses: [400], summary: 'The pass-through path is not one depgate forwards.', example: '/session is depgate\'s to call: the pass-through does not forward it.' },
   KEY_NOT_FOUND: { statuses: [404], summary: 'No active API key with that id.', example: 'No active API key with id 42.' },
   AUDIT_ENTRY_NOT_FOUND: { statuses: [404], summary: 'No audit entry with that id.', example: 'No audit entry with id 42.' },
+  WEBHOOK_NOT_FOUND: { statuses: [404], summary: 'No webhook subscription with that id.', example: 'No webhook subscription with id 0a1b2c3d4e5f. GET /v1/webhooks lists them.' },
+  WEBHOOK_URL_REFUSED: { statuses: [400], summary: 'The webhook URL is not an http(s) URL, carries a password, or its host is not in DEPGATE_WEBHOOK_ALLOW.', example: 'The webhook cannot be saved: url\'s host example.org is not in DEPGATE_WEBHOOK_ALLOW (the hosts this depgate may send webhooks to).' },
+  DELIVERY_NOT_FOUND: { statuses: [404], summary: 'The webhook subscription has no delivery with that id.', example: 'Webhook 0a1b2c3d4e5f has no delivery 42.' },
 
   // Named enrollment profiles and assignment rules.
   ENROLLMENT_PROFILE_NOT_FOUND: { statuses: [404], summary: 'The server has no enrollment profile of that name.', example: 'Server "default" has no enrollment profile named "staff-macs". GET /v1/servers/default/enrollment-profiles lists them.' },

@@ -21,6 +21,8 @@ import { DEPSIM_CREDENTIALS, startSimulator, type SimulatorOptions, type Started
 import type { Scheduler } from '../src/scheduler.js'
 import type { Store } from '../src/store/index.js'
 import type { StreamLimitsOptions } from '../plugins/app/stream-limits.js'
+import type { JobsPluginOptions } from '../plugins/app/jobs.js'
+import type { WebhooksPluginOptions } from '../plugins/app/webhooks.js'
 import { parseSecretKey, SECRET_KEY_FILE } from '../src/tokens/secret-key-file.js'
 import { openTestStore, type TestDatabase, type TestDialect, testDialectFromEnv } from './databases.js'
 import { secretWatch } from './security/suite-scan.js'
@@ -97,6 +99,10 @@ export interface TestAppOptions {
   streamTimers?: StreamLimitsOptions['timers']
   /** Pages a reader of a shared live drain may have waiting (see plugins/app/stream-limits.ts). */
   drainBufferPages?: number
+  /** Webhook delivery options (e.g. a tick too long to fire: the test ticks the dispatcher itself). */
+  webhooks?: WebhooksPluginOptions
+  /** Job runner options (e.g. a poll too long to fire, for a test that moves a manual clock days ahead). */
+  jobs?: JobsPluginOptions
 }
 
 export interface TestApp {
@@ -177,6 +183,11 @@ export async function buildTestApp (t: Teardown, opts: TestAppOptions = {}): Pro
       ...(opts.drainBufferPages === undefined ? {} : { drainBufferPages: opts.drainBufferPages })
     },
     ...(sim === undefined ? {} : { defaultServer: { token: DEPSIM_CREDENTIALS, baseUrl: sim.url } }),
+    // On a manual clock, the dispatcher's 1 s poll would run hundreds of thousands of times in a
+    // test that moves days ahead: it polls once a year there unless the test says otherwise.
+    // The same for the job runner's 2 s poll (a test that moves days ahead ran it 300,000 times).
+    ...(opts.jobs === undefined ? (scheduler === undefined ? {} : { jobs: { pollMs: 365 * 86_400_000 } }) : { jobs: opts.jobs }),
+    ...(opts.webhooks === undefined ? (scheduler === undefined ? {} : { webhooks: { tickMs: 365 * 86_400_000 } }) : { webhooks: opts.webhooks }),
     onRoute: (route) => {
       opts.onRoute?.(route)
       watch.onRoute(route)

@@ -188,6 +188,7 @@ export function createSwaggerPlugin () {
           { name: 'servers', description: 'DEP servers (one per server token from Apple Business/School Manager)' },
           { name: 'keys', description: 'API keys for depgate itself' },
           { name: 'audit', description: 'The audit log: every write and every call to Apple (admin scope)' },
+          { name: 'webhooks', description: 'Signed webhooks (Standard Webhooks): subscriptions, deliveries, retries (admin scope)' },
           { name: 'devices', description: 'Devices assigned to a DEP server' },
           { name: 'profiles', description: 'Enrollment profiles' },
           { name: 'enrollment', description: 'Enrollment automation: named enrollment profiles and the assignment rules that give devices their profile' },

@@ -15,6 +15,8 @@ import { CLOSING } from './read-snapshots.js'
 import type { Database } from './schema.js'
 import { createServerRepository, type ServerRepository } from './servers.js'
 import { READER_CLOSED } from './sqlite-reader.js'
+import { createWebhookDeliveries, type WebhookDeliveries } from './webhook-deliveries.js'
+import { createWebhookRepository, type WebhookRepository } from './webhooks.js'
 import type { SecretBox } from '../tokens/secret-box.js'
 
 export type { ApiKeyRecord, ApiKeyRepository, AuthCacheOptions } from './api-key-records.js'
@@ -27,6 +29,8 @@ export { LeaseLostError } from './mirror.js'
 export { SQLITE_FILE } from './dialect.js'
 export type { AssignmentQuery, AssignmentRepository, AssignmentRow, AssignmentStatus, FeedChange, Outcome, QueueStats, Wanted } from './assignments.js'
 export { ASSIGNMENT_STATUSES, OUTSTANDING } from './assignments.js'
+export type { WebhookInput, WebhookPatch, WebhookRecord, WebhookRepository } from './webhooks.js'
+export type { AttemptOutcome, DeliveryRecord, DeliveryStatus, DueDelivery, WebhookDeliveries } from './webhook-deliveries.js'
 export type { JobListQuery, JobRepository, JobResultsQuery, NewJob, StoredJob } from './jobs.js'
 export type { EnrollmentRepository, ExpectedRevision, NamedProfileRecord, NamedProfileVersion, ProfileDeletion, RulesWrite, StoredRule, StoredRules } from './enrollment.js'
 
@@ -68,6 +72,10 @@ export interface Store {
   readonly enrollment: EnrollmentRepository
   /** The assignment engine's outbox and feed cursor. */
   readonly assignments: AssignmentRepository
+  /** Webhook subscriptions (their secrets sealed with the secret box). */
+  readonly webhooks: WebhookRepository
+  /** The webhook outbox's deliveries and the delivery lease. */
+  readonly webhookDeliveries: WebhookDeliveries
   /** Jobs with progress and per-serial results (src/jobs). */
   readonly jobs: JobRepository
   /** Resolves when the database answers a trivial query (readiness). */
@@ -111,6 +119,8 @@ export async function createStore (opts: StoreOptions): Promise<Store> {
     mirror,
     enrollment: createEnrollmentRepository(db, now),
     assignments: createAssignmentRepository(db, now),
+    webhooks: createWebhookRepository(db, now, opts.secretBox),
+    webhookDeliveries: createWebhookDeliveries(db, now),
     jobs: createJobRepository(db, now),
     async ping () {
       await sql`select 1`.execute(db)

@@ -278,6 +278,57 @@ export const migrations: Record<string, Migration> = {
         .addColumn('seq', 'integer', (c) => c.notNull())
         .execute()
     }
+  },
+  // Webhooks (src/events): subscriptions with sealed secrets, the outbox written in the transaction
+  // of each event's cause, one delivery row per event and subscription, and the delivery lease.
+  // Auto-increment keys order events and deliveries (SQLite's rowid alias; PostgreSQL's serial).
+  '0013_webhooks': {
+    async up (db: Kysely<any>) {
+      const postgres = db.getExecutor().adapter instanceof PostgresAdapter
+      await db.schema.createTable('webhook_subscriptions')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('url', 'text', (c) => c.notNull())
+        .addColumn('description', 'text', (c) => c.notNull())
+        .addColumn('events', 'text', (c) => c.notNull())
+        .addColumn('servers', 'text', (c) => c.notNull())
+        .addColumn('enabled', 'integer', (c) => c.notNull())
+        .addColumn('secret_sealed', 'text', (c) => c.notNull())
+        .addColumn('previous_secret_sealed', 'text')
+        .addColumn('previous_until', 'text')
+        .addColumn('disabled_reason', 'text')
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addColumn('updated_at', 'text', (c) => c.notNull())
+        .execute()
+      await db.schema.createTable('webhook_events')
+        .addColumn('seq', postgres ? 'serial' : 'integer', (c) => postgres ? c.primaryKey() : c.primaryKey().autoIncrement())
+        .addColumn('id', 'text', (c) => c.notNull().unique())
+        .addColumn('type', 'text', (c) => c.notNull())
+        .addColumn('server', 'text')
+        .addColumn('data', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .execute()
+      await db.schema.createIndex('webhook_events_created').on('webhook_events').column('created_at').execute()
+      await db.schema.createTable('webhook_deliveries')
+        .addColumn('seq', postgres ? 'serial' : 'integer', (c) => postgres ? c.primaryKey() : c.primaryKey().autoIncrement())
+        .addColumn('subscription_id', 'text', (c) => c.notNull())
+        .addColumn('event_seq', 'integer', (c) => c.notNull())
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('attempts', 'integer', (c) => c.notNull())
+        .addColumn('last_status', 'integer')
+        .addColumn('last_error', 'text')
+        .addColumn('next_attempt_at', 'text', (c) => c.notNull())
+        .addColumn('first_attempt_at', 'text')
+        .addColumn('last_attempt_at', 'text')
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .execute()
+      // The dispatcher's question: a subscription's oldest pending delivery.
+      await db.schema.createIndex('webhook_deliveries_queue').on('webhook_deliveries').columns(['subscription_id', 'status', 'seq']).execute()
+      await db.schema.createTable('webhook_lease')
+        .addColumn('name', 'text', (c) => c.primaryKey())
+        .addColumn('owner', 'text')
+        .addColumn('expires_at', 'text')
+        .execute()
+    }
   }
 }
 

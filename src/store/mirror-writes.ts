@@ -16,6 +16,8 @@ import { chunks, existingRows, fieldsOf, writeChanges } from './mirror-change-lo
 import type { Database, MirrorStateTable } from './schema.js'
 import { dropMirrors } from './mirror-drop.js'
 import { compactFeed, type CompactionResult } from './feed-compaction.js'
+import { recordEvent, recordEvents } from '../events/outbox.js'
+import { deviceEvent } from '../events/device-events.js'
 
 /** A failed sync run as the status keeps it: the code, sentence and HTTP status an API caller would get for the error. */
 export interface SyncFailure { code: string, message: string, status: number }
@@ -85,6 +87,12 @@ export interface MirrorWrites {
   purgeOrphans (): Promise<void>
 }
 
+/** The last sync error code (null: the last run succeeded), as a list: empty when another replica holds the lease. */
+async function lastErrorCodes (trx: Transaction<Database>, server: string, owner: string): Promise<Array<string | null>> {
+  const rows = await trx.selectFrom('inventory_state').select('last_error_code').where('server', '=', server).where('lease_owner', '=', owner).execute()
+  return rows.map((r) => r.last_error_code)
+}
+
 export function createMirrorWrites (db: Kysely<Database>, now: () => Date): MirrorWrites {
   const iso = (offsetMs = 0): string => new Date(now().getTime() + offsetMs).toISOString()
 
@@ -142,6 +150,8 @@ export function createMirrorWrites (db: Kysely<Database>, now: () => Date): Mirr
       changes.push(...(await sweep(trx, server, state, at)).filter((c) => !seen.has(c.serial)))
     }
     await writeChanges(trx, server, changes, state.last_seq + 1, state.generation, at)
+    // Webhooks: one device.* event per change, committed with it (src/events/outbox.ts).
+    await recordEvents(trx, changes.map((c, i) => deviceEvent(server, c, state.last_seq + 1 + i)), { at: now() })
     const count = (op: PlannedChange['op']): number => changes.filter((c) => c.op === op).length
     const result: ApplyResult = { added: count('added'), modified: count('modified'), removed: count('removed'), lastSeq: state.last_seq + changes.length, fetchCompleted }
     await trx.updateTable('inventory_state').set({
@@ -200,12 +210,22 @@ export function createMirrorWrites (db: Kysely<Database>, now: () => Date): Mirr
         .where('server', '=', server).where('lease_owner', '=', owner).execute()
     },
     async recordSuccess (server, owner) {
-      await db.updateTable('inventory_state').set({ last_success_at: iso(), last_error_code: null, last_error_message: null, last_error_status: null, last_error_at: null })
-        .where('server', '=', server).where('lease_owner', '=', owner).execute()
+      await db.transaction().execute(async (trx) => {
+        const [failing] = (await lastErrorCodes(trx, server, owner)).filter((c) => c !== null)
+        await trx.updateTable('inventory_state').set({ last_success_at: iso(), last_error_code: null, last_error_message: null, last_error_status: null, last_error_at: null })
+          .where('server', '=', server).where('lease_owner', '=', owner).execute()
+        // Webhooks: the first success after a failure, committed with it.
+        if (failing !== undefined) await recordEvent(trx, { type: 'sync.recovered', server, data: { server, failed_with: failing } }, { at: now() })
+      })
     },
     async recordError (server, owner, error) {
-      await db.updateTable('inventory_state').set({ last_error_code: error.code, last_error_message: error.message, last_error_status: error.status, last_error_at: iso() })
-        .where('server', '=', server).where('lease_owner', '=', owner).execute()
+      await db.transaction().execute(async (trx) => {
+        const succeeding = (await lastErrorCodes(trx, server, owner)).includes(null)
+        await trx.updateTable('inventory_state').set({ last_error_code: error.code, last_error_message: error.message, last_error_status: error.status, last_error_at: iso() })
+          .where('server', '=', server).where('lease_owner', '=', owner).execute()
+        // Webhooks: the first failure of a run of them (not one per retry), committed with it.
+        if (succeeding) await recordEvent(trx, { type: 'sync.failed', server, data: { server, code: error.code, message: error.message, status: error.status } }, { at: now() })
+      })
     },
     async requestSync (server, full) {
       await ensureState(server)

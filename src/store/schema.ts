@@ -1,4 +1,5 @@
 import type { Generated } from 'kysely'
+import type { WebhookDeliveriesTable, WebhookEventsTable, WebhookLeaseTable, WebhookSubscriptionsTable } from './webhook-schema.js'
 
 /**
  * Table types for Kysely. Timestamps are ISO-8601 UTC strings everywhere (text columns), so the
@@ -274,6 +275,10 @@ export interface Database {
   assignment_rules: AssignmentRulesTable
   assignments: AssignmentsTable
   assignment_cursors: AssignmentCursorsTable
+  webhook_subscriptions: WebhookSubscriptionsTable
+  webhook_events: WebhookEventsTable
+  webhook_deliveries: WebhookDeliveriesTable
+  webhook_lease: WebhookLeaseTable
   jobs: JobsTable
   job_results: JobResultsTable
 }

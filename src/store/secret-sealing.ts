@@ -12,6 +12,7 @@ import type { Database } from './schema.js'
 
 export const tokenAad = (name: string): string => `depgate server token\0${name}`
 export const keyAad = (name: string): string => `depgate server key\0${name}`
+export const webhookSecretAad = (id: string): string => `depgate webhook secret\0${id}`
 
 /** The one row of secret_key_check. */
 const KEY_CHECK_ROW = 'secret-box'
@@ -99,6 +100,12 @@ export async function rotateSecrets (db: Kysely<Database>, oldBox: SecretBox, ne
         current_key: row.current_key === null ? null : again(row.current_key, keyAad(row.server)),
         staged_key: row.staged_key === null ? null : again(row.staged_key, keyAad(row.server))
       }).where('server', '=', row.server).execute()
+    }
+    for (const row of await trx.selectFrom('webhook_subscriptions').select(['id', 'secret_sealed', 'previous_secret_sealed']).execute()) {
+      await trx.updateTable('webhook_subscriptions').set({
+        secret_sealed: again(row.secret_sealed, webhookSecretAad(row.id)),
+        previous_secret_sealed: row.previous_secret_sealed === null ? null : again(row.previous_secret_sealed, webhookSecretAad(row.id))
+      }).where('id', '=', row.id).execute()
     }
     const check = { check_value: newBox.keyCheck, created_at: now().toISOString() }
     await trx.insertInto('secret_key_check').values({ name: KEY_CHECK_ROW, ...check })

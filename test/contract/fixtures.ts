@@ -235,6 +235,22 @@ async function p7mFor (ctx: Ctx, server: string): Promise<Buffer> {
   }
 }
 
+/** Where the contract's webhooks point: nothing answers there (deliveries fail and wait; no answer is checked). */
+const WEBHOOK_URL = 'http://127.0.0.1:9/contract'
+
+async function newWebhook (ctx: Ctx): Promise<string> {
+  const res = await ctx.call({ method: 'POST', path: '/v1/webhooks', key: await ctx.key('admin'), body: { url: WEBHOOK_URL } })
+  if (res.status !== 201) throw new Error(`could not create a webhook: ${res.status} ${res.text}`)
+  return (JSON.parse(res.text) as { id: string }).id
+}
+
+/** One webhook subscription for the operations that read or act on one. */
+let webhook: Promise<string> | undefined
+async function webhookParams (ctx: Ctx): Promise<Record<string, string>> {
+  webhook ??= newWebhook(ctx)
+  return { id: await webhook }
+}
+
 const P7M = { 'content-type': 'application/pkcs7-mime' }
 const ok = (over: Options = {}): Recipe => async (ctx, op) => await base(ctx, op, over)
 
@@ -266,6 +282,38 @@ export const FIXTURES: Record<string, Fixture> = {
   revokeApiKey: {
     params: async (ctx) => ({ id: (await ctx.key('read')).split('_')[1] }),
     statuses: { 204: ok(), 400: ok({ params: { id: 'not an id!' } }), 404: ok({ params: { id: 'aaaaaaaaaaaa' } }) }
+  },
+  listWebhooks: { statuses: { 200: ok() } },
+  createWebhook: { body: async () => ({ url: WEBHOOK_URL }), statuses: { 201: ok() } },
+  getWebhook: { params: webhookParams, statuses: { 200: ok(), 404: ok({ params: { id: 'aaaaaaaaaaaa' } }) } },
+  updateWebhook: {
+    params: webhookParams,
+    body: async () => ({ description: 'contract' }),
+    statuses: { 200: ok(), 400: ok({ params: { id: 'not-an-id' } }), 404: ok({ params: { id: 'aaaaaaaaaaaa' } }) }
+  },
+  deleteWebhook: {
+    statuses: {
+      204: async (ctx, op) => await base(ctx, op, { params: { id: await newWebhook(ctx) } }),
+      404: ok({ params: { id: 'aaaaaaaaaaaa' } })
+    }
+  },
+  rotateWebhookSecret: { params: webhookParams, statuses: { 200: ok(), 404: ok({ params: { id: 'aaaaaaaaaaaa' } }) } },
+  testWebhook: { params: webhookParams, statuses: { 202: ok(), 404: ok({ params: { id: 'aaaaaaaaaaaa' } }) } },
+  listWebhookDeliveries: { params: webhookParams, statuses: { 200: ok(), 404: ok({ params: { id: 'aaaaaaaaaaaa' } }) } },
+  retryWebhookDelivery: {
+    params: async (ctx) => {
+      const id = (await webhookParams(ctx)).id
+      const key = await ctx.key('admin')
+      await ctx.call({ method: 'POST', path: `/v1/webhooks/${id}/test`, key })
+      const res = await ctx.call({ method: 'GET', path: `/v1/webhooks/${id}/deliveries?limit=1`, key: await ctx.key('admin') })
+      return { id, delivery: String((JSON.parse(res.text) as { deliveries: Array<{ id: number }> }).deliveries[0].id) }
+    },
+    statuses: { 202: ok(), 404: ok({ params: { delivery: '999999' } }) }
+  },
+  replayWebhookEvents: {
+    params: webhookParams,
+    query: async () => ({ since: '2020-01-01T00:00:00Z' }),
+    statuses: { 202: ok(), 404: ok({ params: { id: 'aaaaaaaaaaaa' } }) }
   },
   listServers: { statuses: { 200: ok() } },
   getServer: { statuses: { 200: ok() } },

@@ -11,7 +11,8 @@
  *
  * Recording is cheap (a reference per response, no copying of strings); scanning runs once, at the
  * end, and costs about the same whatever the number of secrets (one map lookup per 16-character
- * window of the record); a private key's forms are derived only then, and only for apps that made one. Streams (NDJSON) are not recorded: they are device records only, and the dedicated leak test
+ * window of the record), and every webhook signing secret the app answered (create, rotate-secret: the
+ * only answers allowed to show it); a private key's forms are derived only then, and only for apps that made one. Streams (NDJSON) are not recorded: they are device records only, and the dedicated leak test
  * reads them over HTTP.
  */
 import type { onSendHookHandler, RouteOptions } from 'fastify'
@@ -21,6 +22,9 @@ import { privateKeySecrets, SecretScanner } from './leak-kit.js'
 
 /** Past this many recorded characters a test app stops recording (a 100,000-device drain is ~60 MB). */
 const MAX_RECORDED = 64 * 1024 * 1024
+
+/** The operations whose answer carries a webhook's new signing secret, once. */
+const SHOWS_WEBHOOK_SECRET = new Set(['createWebhook', 'rotateWebhookSecret'])
 
 export interface SecretWatch {
   /** Chain into buildServer's `onRoute`: gives every route the recording onSend hook. */
@@ -64,10 +68,22 @@ export function secretWatch (opts: SecretWatchOptions): SecretWatch {
     done(null, payload)
   }
 
+  // The one answer that may show a webhook's signing secret (create, rotate-secret): its secret is
+  // watched from then on, everywhere else, and that body alone is not recorded.
+  const onSendSecret: onSendHookHandler = function (request, reply, payload, done) {
+    const where = `${request.method} ${request.url} → ${reply.statusCode}`
+    record(`${where} headers`, JSON.stringify(reply.getHeaders()))
+    const secret = typeof payload === 'string' && reply.statusCode < 300 ? (JSON.parse(payload) as { secret?: string }).secret : undefined
+    if (secret !== undefined) secrets.push([`webhook secret (${where})`, secret.slice('whsec_'.length)])
+    else if (typeof payload === 'string') record(`${where} body`, payload)
+    done(null, payload)
+  }
+
   return {
     onRoute (route) {
       const existing = route.onSend === undefined ? [] : [route.onSend].flat()
-      route.onSend = [...existing, onSend]
+      const operationId = (route.schema as { operationId?: string } | undefined)?.operationId
+      route.onSend = [...existing, SHOWS_WEBHOOK_SECRET.has(operationId ?? '') ? onSendSecret : onSend]
     },
     secret (name, value) { secrets.push([name, value]) },
     check (logs) {

@@ -1,0 +1,154 @@
+/**
+ * Delivers the outbox. One replica delivers (the webhook lease, taken and renewed at every tick);
+ * each subscription has its own worker that sends its deliveries one at a time in order, so a
+ * slow or failing receiver holds up only its own queue: a delivery that is not due yet (waiting
+ * for a retry) keeps the ones after it waiting, which is what keeps the order. Outcomes:
+ * 2xx succeeded; 410 Gone disables the subscription at once; anything else (a status, a network
+ * error, a timeout) is retried on the schedule of backoff.ts until 3 days have passed since the
+ * delivery's first attempt, when the subscription is disabled. Either way a `webhook.disabled`
+ * event goes to the other subscriptions, a log line says so, and the metric counts it.
+ */
+import type { WebhookDeliveries, DueDelivery } from '../store/webhook-deliveries.js'
+import type { Scheduler } from '../scheduler.js'
+import { GIVE_UP_MS, parseRetryAfter, retryDelayMs } from './backoff.js'
+import type { Sender } from './send.js'
+import { signedHeaders } from './signing.js'
+import { webhookUrlProblem } from './url-policy.js'
+
+export type DeliveryResult = 'succeeded' | 'retrying' | 'disabled'
+
+export interface DispatcherLog {
+  info (obj: object, msg: string): void
+  warn (obj: object, msg: string): void
+}
+
+export interface DispatcherOptions {
+  deliveries: WebhookDeliveries
+  signingSecrets: (subscriptionId: string) => Promise<string[]>
+  send: Sender
+  scheduler: Scheduler
+  /** This replica's name in the lease. */
+  owner: string
+  /** DEPGATE_WEBHOOK_ALLOW, checked again at each delivery. */
+  allow: readonly string[]
+  log: DispatcherLog
+  /** How often the queue is looked at (and the lease renewed); default 1 s. */
+  tickMs?: number
+  leaseMs?: number
+  onResult?: (result: DeliveryResult) => void
+}
+
+/** The last_error text: short, never a whole answer. */
+const ERROR_CHARS = 200
+
+export class Dispatcher {
+  private readonly workers = new Map<string, Promise<void>>()
+  private stopTicks: (() => void) | undefined
+  private stopping = false
+  private ticking: Promise<void> | undefined
+
+  constructor (private readonly o: DispatcherOptions) {}
+
+  start (): void {
+    this.stopTicks = this.o.scheduler.every(this.o.tickMs ?? 1000, async () => { await this.tick() })
+  }
+
+  /** Looks at the queue now (a tick): starts a worker for every subscription with work and none running. */
+  async tick (): Promise<void> {
+    this.kick()
+    await this.ticking
+  }
+
+  /** tick() without waiting (look() logs its own failures). */
+  kick (): void {
+    this.ticking ??= this.look().finally(() => { this.ticking = undefined })
+  }
+
+  /** Resolves once every worker running now has finished (tests: after moving the clock). */
+  async idle (): Promise<void> {
+    while (this.workers.size > 0) await Promise.allSettled([...this.workers.values()])
+  }
+
+  async stop (): Promise<void> {
+    this.stopping = true
+    this.stopTicks?.()
+    await this.ticking
+    await this.idle()
+    await this.o.deliveries.releaseLease(this.o.owner).catch(() => {})
+  }
+
+  private async look (): Promise<void> {
+    if (this.stopping) return
+    try {
+      if (!(await this.o.deliveries.acquireLease(this.o.owner, this.o.leaseMs ?? 30_000))) return
+      for (const sub of await this.o.deliveries.queued()) {
+        if (this.workers.has(sub)) continue
+        const worker = this.drain(sub).finally(() => { this.workers.delete(sub) })
+        this.workers.set(sub, worker)
+      }
+    } catch (err) {
+      this.o.log.warn({ err }, 'webhooks: could not read the delivery queue; trying again at the next tick')
+    }
+  }
+
+  private async drain (sub: string): Promise<void> {
+    try {
+      for (;;) {
+        if (this.stopping) return
+        const head = await this.o.deliveries.head(sub)
+        if (head === undefined || head.nextAttemptAt > new Date(this.o.scheduler.now()).toISOString()) return
+        if (!(await this.attempt(head))) return
+      }
+    } catch (err) {
+      this.o.log.warn({ err, webhook: sub }, 'webhooks: a delivery could not be recorded; it is tried again at the next tick')
+    }
+  }
+
+  /** One attempt; true when it succeeded (the next delivery may follow). */
+  private async attempt (d: DueDelivery): Promise<boolean> {
+    const now = this.o.scheduler.now()
+    let status: number | null = null
+    let error: string
+    let retryAfterMs: number | undefined
+    const refused = webhookUrlProblem(d.url, this.o.allow)
+    if (refused === undefined) {
+      try {
+        const secrets = await this.o.signingSecrets(d.subscriptionId)
+        const res = await this.o.send(d.url, signedHeaders(secrets, d.eventId, Math.floor(now / 1000), d.body), d.body)
+        status = res.status
+        if (status >= 200 && status < 300) {
+          await this.o.deliveries.succeeded(d.seq, { status, error: null })
+          this.o.onResult?.('succeeded')
+          return true
+        }
+        error = `HTTP ${status}${res.snippet === '' ? '' : `: ${res.snippet}`}`
+        retryAfterMs = parseRetryAfter(res.retryAfter, now)
+      } catch (err) {
+        error = describe(err)
+      }
+    } else {
+      error = refused
+    }
+    const outcome = { status, error: error.slice(0, ERROR_CHARS) }
+    const first = d.firstAttemptAt === null ? now : Date.parse(d.firstAttemptAt)
+    const reason = status === 410 ? 'gone' : now - first >= GIVE_UP_MS ? 'failing' : undefined
+    if (reason === undefined) {
+      await this.o.deliveries.retryLater(d.seq, outcome, new Date(now + retryDelayMs(d.attempts + 1, this.o.scheduler.random(), retryAfterMs)))
+      this.o.onResult?.('retrying')
+      return false
+    }
+    await this.o.deliveries.giveUp(d.seq, outcome, reason)
+    this.o.onResult?.('disabled')
+    this.o.log.warn({ webhook: d.subscriptionId, reason, status }, reason === 'gone'
+      ? `webhook ${d.subscriptionId} disabled: its receiver answered 410 Gone`
+      : `webhook ${d.subscriptionId} disabled: its deliveries failed for 3 days`)
+    return false
+  }
+}
+
+/** A failed request in a few words: undici's error code where it gives one (the URL is the subscription's, known to its admins). */
+function describe (err: unknown): string {
+  const e = err as { code?: unknown, name?: unknown, message?: unknown }
+  if (e.name === 'TimeoutError' || e.name === 'AbortError') return 'timed out'
+  return typeof e.code === 'string' ? `${e.code}: ${String(e.message)}` : String(e.message)
+}

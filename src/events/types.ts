@@ -1,0 +1,47 @@
+/**
+ * The events depgate sends to webhook subscriptions. Each is delivered as
+ * `{ type, id, timestamp, data }` (Standard Webhooks' payload shape plus the id); `data` never
+ * holds a secret. `profile.*` come from the assignment engine and `job.finished` from the job
+ * system once those exist: they are listed (and subscribable) now so subscriptions made today
+ * receive them then.
+ */
+export const EVENT_TYPES = [
+  'device.added',
+  'device.modified',
+  'device.removed',
+  'profile.assigned',
+  'profile.assignment_failed',
+  'profile.assignment_gave_up',
+  'token.expiring',
+  'token.expired',
+  'token.renewed',
+  'terms.not_signed',
+  'terms.signed',
+  'sync.failed',
+  'sync.recovered',
+  'job.finished',
+  'webhook.test',
+  'webhook.disabled'
+] as const
+
+export type EventType = typeof EVENT_TYPES[number]
+
+/** What a cause hands to recordEvent: `server` null for events about depgate itself (webhook.*). */
+export interface EventInput {
+  type: EventType
+  server: string | null
+  data: Record<string, unknown>
+  /**
+   * Events with the same key are recorded once: what every replica, or a restart, may notice again
+   * (a token nearing expiry) names itself by the fact, so receivers hear of it once.
+   */
+  key?: string
+}
+
+/** The wire form of an event (the body of each delivery). */
+export interface EventPayload {
+  type: string
+  id: string
+  timestamp: string
+  data: unknown
+}

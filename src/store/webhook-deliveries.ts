@@ -1,0 +1,190 @@
+/**
+ * Deliveries: the dispatcher's queue (each subscription's oldest pending delivery first), the
+ * outcome of each attempt, the delivery lease, and what the API shows (a subscription's
+ * deliveries, a retry, a replay). Delivery is at least once: an outcome is written only to a
+ * delivery still pending, so a replica that lost the lease mid-request cannot undo another's work,
+ * and the receiver tells a repeat by its `webhook-id`.
+ */
+import type { Kysely, Selectable } from 'kysely'
+import { matches, recordEvent } from '../events/outbox.js'
+import type { Database } from './schema.js'
+import type { WebhookDeliveriesTable } from './webhook-schema.js'
+
+const LEASE_ROW = 'delivery'
+
+export type DeliveryStatus = 'pending' | 'succeeded' | 'failed'
+
+export interface DeliveryRecord {
+  id: number
+  eventId: string
+  eventType: string
+  status: DeliveryStatus
+  attempts: number
+  lastStatus: number | null
+  lastError: string | null
+  nextAttemptAt: string | null
+  createdAt: string
+  lastAttemptAt: string | null
+}
+
+/** The head of a subscription's queue, with what the request needs. */
+export interface DueDelivery {
+  seq: number
+  subscriptionId: string
+  url: string
+  eventId: string
+  body: string
+  attempts: number
+  firstAttemptAt: string | null
+  nextAttemptAt: string
+}
+
+export interface AttemptOutcome {
+  status: number | null
+  error: string | null
+}
+
+export interface WebhookDeliveries {
+  acquireLease (owner: string, ttlMs: number): Promise<boolean>
+  releaseLease (owner: string): Promise<void>
+  /** Enabled subscriptions with a pending delivery. */
+  queued (): Promise<string[]>
+  /** The subscription's oldest pending delivery (due or not: later ones wait behind it). */
+  head (subscriptionId: string): Promise<DueDelivery | undefined>
+  succeeded (seq: number, outcome: AttemptOutcome): Promise<void>
+  /** Another attempt at `nextAt`. */
+  retryLater (seq: number, outcome: AttemptOutcome, nextAt: Date): Promise<void>
+  /**
+   * Gives up the delivery and disables its subscription (`reason`: gone, failing), recording a
+   * webhook.disabled event for the other subscriptions, in one transaction.
+   */
+  giveUp (seq: number, outcome: AttemptOutcome, reason: 'gone' | 'failing'): Promise<void>
+  list (subscriptionId: string, opts: { status?: DeliveryStatus, after?: number, limit: number }): Promise<DeliveryRecord[]>
+  /** Queues a delivery again at once; false when the subscription has no such delivery. */
+  retry (subscriptionId: string, seq: number): Promise<boolean>
+  /** Queues again every stored event since `since` the subscription's filters take; returns how many. */
+  replay (subscriptionId: string, since: string): Promise<number>
+  /** Per enabled subscription: pending deliveries and the oldest one's creation time. */
+  backlog (): Promise<Array<{ subscriptionId: string, pending: number, oldest: string }>>
+}
+
+function deliveryRecord (row: Selectable<WebhookDeliveriesTable> & { event_id: string, event_type: string }): DeliveryRecord {
+  return {
+    id: row.seq,
+    eventId: row.event_id,
+    eventType: row.event_type,
+    status: row.status as DeliveryStatus,
+    attempts: row.attempts,
+    lastStatus: row.last_status,
+    lastError: row.last_error,
+    nextAttemptAt: row.status === 'pending' ? row.next_attempt_at : null,
+    createdAt: row.created_at,
+    lastAttemptAt: row.last_attempt_at
+  }
+}
+
+export function createWebhookDeliveries (db: Kysely<Database>, now: () => Date): WebhookDeliveries {
+  const iso = (offsetMs = 0): string => new Date(now().getTime() + offsetMs).toISOString()
+
+  const attempted = (outcome: AttemptOutcome, firstAttemptAt: string | null) => ({
+    last_status: outcome.status,
+    last_error: outcome.error,
+    last_attempt_at: iso(),
+    first_attempt_at: firstAttemptAt ?? iso()
+  })
+
+  async function firstAttempt (seq: number): Promise<{ first_attempt_at: string | null, attempts: number, subscription_id: string }> {
+    return await db.selectFrom('webhook_deliveries').select(['first_attempt_at', 'attempts', 'subscription_id']).where('seq', '=', seq).executeTakeFirstOrThrow()
+  }
+
+  return {
+    async acquireLease (owner, ttlMs) {
+      await db.insertInto('webhook_lease').values({ name: LEASE_ROW, owner: null, expires_at: null })
+        .onConflict((oc) => oc.column('name').doNothing()).execute()
+      const taken = await db.updateTable('webhook_lease').set({ owner, expires_at: iso(ttlMs) })
+        .where('name', '=', LEASE_ROW)
+        .where((eb) => eb.or([eb('owner', 'is', null), eb('owner', '=', owner), eb('expires_at', '<', iso())]))
+        .executeTakeFirst()
+      return taken.numUpdatedRows > 0n
+    },
+    async releaseLease (owner) {
+      await db.updateTable('webhook_lease').set({ owner: null, expires_at: null }).where('name', '=', LEASE_ROW).where('owner', '=', owner).execute()
+    },
+    async queued () {
+      const rows = await db.selectFrom('webhook_deliveries').select('subscription_id').distinct()
+        .where('status', '=', 'pending')
+        .where('subscription_id', 'in', db.selectFrom('webhook_subscriptions').select('id').where('enabled', '=', 1))
+        .orderBy('subscription_id').execute()
+      return rows.map((r) => r.subscription_id)
+    },
+    async head (subscriptionId) {
+      const row = await db.selectFrom('webhook_deliveries as d')
+        .innerJoin('webhook_events as e', 'e.seq', 'd.event_seq')
+        .innerJoin('webhook_subscriptions as s', 's.id', 'd.subscription_id')
+        .select(['d.seq', 'd.subscription_id', 's.url', 'e.id as event_id', 'e.type', 'e.data', 'e.created_at', 'd.attempts', 'd.first_attempt_at', 'd.next_attempt_at'])
+        .where('d.subscription_id', '=', subscriptionId).where('d.status', '=', 'pending')
+        .orderBy('d.seq').limit(1).executeTakeFirst()
+      if (row === undefined) return undefined
+      const body = `{"type":${JSON.stringify(row.type)},"id":${JSON.stringify(row.event_id)},"timestamp":${JSON.stringify(row.created_at)},"data":${row.data}}`
+      return { seq: row.seq, subscriptionId: row.subscription_id, url: row.url, eventId: row.event_id, body, attempts: row.attempts, firstAttemptAt: row.first_attempt_at, nextAttemptAt: row.next_attempt_at }
+    },
+    async succeeded (seq, outcome) {
+      const { first_attempt_at: first, attempts } = await firstAttempt(seq)
+      await db.updateTable('webhook_deliveries').set({ ...attempted(outcome, first), status: 'succeeded', attempts: attempts + 1 })
+        .where('seq', '=', seq).where('status', '=', 'pending').execute()
+    },
+    async retryLater (seq, outcome, nextAt) {
+      const { first_attempt_at: first, attempts } = await firstAttempt(seq)
+      await db.updateTable('webhook_deliveries').set({ ...attempted(outcome, first), attempts: attempts + 1, next_attempt_at: nextAt.toISOString() })
+        .where('seq', '=', seq).where('status', '=', 'pending').execute()
+    },
+    async giveUp (seq, outcome, reason) {
+      const { first_attempt_at: first, attempts, subscription_id: sub } = await firstAttempt(seq)
+      await db.transaction().execute(async (trx) => {
+        await trx.updateTable('webhook_deliveries').set({ ...attempted(outcome, first), status: 'failed', attempts: attempts + 1 })
+          .where('seq', '=', seq).execute()
+        const disabled = await trx.updateTable('webhook_subscriptions').set({ enabled: 0, disabled_reason: reason, updated_at: iso() })
+          .where('id', '=', sub).where('enabled', '=', 1).executeTakeFirst()
+        if (disabled.numUpdatedRows > 0n) {
+          await recordEvent(trx, { type: 'webhook.disabled', server: null, data: { webhook_id: sub, reason, last_status: outcome.status } }, { at: now() })
+        }
+      })
+    },
+    async list (subscriptionId, opts) {
+      let query = db.selectFrom('webhook_deliveries as d').innerJoin('webhook_events as e', 'e.seq', 'd.event_seq')
+        .selectAll('d').select(['e.id as event_id', 'e.type as event_type'])
+        .where('d.subscription_id', '=', subscriptionId)
+      if (opts.status !== undefined) query = query.where('d.status', '=', opts.status)
+      if (opts.after !== undefined) query = query.where('d.seq', '<', opts.after)
+      return (await query.orderBy('d.seq', 'desc').limit(opts.limit).execute()).map(deliveryRecord)
+    },
+    async retry (subscriptionId, seq) {
+      const updated = await db.updateTable('webhook_deliveries')
+        // A fresh start: the 3 days before giving up count from the next attempt.
+        .set({ status: 'pending', next_attempt_at: iso(), first_attempt_at: null })
+        .where('seq', '=', seq).where('subscription_id', '=', subscriptionId).executeTakeFirst()
+      return updated.numUpdatedRows > 0n
+    },
+    async replay (subscriptionId, since) {
+      return await db.transaction().execute(async (trx) => {
+        const sub = await trx.selectFrom('webhook_subscriptions').select(['id', 'events', 'servers']).where('id', '=', subscriptionId).executeTakeFirstOrThrow()
+        const events = await trx.selectFrom('webhook_events').select(['seq', 'type', 'server'])
+          .where('created_at', '>=', since).where('type', '!=', 'webhook.test').orderBy('seq').execute()
+        const at = iso()
+        const rows = events.filter((e) => matches(sub, e.type, e.server)).map((e) => ({
+          subscription_id: subscriptionId, event_seq: e.seq, status: 'pending', attempts: 0, next_attempt_at: at, created_at: at
+        }))
+        for (let i = 0; i < rows.length; i += 200) await trx.insertInto('webhook_deliveries').values(rows.slice(i, i + 200)).execute()
+        return rows.length
+      })
+    },
+    async backlog () {
+      const rows = await db.selectFrom('webhook_deliveries')
+        .select((eb) => ['subscription_id', eb.fn.countAll<number | string>().as('pending'), eb.fn.min('created_at').as('oldest')])
+        .where('status', '=', 'pending')
+        .where('subscription_id', 'in', db.selectFrom('webhook_subscriptions').select('id').where('enabled', '=', 1))
+        .groupBy('subscription_id').orderBy('subscription_id').execute()
+      return rows.map((r) => ({ subscriptionId: r.subscription_id, pending: Number(r.pending), oldest: r.oldest }))
+    }
+  }
+}
