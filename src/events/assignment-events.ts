@@ -1,6 +1,6 @@
 /**
  * `profile.assigned`, `profile.assignment_failed`, `profile.assignment_gave_up`: one event per
- * device whose assignment Apple answered for with a lasting outcome (docs/apple-dep.md §7: SUCCESS,
+ * device whose assignment Apple answered for with a lasting outcome (docs/apple-dep.md §2.8: SUCCESS,
  * or a failure status per serial). A throttled row is only postponed and sends nothing; a device
  * Apple calls NOT_ACCESSIBLE is a failure that is not retried, reported as `assignment_failed`.
  * Recorded in the transaction that writes the outcome (store/assignments.ts).
