@@ -1,9 +1,8 @@
 /**
  * The events depgate sends to webhook subscriptions. Each is delivered as
  * `{ type, id, timestamp, data }` (Standard Webhooks' payload shape plus the id); `data` never
- * holds a secret. `profile.*` come from the assignment engine and `job.finished` from the job
- * system once those exist: they are listed (and subscribable) now so subscriptions made today
- * receive them then.
+ * holds a secret. `profile.*` come from the assignment engine's outcome writes
+ * (assignment-events.ts) and `job.finished` from the job system's final-state writes (job-events.ts).
  */
 export const EVENT_TYPES = [
   'device.added',

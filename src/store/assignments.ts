@@ -10,6 +10,9 @@ import type { Kysely, Transaction } from 'kysely'
 import { LeaseLostError } from './mirror-writes.js'
 import { chunks } from './mirror-change-log.js'
 import type { AssignmentsTable, Database } from './schema.js'
+import { recordEvents } from '../events/outbox.js'
+import { assignmentEvent } from '../events/assignment-events.js'
+import type { EventInput } from '../events/types.js'
 
 export const ASSIGNMENT_STATUSES = ['pending', 'succeeded', 'failed', 'throttled', 'gave_up', 'not_accessible'] as const
 export type AssignmentStatus = typeof ASSIGNMENT_STATUSES[number]
@@ -191,11 +194,18 @@ export function createAssignmentRepository (db: Kysely<Database>, now: () => Dat
     async recordOutcomes (server, owner, outcomes) {
       const at = now().toISOString()
       await fenced(server, owner, async (trx) => {
+        const events: EventInput[] = []
         for (const { serial, profileUuid, ...set } of outcomes) {
-          await trx.updateTable('assignments').set({ ...set, updated_at: at })
+          const written = await trx.updateTable('assignments').set({ ...set, updated_at: at })
             .where('server', '=', server).where('serial_number', '=', serial).where('profile_uuid', '=', profileUuid)
-            .where('status', 'in', [...OUTSTANDING]).execute()
+            .where('status', 'in', [...OUTSTANDING]).executeTakeFirst()
+          if (written.numUpdatedRows === 0n) continue
+          // Webhooks: the outcome's event commits with it (src/events/outbox.ts), only for a row written.
+          const row = await trx.selectFrom('assignments').selectAll().where('server', '=', server).where('serial_number', '=', serial).executeTakeFirstOrThrow()
+          const event = assignmentEvent(server, row)
+          if (event !== undefined) events.push(event)
         }
+        await recordEvents(trx, events, { at: new Date(at) })
       })
     },
 

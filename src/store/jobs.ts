@@ -7,7 +7,9 @@
  * holder renews the claim (`heartbeat`) and every write of progress or outcome is fenced on
  * `claimed_by`, so a replica that lost the claim cannot finish a job another one now works.
  */
-import type { ExpressionBuilder, Kysely } from 'kysely'
+import type { ExpressionBuilder, Kysely, Transaction } from 'kysely'
+import { recordEvent } from '../events/outbox.js'
+import { jobFinishedEvent } from '../events/job-events.js'
 import type { Database, JobsTable } from './schema.js'
 import type { JobError, JobRecord, JobResult, JobResultInput, JobState, JobSummary } from '../jobs/types.js'
 
@@ -103,6 +105,12 @@ const RESULT_BATCH = 500
 
 export function createJobRepository (db: Kysely<Database>, now: () => Date): JobRepository {
   const iso = (plusMs = 0): string => new Date(now().getTime() + plusMs).toISOString()
+
+  /** Webhooks: job.finished commits with the final state (src/events/outbox.ts), as the API shows the job. */
+  async function recordFinished (trx: Transaction<Database>, id: string): Promise<void> {
+    const row = await trx.selectFrom('jobs').selectAll().where('id', '=', id).executeTakeFirstOrThrow()
+    await recordEvent(trx, jobFinishedEvent(view(row)), { at: new Date(row.finished_at!) })
+  }
 
   async function get (id: string): Promise<StoredJob | undefined> {
     const row = await db.selectFrom('jobs').selectAll().where('id', '=', id).executeTakeFirst()
@@ -211,10 +219,14 @@ export function createJobRepository (db: Kysely<Database>, now: () => Date): Job
     },
 
     async finish (id, owner, { state, summary, error }) {
-      const r = await db.updateTable('jobs')
-        .set({ state, summary: summary === undefined ? null : JSON.stringify(summary), error: error === undefined ? null : JSON.stringify(error), finished_at: iso(), claimed_by: null, claim_expires_at: null })
-        .where('id', '=', id).where('claimed_by', '=', owner).where('state', '=', 'running').executeTakeFirst()
-      return r.numUpdatedRows === 1n
+      return await db.transaction().execute(async (trx) => {
+        const r = await trx.updateTable('jobs')
+          .set({ state, summary: summary === undefined ? null : JSON.stringify(summary), error: error === undefined ? null : JSON.stringify(error), finished_at: iso(), claimed_by: null, claim_expires_at: null })
+          .where('id', '=', id).where('claimed_by', '=', owner).where('state', '=', 'running').executeTakeFirst()
+        if (r.numUpdatedRows !== 1n) return false
+        await recordFinished(trx, id)
+        return true
+      })
     },
 
     async release (id, owner) {
@@ -227,8 +239,12 @@ export function createJobRepository (db: Kysely<Database>, now: () => Date): Job
       if (before === undefined) return undefined
       if (before.state !== 'queued' && before.state !== 'running') return { job: record(before), finished: true }
       // Queued: nobody works it, so it is cancelled here; the state condition loses to a claim made meanwhile.
-      const cancelled = await db.updateTable('jobs').set({ state: 'cancelled', cancel_requested: 1, finished_at: iso() })
-        .where('id', '=', id).where('state', '=', 'queued').executeTakeFirst()
+      const cancelled = await db.transaction().execute(async (trx) => {
+        const r = await trx.updateTable('jobs').set({ state: 'cancelled', cancel_requested: 1, finished_at: iso() })
+          .where('id', '=', id).where('state', '=', 'queued').executeTakeFirst()
+        if (r.numUpdatedRows === 1n) await recordFinished(trx, id)
+        return r
+      })
       if (cancelled.numUpdatedRows !== 1n) {
         await db.updateTable('jobs').set({ cancel_requested: 1 }).where('id', '=', id).where('state', '=', 'running').execute()
       }

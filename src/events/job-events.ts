@@ -1,0 +1,11 @@
+/**
+ * `job.finished`: a job reached a final state (succeeded, failed, cancelled). `data` is the job as
+ * GET /v1/jobs/{id} shows it (its input, which may name many serials, stays out of the payload).
+ * Recorded in the transaction that writes the final state (store/jobs.ts).
+ */
+import type { JobRecord } from '../jobs/types.js'
+import type { EventInput } from './types.js'
+
+export function jobFinishedEvent ({ org: _org, ...job }: JobRecord): EventInput {
+  return { type: 'job.finished', server: job.server, data: job }
+}
