@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url'
 import autoload from '@fastify/autoload'
 import { serializerCompiler } from '@fastify/type-provider-zod'
 import type { FastifyInstance } from 'fastify'
+import { createAssignmentsPlugin } from '../plugins/app/assignments.js'
 import { createAuditPlugin } from '../plugins/app/audit.js'
 import { createAuthPlugin } from '../plugins/app/auth.js'
 import { createConfigPlugin } from '../plugins/app/config.js'
@@ -83,6 +84,7 @@ export default async function app (fastify: FastifyInstance, opts: AppOptions): 
   await fastify.register(createTokenHealthPlugin({ webhook: opts.config.tokenWebhook }))
   await fastify.register(createMirrorPlugin(opts.mirror))
   await fastify.register(createJobsPlugin(opts.jobs))
+  await fastify.register(createAssignmentsPlugin())
 
   await fastify.register(autoload, {
     dir: join(here, '..', 'routes'),

@@ -59,6 +59,8 @@ const envSchema = z.object({
   DEPGATE_FULL_SYNC_MIN_INTERVAL: int(0, 86_400).default(600),
   DEPGATE_SYNC_PAGE_SIZE: int(1, 1000).default(1000),
   DEPGATE_FEED_RETENTION_DAYS: int(1, 3650).default(30),
+  DEPGATE_ASSIGN: bool.default(true),
+  DEPGATE_ASSIGN_GIVE_UP_DAYS: int(1, 365).default(7),
   DEPGATE_JOB_RETENTION_DAYS: int(1, 3650).default(30),
   DEPGATE_DEP_CONNECTIONS: int(1, 256).default(DEFAULT_CONNECTIONS),
   DEPGATE_STREAM_IDLE_TIMEOUT: int(1, 3600).default(60),
@@ -95,6 +97,8 @@ export interface Config {
   /** feedRetentionMs: how long the change feed keeps a device's removal (feed-compaction.ts). */
   /** fullSyncMinIntervalMs: the least time between two full fetches a `POST …/sync?full=true` may start. */
   mirror: { enabled: boolean, intervalMs: number, leaseMs: number, pageSize: number, feedRetentionMs: number, fullSyncMinIntervalMs: number }
+  /** The assignment engine (needs the mirror; idle while a server has no rules); giveUpMs: DEPGATE_ASSIGN_GIVE_UP_DAYS. */
+  assign: { enabled: boolean, giveUpMs: number }
   /** Connections to Apple per DEP server: calls beyond them wait for a free one. */
   depConnections: number
   /** How long a finished job and its per-serial results are kept (src/jobs). */
@@ -150,6 +154,7 @@ export function loadConfig (env: Record<string, string | undefined> = process.en
     simulatorDevices: e.DEPGATE_SIMULATOR_DEVICES,
     tokenMaxBytes: e.DEPGATE_TOKEN_MAX_BYTES,
     mirror: { enabled: e.DEPGATE_MIRROR ?? e.DEPGATE_INVENTORY ?? true, intervalMs: e.DEPGATE_SYNC_INTERVAL * 1000, leaseMs: e.DEPGATE_SYNC_LEASE * 1000, pageSize: e.DEPGATE_SYNC_PAGE_SIZE, feedRetentionMs: e.DEPGATE_FEED_RETENTION_DAYS * 86_400_000, fullSyncMinIntervalMs: e.DEPGATE_FULL_SYNC_MIN_INTERVAL * 1000 },
+    assign: { enabled: e.DEPGATE_ASSIGN, giveUpMs: e.DEPGATE_ASSIGN_GIVE_UP_DAYS * 86_400_000 },
     depConnections: e.DEPGATE_DEP_CONNECTIONS,
     jobRetentionMs: e.DEPGATE_JOB_RETENTION_DAYS * 86_400_000,
     limits: {

@@ -84,6 +84,7 @@ export const PROBLEM_CODES = {
   TOKEN_VERIFY_UNAVAILABLE: { statuses: [502], summary: 'Apple could not be reached to try the uploaded token (verify=false skips the check).', example: 'Apple could not be reached to verify the token. Nothing was stored.' },
 
   // The device mirror and its change feed.
+  ASSIGNMENTS_DISABLED: { statuses: [409], summary: 'The assignment engine is off (DEPGATE_ASSIGN=false, or no device mirror), so nothing would send what the request queues.', example: 'The assignment engine is off on this depgate (DEPGATE_ASSIGN=false, or DEPGATE_MIRROR=false), so the rules cannot be applied for server "default". Turn it on, or assign with PUT …/profiles/{uuid}/devices.' },
   INVENTORY_DISABLED: { statuses: [409], summary: 'depgate keeps no device mirror (DEPGATE_MIRROR=false), which the request needs.', example: 'depgate keeps no device mirror (DEPGATE_MIRROR=false), so this cannot be answered for server "default".' },
   INVENTORY_NOT_READY: { statuses: [503], summary: 'The mirror is still fetching every device from Apple; retry after Retry-After, or ask Apple (source=apple).', example: 'depgate is still fetching every device of server "default" from Apple for its mirror; try again in a moment.' },
   MIRROR_ONLY_PARAMETER: { statuses: [400], summary: 'A parameter that only works on the mirror was sent with source=apple.', example: 'sort only work on depgate\'s mirror, not with source=apple: leave source=apple out, or leave it out.' },

@@ -14,6 +14,7 @@ t.test('defaults', async (t) => {
     simulatorDevices: 2000,
     tokenMaxBytes: 65536,
     mirror: { enabled: true, intervalMs: 900000, leaseMs: 30000, pageSize: 1000, feedRetentionMs: 30 * 86400000, fullSyncMinIntervalMs: 600000 },
+    assign: { enabled: true, giveUpMs: 7 * 86_400_000 },
     depConnections: 8,
     jobRetentionMs: 30 * 86400000,
     limits: { streamIdleMs: 60_000, streamsPerKey: 4, authFailures: 20, maxConnections: 1024, requestTimeoutMs: 300_000 }
@@ -67,6 +68,7 @@ t.test('every variable is read, empty strings count as unset', async (t) => {
   t.equal(loadConfig({ DEPGATE_FEED_RETENTION_DAYS: '7' }).mirror.feedRetentionMs, 7 * 86_400_000, 'days, kept as milliseconds')
   t.equal(loadConfig({ DEPGATE_JOB_RETENTION_DAYS: '7' }).jobRetentionMs, 7 * 86_400_000, 'days, kept as milliseconds')
   t.equal(loadConfig({ DEPGATE_FULL_SYNC_MIN_INTERVAL: '0' }).mirror.fullSyncMinIntervalMs, 0, 'seconds, kept as milliseconds; 0 switches the floor off')
+  t.same(loadConfig({ DEPGATE_ASSIGN: 'false', DEPGATE_ASSIGN_GIVE_UP_DAYS: '3' }).assign, { enabled: false, giveUpMs: 3 * 86_400_000 })
 })
 
 t.test('DEPGATE_MIRROR switches the mirror; DEPGATE_INVENTORY, its older name, still does', async (t) => {

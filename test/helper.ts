@@ -124,6 +124,8 @@ export async function buildTestApp (t: Teardown, opts: TestAppOptions = {}): Pro
     DEPGATE_LOG_LEVEL: 'info',
     // The mirror changes where device reads come from: tests of it turn it on (DEPGATE_MIRROR: 'true').
     DEPGATE_MIRROR: 'false',
+    // The assignment engine sends to Apple on its own once rules exist: its tests turn it on (DEPGATE_ASSIGN: 'true').
+    DEPGATE_ASSIGN: 'false',
     ...opts.env
   })
   const dialect = opts.dialect ?? testDialectFromEnv()

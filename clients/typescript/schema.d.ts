@@ -496,6 +496,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/servers/{server}/assignment-rules/apply": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Apply the assignment rules to every device (a backfill)
+         * @description The rules act by themselves on devices that change after they were stored; this applies them to every device the mirror holds. The answer is 202 with a job (`Location: /v1/jobs/{id}`, kind `apply_rules`): it queues each device the rules would assign now (exactly those the preview counts in `to_assign`) for the assignment engine, which sends them in calls of at most 1000 serials with its retry schedule, and follows them until each has an outcome: the job's progress counts them, its results hold each serial's (`succeeded`, `not_accessible`, `gave_up`, `not_needed`). Cancelling the job stops the following; queued devices stay queued (GET …/assignments). With `dry_run=true` nothing is queued: the answer is 200 with the preview (POST …/assignment-rules/preview). 409 `ASSIGNMENTS_DISABLED` when the engine is off.
+         *
+         *     Needs an API key with the `write` scope (or `admin`). Every call is written to the audit log.
+         */
+        post: operations["applyAssignmentRules"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/servers/{server}/assignment-rules/preview": {
         parameters: {
             query?: never;
@@ -512,6 +534,50 @@ export interface paths {
          *     Needs an API key with the `read` scope (or higher).
          */
         post: operations["previewAssignmentRules"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/servers/{server}/assignments": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List the assignment engine's devices
+         * @description Every device the assignment rules queued for a profile, by serial, with its state, the rule and profile, how often Apple answered for it, its last result and error, and when it is sent next. The engine sends queued devices after each sync; THROTTLED ones again after Apple's `retry_after_seconds` (else an hour, doubling up to a day), FAILED ones after 1 h, 4 h, 24 h and then daily until DEPGATE_ASSIGN_GIVE_UP_DAYS after the first failure (`gave_up`); NOT_ACCESSIBLE ones are not retried. Filter by `status` or `serial`; page with `limit` and `page_token`.
+         *
+         *     Needs an API key with the `read` scope (or higher).
+         */
+        get: operations["listAssignments"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/servers/{server}/assignments/retry": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Retry failed assignments now
+         * @description Makes every failed, throttled and given-up device of the assignment engine due now (a given-up one starts its retry schedule again) and answers how many. The replica that syncs the server sends them at once, or at its next look when another replica leads.
+         *
+         *     Needs an API key with the `write` scope (or `admin`). Every call is written to the audit log.
+         */
+        post: operations["retryAssignments"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1370,7 +1436,7 @@ export interface components {
              * @description Stable machine-readable code (Apple's own code when Apple gave one, e.g. T_C_NOT_SIGNED); each operation lists those it can answer per status. The README's "Error codes" table says what each means
              * @enum {string}
              */
-            code: "BAD_REQUEST" | "BAD_URL" | "REQUEST_TIMEOUT" | "REQUEST_HEADER_FIELDS_TOO_LARGE" | "VALIDATION_FAILED" | "UNKNOWN_PARAMETER" | "UNKNOWN_FIELD" | "MALFORMED_JSON" | "BODY_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "NOT_ACCEPTABLE" | "NOT_FOUND" | "METHOD_NOT_ALLOWED" | "INTERNAL" | "DATABASE_UNAVAILABLE" | "SHUTTING_DOWN" | "UNAUTHENTICATED" | "INSUFFICIENT_SCOPE" | "TOO_MANY_AUTH_FAILURES" | "RATE_LIMITED" | "SERVER_NOT_FOUND" | "SECRET_BOX_WRONG_KEY" | "INVALID_SERVER_TOKEN" | "NO_STAGED_CERTIFICATE" | "CERTIFICATE_ALREADY_STAGED" | "INVALID_FORM" | "P7M_MISSING" | "P7M_NOT_SMIME" | "P7M_CORRUPT" | "P7M_TOO_LARGE" | "P7M_WRONG_KEY" | "P7M_UNSUPPORTED_CIPHER" | "KEY_INVALID" | "TOKEN_INVALID" | "NO_KEY_PAIR" | "CONSUMER_KEY_MISMATCH" | "TOKEN_EXPIRED" | "TOKEN_VERIFY_FAILED" | "TOKEN_VERIFY_UNAVAILABLE" | "INVENTORY_DISABLED" | "INVENTORY_NOT_READY" | "MIRROR_ONLY_PARAMETER" | "MIRROR_BUSY" | "TOO_MANY_STREAMS" | "INVALID_PAGE_TOKEN" | "SINCE_AHEAD" | "SINCE_EXPIRED" | "SINCE_REQUIRED" | "CURSOR_OR_SINCE" | "FULL_SYNC_TOO_SOON" | "CLIENT_CLOSED_REQUEST" | "DEVICE_NOT_FOUND" | "DEVICE_NOT_ACCESSIBLE" | "PROFILE_NOT_FOUND" | "PROFILE_URL_INVALID" | "PROFILE_URL_NOT_HTTPS" | "URL_HAS_CREDENTIALS" | "INVALID_JSON" | "DISOWN_DISABLED" | "DISOWN_CONFIRMATION_MISMATCH" | "PASSTHROUGH_PATH_REFUSED" | "KEY_NOT_FOUND" | "AUDIT_ENTRY_NOT_FOUND" | "ENROLLMENT_PROFILE_NOT_FOUND" | "ENROLLMENT_PROFILE_IN_USE" | "DUPLICATE_RULE_NAME" | "UNKNOWN_ENROLLMENT_PROFILE" | "IF_MATCH_REQUIRED" | "RULES_CHANGED" | "JOB_NOT_FOUND" | "JOB_FINISHED" | "SERVER_TOKEN_EXPIRED" | "T_C_NOT_SIGNED" | "ACCESS_DENIED" | "OAUTH_REJECTED" | "UNAUTHORIZED" | "EXPIRED_CURSOR" | "INVALID_CURSOR" | "EXHAUSTED_CURSOR" | "CURSOR_REQUIRED" | "PAGE_LIMIT" | "SAME_CURSOR" | "UPSTREAM_THROTTLED" | "UPSTREAM_TIMEOUT" | "UPSTREAM_UNREACHABLE" | "UPSTREAM_INVALID_RESPONSE" | "UPSTREAM_ERROR" | "UPSTREAM_REFUSED" | "USER_AGENT_MISSING" | "USER_AGENT_INVALID" | "MALFORMED_REQUEST_BODY" | "DEVICE_ID_REQUIRED" | "PROFILE_UUID_REQUIRED" | "APPLE_SEED_FOR_IT_TURNED_OFF" | "MDM_SERVICE_DISCOVERY_URL_REQUIRED" | "MDM_SERVICE_DISCOVERY_URL_NOT_VALID" | "ORG_NOT_SUPPORTED" | "CONFIG_NAME_REQUIRED" | "CONFIG_NAME_INVALID" | "CONFIG_URL_REQUIRED" | "CONFIG_URL_INVALID" | "DEPARTMENT_INVALID" | "FLAGS_INVALID" | "LOCALE_INVALID" | "MAGIC_INVALID" | "SUPPORT_EMAIL_INVALID" | "SUPPORT_PHONE_INVALID";
+            code: "BAD_REQUEST" | "BAD_URL" | "REQUEST_TIMEOUT" | "REQUEST_HEADER_FIELDS_TOO_LARGE" | "VALIDATION_FAILED" | "UNKNOWN_PARAMETER" | "UNKNOWN_FIELD" | "MALFORMED_JSON" | "BODY_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "NOT_ACCEPTABLE" | "NOT_FOUND" | "METHOD_NOT_ALLOWED" | "INTERNAL" | "DATABASE_UNAVAILABLE" | "SHUTTING_DOWN" | "UNAUTHENTICATED" | "INSUFFICIENT_SCOPE" | "TOO_MANY_AUTH_FAILURES" | "RATE_LIMITED" | "SERVER_NOT_FOUND" | "SECRET_BOX_WRONG_KEY" | "INVALID_SERVER_TOKEN" | "NO_STAGED_CERTIFICATE" | "CERTIFICATE_ALREADY_STAGED" | "INVALID_FORM" | "P7M_MISSING" | "P7M_NOT_SMIME" | "P7M_CORRUPT" | "P7M_TOO_LARGE" | "P7M_WRONG_KEY" | "P7M_UNSUPPORTED_CIPHER" | "KEY_INVALID" | "TOKEN_INVALID" | "NO_KEY_PAIR" | "CONSUMER_KEY_MISMATCH" | "TOKEN_EXPIRED" | "TOKEN_VERIFY_FAILED" | "TOKEN_VERIFY_UNAVAILABLE" | "ASSIGNMENTS_DISABLED" | "INVENTORY_DISABLED" | "INVENTORY_NOT_READY" | "MIRROR_ONLY_PARAMETER" | "MIRROR_BUSY" | "TOO_MANY_STREAMS" | "INVALID_PAGE_TOKEN" | "SINCE_AHEAD" | "SINCE_EXPIRED" | "SINCE_REQUIRED" | "CURSOR_OR_SINCE" | "FULL_SYNC_TOO_SOON" | "CLIENT_CLOSED_REQUEST" | "DEVICE_NOT_FOUND" | "DEVICE_NOT_ACCESSIBLE" | "PROFILE_NOT_FOUND" | "PROFILE_URL_INVALID" | "PROFILE_URL_NOT_HTTPS" | "URL_HAS_CREDENTIALS" | "INVALID_JSON" | "DISOWN_DISABLED" | "DISOWN_CONFIRMATION_MISMATCH" | "PASSTHROUGH_PATH_REFUSED" | "KEY_NOT_FOUND" | "AUDIT_ENTRY_NOT_FOUND" | "ENROLLMENT_PROFILE_NOT_FOUND" | "ENROLLMENT_PROFILE_IN_USE" | "DUPLICATE_RULE_NAME" | "UNKNOWN_ENROLLMENT_PROFILE" | "IF_MATCH_REQUIRED" | "RULES_CHANGED" | "JOB_NOT_FOUND" | "JOB_FINISHED" | "SERVER_TOKEN_EXPIRED" | "T_C_NOT_SIGNED" | "ACCESS_DENIED" | "OAUTH_REJECTED" | "UNAUTHORIZED" | "EXPIRED_CURSOR" | "INVALID_CURSOR" | "EXHAUSTED_CURSOR" | "CURSOR_REQUIRED" | "PAGE_LIMIT" | "SAME_CURSOR" | "UPSTREAM_THROTTLED" | "UPSTREAM_TIMEOUT" | "UPSTREAM_UNREACHABLE" | "UPSTREAM_INVALID_RESPONSE" | "UPSTREAM_ERROR" | "UPSTREAM_REFUSED" | "USER_AGENT_MISSING" | "USER_AGENT_INVALID" | "MALFORMED_REQUEST_BODY" | "DEVICE_ID_REQUIRED" | "PROFILE_UUID_REQUIRED" | "APPLE_SEED_FOR_IT_TURNED_OFF" | "MDM_SERVICE_DISCOVERY_URL_REQUIRED" | "MDM_SERVICE_DISCOVERY_URL_NOT_VALID" | "ORG_NOT_SUPPORTED" | "CONFIG_NAME_REQUIRED" | "CONFIG_NAME_INVALID" | "CONFIG_URL_REQUIRED" | "CONFIG_URL_INVALID" | "DEPARTMENT_INVALID" | "FLAGS_INVALID" | "LOCALE_INVALID" | "MAGIC_INVALID" | "SUPPORT_EMAIL_INVALID" | "SUPPORT_PHONE_INVALID";
             /** @description A sentence for the person reading the log: what went wrong and what to do */
             detail: string;
             /** @description The request path that produced this problem */
@@ -2932,6 +2998,62 @@ export interface components {
             devices: number;
             /** @description When the mirror last finished a sync with Apple (ISO-8601, UTC) */
             synced_at: string | null;
+        };
+        /**
+         * @example {
+         *       "assignments": [
+         *         {
+         *           "serial": "C02XK1ABCDEF",
+         *           "status": "throttled",
+         *           "rule": "Macs",
+         *           "profile": "staff-macs",
+         *           "profile_uuid": "0123456789ABCDEF0123456789ABCDEF",
+         *           "attempts": 1,
+         *           "last_result": "THROTTLED",
+         *           "last_error": "Apple throttled this assignment; it is sent again at 2026-12-07T11:00:00.000Z.",
+         *           "next_attempt_at": "2026-12-07T11:00:00.000Z",
+         *           "updated_at": "2026-12-07T10:00:00.000Z"
+         *         }
+         *       ],
+         *       "next_page_token": null
+         *     }
+         */
+        AssignmentPage: {
+            /** @description By serial */
+            assignments: {
+                serial: string;
+                /**
+                 * @description pending: waiting to be sent; succeeded; failed and throttled: sent again at next_attempt_at; gave_up: failed for DEPGATE_ASSIGN_GIVE_UP_DAYS; not_accessible: Apple says the device is not this server's, not retried
+                 * @enum {string}
+                 */
+                status: "pending" | "succeeded" | "failed" | "throttled" | "gave_up" | "not_accessible";
+                /** @description The rule that queued it */
+                rule: string;
+                /** @description The named enrollment profile */
+                profile: string;
+                /** @description The profile's UUID at Apple that is assigned */
+                profile_uuid: string;
+                /** @description Answers Apple gave for this device (a call that failed as a whole is not one) */
+                attempts: number;
+                /** @description Apple's last answer for the device: SUCCESS, NOT_ACCESSIBLE, THROTTLED, FAILED */
+                last_result: string | null;
+                /** @description What went wrong last, in a sentence */
+                last_error: string | null;
+                /** @description When it is sent (again); null once nothing more is to be done (ISO-8601, UTC) */
+                next_attempt_at: string | null;
+                updated_at: string;
+            }[];
+            /** @description Pass as `page_token` for the next page; null on the last page */
+            next_page_token: string | null;
+        };
+        /**
+         * @example {
+         *       "retried": 3
+         *     }
+         */
+        AssignmentRetry: {
+            /** @description Devices due now: the failed, throttled and given-up ones */
+            retried: number;
         };
     };
     responses: never;
@@ -7943,6 +8065,206 @@ export interface operations {
             };
         };
     };
+    applyAssignmentRules: {
+        parameters: {
+            query?: {
+                /** @description Answer the preview instead of starting the job */
+                dry_run?: boolean;
+            };
+            header?: never;
+            path: {
+                /** @description The DEP server name (`default` on a single-token install) */
+                server: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The preview (dry_run=true) */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    "X-Content-Type-Options": components["headers"]["XContentTypeOptions"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AssignmentRulesPreview"];
+                };
+            };
+            /** @description The backfill job */
+            202: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    "X-Content-Type-Options": components["headers"]["XContentTypeOptions"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    Location: components["headers"]["Location"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Job"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    "X-Content-Type-Options": components["headers"]["XContentTypeOptions"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code: "BAD_REQUEST" | "UNKNOWN_PARAMETER" | "VALIDATION_FAILED";
+                    };
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    "X-Content-Type-Options": components["headers"]["XContentTypeOptions"];
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code: "UNAUTHENTICATED";
+                    };
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    "X-Content-Type-Options": components["headers"]["XContentTypeOptions"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicyWhenCounted"];
+                    RateLimit: components["headers"]["RateLimitWhenCounted"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code: "INSUFFICIENT_SCOPE";
+                    };
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    "X-Content-Type-Options": components["headers"]["XContentTypeOptions"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code: "SERVER_NOT_FOUND";
+                    };
+                };
+            };
+            /** @description Not Acceptable */
+            406: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    "X-Content-Type-Options": components["headers"]["XContentTypeOptions"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code: "NOT_ACCEPTABLE";
+                    };
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    "X-Content-Type-Options": components["headers"]["XContentTypeOptions"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code: "ASSIGNMENTS_DISABLED" | "INVENTORY_DISABLED";
+                    };
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    "X-Content-Type-Options": components["headers"]["XContentTypeOptions"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicyWhenCounted"];
+                    RateLimit: components["headers"]["RateLimitWhenCounted"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code: "TOO_MANY_AUTH_FAILURES" | "RATE_LIMITED";
+                    };
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    "X-Content-Type-Options": components["headers"]["XContentTypeOptions"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicyWhenCounted"];
+                    RateLimit: components["headers"]["RateLimitWhenCounted"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code: "INTERNAL";
+                    };
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    "X-Content-Type-Options": components["headers"]["XContentTypeOptions"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicyWhenCounted"];
+                    RateLimit: components["headers"]["RateLimitWhenCounted"];
+                    "Retry-After": components["headers"]["RetryAfterWhenKnown"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code: "SHUTTING_DOWN" | "DATABASE_UNAVAILABLE" | "INVENTORY_NOT_READY";
+                    };
+                };
+            };
+        };
+    };
     previewAssignmentRules: {
         parameters: {
             query?: never;
@@ -8141,6 +8463,327 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"] & {
                         /** @enum {unknown} */
                         code: "SHUTTING_DOWN" | "DATABASE_UNAVAILABLE" | "INVENTORY_NOT_READY";
+                    };
+                };
+            };
+        };
+    };
+    listAssignments: {
+        parameters: {
+            query?: {
+                /** @description Only devices in this state */
+                status?: "pending" | "succeeded" | "failed" | "throttled" | "gave_up" | "not_accessible";
+                serial?: components["schemas"]["SerialNumberInput"];
+                /** @description Devices per page, 1 to 1000 (default 100) */
+                limit?: number;
+                /** @description The `next_page_token` of the previous page; use it with the same filters */
+                page_token?: string;
+            };
+            header?: never;
+            path: {
+                /** @description The DEP server name (`default` on a single-token install) */
+                server: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    "X-Content-Type-Options": components["headers"]["XContentTypeOptions"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AssignmentPage"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    "X-Content-Type-Options": components["headers"]["XContentTypeOptions"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code: "BAD_REQUEST" | "UNKNOWN_PARAMETER" | "VALIDATION_FAILED";
+                    };
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    "X-Content-Type-Options": components["headers"]["XContentTypeOptions"];
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code: "UNAUTHENTICATED";
+                    };
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    "X-Content-Type-Options": components["headers"]["XContentTypeOptions"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code: "SERVER_NOT_FOUND";
+                    };
+                };
+            };
+            /** @description Not Acceptable */
+            406: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    "X-Content-Type-Options": components["headers"]["XContentTypeOptions"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code: "NOT_ACCEPTABLE";
+                    };
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    "X-Content-Type-Options": components["headers"]["XContentTypeOptions"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicyWhenCounted"];
+                    RateLimit: components["headers"]["RateLimitWhenCounted"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code: "TOO_MANY_AUTH_FAILURES" | "RATE_LIMITED";
+                    };
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    "X-Content-Type-Options": components["headers"]["XContentTypeOptions"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicyWhenCounted"];
+                    RateLimit: components["headers"]["RateLimitWhenCounted"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code: "INTERNAL";
+                    };
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    "X-Content-Type-Options": components["headers"]["XContentTypeOptions"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicyWhenCounted"];
+                    RateLimit: components["headers"]["RateLimitWhenCounted"];
+                    "Retry-After": components["headers"]["RetryAfterWhenKnown"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code: "SHUTTING_DOWN" | "DATABASE_UNAVAILABLE";
+                    };
+                };
+            };
+        };
+    };
+    retryAssignments: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The DEP server name (`default` on a single-token install) */
+                server: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    "X-Content-Type-Options": components["headers"]["XContentTypeOptions"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AssignmentRetry"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    "X-Content-Type-Options": components["headers"]["XContentTypeOptions"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code: "BAD_REQUEST" | "UNKNOWN_PARAMETER" | "VALIDATION_FAILED";
+                    };
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    "X-Content-Type-Options": components["headers"]["XContentTypeOptions"];
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code: "UNAUTHENTICATED";
+                    };
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    "X-Content-Type-Options": components["headers"]["XContentTypeOptions"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicyWhenCounted"];
+                    RateLimit: components["headers"]["RateLimitWhenCounted"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code: "INSUFFICIENT_SCOPE";
+                    };
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    "X-Content-Type-Options": components["headers"]["XContentTypeOptions"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code: "SERVER_NOT_FOUND";
+                    };
+                };
+            };
+            /** @description Not Acceptable */
+            406: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    "X-Content-Type-Options": components["headers"]["XContentTypeOptions"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code: "NOT_ACCEPTABLE";
+                    };
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    "X-Content-Type-Options": components["headers"]["XContentTypeOptions"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicyWhenCounted"];
+                    RateLimit: components["headers"]["RateLimitWhenCounted"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code: "TOO_MANY_AUTH_FAILURES" | "RATE_LIMITED";
+                    };
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    "X-Content-Type-Options": components["headers"]["XContentTypeOptions"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicyWhenCounted"];
+                    RateLimit: components["headers"]["RateLimitWhenCounted"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code: "INTERNAL";
+                    };
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    "X-Content-Type-Options": components["headers"]["XContentTypeOptions"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicyWhenCounted"];
+                    RateLimit: components["headers"]["RateLimitWhenCounted"];
+                    "Retry-After": components["headers"]["RetryAfterWhenKnown"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code: "SHUTTING_DOWN" | "DATABASE_UNAVAILABLE";
                     };
                 };
             };

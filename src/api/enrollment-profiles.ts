@@ -9,6 +9,7 @@ import { z } from 'zod'
 import { checkProfileRules } from './apple-guards.js'
 import { profileExample, profileInputSchema } from './profiles.js'
 import { serverParamsSchema } from './route-kit.js'
+import { REASSIGN_PROFILE_KIND } from '../enrollment/apply-job.js'
 import { canonicalJson, contentHash } from '../enrollment/canonical.js'
 import { httpProblem } from '../problems.js'
 import type { NamedProfileRecord } from '../store/index.js'
@@ -108,6 +109,8 @@ export async function putNamedProfile (fastify: FastifyInstance, request: Fastif
   const change = stored === undefined ? 'created' : 'changed'
   const { created, record } = await fastify.store.enrollment.putProfile(server, name, { profile: canonicalJson(profile), contentHash: hash, profileUuid },
     fastify.auditRow(request, { action: 'enrollment_profile.put', server, target, detail: `${change}: ${profileUuid} (${hash.slice(0, 12)})` }))
+  // Devices on its older UUIDs move to the new one, as a job, when the engine runs.
+  if (!created && fastify.assignments !== null) await fastify.jobs.enqueue({ kind: REASSIGN_PROFILE_KIND, server, input: { server, name } })
   return { created, answer: profileAnswer(record) }
 }
 

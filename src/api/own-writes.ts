@@ -19,7 +19,7 @@ export type OwnWriteEffect =
 /** Apple's time format in device records: ISO 8601 to the second. */
 const appleTime = (d: Date): string => d.toISOString().replace(/\.\d{3}Z$/, 'Z')
 
-function writeFor (effect: OwnWriteEffect, serial: string, at: Date): OwnWrite {
+export function writeFor (effect: OwnWriteEffect, serial: string, at: Date): OwnWrite {
   switch (effect.kind) {
     case 'assign': return { serial, set: { profile_uuid: effect.profileUuid, profile_status: 'assigned', profile_assign_time: appleTime(at), profile_push_time: null } }
     case 'remove': return { serial, set: { profile_uuid: null, profile_status: 'removed', profile_push_time: null } }

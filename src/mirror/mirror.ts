@@ -62,6 +62,8 @@ export class Mirror {
   private readonly scheduler: Scheduler
   private readonly syncers = new Map<string, ServerSyncer>()
   private readonly pages = new EventEmitter().setMaxListeners(0)
+  private readonly synced = new EventEmitter()
+  private readonly stopHooks: Array<() => Promise<void>> = []
   private cancelReconcile: Cancel = nothingToCancel
   private reconciling: Promise<void> | undefined
   private stopped = false
@@ -86,7 +88,13 @@ export class Mirror {
     await this.reconcile()
   }
 
+  /** Runs `fn` at stop, before the syncers stop and release their leases (work fenced by them finishes first). */
+  beforeStop (fn: () => Promise<void>): void {
+    this.stopHooks.push(fn)
+  }
+
   async stop (): Promise<void> {
+    await Promise.all(this.stopHooks.map(async (fn) => await fn()))
     this.stopped = true
     this.closing.abort()
     this.cancelReconcile()
@@ -104,6 +112,17 @@ export class Mirror {
     const out: Record<string, MirrorStatus> = {}
     for (const name of this.o.servers.names()) out[name] = this.toStatus(name, states.get(name))
     return out
+  }
+
+  /** True while this replica holds the server's sync lease: the work that goes with the lease (the assignment engine) runs here. */
+  isLeader (server: string): boolean {
+    return this.syncers.get(server)?.leader ?? false
+  }
+
+  /** Calls `listener` after each sync page this replica commits (never for own writes); returns the unsubscribe. */
+  onPage (listener: (server: string) => void): () => void {
+    this.synced.on('page', listener)
+    return () => { this.synced.off('page', listener) }
   }
 
   /** Wakes this replica's long polls on the server's change feed: a change was written outside a sync (an own write). */
@@ -225,7 +244,10 @@ export class Mirror {
             retryBaseMs: this.o.retryBaseMs,
             log: this.o.log,
             scheduler: this.scheduler,
-            onPage: (server) => this.pages.emit(server),
+            onPage: (server) => {
+              this.pages.emit(server)
+              this.synced.emit('page', server)
+            },
             onRun: this.o.onRun,
             describeError: this.o.describeError
           })

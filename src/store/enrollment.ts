@@ -66,9 +66,9 @@ export interface EnrollmentRepository {
   putRules (server: string, rules: StoredRule[], expected: ExpectedRevision, audit?: AuditEntryInput): Promise<RulesWrite>
 }
 
-/** A deleted server's named profiles and rules go with it (in the deletion's transaction): a server added again under the name starts without them. */
+/** A deleted server's named profiles, rules and assignment outbox go with it (in the deletion's transaction): a server added again under the name starts without them. */
 export async function dropEnrollment (trx: Transaction<Database>, server: string): Promise<void> {
-  for (const table of ['assignment_rules', 'enrollment_profile_versions', 'enrollment_profiles'] as const) {
+  for (const table of ['assignments', 'assignment_cursors', 'assignment_rules', 'enrollment_profile_versions', 'enrollment_profiles'] as const) {
     await trx.deleteFrom(table).where('server', '=', server).execute()
   }
 }

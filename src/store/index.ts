@@ -4,6 +4,7 @@
  */
 import { Kysely, sql } from 'kysely'
 import { createApiKeyRepository, type ApiKeyRepository, type AuthCacheOptions } from './api-key-records.js'
+import { createAssignmentRepository, type AssignmentRepository } from './assignments.js'
 import { createAuditRepository, type AuditRepository } from './audit.js'
 import { createDialect, type DialectName, type DialectOptions } from './dialect.js'
 import { createEnrollmentRepository, type EnrollmentRepository } from './enrollment.js'
@@ -24,6 +25,8 @@ export type { ServerAudit, ServerRecord, ServerRepository } from './servers.js'
 export type { ApplyResult, DeviceRecord, MirrorRepository, MirrorStateRow, MirrorWrites, PageInput, SyncPhase } from './mirror.js'
 export { LeaseLostError } from './mirror.js'
 export { SQLITE_FILE } from './dialect.js'
+export type { AssignmentQuery, AssignmentRepository, AssignmentRow, AssignmentStatus, FeedChange, Outcome, QueueStats, Wanted } from './assignments.js'
+export { ASSIGNMENT_STATUSES, OUTSTANDING } from './assignments.js'
 export type { JobListQuery, JobRepository, JobResultsQuery, NewJob, StoredJob } from './jobs.js'
 export type { EnrollmentRepository, ExpectedRevision, NamedProfileRecord, NamedProfileVersion, ProfileDeletion, RulesWrite, StoredRule, StoredRules } from './enrollment.js'
 
@@ -63,6 +66,8 @@ export interface Store {
   readonly mirror: MirrorRepository
   /** Named enrollment profiles and assignment rules. */
   readonly enrollment: EnrollmentRepository
+  /** The assignment engine's outbox and feed cursor. */
+  readonly assignments: AssignmentRepository
   /** Jobs with progress and per-serial results (src/jobs). */
   readonly jobs: JobRepository
   /** Resolves when the database answers a trivial query (readiness). */
@@ -105,6 +110,7 @@ export async function createStore (opts: StoreOptions): Promise<Store> {
     audit: createAuditRepository(db, now),
     mirror,
     enrollment: createEnrollmentRepository(db, now),
+    assignments: createAssignmentRepository(db, now),
     jobs: createJobRepository(db, now),
     async ping () {
       await sql`select 1`.execute(db)

@@ -250,6 +250,34 @@ export const migrations: Record<string, Migration> = {
         .addPrimaryKeyConstraint('job_results_pk', ['job_id', 'serial'])
         .execute()
     }
+  },
+  // The assignment engine's outbox (store/assignments.ts): one row per device the rules queued, with
+  // its retry schedule, and per server how far along the mirror's change feed the engine has matched.
+  '0012_assignments': {
+    async up (db: Kysely<any>) {
+      await db.schema.createTable('assignments')
+        .addColumn('server', 'text', (c) => c.notNull())
+        .addColumn('serial_number', 'text', (c) => c.notNull())
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('rule', 'text', (c) => c.notNull())
+        .addColumn('profile', 'text', (c) => c.notNull())
+        .addColumn('profile_uuid', 'text', (c) => c.notNull())
+        .addColumn('attempts', 'integer', (c) => c.notNull())
+        .addColumn('streak', 'integer', (c) => c.notNull())
+        .addColumn('last_result', 'text')
+        .addColumn('last_error', 'text')
+        .addColumn('next_attempt_at', 'text')
+        .addColumn('first_failed_at', 'text')
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addColumn('updated_at', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('assignments_pk', ['server', 'serial_number'])
+        .execute()
+      await db.schema.createIndex('assignments_due').on('assignments').columns(['server', 'next_attempt_at']).execute()
+      await db.schema.createTable('assignment_cursors')
+        .addColumn('server', 'text', (c) => c.primaryKey())
+        .addColumn('seq', 'integer', (c) => c.notNull())
+        .execute()
+    }
   }
 }
 

@@ -229,6 +229,34 @@ export interface JobResultsTable {
   at: string
 }
 
+/** 0012: the assignment engine's outbox, one row per (server, serial) the rules queued. */
+export interface AssignmentsTable {
+  server: string
+  serial_number: string
+  /** pending | succeeded | failed | throttled | gave_up | not_accessible */
+  status: string
+  rule: string
+  profile: string
+  profile_uuid: string
+  /** Per-serial answers Apple gave for this row (a whole-call failure is not one). */
+  attempts: number
+  /** How many of the last answers in a row were `last_result` (the backoff's step). */
+  streak: number
+  last_result: string | null
+  last_error: string | null
+  /** When the row is due (null once it needs nothing more). */
+  next_attempt_at: string | null
+  first_failed_at: string | null
+  created_at: string
+  updated_at: string
+}
+
+/** 0012: the change-feed sequence number the engine has matched a server's devices up to. */
+export interface AssignmentCursorsTable {
+  server: string
+  seq: number
+}
+
 export interface Database {
   servers: ServersTable
   // The mirror's tables keep the name migration 0003 gave them: renaming a table in place on every
@@ -244,6 +272,8 @@ export interface Database {
   enrollment_profiles: EnrollmentProfilesTable
   enrollment_profile_versions: EnrollmentProfileVersionsTable
   assignment_rules: AssignmentRulesTable
+  assignments: AssignmentsTable
+  assignment_cursors: AssignmentCursorsTable
   jobs: JobsTable
   job_results: JobResultsTable
 }

@@ -428,6 +428,9 @@ export const FIXTURES: Record<string, Fixture> = {
     }
   },
   previewAssignmentRules: { body: async () => ({ rules: [] }), statuses: { 200: ok() } },
+  listAssignments: { statuses: { 200: ok() } },
+  applyAssignmentRules: { statuses: { 200: ok({ query: { dry_run: 'true' } }), 202: ok() } },
+  retryAssignments: { statuses: { 200: ok() } },
   importToken: {
     body: async () => 'not a token',
     headers: P7M,
@@ -476,7 +479,8 @@ export function fixtureOf (op: Operation): Fixture | undefined {
  */
 export const MIRROR_OFF: Record<string, Record<string, Recipe>> = {
   getDeviceSummary: { 409: ok() },
-  previewAssignmentRules: { 409: ok() }
+  previewAssignmentRules: { 409: ok() },
+  applyAssignmentRules: { 409: ok() }
 }
 
 /**

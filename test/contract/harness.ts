@@ -59,7 +59,9 @@ export async function runContract (t: Test, share: (op: Operation, index: number
       DEPGATE_ALLOW_DISOWN: 'true',
       DEPGATE_BODY_LIMIT: '65536',
       DEPGATE_SYNC_INTERVAL: '86400',
-      DEPGATE_MIRROR: mirrorOff ? 'false' : 'true'
+      DEPGATE_MIRROR: mirrorOff ? 'false' : 'true',
+      // The assignment engine, for the backfill's 202 (off without the mirror: the 409).
+      DEPGATE_ASSIGN: mirrorOff ? 'false' : 'true'
     },
     wrapStore: (s) => switchable(s, state),
     depClientOptions: { timeouts: { connectMs: 1000, headersMs: HEADERS_MS, bodyMs: 2000 } },

@@ -75,7 +75,8 @@ export function registerProfileRoutes (app: FastifyInstance): void {
       const throttled = Object.values(devices).includes('THROTTLED')
       for (const [serial, status] of Object.entries(devices)) devices[serial] = assignStatus(status, version)
       const response: Record<string, unknown> = { profile_uuid: uuid, devices }
-      if (throttled && version >= 10) response.retry_after_seconds = throttle.retryAfter
+      // 0 stands for an answer without it: Apple's documentation does not promise the field with every THROTTLED.
+      if (throttled && version >= 10 && throttle.retryAfter > 0) response.retry_after_seconds = throttle.retryAfter
       return sendJson(reply, response)
     }
   })

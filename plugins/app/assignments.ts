@@ -1,0 +1,103 @@
+/**
+ * The assignment engine as `fastify.assignments`: started once the app is ready (with the
+ * mirror, whose change feed it reads and whose lease it works under), stopped at close before
+ * the mirror releases its leases. Off with DEPGATE_ASSIGN=false or without the mirror.
+ * Metrics: answers by result (counter), queue depth and oldest pending age (gauges, read at scrape).
+ */
+import fp from 'fastify-plugin'
+import { Counter, Gauge } from 'prom-client'
+import { mapError } from '../../src/api/error-mapping.js'
+import { writeFor } from '../../src/api/own-writes.js'
+import { applyRulesJob, reassignProfileJob } from '../../src/enrollment/apply-job.js'
+import { AssignmentEngine } from '../../src/enrollment/engine.js'
+import type { QueueStats } from '../../src/store/index.js'
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** The assignment engine; null when it is off. */
+    assignments: AssignmentEngine | null
+  }
+}
+
+export function createAssignmentsPlugin () {
+  return fp(async function assignmentsPlugin (fastify) {
+    const { config, store, depServers, metrics, scheduler, mirror } = fastify
+    const enabled = config.assign.enabled && mirror.enabled
+    const results = new Counter({
+      name: 'depgate_assignments_total',
+      help: 'Per-serial answers Apple gave the assignment engine on this replica, by server and result (SUCCESS, NOT_ACCESSIBLE, THROTTLED, FAILED)',
+      labelNames: ['server', 'result'] as const,
+      registers: [metrics.registry]
+    })
+    // One read per scrape for both gauges; a database outage leaves them out of that scrape.
+    let snapshot: Promise<QueueStats[]> | undefined
+    const stats = async (): Promise<QueueStats[]> => {
+      if (snapshot === undefined) {
+        snapshot = store.assignments.stats().catch((err: unknown) => {
+          fastify.log.warn({ err }, 'metrics: could not read the assignment queue; its gauges are left out of this scrape')
+          return []
+        })
+        setImmediate(() => { snapshot = undefined })
+      }
+      return await snapshot
+    }
+    const gauge = (name: string, help: string, value: (s: QueueStats) => number | null): Gauge<'server'> => new Gauge({
+      name,
+      help,
+      labelNames: ['server'] as const,
+      registers: [metrics.registry],
+      async collect () {
+        this.reset()
+        if (!enabled) return
+        for (const s of await stats()) {
+          const v = value(s)
+          if (v !== null) this.set({ server: s.server }, v)
+        }
+      }
+    })
+    gauge('depgate_assignment_queue_depth', 'Assignments waiting to be sent (pending, failed, throttled)', (s) => s.depth)
+    gauge('depgate_assignment_oldest_pending_seconds', 'Age of the oldest pending assignment', (s) => s.oldestPendingAt === null ? null : Math.max(0, Math.round((scheduler.now() - Date.parse(s.oldestPendingAt)) / 1000)))
+
+    const engine = !enabled
+      ? null
+      : new AssignmentEngine({
+        repo: store.assignments,
+        enrollment: store.enrollment,
+        lease: { owner: mirror.owner, isLeader: (server) => mirror.isLeader(server) },
+        servers: { names: () => depServers.list().map((s) => s.name), client: (name) => depServers.get(name).client },
+        async reflect (server, profileUuid, serials) {
+          // Apple has assigned them whatever becomes of this: the next sync shows it otherwise.
+          try {
+            const at = new Date(scheduler.now())
+            const { changed } = await store.mirror.applyOwnWrites(server, serials.map((s) => writeFor({ kind: 'assign', profileUuid }, s, at)))
+            if (changed > 0) mirror.changed(server)
+          } catch (err) {
+            fastify.log.warn({ server, err }, 'assignments: could not show the assignments in the mirror at once; the next sync brings them')
+          }
+        },
+        // The sentence an API caller would get for the same failure.
+        describeError: (err) => mapError(err).problem.detail,
+        scheduler,
+        giveUpMs: config.assign.giveUpMs,
+        // A replica that takes a lease over finds the due retries within a lease.
+        recheckMs: config.mirror.leaseMs,
+        log: fastify.log,
+        onResults (server, counts) {
+          for (const [result, n] of Object.entries(counts)) results.inc({ server, result }, n)
+        }
+      })
+    fastify.decorate('assignments', engine)
+    if (engine === null) return
+    const jobDeps = { store, kick: (server: string) => { engine.kick(server) }, scheduler, pollMs: 1000 }
+    fastify.jobs.register(applyRulesJob(jobDeps))
+    fastify.jobs.register(reassignProfileJob(jobDeps))
+    // Not awaited: a pass never rejects (the engine logs its failures).
+    const unsubscribe = mirror.onPage((server) => { engine.kick(server) })
+    fastify.addHook('onReady', async () => { engine.start() })
+    // Before the mirror releases its leases: a pass in flight records Apple's answer while it still may.
+    mirror.beforeStop(async () => {
+      unsubscribe()
+      await engine.stop()
+    })
+  }, { name: 'depgate-assignments', dependencies: ['depgate-config', 'depgate-scheduler', 'depgate-store', 'depgate-metrics', 'depgate-dep-servers', 'depgate-mirror', 'depgate-jobs'] })
+}

@@ -1,0 +1,102 @@
+/**
+ * The rule backfill as a job (`apply_rules`): every device of the mirror the rules say should
+ * change (the preview's decision) is queued in the engine's outbox, and the job follows those
+ * devices until each has an outcome (succeeded, not_accessible, gave_up, or no longer needed),
+ * recording it per serial. A named profile whose content changed (a new UUID: Apple's profiles
+ * cannot be edited, docs/apple-dep.md §2.6) does the same for the devices on its older UUIDs
+ * (`reassign_profile`), whatever rule brought them there. The engine of the replica that syncs the server does the sending, with
+ * its batching and retry schedule, so a backfill and a new device never race for one serial.
+ * Cancelling the job stops the following only: what is queued stays queued.
+ */
+import type { JobContext, JobKindHandler, JobResultInput, JobSummary } from '../jobs/types.js'
+import { delay, type Scheduler } from '../scheduler.js'
+import { OUTSTANDING, type AssignmentStatus, type Store, type Wanted } from '../store/index.js'
+import { rulePlanner } from './engine-plan.js'
+import type { AssignmentRule, DeviceRecord } from './rules.js'
+
+export const APPLY_RULES_KIND = 'apply_rules'
+export const REASSIGN_PROFILE_KIND = 'reassign_profile'
+
+export interface ApplyRulesInput { server: string }
+export interface ReassignProfileInput { server: string, name: string }
+
+export interface ApplyRulesDeps {
+  store: Pick<Store, 'assignments' | 'enrollment' | 'mirror'>
+  /** Wakes this replica's engine for the server (it sends when it leads). */
+  kick: (server: string) => void
+  scheduler: Scheduler
+  /** How often the outbox is read for outcomes. */
+  pollMs: number
+}
+
+type Want = (serial: string, device: DeviceRecord) => Wanted
+
+/** Queues what `want` says of every device of the mirror and follows those to their outcomes. */
+async function queueAndFollow (d: ApplyRulesDeps, ctx: JobContext<{ server: string }>, want: Want): Promise<JobSummary> {
+  const { server } = ctx.input
+  // A resumed job keeps the outcomes it recorded and follows the rest.
+  const done = await ctx.doneSerials()
+  const wanted: Wanted[] = []
+  for await (const batch of d.store.mirror.streamDevices(server)) {
+    for (const row of batch) {
+      const w = want(row.serial_number, JSON.parse(row.record) as DeviceRecord)
+      if (w.want !== null && !done.has(w.serial)) wanted.push(w)
+    }
+  }
+  await d.store.assignments.queueDevices(server, wanted)
+  await ctx.setTotal(done.size + wanted.length)
+  d.kick(server)
+  const left = new Set(wanted.map((w) => w.serial))
+  let finished = done.size
+  // This run's outcomes by status (a resumed job's earlier ones are in its results).
+  const counts: Record<string, number> = {}
+  for (;;) {
+    const rows = new Map((await d.store.assignments.rowsFor(server, [...left])).map((r) => [r.serial_number, r]))
+    const ended: JobResultInput[] = []
+    for (const serial of left) {
+      const row = rows.get(serial)
+      // Gone from the queue: the device changed meanwhile and needs nothing any more.
+      if (row === undefined) ended.push({ serial, status: 'not_needed', detail: 'The device changed meanwhile; the rules no longer assign it.' })
+      else if (!OUTSTANDING.includes(row.status as AssignmentStatus)) ended.push({ serial, status: row.status, detail: row.last_error })
+    }
+    if (ended.length > 0) {
+      await ctx.recordResults(ended)
+      for (const r of ended) {
+        left.delete(r.serial)
+        counts[r.status] = (counts[r.status] ?? 0) + 1
+      }
+      finished += ended.length
+      await ctx.progress(finished)
+    }
+    if (left.size === 0) break
+    await delay(d.scheduler, d.pollMs, ctx.signal)
+  }
+  return { queued: wanted.length, by_status: counts }
+}
+
+export function applyRulesJob (d: ApplyRulesDeps): JobKindHandler<ApplyRulesInput> {
+  return {
+    kind: APPLY_RULES_KIND,
+    async run (ctx) {
+      const { server } = ctx.input
+      const rules = (await d.store.enrollment.getRules(server)).rules as AssignmentRule[]
+      const plan = rulePlanner(rules, await d.store.enrollment.listProfiles(server))
+      return await queueAndFollow(d, ctx, plan)
+    }
+  }
+}
+
+export function reassignProfileJob (d: ApplyRulesDeps): JobKindHandler<ReassignProfileInput> {
+  return {
+    kind: REASSIGN_PROFILE_KIND,
+    async run (ctx) {
+      const { server, name } = ctx.input
+      const profile = await d.store.enrollment.getProfile(server, name)
+      // Deleted since (no rule names it any more): nothing to move its devices to.
+      if (profile === undefined) return { queued: 0, by_status: {} }
+      const older = new Set(profile.history.map((v) => v.profileUuid).filter((u) => u !== profile.profileUuid))
+      const want = { rule: `${name} changed`, profile: name, profileUuid: profile.profileUuid }
+      return await queueAndFollow(d, ctx, (serial, device) => ({ serial, want: older.has(String(device.profile_uuid).toUpperCase()) ? want : null }))
+    }
+  }
+}
