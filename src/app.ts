@@ -16,6 +16,7 @@ import { createErrorsPlugin } from '../plugins/app/errors.js'
 import { createJobsPlugin, type JobsPluginOptions } from '../plugins/app/jobs.js'
 import { createMirrorPlugin, type MirrorPluginOptions } from '../plugins/app/mirror.js'
 import { createMetricsPlugin } from '../plugins/app/metrics.js'
+import { createOrgsPlugin, type OrgsPluginOptions } from '../plugins/app/orgs.js'
 import { createSecurityHeadersPlugin } from '../plugins/app/security-headers.js'
 import { createRefusedBodiesPlugin } from '../plugins/app/refused-bodies.js'
 import { createStorePlugin } from '../plugins/app/store.js'
@@ -43,6 +44,8 @@ export interface AppOptions {
   /** Clock and timers of every background loop (default the real ones; tests drive a ManualScheduler). */
   scheduler?: Scheduler
   streamLimits?: StreamLimitsOptions
+  /** Apple Business / School Manager organisations (client factory, refresher on or off). */
+  orgs?: OrgsPluginOptions
 }
 
 const here = dirname(fileURLToPath(import.meta.url))
@@ -83,6 +86,7 @@ export default async function app (fastify: FastifyInstance, opts: AppOptions): 
   await fastify.register(createTokenHealthPlugin({ webhook: opts.config.tokenWebhook }))
   await fastify.register(createMirrorPlugin(opts.mirror))
   await fastify.register(createJobsPlugin(opts.jobs))
+  await fastify.register(createOrgsPlugin(opts.orgs))
 
   await fastify.register(autoload, {
     dir: join(here, '..', 'routes'),

@@ -66,6 +66,9 @@ const envSchema = z.object({
   DEPGATE_AUTH_FAILURE_LIMIT: int(1, 1_000_000).default(20),
   DEPGATE_MAX_CONNECTIONS: int(1, 1_000_000).default(1024),
   DEPGATE_REQUEST_TIMEOUT: int(1, 3600).default(300),
+  // The org mirror (docs/apple-axm.md §4): Apple publishes no rate limits; about 20 GETs a minute was measured by one client only.
+  DEPGATE_ORG_SYNC_INTERVAL: int(60, 7 * 86_400).default(3600),
+  DEPGATE_ORG_REQUEST_BUDGET: int(1, 10_000).default(20),
   DEPGATE_TOKEN_WEBHOOK_SECRET: z.string().min(16, 'must be at least 16 characters (generate one with: openssl rand -base64 32)').optional()
 })
 
@@ -99,6 +102,8 @@ export interface Config {
   depConnections: number
   /** How long a finished job and its per-serial results are kept (src/jobs). */
   jobRetentionMs: number
+  /** The org mirror: a whole refresh every syncIntervalMs, at most requestsPerMinute GETs to Apple per org. */
+  orgs: { syncIntervalMs: number, requestsPerMinute: number }
   /** What one client may hold or try (README, "Security notes"). */
   limits: Limits
 }
@@ -152,6 +157,7 @@ export function loadConfig (env: Record<string, string | undefined> = process.en
     mirror: { enabled: e.DEPGATE_MIRROR ?? e.DEPGATE_INVENTORY ?? true, intervalMs: e.DEPGATE_SYNC_INTERVAL * 1000, leaseMs: e.DEPGATE_SYNC_LEASE * 1000, pageSize: e.DEPGATE_SYNC_PAGE_SIZE, feedRetentionMs: e.DEPGATE_FEED_RETENTION_DAYS * 86_400_000, fullSyncMinIntervalMs: e.DEPGATE_FULL_SYNC_MIN_INTERVAL * 1000 },
     depConnections: e.DEPGATE_DEP_CONNECTIONS,
     jobRetentionMs: e.DEPGATE_JOB_RETENTION_DAYS * 86_400_000,
+    orgs: { syncIntervalMs: e.DEPGATE_ORG_SYNC_INTERVAL * 1000, requestsPerMinute: e.DEPGATE_ORG_REQUEST_BUDGET },
     limits: {
       streamIdleMs: e.DEPGATE_STREAM_IDLE_TIMEOUT * 1000,
       streamsPerKey: e.DEPGATE_STREAMS_PER_KEY,

@@ -159,7 +159,14 @@ export const PROBLEM_CODES = {
   LOCALE_INVALID: profileRule('language'),
   MAGIC_INVALID: profileRule('org_magic'),
   SUPPORT_EMAIL_INVALID: profileRule('support_email_address'),
-  SUPPORT_PHONE_INVALID: profileRule('support_phone_number')
+  SUPPORT_PHONE_INVALID: profileRule('support_phone_number'),
+
+  // Apple Business / School Manager organisations (docs/apple-axm.md).
+  ORG_NOT_FOUND: { statuses: [404], summary: 'No organisation of that name is configured.', example: 'No organisation named "acme" is configured. GET /v1/orgs lists them; an admin adds one with PUT /v1/orgs/{org}.' },
+  INVALID_ORG_ACCOUNT: { statuses: [400], summary: 'The API account sent cannot be used (client id prefix, private key); nothing was stored.', example: 'The client id must start with BUSINESSAPI. or SCHOOLAPI., as Apple Business Manager shows it. Nothing was stored.' },
+  ORG_CREDENTIALS_REJECTED: { statuses: [422, 502], summary: 'Apple refused the organisation\'s API account (key revoked, wrong client id or key id).', example: 'Apple refused the API account of org "acme". Check in Apple Business Manager (Preferences → API) that the account and its key still exist.' },
+  ORG_MIRROR_NOT_READY: { statuses: [503], summary: 'The org mirror\'s first refresh has not completed; retry after Retry-After.', example: 'depgate is still reading every device of org "acme" from Apple; try again in a moment.' },
+  ORG_DEVICE_NOT_FOUND: { statuses: [404], summary: 'The organisation has no device with that serial number.', example: 'Org "acme" has no device with serial number C02XXXXXXXXX.' }
 } as const satisfies Record<string, ProblemCodeInfo>
 
 export type ProblemCode = keyof typeof PROBLEM_CODES

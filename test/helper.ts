@@ -18,6 +18,7 @@ import { type Config, loadConfig } from '../src/config.js'
 import type { DepClientOptions } from '../src/dep/index.js'
 import { buildServer } from '../src/server.js'
 import { DEPSIM_CREDENTIALS, startSimulator, type SimulatorOptions, type StartedSimulator } from '../src/simulator/index.js'
+import type { AppOptions } from '../src/app.js'
 import type { Scheduler } from '../src/scheduler.js'
 import type { Store } from '../src/store/index.js'
 import type { StreamLimitsOptions } from '../plugins/app/stream-limits.js'
@@ -97,6 +98,8 @@ export interface TestAppOptions {
   streamTimers?: StreamLimitsOptions['timers']
   /** Pages a reader of a shared live drain may have waiting (see plugins/app/stream-limits.ts). */
   drainBufferPages?: number
+  /** Organisations: the client factory (a test's org), the refresher on or off. */
+  orgs?: AppOptions['orgs']
 }
 
 export interface TestApp {
@@ -170,6 +173,7 @@ export async function buildTestApp (t: Teardown, opts: TestAppOptions = {}): Pro
     // Quick retries and long-poll re-reads keep mirror tests short.
     mirror: { retryBaseMs: 100, pollMs: 100 },
     scheduler,
+    ...(opts.orgs === undefined ? {} : { orgs: opts.orgs }),
     streamLimits: {
       ...(opts.streamTimers === undefined ? {} : { timers: opts.streamTimers }),
       ...(opts.drainBufferPages === undefined ? {} : { drainBufferPages: opts.drainBufferPages })

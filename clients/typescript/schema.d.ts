@@ -268,6 +268,134 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/orgs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List organisations
+         * @description Every configured Apple Business / School Manager organisation: its API account (client id, key id, scope; never the private key nor a token), when its access token expires, and its org mirror (when it last refreshed, device count, last failure).
+         *
+         *     Needs an API key with the `read` scope (or higher).
+         */
+        get: operations["listOrgs"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/orgs/{org}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get an organisation
+         * @description One organisation: its API account without secrets, when its access token expires, the last failure talking to Apple, and its org mirror.
+         *
+         *     Needs an API key with the `read` scope (or higher).
+         */
+        get: operations["getOrg"];
+        /**
+         * Create or replace an organisation
+         * @description Stores an Apple Business Manager (or Apple School Manager) API account under this name: the client id and key id shown under Preferences → API, and the private key (the `.pem` Apple let you download once). The scope follows from the client id (`BUSINESSAPI.` or `SCHOOLAPI.`); the private key is sealed at rest and never shown again.
+         *
+         *     depgate first proves the account by getting an access token with it (`verify=false` skips that): Apple's refusal answers 422 `ORG_CREDENTIALS_REJECTED` and nothing is stored. Answers 201 when created (Location: the org), 200 when replaced; the org mirror then reads every device of the organisation.
+         *
+         *     Needs an API key with the `admin` scope. Every call is written to the audit log.
+         */
+        put: operations["putOrg"];
+        post?: never;
+        /**
+         * Delete an organisation
+         * @description Forgets the API account and the org mirror. Nothing changes at Apple (revoke the key in Apple Business Manager if it is no longer needed).
+         *
+         *     Needs an API key with the `admin` scope. Every call is written to the audit log.
+         */
+        delete: operations["deleteOrg"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/orgs/{org}/devices": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List every device of the organisation
+         * @description Every device of the organisation, across all its MDM servers and unassigned ones, from depgate's org mirror (Apple's organisation API has no change feed: the mirror reads the whole list every `DEPGATE_ORG_SYNC_INTERVAL`, within `DEPGATE_ORG_REQUEST_BUDGET` calls a minute).
+         *
+         *     **Filters** (optional, combined with AND; comma-separated values match any, case-insensitively): `status` (ASSIGNED, UNASSIGNED), `mdm_server` (ids, as `GET …/mdm-servers` lists them), `product_family`, `serial_prefix`, `order_number`, `purchase_source` (APPLE, RESELLER, MANUALLY_ADDED).
+         *
+         *     **Forms**: JSON (default) is one page (`limit`, default 100, at most 1000) with `total` (the devices matching on all pages) and `next_page_token` (pass it as `page_token`, same filters, until it is null). NDJSON (`Accept: application/x-ndjson` or `format=ndjson`) is the whole list, a device a line, then a trailer `{"count", "refreshed_at", "last_seq"}`; CSV (`Accept: text/csv` or `format=csv`) the whole list with a header row. Before the mirror's first refresh completes: 503 `ORG_MIRROR_NOT_READY` with Retry-After.
+         *
+         *     Needs an API key with the `read` scope (or higher).
+         */
+        get: operations["listOrgDevices"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/orgs/{org}/devices/{serial}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get one device of the organisation
+         * @description A device of the organisation whatever MDM server it is assigned to: Apple's attributes (model, purchase data, IMEI, MAC addresses…), the MDM server it is assigned to and its AppleCare end date. From the org mirror by default; `source=apple` asks Apple live (three calls: the device, its MDM server, its AppleCare coverage, whose records are answered in full) and keeps the AppleCare end date in the mirror.
+         *
+         *     Needs an API key with the `read` scope (or higher).
+         */
+        get: operations["getOrgDevice"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/orgs/{org}/mdm-servers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List the organisation's MDM servers
+         * @description Every MDM server of the organisation (Apple's device management services: MDM, Apple Configurator…) as the org mirror's last refresh saw them, with how many of the organisation's devices are assigned to each. A DEP server at depgate is one of them.
+         *
+         *     Needs an API key with the `read` scope (or higher).
+         */
+        get: operations["listOrgMdmServers"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/servers": {
         parameters: {
             query?: never;
@@ -1132,6 +1260,36 @@ export interface components {
              */
             scope: "read" | "write" | "admin";
         };
+        PutOrgInput: {
+            /** @description The API account's client id, `BUSINESSAPI.…` (Apple Business Manager) or `SCHOOLAPI.…` (Apple School Manager) */
+            client_id: string;
+            /** @description The key id Apple Business Manager shows beside the client id */
+            key_id: string;
+            /** @description The `.pem` file Apple let you download once, whole (either PEM header Apple has used) */
+            private_key: string;
+            /**
+             * Format: uri
+             * @description The API host, default by the client id: https://api-business.apple.com or https://api-school.apple.com
+             */
+            base_url?: string;
+            /**
+             * Format: uri
+             * @description The token endpoint, default https://account.apple.com/auth/oauth2/token
+             */
+            token_url?: string;
+        };
+        /**
+         * @example {
+         *       "serials": [
+         *         "C02XK1ABCDEF",
+         *         "DMPXK2ABCDEF"
+         *       ]
+         *     }
+         */
+        DeviceDetailsRequestInput: {
+            /** @description 1 to 10000 distinct serial numbers */
+            serials: components["schemas"]["SerialNumberInput"][];
+        };
         /**
          * @example {
          *       "token": {
@@ -1320,18 +1478,6 @@ export interface components {
         };
         /**
          * @example {
-         *       "serials": [
-         *         "C02XK1ABCDEF",
-         *         "DMPXK2ABCDEF"
-         *       ]
-         *     }
-         */
-        DeviceDetailsRequestInput: {
-            /** @description 1 to 10000 distinct serial numbers */
-            serials: components["schemas"]["SerialNumberInput"][];
-        };
-        /**
-         * @example {
          *       "rules": [
          *         {
          *           "name": "Macs",
@@ -1370,7 +1516,7 @@ export interface components {
              * @description Stable machine-readable code (Apple's own code when Apple gave one, e.g. T_C_NOT_SIGNED); each operation lists those it can answer per status. The README's "Error codes" table says what each means
              * @enum {string}
              */
-            code: "BAD_REQUEST" | "BAD_URL" | "REQUEST_TIMEOUT" | "REQUEST_HEADER_FIELDS_TOO_LARGE" | "VALIDATION_FAILED" | "UNKNOWN_PARAMETER" | "UNKNOWN_FIELD" | "MALFORMED_JSON" | "BODY_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "NOT_ACCEPTABLE" | "NOT_FOUND" | "METHOD_NOT_ALLOWED" | "INTERNAL" | "DATABASE_UNAVAILABLE" | "SHUTTING_DOWN" | "UNAUTHENTICATED" | "INSUFFICIENT_SCOPE" | "TOO_MANY_AUTH_FAILURES" | "RATE_LIMITED" | "SERVER_NOT_FOUND" | "SECRET_BOX_WRONG_KEY" | "INVALID_SERVER_TOKEN" | "NO_STAGED_CERTIFICATE" | "CERTIFICATE_ALREADY_STAGED" | "INVALID_FORM" | "P7M_MISSING" | "P7M_NOT_SMIME" | "P7M_CORRUPT" | "P7M_TOO_LARGE" | "P7M_WRONG_KEY" | "P7M_UNSUPPORTED_CIPHER" | "KEY_INVALID" | "TOKEN_INVALID" | "NO_KEY_PAIR" | "CONSUMER_KEY_MISMATCH" | "TOKEN_EXPIRED" | "TOKEN_VERIFY_FAILED" | "TOKEN_VERIFY_UNAVAILABLE" | "INVENTORY_DISABLED" | "INVENTORY_NOT_READY" | "MIRROR_ONLY_PARAMETER" | "MIRROR_BUSY" | "TOO_MANY_STREAMS" | "INVALID_PAGE_TOKEN" | "SINCE_AHEAD" | "SINCE_EXPIRED" | "SINCE_REQUIRED" | "CURSOR_OR_SINCE" | "FULL_SYNC_TOO_SOON" | "CLIENT_CLOSED_REQUEST" | "DEVICE_NOT_FOUND" | "DEVICE_NOT_ACCESSIBLE" | "PROFILE_NOT_FOUND" | "PROFILE_URL_INVALID" | "PROFILE_URL_NOT_HTTPS" | "URL_HAS_CREDENTIALS" | "INVALID_JSON" | "DISOWN_DISABLED" | "DISOWN_CONFIRMATION_MISMATCH" | "PASSTHROUGH_PATH_REFUSED" | "KEY_NOT_FOUND" | "AUDIT_ENTRY_NOT_FOUND" | "ENROLLMENT_PROFILE_NOT_FOUND" | "ENROLLMENT_PROFILE_IN_USE" | "DUPLICATE_RULE_NAME" | "UNKNOWN_ENROLLMENT_PROFILE" | "IF_MATCH_REQUIRED" | "RULES_CHANGED" | "JOB_NOT_FOUND" | "JOB_FINISHED" | "SERVER_TOKEN_EXPIRED" | "T_C_NOT_SIGNED" | "ACCESS_DENIED" | "OAUTH_REJECTED" | "UNAUTHORIZED" | "EXPIRED_CURSOR" | "INVALID_CURSOR" | "EXHAUSTED_CURSOR" | "CURSOR_REQUIRED" | "PAGE_LIMIT" | "SAME_CURSOR" | "UPSTREAM_THROTTLED" | "UPSTREAM_TIMEOUT" | "UPSTREAM_UNREACHABLE" | "UPSTREAM_INVALID_RESPONSE" | "UPSTREAM_ERROR" | "UPSTREAM_REFUSED" | "USER_AGENT_MISSING" | "USER_AGENT_INVALID" | "MALFORMED_REQUEST_BODY" | "DEVICE_ID_REQUIRED" | "PROFILE_UUID_REQUIRED" | "APPLE_SEED_FOR_IT_TURNED_OFF" | "MDM_SERVICE_DISCOVERY_URL_REQUIRED" | "MDM_SERVICE_DISCOVERY_URL_NOT_VALID" | "ORG_NOT_SUPPORTED" | "CONFIG_NAME_REQUIRED" | "CONFIG_NAME_INVALID" | "CONFIG_URL_REQUIRED" | "CONFIG_URL_INVALID" | "DEPARTMENT_INVALID" | "FLAGS_INVALID" | "LOCALE_INVALID" | "MAGIC_INVALID" | "SUPPORT_EMAIL_INVALID" | "SUPPORT_PHONE_INVALID";
+            code: "BAD_REQUEST" | "BAD_URL" | "REQUEST_TIMEOUT" | "REQUEST_HEADER_FIELDS_TOO_LARGE" | "VALIDATION_FAILED" | "UNKNOWN_PARAMETER" | "UNKNOWN_FIELD" | "MALFORMED_JSON" | "BODY_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "NOT_ACCEPTABLE" | "NOT_FOUND" | "METHOD_NOT_ALLOWED" | "INTERNAL" | "DATABASE_UNAVAILABLE" | "SHUTTING_DOWN" | "UNAUTHENTICATED" | "INSUFFICIENT_SCOPE" | "TOO_MANY_AUTH_FAILURES" | "RATE_LIMITED" | "SERVER_NOT_FOUND" | "SECRET_BOX_WRONG_KEY" | "INVALID_SERVER_TOKEN" | "NO_STAGED_CERTIFICATE" | "CERTIFICATE_ALREADY_STAGED" | "INVALID_FORM" | "P7M_MISSING" | "P7M_NOT_SMIME" | "P7M_CORRUPT" | "P7M_TOO_LARGE" | "P7M_WRONG_KEY" | "P7M_UNSUPPORTED_CIPHER" | "KEY_INVALID" | "TOKEN_INVALID" | "NO_KEY_PAIR" | "CONSUMER_KEY_MISMATCH" | "TOKEN_EXPIRED" | "TOKEN_VERIFY_FAILED" | "TOKEN_VERIFY_UNAVAILABLE" | "INVENTORY_DISABLED" | "INVENTORY_NOT_READY" | "MIRROR_ONLY_PARAMETER" | "MIRROR_BUSY" | "TOO_MANY_STREAMS" | "INVALID_PAGE_TOKEN" | "SINCE_AHEAD" | "SINCE_EXPIRED" | "SINCE_REQUIRED" | "CURSOR_OR_SINCE" | "FULL_SYNC_TOO_SOON" | "CLIENT_CLOSED_REQUEST" | "DEVICE_NOT_FOUND" | "DEVICE_NOT_ACCESSIBLE" | "PROFILE_NOT_FOUND" | "PROFILE_URL_INVALID" | "PROFILE_URL_NOT_HTTPS" | "URL_HAS_CREDENTIALS" | "INVALID_JSON" | "DISOWN_DISABLED" | "DISOWN_CONFIRMATION_MISMATCH" | "PASSTHROUGH_PATH_REFUSED" | "KEY_NOT_FOUND" | "AUDIT_ENTRY_NOT_FOUND" | "ENROLLMENT_PROFILE_NOT_FOUND" | "ENROLLMENT_PROFILE_IN_USE" | "DUPLICATE_RULE_NAME" | "UNKNOWN_ENROLLMENT_PROFILE" | "IF_MATCH_REQUIRED" | "RULES_CHANGED" | "JOB_NOT_FOUND" | "JOB_FINISHED" | "SERVER_TOKEN_EXPIRED" | "T_C_NOT_SIGNED" | "ACCESS_DENIED" | "OAUTH_REJECTED" | "UNAUTHORIZED" | "EXPIRED_CURSOR" | "INVALID_CURSOR" | "EXHAUSTED_CURSOR" | "CURSOR_REQUIRED" | "PAGE_LIMIT" | "SAME_CURSOR" | "UPSTREAM_THROTTLED" | "UPSTREAM_TIMEOUT" | "UPSTREAM_UNREACHABLE" | "UPSTREAM_INVALID_RESPONSE" | "UPSTREAM_ERROR" | "UPSTREAM_REFUSED" | "USER_AGENT_MISSING" | "USER_AGENT_INVALID" | "MALFORMED_REQUEST_BODY" | "DEVICE_ID_REQUIRED" | "PROFILE_UUID_REQUIRED" | "APPLE_SEED_FOR_IT_TURNED_OFF" | "MDM_SERVICE_DISCOVERY_URL_REQUIRED" | "MDM_SERVICE_DISCOVERY_URL_NOT_VALID" | "ORG_NOT_SUPPORTED" | "CONFIG_NAME_REQUIRED" | "CONFIG_NAME_INVALID" | "CONFIG_URL_REQUIRED" | "CONFIG_URL_INVALID" | "DEPARTMENT_INVALID" | "FLAGS_INVALID" | "LOCALE_INVALID" | "MAGIC_INVALID" | "SUPPORT_EMAIL_INVALID" | "SUPPORT_PHONE_INVALID" | "ORG_NOT_FOUND" | "INVALID_ORG_ACCOUNT" | "ORG_CREDENTIALS_REJECTED" | "ORG_MIRROR_NOT_READY" | "ORG_DEVICE_NOT_FOUND";
             /** @description A sentence for the person reading the log: what went wrong and what to do */
             detail: string;
             /** @description The request path that produced this problem */
@@ -1824,6 +1970,332 @@ export interface components {
             /** @description The full key to send as "Authorization: Bearer <key>". Shown once: depgate keeps only a hash. */
             key: string;
         };
+        Org: {
+            name: string;
+            client_id: string;
+            key_id: string;
+            /** @description `business.api` or `school.api`, from the client id */
+            scope: string;
+            base_url: string | null;
+            token_url: string | null;
+            token: {
+                /** @description When the access token depgate last got expires (never the token itself) */
+                expires_at: string | null;
+                /** @description When depgate last got an access token */
+                checked_at: string | null;
+            };
+            /** @description The last failure of a call to Apple for this org, cleared by a success */
+            last_error: {
+                code: string;
+                at: string;
+            } | null;
+            mirror: {
+                /** @description The first refresh has completed: device reads are answered */
+                ready: boolean;
+                last_refresh_at: string | null;
+                refresh_started_at: string | null;
+                device_count: number;
+                /** @description The last change written to the org's change feed */
+                last_seq: number;
+                last_error: {
+                    code: string;
+                    message: string;
+                    at: string;
+                } | null;
+            };
+            created_at: string;
+            updated_at: string;
+        };
+        OrgList: {
+            orgs: components["schemas"]["Org"][];
+        };
+        OrgDevice: {
+            serial_number: string;
+            /** @description `ASSIGNED` or `UNASSIGNED` to an MDM server */
+            status: string | null;
+            /** @description The id of the MDM server the device is assigned to */
+            mdm_server: string | null;
+            product_family: string | null;
+            order_number: string | null;
+            /** @description `APPLE`, `RESELLER` or `MANUALLY_ADDED` */
+            purchase_source: string | null;
+            /** @description The latest end of the device's AppleCare coverage, once a live lookup (`source=apple`) read it */
+            applecare_end: string | null;
+            first_seen_at: string;
+            last_changed_at: string;
+            removed_at: string | null;
+            /** @description Every attribute Apple sent, under Apple's names (deviceModel, orderDateTime, imei, wifiMacAddress…) */
+            attributes: {
+                [key: string]: unknown;
+            };
+        };
+        OrgDeviceList: {
+            devices: components["schemas"]["OrgDevice"][];
+            count: number;
+            /** @description Devices matching the filters on all pages */
+            total: number;
+            next_page_token: string | null;
+            refreshed_at: string | null;
+            last_seq: number;
+        };
+        AppleCareCoverage: {
+            id: string;
+            status?: string;
+            paymentType?: string;
+            description?: string;
+            agreementNumber?: string;
+            startDateTime?: string;
+            endDateTime?: string;
+            isRenewable?: boolean;
+            isCanceled?: boolean;
+            contractCancelDateTime?: string;
+        };
+        OrgDeviceAnswer: {
+            /** @enum {string} */
+            source: "mirror" | "apple";
+            device: components["schemas"]["OrgDevice"];
+            mdm_server_name: string | null;
+            /** @description Apple's AppleCare coverage records (`source=apple` only; null from the mirror) */
+            applecare: components["schemas"]["AppleCareCoverage"][] | null;
+        };
+        OrgMdmServerList: {
+            mdm_servers: {
+                id: string;
+                server_name: string | null;
+                /** @description `MDM`, `APPLE_CONFIGURATOR` or `APPLE_MDM` */
+                server_type: string | null;
+                /** @description Devices of the org mirror assigned to it */
+                device_count: number;
+                attributes: {
+                    [key: string]: unknown;
+                };
+                updated_at: string;
+            }[];
+            refreshed_at: string | null;
+        };
+        /**
+         * @description A device as Apple describes it (Apple's field names). Absent fields are omitted, never null.
+         * @example {
+         *       "serial_number": "C02XK1ABCDEF",
+         *       "model": "MacBook Pro",
+         *       "description": "MBP 14.2 SPACE GRAY/M3/16GB/512GB",
+         *       "color": "SPACE GRAY",
+         *       "os": "OSX",
+         *       "device_family": "Mac",
+         *       "profile_status": "assigned",
+         *       "profile_uuid": "0123456789ABCDEF0123456789ABCDEF",
+         *       "device_assigned_by": "admin@example.com",
+         *       "device_assigned_date": "2026-01-15T09:30:00Z"
+         *     }
+         */
+        Device: {
+            /** @description The serial number */
+            serial_number: string;
+            /** @description e.g. "MacBook Pro", "iPad mini 4" */
+            model?: string;
+            description?: string;
+            color?: string;
+            asset_tag?: string;
+            /** @description iOS, iPadOS, OSX, tvOS, visionOS */
+            os?: string;
+            /** @description iPad, iPhone, iPod, Mac, AppleTV, Vision */
+            device_family?: string;
+            /** @description empty, assigned, pushed or removed */
+            profile_status?: string;
+            profile_uuid?: string;
+            /**
+             * Format: date-time
+             * @description When a profile was assigned (ISO-8601, UTC)
+             */
+            profile_assign_time?: string;
+            /**
+             * Format: date-time
+             * @description When the profile was pushed to the device (ISO-8601, UTC)
+             */
+            profile_push_time?: string;
+            /**
+             * Format: date-time
+             * @description When the device was assigned to this MDM server (ISO-8601, UTC)
+             */
+            device_assigned_date?: string;
+            /** @description Who assigned it (an Apple Account) */
+            device_assigned_by?: string;
+            /** @description Change records only: added, modified or deleted */
+            op_type?: string;
+            /**
+             * Format: date-time
+             * @description Change records only: when the change happened (ISO-8601, UTC)
+             */
+            op_date?: string;
+            /**
+             * Format: date-time
+             * @description Migration deadline (ISO-8601, UTC)
+             */
+            mdm_migration_deadline?: string;
+            eid?: string;
+            ethernet_mac_address?: string;
+            wifi_mac_address?: string;
+            bluetooth_mac_address?: string;
+            imei?: string[];
+            meid?: string[];
+            is_replacement_device?: boolean;
+            released_by_replacement?: boolean;
+            /** @description Device details only: SUCCESS, NOT_ACCESSIBLE or FAILED */
+            response_status?: string;
+        } & {
+            [key: string]: unknown;
+        };
+        /**
+         * @description Every device currently assigned to this MDM server (all of Apple's pages), filtered.
+         * @example {
+         *       "source": "apple",
+         *       "devices": [
+         *         {
+         *           "serial_number": "C02XK1ABCDEF",
+         *           "model": "MacBook Pro",
+         *           "os": "OSX",
+         *           "device_family": "Mac",
+         *           "profile_status": "empty"
+         *         }
+         *       ],
+         *       "count": 1,
+         *       "cursor": "MTc2NDAwMDAwMC0x",
+         *       "fetched_until": "2026-11-25T09:30:00Z"
+         *     }
+         */
+        DeviceList: {
+            /**
+             * @description `apple`: depgate asked Apple for this answer (as the X-Depgate-Source header says) (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            source: "apple";
+            devices: components["schemas"]["Device"][];
+            /** @description Number of devices in `devices` (after filtering) */
+            count: number;
+            /** @description Apple's cursor after the last page: pass it to GET …/devices/changes?cursor= to get what changed since. Valid for 7 days. */
+            cursor: string;
+            /**
+             * Format: date-time
+             * @description Apple's progress time stamp of the fetch, when Apple gave one
+             */
+            fetched_until?: string;
+        };
+        /** @description A device with Apple's response_status; only response_status when NOT_ACCESSIBLE */
+        DeviceDetail: {
+            serial_number?: string;
+            /** @description e.g. "MacBook Pro", "iPad mini 4" */
+            model?: string;
+            description?: string;
+            color?: string;
+            asset_tag?: string;
+            /** @description iOS, iPadOS, OSX, tvOS, visionOS */
+            os?: string;
+            /** @description iPad, iPhone, iPod, Mac, AppleTV, Vision */
+            device_family?: string;
+            /** @description empty, assigned, pushed or removed */
+            profile_status?: string;
+            profile_uuid?: string;
+            /**
+             * Format: date-time
+             * @description When a profile was assigned (ISO-8601, UTC)
+             */
+            profile_assign_time?: string;
+            /**
+             * Format: date-time
+             * @description When the profile was pushed to the device (ISO-8601, UTC)
+             */
+            profile_push_time?: string;
+            /**
+             * Format: date-time
+             * @description When the device was assigned to this MDM server (ISO-8601, UTC)
+             */
+            device_assigned_date?: string;
+            /** @description Who assigned it (an Apple Account) */
+            device_assigned_by?: string;
+            /** @description Change records only: added, modified or deleted */
+            op_type?: string;
+            /**
+             * Format: date-time
+             * @description Change records only: when the change happened (ISO-8601, UTC)
+             */
+            op_date?: string;
+            /**
+             * Format: date-time
+             * @description Migration deadline (ISO-8601, UTC)
+             */
+            mdm_migration_deadline?: string;
+            eid?: string;
+            ethernet_mac_address?: string;
+            wifi_mac_address?: string;
+            bluetooth_mac_address?: string;
+            imei?: string[];
+            meid?: string[];
+            is_replacement_device?: boolean;
+            released_by_replacement?: boolean;
+            /** @description Device details only: SUCCESS, NOT_ACCESSIBLE or FAILED */
+            response_status?: string;
+        } & {
+            [key: string]: unknown;
+        };
+        /**
+         * @example {
+         *       "devices": {
+         *         "C02XK1ABCDEF": {
+         *           "serial_number": "C02XK1ABCDEF",
+         *           "model": "MacBook Pro",
+         *           "os": "OSX",
+         *           "response_status": "SUCCESS"
+         *         },
+         *         "DMPXK2ABCDEF": {
+         *           "serial_number": "DMPXK2ABCDEF",
+         *           "response_status": "NOT_ACCESSIBLE"
+         *         }
+         *       },
+         *       "count": 2
+         *     }
+         */
+        DeviceDetails: {
+            /** @description Keyed by serial; a serial Apple does not show to this server has only `response_status: NOT_ACCESSIBLE` */
+            devices: {
+                [key: string]: components["schemas"]["DeviceDetail"];
+            };
+            count: number;
+        };
+        /**
+         * @example {
+         *       "source": "apple",
+         *       "changes": [
+         *         {
+         *           "serial_number": "C02XK1ABCDEF",
+         *           "op_type": "modified",
+         *           "op_date": "2026-11-25T09:30:00Z",
+         *           "profile_status": "pushed"
+         *         }
+         *       ],
+         *       "count": 1,
+         *       "cursor": "MTc2NDAwMDAwMC0y",
+         *       "more_to_follow": false
+         *     }
+         */
+        DeviceChanges: {
+            /**
+             * @description `apple`: depgate asked Apple for this answer (as the X-Depgate-Source header says) (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            source: "apple";
+            /** @description Change records in Apple's order (oldest first), each with op_type and op_date; a serial can appear more than once — the record with the latest op_date is its current state */
+            changes: components["schemas"]["Device"][];
+            count: number;
+            /** @description Cursor to pass next time */
+            cursor: string;
+            /** Format: date-time */
+            fetched_until?: string;
+            /**
+             * @description Always false: every page was drained
+             * @constant
+             */
+            more_to_follow: false;
+        };
         /**
          * @description The device mirror of one server: whether reads come from it, how fresh it is, and the last failure.
          * @example {
@@ -2272,229 +2744,6 @@ export interface components {
             etag: string;
             /** @description When the list was last replaced (ISO-8601, UTC); null if never */
             updated_at: string | null;
-        };
-        /**
-         * @description A device as Apple describes it (Apple's field names). Absent fields are omitted, never null.
-         * @example {
-         *       "serial_number": "C02XK1ABCDEF",
-         *       "model": "MacBook Pro",
-         *       "description": "MBP 14.2 SPACE GRAY/M3/16GB/512GB",
-         *       "color": "SPACE GRAY",
-         *       "os": "OSX",
-         *       "device_family": "Mac",
-         *       "profile_status": "assigned",
-         *       "profile_uuid": "0123456789ABCDEF0123456789ABCDEF",
-         *       "device_assigned_by": "admin@example.com",
-         *       "device_assigned_date": "2026-01-15T09:30:00Z"
-         *     }
-         */
-        Device: {
-            /** @description The serial number */
-            serial_number: string;
-            /** @description e.g. "MacBook Pro", "iPad mini 4" */
-            model?: string;
-            description?: string;
-            color?: string;
-            asset_tag?: string;
-            /** @description iOS, iPadOS, OSX, tvOS, visionOS */
-            os?: string;
-            /** @description iPad, iPhone, iPod, Mac, AppleTV, Vision */
-            device_family?: string;
-            /** @description empty, assigned, pushed or removed */
-            profile_status?: string;
-            profile_uuid?: string;
-            /**
-             * Format: date-time
-             * @description When a profile was assigned (ISO-8601, UTC)
-             */
-            profile_assign_time?: string;
-            /**
-             * Format: date-time
-             * @description When the profile was pushed to the device (ISO-8601, UTC)
-             */
-            profile_push_time?: string;
-            /**
-             * Format: date-time
-             * @description When the device was assigned to this MDM server (ISO-8601, UTC)
-             */
-            device_assigned_date?: string;
-            /** @description Who assigned it (an Apple Account) */
-            device_assigned_by?: string;
-            /** @description Change records only: added, modified or deleted */
-            op_type?: string;
-            /**
-             * Format: date-time
-             * @description Change records only: when the change happened (ISO-8601, UTC)
-             */
-            op_date?: string;
-            /**
-             * Format: date-time
-             * @description Migration deadline (ISO-8601, UTC)
-             */
-            mdm_migration_deadline?: string;
-            eid?: string;
-            ethernet_mac_address?: string;
-            wifi_mac_address?: string;
-            bluetooth_mac_address?: string;
-            imei?: string[];
-            meid?: string[];
-            is_replacement_device?: boolean;
-            released_by_replacement?: boolean;
-            /** @description Device details only: SUCCESS, NOT_ACCESSIBLE or FAILED */
-            response_status?: string;
-        } & {
-            [key: string]: unknown;
-        };
-        /**
-         * @description Every device currently assigned to this MDM server (all of Apple's pages), filtered.
-         * @example {
-         *       "source": "apple",
-         *       "devices": [
-         *         {
-         *           "serial_number": "C02XK1ABCDEF",
-         *           "model": "MacBook Pro",
-         *           "os": "OSX",
-         *           "device_family": "Mac",
-         *           "profile_status": "empty"
-         *         }
-         *       ],
-         *       "count": 1,
-         *       "cursor": "MTc2NDAwMDAwMC0x",
-         *       "fetched_until": "2026-11-25T09:30:00Z"
-         *     }
-         */
-        DeviceList: {
-            /**
-             * @description `apple`: depgate asked Apple for this answer (as the X-Depgate-Source header says) (enum property replaced by openapi-typescript)
-             * @enum {string}
-             */
-            source: "apple";
-            devices: components["schemas"]["Device"][];
-            /** @description Number of devices in `devices` (after filtering) */
-            count: number;
-            /** @description Apple's cursor after the last page: pass it to GET …/devices/changes?cursor= to get what changed since. Valid for 7 days. */
-            cursor: string;
-            /**
-             * Format: date-time
-             * @description Apple's progress time stamp of the fetch, when Apple gave one
-             */
-            fetched_until?: string;
-        };
-        /** @description A device with Apple's response_status; only response_status when NOT_ACCESSIBLE */
-        DeviceDetail: {
-            serial_number?: string;
-            /** @description e.g. "MacBook Pro", "iPad mini 4" */
-            model?: string;
-            description?: string;
-            color?: string;
-            asset_tag?: string;
-            /** @description iOS, iPadOS, OSX, tvOS, visionOS */
-            os?: string;
-            /** @description iPad, iPhone, iPod, Mac, AppleTV, Vision */
-            device_family?: string;
-            /** @description empty, assigned, pushed or removed */
-            profile_status?: string;
-            profile_uuid?: string;
-            /**
-             * Format: date-time
-             * @description When a profile was assigned (ISO-8601, UTC)
-             */
-            profile_assign_time?: string;
-            /**
-             * Format: date-time
-             * @description When the profile was pushed to the device (ISO-8601, UTC)
-             */
-            profile_push_time?: string;
-            /**
-             * Format: date-time
-             * @description When the device was assigned to this MDM server (ISO-8601, UTC)
-             */
-            device_assigned_date?: string;
-            /** @description Who assigned it (an Apple Account) */
-            device_assigned_by?: string;
-            /** @description Change records only: added, modified or deleted */
-            op_type?: string;
-            /**
-             * Format: date-time
-             * @description Change records only: when the change happened (ISO-8601, UTC)
-             */
-            op_date?: string;
-            /**
-             * Format: date-time
-             * @description Migration deadline (ISO-8601, UTC)
-             */
-            mdm_migration_deadline?: string;
-            eid?: string;
-            ethernet_mac_address?: string;
-            wifi_mac_address?: string;
-            bluetooth_mac_address?: string;
-            imei?: string[];
-            meid?: string[];
-            is_replacement_device?: boolean;
-            released_by_replacement?: boolean;
-            /** @description Device details only: SUCCESS, NOT_ACCESSIBLE or FAILED */
-            response_status?: string;
-        } & {
-            [key: string]: unknown;
-        };
-        /**
-         * @example {
-         *       "devices": {
-         *         "C02XK1ABCDEF": {
-         *           "serial_number": "C02XK1ABCDEF",
-         *           "model": "MacBook Pro",
-         *           "os": "OSX",
-         *           "response_status": "SUCCESS"
-         *         },
-         *         "DMPXK2ABCDEF": {
-         *           "serial_number": "DMPXK2ABCDEF",
-         *           "response_status": "NOT_ACCESSIBLE"
-         *         }
-         *       },
-         *       "count": 2
-         *     }
-         */
-        DeviceDetails: {
-            /** @description Keyed by serial; a serial Apple does not show to this server has only `response_status: NOT_ACCESSIBLE` */
-            devices: {
-                [key: string]: components["schemas"]["DeviceDetail"];
-            };
-            count: number;
-        };
-        /**
-         * @example {
-         *       "source": "apple",
-         *       "changes": [
-         *         {
-         *           "serial_number": "C02XK1ABCDEF",
-         *           "op_type": "modified",
-         *           "op_date": "2026-11-25T09:30:00Z",
-         *           "profile_status": "pushed"
-         *         }
-         *       ],
-         *       "count": 1,
-         *       "cursor": "MTc2NDAwMDAwMC0y",
-         *       "more_to_follow": false
-         *     }
-         */
-        DeviceChanges: {
-            /**
-             * @description `apple`: depgate asked Apple for this answer (as the X-Depgate-Source header says) (enum property replaced by openapi-typescript)
-             * @enum {string}
-             */
-            source: "apple";
-            /** @description Change records in Apple's order (oldest first), each with op_type and op_date; a serial can appear more than once — the record with the latest op_date is its current state */
-            changes: components["schemas"]["Device"][];
-            count: number;
-            /** @description Cursor to pass next time */
-            cursor: string;
-            /** Format: date-time */
-            fetched_until?: string;
-            /**
-             * @description Always false: every page was drained
-             * @constant
-             */
-            more_to_follow: false;
         };
         /** @description A device as Apple last described it (Apple's field names), from depgate's mirror; `removed_at` only on devices that left this server. */
         MirrorDevice: {
@@ -4807,6 +5056,1187 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"] & {
                         /** @enum {unknown} */
                         code: "SHUTTING_DOWN" | "DATABASE_UNAVAILABLE";
+                    };
+                };
+            };
+        };
+    };
+    listOrgs: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    "X-Content-Type-Options": components["headers"]["XContentTypeOptions"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OrgList"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    "X-Content-Type-Options": components["headers"]["XContentTypeOptions"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code: "BAD_REQUEST" | "UNKNOWN_PARAMETER";
+                    };
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    "X-Content-Type-Options": components["headers"]["XContentTypeOptions"];
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code: "UNAUTHENTICATED";
+                    };
+                };
+            };
+            /** @description Not Acceptable */
+            406: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    "X-Content-Type-Options": components["headers"]["XContentTypeOptions"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code: "NOT_ACCEPTABLE";
+                    };
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    "X-Content-Type-Options": components["headers"]["XContentTypeOptions"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicyWhenCounted"];
+                    RateLimit: components["headers"]["RateLimitWhenCounted"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code: "TOO_MANY_AUTH_FAILURES" | "RATE_LIMITED";
+                    };
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    "X-Content-Type-Options": components["headers"]["XContentTypeOptions"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicyWhenCounted"];
+                    RateLimit: components["headers"]["RateLimitWhenCounted"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code: "INTERNAL";
+                    };
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    "X-Content-Type-Options": components["headers"]["XContentTypeOptions"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicyWhenCounted"];
+                    RateLimit: components["headers"]["RateLimitWhenCounted"];
+                    "Retry-After": components["headers"]["RetryAfterWhenKnown"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code: "SHUTTING_DOWN" | "DATABASE_UNAVAILABLE";
+                    };
+                };
+            };
+        };
+    };
+    getOrg: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The organisation's name at depgate (`default` on the demo) */
+                org: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    "X-Content-Type-Options": components["headers"]["XContentTypeOptions"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Org"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    "X-Content-Type-Options": components["headers"]["XContentTypeOptions"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code: "BAD_REQUEST" | "UNKNOWN_PARAMETER" | "VALIDATION_FAILED";
+                    };
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    "X-Content-Type-Options": components["headers"]["XContentTypeOptions"];
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code: "UNAUTHENTICATED";
+                    };
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    "X-Content-Type-Options": components["headers"]["XContentTypeOptions"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code: "ORG_NOT_FOUND";
+                    };
+                };
+            };
+            /** @description Not Acceptable */
+            406: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    "X-Content-Type-Options": components["headers"]["XContentTypeOptions"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code: "NOT_ACCEPTABLE";
+                    };
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    "X-Content-Type-Options": components["headers"]["XContentTypeOptions"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicyWhenCounted"];
+                    RateLimit: components["headers"]["RateLimitWhenCounted"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code: "TOO_MANY_AUTH_FAILURES" | "RATE_LIMITED";
+                    };
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    "X-Content-Type-Options": components["headers"]["XContentTypeOptions"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicyWhenCounted"];
+                    RateLimit: components["headers"]["RateLimitWhenCounted"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code: "INTERNAL";
+                    };
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    "X-Content-Type-Options": components["headers"]["XContentTypeOptions"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicyWhenCounted"];
+                    RateLimit: components["headers"]["RateLimitWhenCounted"];
+                    "Retry-After": components["headers"]["RetryAfterWhenKnown"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code: "SHUTTING_DOWN" | "DATABASE_UNAVAILABLE";
+                    };
+                };
+            };
+        };
+    };
+    putOrg: {
+        parameters: {
+            query?: {
+                /** @description `false` stores the account without asking Apple for a token first (default `true`) */
+                verify?: "true" | "false";
+            };
+            header?: never;
+            path: {
+                /** @description The organisation's name at depgate (`default` on the demo) */
+                org: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PutOrgInput"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    "X-Content-Type-Options": components["headers"]["XContentTypeOptions"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Org"];
+                };
+            };
+            /** @description Created */
+            201: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    "X-Content-Type-Options": components["headers"]["XContentTypeOptions"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    Location: components["headers"]["Location"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Org"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    "X-Content-Type-Options": components["headers"]["XContentTypeOptions"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code: "BAD_REQUEST" | "UNKNOWN_PARAMETER" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "UNKNOWN_FIELD" | "INVALID_ORG_ACCOUNT";
+                    };
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    "X-Content-Type-Options": components["headers"]["XContentTypeOptions"];
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code: "UNAUTHENTICATED";
+                    };
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    "X-Content-Type-Options": components["headers"]["XContentTypeOptions"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicyWhenCounted"];
+                    RateLimit: components["headers"]["RateLimitWhenCounted"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code: "INSUFFICIENT_SCOPE";
+                    };
+                };
+            };
+            /** @description Not Acceptable */
+            406: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    "X-Content-Type-Options": components["headers"]["XContentTypeOptions"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code: "NOT_ACCEPTABLE";
+                    };
+                };
+            };
+            /** @description Payload Too Large */
+            413: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    "X-Content-Type-Options": components["headers"]["XContentTypeOptions"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code: "BODY_TOO_LARGE";
+                    };
+                };
+            };
+            /** @description Unsupported Media Type */
+            415: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    "X-Content-Type-Options": components["headers"]["XContentTypeOptions"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code: "UNSUPPORTED_MEDIA_TYPE";
+                    };
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    "X-Content-Type-Options": components["headers"]["XContentTypeOptions"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code: "ORG_CREDENTIALS_REJECTED";
+                    };
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    "X-Content-Type-Options": components["headers"]["XContentTypeOptions"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicyWhenCounted"];
+                    RateLimit: components["headers"]["RateLimitWhenCounted"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code: "TOO_MANY_AUTH_FAILURES" | "RATE_LIMITED";
+                    };
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    "X-Content-Type-Options": components["headers"]["XContentTypeOptions"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicyWhenCounted"];
+                    RateLimit: components["headers"]["RateLimitWhenCounted"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code: "INTERNAL";
+                    };
+                };
+            };
+            /** @description Bad Gateway */
+            502: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    "X-Content-Type-Options": components["headers"]["XContentTypeOptions"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code: "ORG_CREDENTIALS_REJECTED" | "UPSTREAM_UNREACHABLE" | "UPSTREAM_ERROR";
+                    };
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    "X-Content-Type-Options": components["headers"]["XContentTypeOptions"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicyWhenCounted"];
+                    RateLimit: components["headers"]["RateLimitWhenCounted"];
+                    "Retry-After": components["headers"]["RetryAfterWhenKnown"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code: "SHUTTING_DOWN" | "DATABASE_UNAVAILABLE";
+                    };
+                };
+            };
+        };
+    };
+    deleteOrg: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The organisation's name at depgate (`default` on the demo) */
+                org: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted */
+            204: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    "X-Content-Type-Options": components["headers"]["XContentTypeOptions"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    "X-Content-Type-Options": components["headers"]["XContentTypeOptions"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code: "BAD_REQUEST" | "UNKNOWN_PARAMETER" | "VALIDATION_FAILED";
+                    };
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    "X-Content-Type-Options": components["headers"]["XContentTypeOptions"];
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code: "UNAUTHENTICATED";
+                    };
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    "X-Content-Type-Options": components["headers"]["XContentTypeOptions"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicyWhenCounted"];
+                    RateLimit: components["headers"]["RateLimitWhenCounted"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code: "INSUFFICIENT_SCOPE";
+                    };
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    "X-Content-Type-Options": components["headers"]["XContentTypeOptions"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code: "ORG_NOT_FOUND";
+                    };
+                };
+            };
+            /** @description Not Acceptable */
+            406: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    "X-Content-Type-Options": components["headers"]["XContentTypeOptions"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code: "NOT_ACCEPTABLE";
+                    };
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    "X-Content-Type-Options": components["headers"]["XContentTypeOptions"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicyWhenCounted"];
+                    RateLimit: components["headers"]["RateLimitWhenCounted"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code: "TOO_MANY_AUTH_FAILURES" | "RATE_LIMITED";
+                    };
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    "X-Content-Type-Options": components["headers"]["XContentTypeOptions"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicyWhenCounted"];
+                    RateLimit: components["headers"]["RateLimitWhenCounted"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code: "INTERNAL";
+                    };
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    "X-Content-Type-Options": components["headers"]["XContentTypeOptions"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicyWhenCounted"];
+                    RateLimit: components["headers"]["RateLimitWhenCounted"];
+                    "Retry-After": components["headers"]["RetryAfterWhenKnown"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code: "SHUTTING_DOWN" | "DATABASE_UNAVAILABLE";
+                    };
+                };
+            };
+        };
+    };
+    listOrgDevices: {
+        parameters: {
+            query?: {
+                /** @description `ASSIGNED` or `UNASSIGNED` (comma-separated values match any) */
+                status?: string;
+                /** @description MDM server ids */
+                mdm_server?: string;
+                /** @description Mac, iPhone, iPad, AppleTV, Watch, Vision */
+                product_family?: string;
+                /** @description Serial number prefixes */
+                serial_prefix?: string;
+                order_number?: string;
+                /** @description APPLE, RESELLER, MANUALLY_ADDED */
+                purchase_source?: string;
+                /** @description Devices per page (default 100; JSON only: NDJSON and CSV answer the whole list) */
+                limit?: number;
+                /** @description The previous page's `next_page_token`, with the same filters */
+                page_token?: string;
+                /** @description The answer's form, instead of the Accept header */
+                format?: "json" | "ndjson" | "csv";
+            };
+            header?: never;
+            path: {
+                /** @description The organisation's name at depgate (`default` on the demo) */
+                org: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    "X-Content-Type-Options": components["headers"]["XContentTypeOptions"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "Content-Disposition": components["headers"]["ContentDisposition"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OrgDeviceList"];
+                    "application/x-ndjson": string;
+                    "text/csv": string;
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    "X-Content-Type-Options": components["headers"]["XContentTypeOptions"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code: "BAD_REQUEST" | "UNKNOWN_PARAMETER" | "VALIDATION_FAILED" | "INVALID_PAGE_TOKEN";
+                    };
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    "X-Content-Type-Options": components["headers"]["XContentTypeOptions"];
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code: "UNAUTHENTICATED";
+                    };
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    "X-Content-Type-Options": components["headers"]["XContentTypeOptions"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code: "ORG_NOT_FOUND";
+                    };
+                };
+            };
+            /** @description Not Acceptable */
+            406: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    "X-Content-Type-Options": components["headers"]["XContentTypeOptions"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code: "NOT_ACCEPTABLE";
+                    };
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    "X-Content-Type-Options": components["headers"]["XContentTypeOptions"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicyWhenCounted"];
+                    RateLimit: components["headers"]["RateLimitWhenCounted"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code: "TOO_MANY_AUTH_FAILURES" | "RATE_LIMITED" | "TOO_MANY_STREAMS";
+                    };
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    "X-Content-Type-Options": components["headers"]["XContentTypeOptions"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicyWhenCounted"];
+                    RateLimit: components["headers"]["RateLimitWhenCounted"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code: "INTERNAL";
+                    };
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    "X-Content-Type-Options": components["headers"]["XContentTypeOptions"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicyWhenCounted"];
+                    RateLimit: components["headers"]["RateLimitWhenCounted"];
+                    "Retry-After": components["headers"]["RetryAfterWhenKnown"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code: "SHUTTING_DOWN" | "DATABASE_UNAVAILABLE" | "ORG_MIRROR_NOT_READY";
+                    };
+                };
+            };
+        };
+    };
+    getOrgDevice: {
+        parameters: {
+            query?: {
+                /** @description `apple` asks Apple live (the device, its MDM server and its AppleCare coverage: three calls); default the mirror */
+                source?: "mirror" | "apple";
+            };
+            header?: never;
+            path: {
+                /** @description The organisation's name at depgate (`default` on the demo) */
+                org: string;
+                /** @description The device's serial number */
+                serial: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    "X-Content-Type-Options": components["headers"]["XContentTypeOptions"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OrgDeviceAnswer"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    "X-Content-Type-Options": components["headers"]["XContentTypeOptions"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code: "BAD_REQUEST" | "UNKNOWN_PARAMETER" | "VALIDATION_FAILED";
+                    };
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    "X-Content-Type-Options": components["headers"]["XContentTypeOptions"];
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code: "UNAUTHENTICATED";
+                    };
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    "X-Content-Type-Options": components["headers"]["XContentTypeOptions"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code: "ORG_NOT_FOUND" | "ORG_DEVICE_NOT_FOUND";
+                    };
+                };
+            };
+            /** @description Not Acceptable */
+            406: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    "X-Content-Type-Options": components["headers"]["XContentTypeOptions"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code: "NOT_ACCEPTABLE";
+                    };
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    "X-Content-Type-Options": components["headers"]["XContentTypeOptions"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code: "ORG_CREDENTIALS_REJECTED";
+                    };
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    "X-Content-Type-Options": components["headers"]["XContentTypeOptions"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicyWhenCounted"];
+                    RateLimit: components["headers"]["RateLimitWhenCounted"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code: "TOO_MANY_AUTH_FAILURES" | "RATE_LIMITED" | "UPSTREAM_THROTTLED";
+                    };
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    "X-Content-Type-Options": components["headers"]["XContentTypeOptions"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicyWhenCounted"];
+                    RateLimit: components["headers"]["RateLimitWhenCounted"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code: "INTERNAL";
+                    };
+                };
+            };
+            /** @description Bad Gateway */
+            502: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    "X-Content-Type-Options": components["headers"]["XContentTypeOptions"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code: "ORG_CREDENTIALS_REJECTED" | "UPSTREAM_UNREACHABLE" | "UPSTREAM_INVALID_RESPONSE" | "UPSTREAM_ERROR";
+                    };
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    "X-Content-Type-Options": components["headers"]["XContentTypeOptions"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicyWhenCounted"];
+                    RateLimit: components["headers"]["RateLimitWhenCounted"];
+                    "Retry-After": components["headers"]["RetryAfterWhenKnown"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code: "SHUTTING_DOWN" | "DATABASE_UNAVAILABLE" | "ORG_MIRROR_NOT_READY" | "UPSTREAM_THROTTLED";
+                    };
+                };
+            };
+        };
+    };
+    listOrgMdmServers: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The organisation's name at depgate (`default` on the demo) */
+                org: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    "X-Content-Type-Options": components["headers"]["XContentTypeOptions"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OrgMdmServerList"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    "X-Content-Type-Options": components["headers"]["XContentTypeOptions"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code: "BAD_REQUEST" | "UNKNOWN_PARAMETER" | "VALIDATION_FAILED";
+                    };
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    "X-Content-Type-Options": components["headers"]["XContentTypeOptions"];
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code: "UNAUTHENTICATED";
+                    };
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    "X-Content-Type-Options": components["headers"]["XContentTypeOptions"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code: "ORG_NOT_FOUND";
+                    };
+                };
+            };
+            /** @description Not Acceptable */
+            406: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    "X-Content-Type-Options": components["headers"]["XContentTypeOptions"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code: "NOT_ACCEPTABLE";
+                    };
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    "X-Content-Type-Options": components["headers"]["XContentTypeOptions"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicyWhenCounted"];
+                    RateLimit: components["headers"]["RateLimitWhenCounted"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code: "TOO_MANY_AUTH_FAILURES" | "RATE_LIMITED";
+                    };
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    "X-Content-Type-Options": components["headers"]["XContentTypeOptions"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicyWhenCounted"];
+                    RateLimit: components["headers"]["RateLimitWhenCounted"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code: "INTERNAL";
+                    };
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    "X-Content-Type-Options": components["headers"]["XContentTypeOptions"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicyWhenCounted"];
+                    RateLimit: components["headers"]["RateLimitWhenCounted"];
+                    "Retry-After": components["headers"]["RetryAfterWhenKnown"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code: "SHUTTING_DOWN" | "DATABASE_UNAVAILABLE" | "ORG_MIRROR_NOT_READY";
                     };
                 };
             };

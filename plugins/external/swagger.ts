@@ -193,6 +193,7 @@ export function createSwaggerPlugin () {
           { name: 'enrollment', description: 'Enrollment automation: named enrollment profiles and the assignment rules that give devices their profile' },
           { name: 'jobs', description: 'Long work with progress (a large profile assignment, the enrollment engines\' backfills): watch, list results, cancel' },
           { name: 'account', description: 'The Apple account behind a DEP server' },
+          { name: 'orgs', description: 'Apple Business / School Manager organisations: API accounts, every device of the organisation, MDM servers, AppleCare' },
           { name: 'pass-through', description: 'Any Apple DEP endpoint, called with a DEP server\'s credentials (admin scope)' },
           { name: 'operations', description: 'Health, readiness and metrics' }
         ],

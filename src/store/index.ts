@@ -10,6 +10,9 @@ import { createEnrollmentRepository, type EnrollmentRepository } from './enrollm
 import { createJobRepository, type JobRepository } from './jobs.js'
 import { createMirrorRepository, type MirrorRepository } from './mirror.js'
 import { migrateToLatest } from './migrations.js'
+import { createOrgMirrorWrites, type OrgMirrorWrites } from './org-mirror.js'
+import { createOrgMirrorReads, type OrgMirrorReads } from './org-reads.js'
+import { createOrgRepository, type OrgRepository } from './orgs.js'
 import { CLOSING } from './read-snapshots.js'
 import type { Database } from './schema.js'
 import { createServerRepository, type ServerRepository } from './servers.js'
@@ -23,6 +26,9 @@ export { AUDIT_INLINE_SERIALS, PENDING, serialsDigest } from './audit.js'
 export type { ServerAudit, ServerRecord, ServerRepository } from './servers.js'
 export type { ApplyResult, DeviceRecord, MirrorRepository, MirrorStateRow, MirrorWrites, PageInput, SyncPhase } from './mirror.js'
 export { LeaseLostError } from './mirror.js'
+export type { OrgInfo, OrgInput, OrgRecord, OrgRepository } from './orgs.js'
+export type { OrgApplied, OrgDeviceInput, OrgMdmServerInput, OrgMirrorWrites, OrgStateRow } from './org-mirror.js'
+export type { OrgChange, OrgDevice, OrgDeviceFilters, OrgMdmServer, OrgMirrorReads } from './org-reads.js'
 export { SQLITE_FILE } from './dialect.js'
 export type { JobListQuery, JobRepository, JobResultsQuery, NewJob, StoredJob } from './jobs.js'
 export type { EnrollmentRepository, ExpectedRevision, NamedProfileRecord, NamedProfileVersion, ProfileDeletion, RulesWrite, StoredRule, StoredRules } from './enrollment.js'
@@ -65,6 +71,10 @@ export interface Store {
   readonly enrollment: EnrollmentRepository
   /** Jobs with progress and per-serial results (src/jobs). */
   readonly jobs: JobRepository
+  /** Apple Business / School Manager organisations (API accounts, sealed keys). */
+  readonly orgs: OrgRepository
+  /** The org mirror: refresh writes (fenced by the org's lease) and reads. */
+  readonly orgMirror: OrgMirrorWrites & OrgMirrorReads
   /** Resolves when the database answers a trivial query (readiness). */
   ping (): Promise<void>
   close (): Promise<void>
@@ -106,6 +116,8 @@ export async function createStore (opts: StoreOptions): Promise<Store> {
     mirror,
     enrollment: createEnrollmentRepository(db, now),
     jobs: createJobRepository(db, now),
+    orgs: createOrgRepository(db, now, opts.secretBox),
+    orgMirror: { ...createOrgMirrorWrites(db, now), ...createOrgMirrorReads(db) },
     async ping () {
       await sql`select 1`.execute(db)
     },

@@ -229,6 +229,86 @@ export interface JobResultsTable {
   at: string
 }
 
+/**
+ * 0015: an Apple Business / School Manager API account (docs/apple-axm.md §1). The private key is
+ * sealed with the secret box (the org name in the additional data); the rest is not secret.
+ */
+export interface OrgsTable {
+  name: string
+  client_id: string
+  key_id: string
+  private_key_sealed: string
+  base_url: string | null
+  token_url: string | null
+  /** `business.api` or `school.api`, from the client id's prefix. */
+  scope: string
+  token_expires_at: string | null
+  token_checked_at: string | null
+  last_error: string | null
+  last_error_at: string | null
+  created_at: string
+  updated_at: string
+}
+
+/** 0015: the org mirror: one row per device Apple listed for the org; removed rows stay, stamped. */
+export interface OrgDevicesTable {
+  org: string
+  serial_number: string
+  /** Copies of Apple's attributes the filters use. */
+  status: string | null
+  mdm_server: string | null
+  product_family: string | null
+  order_number: string | null
+  purchase_source: string | null
+  /** The latest end date of the device's AppleCare coverage, when a live lookup read it. */
+  applecare_end: string | null
+  /** Apple's attributes as JSON. */
+  record: string
+  first_seen_at: string
+  last_changed_at: string
+  removed_at: string | null
+  /** The refresh that last saw the device; a completed refresh marks older ones removed. */
+  generation: number
+  seq: number
+}
+
+/** 0015: the org's MDM servers as the last completed refresh saw them. */
+export interface OrgMdmServersTable {
+  org: string
+  id: string
+  server_name: string | null
+  server_type: string | null
+  record: string
+  updated_at: string
+}
+
+/** 0015: the org mirror's change feed, seq 1, 2, 3 … per org, written with the change. */
+export interface OrgChangesTable {
+  org: string
+  seq: number
+  serial_number: string
+  op: 'added' | 'modified' | 'removed'
+  at: string
+  record: string
+}
+
+/** 0015: per-org refresh state and the refresh lease (one replica refreshes an org). */
+export interface OrgStateTable {
+  org: string
+  generation: number
+  refresh_started_at: string | null
+  last_refresh_at: string | null
+  last_attempt_at: string | null
+  last_error_code: string | null
+  last_error_message: string | null
+  last_error_at: string | null
+  last_seq: number
+  device_count: number
+  requested_at: string | null
+  lease_owner: string | null
+  lease_expires_at: string | null
+}
+
 export interface Database {
   servers: ServersTable
   // The mirror's tables keep the name migration 0003 gave them: renaming a table in place on every
@@ -246,4 +326,9 @@ export interface Database {
   assignment_rules: AssignmentRulesTable
   jobs: JobsTable
   job_results: JobResultsTable
+  orgs: OrgsTable
+  org_devices: OrgDevicesTable
+  org_mdm_servers: OrgMdmServersTable
+  org_changes: OrgChangesTable
+  org_state: OrgStateTable
 }

@@ -9,6 +9,7 @@ import type { ServerToken } from '../dep/token.js'
 import { isTokenError, TokenError } from '../tokens/errors.js'
 import { rotateSealed, type SecretBox } from '../tokens/secret-box.js'
 import type { Database } from './schema.js'
+import { orgKeyAad } from './orgs.js'
 
 export const tokenAad = (name: string): string => `depgate server token\0${name}`
 export const keyAad = (name: string): string => `depgate server key\0${name}`
@@ -32,6 +33,8 @@ async function storedCheck (db: Kysely<Database>): Promise<string | undefined> {
 async function anySealed (db: Kysely<Database>): Promise<{ sealed: string, aad: string } | undefined> {
   const token = await db.selectFrom('servers').select(['name', 'token_sealed']).where('token_sealed', 'is not', null).limit(1).executeTakeFirst()
   if (token !== undefined) return { sealed: token.token_sealed!, aad: tokenAad(token.name) }
+  const org = await db.selectFrom('orgs').select(['name', 'private_key_sealed']).limit(1).executeTakeFirst()
+  if (org !== undefined) return { sealed: org.private_key_sealed, aad: orgKeyAad(org.name) }
   const keys = await db.selectFrom('server_keys').select(['server', 'current_key', 'staged_key'])
     .where((eb) => eb.or([eb('current_key', 'is not', null), eb('staged_key', 'is not', null)])).limit(1).executeTakeFirst()
   return keys === undefined ? undefined : { sealed: (keys.current_key ?? keys.staged_key)!, aad: keyAad(keys.server) }
@@ -93,6 +96,9 @@ export async function rotateSecrets (db: Kysely<Database>, oldBox: SecretBox, ne
     }
     for (const row of await trx.selectFrom('servers').select(['name', 'token_sealed']).where('token_sealed', 'is not', null).execute()) {
       await trx.updateTable('servers').set({ token_sealed: again(row.token_sealed!, tokenAad(row.name)) }).where('name', '=', row.name).execute()
+    }
+    for (const row of await trx.selectFrom('orgs').select(['name', 'private_key_sealed']).execute()) {
+      await trx.updateTable('orgs').set({ private_key_sealed: again(row.private_key_sealed, orgKeyAad(row.name)) }).where('name', '=', row.name).execute()
     }
     for (const row of await trx.selectFrom('server_keys').selectAll().execute()) {
       await trx.updateTable('server_keys').set({

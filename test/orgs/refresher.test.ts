@@ -1,0 +1,141 @@
+/**
+ * The org refresher against the simulator's AxM side, on both dialects, on a hand-driven clock:
+ * GETs spaced by the request budget, one replica per org (lease), a replica frozen mid-walk (as
+ * killed) replaced by another that loses nothing and whose late writes are refused, Apple's 429
+ * holding the budget for its Retry-After, and the failures' codes as an API caller gets them.
+ */
+import { randomBytes } from 'node:crypto'
+import t, { type Test } from 'tap'
+import { AxmError } from '../../src/axm/index.js'
+import { describeOrgError } from '../../src/orgs/errors.js'
+import { OrgRefresher, type OrgRefresherOptions } from '../../src/orgs/refresher.js'
+import type { OrgClient } from '../../src/orgs/types.js'
+import { ManualScheduler } from '../../src/scheduler.js'
+import { createSecretBox } from '../../src/tokens/secret-box.js'
+import { startOrg } from '../axm/fixtures.js'
+import { DIALECTS, openTestStore, type TestDialect } from '../databases.js'
+
+/** The simulated organisation: the DEP server's 20 devices and 30 more, read 10 a page. */
+const TOTAL = 50
+
+for (const dialect of DIALECTS) t.test(dialect, async (t) => { await cases(t, dialect) })
+
+async function cases (t: Test, dialect: TestDialect): Promise<void> {
+  const org = await startOrg(t, { devices: 20, orgDevices: 30 })
+  const scheduler = new ManualScheduler()
+  // settle() steps from timer to timer: a heartbeat keeps one armed while a walk waits on Apple, not on the clock.
+  const heartbeat = scheduler.every(1000, () => {})
+  t.teardown(heartbeat)
+  const store = await openTestStore(t, dialect, { secretBox: createSecretBox(randomBytes(32)), now: () => new Date(scheduler.now()) })
+  await store.orgs.upsert('acme', { clientId: org.account.clientId, keyId: org.account.keyId, privateKeyPem: org.account.privateKey, scope: 'business.api', baseUrl: org.url })
+  const real = org.client({ pageLimit: 10, retryDeadlineMs: 200, retryDelayMs: 10 })
+  const runs: Array<{ requests: number, error?: unknown }> = []
+  const refresher = (client: OrgClient = real, more: Partial<OrgRefresherOptions> = {}): OrgRefresher => {
+    const r = new OrgRefresher({
+      store,
+      client: async () => client,
+      scheduler,
+      // Long: settle() moves the clock a second a step while a walk waits on I/O.
+      intervalMs: 864_000_000,
+      requestsPerMinute: 20,
+      leaseMs: 30_000,
+      describeError: describeOrgError,
+      onRun: (_, outcome) => { runs.push(outcome) },
+      ...more
+    })
+    return r
+  }
+  const run = async (r: OrgRefresher): Promise<void> => {
+    await r.tick()
+    const current = r.current('acme')
+    if (current !== undefined) await scheduler.settle(current)
+  }
+
+  t.test('a walk within the budget; one replica per org; nothing due until the interval', async (t) => {
+    const a = refresher()
+    const b = refresher()
+    const start = scheduler.now()
+    await run(a)
+    const [first] = runs
+    t.equal(first.error, undefined)
+    const servers = (await org.call('GET', '/_sim/axm/servers')).json.servers.length as number
+    t.ok(first.requests >= 1 + servers + TOTAL / 10, 'the server list, a page or more per server, a page per 10 devices')
+    t.ok(scheduler.now() - start >= (first.requests - 1) * 3000, 'GETs spaced by 60 s / 20')
+    t.match(await store.orgMirror.getState('acme'), { device_count: TOTAL, last_seq: TOTAL, last_error_code: null })
+    await b.tick()
+    t.equal(b.current('acme'), undefined, 'the other replica leaves the org to the lease holder')
+    await a.tick()
+    t.equal(a.current('acme'), undefined, 'not due again before the interval')
+    await a.stop()
+    t.equal(await store.orgMirror.acquireLease('acme', b.owner, 30_000), true, 'a stopped replica gives its lease up')
+    await b.stop()
+  })
+
+  t.test('a replica frozen mid-walk (as killed): the next one takes over, loses nothing, the late writes are refused', async (t) => {
+    await org.call('POST', '/_sim/axm/devices', { count: 5 })
+    let release = (): void => {}
+    const gate = new Promise<void>((resolve) => { release = resolve })
+    const frozenAt = { reached: false }
+    // Frozen before its third device page: a process killed (or paused) there.
+    const frozen: OrgClient = Object.assign(Object.create(real) as OrgClient, {
+      async * orgDevicePages (opts: Parameters<OrgClient['orgDevicePages']>[0]) {
+        let n = 0
+        for await (const page of real.orgDevicePages(opts)) {
+          if (++n === 3) {
+            frozenAt.reached = true
+            await gate
+          }
+          yield page
+        }
+      }
+    })
+    const a = refresher(frozen)
+    const b = refresher()
+    await store.orgMirror.requestRefresh('acme')
+    await a.tick()
+    const walk = a.current('acme')!
+    while (!frozenAt.reached) await scheduler.next()
+    t.equal(a.current('acme'), walk, 'a is stuck in its walk')
+    await scheduler.advance(31_000)
+    await run(b)
+    t.match(await store.orgMirror.getState('acme'), { device_count: TOTAL + 5, lease_owner: b.owner, last_error_code: null })
+    t.equal((await store.orgMirror.listDevices('acme', {}, { limit: 1000 })).devices.length, TOTAL + 5, 'every device, none removed')
+    release()
+    await scheduler.settle(walk)
+    t.equal(await store.orgMirror.countDevices('acme', {}), TOTAL + 5)
+    t.equal((await store.orgMirror.getState('acme'))?.last_error_code, null, 'the stale replica wrote nothing, not even its failure')
+    await b.stop()
+  })
+
+  t.test('429: the failure recorded, the budget held for Retry-After', async (t) => {
+    let calls = 0
+    const throttled: OrgClient = Object.assign(Object.create(real) as OrgClient, {
+      async listMdmServers () {
+        if (calls++ === 0) throw new AxmError('mdm_servers: Apple answered 429', { code: 'THROTTLED', endpoint: 'mdm_servers', status: 429, retryAfterSeconds: 120 })
+        return await real.listMdmServers()
+      }
+    })
+    const a = refresher(throttled)
+    await store.orgMirror.requestRefresh('acme')
+    await run(a)
+    t.match(await store.orgMirror.getState('acme'), { last_error_code: 'UPSTREAM_THROTTLED', last_error_message: /throttling/ })
+    await a.tick()
+    t.equal(a.current('acme'), undefined, 'a failed run is not retried at every tick')
+    const start = scheduler.now()
+    await store.orgMirror.requestRefresh('acme')
+    await run(a)
+    t.ok(scheduler.now() - start >= 120_000, 'no GET before Retry-After ran out')
+    t.match(await store.orgMirror.getState('acme'), { last_error_code: null, device_count: TOTAL + 5 })
+    await a.stop()
+  })
+
+  t.test('failures as an API caller gets them', async (t) => {
+    const axm = (code: ConstructorParameters<typeof AxmError>[1]['code'], status = 0) => new AxmError('x', { code, endpoint: 'org_devices', status })
+    t.match(describeOrgError(axm('INVALID_CLIENT'), 'acme'), { code: 'ORG_CREDENTIALS_REJECTED', message: /org "acme"/ })
+    t.match(describeOrgError(axm('NETWORK_ERROR'), 'acme'), { code: 'UPSTREAM_UNREACHABLE' })
+    t.match(describeOrgError(axm('INVALID_RESPONSE', 200), 'acme'), { code: 'UPSTREAM_INVALID_RESPONSE' })
+    t.match(describeOrgError(new AxmError('x', { code: 'UPSTREAM_ERROR', endpoint: 'org_devices', status: 500, errors: [{ status: '500', code: 'BOOM', title: 't', detail: 'd' }] }), 'acme'), { code: 'UPSTREAM_ERROR', message: /Apple: BOOM/ })
+    t.match(describeOrgError(axm('THROTTLED', 429), 'acme'), { code: 'UPSTREAM_THROTTLED', retryAfterMs: 60_000 })
+    t.match(describeOrgError(new Error('bug'), 'acme'), { code: 'INTERNAL' })
+  })
+}
