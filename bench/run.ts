@@ -22,7 +22,8 @@ export const BENCHES: Array<{ name: string, args: string[], about: string }> = [
   { name: 'proxy', args: [], about: 'depgate in front of one cheap Apple call vs. the simulator called directly' },
   { name: 'drain', args: [], about: '100,000 devices drained as JSON and as NDJSON: time and peak memory' },
   { name: 'load', args: [], about: '200 concurrent clients, mixed reads and writes, 5 % of Apple calls faulted' },
-  { name: 'inventory', args: [], about: 'the device mirror' }
+  { name: 'inventory', args: [], about: 'the device mirror' },
+  { name: 'orgs', args: ['100000', '600'], about: 'the org mirror: first refresh of 100,000 organisation devices at a raised request budget' }
 ]
 
 const here = dirname(fileURLToPath(import.meta.url))
