@@ -152,6 +152,7 @@ t.test('no secret in any response, header, log line or the OpenAPI document', as
     for (const a of accounts) await app.orgs.refresher.current(a.org)
   }
   await refreshOrgs()
+  t.equal((await call('PUT', '/v1/orgs/leakorg-doomed?verify=false', { body: orgBody(sim, accounts[0]) })).status, 201)
   const orgSerial = ((await simCall('GET', '/_sim/axm/devices')).devices as Array<{ serialNumber: string }>)[0].serialNumber
 
   const bodies: Record<string, unknown> = {
@@ -180,8 +181,9 @@ t.test('no secret in any response, header, log line or the OpenAPI document', as
       if (route.method === 'CONNECT') continue
       const body = bodies[`${route.method} ${route.url}`]
       const server = route.method === 'DELETE' && route.url === '/v1/servers/:server' ? 'doomed' : 'default'
+      const org = route.method === 'DELETE' && route.url === '/v1/orgs/:org' ? 'leakorg-doomed' : 'leakorg'
       for (const [, who] of callers) {
-        await call(route.method, fillPath(route.url, { ...values, server }), { ...who, body })
+        await call(route.method, fillPath(route.url, { ...values, server, org }), { ...who, body })
       }
       // An unknown server, and a body that is not JSON.
       if (route.url.includes(':server')) await call(route.method, fillPath(route.url, { ...values, server: 'nope' }), { body })
@@ -266,8 +268,12 @@ t.test('no secret in any response, header, log line or the OpenAPI document', as
 
   t.test('the org routes, bad accounts, and Apple\'s organisation API failing in every way', async (t) => {
     for (const a of accounts) await readOrg(call, a.org, orgSerial)
+    const listed = await call('GET', '/v1/orgs/leakorg-sec1/devices?limit=1')
+    t.match({ status: listed.status, body: JSON.parse(listed.text) }, { status: 200, body: { devices: [{ serial_number: String }] } }, 'the sec1 org\'s mirror answers')
+    t.equal((await call('GET', `/v1/orgs/leakorg/devices/${orgSerial}?source=apple`)).status, 200, 'a live read from Apple')
     await orgFailures(sim, call, accounts, orgSerial, refreshOrgs)
     t.ok(recorder.assertions.size >= accounts.length, `${recorder.assertions.size} client assertions watched`)
+    t.ok(sim.app.sim.axm.auth.tokens.size > accounts.length, `${sim.app.sim.axm.auth.tokens.size} access tokens watched`)
   })
 
   // Last of the scenarios that reach Apple: the clock jump for the expired cursor leaves the simulator 8 days ahead.
