@@ -89,8 +89,27 @@ export function privateKeySecrets (name: string, pem: string): Array<[string, st
   ]
 }
 
+/**
+ * The secret part of an org's P-256 private key (docs/apple-axm.md §1.1) as it could slip out, in
+ * whichever PEM form it was given: the base64 groups of the PEM body that lie wholly within the
+ * private scalar `d` (the public point after it is public), `d` as hex, and the JWK's `d`.
+ */
+export function ecPrivateKeySecrets (name: string, pem: string): Array<[string, string]> {
+  const jwk = createPrivateKey(pem).export({ format: 'jwk' }) as Record<string, string>
+  const d = Buffer.from(jwk.d, 'base64url')
+  const body = pem.split('\n').filter((l) => !l.startsWith('-----')).join('')
+  const der = Buffer.from(body, 'base64')
+  const at = der.indexOf(d)
+  if (at < 0) throw new Error('the private scalar is not in the key\'s DER')
+  return [
+    [`${name} (PEM body)`, body.slice(Math.ceil(at / 3) * 4, Math.floor((at + d.length) / 3) * 4)],
+    [`${name} (hex)`, d.toString('hex')],
+    [`${name} (JWK d)`, jwk.d]
+  ]
+}
+
 /** Values for a route's path parameters, by parameter name (the wildcard by route prefix). */
-export interface PathValues { server: string, serial: string, uuid: string, id: string }
+export interface PathValues { server: string, serial: string, uuid: string, id: string, org: string }
 
 export function fillPath (url: string, v: PathValues): string {
   const wildcard = url.startsWith('/docs') ? 'index.html' : 'account'
@@ -99,5 +118,6 @@ export function fillPath (url: string, v: PathValues): string {
     .replace(':serial', v.serial)
     .replace(':uuid', v.uuid)
     .replace(':id', v.id)
+    .replace(':org', v.org)
     .replace('*', wildcard)
 }

@@ -9,7 +9,8 @@
  * hands each out), a wrong key, every session token the simulator issued (rotated ones included),
  * DEPGATE_SECRET_KEY, the webhook secret, and every private key depgate generated for a server's
  * token certificate (read back from the store after each call that may have staged or promoted one;
- * their certificates may be shown, their private parts never).
+ * their certificates may be shown, their private parts never), and on the org side every org's
+ * private key (each PEM form), every AxM access token and every client assertion depgate signed.
  */
 import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
@@ -21,7 +22,9 @@ import { buildServer } from '../../src/server.js'
 import { startSimulator } from '../../src/simulator/index.js'
 import { logCapture } from '../helper.js'
 import { encryptToken, NO_OPENSSL, opensslKeyPair } from '../tokens/helpers.js'
+import { defaultOrgClientFactory } from '../../src/orgs/registry.js'
 import { fillPath, LEAK_ADMIN_KEY, LEAK_SECRET_KEY, LEAK_TOKEN, LEAK_WEBHOOK_SECRET, type PathValues, PRIVATE_KEY_PEM, privateKeySecrets, SecretScanner } from './leak-kit.js'
+import { assertionRecorder, makeAccounts, orgBody, orgFailures, orgSecrets, readOrg } from './leak-orgs.js'
 
 interface Seen { where: string, text: string }
 
@@ -35,6 +38,7 @@ t.test('no secret in any response, header, log line or the OpenAPI document', as
       await gw.close()
     }
     await sim.close()
+    await recorder.dispatcher.close()
   })
   const logs = logCapture()
   const routes: Array<{ method: string, url: string }> = []
@@ -50,8 +54,10 @@ t.test('no secret in any response, header, log line or the OpenAPI document', as
     DEPGATE_SECRET_KEY: LEAK_SECRET_KEY,
     DEPGATE_TOKEN_WEBHOOK_SECRET: LEAK_WEBHOOK_SECRET,
     // Token events (terms not signed, expiry) are sent here and refused: the failure path is logged.
-    DEPGATE_TOKEN_WEBHOOK_URL: `${sim.url}/_sim/no-such-webhook`
+    DEPGATE_TOKEN_WEBHOOK_URL: `${sim.url}/_sim/no-such-webhook`,
+    DEPGATE_ORG_REQUEST_BUDGET: '10000'
   })
+  const recorder = assertionRecorder()
   const app = await buildServer(config, {
     defaultServer: { token: { ...LEAK_TOKEN }, baseUrl: sim.url },
     depClientOptions: {
@@ -59,6 +65,7 @@ t.test('no secret in any response, header, log line or the OpenAPI document', as
       timeouts: { connectMs: 1000, headersMs: 300, bodyMs: 2000 }
     },
     logStream: logs.stream,
+    orgs: { clientFactory: (o) => defaultOrgClientFactory(o, { dispatcher: recorder.dispatcher, retryDeadlineMs: 300, retryDelayMs: 5, maxRetryAfterMs: 5 }) },
     onRoute: (r: RouteOptions) => {
       for (const method of [r.method].flat()) routes.push({ method, url: r.url })
     }
@@ -137,7 +144,19 @@ t.test('no secret in any response, header, log line or the OpenAPI document', as
   t.equal((await call('PUT', '/v1/servers/doomed', { body: { token: JSON.stringify(LEAK_TOKEN), base_url: sim.url } })).status, 200)
   t.equal((await call('PUT', '/v1/servers/expired', { body: { token: { ...LEAK_TOKEN, access_token_expiry: '2001-01-01T00:00:00Z' }, base_url: sim.url } })).status, 201)
 
+  // Orgs, one per PEM form Apple has shipped, their mirrors refreshed so the org routes answer with devices.
+  const accounts = await makeAccounts(sim)
+  for (const a of accounts) t.equal((await call('PUT', `/v1/orgs/${a.org}`, { body: orgBody(sim, a) })).status, 201)
+  const refreshOrgs = async () => {
+    await app.orgs.refresher.tick()
+    for (const a of accounts) await app.orgs.refresher.current(a.org)
+  }
+  await refreshOrgs()
+  t.equal((await call('PUT', '/v1/orgs/leakorg-doomed?verify=false', { body: orgBody(sim, accounts[0]) })).status, 201)
+  const orgSerial = ((await simCall('GET', '/_sim/axm/devices')).devices as Array<{ serialNumber: string }>)[0].serialNumber
+
   const bodies: Record<string, unknown> = {
+    'PUT /v1/orgs/:org': orgBody(sim, accounts[0]),
     'POST /v1/keys': { label: 'scenario', scope: 'read' },
     'PUT /v1/servers/:server': { token: LEAK_TOKEN, base_url: sim.url },
     'POST /v1/servers/:server/devices/details': { serials: [serial] },
@@ -153,7 +172,7 @@ t.test('no secret in any response, header, log line or the OpenAPI document', as
     ['revoked', { key: keys.revoked }], ['wrong', { key: wrongKey }], ['none', { key: null }],
     ['malformed', { auth: `Basic ${Buffer.from(`x:${LEAK_ADMIN_KEY}`).toString('base64')}` }]
   ]
-  const values: PathValues = { server: 'default', serial, uuid, id: throwaway.id }
+  const values: PathValues = { server: 'default', serial, uuid, id: throwaway.id, org: 'leakorg' }
   t.ok(routes.length > 30, 'the routes were seen as they were registered')
 
   t.test('every route × every caller', async (t) => {
@@ -162,8 +181,9 @@ t.test('no secret in any response, header, log line or the OpenAPI document', as
       if (route.method === 'CONNECT') continue
       const body = bodies[`${route.method} ${route.url}`]
       const server = route.method === 'DELETE' && route.url === '/v1/servers/:server' ? 'doomed' : 'default'
+      const org = route.method === 'DELETE' && route.url === '/v1/orgs/:org' ? 'leakorg-doomed' : 'leakorg'
       for (const [, who] of callers) {
-        await call(route.method, fillPath(route.url, { ...values, server }), { ...who, body })
+        await call(route.method, fillPath(route.url, { ...values, server, org }), { ...who, body })
       }
       // An unknown server, and a body that is not JSON.
       if (route.url.includes(':server')) await call(route.method, fillPath(route.url, { ...values, server: 'nope' }), { body })
@@ -244,6 +264,16 @@ t.test('no secret in any response, header, log line or the OpenAPI document', as
     const noPair = await call('PUT', `/v1/servers/no-pair/token?base_url=${encodeURIComponent(sim.url)}`, { raw: p7m, headers: { 'content-type': 'application/pkcs7-mime' } })
     t.equal(noPair.status, 409, noPair.text)
     t.ok(keyPairs.size >= 3, `${keyPairs.size} key pairs made by depgate are watched`)
+  })
+
+  t.test('the org routes, bad accounts, and Apple\'s organisation API failing in every way', async (t) => {
+    for (const a of accounts) await readOrg(call, a.org, orgSerial)
+    const listed = await call('GET', '/v1/orgs/leakorg-sec1/devices?limit=1')
+    t.match({ status: listed.status, body: JSON.parse(listed.text) }, { status: 200, body: { devices: [{ serial_number: String }] } }, 'the sec1 org\'s mirror answers')
+    t.equal((await call('GET', `/v1/orgs/leakorg/devices/${orgSerial}?source=apple`)).status, 200, 'a live read from Apple')
+    await orgFailures(sim, call, accounts, orgSerial, refreshOrgs)
+    t.ok(recorder.assertions.size >= accounts.length, `${recorder.assertions.size} client assertions watched`)
+    t.ok(sim.app.sim.axm.auth.tokens.size > accounts.length, `${sim.app.sim.axm.auth.tokens.size} access tokens watched`)
   })
 
   // Last of the scenarios that reach Apple: the clock jump for the expired cursor leaves the simulator 8 days ahead.
@@ -327,6 +357,7 @@ t.test('no secret in any response, header, log line or the OpenAPI document', as
     const privateKeys = [...keyPairs.keys()].flatMap((pem, i) => privateKeySecrets(`private key #${i} (server ${keyPairs.get(pem)?.server})`, pem))
     const secrets: Array<[string, string]> = [
       ...privateKeys,
+      ...orgSecrets(sim, accounts, recorder.assertions),
       ...(['consumer_key', 'consumer_secret', 'access_token', 'access_secret'] as const).map((f): [string, string] => [f, LEAK_TOKEN[f]]),
       ['DEPGATE_ADMIN_KEY', LEAK_ADMIN_KEY], ['DEPGATE_SECRET_KEY', LEAK_SECRET_KEY],
       ['DEPGATE_SECRET_KEY as base64', Buffer.from(LEAK_SECRET_KEY, 'hex').toString('base64')],
