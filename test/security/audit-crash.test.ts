@@ -49,18 +49,18 @@ t.test('an attempt survives kill -9 in the middle of the call it records', async
   })
 
   const key = await (await call('POST', '/v1/keys', { label: 'acknowledged', scope: 'read' })).json() as { id: string }
-  const uuid = (await (await call('POST', '/v1/servers/default/profiles', { profile_name: 'Crash', url: 'https://mdm.example.com/enroll' })).json() as { profile_uuid: string }).profile_uuid
   // Apple holds the first chunk for 8 s (the simulator's close waits for it): depgate is killed as soon as it arrives.
-  await sim.fault({ endpoint: 'assign_profile', kind: 'latency', ms: 8000 })
+  await sim.fault({ endpoint: 'remove_profile', kind: 'latency', ms: 8000 })
   const serials = Array.from({ length: 1500 }, (_, i) => `C02K${String(i).padStart(8, '0')}`)
-  call('PUT', `/v1/servers/default/profiles/${uuid}/devices`, { serials }).catch(() => {})
-  await until('the assignment to reach Apple', async () => ((await sim.stats()) as { requests: Record<string, number> }).requests.assign_profile === 1)
+  // A removal: above 1000 serials an assignment becomes a job, audited per chunk.
+  call('DELETE', '/v1/servers/default/devices/profile', { serials }).catch(() => {})
+  await until('the assignment to reach Apple', async () => ((await sim.stats()) as { requests: Record<string, number> }).requests.remove_profile === 1)
   child.kill('SIGKILL')
   await exited
 
   const store = await createStore({ dataDir: dir })
   t.teardown(() => store.close())
-  const [attempt] = await store.audit.list({ action: 'profile.assign' })
+  const [attempt] = await store.audit.list({ action: 'profile.remove' })
   t.match(attempt, { result: 'pending', finishedAt: undefined, keyId: 'bootstrap', server: 'default', serialCount: 1500, serialsSha256: serialsDigest(serials), serialsRef: `/v1/audit/${attempt.id}/serials`, detail: '1500 serial(s)' }, 'the attempt is visible')
   t.same(await store.audit.serials(attempt.id), serials, 'with the whole list')
   t.match(await store.audit.list({ action: 'key.create' }), [{ result: 'ok', target: `/v1/keys/${key.id}` }], 'the acknowledged key has its row')

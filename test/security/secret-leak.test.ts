@@ -319,7 +319,7 @@ t.test('no secret in any response, header, log line or the OpenAPI document', as
 
   t.test('the audit log: every entry through GET /v1/audit, long serial lists through their reference, and the rows as stored', async (t) => {
     // More than 1000 serials: the list is kept apart and read back through serials_ref.
-    await call('PUT', `${S}/profiles/${uuid}/devices`, { body: { serials: Array.from({ length: 1001 }, (_, i) => `C02L${String(i).padStart(8, '0')}`) } })
+    await call('DELETE', `${S}/devices/profile`, { body: { serials: Array.from({ length: 1001 }, (_, i) => `C02L${String(i).padStart(8, '0')}`) } })
     let token: string | null = null
     let entries = 0
     let refs = 0

@@ -18,12 +18,13 @@ t.test('GET /v1/audit', async (t) => {
   t.equal((await app.inject({ method: 'DELETE', url: `/v1/keys/${keyId}`, headers: auth() })).statusCode, 204)
   t.equal((await app.inject({ method: 'DELETE', url: `/v1/keys/${keyId}`, headers: auth() })).statusCode, 404)
   const define = await app.inject({ method: 'POST', url: `${S}/profiles`, headers: auth(), payload: { profile_name: 'A', url: 'https://mdm.example.com/enroll' } })
-  const uuid = define.json().profile_uuid as string
+  t.equal(define.statusCode, 200)
   const serials = many(1200)
-  t.equal((await app.inject({ method: 'PUT', url: `${S}/profiles/${uuid}/devices`, headers: auth(), payload: { serials } })).statusCode, 200)
+  // Above 1000 serials a PUT …/profiles/{uuid}/devices becomes a job (audited per chunk); a removal stays one call.
+  t.equal((await app.inject({ method: 'DELETE', url: `${S}/devices/profile`, headers: auth(), payload: { serials } })).statusCode, 200)
 
   const all = (await get('')).json()
-  t.same(all.entries.map((e: { action: string }) => e.action), ['profile.assign', 'profile.define', 'key.revoke', 'key.revoke', 'key.create'], 'newest first')
+  t.same(all.entries.map((e: { action: string }) => e.action), ['profile.remove', 'profile.define', 'key.revoke', 'key.revoke', 'key.create'], 'newest first')
   t.equal(all.next_page_token, null)
   t.match(all.entries[0], { key_id: 'bootstrap', server: 'default', result: 'ok', serial_count: 1200, serials: null, serials_sha256: serialsDigest(serials), serials_ref: `/v1/audit/${all.entries[0].id as string}/serials`, finished_at: String })
   t.match(all.entries[2], { action: 'key.revoke', result: 'KEY_NOT_FOUND', target: `/v1/keys/${keyId}` })
@@ -38,7 +39,7 @@ t.test('GET /v1/audit', async (t) => {
   t.same((await get('?action=key.revoke')).json().entries.map((e: { result: string }) => e.result), ['KEY_NOT_FOUND', 'ok'])
   t.equal((await get('?key=bootstrap')).json().entries.length, 5)
   t.equal((await get('?key=cli')).json().entries.length, 0)
-  t.same((await get('?server=default')).json().entries.map((e: { action: string }) => e.action), ['profile.assign', 'profile.define'])
+  t.same((await get('?server=default')).json().entries.map((e: { action: string }) => e.action), ['profile.remove', 'profile.define'])
   const at = all.entries[2].at as string
   t.ok((await get(`?since=${encodeURIComponent(at)}`)).json().entries.every((e: { at: string }) => e.at >= at))
   t.ok((await get(`?until=${encodeURIComponent(at)}`)).json().entries.every((e: { at: string }) => e.at <= at))
