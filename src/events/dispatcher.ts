@@ -43,6 +43,8 @@ const ERROR_CHARS = 200
 
 export class Dispatcher {
   private readonly workers = new Map<string, Promise<void>>()
+  /** Subscriptions a look found busy: their worker looks at the queue once more before it ends. */
+  private readonly again = new Set<string>()
   private stopTicks: (() => void) | undefined
   private stopping = false
   private ticking: Promise<void> | undefined
@@ -82,7 +84,12 @@ export class Dispatcher {
     try {
       if (!(await this.o.deliveries.acquireLease(this.o.owner, this.o.leaseMs ?? 30_000))) return
       for (const sub of await this.o.deliveries.queued()) {
-        if (this.workers.has(sub)) continue
+        // A worker that read an empty queue just before this event was committed must not end
+        // without it (a lost wake-up): it looks again.
+        if (this.workers.has(sub)) {
+          this.again.add(sub)
+          continue
+        }
         const worker = this.drain(sub).finally(() => { this.workers.delete(sub) })
         this.workers.set(sub, worker)
       }
@@ -95,8 +102,12 @@ export class Dispatcher {
     try {
       for (;;) {
         if (this.stopping) return
+        this.again.delete(sub)
         const head = await this.o.deliveries.head(sub)
-        if (head === undefined || head.nextAttemptAt > new Date(this.o.scheduler.now()).toISOString()) return
+        if (head === undefined || head.nextAttemptAt > new Date(this.o.scheduler.now()).toISOString()) {
+          if (this.again.has(sub)) continue
+          return
+        }
         if (!(await this.attempt(head))) return
       }
     } catch (err) {

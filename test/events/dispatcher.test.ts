@@ -155,3 +155,46 @@ t.test('the outbox records nothing nobody wants; secrets need the secret box', a
   await t.rejects(store.webhooks.create(input), /the secret box is not configured/)
   t.equal(await store.webhooks.sendTest('aaaaaaaaaaaa'), undefined, 'no such subscription: nothing recorded')
 })
+
+t.test('a look that finds a worker finishing is not lost: the worker reads the queue again', async (t) => {
+  const clock = new ManualScheduler()
+  const store = await openTestStore(t, 'sqlite', { now: () => new Date(clock.now()), secretBox: createSecretBox(randomBytes(32)) })
+  const sub = await store.webhooks.create({ url: 'https://hooks.example.com/a', description: '', events: ['*'], servers: ['*'], enabled: true, secret: generateWebhookSecret() })
+  const sent: string[] = []
+  // The worker's second read of the queue (after the first event went out) finds it empty, then
+  // waits: meanwhile a second event is committed and a look runs.
+  let reads = 0
+  let release = (): void => {}
+  const held = new Promise<void>((resolve) => { release = resolve })
+  let reachedHold = (): void => {}
+  const atHold = new Promise<void>((resolve) => { reachedHold = resolve })
+  const deliveries = {
+    ...store.webhookDeliveries,
+    async head (id: string) {
+      const head = await store.webhookDeliveries.head(id)
+      if (++reads === 2) {
+        reachedHold()
+        await held
+      }
+      return head
+    }
+  }
+  const d = new Dispatcher({
+    deliveries,
+    signingSecrets: async (id) => await store.webhooks.signingSecrets(id),
+    send: async (url) => { sent.push(url); return { status: 200, retryAfter: undefined, snippet: '' } },
+    scheduler: clock,
+    owner: 'one',
+    allow: [],
+    log: { info () {}, warn () {} }
+  })
+  await store.webhooks.sendTest(sub.id)
+  await d.tick()
+  await atHold
+  await store.webhooks.sendTest(sub.id)
+  await d.tick()
+  release()
+  await d.idle()
+  t.equal(sent.length, 2, 'both events delivered')
+  await d.stop()
+})
