@@ -5,7 +5,8 @@
  * Metrics: answers by result (counter), queue depth and oldest pending age (gauges, read at scrape).
  */
 import fp from 'fastify-plugin'
-import { Counter, Gauge } from 'prom-client'
+import { Counter } from 'prom-client'
+import { serverGauges } from './server-gauges.js'
 import { mapError } from '../../src/api/error-mapping.js'
 import { writeFor } from '../../src/api/own-writes.js'
 import { applyRulesJob, reassignProfileJob } from '../../src/enrollment/apply-job.js'
@@ -30,30 +31,12 @@ export function createAssignmentsPlugin () {
       registers: [metrics.registry]
     })
     // One read per scrape for both gauges; a database outage leaves them out of that scrape.
-    let snapshot: Promise<QueueStats[]> | undefined
-    const stats = async (): Promise<QueueStats[]> => {
-      if (snapshot === undefined) {
-        snapshot = store.assignments.stats().catch((err: unknown) => {
-          fastify.log.warn({ err }, 'metrics: could not read the assignment queue; its gauges are left out of this scrape')
-          return []
-        })
-        setImmediate(() => { snapshot = undefined })
-      }
-      return await snapshot
-    }
-    const gauge = (name: string, help: string, value: (s: QueueStats) => number | null): Gauge<'server'> => new Gauge({
-      name,
-      help,
-      labelNames: ['server'] as const,
-      registers: [metrics.registry],
-      async collect () {
-        this.reset()
-        if (!enabled) return
-        for (const s of await stats()) {
-          const v = value(s)
-          if (v !== null) this.set({ server: s.server }, v)
-        }
-      }
+    const gauge = serverGauges<QueueStats>({
+      registry: metrics.registry,
+      log: fastify.log,
+      what: 'the assignment queue',
+      read: async () => (await store.assignments.stats()).map((s) => [s.server, s]),
+      enabled: () => enabled
     })
     gauge('depgate_assignment_queue_depth', 'Assignments waiting to be sent (pending, failed, throttled)', (s) => s.depth)
     gauge('depgate_assignment_oldest_pending_seconds', 'Age of the oldest pending assignment', (s) => s.oldestPendingAt === null ? null : Math.max(0, Math.round((scheduler.now() - Date.parse(s.oldestPendingAt)) / 1000)))

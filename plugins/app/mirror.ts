@@ -4,7 +4,8 @@
  * Prometheus gauges read the last statuses, refreshed by a cheap collect at scrape time.
  */
 import fp from 'fastify-plugin'
-import { Counter, Gauge } from 'prom-client'
+import { Counter } from 'prom-client'
+import { serverGauges } from './server-gauges.js'
 import { Mirror, type MirrorStatus } from '../../src/mirror/mirror.js'
 import { DEFAULT_RETRY_BASE_MS } from '../../src/mirror/server-syncer.js'
 import { mapError } from '../../src/api/error-mapping.js'
@@ -77,32 +78,13 @@ export function createMirrorPlugin (opts: MirrorPluginOptions = {}) {
         for (const reason of ['superseded', 'expired'] as const) compacted.inc({ server, reason }, outcome.compacted[reason])
       }
     })
-    // One read of every status per scrape, shared by the six gauges below. A scrape while the
-    // database is down leaves them out instead of failing: the rest of /metrics matters most then.
-    let snapshot: Promise<Record<string, MirrorStatus>> | undefined
-    const statuses = async (): Promise<Record<string, MirrorStatus>> => {
-      if (snapshot === undefined) {
-        snapshot = mirror.statuses().catch((err: unknown) => {
-          fastify.log.warn({ err }, 'metrics: could not read the mirror\'s status; its gauges are left out of this scrape')
-          return {}
-        })
-        setImmediate(() => { snapshot = undefined })
-      }
-      return await snapshot
-    }
-    const gauge = (name: string, help: string, value: (s: MirrorStatus) => number | null): Gauge<'server'> => new Gauge({
-      name,
-      help,
-      labelNames: ['server'] as const,
-      registers: [metrics.registry],
-      async collect () {
-        this.reset()
-        if (!mirror.enabled) return
-        for (const [server, status] of Object.entries(await statuses())) {
-          const v = value(status)
-          if (v !== null) this.set({ server }, v)
-        }
-      }
+    // One read of every status per scrape, shared by the six gauges below (server-gauges.ts).
+    const gauge = serverGauges<MirrorStatus>({
+      registry: metrics.registry,
+      log: fastify.log,
+      what: 'the mirror\'s status',
+      read: async () => Object.entries(await mirror.statuses()),
+      enabled: () => mirror.enabled
     })
     gauge('depgate_inventory_devices', 'Devices present in the mirror', (s) => s.device_count)
     gauge('depgate_inventory_ready', '1 once the first full fetch completed (reads come from the mirror)', (s) => Number(s.ready))

@@ -15,6 +15,7 @@ import { diffPage, type DeviceRecord, type PlannedChange } from './mirror-diff.j
 import { chunks, existingRows, fieldsOf, writeChanges } from './mirror-change-log.js'
 import type { Database, MirrorStateTable } from './schema.js'
 import { dropMirrors } from './mirror-drop.js'
+import { leaseOps } from './leases.js'
 import { compactFeed, type CompactionResult } from './feed-compaction.js'
 import { recordEvent, recordEvents } from '../events/outbox.js'
 import { deviceEvent } from '../events/device-events.js'
@@ -95,6 +96,7 @@ async function lastErrorCodes (trx: Transaction<Database>, server: string, owner
 
 export function createMirrorWrites (db: Kysely<Database>, now: () => Date): MirrorWrites {
   const iso = (offsetMs = 0): string => new Date(now().getTime() + offsetMs).toISOString()
+  const lease = leaseOps(db, 'inventory_state', 'server', now)
 
   async function ensureState (server: string): Promise<void> {
     await db.insertInto('inventory_state')
@@ -174,23 +176,10 @@ export function createMirrorWrites (db: Kysely<Database>, now: () => Date): Mirr
     },
     async acquireLease (server, owner, ttlMs) {
       await ensureState(server)
-      const at = iso()
-      const taken = await db.updateTable('inventory_state')
-        .set({ lease_owner: owner, lease_expires_at: iso(ttlMs) })
-        .where('server', '=', server)
-        .where((eb) => eb.or([eb('lease_owner', 'is', null), eb('lease_owner', '=', owner), eb('lease_expires_at', '<', at)]))
-        .executeTakeFirst()
-      return taken.numUpdatedRows > 0n
+      return await lease.acquire(server, owner, ttlMs)
     },
-    async renewLease (server, owner, ttlMs) {
-      const renewed = await db.updateTable('inventory_state').set({ lease_expires_at: iso(ttlMs) })
-        .where('server', '=', server).where('lease_owner', '=', owner).executeTakeFirst()
-      return renewed.numUpdatedRows > 0n
-    },
-    async releaseLease (server, owner) {
-      await db.updateTable('inventory_state').set({ lease_owner: null, lease_expires_at: null })
-        .where('server', '=', server).where('lease_owner', '=', owner).execute()
-    },
+    renewLease: lease.renew,
+    releaseLease: lease.release,
     async startFullFetch (server, owner) {
       await fenced(server, owner, async (trx, state) => {
         await trx.updateTable('inventory_state')

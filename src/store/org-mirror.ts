@@ -10,6 +10,7 @@
 import type { Kysely, Selectable, Transaction } from 'kysely'
 import { chunks } from './mirror-change-log.js'
 import { LeaseLostError } from './mirror-writes.js'
+import { leaseOps } from './leases.js'
 import type { Database, OrgDevicesTable, OrgStateTable } from './schema.js'
 
 export type OrgStateRow = Selectable<OrgStateTable>
@@ -69,6 +70,7 @@ export async function dropOrgMirror (trx: Transaction<Database>, org: string): P
 
 export function createOrgMirrorWrites (db: Kysely<Database>, now: () => Date): OrgMirrorWrites {
   const iso = (offsetMs = 0): string => new Date(now().getTime() + offsetMs).toISOString()
+  const lease = leaseOps(db, 'org_state', 'org', now)
 
   async function ensureState (org: string): Promise<void> {
     await db.insertInto('org_state').values({ org, generation: 0, last_seq: 0, device_count: 0 })
@@ -102,21 +104,10 @@ export function createOrgMirrorWrites (db: Kysely<Database>, now: () => Date): O
     },
     async acquireLease (org, owner, ttlMs) {
       await ensureState(org)
-      const taken = await db.updateTable('org_state').set({ lease_owner: owner, lease_expires_at: iso(ttlMs) })
-        .where('org', '=', org)
-        .where((eb) => eb.or([eb('lease_owner', 'is', null), eb('lease_owner', '=', owner), eb('lease_expires_at', '<', iso())]))
-        .executeTakeFirst()
-      return taken.numUpdatedRows > 0n
+      return await lease.acquire(org, owner, ttlMs)
     },
-    async renewLease (org, owner, ttlMs) {
-      const renewed = await db.updateTable('org_state').set({ lease_expires_at: iso(ttlMs) })
-        .where('org', '=', org).where('lease_owner', '=', owner).executeTakeFirst()
-      return renewed.numUpdatedRows > 0n
-    },
-    async releaseLease (org, owner) {
-      await db.updateTable('org_state').set({ lease_owner: null, lease_expires_at: null })
-        .where('org', '=', org).where('lease_owner', '=', owner).execute()
-    },
+    renewLease: lease.renew,
+    releaseLease: lease.release,
     async startRefresh (org, owner) {
       return await fenced(org, owner, async (trx, state) => {
         const generation = state.generation + 1

@@ -8,6 +8,7 @@
 import type { Kysely, Selectable } from 'kysely'
 import { matches, recordEvent } from '../events/outbox.js'
 import type { Database } from './schema.js'
+import { leaseOps } from './leases.js'
 import type { WebhookDeliveriesTable } from './webhook-schema.js'
 
 const LEASE_ROW = 'delivery'
@@ -85,6 +86,7 @@ function deliveryRecord (row: Selectable<WebhookDeliveriesTable> & { event_id: s
 
 export function createWebhookDeliveries (db: Kysely<Database>, now: () => Date): WebhookDeliveries {
   const iso = (offsetMs = 0): string => new Date(now().getTime() + offsetMs).toISOString()
+  const lease = leaseOps(db, 'webhook_lease', 'name', now, { owner: 'owner', expires: 'expires_at' })
 
   const attempted = (outcome: AttemptOutcome, firstAttemptAt: string | null) => ({
     last_status: outcome.status,
@@ -101,14 +103,10 @@ export function createWebhookDeliveries (db: Kysely<Database>, now: () => Date):
     async acquireLease (owner, ttlMs) {
       await db.insertInto('webhook_lease').values({ name: LEASE_ROW, owner: null, expires_at: null })
         .onConflict((oc) => oc.column('name').doNothing()).execute()
-      const taken = await db.updateTable('webhook_lease').set({ owner, expires_at: iso(ttlMs) })
-        .where('name', '=', LEASE_ROW)
-        .where((eb) => eb.or([eb('owner', 'is', null), eb('owner', '=', owner), eb('expires_at', '<', iso())]))
-        .executeTakeFirst()
-      return taken.numUpdatedRows > 0n
+      return await lease.acquire(LEASE_ROW, owner, ttlMs)
     },
     async releaseLease (owner) {
-      await db.updateTable('webhook_lease').set({ owner: null, expires_at: null }).where('name', '=', LEASE_ROW).where('owner', '=', owner).execute()
+      await lease.release(LEASE_ROW, owner)
     },
     async queued () {
       const rows = await db.selectFrom('webhook_deliveries').select('subscription_id').distinct()

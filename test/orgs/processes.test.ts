@@ -5,42 +5,15 @@
  * it is down, then restarted: the mirror ends equal to the simulated organisation, every device
  * added to the change feed exactly once and none removed.
  */
-import { type ChildProcess, spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { existsSync, writeFileSync } from 'node:fs'
+import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import t, { type Test } from 'tap'
+import t from 'tap'
 import { DEPSIM_CREDENTIALS } from '../../src/simulator/index.js'
 import { startSim } from '../dep/sim.js'
 import { tempDir, until } from '../helper.js'
 import { mirrorDb } from '../mirror/mirror-kit.js'
-
-const CLI = join(import.meta.dirname, '..', '..', 'dist', 'src', 'cli.js')
-if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run npm run build (npm test does)`)
-
-interface Depgate { child: ChildProcess, url: string, exited: Promise<void> }
-
-async function startDepgate (t: Test, env: Record<string, string>): Promise<Depgate> {
-  // A clean environment: no TypeScript loader or coverage hooks from tap in the child.
-  const child = spawn(process.execPath, [CLI, 'serve'], { env: { PATH: process.env.PATH, ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
-  t.teardown(async () => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
-    await exited
-  })
-  let out = ''
-  const url = await new Promise<string>((resolve, reject) => {
-    const onData = (chunk: Buffer): void => {
-      out += chunk.toString('utf8')
-      const m = /depgate is listening on (http:\/\/[0-9.:]+)/.exec(out)
-      if (m !== null) resolve(m[1])
-    }
-    child.stdout!.on('data', onData)
-    child.stderr!.on('data', onData)
-    exited.then(() => reject(new Error(`depgate exited before listening:\n${out}`)), reject)
-  })
-  return { child, url, exited }
-}
+import { startDepgate } from '../processes-kit.js'
 
 t.test('SIGKILL during an org refresh, then a restart: the org mirror equals the organisation, nothing lost or duplicated', async (t) => {
   const sim = await startSim(t, { devices: 50, orgDevices: 3950, seed: 21 })

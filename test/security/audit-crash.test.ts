@@ -5,18 +5,15 @@
  * with the count, the digest and the whole list kept apart), and the key it acknowledged just
  * before has its key.create row: both were committed before anything was answered or sent.
  */
-import { type ChildProcess, spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { existsSync, writeFileSync } from 'node:fs'
+import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import t from 'tap'
 import { DEPSIM_CREDENTIALS } from '../../src/simulator/index.js'
 import { createStore, serialsDigest } from '../../src/store/index.js'
 import { startSim } from '../dep/sim.js'
 import { tempDir, until } from '../helper.js'
-
-const CLI = join(import.meta.dirname, '..', '..', 'dist', 'src', 'cli.js')
-if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run npm run build (npm test does)`)
+import { startDepgate } from '../processes-kit.js'
 
 t.test('an attempt survives kill -9 in the middle of the call it records', async (t) => {
   const sim = await startSim(t, { devices: 5 })
@@ -24,26 +21,7 @@ t.test('an attempt survives kill -9 in the middle of the call it records', async
   const tokenFile = join(dir, 'token.json')
   writeFileSync(tokenFile, JSON.stringify(DEPSIM_CREDENTIALS))
   const adminKey = randomBytes(32).toString('base64url')
-  const child: ChildProcess = spawn(process.execPath, [CLI, 'serve'], {
-    env: { PATH: process.env.PATH, DEPGATE_HOST: '127.0.0.1', DEPGATE_PORT: '0', DEPGATE_DATA_DIR: dir, DEPGATE_ADMIN_KEY: adminKey, DEPGATE_TOKEN_FILE: tokenFile, DEPGATE_DEP_URL: sim.url, DEPGATE_SIMULATOR: 'off', DEPGATE_MIRROR: 'false' },
-    stdio: ['ignore', 'pipe', 'pipe']
-  })
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
-  t.teardown(async () => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
-    await exited
-  })
-  let out = ''
-  const url = await new Promise<string>((resolve, reject) => {
-    const onData = (chunk: Buffer): void => {
-      out += chunk.toString('utf8')
-      const m = /depgate is listening on (http:\/\/\S+)/.exec(out)
-      if (m !== null) resolve(m[1])
-    }
-    child.stdout!.on('data', onData)
-    child.stderr!.on('data', onData)
-    exited.then(() => reject(new Error(`depgate exited before listening:\n${out}`)), reject)
-  })
+  const { child, exited, url } = await startDepgate(t, { DEPGATE_HOST: '127.0.0.1', DEPGATE_PORT: '0', DEPGATE_DATA_DIR: dir, DEPGATE_ADMIN_KEY: adminKey, DEPGATE_TOKEN_FILE: tokenFile, DEPGATE_DEP_URL: sim.url, DEPGATE_SIMULATOR: 'off', DEPGATE_MIRROR: 'false' })
   const call = async (method: string, path: string, body?: unknown) => await fetch(`${url}${path}`, {
     method, headers: { authorization: `Bearer ${adminKey}`, 'content-type': 'application/json' }, ...(body === undefined ? {} : { body: JSON.stringify(body) })
   })
