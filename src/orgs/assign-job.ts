@@ -65,7 +65,7 @@ export function orgAssignJob (opts: OrgAssignJobOptions): JobKindHandler<OrgAssi
           for (const row of await client.getActivityLog(activity.downloadUrl, ctx.signal)) outcome.set(row.serial.toUpperCase(), { status: row.result, detail: row.reason ?? null })
         }
         // A serial the log does not name (a FAILED or STOPPED activity has no log) takes the activity's status.
-        const fallback = { status: activity.status, detail: activity.subStatus ?? null }
+        const fallback = { status: activity.status, detail: activity.subStatus }
         await ctx.recordResults(batch.map((serial) => ({ serial, ...(outcome.get(serial) ?? fallback) })))
         if (activity.status !== 'COMPLETED') failed.push(activity.id)
         count += batch.length
