@@ -90,8 +90,8 @@ export default async function app (fastify: FastifyInstance, opts: AppOptions): 
   await fastify.register(createWebhooksPlugin(opts.webhooks))
   await fastify.register(createTokenHealthPlugin({ webhook: opts.config.tokenWebhook }))
   await fastify.register(createMirrorPlugin(opts.mirror))
-  await fastify.register(createOrgsPlugin(opts.orgs))
   await fastify.register(createJobsPlugin(opts.jobs))
+  await fastify.register(createOrgsPlugin(opts.orgs))
   await fastify.register(createAssignmentsPlugin())
 
   await fastify.register(autoload, {

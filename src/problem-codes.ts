@@ -171,7 +171,8 @@ export const PROBLEM_CODES = {
   ORG_CREDENTIALS_REJECTED: { statuses: [422], summary: 'Apple refused the API account sent (wrong client id or key id, revoked key); nothing was stored.', example: 'Apple refused this API account: check the client id, the key id and that the key is the one Apple Business Manager shows for them. Nothing was stored.' },
   ORG_ACCOUNT_REFUSED: { statuses: [502], summary: 'Apple refused a stored organisation\'s API account (key revoked or account deleted since).', example: 'Apple refused the API account of org "acme". Check in Apple Business Manager (Preferences → API) that the account and its key still exist.' },
   ORG_MIRROR_NOT_READY: { statuses: [503], summary: 'The org mirror\'s first refresh has not completed; retry after Retry-After.', example: 'depgate is still reading every device of org "acme" from Apple; try again in a moment.' },
-  ORG_DEVICE_NOT_FOUND: { statuses: [404], summary: 'The organisation has no device with that serial number.', example: 'Org "acme" has no device with serial number C02XXXXXXXXX.' }
+  ORG_DEVICE_NOT_FOUND: { statuses: [404], summary: 'The organisation has no device with that serial number.', example: 'Org "acme" has no device with serial number C02XXXXXXXXX.' },
+  ORG_MDM_SERVER_NOT_FOUND: { statuses: [404], summary: 'The organisation has no MDM server with that id.', example: 'Org "acme" has no MDM server with id 1F97349736CF4614A94F624E705841AD. GET /v1/orgs/acme/mdm-servers lists them.' }
 } as const satisfies Record<string, ProblemCodeInfo>
 
 export type ProblemCode = keyof typeof PROBLEM_CODES

@@ -326,6 +326,32 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/orgs/{org}/device-assignments": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Assign or unassign devices to an MDM server (a job)
+         * @description Assigns devices of the organisation to one of its MDM servers, or unassigns them, as a job: the answer is 202 at once with the job and `Location: /v1/jobs/{id}`.
+         *
+         *     depgate sends Apple one device activity per 1000 serials (Apple's limit), follows each until Apple completes it, and records each serial's outcome: GET the job for its progress and, once it has `succeeded`, its `summary` (count per status, activities Apple failed); `/v1/jobs/{id}/results` has each serial's `SUCCESS` or `FAILED` with Apple's reason. Apple shows an assignment some seconds after it completed; a DEP server then sees the devices in its next sync.
+         *
+         *     An unknown org answers 404 `ORG_NOT_FOUND`, an MDM server the organisation does not have 404 `ORG_MDM_SERVER_NOT_FOUND`.
+         *
+         *     Needs an API key with the `write` scope (or `admin`). Every call is written to the audit log.
+         */
+        post: operations["assignOrgDevices"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/orgs/{org}/devices": {
         parameters: {
             query?: never;
@@ -1810,7 +1836,7 @@ export interface components {
              * @description Stable machine-readable code (Apple's own code when Apple gave one, e.g. T_C_NOT_SIGNED); each operation lists those it can answer per status. The README's "Error codes" table says what each means
              * @enum {string}
              */
-            code: "BAD_REQUEST" | "BAD_URL" | "REQUEST_TIMEOUT" | "REQUEST_HEADER_FIELDS_TOO_LARGE" | "VALIDATION_FAILED" | "UNKNOWN_PARAMETER" | "UNKNOWN_FIELD" | "MALFORMED_JSON" | "BODY_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "NOT_ACCEPTABLE" | "NOT_FOUND" | "METHOD_NOT_ALLOWED" | "INTERNAL" | "DATABASE_UNAVAILABLE" | "SHUTTING_DOWN" | "UNAUTHENTICATED" | "INSUFFICIENT_SCOPE" | "TOO_MANY_AUTH_FAILURES" | "RATE_LIMITED" | "SERVER_NOT_FOUND" | "SECRET_BOX_WRONG_KEY" | "INVALID_SERVER_TOKEN" | "NO_STAGED_CERTIFICATE" | "CERTIFICATE_ALREADY_STAGED" | "INVALID_FORM" | "P7M_MISSING" | "P7M_NOT_SMIME" | "P7M_CORRUPT" | "P7M_TOO_LARGE" | "P7M_WRONG_KEY" | "P7M_UNSUPPORTED_CIPHER" | "KEY_INVALID" | "TOKEN_INVALID" | "NO_KEY_PAIR" | "CONSUMER_KEY_MISMATCH" | "TOKEN_EXPIRED" | "TOKEN_VERIFY_FAILED" | "TOKEN_VERIFY_UNAVAILABLE" | "ASSIGNMENTS_DISABLED" | "INVENTORY_DISABLED" | "INVENTORY_NOT_READY" | "MIRROR_ONLY_PARAMETER" | "MIRROR_BUSY" | "TOO_MANY_STREAMS" | "INVALID_PAGE_TOKEN" | "SINCE_AHEAD" | "SINCE_EXPIRED" | "SINCE_REQUIRED" | "CURSOR_OR_SINCE" | "FULL_SYNC_TOO_SOON" | "CLIENT_CLOSED_REQUEST" | "DEVICE_NOT_FOUND" | "DEVICE_NOT_ACCESSIBLE" | "PROFILE_NOT_FOUND" | "PROFILE_URL_INVALID" | "PROFILE_URL_NOT_HTTPS" | "URL_HAS_CREDENTIALS" | "INVALID_JSON" | "DISOWN_DISABLED" | "DISOWN_CONFIRMATION_MISMATCH" | "PASSTHROUGH_PATH_REFUSED" | "KEY_NOT_FOUND" | "AUDIT_ENTRY_NOT_FOUND" | "WEBHOOK_NOT_FOUND" | "WEBHOOK_URL_REFUSED" | "DELIVERY_NOT_FOUND" | "ENROLLMENT_PROFILE_NOT_FOUND" | "ENROLLMENT_PROFILE_IN_USE" | "DUPLICATE_RULE_NAME" | "UNKNOWN_ENROLLMENT_PROFILE" | "IF_MATCH_REQUIRED" | "RULES_CHANGED" | "JOB_NOT_FOUND" | "JOB_FINISHED" | "SERVER_TOKEN_EXPIRED" | "T_C_NOT_SIGNED" | "ACCESS_DENIED" | "OAUTH_REJECTED" | "UNAUTHORIZED" | "EXPIRED_CURSOR" | "INVALID_CURSOR" | "EXHAUSTED_CURSOR" | "CURSOR_REQUIRED" | "PAGE_LIMIT" | "SAME_CURSOR" | "UPSTREAM_THROTTLED" | "UPSTREAM_TIMEOUT" | "UPSTREAM_UNREACHABLE" | "UPSTREAM_INVALID_RESPONSE" | "UPSTREAM_ERROR" | "UPSTREAM_REFUSED" | "USER_AGENT_MISSING" | "USER_AGENT_INVALID" | "MALFORMED_REQUEST_BODY" | "DEVICE_ID_REQUIRED" | "PROFILE_UUID_REQUIRED" | "APPLE_SEED_FOR_IT_TURNED_OFF" | "MDM_SERVICE_DISCOVERY_URL_REQUIRED" | "MDM_SERVICE_DISCOVERY_URL_NOT_VALID" | "ORG_NOT_SUPPORTED" | "CONFIG_NAME_REQUIRED" | "CONFIG_NAME_INVALID" | "CONFIG_URL_REQUIRED" | "CONFIG_URL_INVALID" | "DEPARTMENT_INVALID" | "FLAGS_INVALID" | "LOCALE_INVALID" | "MAGIC_INVALID" | "SUPPORT_EMAIL_INVALID" | "SUPPORT_PHONE_INVALID" | "ORG_NOT_FOUND" | "INVALID_ORG_ACCOUNT" | "ORG_CREDENTIALS_REJECTED" | "ORG_ACCOUNT_REFUSED" | "ORG_MIRROR_NOT_READY" | "ORG_DEVICE_NOT_FOUND";
+            code: "BAD_REQUEST" | "BAD_URL" | "REQUEST_TIMEOUT" | "REQUEST_HEADER_FIELDS_TOO_LARGE" | "VALIDATION_FAILED" | "UNKNOWN_PARAMETER" | "UNKNOWN_FIELD" | "MALFORMED_JSON" | "BODY_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "NOT_ACCEPTABLE" | "NOT_FOUND" | "METHOD_NOT_ALLOWED" | "INTERNAL" | "DATABASE_UNAVAILABLE" | "SHUTTING_DOWN" | "UNAUTHENTICATED" | "INSUFFICIENT_SCOPE" | "TOO_MANY_AUTH_FAILURES" | "RATE_LIMITED" | "SERVER_NOT_FOUND" | "SECRET_BOX_WRONG_KEY" | "INVALID_SERVER_TOKEN" | "NO_STAGED_CERTIFICATE" | "CERTIFICATE_ALREADY_STAGED" | "INVALID_FORM" | "P7M_MISSING" | "P7M_NOT_SMIME" | "P7M_CORRUPT" | "P7M_TOO_LARGE" | "P7M_WRONG_KEY" | "P7M_UNSUPPORTED_CIPHER" | "KEY_INVALID" | "TOKEN_INVALID" | "NO_KEY_PAIR" | "CONSUMER_KEY_MISMATCH" | "TOKEN_EXPIRED" | "TOKEN_VERIFY_FAILED" | "TOKEN_VERIFY_UNAVAILABLE" | "ASSIGNMENTS_DISABLED" | "INVENTORY_DISABLED" | "INVENTORY_NOT_READY" | "MIRROR_ONLY_PARAMETER" | "MIRROR_BUSY" | "TOO_MANY_STREAMS" | "INVALID_PAGE_TOKEN" | "SINCE_AHEAD" | "SINCE_EXPIRED" | "SINCE_REQUIRED" | "CURSOR_OR_SINCE" | "FULL_SYNC_TOO_SOON" | "CLIENT_CLOSED_REQUEST" | "DEVICE_NOT_FOUND" | "DEVICE_NOT_ACCESSIBLE" | "PROFILE_NOT_FOUND" | "PROFILE_URL_INVALID" | "PROFILE_URL_NOT_HTTPS" | "URL_HAS_CREDENTIALS" | "INVALID_JSON" | "DISOWN_DISABLED" | "DISOWN_CONFIRMATION_MISMATCH" | "PASSTHROUGH_PATH_REFUSED" | "KEY_NOT_FOUND" | "AUDIT_ENTRY_NOT_FOUND" | "WEBHOOK_NOT_FOUND" | "WEBHOOK_URL_REFUSED" | "DELIVERY_NOT_FOUND" | "ENROLLMENT_PROFILE_NOT_FOUND" | "ENROLLMENT_PROFILE_IN_USE" | "DUPLICATE_RULE_NAME" | "UNKNOWN_ENROLLMENT_PROFILE" | "IF_MATCH_REQUIRED" | "RULES_CHANGED" | "JOB_NOT_FOUND" | "JOB_FINISHED" | "SERVER_TOKEN_EXPIRED" | "T_C_NOT_SIGNED" | "ACCESS_DENIED" | "OAUTH_REJECTED" | "UNAUTHORIZED" | "EXPIRED_CURSOR" | "INVALID_CURSOR" | "EXHAUSTED_CURSOR" | "CURSOR_REQUIRED" | "PAGE_LIMIT" | "SAME_CURSOR" | "UPSTREAM_THROTTLED" | "UPSTREAM_TIMEOUT" | "UPSTREAM_UNREACHABLE" | "UPSTREAM_INVALID_RESPONSE" | "UPSTREAM_ERROR" | "UPSTREAM_REFUSED" | "USER_AGENT_MISSING" | "USER_AGENT_INVALID" | "MALFORMED_REQUEST_BODY" | "DEVICE_ID_REQUIRED" | "PROFILE_UUID_REQUIRED" | "APPLE_SEED_FOR_IT_TURNED_OFF" | "MDM_SERVICE_DISCOVERY_URL_REQUIRED" | "MDM_SERVICE_DISCOVERY_URL_NOT_VALID" | "ORG_NOT_SUPPORTED" | "CONFIG_NAME_REQUIRED" | "CONFIG_NAME_INVALID" | "CONFIG_URL_REQUIRED" | "CONFIG_URL_INVALID" | "DEPARTMENT_INVALID" | "FLAGS_INVALID" | "LOCALE_INVALID" | "MAGIC_INVALID" | "SUPPORT_EMAIL_INVALID" | "SUPPORT_PHONE_INVALID" | "ORG_NOT_FOUND" | "INVALID_ORG_ACCOUNT" | "ORG_CREDENTIALS_REJECTED" | "ORG_ACCOUNT_REFUSED" | "ORG_MIRROR_NOT_READY" | "ORG_DEVICE_NOT_FOUND" | "ORG_MDM_SERVER_NOT_FOUND";
             /** @description A sentence for the person reading the log: what went wrong and what to do */
             detail: string;
             /** @description The request path that produced this problem */
@@ -6178,6 +6204,271 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"] & {
                         /** @enum {unknown} */
                         code: "SHUTTING_DOWN" | "DATABASE_UNAVAILABLE";
+                    };
+                };
+            };
+        };
+    };
+    assignOrgDevices: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The organisation's name at depgate (`default` on the demo) */
+                org: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /**
+                     * @description `assign`: the devices join the MDM server (leaving the one they were on); `unassign`: they leave it
+                     * @enum {string}
+                     */
+                    action: "assign" | "unassign";
+                    /** @description The MDM server's id at Apple, as GET /v1/orgs/{org}/mdm-servers shows it */
+                    mdm_server: string;
+                    /** @description From 1 to 100000 serial numbers */
+                    serials: components["schemas"]["SerialNumberInput"][];
+                };
+            };
+        };
+        responses: {
+            /** @description The job that assigns the devices */
+            202: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    "X-Content-Type-Options": components["headers"]["XContentTypeOptions"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    Location: components["headers"]["Location"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Job"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    "X-Content-Type-Options": components["headers"]["XContentTypeOptions"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code: "BAD_REQUEST" | "UNKNOWN_PARAMETER" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "UNKNOWN_FIELD" | "USER_AGENT_MISSING" | "USER_AGENT_INVALID" | "MALFORMED_REQUEST_BODY" | "UPSTREAM_REFUSED";
+                    };
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    "X-Content-Type-Options": components["headers"]["XContentTypeOptions"];
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code: "UNAUTHENTICATED";
+                    };
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    "X-Content-Type-Options": components["headers"]["XContentTypeOptions"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicyWhenCounted"];
+                    RateLimit: components["headers"]["RateLimitWhenCounted"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code: "INSUFFICIENT_SCOPE" | "T_C_NOT_SIGNED" | "ACCESS_DENIED";
+                    };
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    "X-Content-Type-Options": components["headers"]["XContentTypeOptions"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code: "SERVER_NOT_FOUND" | "NOT_FOUND" | "ORG_NOT_FOUND" | "ORG_MDM_SERVER_NOT_FOUND";
+                    };
+                };
+            };
+            /** @description Not Acceptable */
+            406: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    "X-Content-Type-Options": components["headers"]["XContentTypeOptions"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code: "NOT_ACCEPTABLE";
+                    };
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    "X-Content-Type-Options": components["headers"]["XContentTypeOptions"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code: "SERVER_TOKEN_EXPIRED";
+                    };
+                };
+            };
+            /** @description Payload Too Large */
+            413: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    "X-Content-Type-Options": components["headers"]["XContentTypeOptions"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code: "BODY_TOO_LARGE";
+                    };
+                };
+            };
+            /** @description Unsupported Media Type */
+            415: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    "X-Content-Type-Options": components["headers"]["XContentTypeOptions"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code: "UNSUPPORTED_MEDIA_TYPE";
+                    };
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    "X-Content-Type-Options": components["headers"]["XContentTypeOptions"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicyWhenCounted"];
+                    RateLimit: components["headers"]["RateLimitWhenCounted"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code: "TOO_MANY_AUTH_FAILURES" | "RATE_LIMITED" | "UPSTREAM_THROTTLED";
+                    };
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    "X-Content-Type-Options": components["headers"]["XContentTypeOptions"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicyWhenCounted"];
+                    RateLimit: components["headers"]["RateLimitWhenCounted"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code: "INTERNAL";
+                    };
+                };
+            };
+            /** @description Bad Gateway */
+            502: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    "X-Content-Type-Options": components["headers"]["XContentTypeOptions"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code: "OAUTH_REJECTED" | "UNAUTHORIZED" | "UPSTREAM_UNREACHABLE" | "UPSTREAM_INVALID_RESPONSE" | "UPSTREAM_ERROR";
+                    };
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    "X-Content-Type-Options": components["headers"]["XContentTypeOptions"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicyWhenCounted"];
+                    RateLimit: components["headers"]["RateLimitWhenCounted"];
+                    "Retry-After": components["headers"]["RetryAfterWhenKnown"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code: "SHUTTING_DOWN" | "DATABASE_UNAVAILABLE" | "SECRET_BOX_WRONG_KEY" | "UPSTREAM_THROTTLED";
+                    };
+                };
+            };
+            /** @description Gateway Timeout */
+            504: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    "X-Content-Type-Options": components["headers"]["XContentTypeOptions"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code: "UPSTREAM_TIMEOUT";
                     };
                 };
             };

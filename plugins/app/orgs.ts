@@ -8,6 +8,7 @@ import { Counter } from 'prom-client'
 import { describeOrgError } from '../../src/orgs/errors.js'
 import { OrgClients } from '../../src/orgs/registry.js'
 import { OrgRefresher } from '../../src/orgs/refresher.js'
+import { orgAssignJob, type ActivityClient } from '../../src/orgs/assign-job.js'
 import type { OrgClientFactory } from '../../src/orgs/types.js'
 
 declare module 'fastify' {
@@ -54,8 +55,14 @@ export function createOrgsPlugin (opts: OrgsPluginOptions = {}) {
       }
     })
     fastify.decorate('orgs', { clients, refresher })
+    fastify.jobs.register(orgAssignJob({
+      // The default client (src/axm) has the activity calls; OrgClient names only what the mirror needs.
+      client: async (org) => await clients.get(org) as unknown as ActivityClient,
+      scheduler,
+      statusCounts: async (id) => await store.jobs.statusCounts(id)
+    }))
     if (opts.refresh !== false) fastify.addHook('onReady', async () => { refresher.start() })
     fastify.addHook('preClose', async () => { await refresher.stop() })
     fastify.addHook('onClose', async () => { await clients.close() })
-  }, { name: 'depgate-orgs', dependencies: ['depgate-config', 'depgate-scheduler', 'depgate-store', 'depgate-metrics'] })
+  }, { name: 'depgate-orgs', dependencies: ['depgate-config', 'depgate-scheduler', 'depgate-store', 'depgate-metrics', 'depgate-jobs'] })
 }

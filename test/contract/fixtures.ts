@@ -337,6 +337,15 @@ export const FIXTURES: Record<string, Fixture> = {
     }
   },
   listOrgMdmServers: { params: orgParams, statuses: { 200: ok(), 404: noOrg } },
+  assignOrgDevices: {
+    params: orgParams,
+    body: async (ctx) => {
+      const res = await request(`${ctx.simUrl}/_sim/axm/servers`)
+      const { depServerId } = await res.body.json() as { depServerId: string }
+      return { action: 'assign', mdm_server: depServerId, serials: [ctx.serial(3)] }
+    },
+    statuses: { 202: ok(), 404: noOrg }
+  },
   getOpenApiDocument: { statuses: { 200: ok({ key: null }) } },
   getLiveness: { statuses: { 200: ok({ key: null }) } },
   getMetrics: { statuses: { 200: ok({ key: null }) } },
