@@ -56,6 +56,7 @@ t.test('SIGKILL during a 5,000-device backfill, then restart: every device as th
     const j = await call('GET', `/v1/jobs/${job.id as string}`)
     return j.state === 'succeeded' && j
   }, 60_000)
+  t.equal(done.progress.total, partWay.progress.total, 'the resumed job keeps the total it was queued with')
   t.equal(done.progress.done, done.progress.total, 'the job\'s progress reaches its total')
   t.same((await call('GET', `${S}/assignments?status=pending`)).assignments, [], 'no serial left pending')
 
