@@ -418,8 +418,30 @@ export const migrations: Record<string, Migration> = {
       await db.schema.alterTable('servers').addColumn('org', 'text').execute()
       await db.schema.alterTable('servers').addColumn('org_mdm_server', 'text').execute()
     }
+  },
+  // The device list's reads at 100,000 devices (mirror-reads.ts): a page sorted by anything but the
+  // serial sorted the whole server in a temporary b-tree, and every page's total counted the rows
+  // of the table itself (Apple's record included). One index per sort key, on the very expression
+  // the query orders by (coalesce(col, ''), then the serial), walks a page off in order. The live
+  // devices in the serial's order, with the lower-cased columns the dashboard filters on most (the
+  // summary's) after the serial, serve both a page in the default order and its total, filtered or
+  // not, without touching the table. Those columns come after the serial on purpose: ahead of it, a
+  // filter on them made SQLite pick the index for the page and sort every match. Each index is
+  // written on every sync page, so the set stops there: other filters' counts still read the table.
+  '0016_mirror_indexes': {
+    async up (db: Kysely<any>) {
+      await db.schema.createIndex('inventory_devices_live').on('inventory_devices')
+        .expression(sql`server, removed_at, serial_number, (lower(os)), (lower(device_family)), (lower(model)), (lower(profile_status))`).execute()
+      for (const column of MIRROR_SORT_COLUMNS) {
+        await db.schema.createIndex(`inventory_devices_by_${column}`).on('inventory_devices')
+          .expression(sql`server, (coalesce(${sql.ref(column)}, '')), serial_number`).execute()
+      }
+    }
   }
 }
+
+/** The device list's sort keys other than the serial (SORT_KEYS in mirror-reads.ts), each indexed by 0016. */
+const MIRROR_SORT_COLUMNS = ['model', 'os', 'device_family', 'profile_status', 'device_assigned_date', 'last_changed_at', 'first_seen_at'] as const
 
 /** Apple's text fields copied into columns by 0007 (the mirror's filters). */
 const DEVICE_TEXT_COLUMNS = ['asset_tag', 'color', 'description', 'device_assigned_by'] as const
