@@ -15,6 +15,7 @@ import { createAuthPlugin } from '../plugins/app/auth.js'
 import { createConfigPlugin } from '../plugins/app/config.js'
 import { createErrorsPlugin } from '../plugins/app/errors.js'
 import { createJobsPlugin, type JobsPluginOptions } from '../plugins/app/jobs.js'
+import { createJsonBodiesPlugin } from '../plugins/app/json-bodies.js'
 import { createMirrorPlugin, type MirrorPluginOptions } from '../plugins/app/mirror.js'
 import { createMetricsPlugin } from '../plugins/app/metrics.js'
 import { createOrgsPlugin, type OrgsPluginOptions } from '../plugins/app/orgs.js'
@@ -74,6 +75,7 @@ export default async function app (fastify: FastifyInstance, opts: AppOptions): 
   await fastify.register(createErrorsPlugin())
   await fastify.register(createSecurityHeadersPlugin())
   await fastify.register(createRefusedBodiesPlugin())
+  await fastify.register(createJsonBodiesPlugin())
   await fastify.register(createStorePlugin({ store: opts.store }))
   await fastify.register(createMetricsPlugin())
   await fastify.register(createAuthPlugin({ adminKey: opts.config.adminKey }))

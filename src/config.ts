@@ -63,6 +63,7 @@ const envSchema = z.object({
   DEPGATE_ASSIGN: bool.default(true),
   DEPGATE_ASSIGN_GIVE_UP_DAYS: int(1, 365).default(7),
   DEPGATE_JOB_RETENTION_DAYS: int(1, 3650).default(30),
+  DEPGATE_JOB_LEASE: int(3, 600).default(30),
   DEPGATE_DEP_CONNECTIONS: int(1, 256).default(DEFAULT_CONNECTIONS),
   DEPGATE_STREAM_IDLE_TIMEOUT: int(1, 3600).default(60),
   DEPGATE_STREAMS_PER_KEY: int(1, 1000).default(4),
@@ -113,6 +114,8 @@ export interface Config {
   orgs: { syncIntervalMs: number, requestsPerMinute: number }
   /** How long a finished job and its per-serial results are kept (src/jobs). */
   jobRetentionMs: number
+  /** A job's claim length without a heartbeat: a job of a dead process resumes about this long after. */
+  jobLeaseMs: number
   /** What one client may hold or try (README, "Security notes"). */
   limits: Limits
   /** Host patterns webhook URLs must match (DEPGATE_WEBHOOK_ALLOW); absent or empty: any host. */
@@ -172,6 +175,7 @@ export function loadConfig (env: Record<string, string | undefined> = process.en
     depConnections: e.DEPGATE_DEP_CONNECTIONS,
     orgs: { syncIntervalMs: e.DEPGATE_ORG_SYNC_INTERVAL * 1000, requestsPerMinute: e.DEPGATE_ORG_REQUEST_BUDGET },
     jobRetentionMs: e.DEPGATE_JOB_RETENTION_DAYS * 86_400_000,
+    jobLeaseMs: e.DEPGATE_JOB_LEASE * 1000,
     limits: {
       streamIdleMs: e.DEPGATE_STREAM_IDLE_TIMEOUT * 1000,
       streamsPerKey: e.DEPGATE_STREAMS_PER_KEY,

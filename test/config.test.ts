@@ -18,6 +18,7 @@ t.test('defaults', async (t) => {
     depConnections: 8,
     orgs: { syncIntervalMs: 3_600_000, requestsPerMinute: 20 },
     jobRetentionMs: 30 * 86400000,
+    jobLeaseMs: 30_000,
     limits: { streamIdleMs: 60_000, streamsPerKey: 4, authFailures: 20, maxConnections: 1024, requestTimeoutMs: 300_000 },
     ui: { sessionMs: 8 * 3_600_000, secureCookies: true }
   })
@@ -69,6 +70,7 @@ t.test('every variable is read, empty strings count as unset', async (t) => {
   t.equal(loadConfig({ DEPGATE_ALLOW_DISOWN: '0' }).allowDisown, false)
   t.equal(loadConfig({ DEPGATE_FEED_RETENTION_DAYS: '7' }).mirror.feedRetentionMs, 7 * 86_400_000, 'days, kept as milliseconds')
   t.equal(loadConfig({ DEPGATE_JOB_RETENTION_DAYS: '7' }).jobRetentionMs, 7 * 86_400_000, 'days, kept as milliseconds')
+  t.equal(loadConfig({ DEPGATE_JOB_LEASE: '5' }).jobLeaseMs, 5000, 'seconds, kept as milliseconds')
   t.equal(loadConfig({ DEPGATE_FULL_SYNC_MIN_INTERVAL: '0' }).mirror.fullSyncMinIntervalMs, 0, 'seconds, kept as milliseconds; 0 switches the floor off')
   t.same(loadConfig({ DEPGATE_ASSIGN: 'false', DEPGATE_ASSIGN_GIVE_UP_DAYS: '3' }).assign, { enabled: false, giveUpMs: 3 * 86_400_000 })
   t.same(loadConfig({ DEPGATE_UI_SESSION_HOURS: '1', DEPGATE_UI_INSECURE_COOKIES: 'true' }).ui, { sessionMs: 3_600_000, secureCookies: false }, 'dashboard sessions: hours; cookies without Secure for a plain-HTTP lab')
@@ -87,6 +89,7 @@ const wrong: Array<[string, string, RegExp]> = [
   ['DEPGATE_FEED_RETENTION_DAYS', '0', /whole number between 1 and 3650/],
   ['DEPGATE_FEED_RETENTION_DAYS', '3651', /whole number between 1 and 3650/],
   ['DEPGATE_JOB_RETENTION_DAYS', '0', /whole number between 1 and 3650/],
+  ['DEPGATE_JOB_LEASE', '1', /whole number between 3 and 600/],
   ['DEPGATE_FULL_SYNC_MIN_INTERVAL', '86401', /whole number between 0 and 86400/],
   ['DEPGATE_PORT', 'eighty', /whole number between 0 and 65535/],
   ['DEPGATE_PORT', '70000', /whole number/],

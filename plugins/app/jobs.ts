@@ -20,7 +20,7 @@ declare module 'fastify' {
 export interface JobsPluginOptions {
   /** How often queued jobs and expired claims are looked for (default 2 s). */
   pollMs?: number
-  /** A claim's length without a heartbeat (default 30 s). */
+  /** A claim's length without a heartbeat (default: config's jobLeaseMs, DEPGATE_JOB_LEASE). */
   leaseMs?: number
 }
 
@@ -30,7 +30,7 @@ export function createJobsPlugin (opts: JobsPluginOptions = {}) {
     const runner = new JobRunner({
       repo: store.jobs,
       scheduler,
-      leaseMs: opts.leaseMs ?? 30_000,
+      leaseMs: opts.leaseMs ?? config.jobLeaseMs,
       pollMs: opts.pollMs ?? 2_000,
       retentionMs: config.jobRetentionMs,
       purgeEveryMs: 3_600_000,

@@ -31,23 +31,48 @@ export interface ApplyRulesDeps {
 
 type Want = (serial: string, device: DeviceRecord) => Wanted
 
-/** Queues what `want` says of every device of the mirror and follows those to their outcomes. */
-async function queueAndFollow (d: ApplyRulesDeps, ctx: JobContext<{ server: string }>, want: Want): Promise<JobSummary> {
-  const { server } = ctx.input
-  // A resumed job keeps the outcomes it recorded and follows the rest.
-  const done = await ctx.doneSerials()
+/** A serial the job queued that has no outcome yet: its placeholder result. */
+export const QUEUED = 'queued'
+
+/** Each device of the mirror `want` gives a profile to, among `only` when given. */
+async function wantedOf (d: ApplyRulesDeps, server: string, want: Want, only?: Set<string>): Promise<Wanted[]> {
   const wanted: Wanted[] = []
   for await (const batch of d.store.mirror.streamDevices(server)) {
     for (const row of batch) {
+      if (only !== undefined && !only.has(row.serial_number)) continue
       const w = want(row.serial_number, JSON.parse(row.record) as DeviceRecord)
-      if (w.want !== null && !done.has(w.serial)) wanted.push(w)
+      if (w.want !== null) wanted.push(w)
     }
   }
-  await d.store.assignments.queueDevices(server, wanted)
-  await ctx.setTotal(done.size + wanted.length)
+  return wanted
+}
+
+/**
+ * Queues what `want` says of every device of the mirror and follows those to their outcomes. The
+ * list is fixed when first queued: each serial gets a `queued` result first, so a resumed job
+ * follows the same serials with the same total (recomputing from the mirror would miss the ones the
+ * engine assigned meanwhile) and queues again only those missing from the engine's outbox.
+ */
+async function queueAndFollow (d: ApplyRulesDeps, ctx: JobContext<{ server: string }>, want: Want): Promise<JobSummary> {
+  const { server } = ctx.input
+  const recorded = await ctx.serialStatuses()
+  let left: Set<string>
+  if (recorded.size === 0) {
+    const wanted = await wantedOf(d, server, want)
+    await ctx.recordResults(wanted.map((w) => ({ serial: w.serial, status: QUEUED })))
+    await ctx.setTotal(wanted.length)
+    await d.store.assignments.queueDevices(server, wanted)
+    left = new Set(wanted.map((w) => w.serial))
+  } else {
+    left = new Set([...recorded].filter(([, status]) => status === QUEUED).map(([serial]) => serial))
+    // The run before may have died between fixing its list and queueing it.
+    const inOutbox = new Set((await d.store.assignments.rowsFor(server, [...left])).map((r) => r.serial_number))
+    const missing = new Set([...left].filter((serial) => !inOutbox.has(serial)))
+    if (missing.size > 0) await d.store.assignments.queueDevices(server, await wantedOf(d, server, want, missing))
+  }
   d.kick(server)
-  const left = new Set(wanted.map((w) => w.serial))
-  let finished = done.size
+  let finished = recorded.size === 0 ? 0 : recorded.size - left.size
+  const queued = recorded.size === 0 ? left.size : recorded.size
   // This run's outcomes by status (a resumed job's earlier ones are in its results).
   const counts: Record<string, number> = {}
   for (;;) {
@@ -71,7 +96,7 @@ async function queueAndFollow (d: ApplyRulesDeps, ctx: JobContext<{ server: stri
     if (left.size === 0) break
     await delay(d.scheduler, d.pollMs, ctx.signal)
   }
-  return { queued: wanted.length, by_status: counts }
+  return { queued, by_status: counts }
 }
 
 export function applyRulesJob (d: ApplyRulesDeps): JobKindHandler<ApplyRulesInput> {

@@ -174,7 +174,8 @@ export class JobRunner implements Jobs {
       setTotal: async (total) => { await fenced(async () => await repo.setProgress(job.id, this.owner, { total })) },
       progress: async (done) => { await fenced(async () => await repo.setProgress(job.id, this.owner, { done })) },
       recordResults: async (rows) => { await repo.recordResults(job.id, rows) },
-      doneSerials: async () => await repo.doneSerials(job.id)
+      doneSerials: async () => await repo.doneSerials(job.id),
+      serialStatuses: async () => await repo.serialStatuses(job.id)
     }
     try {
       signal.throwIfAborted()

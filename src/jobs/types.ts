@@ -82,6 +82,8 @@ export interface JobContext<I = unknown> {
   recordResults (rows: readonly JobResultInput[]): Promise<void>
   /** The serials that already have a result: what a resumed handler must not send again. */
   doneSerials (): Promise<Set<string>>
+  /** Each serial with a result and its status (a handler may record a placeholder, e.g. `queued`, to fix its list). */
+  serialStatuses (): Promise<Map<string, string>>
 }
 
 export interface JobKindHandler<I = unknown> {

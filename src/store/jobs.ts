@@ -55,6 +55,8 @@ export interface JobRepository {
   setProgress (id: string, owner: string, progress: { done?: number, total?: number }): Promise<boolean>
   recordResults (id: string, rows: readonly JobResultInput[]): Promise<void>
   doneSerials (id: string): Promise<Set<string>>
+  /** Each serial the job has a result for, with its status. */
+  serialStatuses (id: string): Promise<Map<string, string>>
   listResults (id: string, query: JobResultsQuery): Promise<JobResult[]>
   /** How many of the job's serials have each status. */
   statusCounts (id: string): Promise<Record<string, number>>
@@ -203,6 +205,11 @@ export function createJobRepository (db: Kysely<Database>, now: () => Date): Job
     async doneSerials (id) {
       const rows = await db.selectFrom('job_results').select('serial').where('job_id', '=', id).execute()
       return new Set(rows.map((r) => r.serial))
+    },
+
+    async serialStatuses (id) {
+      const rows = await db.selectFrom('job_results').select(['serial', 'status']).where('job_id', '=', id).execute()
+      return new Map(rows.map((r) => [r.serial, r.status]))
     },
 
     async listResults (id, { status, limit, after }) {

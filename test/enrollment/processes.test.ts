@@ -15,7 +15,8 @@ interface SimDevice { serial_number: string, device_family: string, profile_stat
 
 t.test('SIGKILL during a 5,000-device backfill, then restart: every device as the rules say, none assigned needlessly', async (t) => {
   const sim = await startSim(t, { devices: 5000, seed: 15 })
-  const env = depgateEnv(t, sim, { DEPGATE_SYNC_PAGE_SIZE: '1000' })
+  // A short job claim: the restarted process resumes the killed one's job 3 s after its last heartbeat.
+  const env = depgateEnv(t, sim, { DEPGATE_SYNC_PAGE_SIZE: '1000', DEPGATE_JOB_LEASE: '3' })
   const authorization = `Bearer ${env.DEPGATE_ADMIN_KEY!}`
   let base = ''
   const call = async (method: string, path: string, body?: unknown): Promise<any> => {
@@ -55,6 +56,7 @@ t.test('SIGKILL during a 5,000-device backfill, then restart: every device as th
     const j = await call('GET', `/v1/jobs/${job.id as string}`)
     return j.state === 'succeeded' && j
   }, 60_000)
+  t.equal(done.progress.total, partWay.progress.total, 'the resumed job keeps the total it was queued with')
   t.equal(done.progress.done, done.progress.total, 'the job\'s progress reaches its total')
   t.same((await call('GET', `${S}/assignments?status=pending`)).assignments, [], 'no serial left pending')
 

@@ -56,6 +56,7 @@ async function cases (t: Test, dialect: TestDialect): Promise<void> {
     await jobs.recordResults('r', [{ serial: 'C', status: 'SUCCESS' }])
     await jobs.recordResults('r', [{ serial: 'B', status: 'SUCCESS' }])
     t.same([...(await jobs.doneSerials('r'))].sort(), ['A', 'B', 'C'])
+    t.same([...(await jobs.serialStatuses('r'))].sort(), [['A', 'SUCCESS'], ['B', 'SUCCESS'], ['C', 'SUCCESS']], 'each serial with its latest status')
     const all = await jobs.listResults('r', { limit: 2 })
     t.same(all.map((r) => [r.serial, r.status, r.detail]), [['A', 'SUCCESS', 'ok'], ['B', 'SUCCESS', null]])
     t.same((await jobs.listResults('r', { limit: 2, after: 'B' })).map((r) => r.serial), ['C'])

@@ -46,6 +46,14 @@ t.test('the real app: not found, malformed JSON, too large, media type, validati
   t.equal(bad.statusCode, 400)
   t.equal(bad.json().code, 'MALFORMED_JSON')
 
+  // An empty JSON body is no body: a route whose body is optional answers as without one…
+  const empty = await app.inject({ method: 'DELETE', url: '/v1/jobs/00000000-0000-0000-0000-000000000000', headers: json, payload: '' })
+  t.equal(empty.json().code, 'JOB_NOT_FOUND', 'an empty application/json body is read as none')
+  // …and one that needs a body refuses it as a bodiless request: the body is required, not malformed.
+  const none = await app.inject({ method: 'POST', url: '/v1/keys', headers: json, payload: ' ' })
+  t.equal(none.statusCode, 400)
+  t.equal(none.json().code, 'VALIDATION_FAILED')
+
   const big = await app.inject({ method: 'POST', url: '/v1/keys', headers: json, payload: JSON.stringify({ label: 'x'.repeat(2000), scope: 'read' }) })
   t.equal(big.statusCode, 413)
   t.equal(big.json().code, 'BODY_TOO_LARGE')
