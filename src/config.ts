@@ -99,7 +99,7 @@ export interface Config {
   secretKey?: string
   /** Largest .p7m upload accepted. */
   tokenMaxBytes: number
-  /** Where token events are POSTed, signed with HMAC-SHA256 under tokenWebhookSecret. */
+  /** A webhook subscription made at start for the token events, signed with this secret (plugins/app/webhooks.ts). */
   tokenWebhook?: { url: string, secret: string }
   /** The device mirror: on by default; off serves every device read live from Apple. */
   /** feedRetentionMs: how long the change feed keeps a device's removal (feed-compaction.ts). */
