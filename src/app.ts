@@ -90,7 +90,7 @@ export default async function app (fastify: FastifyInstance, opts: AppOptions): 
   await fastify.register(createDepServersPlugin(depOpts))
   // Before token health: its check at start emits token events the webhooks must record.
   await fastify.register(createWebhooksPlugin(opts.webhooks))
-  await fastify.register(createTokenHealthPlugin({ webhook: opts.config.tokenWebhook }))
+  await fastify.register(createTokenHealthPlugin())
   await fastify.register(createMirrorPlugin(opts.mirror))
   await fastify.register(createJobsPlugin(opts.jobs))
   await fastify.register(createOrgsPlugin(opts.orgs))

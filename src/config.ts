@@ -72,6 +72,8 @@ const envSchema = z.object({
   DEPGATE_REQUEST_TIMEOUT: int(1, 3600).default(300),
   // Comma-separated host patterns webhooks may be sent to (src/events/url-policy.ts); unset: any host.
   DEPGATE_WEBHOOK_ALLOW: z.string().optional(),
+  // Days succeeded webhook deliveries and the events no delivery needs are kept.
+  DEPGATE_WEBHOOK_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
   // The org mirror (docs/apple-axm.md §6): Apple publishes no rate limits; about 20 GETs a minute was measured by one client only.
   DEPGATE_ORG_SYNC_INTERVAL: int(60, 7 * 86_400).default(3600),
   DEPGATE_ORG_REQUEST_BUDGET: int(1, 10_000).default(20),
@@ -100,7 +102,7 @@ export interface Config {
   secretKey?: string
   /** Largest .p7m upload accepted. */
   tokenMaxBytes: number
-  /** Where token events are POSTed, signed with HMAC-SHA256 under tokenWebhookSecret. */
+  /** A webhook subscription made at start for the token events, signed with this secret (plugins/app/webhooks.ts). */
   tokenWebhook?: { url: string, secret: string }
   /** The device mirror: on by default; off serves every device read live from Apple. */
   /** feedRetentionMs: how long the change feed keeps a device's removal (feed-compaction.ts). */
@@ -120,6 +122,8 @@ export interface Config {
   limits: Limits
   /** Host patterns webhook URLs must match (DEPGATE_WEBHOOK_ALLOW); absent or empty: any host. */
   webhookAllow?: string[]
+  /** DEPGATE_WEBHOOK_RETENTION_DAYS. */
+  webhookRetentionDays?: number
   /** The dashboard: how long a sign-in lasts; `secureCookies` false only for plain-HTTP labs (DEPGATE_UI_INSECURE_COOKIES). */
   ui: { sessionMs: number, secureCookies: boolean }
 }
@@ -195,6 +199,7 @@ export function loadConfig (env: Record<string, string | undefined> = process.en
   }
   if (e.DEPGATE_TOKEN_WEBHOOK_URL !== undefined) config.tokenWebhook = { url: e.DEPGATE_TOKEN_WEBHOOK_URL, secret: e.DEPGATE_TOKEN_WEBHOOK_SECRET! }
   if (e.DEPGATE_WEBHOOK_ALLOW !== undefined) config.webhookAllow = parseAllowList(e.DEPGATE_WEBHOOK_ALLOW)
+  config.webhookRetentionDays = e.DEPGATE_WEBHOOK_RETENTION_DAYS
   if (e.DEPGATE_DATABASE_URL !== undefined) config.databaseUrl = e.DEPGATE_DATABASE_URL
   if (e.DEPGATE_ADMIN_KEY !== undefined) config.adminKey = e.DEPGATE_ADMIN_KEY
   if (e.DEPGATE_TOKEN_FILE !== undefined) config.tokenFile = e.DEPGATE_TOKEN_FILE

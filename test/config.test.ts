@@ -20,7 +20,8 @@ t.test('defaults', async (t) => {
     jobRetentionMs: 30 * 86400000,
     jobLeaseMs: 30_000,
     limits: { streamIdleMs: 60_000, streamsPerKey: 4, authFailures: 20, maxConnections: 1024, requestTimeoutMs: 300_000 },
-    ui: { sessionMs: 8 * 3_600_000, secureCookies: true }
+    ui: { sessionMs: 8 * 3_600_000, secureCookies: true },
+    webhookRetentionDays: 30
   })
 })
 

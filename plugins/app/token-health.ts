@@ -1,32 +1,19 @@
 /**
  * Token health beside the registry: Prometheus gauges (days until expiry, token valid, terms not
  * signed), expiry warnings in the log at 30, 14, 7 and 1 days left and at expiry (checked at start
- * and daily, on `fastify.scheduler`), and the optional webhook that receives every token event,
- * signed with HMAC-SHA256. The webhook never blocks a request and never carries a secret.
+ * and daily, on `fastify.scheduler`). The token events it finds reach webhooks through the outbox
+ * (plugins/app/webhooks.ts), DEPGATE_TOKEN_WEBHOOK_URL included.
  */
-import { createHmac } from 'node:crypto'
 import fp from 'fastify-plugin'
 import { Gauge } from 'prom-client'
-import { request } from 'undici'
-import { delay } from '../../src/scheduler.js'
-import type { TokenEvent } from '../../src/api/server-info.js'
 import type { DepServerRegistry } from '../../src/servers/types.js'
 
 export const WARN_DAYS = [30, 14, 7, 1] as const
 const DAY_MS = 86_400_000
 
 export interface TokenHealthOptions {
-  webhook?: { url: string, secret: string }
   /** How often expiry is checked (default daily). */
   checkIntervalMs?: number
-  /** Webhook attempts per event (default 3) and the first retry delay (default 1 s, doubling). */
-  webhookAttempts?: number
-  webhookRetryMs?: number
-}
-
-/** `sha256=<hex>` over `<timestamp>.<body>`: the timestamp is signed too, so a captured event cannot be replayed later as new. */
-export function signWebhook (secret: string, timestamp: string, body: string): string {
-  return `sha256=${createHmac('sha256', secret).update(`${timestamp}.${body}`).digest('hex')}`
 }
 
 /** Which expiry events are due now; `warned` remembers what was already said, per server and token. */
@@ -84,51 +71,16 @@ export function createTokenHealthPlugin (opts: TokenHealthOptions = {}) {
       }
     })]
 
-    const pending = new Set<Promise<void>>()
-    const webhook = opts.webhook
-    if (webhook !== undefined) {
-      const attempts = opts.webhookAttempts ?? 3
-      const retryMs = opts.webhookRetryMs ?? 1000
-      const deliver = async (event: TokenEvent): Promise<void> => {
-        const body = JSON.stringify(event)
-        for (let attempt = 1; attempt <= attempts; attempt++) {
-          const timestamp = String(Math.floor(scheduler.now() / 1000))
-          try {
-            const res = await request(webhook.url, {
-              method: 'POST',
-              headers: { 'content-type': 'application/json', 'x-depgate-event': event.type, 'x-depgate-timestamp': timestamp, 'x-depgate-signature': signWebhook(webhook.secret, timestamp, body) },
-              body,
-              headersTimeout: 10_000,
-              bodyTimeout: 10_000
-            })
-            await res.body.dump()
-            if (res.statusCode < 300) return
-            fastify.log.warn({ event: event.type, server: event.server, status: res.statusCode, attempt }, 'token webhook refused the event')
-          } catch (err) {
-            fastify.log.warn({ event: event.type, server: event.server, err: (err as Error).message, attempt }, 'token webhook could not be reached')
-          }
-          if (attempt < attempts) await delay(scheduler, retryMs * 2 ** (attempt - 1))
-        }
-      }
-      registry.onTokenEvent((event) => {
-        const p = deliver(event).finally(() => { pending.delete(p) })
-        pending.add(p)
-      })
-    }
-
     const warned = new Set<string>()
     const check = (): void => {
       for (const e of dueExpiryEvents(registry, warned)) registry.emitTokenEvent(e.type, e.server, { days_left: e.days_left })
     }
     fastify.decorate('checkTokenHealth', check)
-    const settled = async (): Promise<void> => { await Promise.allSettled([...pending]) }
-    fastify.decorate('tokenWebhookSettled', settled)
     check()
     const stopChecks = scheduler.every(opts.checkIntervalMs ?? DAY_MS, check)
     fastify.addHook('onClose', async () => {
       stopChecks()
       for (const g of gauges) g.reset()
-      await settled()
     })
   }, { name: 'depgate-token-health', dependencies: ['depgate-metrics', 'depgate-dep-servers', 'depgate-scheduler'] })
 }
@@ -137,7 +89,5 @@ declare module 'fastify' {
   interface FastifyInstance {
     /** Runs the expiry check now (the daily timer's job). */
     checkTokenHealth: () => void
-    /** Resolves once every webhook delivery under way when called, retries included, has ended (delivered or given up). */
-    tokenWebhookSettled: () => Promise<void>
   }
 }

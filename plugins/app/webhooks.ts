@@ -10,7 +10,7 @@ import fp from 'fastify-plugin'
 import { Counter, Gauge } from 'prom-client'
 import { Dispatcher } from '../../src/events/dispatcher.js'
 import { createHttpSender, type Sender } from '../../src/events/send.js'
-import { tokenEventInput } from '../../src/events/token-events.js'
+import { tokenEventInput, tokenWebhookSubscription } from '../../src/events/token-events.js'
 
 export interface WebhooksPluginOptions {
   /** Replaces the HTTP sender (tests that need a receiver undici cannot reach). */
@@ -52,6 +52,7 @@ export function createWebhooksPlugin (opts: WebhooksPluginOptions = {}) {
       allow,
       log: fastify.log,
       tickMs: opts.tickMs,
+      retentionMs: (config.webhookRetentionDays ?? 30) * 86_400_000,
       onResult: (result) => { results.inc({ result }) }
     })
     // One read per scrape for both gauges; a database that is down leaves them out of the scrape.
@@ -82,6 +83,13 @@ export function createWebhooksPlugin (opts: WebhooksPluginOptions = {}) {
     gauge('depgate_webhook_queue_depth', 'Deliveries waiting (pending) per enabled webhook subscription', (b) => b.pending)
     gauge('depgate_webhook_oldest_pending_seconds', 'Age of the oldest undelivered event per enabled webhook subscription',
       (b) => Math.max(0, (scheduler.now() - Date.parse(b.oldest)) / 1000))
+
+    // DEPGATE_TOKEN_WEBHOOK_URL is a subscription like any other, delivered by the outbox; made
+    // before token health's check at start, so the events that check finds reach it.
+    if (config.tokenWebhook !== undefined) {
+      const sub = tokenWebhookSubscription(config.tokenWebhook)
+      await store.webhooks.ensure(sub.id, sub)
+    }
 
     // Token events are noticed in memory, after their cause: each is recorded at once, keyed so
     // that every replica noticing the same fact records it once (src/events/token-events.ts).

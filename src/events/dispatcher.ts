@@ -36,7 +36,11 @@ export interface DispatcherOptions {
   tickMs?: number
   leaseMs?: number
   onResult?: (result: DeliveryResult) => void
+  /** Succeeded deliveries and unneeded events older than this are purged by the replica holding the lease, hourly. */
+  retentionMs?: number
 }
+
+const PURGE_EVERY_MS = 3_600_000
 
 /** The last_error text: short, never a whole answer. */
 const ERROR_CHARS = 200
@@ -47,6 +51,7 @@ export class Dispatcher {
   private readonly again = new Set<string>()
   private stopTicks: (() => void) | undefined
   private stopping = false
+  private lastPurge = -Infinity
   private ticking: Promise<void> | undefined
 
   constructor (private readonly o: DispatcherOptions) {}
@@ -83,6 +88,12 @@ export class Dispatcher {
     if (this.stopping) return
     try {
       if (!(await this.o.deliveries.acquireLease(this.o.owner, this.o.leaseMs ?? 30_000))) return
+      const now = this.o.scheduler.now()
+      if (this.o.retentionMs !== undefined && now - this.lastPurge >= PURGE_EVERY_MS) {
+        this.lastPurge = now
+        const purged = await this.o.deliveries.purge(new Date(now - this.o.retentionMs))
+        if (purged.deliveries + purged.events > 0) this.o.log.info(purged, 'webhooks: purged deliveries and events past their retention')
+      }
       for (const sub of await this.o.deliveries.queued()) {
         // A worker that read an empty queue just before this event was committed must not end
         // without it (a lost wake-up): it looks again.

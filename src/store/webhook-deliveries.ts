@@ -61,6 +61,12 @@ export interface WebhookDeliveries {
    */
   giveUp (seq: number, outcome: AttemptOutcome, reason: 'gone' | 'failing'): Promise<void>
   list (subscriptionId: string, opts: { status?: DeliveryStatus, after?: number, limit: number }): Promise<DeliveryRecord[]>
+  /**
+   * Retention: deletes succeeded deliveries made before `before`, then the events of before then
+   * that no delivery refers to any more (a pending or failed one keeps its event: it may still be
+   * sent or retried). Counts of what was deleted.
+   */
+  purge (before: Date): Promise<{ deliveries: number, events: number }>
   /** Queues a delivery again at once; false when the subscription has no such delivery. */
   retry (subscriptionId: string, seq: number): Promise<boolean>
   /** Queues again every stored event since `since` the subscription's filters take; returns how many. */
@@ -174,6 +180,16 @@ export function createWebhookDeliveries (db: Kysely<Database>, now: () => Date):
         }))
         for (let i = 0; i < rows.length; i += 200) await trx.insertInto('webhook_deliveries').values(rows.slice(i, i + 200)).execute()
         return rows.length
+      })
+    },
+    async purge (before) {
+      const cutoff = before.toISOString()
+      return await db.transaction().execute(async (trx) => {
+        const deliveries = await trx.deleteFrom('webhook_deliveries').where('status', '=', 'succeeded').where('created_at', '<', cutoff).executeTakeFirst()
+        const events = await trx.deleteFrom('webhook_events').where('created_at', '<', cutoff)
+          .where(({ not, exists, selectFrom }) => not(exists(selectFrom('webhook_deliveries').select('seq').whereRef('webhook_deliveries.event_seq', '=', 'webhook_events.seq'))))
+          .executeTakeFirst()
+        return { deliveries: Number(deliveries.numDeletedRows), events: Number(events.numDeletedRows) }
       })
     },
     async backlog () {

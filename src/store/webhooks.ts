@@ -49,6 +49,11 @@ export interface WebhookRepository {
   delete (id: string, audit?: AuditEntryInput): Promise<boolean>
   /** Installs `secret`; the current one keeps signing until `keepPreviousMs` from now. */
   rotateSecret (id: string, secret: string, keepPreviousMs: number, audit?: AuditEntryInput): Promise<WebhookRecord | undefined>
+  /**
+   * Creates subscription `id` or, when it exists, sets its URL, filters and secret to these (its
+   * enabled state is kept): the configured token webhook, made at every start by every replica.
+   */
+  ensure (id: string, input: Omit<WebhookInput, 'enabled'> & { secret: string }): Promise<void>
   /** Records events whose cause is not a write of the store (token events noticed in memory); their ids. */
   record (inputs: readonly EventInput[]): Promise<string[]>
   /** Queues a webhook.test event for this subscription only; its event id, or undefined when there is no such subscription. */
@@ -151,6 +156,13 @@ export function createWebhookRepository (db: Kysely<Database>, now: () => Date, 
         if (audit !== undefined) await insertAudit(trx, at, audit)
         return webhookRecord(await trx.selectFrom('webhook_subscriptions').selectAll().where('id', '=', id).executeTakeFirstOrThrow())
       })
+    },
+    async ensure (id, input) {
+      const at = now().toISOString()
+      const set = { url: input.url, description: input.description, events: JSON.stringify(input.events), servers: JSON.stringify(input.servers), secret_sealed: needBox().seal(input.secret, webhookSecretAad(id)), updated_at: at }
+      // Insert or update in one statement: two replicas starting together both succeed.
+      await db.insertInto('webhook_subscriptions').values({ id, ...set, enabled: 1, previous_secret_sealed: null, previous_until: null, disabled_reason: null, created_at: at })
+        .onConflict((oc) => oc.column('id').doUpdateSet(set)).execute()
     },
     async record (inputs) {
       const at = now()
