@@ -6263,7 +6263,7 @@ export interface operations {
                 content: {
                     "application/problem+json": components["schemas"]["Problem"] & {
                         /** @enum {unknown} */
-                        code: "BAD_REQUEST" | "UNKNOWN_PARAMETER" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "UNKNOWN_FIELD" | "USER_AGENT_MISSING" | "USER_AGENT_INVALID" | "MALFORMED_REQUEST_BODY" | "UPSTREAM_REFUSED";
+                        code: "BAD_REQUEST" | "UNKNOWN_PARAMETER" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "UNKNOWN_FIELD";
                     };
                 };
             };
@@ -6296,7 +6296,7 @@ export interface operations {
                 content: {
                     "application/problem+json": components["schemas"]["Problem"] & {
                         /** @enum {unknown} */
-                        code: "INSUFFICIENT_SCOPE" | "T_C_NOT_SIGNED" | "ACCESS_DENIED";
+                        code: "INSUFFICIENT_SCOPE";
                     };
                 };
             };
@@ -6313,7 +6313,7 @@ export interface operations {
                 content: {
                     "application/problem+json": components["schemas"]["Problem"] & {
                         /** @enum {unknown} */
-                        code: "SERVER_NOT_FOUND" | "NOT_FOUND" | "ORG_NOT_FOUND" | "ORG_MDM_SERVER_NOT_FOUND";
+                        code: "ORG_NOT_FOUND" | "ORG_MDM_SERVER_NOT_FOUND";
                     };
                 };
             };
@@ -6331,23 +6331,6 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"] & {
                         /** @enum {unknown} */
                         code: "NOT_ACCEPTABLE";
-                    };
-                };
-            };
-            /** @description Conflict */
-            409: {
-                headers: {
-                    "X-Request-Id": components["headers"]["XRequestId"];
-                    "Cache-Control": components["headers"]["CacheControl"];
-                    "X-Content-Type-Options": components["headers"]["XContentTypeOptions"];
-                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
-                    RateLimit: components["headers"]["RateLimit"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & {
-                        /** @enum {unknown} */
-                        code: "SERVER_TOKEN_EXPIRED";
                     };
                 };
             };
@@ -6433,7 +6416,7 @@ export interface operations {
                 content: {
                     "application/problem+json": components["schemas"]["Problem"] & {
                         /** @enum {unknown} */
-                        code: "OAUTH_REJECTED" | "UNAUTHORIZED" | "UPSTREAM_UNREACHABLE" | "UPSTREAM_INVALID_RESPONSE" | "UPSTREAM_ERROR";
+                        code: "ORG_ACCOUNT_REFUSED" | "UPSTREAM_UNREACHABLE" | "UPSTREAM_INVALID_RESPONSE" | "UPSTREAM_ERROR";
                     };
                 };
             };
@@ -6451,24 +6434,7 @@ export interface operations {
                 content: {
                     "application/problem+json": components["schemas"]["Problem"] & {
                         /** @enum {unknown} */
-                        code: "SHUTTING_DOWN" | "DATABASE_UNAVAILABLE" | "SECRET_BOX_WRONG_KEY" | "UPSTREAM_THROTTLED";
-                    };
-                };
-            };
-            /** @description Gateway Timeout */
-            504: {
-                headers: {
-                    "X-Request-Id": components["headers"]["XRequestId"];
-                    "Cache-Control": components["headers"]["CacheControl"];
-                    "X-Content-Type-Options": components["headers"]["XContentTypeOptions"];
-                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
-                    RateLimit: components["headers"]["RateLimit"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & {
-                        /** @enum {unknown} */
-                        code: "UPSTREAM_TIMEOUT";
+                        code: "SHUTTING_DOWN" | "DATABASE_UNAVAILABLE" | "UPSTREAM_THROTTLED";
                     };
                 };
             };

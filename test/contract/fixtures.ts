@@ -344,7 +344,11 @@ export const FIXTURES: Record<string, Fixture> = {
       const { depServerId } = await res.body.json() as { depServerId: string }
       return { action: 'assign', mdm_server: depServerId, serials: [ctx.serial(3)] }
     },
-    statuses: { 202: ok(), 404: noOrg }
+    statuses: {
+      202: ok(),
+      404: noOrg,
+      502: async (ctx, op) => await unreachableOrg(ctx, op, { body: { action: 'assign', mdm_server: 'any', serials: [ctx.serial(3)] } })
+    }
   },
   getOpenApiDocument: { statuses: { 200: ok({ key: null }) } },
   getLiveness: { statuses: { 200: ok({ key: null }) } },

@@ -2,10 +2,11 @@ import type { FastifyPluginAsyncZod } from '@fastify/type-provider-zod'
 import { z } from 'zod'
 import { jobSchema, jobView } from '../../../../../src/api/jobs.js'
 import { orgParamsSchema } from '../../../../../src/api/org-schemas.js'
-import { defineRoute, errorResponses } from '../../../../../src/api/route-kit.js'
+import { defineRoute } from '../../../../../src/api/route-kit.js'
 import { serialSchema } from '../../../../../src/api/serials.js'
 import { ORG_ASSIGN_KIND, type OrgAssignJobInput } from '../../../../../src/orgs/assign-job.js'
-import { httpProblem } from '../../../../../src/problems.js'
+import { withOrgErrors } from '../../../../../src/orgs/errors.js'
+import { httpProblem, problemResponses } from '../../../../../src/problems.js'
 
 /** Bounds one request's body; a larger set is sent as several jobs. */
 const MAX_ASSIGN_SERIALS = 100_000
@@ -25,7 +26,7 @@ An unknown org answers 404 \`ORG_NOT_FOUND\`, an MDM server the organisation doe
 const plugin: FastifyPluginAsyncZod = async (fastify) => {
   fastify.post('/', defineRoute({
     scope: 'write',
-    problems: ['ORG_NOT_FOUND', 'ORG_MDM_SERVER_NOT_FOUND'],
+    problems: ['ORG_NOT_FOUND', 'ORG_MDM_SERVER_NOT_FOUND', 'ORG_ACCOUNT_REFUSED', 'UPSTREAM_THROTTLED', 'UPSTREAM_UNREACHABLE', 'UPSTREAM_INVALID_RESPONSE', 'UPSTREAM_ERROR'],
     audit: 'org.device_assignment',
     sends: ['Location'],
     operationId: 'assignOrgDevices',
@@ -35,14 +36,14 @@ const plugin: FastifyPluginAsyncZod = async (fastify) => {
     schema: {
       params: orgParamsSchema,
       body: bodySchema,
-      response: { 202: jobSchema.describe('The job that assigns the devices'), ...errorResponses(404, 413, 415) }
+      response: { 202: jobSchema.describe('The job that assigns the devices'), ...problemResponses(404, 413, 415, 502) }
     }
   }), async (request, reply) => {
     const { org } = request.params
     const { action, mdm_server: mdmServer, serials } = request.body
     // An unknown org or MDM server answers now, not as a failed job.
     const client = await fastify.orgs.clients.get(org)
-    const servers = await client.listMdmServers()
+    const servers = await withOrgErrors(org, client.listMdmServers())
     if (!servers.some((s) => s.id === mdmServer)) {
       throw httpProblem(404, 'ORG_MDM_SERVER_NOT_FOUND', `Org "${org}" has no MDM server with id ${mdmServer}. GET /v1/orgs/${org}/mdm-servers lists them.`)
     }
