@@ -34,7 +34,7 @@ t.test('orgs: defaults, long streams, Apple failing mid-read, replaced elsewhere
         built.push(client)
         const coverage = client.getAppleCareCoverage.bind(client)
         client.getAppleCareCoverage = async (serial) => {
-          if (failAppleCare) throw new AxmError('throttled', { code: 'THROTTLED', endpoint: 'applecare_coverage', status: 429, retryAfterSeconds: 7 })
+          if (failAppleCare) throw new AxmError('throttled', { code: 'THROTTLED', endpoint: 'applecare', status: 429, retryAfterSeconds: 7 })
           return await coverage(serial)
         }
         return client
@@ -92,4 +92,14 @@ t.test('orgs: defaults, long streams, Apple failing mid-read, replaced elsewhere
   t.match(await call('GET', `/v1/orgs/acme/devices/${serial}?source=apple`), { status: 200, json: { source: 'apple', device: { serial_number: serial } } })
   t.equal(built.length, before + 1, 'a new client for the replaced account')
   t.ok(closed, 'the stale client is closed')
+
+  // A device Apple has and the mirror has not read yet: answered live, dated now.
+  const addRes = await request(`${simUrl}/_sim/axm/devices`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"count":1}' })
+  const added = (await addRes.body.json() as { devices: Array<{ serialNumber: string, mdmServer: string | null }> }).devices[0]
+  const fresh = await call('GET', `/v1/orgs/acme/devices/${added.serialNumber}?source=apple`)
+  t.match(fresh, { status: 200, json: { source: 'apple', device: { serial_number: added.serialNumber, removed_at: null, first_seen_at: String } } })
+
+  // Another replica stored an account and has not yet asked for its first refresh: no mirror state at all.
+  await ctx.app.store.orgs.upsert('beta', stored)
+  t.match((await call('GET', '/v1/orgs/beta')).json, { name: 'beta', mirror: { ready: false, device_count: 0, last_seq: 0, last_error: null } })
 })
