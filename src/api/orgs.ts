@@ -33,7 +33,8 @@ export function orgView (info: OrgInfo, state: OrgStateRow | undefined): OrgView
       refresh_started_at: state?.refresh_started_at ?? null,
       device_count: state?.device_count ?? 0,
       last_seq: state?.last_seq ?? 0,
-      last_error: state?.last_error_code != null ? { code: state.last_error_code, message: state.last_error_message ?? '', at: state.last_error_at ?? '' } : null
+      // The store writes an error's code, message and time together and clears them together.
+      last_error: state?.last_error_code != null ? { code: state.last_error_code, message: state.last_error_message as string, at: state.last_error_at as string } : null
     },
     created_at: info.createdAt,
     updated_at: info.updatedAt
