@@ -1,3 +1,4 @@
+// @slow: runs the README's receivers as processes (node and python3)
 /**
  * The README's two webhook receivers (Node with standardwebhooks, Python with its standard library),
  * run as a reader would run them: each accepts a delivery signed as depgate signs it, during a
