@@ -123,7 +123,7 @@ export interface Config {
   /** Host patterns webhook URLs must match (DEPGATE_WEBHOOK_ALLOW); absent or empty: any host. */
   webhookAllow?: string[]
   /** DEPGATE_WEBHOOK_RETENTION_DAYS. */
-  webhookRetentionDays?: number
+  webhookRetentionDays: number
   /** The dashboard: how long a sign-in lasts; `secureCookies` false only for plain-HTTP labs (DEPGATE_UI_INSECURE_COOKIES). */
   ui: { sessionMs: number, secureCookies: boolean }
 }
@@ -180,6 +180,7 @@ export function loadConfig (env: Record<string, string | undefined> = process.en
     orgs: { syncIntervalMs: e.DEPGATE_ORG_SYNC_INTERVAL * 1000, requestsPerMinute: e.DEPGATE_ORG_REQUEST_BUDGET },
     jobRetentionMs: e.DEPGATE_JOB_RETENTION_DAYS * 86_400_000,
     jobLeaseMs: e.DEPGATE_JOB_LEASE * 1000,
+    webhookRetentionDays: e.DEPGATE_WEBHOOK_RETENTION_DAYS,
     limits: {
       streamIdleMs: e.DEPGATE_STREAM_IDLE_TIMEOUT * 1000,
       streamsPerKey: e.DEPGATE_STREAMS_PER_KEY,
@@ -199,7 +200,6 @@ export function loadConfig (env: Record<string, string | undefined> = process.en
   }
   if (e.DEPGATE_TOKEN_WEBHOOK_URL !== undefined) config.tokenWebhook = { url: e.DEPGATE_TOKEN_WEBHOOK_URL, secret: e.DEPGATE_TOKEN_WEBHOOK_SECRET! }
   if (e.DEPGATE_WEBHOOK_ALLOW !== undefined) config.webhookAllow = parseAllowList(e.DEPGATE_WEBHOOK_ALLOW)
-  config.webhookRetentionDays = e.DEPGATE_WEBHOOK_RETENTION_DAYS
   if (e.DEPGATE_DATABASE_URL !== undefined) config.databaseUrl = e.DEPGATE_DATABASE_URL
   if (e.DEPGATE_ADMIN_KEY !== undefined) config.adminKey = e.DEPGATE_ADMIN_KEY
   if (e.DEPGATE_TOKEN_FILE !== undefined) config.tokenFile = e.DEPGATE_TOKEN_FILE

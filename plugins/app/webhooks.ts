@@ -52,7 +52,7 @@ export function createWebhooksPlugin (opts: WebhooksPluginOptions = {}) {
       allow,
       log: fastify.log,
       tickMs: opts.tickMs,
-      retentionMs: (config.webhookRetentionDays ?? 30) * 86_400_000,
+      retentionMs: config.webhookRetentionDays * 86_400_000,
       onResult: (result) => { results.inc({ result }) }
     })
     // One read per scrape for both gauges; a database that is down leaves them out of the scrape.

@@ -81,6 +81,9 @@ for (const dialect of DIALECTS) {
     await clock.advance(2 * MIN)
     t.match(await row('F'), { status: 'succeeded', attempts: 1 })
     t.same(await store.assignments.stats(), [])
+    // An answer arriving for a row that is no longer outstanding (or was queued again for another profile) changes nothing.
+    await store.assignments.recordOutcomes('default', 'me', [{ serial: 'F', profileUuid: 'UUID1', status: 'failed', attempts: 9, streak: 9, last_result: 'FAILED', last_error: null, next_attempt_at: null, first_failed_at: null }])
+    t.match(await row('F'), { status: 'succeeded', attempts: 1 }, 'a late answer for a finished row is not written')
 
     await new AssignmentEngine({ ...options, lease: { owner: 'someone else', isLeader: () => true } }).kick('default')
     t.ok(logs.includes('assignments: another replica took the sync lease; its engine carries on'), 'without the lease: nothing written')

@@ -29,6 +29,8 @@ t.test('the mirror fills itself once the app is ready, and reports its status an
   t.match(status, { enabled: true, ready: true, phase: 'sync', device_count: 1500, last_seq: 1500, leader: true, last_error: null, sync_requested_at: null })
   t.type(status.cursor_age_seconds, 'number')
   t.match(await h.app.mirror.statuses(), { default: { ready: true } })
+  t.equal(h.app.mirror.isLeader('default'), true, 'this replica holds the sync lease')
+  t.equal(h.app.mirror.isLeader('no-such-server'), false, 'a server it does not sync: not the leader')
   // Ready once the pages committed; the run's success is recorded after that, and it is
   // counted and logged after the feed's compaction.
   await until('the run logged', async () => h.logs.some((l) => l.includes('inventory: sync done')))
