@@ -48,18 +48,20 @@ export async function recordEvents (trx: Db, inputs: readonly EventInput[], opts
   const subs = await (opts.only === undefined ? query.where('enabled', '=', 1) : query.where('id', '=', opts.only)).orderBy('id').execute()
   if (subs.length === 0) return []
   const at = opts.at.toISOString()
-  // A keyed event already recorded is not recorded again (two replicas at the same moment may both
-  // write it: the unique id keeps one row, and its deliveries may then be queued twice: at least once).
+  // A keyed event already recorded is not recorded again. Two transactions writing it at the same
+  // moment both pass this check: the unique id keeps one row, and only the one whose insert wrote it
+  // queues its deliveries (RETURNING names the rows written), so the receiver hears of it once.
   const keyed = inputs.flatMap((e) => e.key === undefined ? [] : [newEventId(e.key)])
   const known = new Set(keyed.length === 0 ? [] : (await trx.selectFrom('webhook_events').select('id').where('id', 'in', keyed).execute()).map((r) => r.id))
   const fresh = inputs.filter((e) => e.key === undefined || !known.has(newEventId(e.key)))
   const wanted = fresh.map((e) => ({ e, to: subs.filter((s) => opts.only !== undefined || matches(s, e.type, e.server)).map((s) => s.id) })).filter((w) => w.to.length > 0)
   const ids: string[] = []
   for (let i = 0; i < wanted.length; i += BATCH) {
-    const batch = wanted.slice(i, i + BATCH).map((w) => ({ ...w, id: newEventId(w.e.key) }))
-    await trx.insertInto('webhook_events').values(batch.map((w) => ({
+    const tried = wanted.slice(i, i + BATCH).map((w) => ({ ...w, id: newEventId(w.e.key) }))
+    const written = new Set((await trx.insertInto('webhook_events').values(tried.map((w) => ({
       id: w.id, type: w.e.type, server: w.e.server, data: JSON.stringify(w.e.data), created_at: at
-    }))).onConflict((oc) => oc.column('id').doNothing()).execute()
+    }))).onConflict((oc) => oc.column('id').doNothing()).returning('id').execute()).map((r) => r.id))
+    const batch = tried.filter((w) => written.has(w.id))
     // The database numbers them: read the numbers back by id rather than rely on RETURNING's order.
     const seqs = new Map((await trx.selectFrom('webhook_events').select(['id', 'seq']).where('id', 'in', batch.map((w) => w.id)).execute()).map((r) => [r.id, r.seq]))
     const deliveries = batch.flatMap((w) => w.to.map((sub) => ({
