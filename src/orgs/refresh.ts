@@ -25,6 +25,7 @@ async function * paced<T extends { nextCursor?: string }> (pages: AsyncGenerator
   for (;;) {
     await budget.take(signal)
     const next = await pages.next()
+    /* c8 ignore next - Apple answers a list with at least one page, and a page without a next cursor ends the walk first */
     if (next.done === true) return
     yield next.value
     if (next.value.nextCursor === undefined) return
