@@ -10,6 +10,7 @@ import { AxmError } from '../../src/axm/index.js'
 import { defaultOrgClientFactory } from '../../src/orgs/registry.js'
 import type { OrgClient } from '../../src/orgs/types.js'
 import { ManualScheduler } from '../../src/scheduler.js'
+import { httpCaller } from './http-call.js'
 import { buildTestApp } from '../helper.js'
 
 interface Account { clientId: string, keyId: string, privateKey: string }
@@ -43,17 +44,7 @@ t.test('orgs: defaults, long streams, Apple failing mid-read, replaced elsewhere
   })
   const url = await ctx.app.listen({ host: '127.0.0.1', port: 0 })
   simUrl = ctx.sim!.url
-  const call = async (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) => {
-    const res = await request(url + path, {
-      method: method as 'GET',
-      headers: { ...ctx.auth(), ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
-      body: body === undefined ? undefined : JSON.stringify(body)
-    })
-    const text = await res.body.text()
-    let json: any
-    try { json = JSON.parse(text) } catch { json = undefined }
-    return { status: res.statusCode, json, text, headers: res.headers }
-  }
+  const call = httpCaller(url, ctx.auth)
   const keyRes = await request(`${simUrl}/_sim/axm/keys`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' })
   const account = await keyRes.body.json() as Account
   const body = { client_id: account.clientId, key_id: account.keyId, private_key: account.privateKey }

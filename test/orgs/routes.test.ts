@@ -8,6 +8,7 @@ import t from 'tap'
 import { request } from 'undici'
 import { defaultOrgClientFactory } from '../../src/orgs/registry.js'
 import { ManualScheduler } from '../../src/scheduler.js'
+import { httpCaller } from './http-call.js'
 import { buildTestApp } from '../helper.js'
 
 interface Account { clientId: string, keyId: string, privateKey: string }
@@ -26,17 +27,7 @@ t.test('orgs: account, mirror, reads', async (t) => {
   })
   const url = await ctx.app.listen({ host: '127.0.0.1', port: 0 })
   const sim = ctx.sim!
-  const call = async (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) => {
-    const res = await request(url + path, {
-      method: method as 'GET',
-      headers: { ...ctx.auth(), ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
-      body: body === undefined ? undefined : JSON.stringify(body)
-    })
-    const text = await res.body.text()
-    let json: any
-    try { json = JSON.parse(text) } catch { json = undefined }
-    return { status: res.statusCode, json, text, headers: res.headers }
-  }
+  const call = httpCaller(url, ctx.auth)
   const keyRes = await request(`${sim.url}/_sim/axm/keys`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' })
   const account = await keyRes.body.json() as Account
   const body = { client_id: account.clientId, key_id: account.keyId, private_key: account.privateKey, base_url: sim.url, token_url: `${sim.url}/auth/oauth2/token` }
