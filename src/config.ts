@@ -6,6 +6,7 @@
 import { z } from 'zod'
 import { httpUrlSchema } from './api/url-policy.js'
 import { DEFAULT_CONNECTIONS } from './dep/options.js'
+import { parseRetryDelays } from './events/backoff.js'
 import { parseAllowList } from './events/url-policy.js'
 import { isPostgresUrl, MAX_POOL_SIZE, parsePostgresUrl } from './store/database-url.js'
 import { parseSecretKey } from './tokens/secret-key-file.js'
@@ -74,6 +75,11 @@ const envSchema = z.object({
   DEPGATE_WEBHOOK_ALLOW: z.string().optional(),
   // Days succeeded webhook deliveries and the events no delivery needs are kept.
   DEPGATE_WEBHOOK_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
+  // Seconds the delivering replica's claim lasts without renewal: another replica delivers about this long after it dies.
+  DEPGATE_WEBHOOK_LEASE: int(3, 600).default(30),
+  // The delays between a failed delivery's attempts, in seconds, the last one repeated (default 5,300,1800,7200,18000,36000).
+  DEPGATE_WEBHOOK_RETRY_DELAYS: z.string().refine((v) => parseRetryDelays(v) !== undefined,
+    'must be up to 20 comma-separated whole numbers of seconds, each between 1 and 36000 (10 hours), e.g. 5,300,1800').optional(),
   // The org mirror (docs/apple-axm.md §6): Apple publishes no rate limits; about 20 GETs a minute was measured by one client only.
   DEPGATE_ORG_SYNC_INTERVAL: int(60, 7 * 86_400).default(3600),
   DEPGATE_ORG_REQUEST_BUDGET: int(1, 10_000).default(20),
@@ -124,6 +130,10 @@ export interface Config {
   webhookAllow?: string[]
   /** DEPGATE_WEBHOOK_RETENTION_DAYS. */
   webhookRetentionDays: number
+  /** DEPGATE_WEBHOOK_LEASE: the delivery lease's length. */
+  webhookLeaseMs: number
+  /** DEPGATE_WEBHOOK_RETRY_DELAYS; absent: backoff.ts's schedule. */
+  webhookRetryDelaysMs?: number[]
   /** The dashboard: how long a sign-in lasts; `secureCookies` false only for plain-HTTP labs (DEPGATE_UI_INSECURE_COOKIES). */
   ui: { sessionMs: number, secureCookies: boolean }
 }
@@ -181,6 +191,7 @@ export function loadConfig (env: Record<string, string | undefined> = process.en
     jobRetentionMs: e.DEPGATE_JOB_RETENTION_DAYS * 86_400_000,
     jobLeaseMs: e.DEPGATE_JOB_LEASE * 1000,
     webhookRetentionDays: e.DEPGATE_WEBHOOK_RETENTION_DAYS,
+    webhookLeaseMs: e.DEPGATE_WEBHOOK_LEASE * 1000,
     limits: {
       streamIdleMs: e.DEPGATE_STREAM_IDLE_TIMEOUT * 1000,
       streamsPerKey: e.DEPGATE_STREAMS_PER_KEY,
@@ -200,6 +211,7 @@ export function loadConfig (env: Record<string, string | undefined> = process.en
   }
   if (e.DEPGATE_TOKEN_WEBHOOK_URL !== undefined) config.tokenWebhook = { url: e.DEPGATE_TOKEN_WEBHOOK_URL, secret: e.DEPGATE_TOKEN_WEBHOOK_SECRET! }
   if (e.DEPGATE_WEBHOOK_ALLOW !== undefined) config.webhookAllow = parseAllowList(e.DEPGATE_WEBHOOK_ALLOW)
+  if (e.DEPGATE_WEBHOOK_RETRY_DELAYS !== undefined) config.webhookRetryDelaysMs = parseRetryDelays(e.DEPGATE_WEBHOOK_RETRY_DELAYS)
   if (e.DEPGATE_DATABASE_URL !== undefined) config.databaseUrl = e.DEPGATE_DATABASE_URL
   if (e.DEPGATE_ADMIN_KEY !== undefined) config.adminKey = e.DEPGATE_ADMIN_KEY
   if (e.DEPGATE_TOKEN_FILE !== undefined) config.tokenFile = e.DEPGATE_TOKEN_FILE

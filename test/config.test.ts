@@ -21,7 +21,8 @@ t.test('defaults', async (t) => {
     jobLeaseMs: 30_000,
     limits: { streamIdleMs: 60_000, streamsPerKey: 4, authFailures: 20, maxConnections: 1024, requestTimeoutMs: 300_000 },
     ui: { sessionMs: 8 * 3_600_000, secureCookies: true },
-    webhookRetentionDays: 30
+    webhookRetentionDays: 30,
+    webhookLeaseMs: 30_000
   })
 })
 
@@ -72,6 +73,9 @@ t.test('every variable is read, empty strings count as unset', async (t) => {
   t.equal(loadConfig({ DEPGATE_FEED_RETENTION_DAYS: '7' }).mirror.feedRetentionMs, 7 * 86_400_000, 'days, kept as milliseconds')
   t.equal(loadConfig({ DEPGATE_JOB_RETENTION_DAYS: '7' }).jobRetentionMs, 7 * 86_400_000, 'days, kept as milliseconds')
   t.equal(loadConfig({ DEPGATE_JOB_LEASE: '5' }).jobLeaseMs, 5000, 'seconds, kept as milliseconds')
+  t.equal(loadConfig({ DEPGATE_WEBHOOK_LEASE: '4' }).webhookLeaseMs, 4000, 'seconds, kept as milliseconds')
+  t.same(loadConfig({ DEPGATE_WEBHOOK_RETRY_DELAYS: '1, 2,36000' }).webhookRetryDelaysMs, [1000, 2000, 36_000_000], 'seconds, kept as milliseconds')
+  t.equal(loadConfig({}).webhookRetryDelaysMs, undefined, 'unset: the built-in schedule')
   t.equal(loadConfig({ DEPGATE_FULL_SYNC_MIN_INTERVAL: '0' }).mirror.fullSyncMinIntervalMs, 0, 'seconds, kept as milliseconds; 0 switches the floor off')
   t.same(loadConfig({ DEPGATE_ASSIGN: 'false', DEPGATE_ASSIGN_GIVE_UP_DAYS: '3' }).assign, { enabled: false, giveUpMs: 3 * 86_400_000 })
   t.same(loadConfig({ DEPGATE_UI_SESSION_HOURS: '1', DEPGATE_UI_INSECURE_COOKIES: 'true' }).ui, { sessionMs: 3_600_000, secureCookies: false }, 'dashboard sessions: hours; cookies without Secure for a plain-HTTP lab')
@@ -91,6 +95,11 @@ const wrong: Array<[string, string, RegExp]> = [
   ['DEPGATE_FEED_RETENTION_DAYS', '3651', /whole number between 1 and 3650/],
   ['DEPGATE_JOB_RETENTION_DAYS', '0', /whole number between 1 and 3650/],
   ['DEPGATE_JOB_LEASE', '1', /whole number between 3 and 600/],
+  ['DEPGATE_WEBHOOK_LEASE', '601', /whole number between 3 and 600/],
+  ['DEPGATE_WEBHOOK_RETRY_DELAYS', '5,0', /comma-separated whole numbers of seconds, each between 1 and 36000/],
+  ['DEPGATE_WEBHOOK_RETRY_DELAYS', '5,36001', /each between 1 and 36000/],
+  ['DEPGATE_WEBHOOK_RETRY_DELAYS', '5,soon', /comma-separated whole numbers/],
+  ['DEPGATE_WEBHOOK_RETRY_DELAYS', Array(21).fill('5').join(','), /up to 20/],
   ['DEPGATE_FULL_SYNC_MIN_INTERVAL', '86401', /whole number between 0 and 86400/],
   ['DEPGATE_PORT', 'eighty', /whole number between 0 and 65535/],
   ['DEPGATE_PORT', '70000', /whole number/],

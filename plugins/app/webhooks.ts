@@ -52,6 +52,8 @@ export function createWebhooksPlugin (opts: WebhooksPluginOptions = {}) {
       allow,
       log: fastify.log,
       tickMs: opts.tickMs,
+      leaseMs: config.webhookLeaseMs,
+      retryDelaysMs: config.webhookRetryDelaysMs,
       retentionMs: config.webhookRetentionDays * 86_400_000,
       onResult: (result) => { results.inc({ result }) }
     })

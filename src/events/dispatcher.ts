@@ -35,6 +35,8 @@ export interface DispatcherOptions {
   /** How often the queue is looked at (and the lease renewed); default 1 s. */
   tickMs?: number
   leaseMs?: number
+  /** The delays between attempts (backoff.ts's schedule unless DEPGATE_WEBHOOK_RETRY_DELAYS says otherwise). */
+  retryDelaysMs?: readonly number[]
   onResult?: (result: DeliveryResult) => void
   /** Succeeded deliveries and unneeded events older than this are purged by the replica holding the lease, hourly. */
   retentionMs?: number
@@ -155,7 +157,7 @@ export class Dispatcher {
     const first = d.firstAttemptAt === null ? now : Date.parse(d.firstAttemptAt)
     const reason = status === 410 ? 'gone' : now - first >= GIVE_UP_MS ? 'failing' : undefined
     if (reason === undefined) {
-      await this.o.deliveries.retryLater(d.seq, outcome, new Date(now + retryDelayMs(d.attempts + 1, this.o.scheduler.random(), retryAfterMs)))
+      await this.o.deliveries.retryLater(d.seq, outcome, new Date(now + retryDelayMs(d.attempts + 1, this.o.scheduler.random(), retryAfterMs, this.o.retryDelaysMs)))
       this.o.onResult?.('retrying')
       return false
     }

@@ -33,6 +33,9 @@ t.test('url policy and backoff', async (t) => {
   t.equal(parseRetryAfter(' ', 0), undefined)
   t.equal(retryDelayMs(30, 0.5, 99 * 3_600_000), 10 * 3_600_000, 'Retry-After is honoured up to 10 h')
   t.equal(retryDelayMs(1, 0), 4500, 'jitter: -10 %')
+  t.equal(retryDelayMs(1, 0.5, undefined, [1000, 2000]), 1000, 'a schedule of its own (DEPGATE_WEBHOOK_RETRY_DELAYS)')
+  t.equal(retryDelayMs(9, 0.5, undefined, [1000, 2000]), 2000, 'whose last delay repeats')
+  t.equal(retryDelayMs(1, 0.5, 60_000, [1000]), 60_000, 'Retry-After still wins')
 })
 
 for (const dialect of DIALECTS) {

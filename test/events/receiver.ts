@@ -10,6 +10,8 @@ export interface Received {
   path: string
   headers: IncomingHttpHeaders
   body: string
+  /** The status it was answered with, once answered. */
+  status?: number
 }
 
 export interface Answer {
@@ -37,10 +39,12 @@ export async function startReceiver (): Promise<Receiver> {
     req.on('data', (c: Buffer) => { body += c.toString('utf8') })
     req.on('end', async () => {
       const path = req.url ?? ''
-      received.push({ path, headers: req.headers, body })
+      const got: Received = { path, headers: req.headers, body }
+      received.push(got)
       const answer = answers.get(path) ?? {}
       await answer.hold
-      res.writeHead(answer.status ?? 200, answer.headers ?? {})
+      got.status = answer.status ?? 200
+      res.writeHead(got.status, answer.headers ?? {})
       res.end(answer.body ?? 'ok')
     })
   })
