@@ -94,7 +94,9 @@ export function createMirrorPlugin (opts: MirrorPluginOptions = {}) {
     gauge('depgate_inventory_leader', '1 when this replica holds the sync lease', (s) => Number(s.leader))
 
     fastify.decorate('mirror', mirror)
+    // A page's device events are in the outbox now: delivered at once, not at the dispatcher's next tick (up to 1 s later).
+    mirror.onPage(() => { fastify.webhooks.kick() })
     fastify.addHook('onReady', async () => { await mirror.start() })
     fastify.addHook('preClose', async () => { await mirror.stop() })
-  }, { name: 'depgate-mirror', dependencies: ['depgate-config', 'depgate-scheduler', 'depgate-store', 'depgate-metrics', 'depgate-dep-servers'] })
+  }, { name: 'depgate-mirror', dependencies: ['depgate-config', 'depgate-scheduler', 'depgate-store', 'depgate-metrics', 'depgate-dep-servers', 'depgate-webhooks'] })
 }
