@@ -60,7 +60,7 @@ t.test('org events', async (t) => {
   const status = await subscribe('/status', { events: ['org.refresh_failed', 'org.refresh_recovered'] })
   const other = await subscribe('/other', { events: ['*'], orgs: ['other'] })
   const jobs = await subscribe('/jobs', { events: ['job.finished'], servers: ['default'], orgs: ['acme'] })
-  const otherJobs = await subscribe('/other-jobs', { events: ['job.finished'], orgs: ['other'] })
+  await subscribe('/other-jobs', { events: ['job.finished'], orgs: ['other'] })
 
   t.test('subscriptions: orgs defaults to all, is shown, changed and checked', async (t) => {
     t.same(status.orgs, ['*'])
@@ -93,7 +93,7 @@ t.test('org events', async (t) => {
 
   t.test('modified, released and added at the simulator', async (t) => {
     const seen = receiver.at('/devices').length
-    const serials = ((await sim('GET', '/_sim/axm/devices')).json.devices as Array<{ serialNumber: string, mdmServer: string | null }>)
+    const serials = (await sim('GET', '/_sim/axm/devices')).json.devices as Array<{ serialNumber: string, mdmServer: string | null }>
     const depId = (await sim('GET', '/_sim/axm/servers')).json.depServerId as string
     const onDep = serials.find((d) => d.mdmServer === depId)!.serialNumber
     const unassigned = serials.find((d) => d.mdmServer === null)!.serialNumber
