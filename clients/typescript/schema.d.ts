@@ -1276,7 +1276,7 @@ export interface paths {
         head?: never;
         /**
          * Change a webhook subscription
-         * @description Changes the fields given (url, events, servers, description, enabled). Enabling a subscription depgate disabled resumes its pending deliveries, in order; events that happened while it was disabled were not queued for it (`POST …/replay` sends them).
+         * @description Changes the fields given (url, events, servers, orgs, description, enabled). Enabling a subscription depgate disabled resumes its pending deliveries, in order; events that happened while it was disabled were not queued for it (`POST …/replay` sends them).
          *
          *     Needs an API key with the `admin` scope. Every call is written to the audit log.
          */
@@ -1338,7 +1338,7 @@ export interface paths {
         put?: never;
         /**
          * Re-send past events
-         * @description Queues again, after the deliveries already waiting, every stored event from `since` on that the subscription's `events` and `servers` take now (test events excepted), with their original `webhook-id`s: a receiver that drops ids it has seen must forget them first. The outbox holds only events some subscription took when they happened.
+         * @description Queues again, after the deliveries already waiting, every stored event from `since` on that the subscription's `events`, `servers` and `orgs` take now (test events excepted), with their original `webhook-id`s: a receiver that drops ids it has seen must forget them first. The outbox holds only events some subscription took when they happened.
          *
          *     Needs an API key with the `admin` scope. Every call is written to the audit log.
          */
