@@ -27,7 +27,8 @@ export const BENCHES: Array<{ name: string, args: string[], about: string }> = [
   // The default sync interval (900 s) is left out: five rounds of it take over an hour.
   { name: 'assign', args: ['20000', '5', '60'], about: 'the assignment engine: a new device to its profile, the backfill of 20,000 devices' },
   { name: 'orgs', args: ['100000', '600'], about: 'the org mirror: first refresh of 100,000 organisation devices at a raised request budget' },
-  { name: 'webhooks', args: ['5000', '5', '10'], about: 'webhook delivery: 5,000 queued events drained to a local receiver; a new device to its device.added webhook' }
+  { name: 'webhooks', args: ['5000', '5', '10'], about: 'webhook delivery: 5,000 queued events drained to a local receiver; a new device to its device.added webhook' },
+  { name: 'org-events', args: ['20000', '5'], about: 'what org_device.* webhook events add to the org mirror\'s writes of 20,000 devices' }
 ]
 
 const here = dirname(fileURLToPath(import.meta.url))

@@ -1276,7 +1276,7 @@ export interface paths {
         head?: never;
         /**
          * Change a webhook subscription
-         * @description Changes the fields given (url, events, servers, description, enabled). Enabling a subscription depgate disabled resumes its pending deliveries, in order; events that happened while it was disabled were not queued for it (`POST …/replay` sends them).
+         * @description Changes the fields given (url, events, servers, orgs, description, enabled). Enabling a subscription depgate disabled resumes its pending deliveries, in order; events that happened while it was disabled were not queued for it (`POST …/replay` sends them).
          *
          *     Needs an API key with the `admin` scope. Every call is written to the audit log.
          */
@@ -1338,7 +1338,7 @@ export interface paths {
         put?: never;
         /**
          * Re-send past events
-         * @description Queues again, after the deliveries already waiting, every stored event from `since` on that the subscription's `events` and `servers` take now (test events excepted), with their original `webhook-id`s: a receiver that drops ids it has seen must forget them first. The outbox holds only events some subscription took when they happened.
+         * @description Queues again, after the deliveries already waiting, every stored event from `since` on that the subscription's `events`, `servers` and `orgs` take now (test events excepted), with their original `webhook-id`s: a receiver that drops ids it has seen must forget them first. The outbox holds only events some subscription took when they happened.
          *
          *     Needs an API key with the `admin` scope. Every call is written to the audit log.
          */
@@ -1780,14 +1780,21 @@ export interface components {
              *       "*"
              *     ]
              */
-            events: ("device.added" | "device.modified" | "device.removed" | "profile.assigned" | "profile.assignment_failed" | "profile.assignment_gave_up" | "token.expiring" | "token.expired" | "token.renewed" | "terms.not_signed" | "terms.signed" | "sync.failed" | "sync.recovered" | "job.finished" | "webhook.test" | "webhook.disabled" | "*")[];
+            events: ("device.added" | "device.modified" | "device.removed" | "profile.assigned" | "profile.assignment_failed" | "profile.assignment_gave_up" | "token.expiring" | "token.expired" | "token.renewed" | "terms.not_signed" | "terms.signed" | "sync.failed" | "sync.recovered" | "job.finished" | "org_device.added" | "org_device.modified" | "org_device.removed" | "org.refresh_failed" | "org.refresh_recovered" | "webhook.test" | "webhook.disabled" | "*")[];
             /**
-             * @description DEP server names whose events to receive, or ["*"]; events about depgate itself (webhook.*) reach every subscription that takes their type
+             * @description DEP server names whose events to receive, or ["*"]; events about an org or about depgate itself (webhook.*) name no server and are not filtered by it
              * @default [
              *       "*"
              *     ]
              */
             servers: ("*" | string)[];
+            /**
+             * @description Apple Business/School Manager org names whose events to receive (org_device.*, org.refresh_*, job.finished of an org's job), or ["*"]; events about a DEP server or about depgate itself name no org and are not filtered by it
+             * @default [
+             *       "*"
+             *     ]
+             */
+            orgs: ("*" | string)[];
             /**
              * @description What the subscription is for
              * @default
@@ -1805,9 +1812,11 @@ export interface components {
             /** @description Where events are POSTed: an http(s) URL, without user:password@ (see DEPGATE_WEBHOOK_ALLOW) */
             url?: string;
             /** @description Event types to receive, or ["*"] for all (those added to depgate later included) */
-            events?: ("device.added" | "device.modified" | "device.removed" | "profile.assigned" | "profile.assignment_failed" | "profile.assignment_gave_up" | "token.expiring" | "token.expired" | "token.renewed" | "terms.not_signed" | "terms.signed" | "sync.failed" | "sync.recovered" | "job.finished" | "webhook.test" | "webhook.disabled" | "*")[];
-            /** @description DEP server names whose events to receive, or ["*"]; events about depgate itself (webhook.*) reach every subscription that takes their type */
+            events?: ("device.added" | "device.modified" | "device.removed" | "profile.assigned" | "profile.assignment_failed" | "profile.assignment_gave_up" | "token.expiring" | "token.expired" | "token.renewed" | "terms.not_signed" | "terms.signed" | "sync.failed" | "sync.recovered" | "job.finished" | "org_device.added" | "org_device.modified" | "org_device.removed" | "org.refresh_failed" | "org.refresh_recovered" | "webhook.test" | "webhook.disabled" | "*")[];
+            /** @description DEP server names whose events to receive, or ["*"]; events about an org or about depgate itself (webhook.*) name no server and are not filtered by it */
             servers?: ("*" | string)[];
+            /** @description Apple Business/School Manager org names whose events to receive (org_device.*, org.refresh_*, job.finished of an org's job), or ["*"]; events about a DEP server or about depgate itself name no org and are not filtered by it */
+            orgs?: ("*" | string)[];
             /** @description What the subscription is for */
             description?: string;
             /** @description true resumes a disabled subscription: the deliveries it kept pending are sent, in order */
@@ -3571,6 +3580,9 @@ export interface components {
          *       "servers": [
          *         "*"
          *       ],
+         *       "orgs": [
+         *         "*"
+         *       ],
          *       "enabled": true,
          *       "disabled_reason": null,
          *       "previous_secret_until": null,
@@ -3585,6 +3597,7 @@ export interface components {
             description: string;
             events: string[];
             servers: string[];
+            orgs: string[];
             enabled: boolean;
             /** @description Why depgate disabled it: gone (the receiver answered 410), failing (3 days of failed deliveries); null when enabled or disabled with PATCH */
             disabled_reason: ("gone" | "failing") | null;
@@ -3607,6 +3620,9 @@ export interface components {
          *       "servers": [
          *         "*"
          *       ],
+         *       "orgs": [
+         *         "*"
+         *       ],
          *       "enabled": true,
          *       "disabled_reason": null,
          *       "previous_secret_until": null,
@@ -3622,6 +3638,7 @@ export interface components {
             description: string;
             events: string[];
             servers: string[];
+            orgs: string[];
             enabled: boolean;
             /** @description Why depgate disabled it: gone (the receiver answered 410), failing (3 days of failed deliveries); null when enabled or disabled with PATCH */
             disabled_reason: ("gone" | "failing") | null;

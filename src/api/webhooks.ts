@@ -8,6 +8,7 @@ import { EVENT_TYPES } from '../events/types.js'
 import { webhookUrlProblem } from '../events/url-policy.js'
 import { httpProblem } from '../problems.js'
 import type { DeliveryRecord, WebhookRecord } from '../store/index.js'
+import { ORG_NAME_PATTERN } from './org-schemas.js'
 import { SERVER_NAME_PATTERN } from './server-info.js'
 import { timestamp } from './timestamps.js'
 
@@ -17,6 +18,7 @@ const EXAMPLE = {
   description: 'Ticketing: token expiry',
   events: ['token.expiring', 'token.expired'],
   servers: ['*'],
+  orgs: ['*'],
   enabled: true,
   disabled_reason: null,
   previous_secret_until: null,
@@ -27,7 +29,9 @@ const EXAMPLE = {
 const eventsSchema = z.array(z.enum([...EVENT_TYPES, '*'])).min(1).max(EVENT_TYPES.length + 1)
   .describe('Event types to receive, or ["*"] for all (those added to depgate later included)')
 const serversSchema = z.array(z.union([z.literal('*'), z.string().regex(SERVER_NAME_PATTERN)])).min(1).max(100)
-  .describe('DEP server names whose events to receive, or ["*"]; events about depgate itself (webhook.*) reach every subscription that takes their type')
+  .describe('DEP server names whose events to receive, or ["*"]; events about an org or about depgate itself (webhook.*) name no server and are not filtered by it')
+const orgsSchema = z.array(z.union([z.literal('*'), z.string().regex(ORG_NAME_PATTERN)])).min(1).max(100)
+  .describe('Apple Business/School Manager org names whose events to receive (org_device.*, org.refresh_*, job.finished of an org\'s job), or ["*"]; events about a DEP server or about depgate itself name no org and are not filtered by it')
 const urlSchema = z.string().max(2048).describe('Where events are POSTed: an http(s) URL, without user:password@ (see DEPGATE_WEBHOOK_ALLOW)')
 const descriptionSchema = z.string().max(200).describe('What the subscription is for')
 
@@ -37,6 +41,7 @@ export const webhookSchema = z.object({
   description: z.string(),
   events: z.array(z.string()),
   servers: z.array(z.string()),
+  orgs: z.array(z.string()),
   enabled: z.boolean(),
   disabled_reason: z.enum(['gone', 'failing']).nullable().describe('Why depgate disabled it: gone (the receiver answered 410), failing (3 days of failed deliveries); null when enabled or disabled with PATCH'),
   previous_secret_until: timestamp().nullable().describe('After a rotation: until when the previous secret still signs beside the new one'),
@@ -52,6 +57,7 @@ export const createWebhookSchema = z.object({
   url: urlSchema,
   events: eventsSchema.default(['*']),
   servers: serversSchema.default(['*']),
+  orgs: orgsSchema.default(['*']),
   description: descriptionSchema.default(''),
   enabled: z.boolean().default(true)
 }).meta({ id: 'WebhookRequest', examples: [{ url: EXAMPLE.url, events: EXAMPLE.events, description: EXAMPLE.description }] })
@@ -60,6 +66,7 @@ export const patchWebhookSchema = z.object({
   url: urlSchema.optional(),
   events: eventsSchema.optional(),
   servers: serversSchema.optional(),
+  orgs: orgsSchema.optional(),
   description: descriptionSchema.optional(),
   enabled: z.boolean().optional().describe('true resumes a disabled subscription: the deliveries it kept pending are sent, in order')
 }).meta({ id: 'WebhookPatch', examples: [{ enabled: true }] })
@@ -109,6 +116,7 @@ export function webhookView (w: WebhookRecord): z.infer<typeof webhookSchema> {
     description: w.description,
     events: w.events,
     servers: w.servers,
+    orgs: w.orgs,
     enabled: w.enabled,
     disabled_reason: w.disabledReason as 'gone' | 'failing' | null,
     previous_secret_until: w.previousSecretUntil,

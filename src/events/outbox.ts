@@ -2,7 +2,7 @@
  * The outbox: `recordEvent` writes an event in the caller's transaction, the one that commits its
  * cause (a mirror page, a token store, a failed sync), so an event exists if and only if its
  * cause was committed. Fan-out happens here, at record time: one pending delivery per enabled
- * subscription whose `events` and `servers` match, so what a subscription receives is decided by
+ * subscription whose `events`, `servers` and `orgs` match, so what a subscription receives is decided by
  * its settings when the event happened, and a subscription made later does not receive the past
  * (POST /v1/webhooks/{id}/replay does that on request). An event no subscription wants is not
  * written at all: an install without webhooks keeps an empty outbox, and the mirror's page writes
@@ -18,13 +18,23 @@ type Db = Kysely<Database> | Transaction<Database>
 /** Rows per multi-row statement (well under both databases' bound-parameter limits). */
 const BATCH = 200
 
-export interface SubscriptionFilter { id: string, events: string, servers: string }
+export interface SubscriptionFilter { id: string, events: string, servers: string, orgs: string }
 
-/** Whether a subscription's filters take the event (events about depgate itself have no server). */
-export function matches (sub: SubscriptionFilter, type: string, server: string | null): boolean {
-  const events = JSON.parse(sub.events) as string[]
-  const servers = JSON.parse(sub.servers) as string[]
-  return (events.includes('*') || events.includes(type)) && (server === null || servers.includes('*') || servers.includes(server))
+/** The subscription's columns `matches` reads. */
+export const FILTER_COLUMNS = ['id', 'events', 'servers', 'orgs'] as const
+
+const takes = (list: string, name: string | null): boolean => {
+  if (name === null) return true
+  const names = JSON.parse(list) as string[]
+  return names.includes('*') || names.includes(name)
+}
+
+/**
+ * Whether a subscription's filters take the event: its type in `events`, its server (if it names
+ * one) in `servers`, its org (if it names one) in `orgs`. Events about depgate itself name neither.
+ */
+export function matches (sub: SubscriptionFilter, type: string, server: string | null, org: string | null): boolean {
+  return takes(sub.events, type) && takes(sub.servers, server) && takes(sub.orgs, org)
 }
 
 export function newEventId (key?: string): string {
@@ -43,7 +53,7 @@ export interface RecordOptions {
  * written (those some subscription takes). Call it inside the transaction of the cause.
  */
 export async function recordEvents (trx: Db, inputs: readonly EventInput[], opts: RecordOptions): Promise<string[]> {
-  const query = trx.selectFrom('webhook_subscriptions').select(['id', 'events', 'servers'])
+  const query = trx.selectFrom('webhook_subscriptions').select(FILTER_COLUMNS)
   // A test goes to its subscription even while disabled: it waits there until the subscription is enabled.
   const subs = await (opts.only === undefined ? query.where('enabled', '=', 1) : query.where('id', '=', opts.only)).orderBy('id').execute()
   if (subs.length === 0) return []
@@ -54,12 +64,12 @@ export async function recordEvents (trx: Db, inputs: readonly EventInput[], opts
   const keyed = inputs.flatMap((e) => e.key === undefined ? [] : [newEventId(e.key)])
   const known = new Set(keyed.length === 0 ? [] : (await trx.selectFrom('webhook_events').select('id').where('id', 'in', keyed).execute()).map((r) => r.id))
   const fresh = inputs.filter((e) => e.key === undefined || !known.has(newEventId(e.key)))
-  const wanted = fresh.map((e) => ({ e, to: subs.filter((s) => opts.only !== undefined || matches(s, e.type, e.server)).map((s) => s.id) })).filter((w) => w.to.length > 0)
+  const wanted = fresh.map((e) => ({ e, to: subs.filter((s) => opts.only !== undefined || matches(s, e.type, e.server, e.org ?? null)).map((s) => s.id) })).filter((w) => w.to.length > 0)
   const ids: string[] = []
   for (let i = 0; i < wanted.length; i += BATCH) {
     const tried = wanted.slice(i, i + BATCH).map((w) => ({ ...w, id: newEventId(w.e.key) }))
     const written = new Set((await trx.insertInto('webhook_events').values(tried.map((w) => ({
-      id: w.id, type: w.e.type, server: w.e.server, data: JSON.stringify(w.e.data), created_at: at
+      id: w.id, type: w.e.type, server: w.e.server, org: w.e.org ?? null, data: JSON.stringify(w.e.data), created_at: at
     }))).onConflict((oc) => oc.column('id').doNothing()).returning('id').execute()).map((r) => r.id))
     const batch = tried.filter((w) => written.has(w.id))
     // The database numbers them: read the numbers back by id rather than rely on RETURNING's order.

@@ -36,6 +36,7 @@ export const CONTROL_DOCS = {
     { method: 'POST', path: '/_sim/axm/accounts', body: '{ clientId, keyId, publicKey }', description: 'register an AxM API account with its public key (PEM)', response: '{ clientId, keyId }' },
     { method: 'GET', path: '/_sim/axm/devices', description: 'every device of the organisation and its MDM server id (null: unassigned)', response: '{ devices: { serialNumber, mdmServer }[] }' },
     { method: 'POST', path: '/_sim/axm/devices', body: '{ count: number }', description: 'add generated organisation devices, not on the DEP server', response: '{ devices: { serialNumber, mdmServer }[] }' },
+    { method: 'DELETE', path: '/_sim/axm/devices/:serial', description: 'release the device from the organisation (it leaves the org lists, and the DEP server if it was there: sync shows "deleted")', response: '{ released: serial }' },
     { method: 'GET', path: '/_sim/axm/servers', description: 'the organisation\'s MDM servers and which one is the DEP server', response: '{ depServerId, servers }' },
     { method: 'POST', path: '/_sim/axm/tokens/expire', description: 'every issued AxM access token expires now (next API call: 401)', response: '{ expired: number }' },
     { method: 'GET', path: '/_sim/axm/stats', description: 'requests per AxM endpoint and tokens issued', response: '{ requests, tokensIssued }' },

@@ -437,6 +437,15 @@ export const migrations: Record<string, Migration> = {
           .expression(sql`server, (coalesce(${sql.ref(column)}, '')), serial_number`).execute()
       }
     }
+  },
+  '0017_webhook_orgs': {
+    async up (db: Kysely<any>) {
+      // Org events (org_device.*, org.refresh_*, an org job's job.finished) name their org, as
+      // device events name their server: a subscription's `orgs` filter takes them. Existing
+      // subscriptions take every org, as they took every event until now.
+      await db.schema.alterTable('webhook_subscriptions').addColumn('orgs', 'text', (c) => c.notNull().defaultTo('["*"]')).execute()
+      await db.schema.alterTable('webhook_events').addColumn('org', 'text').execute()
+    }
   }
 }
 

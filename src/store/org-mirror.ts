@@ -11,6 +11,7 @@ import type { Kysely, Selectable, Transaction } from 'kysely'
 import { chunks } from './mirror-change-log.js'
 import { LeaseLostError } from './mirror-writes.js'
 import { leaseOps } from './leases.js'
+import { recordOrgDeviceEvents, recordOrgRefreshFailed, recordOrgRefreshRecovered } from './org-mirror-events.js'
 import type { Database, OrgDevicesTable, OrgStateTable } from './schema.js'
 
 export type OrgStateRow = Selectable<OrgStateTable>
@@ -86,11 +87,12 @@ export function createOrgMirrorWrites (db: Kysely<Database>, now: () => Date): O
     })
   }
 
-  /** Logs `changes` from state.last_seq + 1 and moves the state's counters on. */
+  /** Logs `changes` from state.last_seq + 1 (and their webhook events) and moves the state's counters on. */
   async function log (trx: Transaction<Database>, org: string, state: OrgStateRow, changes: Array<{ serial: string, op: 'added' | 'modified' | 'removed', record: string }>, at: string): Promise<OrgApplied> {
     for (const batch of chunks(changes.map((c, i) => ({ org, seq: state.last_seq + 1 + i, serial_number: c.serial, op: c.op, at, record: c.record })))) {
       await trx.insertInto('org_changes').values(batch).execute()
     }
+    if (changes.length > 0) await recordOrgDeviceEvents(trx, org, changes, state.last_seq + 1, new Date(at))
     const count = (op: string): number => changes.filter((c) => c.op === op).length
     const applied = { added: count('added'), modified: count('modified'), removed: count('removed'), lastSeq: state.last_seq + changes.length }
     await trx.updateTable('org_state').set({ last_seq: applied.lastSeq, device_count: state.device_count + applied.added - applied.removed })
@@ -170,12 +172,19 @@ export function createOrgMirrorWrites (db: Kysely<Database>, now: () => Date): O
         const applied = await log(trx, org, state, changes, at)
         await trx.updateTable('org_state').set({ last_refresh_at: at, last_error_code: null, last_error_message: null, last_error_at: null })
           .where('org', '=', org).execute()
+        await recordOrgRefreshRecovered(trx, org, state.last_error_code, new Date(at))
         return applied
       })
     },
     async recordError (org, owner, error) {
-      await db.updateTable('org_state').set({ last_error_code: error.code, last_error_message: error.message, last_error_at: iso() })
-        .where('org', '=', org).where('lease_owner', '=', owner).execute()
+      await db.transaction().execute(async (trx) => {
+        const before = await trx.selectFrom('org_state').select('last_error_code').where('org', '=', org).executeTakeFirst()
+        const at = iso()
+        const held = await trx.updateTable('org_state').set({ last_error_code: error.code, last_error_message: error.message, last_error_at: at })
+          .where('org', '=', org).where('lease_owner', '=', owner).executeTakeFirst()
+        // Webhooks: the first failure of a run of them, committed with it; a replica that lost the lease records neither.
+        if (held.numUpdatedRows > 0n) await recordOrgRefreshFailed(trx, org, before!.last_error_code, error, new Date(at))
+      })
     },
     async requestRefresh (org) {
       await ensureState(org)

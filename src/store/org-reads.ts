@@ -3,7 +3,7 @@
  * refresh meanwhile neither repeats nor skips a device of a page walk), one device, the MDM
  * servers with their device counts, and the change feed.
  */
-import { type ExpressionBuilder, type Kysely, sql } from 'kysely'
+import { type ExpressionBuilder, type Kysely, sql, type Transaction } from 'kysely'
 import type { Database, OrgDevicesTable } from './schema.js'
 
 /** Each filter matches any of its values, case-insensitively; filters combine with AND. */
@@ -60,6 +60,19 @@ function device (row: Row): OrgDevice {
   const { record, ...rest } = row
   return { ...rest, attributes: JSON.parse(record) as Record<string, unknown> }
 }
+
+/** `serials` of `org` (present or removed) as the device route shows them, read in `db` (a refresh's transaction: its own writes). */
+export async function readOrgDevices (db: Kysely<Database> | Transaction<Database>, org: string, serials: readonly string[]): Promise<Map<string, OrgDevice>> {
+  const out = new Map<string, OrgDevice>()
+  for (let i = 0; i < serials.length; i += READ_BATCH) {
+    const rows = await db.selectFrom('org_devices').select(COLUMNS).where('org', '=', org).where('serial_number', 'in', serials.slice(i, i + READ_BATCH)).execute()
+    for (const row of rows) out.set(row.serial_number, device(row))
+  }
+  return out
+}
+
+/** Serials per IN list: well under both databases' bound-parameter limits. */
+const READ_BATCH = 500
 
 function where (org: string, filters: OrgDeviceFilters) {
   return (eb: ExpressionBuilder<Database, 'org_devices'>) => {

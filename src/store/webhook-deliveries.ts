@@ -6,7 +6,7 @@
  * and the receiver tells a repeat by its `webhook-id`.
  */
 import type { Kysely, Selectable } from 'kysely'
-import { matches, recordEvent } from '../events/outbox.js'
+import { FILTER_COLUMNS, matches, recordEvent } from '../events/outbox.js'
 import type { Database } from './schema.js'
 import { leaseOps } from './leases.js'
 import type { WebhookDeliveriesTable } from './webhook-schema.js'
@@ -171,11 +171,11 @@ export function createWebhookDeliveries (db: Kysely<Database>, now: () => Date):
     },
     async replay (subscriptionId, since) {
       return await db.transaction().execute(async (trx) => {
-        const sub = await trx.selectFrom('webhook_subscriptions').select(['id', 'events', 'servers']).where('id', '=', subscriptionId).executeTakeFirstOrThrow()
-        const events = await trx.selectFrom('webhook_events').select(['seq', 'type', 'server'])
+        const sub = await trx.selectFrom('webhook_subscriptions').select(FILTER_COLUMNS).where('id', '=', subscriptionId).executeTakeFirstOrThrow()
+        const events = await trx.selectFrom('webhook_events').select(['seq', 'type', 'server', 'org'])
           .where('created_at', '>=', since).where('type', '!=', 'webhook.test').orderBy('seq').execute()
         const at = iso()
-        const rows = events.filter((e) => matches(sub, e.type, e.server)).map((e) => ({
+        const rows = events.filter((e) => matches(sub, e.type, e.server, e.org)).map((e) => ({
           subscription_id: subscriptionId, event_seq: e.seq, status: 'pending', attempts: 0, next_attempt_at: at, created_at: at
         }))
         for (let i = 0; i < rows.length; i += 200) await trx.insertInto('webhook_deliveries').values(rows.slice(i, i + 200)).execute()

@@ -13,6 +13,8 @@ export interface WebhookSubscriptionsTable {
   events: string
   /** JSON array of server names, or ["*"]. */
   servers: string
+  /** JSON array of org names, or ["*"] (0017). */
+  orgs: string
   /** 1 or 0 (portable booleans). */
   enabled: number
   /** The signing secret (`whsec_…`) sealed by the store's secret box, the subscription id as additional data. */
@@ -34,6 +36,8 @@ export interface WebhookEventsTable {
   id: string
   type: string
   server: string | null
+  /** The ABM/ASM org the event is about (0017); null for others. */
+  org: string | null
   /** The event's `data`, JSON. */
   data: string
   created_at: string

@@ -20,6 +20,7 @@ export interface WebhookRecord {
   description: string
   events: string[]
   servers: string[]
+  orgs: string[]
   enabled: boolean
   /** Why depgate disabled it: `gone` (410), `failing` (3 days of failures); null otherwise. */
   disabledReason: string | null
@@ -34,6 +35,8 @@ export interface WebhookInput {
   description: string
   events: string[]
   servers: string[]
+  /** Default ["*"] (the token webhook made at start keeps the column's default). */
+  orgs?: string[]
   enabled: boolean
 }
 
@@ -69,6 +72,7 @@ export function webhookRecord (row: WebhookSubscriptionsTable): WebhookRecord {
     description: row.description,
     events: JSON.parse(row.events) as string[],
     servers: JSON.parse(row.servers) as string[],
+    orgs: JSON.parse(row.orgs) as string[],
     enabled: row.enabled === 1,
     disabledReason: row.disabled_reason,
     previousSecretUntil: row.previous_secret_sealed === null ? null : row.previous_until,
@@ -94,6 +98,7 @@ export function createWebhookRepository (db: Kysely<Database>, now: () => Date, 
       description: input.description,
       events: JSON.stringify(input.events),
       servers: JSON.stringify(input.servers),
+      orgs: JSON.stringify(input.orgs ?? ['*']),
       enabled: input.enabled ? 1 : 0,
       secret_sealed: needBox().seal(input.secret, webhookSecretAad(id)),
       previous_secret_sealed: null,
@@ -125,6 +130,7 @@ export function createWebhookRepository (db: Kysely<Database>, now: () => Date, 
       if (patch.description !== undefined) set.description = patch.description
       if (patch.events !== undefined) set.events = JSON.stringify(patch.events)
       if (patch.servers !== undefined) set.servers = JSON.stringify(patch.servers)
+      if (patch.orgs !== undefined) set.orgs = JSON.stringify(patch.orgs)
       if (patch.enabled !== undefined) Object.assign(set, { enabled: patch.enabled ? 1 : 0, disabled_reason: null })
       return await db.transaction().execute(async (trx) => {
         const updated = await trx.updateTable('webhook_subscriptions').set(set).where('id', '=', id).executeTakeFirst()
@@ -161,7 +167,7 @@ export function createWebhookRepository (db: Kysely<Database>, now: () => Date, 
       const at = now().toISOString()
       const set = { url: input.url, description: input.description, events: JSON.stringify(input.events), servers: JSON.stringify(input.servers), secret_sealed: needBox().seal(input.secret, webhookSecretAad(id)), updated_at: at }
       // Insert or update in one statement: two replicas starting together both succeed.
-      await db.insertInto('webhook_subscriptions').values({ id, ...set, enabled: 1, previous_secret_sealed: null, previous_until: null, disabled_reason: null, created_at: at })
+      await db.insertInto('webhook_subscriptions').values({ id, ...set, orgs: JSON.stringify(['*']), enabled: 1, previous_secret_sealed: null, previous_until: null, disabled_reason: null, created_at: at })
         .onConflict((oc) => oc.column('id').doUpdateSet(set)).execute()
     },
     async record (inputs) {

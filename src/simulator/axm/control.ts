@@ -50,6 +50,11 @@ export function registerAxmControl (app: FastifyInstance): void {
     return { devices: added.map((r) => ({ serialNumber: r.serial, mdmServer: r.server })) }
   })
 
+  app.delete<{ Params: { serial: string } }>('/_sim/axm/devices/:serial', async (request, reply) => {
+    const { serial } = request.params
+    return axm.org.release(serial, sim.now()) ? { released: serial } : bad(reply, 'no such device in the organisation', 404)
+  })
+
   app.get('/_sim/axm/servers', async () => ({ depServerId: axm.org.depServerId, servers: [...axm.org.servers.values()] }))
 
   app.post('/_sim/axm/tokens/expire', async () => ({ expired: axm.auth.expireAll(sim.now()) }))

@@ -159,6 +159,21 @@ export class OrgWorld {
     return record.attrs
   }
 
+  /**
+   * Releases a device from the organisation (Business Manager's "Release devices"): it leaves
+   * every list, and the DEP server if it was there. False when the organisation has no such device.
+   */
+  release (serial: string, nowMs: number): boolean {
+    const record = this.records.get(serial)
+    if (record === undefined) return false
+    this.move(record, null, nowMs)
+    this.records.delete(serial)
+    this.order.splice(this.order.indexOf(serial), 1)
+    // The DEP world changed through move(); nothing to reconcile from it.
+    this.seen = `${this.world.orderLength}:${this.world.logLength}`
+    return true
+  }
+
   /** Devices on a server now. */
   deviceCount (serverId: string): number {
     let n = 0

@@ -29,7 +29,7 @@ const plugin: FastifyPluginAsyncZod = async (fastify) => {
     operationId: 'updateWebhook',
     tag: 'webhooks',
     summary: 'Change a webhook subscription',
-    description: 'Changes the fields given (url, events, servers, description, enabled). Enabling a subscription depgate disabled resumes its pending deliveries, in order; events that happened while it was disabled were not queued for it (`POST …/replay` sends them).',
+    description: 'Changes the fields given (url, events, servers, orgs, description, enabled). Enabling a subscription depgate disabled resumes its pending deliveries, in order; events that happened while it was disabled were not queued for it (`POST …/replay` sends them).',
     schema: {
       params: webhookParamsSchema,
       body: patchWebhookSchema,

@@ -12,7 +12,7 @@ const plugin: FastifyPluginAsyncZod = async (fastify) => {
     operationId: 'replayWebhookEvents',
     tag: 'webhooks',
     summary: 'Re-send past events',
-    description: 'Queues again, after the deliveries already waiting, every stored event from `since` on that the subscription\'s `events` and `servers` take now (test events excepted), with their original `webhook-id`s: a receiver that drops ids it has seen must forget them first. The outbox holds only events some subscription took when they happened.',
+    description: 'Queues again, after the deliveries already waiting, every stored event from `since` on that the subscription\'s `events`, `servers` and `orgs` take now (test events excepted), with their original `webhook-id`s: a receiver that drops ids it has seen must forget them first. The outbox holds only events some subscription took when they happened.',
     schema: {
       params: webhookParamsSchema,
       querystring: replayQuerySchema,
