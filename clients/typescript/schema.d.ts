@@ -3205,6 +3205,7 @@ export interface components {
          *       "id": "3f1c2b9e-8a4d-4c1e-9b7a-2d5e6f708192",
          *       "kind": "assign_profile",
          *       "server": "default",
+         *       "org": null,
          *       "state": "running",
          *       "progress": {
          *         "done": 1000,
@@ -3225,6 +3226,8 @@ export interface components {
             kind: string;
             /** @description The DEP server the job works on */
             server: string | null;
+            /** @description The organisation (Apple Business Manager API) the job works on */
+            org: string | null;
             /**
              * @description `queued` (waiting for a replica), `running`, then `succeeded`, `failed` (see `error`) or `cancelled`
              * @enum {string}

@@ -25,6 +25,7 @@ export const jobSchema = z.object({
   id: z.string().describe('The job id (a UUID)'),
   kind: z.string().describe('What the job does: `assign_profile` (a large or asynchronous PUT …/profiles/{uuid}/devices), and the kinds of the enrollment engines'),
   server: z.string().nullable().describe('The DEP server the job works on'),
+  org: z.string().nullable().describe('The organisation (Apple Business Manager API) the job works on'),
   state: z.enum(JOB_STATES).describe('`queued` (waiting for a replica), `running`, then `succeeded`, `failed` (see `error`) or `cancelled`'),
   progress: z.object({
     done: z.number().int().describe('Serials (or steps) done'),
@@ -45,6 +46,7 @@ export const jobSchema = z.object({
     id: JOB_ID_EXAMPLE,
     kind: 'assign_profile',
     server: 'default',
+    org: null,
     state: 'running',
     progress: { done: 1000, total: 2500 },
     created_at: '2026-01-05T10:00:00.000Z',
@@ -56,7 +58,7 @@ export const jobSchema = z.object({
   }]
 })
 
-export function jobView ({ org: _org, ...job }: JobRecord): z.infer<typeof jobSchema> {
+export function jobView (job: JobRecord): z.infer<typeof jobSchema> {
   return job
 }
 

@@ -186,7 +186,7 @@ t.test('the script every page loads is far under 100 KB gzipped', async (t) => {
 })
 
 t.test('jobs: progress bars, states, outcomes', async (t) => {
-  const base = { id: 'j', kind: 'assign_profile', server: 'paris', created_at: '2026-12-07T09:00:00Z', started_at: null, finished_at: null, summary: null, error: null, cancel_requested: false }
+  const base = { id: 'j', kind: 'assign_profile', server: 'paris', org: null, created_at: '2026-12-07T09:00:00Z', started_at: null, finished_at: null, summary: null, error: null, cancel_requested: false }
   const page = jobsPage(frame, [
     { ...base, id: 'a', state: 'running', progress: { done: 1000, total: 2500 } },
     { ...base, id: 'b', server: null, state: 'queued', progress: { done: 0, total: null } },
