@@ -34,6 +34,13 @@ const OPTION_OF: Record<string, string> = { client_id: '--client-id', key_id: '-
 /** The largest key file read: PUT /v1/orgs/{org} takes a key up to this many characters (Apple's is about 250 bytes). */
 const MAX_KEY_BYTES = putOrgSchema.shape.private_key.maxLength as number
 
+/**
+ * How long the verification may wait out Apple's 429 / 503 or a network failure: someone is at
+ * the terminal, so a refusal after seconds (UPSTREAM_*: try again, or --no-verify) beats the
+ * service's two minutes.
+ */
+const VERIFY_DEADLINE_MS = 15_000
+
 class OrgImportRefusal extends Error {}
 
 function parseOrgName (value: string): string {
@@ -122,7 +129,7 @@ export function defineOrgCommands (program: Command, io: CliIo, exit: (code: num
         stdout: io.stdout,
         stderr: io.stderr,
         openStore: async () => await openSecureStore(config),
-        factory: (record) => defaultOrgClientFactory(record)
+        factory: (record) => defaultOrgClientFactory(record, { retryDeadlineMs: VERIFY_DEADLINE_MS })
       }))
     })
 }

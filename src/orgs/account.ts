@@ -61,10 +61,10 @@ function orgInput (account: OrgAccount): OrgInput {
 async function verifyAccount (factory: OrgClientFactory, org: string, input: OrgInput): Promise<string | undefined> {
   const now = new Date().toISOString()
   const client = factory({ ...input, name: org, createdAt: now, updatedAt: now })
+  let expiresAt: number | undefined
   try {
     await client.verify()
-    const { expiresAt } = client.tokenState()
-    return expiresAt === undefined ? undefined : new Date(expiresAt).toISOString()
+    expiresAt = client.tokenState().expiresAt
   } catch (err) {
     if (err instanceof AxmError && (err.code === 'INVALID_CLIENT' || err.code === 'INVALID_KEY')) {
       throw httpProblem(422, 'ORG_CREDENTIALS_REJECTED', 'Apple refused this API account: check the client id, the key id and that the key is the one Apple Business Manager shows for them (a revoked key is refused too). Nothing was stored.', { cause: err })
@@ -73,6 +73,7 @@ async function verifyAccount (factory: OrgClientFactory, org: string, input: Org
   } finally {
     await client.close()
   }
+  return expiresAt === undefined ? undefined : new Date(expiresAt).toISOString()
 }
 
 /**

@@ -103,6 +103,14 @@ t.test('org import: verified, stored sealed, refused in one sentence, never prin
   t.equal(unreachable, 1)
   t.match(io.err.join(''), /^depgate: UPSTREAM_UNREACHABLE: Apple's token endpoint could not be reached \(network error\); try again\. To store the account without this check, add --no-verify\.\n$/)
 
+  // A failure that is not a refusal (the store cannot be opened) is not turned into one: main() reports it.
+  const storeDown = new Error('the database is gone')
+  await t.rejects(runOrgImport('delta', { clientId: accounts.apple.clientId, keyId: accounts.apple.keyId, key: join(keyDir, 'apple.pem'), verify: false }, {
+    ...io,
+    openStore: async () => { throw storeDown },
+    factory: (record) => defaultOrgClientFactory(record)
+  }), storeDown)
+
   const store = await openSecureStore(loadConfig(env))
   t.teardown(() => store.close())
   t.same((await store.orgs.list()).map((o) => o.name), ['acme', 'beta', 'gamma'], 'nothing stored by a refusal')
