@@ -7,30 +7,15 @@
  */
 import t from 'tap'
 import { request } from 'undici'
-import { ManualScheduler } from '../../src/scheduler.js'
-import { httpCaller } from './http-call.js'
-import { buildTestApp } from '../helper.js'
+import { startOrgApp } from './org-app.js'
 
-interface Account { clientId: string, keyId: string, privateKey: string }
 interface Change { seq: number, op: string, serial_number: string, at: string, device: { serial_number: string, mdm_server: string | null, attributes: Record<string, unknown> } }
 
 /** The simulated organisation: the DEP server's 20 devices and 30 more. */
 const TOTAL = 50
 
 t.test('org change feed: pages, the next refresh\'s changes, refusals, an org added again', async (t) => {
-  const scheduler = new ManualScheduler()
-  const ctx = await buildTestApp(t, { scheduler, simulator: { orgDevices: 30 }, env: { DEPGATE_ORG_REQUEST_BUDGET: '10000' }, orgs: { refresh: false } })
-  const url = await ctx.app.listen({ host: '127.0.0.1', port: 0 })
-  const sim = ctx.sim!
-  const call = httpCaller(url, ctx.auth)
-  const keyRes = await request(`${sim.url}/_sim/axm/keys`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' })
-  const account = await keyRes.body.json() as Account
-  const body = { client_id: account.clientId, key_id: account.keyId, private_key: account.privateKey, base_url: sim.url, token_url: `${sim.url}/auth/oauth2/token` }
-  const refresh = async (): Promise<void> => {
-    await ctx.app.orgs.refresher.tick()
-    const run = ctx.app.orgs.refresher.current('acme')
-    if (run !== undefined) await scheduler.settle(run)
-  }
+  const { sim, call, body, refresh } = await startOrgApp(t)
   const feed = async (query: string) => await call('GET', `/v1/orgs/acme/changes?${query}`)
 
   t.equal((await call('PUT', '/v1/orgs/acme', body)).status, 201)
