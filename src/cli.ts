@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 /**
- * `depgate`: serve (default), simulate, keys create|list|revoke, openapi, token, secrets rotate
+ * `depgate`: serve (default), simulate, keys create|list|revoke, openapi, token, secrets rotate,
+ * org import
  * (src/cli/program.ts describes them). Commands that touch the store open it directly (same
  * DEPGATE_DATA_DIR as the service; SQLite WAL lets both run).
  */

@@ -326,6 +326,32 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/orgs/{org}/changes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The org mirror's change feed
+         * @description The org mirror's change feed: what each refresh of the organisation's device list found changed, after sequence number `since`, oldest first: `{ source: "mirror", changes: [{ seq, op, serial_number, at, device }], count, next_since, last_seq, more }`, the shape of the DEP mirror's feed (`GET /v1/servers/{server}/devices/changes`).
+         *
+         *     `op` is `added` (the device appeared in the organisation, or came back), `modified` (an attribute or its MDM server changed) or `removed` (a completed refresh no longer saw it); `device` is `{ serial_number, mdm_server, attributes }` after the change (for `removed`, as last seen). Start with `since=0` (every change the feed holds) or with the `last_seq` of `GET /v1/orgs/{org}/devices`, then pass the `next_since` of each answer: nothing is repeated or skipped. `limit` (1 to 1000, default 1000) bounds an answer; `more: true` says call again at once. Apple's organisation API has no change cursor, so the mirror finds changes by reading the whole list every `DEPGATE_ORG_SYNC_INTERVAL`: a change shows here after the refresh that saw it.
+         *
+         *     A `since` this feed cannot answer in full is refused with 409 `SINCE_AHEAD`: one beyond the feed's `last_seq`, or one from before the org was deleted and added again under the same name (the new feed's numbers go on above the old one's, so an old `since` is never answered with part of the new feed). Drop what you kept and start again from 0.
+         *
+         *     Needs an API key with the `read` scope (or higher).
+         */
+        get: operations["listOrgChanges"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/orgs/{org}/device-assignments": {
         parameters: {
             query?: never;
@@ -3514,6 +3540,89 @@ export interface components {
             }[];
             refreshed_at: string | null;
         };
+        OrgChange: {
+            /** @description Sequence number: 1, 2, 3 … per organisation */
+            seq: number;
+            /**
+             * @description `added`: the device appeared in the organisation (or came back); `modified`: an attribute or its MDM server changed; `removed`: a completed refresh no longer saw it
+             * @enum {string}
+             */
+            op: "added" | "modified" | "removed";
+            serial_number: string;
+            /**
+             * Format: date-time
+             * @description When depgate recorded the change (ISO-8601, UTC)
+             */
+            at: string;
+            /** @description The device after the change (for `removed`, as last seen) */
+            device: {
+                serial_number: string;
+                /** @description The id of the MDM server the device is assigned to */
+                mdm_server: string | null;
+                /** @description Every attribute Apple sent, under Apple's names */
+                attributes: {
+                    [key: string]: unknown;
+                };
+            };
+        };
+        /**
+         * @description The org mirror's change feed after a sequence number.
+         * @example {
+         *       "source": "mirror",
+         *       "changes": [
+         *         {
+         *           "seq": 812,
+         *           "op": "modified",
+         *           "serial_number": "C02XK1ABCDEF",
+         *           "at": "2026-11-25T09:30:00.000Z",
+         *           "device": {
+         *             "serial_number": "C02XK1ABCDEF",
+         *             "mdm_server": "1F97349736CF4614A94F624E705841AD",
+         *             "attributes": {
+         *               "serialNumber": "C02XK1ABCDEF",
+         *               "productFamily": "Mac",
+         *               "status": "ASSIGNED"
+         *             }
+         *           }
+         *         },
+         *         {
+         *           "seq": 813,
+         *           "op": "removed",
+         *           "serial_number": "DMPXK2ABCDEF",
+         *           "at": "2026-11-25T09:30:00.000Z",
+         *           "device": {
+         *             "serial_number": "DMPXK2ABCDEF",
+         *             "mdm_server": null,
+         *             "attributes": {
+         *               "serialNumber": "DMPXK2ABCDEF",
+         *               "productFamily": "iPad",
+         *               "status": "UNASSIGNED"
+         *             }
+         *           }
+         *         }
+         *       ],
+         *       "count": 2,
+         *       "next_since": 813,
+         *       "last_seq": 813,
+         *       "more": false
+         *     }
+         */
+        OrgChanges: {
+            /**
+             * @description `mirror`: answered from depgate's mirror (as the X-Depgate-Source header says)
+             * @constant
+             */
+            source: "mirror";
+            /** @description Oldest first */
+            changes: components["schemas"]["OrgChange"][];
+            count: number;
+            /** @description Pass as `since` next time (the last `seq` here, or your `since` when nothing was new) */
+            next_since: number;
+            /** @description The feed's newest sequence number */
+            last_seq: number;
+            /** @description True when more changes follow right away: call again with next_since */
+            more: boolean;
+        };
         /**
          * @example {
          *       "assignments": [
@@ -6171,6 +6280,176 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"] & {
                         /** @enum {unknown} */
                         code: "NOT_ACCEPTABLE";
+                    };
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    "X-Content-Type-Options": components["headers"]["XContentTypeOptions"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicyWhenCounted"];
+                    RateLimit: components["headers"]["RateLimitWhenCounted"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code: "TOO_MANY_AUTH_FAILURES" | "RATE_LIMITED";
+                    };
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    "X-Content-Type-Options": components["headers"]["XContentTypeOptions"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicyWhenCounted"];
+                    RateLimit: components["headers"]["RateLimitWhenCounted"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code: "INTERNAL";
+                    };
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    "X-Content-Type-Options": components["headers"]["XContentTypeOptions"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicyWhenCounted"];
+                    RateLimit: components["headers"]["RateLimitWhenCounted"];
+                    "Retry-After": components["headers"]["RetryAfterWhenKnown"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code: "SHUTTING_DOWN" | "DATABASE_UNAVAILABLE";
+                    };
+                };
+            };
+        };
+    };
+    listOrgChanges: {
+        parameters: {
+            query: {
+                /** @description Read the org mirror's change feed after this sequence number: 0 for everything, then the `next_since` of the previous answer */
+                since: number;
+                /** @description With since: at most this many changes (1 to 1000, default 1000); `more` says when others follow */
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                /** @description The organisation's name at depgate (`default` on the demo) */
+                org: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    "X-Content-Type-Options": components["headers"]["XContentTypeOptions"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OrgChanges"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    "X-Content-Type-Options": components["headers"]["XContentTypeOptions"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code: "BAD_REQUEST" | "UNKNOWN_PARAMETER" | "VALIDATION_FAILED";
+                    };
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    "X-Content-Type-Options": components["headers"]["XContentTypeOptions"];
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code: "UNAUTHENTICATED";
+                    };
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    "X-Content-Type-Options": components["headers"]["XContentTypeOptions"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code: "ORG_NOT_FOUND";
+                    };
+                };
+            };
+            /** @description Not Acceptable */
+            406: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    "X-Content-Type-Options": components["headers"]["XContentTypeOptions"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code: "NOT_ACCEPTABLE";
+                    };
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    "X-Content-Type-Options": components["headers"]["XContentTypeOptions"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code: "SINCE_AHEAD";
                     };
                 };
             };

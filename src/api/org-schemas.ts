@@ -3,6 +3,8 @@
  * private key goes in, nothing of it comes out.
  */
 import { z } from 'zod'
+import { mirrorChangeSchema, mirrorChangesQueryFields, mirrorChangesSchema } from './mirror.js'
+import { queryInteger } from './query-values.js'
 
 export const ORG_NAME_PATTERN = /^[a-z0-9][a-z0-9-]{0,62}$/
 
@@ -126,3 +128,37 @@ export const orgMdmServerListSchema = z.object({
   })),
   refreshed_at: z.string().nullable()
 }).meta({ id: 'OrgMdmServerList' })
+
+export const orgChangesQuerySchema = z.object({
+  since: queryInteger(0, Number.MAX_SAFE_INTEGER).describe('Read the org mirror\'s change feed after this sequence number: 0 for everything, then the `next_since` of the previous answer'),
+  limit: mirrorChangesQueryFields.limit
+})
+
+/** The DEP feed's change, with the org device as the org mirror's refresh saw it. */
+export const orgChangeSchema = mirrorChangeSchema.extend({
+  seq: z.number().int().describe('Sequence number: 1, 2, 3 … per organisation'),
+  op: z.enum(['added', 'modified', 'removed']).describe('`added`: the device appeared in the organisation (or came back); `modified`: an attribute or its MDM server changed; `removed`: a completed refresh no longer saw it'),
+  device: z.object({
+    serial_number: z.string(),
+    mdm_server: z.string().nullable().describe('The id of the MDM server the device is assigned to'),
+    attributes: z.record(z.string(), z.unknown()).describe('Every attribute Apple sent, under Apple\'s names')
+  }).describe('The device after the change (for `removed`, as last seen)')
+}).meta({ id: 'OrgChange' })
+
+export const orgChangesSchema = mirrorChangesSchema.extend({
+  changes: z.array(orgChangeSchema).describe('Oldest first')
+}).meta({
+  id: 'OrgChanges',
+  description: 'The org mirror\'s change feed after a sequence number.',
+  examples: [{
+    source: 'mirror',
+    changes: [
+      { seq: 812, op: 'modified', serial_number: 'C02XK1ABCDEF', at: '2026-11-25T09:30:00.000Z', device: { serial_number: 'C02XK1ABCDEF', mdm_server: '1F97349736CF4614A94F624E705841AD', attributes: { serialNumber: 'C02XK1ABCDEF', productFamily: 'Mac', status: 'ASSIGNED' } } },
+      { seq: 813, op: 'removed', serial_number: 'DMPXK2ABCDEF', at: '2026-11-25T09:30:00.000Z', device: { serial_number: 'DMPXK2ABCDEF', mdm_server: null, attributes: { serialNumber: 'DMPXK2ABCDEF', productFamily: 'iPad', status: 'UNASSIGNED' } } }
+    ],
+    count: 2,
+    next_since: 813,
+    last_seq: 813,
+    more: false
+  }]
+})

@@ -1,15 +1,11 @@
 /**
- * Organisations (Apple Business / School Manager API accounts, docs/apple-axm.md §1): stored,
- * shown without their secrets, deleted. A new account is proved by getting an access token with
- * it before it is stored (unless `verify=false`), so a typo in the client id or the wrong `.pem`
- * is answered at once instead of at the next refresh.
+ * Organisations (Apple Business / School Manager API accounts, docs/apple-axm.md §1): stored
+ * (src/orgs/account.ts, shared with `depgate org import`), shown without their secrets, deleted.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import type { z } from 'zod'
-import { AxmError, loadPrivateKey, scopeOf } from '../axm/index.js'
-import { orgProblem } from '../orgs/errors.js'
+import { storeOrgAccount } from '../orgs/account.js'
 import { orgNotFound } from '../orgs/registry.js'
-import { httpProblem } from '../problems.js'
 import type { OrgInfo, OrgStateRow } from '../store/index.js'
 import type { orgSchema, putOrgSchema } from './org-schemas.js'
 
@@ -54,49 +50,12 @@ export async function listOrgs (fastify: FastifyInstance): Promise<OrgView[]> {
   return out
 }
 
-const invalid = (why: string, field: string) => httpProblem(400, 'INVALID_ORG_ACCOUNT', `${why} Nothing was stored.`, { errors: [{ field, message: why }] })
-
-/** Stores (or replaces) the org's API account; `created` says which. */
+/** Stores (or replaces) the org's API account (src/orgs/account.ts checks and verifies it); `created` says which. */
 export async function putOrg (fastify: FastifyInstance, request: FastifyRequest, org: string, body: z.infer<typeof putOrgSchema>, verify: boolean): Promise<{ view: OrgView, created: boolean }> {
-  const scope = scopeOf(body.client_id)
-  if (scope === undefined) throw invalid('The client id must start with BUSINESSAPI. or SCHOOLAPI., as Apple Business (or School) Manager shows it under Preferences → API.', 'body.client_id')
-  try {
-    loadPrivateKey(body.private_key)
-  } catch {
-    throw invalid('The private key is not a P-256 key in PEM form: send the whole .pem file Apple Business Manager let you download.', 'body.private_key')
-  }
-  const input = {
-    clientId: body.client_id,
-    keyId: body.key_id,
-    privateKeyPem: body.private_key,
-    scope,
-    ...(body.base_url === undefined ? {} : { baseUrl: body.base_url }),
-    ...(body.token_url === undefined ? {} : { tokenUrl: body.token_url })
-  }
-  let expiresAt: string | undefined
-  if (verify) {
-    const now = new Date().toISOString()
-    const client = fastify.orgs.clients.factory({ ...input, name: org, createdAt: now, updatedAt: now })
-    try {
-      await client.verify()
-      const { expiresAt: ms } = client.tokenState()
-      if (ms !== undefined) expiresAt = new Date(ms).toISOString()
-    } catch (err) {
-      if (err instanceof AxmError && (err.code === 'INVALID_CLIENT' || err.code === 'INVALID_KEY')) {
-        throw httpProblem(422, 'ORG_CREDENTIALS_REJECTED', 'Apple refused this API account: check the client id, the key id and that the key is the one Apple Business Manager shows for them (a revoked key is refused too). Nothing was stored.', { cause: err })
-      }
-      throw orgProblem(err, org)
-    } finally {
-      await client.close()
-    }
-  }
   const audit = (created: boolean) => fastify.auditRow(request, { action: 'org.put', target: orgPath(org), detail: created ? 'created' : 'replaced' })
-  const { info, created } = await fastify.store.orgs.upsert(org, input, audit)
+  const { info, created } = await storeOrgAccount(fastify.store, fastify.orgs.clients.factory, org, body, { verify, audit })
   request.audited = true
-  if (expiresAt !== undefined) await fastify.store.orgs.recordToken(org, expiresAt)
   await fastify.orgs.clients.forget(org)
-  // A new account (or another one under this name) is read whole at the refresher's next look.
-  await fastify.store.orgMirror.requestRefresh(org)
   return { view: await getOrg(fastify, info.name), created }
 }
 

@@ -10,6 +10,7 @@ import { defineSimulateCommand } from '../simulator/index.js'
 import { VERSION } from '../version.js'
 import type { CliIo } from './io.js'
 import { defineKeysCommands } from './keys.js'
+import { defineOrgCommands } from './org.js'
 import { defineSecretsCommands } from './secrets.js'
 import { defineTokenCommands } from './token.js'
 
@@ -46,5 +47,6 @@ export function buildProgram (io: CliIo, exit: (code: number) => void): Command 
     .action(async (file: string) => { io.stderr(`wrote ${await writeOpenApi(file)}\n`) })
   defineTokenCommands(program, io, exit)
   defineSecretsCommands(program, io, exit)
+  defineOrgCommands(program, io, exit)
   return program
 }

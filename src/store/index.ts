@@ -11,7 +11,7 @@ import { createEnrollmentRepository, type EnrollmentRepository } from './enrollm
 import { createJobRepository, type JobRepository } from './jobs.js'
 import { createMirrorRepository, type MirrorRepository } from './mirror.js'
 import { migrateToLatest } from './migrations.js'
-import { createOrgMirrorWrites, type OrgMirrorWrites } from './org-mirror.js'
+import { createOrgFeedReads, createOrgMirrorWrites, type OrgFeedReads, type OrgMirrorWrites } from './org-mirror.js'
 import { createOrgMirrorReads, type OrgMirrorReads } from './org-reads.js'
 import { createOrgRepository, type OrgRepository } from './orgs.js'
 import { CLOSING } from './read-snapshots.js'
@@ -34,7 +34,7 @@ export type { ServerAudit, ServerRecord, ServerRepository } from './servers.js'
 export type { ApplyResult, DeviceRecord, MirrorRepository, MirrorStateRow, MirrorWrites, PageInput, SyncPhase } from './mirror.js'
 export { LeaseLostError } from './mirror.js'
 export type { OrgInfo, OrgInput, OrgRecord, OrgRepository } from './orgs.js'
-export type { OrgApplied, OrgDeviceInput, OrgMdmServerInput, OrgMirrorWrites, OrgStateRow } from './org-mirror.js'
+export type { OrgApplied, OrgDeviceInput, OrgFeedReads, OrgMdmServerInput, OrgMirrorWrites, OrgStateRow } from './org-mirror.js'
 export type { OrgChange, OrgDevice, OrgDeviceFilters, OrgMdmServer, OrgMirrorReads } from './org-reads.js'
 export { SQLITE_FILE } from './dialect.js'
 export type { AssignmentQuery, AssignmentRepository, AssignmentRow, AssignmentStatus, FeedChange, Outcome, QueueStats, Wanted } from './assignments.js'
@@ -89,7 +89,7 @@ export interface Store {
   /** Apple Business / School Manager organisations (API accounts, sealed keys). */
   readonly orgs: OrgRepository
   /** The org mirror: refresh writes (fenced by the org's lease) and reads. */
-  readonly orgMirror: OrgMirrorWrites & OrgMirrorReads
+  readonly orgMirror: OrgMirrorWrites & OrgMirrorReads & OrgFeedReads
   /** Jobs with progress and per-serial results (src/jobs). */
   readonly jobs: JobRepository
   /** Dashboard sign-ins (src/ui/sessions.ts). */
@@ -140,7 +140,7 @@ export async function createStore (opts: StoreOptions): Promise<Store> {
     webhooks: createWebhookRepository(db, now, opts.secretBox),
     webhookDeliveries: createWebhookDeliveries(db, now),
     orgs: createOrgRepository(db, now, opts.secretBox),
-    orgMirror: { ...createOrgMirrorWrites(db, now), ...createOrgMirrorReads(db) },
+    orgMirror: { ...createOrgMirrorWrites(db, now), ...createOrgMirrorReads(db), ...createOrgFeedReads(db) },
     jobs: createJobRepository(db, now),
     uiSessions: createUiSessionRepository(db, now),
     deviceHistory: createDeviceHistory(db),

@@ -446,6 +446,15 @@ export const migrations: Record<string, Migration> = {
       await db.schema.alterTable('webhook_subscriptions').addColumn('orgs', 'text', (c) => c.notNull().defaultTo('["*"]')).execute()
       await db.schema.alterTable('webhook_events').addColumn('org', 'text').execute()
     }
+  },
+  // An org deleted and added again goes on numbering its change feed above the old feed's head,
+  // as a DEP server does (mirror-drop.ts): its state row stays as a tombstone and drop_floor says
+  // where the new feed starts, so a `since` of the old feed is refused, never answered with part
+  // of the new one (dropOrgMirror in org-mirror.ts).
+  '0018_org_feed_floor': {
+    async up (db: Kysely<any>) {
+      await db.schema.alterTable('org_state').addColumn('drop_floor', 'integer', (c) => c.notNull().defaultTo(0)).execute()
+    }
   }
 }
 

@@ -9,6 +9,7 @@
  */
 import type { Kysely, Selectable, Transaction } from 'kysely'
 import { chunks } from './mirror-change-log.js'
+import type { ChangesPage } from './mirror-reads.js'
 import { LeaseLostError } from './mirror-writes.js'
 import { leaseOps } from './leases.js'
 import { recordOrgDeviceEvents, recordOrgRefreshFailed, recordOrgRefreshRecovered } from './org-mirror-events.js'
@@ -62,9 +63,30 @@ export function orgColumns (attributes: Record<string, unknown>): Pick<OrgDevice
 const changeRecord = (serial: string, record: string, mdmServer: string | null): string =>
   JSON.stringify({ serial_number: serial, mdm_server: mdmServer, attributes: JSON.parse(record) as unknown })
 
-/** Deletes an org's mirror (the org is deleted): devices, servers, feed and state. */
+/**
+ * Deletes an org's mirror (the org is deleted): devices, servers and feed. The state row stays as
+ * a tombstone, as a dropped DEP server's does (mirror-drop.ts explains why): a feed with changes
+ * since its floor moves last_seq and drop_floor to its head + 1, a number no change carries, so
+ * the org added again numbers its feed above the old one's and an old `since` is refused.
+ */
 export async function dropOrgMirror (trx: Transaction<Database>, org: string): Promise<void> {
-  for (const table of ['org_devices', 'org_mdm_servers', 'org_changes', 'org_state'] as const) {
+  // The right-hand sides read the row as it was (SQL evaluates SET against the old row).
+  await trx.updateTable('org_state').set((eb) => ({ last_seq: eb('last_seq', '+', 1), drop_floor: eb('last_seq', '+', 1) }))
+    .where('org', '=', org).whereRef('last_seq', '>', 'drop_floor').execute()
+  await trx.updateTable('org_state').set({
+    refresh_started_at: null,
+    last_refresh_at: null,
+    last_attempt_at: null,
+    last_error_code: null,
+    last_error_message: null,
+    last_error_at: null,
+    device_count: 0,
+    requested_at: null,
+    // A replica still refreshing the org loses its lease: its next fenced write fails.
+    lease_owner: null,
+    lease_expires_at: null
+  }).where('org', '=', org).execute()
+  for (const table of ['org_devices', 'org_mdm_servers', 'org_changes'] as const) {
     await trx.deleteFrom(table).where('org', '=', org).execute()
   }
 }
@@ -192,6 +214,32 @@ export function createOrgMirrorWrites (db: Kysely<Database>, now: () => Date): O
     },
     async setAppleCareEnd (org, serial, end) {
       await db.updateTable('org_devices').set({ applecare_end: end }).where('org', '=', org).where('serial_number', '=', serial).execute()
+    }
+  }
+}
+
+/** The org feed as the change-feed route reads it (src/api/org-changes.ts). */
+export interface OrgFeedReads {
+  /**
+   * The changes after `since`, oldest first, as the DEP feed's page (records as stored JSON text,
+   * never parsed), with the head and the floor read after them: a floor above `since` means the
+   * org was deleted (and added again) while the read ran. The org feed is not compacted, so its
+   * feed_floor is its drop_floor.
+   */
+  changesSince (org: string, since: number, limit: number): Promise<ChangesPage>
+}
+
+export function createOrgFeedReads (db: Kysely<Database>): OrgFeedReads {
+  return {
+    async changesSince (org, since, limit) {
+      const rows = await db.selectFrom('org_changes').select(['seq', 'op', 'serial_number', 'at', 'record'])
+        .where('org', '=', org).where('seq', '>', since).orderBy('seq').limit(limit).execute()
+      const state = await db.selectFrom('org_state').select(['last_seq', 'drop_floor']).where('org', '=', org).executeTakeFirst()
+      const changes = rows.map((r) => ({ ...r, seq: Number(r.seq) }))
+      const floor = Number(state?.drop_floor ?? 0)
+      // The state row is written in the change's transaction; max() guards a read between two of them.
+      const lastSeq = Math.max(Number(state?.last_seq ?? 0), changes.length === 0 ? 0 : changes[changes.length - 1].seq)
+      return { changes, last_seq: lastSeq, feed_floor: floor, drop_floor: floor }
     }
   }
 }

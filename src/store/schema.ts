@@ -276,6 +276,8 @@ export interface OrgStateTable {
   requested_at: string | null
   lease_owner: string | null
   lease_expires_at: string | null
+  /** 0017: where the org's current feed starts (0: never dropped); a `since` in 1 … drop_floor - 1 belongs to a dropped one. */
+  drop_floor: Generated<number>
 }
 
 /** 0011: long work with progress (src/jobs); claimed by one replica at a time through claimed_by / claim_expires_at. */

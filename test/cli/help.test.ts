@@ -39,7 +39,7 @@ const commands = paths(buildProgram(cliIo({}), () => {}))
 
 t.test('the command list is the whole CLI', async (t) => {
   const names = commands.map((p) => p.join(' '))
-  for (const expected of ['serve', 'simulate', 'keys create', 'keys list', 'keys revoke', 'openapi', 'token keypair', 'token decrypt', 'token import', 'secrets rotate']) {
+  for (const expected of ['serve', 'simulate', 'keys create', 'keys list', 'keys revoke', 'openapi', 'token keypair', 'token decrypt', 'token import', 'secrets rotate', 'org import']) {
     t.ok(names.includes(expected), expected)
   }
 })

@@ -337,6 +337,12 @@ export const FIXTURES: Record<string, Fixture> = {
     }
   },
   listOrgMdmServers: { params: orgParams, statuses: { 200: ok(), 404: noOrg } },
+  listOrgChanges: {
+    params: orgParams,
+    query: async () => ({ since: '0' }),
+    // 409: a since beyond the feed's head.
+    statuses: { 200: ok(), 404: noOrg, 409: async (ctx, op) => await base(ctx, op, { query: { since: String(Number.MAX_SAFE_INTEGER) } }) }
+  },
   assignOrgDevices: {
     params: orgParams,
     body: async (ctx) => {

@@ -5,37 +5,13 @@
  * one device from the mirror and live (AppleCare); MDM servers with counts; delete.
  */
 import t from 'tap'
-import { request } from 'undici'
-import { defaultOrgClientFactory } from '../../src/orgs/registry.js'
-import { ManualScheduler } from '../../src/scheduler.js'
-import { httpCaller } from './http-call.js'
-import { buildTestApp } from '../helper.js'
-
-interface Account { clientId: string, keyId: string, privateKey: string }
+import { startOrgApp } from './org-app.js'
 
 /** The simulated organisation: the DEP server's 20 devices and 30 more. */
 const TOTAL = 50
 
 t.test('orgs: account, mirror, reads', async (t) => {
-  const scheduler = new ManualScheduler()
-  const ctx = await buildTestApp(t, {
-    scheduler,
-    simulator: { orgDevices: 30 },
-    env: { DEPGATE_ORG_REQUEST_BUDGET: '10000' },
-    // Apple unreachable is given up on quickly (the client's deadline is two minutes by default).
-    orgs: { refresh: false, clientFactory: (o) => defaultOrgClientFactory(o, { retryDeadlineMs: 200, retryDelayMs: 10 }) }
-  })
-  const url = await ctx.app.listen({ host: '127.0.0.1', port: 0 })
-  const sim = ctx.sim!
-  const call = httpCaller(url, ctx.auth)
-  const keyRes = await request(`${sim.url}/_sim/axm/keys`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' })
-  const account = await keyRes.body.json() as Account
-  const body = { client_id: account.clientId, key_id: account.keyId, private_key: account.privateKey, base_url: sim.url, token_url: `${sim.url}/auth/oauth2/token` }
-  const refresh = async (): Promise<void> => {
-    await ctx.app.orgs.refresher.tick()
-    const run = ctx.app.orgs.refresher.current('acme')
-    if (run !== undefined) await scheduler.settle(run)
-  }
+  const { sim, call, account, body, refresh } = await startOrgApp(t)
 
   t.same((await call('GET', '/v1/orgs')).json, { orgs: [] })
   t.match(await call('PUT', '/v1/orgs/acme', { ...body, client_id: 'NOPE.1' }), { status: 400, json: { code: 'INVALID_ORG_ACCOUNT', errors: [{ field: 'body.client_id' }] } })

@@ -110,9 +110,19 @@ async function cases (t: Test, dialect: TestDialect): Promise<void> {
     t.same(feed.map((c) => [c.seq, c.op, c.serial_number]), [[4, 'modified', 'C02AAA'], [5, 'added', 'NEW1'], [6, 'removed', 'F9ZZZ']])
     t.match(feed[0].record, { mdm_server: 'S2', attributes: { serialNumber: 'C02AAA' } })
 
+    t.same((await m.changesSince('acme', 5, 10)).changes.map((c) => [c.seq, c.op, JSON.parse(c.record).mdm_server]), [[6, 'removed', null]], 'the feed page: records as stored text')
+    t.match(await m.changesSince('acme', 0, 2), { last_seq: 6, feed_floor: 0, drop_floor: 0 })
+    t.same(await m.changesSince('nobody', 0, 10), { changes: [], last_seq: 0, feed_floor: 0, drop_floor: 0 }, 'an org without mirror state')
+
     t.equal(await store.orgs.delete('acme'), true)
-    t.equal(await m.getState('acme'), undefined, 'the mirror goes with the org')
+    // The state row stays as a tombstone: the feed of the org added again goes on above 7.
+    t.match(await m.getState('acme'), { last_seq: 7, drop_floor: 7, device_count: 0, last_refresh_at: null, requested_at: null, lease_owner: null, last_error_code: null })
+    t.same(await m.changesSince('acme', 0, 10), { changes: [], last_seq: 7, feed_floor: 7, drop_floor: 7 })
     t.equal(await m.countDevices('acme', {}), 0)
+    t.same(await m.mdmServers('acme'), [])
+    await store.orgs.upsert('acme', account)
+    t.equal(await store.orgs.delete('acme'), true)
+    t.match(await m.getState('acme'), { last_seq: 7, drop_floor: 7 }, 'a feed with nothing since its floor keeps it')
   })
 
   t.test('rotation re-seals the org key; the key check proves a key on orgs alone', async (t) => {
