@@ -28,8 +28,7 @@ async function * paced<T extends { nextCursor?: string }> (pages: AsyncGenerator
   await budget.take(signal)
   for await (const page of pages) {
     yield page
-    if (page.nextCursor === undefined) return
-    await budget.take(signal)
+    if (page.nextCursor !== undefined) await budget.take(signal)
   }
 }
 
