@@ -347,6 +347,13 @@ export const FIXTURES: Record<string, Fixture> = {
     statuses: {
       202: ok(),
       404: noOrg,
+      // A server the new org's mirror does not list is asked of Apple, which is throttling.
+      429: async (ctx, op) => {
+        const org = fresh('throttled-org')
+        await ctx.call({ method: 'PUT', path: `/v1/orgs/${org}?verify=false`, key: await ctx.key('admin'), body: await orgAccount(ctx) })
+        ctx.sim.faults.add({ endpoint: 'axm.mdm_servers', kind: 'status', status: 429, retryAfter: 3600, times: 10 })
+        return await base(ctx, op, { params: { org }, body: { action: 'assign', mdm_server: 'any', serials: [ctx.serial(3)] } })
+      },
       502: async (ctx, op) => await unreachableOrg(ctx, op, { body: { action: 'assign', mdm_server: 'any', serials: [ctx.serial(3)] } })
     }
   },
