@@ -83,6 +83,8 @@ const envSchema = z.object({
   // The org mirror (docs/apple-axm.md §6): Apple publishes no rate limits; about 20 GETs a minute was measured by one client only.
   DEPGATE_ORG_SYNC_INTERVAL: int(60, 7 * 86_400).default(3600),
   DEPGATE_ORG_REQUEST_BUDGET: int(1, 10_000).default(20),
+  // Seconds an org device activity may stay IN_PROGRESS at Apple before its job gives it up (Apple's example took 11 s).
+  DEPGATE_ORG_ACTIVITY_TIMEOUT: int(60, 7 * 86_400).default(14_400),
   DEPGATE_UI_SESSION_HOURS: int(1, 24 * 90).default(8),
   DEPGATE_UI_INSECURE_COOKIES: bool.default(false),
   DEPGATE_TOKEN_WEBHOOK_SECRET: z.string().min(16, 'must be at least 16 characters (generate one with: openssl rand -base64 32)').optional()
@@ -118,8 +120,8 @@ export interface Config {
   assign: { enabled: boolean, giveUpMs: number }
   /** Connections to Apple per DEP server: calls beyond them wait for a free one. */
   depConnections: number
-  /** The org mirror: a whole refresh every syncIntervalMs, at most requestsPerMinute GETs to Apple per org. */
-  orgs: { syncIntervalMs: number, requestsPerMinute: number }
+  /** The org mirror: a whole refresh every syncIntervalMs, at most requestsPerMinute GETs to Apple per org (refresh, jobs and live calls); activityTimeoutMs: DEPGATE_ORG_ACTIVITY_TIMEOUT. */
+  orgs: { syncIntervalMs: number, requestsPerMinute: number, activityTimeoutMs: number }
   /** How long a finished job and its per-serial results are kept (src/jobs). */
   jobRetentionMs: number
   /** A job's claim length without a heartbeat: a job of a dead process resumes about this long after. */
@@ -187,7 +189,7 @@ export function loadConfig (env: Record<string, string | undefined> = process.en
     mirror: { enabled: e.DEPGATE_MIRROR ?? e.DEPGATE_INVENTORY ?? true, intervalMs: e.DEPGATE_SYNC_INTERVAL * 1000, leaseMs: e.DEPGATE_SYNC_LEASE * 1000, pageSize: e.DEPGATE_SYNC_PAGE_SIZE, feedRetentionMs: e.DEPGATE_FEED_RETENTION_DAYS * 86_400_000, fullSyncMinIntervalMs: e.DEPGATE_FULL_SYNC_MIN_INTERVAL * 1000 },
     assign: { enabled: e.DEPGATE_ASSIGN, giveUpMs: e.DEPGATE_ASSIGN_GIVE_UP_DAYS * 86_400_000 },
     depConnections: e.DEPGATE_DEP_CONNECTIONS,
-    orgs: { syncIntervalMs: e.DEPGATE_ORG_SYNC_INTERVAL * 1000, requestsPerMinute: e.DEPGATE_ORG_REQUEST_BUDGET },
+    orgs: { syncIntervalMs: e.DEPGATE_ORG_SYNC_INTERVAL * 1000, requestsPerMinute: e.DEPGATE_ORG_REQUEST_BUDGET, activityTimeoutMs: e.DEPGATE_ORG_ACTIVITY_TIMEOUT * 1000 },
     jobRetentionMs: e.DEPGATE_JOB_RETENTION_DAYS * 86_400_000,
     jobLeaseMs: e.DEPGATE_JOB_LEASE * 1000,
     webhookRetentionDays: e.DEPGATE_WEBHOOK_RETENTION_DAYS,

@@ -172,7 +172,8 @@ export const PROBLEM_CODES = {
   ORG_ACCOUNT_REFUSED: { statuses: [502], summary: 'Apple refused a stored organisation\'s API account (key revoked or account deleted since).', example: 'Apple refused the API account of org "acme". Check in Apple Business Manager (Preferences → API) that the account and its key still exist.' },
   ORG_MIRROR_NOT_READY: { statuses: [503], summary: 'The org mirror\'s first refresh has not completed; retry after Retry-After.', example: 'depgate is still reading every device of org "acme" from Apple; try again in a moment.' },
   ORG_DEVICE_NOT_FOUND: { statuses: [404], summary: 'The organisation has no device with that serial number.', example: 'Org "acme" has no device with serial number C02XXXXXXXXX.' },
-  ORG_MDM_SERVER_NOT_FOUND: { statuses: [404], summary: 'The organisation has no MDM server with that id.', example: 'Org "acme" has no MDM server with id 1F97349736CF4614A94F624E705841AD. GET /v1/orgs/acme/mdm-servers lists them.' }
+  ORG_MDM_SERVER_NOT_FOUND: { statuses: [404], summary: 'The organisation has no MDM server with that id.', example: 'Org "acme" has no MDM server with id 1F97349736CF4614A94F624E705841AD. GET /v1/orgs/acme/mdm-servers lists them.' },
+  ORG_REQUEST_BUDGET_EXHAUSTED: { statuses: [429], summary: 'A live call to Apple for the organisation would overrun its request budget (DEPGATE_ORG_REQUEST_BUDGET, shared with the org mirror); Apple was not called: retry after Retry-After.', example: 'depgate keeps its calls to Apple for org "acme" within 20 a minute (DEPGATE_ORG_REQUEST_BUDGET), and that budget is used up for now; try again in 9 second(s), or read the org mirror (leave out source=apple).' }
 } as const satisfies Record<string, ProblemCodeInfo>
 
 export type ProblemCode = keyof typeof PROBLEM_CODES

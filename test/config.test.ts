@@ -16,7 +16,7 @@ t.test('defaults', async (t) => {
     mirror: { enabled: true, intervalMs: 900000, leaseMs: 30000, pageSize: 1000, feedRetentionMs: 30 * 86400000, fullSyncMinIntervalMs: 600000 },
     assign: { enabled: true, giveUpMs: 7 * 86_400_000 },
     depConnections: 8,
-    orgs: { syncIntervalMs: 3_600_000, requestsPerMinute: 20 },
+    orgs: { syncIntervalMs: 3_600_000, requestsPerMinute: 20, activityTimeoutMs: 14_400_000 },
     jobRetentionMs: 30 * 86400000,
     jobLeaseMs: 30_000,
     limits: { streamIdleMs: 60_000, streamsPerKey: 4, authFailures: 20, maxConnections: 1024, requestTimeoutMs: 300_000 },

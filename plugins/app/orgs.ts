@@ -6,6 +6,7 @@
 import fp from 'fastify-plugin'
 import { Counter } from 'prom-client'
 import { describeOrgError } from '../../src/orgs/errors.js'
+import { OrgBudgets } from '../../src/orgs/budget.js'
 import { OrgClients } from '../../src/orgs/registry.js'
 import { OrgRefresher } from '../../src/orgs/refresher.js'
 import { orgAssignJob, type ActivityClient } from '../../src/orgs/assign-job.js'
@@ -13,7 +14,7 @@ import type { OrgClientFactory } from '../../src/orgs/types.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
-    orgs: { clients: OrgClients, refresher: OrgRefresher }
+    orgs: { clients: OrgClients, refresher: OrgRefresher, budgets: OrgBudgets }
   }
 }
 
@@ -40,12 +41,13 @@ export function createOrgsPlugin (opts: OrgsPluginOptions = {}) {
       registers: [metrics.registry]
     })
     const clients = new OrgClients(store, opts.clientFactory)
+    const budgets = new OrgBudgets(scheduler, config.orgs.requestsPerMinute)
     const refresher = new OrgRefresher({
       store,
       client: async (org) => await clients.get(org),
       scheduler,
       intervalMs: config.orgs.syncIntervalMs,
-      requestsPerMinute: config.orgs.requestsPerMinute,
+      budgets,
       leaseMs: config.mirror.leaseMs,
       describeError: describeOrgError,
       onRun (org, outcome) {
@@ -54,12 +56,14 @@ export function createOrgsPlugin (opts: OrgsPluginOptions = {}) {
         if (outcome.error !== undefined) fastify.log.warn({ org, err: outcome.error }, 'org mirror refresh failed')
       }
     })
-    fastify.decorate('orgs', { clients, refresher })
+    fastify.decorate('orgs', { clients, refresher, budgets })
     fastify.jobs.register(orgAssignJob({
       // The default client (src/axm) has the activity calls; OrgClient names only what the mirror needs.
       client: async (org) => await clients.get(org) as unknown as ActivityClient,
       scheduler,
-      statusCounts: async (id) => await store.jobs.statusCounts(id)
+      statusCounts: async (id) => await store.jobs.statusCounts(id),
+      budget: (org) => budgets.get(org),
+      activityTimeoutMs: config.orgs.activityTimeoutMs
     }))
     if (opts.refresh !== false) fastify.addHook('onReady', async () => { refresher.start() })
     fastify.addHook('preClose', async () => { await refresher.stop() })

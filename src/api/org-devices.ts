@@ -9,12 +9,13 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { z } from 'zod'
 import type { AppleCareCoverage } from '../axm/index.js'
 import { AxmError } from '../axm/index.js'
-import { orgProblem, withOrgErrors } from '../orgs/errors.js'
 import { orgNotFound } from '../orgs/registry.js'
 import { httpProblem } from '../problems.js'
 import type { OrgDevice, OrgDeviceFilters, OrgStateRow } from '../store/index.js'
+import { orgColumns } from '../store/org-mirror.js'
 import { csvBatches, csvCell, CSV_CONTENT_TYPE } from './device-csv.js'
 import type { ListFormat } from './list-format.js'
+import { live, takeLiveGets } from './org-live.js'
 import type { orgDeviceAnswerSchema, orgDeviceListSchema, orgDeviceQuerySchema, orgMdmServerListSchema } from './org-schemas.js'
 
 type Query = z.infer<typeof orgDeviceQuerySchema>
@@ -122,8 +123,8 @@ export function appleCareEnd (records: readonly AppleCareCoverage[]): string | n
 
 async function serverName (fastify: FastifyInstance, org: string, id: string | null): Promise<string | null> {
   if (id === null) return null
-  /* c8 ignore next - a server id the mirror has not listed yet (assigned since its last walk): untested */
-  return (await fastify.store.orgMirror.mdmServers(org)).find((s) => s.id === id)?.server_name ?? null
+  // A server the mirror has not listed (assigned since its last walk, or before its first) has no name here yet.
+  return (await fastify.store.orgMirror.mdmServer(org, id))?.server_name ?? null
 }
 
 export async function getOrgDeviceAnswer (fastify: FastifyInstance, org: string, serial: string, source: 'mirror' | 'apple'): Promise<z.infer<typeof orgDeviceAnswerSchema>> {
@@ -135,35 +136,29 @@ export async function getOrgDeviceAnswer (fastify: FastifyInstance, org: string,
     return { source, device, mdm_server_name: await serverName(fastify, org, device.mdm_server), applecare: null }
   }
   const client = await fastify.orgs.clients.get(org)
-  let live
-  try {
-    live = await client.getOrgDevice(serial)
-  } catch (err) {
-    if (err instanceof AxmError && err.code === 'NOT_FOUND') throw notFound()
-    throw orgProblem(err, org)
-  }
-  const [mdmServer, applecare] = await withOrgErrors(org, Promise.all([client.getAssignedServerId(serial), client.getAppleCareCoverage(serial)]))
+  // The device, its MDM server, its AppleCare coverage: three GETs of the org's budget.
+  takeLiveGets(fastify, org, 3)
+  const device = await live(fastify, org, client.getOrgDevice(serial).catch((err: unknown) => {
+    throw err instanceof AxmError && err.code === 'NOT_FOUND' ? notFound() : err
+  }))
+  const [mdmServer, applecare] = await live(fastify, org, Promise.all([client.getAssignedServerId(serial), client.getAppleCareCoverage(serial)]))
   const end = appleCareEnd(applecare)
-  await fastify.store.orgMirror.setAppleCareEnd(org, live.serialNumber, end)
-  const mirrored = await fastify.store.orgMirror.getDevice(org, live.serialNumber)
+  await fastify.store.orgMirror.setAppleCareEnd(org, device.serialNumber, end)
+  const mirrored = await fastify.store.orgMirror.getDevice(org, device.serialNumber)
   const at = new Date(fastify.scheduler.now()).toISOString()
-  const attrs = live.attributes
-  /* c8 ignore next - Apple leaving an attribute out or blank: the simulator always fills them */
-  const text = (v: unknown): string | null => typeof v === 'string' && v !== '' ? v : null
-  const device: OrgDevice = {
-    serial_number: live.serialNumber,
-    status: text(attrs.status),
+  const attrs = device.attributes
+  // The same columns the mirror keeps, read from Apple's attributes the same way (absent or blank: null).
+  const answer: OrgDevice = {
+    serial_number: device.serialNumber,
+    ...orgColumns(attrs),
     mdm_server: mdmServer,
-    product_family: text(attrs.productFamily),
-    order_number: text(attrs.orderNumber),
-    purchase_source: text(attrs.purchaseSourceType),
     applecare_end: end,
     first_seen_at: mirrored?.first_seen_at ?? at,
     last_changed_at: mirrored?.last_changed_at ?? at,
     removed_at: mirrored?.removed_at ?? null,
     attributes: attrs
   }
-  return { source, device, mdm_server_name: await serverName(fastify, org, mdmServer), applecare }
+  return { source, device: answer, mdm_server_name: await serverName(fastify, org, mdmServer), applecare }
 }
 
 export async function listOrgMdmServers (fastify: FastifyInstance, org: string): Promise<z.infer<typeof orgMdmServerListSchema>> {

@@ -30,7 +30,6 @@ export function orgView (info: OrgInfo, state: OrgStateRow | undefined): OrgView
       device_count: state?.device_count ?? 0,
       last_seq: state?.last_seq ?? 0,
       // The store writes an error's code, message and time together and clears them together.
-      /* c8 ignore next - a refresh's recorded error: the refresher tests check the store's row, no route test reads it */
       last_error: state?.last_error_code != null ? { code: state.last_error_code, message: state.last_error_message as string, at: state.last_error_at as string } : null
     },
     created_at: info.createdAt,

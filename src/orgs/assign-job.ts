@@ -5,13 +5,19 @@
  * scheduler's clock until it is COMPLETED or FAILED, then records each serial's outcome from the
  * activity's log as the job's results.
  *
+ * An activity Apple leaves IN_PROGRESS past the deadline (DEPGATE_ORG_ACTIVITY_TIMEOUT) is given up
+ * on: its serials are recorded TIMED_OUT, the other batches go on, and the job then fails with
+ * ORG_ACTIVITY_TIMED_OUT (its results say which serials are unsettled). Each look at an activity is
+ * a GET within the org's request budget (src/orgs/budget.ts).
+ *
  * Resumable: a job taken over from a replica that died sends only the serials without a result. A
  * batch in flight when the replica died is sent again; assigning a device to the server it is
  * already on (or unassigning one that is not) is harmless at Apple.
  */
 import type { AxmClient } from '../axm/index.js'
-import type { JobKindHandler } from '../jobs/types.js'
+import { JobFailure, type JobKindHandler } from '../jobs/types.js'
 import { delay, type Scheduler } from '../scheduler.js'
+import type { RequestBudget } from './budget.js'
 
 export const ORG_ASSIGN_KIND = 'org_device_assignment'
 /** Apple's limit of serials per activity (docs/apple-axm.md §5). */
@@ -34,7 +40,14 @@ export interface OrgAssignJobOptions {
   /** The count per status of a job's results (the store's). */
   statusCounts: (jobId: string) => Promise<Record<string, number>>
   pollMs?: number
+  /** The org's request budget (each look at an activity is a GET). */
+  budget: (org: string) => RequestBudget
+  /** How long an activity may stay IN_PROGRESS before its serials are recorded TIMED_OUT. */
+  activityTimeoutMs: number
 }
+
+/** The deadline as a Mac admin reads it ("240 minutes"). */
+const duration = (ms: number): string => `${Math.ceil(ms / 60_000)} minutes`
 
 export function orgAssignJob (opts: OrgAssignJobOptions): JobKindHandler<OrgAssignJobInput> {
   const pollMs = opts.pollMs ?? ACTIVITY_POLL_MS
@@ -45,6 +58,7 @@ export function orgAssignJob (opts: OrgAssignJobOptions): JobKindHandler<OrgAssi
       // Enqueued by the route with an org, always.
       const org = ctx.job.org as string
       const client = await opts.client(org)
+      const budget = opts.budget(org)
       const unique = [...new Set(serials)]
       const done = await ctx.doneSerials()
       const todo = unique.filter((s) => !done.has(s))
@@ -52,13 +66,24 @@ export function orgAssignJob (opts: OrgAssignJobOptions): JobKindHandler<OrgAssi
       let count = unique.length - todo.length
       await ctx.progress(count)
       const failed: string[] = []
+      const timedOut: string[] = []
       for (let i = 0; i < todo.length; i += MAX_ACTIVITY_SERIALS) {
         ctx.signal.throwIfAborted()
         const batch = todo.slice(i, i + MAX_ACTIVITY_SERIALS)
+        const started = opts.scheduler.now()
         let activity = await client.createDeviceActivity({ action, mdmServerId: mdmServer, serials: batch, signal: ctx.signal })
-        while (activity.status === 'IN_PROGRESS') {
+        while (activity.status === 'IN_PROGRESS' && opts.scheduler.now() - started < opts.activityTimeoutMs) {
           await delay(opts.scheduler, pollMs, ctx.signal)
+          await budget.take(ctx.signal)
           activity = await client.getDeviceActivity(activity.id, ctx.signal)
+        }
+        if (activity.status === 'IN_PROGRESS') {
+          const detail = `Apple's activity ${activity.id} was still in progress after ${duration(opts.activityTimeoutMs)}; Apple may yet complete it: check the device in Apple Business Manager before sending it again`
+          await ctx.recordResults(batch.map((serial) => ({ serial, status: 'TIMED_OUT', detail })))
+          timedOut.push(activity.id)
+          count += batch.length
+          await ctx.progress(count)
+          continue
         }
         const outcome = new Map<string, { status: string, detail: string | null }>()
         if (activity.downloadUrl !== undefined) {
@@ -70,6 +95,9 @@ export function orgAssignJob (opts: OrgAssignJobOptions): JobKindHandler<OrgAssi
         if (activity.status !== 'COMPLETED') failed.push(activity.id)
         count += batch.length
         await ctx.progress(count)
+      }
+      if (timedOut.length > 0) {
+        throw new JobFailure('ORG_ACTIVITY_TIMED_OUT', `Apple left device activities ${timedOut.join(', ')} in progress for more than ${duration(opts.activityTimeoutMs)} (DEPGATE_ORG_ACTIVITY_TIMEOUT): their serials are recorded TIMED_OUT in the job's results, the others with Apple's outcome. Check the TIMED_OUT devices in Apple Business Manager before sending them again.`)
       }
       // Apple's refusal of a batch is each serial's outcome, not the job's: the others may have succeeded.
       return { action, mdm_server: mdmServer, devices: await opts.statusCounts(ctx.job.id), failed_activities: failed }

@@ -20,15 +20,15 @@ export interface RefreshInput {
   signal?: AbortSignal
 }
 
-/** Pulls `pages` one at a time, taking a GET from the budget before each; a page without a next cursor is the last. */
+/**
+ * Pulls `pages` one at a time, taking a GET from the budget before each; a page without a next
+ * cursor is the last (no GET is taken for a page that will not be asked for).
+ */
 async function * paced<T extends { nextCursor?: string }> (pages: AsyncGenerator<T>, budget: RequestBudget, signal?: AbortSignal): AsyncGenerator<T> {
-  for (;;) {
-    await budget.take(signal)
-    const next = await pages.next()
-    /* c8 ignore next - Apple answers a list with at least one page, and a page without a next cursor ends the walk first */
-    if (next.done === true) return
-    yield next.value
-    if (next.value.nextCursor === undefined) return
+  await budget.take(signal)
+  for await (const page of pages) {
+    yield page
+    if (page.nextCursor !== undefined) await budget.take(signal)
   }
 }
 

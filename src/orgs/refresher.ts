@@ -8,7 +8,7 @@
 import { randomUUID } from 'node:crypto'
 import type { Cancel, Scheduler } from '../scheduler.js'
 import type { OrgApplied, Store } from '../store/index.js'
-import { RequestBudget } from './budget.js'
+import type { OrgBudgets } from './budget.js'
 import { refreshOrg } from './refresh.js'
 import type { OrgClient } from './types.js'
 
@@ -17,7 +17,8 @@ export interface OrgRefresherOptions {
   client: (org: string) => Promise<OrgClient>
   scheduler: Scheduler
   intervalMs: number
-  requestsPerMinute: number
+  /** The orgs' request budgets, shared with the live API calls and the jobs of this replica. */
+  budgets: OrgBudgets
   leaseMs: number
   describeError: (err: unknown, org: string) => { code: string, message: string, retryAfterMs?: number }
   onRun?: (org: string, outcome: { result?: OrgApplied, error?: unknown, requests: number }) => void
@@ -26,7 +27,6 @@ export interface OrgRefresherOptions {
 export class OrgRefresher {
   readonly owner = randomUUID()
   private readonly running = new Map<string, Promise<void>>()
-  private readonly budgets = new Map<string, RequestBudget>()
   private readonly aborts = new AbortController()
   private timer: Cancel | undefined
   private ticking: Promise<void> | undefined
@@ -43,7 +43,7 @@ export class OrgRefresher {
 
   /** One look at every org (exported for tests: what a timer tick does). */
   async tick (): Promise<void> {
-    /* c8 ignore next - a tick while the timer's look is still running: untested race */
+    // A real timer fires whether or not the last look ended: it joins that look.
     if (this.ticking !== undefined) return await this.ticking
     this.ticking = this.look().finally(() => { this.ticking = undefined })
     await this.ticking
@@ -64,23 +64,13 @@ export class OrgRefresher {
     }
   }
 
-  private budget (org: string): RequestBudget {
-    let budget = this.budgets.get(org)
-    if (budget === undefined) {
-      budget = new RequestBudget(this.opts.scheduler, this.opts.requestsPerMinute)
-      this.budgets.set(org, budget)
-    }
-    return budget
-  }
-
   private async look (): Promise<void> {
     const { store, scheduler, intervalMs, leaseMs } = this.opts
     try {
       for (const { name } of await store.orgs.list()) {
-        /* c8 ignore next - stopped in the middle of a look: untested race */
         if (this.aborts.signal.aborted) return
         if (!(await store.orgMirror.acquireLease(name, this.owner, leaseMs))) continue
-        /* c8 ignore next - the org's walk from an earlier look still running: untested race */
+        // The org's walk from an earlier look is still going: it is not started twice.
         if (this.running.has(name)) continue
         const state = await store.orgMirror.getState(name)
         const last = state?.last_refresh_at == null ? undefined : Date.parse(state.last_refresh_at)
@@ -105,7 +95,7 @@ export class OrgRefresher {
 
   private async run (org: string): Promise<void> {
     const { store, onRun, describeError, leaseMs } = this.opts
-    const budget = this.budget(org)
+    const budget = this.opts.budgets.get(org)
     const before = budget.used
     try {
       const client = await this.opts.client(org)

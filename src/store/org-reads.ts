@@ -49,6 +49,8 @@ export interface OrgMirrorReads {
   countDevices (org: string, filters: OrgDeviceFilters): Promise<number>
   getDevice (org: string, serial: string): Promise<OrgDevice | undefined>
   mdmServers (org: string): Promise<OrgMdmServer[]>
+  /** One MDM server the mirror lists, without counting its devices: undefined when it lists none of that id. */
+  mdmServer (org: string, id: string): Promise<{ id: string, server_name: string | null } | undefined>
   changes (org: string, since: number, limit: number): Promise<OrgChange[]>
 }
 
@@ -106,6 +108,9 @@ export function createOrgMirrorReads (db: Kysely<Database>): OrgMirrorReads {
     async getDevice (org, serial) {
       const row = await db.selectFrom('org_devices').select(COLUMNS).where('org', '=', org).where('serial_number', '=', serial).executeTakeFirst()
       return row === undefined ? undefined : device(row)
+    },
+    async mdmServer (org, id) {
+      return await db.selectFrom('org_mdm_servers').select(['id', 'server_name']).where('org', '=', org).where('id', '=', id).executeTakeFirst()
     },
     async mdmServers (org) {
       const counts = await db.selectFrom('org_devices').select(['mdm_server', (eb) => eb.fn.countAll<number | string>().as('n')])

@@ -69,7 +69,6 @@ function info (row: OrgsTable): OrgInfo {
 
 export function createOrgRepository (db: Kysely<Database>, now: () => Date, box?: SecretBox): OrgRepository {
   function needBox (): SecretBox {
-    /* c8 ignore next - every store the app opens has its secret box; only a bare store lacks it */
     if (box === undefined) throw new Error('the secret box is not configured: org keys cannot be sealed or opened')
     return box
   }

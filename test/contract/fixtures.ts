@@ -283,6 +283,14 @@ async function unreachableOrg (ctx: Ctx, op: Operation, over: Options): Promise<
   return req
 }
 
+/** A new org (its own budget, an empty mirror) whose Apple answers `endpoint` with 429. */
+async function throttledOrg (ctx: Ctx, op: Operation, endpoint: 'axm.org_device' | 'axm.mdm_servers', over: Options): Promise<Req> {
+  const org = fresh('throttled-org')
+  await ctx.call({ method: 'PUT', path: `/v1/orgs/${org}?verify=false`, key: await ctx.key('admin'), body: await orgAccount(ctx) })
+  ctx.sim.faults.add({ endpoint, kind: 'status', status: 429, retryAfter: 3600, times: 10 })
+  return await base(ctx, op, { ...over, params: { org, ...over.params } })
+}
+
 const orgParams = async (ctx: Ctx): Promise<Record<string, string>> => ({ org: await contractOrg(ctx) })
 const noOrg: Recipe = async (ctx, op) => await base(ctx, op, { params: { org: fresh('no-such-org') } })
 
@@ -327,12 +335,7 @@ export const FIXTURES: Record<string, Fixture> = {
     statuses: {
       200: ok(),
       404: noOrg,
-      429: async (ctx, op) => {
-        const org = fresh('throttled-org')
-        await ctx.call({ method: 'PUT', path: `/v1/orgs/${org}?verify=false`, key: await ctx.key('admin'), body: await orgAccount(ctx) })
-        ctx.sim.faults.add({ endpoint: 'axm.org_device', kind: 'status', status: 429, retryAfter: 3600, times: 10 })
-        return await base(ctx, op, { params: { org, serial: ctx.serial(0) }, query: { source: 'apple' } })
-      },
+      429: async (ctx, op) => await throttledOrg(ctx, op, 'axm.org_device', { params: { serial: ctx.serial(0) }, query: { source: 'apple' } }),
       502: async (ctx, op) => await unreachableOrg(ctx, op, { params: { serial: ctx.serial(0) }, query: { source: 'apple' } })
     }
   },
@@ -353,6 +356,8 @@ export const FIXTURES: Record<string, Fixture> = {
     statuses: {
       202: ok(),
       404: noOrg,
+      // A server the new org's mirror does not list is asked of Apple, which is throttling.
+      429: async (ctx, op) => await throttledOrg(ctx, op, 'axm.mdm_servers', { body: { action: 'assign', mdm_server: 'any', serials: [ctx.serial(3)] } }),
       502: async (ctx, op) => await unreachableOrg(ctx, op, { body: { action: 'assign', mdm_server: 'any', serials: [ctx.serial(3)] } })
     }
   },

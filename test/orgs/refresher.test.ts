@@ -2,11 +2,14 @@
  * The org refresher against the simulator's AxM side, on both dialects, on a hand-driven clock:
  * GETs spaced by the request budget, one replica per org (lease), a replica frozen mid-walk (as
  * killed) replaced by another that loses nothing and whose late writes are refused, Apple's 429
- * holding the budget for its Retry-After, and the failures' codes as an API caller gets them.
+ * holding the budget for its Retry-After, the races of a look (a tick joining the running look, a
+ * stop half way through one, a walk still going from an earlier look), and the failures' codes as
+ * an API caller gets them.
  */
 import { randomBytes } from 'node:crypto'
 import t, { type Test } from 'tap'
 import { AxmError } from '../../src/axm/index.js'
+import { OrgBudgets } from '../../src/orgs/budget.js'
 import { describeOrgError } from '../../src/orgs/errors.js'
 import { OrgRefresher, type OrgRefresherOptions } from '../../src/orgs/refresher.js'
 import type { OrgClient } from '../../src/orgs/types.js'
@@ -37,7 +40,7 @@ async function cases (t: Test, dialect: TestDialect): Promise<void> {
       scheduler,
       // Long: settle() moves the clock a second a step while a walk waits on I/O.
       intervalMs: 864_000_000,
-      requestsPerMinute: 20,
+      budgets: new OrgBudgets(scheduler, 20),
       leaseMs: 30_000,
       describeError: describeOrgError,
       onRun: (_, outcome) => { runs.push(outcome) },
@@ -125,6 +128,75 @@ async function cases (t: Test, dialect: TestDialect): Promise<void> {
     await store.orgMirror.requestRefresh('acme')
     await run(a)
     t.ok(scheduler.now() - start >= 120_000, 'no GET before Retry-After ran out')
+    t.match(await store.orgMirror.getState('acme'), { last_error_code: null, device_count: TOTAL + 5 })
+    await a.stop()
+  })
+
+  /** A gate a test opens: `wait()` holds the caller until `open()`; `reached` says someone is held. */
+  const gate = () => {
+    let open = (): void => {}
+    const opened = new Promise<void>((resolve) => { open = resolve })
+    const g = { reached: 0, open: () => { open() }, wait: async () => { g.reached++; await opened } }
+    return g
+  }
+  const reached = async (g: { reached: number }): Promise<void> => {
+    while (g.reached === 0) await new Promise((resolve) => setImmediate(resolve))
+  }
+
+  t.test('a tick while a look is running joins it: the orgs are listed once', async (t) => {
+    const held = gate()
+    const held2 = Object.assign(Object.create(store) as typeof store, { orgs: { ...store.orgs, list: async () => { await held.wait(); return await store.orgs.list() } } })
+    const a = refresher(real, { store: held2 })
+    const first = a.tick()
+    await reached(held)
+    const second = a.tick()
+    held.open()
+    await Promise.all([first, second])
+    t.equal(held.reached, 1, 'one look, not two')
+    await a.stop()
+  })
+
+  t.test('stopped half way through a look: no org is taken up', async (t) => {
+    const held = gate()
+    let leases = 0
+    const mirror = Object.assign(Object.create(store.orgMirror) as typeof store.orgMirror, {
+      acquireLease: async (...args: Parameters<typeof store.orgMirror.acquireLease>) => { leases++; return await store.orgMirror.acquireLease(...args) }
+    })
+    const stopping = Object.assign(Object.create(store) as typeof store, {
+      orgs: { ...store.orgs, list: async () => { const orgs = await store.orgs.list(); await held.wait(); return orgs } },
+      orgMirror: mirror
+    })
+    const a = refresher(real, { store: stopping })
+    await store.orgMirror.requestRefresh('acme')
+    const look = a.tick()
+    await reached(held)
+    const stopped = a.stop()
+    held.open()
+    await Promise.all([look, stopped])
+    t.equal(leases, 0, 'the look ended at the stop, before asking for any lease')
+    t.equal(a.current('acme'), undefined, 'no walk started')
+  })
+
+  t.test('a walk still going from an earlier look is not started twice', async (t) => {
+    const held = gate()
+    const slow: OrgClient = Object.assign(Object.create(real) as OrgClient, {
+      async listMdmServers (signal?: AbortSignal) {
+        await held.wait()
+        return await real.listMdmServers(signal)
+      }
+    })
+    const a = refresher(slow)
+    await store.orgMirror.requestRefresh('acme')
+    await a.tick()
+    const walk = a.current('acme')!
+    await reached(held)
+    // Asked again while the walk waits on Apple: due (requested, and the walk has not finished), yet not started again.
+    await store.orgMirror.requestRefresh('acme')
+    await a.tick()
+    t.equal(a.current('acme'), walk, 'the same walk')
+    t.equal(held.reached, 1, 'Apple asked once')
+    held.open()
+    await scheduler.settle(walk)
     t.match(await store.orgMirror.getState('acme'), { last_error_code: null, device_count: TOTAL + 5 })
     await a.stop()
   })

@@ -1,8 +1,8 @@
 /**
  * The org routes' edges over real HTTP against the simulator: an account stored without its own
  * Apple URLs (the client's defaults apply), a device list longer than one database batch streamed
- * whole as NDJSON and CSV, Apple failing half-way through a live device read, and the org's
- * client rebuilt when another replica replaced the account behind this one's back.
+ * whole as NDJSON and CSV, Apple failing half-way through a live device read (its Retry-After
+ * holding the org's budget), and the org's client rebuilt when another replica replaced the account behind this one's back.
  */
 import t from 'tap'
 import { request } from 'undici'
@@ -70,6 +70,8 @@ t.test('orgs: defaults, long streams, Apple failing mid-read, replaced elsewhere
   failAppleCare = true
   t.match(await call('GET', `/v1/orgs/acme/devices/${serial}?source=apple`), { status: 429, json: { code: 'UPSTREAM_THROTTLED' }, headers: { 'retry-after': '7' } }, 'Apple failing after the device was read')
   failAppleCare = false
+  t.match(await call('GET', `/v1/orgs/acme/devices/${serial}?source=apple`), { status: 429, json: { code: 'ORG_REQUEST_BUDGET_EXHAUSTED' }, headers: { 'retry-after': '7' } }, 'Apple\'s Retry-After holds the org\'s budget: Apple is not asked meanwhile')
+  await scheduler.advance(7000)
 
   // Another replica replaces the account: this one's cached client is stale, rebuilt and the old one closed.
   const before = built.length

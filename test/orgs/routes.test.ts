@@ -1,17 +1,18 @@
 /**
  * The org routes over real HTTP against the simulator's AxM side: an account checked by getting a
  * token (refusals answered before anything is stored), shown without secrets; the org mirror
- * refreshed on the app's clock, then read as JSON pages with totals and filters, NDJSON and CSV;
- * one device from the mirror and live (AppleCare); MDM servers with counts; delete.
+ * refreshed on the app's clock (a refresh Apple refuses shown on the org's view), then read as JSON pages with totals and filters, NDJSON and CSV;
+ * one device from the mirror and live (AppleCare; before the mirror lists its MDM server); MDM servers with counts; delete.
  */
 import t from 'tap'
+import { request } from 'undici'
 import { startOrgApp } from './org-app.js'
 
 /** The simulated organisation: the DEP server's 20 devices and 30 more. */
 const TOTAL = 50
 
 t.test('orgs: account, mirror, reads', async (t) => {
-  const { sim, call, account, body, refresh } = await startOrgApp(t)
+  const { ctx, sim, call, account, body, refresh } = await startOrgApp(t)
 
   t.same((await call('GET', '/v1/orgs')).json, { orgs: [] })
   t.match(await call('PUT', '/v1/orgs/acme', { ...body, client_id: 'NOPE.1' }), { status: 400, json: { code: 'INVALID_ORG_ACCOUNT', errors: [{ field: 'body.client_id' }] } })
@@ -30,6 +31,20 @@ t.test('orgs: account, mirror, reads', async (t) => {
   t.match(await call('GET', '/v1/orgs/acme/devices'), { status: 503, json: { code: 'ORG_MIRROR_NOT_READY' }, headers: { 'retry-after': '30' } })
   t.match(await call('GET', '/v1/orgs/acme/mdm-servers'), { status: 503 })
   t.match(await call('GET', '/v1/orgs/acme/devices/X'), { status: 503 })
+
+  // Live before the mirror's first walk: Apple names the MDM server, the mirror does not list it yet.
+  const simDevices = (await request(`${sim.url}/_sim/axm/devices`)).body.json() as Promise<{ devices: Array<{ serialNumber: string, mdmServer: string | null }> }>
+  const onServer = (await simDevices).devices.find((d) => d.mdmServer !== null)!
+  t.match((await call('GET', `/v1/orgs/acme/devices/${onServer.serialNumber}?source=apple`)).json, { source: 'apple', device: { mdm_server: onServer.mdmServer }, mdm_server_name: null })
+
+  // A refresh Apple refuses: its error is on the org's view, with a sentence and a time.
+  const fault = await request(`${sim.url}/_sim/faults`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ endpoint: 'axm.mdm_servers', kind: 'status', status: 403 }) })
+  t.equal(fault.statusCode, 200)
+  await fault.body.dump()
+  await refresh()
+  t.match((await call('GET', '/v1/orgs/acme')).json, { mirror: { ready: false, last_error: { code: 'ORG_ACCOUNT_REFUSED', message: /Apple refused the API account of org "acme"/, at: String } } })
+  t.match((await call('GET', '/v1/orgs')).json, { orgs: [{ name: 'acme', mirror: { last_error: { code: 'ORG_ACCOUNT_REFUSED' } } }] })
+  await ctx.app.store.orgMirror.requestRefresh('acme')
   await refresh()
   const org = (await call('GET', '/v1/orgs/acme')).json
   t.match(org, { mirror: { ready: true, device_count: TOTAL, last_seq: TOTAL, last_error: null } })

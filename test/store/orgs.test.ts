@@ -1,6 +1,6 @@
 /**
  * Organisations and the org mirror on both dialects: the API account stored with its key
- * sealed (never in clear in the database), replaced and deleted with its mirror; refresh
+ * sealed (never in clear in the database; a store without a secret box refuses it), replaced and deleted with its mirror; refresh
  * walks fenced by the lease, a stale walk refused, unseen devices removed only by a completed
  * walk, filters, paging, counts per MDM server and the change feed; key rotation re-seals orgs.
  */
@@ -58,6 +58,16 @@ async function cases (t: Test, dialect: TestDialect): Promise<void> {
     t.equal(await store.orgs.delete('beta', { keyId: 'k', action: 'org.delete', target: '/v1/orgs/beta', result: 'ok' }), true)
     t.equal(await store.orgs.delete('beta'), false)
     t.match((await store.audit.list({ limit: 10 })).map((a) => a.action).sort(), ['org.delete', 'org.put'])
+  })
+
+  t.test('a store opened without a secret box neither seals nor opens org keys', async (t) => {
+    await store.orgs.upsert('sealed', account)
+    const bare = await openTestStore(t, dialect, { database: store.database, now: () => new Date(clock) })
+    t.match(await bare.orgs.info('sealed'), { name: 'sealed', clientId: account.clientId }, 'what is not secret reads')
+    await t.rejects(bare.orgs.get('sealed'), /secret box is not configured/)
+    await t.rejects(bare.orgs.upsert('other', account), /secret box is not configured/)
+    t.equal(await bare.orgs.info('other'), undefined, 'nothing stored')
+    await store.orgs.delete('sealed')
   })
 
   t.test('refresh: lease, generations, changes, removal by a completed walk only', async (t) => {
