@@ -58,6 +58,6 @@ ${v.failures.length === 0
 <th scope="col">Attempts</th><th scope="col">Answer</th><th scope="col">Next attempt</th></tr></thead>
 <tbody>${v.failures.map((d) => html`<tr><td>${instant(d.last_attempt_at)}</td><td><a href="#webhook-${d.webhook_id}"><code>${d.webhook_id}</code></a></td>
 <td>${d.event_type} <code class="muted">${d.event_id}</code></td><td>${d.status === 'failed' ? html`<span class="badge bad">given up</span>` : html`<span class="badge warn">retrying</span>`}</td>
-<td>${d.attempts}</td><td class="wrap">${outcome(d.last_status, d.last_error)}</td><td>${instant(d.next_attempt_at)}</td></tr>`)}</tbody></table></div>`}
+<td>${d.attempts}</td><td>${outcome(d.last_status, d.last_error)}</td><td>${instant(d.next_attempt_at)}</td></tr>`)}</tbody></table></div>`}
 </section>`)
 }
