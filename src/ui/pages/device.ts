@@ -4,7 +4,7 @@ import type { MirrorChange } from '../../store/mirror-reads.js'
 import { instant } from '../format.js'
 import { html, type Html } from '../html.js'
 import { page, type SessionFrame, UI_PREFIX } from '../layout.js'
-import type { AssignmentView } from './enrollment.js'
+import { type AssignmentView, lastResult } from './enrollment.js'
 
 export interface DeviceView {
   server: string
@@ -28,7 +28,7 @@ function engineState (a: AssignmentView | undefined): Html {
 <dt>State</dt><dd><span class="badge ${ENGINE_BADGE[a.status]}">${a.status}</span> <span class="muted">since ${instant(a.updated_at)}</span></dd>
 <dt>Profile</dt><dd>${a.profile} <span class="muted">(rule ${a.rule}, <code>${a.profile_uuid}</code>)</span></dd>
 <dt>Attempts</dt><dd>${a.attempts}</dd>
-<dt>Last result</dt><dd class="wrap">${a.last_result ?? '—'}${a.last_error !== null && html`: ${a.last_error}`}</dd>
+<dt>Last result</dt><dd class="wrap">${lastResult(a)}</dd>
 <dt>Next attempt</dt><dd>${a.next_attempt_at === null ? html`<span class="muted">none</span>` : instant(a.next_attempt_at)}</dd>
 </dl>`
 }

@@ -28,6 +28,9 @@ export interface EnrollmentView {
   failing: { assignments: AssignmentView[], more: Array<typeof FAILING_STATUSES[number]> }
 }
 
+/** "THROTTLED: Apple throttled this assignment; …", or — before Apple answered. */
+export const lastResult = (a: AssignmentView): Html => html`${a.last_result ?? '—'}${a.last_error !== null && html`: ${a.last_error}`}`
+
 const STATUS_BADGE = { failed: 'bad', throttled: 'warn', gave_up: 'bad' } as const
 
 function failingTable (v: EnrollmentView): Html {
@@ -41,7 +44,7 @@ ${assignments.length === 0
 <th scope="col">Attempts</th><th scope="col">Last result</th><th scope="col">Next attempt</th></tr></thead>
 <tbody>${assignments.map((a) => html`<tr><td><a href="${devices}/${encodeURIComponent(a.serial)}">${a.serial}</a></td>
 <td><span class="badge ${STATUS_BADGE[a.status as keyof typeof STATUS_BADGE]}">${a.status}</span></td><td>${a.profile}</td><td>${a.rule}</td><td>${a.attempts}</td>
-<td class="wrap">${a.last_result ?? '—'}${a.last_error !== null && html`: ${a.last_error}`}</td><td>${instant(a.next_attempt_at)}</td></tr>`)}</tbody></table></div>`}
+<td class="wrap">${lastResult(a)}</td><td>${instant(a.next_attempt_at)}</td></tr>`)}</tbody></table></div>`}
 ${more.map((status) => html`<p class="muted">More ${status} ones than shown: <code>GET ${api}?status=${status}</code> lists them all.</p>`)}`
 }
 
