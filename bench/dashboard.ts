@@ -5,7 +5,7 @@
  *      (median of `samples` each), against `GET …/devices?limit=50` (JSON) for the same query in
  *      the same run: what rendering the page adds to reading it;
  *   2. depgate's RSS over 1,000 page loads (the three pages in turn, four at a time): before the
- *      first, after the first 100 (warm) and at the end, and the slope of the reads taken every 50
+ *      first, after the first 100 (warm) and at the end, and the slope of the reads taken every 20
  *      loads after the warm-up (least squares, MiB per 1,000 loads): steady means a slope near 0.
  *
  *   npx tsc -p bench/tsconfig.json && node dist/bench/dashboard.js [devices=100000] [samples=30] [loads=1000]
@@ -91,10 +91,10 @@ async function main (): Promise<void> {
       recordFigure({ bench: BENCH, name: `devices page, ${name}, ${devices} devices`, value, unit: 'ms', baseline: { name: 'GET …/devices?limit=50, same query', value: median(jsonMs) }, target: 'median < 100 ms', met: value < 100, note: `median of ${samples}` })
     }
     const pid = gate.proc.pid as number
-    // Four browsers at a time, each page in turn. RSS is read before the loads, every 50 loads, and
+    // Four browsers at a time, each page in turn. RSS is read before the loads, every 20 loads, and
     // at the end; the slope is the least-squares line through the reads after the first 100 (warm).
     const CONCURRENT = 4
-    const EVERY = 50
+    const EVERY = 20 // a multiple of CONCURRENT (and WARM of EVERY): reads land on whole rounds
     const WARM = 100
     if (loads < WARM + EVERY) throw new Error(`loads must be at least ${WARM + EVERY}: the slope needs reads after the warm-up`)
     const start = procMiB(pid, 'VmRSS')
