@@ -1725,44 +1725,6 @@ export interface components {
         } | null;
         /**
          * @example {
-         *       "token": {
-         *         "consumer_key": "CK_<from the decrypted token>",
-         *         "consumer_secret": "CS_<from the decrypted token>",
-         *         "access_token": "AT_<from the decrypted token>",
-         *         "access_secret": "AS_<from the decrypted token>",
-         *         "access_token_expiry": "2027-03-01T09:00:00Z"
-         *       }
-         *     }
-         */
-        ServerPutRequestInput: {
-            /** @description The decrypted server token: as a JSON object, or the decrypted file's text */
-            token: components["schemas"]["ServerTokenInput"] | string;
-            /**
-             * Format: uri
-             * @description Override of Apple's https://mdmenrollment.apple.com (a simulator, a proxy); a URL with user:password@ is refused
-             */
-            base_url?: string;
-        };
-        PutOrgInput: {
-            /** @description The API account's client id, `BUSINESSAPI.…` (Apple Business Manager) or `SCHOOLAPI.…` (Apple School Manager) */
-            client_id: string;
-            /** @description The key id Apple Business Manager shows beside the client id */
-            key_id: string;
-            /** @description The `.pem` file Apple let you download once, whole (either PEM header Apple has used) */
-            private_key: string;
-            /**
-             * Format: uri
-             * @description The API host, default by the client id: https://api-business.apple.com or https://api-school.apple.com
-             */
-            base_url?: string;
-            /**
-             * Format: uri
-             * @description The token endpoint, default https://account.apple.com/auth/oauth2/token
-             */
-            token_url?: string;
-        };
-        /**
-         * @example {
          *       "url": "https://tickets.example.com/hooks/depgate",
          *       "events": [
          *         "token.expiring",
@@ -1812,6 +1774,44 @@ export interface components {
             description?: string;
             /** @description true resumes a disabled subscription: the deliveries it kept pending are sent, in order */
             enabled?: boolean;
+        };
+        /**
+         * @example {
+         *       "token": {
+         *         "consumer_key": "CK_<from the decrypted token>",
+         *         "consumer_secret": "CS_<from the decrypted token>",
+         *         "access_token": "AT_<from the decrypted token>",
+         *         "access_secret": "AS_<from the decrypted token>",
+         *         "access_token_expiry": "2027-03-01T09:00:00Z"
+         *       }
+         *     }
+         */
+        ServerPutRequestInput: {
+            /** @description The decrypted server token: as a JSON object, or the decrypted file's text */
+            token: components["schemas"]["ServerTokenInput"] | string;
+            /**
+             * Format: uri
+             * @description Override of Apple's https://mdmenrollment.apple.com (a simulator, a proxy); a URL with user:password@ is refused
+             */
+            base_url?: string;
+        };
+        PutOrgInput: {
+            /** @description The API account's client id, `BUSINESSAPI.…` (Apple Business Manager) or `SCHOOLAPI.…` (Apple School Manager) */
+            client_id: string;
+            /** @description The key id Apple Business Manager shows beside the client id */
+            key_id: string;
+            /** @description The `.pem` file Apple let you download once, whole (either PEM header Apple has used) */
+            private_key: string;
+            /**
+             * Format: uri
+             * @description The API host, default by the client id: https://api-business.apple.com or https://api-school.apple.com
+             */
+            base_url?: string;
+            /**
+             * Format: uri
+             * @description The token endpoint, default https://account.apple.com/auth/oauth2/token
+             */
+            token_url?: string;
         };
         /**
          * @description An RFC 9457 problem details object (served as application/problem+json).
@@ -3126,6 +3126,62 @@ export interface components {
         };
         /**
          * @example {
+         *       "assignments": [
+         *         {
+         *           "serial": "C02XK1ABCDEF",
+         *           "status": "throttled",
+         *           "rule": "Macs",
+         *           "profile": "staff-macs",
+         *           "profile_uuid": "0123456789ABCDEF0123456789ABCDEF",
+         *           "attempts": 1,
+         *           "last_result": "THROTTLED",
+         *           "last_error": "Apple throttled this assignment; it is sent again at 2026-12-07T11:00:00.000Z.",
+         *           "next_attempt_at": "2026-12-07T11:00:00.000Z",
+         *           "updated_at": "2026-12-07T10:00:00.000Z"
+         *         }
+         *       ],
+         *       "next_page_token": null
+         *     }
+         */
+        AssignmentPage: {
+            /** @description By serial */
+            assignments: {
+                serial: string;
+                /**
+                 * @description pending: waiting to be sent; succeeded; failed and throttled: sent again at next_attempt_at; gave_up: failed for DEPGATE_ASSIGN_GIVE_UP_DAYS; not_accessible: Apple says the device is not this server's, not retried
+                 * @enum {string}
+                 */
+                status: "pending" | "succeeded" | "failed" | "throttled" | "gave_up" | "not_accessible";
+                /** @description The rule that queued it */
+                rule: string;
+                /** @description The named enrollment profile */
+                profile: string;
+                /** @description The profile's UUID at Apple that is assigned */
+                profile_uuid: string;
+                /** @description Answers Apple gave for this device (a call that failed as a whole is not one) */
+                attempts: number;
+                /** @description Apple's last answer for the device: SUCCESS, NOT_ACCESSIBLE, THROTTLED, FAILED */
+                last_result: string | null;
+                /** @description What went wrong last, in a sentence */
+                last_error: string | null;
+                /** @description When it is sent (again); null once nothing more is to be done (ISO-8601, UTC) */
+                next_attempt_at: string | null;
+                updated_at: string;
+            }[];
+            /** @description Pass as `page_token` for the next page; null on the last page */
+            next_page_token: string | null;
+        };
+        /**
+         * @example {
+         *       "retried": 3
+         *     }
+         */
+        AssignmentRetry: {
+            /** @description Devices due now: the failed, throttled and given-up ones */
+            retried: number;
+        };
+        /**
+         * @example {
          *       "id": "0mj1x2y3z-0001-9f8e7d6c",
          *       "at": "2026-01-05T10:00:00.000Z",
          *       "key_id": "0a1b2c3d4e5f",
@@ -3283,6 +3339,101 @@ export interface components {
             }[];
             /** @description Pass as `page_token` for the next page; null on the last page */
             next_page_token: string | null;
+        };
+        /**
+         * @description A webhook subscription, without its secret.
+         * @example {
+         *       "id": "0a1b2c3d4e5f",
+         *       "url": "https://tickets.example.com/hooks/depgate",
+         *       "description": "Ticketing: token expiry",
+         *       "events": [
+         *         "token.expiring",
+         *         "token.expired"
+         *       ],
+         *       "servers": [
+         *         "*"
+         *       ],
+         *       "enabled": true,
+         *       "disabled_reason": null,
+         *       "previous_secret_until": null,
+         *       "created_at": "2026-01-05T10:00:00.000Z",
+         *       "updated_at": "2026-01-05T10:00:00.000Z"
+         *     }
+         */
+        Webhook: {
+            /** @description The subscription id */
+            id: string;
+            url: string;
+            description: string;
+            events: string[];
+            servers: string[];
+            enabled: boolean;
+            /** @description Why depgate disabled it: gone (the receiver answered 410), failing (3 days of failed deliveries); null when enabled or disabled with PATCH */
+            disabled_reason: ("gone" | "failing") | null;
+            /** @description After a rotation: until when the previous secret still signs beside the new one */
+            previous_secret_until: string | null;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            updated_at: string;
+        };
+        /**
+         * @example {
+         *       "id": "0a1b2c3d4e5f",
+         *       "url": "https://tickets.example.com/hooks/depgate",
+         *       "description": "Ticketing: token expiry",
+         *       "events": [
+         *         "token.expiring",
+         *         "token.expired"
+         *       ],
+         *       "servers": [
+         *         "*"
+         *       ],
+         *       "enabled": true,
+         *       "disabled_reason": null,
+         *       "previous_secret_until": null,
+         *       "created_at": "2026-01-05T10:00:00.000Z",
+         *       "updated_at": "2026-01-05T10:00:00.000Z",
+         *       "secret": "whsec_<shown once>"
+         *     }
+         */
+        WebhookCreated: {
+            /** @description The subscription id */
+            id: string;
+            url: string;
+            description: string;
+            events: string[];
+            servers: string[];
+            enabled: boolean;
+            /** @description Why depgate disabled it: gone (the receiver answered 410), failing (3 days of failed deliveries); null when enabled or disabled with PATCH */
+            disabled_reason: ("gone" | "failing") | null;
+            /** @description After a rotation: until when the previous secret still signs beside the new one */
+            previous_secret_until: string | null;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            updated_at: string;
+            /** @description The signing secret (`whsec_` + base64), for a Standard Webhooks library. Shown once. */
+            secret: string;
+        };
+        WebhookDelivery: {
+            /** @description The delivery id (newer deliveries have larger ids) */
+            id: number;
+            /** @description The event id: the `webhook-id` header the receiver got */
+            event_id: string;
+            event_type: string;
+            /** @enum {string} */
+            status: "pending" | "succeeded" | "failed";
+            attempts: number;
+            /** @description The HTTP status of the last attempt; null before any, or when no answer came */
+            last_status: number | null;
+            /** @description Why the last attempt failed (the start of the answer, at most 200 characters) */
+            last_error: string | null;
+            /** @description When a pending delivery is tried (again); later ones of the subscription wait behind it */
+            next_attempt_at: string | null;
+            /** Format: date-time */
+            created_at: string;
+            last_attempt_at: string | null;
         };
         /**
          * @description The device mirror of one server: whether reads come from it, how fresh it is, and the last failure.
@@ -3501,157 +3652,6 @@ export interface components {
                 updated_at: string;
             }[];
             refreshed_at: string | null;
-        };
-        /**
-         * @example {
-         *       "assignments": [
-         *         {
-         *           "serial": "C02XK1ABCDEF",
-         *           "status": "throttled",
-         *           "rule": "Macs",
-         *           "profile": "staff-macs",
-         *           "profile_uuid": "0123456789ABCDEF0123456789ABCDEF",
-         *           "attempts": 1,
-         *           "last_result": "THROTTLED",
-         *           "last_error": "Apple throttled this assignment; it is sent again at 2026-12-07T11:00:00.000Z.",
-         *           "next_attempt_at": "2026-12-07T11:00:00.000Z",
-         *           "updated_at": "2026-12-07T10:00:00.000Z"
-         *         }
-         *       ],
-         *       "next_page_token": null
-         *     }
-         */
-        AssignmentPage: {
-            /** @description By serial */
-            assignments: {
-                serial: string;
-                /**
-                 * @description pending: waiting to be sent; succeeded; failed and throttled: sent again at next_attempt_at; gave_up: failed for DEPGATE_ASSIGN_GIVE_UP_DAYS; not_accessible: Apple says the device is not this server's, not retried
-                 * @enum {string}
-                 */
-                status: "pending" | "succeeded" | "failed" | "throttled" | "gave_up" | "not_accessible";
-                /** @description The rule that queued it */
-                rule: string;
-                /** @description The named enrollment profile */
-                profile: string;
-                /** @description The profile's UUID at Apple that is assigned */
-                profile_uuid: string;
-                /** @description Answers Apple gave for this device (a call that failed as a whole is not one) */
-                attempts: number;
-                /** @description Apple's last answer for the device: SUCCESS, NOT_ACCESSIBLE, THROTTLED, FAILED */
-                last_result: string | null;
-                /** @description What went wrong last, in a sentence */
-                last_error: string | null;
-                /** @description When it is sent (again); null once nothing more is to be done (ISO-8601, UTC) */
-                next_attempt_at: string | null;
-                updated_at: string;
-            }[];
-            /** @description Pass as `page_token` for the next page; null on the last page */
-            next_page_token: string | null;
-        };
-        /**
-         * @example {
-         *       "retried": 3
-         *     }
-         */
-        AssignmentRetry: {
-            /** @description Devices due now: the failed, throttled and given-up ones */
-            retried: number;
-        };
-        /**
-         * @description A webhook subscription, without its secret.
-         * @example {
-         *       "id": "0a1b2c3d4e5f",
-         *       "url": "https://tickets.example.com/hooks/depgate",
-         *       "description": "Ticketing: token expiry",
-         *       "events": [
-         *         "token.expiring",
-         *         "token.expired"
-         *       ],
-         *       "servers": [
-         *         "*"
-         *       ],
-         *       "enabled": true,
-         *       "disabled_reason": null,
-         *       "previous_secret_until": null,
-         *       "created_at": "2026-01-05T10:00:00.000Z",
-         *       "updated_at": "2026-01-05T10:00:00.000Z"
-         *     }
-         */
-        Webhook: {
-            /** @description The subscription id */
-            id: string;
-            url: string;
-            description: string;
-            events: string[];
-            servers: string[];
-            enabled: boolean;
-            /** @description Why depgate disabled it: gone (the receiver answered 410), failing (3 days of failed deliveries); null when enabled or disabled with PATCH */
-            disabled_reason: ("gone" | "failing") | null;
-            /** @description After a rotation: until when the previous secret still signs beside the new one */
-            previous_secret_until: string | null;
-            /** Format: date-time */
-            created_at: string;
-            /** Format: date-time */
-            updated_at: string;
-        };
-        /**
-         * @example {
-         *       "id": "0a1b2c3d4e5f",
-         *       "url": "https://tickets.example.com/hooks/depgate",
-         *       "description": "Ticketing: token expiry",
-         *       "events": [
-         *         "token.expiring",
-         *         "token.expired"
-         *       ],
-         *       "servers": [
-         *         "*"
-         *       ],
-         *       "enabled": true,
-         *       "disabled_reason": null,
-         *       "previous_secret_until": null,
-         *       "created_at": "2026-01-05T10:00:00.000Z",
-         *       "updated_at": "2026-01-05T10:00:00.000Z",
-         *       "secret": "whsec_<shown once>"
-         *     }
-         */
-        WebhookCreated: {
-            /** @description The subscription id */
-            id: string;
-            url: string;
-            description: string;
-            events: string[];
-            servers: string[];
-            enabled: boolean;
-            /** @description Why depgate disabled it: gone (the receiver answered 410), failing (3 days of failed deliveries); null when enabled or disabled with PATCH */
-            disabled_reason: ("gone" | "failing") | null;
-            /** @description After a rotation: until when the previous secret still signs beside the new one */
-            previous_secret_until: string | null;
-            /** Format: date-time */
-            created_at: string;
-            /** Format: date-time */
-            updated_at: string;
-            /** @description The signing secret (`whsec_` + base64), for a Standard Webhooks library. Shown once. */
-            secret: string;
-        };
-        WebhookDelivery: {
-            /** @description The delivery id (newer deliveries have larger ids) */
-            id: number;
-            /** @description The event id: the `webhook-id` header the receiver got */
-            event_id: string;
-            event_type: string;
-            /** @enum {string} */
-            status: "pending" | "succeeded" | "failed";
-            attempts: number;
-            /** @description The HTTP status of the last attempt; null before any, or when no answer came */
-            last_status: number | null;
-            /** @description Why the last attempt failed (the start of the answer, at most 200 characters) */
-            last_error: string | null;
-            /** @description When a pending delivery is tried (again); later ones of the subscription wait behind it */
-            next_attempt_at: string | null;
-            /** Format: date-time */
-            created_at: string;
-            last_attempt_at: string | null;
         };
     };
     responses: never;
