@@ -326,32 +326,6 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/v1/orgs/{org}/changes": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * The org mirror's change feed
-         * @description The org mirror's change feed: what each refresh of the organisation's device list found changed, after sequence number `since`, oldest first: `{ source: "mirror", changes: [{ seq, op, serial_number, at, device }], count, next_since, last_seq, more }`, the shape of the DEP mirror's feed (`GET /v1/servers/{server}/devices/changes`).
-         *
-         *     `op` is `added` (the device appeared in the organisation, or came back), `modified` (an attribute or its MDM server changed) or `removed` (a completed refresh no longer saw it); `device` is `{ serial_number, mdm_server, attributes }` after the change (for `removed`, as last seen). Start with `since=0` (every change the feed holds) or with the `last_seq` of `GET /v1/orgs/{org}/devices`, then pass the `next_since` of each answer: nothing is repeated or skipped. `limit` (1 to 1000, default 1000) bounds an answer; `more: true` says call again at once. Apple's organisation API has no change cursor, so the mirror finds changes by reading the whole list every `DEPGATE_ORG_SYNC_INTERVAL`: a change shows here after the refresh that saw it.
-         *
-         *     A `since` this feed cannot answer in full is refused with 409 `SINCE_AHEAD`: one beyond the feed's `last_seq`, or one from before the org was deleted and added again under the same name (the new feed's numbers go on above the old one's, so an old `since` is never answered with part of the new feed). Drop what you kept and start again from 0.
-         *
-         *     Needs an API key with the `read` scope (or higher).
-         */
-        get: operations["listOrgChanges"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
     "/v1/orgs/{org}/device-assignments": {
         parameters: {
             query?: never;
@@ -418,6 +392,32 @@ export interface paths {
          *     Needs an API key with the `read` scope (or higher).
          */
         get: operations["getOrgDevice"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/orgs/{org}/devices/changes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The org mirror's change feed
+         * @description The org mirror's change feed: what each refresh of the organisation's device list found changed, after sequence number `since`, oldest first: `{ source: "mirror", changes: [{ seq, op, serial_number, at, device }], count, next_since, last_seq, more }`, the shape of the DEP mirror's feed (`GET /v1/servers/{server}/devices/changes`).
+         *
+         *     `op` is `added` (the device appeared in the organisation, or came back), `modified` (an attribute or its MDM server changed) or `removed` (a completed refresh no longer saw it); `device` is `{ serial_number, mdm_server, attributes }` after the change (for `removed`, as last seen). Start with `since=0` (every change the feed holds) or with the `last_seq` of `GET /v1/orgs/{org}/devices`, then pass the `next_since` of each answer: nothing is repeated or skipped. `limit` (1 to 1000, default 1000) bounds an answer; `more: true` says call again at once. Apple's organisation API has no change cursor, so the mirror finds changes by reading the whole list every `DEPGATE_ORG_SYNC_INTERVAL`: a change shows here after the refresh that saw it.
+         *
+         *     A `since` this feed cannot answer in full is refused with 409 `SINCE_AHEAD`: one beyond the feed's `last_seq`, or one from before the org was deleted and added again under the same name (the new feed's numbers go on above the old one's, so an old `since` is never answered with part of the new feed). Drop what you kept and start again from 0.
+         *
+         *     Needs an API key with the `read` scope (or higher).
+         */
+        get: operations["listOrgChanges"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1749,26 +1749,6 @@ export interface components {
             /** @description Rules to try instead of the stored ones */
             rules: components["schemas"]["AssignmentRuleInput"][];
         } | null;
-        /**
-         * @example {
-         *       "token": {
-         *         "consumer_key": "CK_<from the decrypted token>",
-         *         "consumer_secret": "CS_<from the decrypted token>",
-         *         "access_token": "AT_<from the decrypted token>",
-         *         "access_secret": "AS_<from the decrypted token>",
-         *         "access_token_expiry": "2027-03-01T09:00:00Z"
-         *       }
-         *     }
-         */
-        ServerPutRequestInput: {
-            /** @description The decrypted server token: as a JSON object, or the decrypted file's text */
-            token: components["schemas"]["ServerTokenInput"] | string;
-            /**
-             * Format: uri
-             * @description Override of Apple's https://mdmenrollment.apple.com (a simulator, a proxy); a URL with user:password@ is refused
-             */
-            base_url?: string;
-        };
         PutOrgInput: {
             /** @description The API account's client id, `BUSINESSAPI.…` (Apple Business Manager) or `SCHOOLAPI.…` (Apple School Manager) */
             client_id: string;
@@ -1847,6 +1827,26 @@ export interface components {
             description?: string;
             /** @description true resumes a disabled subscription: the deliveries it kept pending are sent, in order */
             enabled?: boolean;
+        };
+        /**
+         * @example {
+         *       "token": {
+         *         "consumer_key": "CK_<from the decrypted token>",
+         *         "consumer_secret": "CS_<from the decrypted token>",
+         *         "access_token": "AT_<from the decrypted token>",
+         *         "access_secret": "AS_<from the decrypted token>",
+         *         "access_token_expiry": "2027-03-01T09:00:00Z"
+         *       }
+         *     }
+         */
+        ServerPutRequestInput: {
+            /** @description The decrypted server token: as a JSON object, or the decrypted file's text */
+            token: components["schemas"]["ServerTokenInput"] | string;
+            /**
+             * Format: uri
+             * @description Override of Apple's https://mdmenrollment.apple.com (a simulator, a proxy); a URL with user:password@ is refused
+             */
+            base_url?: string;
         };
         /**
          * @description An RFC 9457 problem details object (served as application/problem+json).
@@ -3161,6 +3161,62 @@ export interface components {
         };
         /**
          * @example {
+         *       "assignments": [
+         *         {
+         *           "serial": "C02XK1ABCDEF",
+         *           "status": "throttled",
+         *           "rule": "Macs",
+         *           "profile": "staff-macs",
+         *           "profile_uuid": "0123456789ABCDEF0123456789ABCDEF",
+         *           "attempts": 1,
+         *           "last_result": "THROTTLED",
+         *           "last_error": "Apple throttled this assignment; it is sent again at 2026-12-07T11:00:00.000Z.",
+         *           "next_attempt_at": "2026-12-07T11:00:00.000Z",
+         *           "updated_at": "2026-12-07T10:00:00.000Z"
+         *         }
+         *       ],
+         *       "next_page_token": null
+         *     }
+         */
+        AssignmentPage: {
+            /** @description By serial */
+            assignments: {
+                serial: string;
+                /**
+                 * @description pending: waiting to be sent; succeeded; failed and throttled: sent again at next_attempt_at; gave_up: failed for DEPGATE_ASSIGN_GIVE_UP_DAYS; not_accessible: Apple says the device is not this server's, not retried
+                 * @enum {string}
+                 */
+                status: "pending" | "succeeded" | "failed" | "throttled" | "gave_up" | "not_accessible";
+                /** @description The rule that queued it */
+                rule: string;
+                /** @description The named enrollment profile */
+                profile: string;
+                /** @description The profile's UUID at Apple that is assigned */
+                profile_uuid: string;
+                /** @description Answers Apple gave for this device (a call that failed as a whole is not one) */
+                attempts: number;
+                /** @description Apple's last answer for the device: SUCCESS, NOT_ACCESSIBLE, THROTTLED, FAILED */
+                last_result: string | null;
+                /** @description What went wrong last, in a sentence */
+                last_error: string | null;
+                /** @description When it is sent (again); null once nothing more is to be done (ISO-8601, UTC) */
+                next_attempt_at: string | null;
+                updated_at: string;
+            }[];
+            /** @description Pass as `page_token` for the next page; null on the last page */
+            next_page_token: string | null;
+        };
+        /**
+         * @example {
+         *       "retried": 3
+         *     }
+         */
+        AssignmentRetry: {
+            /** @description Devices due now: the failed, throttled and given-up ones */
+            retried: number;
+        };
+        /**
+         * @example {
          *       "id": "0mj1x2y3z-0001-9f8e7d6c",
          *       "at": "2026-01-05T10:00:00.000Z",
          *       "key_id": "0a1b2c3d4e5f",
@@ -3321,121 +3377,6 @@ export interface components {
             }[];
             /** @description Pass as `page_token` for the next page; null on the last page */
             next_page_token: string | null;
-        };
-        /**
-         * @description The device mirror of one server: whether reads come from it, how fresh it is, and the last failure.
-         * @example {
-         *       "enabled": true,
-         *       "ready": true,
-         *       "phase": "sync",
-         *       "device_count": 1250,
-         *       "last_seq": 20412,
-         *       "ready_at": "2026-11-20T08:00:00.000Z",
-         *       "last_success_at": "2026-11-25T09:30:00.000Z",
-         *       "last_attempt_at": "2026-11-25T09:30:00.000Z",
-         *       "last_error": null,
-         *       "cursor_age_seconds": 120,
-         *       "lag_seconds": 120,
-         *       "leader": true,
-         *       "syncing": false,
-         *       "sync_requested_at": null
-         *     }
-         */
-        InventoryStatus: {
-            /** @description False when the mirror is switched off (DEPGATE_INVENTORY=false): device reads then always ask Apple */
-            enabled: boolean;
-            /** @description The first full fetch has completed: device reads come from the mirror */
-            ready: boolean;
-            /** @description `fetch` while every device is being fetched from Apple, `sync` while following Apple's changes */
-            phase: ("fetch" | "sync") | null;
-            /** @description Devices Apple shows to this server, as of the last sync */
-            device_count: number;
-            /** @description The change feed's newest sequence number */
-            last_seq: number;
-            /** @description When the first full fetch completed (ISO-8601, UTC; null: not yet) */
-            ready_at: string | null;
-            /** @description When the last sync with Apple succeeded (ISO-8601, UTC; null: not yet) */
-            last_success_at: string | null;
-            /** @description When the last sync with Apple started (ISO-8601, UTC; null: not yet) */
-            last_attempt_at: string | null;
-            /** @description The last sync failure, cleared by the next success */
-            last_error: {
-                code: string;
-                message: string;
-                /** @description The HTTP status depgate answers for this failure (POST …/sync?wait=true answers it) */
-                status: number;
-                /** Format: date-time */
-                at: string;
-            } | null;
-            /** @description Age of Apple's sync cursor (Apple keeps one 7 days) */
-            cursor_age_seconds: number | null;
-            /** @description Seconds since the last successful sync */
-            lag_seconds: number | null;
-            /** @description This depgate replica is the one syncing this server */
-            leader: boolean;
-            /** @description A sync is running on this replica now */
-            syncing: boolean;
-            /** @description A sync asked for through POST …/sync that has not run yet (ISO-8601, UTC; null: not yet) */
-            sync_requested_at: string | null;
-        };
-        /** @description A key pair's certificate. The private key stays in depgate, sealed at rest. */
-        ServerCertificate: {
-            server: string;
-            /** @description The PEM certificate to upload to Apple Business/School Manager as the MDM server's public key */
-            certificate_pem: string;
-            /** @description SHA-256 fingerprint (AB:CD:…), to compare with what Apple shows */
-            fingerprint_sha256: string;
-            /**
-             * Format: date-time
-             * @description When this key pair was staged
-             */
-            staged_at: string;
-        };
-        TokenUploadResult: {
-            /** @description True when this created the server */
-            created: boolean;
-            /**
-             * @description Which key pair opened the file; `staged` is now the current one
-             * @enum {string}
-             */
-            key: "staged" | "current";
-            server: components["schemas"]["Server"];
-        };
-        /** @description A DEP server (one server token) with its token health and its device mirror. Secrets are never shown. */
-        ServerWithInventory: {
-            name: string;
-            /** @description Where depgate sends this server's requests (Apple, or a simulator) */
-            base_url: string;
-            /** @description A short hash of the consumer key: tells tokens apart, reveals nothing */
-            token_fingerprint: string;
-            /** @description The token's access_token_expiry, or null when the token has none */
-            token_expires_at: string | null;
-            /** @description Whole days until the token expires (negative once expired) */
-            token_days_left: number | null;
-            token_expired: boolean;
-            /** @description The Apple MDM server and organisation this token belongs to, as /account said when the token was stored (null: not checked) */
-            account: {
-                server_uuid: string | null;
-                server_name: string | null;
-                org_name: string | null;
-                /** Format: date-time */
-                checked_at: string;
-            } | null;
-            /** @description True since Apple answered T_C_NOT_SIGNED (new terms to accept in Apple Business/School Manager), until a call succeeds */
-            terms_not_signed: boolean;
-            terms_not_signed_since: string | null;
-            /** @description The last error Apple (or the network) gave for this server, cleared by the next success */
-            last_error: {
-                code: string;
-                /** Format: date-time */
-                at: string;
-            } | null;
-            /** Format: date-time */
-            created_at: string;
-            /** Format: date-time */
-            updated_at: string;
-            /** @description The device mirror of this server */
-            inventory: components["schemas"]["InventoryStatus"];
         };
         Org: {
             name: string;
@@ -3624,62 +3565,6 @@ export interface components {
             more: boolean;
         };
         /**
-         * @example {
-         *       "assignments": [
-         *         {
-         *           "serial": "C02XK1ABCDEF",
-         *           "status": "throttled",
-         *           "rule": "Macs",
-         *           "profile": "staff-macs",
-         *           "profile_uuid": "0123456789ABCDEF0123456789ABCDEF",
-         *           "attempts": 1,
-         *           "last_result": "THROTTLED",
-         *           "last_error": "Apple throttled this assignment; it is sent again at 2026-12-07T11:00:00.000Z.",
-         *           "next_attempt_at": "2026-12-07T11:00:00.000Z",
-         *           "updated_at": "2026-12-07T10:00:00.000Z"
-         *         }
-         *       ],
-         *       "next_page_token": null
-         *     }
-         */
-        AssignmentPage: {
-            /** @description By serial */
-            assignments: {
-                serial: string;
-                /**
-                 * @description pending: waiting to be sent; succeeded; failed and throttled: sent again at next_attempt_at; gave_up: failed for DEPGATE_ASSIGN_GIVE_UP_DAYS; not_accessible: Apple says the device is not this server's, not retried
-                 * @enum {string}
-                 */
-                status: "pending" | "succeeded" | "failed" | "throttled" | "gave_up" | "not_accessible";
-                /** @description The rule that queued it */
-                rule: string;
-                /** @description The named enrollment profile */
-                profile: string;
-                /** @description The profile's UUID at Apple that is assigned */
-                profile_uuid: string;
-                /** @description Answers Apple gave for this device (a call that failed as a whole is not one) */
-                attempts: number;
-                /** @description Apple's last answer for the device: SUCCESS, NOT_ACCESSIBLE, THROTTLED, FAILED */
-                last_result: string | null;
-                /** @description What went wrong last, in a sentence */
-                last_error: string | null;
-                /** @description When it is sent (again); null once nothing more is to be done (ISO-8601, UTC) */
-                next_attempt_at: string | null;
-                updated_at: string;
-            }[];
-            /** @description Pass as `page_token` for the next page; null on the last page */
-            next_page_token: string | null;
-        };
-        /**
-         * @example {
-         *       "retried": 3
-         *     }
-         */
-        AssignmentRetry: {
-            /** @description Devices due now: the failed, throttled and given-up ones */
-            retried: number;
-        };
-        /**
          * @description A webhook subscription, without its secret.
          * @example {
          *       "id": "0a1b2c3d4e5f",
@@ -3781,6 +3666,121 @@ export interface components {
             /** Format: date-time */
             created_at: string;
             last_attempt_at: string | null;
+        };
+        /**
+         * @description The device mirror of one server: whether reads come from it, how fresh it is, and the last failure.
+         * @example {
+         *       "enabled": true,
+         *       "ready": true,
+         *       "phase": "sync",
+         *       "device_count": 1250,
+         *       "last_seq": 20412,
+         *       "ready_at": "2026-11-20T08:00:00.000Z",
+         *       "last_success_at": "2026-11-25T09:30:00.000Z",
+         *       "last_attempt_at": "2026-11-25T09:30:00.000Z",
+         *       "last_error": null,
+         *       "cursor_age_seconds": 120,
+         *       "lag_seconds": 120,
+         *       "leader": true,
+         *       "syncing": false,
+         *       "sync_requested_at": null
+         *     }
+         */
+        InventoryStatus: {
+            /** @description False when the mirror is switched off (DEPGATE_INVENTORY=false): device reads then always ask Apple */
+            enabled: boolean;
+            /** @description The first full fetch has completed: device reads come from the mirror */
+            ready: boolean;
+            /** @description `fetch` while every device is being fetched from Apple, `sync` while following Apple's changes */
+            phase: ("fetch" | "sync") | null;
+            /** @description Devices Apple shows to this server, as of the last sync */
+            device_count: number;
+            /** @description The change feed's newest sequence number */
+            last_seq: number;
+            /** @description When the first full fetch completed (ISO-8601, UTC; null: not yet) */
+            ready_at: string | null;
+            /** @description When the last sync with Apple succeeded (ISO-8601, UTC; null: not yet) */
+            last_success_at: string | null;
+            /** @description When the last sync with Apple started (ISO-8601, UTC; null: not yet) */
+            last_attempt_at: string | null;
+            /** @description The last sync failure, cleared by the next success */
+            last_error: {
+                code: string;
+                message: string;
+                /** @description The HTTP status depgate answers for this failure (POST …/sync?wait=true answers it) */
+                status: number;
+                /** Format: date-time */
+                at: string;
+            } | null;
+            /** @description Age of Apple's sync cursor (Apple keeps one 7 days) */
+            cursor_age_seconds: number | null;
+            /** @description Seconds since the last successful sync */
+            lag_seconds: number | null;
+            /** @description This depgate replica is the one syncing this server */
+            leader: boolean;
+            /** @description A sync is running on this replica now */
+            syncing: boolean;
+            /** @description A sync asked for through POST …/sync that has not run yet (ISO-8601, UTC; null: not yet) */
+            sync_requested_at: string | null;
+        };
+        /** @description A key pair's certificate. The private key stays in depgate, sealed at rest. */
+        ServerCertificate: {
+            server: string;
+            /** @description The PEM certificate to upload to Apple Business/School Manager as the MDM server's public key */
+            certificate_pem: string;
+            /** @description SHA-256 fingerprint (AB:CD:…), to compare with what Apple shows */
+            fingerprint_sha256: string;
+            /**
+             * Format: date-time
+             * @description When this key pair was staged
+             */
+            staged_at: string;
+        };
+        TokenUploadResult: {
+            /** @description True when this created the server */
+            created: boolean;
+            /**
+             * @description Which key pair opened the file; `staged` is now the current one
+             * @enum {string}
+             */
+            key: "staged" | "current";
+            server: components["schemas"]["Server"];
+        };
+        /** @description A DEP server (one server token) with its token health and its device mirror. Secrets are never shown. */
+        ServerWithInventory: {
+            name: string;
+            /** @description Where depgate sends this server's requests (Apple, or a simulator) */
+            base_url: string;
+            /** @description A short hash of the consumer key: tells tokens apart, reveals nothing */
+            token_fingerprint: string;
+            /** @description The token's access_token_expiry, or null when the token has none */
+            token_expires_at: string | null;
+            /** @description Whole days until the token expires (negative once expired) */
+            token_days_left: number | null;
+            token_expired: boolean;
+            /** @description The Apple MDM server and organisation this token belongs to, as /account said when the token was stored (null: not checked) */
+            account: {
+                server_uuid: string | null;
+                server_name: string | null;
+                org_name: string | null;
+                /** Format: date-time */
+                checked_at: string;
+            } | null;
+            /** @description True since Apple answered T_C_NOT_SIGNED (new terms to accept in Apple Business/School Manager), until a call succeeds */
+            terms_not_signed: boolean;
+            terms_not_signed_since: string | null;
+            /** @description The last error Apple (or the network) gave for this server, cleared by the next success */
+            last_error: {
+                code: string;
+                /** Format: date-time */
+                at: string;
+            } | null;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            updated_at: string;
+            /** @description The device mirror of this server */
+            inventory: components["schemas"]["InventoryStatus"];
         };
     };
     responses: never;
@@ -6338,176 +6338,6 @@ export interface operations {
             };
         };
     };
-    listOrgChanges: {
-        parameters: {
-            query: {
-                /** @description Read the org mirror's change feed after this sequence number: 0 for everything, then the `next_since` of the previous answer */
-                since: number;
-                /** @description With since: at most this many changes (1 to 1000, default 1000); `more` says when others follow */
-                limit?: number;
-            };
-            header?: never;
-            path: {
-                /** @description The organisation's name at depgate (`default` on the demo) */
-                org: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description OK */
-            200: {
-                headers: {
-                    "X-Request-Id": components["headers"]["XRequestId"];
-                    "Cache-Control": components["headers"]["CacheControl"];
-                    "X-Content-Type-Options": components["headers"]["XContentTypeOptions"];
-                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
-                    RateLimit: components["headers"]["RateLimit"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["OrgChanges"];
-                };
-            };
-            /** @description Bad Request */
-            400: {
-                headers: {
-                    "X-Request-Id": components["headers"]["XRequestId"];
-                    "Cache-Control": components["headers"]["CacheControl"];
-                    "X-Content-Type-Options": components["headers"]["XContentTypeOptions"];
-                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
-                    RateLimit: components["headers"]["RateLimit"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & {
-                        /** @enum {unknown} */
-                        code: "BAD_REQUEST" | "UNKNOWN_PARAMETER" | "VALIDATION_FAILED";
-                    };
-                };
-            };
-            /** @description Unauthorized */
-            401: {
-                headers: {
-                    "X-Request-Id": components["headers"]["XRequestId"];
-                    "Cache-Control": components["headers"]["CacheControl"];
-                    "X-Content-Type-Options": components["headers"]["XContentTypeOptions"];
-                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & {
-                        /** @enum {unknown} */
-                        code: "UNAUTHENTICATED";
-                    };
-                };
-            };
-            /** @description Not Found */
-            404: {
-                headers: {
-                    "X-Request-Id": components["headers"]["XRequestId"];
-                    "Cache-Control": components["headers"]["CacheControl"];
-                    "X-Content-Type-Options": components["headers"]["XContentTypeOptions"];
-                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
-                    RateLimit: components["headers"]["RateLimit"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & {
-                        /** @enum {unknown} */
-                        code: "ORG_NOT_FOUND";
-                    };
-                };
-            };
-            /** @description Not Acceptable */
-            406: {
-                headers: {
-                    "X-Request-Id": components["headers"]["XRequestId"];
-                    "Cache-Control": components["headers"]["CacheControl"];
-                    "X-Content-Type-Options": components["headers"]["XContentTypeOptions"];
-                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
-                    RateLimit: components["headers"]["RateLimit"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & {
-                        /** @enum {unknown} */
-                        code: "NOT_ACCEPTABLE";
-                    };
-                };
-            };
-            /** @description Conflict */
-            409: {
-                headers: {
-                    "X-Request-Id": components["headers"]["XRequestId"];
-                    "Cache-Control": components["headers"]["CacheControl"];
-                    "X-Content-Type-Options": components["headers"]["XContentTypeOptions"];
-                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
-                    RateLimit: components["headers"]["RateLimit"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & {
-                        /** @enum {unknown} */
-                        code: "SINCE_AHEAD";
-                    };
-                };
-            };
-            /** @description Too Many Requests */
-            429: {
-                headers: {
-                    "X-Request-Id": components["headers"]["XRequestId"];
-                    "Cache-Control": components["headers"]["CacheControl"];
-                    "X-Content-Type-Options": components["headers"]["XContentTypeOptions"];
-                    "RateLimit-Policy": components["headers"]["RateLimitPolicyWhenCounted"];
-                    RateLimit: components["headers"]["RateLimitWhenCounted"];
-                    "Retry-After": components["headers"]["RetryAfter"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & {
-                        /** @enum {unknown} */
-                        code: "TOO_MANY_AUTH_FAILURES" | "RATE_LIMITED";
-                    };
-                };
-            };
-            /** @description Internal Server Error */
-            500: {
-                headers: {
-                    "X-Request-Id": components["headers"]["XRequestId"];
-                    "Cache-Control": components["headers"]["CacheControl"];
-                    "X-Content-Type-Options": components["headers"]["XContentTypeOptions"];
-                    "RateLimit-Policy": components["headers"]["RateLimitPolicyWhenCounted"];
-                    RateLimit: components["headers"]["RateLimitWhenCounted"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & {
-                        /** @enum {unknown} */
-                        code: "INTERNAL";
-                    };
-                };
-            };
-            /** @description Service Unavailable */
-            503: {
-                headers: {
-                    "X-Request-Id": components["headers"]["XRequestId"];
-                    "Cache-Control": components["headers"]["CacheControl"];
-                    "X-Content-Type-Options": components["headers"]["XContentTypeOptions"];
-                    "RateLimit-Policy": components["headers"]["RateLimitPolicyWhenCounted"];
-                    RateLimit: components["headers"]["RateLimitWhenCounted"];
-                    "Retry-After": components["headers"]["RetryAfterWhenKnown"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & {
-                        /** @enum {unknown} */
-                        code: "SHUTTING_DOWN" | "DATABASE_UNAVAILABLE";
-                    };
-                };
-            };
-        };
-    };
     assignOrgDevices: {
         parameters: {
             query?: never;
@@ -7073,6 +6903,176 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"] & {
                         /** @enum {unknown} */
                         code: "SHUTTING_DOWN" | "DATABASE_UNAVAILABLE" | "ORG_MIRROR_NOT_READY" | "UPSTREAM_THROTTLED";
+                    };
+                };
+            };
+        };
+    };
+    listOrgChanges: {
+        parameters: {
+            query: {
+                /** @description Read the org mirror's change feed after this sequence number: 0 for everything, then the `next_since` of the previous answer */
+                since: number;
+                /** @description With since: at most this many changes (1 to 1000, default 1000); `more` says when others follow */
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                /** @description The organisation's name at depgate (`default` on the demo) */
+                org: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    "X-Content-Type-Options": components["headers"]["XContentTypeOptions"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OrgChanges"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    "X-Content-Type-Options": components["headers"]["XContentTypeOptions"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code: "BAD_REQUEST" | "UNKNOWN_PARAMETER" | "VALIDATION_FAILED";
+                    };
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    "X-Content-Type-Options": components["headers"]["XContentTypeOptions"];
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code: "UNAUTHENTICATED";
+                    };
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    "X-Content-Type-Options": components["headers"]["XContentTypeOptions"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code: "ORG_NOT_FOUND";
+                    };
+                };
+            };
+            /** @description Not Acceptable */
+            406: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    "X-Content-Type-Options": components["headers"]["XContentTypeOptions"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code: "NOT_ACCEPTABLE";
+                    };
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    "X-Content-Type-Options": components["headers"]["XContentTypeOptions"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code: "SINCE_AHEAD";
+                    };
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    "X-Content-Type-Options": components["headers"]["XContentTypeOptions"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicyWhenCounted"];
+                    RateLimit: components["headers"]["RateLimitWhenCounted"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code: "TOO_MANY_AUTH_FAILURES" | "RATE_LIMITED";
+                    };
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    "X-Content-Type-Options": components["headers"]["XContentTypeOptions"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicyWhenCounted"];
+                    RateLimit: components["headers"]["RateLimitWhenCounted"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code: "INTERNAL";
+                    };
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    "X-Content-Type-Options": components["headers"]["XContentTypeOptions"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicyWhenCounted"];
+                    RateLimit: components["headers"]["RateLimitWhenCounted"];
+                    "Retry-After": components["headers"]["RetryAfterWhenKnown"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code: "SHUTTING_DOWN" | "DATABASE_UNAVAILABLE";
                     };
                 };
             };

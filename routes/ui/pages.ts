@@ -9,6 +9,7 @@ import { z } from 'zod'
 import { keyView } from '../../src/api/api-key-views.js'
 import { previewRules } from '../../src/api/assignment-preview.js'
 import { getRules } from '../../src/api/assignment-rules.js'
+import { listAssignments } from '../../src/api/assignments.js'
 import { auditPage, auditQuerySchema, auditStoreQuery } from '../../src/api/audit.js'
 import { CSV_CONTENT_TYPE, csvDisposition, csvText, MIRROR_COLUMNS } from '../../src/api/device-csv.js'
 import { deviceAssignment } from '../../src/api/device-assignment.js'
@@ -21,14 +22,16 @@ import { mirrorDisabled, mirrorNotReady, requireMirror } from '../../src/api/mir
 import { deviceObject } from '../../src/api/mirror-stream.js'
 import { queryInteger } from '../../src/api/query-values.js'
 import { serverParamsSchema } from '../../src/api/route-kit.js'
+import { webhookHealth } from '../../src/api/webhook-health.js'
 import type { SessionFrame } from '../../src/ui/layout.js'
 import { auditLogPage, keysPage } from '../../src/ui/pages/admin.js'
 import { devicePage } from '../../src/ui/pages/device.js'
 import { DEFAULT_PAGE_SIZE, devicesPage } from '../../src/ui/pages/devices.js'
-import { enrollmentPage } from '../../src/ui/pages/enrollment.js'
+import { enrollmentPage, FAILING_STATUSES } from '../../src/ui/pages/enrollment.js'
 import { jobsPage } from '../../src/ui/pages/jobs.js'
 import { overviewPage } from '../../src/ui/pages/overview.js'
 import { errorPage } from '../../src/ui/pages/sign-in.js'
+import { webhooksPage } from '../../src/ui/pages/webhooks.js'
 import { withMirrorStatus } from '../v1/servers/server-mirror.js'
 import { sendPage } from '../../src/ui/reply.js'
 
@@ -36,6 +39,9 @@ import { sendPage } from '../../src/ui/reply.js'
 const LATEST_CHANGES = 10
 const DEVICE_HISTORY = 50
 const JOBS_PAGE = 50
+/** Failing assignments shown per state on the enrollment page, and failed deliveries on the webhooks page. */
+const FAILING_PAGE = 50
+const FAILED_DELIVERIES = 20
 
 const config = { scope: 'none' as const }
 const admin = { scope: 'none' as const, ui: { admin: true as const } }
@@ -105,7 +111,7 @@ export const pageRoutes: FastifyPluginAsyncZod<PageOptions> = async (fastify, { 
       .send(csvText(MIRROR_COLUMNS, read.page.devices.map(deviceObject), true))
   })
 
-  // GET …/devices/{serial} from the mirror, the device's entries in GET …/devices/changes, and what the rules (as the preview) decide for it.
+  // GET …/devices/{serial} from the mirror, the device's entries in GET …/devices/changes, what the rules (as the preview) decide for it, and its row of GET …/assignments?serial=.
   fastify.get('/servers/:server/devices/:serial', {
     config, schema: { ...hidden, params: serverParamsSchema.extend({ serial: z.string().min(1).max(64) }) }
   }, async (request, reply) => {
@@ -118,12 +124,13 @@ export const pageRoutes: FastifyPluginAsyncZod<PageOptions> = async (fastify, { 
     const history = await fastify.store.deviceHistory(server, device.serial_number, DEVICE_HISTORY)
     const record = JSON.parse(device.record) as Record<string, unknown>
     const assignment = await deviceAssignment(fastify, server, record)
+    const [engine] = (await listAssignments(fastify, server, { serial: device.serial_number, limit: 1 })).assignments
     return sendPage(reply, 200, devicePage(frame(request, reply), {
-      server, serial: device.serial_number, record, lastChangedAt: device.last_changed_at, removedAt: device.removed_at, history, assignment
+      server, serial: device.serial_number, record, lastChangedAt: device.last_changed_at, removedAt: device.removed_at, history, assignment, engine
     }))
   })
 
-  // GET …/enrollment-profiles, GET …/assignment-rules and POST …/assignment-rules/preview.
+  // GET …/enrollment-profiles, GET …/assignment-rules, POST …/assignment-rules/preview and GET …/assignments?status= (failed, throttled, gave_up).
   fastify.get('/servers/:server/enrollment', { config, schema: { ...hidden, params: serverParamsSchema } }, async (request, reply) => {
     const { server } = request.params
     const { profiles } = await listNamedProfiles(fastify, server)
@@ -131,7 +138,12 @@ export const pageRoutes: FastifyPluginAsyncZod<PageOptions> = async (fastify, { 
     // The mirror off or still fetching: the rules are shown without their counts, and why.
     const { enabled, ready } = await fastify.mirror.status(server)
     const preview = ready ? await previewRules(fastify, server, undefined) : { unavailable: (enabled ? mirrorNotReady : mirrorDisabled)(server).detail }
-    return sendPage(reply, 200, enrollmentPage(frame(request, reply), { server, profiles, rules, preview }))
+    const failingPages = await Promise.all(FAILING_STATUSES.map(async (status) => await listAssignments(fastify, server, { status, limit: FAILING_PAGE })))
+    const failing = {
+      assignments: failingPages.flatMap((p) => p.assignments),
+      more: FAILING_STATUSES.filter((_, i) => failingPages[i].next_page_token !== null)
+    }
+    return sendPage(reply, 200, enrollmentPage(frame(request, reply), { server, profiles, rules, preview, engine: fastify.assignments !== null, failing }))
   })
 
   // GET /v1/jobs (newest first, its page token).
@@ -141,6 +153,12 @@ export const pageRoutes: FastifyPluginAsyncZod<PageOptions> = async (fastify, { 
     const answer = jobPage(await fastify.store.jobs.list({ ...query, limit: query.limit + 1 }), query.limit, q)
     const next = answer.next_page_token === null ? undefined : `?page_token=${encodeURIComponent(answer.next_page_token)}`
     return sendPage(reply, 200, jobsPage(frame(request, reply), answer.jobs, next))
+  })
+
+  // GET /v1/webhooks, with each subscription's deliveries counted (the store's delivery health) and the latest failed ones.
+  fastify.get('/webhooks', { config: admin, schema: hidden }, async (request, reply) => {
+    const health = await webhookHealth(fastify.store, FAILED_DELIVERIES)
+    return sendPage(reply, 200, webhooksPage(frame(request, reply), health, fastify.scheduler.now()))
   })
 
   // GET /v1/keys.

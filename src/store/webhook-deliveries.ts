@@ -73,7 +73,27 @@ export interface WebhookDeliveries {
   replay (subscriptionId: string, since: string): Promise<number>
   /** Per enabled subscription: pending deliveries and the oldest one's creation time. */
   backlog (): Promise<Array<{ subscriptionId: string, pending: number, oldest: string }>>
+  /** Per subscription with any delivery: how many in each state, the oldest pending one's creation time, the last success. */
+  health (): Promise<DeliveryHealth[]>
+  /**
+   * Deliveries whose last attempt failed (given up, or pending after a failed attempt), the latest
+   * attempt first: of one subscription, or of all.
+   */
+  failures (opts: { subscriptionId?: string, limit: number }): Promise<FailedDelivery[]>
 }
+
+export interface DeliveryHealth {
+  subscriptionId: string
+  pending: number
+  succeeded: number
+  failed: number
+  /** created_at of the oldest pending delivery, null when none waits. */
+  oldestPending: string | null
+  /** When the last delivery succeeded, null if none has (or the succeeded ones were purged). */
+  lastSuccessAt: string | null
+}
+
+export interface FailedDelivery extends DeliveryRecord { subscriptionId: string }
 
 function deliveryRecord (row: Selectable<WebhookDeliveriesTable> & { event_id: string, event_type: string }): DeliveryRecord {
   return {
@@ -199,6 +219,32 @@ export function createWebhookDeliveries (db: Kysely<Database>, now: () => Date):
         .where('subscription_id', 'in', db.selectFrom('webhook_subscriptions').select('id').where('enabled', '=', 1))
         .groupBy('subscription_id').orderBy('subscription_id').execute()
       return rows.map((r) => ({ subscriptionId: r.subscription_id, pending: Number(r.pending), oldest: r.oldest }))
+    },
+    async health () {
+      const rows = await db.selectFrom('webhook_deliveries')
+        .select((eb) => ['subscription_id', 'status', eb.fn.countAll<number | string>().as('n'), eb.fn.min('created_at').as('oldest'), eb.fn.max('last_attempt_at').as('last')])
+        .groupBy(['subscription_id', 'status']).orderBy('subscription_id').execute()
+      const bySubscription = new Map<string, DeliveryHealth>()
+      for (const r of rows) {
+        let h = bySubscription.get(r.subscription_id)
+        if (h === undefined) {
+          h = { subscriptionId: r.subscription_id, pending: 0, succeeded: 0, failed: 0, oldestPending: null, lastSuccessAt: null }
+          bySubscription.set(r.subscription_id, h)
+        }
+        const status = r.status as DeliveryStatus
+        h[status] = Number(r.n)
+        if (status === 'pending') h.oldestPending = r.oldest
+        if (status === 'succeeded') h.lastSuccessAt = r.last
+      }
+      return [...bySubscription.values()]
+    },
+    async failures (opts) {
+      let query = db.selectFrom('webhook_deliveries as d').innerJoin('webhook_events as e', 'e.seq', 'd.event_seq')
+        .selectAll('d').select(['e.id as event_id', 'e.type as event_type'])
+        .where('d.status', '!=', 'succeeded').where('d.attempts', '>', 0)
+      if (opts.subscriptionId !== undefined) query = query.where('d.subscription_id', '=', opts.subscriptionId)
+      const rows = await query.orderBy('d.last_attempt_at', 'desc').orderBy('d.seq', 'desc').limit(opts.limit).execute()
+      return rows.map((r) => ({ ...deliveryRecord(r), subscriptionId: r.subscription_id }))
     }
   }
 }

@@ -22,7 +22,7 @@ export interface SessionFrame {
 export interface PageFrame extends SessionFrame {
   title: string
   /** Which navigation entry is the current page. */
-  current?: 'overview' | 'jobs' | 'keys' | 'audit'
+  current?: 'overview' | 'jobs' | 'webhooks' | 'keys' | 'audit'
   /** Pages that refresh themselves in place (overview). */
   live?: boolean
 }
@@ -35,7 +35,7 @@ function nav (frame: PageFrame): Part {
   return html`<nav aria-label="Main"><ul>
     ${item('overview', `${UI_PREFIX}`, 'Overview')}
     ${item('jobs', `${UI_PREFIX}/jobs`, 'Jobs')}
-    ${viewer.scope === 'admin' && [item('keys', `${UI_PREFIX}/keys`, 'API keys'), item('audit', `${UI_PREFIX}/audit`, 'Audit log')]}
+    ${viewer.scope === 'admin' && [item('webhooks', `${UI_PREFIX}/webhooks`, 'Webhooks'), item('keys', `${UI_PREFIX}/keys`, 'API keys'), item('audit', `${UI_PREFIX}/audit`, 'Audit log')]}
   </ul></nav>
   <div class="who"><span>${viewer.label} <span class="badge">${viewer.scope}</span></span>
     <form method="post" action="${UI_PREFIX}/sign-out"><input type="hidden" name="_csrf" value="${frame.csrf}"><button class="link" type="submit">Sign out</button></form>

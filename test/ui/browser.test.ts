@@ -3,7 +3,8 @@
  * The dashboard as a person meets it, in Debian's chromium driven by playwright-core: sign in with
  * a read key, the overview's numbers against GET …/devices/summary, the device table filtered,
  * sorted and paged against GET …/devices for the same query, a device, the admin pages' 403, sign
- * out, a revoked key's session, and an admin's keys and audit pages. Every page is checked by
+ * out, a revoked key's session, and an admin's keys and audit pages; a failing assignment on the
+ * enrollment page and its device's engine state, and an admin's webhooks page. Every page is checked by
  * axe-core (no serious or critical violation) and screenshotted into test-artifacts/; any console
  * error, page error or Content-Security-Policy violation fails the test.
  * DEPGATE_SCREENSHOTS=<dir> also writes the README's overview screenshot there (npm run screenshots).
@@ -14,7 +15,8 @@ import AxeBuilder from '@axe-core/playwright'
 import { chromium, type Page } from 'playwright-core'
 import t from 'tap'
 import { count } from '../../src/ui/format.js'
-import { buildTestApp, tempDir, untilReady } from '../helper.js'
+import { PROFILE } from '../enrollment/engine-app.js'
+import { buildTestApp, tempDir, until, untilReady } from '../helper.js'
 
 const CHROMIUM = '/usr/bin/chromium'
 // This machine's network is closed: Chromium's own background connections would only fail.
@@ -24,8 +26,8 @@ const ARTIFACTS = 'test-artifacts'
 const DEVICES = 20_000
 
 t.test('a person signs in, reads the fleet, and signs out', async (t) => {
-  const { app, createKey, auth, adminKey } = await buildTestApp(t, {
-    env: { DEPGATE_MIRROR: 'true', DEPGATE_SYNC_PAGE_SIZE: '1000' },
+  const { app, createKey, auth, adminKey, sim } = await buildTestApp(t, {
+    env: { DEPGATE_MIRROR: 'true', DEPGATE_SYNC_PAGE_SIZE: '1000', DEPGATE_ASSIGN: 'true' },
     simulator: { devices: DEVICES }
   })
   await app.ready()
@@ -99,10 +101,25 @@ t.test('a person signs in, reads the fleet, and signs out', async (t) => {
   await page.getByRole('link', { name: serial, exact: true }).click()
   await page.waitForURL(new RegExp(`/devices/${serial}$`))
   t.equal(await page.locator('#serial').textContent(), serial)
-  await check(page, 'device')
+  // axe-core and the screenshot: below, on a device the assignment engine has a row for (the same page, more on it).
 
+  // One device Apple refuses, by a rule that matches it alone: a failing assignment.
+  const refused = (await api('/v1/servers/default/devices?profile_status=empty&limit=1')).devices[0].serial_number as string
+  const admin = async (method: 'PUT' | 'POST', url: string, payload?: object) => {
+    const res = await app.inject({ method, url, headers: auth(), ...(payload === undefined ? {} : { payload }) })
+    if (res.statusCode >= 300) throw new Error(`${method} ${url}: ${res.body}`)
+  }
+  await sim!.app.inject({ method: 'PATCH', url: '/_sim/config', payload: { failSerials: [refused] } })
+  await admin('PUT', '/v1/servers/default/enrollment-profiles/macs', PROFILE)
+  await admin('PUT', '/v1/servers/default/assignment-rules', { rules: [{ name: 'One device', match: { serial_prefix: refused }, profile: 'macs' }] })
+  await admin('POST', '/v1/servers/default/assignment-rules/apply')
+  await until('the refused assignment', async () => (await api(`/v1/servers/default/assignments?status=failed&serial=${refused}`)).assignments.length === 1)
   await page.goto(`${base}/ui/servers/default/enrollment`)
   await check(page, 'enrollment')
+  await page.locator('#failing ~ div').getByRole('link', { name: refused, exact: true }).click()
+  await page.waitForURL(new RegExp(`/devices/${refused}$`))
+  t.match(await page.locator('#engine').textContent(), /failed[^]*FAILED/, 'the device page shows the engine\'s state')
+  await check(page, 'device')
   await page.getByRole('link', { name: 'Jobs' }).click()
   await page.waitForURL(/\/ui\/jobs$/)
   await check(page, 'jobs')
@@ -139,6 +156,15 @@ t.test('a person signs in, reads the fleet, and signs out', async (t) => {
   await page.getByRole('link', { name: 'Audit log' }).click()
   t.match(await page.locator('tbody').textContent(), 'ui.sign_in')
   await check(page, 'audit')
+
+  // A subscription whose receiver is not there (nothing listens on port 9 here): a failed delivery to show.
+  const hook = (await app.inject({ method: 'POST', url: '/v1/webhooks', headers: auth(), payload: { url: 'http://127.0.0.1:9/hook', description: 'Nobody listens' } })).json()
+  await app.inject({ method: 'POST', url: `/v1/webhooks/${hook.id as string}/test`, headers: auth() })
+  await until('the failed delivery', async () => (await app.inject({ url: `/v1/webhooks/${hook.id as string}/deliveries`, headers: auth() })).json().deliveries[0].attempts > 0)
+  await page.getByRole('link', { name: 'Webhooks' }).click()
+  await page.waitForURL(/\/ui\/webhooks$/)
+  t.match(await page.locator('#failures ~ div tbody').textContent(), 'webhook.test')
+  await check(page, 'webhooks')
 
   t.same(problems, [], 'no console error, page error or CSP violation on any page')
 })

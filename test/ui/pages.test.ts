@@ -112,7 +112,7 @@ t.test('devices: filters kept, sort links, paging, an empty page', async (t) => 
 })
 
 t.test('device: removed, without history, history without a status', async (t) => {
-  const removed = devicePage(frame, { server: 'paris', serial: 'C1', record: { serial_number: 'C1', model: 'Mac' }, lastChangedAt: '2026-12-01T00:00:00Z', removedAt: '2026-12-02T00:00:00Z', history: [], assignment: { kind: 'no_rules' } }).text
+  const removed = devicePage(frame, { server: 'paris', serial: 'C1', record: { serial_number: 'C1', model: 'Mac' }, lastChangedAt: '2026-12-01T00:00:00Z', removedAt: '2026-12-02T00:00:00Z', history: [], assignment: { kind: 'no_rules' }, engine: undefined }).text
   t.match(removed, /no longer shows this device/)
   t.match(removed, /holds no change of this device/)
   t.match(removed, /no assignment rules/)
@@ -123,12 +123,13 @@ t.test('device: removed, without history, history without a status', async (t) =
     lastChangedAt: '2026-12-01T00:00:00Z',
     removedAt: null,
     history: [{ seq: 4, op: 'removed', serial_number: 'C1', at: '2026-12-02T00:00:00Z', record: '{}' }],
-    assignment: { kind: 'no_match', rules: 3 }
+    assignment: { kind: 'no_match', rules: 3 },
+    engine: undefined
   }).text
   t.match(changed, /<td>removed<\/td><td>—<\/td>/)
   t.match(changed, /None of the 3 assignment rules matches this device/)
   for (const [decision, words] of [['assign', /would assign it now/], ['current', /already has/], ['other_profile', /leaves it alone/]] as const) {
-    const page = devicePage(frame, { server: 'paris', serial: 'C1', record: {}, lastChangedAt: '2026-12-01T00:00:00Z', removedAt: null, history: [], assignment: { kind: 'match', index: 1, name: 'Macs', profile: 'macs', decision } }).text
+    const page = devicePage(frame, { server: 'paris', serial: 'C1', record: {}, lastChangedAt: '2026-12-01T00:00:00Z', removedAt: null, history: [], assignment: { kind: 'match', index: 1, name: 'Macs', profile: 'macs', decision }, engine: undefined }).text
     t.match(page, /Rule 2, <strong>Macs<\/strong>/)
     t.match(page, words)
   }
@@ -136,17 +137,46 @@ t.test('device: removed, without history, history without a status', async (t) =
 
 t.test('enrollment: nothing yet, and rules without counts', async (t) => {
   const rules = { rules: [], etag: '"rules-0"', updated_at: null }
-  const none = enrollmentPage(frame, { server: 'paris', profiles: [], rules, preview: { unavailable: 'off' } }).text
+  const none = enrollmentPage(frame, { server: 'paris', profiles: [], rules, preview: { unavailable: 'off' }, engine: true, failing: { assignments: [], more: [] } }).text
   t.match(none, /No named enrollment profiles/)
   t.match(none, /No assignment rules/)
   const uncounted = enrollmentPage(frame, {
     server: 'paris',
     profiles: [{ name: 'macs', profile_uuid: 'U', content_hash: 'h', defined_at: '2026-12-01T00:00:00Z', device_count: null }],
     rules: { ...rules, rules: [{ name: 'r', match: { device_family: 'Mac' }, profile: 'macs' }] },
-    preview: { unavailable: 'The mirror is off.' }
+    preview: { unavailable: 'The mirror is off.' },
+    engine: true,
+    failing: { assignments: [], more: [] }
   }).text
   t.match(uncounted, /The mirror is off\./)
   t.match(uncounted, /<td>—<\/td><\/tr>/)
+})
+
+t.test('failing assignments and the engine\'s state of a device: links escaped, more than a page, the engine off', async (t) => {
+  const row = { serial: 'C<1>&x', status: 'throttled' as const, rule: 'Macs <all>', profile: 'macs', profile_uuid: 'U1', attempts: 2, last_result: 'THROTTLED', last_error: 'Apple throttled <it>.', next_attempt_at: '2026-12-07T11:00:00Z', updated_at: '2026-12-07T10:00:00Z' }
+  const gaveUp = { ...row, serial: 'C2', status: 'gave_up' as const, last_result: null, last_error: null, next_attempt_at: null }
+  const rules = { rules: [], etag: '"rules-0"', updated_at: null }
+  const page = enrollmentPage(frame, { server: 'pa ris', profiles: [], rules, preview: { unavailable: 'off' }, engine: false, failing: { assignments: [row, gaveUp], more: ['failed', 'gave_up'] } }).text
+  t.match(page, '<a href="/ui/servers/pa%20ris/devices/C%3C1%3E%26x">C&lt;1&gt;&amp;x</a>', 'the serial links to its device, escaped in the URL and the text')
+  t.match(page, '<span class="badge warn">throttled</span>')
+  t.match(page, 'THROTTLED: Apple throttled &lt;it&gt;.')
+  t.match(page, 'Macs &lt;all&gt;')
+  t.match(page, /<td class="wrap">—<\/td><td>—<\/td><\/tr>/, 'given up: no last result, no next attempt')
+  t.match(page, /More failed ones than shown: <code>GET \/v1\/servers\/pa ris\/assignments\?status=failed<\/code>/)
+  t.match(page, /More gave_up ones/)
+  t.match(page, /assignment engine is off/)
+  t.notMatch(page, /<script>|<it>/)
+  const device = (engine: typeof row | typeof gaveUp | undefined) => devicePage(frame, { server: 'paris', serial: 'C1', record: {}, lastChangedAt: '2026-12-01T00:00:00Z', removedAt: null, history: [], assignment: { kind: 'no_rules' }, engine }).text
+  t.match(device(undefined), /The assignment engine has not queued this device/)
+  const throttled = device(row)
+  t.match(throttled, /<span class="badge warn">throttled<\/span>/)
+  t.match(throttled, /<dt>Attempts<\/dt><dd>2<\/dd>/)
+  t.match(throttled, /THROTTLED: Apple throttled &lt;it&gt;\./)
+  t.match(throttled, /<dt>Next attempt<\/dt><dd>2026-12-07 11:00 UTC<\/dd>/)
+  const stopped = device(gaveUp)
+  t.match(stopped, /<span class="badge bad">gave_up<\/span>/)
+  t.match(stopped, /<dt>Last result<\/dt><dd class="wrap">—<\/dd>/)
+  t.match(stopped, /<dt>Next attempt<\/dt><dd><span class="muted">none<\/span>/)
 })
 
 t.test('keys and audit: revoked keys, entries without a key or server, older pages', async (t) => {

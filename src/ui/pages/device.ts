@@ -4,6 +4,7 @@ import type { MirrorChange } from '../../store/mirror-reads.js'
 import { instant } from '../format.js'
 import { html, type Html } from '../html.js'
 import { page, type SessionFrame, UI_PREFIX } from '../layout.js'
+import { type AssignmentView, lastResult } from './enrollment.js'
 
 export interface DeviceView {
   server: string
@@ -13,6 +14,23 @@ export interface DeviceView {
   removedAt: string | null
   history: MirrorChange[]
   assignment: DeviceAssignment
+  /** The assignment engine's row for the device (GET …/assignments?serial=), if it queued it. */
+  engine: AssignmentView | undefined
+}
+
+const ENGINE_BADGE: Record<AssignmentView['status'], string> = {
+  pending: '', succeeded: 'ok', failed: 'bad', throttled: 'warn', gave_up: 'bad', not_accessible: 'bad'
+}
+
+function engineState (a: AssignmentView | undefined): Html {
+  if (a === undefined) return html`<p>The assignment engine has not queued this device.</p>`
+  return html`<dl class="facts" id="engine">
+<dt>State</dt><dd><span class="badge ${ENGINE_BADGE[a.status]}">${a.status}</span> <span class="muted">since ${instant(a.updated_at)}</span></dd>
+<dt>Profile</dt><dd>${a.profile} <span class="muted">(rule ${a.rule}, <code>${a.profile_uuid}</code>)</span></dd>
+<dt>Attempts</dt><dd>${a.attempts}</dd>
+<dt>Last result</dt><dd class="wrap">${lastResult(a)}</dd>
+<dt>Next attempt</dt><dd>${a.next_attempt_at === null ? html`<span class="muted">none</span>` : instant(a.next_attempt_at)}</dd>
+</dl>`
 }
 
 const DECISIONS = {
@@ -40,8 +58,11 @@ ${d.removedAt !== null && html`<p class="notice">Apple no longer shows this devi
 <dl class="facts">${fields.map((k) => html`<dt>${k}</dt><dd data-field="${k}">${value(d.record[k])}</dd>`)}
 <dt>last changed in the mirror</dt><dd>${instant(d.lastChangedAt)}</dd></dl></section>
 <section class="panel" aria-labelledby="assignment"><h2 id="assignment">Assignment</h2>
+<h3>What the rules would do</h3>
 ${assignment(d.assignment)}
-<p class="muted">As the stored assignment rules decide from the mirror; nothing is sent to Apple.</p></section>
+<p class="muted">As the stored assignment rules decide from the mirror; nothing is sent to Apple.</p>
+<h3>What the engine did</h3>
+${engineState(d.engine)}</section>
 <section class="panel" aria-labelledby="history"><h2 id="history">Change history</h2>
 <p class="muted">From the mirror's change feed, newest first; the feed keeps each device's latest change and removals for DEPGATE_FEED_RETENTION_DAYS.</p>
 ${d.history.length === 0

@@ -31,7 +31,8 @@ function token (s: DepServerInfo, now: number): Html {
     <span class="muted">(${instant(s.token_expires_at)})</span>`
 }
 
-function since (iso: string | null, now: number): Part {
+/** "2026-12-07 09:50 UTC · 10 min ago" (the age ticks in the browser), or "never". */
+export function since (iso: string | null, now: number): Part {
   if (iso === null) return html`<span class="muted">never</span>`
   return html`${instant(iso)} · <span data-since="${iso}">${duration(now - Date.parse(iso))} ago</span>`
 }

@@ -120,6 +120,7 @@ t.test('with the mirror off, pages say why instead of failing', async (t) => {
   t.equal(enrollment.statusCode, 200, 'the rules without their counts')
   t.match(enrollment.body, /class="notice"/)
   t.match(enrollment.body, /<td>—<\/td>/)
+  t.match(enrollment.body, /assignment engine is off/, 'without the mirror the engine does not run, and the page says so')
   const overview = await b.get('/ui')
   t.match(overview.body, /the mirror is off/)
 })
