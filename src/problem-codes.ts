@@ -172,7 +172,8 @@ export const PROBLEM_CODES = {
   ORG_ACCOUNT_REFUSED: { statuses: [502], summary: 'Apple refused a stored organisation\'s API account (key revoked or account deleted since).', example: 'Apple refused the API account of org "acme". Check in Apple Business Manager (Preferences → API) that the account and its key still exist.' },
   ORG_MIRROR_NOT_READY: { statuses: [503], summary: 'The org mirror\'s first refresh has not completed; retry after Retry-After.', example: 'depgate is still reading every device of org "acme" from Apple; try again in a moment.' },
   ORG_DEVICE_NOT_FOUND: { statuses: [404], summary: 'The organisation has no device with that serial number.', example: 'Org "acme" has no device with serial number C02XXXXXXXXX.' },
-  ORG_MDM_SERVER_NOT_FOUND: { statuses: [404], summary: 'The organisation has no MDM server with that id.', example: 'Org "acme" has no MDM server with id 1F97349736CF4614A94F624E705841AD. GET /v1/orgs/acme/mdm-servers lists them.' }
+  ORG_MDM_SERVER_NOT_FOUND: { statuses: [404], summary: 'The organisation has no MDM server with that id.', example: 'Org "acme" has no MDM server with id 1F97349736CF4614A94F624E705841AD. GET /v1/orgs/acme/mdm-servers lists them.' },
+  ORG_MDM_SERVER_NOT_MATCHED: { statuses: [422], summary: 'Linking a DEP server to an org: none (or several) of the org\'s MDM servers has the DEP server\'s name; pass `org_mdm_server`. Nothing was changed.', example: 'No MDM server of org "acme" is named "Paris MDM" (the name of DEP server "paris" in Apple Business Manager). Its MDM servers: "Branch office MDM" (id 8B2C0D6E4A1F4E7C9D3B5A7F1E2C4D6A). Pass org_mdm_server with the id of this server (GET /v1/orgs/acme/mdm-servers lists them). Nothing was changed.' }
 } as const satisfies Record<string, ProblemCodeInfo>
 
 export type ProblemCode = keyof typeof PROBLEM_CODES

@@ -1,0 +1,65 @@
+/**
+ * The org mirror as a DEP server's device view reads it (docs/apple-axm.md §4: AxM beside DEP):
+ * one device with the name of its MDM server and the mirror's last refresh, in one query, and the
+ * MDM servers' names a DEP server is matched against when it is linked to its org. Never the
+ * per-server device counts of org-reads.ts: these run on every device lookup.
+ */
+import type { Kysely } from 'kysely'
+import type { Database } from './schema.js'
+
+export interface OrgMdmServerName { id: string, server_name: string | null }
+
+/** A device of the org mirror, as the joined view shows it. */
+export interface OrgJoinedDevice {
+  status: string | null
+  mdm_server: string | null
+  mdm_server_name: string | null
+  order_number: string | null
+  purchase_source: string | null
+  applecare_end: string | null
+  /** Apple's attributes. */
+  attributes: Record<string, unknown>
+}
+
+export interface OrgJoin {
+  /** When the org mirror last completed a refresh; null before its first. */
+  refreshedAt: string | null
+  /** The device, when the mirror holds it and it has not left the org. */
+  device?: OrgJoinedDevice
+}
+
+export interface OrgJoinReads {
+  /** The org's MDM servers (id and name) as the last completed refresh saw them. */
+  mdmServerNames (org: string): Promise<OrgMdmServerName[]>
+  /** The serial in the org mirror; undefined when the org has no mirror state yet. */
+  joinDevice (org: string, serial: string): Promise<OrgJoin | undefined>
+}
+
+export function createOrgJoinReads (db: Kysely<Database>): OrgJoinReads {
+  return {
+    async mdmServerNames (org) {
+      return await db.selectFrom('org_mdm_servers').select(['id', 'server_name']).where('org', '=', org).orderBy('id').execute()
+    },
+    async joinDevice (org, serial) {
+      const row = await db.selectFrom('org_state as s')
+        .leftJoin('org_devices as d', (join) => join.onRef('d.org', '=', 's.org').on('d.serial_number', '=', serial).on('d.removed_at', 'is', null))
+        .leftJoin('org_mdm_servers as m', (join) => join.onRef('m.org', '=', 's.org').onRef('m.id', '=', 'd.mdm_server'))
+        .select(['s.last_refresh_at', 'd.serial_number', 'd.status', 'd.mdm_server', 'm.server_name', 'd.order_number', 'd.purchase_source', 'd.applecare_end', 'd.record'])
+        .where('s.org', '=', org)
+        .executeTakeFirst()
+      if (row === undefined) return undefined
+      const join: OrgJoin = { refreshedAt: row.last_refresh_at }
+      if (row.serial_number === null || row.record === null) return join
+      join.device = {
+        status: row.status,
+        mdm_server: row.mdm_server,
+        mdm_server_name: row.server_name,
+        order_number: row.order_number,
+        purchase_source: row.purchase_source,
+        applecare_end: row.applecare_end,
+        attributes: JSON.parse(row.record) as Record<string, unknown>
+      }
+      return join
+    }
+  }
+}
