@@ -7,10 +7,10 @@
  */
 import t, { type Test } from 'tap'
 import { request } from 'undici'
-import { DEPSIM_CREDENTIALS, type SimState } from '../../src/simulator/index.js'
-import { ManualScheduler } from '../../src/scheduler.js'
-import { httpCaller } from '../orgs/http-call.js'
-import { buildTestApp, until } from '../helper.js'
+import { DEPSIM_CREDENTIALS, type SimState } from '../../../../src/simulator/index.js'
+import { ManualScheduler } from '../../../../src/scheduler.js'
+import { httpCaller } from '../../../orgs/http-call.js'
+import { buildTestApp, until } from '../../../helper.js'
 
 const SIM_NAME = 'depgate simulator'
 
