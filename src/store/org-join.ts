@@ -44,12 +44,13 @@ export function createOrgJoinReads (db: Kysely<Database>): OrgJoinReads {
       const row = await db.selectFrom('org_state as s')
         .leftJoin('org_devices as d', (join) => join.onRef('d.org', '=', 's.org').on('d.serial_number', '=', serial).on('d.removed_at', 'is', null))
         .leftJoin('org_mdm_servers as m', (join) => join.onRef('m.org', '=', 's.org').onRef('m.id', '=', 'd.mdm_server'))
-        .select(['s.last_refresh_at', 'd.serial_number', 'd.status', 'd.mdm_server', 'm.server_name', 'd.order_number', 'd.purchase_source', 'd.applecare_end', 'd.record'])
+        .select(['s.last_refresh_at', 'd.status', 'd.mdm_server', 'm.server_name', 'd.order_number', 'd.purchase_source', 'd.applecare_end', 'd.record'])
         .where('s.org', '=', org)
         .executeTakeFirst()
       if (row === undefined) return undefined
       const join: OrgJoin = { refreshedAt: row.last_refresh_at }
-      if (row.serial_number === null || row.record === null) return join
+      // A device row always has its record: none, no device joined.
+      if (row.record === null) return join
       join.device = {
         status: row.status,
         mdm_server: row.mdm_server,

@@ -124,6 +124,9 @@ t.test('linking a DEP server to its org, and the joined device view', async (t) 
     t.teardown(() => { state.account.server_name = SIM_NAME })
     const made = await call('PUT', '/v1/servers/lyon', { token: DEPSIM_CREDENTIALS, base_url: sim.url, org: 'acme' })
     t.match(made, { status: 201, json: { name: 'lyon', org: 'acme', org_mdm_server: depId, account: { server_name: SIM_NAME.toUpperCase() } } }, 'matched ignoring case')
+    // Its mirror has not synced yet: Apple answers the device, the org mirror adds its view.
+    const early = await call('GET', `/v1/servers/lyon/devices/${serial}`)
+    t.match(early, { headers: { 'x-depgate-source': 'apple' }, json: { source: 'apple', org: { name: 'acme', mdm_server: { is_this_server: true } } } })
     const kept = await call('PUT', '/v1/servers/lyon', { token: DEPSIM_CREDENTIALS, base_url: sim.url })
     t.match(kept, { status: 200, json: { org: 'acme', org_mdm_server: depId } }, 'a renewed token keeps the link')
     t.match((await call('PUT', '/v1/servers/lyon', { token: DEPSIM_CREDENTIALS, base_url: sim.url, org: null })).json, { org: null, org_mdm_server: null })
@@ -131,23 +134,42 @@ t.test('linking a DEP server to its org, and the joined device view', async (t) 
     t.ok(audit.includes(`created; linked to org acme (MDM server ${depId})`))
     t.ok(audit.includes('replaced; unlinked from its org'))
 
+    t.match(await call('PUT', '/v1/servers/paris', { token: { ...DEPSIM_CREDENTIALS, access_token_expiry: '2020-01-01T00:00:00Z' }, org: 'acme' }), { status: 409, json: { code: 'SERVER_TOKEN_EXPIRED' } }, 'the token sent is refused before Apple is asked')
+
+    // The org gets a second "Branch office MDM" and 20 more: 24 MDM servers.
+    const saved = new Map(state.axm.org.servers)
+    t.teardown(() => {
+      state.axm.org.servers.clear()
+      for (const [id, s] of saved) state.axm.org.servers.set(id, s)
+    })
+    const extra = (id: string, serverName: string) => state.axm.org.servers.set(id, { id, serverName, serverType: 'MDM', createdDateTime: '2024-01-01T00:00:00Z' })
+    extra('0D0D0D0D0D0D4D0D8D0D0D0D0D0D0D0D', 'Branch office MDM')
+    for (let i = 10; i < 30; i++) extra(`0E0E0E0E0E0E4E0E8E0E0E0E0E0E0E${i}`, `School ${i}`)
+    const reread = async (): Promise<void> => {
+      await ctx.store.orgMirror.requestRefresh('acme')
+      await refresh('acme')
+    }
+    await reread()
+
     state.account.server_name = 'Paris MDM'
     const none = await call('PUT', '/v1/servers/paris', { token: DEPSIM_CREDENTIALS, base_url: sim.url, org: 'acme' })
     t.match(none, { status: 422, json: { code: 'ORG_MDM_SERVER_NOT_MATCHED', errors: [{ field: 'body.org_mdm_server' }] } })
-    t.match(none.json.detail, /No MDM server of org "acme" is named "Paris MDM".*"Branch office MDM" \(id 8B2C0D6E4A1F4E7C9D3B5A7F1E2C4D6A\)/)
+    t.match(none.json.detail, /No MDM server of org "acme" is named "Paris MDM".*"Branch office MDM" \(id 0D0D0D0D0D0D4D0D8D0D0D0D0D0D0D0D\).* and 4 more\. Pass org_mdm_server/)
     t.equal((await call('GET', '/v1/servers/paris')).status, 404, 'nothing stored')
 
     delete state.account.server_name
     t.match(await call('PUT', '/v1/servers/paris', { token: DEPSIM_CREDENTIALS, base_url: sim.url, org: 'acme' }), { status: 422, json: { code: 'ORG_MDM_SERVER_NOT_MATCHED', detail: /Apple's \/account does not name DEP server "paris"/ } })
 
     state.account.server_name = 'Branch office MDM'
-    state.axm.org.servers.set('0D0D0D0D0D0D4D0D8D0D0D0D0D0D0D0D', { id: '0D0D0D0D0D0D4D0D8D0D0D0D0D0D0D0D', serverName: 'Branch office MDM', serverType: 'MDM', createdDateTime: '2024-01-01T00:00:00Z' })
-    t.teardown(() => state.axm.org.servers.delete('0D0D0D0D0D0D4D0D8D0D0D0D0D0D0D0D'))
-    await ctx.store.orgMirror.requestRefresh('acme')
-    await refresh('acme')
     const several = await call('PUT', '/v1/servers/paris', { token: DEPSIM_CREDENTIALS, base_url: sim.url, org: 'acme' })
     t.match(several, { status: 422, json: { code: 'ORG_MDM_SERVER_NOT_MATCHED', detail: /Several MDM servers of org "acme" are named "Branch office MDM".*0D0D0D0D0D0D4D0D8D0D0D0D0D0D0D0D.*8B2C0D6E4A1F4E7C9D3B5A7F1E2C4D6A/ } })
     t.match((await call('PUT', '/v1/servers/paris', { token: DEPSIM_CREDENTIALS, base_url: sim.url, org: 'acme', org_mdm_server: '0D0D0D0D0D0D4D0D8D0D0D0D0D0D0D0D' })).json, { org: 'acme', org_mdm_server: '0D0D0D0D0D0D4D0D8D0D0D0D0D0D0D0D' }, 'the id given settles it')
+
+    state.axm.org.servers.clear()
+    await reread()
+    t.match(await call('PUT', '/v1/servers/nice', { token: DEPSIM_CREDENTIALS, base_url: sim.url, org: 'acme' }), { status: 422, json: { detail: /Its MDM servers: none\./ } }, 'an org without MDM servers')
+    for (const [id, s] of saved) state.axm.org.servers.set(id, s)
+    await reread()
   })
 
   t.test('unlinked: no org block', async (t) => {
