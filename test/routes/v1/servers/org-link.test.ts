@@ -136,7 +136,7 @@ t.test('linking a DEP server to its org, and the joined device view', async (t) 
 
     t.match(await call('PUT', '/v1/servers/paris', { token: { ...DEPSIM_CREDENTIALS, access_token_expiry: '2020-01-01T00:00:00Z' }, org: 'acme' }), { status: 409, json: { code: 'SERVER_TOKEN_EXPIRED' } }, 'the token sent is refused before Apple is asked')
 
-    // The org gets a second "Branch office MDM" and 20 more: 24 MDM servers.
+    // The org gets a second "Branch office MDM", one without a name and 20 more: 25 MDM servers.
     const saved = new Map(state.axm.org.servers)
     t.teardown(() => {
       state.axm.org.servers.clear()
@@ -145,6 +145,7 @@ t.test('linking a DEP server to its org, and the joined device view', async (t) 
     const extra = (id: string, serverName: string) => state.axm.org.servers.set(id, { id, serverName, serverType: 'MDM', createdDateTime: '2024-01-01T00:00:00Z' })
     extra('0D0D0D0D0D0D4D0D8D0D0D0D0D0D0D0D', 'Branch office MDM')
     for (let i = 10; i < 30; i++) extra(`0E0E0E0E0E0E4E0E8E0E0E0E0E0E0E${i}`, `School ${i}`)
+    extra('0C0C0C0C0C0C4C0C8C0C0C0C0C0C0C0C', '')
     const reread = async (): Promise<void> => {
       await ctx.store.orgMirror.requestRefresh('acme')
       await refresh('acme')
@@ -154,7 +155,8 @@ t.test('linking a DEP server to its org, and the joined device view', async (t) 
     state.account.server_name = 'Paris MDM'
     const none = await call('PUT', '/v1/servers/paris', { token: DEPSIM_CREDENTIALS, base_url: sim.url, org: 'acme' })
     t.match(none, { status: 422, json: { code: 'ORG_MDM_SERVER_NOT_MATCHED', errors: [{ field: 'body.org_mdm_server' }] } })
-    t.match(none.json.detail, /No MDM server of org "acme" is named "Paris MDM".*"Branch office MDM" \(id 0D0D0D0D0D0D4D0D8D0D0D0D0D0D0D0D\).* and 4 more\. Pass org_mdm_server/)
+    t.match(none.json.detail, /No MDM server of org "acme" is named "Paris MDM".*"Branch office MDM" \(id 0D0D0D0D0D0D4D0D8D0D0D0D0D0D0D0D\).* and 5 more\. Pass org_mdm_server/)
+    t.match(none.json.detail, /"\(no name\)" \(id 0C0C0C0C0C0C4C0C8C0C0C0C0C0C0C0C\)/)
     t.equal((await call('GET', '/v1/servers/paris')).status, 404, 'nothing stored')
 
     delete state.account.server_name
@@ -170,6 +172,14 @@ t.test('linking a DEP server to its org, and the joined device view', async (t) 
     t.match(await call('PUT', '/v1/servers/nice', { token: DEPSIM_CREDENTIALS, base_url: sim.url, org: 'acme' }), { status: 422, json: { detail: /Its MDM servers: none\./ } }, 'an org without MDM servers')
     for (const [id, s] of saved) state.axm.org.servers.set(id, s)
     await reread()
+  })
+
+  t.test('linked to an org since deleted: org null', async (t) => {
+    t.equal((await call('PUT', '/v1/orgs/gone?verify=false', orgBody)).status, 201)
+    t.match((await call('PATCH', '/v1/servers/lyon', { org: 'gone', org_mdm_server: depId })).json, { org: 'gone' })
+    t.equal((await call('DELETE', '/v1/orgs/gone')).status, 204)
+    t.match((await call('GET', '/v1/servers/lyon')).json, { org: 'gone', org_mdm_server: depId }, 'the link stays: an org put again under the name is joined again')
+    t.match((await call('GET', `/v1/servers/lyon/devices/${serial}`)).json, { serial_number: serial, org: null })
   })
 
   t.test('unlinked: no org block', async (t) => {
