@@ -26,7 +26,8 @@ export const BENCHES: Array<{ name: string, args: string[], about: string }> = [
   { name: 'dashboard', args: [], about: 'the dashboard\'s device table on 100,000 devices: render time, RSS over 1,000 loads' },
   // The default sync interval (900 s) is left out: five rounds of it take over an hour.
   { name: 'assign', args: ['20000', '5', '60'], about: 'the assignment engine: a new device to its profile, the backfill of 20,000 devices' },
-  { name: 'orgs', args: ['100000', '600'], about: 'the org mirror: first refresh of 100,000 organisation devices at a raised request budget' }
+  { name: 'orgs', args: ['100000', '600'], about: 'the org mirror: first refresh of 100,000 organisation devices at a raised request budget' },
+  { name: 'org-join', args: [], about: 'a device read of a server linked to its org (the org mirror joined in) vs. an unlinked server' }
 ]
 
 const here = dirname(fileURLToPath(import.meta.url))
