@@ -28,7 +28,8 @@ export const BENCHES: Array<{ name: string, args: string[], about: string }> = [
   { name: 'assign', args: ['20000', '5', '60'], about: 'the assignment engine: a new device to its profile, the backfill of 20,000 devices' },
   { name: 'orgs', args: ['100000', '600'], about: 'the org mirror: first refresh of 100,000 organisation devices at a raised request budget' },
   { name: 'webhooks', args: ['5000', '5', '10'], about: 'webhook delivery: 5,000 queued events drained to a local receiver; a new device to its device.added webhook' },
-  { name: 'org-events', args: ['20000', '5'], about: 'what org_device.* webhook events add to the org mirror\'s writes of 20,000 devices' }
+  { name: 'org-events', args: ['20000', '5'], about: 'what org_device.* webhook events add to the org mirror\'s writes of 20,000 devices' },
+  { name: 'org-join', args: [], about: 'a device read of a server linked to its org (the org mirror joined in) vs. an unlinked server' }
 ]
 
 const here = dirname(fileURLToPath(import.meta.url))

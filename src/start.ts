@@ -10,6 +10,7 @@ import type { Config } from './config.js'
 import { explainDataDirError, prepareDataDir, StartRefusal } from './data-dir.js'
 import { acquireDataDirLock, type DataDirLock } from './data-dir-lock.js'
 import { buildServer } from './server.js'
+import { type DemoOrg, linkDemoServer, setUpDemoOrg } from './demo-org.js'
 
 export interface StartOptions {
   config: Config
@@ -27,11 +28,14 @@ export interface StartedDepgate {
   close (): Promise<void>
 }
 
-export function banner (url: string, info: { adminKey?: string, keyFile: string, keyFileExists: boolean, simulatorUrl?: string, simulatorServer?: string, devices: number }): string[] {
+export function banner (url: string, info: { adminKey?: string, keyFile: string, keyFileExists: boolean, simulatorUrl?: string, simulatorServer?: string, devices: number, org?: string }): string[] {
   const lines = [`depgate is listening on ${url}  (API docs: ${url}/docs)`]
   if (info.simulatorUrl !== undefined) {
     lines.push(`DEP server "${String(info.simulatorServer)}" is the embedded simulator at ${info.simulatorUrl} (${info.devices} devices).`,
       'To serve Apple instead, set DEPGATE_TOKEN_FILE to your decrypted server token (or PUT it to /v1/servers/default).')
+  }
+  if (info.org !== undefined) {
+    lines.push(`Org "${info.org}" is the simulator's organisation (Apple Business Manager API), linked to DEP server "${String(info.simulatorServer)}": ${url}/v1/orgs/${info.org}/devices, and device reads of the server show the org's view.`)
   }
   if (info.adminKey !== undefined) {
     lines.push('', 'Admin API key (shown once; saved to ' + info.keyFile + ', mode 0600):', `  ${info.adminKey}`)
@@ -85,6 +89,7 @@ export async function startDepgate (opts: StartOptions): Promise<StartedDepgate>
   let store: Store
   let plan: Awaited<ReturnType<typeof planDefaultServer>>
   let created: Awaited<ReturnType<typeof ensureAdminKey>>
+  let demo: DemoOrg | undefined
   try {
     store = await openStore(config)
     try {
@@ -92,6 +97,7 @@ export async function startDepgate (opts: StartOptions): Promise<StartedDepgate>
       if (removed !== undefined) out(`Every stored secret opens with the current secret key: the rotation is complete, and ${removed} (the previous key) was removed.`)
       plan = await planDefaultServer(config, store)
       created = await ensureAdminKey(config, store)
+      if (plan.simulator !== undefined) demo = await setUpDemoOrg(store, plan.simulator.url)
     } catch (err) {
       await store.close()
       throw err
@@ -112,6 +118,7 @@ export async function startDepgate (opts: StartOptions): Promise<StartedDepgate>
     await lock?.release()
   }
   try {
+    if (demo !== undefined) await linkDemoServer(app.depServers, plan.simulatorServer as string, demo)
     await app.listen({ host: config.host, port: config.port })
   } catch (err) {
     await close()
@@ -128,7 +135,8 @@ export async function startDepgate (opts: StartOptions): Promise<StartedDepgate>
     devices: config.simulatorDevices,
     adminKey: created?.key,
     simulatorUrl: plan.simulator?.url,
-    simulatorServer: plan.simulatorServer
+    simulatorServer: plan.simulatorServer,
+    ...(demo === undefined ? {} : { org: demo.org })
   })) out(line)
   const started: StartedDepgate = { app, url, close }
   if (plan.simulator !== undefined) started.simulatorUrl = plan.simulator.url

@@ -4,7 +4,7 @@ import t from 'tap'
 import { loadConfig } from '../src/config.js'
 import { displayHost, startDepgate } from '../src/start.js'
 import { openSecureStore } from '../src/bootstrap.js'
-import { logCapture, randomAdminKey, tempDir } from './helper.js'
+import { logCapture, randomAdminKey, tempDir, until } from './helper.js'
 
 function env (dataDir: string, extra: Record<string, string> = {}) {
   return loadConfig({ DEPGATE_DATA_DIR: dataDir, DEPGATE_PORT: '0', DEPGATE_SIMULATOR_DEVICES: '5', DEPGATE_LOG_LEVEL: 'silent', ...extra })
@@ -31,6 +31,31 @@ t.test('demo default: no token → embedded simulator, first admin key printed a
   const res = await fetch(`${started.url}/v1/servers/default/devices`, { headers: { authorization: `Bearer ${started.adminKey}` } })
   t.equal(res.status, 200)
   t.equal(((await res.json()) as { count: number }).count, 5)
+  t.match(banner, /Org "default" is the simulator's organisation \(Apple Business Manager API\), linked to DEP server "default"/)
+})
+
+t.test('the demo org: linked at the first start, the same account and link after a restart', async (t) => {
+  const dataDir = tempDir(t)
+  const get = async (url: string, key: string, path: string): Promise<any> => await (await fetch(`${url}${path}`, { headers: { authorization: `Bearer ${key}` } })).json()
+  const first = await startDepgate({ config: env(dataDir), out: () => {} })
+  const key = first.adminKey as string
+  const org = await get(first.url, key, '/v1/orgs/default')
+  t.match(org, { name: 'default', client_id: /^BUSINESSAPI\./, base_url: first.simulatorUrl })
+  const server = await get(first.url, key, '/v1/servers/default')
+  t.match(server, { org: 'default', org_mdm_server: /^[0-9A-F]{32}$/ })
+  await first.close()
+
+  const out: string[] = []
+  const second = await startDepgate({ config: env(dataDir), out: (l) => out.push(l) })
+  t.teardown(() => second.close())
+  t.match(out.join('\n'), /Org "default"/)
+  t.match(await get(second.url, key, '/v1/orgs/default'), { client_id: org.client_id, base_url: second.simulatorUrl }, 'the same account, at the new simulator')
+  t.match(await get(second.url, key, '/v1/servers/default'), { org: 'default', org_mdm_server: server.org_mdm_server })
+  // The refresher reads the org from the new simulator with the account registered there again.
+  await until('the org mirror to be refreshed', async () => (await get(second.url, key, '/v1/orgs/default')).mirror.last_seq > 0)
+  const serial = (await get(second.url, key, '/v1/servers/default/devices')).devices[0].serial_number as string
+  const device = await get(second.url, key, `/v1/servers/default/devices/${serial}`)
+  t.match(device, { serial_number: serial, org: { name: 'default', mdm_server: { id: server.org_mdm_server, is_this_server: true } } })
 })
 
 t.test('second start: no new key; a stored real default turns the simulator off in auto', async (t) => {

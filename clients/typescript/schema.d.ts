@@ -486,7 +486,9 @@ export interface paths {
         get: operations["getServer"];
         /**
          * Create or replace a DEP server
-         * @description Stores the decrypted server token downloaded from Apple Business Manager (or Apple School Manager) under this name, and optionally a base URL. Answers 201 when created (Location: the server), 200 when replaced; the next request uses the new token.
+         * @description Stores the decrypted server token downloaded from Apple Business Manager (or Apple School Manager) under this name, and optionally a base URL. Answers 201 when created (Location: the server), 200 when replaced; the next request uses the new token. A replaced token keeps the server's org unless `org` is sent.
+         *
+         *     An `org` links the server to its Apple Business / School Manager org (GET /v1/orgs), so that a device read of this server also shows the org mirror's view of the device (purchase, MDM server, AppleCare). `org_mdm_server` is this server's id among the org's MDM servers; left out, depgate finds it by this server's name in Apple Business Manager (Apple's /account `server_name`, asked of Apple when depgate has not stored it) among the MDM servers of the org mirror, exactly, then ignoring case. None or several of that name answer 422 `ORG_MDM_SERVER_NOT_MATCHED` listing the candidates; an unknown org 404 `ORG_NOT_FOUND`; an id the org does not have 404 `ORG_MDM_SERVER_NOT_FOUND`; an org whose first refresh has not completed 503 `ORG_MIRROR_NOT_READY` (unless `org_mdm_server` is given). On any refusal nothing is changed. Here the name is asked of Apple with the token sent, which is then stored with the identity Apple gave.
          *
          *     Needs an API key with the `admin` scope. Every call is written to the audit log.
          */
@@ -501,7 +503,15 @@ export interface paths {
         delete: operations["deleteServer"];
         options?: never;
         head?: never;
-        patch?: never;
+        /**
+         * Link a DEP server to its org
+         * @description Links the server to its org (`{"org": "default"}`), or unlinks it (`{"org": null}`), without sending its token again. Answers the server.
+         *
+         *     An `org` links the server to its Apple Business / School Manager org (GET /v1/orgs), so that a device read of this server also shows the org mirror's view of the device (purchase, MDM server, AppleCare). `org_mdm_server` is this server's id among the org's MDM servers; left out, depgate finds it by this server's name in Apple Business Manager (Apple's /account `server_name`, asked of Apple when depgate has not stored it) among the MDM servers of the org mirror, exactly, then ignoring case. None or several of that name answer 422 `ORG_MDM_SERVER_NOT_MATCHED` listing the candidates; an unknown org 404 `ORG_NOT_FOUND`; an id the org does not have 404 `ORG_MDM_SERVER_NOT_FOUND`; an org whose first refresh has not completed 503 `ORG_MIRROR_NOT_READY` (unless `org_mdm_server` is given). On any refusal nothing is changed.
+         *
+         *     Needs an API key with the `admin` scope. Every call is written to the audit log.
+         */
+        patch: operations["patchServer"];
         trace?: never;
     };
     "/v1/servers/{server}/account": {
@@ -867,6 +877,8 @@ export interface paths {
          *     Answered from depgate's **mirror** once its first full fetch has completed (`X-Depgate-Source: mirror`, and `X-Depgate-Synced-At`: when the mirror last synced with Apple): the device as Apple last described it, with `source: "mirror"`. A serial the mirror does not have, or that has left this MDM server, answers 404 `DEVICE_NOT_FOUND`.
          *
          *     With `source=apple` (and always while the mirror is not ready or switched off) depgate asks **Apple** for the device's details (`X-Depgate-Source: apple`, `source: "apple"`; Apple adds `response_status`). A serial Apple does not show to this MDM server answers 404 `DEVICE_NOT_ACCESSIBLE`: the device is not assigned to this MDM server in Apple Business/School Manager (or the serial is mistyped).
+         *
+         *     On a server linked to its org (the server's `org`, set with PATCH /v1/servers/{server}), either answer carries `org`: the device as the **org mirror** holds it (order number and date, purchase source, the MDM server it is assigned to and whether that is this server, the AppleCare end, when the org mirror last refreshed), read from depgate's org mirror, never from Apple; `null` when the org mirror does not hold the device.
          *
          *     Needs an API key with the `read` scope (or higher).
          */
@@ -1830,6 +1842,24 @@ export interface components {
         };
         /**
          * @example {
+         *       "org": "default"
+         *     }
+         * @example {
+         *       "org": "default",
+         *       "org_mdm_server": "8B2C0D6E4A1F4E7C9D3B5A7F1E2C4D6A"
+         *     }
+         * @example {
+         *       "org": null
+         *     }
+         */
+        ServerPatchRequestInput: {
+            /** @description The org (GET /v1/orgs) this server belongs to in Apple Business / School Manager; null unlinks */
+            org: string | null;
+            /** @description This server's id among the org's MDM servers (GET /v1/orgs/{org}/mdm-servers). Left out, depgate finds it by this server's name in Apple Business Manager (Apple's /account `server_name`) */
+            org_mdm_server?: string | null;
+        };
+        /**
+         * @example {
          *       "token": {
          *         "consumer_key": "CK_<from the decrypted token>",
          *         "consumer_secret": "CS_<from the decrypted token>",
@@ -1847,6 +1877,10 @@ export interface components {
              * @description Override of Apple's https://mdmenrollment.apple.com (a simulator, a proxy); a URL with user:password@ is refused
              */
             base_url?: string;
+            /** @description The org (GET /v1/orgs) this server belongs to in Apple Business / School Manager; null unlinks; left out, the link stays as it is */
+            org?: string | null;
+            /** @description This server's id among the org's MDM servers (GET /v1/orgs/{org}/mdm-servers). Left out, depgate finds it by this server's name in Apple Business Manager (Apple's /account `server_name`) */
+            org_mdm_server?: string | null;
         };
         /**
          * @description An RFC 9457 problem details object (served as application/problem+json).
@@ -1871,7 +1905,7 @@ export interface components {
              * @description Stable machine-readable code (Apple's own code when Apple gave one, e.g. T_C_NOT_SIGNED); each operation lists those it can answer per status. The README's "Error codes" table says what each means
              * @enum {string}
              */
-            code: "BAD_REQUEST" | "BAD_URL" | "REQUEST_TIMEOUT" | "REQUEST_HEADER_FIELDS_TOO_LARGE" | "VALIDATION_FAILED" | "UNKNOWN_PARAMETER" | "UNKNOWN_FIELD" | "MALFORMED_JSON" | "BODY_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "NOT_ACCEPTABLE" | "NOT_FOUND" | "METHOD_NOT_ALLOWED" | "INTERNAL" | "DATABASE_UNAVAILABLE" | "SHUTTING_DOWN" | "UNAUTHENTICATED" | "INSUFFICIENT_SCOPE" | "TOO_MANY_AUTH_FAILURES" | "RATE_LIMITED" | "SERVER_NOT_FOUND" | "SECRET_BOX_WRONG_KEY" | "INVALID_SERVER_TOKEN" | "NO_STAGED_CERTIFICATE" | "CERTIFICATE_ALREADY_STAGED" | "INVALID_FORM" | "P7M_MISSING" | "P7M_NOT_SMIME" | "P7M_CORRUPT" | "P7M_TOO_LARGE" | "P7M_WRONG_KEY" | "P7M_UNSUPPORTED_CIPHER" | "KEY_INVALID" | "TOKEN_INVALID" | "NO_KEY_PAIR" | "CONSUMER_KEY_MISMATCH" | "TOKEN_EXPIRED" | "TOKEN_VERIFY_FAILED" | "TOKEN_VERIFY_UNAVAILABLE" | "ASSIGNMENTS_DISABLED" | "INVENTORY_DISABLED" | "INVENTORY_NOT_READY" | "MIRROR_ONLY_PARAMETER" | "MIRROR_BUSY" | "TOO_MANY_STREAMS" | "INVALID_PAGE_TOKEN" | "SINCE_AHEAD" | "SINCE_EXPIRED" | "SINCE_REQUIRED" | "CURSOR_OR_SINCE" | "FULL_SYNC_TOO_SOON" | "CLIENT_CLOSED_REQUEST" | "DEVICE_NOT_FOUND" | "DEVICE_NOT_ACCESSIBLE" | "PROFILE_NOT_FOUND" | "PROFILE_URL_INVALID" | "PROFILE_URL_NOT_HTTPS" | "URL_HAS_CREDENTIALS" | "INVALID_JSON" | "DISOWN_DISABLED" | "DISOWN_CONFIRMATION_MISMATCH" | "PASSTHROUGH_PATH_REFUSED" | "KEY_NOT_FOUND" | "AUDIT_ENTRY_NOT_FOUND" | "WEBHOOK_NOT_FOUND" | "WEBHOOK_URL_REFUSED" | "DELIVERY_NOT_FOUND" | "ENROLLMENT_PROFILE_NOT_FOUND" | "ENROLLMENT_PROFILE_IN_USE" | "DUPLICATE_RULE_NAME" | "UNKNOWN_ENROLLMENT_PROFILE" | "IF_MATCH_REQUIRED" | "RULES_CHANGED" | "JOB_NOT_FOUND" | "JOB_FINISHED" | "SERVER_TOKEN_EXPIRED" | "T_C_NOT_SIGNED" | "ACCESS_DENIED" | "OAUTH_REJECTED" | "UNAUTHORIZED" | "EXPIRED_CURSOR" | "INVALID_CURSOR" | "EXHAUSTED_CURSOR" | "CURSOR_REQUIRED" | "PAGE_LIMIT" | "SAME_CURSOR" | "UPSTREAM_THROTTLED" | "UPSTREAM_TIMEOUT" | "UPSTREAM_UNREACHABLE" | "UPSTREAM_INVALID_RESPONSE" | "UPSTREAM_ERROR" | "UPSTREAM_REFUSED" | "USER_AGENT_MISSING" | "USER_AGENT_INVALID" | "MALFORMED_REQUEST_BODY" | "DEVICE_ID_REQUIRED" | "PROFILE_UUID_REQUIRED" | "APPLE_SEED_FOR_IT_TURNED_OFF" | "MDM_SERVICE_DISCOVERY_URL_REQUIRED" | "MDM_SERVICE_DISCOVERY_URL_NOT_VALID" | "ORG_NOT_SUPPORTED" | "CONFIG_NAME_REQUIRED" | "CONFIG_NAME_INVALID" | "CONFIG_URL_REQUIRED" | "CONFIG_URL_INVALID" | "DEPARTMENT_INVALID" | "FLAGS_INVALID" | "LOCALE_INVALID" | "MAGIC_INVALID" | "SUPPORT_EMAIL_INVALID" | "SUPPORT_PHONE_INVALID" | "ORG_NOT_FOUND" | "INVALID_ORG_ACCOUNT" | "ORG_CREDENTIALS_REJECTED" | "ORG_ACCOUNT_REFUSED" | "ORG_MIRROR_NOT_READY" | "ORG_DEVICE_NOT_FOUND" | "ORG_MDM_SERVER_NOT_FOUND" | "ORG_REQUEST_BUDGET_EXHAUSTED";
+            code: "BAD_REQUEST" | "BAD_URL" | "REQUEST_TIMEOUT" | "REQUEST_HEADER_FIELDS_TOO_LARGE" | "VALIDATION_FAILED" | "UNKNOWN_PARAMETER" | "UNKNOWN_FIELD" | "MALFORMED_JSON" | "BODY_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "NOT_ACCEPTABLE" | "NOT_FOUND" | "METHOD_NOT_ALLOWED" | "INTERNAL" | "DATABASE_UNAVAILABLE" | "SHUTTING_DOWN" | "UNAUTHENTICATED" | "INSUFFICIENT_SCOPE" | "TOO_MANY_AUTH_FAILURES" | "RATE_LIMITED" | "SERVER_NOT_FOUND" | "SECRET_BOX_WRONG_KEY" | "INVALID_SERVER_TOKEN" | "NO_STAGED_CERTIFICATE" | "CERTIFICATE_ALREADY_STAGED" | "INVALID_FORM" | "P7M_MISSING" | "P7M_NOT_SMIME" | "P7M_CORRUPT" | "P7M_TOO_LARGE" | "P7M_WRONG_KEY" | "P7M_UNSUPPORTED_CIPHER" | "KEY_INVALID" | "TOKEN_INVALID" | "NO_KEY_PAIR" | "CONSUMER_KEY_MISMATCH" | "TOKEN_EXPIRED" | "TOKEN_VERIFY_FAILED" | "TOKEN_VERIFY_UNAVAILABLE" | "ASSIGNMENTS_DISABLED" | "INVENTORY_DISABLED" | "INVENTORY_NOT_READY" | "MIRROR_ONLY_PARAMETER" | "MIRROR_BUSY" | "TOO_MANY_STREAMS" | "INVALID_PAGE_TOKEN" | "SINCE_AHEAD" | "SINCE_EXPIRED" | "SINCE_REQUIRED" | "CURSOR_OR_SINCE" | "FULL_SYNC_TOO_SOON" | "CLIENT_CLOSED_REQUEST" | "DEVICE_NOT_FOUND" | "DEVICE_NOT_ACCESSIBLE" | "PROFILE_NOT_FOUND" | "PROFILE_URL_INVALID" | "PROFILE_URL_NOT_HTTPS" | "URL_HAS_CREDENTIALS" | "INVALID_JSON" | "DISOWN_DISABLED" | "DISOWN_CONFIRMATION_MISMATCH" | "PASSTHROUGH_PATH_REFUSED" | "KEY_NOT_FOUND" | "AUDIT_ENTRY_NOT_FOUND" | "WEBHOOK_NOT_FOUND" | "WEBHOOK_URL_REFUSED" | "DELIVERY_NOT_FOUND" | "ENROLLMENT_PROFILE_NOT_FOUND" | "ENROLLMENT_PROFILE_IN_USE" | "DUPLICATE_RULE_NAME" | "UNKNOWN_ENROLLMENT_PROFILE" | "IF_MATCH_REQUIRED" | "RULES_CHANGED" | "JOB_NOT_FOUND" | "JOB_FINISHED" | "SERVER_TOKEN_EXPIRED" | "T_C_NOT_SIGNED" | "ACCESS_DENIED" | "OAUTH_REJECTED" | "UNAUTHORIZED" | "EXPIRED_CURSOR" | "INVALID_CURSOR" | "EXHAUSTED_CURSOR" | "CURSOR_REQUIRED" | "PAGE_LIMIT" | "SAME_CURSOR" | "UPSTREAM_THROTTLED" | "UPSTREAM_TIMEOUT" | "UPSTREAM_UNREACHABLE" | "UPSTREAM_INVALID_RESPONSE" | "UPSTREAM_ERROR" | "UPSTREAM_REFUSED" | "USER_AGENT_MISSING" | "USER_AGENT_INVALID" | "MALFORMED_REQUEST_BODY" | "DEVICE_ID_REQUIRED" | "PROFILE_UUID_REQUIRED" | "APPLE_SEED_FOR_IT_TURNED_OFF" | "MDM_SERVICE_DISCOVERY_URL_REQUIRED" | "MDM_SERVICE_DISCOVERY_URL_NOT_VALID" | "ORG_NOT_SUPPORTED" | "CONFIG_NAME_REQUIRED" | "CONFIG_NAME_INVALID" | "CONFIG_URL_REQUIRED" | "CONFIG_URL_INVALID" | "DEPARTMENT_INVALID" | "FLAGS_INVALID" | "LOCALE_INVALID" | "MAGIC_INVALID" | "SUPPORT_EMAIL_INVALID" | "SUPPORT_PHONE_INVALID" | "ORG_NOT_FOUND" | "INVALID_ORG_ACCOUNT" | "ORG_CREDENTIALS_REJECTED" | "ORG_ACCOUNT_REFUSED" | "ORG_MIRROR_NOT_READY" | "ORG_DEVICE_NOT_FOUND" | "ORG_MDM_SERVER_NOT_FOUND" | "ORG_REQUEST_BUDGET_EXHAUSTED" | "ORG_MDM_SERVER_NOT_MATCHED";
             /** @description A sentence for the person reading the log: what went wrong and what to do */
             detail: string;
             /** @description The request path that produced this problem */
@@ -1905,6 +1939,8 @@ export interface components {
          *       "terms_not_signed": false,
          *       "terms_not_signed_since": null,
          *       "last_error": null,
+         *       "org": "default",
+         *       "org_mdm_server": "6A7F0C3E2B1D4E5F9A8B0C1D2E3F4A5B",
          *       "created_at": "2026-01-05T10:00:00.000Z",
          *       "updated_at": "2026-01-05T10:00:00.000Z"
          *     }
@@ -1937,6 +1973,10 @@ export interface components {
                 /** Format: date-time */
                 at: string;
             } | null;
+            /** @description The Apple Business / School Manager org (GET /v1/orgs/{org}) this server belongs to: device reads then carry the org mirror's view of the device (`org`). Null: not linked (PATCH this server with `{"org": "…"}` to link it) */
+            org: string | null;
+            /** @description This server's id among the org's MDM servers (GET /v1/orgs/{org}/mdm-servers), found by its name when linked; null when not linked */
+            org_mdm_server: string | null;
             /** Format: date-time */
             created_at: string;
             /** Format: date-time */
@@ -2722,6 +2762,37 @@ export interface components {
              */
             more_to_follow: false;
         };
+        /** @description The device as the org mirror of the server's org sees it (Apple Business / School Manager API), read from depgate's org mirror without asking Apple. */
+        DeviceOrgView: {
+            /** @description The org (GET /v1/orgs/{org}) */
+            name: string;
+            /**
+             * Format: date-time
+             * @description When the org mirror last completed a refresh with Apple: everything here is as of then
+             */
+            refreshed_at: string;
+            /** @description `ASSIGNED` or `UNASSIGNED` to an MDM server */
+            status: string | null;
+            order_number: string | null;
+            /** @description Apple's orderDateTime */
+            order_date: string | null;
+            /** @description `APPLE`, `RESELLER` or `MANUALLY_ADDED` */
+            purchase_source: string | null;
+            /** @description Apple's purchaseSourceId: the reseller or Apple customer number */
+            purchase_source_id: string | null;
+            /** @description Apple's addedToOrgDateTime */
+            added_to_org_at: string | null;
+            /** @description The MDM server the device is assigned to in the org; null when unassigned */
+            mdm_server: {
+                id: string;
+                /** @description Its name in Apple Business Manager (null: not among the MDM servers of the last refresh) */
+                name: string | null;
+                /** @description True when the device is assigned to this DEP server (the server's `org_mdm_server`) */
+                is_this_server: boolean;
+            } | null;
+            /** @description The latest end of the device's AppleCare coverage, as the org's last live lookup of the device read it (GET /v1/orgs/{org}/devices/{serial}?source=apple); null before one, or without coverage */
+            applecare_end: string | null;
+        };
         /** @description A device as Apple last described it (Apple's field names), from depgate's mirror; `removed_at` only on devices that left this server. */
         MirrorDevice: {
             /** @description The serial number */
@@ -2856,6 +2927,8 @@ export interface components {
              * @description Mirror only: when depgate saw that Apple no longer shows the device to this server (ISO-8601, UTC)
              */
             removed_at?: string;
+            /** @description Only on a server linked to an org (the server's `org`): the org mirror's view of the device. Null when the org mirror cannot tell: its first refresh has not completed, the org is no longer configured, or the device is not in the org (mistyped, released from the org, or added since the last refresh). Absent on a server without an org. */
+            org?: components["schemas"]["DeviceOrgView"] | null;
             /**
              * @description `mirror`: answered from depgate's mirror (as the X-Depgate-Source header says) (enum property replaced by openapi-typescript)
              * @enum {string}
@@ -2931,6 +3004,8 @@ export interface components {
             released_by_replacement?: boolean;
             /** @description Device details only: SUCCESS, NOT_ACCESSIBLE or FAILED */
             response_status?: string;
+            /** @description Only on a server linked to an org (the server's `org`): the org mirror's view of the device. Null when the org mirror cannot tell: its first refresh has not completed, the org is no longer configured, or the device is not in the org (mistyped, released from the org, or added since the last refresh). Absent on a server without an org. */
+            org?: components["schemas"]["DeviceOrgView"] | null;
             /**
              * @description `apple`: depgate asked Apple for this answer (as the X-Depgate-Source header says) (enum property replaced by openapi-typescript)
              * @enum {string}
@@ -3775,6 +3850,10 @@ export interface components {
                 /** Format: date-time */
                 at: string;
             } | null;
+            /** @description The Apple Business / School Manager org (GET /v1/orgs/{org}) this server belongs to: device reads then carry the org mirror's view of the device (`org`). Null: not linked (PATCH this server with `{"org": "…"}` to link it) */
+            org: string | null;
+            /** @description This server's id among the org's MDM servers (GET /v1/orgs/{org}/mdm-servers), found by its name when linked; null when not linked */
+            org_mdm_server: string | null;
             /** Format: date-time */
             created_at: string;
             /** Format: date-time */
@@ -7562,7 +7641,7 @@ export interface operations {
                 content: {
                     "application/problem+json": components["schemas"]["Problem"] & {
                         /** @enum {unknown} */
-                        code: "BAD_REQUEST" | "UNKNOWN_PARAMETER" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "UNKNOWN_FIELD" | "INVALID_SERVER_TOKEN";
+                        code: "BAD_REQUEST" | "UNKNOWN_PARAMETER" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "UNKNOWN_FIELD" | "USER_AGENT_MISSING" | "USER_AGENT_INVALID" | "MALFORMED_REQUEST_BODY" | "UPSTREAM_REFUSED" | "INVALID_SERVER_TOKEN";
                     };
                 };
             };
@@ -7595,7 +7674,24 @@ export interface operations {
                 content: {
                     "application/problem+json": components["schemas"]["Problem"] & {
                         /** @enum {unknown} */
-                        code: "INSUFFICIENT_SCOPE";
+                        code: "INSUFFICIENT_SCOPE" | "T_C_NOT_SIGNED" | "ACCESS_DENIED";
+                    };
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    "X-Content-Type-Options": components["headers"]["XContentTypeOptions"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code: "SERVER_NOT_FOUND" | "NOT_FOUND" | "ORG_NOT_FOUND" | "ORG_MDM_SERVER_NOT_FOUND";
                     };
                 };
             };
@@ -7613,6 +7709,23 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"] & {
                         /** @enum {unknown} */
                         code: "NOT_ACCEPTABLE";
+                    };
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    "X-Content-Type-Options": components["headers"]["XContentTypeOptions"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code: "SERVER_TOKEN_EXPIRED";
                     };
                 };
             };
@@ -7650,6 +7763,23 @@ export interface operations {
                     };
                 };
             };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    "X-Content-Type-Options": components["headers"]["XContentTypeOptions"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code: "ORG_MDM_SERVER_NOT_MATCHED";
+                    };
+                };
+            };
             /** @description Too Many Requests */
             429: {
                 headers: {
@@ -7664,7 +7794,7 @@ export interface operations {
                 content: {
                     "application/problem+json": components["schemas"]["Problem"] & {
                         /** @enum {unknown} */
-                        code: "TOO_MANY_AUTH_FAILURES" | "RATE_LIMITED";
+                        code: "TOO_MANY_AUTH_FAILURES" | "RATE_LIMITED" | "UPSTREAM_THROTTLED";
                     };
                 };
             };
@@ -7685,6 +7815,23 @@ export interface operations {
                     };
                 };
             };
+            /** @description Bad Gateway */
+            502: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    "X-Content-Type-Options": components["headers"]["XContentTypeOptions"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code: "OAUTH_REJECTED" | "UNAUTHORIZED" | "UPSTREAM_UNREACHABLE" | "UPSTREAM_INVALID_RESPONSE" | "UPSTREAM_ERROR";
+                    };
+                };
+            };
             /** @description Service Unavailable */
             503: {
                 headers: {
@@ -7699,7 +7846,24 @@ export interface operations {
                 content: {
                     "application/problem+json": components["schemas"]["Problem"] & {
                         /** @enum {unknown} */
-                        code: "SHUTTING_DOWN" | "DATABASE_UNAVAILABLE";
+                        code: "SHUTTING_DOWN" | "DATABASE_UNAVAILABLE" | "SECRET_BOX_WRONG_KEY" | "UPSTREAM_THROTTLED" | "ORG_MIRROR_NOT_READY";
+                    };
+                };
+            };
+            /** @description Gateway Timeout */
+            504: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    "X-Content-Type-Options": components["headers"]["XContentTypeOptions"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code: "UPSTREAM_TIMEOUT";
                     };
                 };
             };
@@ -7863,6 +8027,277 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"] & {
                         /** @enum {unknown} */
                         code: "SHUTTING_DOWN" | "DATABASE_UNAVAILABLE";
+                    };
+                };
+            };
+        };
+    };
+    patchServer: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The DEP server name (`default` on a single-token install) */
+                server: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ServerPatchRequestInput"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    "X-Content-Type-Options": components["headers"]["XContentTypeOptions"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Server"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    "X-Content-Type-Options": components["headers"]["XContentTypeOptions"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code: "BAD_REQUEST" | "UNKNOWN_PARAMETER" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "UNKNOWN_FIELD" | "USER_AGENT_MISSING" | "USER_AGENT_INVALID" | "MALFORMED_REQUEST_BODY" | "UPSTREAM_REFUSED";
+                    };
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    "X-Content-Type-Options": components["headers"]["XContentTypeOptions"];
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code: "UNAUTHENTICATED";
+                    };
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    "X-Content-Type-Options": components["headers"]["XContentTypeOptions"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicyWhenCounted"];
+                    RateLimit: components["headers"]["RateLimitWhenCounted"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code: "INSUFFICIENT_SCOPE" | "T_C_NOT_SIGNED" | "ACCESS_DENIED";
+                    };
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    "X-Content-Type-Options": components["headers"]["XContentTypeOptions"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code: "SERVER_NOT_FOUND" | "NOT_FOUND" | "ORG_NOT_FOUND" | "ORG_MDM_SERVER_NOT_FOUND";
+                    };
+                };
+            };
+            /** @description Not Acceptable */
+            406: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    "X-Content-Type-Options": components["headers"]["XContentTypeOptions"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code: "NOT_ACCEPTABLE";
+                    };
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    "X-Content-Type-Options": components["headers"]["XContentTypeOptions"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code: "SERVER_TOKEN_EXPIRED";
+                    };
+                };
+            };
+            /** @description Payload Too Large */
+            413: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    "X-Content-Type-Options": components["headers"]["XContentTypeOptions"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code: "BODY_TOO_LARGE";
+                    };
+                };
+            };
+            /** @description Unsupported Media Type */
+            415: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    "X-Content-Type-Options": components["headers"]["XContentTypeOptions"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code: "UNSUPPORTED_MEDIA_TYPE";
+                    };
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    "X-Content-Type-Options": components["headers"]["XContentTypeOptions"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code: "ORG_MDM_SERVER_NOT_MATCHED";
+                    };
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    "X-Content-Type-Options": components["headers"]["XContentTypeOptions"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicyWhenCounted"];
+                    RateLimit: components["headers"]["RateLimitWhenCounted"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code: "TOO_MANY_AUTH_FAILURES" | "RATE_LIMITED" | "UPSTREAM_THROTTLED";
+                    };
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    "X-Content-Type-Options": components["headers"]["XContentTypeOptions"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicyWhenCounted"];
+                    RateLimit: components["headers"]["RateLimitWhenCounted"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code: "INTERNAL";
+                    };
+                };
+            };
+            /** @description Bad Gateway */
+            502: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    "X-Content-Type-Options": components["headers"]["XContentTypeOptions"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code: "OAUTH_REJECTED" | "UNAUTHORIZED" | "UPSTREAM_UNREACHABLE" | "UPSTREAM_INVALID_RESPONSE" | "UPSTREAM_ERROR";
+                    };
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    "X-Content-Type-Options": components["headers"]["XContentTypeOptions"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicyWhenCounted"];
+                    RateLimit: components["headers"]["RateLimitWhenCounted"];
+                    "Retry-After": components["headers"]["RetryAfterWhenKnown"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code: "SHUTTING_DOWN" | "DATABASE_UNAVAILABLE" | "SECRET_BOX_WRONG_KEY" | "UPSTREAM_THROTTLED" | "ORG_MIRROR_NOT_READY";
+                    };
+                };
+            };
+            /** @description Gateway Timeout */
+            504: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    "X-Content-Type-Options": components["headers"]["XContentTypeOptions"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code: "UPSTREAM_TIMEOUT";
                     };
                 };
             };

@@ -7,6 +7,7 @@ import { z } from 'zod'
 import { timestamp } from './timestamps.js'
 import { SORT_KEYS } from '../store/mirror-reads.js'
 import { deviceSchema, fromApple } from './devices.js'
+import { deviceOrgField } from './device-org.js'
 import { queryInteger } from './query-values.js'
 
 const iso = (description: string) => timestamp().describe(`${description} (ISO-8601, UTC)`)
@@ -46,14 +47,14 @@ export const mirrorDeviceSchema = deviceSchema.extend({
 })
 
 /** `GET …/devices/{serial}` answered from the mirror. */
-export const deviceFromMirrorSchema = mirrorDeviceSchema.extend({ source: fromMirror }).meta({
+export const deviceFromMirrorSchema = mirrorDeviceSchema.extend({ org: deviceOrgField, source: fromMirror }).meta({
   id: 'DeviceFromMirror',
   description: 'One device as Apple last described it, from depgate\'s mirror, with `source: "mirror"`.',
   examples: [{ serial_number: 'C02XK1ABCDEF', model: 'MacBook Pro', os: 'OSX', device_family: 'Mac', profile_status: 'assigned', device_assigned_date: '2026-01-15T09:30:00Z', source: 'mirror' }]
 })
 
 /** `GET …/devices/{serial}` answered by Apple (device details, with Apple\'s `response_status`). */
-export const deviceFromAppleSchema = deviceSchema.extend({ source: fromApple }).meta({
+export const deviceFromAppleSchema = deviceSchema.extend({ org: deviceOrgField, source: fromApple }).meta({
   id: 'DeviceFromApple',
   description: 'One device as Apple describes it now (its device details, with `response_status`), with `source: "apple"`.',
   examples: [{ serial_number: 'C02XK1ABCDEF', model: 'MacBook Pro', os: 'OSX', device_family: 'Mac', profile_status: 'assigned', device_assigned_date: '2026-01-15T09:30:00Z', response_status: 'SUCCESS', source: 'apple' }]

@@ -31,6 +31,8 @@ export const serverInfoSchema = z.object({
   terms_not_signed: z.boolean().describe('True since Apple answered T_C_NOT_SIGNED (new terms to accept in Apple Business/School Manager), until a call succeeds'),
   terms_not_signed_since: timestamp().nullable(),
   last_error: z.object({ code: z.string(), at: timestamp() }).nullable().describe('The last error Apple (or the network) gave for this server, cleared by the next success'),
+  org: z.string().nullable().describe('The Apple Business / School Manager org (GET /v1/orgs/{org}) this server belongs to: device reads then carry the org mirror\'s view of the device (`org`). Null: not linked (PATCH this server with `{"org": "…"}` to link it)'),
+  org_mdm_server: z.string().nullable().describe('This server\'s id among the org\'s MDM servers (GET /v1/orgs/{org}/mdm-servers), found by its name when linked; null when not linked'),
   created_at: timestamp(),
   updated_at: timestamp()
 }).meta({
@@ -47,6 +49,8 @@ export const serverInfoSchema = z.object({
     terms_not_signed: false,
     terms_not_signed_since: null,
     last_error: null,
+    org: 'default',
+    org_mdm_server: '6A7F0C3E2B1D4E5F9A8B0C1D2E3F4A5B',
     created_at: '2026-01-05T10:00:00.000Z',
     updated_at: '2026-01-05T10:00:00.000Z'
   }]
@@ -104,6 +108,8 @@ export function serverInfo (record: ServerRecord, now: number): DepServerInfo {
     terms_not_signed_since: record.termsNotSignedAt ?? null,
     // A token no key here opens outranks whatever Apple said last: nothing can be asked of Apple now.
     last_error: record.unreadable === undefined ? record.lastError ?? null : { code: record.unreadable.code, at: record.updatedAt },
+    org: record.orgLink?.org ?? null,
+    org_mdm_server: record.orgLink?.mdmServer ?? null,
     created_at: record.createdAt,
     updated_at: record.updatedAt
   }

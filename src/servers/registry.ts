@@ -88,6 +88,8 @@ export async function openServerRegistry (opts: ServerRegistryOptions): Promise<
 
     get info (): DepServerInfo { return serverInfo(this.#record, now()) }
 
+    get orgLink (): DepServer['orgLink'] { return this.#record.orgLink }
+
     get client (): DepClient {
       // The server as it is now, not as it was when the handle was taken: a put, an import or a
       // delete may have come while the request awaited, and a client built from the old record
@@ -118,6 +120,21 @@ export async function openServerRegistry (opts: ServerRegistryOptions): Promise<
         events.emit('token.renewed', name, { days_left: server.token_days_left, account: server.account })
       }
       return { server, created }
+    },
+    async link (name, write) {
+      const record = await store.servers.setOrgLink(name, write)
+      if (record === undefined) throw serverNotFound(name)
+      // The token is the same: the client and its session stay.
+      records.set(name, record)
+      return serverInfo(record, now())
+    },
+    async probeAccount (token, baseUrl) {
+      const probe = new DepClient({ ...opts.clientOptions, token, baseUrl, retry: { retries: 0 } })
+      try {
+        return await probe.getAccount()
+      } finally {
+        await probe.close()
+      }
     },
     async delete (name, audit) {
       const deleted = await store.servers.delete(name, audit)

@@ -3,8 +3,10 @@
  * implementation (registry.ts) so a route can name `DepServer` without loading the registry.
  */
 import type { DepClient } from '../dep/index.js'
+import type { AccountDetail } from '../dep/schemas.js'
 import type { ServerToken } from '../dep/token.js'
 import type { AuditEntryInput, ServerAudit } from '../store/index.js'
+import type { AccountIdentity, OrgLink, OrgLinkWrite } from '../store/servers.js'
 import type { DepServerInfo, StagedCertificate, TokenEvent, TokenEventType } from '../api/server-info.js'
 
 export interface ImportTokenOptions {
@@ -18,6 +20,8 @@ export interface DepServer {
   name: string
   baseUrl: string
   info: DepServerInfo
+  /** The org this server belongs to and its MDM server id there, if it is linked. */
+  orgLink: OrgLink | undefined
   /** Created on first use, then reused. */
   readonly client: DepClient
 }
@@ -28,7 +32,11 @@ export interface DepServerRegistry {
   has (name: string): boolean
   list (): DepServerInfo[]
   /** `audit`: the row written in the transaction of the change (see plugins/app/audit.ts). */
-  put (name: string, input: { token: ServerToken, baseUrl?: string, audit?: ServerAudit }): Promise<{ server: DepServerInfo, created: boolean }>
+  put (name: string, input: { token: ServerToken, baseUrl?: string, audit?: ServerAudit, orgLink?: OrgLink | null, account?: AccountIdentity }): Promise<{ server: DepServerInfo, created: boolean }>
+  /** Links the server to its org (null unlinks), in one transaction with `audit`; throws SERVER_NOT_FOUND for an unknown server. */
+  link (name: string, write: OrgLinkWrite): Promise<DepServerInfo>
+  /** Apple's /account for a token not stored yet (a throwaway client, no retries). */
+  probeAccount (token: ServerToken, baseUrl: string): Promise<AccountDetail>
   delete (name: string, audit?: AuditEntryInput): Promise<boolean>
   /** Re-reads the store (another replica or the CLI may have changed it). */
   reload (): Promise<void>

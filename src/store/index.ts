@@ -13,6 +13,7 @@ import { createMirrorRepository, type MirrorRepository } from './mirror.js'
 import { migrateToLatest } from './migrations.js'
 import { createOrgFeedReads, createOrgMirrorWrites, type OrgFeedReads, type OrgMirrorWrites } from './org-mirror.js'
 import { createOrgMirrorReads, type OrgMirrorReads } from './org-reads.js'
+import { createOrgJoinReads, type OrgJoinReads } from './org-join.js'
 import { createOrgRepository, type OrgRepository } from './orgs.js'
 import { CLOSING } from './read-snapshots.js'
 import type { Database } from './schema.js'
@@ -30,12 +31,13 @@ export type { AuditEntry, AuditEntryInput, AuditQuery, AuditRepository } from '.
 export { AUDIT_INLINE_SERIALS, PENDING, serialsDigest } from './audit.js'
 export type { UiSessionRecord, UiSessionRepository } from './ui-sessions.js'
 export type { DeviceHistory } from './device-history.js'
-export type { ServerAudit, ServerRecord, ServerRepository } from './servers.js'
+export type { OrgLink, OrgLinkWrite, ServerAudit, ServerRecord, ServerRepository } from './servers.js'
 export type { ApplyResult, DeviceRecord, MirrorRepository, MirrorStateRow, MirrorWrites, PageInput, SyncPhase } from './mirror.js'
 export { LeaseLostError } from './mirror.js'
 export type { OrgInfo, OrgInput, OrgRecord, OrgRepository } from './orgs.js'
 export type { OrgApplied, OrgDeviceInput, OrgFeedReads, OrgMdmServerInput, OrgMirrorWrites, OrgStateRow } from './org-mirror.js'
 export type { OrgChange, OrgDevice, OrgDeviceFilters, OrgMdmServer, OrgMirrorReads } from './org-reads.js'
+export type { OrgJoin, OrgJoinedDevice, OrgJoinReads, OrgMdmServerName } from './org-join.js'
 export { SQLITE_FILE } from './dialect.js'
 export type { AssignmentQuery, AssignmentRepository, AssignmentRow, AssignmentStatus, FeedChange, Outcome, QueueStats, Wanted } from './assignments.js'
 export { ASSIGNMENT_STATUSES, OUTSTANDING } from './assignments.js'
@@ -88,8 +90,8 @@ export interface Store {
   readonly webhookDeliveries: WebhookDeliveries
   /** Apple Business / School Manager organisations (API accounts, sealed keys). */
   readonly orgs: OrgRepository
-  /** The org mirror: refresh writes (fenced by the org's lease) and reads. */
-  readonly orgMirror: OrgMirrorWrites & OrgMirrorReads & OrgFeedReads
+  /** The org mirror: refresh writes (fenced by the org's lease) and reads, with the DEP device view's join. */
+  readonly orgMirror: OrgMirrorWrites & OrgMirrorReads & OrgFeedReads & OrgJoinReads
   /** Jobs with progress and per-serial results (src/jobs). */
   readonly jobs: JobRepository
   /** Dashboard sign-ins (src/ui/sessions.ts). */
@@ -140,7 +142,7 @@ export async function createStore (opts: StoreOptions): Promise<Store> {
     webhooks: createWebhookRepository(db, now, opts.secretBox),
     webhookDeliveries: createWebhookDeliveries(db, now),
     orgs: createOrgRepository(db, now, opts.secretBox),
-    orgMirror: { ...createOrgMirrorWrites(db, now), ...createOrgMirrorReads(db), ...createOrgFeedReads(db) },
+    orgMirror: { ...createOrgMirrorWrites(db, now), ...createOrgMirrorReads(db), ...createOrgFeedReads(db), ...createOrgJoinReads(db) },
     jobs: createJobRepository(db, now),
     uiSessions: createUiSessionRepository(db, now),
     deviceHistory: createDeviceHistory(db),

@@ -24,6 +24,10 @@ export interface ServersTable {
   terms_not_signed_at: string | null
   last_error: string | null
   last_error_at: string | null
+  /** 0015: the Apple Business / School Manager org this server belongs to (orgs.name), or null. */
+  org: string | null
+  /** 0015: this server's id among that org's MDM servers (org_mdm_servers.id); set whenever `org` is. */
+  org_mdm_server: string | null
 }
 
 /** The key pair(s) Apple encrypts a server's token to. Private keys are sealed; certificates are public. */

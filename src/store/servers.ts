@@ -13,9 +13,11 @@ import { type AuditEntryInput, insertAudit } from './audit.js'
 import { dropEnrollment } from './enrollment.js'
 import { dropMirrors } from './mirror-drop.js'
 import { checkSecretKey, keyAad, rotateSecrets, sealLegacyTokens, type SecretKeyCheck, tokenAad } from './secret-sealing.js'
+import { accountValues, type OrgLink, orgLinkOf, orgLinkValues, type OrgLinkWrite, writeOrgLink } from './server-org-link.js'
 import type { Database, ServersTable } from './schema.js'
 
 export type { SecretKeyCheck } from './secret-sealing.js'
+export type { OrgLink, OrgLinkWrite } from './server-org-link.js'
 
 export interface AccountIdentity {
   serverUuid?: string
@@ -33,6 +35,8 @@ export interface ServerRecord {
   account?: AccountIdentity
   termsNotSignedAt?: string
   lastError?: { code: string, at: string }
+  /** The Apple Business / School Manager org this server belongs to, and its MDM server id there. */
+  orgLink?: OrgLink
   /**
    * Set when the token is sealed with another key than the installed one (a replica still running
    * with the previous key after a rotation wrote it): `token` is then empty, and the server reports
@@ -72,9 +76,11 @@ export interface ServerRepository {
    * Creates or replaces; `created` tells which (PUT answers 201 or 200). With `promoteStagedKey`
    * the staged key pair becomes the current one in the same transaction (a .p7m it opened).
    */
-  upsert (input: { name: string, token: ServerToken, baseUrl?: string, account?: AccountIdentity, promoteStagedKey?: boolean, audit?: ServerAudit }): Promise<{ record: ServerRecord, created: boolean }>
+  upsert (input: { name: string, token: ServerToken, baseUrl?: string, account?: AccountIdentity, promoteStagedKey?: boolean, audit?: ServerAudit, orgLink?: OrgLink | null }): Promise<{ record: ServerRecord, created: boolean }>
   /** Deletes the server, its key pairs and its device mirror (mirror-drop.ts); `audit` is written with a deletion, in its transaction. */
   delete (name: string, audit?: AuditEntryInput): Promise<boolean>
+  /** Links the server to its org (null unlinks), nothing else changed; undefined when the server does not exist. `orgLink` left out of an upsert keeps the link. */
+  setOrgLink (name: string, write: OrgLinkWrite): Promise<ServerRecord | undefined>
   /** Terms state and last error; false when the server does not exist. */
   setHealth (name: string, update: ServerHealthUpdate): Promise<boolean>
   getKeys (name: string): Promise<ServerKeys>
@@ -133,6 +139,8 @@ export function createServerRepository (db: Kysely<Database>, now: () => Date, b
     if (a !== undefined) r.account = a
     if (row.terms_not_signed_at !== null) r.termsNotSignedAt = row.terms_not_signed_at
     if (row.last_error !== null && row.last_error_at !== null) r.lastError = { code: row.last_error, at: row.last_error_at }
+    const link = orgLinkOf(row)
+    if (link !== undefined) r.orgLink = link
     return r
   }
 
@@ -146,7 +154,7 @@ export function createServerRepository (db: Kysely<Database>, now: () => Date, b
       const row = await db.selectFrom('servers').selectAll().where('name', '=', name).executeTakeFirst()
       return row === undefined ? undefined : toRecord(row)
     },
-    async upsert ({ name, token, baseUrl, account, promoteStagedKey = false, audit }) {
+    async upsert ({ name, token, baseUrl, account, promoteStagedKey = false, audit, orgLink }) {
       const sealed = needBox().seal(JSON.stringify(token), tokenAad(name))
       const when = now()
       const at = when.toISOString()
@@ -164,14 +172,13 @@ export function createServerRepository (db: Kysely<Database>, now: () => Date, b
           last_error: null,
           last_error_at: null,
           // An unchecked token says nothing about whose it is: the previous token's identity must not linger.
-          account_server_uuid: account?.serverUuid ?? null,
-          account_server_name: account?.serverName ?? null,
-          account_org_name: account?.orgName ?? null,
-          account_checked_at: account?.checkedAt ?? null
+          ...accountValues(account),
+          // A renewed token keeps the server's org unless the caller says otherwise.
+          ...(orgLink === undefined ? {} : orgLinkValues(orgLink))
         }
         let row: ServersTable
         if (existing === undefined) {
-          row = { name, created_at: at, ...values }
+          row = { name, created_at: at, ...orgLinkValues(null), ...values }
           await trx.insertInto('servers').values(row).execute()
           // Added again under a deleted server's name: the syncer a replica may still run for the
           // name (it looks at the list every third of a lease) fetches the new mirror at once
@@ -212,6 +219,10 @@ export function createServerRepository (db: Kysely<Database>, now: () => Date, b
         if (deleted && audit !== undefined) await insertAudit(trx, now(), audit)
         return deleted
       })
+    },
+    async setOrgLink (name, write) {
+      const row = await writeOrgLink(db, now(), name, write)
+      return row === undefined ? undefined : toRecord(row)
     },
     async setHealth (name, update) {
       const values: Partial<ServersTable> = {}

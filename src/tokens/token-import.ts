@@ -100,6 +100,11 @@ export async function verifyToken (getAccount: () => Promise<AccountDetail>, now
     }
     throw new TokenImportError('TOKEN_VERIFY_FAILED', `Apple did not accept this token (${code})`, { cause: err, advice: skip })
   }
+  return accountIdentity(account, now)
+}
+
+/** What depgate keeps of Apple's /account: whose token it is. */
+export function accountIdentity (account: AccountDetail, now: () => Date): AccountIdentity {
   const identity: AccountIdentity = { checkedAt: now().toISOString() }
   if (account.server_uuid !== undefined) identity.serverUuid = account.server_uuid
   if (account.server_name !== undefined) identity.serverName = account.server_name

@@ -291,6 +291,26 @@ async function throttledOrg (ctx: Ctx, op: Operation, endpoint: 'axm.org_device'
   return await base(ctx, op, { ...over, params: { org, ...over.params } })
 }
 
+/** The request's server, made now with the simulator's token (its path's name) and deleted after. */
+async function withServer (ctx: Ctx, req: Req): Promise<Req> {
+  const server = req.path.split('/')[3]
+  await ctx.call({ method: 'PUT', path: `/v1/servers/${server}`, key: await ctx.key('admin'), body: { token: DEPSIM_CREDENTIALS, base_url: ctx.simUrl } })
+  req.cleanup = async () => { await ctx.call({ method: 'DELETE', path: `/v1/servers/${server}`, key: await ctx.key('admin') }) }
+  return req
+}
+
+/** Apple names the DEP server so that none of the org's MDM servers matches it, for this request. */
+async function unmatched (ctx: Ctx, req: Req): Promise<Req> {
+  const name = ctx.sim.account.server_name
+  ctx.sim.account.server_name = 'No such MDM server'
+  const cleanup = req.cleanup
+  req.cleanup = async () => {
+    ctx.sim.account.server_name = name
+    await cleanup?.()
+  }
+  return req
+}
+
 const orgParams = async (ctx: Ctx): Promise<Record<string, string>> => ({ org: await contractOrg(ctx) })
 const noOrg: Recipe = async (ctx, op) => await base(ctx, op, { params: { org: fresh('no-such-org') } })
 
@@ -426,7 +446,21 @@ export const FIXTURES: Record<string, Fixture> = {
     body: async (ctx) => ({ token: DEPSIM_CREDENTIALS, base_url: ctx.simUrl }),
     statuses: {
       200: ok(),
-      201: async (ctx, op) => await base(ctx, op, { params: { server: fresh('made') } })
+      201: async (ctx, op) => await base(ctx, op, { params: { server: fresh('made') } }),
+      404: async (ctx, op) => await base(ctx, op, { params: { server: fresh('made') }, body: { token: DEPSIM_CREDENTIALS, base_url: ctx.simUrl, org: fresh('no-such-org') } }),
+      // Linking asks Apple for the server's name with the token sent: Apple's failures are this route's.
+      409: async (ctx, op) => await base(ctx, op, { params: { server: fresh('made') }, body: { token: EXPIRED_TOKEN, org: await contractOrg(ctx) } }),
+      422: async (ctx, op) => await unmatched(ctx, await base(ctx, op, { params: { server: fresh('made') }, body: { token: DEPSIM_CREDENTIALS, base_url: ctx.simUrl, org: await contractOrg(ctx) } })),
+      502: async (ctx, op) => await base(ctx, op, { params: { server: fresh('made') }, body: { token: DEPSIM_CREDENTIALS, base_url: ctx.refusingUrl, org: await contractOrg(ctx) } }),
+      504: async (ctx, op) => await base(ctx, op, { params: { server: fresh('made') }, body: { token: DEPSIM_CREDENTIALS, base_url: ctx.silentUrl, org: await contractOrg(ctx) } })
+    }
+  },
+  patchServer: {
+    // No org name stored for the server: its name is asked of Apple (the generic 409, 502 and 504 servers fail there).
+    body: async (ctx) => ({ org: await contractOrg(ctx) }),
+    statuses: {
+      200: async (ctx, op) => await withServer(ctx, await base(ctx, op, { params: { server: fresh('linked') } })),
+      422: async (ctx, op) => await unmatched(ctx, await withServer(ctx, await base(ctx, op, { params: { server: fresh('linked') } })))
     }
   },
   deleteServer: {

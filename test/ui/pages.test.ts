@@ -48,6 +48,8 @@ const server = {
   terms_not_signed: false,
   terms_not_signed_since: null,
   last_error: null,
+  org: null,
+  org_mdm_server: null,
   created_at: '2026-01-01T00:00:00Z',
   updated_at: '2026-01-01T00:00:00Z',
   inventory

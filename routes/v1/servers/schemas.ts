@@ -4,6 +4,7 @@ import { serverInfoSchema } from '../../../src/api/server-info.js'
 import { serverTokenSchema } from '../../../src/tokens/server-token.js'
 import { httpUrlSchema } from '../../../src/api/url-policy.js'
 import { queryFlag } from '../../../src/api/query-values.js'
+import { orgLinkFields } from '../../../src/api/server-org.js'
 
 export { serverInfoSchema }
 
@@ -13,7 +14,8 @@ export const putServerSchema = z.object({
     z.string().min(1).describe('The decrypted token file as text (Apple\'s -----BEGIN MESSAGE----- MIME text, or its JSON)')
   ]).describe('The decrypted server token: as a JSON object, or the decrypted file\'s text'),
   base_url: httpUrlSchema().optional()
-    .describe('Override of Apple\'s https://mdmenrollment.apple.com (a simulator, a proxy); a URL with user:password@ is refused')
+    .describe('Override of Apple\'s https://mdmenrollment.apple.com (a simulator, a proxy); a URL with user:password@ is refused'),
+  ...orgLinkFields
 }).meta({
   id: 'ServerPutRequest',
   examples: [{
