@@ -8,6 +8,6 @@
 import type { JobRecord } from '../jobs/types.js'
 import type { EventInput } from './types.js'
 
-export function jobFinishedEvent ({ org, ...job }: JobRecord): EventInput {
-  return { type: 'job.finished', server: job.server, org, data: job }
+export function jobFinishedEvent (job: JobRecord): EventInput {
+  return { type: 'job.finished', server: job.server, org: job.org, data: { ...job } }
 }

@@ -150,7 +150,7 @@ t.test('org events', async (t) => {
       return (await call('GET', `/v1/jobs/${res.json.id as string}`)).json.state === 'succeeded'
     })
     await deliver()
-    t.match(events('/jobs', jobs.secret), [{ type: 'job.finished', data: { id: res.json.id, kind: 'org_device_assignment', server: null, state: 'succeeded' } }], 'servers does not hold back a job with no server')
+    t.match(events('/jobs', jobs.secret), [{ type: 'job.finished', data: { id: res.json.id, kind: 'org_device_assignment', server: null, org: 'acme', state: 'succeeded' } }], 'servers does not hold back a job with no server')
     t.same(receiver.at('/other-jobs'), [], 'a subscription of another org does not get it')
     t.same(receiver.at('/other').filter((r) => JSON.parse(r.body).type === 'job.finished'), [])
 
