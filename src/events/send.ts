@@ -3,6 +3,12 @@
  * redirects not followed (a 3xx is a failure: a receiver that moved must be re-registered, and
  * following would send the signed event somewhere nobody subscribed). The answer's body is read up
  * to BODY_CAP bytes only, for the delivery's last_error; it is never logged.
+ *
+ * Connections are kept alive between deliveries, so a receiver's server may close one just as the
+ * next delivery is written on it (its keep-alive timeout racing ours): the request dies with a reset
+ * before any answer. That is sent again at once, once, on a fresh connection, within the same 15 s:
+ * otherwise an ordinary idle close would cost the subscription a retry 5 s later and hold up its
+ * queue. A receiver may then see the event twice (at least once; webhook-id tells them apart).
  */
 import { Agent, request } from 'undici'
 
@@ -29,12 +35,17 @@ export function createHttpSender (opts: { connectTimeoutMs?: number, requestTime
   const agent = new Agent({ connect: { timeout: opts.connectTimeoutMs ?? CONNECT_TIMEOUT_MS }, headersTimeout: requestTimeoutMs, bodyTimeout: requestTimeoutMs })
   return {
     async send (url, headers, body) {
-      const res = await request(url, {
+      const signal = AbortSignal.timeout(requestTimeoutMs)
+      const post = async () => await request(url, {
         method: 'POST',
         headers: { 'content-type': 'application/json', 'user-agent': 'depgate-webhooks', ...headers },
         body,
         dispatcher: agent,
-        signal: AbortSignal.timeout(requestTimeoutMs)
+        signal
+      })
+      const res = await post().catch(async (err: unknown) => {
+        if (!closedUnderUs(err)) throw err
+        return await post()
       })
       const chunks: Buffer[] = []
       let size = 0
@@ -50,4 +61,10 @@ export function createHttpSender (opts: { connectTimeoutMs?: number, requestTime
       await agent.close()
     }
   }
+}
+
+/** The connection reset or closed by the receiver before its answer (undici's and Node's codes). */
+function closedUnderUs (err: unknown): boolean {
+  const code = (err as { code?: unknown }).code
+  return code === 'ECONNRESET' || code === 'UND_ERR_SOCKET' || code === 'EPIPE'
 }
