@@ -131,7 +131,7 @@ const plugin: FastifyPluginAsyncZod = async (fastify) => {
     config: { ...ui, ui: { public: true } },
     // _csrf is optional here so that a missing token is the CSRF check's 403, not a validation error.
     schema: { ...hidden, querystring: nextQuery, body: z.object({ key: z.string().max(1000), _csrf: z.string().max(200).optional() }) },
-    preHandler: fastify.csrfProtection
+    preValidation: fastify.csrfProtection
   }, async (request, reply) => {
     const presented = request.body.key.trim()
     // As the API's auth hook: per address and per the key id the form names, before any hashing.
@@ -157,7 +157,7 @@ const plugin: FastifyPluginAsyncZod = async (fastify) => {
   fastify.post('/sign-out', {
     config: ui,
     schema: { ...hidden, body: z.object({ _csrf: z.string().max(200).optional() }) },
-    preHandler: fastify.csrfProtection
+    preValidation: fastify.csrfProtection
   }, async (request, reply) => {
     await sessions.close(request.cookies[SESSION_COOKIE]!)
     reply.clearCookie(SESSION_COOKIE, cookieOpts)

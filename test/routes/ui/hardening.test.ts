@@ -7,7 +7,7 @@
  * escaped.
  */
 import t, { type Test } from 'tap'
-import type { LightMyRequestResponse } from 'fastify'
+import type { LightMyRequestResponse, RouteOptions } from 'fastify'
 import { CONTENT_SECURITY_POLICY, CSRF_COOKIE, safeNext, SESSION_COOKIE } from '../../../routes/ui/index.js'
 import { buildTestApp } from '../../helper.js'
 import { browser, csrfField } from './jar.js'
@@ -23,7 +23,8 @@ t.test('next: only a dashboard path, as the URL parser reads it, percent-encoded
 })
 
 t.test('the dashboard as an attacker sees it', async (t) => {
-  const { app, adminKey, createKey } = await buildTestApp(t, { simulator: false, env: { DEPGATE_AUTH_FAILURE_LIMIT: '3' } })
+  const routes: RouteOptions[] = []
+  const { app, adminKey, createKey } = await buildTestApp(t, { simulator: false, env: { DEPGATE_AUTH_FAILURE_LIMIT: '3' }, onRoute: (r) => { routes.push(r) } })
   const isPage = (t: Test, res: LightMyRequestResponse, status: number, what: string) => {
     t.equal(res.statusCode, status, what)
     t.equal(res.headers['content-security-policy'], CONTENT_SECURITY_POLICY, `${what}: with the CSP`)
@@ -54,6 +55,23 @@ t.test('the dashboard as an attacker sees it', async (t) => {
     const server = await b.get('/ui/servers/%3Cimg%20src%3Dx%3E/devices')
     isPage(t, server, server.statusCode, 'a server name that is markup')
     t.notMatch(server.body, /<img src=x>/)
+  })
+
+  await t.test('every form a dashboard route takes needs its CSRF token, signed in or not', async (t) => {
+    const forms = routes.filter((r) => r.url.startsWith('/ui') && [r.method].flat().some((m) => !['GET', 'HEAD'].includes(m)))
+    t.ok(forms.length >= 2, `${forms.length} dashboard routes take a form`)
+    const b = browser(app)
+    await b.signIn(adminKey)
+    for (const route of forms) {
+      for (const method of [route.method].flat()) {
+        const url = route.url.replace(/:\w+/g, 'x')
+        const res = await app.inject({ method: method as 'POST', url, cookies: b.jar, headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: '' })
+        // Before the form's own validation (preValidation): a forged form learns nothing of its fields.
+        t.equal(res.statusCode, 403, `${method} ${route.url} without a token`)
+        t.match(res.body, /Form expired/)
+      }
+    }
+    t.equal((await b.get('/ui')).statusCode, 200, 'and the session is still open')
   })
 
   await t.test('signing in ends the session the browser carried and replaces a planted CSRF secret', async (t) => {
