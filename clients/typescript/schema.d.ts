@@ -1758,12 +1758,12 @@ export interface components {
             private_key: string;
             /**
              * Format: uri
-             * @description The API host, default by the client id: https://api-business.apple.com or https://api-school.apple.com
+             * @description The API host, default by the client id: https://api-business.apple.com or https://api-school.apple.com; a URL with user:password@ is refused
              */
             base_url?: string;
             /**
              * Format: uri
-             * @description The token endpoint, default https://account.apple.com/auth/oauth2/token
+             * @description The token endpoint, default https://account.apple.com/auth/oauth2/token; a URL with user:password@ is refused
              */
             token_url?: string;
         };
