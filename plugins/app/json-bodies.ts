@@ -3,7 +3,8 @@
  * 'content-type: application/json'` sends) is read as no body, not as malformed JSON. Routes whose
  * body is optional (POST …/assignment-rules/apply, …/preview) then answer as without one; a route
  * that needs a body still refuses it, by its validation (VALIDATION_FAILED) like a bodiless request.
- * Anything else goes to Fastify's own parser, with its prototype-poisoning checks.
+ * A route without a body schema ignores the body. Anything else goes to Fastify's own parser, with
+ * its prototype-poisoning checks.
  *
  * Any other media type (Fastify's own text/plain parser included: it handed a JSON route a string,
  * which the route then refused as 400 VALIDATION_FAILED) is 415 UNSUPPORTED_MEDIA_TYPE on a route
@@ -21,7 +22,8 @@ export function createJsonBodiesPlugin () {
     fastify.removeContentTypeParser(['application/json', 'text/plain'])
     fastify.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
       const text = body as string
-      if (text.trim() === '') {
+      // A route that reads no body ignores one, well-formed or not (it documents no MALFORMED_JSON).
+      if (text.trim() === '' || request.routeOptions.schema?.body === undefined) {
         done(null, undefined)
         return
       }

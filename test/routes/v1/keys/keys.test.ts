@@ -51,7 +51,7 @@ t.test('keys lifecycle: create (secret once), list (no secrets), use, revoke', a
   t.equal(audit[3].detail, 'scope=read')
 })
 
-t.test('a JSON route sent another media type answers 415; a route without a body ignores one', async (t) => {
+t.test('a JSON route sent another media type answers 415; a route without a body ignores any', async (t) => {
   const { app, auth } = await buildTestApp(t, { simulator: false })
   for (const type of ['text/plain', 'text/plain; charset=utf-8', 'application/xml', 'application/x-www-form-urlencoded']) {
     const res = await app.inject({ method: 'POST', url: '/v1/keys', headers: { ...auth(), 'content-type': type }, payload: '{"label":"x","scope":"read"}' })
@@ -64,5 +64,8 @@ t.test('a JSON route sent another media type answers 415; a route without a body
   t.equal((await app.inject({ method: 'POST', url: '/v1/keys', headers: { ...auth(), 'content-type': 'application/json' }, payload: '{"label":"x","scope":"read"}' })).statusCode, 201)
   const hook = (await app.inject({ method: 'POST', url: '/v1/webhooks', headers: auth(), payload: { url: 'https://hooks.example.com/x' } })).json()
   const test = await app.inject({ method: 'POST', url: `/v1/webhooks/${hook.id}/test`, headers: { ...auth(), 'content-type': 'text/plain' }, payload: 'anything' })
-  t.equal(test.statusCode, 202, 'a route that reads no body ignores a text one, as it ignores JSON')
+  t.equal(test.statusCode, 202, 'a route that reads no body ignores a text one')
+  const broken = await app.inject({ method: 'POST', url: `/v1/webhooks/${hook.id}/test`, headers: { ...auth(), 'content-type': 'application/json' }, payload: '{"not json' })
+  t.equal(broken.statusCode, 202, 'and a JSON one, even malformed')
+  t.equal((await app.inject({ method: 'POST', url: '/v1/keys', headers: { ...auth(), 'content-type': 'application/json' }, payload: '{"not json' })).json().code, 'MALFORMED_JSON', 'a route that reads its body refuses malformed JSON')
 })
