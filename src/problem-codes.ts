@@ -109,7 +109,7 @@ export const PROBLEM_CODES = {
   DISOWN_DISABLED: { statuses: [403], summary: 'Disowning is turned off (DEPGATE_ALLOW_DISOWN).', example: 'Disowning devices is turned off on this depgate. An operator can enable it with DEPGATE_ALLOW_DISOWN=true; it cannot be undone.' },
   DISOWN_CONFIRMATION_MISMATCH: { statuses: [400], summary: 'The disown confirmation field does not say exactly what is disowned.', example: 'To disown these 2 serial(s) from "default", set confirm to exactly "disown 2 from default". Nothing was disowned.' },
   PASSTHROUGH_PATH_REFUSED: { statuses: [400], summary: 'The pass-through path is not one depgate forwards.', example: '/session is depgate\'s to call: the pass-through does not forward it.' },
-  KEY_NOT_FOUND: { statuses: [404], summary: 'No active API key with that id.', example: 'No active API key with id 42.' },
+  KEY_NOT_FOUND: { statuses: [404], summary: 'No API key with that id (to revoke: no active one).', example: 'No active API key with id 42.' },
   AUDIT_ENTRY_NOT_FOUND: { statuses: [404], summary: 'No audit entry with that id.', example: 'No audit entry with id 42.' },
   WEBHOOK_NOT_FOUND: { statuses: [404], summary: 'No webhook subscription with that id.', example: 'No webhook subscription with id 0a1b2c3d4e5f. GET /v1/webhooks lists them.' },
   WEBHOOK_URL_REFUSED: { statuses: [400], summary: 'The webhook URL is not an http(s) URL, carries a password, or its host is not in DEPGATE_WEBHOOK_ALLOW.', example: 'The webhook cannot be saved: url\'s host example.org is not in DEPGATE_WEBHOOK_ALLOW (the hosts this depgate may send webhooks to).' },

@@ -16,6 +16,7 @@ import { ASSETS } from '../../src/ui/assets.js'
 import { sendPage } from '../../src/ui/reply.js'
 import { UI_PREFIX, type Viewer } from '../../src/ui/layout.js'
 import { errorPage, signInPage } from '../../src/ui/pages/sign-in.js'
+import { parseApiKey } from '../../src/api-key-secrets.js'
 import { createUiSessions } from '../../src/ui/sessions.js'
 import { pageRoutes } from './pages.js'
 
@@ -37,9 +38,19 @@ export const CONTENT_SECURITY_POLICY = "default-src 'self'; script-src 'self'; s
 
 const FORM_LIMIT = 16 * 1024
 
-/** Where to go after signing in: a dashboard path of this origin only (never `//elsewhere`). */
+const DASHBOARD_PATH = /^\/ui(\/[^/\\]|\/?$|\?)/
+
+/**
+ * Where to go after signing in: a dashboard path of this origin only (never `//elsewhere`), as the
+ * URL parser reads it (dot segments resolved: `/ui/../x` is not the dashboard) and percent-encoded,
+ * so the Location header carries no raw control or non-ASCII character (node refuses those: a 500).
+ */
 export function safeNext (next: string | undefined): string {
-  return next !== undefined && /^\/ui(\/[^/\\]|\/?$|\?)/.test(next) ? next : UI_PREFIX
+  if (next === undefined || !DASHBOARD_PATH.test(next)) return UI_PREFIX
+  // Relative to a made-up origin: the pattern above keeps `next` a path of it.
+  const url = new URL(next, 'http://depgate.invalid')
+  const path = url.pathname + url.search
+  return DASHBOARD_PATH.test(path) ? path : UI_PREFIX
 }
 
 const ui = { scope: 'none' as const }
@@ -94,6 +105,10 @@ const plugin: FastifyPluginAsyncZod = async (fastify) => {
     return sendPage(reply, problem.status, errorPage(frame(request, reply), problem.status, heading, problem.detail))
   })
 
+  // A dashboard URL that is no page: a page too (with the CSP), not the API's JSON 404; the session
+  // check above runs first, so a signed-out browser learns nothing of which paths exist.
+  fastify.setNotFoundHandler((request, reply) => sendPage(reply, 404, errorPage(frame(request, reply), 404, 'Not found', 'There is no dashboard page at this address.')))
+
   fastify.get('/assets/:name', {
     config: { ...ui, ui: { public: true } },
     schema: { ...hidden, params: z.object({ name: z.string().max(40) }) }
@@ -116,15 +131,23 @@ const plugin: FastifyPluginAsyncZod = async (fastify) => {
     config: { ...ui, ui: { public: true } },
     // _csrf is optional here so that a missing token is the CSRF check's 403, not a validation error.
     schema: { ...hidden, querystring: nextQuery, body: z.object({ key: z.string().max(1000), _csrf: z.string().max(200).optional() }) },
-    preHandler: fastify.csrfProtection
+    preValidation: fastify.csrfProtection
   }, async (request, reply) => {
-    const refusal = failures.refusal(request.ip, undefined)
-    if (refusal !== undefined) return sendPage(reply, 429, signInPage(reply.generateCsrf(), 'Too many failed sign-ins from this address: wait a minute and try again.'))
-    const { key, claimed } = await sessions.check(request.body.key.trim())
+    const presented = request.body.key.trim()
+    // As the API's auth hook: per address and per the key id the form names, before any hashing.
+    const refusal = failures.refusal(request.ip, parseApiKey(presented)?.id)
+    if (refusal !== undefined) return sendPage(reply, 429, signInPage(reply.generateCsrf(), 'Too many failed sign-ins from this address or for this key: wait a minute and try again.'))
+    const { key, claimed } = await sessions.check(presented)
     if (key === undefined) {
       failures.failed(request.ip, claimed)
       return sendPage(reply, 401, signInPage(reply.generateCsrf(), 'That key is unknown, revoked or mistyped.'))
     }
+    // No fixation: a session this browser already carried is ended, and the CSRF secret (a cookie
+    // that could have been planted before sign-in) is replaced with a new one.
+    const earlier = request.cookies[SESSION_COOKIE]
+    if (earlier !== undefined) await sessions.close(earlier)
+    delete request.cookies[CSRF_COOKIE]
+    reply.generateCsrf()
     const opened = await sessions.open(key)
     await fastify.store.audit.record({ keyId: key.keyId, action: 'ui.sign_in', target: UI_PREFIX, result: 'ok' })
     reply.setCookie(SESSION_COOKIE, opened.cookie, { ...cookieOpts, maxAge: Math.floor(sessionMs / 1000) })
@@ -134,10 +157,11 @@ const plugin: FastifyPluginAsyncZod = async (fastify) => {
   fastify.post('/sign-out', {
     config: ui,
     schema: { ...hidden, body: z.object({ _csrf: z.string().max(200).optional() }) },
-    preHandler: fastify.csrfProtection
+    preValidation: fastify.csrfProtection
   }, async (request, reply) => {
     await sessions.close(request.cookies[SESSION_COOKIE]!)
     reply.clearCookie(SESSION_COOKIE, cookieOpts)
+    reply.clearCookie(CSRF_COOKIE, cookieOpts)
     return await reply.redirect(`${UI_PREFIX}/sign-in`, 303)
   })
 

@@ -5,6 +5,7 @@
 import { z } from 'zod'
 import { mirrorChangeSchema, mirrorChangesQueryFields, mirrorChangesSchema } from './mirror.js'
 import { queryInteger } from './query-values.js'
+import { httpUrlSchema } from './url-policy.js'
 
 export const ORG_NAME_PATTERN = /^[a-z0-9][a-z0-9-]{0,62}$/
 
@@ -21,8 +22,9 @@ export const putOrgSchema = z.object({
   client_id: z.string().min(1).max(200).describe('The API account\'s client id, `BUSINESSAPI.…` (Apple Business Manager) or `SCHOOLAPI.…` (Apple School Manager)'),
   key_id: z.string().min(1).max(200).describe('The key id Apple Business Manager shows beside the client id'),
   private_key: z.string().min(1).max(16_384).describe('The `.pem` file Apple let you download once, whole (either PEM header Apple has used)'),
-  base_url: z.url({ protocol: /^https?$/ }).optional().describe('The API host, default by the client id: https://api-business.apple.com or https://api-school.apple.com'),
-  token_url: z.url({ protocol: /^https?$/ }).optional().describe('The token endpoint, default https://account.apple.com/auth/oauth2/token')
+  // The same policy as a DEP server's base_url: http(s), never user:password@ (it is shown to every read key).
+  base_url: httpUrlSchema().optional().describe('The API host, default by the client id: https://api-business.apple.com or https://api-school.apple.com; a URL with user:password@ is refused'),
+  token_url: httpUrlSchema().optional().describe('The token endpoint, default https://account.apple.com/auth/oauth2/token; a URL with user:password@ is refused')
 }).meta({ id: 'PutOrg' })
 
 export const putOrgQuerySchema = z.object({

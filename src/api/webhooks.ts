@@ -140,10 +140,16 @@ export function deliveryView (d: DeliveryRecord): z.infer<typeof deliverySchema>
   }
 }
 
-/** Refuses a URL depgate will not send to (400 WEBHOOK_URL_REFUSED, naming the rule, not echoing a password). */
-export function checkWebhookUrl (url: string, allow: readonly string[]): void {
+/**
+ * Refuses a URL depgate will not send to (400 WEBHOOK_URL_REFUSED, naming the rule, not echoing a
+ * password); else the URL as the parser reads it, which is what is stored and listed: the parser
+ * drops tabs and newlines and trims spaces, so ` https://hooks.example.com\t.evil.test/` is sent
+ * to hooks.example.com.evil.test, and an admin reading the list must see that, not the text typed.
+ */
+export function checkWebhookUrl (url: string, allow: readonly string[]): string {
   const problem = webhookUrlProblem(url, allow)
   if (problem !== undefined) throw httpProblem(400, 'WEBHOOK_URL_REFUSED', `The webhook cannot be saved: ${problem}.`)
+  return new URL(url).href
 }
 
 /** How long the previous secret keeps signing after a rotation: a day to deploy the new one at the receiver. */

@@ -404,6 +404,10 @@ export const FIXTURES: Record<string, Fixture> = {
   },
   listApiKeys: { statuses: { 200: ok() } },
   createApiKey: { body: async () => ({ label: 'contract', scope: 'read' }), statuses: { 201: ok() } },
+  getApiKey: {
+    params: async (ctx) => ({ id: (await ctx.key('read')).split('_')[1] }),
+    statuses: { 200: ok(), 400: ok({ params: { id: 'not an id!' } }), 404: ok({ params: { id: 'aaaaaaaaaaaa' } }) }
+  },
   revokeApiKey: {
     params: async (ctx) => ({ id: (await ctx.key('read')).split('_')[1] }),
     statuses: { 204: ok(), 400: ok({ params: { id: 'not an id!' } }), 404: ok({ params: { id: 'aaaaaaaaaaaa' } }) }

@@ -4,13 +4,15 @@
  * this file): path parameters, query strings and JSON bodies from fast-check arbitraries (random
  * JSON, control characters and non-ASCII, huge numbers, wrong types, deep nesting), sometimes
  * close to valid so the request gets past validation to Apple (the simulator). Property: never a
- * 5xx, and every 4xx is application/problem+json (an HTML page on the dashboard). Seeded; the seed is
+ * 5xx, and every 4xx is application/problem+json (an HTML page on the dashboard, fuzzed signed in).
+ * New routes (webhooks, orgs, jobs, the dashboard) join by registering. Seeded; the seed is
  * printed on failure.
  */
 import type { RouteOptions } from 'fastify'
 import fc from 'fast-check'
 import t from 'tap'
 import { buildTestApp } from '../helper.js'
+import { browser } from '../routes/ui/jar.js'
 
 const SEED = Number(process.env.FUZZ_SEED ?? 20261125)
 const RUNS = 10
@@ -40,7 +42,17 @@ const nearValid = fc.record({
   mdm_service_discovery_url: fc.oneof(nasty, fc.constant('https://mdm.example.com/ade')),
   confirm: nasty,
   token: anyJson,
-  is_supervised: anyJson
+  is_supervised: anyJson,
+  // Webhook subscriptions and org accounts.
+  events: fc.oneof(anyJson, fc.array(fc.oneof(nasty, fc.constantFrom('*', 'device.added', 'token.expiring')), { maxLength: 30 })),
+  servers: fc.oneof(anyJson, fc.array(fc.oneof(nasty, fc.constant('*')), { maxLength: 120 })),
+  description: nasty,
+  enabled: anyJson,
+  client_id: fc.oneof(nasty, fc.constantFrom('BUSINESSAPI.x', 'SCHOOLAPI.x')),
+  key_id: nasty,
+  private_key: fc.oneof(nasty, fc.constant('-----BEGIN PRIVATE KEY-----\nMIGHAgEAMBMGByqGSM49AgEGCCqGSM49\n-----END PRIVATE KEY-----')),
+  base_url: fc.oneof(nasty, fc.constantFrom('https://u:p@api.example.com', 'http://127.0.0.1:1')),
+  token_url: nasty
 }, { requiredKeys: [] })
 const body = fc.oneof(anyJson, nearValid)
 const param = fc.oneof(nasty, fc.constantFrom('default', 'C02TESTSERIAL', '0123456789abcdef0123456789abcdef', 'nope'))
@@ -54,7 +66,10 @@ const SKIP = [/^DELETE \/v1\/servers\/:server$/, /\/docs/, /^GET \/openapi\.json
 
 t.test('no route answers a 5xx or a 4xx without problem+json, whatever it is sent', async (t) => {
   const routes: RouteOptions[] = []
-  const { app, auth } = await buildTestApp(t, { onRoute: (r) => { routes.push(r) }, env: { DEPGATE_RATE_LIMIT: '1000000', DEPGATE_MIRROR: 'false' } })
+  const { app, auth, adminKey } = await buildTestApp(t, { onRoute: (r) => { routes.push(r) }, env: { DEPGATE_RATE_LIMIT: '1000000', DEPGATE_MIRROR: 'false' } })
+  // Signed in, so the dashboard's handlers are fuzzed, not only its session check.
+  const ui = browser(app)
+  await ui.signIn(adminKey)
   const seen = new Set<string>()
   for (const route of routes) {
     for (const method of [route.method].flat()) {
@@ -69,6 +84,7 @@ t.test('no route answers a 5xx or a 4xx without problem+json, whatever it is sen
           method: method as 'GET',
           url: qs === '' ? path : `${path}?${qs}`,
           headers: { ...auth(), ...(payload === undefined ? {} : { 'content-type': 'application/json' }) },
+          cookies: DASHBOARD.test(route.url) ? ui.jar : {},
           ...(payload === undefined ? {} : { payload: JSON.stringify(payload) })
         })
         if (res.statusCode >= 500) throw new Error(`${name}: ${res.statusCode} ${res.body.slice(0, 300)}`)

@@ -3,10 +3,10 @@
  * or a log line that carries one, is found, and a clean app passes; so are the secret-box key and a
  * generated private key, in each form leak-kit derives, while the public key passes.
  */
-import { generateKeyPairSync, randomBytes } from 'node:crypto'
+import { createPrivateKey, generateKeyPairSync, randomBytes } from 'node:crypto'
 import Fastify from 'fastify'
 import t from 'tap'
-import { DEPSIM_CREDENTIALS } from '../../src/simulator/index.js'
+import { DEPSIM_CREDENTIALS, type StartedSimulator } from '../../src/simulator/index.js'
 import { buildTestApp, randomAdminKey } from '../helper.js'
 import { secretWatch } from './suite-scan.js'
 
@@ -88,4 +88,40 @@ t.test('watches the secret-box key (hex, base64, base64url) and a generated priv
   const noKeyFile = secretWatch({ adminKey, secretBoxKey: () => undefined, privateKeys: [] })
   await leakyApp(noKeyFile, { body: boxKey.toString('hex') })
   t.doesNotThrow(() => { noKeyFile.check([]) }, 'an app without a key file has no key to watch')
+})
+
+t.test('a dashboard session id: the Set-Cookie that opens it passes, the id anywhere else is found', async (t) => {
+  const id = randomBytes(32).toString('base64url')
+  const watch = secretWatch({ adminKey: randomAdminKey() })
+  const app = Fastify()
+  app.addHook('onRoute', watch.onRoute)
+  app.post('/sign-in', async (_req, reply) => reply.header('set-cookie', [`depgate_session=${id}; Path=/ui; HttpOnly`, 'depgate_csrf=abc; Path=/ui']).send('ok'))
+  app.get('/echo', async () => ({ cookie: id }))
+  await app.ready()
+  await app.inject({ method: 'POST', url: '/sign-in' })
+  t.doesNotThrow(() => { watch.check([]) }, 'the sign-in answer shows it')
+  t.throws(() => { watch.check([`session ${id}`]) }, /a dashboard session id in log line 0/)
+  await app.inject('/echo')
+  t.throws(() => { watch.check([]) }, /a dashboard session id in GET \/echo → 200 body/)
+  await app.close()
+})
+
+t.test('an org private key PUT /v1/orgs/{org} was given, and the AxM access tokens the simulator issued', async (t) => {
+  const pem = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ type: 'pkcs8', format: 'pem' }) as string
+  const d = (createPrivateKey(pem).export({ format: 'jwk' }) as { d: string }).d
+  const accessToken = randomBytes(24).toString('base64url')
+  const sim = { app: { sim: { sessions: { sessions: new Map() }, axm: { auth: { tokens: new Map([[accessToken, {}]]) } } } } } as unknown as StartedSimulator
+  const watch = secretWatch({ adminKey: randomAdminKey(), sim })
+  const app = Fastify()
+  app.addHook('onRoute', watch.onRoute)
+  app.put('/v1/orgs/acme', { schema: { operationId: 'putOrg' } }, async () => ({ name: 'acme' }))
+  app.get('/leak', async (request) => ({ leaked: (request.query as { what: string }).what }))
+  await app.ready()
+  await app.inject({ method: 'PUT', url: '/v1/orgs/acme', payload: { private_key: 'not a key at all, nothing to derive' } })
+  t.doesNotThrow(() => { watch.check([]) }, 'a key that does not parse is skipped')
+  await app.inject({ method: 'PUT', url: '/v1/orgs/acme', payload: { private_key: pem } })
+  t.doesNotThrow(() => { watch.check([]) }, 'the PUT itself answers no key')
+  t.throws(() => { watch.check([`d=${d}`]) }, /org private key #1 \(JWK d\) in log line 0/)
+  t.throws(() => { watch.check([`bearer ${accessToken}`]) }, /an AxM access token the simulator issued in log line 0/)
+  await app.close()
 })

@@ -20,10 +20,11 @@ const plugin: FastifyPluginAsyncZod = async (fastify) => {
   fastify.post('/', defineRoute({
     scope: 'admin',
     audit: 'key.create',
+    sends: ['Location'],
     operationId: 'createApiKey',
     tag: 'keys',
     summary: 'Create an API key',
-    description: 'Creates a key with a label and a scope and answers it ONCE in `key`: depgate keeps only a hash.',
+    description: 'Creates a key with a label and a scope and answers it ONCE in `key`: depgate keeps only a hash. Location: the key (`GET /v1/keys/{id}`, without the secret).',
     schema: {
       body: createKeySchema,
       response: { 201: createdKeySchema, ...problemResponses(413, 415) }
@@ -33,7 +34,7 @@ const plugin: FastifyPluginAsyncZod = async (fastify) => {
     const record = await fastify.store.keys.create({ id: generated.id, hash: generated.hash, ...request.body },
       fastify.auditRow(request, { action: 'key.create', target: `/v1/keys/${generated.id}`, detail: `scope=${request.body.scope}` }))
     request.audited = true
-    return reply.code(201).header('cache-control', 'no-store').send({ ...keyView(record), key: generated.key })
+    return reply.code(201).header('cache-control', 'no-store').header('location', `/v1/keys/${record.id}`).send({ ...keyView(record), key: generated.key })
   })
 }
 

@@ -37,9 +37,9 @@ const plugin: FastifyPluginAsyncZod = async (fastify) => {
       response: { 201: createdWebhookSchema, ...problemResponses(413, 415) }
     }
   }), async (request, reply) => {
-    checkWebhookUrl(request.body.url, fastify.webhooks.allow)
+    const url = checkWebhookUrl(request.body.url, fastify.webhooks.allow)
     const secret = generateWebhookSecret()
-    const record = await fastify.store.webhooks.create({ ...request.body, secret },
+    const record = await fastify.store.webhooks.create({ ...request.body, url, secret },
       fastify.auditRow(request, { action: 'webhook.create', target: '/v1/webhooks', detail: `events=${request.body.events.join(',')}` }))
     request.audited = true
     return reply.code(201).header('location', `/v1/webhooks/${record.id}`).header('cache-control', 'no-store')

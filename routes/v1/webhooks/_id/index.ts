@@ -37,9 +37,9 @@ const plugin: FastifyPluginAsyncZod = async (fastify) => {
     }
   }), async (request) => {
     const { id } = request.params
-    if (request.body.url !== undefined) checkWebhookUrl(request.body.url, fastify.webhooks.allow)
     const fields = Object.keys(request.body).sort().join(',')
-    const updated = await fastify.store.webhooks.update(id, request.body,
+    const changes = request.body.url === undefined ? request.body : { ...request.body, url: checkWebhookUrl(request.body.url, fastify.webhooks.allow) }
+    const updated = await fastify.store.webhooks.update(id, changes,
       fastify.auditRow(request, { action: 'webhook.update', target: `/v1/webhooks/${id}`, detail: `fields=${fields}` }))
     if (updated === undefined) throw webhookNotFound(id)
     request.audited = true
