@@ -60,7 +60,7 @@ function mdmServers (p: OrgPanel): Html {
   if (servers.length === 0) return html`<p>The org has no MDM server.</p>`
   const linked = (id: string): OrgLinkView[] => p.links.filter((l) => l.mdmServer.toUpperCase() === id.toUpperCase())
   return html`<div class="table-wrap"><table>
-<thead><tr><th scope="col">MDM server</th><th scope="col">Type</th><th scope="col">Id</th><th scope="col">Devices</th><th scope="col">DEP server in depgate</th></tr></thead>
+<thead><tr><th scope="col">MDM server</th><th scope="col">Type</th><th scope="col">Id</th><th scope="col">Devices</th><th scope="col">depgate server</th></tr></thead>
 <tbody>${servers.map((s) => html`<tr><td>${s.server_name ?? html`<span class="muted">no name</span>`}</td><td>${s.server_type ?? '—'}</td><td><code>${s.id}</code></td>
 <td data-mdm-count="${s.id}">${count(s.device_count)}</td><td>${linked(s.id).map((l, i) => html`${i > 0 && ', '}${serverLink(l.server)}`)}</td></tr>`)}</tbody>
 </table></div>`
