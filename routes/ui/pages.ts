@@ -13,10 +13,13 @@ import { listAssignments } from '../../src/api/assignments.js'
 import { auditPage, auditQuerySchema, auditStoreQuery } from '../../src/api/audit.js'
 import { CSV_CONTENT_TYPE, csvDisposition, csvText, MIRROR_COLUMNS } from '../../src/api/device-csv.js'
 import { deviceAssignment } from '../../src/api/device-assignment.js'
+import { readDeviceOrg } from '../../src/api/device-org.js'
 import { deviceListQuerySchema } from '../../src/api/devices.js'
 import { listNamedProfiles } from '../../src/api/enrollment-profiles.js'
 import { jobListQuerySchema, jobPage, jobStoreQuery } from '../../src/api/jobs.js'
 import { mirrorListQueryFields } from '../../src/api/mirror.js'
+import { listOrgMdmServers } from '../../src/api/org-devices.js'
+import { listOrgs } from '../../src/api/orgs.js'
 import { pageScope, readMirrorPage } from '../../src/api/mirror-page.js'
 import { mirrorDisabled, mirrorNotReady, requireMirror } from '../../src/api/mirror-source.js'
 import { deviceObject } from '../../src/api/mirror-stream.js'
@@ -26,14 +29,17 @@ import { webhookHealth } from '../../src/api/webhook-health.js'
 import type { SessionFrame } from '../../src/ui/layout.js'
 import { auditLogPage, keysPage } from '../../src/ui/pages/admin.js'
 import { devicePage } from '../../src/ui/pages/device.js'
+import type { DeviceOrgPanel } from '../../src/ui/pages/device-org.js'
 import { DEFAULT_PAGE_SIZE, devicesPage } from '../../src/ui/pages/devices.js'
 import { enrollmentPage, FAILING_STATUSES } from '../../src/ui/pages/enrollment.js'
 import { jobsPage } from '../../src/ui/pages/jobs.js'
+import { orgsPage } from '../../src/ui/pages/orgs.js'
 import { overviewPage } from '../../src/ui/pages/overview.js'
 import { errorPage } from '../../src/ui/pages/sign-in.js'
 import { webhooksPage } from '../../src/ui/pages/webhooks.js'
 import { withMirrorStatus } from '../v1/servers/server-mirror.js'
 import { sendPage } from '../../src/ui/reply.js'
+import type { OrgLink } from '../../src/store/index.js'
 
 /** Changes shown per server on the overview, and per device on its page. */
 const LATEST_CHANGES = 10
@@ -82,6 +88,15 @@ export const pageRoutes: FastifyPluginAsyncZod<PageOptions> = async (fastify, { 
     return sendPage(reply, 200, overviewPage(frame(request, reply), overviews, fastify.scheduler.now()))
   })
 
+  /** The `org` block of GET …/devices/{serial} on a linked server; when the org mirror has none, why. */
+  async function deviceOrg (link: OrgLink, serial: string): Promise<DeviceOrgPanel> {
+    const view = await readDeviceOrg(fastify.store, link, serial)
+    if (view !== null) return { org: link.org, view }
+    if (await fastify.store.orgs.info(link.org) === undefined) return { org: link.org, view: { why: 'gone' } }
+    const refreshedAt = (await fastify.store.orgMirror.getState(link.org))?.last_refresh_at
+    return { org: link.org, view: refreshedAt == null ? { why: 'not_ready' } : { why: 'absent', refreshedAt } }
+  }
+
   /** One page of GET …/devices?limit= from the mirror, as that route reads it. */
   async function devicePage_ (server: string, query: DevicesQuery) {
     fastify.depServers.get(server)
@@ -116,7 +131,7 @@ export const pageRoutes: FastifyPluginAsyncZod<PageOptions> = async (fastify, { 
     config, schema: { ...hidden, params: serverParamsSchema.extend({ serial: z.string().min(1).max(64) }) }
   }, async (request, reply) => {
     const { server, serial } = request.params
-    fastify.depServers.get(server)
+    const link = fastify.depServers.get(server).orgLink
     await mirrorState(server)
     const lookup = await fastify.store.mirror.getDevice(server, serial)
     const device = lookup?.device
@@ -125,8 +140,9 @@ export const pageRoutes: FastifyPluginAsyncZod<PageOptions> = async (fastify, { 
     const record = JSON.parse(device.record) as Record<string, unknown>
     const assignment = await deviceAssignment(fastify, server, record)
     const [engine] = (await listAssignments(fastify, server, { serial: device.serial_number, limit: 1 })).assignments
+    const org = link === undefined ? undefined : await deviceOrg(link, device.serial_number)
     return sendPage(reply, 200, devicePage(frame(request, reply), {
-      server, serial: device.serial_number, record, lastChangedAt: device.last_changed_at, removedAt: device.removed_at, history, assignment, engine
+      server, serial: device.serial_number, record, lastChangedAt: device.last_changed_at, removedAt: device.removed_at, history, assignment, engine, org
     }))
   })
 
@@ -144,6 +160,18 @@ export const pageRoutes: FastifyPluginAsyncZod<PageOptions> = async (fastify, { 
       more: FAILING_STATUSES.filter((_, i) => failingPages[i].next_page_token !== null)
     }
     return sendPage(reply, 200, enrollmentPage(frame(request, reply), { server, profiles, rules, preview, engine: fastify.assignments !== null, failing }))
+  })
+
+  // GET /v1/orgs, each ready org's GET /v1/orgs/{org}/mdm-servers, and the links of GET /v1/servers.
+  fastify.get('/orgs', { config, schema: hidden }, async (request, reply) => {
+    const servers = fastify.depServers.list()
+    const panels = await Promise.all((await listOrgs(fastify)).map(async (org) => ({
+      org,
+      mdmServers: org.mirror.ready ? (await listOrgMdmServers(fastify, org.name)).mdm_servers : undefined,
+      // A linked server always has both: the store writes the org and its MDM server id together.
+      links: servers.filter((s) => s.org === org.name).map((s) => ({ server: s.name, mdmServer: s.org_mdm_server as string }))
+    })))
+    return sendPage(reply, 200, orgsPage(frame(request, reply), panels, fastify.scheduler.now()))
   })
 
   // GET /v1/jobs (newest first, its page token).

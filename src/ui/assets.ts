@@ -43,6 +43,7 @@ figure { margin: 0; }
 table { border-collapse: collapse; width: 100%; }
 th, td { text-align: left; padding: .45rem .75rem; border-bottom: 1px solid var(--line); white-space: nowrap; }
 td.wrap { white-space: normal; overflow-wrap: anywhere; }
+ul.plain { list-style: none; margin: 0; padding: 0; }
 th { font-weight: 600; color: var(--muted); }
 tbody tr:last-child td { border-bottom: 0; }
 form.filters { display: grid; grid-template-columns: repeat(auto-fit, minmax(180px, 1fr)); gap: .75rem; align-items: end; }

@@ -4,6 +4,9 @@ import type { Scope } from '../scopes.js'
 
 export const UI_PREFIX = '/ui'
 
+/** An org's panel on the Orgs page. */
+export const orgHref = (org: string): string => `${UI_PREFIX}/orgs#org-${encodeURIComponent(org)}`
+
 /** Who is looking: the key the session was opened with (never its secret). */
 export interface Viewer {
   keyId: string
@@ -22,7 +25,7 @@ export interface SessionFrame {
 export interface PageFrame extends SessionFrame {
   title: string
   /** Which navigation entry is the current page. */
-  current?: 'overview' | 'jobs' | 'webhooks' | 'keys' | 'audit'
+  current?: 'overview' | 'orgs' | 'jobs' | 'webhooks' | 'keys' | 'audit'
   /** Pages that refresh themselves in place (overview). */
   live?: boolean
 }
@@ -34,6 +37,7 @@ function nav (frame: PageFrame): Part {
     html`<li><a href="${href}"${frame.current === id ? html` aria-current="page"` : ''}>${text}</a></li>`
   return html`<nav aria-label="Main"><ul>
     ${item('overview', `${UI_PREFIX}`, 'Overview')}
+    ${item('orgs', `${UI_PREFIX}/orgs`, 'Orgs')}
     ${item('jobs', `${UI_PREFIX}/jobs`, 'Jobs')}
     ${viewer.scope === 'admin' && [item('webhooks', `${UI_PREFIX}/webhooks`, 'Webhooks'), item('keys', `${UI_PREFIX}/keys`, 'API keys'), item('audit', `${UI_PREFIX}/audit`, 'Audit log')]}
   </ul></nav>

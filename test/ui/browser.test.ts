@@ -4,7 +4,8 @@
  * a read key, the overview's numbers against GET …/devices/summary, the device table filtered,
  * sorted and paged against GET …/devices for the same query, a device, the admin pages' 403, sign
  * out, a revoked key's session, and an admin's keys and audit pages; a failing assignment on the
- * enrollment page and its device's engine state, and an admin's webhooks page. Every page is checked by
+ * enrollment page and its device's engine state (and its org block: the server is linked to the
+ * simulator's organisation), the Orgs page, and an admin's webhooks page. Every page is checked by
  * axe-core (no serious or critical violation) and screenshotted into test-artifacts/; any console
  * error, page error or Content-Security-Policy violation fails the test.
  * DEPGATE_SCREENSHOTS=<dir> also writes the README's overview screenshot there (npm run screenshots).
@@ -27,7 +28,7 @@ const DEVICES = 20_000
 
 t.test('a person signs in, reads the fleet, and signs out', async (t) => {
   const { app, createKey, auth, adminKey, sim } = await buildTestApp(t, {
-    env: { DEPGATE_MIRROR: 'true', DEPGATE_SYNC_PAGE_SIZE: '1000', DEPGATE_ASSIGN: 'true' },
+    env: { DEPGATE_MIRROR: 'true', DEPGATE_SYNC_PAGE_SIZE: '1000', DEPGATE_ASSIGN: 'true', DEPGATE_ORG_REQUEST_BUDGET: '10000' },
     simulator: { devices: DEVICES }
   })
   await app.ready()
@@ -35,6 +36,14 @@ t.test('a person signs in, reads the fleet, and signs out', async (t) => {
   const base = await app.listen({ host: '127.0.0.1', port: 0 })
   const readKey = await createKey('read', 'service desk')
   const api = async (url: string) => (await app.inject({ url, headers: auth(readKey) })).json()
+
+  // The simulator's organisation as org "acme": its first refresh runs beside the pages below.
+  const account = (await sim!.app.inject({ method: 'POST', url: '/_sim/axm/keys', payload: {} })).json()
+  const putOrg = await app.inject({
+    method: 'PUT', url: '/v1/orgs/acme', headers: auth(), payload: { client_id: account.clientId, key_id: account.keyId, private_key: account.privateKey, base_url: sim!.url, token_url: `${sim!.url}/auth/oauth2/token` }
+  })
+  t.equal(putOrg.statusCode, 201)
+  await app.orgs.refresher.tick()
 
   const context = await chromium.launchPersistentContext(tempDir(t, 'depgate-chromium-'), {
     executablePath: CHROMIUM, args: ARGS, headless: true, viewport: { width: 1280, height: 900 }
@@ -103,6 +112,10 @@ t.test('a person signs in, reads the fleet, and signs out', async (t) => {
   t.equal(await page.locator('#serial').textContent(), serial)
   // axe-core and the screenshot: below, on a device the assignment engine has a row for (the same page, more on it).
 
+  // The server linked to its MDM server of the org, found by its name once the org is read: its devices show the org's view.
+  await until('the org mirror', async () => (await api('/v1/orgs/acme')).mirror.ready === true)
+  t.equal((await app.inject({ method: 'PATCH', url: '/v1/servers/default', headers: auth(), payload: { org: 'acme' } })).statusCode, 200)
+
   // One device Apple refuses, by a rule that matches it alone: a failing assignment.
   const refused = (await api('/v1/servers/default/devices?profile_status=empty&limit=1')).devices[0].serial_number as string
   const admin = async (method: 'PUT' | 'POST', url: string, payload?: object) => {
@@ -119,10 +132,16 @@ t.test('a person signs in, reads the fleet, and signs out', async (t) => {
   await page.locator('#failing ~ div').getByRole('link', { name: refused, exact: true }).click()
   await page.waitForURL(new RegExp(`/devices/${refused}$`))
   t.match(await page.locator('#engine').textContent(), /failed[^]*FAILED/, 'the device page shows the engine\'s state')
+  t.match(await page.locator('#device-org').textContent(), 'this DEP server', 'and the org\'s view of it')
   await check(page, 'device')
   await page.getByRole('link', { name: 'Jobs' }).click()
   await page.waitForURL(/\/ui\/jobs$/)
   await check(page, 'jobs')
+  await page.getByRole('link', { name: 'Orgs' }).click()
+  await page.waitForURL(/\/ui\/orgs$/)
+  const org = await api('/v1/orgs/acme')
+  t.equal(await page.locator('[data-org-count="acme"]').textContent(), count(org.mirror.device_count), 'the Orgs page shows the org mirror\'s size')
+  await check(page, 'orgs')
 
   const forbidden = await page.goto(`${base}/ui/keys`)
   t.equal(forbidden?.status(), 403, 'a read session gets the 403 page on admin pages')

@@ -4,6 +4,7 @@ import type { MirrorChange } from '../../store/mirror-reads.js'
 import { instant } from '../format.js'
 import { html, type Html } from '../html.js'
 import { page, type SessionFrame, UI_PREFIX } from '../layout.js'
+import { type DeviceOrgPanel, deviceOrgSection } from './device-org.js'
 import { type AssignmentView, lastResult } from './enrollment.js'
 
 export interface DeviceView {
@@ -16,6 +17,8 @@ export interface DeviceView {
   assignment: DeviceAssignment
   /** The assignment engine's row for the device (GET …/assignments?serial=), if it queued it. */
   engine: AssignmentView | undefined
+  /** Only on a server linked to an org. */
+  org?: DeviceOrgPanel
 }
 
 const ENGINE_BADGE: Record<AssignmentView['status'], string> = {
@@ -57,6 +60,7 @@ ${d.removedAt !== null && html`<p class="notice">Apple no longer shows this devi
 <section class="panel" aria-labelledby="fields"><h2 id="fields">Fields</h2>
 <dl class="facts">${fields.map((k) => html`<dt>${k}</dt><dd data-field="${k}">${value(d.record[k])}</dd>`)}
 <dt>last changed in the mirror</dt><dd>${instant(d.lastChangedAt)}</dd></dl></section>
+${d.org !== undefined && deviceOrgSection(d.serial, d.org)}
 <section class="panel" aria-labelledby="assignment"><h2 id="assignment">Assignment</h2>
 <h3>What the rules would do</h3>
 ${assignment(d.assignment)}

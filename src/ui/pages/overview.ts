@@ -6,7 +6,7 @@ import type { MirrorChange, Summary } from '../../store/mirror-reads.js'
 import { barChart } from '../charts.js'
 import { count, duration, instant } from '../format.js'
 import { html, type Html, type Part } from '../html.js'
-import { page, type SessionFrame, UI_PREFIX } from '../layout.js'
+import { orgHref, page, type SessionFrame, UI_PREFIX } from '../layout.js'
 
 export interface ServerOverview {
   server: DepServerInfo & { inventory: MirrorStatus }
@@ -51,6 +51,7 @@ function serverPanel ({ server: s, summary, changes }: ServerOverview, now: numb
     <dt>Last error</dt><dd>${lastError === null
       ? html`<span class="muted">none</span>`
       : html`<span class="badge bad">${lastError.code}</span> ${m.last_error?.code === lastError.code ? m.last_error.message : errorSentence(lastError.code)} <span class="muted">(${instant(lastError.at)})</span>`}</dd>
+    ${s.org !== null && html`<dt>Org</dt><dd><a href="${orgHref(s.org)}">${s.org}</a> <span class="muted">(Apple Business Manager API)</span></dd>`}
     <dt>Devices in the mirror</dt><dd>${summary === undefined
       ? html`<span class="muted">${m.enabled ? 'first fetch running' : 'no mirror'}</span>`
       : html`<strong id="total-${s.name}">${count(summary.total)}</strong>${summary.removed > 0 && html` <span class="muted">(and ${count(summary.removed)} removed)</span>`}`}</dd>
