@@ -14,6 +14,9 @@
  *    calls of 1000 serials, one after the other (the floor in time too).
  *
  *   node dist/bench/assign.js [devices=20000] [rounds=5] [intervals=60,900]
+ *
+ * An empty `intervals` ('') runs the backfill only. PROFILE_DIR=/tmp/prof runs the backfill's
+ * depgate under `--cpu-prof` (the profile is written when it stops).
  */
 import { request } from 'undici'
 import { DEPSIM_CREDENTIALS } from '../src/simulator/index.js'
@@ -23,7 +26,8 @@ import { ADMIN_KEY, startDepgateProcess, startSimulatorProcess, stop } from './p
 
 const devices = Number(process.argv[2] ?? 20_000)
 const rounds = Number(process.argv[3] ?? 5)
-const intervals = (process.argv[4] ?? '60,900').split(',').map(Number)
+const intervals = (process.argv[4] ?? '60,900').split(',').filter((i) => i !== '').map(Number)
+const profileDir = process.env.PROFILE_DIR
 const S = '/v1/servers/default'
 const PROFILE = { url: 'https://mdm.example.com/enroll', is_supervised: true, is_mdm_removable: false, department: 'IT' }
 const pause = async (ms: number): Promise<void> => { await new Promise((resolve) => setTimeout(resolve, ms)) }
@@ -52,8 +56,8 @@ async function poll<T> (what: string, fn: () => Promise<T | false | undefined>, 
 const median = (xs: number[]): number => { const s = [...xs].sort((a, b) => a - b); return s[Math.floor(s.length / 2)]! }
 
 /** depgate with a profile and a rule in place, the mirror ready. */
-async function setUp (simUrl: string, env: Record<string, string>, rule: Record<string, unknown>): Promise<{ url: string, uuid: string, stop: () => Promise<void> }> {
-  const depgate = await startDepgateProcess(simUrl, { DEPGATE_SYNC_PAGE_SIZE: '1000', ...env })
+async function setUp (simUrl: string, env: Record<string, string>, rule: Record<string, unknown>, nodeArgs: string[] = []): Promise<{ url: string, uuid: string, stop: () => Promise<void> }> {
+  const depgate = await startDepgateProcess(simUrl, { DEPGATE_SYNC_PAGE_SIZE: '1000', ...env }, nodeArgs)
   await poll('the first fetch', async () => (await call(depgate.url, 'GET', S)).inventory.ready === true, 600_000)
   const uuid = (await call(depgate.url, 'PUT', `${S}/enrollment-profiles/bench`, { ...PROFILE, profile_name: 'bench' })).profile_uuid as string
   await call(depgate.url, 'PUT', `${S}/assignment-rules`, { rules: [{ name: 'all', match: {}, profile: 'bench', ...rule }] })
@@ -102,7 +106,7 @@ async function backfill (): Promise<void> {
   const directS = (Date.now() - t0) / 1000
   await client.close()
 
-  const d = await setUp(sim.url, { DEPGATE_SYNC_INTERVAL: '86400' }, { replace: true })
+  const d = await setUp(sim.url, { DEPGATE_SYNC_INTERVAL: '86400' }, { replace: true }, profileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${profileDir}`])
   const before = (await simJson(sim.url, 'GET', '/_sim/stats')).requests.assign_profile as number
   const t1 = Date.now()
   const job = await call(d.url, 'POST', `${S}/assignment-rules/apply`)
