@@ -136,6 +136,12 @@ for (const dialect of DIALECTS) {
       { serial: 'S', status: 'succeeded', last_error: null },
       { serial: 'Z', status: null, last_error: null }
     ], 'P is outstanding, Z has no row, A is no longer at the placeholder')
+    t.same((await store.assignments.rowsFor('default', ['P', 'S', 'Z'])).map((r) => [r.serial_number, r.status]).sort(), [['P', 'pending'], ['S', 'succeeded']], 'rowsFor: the rows there are (a resumed job looks for the serials missing)')
+
+    // A kick during a pass waits for it and runs one more after it.
+    const sent = calls.length
+    await Promise.all([engine.kick('default'), engine.kick('default')])
+    t.same(calls.slice(sent), [['P']], 'the pending row went once, however many kicks')
 
     await engine.stop()
     t.equal(clock.pending, 0)
