@@ -9,6 +9,7 @@ import { Counter } from 'prom-client'
 import { serverGauges } from './server-gauges.js'
 import { mapError } from '../../src/api/error-mapping.js'
 import { writeFor } from '../../src/api/own-writes.js'
+import { AnswerCounter } from '../../src/enrollment/answers.js'
 import { applyRulesJob, reassignProfileJob } from '../../src/enrollment/apply-job.js'
 import { AssignmentEngine } from '../../src/enrollment/engine.js'
 import type { QueueStats } from '../../src/store/index.js'
@@ -41,6 +42,7 @@ export function createAssignmentsPlugin () {
     gauge('depgate_assignment_queue_depth', 'Assignments waiting to be sent (pending, failed, throttled)', (s) => s.depth)
     gauge('depgate_assignment_oldest_pending_seconds', 'Age of the oldest pending assignment', (s) => s.oldestPendingAt === null ? null : Math.max(0, Math.round((scheduler.now() - Date.parse(s.oldestPendingAt)) / 1000)))
 
+    const answers = new AnswerCounter()
     const engine = !enabled
       ? null
       : new AssignmentEngine({
@@ -67,11 +69,12 @@ export function createAssignmentsPlugin () {
         log: fastify.log,
         onResults (server, counts) {
           for (const [result, n] of Object.entries(counts)) results.inc({ server, result }, n)
+          answers.answered(server)
         }
       })
     fastify.decorate('assignments', engine)
     if (engine === null) return
-    const jobDeps = { store, kick: (server: string) => { engine.kick(server) }, scheduler, pollMs: 1000 }
+    const jobDeps = { store, kick: (server: string) => { engine.kick(server) }, scheduler, answers, pollMs: 1000 }
     fastify.jobs.register(applyRulesJob(jobDeps))
     fastify.jobs.register(reassignProfileJob(jobDeps))
     // Not awaited: a pass never rejects (the engine logs its failures).

@@ -9,8 +9,9 @@
  * Cancelling the job stops the following only: what is queued stays queued.
  */
 import type { JobContext, JobKindHandler, JobResultInput, JobSummary } from '../jobs/types.js'
-import { delay, type Scheduler } from '../scheduler.js'
-import { OUTSTANDING, type AssignmentStatus, type Store, type Wanted } from '../store/index.js'
+import type { Scheduler } from '../scheduler.js'
+import type { Store, Wanted } from '../store/index.js'
+import type { AnswerCounter } from './answers.js'
 import { rulePlanner } from './engine-plan.js'
 import type { AssignmentRule, DeviceRecord } from './rules.js'
 
@@ -25,7 +26,9 @@ export interface ApplyRulesDeps {
   /** Wakes this replica's engine for the server (it sends when it leads). */
   kick: (server: string) => void
   scheduler: Scheduler
-  /** How often the outbox is read for outcomes. */
+  /** The engine's answers on this replica: the outbox is read again after each. */
+  answers: AnswerCounter
+  /** How often the outbox is read for outcomes without an answer heard here (another replica's engine). */
   pollMs: number
 }
 
@@ -75,26 +78,22 @@ async function queueAndFollow (d: ApplyRulesDeps, ctx: JobContext<{ server: stri
   const queued = recorded.size === 0 ? left.size : recorded.size
   // This run's outcomes by status (a resumed job's earlier ones are in its results).
   const counts: Record<string, number> = {}
-  for (;;) {
-    const rows = new Map((await d.store.assignments.rowsFor(server, [...left])).map((r) => [r.serial_number, r]))
-    const ended: JobResultInput[] = []
-    for (const serial of left) {
-      const row = rows.get(serial)
+  let following = left.size
+  while (following > 0) {
+    const seen = d.answers.count(server)
+    // The serials still `queued` in the results whose outbox row settled: one read, whatever the job's size.
+    const ended: JobResultInput[] = (await d.store.assignments.settledFor(server, ctx.job.id, QUEUED)).map((s) => s.status === null
       // Gone from the queue: the device changed meanwhile and needs nothing any more.
-      if (row === undefined) ended.push({ serial, status: 'not_needed', detail: 'The device changed meanwhile; the rules no longer assign it.' })
-      else if (!OUTSTANDING.includes(row.status as AssignmentStatus)) ended.push({ serial, status: row.status, detail: row.last_error })
-    }
+      ? { serial: s.serial, status: 'not_needed', detail: 'The device changed meanwhile; the rules no longer assign it.' }
+      : { serial: s.serial, status: s.status, detail: s.last_error })
     if (ended.length > 0) {
       await ctx.recordResults(ended)
-      for (const r of ended) {
-        left.delete(r.serial)
-        counts[r.status] = (counts[r.status] ?? 0) + 1
-      }
+      for (const r of ended) counts[r.status] = (counts[r.status] ?? 0) + 1
       finished += ended.length
+      following -= ended.length
       await ctx.progress(finished)
     }
-    if (left.size === 0) break
-    await delay(d.scheduler, d.pollMs, ctx.signal)
+    if (following > 0) await d.answers.wait(d.scheduler, server, seen, d.pollMs, ctx.signal)
   }
   return { queued, by_status: counts }
 }

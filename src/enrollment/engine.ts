@@ -156,7 +156,11 @@ export class AssignmentEngine {
     const limit = this.o.dueBatch ?? DUE_BATCH
     const due = await this.o.repo.due(server, limit)
     const groups = new Map<string, AssignmentRow[]>()
-    for (const row of due) groups.set(row.profile_uuid, [...(groups.get(row.profile_uuid) ?? []), row])
+    for (const row of due) {
+      const group = groups.get(row.profile_uuid)
+      if (group === undefined) groups.set(row.profile_uuid, [row])
+      else group.push(row)
+    }
     const size = Math.min(this.o.batchSize ?? MAX_CHUNK, MAX_CHUNK)
     for (const [uuid, rows] of groups) {
       for (let i = 0; i < rows.length && !this.stopped; i += size) await this.call(server, uuid, rows.slice(i, i + size))

@@ -12,7 +12,6 @@ import { chunks } from './mirror-change-log.js'
 import type { AssignmentsTable, Database } from './schema.js'
 import { recordEvents } from '../events/outbox.js'
 import { assignmentEvent } from '../events/assignment-events.js'
-import type { EventInput } from '../events/types.js'
 
 export const ASSIGNMENT_STATUSES = ['pending', 'succeeded', 'failed', 'throttled', 'gave_up', 'not_accessible'] as const
 export type AssignmentStatus = typeof ASSIGNMENT_STATUSES[number]
@@ -43,6 +42,13 @@ export type Outcome = Pick<AssignmentRow, 'status' | 'attempts' | 'streak' | 'la
   profileUuid: string
 }
 
+/** A followed serial's row once settled: its status and last error, or null for both when it left the outbox. */
+export interface Settled {
+  serial: string
+  status: string | null
+  last_error: string | null
+}
+
 export interface AssignmentQuery {
   status?: AssignmentStatus
   serial?: string
@@ -71,6 +77,11 @@ export interface AssignmentRepository {
   queueDevices (server: string, wanted: readonly Wanted[]): Promise<number>
   /** The rows of these serials. */
   rowsFor (server: string, serials: readonly string[]): Promise<AssignmentRow[]>
+  /**
+   * A backfill job's serials still at `placeholder` in its results whose outbox row has an outcome
+   * (not outstanding) or is gone (`status` null): one statement, however many the job follows.
+   */
+  settledFor (server: string, jobId: string, placeholder: string): Promise<Settled[]>
   /** Outstanding rows due now (store clock), by profile UUID then serial. */
   due (server: string, limit: number): Promise<AssignmentRow[]>
   /** When the next outstanding row falls due, or null. */
@@ -89,30 +100,20 @@ export interface AssignmentRepository {
  * Writes what the rules want for each device: a new or changed profile queues it (due now); a
  * device already queued for the same profile keeps its schedule (a repeated change must not reset
  * a backoff); a device that needs nothing leaves the queue if it was waiting in it. Returns how
- * many were queued.
+ * many were queued. The conditions are the statements' own (no read of the rows first): a delete
+ * of outstanding rows only, and an upsert whose update skips a row outstanding for the same UUID.
  */
 async function writeWanted (trx: Transaction<Database>, server: string, wanted: readonly Wanted[], at: string): Promise<number> {
-  const existing = new Map<string, AssignmentRow>()
-  for (const batch of chunks(wanted.map((w) => w.serial))) {
-    const found = await trx.selectFrom('assignments').selectAll().where('server', '=', server).where('serial_number', 'in', batch).execute()
-    for (const row of found) existing.set(row.serial_number, row)
+  const drop = wanted.flatMap(({ serial, want }) => want === null ? [serial] : [])
+  for (const batch of chunks(drop)) {
+    await trx.deleteFrom('assignments').where('server', '=', server).where('serial_number', 'in', batch).where('status', 'in', [...OUTSTANDING]).execute()
   }
-  const drop: string[] = []
-  const upserts: AssignmentRow[] = []
-  for (const { serial, want } of wanted) {
-    const row = existing.get(serial)
-    const outstanding = row !== undefined && OUTSTANDING.includes(row.status as AssignmentStatus)
-    if (want === null) {
-      if (outstanding) drop.push(serial)
-      continue
-    }
-    // Already queued for this profile: its retry schedule stands (a repeated change must not reset a backoff).
-    if (outstanding && row.profile_uuid === want.profileUuid) continue
-    upserts.push({ server, serial_number: serial, status: 'pending', rule: want.rule, profile: want.profile, profile_uuid: want.profileUuid, attempts: 0, streak: 0, last_result: null, last_error: null, next_attempt_at: at, first_failed_at: null, created_at: at, updated_at: at })
-  }
-  for (const batch of chunks(drop)) await trx.deleteFrom('assignments').where('server', '=', server).where('serial_number', 'in', batch).execute()
+  const upserts: AssignmentRow[] = wanted.flatMap(({ serial, want }) => want === null
+    ? []
+    : [{ server, serial_number: serial, status: 'pending', rule: want.rule, profile: want.profile, profile_uuid: want.profileUuid, attempts: 0, streak: 0, last_result: null, last_error: null, next_attempt_at: at, first_failed_at: null, created_at: at, updated_at: at }])
+  let queued = 0
   for (const batch of chunks(upserts, 200)) {
-    await trx.insertInto('assignments').values(batch).onConflict((oc) => oc.columns(['server', 'serial_number']).doUpdateSet((eb) => ({
+    const written = await trx.insertInto('assignments').values(batch).onConflict((oc) => oc.columns(['server', 'serial_number']).doUpdateSet((eb) => ({
       status: eb.ref('excluded.status'),
       rule: eb.ref('excluded.rule'),
       profile: eb.ref('excluded.profile'),
@@ -125,9 +126,11 @@ async function writeWanted (trx: Transaction<Database>, server: string, wanted: 
       first_failed_at: eb.ref('excluded.first_failed_at'),
       created_at: eb.ref('excluded.created_at'),
       updated_at: eb.ref('excluded.updated_at')
-    }))).execute()
+    // Already queued for this profile: its retry schedule stands (a repeated change must not reset a backoff).
+    })).where((eb) => eb.not(eb.and([eb('assignments.status', 'in', [...OUTSTANDING]), eb('assignments.profile_uuid', '=', eb.ref('excluded.profile_uuid'))])))).executeTakeFirst()
+    queued += Number(written.numInsertedOrUpdatedRows)
   }
-  return upserts.length
+  return queued
 }
 
 export function createAssignmentRepository (db: Kysely<Database>, now: () => Date): AssignmentRepository {
@@ -179,6 +182,15 @@ export function createAssignmentRepository (db: Kysely<Database>, now: () => Dat
       return out
     },
 
+    async settledFor (server, jobId, placeholder) {
+      return await db.selectFrom('job_results as r')
+        .leftJoin('assignments as a', (join) => join.on('a.server', '=', server).onRef('a.serial_number', '=', 'r.serial'))
+        .select(['r.serial', 'a.status', 'a.last_error'])
+        .where('r.job_id', '=', jobId).where('r.status', '=', placeholder)
+        .where((eb) => eb.or([eb('a.status', 'is', null), eb('a.status', 'not in', [...OUTSTANDING])]))
+        .orderBy('r.serial').execute()
+    },
+
     async due (server, limit) {
       return await db.selectFrom('assignments').selectAll()
         .where('server', '=', server).where('status', 'in', [...OUTSTANDING]).where('next_attempt_at', '<=', now().toISOString())
@@ -194,17 +206,31 @@ export function createAssignmentRepository (db: Kysely<Database>, now: () => Dat
     async recordOutcomes (server, owner, outcomes) {
       const at = now().toISOString()
       await fenced(server, owner, async (trx) => {
-        const events: EventInput[] = []
+        // One UPDATE … RETURNING per distinct write and chunk of serials: a batch's answers mostly
+        // share one (SUCCESS at the first try), so 1000 answers are a few statements, not 2000.
+        const groups = new Map<string, { profileUuid: string, set: Omit<Outcome, 'serial' | 'profileUuid'>, serials: string[] }>()
         for (const { serial, profileUuid, ...set } of outcomes) {
-          const written = await trx.updateTable('assignments').set({ ...set, updated_at: at })
-            .where('server', '=', server).where('serial_number', '=', serial).where('profile_uuid', '=', profileUuid)
-            .where('status', 'in', [...OUTSTANDING]).executeTakeFirst()
-          if (written.numUpdatedRows === 0n) continue
-          // Webhooks: the outcome's event commits with it (src/events/outbox.ts), only for a row written.
-          const row = await trx.selectFrom('assignments').selectAll().where('server', '=', server).where('serial_number', '=', serial).executeTakeFirstOrThrow()
-          const event = assignmentEvent(server, row)
-          if (event !== undefined) events.push(event)
+          const key = JSON.stringify([profileUuid, set.status, set.attempts, set.streak, set.last_result, set.last_error, set.next_attempt_at, set.first_failed_at])
+          const group = groups.get(key) ?? { profileUuid, set, serials: [] }
+          group.serials.push(serial)
+          groups.set(key, group)
         }
+        const written = new Map<string, AssignmentRow>()
+        for (const { profileUuid, set, serials } of groups.values()) {
+          for (const batch of chunks(serials)) {
+            // A row re-queued for another profile, or already finished, is left as it is.
+            const rows = await trx.updateTable('assignments').set({ ...set, updated_at: at })
+              .where('server', '=', server).where('serial_number', 'in', batch).where('profile_uuid', '=', profileUuid)
+              .where('status', 'in', [...OUTSTANDING]).returningAll().execute()
+            for (const row of rows) written.set(row.serial_number, row)
+          }
+        }
+        // Webhooks: each outcome's event commits with it (src/events/outbox.ts), only for a row written, in the answer's order.
+        const events = outcomes.flatMap(({ serial }) => {
+          const row = written.get(serial)
+          const event = row === undefined ? undefined : assignmentEvent(server, row)
+          return event === undefined ? [] : [event]
+        })
         await recordEvents(trx, events, { at: new Date(at) })
       })
     },

@@ -39,7 +39,7 @@ export type { OrgApplied, OrgDeviceInput, OrgFeedReads, OrgMdmServerInput, OrgMi
 export type { OrgChange, OrgDevice, OrgDeviceFilters, OrgMdmServer, OrgMirrorReads } from './org-reads.js'
 export type { OrgJoin, OrgJoinedDevice, OrgJoinReads, OrgMdmServerName } from './org-join.js'
 export { SQLITE_FILE } from './dialect.js'
-export type { AssignmentQuery, AssignmentRepository, AssignmentRow, AssignmentStatus, FeedChange, Outcome, QueueStats, Wanted } from './assignments.js'
+export type { AssignmentQuery, AssignmentRepository, AssignmentRow, AssignmentStatus, FeedChange, Outcome, QueueStats, Settled, Wanted } from './assignments.js'
 export { ASSIGNMENT_STATUSES, OUTSTANDING } from './assignments.js'
 export type { WebhookInput, WebhookPatch, WebhookRecord, WebhookRepository } from './webhooks.js'
 export type { AttemptOutcome, DeliveryRecord, DeliveryStatus, DueDelivery, WebhookDeliveries } from './webhook-deliveries.js'

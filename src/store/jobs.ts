@@ -195,11 +195,14 @@ export function createJobRepository (db: Kysely<Database>, now: () => Date): Job
       // The latest outcome per serial wins, within one call too (ON CONFLICT may not touch a row twice in one statement).
       const latest = new Map(rows.map((r) => [r.serial, r]))
       const values = [...latest.values()].map((r) => ({ job_id: id, serial: r.serial, status: r.status, detail: r.detail ?? null, at }))
-      for (let i = 0; i < values.length; i += RESULT_BATCH) {
-        await db.insertInto('job_results').values(values.slice(i, i + RESULT_BATCH))
-          .onConflict((oc) => oc.columns(['job_id', 'serial']).doUpdateSet((eb) => ({ status: eb.ref('excluded.status'), detail: eb.ref('excluded.detail'), at: eb.ref('excluded.at') })))
-          .execute()
-      }
+      // One transaction for all the chunks: one commit, and a reader sees the whole call or none of it.
+      await db.transaction().execute(async (trx) => {
+        for (let i = 0; i < values.length; i += RESULT_BATCH) {
+          await trx.insertInto('job_results').values(values.slice(i, i + RESULT_BATCH))
+            .onConflict((oc) => oc.columns(['job_id', 'serial']).doUpdateSet((eb) => ({ status: eb.ref('excluded.status'), detail: eb.ref('excluded.detail'), at: eb.ref('excluded.at') })))
+            .execute()
+        }
+      })
     },
 
     async doneSerials (id) {

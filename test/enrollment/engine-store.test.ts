@@ -8,6 +8,7 @@
  */
 import t from 'tap'
 import { DepError, type DepClient } from '../../src/dep/index.js'
+import { AnswerCounter } from '../../src/enrollment/answers.js'
 import { applyRulesJob, reassignProfileJob } from '../../src/enrollment/apply-job.js'
 import { AssignmentEngine, type AssignmentEngineOptions } from '../../src/enrollment/engine.js'
 import { ManualScheduler } from '../../src/scheduler.js'
@@ -91,26 +92,56 @@ for (const dialect of DIALECTS) {
     t.ok(logs.includes('assignments: a pass failed; it is tried again at the next sync or timer'))
 
     // The jobs' edge cases: a device leaving the queue while followed; a profile deleted before its job ran.
+    // The job's results are the real job store's: the job reads its followed serials back through them.
     const results: Array<{ serial: string, status: string }> = []
-    const ctx = (input: object) => {
-      const recorded = new Map<string, string>()
+    let jobs = 0
+    const ctx = async (input: object) => {
+      const id = `job-${++jobs}`
+      await store.jobs.insert({ id, kind: 'apply_rules', server: 'default', org: null, input, total: null })
       return {
+        job: { id },
         input,
         signal: new AbortController().signal,
-        doneSerials: async () => new Set<string>(),
-        serialStatuses: async () => new Map(recorded),
+        serialStatuses: async () => await store.jobs.serialStatuses(id),
         setTotal: async () => {},
         progress: async () => {},
         recordResults: async (rows: Array<{ serial: string, status: string }>) => {
           results.push(...rows)
-          for (const r of rows) recorded.set(r.serial, r.status)
+          await store.jobs.recordResults(id, rows)
         }
       } as never
     }
-    const deps = { store: { ...store, assignments: { ...store.assignments, rowsFor: async () => [] } }, kick: () => {}, scheduler: clock, pollMs: MIN }
-    t.match(await applyRulesJob(deps).run(ctx({ server: 'default' })), { queued: 3, by_status: { not_needed: 3 } })
-    t.same(results.filter((r) => r.status !== 'queued').map((r) => r.serial).sort(), ['A', 'C', 'F'], 'the mirror still shows them without a profile (reflect is a stub here)')
-    t.same(await reassignProfileJob(deps).run(ctx({ server: 'default', name: 'gone' })), { queued: 0, by_status: {} })
+    // Before the job's first look, the followed devices move to another profile: the engine drops them from the queue.
+    let moved = false
+    const settledFor: typeof store.assignments.settledFor = async (...args) => {
+      if (!moved) {
+        moved = true
+        t.match(await store.assignments.list('default', { status: 'pending', limit: 10 }), [{ serial_number: 'A' }, { serial_number: 'C' }, { serial_number: 'F' }], 'the job queued them')
+        await page(['A', 'C', 'F'].map((serial) => ({ serial_number: serial, profile_status: 'assigned', profile_uuid: 'OTHER' })))
+        await engine.kick('default')
+      }
+      return await store.assignments.settledFor(...args)
+    }
+    const deps = { store: { ...store, assignments: { ...store.assignments, settledFor } }, kick: () => {}, scheduler: clock, answers: new AnswerCounter(), pollMs: MIN }
+    t.match(await applyRulesJob(deps).run(await ctx({ server: 'default' })), { queued: 3, by_status: { not_needed: 3 } })
+    t.same(results.filter((r) => r.status !== 'queued').map((r) => r.serial).sort(), ['A', 'C', 'F'], 'the mirror showed them without a profile (reflect is a stub here), then on another one')
+    t.same(await reassignProfileJob(deps).run(await ctx({ server: 'default', name: 'gone' })), { queued: 0, by_status: {} })
+
+    // settledFor: of a job's serials still at the placeholder, those whose row has an outcome or is gone, by serial.
+    await store.jobs.insert({ id: 'follow', kind: 'apply_rules', server: 'default', org: null, input: {}, total: null })
+    await store.assignments.queueDevices('default', ['P', 'S'].map((serial) => ({ serial, want: { rule: 'all', profile: 'macs', profileUuid: 'UUID1' } })))
+    await store.assignments.recordOutcomes('default', 'me', [{ serial: 'S', profileUuid: 'UUID1', status: 'succeeded', attempts: 1, streak: 1, last_result: 'SUCCESS', last_error: null, next_attempt_at: null, first_failed_at: null }])
+    await store.jobs.recordResults('follow', ['P', 'S', 'Z', 'A'].map((serial) => ({ serial, status: serial === 'A' ? 'succeeded' : 'queued' })))
+    t.same(await store.assignments.settledFor('default', 'follow', 'queued'), [
+      { serial: 'S', status: 'succeeded', last_error: null },
+      { serial: 'Z', status: null, last_error: null }
+    ], 'P is outstanding, Z has no row, A is no longer at the placeholder')
+    t.same((await store.assignments.rowsFor('default', ['P', 'S', 'Z'])).map((r) => [r.serial_number, r.status]).sort(), [['P', 'pending'], ['S', 'succeeded']], 'rowsFor: the rows there are (a resumed job looks for the serials missing)')
+
+    // A kick during a pass waits for it and runs one more after it.
+    const sent = calls.length
+    await Promise.all([engine.kick('default'), engine.kick('default')])
+    t.same(calls.slice(sent), [['P']], 'the pending row went once, however many kicks')
 
     await engine.stop()
     t.equal(clock.pending, 0)
