@@ -26,7 +26,7 @@ import { DEPSIM_CREDENTIALS } from '../src/simulator/index.js'
 import { DepClient } from '../src/dep/index.js'
 import { recordFigure } from './figures.js'
 import { ADMIN_KEY, startDepgateProcess, startSimulatorProcess, stop } from './processes.js'
-import { cpuMicros } from './rounds.js'
+import { pause, poll, cpuMicros } from './rounds.js'
 
 const devices = Number(process.argv[2] ?? 20_000)
 const rounds = Number(process.argv[3] ?? 5)
@@ -34,7 +34,6 @@ const intervals = (process.argv[4] ?? '60,900').split(',').filter((i) => i !== '
 const profileDir = process.env.PROFILE_DIR
 const S = '/v1/servers/default'
 const PROFILE = { url: 'https://mdm.example.com/enroll', is_supervised: true, is_mdm_removable: false, department: 'IT' }
-const pause = async (ms: number): Promise<void> => { await new Promise((resolve) => setTimeout(resolve, ms)) }
 
 async function call (base: string, method: 'GET' | 'PUT' | 'POST', path: string, body?: unknown, headers: Record<string, string> = {}): Promise<any> {
   const res = await request(`${base}${path}`, {
@@ -45,16 +44,6 @@ async function call (base: string, method: 'GET' | 'PUT' | 'POST', path: string,
   const json = await res.body.json() as any
   if (res.statusCode >= 300) throw new Error(`${method} ${path}: ${res.statusCode} ${JSON.stringify(json)}`)
   return json
-}
-
-async function poll<T> (what: string, fn: () => Promise<T | false | undefined>, timeoutMs: number, everyMs = 100): Promise<T> {
-  const end = Date.now() + timeoutMs
-  for (;;) {
-    const v = await fn()
-    if (v !== false && v !== undefined) return v
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`)
-    await pause(everyMs)
-  }
 }
 
 const median = (xs: number[]): number => { const s = [...xs].sort((a, b) => a - b); return s[Math.floor(s.length / 2)]! }

@@ -62,3 +62,16 @@ export async function alternate (sides: Side[], rounds: number, seconds: number,
     failed: rs.reduce((sum, r) => sum + r.failed, 0)
   }))
 }
+
+export const pause = async (ms: number): Promise<void> => { await new Promise((resolve) => setTimeout(resolve, ms)) }
+
+/** Calls `fn` every `everyMs` until it answers something other than false or undefined; throws after `timeoutMs`. */
+export async function poll<T> (what: string, fn: () => Promise<T | false | undefined> | T | false | undefined, timeoutMs: number, everyMs = 100): Promise<T> {
+  const end = Date.now() + timeoutMs
+  for (;;) {
+    const v = await fn()
+    if (v !== false && v !== undefined) return v
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`)
+    await pause(everyMs)
+  }
+}

@@ -24,14 +24,13 @@ import { Agent, request } from 'undici'
 import { generateWebhookSecret, signedHeaders } from '../src/events/signing.js'
 import { recordFigure } from './figures.js'
 import { ADMIN_KEY, startDepgateProcess, startSimulatorProcess, stop } from './processes.js'
-import { median } from './rounds.js'
+import { pause, poll, median } from './rounds.js'
 
 const events = Number(process.argv[2] ?? 5000)
 const rounds = Number(process.argv[3] ?? 5)
 const interval = Number(process.argv[4] ?? 10)
 const S = '/v1/servers/default'
 const BENCH = 'webhooks'
-const pause = async (ms: number): Promise<void> => { await new Promise((resolve) => setTimeout(resolve, ms)) }
 
 async function json (url: string, method: 'GET' | 'POST', body?: unknown, auth = true): Promise<any> {
   const res = await request(url, {
@@ -42,16 +41,6 @@ async function json (url: string, method: 'GET' | 'POST', body?: unknown, auth =
   const parsed = await res.body.json() as any
   if (res.statusCode >= 300) throw new Error(`${method} ${url}: ${res.statusCode} ${JSON.stringify(parsed)}`)
   return parsed
-}
-
-async function poll<T> (what: string, fn: () => Promise<T | false | undefined> | T | false | undefined, timeoutMs: number, everyMs = 20): Promise<T> {
-  const end = Date.now() + timeoutMs
-  for (;;) {
-    const v = await fn()
-    if (v !== false && v !== undefined) return v
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`)
-    await pause(everyMs)
-  }
 }
 
 interface Arrival { id: string, serial: string | undefined, at: number, body: string }
@@ -105,7 +94,7 @@ async function depgateRound (sim: string, gate: string, receiver: Awaited<Return
   // One device first: its event is the one held, so every other event queues behind it.
   await json(`${sim}/_sim/devices`, 'POST', { count: 1 }, false)
   await json(`${gate}${S}/sync?wait=true`, 'POST')
-  await poll('the held delivery', () => receiver.arrivals.length > start, 30_000)
+  await poll('the held delivery', () => receiver.arrivals.length > start, 30_000, 20)
   await json(`${sim}/_sim/devices`, 'POST', { count: events - 1 }, false)
   await json(`${gate}${S}/sync?wait=true`, 'POST')
   await poll(`${events} queued`, async () => await queueDepth(gate) >= events, 60_000, 100)
