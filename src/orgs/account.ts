@@ -11,7 +11,7 @@ import { httpProblem } from '../problems.js'
 import type { AuditEntryInput } from '../store/audit.js'
 import type { OrgInfo, OrgInput, Store } from '../store/index.js'
 import { orgProblem } from './errors.js'
-import type { OrgClientFactory } from './types.js'
+import type { OrgClient, OrgClientFactory } from './types.js'
 
 /** The account as Apple Business Manager shows it (PUT /v1/orgs/{org}'s body). */
 export interface OrgAccount {
@@ -61,10 +61,9 @@ function orgInput (account: OrgAccount): OrgInput {
 async function verifyAccount (factory: OrgClientFactory, org: string, input: OrgInput): Promise<string | undefined> {
   const now = new Date().toISOString()
   const client = factory({ ...input, name: org, createdAt: now, updatedAt: now })
-  let expiresAt: number | undefined
   try {
     await client.verify()
-    expiresAt = client.tokenState().expiresAt
+    return tokenExpiry(client)
   } catch (err) {
     if (err instanceof AxmError && (err.code === 'INVALID_CLIENT' || err.code === 'INVALID_KEY')) {
       throw httpProblem(422, 'ORG_CREDENTIALS_REJECTED', 'Apple refused this API account: check the client id, the key id and that the key is the one Apple Business Manager shows for them (a revoked key is refused too). Nothing was stored.', { cause: err })
@@ -73,6 +72,11 @@ async function verifyAccount (factory: OrgClientFactory, org: string, input: Org
   } finally {
     await client.close()
   }
+}
+
+/** When the access token the client holds expires (ISO 8601), or undefined before it got one. */
+export function tokenExpiry (client: Pick<OrgClient, 'tokenState'>): string | undefined {
+  const { expiresAt } = client.tokenState()
   return expiresAt === undefined ? undefined : new Date(expiresAt).toISOString()
 }
 

@@ -9,6 +9,7 @@ import { randomUUID } from 'node:crypto'
 import type { Cancel, Scheduler } from '../scheduler.js'
 import type { OrgApplied, Store } from '../store/index.js'
 import type { OrgBudgets } from './budget.js'
+import { tokenExpiry } from './account.js'
 import { refreshOrg } from './refresh.js'
 import type { OrgClient } from './types.js'
 
@@ -100,6 +101,9 @@ export class OrgRefresher {
     try {
       const client = await this.opts.client(org)
       const result = await refreshOrg({ org, owner: this.owner, client, writes: store.orgMirror, budget, leaseMs, signal: this.aborts.signal })
+      // The org's view shows when its access token expires: the walk just used (or renewed) one.
+      const expiresAt = tokenExpiry(client)
+      if (expiresAt !== undefined) await store.orgs.recordToken(org, expiresAt)
       onRun?.(org, { result, requests: budget.used - before })
     } catch (error) {
       const described = describeError(error, org)

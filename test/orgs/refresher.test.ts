@@ -61,6 +61,7 @@ async function cases (t: Test, dialect: TestDialect): Promise<void> {
     await run(a)
     const [first] = runs
     t.equal(first.error, undefined)
+    t.equal((await store.orgs.info('acme'))?.tokenExpiresAt, new Date(real.tokenState().expiresAt!).toISOString(), 'the org shows when the access token the walk used expires')
     const servers = (await org.call('GET', '/_sim/axm/servers')).json.servers.length as number
     t.ok(first.requests >= 1 + servers + TOTAL / 10, 'the server list, a page or more per server, a page per 10 devices')
     t.ok(scheduler.now() - start >= (first.requests - 1) * 3000, 'GETs spaced by 60 s / 20')
@@ -179,12 +180,15 @@ async function cases (t: Test, dialect: TestDialect): Promise<void> {
 
   t.test('a walk still going from an earlier look is not started twice', async (t) => {
     const held = gate()
+    // It also stands in for a client that holds no token of its own: the org's token times stay as they were.
     const slow: OrgClient = Object.assign(Object.create(real) as OrgClient, {
       async listMdmServers (signal?: AbortSignal) {
         await held.wait()
         return await real.listMdmServers(signal)
-      }
+      },
+      tokenState: () => ({})
     })
+    const tokenBefore = (await store.orgs.info('acme'))?.tokenCheckedAt
     const a = refresher(slow)
     await store.orgMirror.requestRefresh('acme')
     await a.tick()
@@ -198,6 +202,7 @@ async function cases (t: Test, dialect: TestDialect): Promise<void> {
     held.open()
     await scheduler.settle(walk)
     t.match(await store.orgMirror.getState('acme'), { last_error_code: null, device_count: TOTAL + 5 })
+    t.equal((await store.orgs.info('acme'))?.tokenCheckedAt, tokenBefore, 'no token to show: the stored times are kept')
     await a.stop()
   })
 
