@@ -125,7 +125,7 @@ for (const dialect of DIALECTS) {
     await broken.tick()
     const headless = new Dispatcher(options({
       owner: 'two',
-      deliveries: { ...store.webhookDeliveries, head: async () => { throw new Error('database down') } }
+      deliveries: { ...store.webhookDeliveries, heads: async () => { throw new Error('database down') } }
     }))
     await record()
     await headless.tick()
@@ -164,8 +164,8 @@ t.test('a look that finds a worker finishing is not lost: the worker reads the q
   const store = await openTestStore(t, 'sqlite', { now: () => new Date(clock.now()), secretBox: createSecretBox(randomBytes(32)) })
   const sub = await store.webhooks.create({ url: 'https://hooks.example.com/a', description: '', events: ['*'], servers: ['*'], enabled: true, secret: generateWebhookSecret() })
   const sent: string[] = []
-  // The worker's second read of the queue (after the first event went out) finds it empty, then
-  // waits: meanwhile a second event is committed and a look runs.
+  // The worker's first read of the queue finds one event (a short batch: the queue looks empty
+  // once it is sent), then waits: meanwhile a second event is committed and a look runs.
   let reads = 0
   let release = (): void => {}
   const held = new Promise<void>((resolve) => { release = resolve })
@@ -173,13 +173,13 @@ t.test('a look that finds a worker finishing is not lost: the worker reads the q
   const atHold = new Promise<void>((resolve) => { reachedHold = resolve })
   const deliveries = {
     ...store.webhookDeliveries,
-    async head (id: string) {
-      const head = await store.webhookDeliveries.head(id)
-      if (++reads === 2) {
+    async heads (id: string, limit: number) {
+      const batch = await store.webhookDeliveries.heads(id, limit)
+      if (++reads === 1) {
         reachedHold()
         await held
       }
-      return head
+      return batch
     }
   }
   const d = new Dispatcher({
