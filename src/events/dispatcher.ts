@@ -138,12 +138,11 @@ export class Dispatcher {
     const read: { current?: SecretsRead } = {}
     try {
       for (;;) {
-        if (this.stopping) return
         this.again.delete(sub)
         const batch = await this.o.deliveries.heads(sub, limit)
-        // A full batch: more may follow. A shorter one all sent: the queue is empty, unless a look
-        // found it busy meanwhile (below).
-        let more = batch.length === limit
+        // After a batch sent, the queue is read again even when the batch was short: an event
+        // committed while it was out is sent in this run, not at the next tick.
+        let more = batch.length > 0
         for (const d of batch) {
           if (this.stopping) return
           if (d.nextAttemptAt > new Date(this.o.scheduler.now()).toISOString()) {
@@ -152,10 +151,7 @@ export class Dispatcher {
           }
           const next = await this.attempt(d, read)
           if (next === 'stop') return
-          if (next === 'reread') {
-            more = true
-            break
-          }
+          if (next === 'reread') break
         }
         if (!more && !this.again.has(sub)) return
       }
