@@ -7,6 +7,14 @@
  * error, a timeout) is retried on the schedule of backoff.ts until 3 days have passed since the
  * delivery's first attempt, when the subscription is disabled. Either way a `webhook.disabled`
  * event goes to the other subscriptions, a log line says so, and the metric counts it.
+ *
+ * What a delivery costs the database: a worker reads its queue's head BATCH deliveries at a time
+ * with their event bodies (one query), opens the subscription's signing secrets once per run (read
+ * again when a batch shows them changed: a rotation, or the previous secret's grace period over),
+ * and records each attempt in one UPDATE. A batch is a snapshot: a URL changed meanwhile is used
+ * from the next batch on (at most BATCH - 1 deliveries later), and a delivery that is no longer
+ * pending when its success is written (another replica delivered it, or the subscription was
+ * deleted) makes the worker drop the rest of the batch and read the queue again.
  */
 import type { WebhookDeliveries, DueDelivery } from '../store/webhook-deliveries.js'
 import type { Scheduler } from '../scheduler.js'
@@ -40,6 +48,20 @@ export interface DispatcherOptions {
   onResult?: (result: DeliveryResult) => void
   /** Succeeded deliveries and unneeded events older than this are purged by the replica holding the lease, hourly. */
   retentionMs?: number
+  /** Deliveries read from a subscription's queue at a time; default BATCH. */
+  batchSize?: number
+}
+
+const BATCH = 20
+
+/** What one attempt means for the rest of the batch: go on, read the queue again, or end the run (the head waits for a retry, or the subscription was disabled). */
+type Next = 'next' | 'reread' | 'stop'
+
+/** A worker run's signing secrets, with the version of the subscription's secrets they were read at. */
+interface SecretsRead {
+  version: string
+  previousUntil: string | null
+  secrets: string[]
 }
 
 const PURGE_EVERY_MS = 3_600_000
@@ -112,24 +134,44 @@ export class Dispatcher {
   }
 
   private async drain (sub: string): Promise<void> {
+    const limit = this.o.batchSize ?? BATCH
+    const read: { current?: SecretsRead } = {}
     try {
       for (;;) {
-        if (this.stopping) return
         this.again.delete(sub)
-        const head = await this.o.deliveries.head(sub)
-        if (head === undefined || head.nextAttemptAt > new Date(this.o.scheduler.now()).toISOString()) {
-          if (this.again.has(sub)) continue
-          return
+        const batch = await this.o.deliveries.heads(sub, limit)
+        // After a batch sent, the queue is read again even when the batch was short: an event
+        // committed while it was out is sent in this run, not at the next tick.
+        let more = batch.length > 0
+        for (const d of batch) {
+          if (this.stopping) return
+          if (d.nextAttemptAt > new Date(this.o.scheduler.now()).toISOString()) {
+            more = false
+            break
+          }
+          const next = await this.attempt(d, read)
+          if (next === 'stop') return
+          if (next === 'reread') break
         }
-        if (!(await this.attempt(head))) return
+        if (!more && !this.again.has(sub)) return
       }
     } catch (err) {
       this.o.log.warn({ err, webhook: sub }, 'webhooks: a delivery could not be recorded; it is tried again at the next tick')
     }
   }
 
-  /** One attempt; true when it succeeded (the next delivery may follow). */
-  private async attempt (d: DueDelivery): Promise<boolean> {
+  /** The secrets that sign `d`: those of this run, read again when `d`'s subscription shows them changed or the previous one's grace period is over. */
+  private async secretsFor (d: DueDelivery, read: { current?: SecretsRead }, now: number): Promise<string[]> {
+    const known = read.current
+    if (known !== undefined && known.version === d.secrets.version && known.previousUntil === d.secrets.previousUntil &&
+      (known.secrets.length === 1 || now < Date.parse(known.previousUntil!))) return known.secrets
+    const secrets = await this.o.signingSecrets(d.subscriptionId)
+    read.current = { ...d.secrets, secrets }
+    return secrets
+  }
+
+  /** One attempt, and what it means for the rest of the batch. */
+  private async attempt (d: DueDelivery, read: { current?: SecretsRead }): Promise<Next> {
     const now = this.o.scheduler.now()
     let status: number | null = null
     let error: string
@@ -137,13 +179,13 @@ export class Dispatcher {
     const refused = webhookUrlProblem(d.url, this.o.allow)
     if (refused === undefined) {
       try {
-        const secrets = await this.o.signingSecrets(d.subscriptionId)
+        const secrets = await this.secretsFor(d, read, now)
         const res = await this.o.send(d.url, signedHeaders(secrets, d.eventId, Math.floor(now / 1000), d.body), d.body)
         status = res.status
         if (status >= 200 && status < 300) {
-          await this.o.deliveries.succeeded(d.seq, { status, error: null })
+          const recorded = await this.o.deliveries.succeeded(d.seq, { status, error: null })
           this.o.onResult?.('succeeded')
-          return true
+          return recorded ? 'next' : 'reread'
         }
         error = `HTTP ${status}${res.snippet === '' ? '' : `: ${res.snippet}`}`
         retryAfterMs = parseRetryAfter(res.retryAfter, now)
@@ -159,14 +201,14 @@ export class Dispatcher {
     if (reason === undefined) {
       await this.o.deliveries.retryLater(d.seq, outcome, new Date(now + retryDelayMs(d.attempts + 1, this.o.scheduler.random(), retryAfterMs, this.o.retryDelaysMs)))
       this.o.onResult?.('retrying')
-      return false
+      return 'stop'
     }
-    await this.o.deliveries.giveUp(d.seq, outcome, reason)
+    await this.o.deliveries.giveUp(d, outcome, reason)
     this.o.onResult?.('disabled')
     this.o.log.warn({ webhook: d.subscriptionId, reason, status }, reason === 'gone'
       ? `webhook ${d.subscriptionId} disabled: its receiver answered 410 Gone`
       : `webhook ${d.subscriptionId} disabled: its deliveries failed for 3 days`)
-    return false
+    return 'stop'
   }
 }
 

@@ -5,7 +5,7 @@
  * delivery still pending, so a replica that lost the lease mid-request cannot undo another's work,
  * and the receiver tells a repeat by its `webhook-id`.
  */
-import type { Kysely, Selectable } from 'kysely'
+import type { ExpressionBuilder, Kysely, Selectable } from 'kysely'
 import { FILTER_COLUMNS, matches, recordEvent } from '../events/outbox.js'
 import type { Database } from './schema.js'
 import { leaseOps } from './leases.js'
@@ -28,7 +28,7 @@ export interface DeliveryRecord {
   lastAttemptAt: string | null
 }
 
-/** The head of a subscription's queue, with what the request needs. */
+/** A delivery at the head of a subscription's queue, with what the request needs. */
 export interface DueDelivery {
   seq: number
   subscriptionId: string
@@ -38,6 +38,13 @@ export interface DueDelivery {
   attempts: number
   firstAttemptAt: string | null
   nextAttemptAt: string
+  /**
+   * Which signing secrets are in force: the subscription's sealed current secret (a rotation, or
+   * the token webhook's re-seal at start, always changes it: every seal has a fresh random IV) and
+   * until when the previous one still signs (null when there is none). The dispatcher reads the
+   * secrets again when either differs from what it read them with; never logged or shown.
+   */
+  secrets: { version: string, previousUntil: string | null }
 }
 
 export interface AttemptOutcome {
@@ -50,16 +57,20 @@ export interface WebhookDeliveries {
   releaseLease (owner: string): Promise<void>
   /** Enabled subscriptions with a pending delivery. */
   queued (): Promise<string[]>
-  /** The subscription's oldest pending delivery (due or not: later ones wait behind it). */
-  head (subscriptionId: string): Promise<DueDelivery | undefined>
-  succeeded (seq: number, outcome: AttemptOutcome): Promise<void>
+  /**
+   * The subscription's oldest pending deliveries, at most `limit`, oldest first, with their event
+   * bodies, in one query (due or not: a later one waits behind one that is not due yet).
+   */
+  heads (subscriptionId: string, limit: number): Promise<DueDelivery[]>
+  /** False when the delivery was no longer pending (done by another replica, or deleted with its subscription): nothing was written. */
+  succeeded (seq: number, outcome: AttemptOutcome): Promise<boolean>
   /** Another attempt at `nextAt`. */
   retryLater (seq: number, outcome: AttemptOutcome, nextAt: Date): Promise<void>
   /**
    * Gives up the delivery and disables its subscription (`reason`: gone, failing), recording a
    * webhook.disabled event for the other subscriptions, in one transaction.
    */
-  giveUp (seq: number, outcome: AttemptOutcome, reason: 'gone' | 'failing'): Promise<void>
+  giveUp (delivery: { seq: number, subscriptionId: string }, outcome: AttemptOutcome, reason: 'gone' | 'failing'): Promise<void>
   list (subscriptionId: string, opts: { status?: DeliveryStatus, after?: number, limit: number }): Promise<DeliveryRecord[]>
   /**
    * Retention: deletes succeeded deliveries made before `before`, then the events of before then
@@ -114,15 +125,16 @@ export function createWebhookDeliveries (db: Kysely<Database>, now: () => Date):
   const iso = (offsetMs = 0): string => new Date(now().getTime() + offsetMs).toISOString()
   const lease = leaseOps(db, 'webhook_lease', 'name', now, { owner: 'owner', expires: 'expires_at' })
 
-  const attempted = (outcome: AttemptOutcome, firstAttemptAt: string | null) => ({
-    last_status: outcome.status,
-    last_error: outcome.error,
-    last_attempt_at: iso(),
-    first_attempt_at: firstAttemptAt ?? iso()
-  })
-
-  async function firstAttempt (seq: number): Promise<{ first_attempt_at: string | null, attempts: number, subscription_id: string }> {
-    return await db.selectFrom('webhook_deliveries').select(['first_attempt_at', 'attempts', 'subscription_id']).where('seq', '=', seq).executeTakeFirstOrThrow()
+  /** An attempt's bookkeeping in the UPDATE itself (no read first): one more attempt, the first one's time kept. */
+  const attempted = (outcome: AttemptOutcome) => (eb: ExpressionBuilder<Database, 'webhook_deliveries'>) => {
+    const at = iso()
+    return {
+      last_status: outcome.status,
+      last_error: outcome.error,
+      last_attempt_at: at,
+      first_attempt_at: eb.fn.coalesce('first_attempt_at', eb.val(at)),
+      attempts: eb('attempts', '+', 1)
+    }
   }
 
   return {
@@ -141,31 +153,37 @@ export function createWebhookDeliveries (db: Kysely<Database>, now: () => Date):
         .orderBy('subscription_id').execute()
       return rows.map((r) => r.subscription_id)
     },
-    async head (subscriptionId) {
-      const row = await db.selectFrom('webhook_deliveries as d')
+    async heads (subscriptionId, limit) {
+      const rows = await db.selectFrom('webhook_deliveries as d')
         .innerJoin('webhook_events as e', 'e.seq', 'd.event_seq')
         .innerJoin('webhook_subscriptions as s', 's.id', 'd.subscription_id')
-        .select(['d.seq', 'd.subscription_id', 's.url', 'e.id as event_id', 'e.type', 'e.data', 'e.created_at', 'd.attempts', 'd.first_attempt_at', 'd.next_attempt_at'])
+        .select(['d.seq', 'd.subscription_id', 's.url', 's.secret_sealed', 's.previous_secret_sealed', 's.previous_until', 'e.id as event_id', 'e.type', 'e.data', 'e.created_at', 'd.attempts', 'd.first_attempt_at', 'd.next_attempt_at'])
         .where('d.subscription_id', '=', subscriptionId).where('d.status', '=', 'pending')
-        .orderBy('d.seq').limit(1).executeTakeFirst()
-      if (row === undefined) return undefined
-      const body = `{"type":${JSON.stringify(row.type)},"id":${JSON.stringify(row.event_id)},"timestamp":${JSON.stringify(row.created_at)},"data":${row.data}}`
-      return { seq: row.seq, subscriptionId: row.subscription_id, url: row.url, eventId: row.event_id, body, attempts: row.attempts, firstAttemptAt: row.first_attempt_at, nextAttemptAt: row.next_attempt_at }
+        .orderBy('d.seq').limit(limit).execute()
+      return rows.map((row) => ({
+        seq: row.seq,
+        subscriptionId: row.subscription_id,
+        url: row.url,
+        eventId: row.event_id,
+        body: `{"type":${JSON.stringify(row.type)},"id":${JSON.stringify(row.event_id)},"timestamp":${JSON.stringify(row.created_at)},"data":${row.data}}`,
+        attempts: row.attempts,
+        firstAttemptAt: row.first_attempt_at,
+        nextAttemptAt: row.next_attempt_at,
+        secrets: { version: row.secret_sealed, previousUntil: row.previous_secret_sealed === null ? null : row.previous_until }
+      }))
     },
     async succeeded (seq, outcome) {
-      const { first_attempt_at: first, attempts } = await firstAttempt(seq)
-      await db.updateTable('webhook_deliveries').set({ ...attempted(outcome, first), status: 'succeeded', attempts: attempts + 1 })
-        .where('seq', '=', seq).where('status', '=', 'pending').execute()
+      const updated = await db.updateTable('webhook_deliveries').set((eb) => ({ ...attempted(outcome)(eb), status: 'succeeded' }))
+        .where('seq', '=', seq).where('status', '=', 'pending').executeTakeFirst()
+      return updated.numUpdatedRows > 0n
     },
     async retryLater (seq, outcome, nextAt) {
-      const { first_attempt_at: first, attempts } = await firstAttempt(seq)
-      await db.updateTable('webhook_deliveries').set({ ...attempted(outcome, first), attempts: attempts + 1, next_attempt_at: nextAt.toISOString() })
+      await db.updateTable('webhook_deliveries').set((eb) => ({ ...attempted(outcome)(eb), next_attempt_at: nextAt.toISOString() }))
         .where('seq', '=', seq).where('status', '=', 'pending').execute()
     },
-    async giveUp (seq, outcome, reason) {
-      const { first_attempt_at: first, attempts, subscription_id: sub } = await firstAttempt(seq)
+    async giveUp ({ seq, subscriptionId: sub }, outcome, reason) {
       await db.transaction().execute(async (trx) => {
-        await trx.updateTable('webhook_deliveries').set({ ...attempted(outcome, first), status: 'failed', attempts: attempts + 1 })
+        await trx.updateTable('webhook_deliveries').set((eb) => ({ ...attempted(outcome)(eb), status: 'failed' }))
           .where('seq', '=', seq).execute()
         const disabled = await trx.updateTable('webhook_subscriptions').set({ enabled: 0, disabled_reason: reason, updated_at: iso() })
           .where('id', '=', sub).where('enabled', '=', 1).executeTakeFirst()

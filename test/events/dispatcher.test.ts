@@ -10,7 +10,7 @@ import t from 'tap'
 import { parseRetryAfter, retryDelayMs } from '../../src/events/backoff.js'
 import { Dispatcher, type DispatcherOptions } from '../../src/events/dispatcher.js'
 import { createHttpSender, type Sender } from '../../src/events/send.js'
-import { generateWebhookSecret } from '../../src/events/signing.js'
+import { generateWebhookSecret, signature } from '../../src/events/signing.js'
 import { hostAllowed, parseAllowList, webhookUrlProblem } from '../../src/events/url-policy.js'
 import { ManualScheduler } from '../../src/scheduler.js'
 import { createSecretBox } from '../../src/tokens/secret-box.js'
@@ -125,7 +125,7 @@ for (const dialect of DIALECTS) {
     await broken.tick()
     const headless = new Dispatcher(options({
       owner: 'two',
-      deliveries: { ...store.webhookDeliveries, head: async () => { throw new Error('database down') } }
+      deliveries: { ...store.webhookDeliveries, heads: async () => { throw new Error('database down') } }
     }))
     await record()
     await headless.tick()
@@ -173,13 +173,13 @@ t.test('a look that finds a worker finishing is not lost: the worker reads the q
   const atHold = new Promise<void>((resolve) => { reachedHold = resolve })
   const deliveries = {
     ...store.webhookDeliveries,
-    async head (id: string) {
-      const head = await store.webhookDeliveries.head(id)
+    async heads (id: string, limit: number) {
+      const batch = await store.webhookDeliveries.heads(id, limit)
       if (++reads === 2) {
         reachedHold()
         await held
       }
-      return head
+      return batch
     }
   }
   const d = new Dispatcher({
@@ -200,4 +200,64 @@ t.test('a look that finds a worker finishing is not lost: the worker reads the q
   await d.idle()
   t.equal(sent.length, 2, 'both events delivered')
   await d.stop()
+})
+
+t.test('one worker run: the queue read in batches, the secrets read once and again after a rotation or the grace period, a batch dropped when its delivery is gone', async (t) => {
+  const clock = new ManualScheduler()
+  const store = await openTestStore(t, 'sqlite', { now: () => new Date(clock.now()), secretBox: createSecretBox(randomBytes(32)) })
+  const first = generateWebhookSecret()
+  const sub = await store.webhooks.create({ url: 'https://hooks.example.com/a', description: '', events: ['*'], servers: ['*'], enabled: true, secret: first })
+  let secretReads = 0
+  const sent: Array<{ headers: Record<string, string>, body: string }> = []
+  let onSend = async (): Promise<void> => {}
+  const d = new Dispatcher({
+    deliveries: store.webhookDeliveries,
+    signingSecrets: async (id) => { secretReads++; return await store.webhooks.signingSecrets(id) },
+    send: async (_url, headers, body) => { sent.push({ headers, body }); await onSend(); return { status: 200, retryAfter: undefined, snippet: '' } },
+    scheduler: clock,
+    owner: 'one',
+    allow: [],
+    log: { info () {}, warn () {} },
+    batchSize: 2
+  })
+  t.teardown(async () => { await d.stop() })
+  const queue = async (n: number): Promise<void> => { for (let i = 0; i < n; i++) await store.webhooks.sendTest(sub.id) }
+  const run = async (): Promise<void> => { await d.tick(); await d.idle() }
+  const signedWith = (i: number, secret: string): boolean => {
+    const h = sent[i].headers
+    return h['webhook-signature'].split(' ').includes(signature(secret, h['webhook-id'], h['webhook-timestamp'], sent[i].body))
+  }
+
+  await queue(5)
+  await run()
+  t.equal(sent.length, 5, 'five deliveries in three batches of at most two, in one run')
+  t.equal(secretReads, 1, 'the secrets read once for the run')
+  t.same(await store.webhookDeliveries.backlog(), [])
+
+  // A rotation while the first batch is out: that batch keeps the secrets it was read with, the
+  // next one sees the new version and reads both. The grace period ends during the fourth
+  // delivery: the fifth is signed with the new secret alone.
+  sent.length = 0
+  secretReads = 0
+  let next = ''
+  onSend = async () => {
+    if (sent.length === 1) next = (await store.webhooks.rotateSecret(sub.id, generateWebhookSecret(), 60_000).then(async () => await store.webhooks.signingSecrets(sub.id)))[0]
+    if (sent.length === 4) await clock.advance(60_000)
+  }
+  await queue(5)
+  await run()
+  t.same(sent.map((s) => s.headers['webhook-signature'].split(' ').length), [1, 1, 2, 2, 1], 'signatures per delivery')
+  t.ok(signedWith(1, first) && !signedWith(1, next), 'the batch read before the rotation: the old secret')
+  t.ok(signedWith(2, next) && signedWith(2, first), 'the next batch: both')
+  t.ok(signedWith(4, next) && !signedWith(4, first), 'after the grace period: the new one alone')
+  t.equal(secretReads, 3, 'read at the start, after the rotation, at the end of the grace period')
+
+  // The subscription deleted while its first delivery is out: the success finds no pending
+  // delivery, and the worker reads the queue again instead of sending the rest of its batch.
+  sent.length = 0
+  onSend = async () => { await store.webhooks.delete(sub.id) }
+  await queue(3)
+  await run()
+  t.equal(sent.length, 1, 'the rest of the batch is not sent')
+  t.equal(await store.webhookDeliveries.succeeded(1, { status: 200, error: null }), false, 'a success is written only to a pending delivery')
 })

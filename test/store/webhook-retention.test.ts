@@ -29,7 +29,7 @@ for (const dialect of DIALECTS) {
     const fresh = (await store.webhookDeliveries.list(sub.id, { limit: 10 })).find((d) => !old.some((o) => o.id === d.id))!
     await store.webhookDeliveries.succeeded(fresh.id, { status: 200, error: null })
     // Given up last: it disables the subscription, which then takes no new event.
-    await store.webhookDeliveries.giveUp(old[2]!.id, { status: 500, error: 'refused' }, 'failing')
+    await store.webhookDeliveries.giveUp({ seq: old[2]!.id, subscriptionId: sub.id }, { status: 500, error: 'refused' }, 'failing')
 
     t.same(await store.webhookDeliveries.purge(new Date(clock - 30 * DAY_MS)), { deliveries: 1, events: 1 }, 'the old delivered one and its event')
     const left = await store.webhookDeliveries.list(sub.id, { limit: 10 })
