@@ -123,6 +123,10 @@ async function cases (t: Test, dialect: TestDialect): Promise<void> {
     t.same((await m.changesSince('acme', 5, 10)).changes.map((c) => [c.seq, c.op, JSON.parse(c.record).mdm_server]), [[6, 'removed', null]], 'the feed page: records as stored text')
     t.match(await m.changesSince('acme', 0, 2), { last_seq: 6, feed_floor: 0, drop_floor: 0 })
     t.same(await m.changesSince('nobody', 0, 10), { changes: [], last_seq: 0, feed_floor: 0, drop_floor: 0 }, 'an org without mirror state')
+    // The DEP device view's join (org-join.ts): the device with its MDM server's name, the mirror's last refresh.
+    t.match(await m.joinDevice('acme', 'NEW1'), { refreshedAt: String, device: { mdm_server: 'S2', applecare_end: '2029-01-01T00:00:00Z', attributes: { serialNumber: 'NEW1' } } })
+    t.same(await m.joinDevice('acme', 'NOPE'), { refreshedAt: (await m.getState('acme'))?.last_refresh_at }, 'a serial the mirror does not hold: no device')
+    t.equal(await m.joinDevice('nobody', 'NEW1'), undefined, 'an org without mirror state')
 
     t.equal(await store.orgs.delete('acme'), true)
     // The state row stays as a tombstone: the feed of the org added again goes on above 7.
