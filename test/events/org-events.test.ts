@@ -27,7 +27,10 @@ t.test('org events', async (t) => {
   const ctx = await buildTestApp(t, {
     scheduler,
     simulator: { devices: 20, orgDevices: TOTAL - 20 },
-    env: { DEPGATE_ORG_REQUEST_BUDGET: '10000' },
+    // settle() runs the app's timers one after another while a refresh waits on I/O, so on a loaded
+    // machine the clock moves on by weeks over this file: past the 30 days of webhook retention, the
+    // events the replay below counts would be purged. Retention is not what this file tests.
+    env: { DEPGATE_ORG_REQUEST_BUDGET: '10000', DEPGATE_WEBHOOK_RETENTION_DAYS: '3650' },
     orgs: { refresh: false, clientFactory: (o) => defaultOrgClientFactory(o, { retryDeadlineMs: 200, retryDelayMs: 10 }) }
   })
   const { app } = ctx
