@@ -61,9 +61,10 @@ function orgInput (account: OrgAccount): OrgInput {
 async function verifyAccount (factory: OrgClientFactory, org: string, input: OrgInput): Promise<string | undefined> {
   const now = new Date().toISOString()
   const client = factory({ ...input, name: org, createdAt: now, updatedAt: now })
+  let expiresAt: string | undefined
   try {
     await client.verify()
-    return tokenExpiry(client)
+    expiresAt = tokenExpiry(client)
   } catch (err) {
     if (err instanceof AxmError && (err.code === 'INVALID_CLIENT' || err.code === 'INVALID_KEY')) {
       throw httpProblem(422, 'ORG_CREDENTIALS_REJECTED', 'Apple refused this API account: check the client id, the key id and that the key is the one Apple Business Manager shows for them (a revoked key is refused too). Nothing was stored.', { cause: err })
@@ -72,6 +73,7 @@ async function verifyAccount (factory: OrgClientFactory, org: string, input: Org
   } finally {
     await client.close()
   }
+  return expiresAt
 }
 
 /** When the access token the client holds expires (ISO 8601), or undefined before it got one. */
