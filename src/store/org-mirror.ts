@@ -229,11 +229,15 @@ export interface OrgFeedReads {
   changesSince (org: string, since: number, limit: number): Promise<ChangesPage>
 }
 
+const INT4_MAX = 2_147_483_647
+
 export function createOrgFeedReads (db: Kysely<Database>): OrgFeedReads {
   return {
     async changesSince (org, since, limit) {
+      // seq is an `integer` column: on PostgreSQL a larger parameter is an error, not "no change after it"
+      // (the API takes any safe integer and refuses one beyond the head once it has read the page).
       const rows = await db.selectFrom('org_changes').select(['seq', 'op', 'serial_number', 'at', 'record'])
-        .where('org', '=', org).where('seq', '>', since).orderBy('seq').limit(limit).execute()
+        .where('org', '=', org).where('seq', '>', Math.min(since, INT4_MAX)).orderBy('seq').limit(limit).execute()
       const state = await db.selectFrom('org_state').select(['last_seq', 'drop_floor']).where('org', '=', org).executeTakeFirst()
       const changes = rows.map((r) => ({ ...r, seq: Number(r.seq) }))
       const floor = Number(state?.drop_floor ?? 0)

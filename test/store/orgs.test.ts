@@ -122,6 +122,7 @@ async function cases (t: Test, dialect: TestDialect): Promise<void> {
 
     t.same((await m.changesSince('acme', 5, 10)).changes.map((c) => [c.seq, c.op, JSON.parse(c.record).mdm_server]), [[6, 'removed', null]], 'the feed page: records as stored text')
     t.match(await m.changesSince('acme', 0, 2), { last_seq: 6, feed_floor: 0, drop_floor: 0 })
+    t.match(await m.changesSince('acme', Number.MAX_SAFE_INTEGER, 2), { changes: [], last_seq: 6 }, 'a since past any seq: no change (PostgreSQL\'s integer column refuses the number itself)')
     t.same(await m.changesSince('nobody', 0, 10), { changes: [], last_seq: 0, feed_floor: 0, drop_floor: 0 }, 'an org without mirror state')
     // The DEP device view's join (org-join.ts): the device with its MDM server's name, the mirror's last refresh.
     t.match(await m.joinDevice('acme', 'NEW1'), { refreshedAt: String, device: { mdm_server: 'S2', applecare_end: '2029-01-01T00:00:00Z', attributes: { serialNumber: 'NEW1' } } })
